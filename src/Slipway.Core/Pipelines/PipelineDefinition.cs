@@ -1,0 +1,41 @@
+namespace Slipway.Core.Pipelines;
+
+/// <summary>
+/// A parsed, validated <c>.slipway.yml</c>. Immutable. Produced only by <see cref="PipelineParser"/>,
+/// so every instance already passed every lint rule.
+/// Later issues add optional top-level sections (<c>release:</c>, <c>deploy:</c>) as new nullable
+/// properties here; existing files stay valid because nothing existing changes meaning.
+/// </summary>
+public sealed record PipelineDefinition(
+    IReadOnlyDictionary<string, string> Env,
+    IReadOnlyList<StageDefinition> Stages);
+
+/// <summary>One stage: its jobs run in parallel; stages run in file order.</summary>
+public sealed record StageDefinition(
+    string Name,
+    BranchFilter? When,
+    IReadOnlyDictionary<string, string> Env,
+    IReadOnlyList<JobDefinition> Jobs);
+
+/// <summary>One job: a bash script run with <c>-eo pipefail</c> on an agent of <see cref="Pool"/>.</summary>
+public sealed record JobDefinition(
+    string Name,
+    string Run,
+    IReadOnlyDictionary<string, string> Env,
+    string Pool,
+    IReadOnlyList<string> Labels,
+    IReadOnlyList<string> Artifacts,
+    IReadOnlyList<string> Reports,
+    TimeSpan Timeout,
+    int Retry)
+{
+    public const string DefaultPool = "build";
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromHours(1);
+    public const int MaxRetry = 5;
+}
+
+/// <summary><c>when: { branches: [...] }</c>: the stage runs only on branches matching one glob.</summary>
+public sealed record BranchFilter(IReadOnlyList<string> Branches)
+{
+    public bool Matches(string branch) => Branches.Any(g => Glob.IsMatch(g, branch));
+}
