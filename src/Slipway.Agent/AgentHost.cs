@@ -1,0 +1,105 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Slipway.Agent.Execution;
+using Slipway.Agent.Protocol;
+using Slipway.Contracts;
+using Slipway.Contracts.Agents;
+
+namespace Slipway.Agent;
+
+/// <summary>
+/// One agent: registers once (keeping its credential in WORK/credential.json, mode 0600), then runs one
+/// poll-execute loop per slot until stopped. Survives server restarts and network errors by retrying.
+/// </summary>
+public sealed class AgentHost(AgentOptions options, ILogger<AgentHost> log) : IDisposable
+{
+    private readonly AgentProtocolClient _client = new(options.ServerUrl);
+    private record StoredCredential(long AgentId, string Name, string Credential, string Server);
+
+    public AgentProtocolClient Client => _client;
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        Directory.CreateDirectory(options.WorkDirectory);
+        var credential = await EnsureCredentialAsync(ct);
+        _client.UseCredential(credential);
+        log.LogInformation("agent {Name} ready in pool {Pool} with {Slots} slots", options.Name, options.Pool, options.Slots);
+        var slots = Enumerable.Range(0, Math.Max(1, options.Slots)).Select(i => Task.Run(() => SlotLoopAsync(i, ct), CancellationToken.None));
+        await Task.WhenAll(slots);
+    }
+
+    private string CredentialPath => Path.Combine(options.WorkDirectory, "credential.json");
+
+    private async Task<string> EnsureCredentialAsync(CancellationToken ct)
+    {
+        if (File.Exists(CredentialPath))
+        {
+            var stored = JsonSerializer.Deserialize<StoredCredential>(await File.ReadAllTextAsync(CredentialPath, ct));
+            if (stored is not null && stored.Name == options.Name && (options.RegistrationToken is null || stored.Server == options.ServerUrl))
+                return stored.Credential;
+        }
+        if (string.IsNullOrEmpty(options.RegistrationToken))
+            throw new InvalidOperationException("this agent has no credential yet: pass --token with a registration token from 'slipway agent token create'");
+        while (true)
+        {
+            try
+            {
+                var answer = await _client.RegisterAsync(options.RegistrationToken,
+                    new RegisterAgentRequest(ProtocolVersion.Current, options.Name, options.Pool, options.Labels, options.Slots), ct);
+                var json = JsonSerializer.Serialize(new StoredCredential(answer.AgentId, answer.Name, answer.Credential, options.ServerUrl));
+                await using (var file = new FileStream(CredentialPath, new FileStreamOptions
+                {
+                    Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+                }))
+                await using (var writer = new StreamWriter(file)) await writer.WriteAsync(json);
+                log.LogInformation("registered as agent {Name} (id {Id}), status {Status}", answer.Name, answer.AgentId, answer.Status);
+                return answer.Credential;
+            }
+            catch (HttpRequestException e)
+            {
+                log.LogWarning("cannot reach the server to register ({Error}); retrying", e.Message);
+                await Task.Delay(options.RetryDelay, ct);
+            }
+        }
+    }
+
+    private async Task SlotLoopAsync(int slot, CancellationToken ct)
+    {
+        var executor = new JobExecutor(_client, options, log);
+        var announcedWaiting = false;
+        while (!ct.IsCancellationRequested)
+        {
+            JobLease? lease;
+            try
+            {
+                lease = await _client.PollAsync(1, options.PollWait, ct);
+                announcedWaiting = false;
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
+            catch (AgentRefusedException e)
+            {
+                if (!announcedWaiting) log.LogWarning("slot {Slot}: server refused the poll: {Error}", slot, e.Message);
+                announcedWaiting = true;
+                await DelayAsync(ct);
+                continue;
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException)
+            {
+                log.LogDebug("slot {Slot}: poll failed ({Error}); retrying", slot, e.Message);
+                await DelayAsync(ct);
+                continue;
+            }
+            if (lease is null) continue;
+            log.LogInformation("slot {Slot}: job {Job} ({Name}) of run {Run}", slot, lease.JobId, lease.JobName, lease.RunId);
+            await executor.RunAsync(lease, ct);
+        }
+    }
+
+    private async Task DelayAsync(CancellationToken ct)
+    {
+        try { await Task.Delay(options.RetryDelay, ct); }
+        catch (OperationCanceledException) { }
+    }
+
+    public void Dispose() => _client.Dispose();
+}

@@ -1,0 +1,125 @@
+using Microsoft.Extensions.Logging;
+using Slipway.Agent.Protocol;
+using Slipway.Contracts.Agents;
+
+namespace Slipway.Agent.Execution;
+
+/// <summary>
+/// Runs one leased job, in protocol order: workspace and checkout, artifacts of earlier stages, start,
+/// the script (while renewing the lease and shipping logs), reports and artifacts, finish.
+/// Outcomes: exit 0 succeeded; non-zero, timeout or a setup error failed; cancel asked by the server
+/// cancelled; a lost lease abandons the job without a finish (the server has already resolved it).
+/// </summary>
+public sealed class JobExecutor(AgentProtocolClient client, AgentOptions options, ILogger log)
+{
+    /// <summary>Environment variables of the agent's own process that jobs inherit; everything else is withheld.</summary>
+    private static readonly string[] InheritedVariables = ["PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "SHELL", "TERM", "DOTNET_ROOT"];
+
+    public async Task RunAsync(JobLease lease, CancellationToken agentStopping)
+    {
+        using var jobCts = CancellationTokenSource.CreateLinkedTokenSource(agentStopping);
+        var shipper = new LogShipper(client, lease, options.LogBatchBytes, options.LogBufferBytes);
+        shipper.Start(jobCts.Token);
+        using var renewal = new LeaseRenewal(client, lease);
+        renewal.Start(jobCts.Token);
+        using var workspace = Workspace.Create(options.WorkDirectory, lease.JobId);
+        FinishJobRequest result;
+        try
+        {
+            result = await ExecuteAsync(lease, workspace, shipper, renewal, jobCts.Token);
+        }
+        catch (Exception e) when (e is LeaseLostException || shipper.Failure is LeaseLostException || renewal.LeaseLost)
+        {
+            log.LogWarning("job {Job}: lease lost, abandoning it", lease.JobId);
+            return;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !agentStopping.IsCancellationRequested)
+        {
+            log.LogError(e, "job {Job} failed in the agent", lease.JobId);
+            await shipper.NoteAsync($"agent error: {e.Message}", CancellationToken.None);
+            result = new FinishJobRequest(lease.LeaseId, null, JobOutcomes.Failed, "agent error: " + e.Message, null, []);
+        }
+        await shipper.CompleteAsync();
+        if (shipper.Failure is LeaseLostException || renewal.LeaseLost) return;
+        try { await client.FinishAsync(lease, result, CancellationToken.None); }
+        catch (LeaseLostException) { log.LogWarning("job {Job}: lease lost before finish", lease.JobId); }
+    }
+
+    private async Task<FinishJobRequest> ExecuteAsync(JobLease lease, Workspace workspace, LogShipper shipper, LeaseRenewal renewal, CancellationToken ct)
+    {
+        await workspace.CheckoutAsync(client, lease, options.WorkDirectory, ct);
+        await workspace.DownloadArtifactsAsync(client, lease.DownloadArtifacts, ct);
+
+        var script = Path.Combine(workspace.Temp, "step.sh");
+        await File.WriteAllTextAsync(script, lease.Script, ct);
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var name in InheritedVariables)
+            if (Environment.GetEnvironmentVariable(name) is { } value) env[name] = value;
+        env["TMPDIR"] = workspace.Temp;
+        foreach (var (k, v) in lease.Env) env[k] = v;
+
+        await client.StartAsync(lease, ct);
+        using var process = ScriptProcess.Start(script, workspace.Source, env);
+        var reading = PumpOutputAsync(process, shipper, ct);
+        var exited = process.WaitForExitAsync(ct);
+        var timeout = Task.Delay(TimeSpan.FromSeconds(lease.TimeoutSeconds), ct);
+
+        string? stopReason = null;
+        var outcome = JobOutcomes.Failed;
+        while (!exited.IsCompleted)
+        {
+            var tick = Task.Delay(200, ct);
+            var first = await Task.WhenAny(exited, timeout, renewal.CancelAsked, tick);
+            if (first == timeout) { stopReason = $"timed out after {FormatDuration(lease.TimeoutSeconds)}"; break; }
+            if (first == renewal.CancelAsked || shipper.CancelRequested) { stopReason = "cancelled"; outcome = JobOutcomes.Cancelled; break; }
+            if (renewal.LeaseLost || shipper.Failure is LeaseLostException) { stopReason = "lease lost"; break; }
+        }
+        if (stopReason is not null) await process.StopGroupAsync(options.KillGrace);
+        else process.KillGroup(); // leftovers of a finished script must not outlive the job
+        var exitCode = exited.IsCompletedSuccessfully ? exited.Result : (int?)null;
+        if (exitCode is null) { try { exitCode = await process.WaitForExitAsync(CancellationToken.None); } catch (InvalidOperationException) { } }
+        await reading;
+        if (renewal.LeaseLost || shipper.Failure is LeaseLostException) throw new LeaseLostException(lease.JobId);
+
+        if (stopReason is not null)
+        {
+            await shipper.NoteAsync($"job {stopReason}; its processes were stopped", ct);
+            var reports = await ReportCollector.CollectAsync(workspace, lease.ReportGlobs, ct);
+            return new FinishJobRequest(lease.LeaseId, exitCode, outcome, stopReason, reports.Summary, reports.Errors);
+        }
+
+        var succeeded = exitCode == 0;
+        var collected = await ReportCollector.CollectAsync(workspace, lease.ReportGlobs, ct);
+        if (succeeded) await UploadArtifactsAsync(lease, workspace, shipper, ct);
+        return new FinishJobRequest(lease.LeaseId, exitCode, succeeded ? JobOutcomes.Succeeded : JobOutcomes.Failed,
+            succeeded ? null : $"the script exited with code {exitCode}", collected.Summary, collected.Errors);
+    }
+
+    private static async Task PumpOutputAsync(ScriptProcess process, LogShipper shipper, CancellationToken ct)
+    {
+        var buffer = new byte[1 << 16];
+        int read;
+        try
+        {
+            while ((read = await process.Output.ReadAsync(buffer, ct)) > 0)
+                await shipper.WriteAsync(buffer.AsMemory(0, read).ToArray(), ct);
+        }
+        catch (IOException) { } // the pipe closed under us when the group was killed
+    }
+
+    private async Task UploadArtifactsAsync(JobLease lease, Workspace workspace, LogShipper shipper, CancellationToken ct)
+    {
+        var files = workspace.Find(lease.ArtifactGlobs);
+        foreach (var relative in files)
+        {
+            await using var content = File.OpenRead(workspace.SafePath(relative));
+            var stored = await client.UploadArtifactAsync(lease, relative, content, ct);
+            await shipper.NoteAsync($"artifact {relative} ({stored.Size} bytes, sha256 {stored.Sha256[..12]})", ct);
+        }
+        if (lease.ArtifactGlobs.Count > 0 && files.Count == 0)
+            await shipper.NoteAsync($"no files matched the artifact patterns {string.Join(", ", lease.ArtifactGlobs)}", ct);
+    }
+
+    private static string FormatDuration(int seconds) =>
+        seconds % 3600 == 0 ? $"{seconds / 3600}h" : seconds % 60 == 0 ? $"{seconds / 60}m" : $"{seconds}s";
+}

@@ -1,0 +1,119 @@
+using Slipway.Agent.Protocol;
+using Slipway.Contracts.Agents;
+
+namespace Slipway.Agent.Execution;
+
+/// <summary>
+/// Sends a job's output to the server in batches while the job runs. Writes never wait for the network
+/// unless more than the buffer limit is pending (then the job is slowed, which bounds memory); one sender
+/// loop coalesces whatever accumulated during the previous call. Once the server reports the log
+/// truncated, further output is dropped here (the job still runs to its end).
+/// Thread-safety: <see cref="WriteAsync"/> is called by one reader; the sender runs on its own task.
+/// </summary>
+public sealed class LogShipper
+{
+    private readonly AgentProtocolClient _client;
+    private readonly JobLease _lease;
+    private readonly int _batchBytes;
+    private readonly int _bufferBytes;
+    private readonly object _gate = new();
+    private readonly MemoryStream _pending = new();
+    private readonly SemaphoreSlim _dataReady = new(0, 1);
+    private readonly SemaphoreSlim _roomReady = new(0, 1);
+    private bool _completed;
+    private Task? _sender;
+
+    public LogShipper(AgentProtocolClient client, JobLease lease, int batchBytes, int bufferBytes)
+    {
+        _client = client;
+        _lease = lease;
+        _batchBytes = batchBytes;
+        _bufferBytes = bufferBytes;
+    }
+
+    public bool Truncated { get; private set; }
+    public bool CancelRequested { get; private set; }
+    public Exception? Failure { get; private set; }
+
+    public void Start(CancellationToken ct) => _sender = Task.Run(() => SendLoopAsync(ct), ct);
+
+    public async Task WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken ct)
+    {
+        if (Truncated || Failure is not null) return;
+        while (true)
+        {
+            lock (_gate)
+            {
+                if (_pending.Length < _bufferBytes)
+                {
+                    _pending.Write(bytes.Span);
+                    break;
+                }
+            }
+            await _roomReady.WaitAsync(TimeSpan.FromMilliseconds(100), ct);
+        }
+        Release(_dataReady);
+    }
+
+    /// <summary>Text written by the agent itself (not the job), e.g. why a job stopped.</summary>
+    public Task NoteAsync(string line, CancellationToken ct) => WriteAsync(System.Text.Encoding.UTF8.GetBytes($"\n[slipway] {line}\n"), ct);
+
+    /// <summary>Sends what is left and stops the sender.</summary>
+    public async Task CompleteAsync()
+    {
+        lock (_gate) _completed = true;
+        Release(_dataReady);
+        if (_sender is not null) await _sender;
+    }
+
+    private async Task SendLoopAsync(CancellationToken ct)
+    {
+        while (true)
+        {
+            byte[] batch;
+            bool done;
+            lock (_gate)
+            {
+                batch = Take();
+                done = _completed && _pending.Length == 0;
+            }
+            if (batch.Length > 0)
+            {
+                Release(_roomReady);
+                try
+                {
+                    var answer = await _client.AppendLogAsync(_lease, batch, ct);
+                    Truncated |= answer.Truncated;
+                    CancelRequested |= answer.Cancel;
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    Failure = e; // lease lost or server gone: the executor notices and stops
+                    return;
+                }
+                continue;
+            }
+            if (done) return;
+            await _dataReady.WaitAsync(ct);
+        }
+    }
+
+    private byte[] Take()
+    {
+        if (_pending.Length == 0) return [];
+        var all = _pending.GetBuffer();
+        var length = (int)_pending.Length;
+        var take = Math.Min(length, _batchBytes);
+        var batch = all.AsSpan(0, take).ToArray();
+        var rest = all.AsSpan(take, length - take).ToArray();
+        _pending.SetLength(0);
+        _pending.Write(rest);
+        return batch;
+    }
+
+    private static void Release(SemaphoreSlim s)
+    {
+        try { if (s.CurrentCount == 0) s.Release(); }
+        catch (SemaphoreFullException) { }
+    }
+}

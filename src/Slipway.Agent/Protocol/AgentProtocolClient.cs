@@ -1,0 +1,140 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Slipway.Contracts.Agents;
+
+namespace Slipway.Agent.Protocol;
+
+/// <summary>The lease on a job is gone (expired, or the job was taken away): abandon the job.</summary>
+public sealed class LeaseLostException(long jobId) : Exception($"lease on job {jobId} lost");
+
+/// <summary>The server refused the call in a way that will not change by retrying now (401/403/400).</summary>
+public sealed class AgentRefusedException(HttpStatusCode status, string message) : Exception(message)
+{
+    public HttpStatusCode Status { get; } = status;
+}
+
+/// <summary>
+/// HTTP client for the agent protocol (docs/agent-protocol.md). One instance per agent, thread-safe
+/// (HttpClient is), shared by all slots.
+/// </summary>
+public sealed class AgentProtocolClient : IDisposable
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly HttpClient _http;
+
+    public AgentProtocolClient(string serverUrl, HttpMessageHandler? handler = null)
+    {
+        _http = new HttpClient(handler ?? new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2), MaxConnectionsPerServer = 64 })
+        {
+            BaseAddress = new Uri(serverUrl.TrimEnd('/') + "/api/v1/agent/"),
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+    }
+
+    public void UseCredential(string credential) =>
+        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", credential);
+
+    public async Task<RegisterAgentResponse> RegisterAsync(string registrationToken, RegisterAgentRequest request, CancellationToken ct)
+    {
+        using var message = new HttpRequestMessage(HttpMethod.Post, "register") { Content = JsonContent.Create(request, options: Json) };
+        message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", registrationToken);
+        using var response = await _http.SendAsync(message, ct);
+        await EnsureAsync(response, 0);
+        return (await response.Content.ReadFromJsonAsync<RegisterAgentResponse>(Json, ct))!;
+    }
+
+    public async Task<JobLease?> PollAsync(int freeSlots, TimeSpan wait, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(wait + TimeSpan.FromSeconds(30));
+        using var response = await _http.PostAsJsonAsync("poll", new PollRequest(freeSlots, (int)wait.TotalSeconds), Json, timeout.Token);
+        if (response.StatusCode == HttpStatusCode.NoContent) return null;
+        await EnsureAsync(response, 0);
+        return await response.Content.ReadFromJsonAsync<JobLease>(Json, ct);
+    }
+
+    public async Task<Stream> SourceAsync(JobLease lease, CancellationToken ct)
+    {
+        using var message = Leased(HttpMethod.Get, $"jobs/{lease.JobId}/source", lease);
+        var response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, ct);
+        await EnsureAsync(response, lease.JobId);
+        return await response.Content.ReadAsStreamAsync(ct);
+    }
+
+    public async Task StartAsync(JobLease lease, CancellationToken ct)
+    {
+        using var message = Leased(HttpMethod.Post, $"jobs/{lease.JobId}/start", lease);
+        using var response = await _http.SendAsync(message, ct);
+        await EnsureAsync(response, lease.JobId);
+    }
+
+    /// <summary>Renews the lease; the server holds the call up to <paramref name="wait"/> unless cancellation is asked.</summary>
+    public async Task<RenewResponse> RenewAsync(JobLease lease, TimeSpan wait, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(wait + TimeSpan.FromSeconds(10));
+        using var response = await _http.PostAsJsonAsync($"jobs/{lease.JobId}/renew", new RenewRequest(lease.LeaseId, (int)wait.TotalSeconds), Json, timeout.Token);
+        await EnsureAsync(response, lease.JobId);
+        return (await response.Content.ReadFromJsonAsync<RenewResponse>(Json, ct))!;
+    }
+
+    public async Task<LogAppendResponse> AppendLogAsync(JobLease lease, ReadOnlyMemory<byte> bytes, CancellationToken ct)
+    {
+        using var message = Leased(HttpMethod.Post, $"jobs/{lease.JobId}/log", lease);
+        message.Content = new ReadOnlyMemoryContent(bytes);
+        message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        using var response = await _http.SendAsync(message, ct);
+        await EnsureAsync(response, lease.JobId);
+        return (await response.Content.ReadFromJsonAsync<LogAppendResponse>(Json, ct))!;
+    }
+
+    public async Task<ArtifactRef> UploadArtifactAsync(JobLease lease, string relativePath, Stream content, CancellationToken ct)
+    {
+        using var message = Leased(HttpMethod.Post, $"jobs/{lease.JobId}/artifacts", lease);
+        message.Headers.Add(AgentHeaders.ArtifactPath, relativePath);
+        message.Content = new StreamContent(content, 1 << 16);
+        message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        using var response = await _http.SendAsync(message, ct);
+        await EnsureAsync(response, lease.JobId);
+        return (await response.Content.ReadFromJsonAsync<ArtifactRef>(Json, ct))!;
+    }
+
+    public async Task<Stream> DownloadArtifactAsync(string sha256, CancellationToken ct)
+    {
+        var response = await _http.GetAsync($"artifacts/{sha256}", HttpCompletionOption.ResponseHeadersRead, ct);
+        await EnsureAsync(response, 0);
+        return await response.Content.ReadAsStreamAsync(ct);
+    }
+
+    public async Task FinishAsync(JobLease lease, FinishJobRequest request, CancellationToken ct)
+    {
+        using var message = Leased(HttpMethod.Post, $"jobs/{lease.JobId}/finish", lease);
+        message.Content = JsonContent.Create(request, options: Json);
+        using var response = await _http.SendAsync(message, ct);
+        await EnsureAsync(response, lease.JobId);
+    }
+
+    private static HttpRequestMessage Leased(HttpMethod method, string path, JobLease lease)
+    {
+        var message = new HttpRequestMessage(method, path);
+        message.Headers.Add(AgentHeaders.LeaseId, lease.LeaseId);
+        return message;
+    }
+
+    private static async Task EnsureAsync(HttpResponseMessage response, long jobId)
+    {
+        if (response.IsSuccessStatusCode) return;
+        if (response.StatusCode == HttpStatusCode.Conflict && jobId != 0) throw new LeaseLostException(jobId);
+        var body = await response.Content.ReadAsStringAsync();
+        string message;
+        try { message = JsonDocument.Parse(body).RootElement.GetProperty("error").GetString() ?? body; }
+        catch (Exception) { message = body; }
+        if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.BadRequest)
+            throw new AgentRefusedException(response.StatusCode, message);
+        throw new HttpRequestException($"{(int)response.StatusCode}: {message}", null, response.StatusCode);
+    }
+
+    public void Dispose() => _http.Dispose();
+}

@@ -1,0 +1,43 @@
+namespace Slipway.Contracts.Api;
+
+// Public REST API shapes (/api/v1), shared by the server, the typed client, the CLI and tests.
+
+public sealed record CreateProjectRequest(string Name, string Repo, string? Branch);
+public sealed record ProjectDto(string Name, string Repo, string DefaultBranch, DateTimeOffset CreatedAt, string? LastFetchError);
+public sealed record ProjectCreatedDto(string Name, string Repo, string DefaultBranch, string WebhookSecret);
+public sealed record BranchDto(string Name, string Head, RunSummaryDto? LatestRun);
+
+public sealed record StartRunRequest(string? Branch, string? Commit);
+public sealed record RunCreatedDto(long Id);
+
+public sealed record RunSummaryDto(long Id, string Project, int Number, string Branch, string Commit, string Status,
+    DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt);
+
+public sealed record RunDto(
+    long Id, string Project, int Number, string Branch, string Commit, string? CommitMessage, string Trigger,
+    string Status, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt,
+    string? FailureReason, IReadOnlyList<string> LintErrors, IReadOnlyList<StageDto> Stages, IReadOnlyList<ArtifactDto> Artifacts);
+
+public sealed record StageDto(string Name, string Status, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, IReadOnlyList<JobDto> Jobs);
+
+public sealed record JobDto(
+    long Id, string Name, string Status, string Pool, int Attempt, string? Agent, int? ExitCode, string? FailureReason,
+    DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt,
+    TestSummaryViewDto? TestSummary, long LogBytes, bool LogTruncated);
+
+public sealed record TestSummaryViewDto(int Passed, int Failed, int Skipped, IReadOnlyList<TestFailureViewDto> Failures);
+public sealed record TestFailureViewDto(string Name, string Message);
+
+public sealed record ArtifactDto(string Job, string Path, string Sha256, long Size);
+
+public sealed record RetryRunRequest(string? Job);
+
+public sealed record LogPageDto(long Offset, long NextOffset, string Text, bool Complete, bool Truncated);
+
+public sealed record AgentDto(long Id, string Name, string Pool, IReadOnlyList<string> Labels, int Slots, string Status,
+    DateTimeOffset? LastSeenAt, int RunningJobs);
+
+public sealed record CreateRegistrationTokenRequest(string Pool, bool PreApproved);
+public sealed record RegistrationTokenDto(long Id, string Token, string Pool, bool PreApproved);
+
+public sealed record ErrorDto(string Error, IReadOnlyList<string>? Details = null);

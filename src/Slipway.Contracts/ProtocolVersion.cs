@@ -1,0 +1,10 @@
+namespace Slipway.Contracts;
+
+/// <summary>
+/// The agent protocol version. Raise it on every change to a message in <see cref="Agents"/> or to the
+/// call order in docs/agent-protocol.md. The server refuses to register an agent whose version differs.
+/// </summary>
+public static class ProtocolVersion
+{
+    public const int Current = 1;
+}

@@ -1,0 +1,179 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Slipway.Contracts;
+using Slipway.Contracts.Agents;
+using Slipway.Contracts.Api;
+using Slipway.Core.Runs;
+using Slipway.Server.Access;
+using Slipway.Server.Artifacts;
+using Slipway.Server.Hosting;
+using Slipway.Server.Logs;
+using Slipway.Server.Metrics;
+using Slipway.Server.Scheduling;
+using Slipway.Server.Storage;
+
+namespace Slipway.Server.Api;
+
+/// <summary>
+/// The agent protocol, /api/v1/agent/* (docs/agent-protocol.md). Every call after <c>register</c> is
+/// authorized by the agent's own credential and, for a job, by the lease id it was handed: a call with a
+/// lost lease gets 409 and the agent must abandon the job.
+/// </summary>
+public static partial class AgentProtocolApi
+{
+    public static void MapAgentProtocolApi(this IEndpointRouteBuilder api)
+    {
+        var agent = api.MapGroup("/agent");
+        agent.MapPost("/register", RegisterAsync).RequireAction(Actions.AgentRegister);
+        agent.MapPost("/poll", PollAsync).RequireAction(Actions.AgentWork);
+        agent.MapGet("/jobs/{id:long}/source", SourceAsync).RequireAction(Actions.AgentWork);
+        agent.MapPost("/jobs/{id:long}/start", StartAsync).RequireAction(Actions.AgentWork);
+        agent.MapPost("/jobs/{id:long}/renew", RenewAsync).RequireAction(Actions.AgentWork);
+        agent.MapPost("/jobs/{id:long}/log", AppendLogAsync).RequireAction(Actions.AgentWork);
+        agent.MapPost("/jobs/{id:long}/artifacts", UploadArtifactAsync).RequireAction(Actions.AgentWork);
+        agent.MapPost("/jobs/{id:long}/finish", FinishAsync).RequireAction(Actions.AgentWork);
+        agent.MapGet("/artifacts/{sha256}", DownloadArtifactAsync).RequireAction(Actions.AgentWork);
+    }
+
+    private static IResult LeaseLost(long id) =>
+        Results.Json(new ErrorDto($"the lease on job {id} is no longer held by this agent"), statusCode: StatusCodes.Status409Conflict);
+
+    private static async Task<IResult> RegisterAsync(RegisterAgentRequest request, HttpContext context, AgentStore agents, TimeProvider clock)
+    {
+        var token = (Principal.RegistrationToken)context.GetPrincipal()!;
+        if (request.ProtocolVersion != ProtocolVersion.Current)
+            return Results.Json(new ErrorDto($"agent protocol {request.ProtocolVersion} is not supported; this server speaks protocol {ProtocolVersion.Current}"),
+                statusCode: StatusCodes.Status400BadRequest);
+        if (request.Name is null || !AgentName().IsMatch(request.Name))
+            throw new ArgumentException("an agent name is 1-64 letters, digits, '.', '_' or '-'");
+        var pool = string.IsNullOrWhiteSpace(request.Pool) ? token.Pool : request.Pool;
+        if (pool != token.Pool)
+            return Results.Json(new ErrorDto($"this registration token admits agents to pool '{token.Pool}' only"), statusCode: StatusCodes.Status403Forbidden);
+        var labels = string.Join(',', (request.Labels ?? []).Where(l => l.Length > 0).Select(l => l.Trim()).Distinct().Order());
+        var credential = Tokens.New(Tokens.AgentPrefix);
+        var (id, status) = await agents.RegisterAsync(request.Name, pool, labels, Math.Clamp(request.Slots, 1, 256), Tokens.Hash(credential),
+            token.PreApproved, request.ProtocolVersion, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        return Results.Ok(new RegisterAgentResponse(id, request.Name, credential, status));
+    }
+
+    private static async Task<IResult> PollAsync(PollRequest request, HttpContext context, JobDispatcher dispatcher, AgentStore agents, TimeProvider clock)
+    {
+        var agent = context.RequireAgent();
+        await agents.TouchAsync(agent.Id, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        var lease = await dispatcher.PollAsync(agent, TimeSpan.FromSeconds(Math.Clamp(request.WaitSeconds, 0, 60)), context.RequestAborted);
+        return lease is null ? Results.NoContent() : Results.Ok(lease);
+    }
+
+    private static async Task<JobRow?> LeasedAsync(long id, HttpContext context, JobLeaseStore leases)
+    {
+        var leaseId = context.Request.Headers[AgentHeaders.LeaseId].ToString();
+        var job = string.IsNullOrEmpty(leaseId) ? null : await leases.GetLeasedAsync(id, leaseId);
+        return job is not null && job.AgentId == context.RequireAgent().Id ? job : null;
+    }
+
+    private static async Task<IResult> SourceAsync(long id, HttpContext context, JobLeaseStore leases, RunStore runs, MirrorDirectory mirrors)
+    {
+        var job = await LeasedAsync(id, context, leases);
+        if (job is null) return LeaseLost(id);
+        var run = (await runs.GetAsync(job.RunId))!.Run;
+        context.Response.ContentType = "application/x-tar";
+        await mirrors.For(run.ProjectName).ArchiveAsync(run.CommitSha, context.Response.Body, context.RequestAborted);
+        return Results.Empty;
+    }
+
+    private static async Task<IResult> StartAsync(long id, HttpContext context, JobLeaseStore leases, TimeProvider clock)
+    {
+        var job = await LeasedAsync(id, context, leases);
+        if (job is null) return LeaseLost(id);
+        await leases.StartAsync(id, job.LeaseId!, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        return Results.NoContent();
+    }
+
+    /// <summary>Extends the lease, then holds the call up to WaitSeconds, answering at once if cancellation is asked.</summary>
+    private static async Task<IResult> RenewAsync(long id, RenewRequest request, HttpContext context, JobLeaseStore leases, WorkSignal signal,
+        ServerOptions options, TimeProvider clock)
+    {
+        var ct = context.RequestAborted;
+        var woken = signal.WaitAsync(WorkSignal.Job(id));
+        var cancel = await leases.RenewAsync(id, request.LeaseId, options.LeaseTimeout, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        if (cancel is null) return LeaseLost(id);
+        var wait = TimeSpan.FromSeconds(Math.Clamp(request.WaitSeconds, 0, (int)(options.LeaseTimeout.TotalSeconds / 3)));
+        var until = clock.GetUtcNow() + wait;
+        while (cancel == false && clock.GetUtcNow() < until && !ct.IsCancellationRequested)
+        {
+            try { await woken.WaitAsync(TimeSpan.FromSeconds(1), ct); }
+            catch (TimeoutException) { }
+            catch (OperationCanceledException) { break; }
+            woken = signal.WaitAsync(WorkSignal.Job(id));
+            cancel = await leases.IsCancelRequestedAsync(id);
+        }
+        var expires = clock.GetUtcNow() + options.LeaseTimeout;
+        cancel = await leases.RenewAsync(id, request.LeaseId, options.LeaseTimeout, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        return cancel is null ? LeaseLost(id) : Results.Ok(new RenewResponse(cancel.Value, expires));
+    }
+
+    private static async Task<IResult> AppendLogAsync(long id, HttpContext context, JobLeaseStore leases, LogStore logs, WorkSignal signal,
+        SlipwayMetrics metrics)
+    {
+        var job = await LeasedAsync(id, context, leases);
+        if (job is null) return LeaseLost(id);
+        var before = logs.Length(id);
+        var result = await logs.AppendAsync(id, context.Request.Body, context.RequestAborted);
+        metrics.LogBytes.Inc(result.Length - before);
+        signal.Signal(WorkSignal.Log(id));
+        return Results.Ok(new LogAppendResponse(result.Length, result.Truncated, job.CancelRequested != 0));
+    }
+
+    private static async Task<IResult> UploadArtifactAsync(long id, HttpContext context, JobLeaseStore leases, ArtifactFiles files,
+        ArtifactStore artifacts, TimeProvider clock)
+    {
+        var job = await LeasedAsync(id, context, leases);
+        if (job is null) return LeaseLost(id);
+        var path = context.Request.Headers[AgentHeaders.ArtifactPath].ToString();
+        if (!IsSafeRelativePath(path)) throw new ArgumentException($"artifact path '{path}' must be relative, without '..'");
+        var (sha, size) = await files.StoreAsync(context.Request.Body, context.RequestAborted);
+        await artifacts.RecordAsync(job.RunId, id, job.StageIdx, path, sha, size, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        return Results.Ok(new ArtifactRef(path, sha, size));
+    }
+
+    private static async Task<IResult> FinishAsync(long id, FinishJobRequest request, HttpContext context, JobLeaseStore leases, LogStore logs,
+        JobEvents events, SlipwayMetrics metrics, TimeProvider clock)
+    {
+        var job = await LeasedAsync(id, context, leases);
+        if (job is null || job.LeaseId != request.LeaseId) return LeaseLost(id);
+        var outcome = StatusNames.Parse(request.Outcome);
+        if (outcome is not (ExecutionStatus.Succeeded or ExecutionStatus.Failed or ExecutionStatus.Cancelled))
+            throw new ArgumentException($"'{request.Outcome}' is not a job outcome");
+        var summary = request.TestSummary is null ? null : Mapping.SerializeSummary(new TestSummaryViewDto(
+            request.TestSummary.Passed, request.TestSummary.Failed, request.TestSummary.Skipped,
+            request.TestSummary.Failures.Take(50).Select(f => new TestFailureViewDto(f.Name, f.Message)).ToList()));
+        foreach (var error in request.ReportErrors ?? []) await logs.AppendNoteAsync(id, "test report: " + error);
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var change = await leases.FinishAsync(id, request.LeaseId,
+            new JobResult(outcome, request.ExitCode, request.FailureReason, summary, logs.Length(id), logs.IsTruncated(id)), now);
+        if (change is null) return LeaseLost(id);
+        metrics.JobDuration.WithLabels(outcome.ToWire()).Observe((now - (job.StartedAt ?? now)) / 1000.0);
+        events.Finished(change);
+        return Results.NoContent();
+    }
+
+    private static async Task<IResult> DownloadArtifactAsync(string sha256, ArtifactFiles files, ArtifactStore artifacts)
+    {
+        if (!Sha256().IsMatch(sha256) || !await artifacts.ExistsAsync(sha256)) throw new KeyNotFoundException("no such artifact");
+        var stream = files.OpenRead(sha256) ?? throw new KeyNotFoundException("artifact content is missing from the store");
+        return Results.Stream(stream, "application/octet-stream");
+    }
+
+    public static bool IsSafeRelativePath(string path) =>
+        path.Length is > 0 and < 1024 && !path.StartsWith('/') && !path.Contains('\\') && !path.Contains('\0')
+        && path.Split('/').All(s => s.Length > 0 && s != ".." && s != ".");
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    private static partial Regex AgentName();
+
+    [GeneratedRegex("^[0-9a-f]{64}$")]
+    private static partial Regex Sha256();
+}

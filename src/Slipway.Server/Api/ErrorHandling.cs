@@ -1,0 +1,32 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Slipway.Contracts.Api;
+using Slipway.Core.Runs;
+using Slipway.Server.Scheduling;
+
+namespace Slipway.Server.Api;
+
+/// <summary>
+/// Turns the domain's typed errors into HTTP answers with a readable message: bad input 400, unknown
+/// thing 404, invalid state transition 409. Anything else is a 500 without internals in the body.
+/// </summary>
+public sealed class ErrorHandling(RequestDelegate next, ILogger<ErrorHandling> log)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        try { await next(context); }
+        catch (Exception e) when (!context.Response.HasStarted && e is not OperationCanceledException)
+        {
+            var (status, message) = e switch
+            {
+                ProjectException or ArgumentException or FormatException or BadHttpRequestException => (400, e.Message),
+                KeyNotFoundException => (404, e.Message),
+                InvalidTransitionException => (409, e.Message),
+                _ => (500, "internal error; see the server log (request " + context.TraceIdentifier + ")"),
+            };
+            if (status == 500) log.LogError(e, "request {Path} failed", context.Request.Path);
+            context.Response.StatusCode = status;
+            await context.Response.WriteAsJsonAsync(new ErrorDto(message));
+        }
+    }
+}

@@ -1,0 +1,40 @@
+using System.Text.Json;
+using Slipway.Contracts.Api;
+using Slipway.Server.Storage;
+
+namespace Slipway.Server.Api;
+
+/// <summary>Storage rows to API shapes.</summary>
+public static class Mapping
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static ProjectDto ToDto(this ProjectRow p) =>
+        new(p.Name, p.RepoUrl, p.DefaultBranch, UnixMs.To(p.CreatedAt), p.LastFetchError);
+
+    public static RunSummaryDto ToSummary(this RunRow r) =>
+        new(r.Id, r.ProjectName, (int)r.Number, r.Branch, r.CommitSha, r.Status, UnixMs.To(r.CreatedAt), UnixMs.To(r.StartedAt), UnixMs.To(r.FinishedAt));
+
+    public static RunDto ToDto(this RunDetails d)
+    {
+        var r = d.Run;
+        var lint = r.LintErrors is null ? [] : JsonSerializer.Deserialize<List<string>>(r.LintErrors) ?? [];
+        var stages = d.Stages.Select(s => new StageDto(s.Name, s.Status, UnixMs.To(s.StartedAt), UnixMs.To(s.FinishedAt),
+            d.Jobs.Where(j => j.StageIdx == s.Idx).Select(ToDto).ToList())).ToList();
+        var artifacts = d.Artifacts.Select(a => new ArtifactDto(a.JobName, a.Path, a.Sha256, a.Size)).ToList();
+        return new RunDto(r.Id, r.ProjectName, (int)r.Number, r.Branch, r.CommitSha, r.CommitMessage, r.Trigger, r.Status,
+            UnixMs.To(r.CreatedAt), UnixMs.To(r.StartedAt), UnixMs.To(r.FinishedAt), r.FailureReason, lint, stages, artifacts);
+    }
+
+    public static JobDto ToDto(this JobRow j) =>
+        new(j.Id, j.Name, j.Status, j.Pool, (int)j.Attempt, j.AgentName, j.ExitCode is { } e ? (int)e : null, j.FailureReason,
+            UnixMs.To(j.CreatedAt), UnixMs.To(j.StartedAt), UnixMs.To(j.FinishedAt),
+            j.TestSummary is null ? null : JsonSerializer.Deserialize<TestSummaryViewDto>(j.TestSummary, Json),
+            j.LogBytes, j.LogTruncated != 0);
+
+    public static AgentDto ToDto(this AgentRow a) =>
+        new(a.Id, a.Name, a.Pool, a.Labels.Split(',', StringSplitOptions.RemoveEmptyEntries), (int)a.Slots, a.Status,
+            UnixMs.To(a.LastSeenAt), (int)a.RunningJobs);
+
+    public static string SerializeSummary(TestSummaryViewDto summary) => JsonSerializer.Serialize(summary, Json);
+}

@@ -1,0 +1,63 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Slipway.Contracts.Api;
+using Slipway.Server.Access;
+using Slipway.Server.Scheduling;
+using Slipway.Server.Storage;
+
+namespace Slipway.Server.Api;
+
+/// <summary>/api/v1/projects: create, list, branches, runs of a project.</summary>
+public static class ProjectsApi
+{
+    public static void MapProjectsApi(this IEndpointRouteBuilder api)
+    {
+        api.MapPost("/projects", CreateAsync).RequireAction(Actions.ProjectCreate);
+        api.MapGet("/projects", async (ProjectStore projects) => (await projects.ListAsync()).Select(p => p.ToDto()))
+            .RequireAction(Actions.ProjectRead);
+        api.MapGet("/projects/{name}", async (string name, ProjectStore projects) => (await Find(projects, name)).ToDto())
+            .RequireAction(Actions.ProjectRead);
+        api.MapGet("/projects/{name}/branches", BranchesAsync).RequireAction(Actions.ProjectRead);
+        api.MapPost("/projects/{name}/runs", StartRunAsync).RequireAction(Actions.RunStart);
+        api.MapGet("/projects/{name}/runs", async (string name, int? limit, ProjectStore projects, RunStore runs) =>
+                (await runs.ListAsync((await Find(projects, name)).Id, Math.Clamp(limit ?? 50, 1, 500))).Select(r => r.ToSummary()))
+            .RequireAction(Actions.RunRead);
+    }
+
+    public static async Task<ProjectRow> Find(ProjectStore projects, string name) =>
+        await projects.FindAsync(name) ?? throw new KeyNotFoundException($"no project named '{name}'");
+
+    private static async Task<IResult> CreateAsync(CreateProjectRequest request, ProjectService service, CancellationToken ct)
+    {
+        var project = await service.CreateAsync(request.Name ?? "", request.Repo ?? "", request.Branch, ct);
+        return Results.Created($"/api/v1/projects/{Uri.EscapeDataString(project.Name)}",
+            new ProjectCreatedDto(project.Name, project.RepoUrl, project.DefaultBranch, project.WebhookSecret));
+    }
+
+    private static async Task<IEnumerable<BranchDto>> BranchesAsync(string name, ProjectStore projects, RunStore runs)
+    {
+        var project = await Find(projects, name);
+        var latest = (await runs.LatestPerBranchAsync(project.Id)).ToDictionary(r => r.Branch);
+        return (await projects.BranchesAsync(project.Id))
+            .Select(b => new BranchDto(b.Name, b.Head, latest.TryGetValue(b.Name, out var r) ? r.ToSummary() : null));
+    }
+
+    private static async Task<IResult> StartRunAsync(string name, StartRunRequest? request, ProjectStore projects,
+        MirrorDirectory mirrors, RunFactory factory, CancellationToken ct)
+    {
+        var project = await Find(projects, name);
+        var branch = string.IsNullOrWhiteSpace(request?.Branch) ? project.DefaultBranch : request.Branch;
+        var mirror = mirrors.For(project.Name);
+        string? commit;
+        if (!string.IsNullOrWhiteSpace(request?.Commit))
+            commit = await mirror.ResolveCommitAsync(request.Commit, ct) ?? throw new ArgumentException($"commit '{request.Commit}' is not in the repository");
+        else
+        {
+            var heads = await mirror.HeadsAsync(ct);
+            commit = heads.TryGetValue(branch, out var head) ? head : throw new ArgumentException($"the repository has no branch '{branch}'");
+        }
+        var runId = await factory.StartAsync(project, branch, commit, "manual", ct);
+        return Results.Created($"/api/v1/runs/{runId}", new RunCreatedDto(runId));
+    }
+}

@@ -1,0 +1,50 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Slipway.Contracts.Api;
+using Slipway.Server.Access;
+using Slipway.Server.Artifacts;
+using Slipway.Server.Scheduling;
+using Slipway.Server.Storage;
+
+namespace Slipway.Server.Api;
+
+/// <summary>/api/v1/runs/{id}: show, cancel, retry, and artifact downloads.</summary>
+public static class RunsApi
+{
+    public static void MapRunsApi(this IEndpointRouteBuilder api)
+    {
+        api.MapGet("/runs/{id:long}", async (long id, RunStore runs) => (await Get(runs, id)).ToDto()).RequireAction(Actions.RunRead);
+        api.MapPost("/runs/{id:long}/cancel", CancelAsync).RequireAction(Actions.RunCancel);
+        api.MapPost("/runs/{id:long}/retry", RetryAsync).RequireAction(Actions.RunRetry);
+        api.MapGet("/runs/{id:long}/artifacts/{job}/{**path}", DownloadArtifactAsync).RequireAction(Actions.ArtifactRead);
+    }
+
+    public static async Task<RunDetails> Get(RunStore runs, long id) =>
+        await runs.GetAsync(id) ?? throw new KeyNotFoundException($"no run {id}");
+
+    private static async Task<IResult> CancelAsync(long id, RunStore runs, WorkSignal signal, TimeProvider clock)
+    {
+        await Get(runs, id);
+        var running = await runs.CancelAsync(id, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        foreach (var job in running) signal.Signal(WorkSignal.Job(job));
+        return Results.Ok((await Get(runs, id)).ToDto());
+    }
+
+    private static async Task<IResult> RetryAsync(long id, RetryRunRequest? request, RunStore runs, WorkSignal signal, TimeProvider clock)
+    {
+        await Get(runs, id);
+        var pools = await runs.RetryAsync(id, string.IsNullOrWhiteSpace(request?.Job) ? null : request.Job, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        foreach (var pool in pools) signal.Signal(WorkSignal.Pool(pool));
+        return Results.Ok((await Get(runs, id)).ToDto());
+    }
+
+    private static async Task<IResult> DownloadArtifactAsync(long id, string job, string path, RunStore runs, ArtifactFiles files)
+    {
+        var run = await Get(runs, id);
+        var artifact = run.Artifacts.FirstOrDefault(a => a.JobName == job && a.Path == path)
+                       ?? throw new KeyNotFoundException($"run {id} has no artifact '{path}' from job '{job}'");
+        var stream = files.OpenRead(artifact.Sha256) ?? throw new KeyNotFoundException("artifact content is missing from the store");
+        return Results.File(stream, "application/octet-stream", Path.GetFileName(artifact.Path));
+    }
+}

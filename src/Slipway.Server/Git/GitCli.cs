@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Slipway.Server.Git;
+
+/// <summary>The result of one git command. Output is bytes-decoded as UTF-8 (invalid bytes replaced).</summary>
+public sealed record GitResult(int ExitCode, string Stdout, string Stderr)
+{
+    public bool Ok => ExitCode == 0;
+}
+
+public sealed class GitException(string message) : Exception(message);
+
+/// <summary>
+/// Runs <c>/usr/bin/git</c>. Every argument (branch names, URLs, paths) is passed through ArgumentList,
+/// never through a shell. Git never prompts (GIT_TERMINAL_PROMPT=0) and ignores the machine's system config.
+/// </summary>
+public static class GitCli
+{
+    public static string Executable { get; set; } = File.Exists("/usr/bin/git") ? "/usr/bin/git" : "git";
+
+    public static async Task<GitResult> RunAsync(string? workingDirectory, IEnumerable<string> args, TimeSpan timeout, CancellationToken ct = default)
+    {
+        var psi = new ProcessStartInfo(Executable)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        foreach (var arg in args) psi.ArgumentList.Add(arg);
+        psi.Environment["GIT_TERMINAL_PROMPT"] = "0";
+        psi.Environment["GIT_CONFIG_NOSYSTEM"] = "1";
+        psi.Environment["GIT_ASKPASS"] = "/bin/false";
+        psi.Environment["SSH_ASKPASS"] = "/bin/false";
+        psi.Environment["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes";
+        psi.Environment["LC_ALL"] = "C";
+
+        using var process = Process.Start(psi) ?? throw new GitException("could not start git");
+        process.StandardInput.Close();
+        using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeoutCts.CancelAfter(timeout);
+        var stdout = process.StandardOutput.ReadToEndAsync(timeoutCts.Token);
+        var stderr = process.StandardError.ReadToEndAsync(timeoutCts.Token);
+        try
+        {
+            await process.WaitForExitAsync(timeoutCts.Token);
+            return new GitResult(process.ExitCode, await stdout, await stderr);
+        }
+        catch (OperationCanceledException)
+        {
+            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            if (ct.IsCancellationRequested) throw;
+            throw new GitException($"git {string.Join(' ', psi.ArgumentList.Take(2))} timed out after {timeout.TotalSeconds:0} s");
+        }
+    }
+
+    /// <summary>Runs git and returns stdout, or throws with git's own error message.</summary>
+    public static async Task<string> OutputAsync(string? workingDirectory, IEnumerable<string> args, TimeSpan timeout, CancellationToken ct = default)
+    {
+        var result = await RunAsync(workingDirectory, args, timeout, ct);
+        if (!result.Ok) throw new GitException(result.Stderr.Trim() is { Length: > 0 } e ? e : $"git exited with {result.ExitCode}");
+        return result.Stdout;
+    }
+}

@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+
+namespace Slipway.Server.Git;
+
+/// <summary>
+/// The server's bare mirror of one project's repository (DATA/mirrors/NAME.git). Fetches take a per-mirror
+/// lock so a poll and a webhook never run git on the same mirror at once. Commits are read from the
+/// mirror only, never from a working tree.
+/// </summary>
+public sealed partial class RepositoryMirror(string path, TimeSpan timeout)
+{
+    private static readonly Dictionary<string, SemaphoreSlim> Locks = new();
+    private readonly SemaphoreSlim _lock = LockFor(path);
+
+    public string Path { get; } = path;
+
+    private static SemaphoreSlim LockFor(string path)
+    {
+        lock (Locks)
+        {
+            if (!Locks.TryGetValue(path, out var s)) Locks[path] = s = new SemaphoreSlim(1, 1);
+            return s;
+        }
+    }
+
+    /// <summary>Clones <paramref name="url"/> as a mirror; throws <see cref="GitException"/> with git's error if it cannot.</summary>
+    public async Task CloneAsync(string url, CancellationToken ct = default)
+    {
+        await _lock.WaitAsync(ct);
+        try
+        {
+            if (Directory.Exists(Path)) Directory.Delete(Path, recursive: true);
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+            var result = await GitCli.RunAsync(null, ["clone", "--bare", "--quiet", "--", url, Path], timeout, ct);
+            if (!result.Ok)
+            {
+                if (Directory.Exists(Path)) Directory.Delete(Path, recursive: true);
+                throw new GitException(result.Stderr.Trim());
+            }
+            // Keep every branch in refs/heads as the remote has it.
+            await GitCli.OutputAsync(Path, ["config", "remote.origin.fetch", "+refs/heads/*:refs/heads/*"], timeout, ct);
+        }
+        finally { _lock.Release(); }
+    }
+
+    public async Task FetchAsync(CancellationToken ct = default)
+    {
+        await _lock.WaitAsync(ct);
+        try { await GitCli.OutputAsync(Path, ["fetch", "--prune", "--quiet", "origin"], timeout, ct); }
+        finally { _lock.Release(); }
+    }
+
+    /// <summary>Branch name to head commit, for every branch.</summary>
+    public async Task<IReadOnlyDictionary<string, string>> HeadsAsync(CancellationToken ct = default)
+    {
+        var output = await GitCli.OutputAsync(Path, ["for-each-ref", "--format=%(objectname) %(refname)", "refs/heads/"], timeout, ct);
+        var heads = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var space = line.IndexOf(' ');
+            if (space < 0) continue;
+            heads[line[(space + 1)..]["refs/heads/".Length..]] = line[..space];
+        }
+        return heads;
+    }
+
+    /// <summary>The full SHA of a commit-ish, or null if the mirror does not have it.</summary>
+    public async Task<string?> ResolveCommitAsync(string revision, CancellationToken ct = default)
+    {
+        if (revision.StartsWith('-')) return null;
+        var result = await GitCli.RunAsync(Path, ["rev-parse", "--verify", "--quiet", "--end-of-options", revision + "^{commit}"], timeout, ct);
+        return result.Ok ? result.Stdout.Trim() : null;
+    }
+
+    /// <summary>The file's content at the commit, or null if it is not there. Size-capped by the caller's parser.</summary>
+    public async Task<string?> ReadFileAsync(string commit, string file, CancellationToken ct = default)
+    {
+        RequireSha(commit);
+        var result = await GitCli.RunAsync(Path, ["show", $"{commit}:{file}"], timeout, ct);
+        return result.Ok ? result.Stdout : null;
+    }
+
+    public async Task<string> CommitMessageAsync(string commit, CancellationToken ct = default)
+    {
+        RequireSha(commit);
+        return (await GitCli.OutputAsync(Path, ["log", "-1", "--format=%B", commit, "--"], timeout, ct)).Trim();
+    }
+
+    /// <summary>Streams a tar archive of the commit's tree (what an agent checks out) into <paramref name="destination"/>.</summary>
+    public async Task ArchiveAsync(string commit, Stream destination, CancellationToken ct = default)
+    {
+        RequireSha(commit);
+        var psi = new ProcessStartInfo(GitCli.Executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Path };
+        foreach (var a in new[] { "archive", "--format=tar", commit }) psi.ArgumentList.Add(a);
+        psi.Environment["GIT_CONFIG_NOSYSTEM"] = "1";
+        using var process = Process.Start(psi)!;
+        var stderr = process.StandardError.ReadToEndAsync(ct);
+        await process.StandardOutput.BaseStream.CopyToAsync(destination, ct);
+        await process.WaitForExitAsync(ct);
+        if (process.ExitCode != 0) throw new GitException((await stderr).Trim());
+    }
+
+    private static void RequireSha(string commit)
+    {
+        if (!ShaPattern().IsMatch(commit)) throw new ArgumentException($"'{commit}' is not a full commit id", nameof(commit));
+    }
+
+    [GeneratedRegex("^[0-9a-f]{40}([0-9a-f]{24})?$")]
+    private static partial Regex ShaPattern();
+}

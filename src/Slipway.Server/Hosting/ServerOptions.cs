@@ -1,0 +1,55 @@
+namespace Slipway.Server.Hosting;
+
+/// <summary>
+/// Every setting, timeout and limit of the server in one place, each with its default and the environment
+/// variable that overrides it (command-line flags override both). Documented in docs/operations.md.
+/// </summary>
+public sealed class ServerOptions
+{
+    /// <summary>SLIPWAY_DATA: folder for the SQLite database, mirrors, logs, artifacts, secrets. Default ./.slipway</summary>
+    public string DataDirectory { get; set; } = Env("SLIPWAY_DATA") ?? ".slipway";
+
+    /// <summary>SLIPWAY_URLS: where Kestrel listens. Default http://127.0.0.1:5080</summary>
+    public string Urls { get; set; } = Env("SLIPWAY_URLS") ?? "http://127.0.0.1:5080";
+
+    /// <summary>SLIPWAY_DATABASE: a PostgreSQL connection string; empty means SQLite in the data folder.</summary>
+    public string? Database { get; set; } = Env("SLIPWAY_DATABASE");
+
+    /// <summary>SLIPWAY_EMBEDDED_AGENT (true|false): run one agent in the server process. Default true.</summary>
+    public bool EmbeddedAgent { get; set; } = Env("SLIPWAY_EMBEDDED_AGENT") is not "false";
+
+    /// <summary>SLIPWAY_AGENT_SLOTS: job slots of the embedded agent. Default: the number of cores.</summary>
+    public int EmbeddedAgentSlots { get; set; } = Int("SLIPWAY_AGENT_SLOTS") ?? Environment.ProcessorCount;
+
+    /// <summary>SLIPWAY_POLL_SECONDS: how often every project's repository is fetched. Default 10.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(Int("SLIPWAY_POLL_SECONDS") ?? 10);
+
+    /// <summary>SLIPWAY_LEASE_SECONDS: a job's lease; an agent that does not renew loses the job after it. Default 30.</summary>
+    public TimeSpan LeaseTimeout { get; set; } = TimeSpan.FromSeconds(Int("SLIPWAY_LEASE_SECONDS") ?? 30);
+
+    /// <summary>SLIPWAY_POLL_WAIT_SECONDS: how long an agent's poll is held open when there is no work. Default 25.</summary>
+    public TimeSpan AgentPollWait { get; set; } = TimeSpan.FromSeconds(Int("SLIPWAY_POLL_WAIT_SECONDS") ?? 25);
+
+    /// <summary>SLIPWAY_LOG_LIMIT_MB: a job's log is truncated past this size (the job runs on). Default 100.</summary>
+    public long LogLimitBytes { get; set; } = (Int("SLIPWAY_LOG_LIMIT_MB") ?? 100) * 1024L * 1024L;
+
+    /// <summary>SLIPWAY_ARTIFACT_LIMIT_MB: largest single artifact accepted. Default 1024.</summary>
+    public long ArtifactLimitBytes { get; set; } = (Int("SLIPWAY_ARTIFACT_LIMIT_MB") ?? 1024) * 1024L * 1024L;
+
+    /// <summary>SLIPWAY_GIT_TIMEOUT_SECONDS: limit for one git command (clone, fetch). Default 300.</summary>
+    public TimeSpan GitTimeout { get; set; } = TimeSpan.FromSeconds(Int("SLIPWAY_GIT_TIMEOUT_SECONDS") ?? 300);
+
+    /// <summary>SLIPWAY_BOOTSTRAP_TOKEN: on first start, the admin's API token (for automation) instead of a random one.</summary>
+    public string? BootstrapToken { get; set; } = Env("SLIPWAY_BOOTSTRAP_TOKEN");
+
+    /// <summary>Create the demo project on start (the README's first command sets it).</summary>
+    public bool Demo { get; set; }
+
+    /// <summary>Work folder of the embedded agent. Default DATA/agent.</summary>
+    public string EmbeddedAgentWorkDirectory => Path.Combine(FullDataDirectory, "agent");
+
+    public string FullDataDirectory => Path.GetFullPath(DataDirectory);
+
+    private static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
+    private static int? Int(string name) => int.TryParse(Env(name), out var v) ? v : null;
+}

@@ -1,0 +1,36 @@
+using Microsoft.Extensions.DependencyInjection;
+using Slipway.Server.Artifacts;
+using Slipway.Server.Git;
+using Slipway.Server.Logs;
+using Slipway.Server.Metrics;
+using Slipway.Server.Scheduling;
+using Slipway.Server.Storage;
+
+namespace Slipway.Server.Hosting;
+
+public static class ServiceRegistration
+{
+    public static IServiceCollection AddSlipwayStorage(this IServiceCollection services, Database database) => services
+        .AddSingleton(database)
+        .AddSingleton<ProjectStore>()
+        .AddSingleton<RunStore>()
+        .AddSingleton<JobLeaseStore>()
+        .AddSingleton<AgentStore>()
+        .AddSingleton<TokenStore>()
+        .AddSingleton<ArtifactStore>()
+        .AddSingleton<LogStore>()
+        .AddSingleton<ArtifactFiles>();
+
+    public static IServiceCollection AddSlipwayScheduling(this IServiceCollection services) => services
+        .AddSingleton(TimeProvider.System)
+        .AddSingleton<WorkSignal>()
+        .AddSingleton<JobEvents>()
+        .AddSingleton<SlipwayMetrics>()
+        .AddSingleton<MirrorDirectory>()
+        .AddSingleton<RunFactory>()
+        .AddSingleton<ProjectService>()
+        .AddSingleton<ChangeDetector>()
+        .AddSingleton<JobDispatcher>()
+        .AddHostedService<GitPoller>()
+        .AddHostedService<LeaseSweeper>();
+}

@@ -1,0 +1,84 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Slipway.Server.Access;
+using Slipway.Server.Api;
+using Slipway.Server.Storage;
+using Slipway.Server.Web;
+
+namespace Slipway.Server.Hosting;
+
+/// <summary>
+/// Builds the server: storage (SQLite in the data folder or PostgreSQL), migrations, services, the
+/// middleware chain (errors → security headers → routing → access) and every endpoint.
+/// Used by <c>slipway server</c> and by the tests, which start real servers on port 0.
+/// </summary>
+public static class SlipwayServer
+{
+    public static WebApplication Build(ServerOptions options, Action<ILoggingBuilder>? logging = null)
+    {
+        Directory.CreateDirectory(options.FullDataDirectory);
+        var database = options.Database is { Length: > 0 } pg
+            ? Database.ForPostgres(pg)
+            : Database.ForSqliteFile(Path.Combine(options.FullDataDirectory, "slipway.db"));
+        Migrator.Upgrade(database);
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = options.FullDataDirectory });
+        builder.WebHost.UseUrls(options.Urls);
+        builder.Logging.ClearProviders();
+        if (logging is null) builder.Logging.AddJsonConsole(o => o.IncludeScopes = false);
+        else logging(builder.Logging);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSlipwayStorage(database).AddSlipwayScheduling();
+        builder.Services.AddHostedService<EmbeddedAgentService>();
+        builder.Services.AddRazorComponents();
+        builder.Services.AddAntiforgery(o => o.Cookie.Name = "slipway_af");
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+
+        var app = builder.Build();
+        app.UseMiddleware<ErrorHandling>();
+        app.Use(SecurityHeaders);
+        app.UseRouting();
+        app.UseMiddleware<AccessMiddleware>();
+        app.UseAntiforgery();
+
+        var api = app.MapGroup("/api/v1");
+        api.MapProjectsApi();
+        api.MapRunsApi();
+        api.MapLogsApi();
+        api.MapAgentsApi();
+        api.MapAgentProtocolApi();
+        api.MapWebhooksApi();
+        app.MapSystemApi(api);
+        app.MapWebUi();
+        return app;
+    }
+
+    /// <summary>A strict CSP: only our own script and styles, no inline code, no framing.</summary>
+    private static Task SecurityHeaders(HttpContext context, Func<Task> next)
+    {
+        var h = context.Response.Headers;
+        h.ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+                                  "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+        h.XContentTypeOptions = "nosniff";
+        h.XFrameOptions = "DENY";
+        h["Referrer-Policy"] = "no-referrer";
+        return next();
+    }
+
+    /// <summary>Runs first-start work (admin token, recovery, demo) then serves until stopped.</summary>
+    public static async Task PrepareAsync(WebApplication app)
+    {
+        var services = app.Services;
+        var options = services.GetRequiredService<ServerOptions>();
+        var clock = services.GetRequiredService<TimeProvider>();
+        var log = services.GetRequiredService<ILoggerFactory>().CreateLogger("Slipway.Server");
+        await Bootstrap.CreateAdminAsync(services.GetRequiredService<TokenStore>(), options, clock, log);
+        await Recovery.ResolveEmbeddedAgentJobsAsync(services, log);
+    }
+}

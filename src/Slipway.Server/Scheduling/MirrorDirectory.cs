@@ -1,0 +1,11 @@
+using Slipway.Server.Git;
+using Slipway.Server.Hosting;
+
+namespace Slipway.Server.Scheduling;
+
+/// <summary>Where each project's mirror lives: DATA/mirrors/NAME.git.</summary>
+public sealed class MirrorDirectory(ServerOptions options)
+{
+    public RepositoryMirror For(string project) =>
+        new(Path.Combine(options.FullDataDirectory, "mirrors", project + ".git"), options.GitTimeout);
+}

@@ -1,0 +1,44 @@
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+using Slipway.Server.Git;
+using Slipway.Server.Storage;
+
+namespace Slipway.Server.Scheduling;
+
+public sealed class ProjectException(string message) : Exception(message);
+
+/// <summary>
+/// Creates projects: checks the name, clones the mirror (refusing a URL git cannot fetch, with git's error),
+/// stores the project and its branch heads, and starts the first run of the default branch.
+/// </summary>
+public sealed partial class ProjectService(ProjectStore projects, MirrorDirectory mirrors, RunFactory runs, TimeProvider clock)
+{
+    public async Task<ProjectRow> CreateAsync(string name, string repo, string? branch, CancellationToken ct = default)
+    {
+        if (!NamePattern().IsMatch(name))
+            throw new ProjectException("a project name is 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit");
+        if (string.IsNullOrWhiteSpace(repo) || repo.StartsWith('-'))
+            throw new ProjectException("--repo must be a URL or path git can fetch");
+        if (await projects.FindAsync(name) is not null)
+            throw new ProjectException($"a project named '{name}' already exists");
+
+        var mirror = mirrors.For(name);
+        try { await mirror.CloneAsync(repo, ct); }
+        catch (GitException e) { throw new ProjectException($"cannot fetch {repo}: {e.Message}"); }
+
+        var heads = await mirror.HeadsAsync(ct);
+        var defaultBranch = branch ?? (heads.ContainsKey("main") ? "main" : heads.ContainsKey("master") ? "master" : heads.Keys.FirstOrDefault() ?? "main");
+        if (heads.Count > 0 && !heads.ContainsKey(defaultBranch))
+            throw new ProjectException($"the repository has no branch '{defaultBranch}' (it has: {string.Join(", ", heads.Keys.Take(10))})");
+
+        var secret = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+        var project = await projects.CreateAsync(name, repo, defaultBranch, secret, heads, clock.GetUtcNow().ToUnixTimeMilliseconds())
+            ?? throw new ProjectException($"a project named '{name}' already exists");
+        if (heads.TryGetValue(defaultBranch, out var head))
+            await runs.StartAsync(project, defaultBranch, head, "project created", ct);
+        return project;
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    private static partial Regex NamePattern();
+}

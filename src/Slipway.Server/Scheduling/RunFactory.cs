@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Logging;
+using Slipway.Core.Pipelines;
+using Slipway.Core.Runs;
+using Slipway.Server.Git;
+using Slipway.Server.Storage;
+
+namespace Slipway.Server.Scheduling;
+
+/// <summary>
+/// Starts a run of one commit: reads <c>.slipway.yml</c> from that commit in the mirror, lints it, plans the
+/// stages for the branch and stores the run. An invalid or missing file gives a failed run that shows the
+/// errors, never a silent skip.
+/// </summary>
+public sealed class RunFactory(RunStore runs, MirrorDirectory mirrors, WorkSignal signal, TimeProvider clock, ILogger<RunFactory> log)
+{
+    public async Task<long> StartAsync(ProjectRow project, string branch, string commit, string trigger, CancellationToken ct = default)
+    {
+        var mirror = mirrors.For(project.Name);
+        var text = await mirror.ReadFileAsync(commit, PipelineParser.DefaultFileName, ct);
+        string? message = null;
+        try { message = await mirror.CommitMessageAsync(commit, ct); }
+        catch (GitException e) { log.LogWarning("could not read the message of {Commit}: {Error}", commit, e.Message); }
+
+        RunPlan? plan = null;
+        IReadOnlyList<string> errors;
+        if (text is null)
+            errors = [$"{PipelineParser.DefaultFileName}:1:1: the commit has no {PipelineParser.DefaultFileName} at the repository root"];
+        else
+        {
+            var parsed = PipelineParser.Parse(text);
+            errors = parsed.Errors.Select(e => e.ToString()).ToList();
+            if (parsed.IsValid) plan = RunPlanner.Plan(parsed.Pipeline!, branch);
+        }
+
+        var (runId, pools) = await runs.CreateAsync(
+            new NewRun(project.Id, branch, commit, message, trigger, plan, errors), clock.GetUtcNow().ToUnixTimeMilliseconds());
+        foreach (var pool in pools) signal.Signal(WorkSignal.Pool(pool));
+        log.LogInformation("run {RunId} of {Project} on {Branch} at {Commit} ({Trigger}): {State}",
+            runId, project.Name, branch, commit[..12], trigger, plan is null ? "invalid pipeline file" : "queued");
+        return runId;
+    }
+}

@@ -1,0 +1,16 @@
+using System.Text.Json;
+
+namespace Slipway.Server.Storage;
+
+/// <summary>What a job runs, fixed when the run is planned (stored as JSON in jobs.spec).</summary>
+public sealed record JobSpec(
+    string Script,
+    IReadOnlyDictionary<string, string> Env,
+    IReadOnlyList<string> Artifacts,
+    IReadOnlyList<string> Reports,
+    int TimeoutSeconds)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+    public static JobSpec FromJson(string json) => JsonSerializer.Deserialize<JobSpec>(json, Json)!;
+}

@@ -1,0 +1,68 @@
+using Dapper;
+
+namespace Slipway.Server.Storage;
+
+/// <summary>Projects and the branch heads last seen in their mirrors.</summary>
+public sealed class ProjectStore(Database db)
+{
+    private const string Columns = "id, name, repo_url, default_branch, webhook_secret, created_at, last_fetch_at, last_fetch_error";
+
+    public Task<ProjectRow?> FindAsync(string name) =>
+        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<ProjectRow>($"SELECT {Columns} FROM projects WHERE name = @name", new { name }));
+
+    public async Task<IReadOnlyList<ProjectRow>> ListAsync() =>
+        (await db.ReadAsync(c => c.QueryAsync<ProjectRow>($"SELECT {Columns} FROM projects ORDER BY name"))).ToList();
+
+    /// <summary>Creates the project with its initial branch heads. Returns null if the name is taken.</summary>
+    public Task<ProjectRow?> CreateAsync(string name, string repoUrl, string defaultBranch, string webhookSecret,
+        IReadOnlyDictionary<string, string> heads, long now) =>
+        db.WriteAsync<ProjectRow?>(async (c, tx) =>
+        {
+            var exists = await c.ExecuteScalarAsync<long?>("SELECT id FROM projects WHERE name = @name", new { name }, tx);
+            if (exists is not null) return null;
+            var id = await c.ExecuteScalarAsync<long>(
+                "INSERT INTO projects (name, repo_url, default_branch, webhook_secret, created_at, last_fetch_at) " +
+                "VALUES (@name, @repoUrl, @defaultBranch, @webhookSecret, @now, @now) RETURNING id",
+                new { name, repoUrl, defaultBranch, webhookSecret, now }, tx);
+            foreach (var (branch, head) in heads)
+                await c.ExecuteAsync("INSERT INTO branches (project_id, name, head, updated_at) VALUES (@id, @branch, @head, @now)",
+                    new { id, branch, head, now }, tx);
+            return new ProjectRow { Id = id, Name = name, RepoUrl = repoUrl, DefaultBranch = defaultBranch, WebhookSecret = webhookSecret, CreatedAt = now };
+        });
+
+    public async Task<IReadOnlyList<BranchRow>> BranchesAsync(long projectId) =>
+        (await db.ReadAsync(c => c.QueryAsync<BranchRow>(
+            "SELECT project_id, name, head, updated_at FROM branches WHERE project_id = @projectId ORDER BY name", new { projectId }))).ToList();
+
+    /// <summary>
+    /// Records the heads just fetched and returns the branches whose head is new or changed. Compare and
+    /// update happen in one transaction so two detectors (poll and webhook, or two nodes) never both
+    /// report the same change.
+    /// </summary>
+    public Task<IReadOnlyList<(string Branch, string Head)>> UpdateHeadsAsync(long projectId, IReadOnlyDictionary<string, string> heads, long now) =>
+        db.WriteAsync<IReadOnlyList<(string, string)>>(async (c, tx) =>
+        {
+            var known = (await c.QueryAsync<BranchRow>("SELECT name, head FROM branches WHERE project_id = @projectId", new { projectId }, tx))
+                .ToDictionary(b => b.Name, b => b.Head, StringComparer.Ordinal);
+            var changed = new List<(string, string)>();
+            foreach (var (branch, head) in heads)
+            {
+                if (known.TryGetValue(branch, out var old) && old == head) continue;
+                if (old is null)
+                    await c.ExecuteAsync("INSERT INTO branches (project_id, name, head, updated_at) VALUES (@projectId, @branch, @head, @now)",
+                        new { projectId, branch, head, now }, tx);
+                else
+                    await c.ExecuteAsync("UPDATE branches SET head = @head, updated_at = @now WHERE project_id = @projectId AND name = @branch",
+                        new { projectId, branch, head, now }, tx);
+                changed.Add((branch, head));
+            }
+            foreach (var gone in known.Keys.Where(k => !heads.ContainsKey(k)))
+                await c.ExecuteAsync("DELETE FROM branches WHERE project_id = @projectId AND name = @gone", new { projectId, gone }, tx);
+            await c.ExecuteAsync("UPDATE projects SET last_fetch_at = @now, last_fetch_error = NULL WHERE id = @projectId", new { projectId, now }, tx);
+            return changed;
+        });
+
+    public Task RecordFetchErrorAsync(long projectId, string error, long now) =>
+        db.WriteAsync((c, tx) => c.ExecuteAsync(
+            "UPDATE projects SET last_fetch_at = @now, last_fetch_error = @error WHERE id = @projectId", new { projectId, error, now }, tx));
+}

@@ -1,0 +1,116 @@
+namespace Slipway.Server.Storage;
+
+// Row shapes as read by Dapper (snake_case columns -> PascalCase). Every integer is long so the same
+// class reads SQLite INTEGER and PostgreSQL BIGINT. Mapping to API shapes happens in the Api layer.
+
+public sealed class ProjectRow
+{
+    public long Id { get; set; }
+    public string Name { get; set; } = "";
+    public string RepoUrl { get; set; } = "";
+    public string DefaultBranch { get; set; } = "";
+    public string WebhookSecret { get; set; } = "";
+    public long CreatedAt { get; set; }
+    public long? LastFetchAt { get; set; }
+    public string? LastFetchError { get; set; }
+}
+
+public sealed class BranchRow
+{
+    public long ProjectId { get; set; }
+    public string Name { get; set; } = "";
+    public string Head { get; set; } = "";
+    public long UpdatedAt { get; set; }
+}
+
+public sealed class RunRow
+{
+    public long Id { get; set; }
+    public long ProjectId { get; set; }
+    public string ProjectName { get; set; } = "";
+    public long Number { get; set; }
+    public string Branch { get; set; } = "";
+    public string CommitSha { get; set; } = "";
+    public string? CommitMessage { get; set; }
+    public string Trigger { get; set; } = "";
+    public string Status { get; set; } = "";
+    public string? FailureReason { get; set; }
+    public string? LintErrors { get; set; }
+    public long CreatedAt { get; set; }
+    public long? StartedAt { get; set; }
+    public long? FinishedAt { get; set; }
+}
+
+public sealed class StageRow
+{
+    public long Id { get; set; }
+    public long RunId { get; set; }
+    public long Idx { get; set; }
+    public string Name { get; set; } = "";
+    public string Status { get; set; } = "";
+    public long SkippedByFilter { get; set; }
+    public long? StartedAt { get; set; }
+    public long? FinishedAt { get; set; }
+}
+
+public sealed class JobRow
+{
+    public long Id { get; set; }
+    public long RunId { get; set; }
+    public long StageIdx { get; set; }
+    public string Name { get; set; } = "";
+    public string Status { get; set; } = "";
+    public string Pool { get; set; } = "";
+    public string Labels { get; set; } = "";
+    public string Spec { get; set; } = "";
+    public long RetriesLeft { get; set; }
+    public long Attempt { get; set; }
+    public long? AgentId { get; set; }
+    public string? AgentName { get; set; }
+    public string? LeaseId { get; set; }
+    public long? LeaseExpiresAt { get; set; }
+    public long CancelRequested { get; set; }
+    public long? ExitCode { get; set; }
+    public string? FailureReason { get; set; }
+    public string? TestSummary { get; set; }
+    public long LogBytes { get; set; }
+    public long LogTruncated { get; set; }
+    public long CreatedAt { get; set; }
+    public long? QueuedAt { get; set; }
+    public long? StartedAt { get; set; }
+    public long? FinishedAt { get; set; }
+}
+
+public sealed class ArtifactRow
+{
+    public long Id { get; set; }
+    public long RunId { get; set; }
+    public long JobId { get; set; }
+    public string JobName { get; set; } = "";
+    public long StageIdx { get; set; }
+    public string Path { get; set; } = "";
+    public string Sha256 { get; set; } = "";
+    public long Size { get; set; }
+}
+
+public sealed class AgentRow
+{
+    public long Id { get; set; }
+    public string Name { get; set; } = "";
+    public string Pool { get; set; } = "";
+    public string Labels { get; set; } = "";
+    public long Slots { get; set; }
+    public string Status { get; set; } = "";
+    public long ProtocolVersion { get; set; }
+    public long CreatedAt { get; set; }
+    public long? LastSeenAt { get; set; }
+    public long RunningJobs { get; set; }
+}
+
+public sealed class RegistrationTokenRow
+{
+    public long Id { get; set; }
+    public string Pool { get; set; } = "";
+    public long PreApproved { get; set; }
+    public long? RevokedAt { get; set; }
+}

@@ -1,0 +1,143 @@
+using System.Text.Json;
+using Dapper;
+using Slipway.Core.Runs;
+
+namespace Slipway.Server.Storage;
+
+/// <summary>A run with everything shown about it.</summary>
+public sealed record RunDetails(RunRow Run, IReadOnlyList<StageRow> Stages, IReadOnlyList<JobRow> Jobs, IReadOnlyList<ArtifactRow> Artifacts);
+
+/// <summary>What starts a run: the commit, why, and either a plan or the lint errors that stop it.</summary>
+public sealed record NewRun(long ProjectId, string Branch, string Commit, string? CommitMessage, string Trigger,
+    RunPlan? Plan, IReadOnlyList<string> LintErrors);
+
+/// <summary>Runs, their stages and jobs: creation, reading, and the user-driven transitions (cancel, retry).</summary>
+public sealed class RunStore(Database db)
+{
+    private const string RunColumns =
+        "r.id, r.project_id, p.name AS project_name, r.number, r.branch, r.commit_sha, r.commit_message, r.trigger, r.status, " +
+        "r.failure_reason, r.lint_errors, r.created_at, r.started_at, r.finished_at";
+    private const string JobColumns =
+        "j.id, j.run_id, j.stage_idx, j.name, j.status, j.pool, j.labels, j.spec, j.retries_left, j.attempt, j.agent_id, a.name AS agent_name, " +
+        "j.lease_id, j.lease_expires_at, j.cancel_requested, j.exit_code, j.failure_reason, j.test_summary, j.log_bytes, j.log_truncated, " +
+        "j.created_at, j.queued_at, j.started_at, j.finished_at";
+
+    /// <summary>Creates the run; returns its id and the pools that got queued jobs.</summary>
+    public Task<(long RunId, IReadOnlyList<string> Pools)> CreateAsync(NewRun run, long now) =>
+        db.WriteAsync<(long, IReadOnlyList<string>)>(async (c, tx) =>
+        {
+            var number = await c.ExecuteScalarAsync<long>(
+                "UPDATE projects SET next_run_number = next_run_number + 1 WHERE id = @ProjectId RETURNING next_run_number - 1", run, tx);
+            var failed = run.Plan is null;
+            var runId = await c.ExecuteScalarAsync<long>(
+                "INSERT INTO runs (project_id, number, branch, commit_sha, commit_message, trigger, status, failure_reason, lint_errors, created_at, started_at, finished_at) " +
+                "VALUES (@projectId, @number, @branch, @commit, @message, @trigger, @status, @reason, @lint, @now, @finishedAt, @finishedAt) RETURNING id",
+                new
+                {
+                    projectId = run.ProjectId, number, branch = run.Branch, commit = run.Commit, message = run.CommitMessage,
+                    trigger = run.Trigger,
+                    status = failed ? "failed" : "queued",
+                    reason = failed ? "the pipeline file is invalid" : null,
+                    lint = run.LintErrors.Count > 0 ? JsonSerializer.Serialize(run.LintErrors) : null,
+                    now, finishedAt = failed ? now : (long?)null,
+                }, tx);
+            if (run.Plan is null) return (runId, []);
+
+            foreach (var stage in run.Plan.Stages)
+            {
+                await c.ExecuteAsync("INSERT INTO stages (run_id, idx, name, status, skipped_by_filter) VALUES (@runId, @idx, @name, 'pending', @skipped)",
+                    new { runId, idx = stage.Index, name = stage.Name, skipped = stage.Skipped ? 1 : 0 }, tx);
+                foreach (var job in stage.Jobs)
+                {
+                    var spec = new JobSpec(job.Script, job.Env, job.Artifacts, job.Reports, (int)job.Timeout.TotalSeconds);
+                    await c.ExecuteAsync(
+                        "INSERT INTO jobs (run_id, stage_idx, name, status, pool, labels, spec, retries_left, created_at) " +
+                        "VALUES (@runId, @idx, @name, 'pending', @pool, @labels, @spec, @retry, @now)",
+                        new { runId, idx = stage.Index, name = job.Name, pool = job.Pool, labels = string.Join(',', job.Labels.Order()), spec = spec.ToJson(), retry = job.Retry, now }, tx);
+                }
+            }
+            var pools = await RunProgress.ApplyAsync(c, tx, runId, now);
+            return (runId, pools);
+        });
+
+    public Task<RunDetails?> GetAsync(long runId) => db.ReadAsync<RunDetails?>(async c =>
+    {
+        var run = await c.QuerySingleOrDefaultAsync<RunRow>(
+            $"SELECT {RunColumns} FROM runs r JOIN projects p ON p.id = r.project_id WHERE r.id = @runId", new { runId });
+        if (run is null) return null;
+        var stages = (await c.QueryAsync<StageRow>("SELECT * FROM stages WHERE run_id = @runId ORDER BY idx", new { runId })).ToList();
+        var jobs = (await c.QueryAsync<JobRow>(
+            $"SELECT {JobColumns} FROM jobs j LEFT JOIN agents a ON a.id = j.agent_id WHERE j.run_id = @runId ORDER BY j.stage_idx, j.id", new { runId })).ToList();
+        var artifacts = (await c.QueryAsync<ArtifactRow>(
+            "SELECT x.id, x.run_id, x.job_id, j.name AS job_name, x.stage_idx, x.path, x.sha256, x.size FROM artifacts x JOIN jobs j ON j.id = x.job_id " +
+            "WHERE x.run_id = @runId ORDER BY x.stage_idx, j.name, x.path", new { runId })).ToList();
+        return new RunDetails(run, stages, jobs, artifacts);
+    });
+
+    public async Task<IReadOnlyList<RunRow>> ListAsync(long projectId, int limit) =>
+        (await db.ReadAsync(c => c.QueryAsync<RunRow>(
+            $"SELECT {RunColumns} FROM runs r JOIN projects p ON p.id = r.project_id WHERE r.project_id = @projectId ORDER BY r.id DESC LIMIT @limit",
+            new { projectId, limit }))).ToList();
+
+    /// <summary>The newest run of each branch of a project.</summary>
+    public async Task<IReadOnlyList<RunRow>> LatestPerBranchAsync(long projectId) =>
+        (await db.ReadAsync(c => c.QueryAsync<RunRow>(
+            $"SELECT {RunColumns} FROM runs r JOIN projects p ON p.id = r.project_id " +
+            "WHERE r.id IN (SELECT MAX(id) FROM runs WHERE project_id = @projectId GROUP BY branch)", new { projectId }))).ToList();
+
+    public Task<JobRow?> FindJobAsync(long runId, string name) =>
+        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<JobRow>(
+            $"SELECT {JobColumns} FROM jobs j LEFT JOIN agents a ON a.id = j.agent_id WHERE j.run_id = @runId AND j.name = @name", new { runId, name }));
+
+    /// <summary>
+    /// Cancel: pending and queued jobs stop at once; running jobs are asked to stop (their agent kills the
+    /// process tree and reports). Refused when the run is already finished.
+    /// Returns the ids of the running jobs whose agents must be told.
+    /// </summary>
+    public Task<IReadOnlyList<long>> CancelAsync(long runId, long now) =>
+        db.WriteAsync<IReadOnlyList<long>>(async (c, tx) =>
+        {
+            var status = StatusNames.Parse(await c.ExecuteScalarAsync<string>("SELECT status FROM runs WHERE id = @runId", new { runId }, tx)
+                ?? throw new KeyNotFoundException($"run {runId} not found"));
+            Transitions.EnsureRun(runId, status, ExecutionStatus.Cancelled);
+            await c.ExecuteAsync("UPDATE jobs SET status = 'cancelled', finished_at = @now, failure_reason = 'cancelled by a user' " +
+                                 "WHERE run_id = @runId AND status IN ('pending', 'queued')", new { runId, now }, tx);
+            var running = (await c.QueryAsync<long>("SELECT id FROM jobs WHERE run_id = @runId AND status = 'running'", new { runId }, tx)).ToList();
+            await c.ExecuteAsync("UPDATE jobs SET cancel_requested = 1 WHERE run_id = @runId AND status = 'running'", new { runId }, tx);
+            await RunProgress.ApplyAsync(c, tx, runId, now);
+            return running;
+        });
+
+    /// <summary>
+    /// Retry: re-queues the failed and cancelled jobs (or only <paramref name="jobName"/>) on the same commit,
+    /// and puts the jobs skipped because of them back to pending. Only a finished, unsuccessful run can be retried.
+    /// </summary>
+    public Task<IReadOnlyList<string>> RetryAsync(long runId, string? jobName, long now) =>
+        db.WriteAsync<IReadOnlyList<string>>(async (c, tx) =>
+        {
+            var status = StatusNames.Parse(await c.ExecuteScalarAsync<string>("SELECT status FROM runs WHERE id = @runId", new { runId }, tx)
+                ?? throw new KeyNotFoundException($"run {runId} not found"));
+            Transitions.EnsureRun(runId, status, ExecutionStatus.Queued);
+            var jobs = (await c.QueryAsync<JobRow>("SELECT id, name, status, stage_idx FROM jobs WHERE run_id = @runId", new { runId }, tx)).ToList();
+            var again = jobs.Where(j => j.Status is "failed" or "cancelled" && (jobName is null || j.Name == jobName)).ToList();
+            if (jobName is not null && again.Count == 0)
+            {
+                var named = jobs.FirstOrDefault(j => j.Name == jobName)
+                    ?? throw new KeyNotFoundException($"run {runId} has no job '{jobName}'");
+                Transitions.EnsureJob(jobName, StatusNames.Parse(named.Status), ExecutionStatus.Queued);
+            }
+            foreach (var job in again)
+            {
+                Transitions.EnsureJob(job.Name, StatusNames.Parse(job.Status), ExecutionStatus.Queued);
+                await c.ExecuteAsync(
+                    "UPDATE jobs SET status = 'pending', agent_id = NULL, lease_id = NULL, lease_expires_at = NULL, cancel_requested = 0, " +
+                    "exit_code = NULL, failure_reason = NULL, test_summary = NULL, queued_at = NULL, started_at = NULL, finished_at = NULL WHERE id = @id",
+                    new { id = job.Id }, tx);
+            }
+            var firstStage = again.Count == 0 ? long.MaxValue : again.Min(j => j.StageIdx);
+            await c.ExecuteAsync("UPDATE jobs SET status = 'pending', finished_at = NULL WHERE run_id = @runId AND status = 'skipped' AND stage_idx > @firstStage",
+                new { runId, firstStage }, tx);
+            await c.ExecuteAsync("UPDATE runs SET status = 'queued', finished_at = NULL, failure_reason = NULL WHERE id = @runId", new { runId }, tx);
+            return await RunProgress.ApplyAsync(c, tx, runId, now);
+        });
+}
