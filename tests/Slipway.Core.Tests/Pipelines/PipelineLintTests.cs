@@ -118,6 +118,12 @@ public class PipelineLintTests
         HasError(yaml, line, column, path, message);
 
     [Theory]
+    [InlineData("? [a]\n: b\n", 1, 3, "", "mapping keys must be plain strings, not a list")]
+    [InlineData("stages:\n  - name: s\n    <<: 5\n    jobs: []\n", 3, 9, "stages[0].<<", "'<<' (merge) needs a mapping or a list of mappings, not '5'")]
+    public void OddKeys_AreReported(string yaml, int line, int column, string path, string message) =>
+        HasError(yaml, line, column, path, message);
+
+    [Theory]
     [InlineData("stages:\n\t- name: s\n", 2, 1)]
     [InlineData("stages:\n  - name: s\n    jobs:\n  \t  - name: j\n", 4, 3)]
     public void TabIndentation_IsReportedAtTheTab(string yaml, int line, int column) =>

@@ -102,6 +102,28 @@ public class PipelineModelTests
     }
 
     [Fact]
+    public void MergeKeys_ReuseAnchoredSettings_AndExplicitKeysWin()
+    {
+        var p = Valid("""
+            stages:
+              - name: s
+                jobs:
+                  - &first { name: a, run: x, timeout: 10m, retry: 2, pool: big }
+                  - <<: *first
+                    name: b
+                    retry: 0
+                  - name: c
+                    <<: [{ labels: [gpu] }, *first]
+                    run: y
+            """);
+        var jobs = p.Stages[0].Jobs;
+        Assert.Equal(["a", "b", "c"], jobs.Select(j => j.Name));
+        Assert.Equal(("x", 0, "big", TimeSpan.FromMinutes(10)), (jobs[1].Run, jobs[1].Retry, jobs[1].Pool, jobs[1].Timeout));
+        Assert.Equal(("y", 2, "big"), (jobs[2].Run, jobs[2].Retry, jobs[2].Pool));
+        Assert.Equal(["gpu"], jobs[2].Labels);
+    }
+
+    [Fact]
     public void NullOptionalValues_ReadAsEmpty()
     {
         var job = Valid(Base + "        env:\n        labels:\n        artifacts:\n").Stages[0].Jobs[0];

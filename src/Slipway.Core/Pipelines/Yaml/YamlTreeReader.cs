@@ -92,6 +92,7 @@ internal sealed partial class YamlTreeReader
                 return Open(new YamlMapping((int)map.Start.Line, (int)map.Start.Column), map.Anchor, ev);
             case SequenceEnd or MappingEnd:
                 var frame = _stack.Pop();
+                if (frame.Node is YamlMapping mapping) ApplyMerges(frame, mapping);
                 return Attach(frame.Node, frame.Size, frame.Height, frame.Anchor, ev);
             default:
                 return true;
@@ -143,7 +144,7 @@ internal sealed partial class YamlTreeReader
                 }
                 else
                 {
-                    _sink.Add(ev.Start, parent.Path, "mapping keys must be plain strings, not " + node.Describe());
+                    _sink.Add(node, parent.Path, "mapping keys must be plain strings, not " + node.Describe());
                     parent.SkipValue = true;
                 }
                 break;
@@ -160,6 +161,11 @@ internal sealed partial class YamlTreeReader
         parent.PendingKey = null;
         parent.SkipValue = false;
         if (key is null) return;
+        if (key.IsPlain && key.Value == MergeKey)
+        {
+            parent.Merges.Add((key, value));
+            return;
+        }
         if (parent.SeenKeys.TryGetValue(key.Value, out var first))
         {
             _sink.Add(key.Line, key.Column, PathText.Key(parent.Path, key.Value),
@@ -169,6 +175,36 @@ internal sealed partial class YamlTreeReader
         parent.SeenKeys[key.Value] = key;
         map.Entries.Add(new YamlEntry(key, value));
     }
+
+    /// <summary>
+    /// YAML 1.1 merge keys (<c>&lt;&lt;: *defaults</c> or <c>&lt;&lt;: [*a, *b]</c>), the usual way to
+    /// reuse anchored job settings. Keys written in the mapping win; among sources the first wins.
+    /// Merged values are shared nodes already counted by their alias, so no extra node budget.
+    /// </summary>
+    private void ApplyMerges(Frame frame, YamlMapping mapping)
+    {
+        foreach (var (key, value) in frame.Merges)
+        {
+            var sources = value switch
+            {
+                YamlMapping single => [single],
+                YamlSequence seq when seq.Items.All(i => i is YamlMapping) => seq.Items.Cast<YamlMapping>().ToList(),
+                _ => null,
+            };
+            if (sources is null)
+            {
+                _sink.Add(value, PathText.Key(frame.Path, MergeKey), "'<<' (merge) needs a mapping or a list of mappings, not " + value.Describe());
+                continue;
+            }
+            foreach (var entry in sources.SelectMany(m => m.Entries))
+            {
+                if (!frame.SeenKeys.TryAdd(entry.Key.Value, entry.Key)) continue;
+                mapping.Entries.Add(entry);
+            }
+        }
+    }
+
+    private const string MergeKey = "<<";
 
     /// <summary>Path of the node about to be attached to the innermost open collection.</summary>
     private string CurrentChildPath()
@@ -237,5 +273,6 @@ internal sealed partial class YamlTreeReader
         public YamlScalar? PendingKey { get; set; }
         public bool SkipValue { get; set; }
         public Dictionary<string, YamlScalar> SeenKeys { get; } = new(StringComparer.Ordinal);
+        public List<(YamlScalar Key, YamlNode Value)> Merges { get; } = [];
     }
 }
