@@ -129,6 +129,17 @@ public class PipelineLintTests
     public void TabIndentation_IsReportedAtTheTab(string yaml, int line, int column) =>
         HasError(yaml, line, column, "", "tab character used for indentation; use spaces");
 
+    [Fact]
+    public void TabInsideBlockScalar_IsContent_NotAnIndentationError()
+    {
+        var run = Valid("stages:\n  - name: s\n    jobs:\n      - name: j\n        run: |\n          make\n          \techo hi\n")
+            .Stages[0].Jobs[0].Run;
+        Assert.Equal("make\n\techo hi\n", run);
+
+        var error = Assert.Single(PipelineParser.Parse("a: |\n  x\n  \ty\nb: [\n").Errors);
+        Assert.StartsWith("invalid YAML: ", error.Message);
+    }
+
     [Theory]
     [InlineData("stages: [a\n")]
     [InlineData("stages:\n  - name: \"unterminated\n")]

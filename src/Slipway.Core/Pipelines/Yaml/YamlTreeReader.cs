@@ -56,7 +56,7 @@ internal sealed partial class YamlTreeReader
         {
             // YamlDotNet throws e.g. InvalidOperationException on some malformed flow collections;
             // the last good event is the best position we have.
-            ReportSyntaxError(Math.Max(1, (int)last.Line), Math.Max(1, (int)last.Column), $"invalid YAML: {ex.Message}");
+            ReportSyntaxError((int)last.Line, (int)last.Column, ex.Message);
             return null;
         }
     }
@@ -221,11 +221,12 @@ internal sealed partial class YamlTreeReader
 
     private void ReportSyntaxError(int line, int column, string message)
     {
-        // YamlDotNet reports tab indentation at (1,1); point at the real tab instead.
-        var tab = FirstIndentationTab(_text);
-        if (tab is { } t && (t.Line <= line || line == 1))
+        // YamlDotNet reports tab indentation at (1,1); point at the real tab instead. Only when the
+        // error is about tabs (or sits at 1:1), since tabs inside block scalars are legitimate.
+        var aboutTabs = message.Contains("tab", StringComparison.OrdinalIgnoreCase) || (line <= 1 && column <= 1);
+        if (aboutTabs && FirstIndentationTab(_text) is { } tab)
         {
-            _sink.Add(t.Line, t.Column, "", "tab character used for indentation; use spaces");
+            _sink.Add(tab.Line, tab.Column, "", "tab character used for indentation; use spaces");
             return;
         }
         _sink.Add(Math.Max(1, line), Math.Max(1, column), "", "invalid YAML: " + message);
