@@ -26,17 +26,17 @@ public static partial class Durations
         error = null;
         if (!TryParse(text, out value))
         {
-            error = $"invalid duration '{text}'; use whole hours, minutes and seconds such as 30s, 10m, 1h or 1h30m";
+            error = $"invalid duration {Yaml.LintText.Quote(text)}; use whole hours, minutes and seconds such as 30s, 10m, 1h or 1h30m";
             return false;
         }
         if (value <= TimeSpan.Zero)
         {
-            error = $"duration '{text}' must be greater than 0";
+            error = $"duration {Yaml.LintText.Quote(text)} must be greater than 0";
             return false;
         }
         if (value > max)
         {
-            error = $"duration '{text}' exceeds the maximum of {Format(max)}";
+            error = $"duration {Yaml.LintText.Quote(text)} exceeds the maximum of {Format(max)}";
             return false;
         }
         return true;

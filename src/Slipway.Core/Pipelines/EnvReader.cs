@@ -31,22 +31,22 @@ internal static partial class EnvReader
             var entryPath = PathText.Key(path, name);
             if (!NamePattern().IsMatch(name))
             {
-                sink.Add(key, entryPath, $"invalid environment variable name '{name}'; use letters, digits and '_', not starting with a digit");
+                sink.Add(key, entryPath, $"invalid environment variable name {LintText.Quote(name)}; use letters, digits and '_', not starting with a digit");
                 continue;
             }
             if (name.StartsWith(ReservedPrefix, StringComparison.Ordinal))
             {
-                sink.Add(key, entryPath, $"environment variable '{name}' uses the reserved prefix '{ReservedPrefix}'");
+                sink.Add(key, entryPath, $"environment variable {LintText.Quote(name)} uses the reserved prefix '{ReservedPrefix}'");
                 continue;
             }
             if (value is not YamlScalar scalar)
             {
-                sink.Add(value, entryPath, $"environment variable '{name}' must be a string, number or boolean, not {value.Describe()}");
+                sink.Add(value, entryPath, $"environment variable {LintText.Quote(name)} must be a string, number or boolean, not {value.Describe()}");
                 continue;
             }
             if (scalar.IsNull)
             {
-                sink.Add(value, entryPath, $"environment variable '{name}' has no value; write \"\" for an empty string");
+                sink.Add(value, entryPath, $"environment variable {LintText.Quote(name)} has no value; write \"\" for an empty string");
                 continue;
             }
             env[name] = scalar.Value;

@@ -79,7 +79,7 @@ internal sealed partial class PipelineValidator
             return null;
         }
         var branches = when.StringList("branches", "branch globs",
-            g => Glob.TryValidate(g, out var error) ? null : $"invalid branch glob '{g}': {error}");
+            g => Glob.TryValidate(g, out var error) ? null : $"invalid branch glob {LintText.Quote(g)}: {error}");
         return new BranchFilter(branches);
     }
 
@@ -93,7 +93,7 @@ internal sealed partial class PipelineValidator
         var pool = job.String("pool", required: false);
         if (pool is not null && !NamePattern().IsMatch(pool))
         {
-            _sink.Add(job.Get("pool")!, job.PathOf("pool"), $"invalid pool name '{pool}'; {NameRule}");
+            _sink.Add(job.Get("pool")!, job.PathOf("pool"), $"invalid pool name {LintText.Quote(pool)}; {NameRule}");
             pool = null;
         }
         var labels = job.StringList("labels", "labels");
@@ -106,7 +106,7 @@ internal sealed partial class PipelineValidator
     }
 
     private static Func<string, string?> PathGlobError(string what) =>
-        g => Glob.TryValidateRelativePath(g, out var error) ? null : $"invalid {what} path '{g}': {error}";
+        g => Glob.TryValidateRelativePath(g, out var error) ? null : $"invalid {what} path {LintText.Quote(g)}: {error}";
 
     private TimeSpan Timeout(MappingReader job)
     {
@@ -132,12 +132,12 @@ internal sealed partial class PipelineValidator
         var node = owner.Get("name")!;
         if (!NamePattern().IsMatch(name))
         {
-            _sink.Add(node, owner.PathOf("name"), $"invalid {kind} name '{name}'; {NameRule}");
+            _sink.Add(node, owner.PathOf("name"), $"invalid {kind} name {LintText.Quote(name)}; {NameRule}");
             return null;
         }
         if (seen.TryGetValue(name, out var first))
         {
-            _sink.Add(node, owner.PathOf("name"), $"duplicate {kind} name '{name}' (first defined at line {first.Line}){uniqueHint}");
+            _sink.Add(node, owner.PathOf("name"), $"duplicate {kind} name {LintText.Quote(name)} (first defined at line {first.Line}){uniqueHint}");
             return name;
         }
         seen[name] = node;

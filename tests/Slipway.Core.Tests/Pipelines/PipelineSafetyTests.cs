@@ -47,6 +47,24 @@ public class PipelineSafetyTests
     }
 
     [Fact]
+    public void HugeFlowNesting_ReturnsQuickly()
+    {
+        var watch = Stopwatch.StartNew();
+        var error = Assert.Single(PipelineParser.Parse(new string('[', 500_000)).Errors);
+        Assert.Contains("nested too deeply", error.Message);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"took {watch.Elapsed}");
+    }
+
+    [Fact]
+    public void LongValues_AreShortenedInMessages()
+    {
+        var name = new string('n', 5000);
+        var error = Assert.Single(PipelineParser.Parse(LintAssert.Base + $"        pool: {name}\n").Errors);
+        Assert.Contains("(5000 characters)", error.Message);
+        Assert.True(error.Message.Length < 300);
+    }
+
+    [Fact]
     public void FileOverOneMegabyte_IsRefusedBeforeParsing()
     {
         var yaml = "# " + new string('x', PipelineLimits.MaxFileBytes) + "\n";

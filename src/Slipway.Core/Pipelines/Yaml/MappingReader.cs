@@ -37,7 +37,7 @@ internal sealed class MappingReader
             var hint = suggestion is not null
                 ? $"did you mean '{suggestion}'?"
                 : $"expected one of: {string.Join(", ", knownKeys)}";
-            sink.Add(entry.Key, PathText.Key(path, key), $"unknown key '{key}' in {what}; {hint}");
+            sink.Add(entry.Key, PathText.Key(path, key), $"unknown key {LintText.Quote(key)} in {what}; {hint}");
         }
         return new MappingReader(mapping, path, sink);
     }
@@ -50,7 +50,7 @@ internal sealed class MappingReader
     public YamlNode? Require(string key)
     {
         var value = Get(key);
-        if (value is null) _sink.Add(_mapping, PathOf(key), $"missing required key '{key}'");
+        if (value is null) _sink.Add(_mapping, PathOf(key), $"missing required key {LintText.Quote(key)}");
         return value;
     }
 
@@ -61,12 +61,12 @@ internal sealed class MappingReader
         if (node is null) return null;
         if (node is not YamlScalar scalar || scalar.IsNull)
         {
-            _sink.Add(node, PathOf(key), $"'{key}' must be a string, not {node.Describe()}");
+            _sink.Add(node, PathOf(key), $"{LintText.Quote(key)} must be a string, not {node.Describe()}");
             return null;
         }
         if (string.IsNullOrWhiteSpace(scalar.Value))
         {
-            _sink.Add(node, PathOf(key), $"'{key}' must not be empty");
+            _sink.Add(node, PathOf(key), $"{LintText.Quote(key)} must not be empty");
             return null;
         }
         return scalar.Value;
@@ -81,10 +81,10 @@ internal sealed class MappingReader
                 System.Globalization.CultureInfo.InvariantCulture, out var value))
         {
             if (value >= min && value <= max) return value;
-            _sink.Add(node, PathOf(key), $"'{key}' must be between {min} and {max}, not {value}");
+            _sink.Add(node, PathOf(key), $"{LintText.Quote(key)} must be between {min} and {max}, not {value}");
             return null;
         }
-        _sink.Add(node, PathOf(key), $"'{key}' must be an integer between {min} and {max}, not {node.Describe()}");
+        _sink.Add(node, PathOf(key), $"{LintText.Quote(key)} must be an integer between {min} and {max}, not {node.Describe()}");
         return null;
     }
 
@@ -98,7 +98,7 @@ internal sealed class MappingReader
         if (node is null) return null;
         if (node is YamlScalar { IsNull: true }) return new YamlSequence(node.Line, node.Column);
         if (node is YamlSequence seq) return seq;
-        _sink.Add(node, PathOf(key), $"'{key}' must be a list of {what}, not {node.Describe()}");
+        _sink.Add(node, PathOf(key), $"{LintText.Quote(key)} must be a list of {what}, not {node.Describe()}");
         return null;
     }
 
@@ -114,7 +114,7 @@ internal sealed class MappingReader
             var path = PathText.Index(PathOf(key), i);
             if (item is not YamlScalar s || s.IsNull || s.Value.Length == 0)
             {
-                _sink.Add(item, path, $"each entry of '{key}' must be a non-empty string, not {item.Describe()}");
+                _sink.Add(item, path, $"each entry of {LintText.Quote(key)} must be a non-empty string, not {item.Describe()}");
                 continue;
             }
             var error = check?.Invoke(s.Value);

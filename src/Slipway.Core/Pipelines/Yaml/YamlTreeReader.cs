@@ -169,7 +169,7 @@ internal sealed partial class YamlTreeReader
         if (parent.SeenKeys.TryGetValue(key.Value, out var first))
         {
             _sink.Add(key.Line, key.Column, PathText.Key(parent.Path, key.Value),
-                $"duplicate key '{key.Value}' (first defined at line {first.Line})");
+                $"duplicate key {LintText.Quote(key.Value)} (first defined at line {first.Line})");
             return;
         }
         parent.SeenKeys[key.Value] = key;
