@@ -24,7 +24,7 @@ internal sealed class YamlScalar(int line, int column, string value, bool isPlai
     /// <summary>Plain empty, <c>~</c> and <c>null</c> are YAML's null; quoted "" is an empty string.</summary>
     public bool IsNull => IsPlain && Value is "" or "~" or "null" or "Null" or "NULL";
 
-    public override string Describe() => IsNull ? "nothing (null)" : $"{LintText.Quote(Value)}";
+    public override string Describe() => IsNull ? "nothing (null)" : LintText.Quote(Value);
 }
 
 internal sealed class YamlSequence(int line, int column) : YamlNode(line, column)

@@ -80,7 +80,7 @@ internal sealed partial class YamlTreeReader
             case AnchorAlias alias:
                 if (!_anchors.TryGetValue(alias.Value.Value, out var target))
                 {
-                    _sink.Add(alias.Start, CurrentChildPath(), $"unknown alias '*{alias.Value.Value}' (anchors must be defined before they are used)");
+                    _sink.Add(alias.Start, CurrentChildPath(), $"unknown alias {LintText.Quote("*" + alias.Value.Value)} (anchors must be defined before they are used)");
                     return false;
                 }
                 if (_stack.Count + target.Height > PipelineLimits.MaxDepth)
