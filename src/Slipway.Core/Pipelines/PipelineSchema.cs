@@ -1,0 +1,18 @@
+namespace Slipway.Core.Pipelines;
+
+/// <summary>
+/// The keys each mapping of <c>.slipway.yml</c> accepts. Adding a key (e.g. top-level
+/// <c>release</c>/<c>deploy</c>, a job's manual gate) means adding it here and reading it in
+/// <see cref="PipelineValidator"/>; unknown-key errors and suggestions follow automatically.
+/// </summary>
+internal static class PipelineSchema
+{
+    public static readonly IReadOnlyList<string> TopLevelKeys = ["version", "env", "stages"];
+    public static readonly IReadOnlyList<string> StageKeys = ["name", "when", "env", "jobs"];
+    public static readonly IReadOnlyList<string> WhenKeys = ["branches"];
+
+    public static readonly IReadOnlyList<string> JobKeys =
+        ["name", "run", "env", "pool", "labels", "artifacts", "reports", "timeout", "retry"];
+
+    public const int SupportedVersion = 1;
+}

@@ -1,0 +1,149 @@
+using System.Text.RegularExpressions;
+using Slipway.Core.Pipelines.Yaml;
+
+namespace Slipway.Core.Pipelines;
+
+/// <summary>
+/// Builds a <see cref="PipelineDefinition"/> from the YAML tree, reporting every lint error it
+/// finds (it never stops at the first). The result is only used when no error was reported.
+/// </summary>
+internal sealed partial class PipelineValidator
+{
+    private readonly LintSink _sink;
+    private readonly Dictionary<string, YamlNode> _stageNames = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, YamlNode> _jobNames = new(StringComparer.Ordinal);
+
+    private PipelineValidator(LintSink sink) => _sink = sink;
+
+    public static PipelineDefinition? Validate(YamlNode root, LintSink sink) => new PipelineValidator(sink).Pipeline(root);
+
+    private PipelineDefinition? Pipeline(YamlNode root)
+    {
+        if (root is not YamlMapping)
+        {
+            _sink.Add(root, "", $"the pipeline file must be a mapping with a 'stages' list, not {root.Describe()}");
+            return null;
+        }
+        var top = MappingReader.Open(root, "", "the pipeline", PipelineSchema.TopLevelKeys, _sink)!;
+        Version(top);
+        var env = EnvReader.Read(top, _sink);
+        var stages = new List<StageDefinition>();
+        var stageList = top.List("stages", "stages", required: true);
+        if (stageList is not null && stageList.Items.Count == 0)
+            _sink.Add(stageList, top.PathOf("stages"), "'stages' is empty; the pipeline needs at least one stage");
+        for (var i = 0; i < (stageList?.Items.Count ?? 0); i++)
+        {
+            var stage = Stage(stageList!.Items[i], PathText.Index("stages", i));
+            if (stage is not null) stages.Add(stage);
+        }
+        return new PipelineDefinition(env, stages);
+    }
+
+    private void Version(MappingReader top)
+    {
+        var node = top.Get("version");
+        if (node is null) return;
+        if (node is YamlScalar { IsPlain: true, Value: "1" }) return;
+        _sink.Add(node, top.PathOf("version"), $"unsupported version {node.Describe()}; only version {PipelineSchema.SupportedVersion} is supported");
+    }
+
+    private StageDefinition? Stage(YamlNode node, string path)
+    {
+        var stage = MappingReader.Open(node, path, "a stage", PipelineSchema.StageKeys, _sink);
+        if (stage is null) return null;
+        var name = Name(stage, "stage", _stageNames, "");
+        var when = When(stage);
+        var env = EnvReader.Read(stage, _sink);
+        var jobs = new List<JobDefinition>();
+        var jobList = stage.List("jobs", "jobs", required: true);
+        if (jobList is not null && jobList.Items.Count == 0)
+            _sink.Add(jobList, stage.PathOf("jobs"), $"stage '{name ?? "?"}' has no jobs; add at least one job under 'jobs'");
+        for (var i = 0; i < (jobList?.Items.Count ?? 0); i++)
+        {
+            var job = Job(jobList!.Items[i], PathText.Index(stage.PathOf("jobs"), i));
+            if (job is not null) jobs.Add(job);
+        }
+        return name is null ? null : new StageDefinition(name, when, env, jobs);
+    }
+
+    private BranchFilter? When(MappingReader stage)
+    {
+        var node = stage.Get("when");
+        if (node is null) return null;
+        var when = MappingReader.Open(node, stage.PathOf("when"), "'when'", PipelineSchema.WhenKeys, _sink);
+        if (when is null) return null;
+        var list = when.List("branches", "branch globs", required: true);
+        if (list is { Items.Count: 0 })
+        {
+            _sink.Add(list, when.PathOf("branches"), "'branches' is empty; list at least one branch glob or remove 'when'");
+            return null;
+        }
+        var branches = when.StringList("branches", "branch globs",
+            g => Glob.TryValidate(g, out var error) ? null : $"invalid branch glob {LintText.Quote(g)}: {error}");
+        return new BranchFilter(branches);
+    }
+
+    private JobDefinition? Job(YamlNode node, string path)
+    {
+        var job = MappingReader.Open(node, path, "a job", PipelineSchema.JobKeys, _sink);
+        if (job is null) return null;
+        var name = Name(job, "job", _jobNames, "; job names must be unique across the whole file");
+        var run = job.String("run", required: true);
+        var env = EnvReader.Read(job, _sink);
+        var pool = job.String("pool", required: false);
+        if (pool is not null && !NamePattern().IsMatch(pool))
+        {
+            _sink.Add(job.Get("pool")!, job.PathOf("pool"), $"invalid pool name {LintText.Quote(pool)}; {NameRule}");
+            pool = null;
+        }
+        var labels = job.StringList("labels", "labels");
+        var artifacts = job.StringList("artifacts", "path globs", PathGlobError("artifact"));
+        var reports = job.StringList("reports", "path globs", PathGlobError("report"));
+        var timeout = Timeout(job);
+        var retry = job.Integer("retry", 0, JobDefinition.MaxRetry) ?? 0;
+        if (name is null || run is null) return null;
+        return new JobDefinition(name, run, env, pool ?? JobDefinition.DefaultPool, labels, artifacts, reports, timeout, retry);
+    }
+
+    private static Func<string, string?> PathGlobError(string what) =>
+        g => Glob.TryValidateRelativePath(g, out var error) ? null : $"invalid {what} path {LintText.Quote(g)}: {error}";
+
+    private TimeSpan Timeout(MappingReader job)
+    {
+        var node = job.Get("timeout");
+        if (node is null) return JobDefinition.DefaultTimeout;
+        if (node is not YamlScalar scalar || scalar.IsNull)
+        {
+            _sink.Add(node, job.PathOf("timeout"), $"'timeout' must be a duration such as 10m, not {node.Describe()}");
+            return JobDefinition.DefaultTimeout;
+        }
+        if (Durations.TryParsePositive(scalar.Value, PipelineLimits.MaxTimeout, out var value, out var error)) return value;
+        _sink.Add(node, job.PathOf("timeout"), error!);
+        return JobDefinition.DefaultTimeout;
+    }
+
+    private const string NameRule = "use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit";
+
+    /// <summary>Reads and checks a stage/job name; records it to catch duplicates.</summary>
+    private string? Name(MappingReader owner, string kind, Dictionary<string, YamlNode> seen, string uniqueHint)
+    {
+        var name = owner.String("name", required: true);
+        if (name is null) return null;
+        var node = owner.Get("name")!;
+        if (!NamePattern().IsMatch(name))
+        {
+            _sink.Add(node, owner.PathOf("name"), $"invalid {kind} name {LintText.Quote(name)}; {NameRule}");
+            return null;
+        }
+        if (seen.TryGetValue(name, out var first))
+        {
+            _sink.Add(node, owner.PathOf("name"), $"duplicate {kind} name {LintText.Quote(name)} (first defined at line {first.Line}){uniqueHint}");
+            return name;
+        }
+        seen[name] = node;
+        return name;
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", RegexOptions.CultureInvariant)]
+    private static partial Regex NamePattern();
+}
