@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -37,6 +38,7 @@ public static class SlipwayServer
         builder.Services.AddHostedService<EmbeddedAgentService>();
         builder.Services.AddRazorComponents();
         builder.Services.AddAntiforgery(o => o.Cookie.Name = "slipway_af");
+        builder.Services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(options.FullDataDirectory, "keys")));
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
 
@@ -80,5 +82,6 @@ public static class SlipwayServer
         var log = services.GetRequiredService<ILoggerFactory>().CreateLogger("Slipway.Server");
         await Bootstrap.CreateAdminAsync(services.GetRequiredService<TokenStore>(), options, clock, log);
         await Recovery.ResolveEmbeddedAgentJobsAsync(services, log);
+        if (options.Demo) await DemoProject.EnsureAsync(services, log);
     }
 }

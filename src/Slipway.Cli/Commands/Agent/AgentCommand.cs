@@ -1,0 +1,92 @@
+using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using Slipway.Agent;
+
+namespace Slipway.Cli.Commands.Agent;
+
+/// <summary>
+/// <c>slipway agent --server URL --token TOKEN [--pool NAME] [--labels a,b] [--work DIR] [--slots N] [--name N]</c> runs an agent;
+/// its subcommands manage agents: token create, approve, list.
+/// </summary>
+public static class AgentCommand
+{
+    public static Command Create()
+    {
+        var pool = new Option<string?>("--pool") { Description = "Pool of this agent (default build)" };
+        var labels = new Option<string?>("--labels") { Description = "Comma-separated labels" };
+        var work = new Option<string?>("--work") { Description = "Work folder (default ./slipway-agent)" };
+        var slots = new Option<int?>("--slots") { Description = "Jobs at once (default: cores)" };
+        var name = new Option<string?>("--name") { Description = "Agent name (default: host name)" };
+        var command = new Command("agent", "Run a build/deploy agent, or manage agents") { pool, labels, work, slots, name };
+        command.SetAction(async (result, ct) =>
+        {
+            var options = new AgentOptions();
+            var config = CliContext.ReadConfig();
+            options.ServerUrl = result.GetValue(CliContext.Server) ?? Environment.GetEnvironmentVariable("SLIPWAY_SERVER") ?? config?.Server ?? options.ServerUrl;
+            if (result.GetValue(CliContext.Token) is { } t) options.RegistrationToken = t;
+            if (result.GetValue(pool) is { } p) options.Pool = p;
+            if (result.GetValue(labels) is { } l) options.Labels = l.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (result.GetValue(work) is { } w) options.WorkDirectory = w;
+            if (result.GetValue(slots) is { } s) options.Slots = s;
+            if (result.GetValue(name) is { } n) options.Name = n;
+            using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
+            using var host = new AgentHost(options, loggers.CreateLogger<AgentHost>());
+            try { await host.RunAsync(ct); }
+            catch (OperationCanceledException) { }
+            catch (Exception e) when (e is InvalidOperationException or Slipway.Agent.Protocol.AgentRefusedException)
+            {
+                await Console.Error.WriteLineAsync($"error: {e.Message}");
+                return 1;
+            }
+            return 0;
+        });
+        command.Subcommands.Add(TokenCommand());
+        command.Subcommands.Add(ApproveCommand());
+        command.Subcommands.Add(ListCommand());
+        return command;
+    }
+
+    private static Command TokenCommand()
+    {
+        var pool = new Option<string?>("--pool") { Description = "Pool the token admits agents to (default build)" };
+        var pre = new Option<bool>("--pre-approved") { Description = "Agents registered with it need no approval" };
+        var create = new Command("create", "Create a registration token for new agents") { pool, pre };
+        create.SetAction((result, ct) => CliContext.GuardAsync(async () =>
+        {
+            using var client = CliContext.CreateClient(result);
+            var token = await client.CreateAgentTokenAsync(result.GetValue(pool) ?? "build", result.GetValue(pre), ct);
+            Console.WriteLine(token.Token);
+            return 0;
+        }));
+        return new Command("token", "Registration tokens") { create };
+    }
+
+    private static Command ApproveCommand()
+    {
+        var name = new Argument<string>("name") { Description = "Agent name" };
+        var command = new Command("approve", "Approve a waiting agent") { name };
+        command.SetAction((result, ct) => CliContext.GuardAsync(async () =>
+        {
+            using var client = CliContext.CreateClient(result);
+            var agent = await client.ApproveAgentAsync(result.GetValue(name)!, ct);
+            Console.WriteLine($"agent {agent.Name} is {agent.Status}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command ListCommand()
+    {
+        var command = new Command("list", "List agents") { CliContext.JsonOutput };
+        command.SetAction((result, ct) => CliContext.GuardAsync(async () =>
+        {
+            using var client = CliContext.CreateClient(result);
+            var agents = await client.ListAgentsAsync(ct);
+            if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(agents); return 0; }
+            foreach (var a in agents)
+                Console.WriteLine($"{a.Name,-20} {a.Pool,-10} {a.Status,-9} slots {a.Slots}, running {a.RunningJobs}, last seen {a.LastSeenAt:u}");
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,49 @@
+using System.CommandLine;
+
+namespace Slipway.Cli.Commands.Logs;
+
+/// <summary><c>slipway logs RUN [--job NAME] [--follow]</c>: prints a job's log (every job's, in order, without --job).</summary>
+public static class LogsCommand
+{
+    public static Command Create()
+    {
+        var run = new Argument<long>("run");
+        var job = new Option<string?>("--job") { Description = "Job name (default: every job of the run)" };
+        var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing until the job ends" };
+        var command = new Command("logs", "Print job logs") { run, job, follow };
+        command.SetAction((result, ct) => CliContext.GuardAsync(async () =>
+        {
+            using var client = CliContext.CreateClient(result);
+            var id = result.GetValue(run);
+            var details = await client.GetRunAsync(id, ct);
+            var jobs = result.GetValue(job) is { } only ? [only] : details.Stages.SelectMany(s => s.Jobs).Select(j => j.Name).ToList();
+            var stdout = Console.OpenStandardOutput();
+            foreach (var name in jobs)
+            {
+                if (jobs.Count > 1) Console.WriteLine($"==> {name} <==");
+                if (result.GetValue(follow))
+                {
+                    await foreach (var page in client.FollowLogAsync(id, name, 0, ct)) await Write(stdout, page.Text);
+                    continue;
+                }
+                long offset = 0;
+                while (true)
+                {
+                    var page = await client.GetLogAsync(id, name, offset, null, ct);
+                    await Write(stdout, page.Text);
+                    if (page.NextOffset == offset) break;
+                    offset = page.NextOffset;
+                }
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    private static async Task Write(Stream stdout, string text)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(text);
+        await stdout.WriteAsync(bytes);
+        await stdout.FlushAsync();
+    }
+}

@@ -1,0 +1,149 @@
+using System.CommandLine;
+using Slipway.Contracts.Api;
+
+namespace Slipway.Cli.Commands.Run;
+
+/// <summary><c>slipway run start|list|show|cancel|retry</c>.</summary>
+public static class RunCommand
+{
+    private static readonly string[] Final = ["succeeded", "failed", "cancelled"];
+
+    public static Command Create() => new("run", "Pipeline runs") { Start(), List(), Show(), Cancel(), Retry() };
+
+    private static Command Start()
+    {
+        var project = new Argument<string>("project");
+        var branch = new Option<string?>("--branch") { Description = "Branch (default: the project's default branch)" };
+        var commit = new Option<string?>("--commit") { Description = "Commit to build (default: the branch head)" };
+        var wait = new Option<bool>("--wait") { Description = "Print progress until the run ends; exit 0 only if it succeeded" };
+        var command = new Command("start", "Start a run") { project, branch, commit, wait, CliContext.JsonOutput };
+        command.SetAction((result, ct) => CliContext.GuardAsync(async () =>
+        {
+            using var client = CliContext.CreateClient(result);
+            var created = await client.StartRunAsync(result.GetValue(project)!, result.GetValue(branch), result.GetValue(commit), ct);
+            if (!result.GetValue(wait))
+            {
+                if (result.GetValue(CliContext.JsonOutput)) CliContext.PrintJson(created); else Console.WriteLine($"started run {created.Id}");
+                return 0;
+            }
+            Console.WriteLine($"started run {created.Id}");
+            var run = await WaitAsync(client, created.Id, ct);
+            if (result.GetValue(CliContext.JsonOutput)) CliContext.PrintJson(run);
+            return run.Status == "succeeded" ? 0 : 1;
+        }));
+        return command;
+    }
+
+    /// <summary>Polls the run and prints one plain line per change of the run, a stage or a job (no terminal tricks, so logs stay readable in CI).</summary>
+    public static async Task<RunDto> WaitAsync(Slipway.Client.SlipwayClient client, long id, CancellationToken ct)
+    {
+        var seen = new Dictionary<string, string>();
+        while (true)
+        {
+            var run = await client.GetRunAsync(id, ct);
+            void Report(string key, string label, string status, string? extra = null)
+            {
+                if (seen.TryGetValue(key, out var old) && old == status) return;
+                seen[key] = status;
+                Console.WriteLine($"{DateTime.UtcNow:HH:mm:ss} {label}: {status}{extra}");
+            }
+            foreach (var stage in run.Stages)
+            {
+                Report("s:" + stage.Name, $"stage {stage.Name}", stage.Status);
+                foreach (var job in stage.Jobs)
+                {
+                    var tests = job.TestSummary is { } t ? $" (tests: {t.Passed} passed, {t.Failed} failed, {t.Skipped} skipped)" : "";
+                    var why = job.FailureReason is { } r && job.Status is "failed" or "cancelled" ? $" — {r}" : "";
+                    Report("j:" + job.Name, $"  job {job.Name}", job.Status, tests + why);
+                }
+            }
+            Report("run", $"run {run.Id}", run.Status, run.FailureReason is { } f ? $" — {f}" : "");
+            foreach (var lint in run.LintErrors) Console.WriteLine("  " + lint);
+            if (Final.Contains(run.Status)) return run;
+            await Task.Delay(250, ct);
+        }
+    }
+
+    private static Command List()
+    {
+        var project = new Argument<string>("project");
+        var limit = new Option<int>("--limit") { Description = "How many (default 20)", DefaultValueFactory = _ => 20 };
+        var command = new Command("list", "List a project's runs, newest first") { project, limit, CliContext.JsonOutput };
+        command.SetAction((result, ct) => CliContext.GuardAsync(async () =>
+        {
+            using var client = CliContext.CreateClient(result);
+            var runs = await client.ListRunsAsync(result.GetValue(project)!, result.GetValue(limit), ct);
+            if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(runs); return 0; }
+            foreach (var r in runs)
+                Console.WriteLine($"{r.Id,6} #{r.Number,-5} {r.Status,-10} {r.Branch,-24} {r.Commit[..12]} {r.CreatedAt:u}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Show()
+    {
+        var id = new Argument<long>("id");
+        var command = new Command("show", "Show a run with its stages and jobs") { id, CliContext.JsonOutput };
+        command.SetAction((result, ct) => CliContext.GuardAsync(async () =>
+        {
+            using var client = CliContext.CreateClient(result);
+            var run = await client.GetRunAsync(result.GetValue(id), ct);
+            if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(run); return 0; }
+            Print(run);
+            return 0;
+        }));
+        return command;
+    }
+
+    public static void Print(RunDto run)
+    {
+        Console.WriteLine($"run {run.Id} (#{run.Number}) of {run.Project}: {run.Status}");
+        Console.WriteLine($"  branch {run.Branch}, commit {run.Commit}, trigger {run.Trigger}");
+        if (run.FailureReason is not null) Console.WriteLine($"  {run.FailureReason}");
+        foreach (var lint in run.LintErrors) Console.WriteLine($"  {lint}");
+        foreach (var stage in run.Stages)
+        {
+            Console.WriteLine($"  stage {stage.Name}: {stage.Status}");
+            foreach (var job in stage.Jobs)
+            {
+                Console.WriteLine($"    job {job.Name}: {job.Status}{(job.Attempt > 1 ? $" (attempt {job.Attempt})" : "")}{(job.FailureReason is null ? "" : " — " + job.FailureReason)}");
+                if (job.TestSummary is { } t)
+                {
+                    Console.WriteLine($"      tests: {t.Passed} passed, {t.Failed} failed, {t.Skipped} skipped");
+                    foreach (var f in t.Failures) Console.WriteLine($"      FAILED {f.Name}: {f.Message}");
+                }
+            }
+        }
+        foreach (var a in run.Artifacts) Console.WriteLine($"  artifact {a.Job}/{a.Path} {a.Size} bytes sha256:{a.Sha256}");
+    }
+
+    private static Command Cancel()
+    {
+        var id = new Argument<long>("id");
+        var command = new Command("cancel", "Cancel a run (running jobs are killed)") { id, CliContext.JsonOutput };
+        command.SetAction((result, ct) => CliContext.GuardAsync(async () =>
+        {
+            using var client = CliContext.CreateClient(result);
+            var run = await client.CancelRunAsync(result.GetValue(id), ct);
+            if (result.GetValue(CliContext.JsonOutput)) CliContext.PrintJson(run); else Console.WriteLine($"run {run.Id}: cancel requested ({run.Status})");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Retry()
+    {
+        var id = new Argument<long>("id");
+        var job = new Option<string?>("--job") { Description = "Only this failed job" };
+        var command = new Command("retry", "Re-run the failed jobs of a run on the same commit") { id, job, CliContext.JsonOutput };
+        command.SetAction((result, ct) => CliContext.GuardAsync(async () =>
+        {
+            using var client = CliContext.CreateClient(result);
+            var run = await client.RetryRunAsync(result.GetValue(id), result.GetValue(job), ct);
+            if (result.GetValue(CliContext.JsonOutput)) CliContext.PrintJson(run); else Console.WriteLine($"run {run.Id}: {run.Status}");
+            return 0;
+        }));
+        return command;
+    }
+}

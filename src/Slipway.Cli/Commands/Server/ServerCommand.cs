@@ -1,0 +1,38 @@
+using System.CommandLine;
+using Slipway.Server.Hosting;
+
+namespace Slipway.Cli.Commands.Server;
+
+/// <summary><c>slipway server [--data DIR] [--urls URL] [--database CONN] [--no-agent] [--agent-slots N] [--demo]</c></summary>
+public static class ServerCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<string?>("--data") { Description = "Data folder (default ./.slipway)" };
+        var urls = new Option<string?>("--urls") { Description = "Listen address (default http://127.0.0.1:5080)" };
+        var database = new Option<string?>("--database") { Description = "PostgreSQL connection string (default: SQLite in the data folder)" };
+        var noAgent = new Option<bool>("--no-agent") { Description = "Do not run the embedded agent" };
+        var slots = new Option<int?>("--agent-slots") { Description = "Slots of the embedded agent (default: cores)" };
+        var demo = new Option<bool>("--demo") { Description = "Create the demo project on start" };
+        var command = new Command("server", "Run the Slipway server (with its embedded agent)") { data, urls, database, noAgent, slots, demo };
+        command.SetAction(async (result, ct) =>
+        {
+            var options = new ServerOptions();
+            if (result.GetValue(data) is { } d) options.DataDirectory = d;
+            if (result.GetValue(urls) is { } u) options.Urls = u;
+            if (result.GetValue(database) is { } db) options.Database = db;
+            if (result.GetValue(noAgent)) options.EmbeddedAgent = false;
+            if (result.GetValue(slots) is { } s) options.EmbeddedAgentSlots = s;
+            options.Demo = result.GetValue(demo);
+            await using var app = SlipwayServer.Build(options);
+            await SlipwayServer.PrepareAsync(app);
+            await app.StartAsync(ct);
+            Console.WriteLine($"Slipway is listening on {string.Join(", ", app.Urls)} (data in {options.FullDataDirectory})");
+            if (options.Demo) Console.WriteLine($"Open {app.Urls.First()}/projects/demo and sign in with the token in {Path.Combine(options.FullDataDirectory, Bootstrap.TokenFile)}");
+            try { await Task.Delay(Timeout.Infinite, ct); } catch (OperationCanceledException) { }
+            await app.StopAsync(CancellationToken.None);
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,23 @@
+using System.CommandLine;
+using Slipway.Cli;
+using Slipway.Cli.Commands.Agent;
+using Slipway.Cli.Commands.Lint;
+using Slipway.Cli.Commands.Login;
+using Slipway.Cli.Commands.Logs;
+using Slipway.Cli.Commands.Project;
+using Slipway.Cli.Commands.Run;
+using Slipway.Cli.Commands.Server;
+
+var root = new RootCommand("Slipway: continuous deployment from request to production")
+{
+    ServerCommand.Create(),
+    AgentCommand.Create(),
+    ProjectCommand.Create(),
+    RunCommand.Create(),
+    LogsCommand.Create(),
+    LintCommand.Create(),
+    LoginCommand.Create(),
+};
+root.Options.Add(CliContext.Server);
+root.Options.Add(CliContext.Token);
+return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,120 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Slipway.Server.Git;
+using Slipway.Server.Scheduling;
+using Slipway.Server.Storage;
+
+namespace Slipway.Server.Hosting;
+
+/// <summary>
+/// The demo project of the README's first command: a small git repository made in DATA/demo-repo
+/// (a tiny bash calculator with real unit tests writing a JUnit report, a lint step, an acceptance
+/// stage using the build's artifact), registered as project "demo". Its first run starts by itself.
+/// </summary>
+public static class DemoProject
+{
+    public const string Name = "demo";
+
+    public static async Task EnsureAsync(IServiceProvider services, ILogger log)
+    {
+        var options = services.GetRequiredService<ServerOptions>();
+        if (await services.GetRequiredService<ProjectStore>().FindAsync(Name) is not null) return;
+        var repo = Path.Combine(options.FullDataDirectory, "demo-repo");
+        if (Directory.Exists(repo)) Directory.Delete(repo, recursive: true);
+        Directory.CreateDirectory(repo);
+        foreach (var (path, content) in Files)
+        {
+            var full = Path.Combine(repo, path);
+            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+            await File.WriteAllTextAsync(full, content.Replace("\r\n", "\n"));
+            if (path.EndsWith(".sh")) File.SetUnixFileMode(full, (UnixFileMode)0b111_101_101);
+        }
+        var t = options.GitTimeout;
+        await GitCli.OutputAsync(repo, ["init", "--quiet", "--initial-branch=main"], t);
+        await GitCli.OutputAsync(repo, ["add", "--all"], t);
+        await GitCli.OutputAsync(repo, ["-c", "user.name=Slipway Demo", "-c", "user.email=demo@slipway.invalid", "commit", "--quiet", "-m", "Demo: a tiny calculator with tests"], t);
+        await services.GetRequiredService<ProjectService>().CreateAsync(Name, repo, "main");
+        log.LogInformation("created the demo project from {Repo}", repo);
+    }
+
+    private static readonly (string Path, string Content)[] Files =
+    [
+        (".slipway.yml", """
+            # The demo pipeline: the talk's Commit phase, then an acceptance stage.
+            env:
+              APP_NAME: calc
+            stages:
+              - name: commit
+                jobs:
+                  - name: build
+                    run: |
+                      ./build.sh
+                      ./test.sh
+                    artifacts: [out/**]
+                    reports: [test-results/*.xml]
+                  - name: lint
+                    run: bash -n build.sh test.sh calc.sh acceptance.sh && echo "syntax OK"
+                    env: { STRICT: "1" }
+              - name: acceptance
+                when: { branches: [main, "release/*"] }
+                jobs:
+                  - name: integration
+                    run: ./acceptance.sh
+                    timeout: 10m
+                    retry: 1
+            """),
+        ("calc.sh", """
+            #!/usr/bin/env bash
+            # A tiny calculator: calc.sh add|mul A B
+            set -eu
+            add() { echo $(( $1 + $2 )); }
+            mul() { echo $(( $1 * $2 )); }
+            if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+              op=$1; shift
+              case "$op" in add|mul) "$op" "$@" ;; *) echo "unknown operation: $op" >&2; exit 2 ;; esac
+            fi
+            """),
+        ("build.sh", """
+            #!/usr/bin/env bash
+            set -eu
+            mkdir -p out
+            cp calc.sh out/calc
+            chmod +x out/calc
+            echo "built out/calc for $SLIPWAY_PROJECT at ${SLIPWAY_COMMIT:0:12}"
+            """),
+        ("test.sh", """
+            #!/usr/bin/env bash
+            # Unit tests; writes a JUnit report to test-results/unit.xml.
+            set -u
+            source ./calc.sh
+            mkdir -p test-results
+            cases=""; failures=0; count=0
+            check() {
+              local name=$1 expected=$2 actual=$3
+              count=$((count + 1))
+              if [ "$expected" = "$actual" ]; then
+                echo "PASS $name"; cases+="<testcase classname=\"calc\" name=\"$name\"/>"
+              else
+                echo "FAIL $name: expected $expected, got $actual"; failures=$((failures + 1))
+                cases+="<testcase classname=\"calc\" name=\"$name\"><failure message=\"expected $expected, got $actual\"/></testcase>"
+              fi
+            }
+            check add_small 5 "$(add 2 3)"
+            check add_negative -1 "$(add 2 -3)"
+            check mul_small 6 "$(mul 2 3)"
+            check mul_zero 0 "$(mul 7 0)"
+            echo "<testsuite name=\"calc\" tests=\"$count\" failures=\"$failures\">$cases</testsuite>" > test-results/unit.xml
+            [ "$failures" -eq 0 ]
+            """),
+        ("acceptance.sh", """
+            #!/usr/bin/env bash
+            # Acceptance: runs the built artifact from the commit stage end to end.
+            set -eu
+            result=$(./out/calc add 40 2)
+            echo "calc add 40 2 = $result"
+            [ "$result" = 42 ]
+            echo "acceptance passed on branch $SLIPWAY_BRANCH"
+            """),
+        ("README.md", "# Slipway demo\n\nA tiny calculator whose pipeline is in `.slipway.yml`.\n"),
+    ];
+}
