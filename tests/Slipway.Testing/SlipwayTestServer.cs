@@ -1,0 +1,104 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Slipway.Client;
+using Slipway.Contracts.Api;
+using Slipway.Server.Hosting;
+
+namespace Slipway.Testing;
+
+/// <summary>
+/// A real Slipway server in the test process: real Kestrel on a free loopback port, a real SQLite file
+/// (or PostgreSQL) in its own folder, and (unless disabled) its embedded agent running real bash jobs.
+/// </summary>
+public sealed class SlipwayTestServer : IAsyncDisposable
+{
+    public const string AdminToken = "slp_test-admin-token-0123456789abcdef";
+    private readonly bool _ownsData;
+
+    private SlipwayTestServer(WebApplication app, ServerOptions options, bool ownsData)
+    {
+        App = app;
+        Options = options;
+        _ownsData = ownsData;
+        Url = app.Urls.First();
+        Client = new SlipwayClient(Url, AdminToken);
+    }
+
+    public WebApplication App { get; }
+    public ServerOptions Options { get; }
+    public string Url { get; }
+    public SlipwayClient Client { get; }
+    public T Service<T>() where T : notnull => App.Services.GetRequiredService<T>();
+
+    public static async Task<SlipwayTestServer> StartAsync(Action<ServerOptions>? configure = null, string? dataDirectory = null)
+    {
+        var data = dataDirectory ?? Path.Combine(Path.GetTempPath(), "slipway-test-" + Guid.NewGuid().ToString("N")[..12]);
+        var options = new ServerOptions
+        {
+            DataDirectory = data,
+            Urls = "http://127.0.0.1:0",
+            Database = null,
+            EmbeddedAgent = true,
+            EmbeddedAgentSlots = 2,
+            PollInterval = TimeSpan.FromHours(1),
+            LeaseTimeout = TimeSpan.FromSeconds(30),
+            AgentPollWait = TimeSpan.FromSeconds(5),
+            BootstrapToken = AdminToken,
+        };
+        configure?.Invoke(options);
+        var app = SlipwayServer.Build(options, logging => logging.AddFilter(_ => false));
+        await SlipwayServer.PrepareAsync(app);
+        await app.StartAsync();
+        return new SlipwayTestServer(app, options, ownsData: dataDirectory is null);
+    }
+
+    /// <summary>Polls the run until it reaches a final status (or throws after <paramref name="timeout"/>).</summary>
+    public async Task<RunDto> WaitForRunAsync(long id, TimeSpan? timeout = null, Func<RunDto, bool>? until = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        until ??= r => r.Status is "succeeded" or "failed" or "cancelled";
+        RunDto run;
+        do
+        {
+            run = await Client.GetRunAsync(id);
+            if (until(run)) return run;
+            await Task.Delay(50);
+        } while (DateTime.UtcNow < deadline);
+        throw new TimeoutException($"run {id} still {run.Status} after the timeout: {System.Text.Json.JsonSerializer.Serialize(run)}");
+    }
+
+    /// <summary>The whole log of a job, read through the paging API.</summary>
+    public async Task<string> LogAsync(long runId, string job)
+    {
+        var text = new System.Text.StringBuilder();
+        long offset = 0;
+        while (true)
+        {
+            var page = await Client.GetLogAsync(runId, job, offset, 1024 * 1024);
+            text.Append(page.Text);
+            if (page.NextOffset == offset) return text.ToString();
+            offset = page.NextOffset;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        try { await App.StopAsync(TimeSpan.FromSeconds(10)); } catch (Exception) { }
+        await App.DisposeAsync();
+        if (_ownsData)
+        {
+            try { Directory.Delete(Options.FullDataDirectory, recursive: true); } catch (Exception) { }
+        }
+    }
+}
+
+public static class WebAppExtensions
+{
+    public static Task StopAsync(this WebApplication app, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        return app.StopAsync(cts.Token);
+    }
+}
