@@ -41,7 +41,15 @@ else
     results_dir="$(mktemp -d "${TMPDIR:-/tmp}/slipway-test-results.XXXXXX")"
 fi
 
+# Test PostgreSQL clusters of this run live here (see PostgresServer.cs), so leftovers can be stopped
+# below without touching clusters of any other run on the same machine. 755: the postgres user
+# must be able to traverse it.
+pg_parent="$(mktemp -d /tmp/slipway-pg-run.XXXXXX)"
+chmod 755 "$pg_parent"
+export SLIPWAY_TEST_PG_PARENT="$pg_parent"
+
 cleanup() {
+    rm -rf -- "$pg_parent"
     # Only ever delete a folder under the temp folder, never a caller-chosen path elsewhere.
     local tmp="${TMPDIR:-/tmp}"
     case "$results_dir" in
@@ -66,8 +74,8 @@ dotnet test "$TARGET" -c Release --no-build \
     || test_rc=$?
 
 # A killed (hung or crashed) test host never disposes its PostgresServer: stop such leftover clusters
-# (only our own, recognised by the slipway-pg- folder name used in tests/Slipway.Testing/PostgresServer.cs).
-for data_dir in /tmp/slipway-pg-*/data; do
+# (only those of this run).
+for data_dir in "$pg_parent"/slipway-pg-*/data; do
     [ -f "$data_dir/postmaster.pid" ] || continue
     pg_ctl="$(compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' | sort -V | tail -1)"
     if [ "$(id -u)" -eq 0 ]; then

@@ -38,7 +38,11 @@ public sealed class PostgresServer : IAsyncDisposable
         var asPostgres = Environment.UserName == "root" || Environment.IsPrivilegedProcess;
         // As root, use /tmp: the postgres user must be able to traverse every parent folder,
         // which a private TMPDIR such as /root/tmp would not allow.
-        var root = asPostgres ? new TempDirectory("/tmp", "slipway-pg") : new TempDirectory("slipway-pg");
+        // test.sh sets SLIPWAY_TEST_PG_PARENT so it can stop clusters left behind by a killed test host.
+        var parent = Environment.GetEnvironmentVariable("SLIPWAY_TEST_PG_PARENT");
+        var root = !string.IsNullOrEmpty(parent) && Directory.Exists(parent) ? new TempDirectory(parent, "slipway-pg")
+            : asPostgres ? new TempDirectory("/tmp", "slipway-pg")
+            : new TempDirectory("slipway-pg");
         var server = new PostgresServer(bin, root, asPostgres);
         try
         {
