@@ -94,9 +94,10 @@ public static partial class AgentProtocolApi
 
     /// <summary>Extends the lease, then holds the call up to WaitSeconds, answering at once if cancellation is asked.</summary>
     private static async Task<IResult> RenewAsync(long id, RenewRequest request, HttpContext context, JobLeaseStore leases, WorkSignal signal,
-        ServerOptions options, TimeProvider clock)
+        ServerOptions options, TimeProvider clock, Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime)
     {
-        var ct = context.RequestAborted;
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+        var ct = linked.Token;
         var woken = signal.WaitAsync(WorkSignal.Job(id));
         var cancel = await leases.RenewAsync(id, request.LeaseId, options.LeaseTimeout, clock.GetUtcNow().ToUnixTimeMilliseconds());
         if (cancel is null) return LeaseLost(id);

@@ -63,9 +63,11 @@ public static class LogsApi
     /// Server-sent events: <c>event: log</c> with a <see cref="LogPageDto"/> as data, then <c>event: end</c>
     /// when the job has finished and everything was sent. Wakes on appends; re-checks every second anyway.
     /// </summary>
-    private static async Task FollowAsync(long id, string job, long? offset, HttpContext context, RunStore runs, LogStore logs, WorkSignal signal)
+    private static async Task FollowAsync(long id, string job, long? offset, HttpContext context, RunStore runs, LogStore logs, WorkSignal signal,
+        Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime)
     {
-        var ct = context.RequestAborted;
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+        var ct = linked.Token;
         var row = await FindJob(runs, id, job);
         context.Response.Headers.ContentType = "text/event-stream";
         context.Response.Headers.CacheControl = "no-cache";

@@ -11,10 +11,13 @@ namespace Slipway.Server.Scheduling;
 /// poll returns (204) and comes back, which also proves the agent is alive.
 /// </summary>
 public sealed class JobDispatcher(JobLeaseStore leases, RunStore runs, ArtifactStore artifacts, WorkSignal signal,
-    ServerOptions options, TimeProvider clock)
+    ServerOptions options, TimeProvider clock, Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime)
 {
-    public async Task<JobLease?> PollAsync(Principal.Agent agent, TimeSpan wait, CancellationToken ct)
+    public async Task<JobLease?> PollAsync(Principal.Agent agent, TimeSpan wait, CancellationToken requestAborted)
     {
+        // A shutting-down server answers waiting polls at once instead of holding its shutdown for them.
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, lifetime.ApplicationStopping);
+        var ct = linked.Token;
         var deadline = clock.GetUtcNow() + (wait > options.AgentPollWait ? options.AgentPollWait : wait);
         while (!ct.IsCancellationRequested)
         {
@@ -28,6 +31,7 @@ public sealed class JobDispatcher(JobLeaseStore leases, RunStore runs, ArtifactS
             var recheck = left < TimeSpan.FromSeconds(2) ? left : TimeSpan.FromSeconds(2);
             try { await woken.WaitAsync(recheck, clock, ct); }
             catch (TimeoutException) { }
+            catch (OperationCanceledException) { return null; }
         }
         return null;
     }

@@ -1,0 +1,205 @@
+using Slipway.Testing;
+
+namespace Slipway.Server.Tests.EndToEnd;
+
+public sealed class PipelineRunTests
+{
+    private const string TwoStages = """
+        env: { GREETING: pipeline, LEVEL: pipeline }
+        stages:
+          - name: commit
+            env: { LEVEL: stage }
+            jobs:
+              - name: build
+                env: { LEVEL: job }
+                run: |
+                  mkdir -p out/sub test-results
+                  echo "payload from $SLIPWAY_JOB" > out/sub/result.txt
+                  echo "env: $GREETING $LEVEL $SLIPWAY_PROJECT $SLIPWAY_BRANCH $SLIPWAY_RUN $SLIPWAY_JOB ${SLIPWAY_COMMIT:0:7}"
+                  cat > test-results/unit.xml <<'XML'
+                  <testsuite name="u"><testcase classname="c" name="ok1"/><testcase classname="c" name="ok2"/><testcase classname="c" name="bad"><failure message="expected 1"/></testcase><testcase classname="c" name="skip"><skipped/></testcase></testsuite>
+                  XML
+                artifacts: [out/**]
+                reports: [test-results/*.xml]
+              - name: lint
+                run: echo lint-ok
+          - name: acceptance
+            when: { branches: [main, "release/*"] }
+            jobs:
+              - name: integration
+                run: |
+                  test -f out/sub/result.txt
+                  echo "got: $(cat out/sub/result.txt)"
+        """;
+
+    [Fact]
+    public async Task Run_WithTwoStages_PassesArtifactsParsesReportsAndSucceeds()
+    {
+        await using var server = await SlipwayTestServer.StartAsync();
+        using var repo = Pipelines.Repo(TwoStages);
+        await server.Client.CreateProjectAsync("shop", repo.Path, "main");
+        var id = (await server.Client.StartRunAsync("shop", "main", null)).Id;
+
+        var run = await server.WaitForRunAsync(id);
+
+        Assert.Equal("succeeded", run.Status);
+        Assert.Equal(repo.Head(), run.Commit);
+        Assert.NotNull(run.StartedAt);
+        Assert.NotNull(run.FinishedAt);
+        Assert.Equal(["commit", "acceptance"], run.Stages.Select(s => s.Name));
+        Assert.All(run.Stages.SelectMany(s => s.Jobs), j => Assert.Equal("succeeded", j.Status));
+        var build = run.Stages[0].Jobs.Single(j => j.Name == "build");
+        Assert.Equal(2, build.TestSummary!.Passed);
+        Assert.Equal(1, build.TestSummary.Failed);
+        Assert.Equal(1, build.TestSummary.Skipped);
+        Assert.Contains(build.TestSummary.Failures, f => f.Name.EndsWith("bad") && f.Message.Contains("expected 1"));
+        var artifact = Assert.Single(run.Artifacts);
+        Assert.Equal("out/sub/result.txt", artifact.Path);
+        Assert.Equal(64, artifact.Sha256.Length);
+
+        var buildLog = await server.LogAsync(id, "build");
+        Assert.Contains($"env: pipeline job shop main {id} build {repo.Head()[..7]}", buildLog);
+        Assert.Contains("got: payload from build", await server.LogAsync(id, "integration"));
+    }
+
+    [Fact]
+    public async Task Run_OnBranchOutsideFilter_SkipsFilteredStage()
+    {
+        await using var server = await SlipwayTestServer.StartAsync();
+        using var repo = Pipelines.Repo(TwoStages);
+        repo.CreateBranch("feature/x");
+        await server.Client.CreateProjectAsync("shop", repo.Path, "main");
+        var id = (await server.Client.StartRunAsync("shop", "feature/x", null)).Id;
+
+        var run = await server.WaitForRunAsync(id);
+
+        Assert.Equal("succeeded", run.Status);
+        Assert.Equal("skipped", run.Stages[1].Status);
+        Assert.Equal("skipped", run.Stages[1].Jobs[0].Status);
+    }
+
+    [Fact]
+    public async Task FailedJob_FailsStageAndRun_AndSkipsLaterStages()
+    {
+        await using var server = await SlipwayTestServer.StartAsync();
+        using var repo = Pipelines.Repo("""
+            stages:
+              - name: a
+                jobs:
+                  - { name: ok, run: "true" }
+                  - { name: broken, run: "echo before; false; echo never" }
+              - name: b
+                jobs:
+                  - { name: later, run: "true" }
+            """);
+        await server.Client.CreateProjectAsync("p", repo.Path, "main");
+        var run = await server.WaitForRunAsync((await server.Client.ListRunsAsync("p")).Single().Id);
+
+        Assert.Equal("failed", run.Status);
+        Assert.Equal("failed", run.Stages[0].Status);
+        var broken = run.Stages[0].Jobs.Single(j => j.Name == "broken");
+        Assert.Equal(1, broken.ExitCode);
+        Assert.Contains("exited with code 1", broken.FailureReason);
+        Assert.Equal("skipped", run.Stages[1].Status);
+        var log = await server.LogAsync(run.Id, "broken");
+        Assert.Contains("before", log);
+        Assert.DoesNotContain("never", log);
+    }
+
+    [Fact]
+    public async Task JobWithRetry_FailingOnce_SucceedsOnSecondAttempt()
+    {
+        await using var server = await SlipwayTestServer.StartAsync();
+        using var marker = new TempDirectory();
+        using var repo = Pipelines.Repo($"""
+            stages:
+              - name: s
+                jobs:
+                  - name: flaky
+                    retry: 1
+                    run: |
+                      if [ ! -f "{marker.Path}/once" ]; then touch "{marker.Path}/once"; echo "first attempt fails"; exit 3; fi
+                      echo "second attempt passes"
+            """);
+        await server.Client.CreateProjectAsync("p", repo.Path, "main");
+        var run = await server.WaitForRunAsync((await server.Client.ListRunsAsync("p")).Single().Id);
+
+        Assert.Equal("succeeded", run.Status);
+        var job = run.Stages[0].Jobs[0];
+        Assert.Equal(2, job.Attempt);
+        var log = await server.LogAsync(run.Id, "flaky");
+        Assert.Contains("first attempt fails", log);
+        Assert.Contains("second attempt passes", log);
+    }
+
+    [Fact]
+    public async Task ManualRetry_OfFailedRun_RerunsFailedJobOnSameCommit()
+    {
+        await using var server = await SlipwayTestServer.StartAsync();
+        using var marker = new TempDirectory();
+        using var repo = Pipelines.Repo($$"""
+            stages:
+              - name: s
+                jobs:
+                  - { name: steady, run: "echo steady" }
+                  - name: needs-file
+                    run: test -f "{{marker.Path}}/ready"
+              - name: t
+                jobs:
+                  - { name: after, run: "echo after" }
+            """);
+        await server.Client.CreateProjectAsync("p", repo.Path, "main");
+        var first = await server.WaitForRunAsync((await server.Client.ListRunsAsync("p")).Single().Id);
+        Assert.Equal("failed", first.Status);
+        File.WriteAllText(Path.Combine(marker.Path, "ready"), "");
+
+        var retried = await server.Client.RetryRunAsync(first.Id, "needs-file");
+        Assert.NotEqual("failed", retried.Status);
+        var run = await server.WaitForRunAsync(first.Id);
+
+        Assert.Equal("succeeded", run.Status);
+        Assert.Equal(first.Commit, run.Commit);
+        Assert.Equal(1, run.Stages[0].Jobs.Single(j => j.Name == "steady").Attempt);
+        Assert.Equal("succeeded", run.Stages[1].Jobs[0].Status);
+        var again = await Assert.ThrowsAsync<Slipway.Client.SlipwayApiException>(() => server.Client.RetryRunAsync(first.Id, null));
+        Assert.Equal(System.Net.HttpStatusCode.Conflict, again.Status);
+    }
+
+    [Fact]
+    public async Task JobTimeout_StopsTheScriptAndFailsTheJob()
+    {
+        await using var server = await SlipwayTestServer.StartAsync();
+        using var repo = Pipelines.Repo("""
+            stages:
+              - name: s
+                jobs:
+                  - { name: slow, run: "echo start; sleep 60", timeout: 2s }
+            """);
+        await server.Client.CreateProjectAsync("p", repo.Path, "main");
+        var run = await server.WaitForRunAsync((await server.Client.ListRunsAsync("p")).Single().Id, TimeSpan.FromSeconds(30));
+
+        Assert.Equal("failed", run.Status);
+        Assert.Contains("timed out after 2s", run.Stages[0].Jobs[0].FailureReason);
+        Assert.True(run.FinishedAt - run.StartedAt < TimeSpan.FromSeconds(15));
+    }
+
+    [Fact]
+    public async Task JobOfAnotherPool_WaitsForAnAgentOfThatPool()
+    {
+        await using var server = await SlipwayTestServer.StartAsync();
+        using var repo = Pipelines.Repo("""
+            stages:
+              - name: s
+                jobs:
+                  - { name: deploy, run: "true", pool: deploy }
+            """);
+        await server.Client.CreateProjectAsync("p", repo.Path, "main");
+        var id = (await server.Client.ListRunsAsync("p")).Single().Id;
+        await Task.Delay(1500);
+
+        var run = await server.Client.GetRunAsync(id);
+        Assert.Equal("queued", run.Status);
+        Assert.Equal("queued", run.Stages[0].Jobs[0].Status);
+        Assert.Null(run.Stages[0].Jobs[0].Agent);
+    }
+}
