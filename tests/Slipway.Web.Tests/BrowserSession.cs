@@ -4,8 +4,8 @@ using Slipway.Testing;
 namespace Slipway.Web.Tests;
 
 /// <summary>
-/// One headless Debian chromium driven by Playwright's bundled driver (never <c>playwright install</c>),
-/// with its own browser context (fresh cookies) and page pointed at one test server. Records console
+/// A fresh browser context (own cookies and storage) and page pointed at one test server, in a headless
+/// Debian chromium driven by Playwright's bundled driver (never <c>playwright install</c>). Records console
 /// errors, page errors and dialogs so tests can assert that none happened.
 /// </summary>
 public sealed class BrowserSession : IAsyncDisposable
@@ -24,9 +24,8 @@ public sealed class BrowserSession : IAsyncDisposable
         Assertions.SetDefaultExpectTimeout(20_000);
     }
 
-    private BrowserSession(IPlaywright playwright, IBrowser browser, IBrowserContext context, IPage page)
+    private BrowserSession(IBrowser browser, IBrowserContext context, IPage page)
     {
-        Playwright = playwright;
         Browser = browser;
         Context = context;
         Page = page;
@@ -42,7 +41,6 @@ public sealed class BrowserSession : IAsyncDisposable
         };
     }
 
-    public IPlaywright Playwright { get; }
     public IBrowser Browser { get; }
     public IBrowserContext Context { get; }
     public IPage Page { get; }
@@ -50,33 +48,68 @@ public sealed class BrowserSession : IAsyncDisposable
     public List<string> PageErrors { get; } = [];
     public List<string> Dialogs { get; } = [];
 
-    public static async Task<BrowserSession> StartAsync(string baseUrl)
+    // One chromium for the whole test run (launching one costs seconds of CPU on a small machine);
+    // each test gets its own context, so cookies and storage are never shared between tests.
+    private static readonly SemaphoreSlim LaunchLock = new(1, 1);
+    private static (IPlaywright Playwright, IBrowser Browser)? _shared;
+
+    private static async Task<IBrowser> SharedBrowserAsync()
     {
-        var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
-        IBrowser? browser = null;
+        await LaunchLock.WaitAsync();
         try
         {
-            browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+            if (_shared is { Browser.IsConnected: true } shared) return shared.Browser;
+            _shared?.Playwright.Dispose();
+            var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+            try
             {
-                ExecutablePath = ChromiumPath,
-                Headless = true,
-                Args = ChromiumArgs,
-                Timeout = 30_000,
-            });
-            var context = await browser.NewContextAsync(new BrowserNewContextOptions
+                var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+                {
+                    ExecutablePath = ChromiumPath,
+                    Headless = true,
+                    Args = ChromiumArgs,
+                    Timeout = 30_000,
+                });
+                _shared = (playwright, browser);
+                AppDomain.CurrentDomain.ProcessExit += (_, _) => CloseShared(playwright, browser);
+                return browser;
+            }
+            catch
             {
-                BaseURL = baseUrl.TrimEnd('/'),
-                ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
-            });
+                playwright.Dispose();
+                throw;
+            }
+        }
+        finally
+        {
+            LaunchLock.Release();
+        }
+    }
+
+    private static void CloseShared(IPlaywright playwright, IBrowser browser)
+    {
+        try { browser.CloseAsync().Wait(TimeSpan.FromSeconds(5)); } catch (Exception) { }
+        playwright.Dispose();
+    }
+
+    public static async Task<BrowserSession> StartAsync(string baseUrl)
+    {
+        var browser = await SharedBrowserAsync();
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = baseUrl.TrimEnd('/'),
+            ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
+        });
+        try
+        {
             context.SetDefaultTimeout(20_000);
             context.SetDefaultNavigationTimeout(20_000);
             var page = await context.NewPageAsync();
-            return new BrowserSession(playwright, browser, context, page);
+            return new BrowserSession(browser, context, page);
         }
         catch
         {
-            if (browser is not null) await browser.CloseAsync();
-            playwright.Dispose();
+            await context.CloseAsync();
             throw;
         }
     }
@@ -93,7 +126,5 @@ public sealed class BrowserSession : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         try { await Context.CloseAsync(); } catch (PlaywrightException) { }
-        try { await Browser.CloseAsync(); } catch (PlaywrightException) { }
-        Playwright.Dispose();
     }
 }
