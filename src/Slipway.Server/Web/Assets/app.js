@@ -11,18 +11,37 @@
     el.className = 'status status-' + status;
   }
 
+  // Follows one job's log. The stream can drop while the job runs (server restart, a proxy's idle
+  // timeout); EventSource would then reconnect to the same URL, i.e. from offset 0, and append the whole
+  // log again. So reconnect ourselves, from the byte offset already shown.
   function followLog(pre) {
-    const source = new EventSource(pre.dataset.logUrl);
-    source.addEventListener('log', (e) => {
-      const page = JSON.parse(e.data);
-      if (page.text) {
-        const atBottom = window.innerHeight + window.scrollY >= document.body.scrollHeight - 40;
-        pre.appendChild(document.createTextNode(page.text));
-        if (atBottom && pre.dataset.follow !== 'off') pre.scrollTop = pre.scrollHeight;
-      }
-    });
-    source.addEventListener('end', () => source.close());
-    source.onerror = () => { /* EventSource reconnects by itself; the server resumes from Last-Event-ID-less offset 0 only on reload */ };
+    let offset = 0;
+    let ended = false;
+    let delay = 1000;
+    function open() {
+      const url = new URL(pre.dataset.logUrl, location.href);
+      url.searchParams.set('offset', String(offset));
+      const source = new EventSource(url);
+      source.addEventListener('log', (e) => {
+        const page = JSON.parse(e.data);
+        delay = 1000;
+        if (page.offset !== offset) return; // not the continuation of what is shown
+        if (page.text) {
+          const atBottom = window.innerHeight + window.scrollY >= document.body.scrollHeight - 40;
+          pre.appendChild(document.createTextNode(page.text));
+          if (atBottom && pre.dataset.follow !== 'off') pre.scrollTop = pre.scrollHeight;
+        }
+        offset = page.nextOffset;
+      });
+      source.addEventListener('end', () => { ended = true; source.close(); });
+      source.onerror = () => {
+        source.close();
+        if (ended) return;
+        setTimeout(open, delay);
+        delay = Math.min(delay * 2, 30000);
+      };
+    }
+    open();
   }
 
   async function refreshRun(section) {

@@ -1,0 +1,89 @@
+using Xunit.Abstractions;
+using Microsoft.Playwright;
+using Slipway.Testing;
+using static Microsoft.Playwright.Assertions;
+
+namespace Slipway.Web.Tests;
+
+public sealed class RunPageTests(ITestOutputHelper output)
+{
+    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+    private void Step(string what) => output.WriteLine($"{_clock.Elapsed.TotalSeconds:F2}s {what}");
+
+    public const string ScreenshotPath = "/tmp/slipway-run-page.png";
+
+    private const string SlowPipeline = """
+        stages:
+          - name: build
+            jobs:
+              - name: slow
+                run: |
+                  for i in 1 2 3 4 5 6; do echo "line $i"; sleep 1; done
+          - name: check
+            jobs:
+              - name: quick
+                run: echo "all good"
+        """;
+
+    [Fact]
+    public async Task RunPage_OfRunningJob_ShowsLogLinesAsTheyAppear()
+    {
+        await using var server = await SlipwayTestServer.StartAsync();
+        using var repo = TestRepos.WithPipeline(SlowPipeline, "Slow job printing a line a second");
+        await using var browser = await BrowserSession.StartAsync(server.Url);
+        var page = browser.Page;
+        await browser.SignInAsync(); // before the run exists, so the page is open while the job runs
+
+        await server.Client.CreateProjectAsync("live", repo.Path, "main");
+        var run = await TestRepos.FirstRunAsync(server, "live");
+        await page.GotoAsync($"/runs/{run.Id}");
+
+        var job = page.Locator(".job[data-job='slow']");
+        var log = job.Locator("pre.log");
+        var badge = job.Locator("h3 .status");
+
+        // The first line arrives over server-sent events while the job is still running.
+        await Expect(log).ToContainTextAsync("line 1");
+        var early = await log.TextContentAsync() ?? "";
+        Assert.DoesNotContain("line 4", early);
+        Assert.NotEqual("succeeded", await badge.GetAttributeAsync("data-status"));
+        await page.EvaluateAsync("() => { window.__sameDocument = 'yes'; }");
+
+        // A later line appears in the same document: no reload, no navigation.
+        await Expect(log).ToContainTextAsync("line 4");
+        Assert.Equal("yes", await page.EvaluateAsync<string?>("() => window.__sameDocument ?? null"));
+        var later = await log.TextContentAsync() ?? "";
+        Assert.StartsWith(early, later); // text is appended, never replaced
+        Assert.Equal(1, Count(later, "line 1"));
+
+        // The status badges follow the run to its end, still live.
+        await Expect(badge).ToHaveTextAsync("succeeded");
+        await Expect(badge).ToHaveAttributeAsync("data-status", "succeeded");
+        await Expect(page.Locator(".job[data-job='quick'] h3 .status")).ToHaveTextAsync("succeeded");
+        await Expect(page.Locator("#run > p .status")).ToHaveTextAsync("succeeded");
+        await Expect(log).ToContainTextAsync("line 6");
+        var final = await log.TextContentAsync() ?? "";
+        for (var i = 1; i <= 6; i++) Assert.Equal(1, Count(final, $"line {i}"));
+        Assert.Equal("succeeded", (await server.Client.GetRunAsync(run.Id)).Status);
+
+        // Opened after the end, the page shows the whole log once.
+        await page.GotoAsync($"/runs/{run.Id}");
+        await Expect(log).ToContainTextAsync("line 6");
+        await Expect(page.Locator(".job[data-job='quick'] pre.log")).ToContainTextAsync("all good");
+        var reopened = await log.TextContentAsync() ?? "";
+        for (var i = 1; i <= 6; i++) Assert.Equal(1, Count(reopened, $"line {i}"));
+        await Expect(badge).ToHaveTextAsync("succeeded");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = ScreenshotPath, FullPage = true });
+
+        Assert.Empty(browser.PageErrors);
+        Assert.True(browser.ConsoleErrors.Count == 0, string.Join("\n", browser.ConsoleErrors)); // includes any Content-Security-Policy violation
+    }
+
+    internal static int Count(string text, string what)
+    {
+        var count = 0;
+        for (var at = text.IndexOf(what, StringComparison.Ordinal); at >= 0; at = text.IndexOf(what, at + what.Length, StringComparison.Ordinal))
+            count++;
+        return count;
+    }
+}
