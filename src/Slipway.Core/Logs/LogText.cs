@@ -19,13 +19,16 @@ public static class LogText
     }
 
     /// <summary>
-    /// The longest prefix of <paramref name="bytes"/> that does not end inside a UTF-8 sequence,
-    /// unless the slice is the log's end (<paramref name="isEnd"/>) or no boundary is near.
+    /// The longest prefix of <paramref name="bytes"/> that does not end inside a UTF-8 sequence
+    /// nor on a \r that may be the first half of \r\n, unless the slice is the log's end
+    /// (<paramref name="isEnd"/>) or no boundary is near.
     /// </summary>
     public static int SafeLength(ReadOnlySpan<byte> bytes, bool isEnd)
     {
         if (isEnd || bytes.Length == 0) return bytes.Length;
-        // Look back at most 3 bytes for the lead byte of the last sequence.
+        // A \r\n split between pages would decode as two line ends ("\n" + "\n"): keep the \r for the next page.
+        if (bytes[^1] == (byte)'\r') return bytes.Length - 1;
+        // Look back at most 4 bytes for the lead byte of the last sequence.
         for (var back = 1; back <= Math.Min(4, bytes.Length); back++)
         {
             var b = bytes[^back];
