@@ -321,6 +321,17 @@ public sealed class SlipwayBench(string variant, Args opts)
                           date +%s%N > "{Markers}/$SLIPWAY_RUN"
                           true
                 """);
+
+            await WaitProjectIdleAsync("b");
+            result["first_run_done_s"] = Math.Round(Stopwatch.GetElapsedTime(t0).TotalSeconds, 2);
+            await Task.Delay(2000); // settle before the idle sample
+            result["rss_idle"] = Rss("idle (started, first run of a `true` job finished)");
+
+            result["latency"] = await LatencyAsync();
+            result["rss_after_latency"] = Rss("after latency runs");
+            result["throughput"] = await ThroughputAsync();
+            result["rss_after_throughput"] = Rss("after throughput runs");
+            // created only now: its automatic first run prints 50 MB, which must not count as "idle"
             await CreateProjectAsync("log", $"""
                 stages:
                   - name: s
@@ -332,19 +343,11 @@ public sealed class SlipwayBench(string variant, Args opts)
                           {Program.LogCommand}
                           date +%s%N > "{Markers}/$SLIPWAY_RUN.end"
                 """);
-            await WaitProjectIdleAsync("b");
             await WaitProjectIdleAsync("log");
-            result["first_runs_done_s"] = Math.Round(Stopwatch.GetElapsedTime(t0).TotalSeconds, 2);
-            await Task.Delay(2000); // settle before the idle sample
-            result["rss_idle"] = Rss("idle (started, first runs finished)");
-
-            result["latency"] = await LatencyAsync();
-            result["rss_after_latency"] = Rss("after latency runs");
-            result["throughput"] = await ThroughputAsync();
-            result["rss_after_throughput"] = Rss("after throughput runs");
             result["log"] = await LogAsync();
             result["logbase"] = LogBase();
             result["rss_end"] = Rss("after all");
+            result["get_run_cost"] = await GetCostAsync();
             return result;
         }
         catch
@@ -639,6 +642,21 @@ public sealed class SlipwayBench(string variant, Args opts)
             ["command_in_job_s"] = Stats.Of(cmdS, 3),
             ["post_to_finished_s"] = Stats.Of(totalS, 3),
         };
+    }
+
+    /// <summary>What one GET /runs/N costs the server (the latency phase polls it every few ms).</summary>
+    private async Task<JsonObject> GetCostAsync()
+    {
+        var id = (await _api.ListRunsAsync("b", 1))[0].Id;
+        const int n = 500;
+        var cpu = new CpuWindow(Pids);
+        var sw = Stopwatch.StartNew();
+        for (var i = 0; i < n; i++) await _api.GetRunAsync(id);
+        var wall = sw.Elapsed.TotalMilliseconds / n;
+        var c = cpu.End(n, "get");
+        var o = new JsonObject { ["n"] = n, ["wall_ms_per_get"] = Math.Round(wall, 2), ["server_cpu_ms_per_get"] = c["pid0_cpu_ms_per_get"]?.DeepClone(), ["cpu"] = c };
+        Console.WriteLine($"GET /api/v1/runs/{id}, {n} times back to back: {wall:F2} ms each, server CPU {c["pid0_cpu_ms_per_get"]} ms per GET");
+        return o;
     }
 
     private static JsonObject LogBase()
