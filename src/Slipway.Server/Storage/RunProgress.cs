@@ -21,12 +21,11 @@ public static class RunProgress
             stages.Select(s => new StageState((int)s.Idx, StatusNames.Parse(s.Status), s.SkippedByFilter != 0)).ToList(),
             jobs.Select(j => new JobState(j.Id, (int)j.StageIdx, StatusNames.Parse(j.Status))).ToList());
 
-        if (decision.JobsToQueue.Count > 0)
-            await c.ExecuteAsync("UPDATE jobs SET status = 'queued', queued_at = @now WHERE id IN @ids AND status = 'pending'",
-                new { ids = decision.JobsToQueue, now }, tx);
-        if (decision.JobsToSkip.Count > 0)
-            await c.ExecuteAsync("UPDATE jobs SET status = 'skipped', finished_at = @now WHERE id IN @ids AND status = 'pending'",
-                new { ids = decision.JobsToSkip, now }, tx);
+        // One statement per job: a stage has few jobs, and "IN @list" is expanded differently by the two providers.
+        foreach (var id in decision.JobsToQueue)
+            await c.ExecuteAsync("UPDATE jobs SET status = 'queued', queued_at = @now WHERE id = @id AND status = 'pending'", new { id, now }, tx);
+        foreach (var id in decision.JobsToSkip)
+            await c.ExecuteAsync("UPDATE jobs SET status = 'skipped', finished_at = @now WHERE id = @id AND status = 'pending'", new { id, now }, tx);
 
         foreach (var stage in stages)
         {

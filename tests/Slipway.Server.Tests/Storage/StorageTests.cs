@@ -1,0 +1,147 @@
+using Dapper;
+using Slipway.Core.Pipelines;
+using Slipway.Core.Runs;
+using Slipway.Server.Storage;
+using Slipway.Testing;
+
+namespace Slipway.Server.Tests.Storage;
+
+[CollectionDefinition("postgres")]
+public sealed class PostgresCollection : ICollectionFixture<PostgresFixture>;
+
+/// <summary>
+/// The stores against both databases: a real SQLite file and a real PostgreSQL server (one fresh database per test).
+/// Each test runs the same code on each dialect.
+/// </summary>
+[Collection("postgres")]
+public sealed class StorageTests(PostgresFixture postgres) : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public static TheoryData<string> Dialects => new() { "sqlite", "postgres" };
+
+    private async Task<Database> OpenAsync(string dialect)
+    {
+        var db = dialect == "sqlite"
+            ? Database.ForSqliteFile(Path.Combine(_dir.Path, Guid.NewGuid().ToString("N") + ".db"))
+            : Database.ForPostgres(await postgres.CreateDatabaseAsync());
+        Migrator.Upgrade(db);
+        return db;
+    }
+
+    private static RunPlan Plan(string yaml, string branch = "main") => RunPlanner.Plan(PipelineParser.Parse(yaml).Pipeline!, branch);
+
+    private const string TwoStages = """
+        stages:
+          - name: a
+            jobs:
+              - { name: one, run: "true" }
+              - { name: two, run: "true", retry: 1 }
+          - name: b
+            jobs:
+              - { name: three, run: "true", pool: deploy, labels: [linux] }
+        """;
+
+    [Theory, MemberData(nameof(Dialects))]
+    public async Task Migrations_AreIdempotent_AndCreateEveryTable(string dialect)
+    {
+        using var db = await OpenAsync(dialect);
+        Migrator.Upgrade(db); // a second start runs nothing again
+        var tables = new[] { "users", "api_tokens", "projects", "branches", "runs", "stages", "jobs", "artifacts", "agents", "registration_tokens" };
+        foreach (var table in tables)
+            Assert.Equal(0, await db.ReadAsync(c => c.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM {table}")));
+    }
+
+    [Theory, MemberData(nameof(Dialects))]
+    public async Task RunLifecycle_ThroughLeases_MatchesOnBothDatabases(string dialect)
+    {
+        using var db = await OpenAsync(dialect);
+        var projects = new ProjectStore(db);
+        var runs = new RunStore(db);
+        var leases = new JobLeaseStore(db);
+        var agents = new AgentStore(db);
+        var project = (await projects.CreateAsync("p", "/repo", "main", "secret", new Dictionary<string, string> { ["main"] = new('a', 40) }, 1000))!;
+        var (agentId, status) = await agents.RegisterAsync("ag", "build", "", 2, "hash-1", true, 1, 1000);
+        Assert.Equal("approved", status);
+
+        var (runId, pools) = await runs.CreateAsync(new NewRun(project.Id, "main", new string('a', 40), "msg", "manual", Plan(TwoStages), []), 2000);
+        Assert.Equal(["build"], pools);
+        Assert.Equal("queued", (await runs.GetAsync(runId))!.Run.Status);
+        Assert.Equal(1, (await runs.GetAsync(runId))!.Run.Number);
+
+        var labels = new HashSet<string>();
+        var first = (await leases.TryClaimAsync(agentId, "build", labels, TimeSpan.FromSeconds(30), 3000))!;
+        var second = (await leases.TryClaimAsync(agentId, "build", labels, TimeSpan.FromSeconds(30), 3000))!;
+        Assert.Null(await leases.TryClaimAsync(agentId, "build", labels, TimeSpan.FromSeconds(30), 3000));
+        Assert.Equal(["one", "two"], new[] { first.Name, second.Name }.Order());
+        Assert.Equal("running", (await runs.GetAsync(runId))!.Run.Status);
+
+        // A stale lease id cannot finish the job.
+        Assert.Null(await leases.FinishAsync(first.Id, "not-the-lease", new JobResult(ExecutionStatus.Succeeded, 0, null, null, 0, false), 4000));
+        Assert.NotNull(await leases.FinishAsync(first.Id, first.LeaseId!, new JobResult(ExecutionStatus.Succeeded, 0, null, null, 10, false), 4000));
+        // 'two' fails once: retry 1 puts it back in the queue.
+        var requeue = (await leases.FinishAsync(second.Id, second.LeaseId!, new JobResult(ExecutionStatus.Failed, 1, "exit 1", null, 5, false), 4000))!;
+        Assert.Contains("build", requeue.Pools);
+        var again = (await leases.TryClaimAsync(agentId, "build", labels, TimeSpan.FromSeconds(30), 5000))!;
+        Assert.Equal(second.Id, again.Id);
+        Assert.Equal(2, again.Attempt);
+        var advance = (await leases.FinishAsync(again.Id, again.LeaseId!, new JobResult(ExecutionStatus.Succeeded, 0, null, null, 5, false), 6000))!;
+        Assert.Contains("deploy", advance.Pools);
+
+        // Stage b needs pool deploy and label linux.
+        Assert.Null(await leases.TryClaimAsync(agentId, "build", labels, TimeSpan.FromSeconds(30), 7000));
+        Assert.Null(await leases.TryClaimAsync(agentId, "deploy", labels, TimeSpan.FromSeconds(30), 7000));
+        var third = (await leases.TryClaimAsync(agentId, "deploy", new HashSet<string> { "linux", "x64" }, TimeSpan.FromSeconds(30), 7000))!;
+        Assert.Equal("three", third.Name);
+
+        // Its agent vanishes: the lease expires and the job fails as agent lost.
+        var expired = await leases.ExpireAsync(7000 + 31_000);
+        Assert.Equal([third.Id], expired.Jobs);
+        var details = (await runs.GetAsync(runId))!;
+        Assert.Equal("failed", details.Run.Status);
+        Assert.Contains("agent lost", details.Jobs.Single(j => j.Name == "three").FailureReason);
+        Assert.Equal(["succeeded", "failed"], details.Stages.Select(s => s.Status));
+        Assert.Equal(2000, details.Run.CreatedAt);
+        Assert.Equal(38_000, details.Run.FinishedAt);
+    }
+
+    [Theory, MemberData(nameof(Dialects))]
+    public async Task ConcurrentClaims_NeverHandOneJobToTwoAgents(string dialect)
+    {
+        using var db = await OpenAsync(dialect);
+        var project = (await new ProjectStore(db).CreateAsync("p", "/repo", "main", "s", new Dictionary<string, string>(), 1))!;
+        var runs = new RunStore(db);
+        var jobs = string.Join("\n", Enumerable.Range(0, 20).Select(i => $"      - {{ name: j{i}, run: \"true\" }}"));
+        for (var r = 0; r < 3; r++)
+            await runs.CreateAsync(new NewRun(project.Id, "main", new string('b', 40), null, "t", Plan($"stages:\n  - name: s\n    jobs:\n{jobs}\n"), []), 2);
+        var leases = new JobLeaseStore(db);
+
+        var claims = await Task.WhenAll(Enumerable.Range(0, 8).Select(agent => Task.Run(async () =>
+        {
+            var mine = new List<long>();
+            while (await leases.TryClaimAsync(agent, "build", new HashSet<string>(), TimeSpan.FromSeconds(30), 3) is { } job) mine.Add(job.Id);
+            return mine;
+        })));
+
+        var all = claims.SelectMany(c => c).ToList();
+        Assert.Equal(60, all.Count);
+        Assert.Equal(60, all.Distinct().Count());
+    }
+
+    [Theory, MemberData(nameof(Dialects))]
+    public async Task BranchHeads_ReportOnlyNewOrMovedBranches(string dialect)
+    {
+        using var db = await OpenAsync(dialect);
+        var projects = new ProjectStore(db);
+        var project = (await projects.CreateAsync("p", "/r", "main", "s", new Dictionary<string, string> { ["main"] = "1", ["old"] = "2" }, 1))!;
+
+        var changed = await projects.UpdateHeadsAsync(project.Id, new Dictionary<string, string> { ["main"] = "1", ["new"] = "3" }, 2);
+        var again = await projects.UpdateHeadsAsync(project.Id, new Dictionary<string, string> { ["main"] = "1", ["new"] = "3" }, 3);
+
+        Assert.Equal([("new", "3")], changed);
+        Assert.Empty(again);
+        Assert.Equal(["main", "new"], (await projects.BranchesAsync(project.Id)).Select(b => b.Name));
+    }
+
+    public void Dispose() => _dir.Dispose();
+}
