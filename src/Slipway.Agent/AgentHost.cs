@@ -53,6 +53,7 @@ public sealed class AgentHost(AgentOptions options, ILogger<AgentHost> log) : ID
                 }))
                 await using (var writer = new StreamWriter(file)) await writer.WriteAsync(json);
                 log.LogInformation("registered as agent {Name} (id {Id}), status {Status}", answer.Name, answer.AgentId, answer.Status);
+                if (options.Registered is not null) await options.Registered();
                 return answer.Credential;
             }
             catch (HttpRequestException e)

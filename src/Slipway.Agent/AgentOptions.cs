@@ -28,6 +28,9 @@ public sealed class AgentOptions
     /// <summary>SLIPWAY_AGENT_SLOTS: jobs run at once. Default: the number of cores.</summary>
     public int Slots { get; set; } = int.TryParse(Environment.GetEnvironmentVariable("SLIPWAY_AGENT_SLOTS"), out var s) ? s : Environment.ProcessorCount;
 
+    /// <summary>Called once the agent holds its own credential (the embedded agent revokes its one-time token then).</summary>
+    public Func<Task>? Registered { get; set; }
+
     /// <summary>How long one poll is held by the server when there is no work.</summary>
     public TimeSpan PollWait { get; set; } = TimeSpan.FromSeconds(20);
 

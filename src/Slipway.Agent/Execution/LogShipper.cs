@@ -12,6 +12,7 @@ namespace Slipway.Agent.Execution;
 /// </summary>
 public sealed class LogShipper
 {
+    private const int MaxSendAttempts = 5;
     private readonly AgentProtocolClient _client;
     private readonly JobLease _lease;
     private readonly int _batchBytes;
@@ -80,16 +81,21 @@ public sealed class LogShipper
             if (batch.Length > 0)
             {
                 Release(_roomReady);
-                try
+                for (var attempt = 1; ; attempt++)
                 {
-                    var answer = await _client.AppendLogAsync(_lease, batch, ct);
-                    Truncated |= answer.Truncated;
-                    CancelRequested |= answer.Cancel;
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    Failure = e; // lease lost or server gone: the executor notices and stops
-                    return;
+                    try
+                    {
+                        var answer = await _client.AppendLogAsync(_lease, batch, ct);
+                        Truncated |= answer.Truncated;
+                        CancelRequested |= answer.Cancel;
+                        break;
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        // A lost lease is final; a network hiccup is retried a few times before the log gives up.
+                        if (e is LeaseLostException || attempt >= MaxSendAttempts) { Failure = e; return; }
+                        await Task.Delay(TimeSpan.FromMilliseconds(250 * attempt), ct);
+                    }
                 }
                 continue;
             }

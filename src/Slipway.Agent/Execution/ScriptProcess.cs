@@ -32,7 +32,10 @@ public sealed partial class ScriptProcess : IDisposable
             RedirectStandardError = false,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { "/bin/bash", "-c", Launcher, "slipway-job", scriptPath }) psi.ArgumentList.Add(arg);
+        // The .NET runtime ignores SIGPIPE and children inherit that, so `producer | head` would behave unlike a
+        // normal shell; env restores the default before bash starts (bash cannot reset an inherited ignore).
+        foreach (var arg in new[] { "/usr/bin/env", "--default-signal=PIPE", "/bin/bash", "-c", Launcher, "slipway-job", scriptPath })
+            psi.ArgumentList.Add(arg);
         psi.Environment.Clear();
         foreach (var (k, v) in environment) psi.Environment[k] = v;
         var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start bash");

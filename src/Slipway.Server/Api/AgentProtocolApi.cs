@@ -99,7 +99,7 @@ public static partial class AgentProtocolApi
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
         var ct = linked.Token;
         var woken = signal.WaitAsync(WorkSignal.Job(id));
-        var cancel = await leases.RenewAsync(id, request.LeaseId, options.LeaseTimeout, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        var cancel = await leases.RenewAsync(id, context.RequireAgent().Id, request.LeaseId, options.LeaseTimeout, clock.GetUtcNow().ToUnixTimeMilliseconds());
         if (cancel is null) return LeaseLost(id);
         var wait = TimeSpan.FromSeconds(Math.Clamp(request.WaitSeconds, 0, (int)(options.LeaseTimeout.TotalSeconds / 3)));
         var until = clock.GetUtcNow() + wait;
@@ -112,7 +112,7 @@ public static partial class AgentProtocolApi
             cancel = await leases.IsCancelRequestedAsync(id);
         }
         var expires = clock.GetUtcNow() + options.LeaseTimeout;
-        cancel = await leases.RenewAsync(id, request.LeaseId, options.LeaseTimeout, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        cancel = await leases.RenewAsync(id, context.RequireAgent().Id, request.LeaseId, options.LeaseTimeout, clock.GetUtcNow().ToUnixTimeMilliseconds());
         return cancel is null ? LeaseLost(id) : Results.Ok(new RenewResponse(cancel.Value, expires));
     }
 

@@ -19,7 +19,7 @@ public sealed class ErrorHandling(RequestDelegate next, ILogger<ErrorHandling> l
         {
             var (status, message) = e switch
             {
-                ProjectException or ArgumentException or FormatException or BadHttpRequestException => (400, e.Message),
+                ProjectException or ArgumentException or FormatException or BadHttpRequestException or InvalidDataException => (400, e.Message),
                 KeyNotFoundException => (404, e.Message),
                 InvalidTransitionException => (409, e.Message),
                 _ => (500, "internal error; see the server log (request " + context.TraceIdentifier + ")"),

@@ -49,7 +49,7 @@ public static class LogsApi
     private static async Task<LogPageDto> PageAsync(long id, string job, long? offset, int? limit, RunStore runs, LogStore logs, CancellationToken ct)
     {
         var row = await FindJob(runs, id, job);
-        return await ReadPageAsync(logs, row, offset ?? 0, Math.Clamp(limit ?? DefaultPage, 1, MaxPage), ct);
+        return await ReadPageAsync(logs, row, offset ?? 0, Math.Clamp(limit ?? DefaultPage, 4, MaxPage), ct);
     }
 
     private static async Task<IResult> RawAsync(long id, string job, RunStore runs, LogStore logs)

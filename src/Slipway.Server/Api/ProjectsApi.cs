@@ -54,8 +54,9 @@ public static class ProjectsApi
             commit = await mirror.ResolveCommitAsync(request.Commit, ct) ?? throw new ArgumentException($"commit '{request.Commit}' is not in the repository");
         else
         {
-            var heads = await mirror.HeadsAsync(ct);
-            commit = heads.TryGetValue(branch, out var head) ? head : throw new ArgumentException($"the repository has no branch '{branch}'");
+            // The heads recorded at the last fetch (poll, webhook or create) — no git process on this path.
+            var head = (await projects.BranchesAsync(project.Id)).FirstOrDefault(b => b.Name == branch)?.Head;
+            commit = head ?? throw new ArgumentException($"the repository has no branch '{branch}'");
         }
         var runId = await factory.StartAsync(project, branch, commit, "manual", ct);
         return Results.Created($"/api/v1/runs/{runId}", new RunCreatedDto(runId));

@@ -81,6 +81,6 @@ public static class WebhooksApi
             return doc.RootElement.TryGetProperty("ref", out var r) && r.GetString() is { } s && s.StartsWith("refs/heads/")
                 ? s["refs/heads/".Length..] : null;
         }
-        catch (JsonException) { return null; }
+        catch (Exception e) when (e is JsonException or InvalidOperationException) { return null; }
     }
 }

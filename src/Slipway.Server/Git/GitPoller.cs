@@ -13,7 +13,14 @@ public sealed class GitPoller(ProjectStore projects, ChangeDetector detector, Se
         using var timer = new PeriodicTimer(options.PollInterval);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            foreach (var project in await projects.ListAsync())
+            IReadOnlyList<Storage.ProjectRow> all;
+            try { all = await projects.ListAsync(); }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                log.LogError(e, "polling: cannot list projects");
+                continue;
+            }
+            foreach (var project in all)
             {
                 try { await detector.CheckAsync(project, stoppingToken); }
                 catch (Exception e) when (e is not OperationCanceledException)

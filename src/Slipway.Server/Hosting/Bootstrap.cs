@@ -17,6 +17,8 @@ public static class Bootstrap
         if (await tokens.AnyUserAsync()) return null;
         var token = options.BootstrapToken ?? Tokens.New(Tokens.UserPrefix);
         if (token.Length < 16) throw new InvalidOperationException("SLIPWAY_BOOTSTRAP_TOKEN must be at least 16 characters");
+        if (token.StartsWith(Tokens.AgentPrefix) || token.StartsWith(Tokens.RegistrationPrefix))
+            throw new InvalidOperationException($"SLIPWAY_BOOTSTRAP_TOKEN must not start with '{Tokens.AgentPrefix}' or '{Tokens.RegistrationPrefix}' (agent credential prefixes)");
         if (!await tokens.BootstrapAdminAsync("admin", Tokens.Hash(token), clock.GetUtcNow().ToUnixTimeMilliseconds())) return null;
         var path = Path.Combine(options.FullDataDirectory, TokenFile);
         await using (var file = new FileStream(path, new FileStreamOptions

@@ -38,12 +38,13 @@ public sealed class EmbeddedAgentService(ServerOptions options, IServer server, 
             RetryDelay = TimeSpan.FromMilliseconds(500),
         };
         Directory.CreateDirectory(agentOptions.WorkDirectory);
-        if (!File.Exists(Path.Combine(agentOptions.WorkDirectory, "credential.json")))
-        {
-            var token = Tokens.New(Tokens.RegistrationPrefix);
-            await agents.CreateRegistrationTokenAsync(Tokens.Hash(token), "build", preApproved: true, clock.GetUtcNow().ToUnixTimeMilliseconds());
-            agentOptions.RegistrationToken = token;
-        }
+        // Register afresh on every start (same name, so the same agent record): a credential file left from
+        // another database (restored backup, switch to PostgreSQL) can then never lock the embedded agent out.
+        File.Delete(Path.Combine(agentOptions.WorkDirectory, "credential.json"));
+        var token = Tokens.New(Tokens.RegistrationPrefix);
+        await agents.CreateRegistrationTokenAsync(Tokens.Hash(token), "build", preApproved: true, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        agentOptions.RegistrationToken = token;
+        agentOptions.Registered = () => agents.RevokeRegistrationTokenAsync(Tokens.Hash(token), clock.GetUtcNow().ToUnixTimeMilliseconds());
         using var agent = new AgentHost(agentOptions, logs.CreateLogger<AgentHost>());
         try { await agent.RunAsync(stoppingToken); }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }

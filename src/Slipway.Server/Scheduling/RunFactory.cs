@@ -13,13 +13,16 @@ namespace Slipway.Server.Scheduling;
 /// </summary>
 public sealed class RunFactory(RunStore runs, MirrorDirectory mirrors, WorkSignal signal, TimeProvider clock, ILogger<RunFactory> log)
 {
+    /// <summary>
+    /// A commit's pipeline file and message never change, so they are read from git once per commit
+    /// (two git processes cost more than everything else in starting a run). Bounded: cleared when full.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Project, string Commit), (string? Text, string? Message)> _commits = new();
+    private const int CommitCacheSize = 1024;
+
     public async Task<long> StartAsync(ProjectRow project, string branch, string commit, string trigger, CancellationToken ct = default)
     {
-        var mirror = mirrors.For(project.Name);
-        var text = await mirror.ReadFileAsync(commit, PipelineParser.DefaultFileName, ct);
-        string? message = null;
-        try { message = await mirror.CommitMessageAsync(commit, ct); }
-        catch (GitException e) { log.LogWarning("could not read the message of {Commit}: {Error}", commit, e.Message); }
+        var (text, message) = await ReadCommitAsync(project.Name, commit, ct);
 
         RunPlan? plan = null;
         IReadOnlyList<string> errors;
@@ -38,5 +41,18 @@ public sealed class RunFactory(RunStore runs, MirrorDirectory mirrors, WorkSigna
         log.LogInformation("run {RunId} of {Project} on {Branch} at {Commit} ({Trigger}): {State}",
             runId, project.Name, branch, commit[..12], trigger, plan is null ? "invalid pipeline file" : "queued");
         return runId;
+    }
+
+    private async Task<(string? Text, string? Message)> ReadCommitAsync(string project, string commit, CancellationToken ct)
+    {
+        if (_commits.TryGetValue((project, commit), out var known)) return known;
+        var mirror = mirrors.For(project);
+        var text = await mirror.ReadFileAsync(commit, PipelineParser.DefaultFileName, ct);
+        string? message = null;
+        try { message = await mirror.CommitMessageAsync(commit, ct); }
+        catch (GitException e) { log.LogWarning("could not read the message of {Commit}: {Error}", commit, e.Message); }
+        if (_commits.Count >= CommitCacheSize) _commits.Clear();
+        _commits[(project, commit)] = (text, message);
+        return (text, message);
     }
 }

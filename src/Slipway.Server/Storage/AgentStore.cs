@@ -14,6 +14,10 @@ public sealed class AgentStore(Database db)
             "INSERT INTO registration_tokens (token_hash, pool, pre_approved, created_at) VALUES (@tokenHash, @pool, @pre, @now) RETURNING id",
             new { tokenHash, pool, pre = preApproved ? 1 : 0, now }, tx));
 
+    public Task RevokeRegistrationTokenAsync(string tokenHash, long now) =>
+        db.WriteAsync((c, tx) => c.ExecuteAsync(
+            "UPDATE registration_tokens SET revoked_at = @now WHERE token_hash = @tokenHash AND revoked_at IS NULL", new { tokenHash, now }, tx));
+
     public Task<RegistrationTokenRow?> FindRegistrationTokenAsync(string tokenHash) =>
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<RegistrationTokenRow>(
             "SELECT id, pool, pre_approved, revoked_at FROM registration_tokens WHERE token_hash = @tokenHash AND revoked_at IS NULL", new { tokenHash }));
@@ -30,8 +34,9 @@ public sealed class AgentStore(Database db)
             var existing = await c.QuerySingleOrDefaultAsync<AgentRow>("SELECT id, status FROM agents WHERE name = @name", new { name }, tx);
             if (existing is not null)
             {
-                // Re-registration never upgrades a disabled agent, and keeps an approval already given.
-                if (existing.Status is "approved" or "disabled") status = existing.Status;
+                // Re-registering a name takes over that agent's identity, so it needs the same trust as a new
+                // agent: a pre-approved token or an admin's approval again. A disabled agent stays disabled.
+                if (existing.Status == "disabled") status = "disabled";
                 await c.ExecuteAsync(
                     "UPDATE agents SET pool = @pool, labels = @labels, slots = @slots, credential_hash = @credentialHash, status = @status, " +
                     "protocol_version = @protocolVersion, last_seen_at = @now WHERE id = @id",

@@ -49,13 +49,13 @@ public sealed class JobLeaseStore(Database db)
             "SELECT * FROM jobs WHERE id = @jobId AND lease_id = @leaseId AND status = 'running'", new { jobId, leaseId }));
 
     /// <summary>Extends the lease; returns null if the lease is lost, else whether cancellation was requested.</summary>
-    public Task<bool?> RenewAsync(long jobId, string leaseId, TimeSpan lease, long now) =>
+    public Task<bool?> RenewAsync(long jobId, long agentId, string leaseId, TimeSpan lease, long now) =>
         db.WriteAsync<bool?>(async (c, tx) =>
         {
             var expires = now + (long)lease.TotalMilliseconds;
             var updated = await c.ExecuteAsync(
-                "UPDATE jobs SET lease_expires_at = @expires WHERE id = @jobId AND lease_id = @leaseId AND status = 'running'",
-                new { jobId, leaseId, expires }, tx);
+                "UPDATE jobs SET lease_expires_at = @expires WHERE id = @jobId AND agent_id = @agentId AND lease_id = @leaseId AND status = 'running'",
+                new { jobId, agentId, leaseId, expires }, tx);
             if (updated == 0) return null;
             return await c.ExecuteScalarAsync<long>("SELECT cancel_requested FROM jobs WHERE id = @jobId", new { jobId }, tx) != 0;
         });

@@ -117,8 +117,12 @@ public sealed class RunStore(Database db)
         {
             var status = StatusNames.Parse(await c.ExecuteScalarAsync<string>("SELECT status FROM runs WHERE id = @runId", new { runId }, tx)
                 ?? throw new KeyNotFoundException($"run {runId} not found"));
-            Transitions.EnsureRun(runId, status, ExecutionStatus.Queued);
+            if (status is not (ExecutionStatus.Failed or ExecutionStatus.Cancelled))
+                throw new InvalidTransitionException($"run {runId}", status, ExecutionStatus.Queued, "only a failed or cancelled run can be retried");
             var jobs = (await c.QueryAsync<JobRow>("SELECT id, name, status, stage_idx FROM jobs WHERE run_id = @runId", new { runId }, tx)).ToList();
+            if (jobs.Count == 0)
+                throw new InvalidTransitionException($"run {runId}", status, ExecutionStatus.Queued,
+                    "its pipeline file is invalid, so it has no jobs; push a fixed .slipway.yml instead");
             var again = jobs.Where(j => j.Status is "failed" or "cancelled" && (jobName is null || j.Name == jobName)).ToList();
             if (jobName is not null && again.Count == 0)
             {
