@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Slipway.Client;
+using Slipway.Contracts.Api;
+using Slipway.Testing;
+
+namespace Slipway.Server.Tests.EndToEnd;
+
+/// <summary>The real <c>slipway</c> program against a real server: what a user types.</summary>
+public sealed class CliTests
+{
+    private static async Task<(int Exit, string Out, string Err)> SlipwayAsync(SlipwayTestServer server, params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(RepositoryLayout.SlipwayDll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["SLIPWAY_SERVER"] = server.Url;
+        psi.Environment["SLIPWAY_TOKEN"] = SlipwayTestServer.AdminToken;
+        psi.Environment["XDG_CONFIG_HOME"] = Path.Combine(server.Options.FullDataDirectory, "cli-config");
+        using var process = Process.Start(psi)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    [Fact]
+    public async Task PipelineInNewRepository_RunsEndToEndThroughTheCli()
+    {
+        await using var server = await SlipwayTestServer.StartAsync();
+        using var repo = GitRepository.Create("main");
+        repo.WriteFile(".slipway.yml", """
+            stages:
+              - name: commit
+                jobs:
+                  - name: build
+                    run: ./build.sh
+                    artifacts: [dist/*.txt]
+                    reports: [reports/*.xml]
+              - name: acceptance
+                jobs:
+                  - name: verify
+                    run: grep -q "built from" dist/app.txt && echo "verified artifact"
+            """);
+        repo.WriteFile("build.sh", """
+            #!/usr/bin/env bash
+            mkdir -p dist reports
+            echo "built from $SLIPWAY_COMMIT" > dist/app.txt
+            echo '<testsuites><testsuite name="t"><testcase classname="a" name="one"/><testcase classname="a" name="two"/></testsuite></testsuites>' > reports/junit.xml
+            echo build-done
+            """, executable: true);
+        repo.Commit("first");
+
+        var lint = await SlipwayAsync(server, "lint", Path.Combine(repo.Path, ".slipway.yml"));
+        Assert.Equal(0, lint.Exit);
+        Assert.Contains("OK (2 stages, 2 jobs)", lint.Out);
+
+        var create = await SlipwayAsync(server, "project", "create", "cli-shop", "--repo", repo.Path);
+        Assert.True(create.Exit == 0, create.Err);
+        await server.WaitForRunAsync((await server.Client.ListRunsAsync("cli-shop")).Single().Id);
+
+        var start = await SlipwayAsync(server, "run", "start", "cli-shop", "--branch", "main", "--wait");
+        Assert.True(start.Exit == 0, start.Out + start.Err);
+        Assert.Contains("stage commit: running", start.Out);
+        Assert.Contains("job build: succeeded (tests: 2 passed, 0 failed, 0 skipped)", start.Out);
+        Assert.Contains(": succeeded", start.Out.Split('\n').Last(l => l.Contains("run ")));
+
+        var runs = JsonSerializer.Deserialize<List<RunSummaryDto>>((await SlipwayAsync(server, "run", "list", "cli-shop", "--json")).Out, SlipwayClient.Json)!;
+        Assert.Equal(2, runs.Count);
+        var show = JsonSerializer.Deserialize<RunDto>((await SlipwayAsync(server, "run", "show", runs[0].Id.ToString(), "--json")).Out, SlipwayClient.Json)!;
+        Assert.Equal("succeeded", show.Status);
+        Assert.Equal("dist/app.txt", Assert.Single(show.Artifacts).Path);
+
+        var logs = await SlipwayAsync(server, "logs", runs[0].Id.ToString(), "--job", "verify");
+        Assert.Contains("verified artifact", logs.Out);
+        var follow = await SlipwayAsync(server, "logs", runs[0].Id.ToString(), "--job", "build", "--follow");
+        Assert.Contains("build-done", follow.Out);
+    }
+
+    [Fact]
+    public async Task RunStartWait_OfFailingRun_ExitsNonZero_AndCommandsReportServerErrors()
+    {
+        await using var server = await SlipwayTestServer.StartAsync();
+        using var repo = Pipelines.Repo(Pipelines.OneJob("echo failing; exit 4"));
+        await server.Client.CreateProjectAsync("p", repo.Path, "main");
+
+        var start = await SlipwayAsync(server, "run", "start", "p", "--wait");
+        var missing = await SlipwayAsync(server, "run", "show", "999999");
+        var badRepo = await SlipwayAsync(server, "project", "create", "q", "--repo", "/no/such/repo");
+
+        Assert.Equal(1, start.Exit);
+        Assert.Contains("the script exited with code 4", start.Out);
+        Assert.Equal(1, missing.Exit);
+        Assert.Contains("error: no run 999999", missing.Err);
+        Assert.Equal(1, badRepo.Exit);
+        Assert.Contains("cannot fetch /no/such/repo", badRepo.Err);
+    }
+
+    [Fact]
+    public async Task Lint_OfInvalidFile_PrintsFileLineColumnErrors_AndExitsOne()
+    {
+        await using var server = await SlipwayTestServer.StartAsync(o => o.EmbeddedAgent = false);
+        using var dir = new TempDirectory();
+        var file = Path.Combine(dir.Path, "pipeline.yml");
+        await File.WriteAllTextAsync(file, "stages:\n  - name: a\n    jobs: []\n  - name: a\n    jobs:\n      - { name: j, run: x, timeout: 10 minutes }\n");
+
+        var lint = await SlipwayAsync(server, "lint", file);
+
+        Assert.Equal(1, lint.Exit);
+        Assert.Contains($"{file}:3:", lint.Out);
+        Assert.Contains($"{file}:4:", lint.Out);
+        Assert.Contains("invalid duration '10 minutes'", lint.Out);
+        Assert.DoesNotContain("Exception", lint.Out + lint.Err);
+    }
+}

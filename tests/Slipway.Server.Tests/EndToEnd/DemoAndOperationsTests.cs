@@ -1,0 +1,79 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Slipway.Testing;
+
+namespace Slipway.Server.Tests.EndToEnd;
+
+public sealed class DemoAndOperationsTests
+{
+    [Fact]
+    public async Task DemoProject_IsCreatedOnStart_AndItsFirstRunGoesGreen()
+    {
+        await using var server = await SlipwayTestServer.StartAsync(o => o.Demo = true);
+
+        var runs = await server.Client.ListRunsAsync("demo");
+        var run = await server.WaitForRunAsync(Assert.Single(runs).Id);
+
+        Assert.Equal("succeeded", run.Status);
+        Assert.Equal(["commit", "acceptance"], run.Stages.Select(s => s.Name));
+        var build = run.Stages[0].Jobs.Single(j => j.Name == "build");
+        Assert.Equal(4, build.TestSummary!.Passed);
+        Assert.Contains(run.Artifacts, a => a.Path == "out/calc");
+        Assert.Contains("acceptance passed", await server.LogAsync(run.Id, "integration"));
+    }
+
+    [Fact]
+    public async Task Metrics_ExposeQueueAgentsDurationsAndLogBytes()
+    {
+        await using var server = await SlipwayTestServer.StartAsync();
+        using var repo = Pipelines.Repo(Pipelines.OneJob("echo some output"));
+        await server.Client.CreateProjectAsync("p", repo.Path, "main");
+        await server.WaitForRunAsync((await server.Client.ListRunsAsync("p")).Single().Id);
+        using var http = new HttpClient { BaseAddress = new Uri(server.Url) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", SlipwayTestServer.AdminToken);
+
+        var text = await http.GetStringAsync("/metrics");
+
+        Assert.Contains("slipway_jobs{state=\"queued\"} 0", text);
+        Assert.Contains("slipway_jobs{state=\"running\"} 0", text);
+        Assert.Contains("slipway_agents{pool=\"build\",state=\"approved\"} 1", text);
+        Assert.Contains("slipway_job_duration_seconds_count{outcome=\"succeeded\"} 1", text);
+        Assert.Matches(@"slipway_log_bytes_total [1-9]", text);
+    }
+
+    [Fact]
+    public async Task Server_RestartedOnSameData_KeepsEveryRecord()
+    {
+        using var data = new TempDirectory();
+        long runId;
+        string commit;
+        await using (var first = await SlipwayTestServer.StartAsync(dataDirectory: data.Path))
+        {
+            using var repo = Pipelines.Repo(Pipelines.OneJob("echo persisted-line"));
+            await first.Client.CreateProjectAsync("p", repo.Path, "main");
+            var run = await first.WaitForRunAsync((await first.Client.ListRunsAsync("p")).Single().Id);
+            (runId, commit) = (run.Id, run.Commit);
+        }
+
+        await using var second = await SlipwayTestServer.StartAsync(dataDirectory: data.Path);
+        var again = await second.Client.GetRunAsync(runId);
+
+        Assert.Equal("succeeded", again.Status);
+        Assert.Equal(commit, again.Commit);
+        Assert.Contains("persisted-line", await second.LogAsync(runId, "j"));
+        Assert.Single(await second.Client.ListProjectsAsync());
+        Assert.Single((await second.Client.ListAgentsAsync()).Where(a => a.Name == "embedded"));
+    }
+
+    [Fact]
+    public async Task InitialAdminToken_IsWrittenOwnerOnly()
+    {
+        await using var server = await SlipwayTestServer.StartAsync(o => o.EmbeddedAgent = false);
+        var path = Path.Combine(server.Options.FullDataDirectory, "initial-admin-token");
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        Assert.Equal(SlipwayTestServer.AdminToken, (await File.ReadAllTextAsync(path)).Trim());
+        using var http = new HttpClient { BaseAddress = new Uri(server.Url) };
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz")).StatusCode);
+    }
+}
