@@ -21,6 +21,9 @@ public sealed class AgentHost(AgentOptions options, ILogger<AgentHost> log) : ID
     public async Task RunAsync(CancellationToken ct)
     {
         Directory.CreateDirectory(options.WorkDirectory);
+        // No job runs before the slots start: whatever is in jobs/ was left by a killed agent.
+        var leftovers = Path.Combine(options.WorkDirectory, "jobs");
+        if (Directory.Exists(leftovers)) Directory.Delete(leftovers, recursive: true);
         var credential = await EnsureCredentialAsync(ct);
         _client.UseCredential(credential);
         log.LogInformation("agent {Name} ready in pool {Pool} with {Slots} slots", options.Name, options.Pool, options.Slots);
@@ -92,7 +95,12 @@ public sealed class AgentHost(AgentOptions options, ILogger<AgentHost> log) : ID
             }
             if (lease is null) continue;
             log.LogInformation("slot {Slot}: job {Job} ({Name}) of run {Run}", slot, lease.JobId, lease.JobName, lease.RunId);
-            await executor.RunAsync(lease, ct);
+            try { await executor.RunAsync(lease, ct); }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                // A slot must never die: the job's lease runs out and the server resolves it.
+                log.LogError(e, "slot {Slot}: job {Job} ended with an agent error", slot, lease.JobId);
+            }
         }
     }
 

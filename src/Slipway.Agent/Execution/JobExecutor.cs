@@ -22,10 +22,11 @@ public sealed class JobExecutor(AgentProtocolClient client, AgentOptions options
         shipper.Start(jobCts.Token);
         using var renewal = new LeaseRenewal(client, lease);
         renewal.Start(jobCts.Token);
-        using var workspace = Workspace.Create(options.WorkDirectory, lease.JobId);
+        Workspace? workspace = null;
         FinishJobRequest result;
         try
         {
+            workspace = Workspace.Create(options.WorkDirectory, lease.JobId, lease.LeaseId);
             result = await ExecuteAsync(lease, workspace, shipper, renewal, jobCts.Token);
         }
         catch (Exception e) when (e is LeaseLostException || shipper.Failure is LeaseLostException || renewal.LeaseLost)
@@ -38,6 +39,10 @@ public sealed class JobExecutor(AgentProtocolClient client, AgentOptions options
             log.LogError(e, "job {Job} failed in the agent", lease.JobId);
             await shipper.NoteAsync($"agent error: {e.Message}", CancellationToken.None);
             result = new FinishJobRequest(lease.LeaseId, null, JobOutcomes.Failed, "agent error: " + e.Message, null, []);
+        }
+        finally
+        {
+            workspace?.Dispose();
         }
         await shipper.CompleteAsync();
         if (shipper.Failure is LeaseLostException || renewal.LeaseLost) return;
@@ -112,8 +117,10 @@ public sealed class JobExecutor(AgentProtocolClient client, AgentOptions options
         var files = workspace.Find(lease.ArtifactGlobs);
         foreach (var relative in files)
         {
-            await using var content = File.OpenRead(workspace.SafePath(relative));
-            var stored = await client.UploadArtifactAsync(lease, relative, content, ct);
+            var full = workspace.SafePath(relative);
+            var executable = (File.GetUnixFileMode(full) & UnixFileMode.UserExecute) != 0;
+            await using var content = File.OpenRead(full);
+            var stored = await client.UploadArtifactAsync(lease, relative, executable, content, ct);
             await shipper.NoteAsync($"artifact {relative} ({stored.Size} bytes, sha256 {stored.Sha256[..12]})", ct);
         }
         if (lease.ArtifactGlobs.Count > 0 && files.Count == 0)

@@ -6,13 +6,14 @@ using Slipway.Core.Pipelines;
 namespace Slipway.Agent.Execution;
 
 /// <summary>
-/// A job's private folder: WORK/jobs/JOBID/{src, tmp}. <c>src</c> is a fresh checkout of the exact commit
+/// A job attempt's private folder: WORK/jobs/JOBID-LEASE/{src, tmp}. <c>src</c> is a fresh checkout of the exact commit
 /// (a tar of the commit from the server, cached per commit under WORK/source-cache), <c>tmp</c> holds the
 /// script file and is the job's TMPDIR. Deleted when the job ends.
 /// </summary>
 public sealed class Workspace : IDisposable
 {
     private const int MaxArtifactFiles = 10_000;
+    private const int SourceCacheSize = 32;
 
     private Workspace(string root)
     {
@@ -27,9 +28,13 @@ public sealed class Workspace : IDisposable
     public string Source { get; }
     public string Temp { get; }
 
-    public static Workspace Create(string workDirectory, long jobId)
+    /// <summary>
+    /// One folder per attempt (job id and lease): a retried job may start on another slot while the slot of
+    /// its failed attempt is still deleting that attempt's folder.
+    /// </summary>
+    public static Workspace Create(string workDirectory, long jobId, string leaseId)
     {
-        var root = Path.Combine(Path.GetFullPath(workDirectory), "jobs", jobId.ToString());
+        var root = Path.Combine(Path.GetFullPath(workDirectory), "jobs", $"{jobId}-{leaseId[..Math.Min(12, leaseId.Length)]}");
         if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
         return new Workspace(root);
     }
@@ -47,8 +52,18 @@ public sealed class Workspace : IDisposable
             await using (var file = File.Create(partial))
                 await source.CopyToAsync(file, ct);
             File.Move(partial, cached, overwrite: true);
+            TrimCache(cacheDir);
         }
         await TarFile.ExtractToDirectoryAsync(cached, Source, overwriteFiles: true, ct);
+    }
+
+    /// <summary>Keeps the newest <see cref="SourceCacheSize"/> commit archives.</summary>
+    private static void TrimCache(string cacheDir)
+    {
+        foreach (var old in new DirectoryInfo(cacheDir).GetFiles("*.tar").OrderByDescending(f => f.LastWriteTimeUtc).Skip(SourceCacheSize))
+        {
+            try { old.Delete(); } catch (IOException) { }
+        }
     }
 
     public async Task DownloadArtifactsAsync(AgentProtocolClient client, IReadOnlyList<ArtifactRef> artifacts, CancellationToken ct)
@@ -57,9 +72,11 @@ public sealed class Workspace : IDisposable
         {
             var target = SafePath(artifact.Path);
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            await using var source = await client.DownloadArtifactAsync(artifact.Sha256, ct);
-            await using var file = File.Create(target);
-            await source.CopyToAsync(file, ct);
+            await using (var source = await client.DownloadArtifactAsync(artifact.Sha256, ct))
+            await using (var file = File.Create(target))
+                await source.CopyToAsync(file, ct);
+            // The executable bit travels with the artifact: a built program must stay runnable in later stages.
+            if (artifact.Executable) File.SetUnixFileMode(target, File.GetUnixFileMode(target) | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
         }
     }
 

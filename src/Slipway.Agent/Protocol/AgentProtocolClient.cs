@@ -90,10 +90,11 @@ public sealed class AgentProtocolClient : IDisposable
         return (await response.Content.ReadFromJsonAsync<LogAppendResponse>(Json, ct))!;
     }
 
-    public async Task<ArtifactRef> UploadArtifactAsync(JobLease lease, string relativePath, Stream content, CancellationToken ct)
+    public async Task<ArtifactRef> UploadArtifactAsync(JobLease lease, string relativePath, bool executable, Stream content, CancellationToken ct)
     {
         using var message = Leased(HttpMethod.Post, $"jobs/{lease.JobId}/artifacts", lease);
         message.Headers.Add(AgentHeaders.ArtifactPath, relativePath);
+        if (executable) message.Headers.Add(AgentHeaders.ArtifactExecutable, "1");
         message.Content = new StreamContent(content, 1 << 16);
         message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
         using var response = await _http.SendAsync(message, ct);

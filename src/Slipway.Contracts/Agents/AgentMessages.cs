@@ -32,7 +32,7 @@ public sealed record JobLease(
     IReadOnlyList<ArtifactRef> DownloadArtifacts);
 
 /// <summary>An artifact addressed by its SHA-256 digest and the relative path it is placed at.</summary>
-public sealed record ArtifactRef(string Path, string Sha256, long Size);
+public sealed record ArtifactRef(string Path, string Sha256, long Size, bool Executable);
 
 /// <summary>POST /api/v1/agent/jobs/{id}/renew: held open up to <c>WaitSeconds</c>, returns early on cancel.</summary>
 public sealed record RenewRequest(string LeaseId, int WaitSeconds);
@@ -66,4 +66,5 @@ public static class AgentHeaders
     public const string LeaseId = "X-Slipway-Lease";
     public const string LogOffset = "X-Slipway-Log-Offset";
     public const string ArtifactPath = "X-Slipway-Artifact-Path";
+    public const string ArtifactExecutable = "X-Slipway-Artifact-Executable";
 }

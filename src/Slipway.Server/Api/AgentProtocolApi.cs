@@ -136,8 +136,9 @@ public static partial class AgentProtocolApi
         var path = context.Request.Headers[AgentHeaders.ArtifactPath].ToString();
         if (!IsSafeRelativePath(path)) throw new ArgumentException($"artifact path '{path}' must be relative, without '..'");
         var (sha, size) = await files.StoreAsync(context.Request.Body, context.RequestAborted);
-        await artifacts.RecordAsync(job.RunId, id, job.StageIdx, path, sha, size, clock.GetUtcNow().ToUnixTimeMilliseconds());
-        return Results.Ok(new ArtifactRef(path, sha, size));
+        var executable = context.Request.Headers[AgentHeaders.ArtifactExecutable].ToString() == "1";
+        await artifacts.RecordAsync(job.RunId, id, job.StageIdx, path, sha, size, executable, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        return Results.Ok(new ArtifactRef(path, sha, size, executable));
     }
 
     private static async Task<IResult> FinishAsync(long id, FinishJobRequest request, HttpContext context, JobLeaseStore leases, LogStore logs,

@@ -52,7 +52,7 @@ public sealed class JobDispatcher(JobLeaseStore leases, RunStore runs, ArtifactS
             ["CI"] = "true",
         };
         var downloads = (await artifacts.ForStagesBeforeAsync(job.RunId, job.StageIdx))
-            .Select(a => new ArtifactRef(a.Path, a.Sha256, a.Size)).ToList();
+            .Select(a => new ArtifactRef(a.Path, a.Sha256, a.Size, a.Executable != 0)).ToList();
         return new JobLease(job.Id, job.LeaseId!, UnixMs.To(job.LeaseExpiresAt!.Value), (int)options.LeaseTimeout.TotalSeconds,
             run.Id, run.ProjectName, run.Branch, run.CommitSha, job.Name, spec.Script, env, spec.TimeoutSeconds,
             options.LogLimitBytes, spec.Artifacts, spec.Reports, downloads);

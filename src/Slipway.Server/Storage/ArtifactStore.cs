@@ -5,20 +5,21 @@ namespace Slipway.Server.Storage;
 /// <summary>Which artifact (by digest) a job produced at which path.</summary>
 public sealed class ArtifactStore(Database db)
 {
-    public Task RecordAsync(long runId, long jobId, long stageIdx, string path, string sha256, long size, long now) =>
+    public Task RecordAsync(long runId, long jobId, long stageIdx, string path, string sha256, long size, bool executable, long now) =>
         db.WriteAsync(async (c, tx) =>
         {
             // A retried job replaces what its earlier attempt uploaded under the same path.
             await c.ExecuteAsync("DELETE FROM artifacts WHERE job_id = @jobId AND path = @path", new { jobId, path }, tx);
             await c.ExecuteAsync(
-                "INSERT INTO artifacts (run_id, job_id, stage_idx, path, sha256, size, created_at) VALUES (@runId, @jobId, @stageIdx, @path, @sha256, @size, @now)",
-                new { runId, jobId, stageIdx, path, sha256, size, now }, tx);
+                "INSERT INTO artifacts (run_id, job_id, stage_idx, path, sha256, size, executable, created_at) " +
+                "VALUES (@runId, @jobId, @stageIdx, @path, @sha256, @size, @exec, @now)",
+                new { runId, jobId, stageIdx, path, sha256, size, exec = executable ? 1 : 0, now }, tx);
         });
 
     /// <summary>Artifacts of the run's stages before <paramref name="stageIdx"/>: what a job of that stage downloads.</summary>
     public async Task<IReadOnlyList<ArtifactRow>> ForStagesBeforeAsync(long runId, long stageIdx) =>
         (await db.ReadAsync(c => c.QueryAsync<ArtifactRow>(
-            "SELECT id, run_id, job_id, stage_idx, path, sha256, size FROM artifacts WHERE run_id = @runId AND stage_idx < @stageIdx ORDER BY stage_idx, id",
+            "SELECT id, run_id, job_id, stage_idx, path, sha256, size, executable FROM artifacts WHERE run_id = @runId AND stage_idx < @stageIdx ORDER BY stage_idx, id",
             new { runId, stageIdx }))).ToList();
 
     public Task<bool> ExistsAsync(string sha256) =>

@@ -91,6 +91,7 @@ public sealed class ArtifactRow
     public string Path { get; set; } = "";
     public string Sha256 { get; set; } = "";
     public long Size { get; set; }
+    public long Executable { get; set; }
 }
 
 public sealed class AgentRow

@@ -96,6 +96,7 @@ CREATE TABLE artifacts (
   path TEXT NOT NULL,
   sha256 TEXT NOT NULL,
   size BIGINT NOT NULL,
+  executable BIGINT NOT NULL DEFAULT 0,
   created_at BIGINT NOT NULL,
   UNIQUE (job_id, path)
 );

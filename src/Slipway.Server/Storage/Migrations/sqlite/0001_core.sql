@@ -96,6 +96,7 @@ CREATE TABLE artifacts (
   path TEXT NOT NULL,
   sha256 TEXT NOT NULL,
   size INTEGER NOT NULL,
+  executable INTEGER NOT NULL DEFAULT 0,
   created_at INTEGER NOT NULL,
   UNIQUE (job_id, path)
 );
