@@ -14,7 +14,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 STAMP=$(date +%Y%m%d-%H%M%S)
 RAW=${RAW:-$HERE/results-$STAMP.txt}
 JSON=${JSON:-/tmp/slipway-bench-$STAMP.json}
-PEER_SRC=${PEER_SRC:-/work/shared/bench/buildbot}
+PEER_SRC=${PEER_SRC:-$ROOT/../shared/bench/buildbot}
 PEER_DIR=/tmp/ci-bench
 
 exec > >(tee "$RAW") 2>&1

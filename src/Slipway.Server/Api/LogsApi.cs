@@ -73,6 +73,7 @@ public static class LogsApi
         context.Response.Headers.CacheControl = "no-cache";
         context.Response.Headers["X-Accel-Buffering"] = "no";
         var position = Math.Max(0, offset ?? 0);
+        var lastWrite = DateTime.UtcNow;
         while (!ct.IsCancellationRequested)
         {
             var woken = signal.WaitAsync(WorkSignal.Log(row.Id));
@@ -82,6 +83,13 @@ public static class LogsApi
             {
                 await context.Response.WriteAsync($"event: log\ndata: {JsonSerializer.Serialize(page, Json)}\n\n", ct);
                 position = page.NextOffset;
+                lastWrite = DateTime.UtcNow;
+            }
+            else if (DateTime.UtcNow - lastWrite > TimeSpan.FromSeconds(15))
+            {
+                // A comment line keeps proxies with idle timeouts from cutting a quiet job's stream.
+                await context.Response.WriteAsync(": keep-alive\n\n", ct);
+                lastWrite = DateTime.UtcNow;
             }
             if (page.Complete)
             {

@@ -73,7 +73,15 @@ public sealed partial class RepositoryMirror(string path, TimeSpan timeout)
         return result.Ok ? result.Stdout.Trim() : null;
     }
 
-    /// <summary>The file's content at the commit, or null if it is not there. Size-capped by the caller's parser.</summary>
+    /// <summary>The size in bytes of a file at the commit, or null if it is not there.</summary>
+    public async Task<long?> FileSizeAsync(string commit, string file, CancellationToken ct = default)
+    {
+        RequireSha(commit);
+        var result = await GitCli.RunAsync(Path, ["cat-file", "-s", $"{commit}:{file}"], timeout, ct);
+        return result.Ok && long.TryParse(result.Stdout.Trim(), out var size) ? size : null;
+    }
+
+    /// <summary>The file's content at the commit, or null if it is not there. Check its size first: this reads it whole.</summary>
     public async Task<string?> ReadFileAsync(string commit, string file, CancellationToken ct = default)
     {
         RequireSha(commit);

@@ -47,7 +47,12 @@ public sealed class RunFactory(RunStore runs, MirrorDirectory mirrors, WorkSigna
     {
         if (_commits.TryGetValue((project, commit), out var known)) return known;
         var mirror = mirrors.For(project);
-        var text = await mirror.ReadFileAsync(commit, PipelineParser.DefaultFileName, ct);
+        // Never load a huge file into memory: past the limit, hand the parser a stand-in of limit+1 bytes
+        // so it reports the size error in its usual words.
+        var size = await mirror.FileSizeAsync(commit, PipelineParser.DefaultFileName, ct);
+        var text = size is null ? null
+            : size > PipelineLimits.MaxFileBytes ? new string(' ', PipelineLimits.MaxFileBytes + 1)
+            : await mirror.ReadFileAsync(commit, PipelineParser.DefaultFileName, ct);
         string? message = null;
         try { message = await mirror.CommitMessageAsync(commit, ct); }
         catch (GitException e) { log.LogWarning("could not read the message of {Commit}: {Error}", commit, e.Message); }

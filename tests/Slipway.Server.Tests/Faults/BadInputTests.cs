@@ -22,6 +22,19 @@ public sealed class BadInputTests
     }
 
     [Fact]
+    public async Task PipelineFileOverOneMegabyte_GivesFailedRunWithSizeError()
+    {
+        await using var server = await SlipwayTestServer.StartAsync(o => o.EmbeddedAgent = false);
+        using var repo = Pipelines.Repo("# " + new string('x', 3 * 1024 * 1024) + "\nstages: []\n");
+        await server.Client.CreateProjectAsync("p", repo.Path, "main");
+
+        var run = await server.WaitForRunAsync((await server.Client.ListRunsAsync("p")).Single().Id);
+
+        Assert.Equal("failed", run.Status);
+        Assert.Contains(run.LintErrors, e => e.StartsWith(".slipway.yml:1:1:") && e.Contains("the limit is 1048576 bytes"));
+    }
+
+    [Fact]
     public async Task CommitWithoutPipelineFile_GivesFailedRunSayingSo()
     {
         await using var server = await SlipwayTestServer.StartAsync();
