@@ -46,8 +46,27 @@ public sealed class JobExecutor(AgentProtocolClient client, AgentOptions options
         }
         await shipper.CompleteAsync();
         if (shipper.Failure is LeaseLostException || renewal.LeaseLost) return;
-        try { await client.FinishAsync(lease, result, CancellationToken.None); }
-        catch (LeaseLostException) { log.LogWarning("job {Job}: lease lost before finish", lease.JobId); }
+        await FinishWithRetriesAsync(lease, result, agentStopping);
+    }
+
+    /// <summary>
+    /// The outcome must reach the server: transient errors are retried for up to a lease. A 409 (lease lost,
+    /// or an earlier try that did arrive) or a 400 ends it; the server then resolves the job itself.
+    /// </summary>
+    private async Task FinishWithRetriesAsync(JobLease lease, FinishJobRequest result, CancellationToken agentStopping)
+    {
+        var giveUp = DateTime.UtcNow.AddSeconds(lease.LeaseSeconds);
+        for (var attempt = 1; ; attempt++)
+        {
+            try { await client.FinishAsync(lease, result, CancellationToken.None); return; }
+            catch (LeaseLostException) { log.LogWarning("job {Job}: lease lost before finish", lease.JobId); return; }
+            catch (Protocol.AgentRefusedException e) { log.LogError("job {Job}: finish refused: {Error}", lease.JobId, e.Message); return; }
+            catch (Exception e) when (DateTime.UtcNow < giveUp && !agentStopping.IsCancellationRequested)
+            {
+                log.LogWarning("job {Job}: finish failed ({Error}), retrying", lease.JobId, e.Message);
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 250 * attempt)), CancellationToken.None);
+            }
+        }
     }
 
     private async Task<FinishJobRequest> ExecuteAsync(JobLease lease, Workspace workspace, LogShipper shipper, LeaseRenewal renewal, CancellationToken ct)
@@ -83,7 +102,9 @@ public sealed class JobExecutor(AgentProtocolClient client, AgentOptions options
         else process.KillGroup(); // leftovers of a finished script must not outlive the job
         var exitCode = exited.IsCompletedSuccessfully ? exited.Result : (int?)null;
         if (exitCode is null) { try { exitCode = await process.WaitForExitAsync(CancellationToken.None); } catch (InvalidOperationException) { } }
-        await reading;
+        // A process that left the group (setsid) may still hold the pipe open: wait for the rest of the output
+        // a little, never forever.
+        await Task.WhenAny(reading, Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None));
         if (renewal.LeaseLost || shipper.Failure is LeaseLostException) throw new LeaseLostException(lease.JobId);
 
         if (stopReason is not null)

@@ -43,6 +43,7 @@ public sealed class LogShipper
         if (Truncated || Failure is not null) return;
         while (true)
         {
+            if (Truncated || Failure is not null) return; // the sender is gone: never wait for room again
             lock (_gate)
             {
                 if (_pending.Length < _bufferBytes)
@@ -93,7 +94,13 @@ public sealed class LogShipper
                     catch (Exception e) when (e is not OperationCanceledException)
                     {
                         // A lost lease is final; a network hiccup is retried a few times before the log gives up.
-                        if (e is LeaseLostException || attempt >= MaxSendAttempts) { Failure = e; return; }
+                        if (e is LeaseLostException || attempt >= MaxSendAttempts)
+                        {
+                            Failure = e;
+                            lock (_gate) _pending.SetLength(0);
+                            Release(_roomReady);
+                            return;
+                        }
                         await Task.Delay(TimeSpan.FromMilliseconds(250 * attempt), ct);
                     }
                 }

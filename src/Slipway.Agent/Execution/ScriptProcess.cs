@@ -13,8 +13,9 @@ public sealed partial class ScriptProcess : IDisposable
 {
     private const int SIGTERM = 15;
     private const int SIGKILL = 9;
-    // Fixed text: joins stderr to stdout, then replaces itself with the real interpreter.
-    private const string Launcher = "exec 2>&1; exec /bin/bash -eo pipefail \"$1\"";
+    // Fixed text run by `bash -eo pipefail -c`: joins stderr to stdout, then reads the script file (its path is $0)
+    // in the same shell, so one bash process runs the job and error messages name the script's own lines.
+    private const string Launcher = "exec 2>&1; . \"$0\"";
     private readonly Process _process;
 
     private ScriptProcess(Process process) => _process = process;
@@ -34,7 +35,7 @@ public sealed partial class ScriptProcess : IDisposable
         };
         // The .NET runtime ignores SIGPIPE and children inherit that, so `producer | head` would behave unlike a
         // normal shell; env restores the default before bash starts (bash cannot reset an inherited ignore).
-        foreach (var arg in new[] { "/usr/bin/env", "--default-signal=PIPE", "/bin/bash", "-c", Launcher, "slipway-job", scriptPath })
+        foreach (var arg in new[] { "/usr/bin/env", "--default-signal=PIPE", "/bin/bash", "-eo", "pipefail", "-c", Launcher, scriptPath })
             psi.ArgumentList.Add(arg);
         psi.Environment.Clear();
         foreach (var (k, v) in environment) psi.Environment[k] = v;

@@ -66,7 +66,8 @@ public sealed class AgentProtocolClient : IDisposable
     public async Task StartAsync(JobLease lease, CancellationToken ct)
     {
         using var message = Leased(HttpMethod.Post, $"jobs/{lease.JobId}/start", lease);
-        using var response = await _http.SendAsync(message, ct);
+        using var deadline = Deadline(ct, CallTimeout);
+        using var response = await _http.SendAsync(message, deadline.Token);
         await EnsureAsync(response, lease.JobId);
     }
 
@@ -85,9 +86,10 @@ public sealed class AgentProtocolClient : IDisposable
         using var message = Leased(HttpMethod.Post, $"jobs/{lease.JobId}/log", lease);
         message.Content = new ReadOnlyMemoryContent(bytes);
         message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        using var response = await _http.SendAsync(message, ct);
+        using var deadline = Deadline(ct, CallTimeout);
+        using var response = await _http.SendAsync(message, deadline.Token);
         await EnsureAsync(response, lease.JobId);
-        return (await response.Content.ReadFromJsonAsync<LogAppendResponse>(Json, ct))!;
+        return (await response.Content.ReadFromJsonAsync<LogAppendResponse>(Json, deadline.Token))!;
     }
 
     public async Task<ArtifactRef> UploadArtifactAsync(JobLease lease, string relativePath, bool executable, Stream content, CancellationToken ct)
@@ -97,7 +99,8 @@ public sealed class AgentProtocolClient : IDisposable
         if (executable) message.Headers.Add(AgentHeaders.ArtifactExecutable, "1");
         message.Content = new StreamContent(content, 1 << 16);
         message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        using var response = await _http.SendAsync(message, ct);
+        using var deadline = Deadline(ct, TransferTimeout);
+        using var response = await _http.SendAsync(message, deadline.Token);
         await EnsureAsync(response, lease.JobId);
         return (await response.Content.ReadFromJsonAsync<ArtifactRef>(Json, ct))!;
     }
@@ -113,9 +116,21 @@ public sealed class AgentProtocolClient : IDisposable
     {
         using var message = Leased(HttpMethod.Post, $"jobs/{lease.JobId}/finish", lease);
         message.Content = JsonContent.Create(request, options: Json);
-        using var response = await _http.SendAsync(message, ct);
+        using var deadline = Deadline(ct, CallTimeout);
+        using var response = await _http.SendAsync(message, deadline.Token);
         await EnsureAsync(response, lease.JobId);
     }
+
+    /// <summary>Every call that is not a long-poll gets a deadline: a half-open connection must not hang a job.</summary>
+    private static CancellationTokenSource Deadline(CancellationToken ct, TimeSpan after)
+    {
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(after);
+        return cts;
+    }
+
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan TransferTimeout = TimeSpan.FromMinutes(30);
 
     private static HttpRequestMessage Leased(HttpMethod method, string path, JobLease lease)
     {

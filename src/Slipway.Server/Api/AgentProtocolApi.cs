@@ -133,6 +133,9 @@ public static partial class AgentProtocolApi
     {
         var job = await LeasedAsync(id, context, leases);
         if (job is null) return LeaseLost(id);
+        // Kestrel's default body limit (30 MB) is far below the artifact limit; the store enforces the real one.
+        if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            limit.MaxRequestBodySize = null;
         var path = context.Request.Headers[AgentHeaders.ArtifactPath].ToString();
         if (!IsSafeRelativePath(path)) throw new ArgumentException($"artifact path '{path}' must be relative, without '..'");
         var (sha, size) = await files.StoreAsync(context.Request.Body, context.RequestAborted);

@@ -44,7 +44,8 @@ public sealed partial class ArtifactFiles(ServerOptions options)
             var sha = Convert.ToHexStringLower(hash.GetHashAndReset());
             var final = PathOf(sha);
             Directory.CreateDirectory(Path.GetDirectoryName(final)!);
-            if (!File.Exists(final)) File.Move(temp, final);
+            // Same digest, same bytes: when two uploads race, either file is the right one.
+            if (!File.Exists(final)) File.Move(temp, final, overwrite: true);
             return (sha, size);
         }
         finally

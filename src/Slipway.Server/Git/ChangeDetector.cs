@@ -27,8 +27,13 @@ public sealed class ChangeDetector(ProjectStore projects, MirrorDirectory mirror
             return 0;
         }
         var changed = await projects.UpdateHeadsAsync(project.Id, heads, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        // The heads are recorded now: from here on a cancelled request (a webhook sender giving up) must not
+        // lose the runs, and one branch's failure must not lose the others'.
         foreach (var (branch, head) in changed)
-            await runs.StartAsync(project, branch, head, "push", ct);
+        {
+            try { await runs.StartAsync(project, branch, head, "push", CancellationToken.None); }
+            catch (Exception e) { log.LogError(e, "could not start a run of {Project} {Branch} at {Head}", project.Name, branch, head); }
+        }
         return changed.Count;
     }
 }

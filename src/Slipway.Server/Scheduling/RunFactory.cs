@@ -19,6 +19,8 @@ public sealed class RunFactory(RunStore runs, MirrorDirectory mirrors, WorkSigna
     /// </summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Project, string Commit), (string? Text, string? Message)> _commits = new();
     private const int CommitCacheSize = 1024;
+    private const int MaxCachedFileChars = 64 * 1024;
+    private const int MaxMessageChars = 64 * 1024;
 
     public async Task<long> StartAsync(ProjectRow project, string branch, string commit, string trigger, CancellationToken ct = default)
     {
@@ -56,8 +58,13 @@ public sealed class RunFactory(RunStore runs, MirrorDirectory mirrors, WorkSigna
         string? message = null;
         try { message = await mirror.CommitMessageAsync(commit, ct); }
         catch (GitException e) { log.LogWarning("could not read the message of {Commit}: {Error}", commit, e.Message); }
-        if (_commits.Count >= CommitCacheSize) _commits.Clear();
-        _commits[(project, commit)] = (text, message);
+        if (message is { Length: > MaxMessageChars }) message = message[..MaxMessageChars] + "\n[…]";
+        // Cache only small files (the usual case); a large or oversized file is read again if needed.
+        if (text is null || text.Length <= MaxCachedFileChars)
+        {
+            if (_commits.Count >= CommitCacheSize) _commits.Clear();
+            _commits[(project, commit)] = (text, message);
+        }
         return (text, message);
     }
 }

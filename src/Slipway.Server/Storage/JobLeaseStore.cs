@@ -71,11 +71,12 @@ public sealed class JobLeaseStore(Database db)
         db.WriteAsync<LeaseChange?>(async (c, tx) =>
         {
             var job = await c.QuerySingleOrDefaultAsync<JobRow>(
-                "SELECT id, run_id, name, status, pool, retries_left, cancel_requested FROM jobs WHERE id = @jobId AND lease_id = @leaseId AND status = 'running'",
+                "SELECT id, run_id, name, status, pool, retries_left, cancel_requested, lease_id FROM jobs WHERE id = @jobId AND lease_id = @leaseId AND status = 'running'",
                 new { jobId, leaseId }, tx);
             if (job is null) return null;
             var outcome = job.CancelRequested != 0 && result.Outcome != ExecutionStatus.Succeeded ? ExecutionStatus.Cancelled : result.Outcome;
-            await EndAttemptAsync(c, tx, job, outcome, result.ExitCode, result.FailureReason, now, result.TestSummaryJson, result.LogBytes, result.LogTruncated);
+            if (!await EndAttemptAsync(c, tx, job, outcome, result.ExitCode, result.FailureReason, now, result.TestSummaryJson, result.LogBytes, result.LogTruncated))
+                return null;
             var pools = await RunProgress.ApplyAsync(c, tx, job.RunId, now);
             return new LeaseChange(Requeued(job, outcome) ? [job.Pool, ..pools] : pools, [jobId]);
         });
@@ -85,12 +86,12 @@ public sealed class JobLeaseStore(Database db)
     /// retries left, else failed as "agent lost". Never leaves a job running without a live lease.
     /// </summary>
     public Task<LeaseChange> ExpireAsync(long now) => ResolveAsync(
-        "SELECT id, run_id, name, status, pool, retries_left, cancel_requested FROM jobs WHERE status = 'running' AND lease_expires_at < @now",
+        "SELECT id, run_id, name, status, pool, retries_left, cancel_requested, lease_id FROM jobs WHERE status = 'running' AND lease_expires_at < @now",
         new { now }, "agent lost: its lease expired without renewal", now);
 
     /// <summary>At start-up: the embedded agent died with the previous server process, so its jobs cannot finish.</summary>
     public Task<LeaseChange> ResolveJobsOfAgentAsync(long agentId, string reason, long now) => ResolveAsync(
-        "SELECT id, run_id, name, status, pool, retries_left, cancel_requested FROM jobs WHERE status = 'running' AND agent_id = @agentId",
+        "SELECT id, run_id, name, status, pool, retries_left, cancel_requested, lease_id FROM jobs WHERE status = 'running' AND agent_id = @agentId",
         new { agentId, now }, reason, now);
 
     private Task<LeaseChange> ResolveAsync(string select, object args, string reason, long now) =>
@@ -101,7 +102,7 @@ public sealed class JobLeaseStore(Database db)
             foreach (var job in jobs)
             {
                 var outcome = job.CancelRequested != 0 ? ExecutionStatus.Cancelled : ExecutionStatus.Failed;
-                await EndAttemptAsync(c, tx, job, outcome, null, reason, now, null, null, null);
+                if (!await EndAttemptAsync(c, tx, job, outcome, null, reason, now, null, null, null)) continue; // finished meanwhile
                 if (Requeued(job, outcome)) pools.Add(job.Pool);
                 pools.AddRange(await RunProgress.ApplyAsync(c, tx, job.RunId, now));
             }
@@ -110,26 +111,28 @@ public sealed class JobLeaseStore(Database db)
 
     private static bool Requeued(JobRow job, ExecutionStatus outcome) => outcome == ExecutionStatus.Failed && job.RetriesLeft > 0;
 
-    private static async Task EndAttemptAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, JobRow job,
+    /// <summary>Ends the attempt only if it still holds the lease it was read with; false if someone else ended it first.</summary>
+    private static async Task<bool> EndAttemptAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, JobRow job,
         ExecutionStatus outcome, int? exitCode, string? reason, long now, string? summary, long? logBytes, bool? truncated)
     {
         if (Requeued(job, outcome))
         {
             Transitions.EnsureJob(job.Name, ExecutionStatus.Running, ExecutionStatus.Queued);
-            await c.ExecuteAsync(
+            return 1 == await c.ExecuteAsync(
                 "UPDATE jobs SET status = 'queued', retries_left = retries_left - 1, agent_id = NULL, lease_id = NULL, lease_expires_at = NULL, " +
                 "queued_at = @now, started_at = NULL, exit_code = @exitCode, failure_reason = @reason, " +
-                "log_bytes = COALESCE(@logBytes, log_bytes), log_truncated = COALESCE(@truncated, log_truncated) WHERE id = @id",
-                new { now, exitCode, reason = $"attempt failed, retrying: {reason}", logBytes, truncated = truncated is null ? (long?)null : truncated.Value ? 1 : 0, id = job.Id }, tx);
-            return;
+                "log_bytes = COALESCE(@logBytes, log_bytes), log_truncated = COALESCE(@truncated, log_truncated) " +
+                "WHERE id = @id AND status = 'running' AND lease_id = @leaseId",
+                new { now, exitCode, reason = $"attempt failed, retrying: {reason}", logBytes, truncated = truncated is null ? (long?)null : truncated.Value ? 1 : 0, id = job.Id, leaseId = job.LeaseId }, tx);
         }
         Transitions.EnsureJob(job.Name, ExecutionStatus.Running, outcome);
-        await c.ExecuteAsync(
+        return 1 == await c.ExecuteAsync(
             "UPDATE jobs SET status = @status, lease_id = NULL, lease_expires_at = NULL, finished_at = @now, exit_code = @exitCode, " +
             "failure_reason = @reason, test_summary = COALESCE(@summary, test_summary), " +
-            "log_bytes = COALESCE(@logBytes, log_bytes), log_truncated = COALESCE(@truncated, log_truncated) WHERE id = @id",
+            "log_bytes = COALESCE(@logBytes, log_bytes), log_truncated = COALESCE(@truncated, log_truncated) " +
+            "WHERE id = @id AND status = 'running' AND lease_id = @leaseId",
             new { status = outcome.ToWire(), now, exitCode, reason = outcome == ExecutionStatus.Succeeded ? null : reason, summary, logBytes,
-                  truncated = truncated is null ? (long?)null : truncated.Value ? 1 : 0, id = job.Id }, tx);
+                  truncated = truncated is null ? (long?)null : truncated.Value ? 1 : 0, id = job.Id, leaseId = job.LeaseId }, tx);
     }
 
     public Task StartAsync(long jobId, string leaseId, long now) =>

@@ -87,7 +87,7 @@ public static class WebUi
 
     /// <summary>Only local paths: a sign-in link must not redirect to another site.</summary>
     private static string SafeReturnUrl(string? url) =>
-        url is { Length: > 0 } && url.StartsWith('/') && !url.StartsWith("//") && !url.StartsWith("/\\") ? url : "/";
+        url is { Length: > 0 } && url.StartsWith('/') && !url.StartsWith("//") && !url.Contains('\\') && !url.Any(char.IsControl) ? url : "/";
 
     private static IResult Asset(string file)
     {

@@ -107,6 +107,28 @@ public sealed class PipelineRunTests
     }
 
     [Fact]
+    public async Task Script_RunsWithPipefail_AndDefaultSigpipe()
+    {
+        await using var server = await SlipwayTestServer.StartAsync();
+        using var repo = Pipelines.Repo("""
+            stages:
+              - name: s
+                jobs:
+                  - { name: sigpipe, run: "yes | head -n 2 || echo \"pipeline status $?\"" }
+                  - { name: pipefail, run: "false | true; echo not-reached" }
+            """);
+        await server.Client.CreateProjectAsync("p", repo.Path, "main");
+        var run = await server.WaitForRunAsync((await server.Client.ListRunsAsync("p")).Single().Id);
+
+        var sigpipe = await server.LogAsync(run.Id, "sigpipe");
+        Assert.Equal("succeeded", run.Stages[0].Jobs.Single(j => j.Name == "sigpipe").Status);
+        Assert.Contains("pipeline status 141", sigpipe); // 128 + SIGPIPE: yes was killed like in a normal shell
+        Assert.DoesNotContain("Broken pipe", sigpipe);
+        Assert.Equal("failed", run.Stages[0].Jobs.Single(j => j.Name == "pipefail").Status);
+        Assert.DoesNotContain("not-reached", await server.LogAsync(run.Id, "pipefail"));
+    }
+
+    [Fact]
     public async Task JobWithRetry_FailingOnce_SucceedsOnSecondAttempt()
     {
         await using var server = await SlipwayTestServer.StartAsync();

@@ -24,6 +24,30 @@ public sealed class OutputTests
     }
 
     [Fact]
+    public async Task ArtifactLargerThanKestrelsDefaultBodyLimit_IsUploadedAndPassedOn()
+    {
+        await using var server = await SlipwayTestServer.StartAsync();
+        using var repo = Pipelines.Repo("""
+            stages:
+              - name: a
+                jobs:
+                  - { name: make, run: "mkdir -p out && head -c 41943040 /dev/urandom > out/big.bin && sha256sum out/big.bin", artifacts: [out/*] }
+              - name: b
+                jobs:
+                  - { name: use, run: "sha256sum out/big.bin" }
+            """);
+        await server.Client.CreateProjectAsync("p", repo.Path, "main");
+
+        var run = await server.WaitForRunAsync((await server.Client.ListRunsAsync("p")).Single().Id, TimeSpan.FromMinutes(2));
+
+        Assert.Equal("succeeded", run.Status);
+        var artifact = Assert.Single(run.Artifacts);
+        Assert.Equal(41943040, artifact.Size);
+        Assert.Contains(artifact.Sha256, await server.LogAsync(run.Id, "make"));
+        Assert.Contains(artifact.Sha256, await server.LogAsync(run.Id, "use"));
+    }
+
+    [Fact]
     public async Task BinaryOutput_IsStoredRaw_AndServedAsSafeText()
     {
         await using var server = await SlipwayTestServer.StartAsync();
