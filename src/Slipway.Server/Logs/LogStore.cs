@@ -22,6 +22,9 @@ public sealed class LogStore(ServerOptions options)
     private string PathOf(long jobId) => Path.Combine(options.FullDataDirectory, "logs", jobId + ".log");
     private string MarkerPathOf(long jobId) => PathOf(jobId) + ".truncated";
 
+    /// <summary>Drops the per-job lock once an attempt ended, so the lock table does not grow with every job ever run.</summary>
+    public void Forget(long jobId) => _locks.TryRemove(jobId, out _);
+
     public long Length(long jobId)
     {
         var info = new FileInfo(PathOf(jobId));

@@ -3,11 +3,16 @@ using Slipway.Server.Storage;
 namespace Slipway.Server.Scheduling;
 
 /// <summary>Fans out the wake-ups that follow a job change: new work for pools, log followers to close.</summary>
-public sealed class JobEvents(WorkSignal signal)
+public sealed class JobEvents(WorkSignal signal, Logs.LogStore logs)
 {
     public void Finished(LeaseChange change)
     {
         foreach (var pool in change.Pools) signal.Signal(WorkSignal.Pool(pool));
-        foreach (var job in change.Jobs) signal.Signal(WorkSignal.Log(job));
+        foreach (var job in change.Jobs)
+        {
+            signal.Signal(WorkSignal.Log(job));
+            signal.Signal(WorkSignal.Job(job)); // also drops the key a renew long-poll registered
+            logs.Forget(job);
+        }
     }
 }
