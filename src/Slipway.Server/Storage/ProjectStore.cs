@@ -48,13 +48,14 @@ public sealed class ProjectStore(Database db)
             foreach (var (branch, head) in heads)
             {
                 if (known.TryGetValue(branch, out var old) && old == head) continue;
-                if (old is null)
-                    await c.ExecuteAsync("INSERT INTO branches (project_id, name, head, updated_at) VALUES (@projectId, @branch, @head, @now)",
-                        new { projectId, branch, head, now }, tx);
-                else
-                    await c.ExecuteAsync("UPDATE branches SET head = @head, updated_at = @now WHERE project_id = @projectId AND name = @branch",
-                        new { projectId, branch, head, now }, tx);
-                changed.Add((branch, head));
+                // Conditional writes: if another node recorded this head since we read, we change no row and
+                // do not report it, so one push starts one run.
+                var rows = old is null
+                    ? await c.ExecuteAsync("INSERT INTO branches (project_id, name, head, updated_at) VALUES (@projectId, @branch, @head, @now) " +
+                                           "ON CONFLICT (project_id, name) DO NOTHING", new { projectId, branch, head, now }, tx)
+                    : await c.ExecuteAsync("UPDATE branches SET head = @head, updated_at = @now WHERE project_id = @projectId AND name = @branch AND head = @old",
+                        new { projectId, branch, head, now, old }, tx);
+                if (rows == 1) changed.Add((branch, head));
             }
             foreach (var gone in known.Keys.Where(k => !heads.ContainsKey(k)))
                 await c.ExecuteAsync("DELETE FROM branches WHERE project_id = @projectId AND name = @gone", new { projectId, gone }, tx);

@@ -143,5 +143,19 @@ public sealed class StorageTests(PostgresFixture postgres) : IDisposable
         Assert.Equal(["main", "new"], (await projects.BranchesAsync(project.Id)).Select(b => b.Name));
     }
 
+    [Theory, MemberData(nameof(Dialects))]
+    public async Task TwoDetectorsRecordingTheSamePush_ReportItOnce(string dialect)
+    {
+        using var db = await OpenAsync(dialect);
+        var projects = new ProjectStore(db);
+        var project = (await projects.CreateAsync("p", "/r", "main", "s", new Dictionary<string, string> { ["main"] = "1" }, 1))!;
+        var pushed = new Dictionary<string, string> { ["main"] = "2", ["topic"] = "3" };
+
+        var reports = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(() => projects.UpdateHeadsAsync(project.Id, pushed, 2))));
+
+        Assert.Equal(2, reports.Sum(r => r.Count));
+        Assert.Equal(["main", "topic"], reports.SelectMany(r => r).Select(c => c.Branch).Order());
+    }
+
     public void Dispose() => _dir.Dispose();
 }
