@@ -78,7 +78,7 @@ public static partial class AgentProtocolApi
     {
         var job = await LeasedAsync(id, context, leases);
         if (job is null) return LeaseLost(id);
-        var run = (await runs.GetAsync(job.RunId))!.Run;
+        var run = (await runs.GetRunRowAsync(job.RunId))!;
         context.Response.ContentType = "application/x-tar";
         await mirrors.For(run.ProjectName).ArchiveAsync(run.CommitSha, context.Response.Body, context.RequestAborted);
         return Results.Empty;

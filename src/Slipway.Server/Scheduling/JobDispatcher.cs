@@ -38,7 +38,7 @@ public sealed class JobDispatcher(JobLeaseStore leases, RunStore runs, ArtifactS
 
     private async Task<JobLease> ToLeaseAsync(JobRow job, CancellationToken ct)
     {
-        var run = (await runs.GetAsync(job.RunId))!.Run;
+        var run = (await runs.GetRunRowAsync(job.RunId))!;
         var spec = JobSpec.FromJson(job.Spec);
         var env = new Dictionary<string, string>(spec.Env, StringComparer.Ordinal)
         {

@@ -74,6 +74,11 @@ public sealed class RunStore(Database db)
         return new RunDetails(run, stages, jobs, artifacts);
     });
 
+    /// <summary>The run alone (no stages, jobs or artifacts): what the agent protocol needs on its hot path.</summary>
+    public Task<RunRow?> GetRunRowAsync(long runId) =>
+        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<RunRow>(
+            $"SELECT {RunColumns} FROM runs r JOIN projects p ON p.id = r.project_id WHERE r.id = @runId", new { runId }));
+
     public async Task<IReadOnlyList<RunRow>> ListAsync(long projectId, int limit) =>
         (await db.ReadAsync(c => c.QueryAsync<RunRow>(
             $"SELECT {RunColumns} FROM runs r JOIN projects p ON p.id = r.project_id WHERE r.project_id = @projectId ORDER BY r.id DESC LIMIT @limit",
