@@ -53,6 +53,13 @@ public sealed class SlipwayTestServer : IAsyncDisposable
         return new SlipwayTestServer(app, options, ownsData: dataDirectory is null);
     }
 
+    /// <summary>Creates a project (which starts the first run of its default branch) and waits for that run to end.</summary>
+    public async Task<RunDto> CreateProjectAndWaitAsync(string name, string repo, TimeSpan? timeout = null)
+    {
+        await Client.CreateProjectAsync(name, repo, "main");
+        return await WaitForRunAsync((await Client.ListRunsAsync(name)).Single().Id, timeout);
+    }
+
     /// <summary>Polls the run until it reaches a final status (or throws after <paramref name="timeout"/>).</summary>
     public async Task<RunDto> WaitForRunAsync(long id, TimeSpan? timeout = null, Func<RunDto, bool>? until = null)
     {

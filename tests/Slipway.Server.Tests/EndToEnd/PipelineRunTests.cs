@@ -92,8 +92,7 @@ public sealed class PipelineRunTests
                 jobs:
                   - { name: later, run: "true" }
             """);
-        await server.Client.CreateProjectAsync("p", repo.Path, "main");
-        var run = await server.WaitForRunAsync((await server.Client.ListRunsAsync("p")).Single().Id);
+        var run = await server.CreateProjectAndWaitAsync("p", repo.Path);
 
         Assert.Equal("failed", run.Status);
         Assert.Equal("failed", run.Stages[0].Status);
@@ -117,8 +116,7 @@ public sealed class PipelineRunTests
                   - { name: sigpipe, run: "yes | head -n 2 || echo \"pipeline status $?\"" }
                   - { name: pipefail, run: "false | true; echo not-reached" }
             """);
-        await server.Client.CreateProjectAsync("p", repo.Path, "main");
-        var run = await server.WaitForRunAsync((await server.Client.ListRunsAsync("p")).Single().Id);
+        var run = await server.CreateProjectAndWaitAsync("p", repo.Path);
 
         var sigpipe = await server.LogAsync(run.Id, "sigpipe");
         Assert.Equal("succeeded", run.Stages[0].Jobs.Single(j => j.Name == "sigpipe").Status);
@@ -143,8 +141,7 @@ public sealed class PipelineRunTests
                       if [ ! -f "{marker.Path}/once" ]; then touch "{marker.Path}/once"; echo "first attempt fails"; exit 3; fi
                       echo "second attempt passes"
             """);
-        await server.Client.CreateProjectAsync("p", repo.Path, "main");
-        var run = await server.WaitForRunAsync((await server.Client.ListRunsAsync("p")).Single().Id);
+        var run = await server.CreateProjectAndWaitAsync("p", repo.Path);
 
         Assert.True(run.Status == "succeeded", System.Text.Json.JsonSerializer.Serialize(run));
         var job = run.Stages[0].Jobs[0];
@@ -197,8 +194,7 @@ public sealed class PipelineRunTests
                 jobs:
                   - { name: slow, run: "echo start; sleep 60", timeout: 2s }
             """);
-        await server.Client.CreateProjectAsync("p", repo.Path, "main");
-        var run = await server.WaitForRunAsync((await server.Client.ListRunsAsync("p")).Single().Id, TimeSpan.FromSeconds(30));
+        var run = await server.CreateProjectAndWaitAsync("p", repo.Path, TimeSpan.FromSeconds(30));
 
         Assert.Equal("failed", run.Status);
         Assert.Contains("timed out after 2s", run.Stages[0].Jobs[0].FailureReason);

@@ -11,9 +11,7 @@ public sealed class BadInputTests
     {
         await using var server = await SlipwayTestServer.StartAsync();
         using var repo = Pipelines.Repo("stages:\n  - name: s\n    jobs:\n      - name: j\n        run: true\n        artefacts: [x]\n");
-        await server.Client.CreateProjectAsync("p", repo.Path, "main");
-
-        var run = await server.WaitForRunAsync((await server.Client.ListRunsAsync("p")).Single().Id);
+        var run = await server.CreateProjectAndWaitAsync("p", repo.Path);
 
         Assert.Equal("failed", run.Status);
         Assert.Empty(run.Stages);
@@ -26,9 +24,7 @@ public sealed class BadInputTests
     {
         await using var server = await SlipwayTestServer.StartAsync(o => o.EmbeddedAgent = false);
         using var repo = Pipelines.Repo("# " + new string('x', 3 * 1024 * 1024) + "\nstages: []\n");
-        await server.Client.CreateProjectAsync("p", repo.Path, "main");
-
-        var run = await server.WaitForRunAsync((await server.Client.ListRunsAsync("p")).Single().Id);
+        var run = await server.CreateProjectAndWaitAsync("p", repo.Path);
 
         Assert.Equal("failed", run.Status);
         Assert.Contains(run.LintErrors, e => e.StartsWith(".slipway.yml:1:1:") && e.Contains("the limit is 1048576 bytes"));
@@ -41,9 +37,7 @@ public sealed class BadInputTests
         using var repo = GitRepository.Create();
         repo.WriteFile("README", "no pipeline here");
         repo.Commit("no pipeline");
-        await server.Client.CreateProjectAsync("p", repo.Path, "main");
-
-        var run = await server.WaitForRunAsync((await server.Client.ListRunsAsync("p")).Single().Id);
+        var run = await server.CreateProjectAndWaitAsync("p", repo.Path);
 
         Assert.Equal("failed", run.Status);
         Assert.Contains(run.LintErrors, e => e.Contains("has no .slipway.yml"));
@@ -117,9 +111,7 @@ public sealed class BadInputTests
         using var repo = Pipelines.Repo(Pipelines.OneJob("echo ok"));
         repo.WriteFile("x.txt", "x");
         repo.Commit($"msg $(touch {marker}) `touch {marker}`");
-        await server.Client.CreateProjectAsync("p", repo.Path, "main");
-
-        var run = await server.WaitForRunAsync((await server.Client.ListRunsAsync("p")).Single().Id);
+        var run = await server.CreateProjectAndWaitAsync("p", repo.Path);
 
         Assert.Equal("succeeded", run.Status);
         Assert.Contains("$(touch", run.CommitMessage);

@@ -42,8 +42,7 @@ public sealed class CancelTests
     {
         await using var server = await SlipwayTestServer.StartAsync();
         using var repo = Pipelines.Repo(Pipelines.OneJob("true"));
-        await server.Client.CreateProjectAsync("p", repo.Path, "main");
-        var run = await server.WaitForRunAsync((await server.Client.ListRunsAsync("p")).Single().Id);
+        var run = await server.CreateProjectAndWaitAsync("p", repo.Path);
 
         var error = await Assert.ThrowsAsync<Slipway.Client.SlipwayApiException>(() => server.Client.CancelRunAsync(run.Id));
 

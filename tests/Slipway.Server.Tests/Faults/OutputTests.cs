@@ -10,9 +10,7 @@ public sealed class OutputTests
     {
         await using var server = await SlipwayTestServer.StartAsync(o => o.LogLimitBytes = 8 * 1024 * 1024);
         using var repo = Pipelines.Repo(Pipelines.OneJob("head -c 1073741824 /dev/zero | tr '\\0' 'x' | fold -w 1000\necho done-after-flood"));
-        await server.Client.CreateProjectAsync("p", repo.Path, "main");
-
-        var run = await server.WaitForRunAsync((await server.Client.ListRunsAsync("p")).Single().Id, TimeSpan.FromMinutes(3));
+        var run = await server.CreateProjectAndWaitAsync("p", repo.Path, TimeSpan.FromMinutes(3));
 
         var job = run.Stages[0].Jobs[0];
         Assert.Equal("succeeded", run.Status);
@@ -36,9 +34,7 @@ public sealed class OutputTests
                 jobs:
                   - { name: use, run: "sha256sum out/big.bin" }
             """);
-        await server.Client.CreateProjectAsync("p", repo.Path, "main");
-
-        var run = await server.WaitForRunAsync((await server.Client.ListRunsAsync("p")).Single().Id, TimeSpan.FromMinutes(2));
+        var run = await server.CreateProjectAndWaitAsync("p", repo.Path, TimeSpan.FromMinutes(2));
 
         Assert.Equal("succeeded", run.Status);
         var artifact = Assert.Single(run.Artifacts);
@@ -52,9 +48,7 @@ public sealed class OutputTests
     {
         await using var server = await SlipwayTestServer.StartAsync();
         using var repo = Pipelines.Repo(Pipelines.OneJob("printf 'before\\x00\\xff\\xfe\\x1b[31mred\\x07 after\\n'\nprintf 'caf\\xc3\\xa9\\n'\nhead -c 3000 /dev/urandom\necho\necho end"));
-        await server.Client.CreateProjectAsync("p", repo.Path, "main");
-
-        var run = await server.WaitForRunAsync((await server.Client.ListRunsAsync("p")).Single().Id);
+        var run = await server.CreateProjectAndWaitAsync("p", repo.Path);
         var text = await server.LogAsync(run.Id, "j");
 
         Assert.Equal("succeeded", run.Status);
@@ -72,8 +66,7 @@ public sealed class OutputTests
     {
         await using var server = await SlipwayTestServer.StartAsync();
         using var repo = Pipelines.Repo(Pipelines.OneJob("for i in $(seq 1 200); do printf 'ééé€€€😀'; done; echo"));
-        await server.Client.CreateProjectAsync("p", repo.Path, "main");
-        var run = await server.WaitForRunAsync((await server.Client.ListRunsAsync("p")).Single().Id);
+        var run = await server.CreateProjectAndWaitAsync("p", repo.Path);
 
         var text = new System.Text.StringBuilder();
         long offset = 0;

@@ -25,8 +25,7 @@ public sealed class PostgresServerTests(PostgresFixture postgres)
         long runId;
         await using (var server = await SlipwayTestServer.StartAsync(o => o.Database = connection, data.Path))
         {
-            await server.Client.CreateProjectAsync("pg", repo.Path, "main");
-            var run = await server.WaitForRunAsync((await server.Client.ListRunsAsync("pg")).Single().Id);
+            var run = await server.CreateProjectAndWaitAsync("pg", repo.Path);
             Assert.Equal("succeeded", run.Status);
             Assert.Equal("1\n", await server.LogAsync(run.Id, "after"));
             runId = run.Id;
