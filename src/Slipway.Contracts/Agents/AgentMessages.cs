@@ -64,7 +64,6 @@ public static class JobOutcomes
 public static class AgentHeaders
 {
     public const string LeaseId = "X-Slipway-Lease";
-    public const string LogOffset = "X-Slipway-Log-Offset";
     public const string ArtifactPath = "X-Slipway-Artifact-Path";
     public const string ArtifactExecutable = "X-Slipway-Artifact-Executable";
 }
