@@ -84,6 +84,8 @@ public sealed class JobExecutor(AgentProtocolClient client, AgentOptions options
 
         await client.StartAsync(lease, ct);
         using var process = ScriptProcess.Start(script, workspace.Source, env);
+        // An agent that is stopping takes its jobs' processes down with it instead of leaving orphans.
+        using var stopping = ct.Register(process.KillGroup);
         var reading = PumpOutputAsync(process, shipper, ct);
         var exited = process.WaitForExitAsync(ct);
         var timeout = Task.Delay(TimeSpan.FromSeconds(lease.TimeoutSeconds), ct);

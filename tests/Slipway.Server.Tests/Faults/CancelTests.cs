@@ -38,6 +38,28 @@ public sealed class CancelTests
     }
 
     [Fact]
+    public async Task StoppingTheServer_StopsTheJobsOfItsEmbeddedAgent()
+    {
+        using var scratch = new TempDirectory();
+        var pids = Path.Combine(scratch.Path, "pids");
+        var server = await SlipwayTestServer.StartAsync();
+        List<int> processIds;
+        try
+        {
+            using var repo = Pipelines.Repo(Pipelines.OneJob($"sleep 300 &\necho $! >> \"{pids}\"\necho $$ >> \"{pids}\"\nwait"));
+            await server.Client.CreateProjectAsync("p", repo.Path, "main");
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while ((!File.Exists(pids) || File.ReadAllLines(pids).Length < 2) && DateTime.UtcNow < deadline) await Task.Delay(100);
+            processIds = File.ReadAllLines(pids).Select(int.Parse).ToList();
+            Assert.All(processIds, pid => Assert.True(IsAlive(pid)));
+        }
+        finally { await server.DisposeAsync(); }
+
+        await Task.Delay(500);
+        Assert.All(processIds, pid => Assert.False(IsAlive(pid), $"process {pid} outlived the server"));
+    }
+
+    [Fact]
     public async Task Cancel_OfFinishedRun_IsRefusedWithConflict()
     {
         await using var server = await SlipwayTestServer.StartAsync();

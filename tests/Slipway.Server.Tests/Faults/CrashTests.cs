@@ -22,6 +22,24 @@ public sealed class CrashTests
         return process;
     }
 
+    /// <summary>
+    /// A SIGKILLed agent cannot stop its jobs: kill the process groups (sessions) of job scripts that ran
+    /// under <paramref name="folder"/>, so the test leaves nothing behind.
+    /// </summary>
+    private static void KillJobsUnder(string folder)
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc").Select(Path.GetFileName))
+        {
+            if (!int.TryParse(dir, out var pid)) continue;
+            string commandLine;
+            try { commandLine = File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' '); }
+            catch (IOException) { continue; }
+            catch (UnauthorizedAccessException) { continue; }
+            if (commandLine.Contains(folder) && commandLine.Contains("step.sh"))
+                Process.Start("kill", ["-KILL", "--", $"-{pid}"])!.WaitForExit();
+        }
+    }
+
     private static void Kill(Process process)
     {
         try { if (!process.HasExited) process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
@@ -64,7 +82,11 @@ public sealed class CrashTests
             Assert.Contains("agent lost", run.Stages[0].Jobs[0].FailureReason);
             Assert.True(DateTime.UtcNow - killedAt < TimeSpan.FromSeconds(10), "the lease timeout was not honoured");
         }
-        finally { Kill(agent); }
+        finally
+        {
+            Kill(agent);
+            KillJobsUnder(work.Path);
+        }
     }
 
     [Fact]
@@ -127,7 +149,11 @@ public sealed class CrashTests
                 TimeSpan.FromSeconds(60), "a job to run after restart");
             Assert.Equal("embedded", quickAgain.Agent);
         }
-        finally { Kill(restarted); }
+        finally
+        {
+            Kill(restarted);
+            KillJobsUnder(data.Path);
+        }
     }
 
     private static async Task<string> LogOf(SlipwayClient client, long run, string job) => (await client.GetLogAsync(run, job, 0)).Text;
