@@ -53,11 +53,17 @@ public sealed class SlipwayTestServer : IAsyncDisposable
         return new SlipwayTestServer(app, options, ownsData: dataDirectory is null);
     }
 
+    /// <summary>Creates a project (which starts the first run of its default branch) and returns that run's id.</summary>
+    public async Task<long> CreateProjectAsync(string name, string repo)
+    {
+        await Client.CreateProjectAsync(name, repo, "main");
+        return (await Client.ListRunsAsync(name)).Single().Id;
+    }
+
     /// <summary>Creates a project (which starts the first run of its default branch) and waits for that run to end.</summary>
     public async Task<RunDto> CreateProjectAndWaitAsync(string name, string repo, TimeSpan? timeout = null)
     {
-        await Client.CreateProjectAsync(name, repo, "main");
-        return await WaitForRunAsync((await Client.ListRunsAsync(name)).Single().Id, timeout);
+        return await WaitForRunAsync(await CreateProjectAsync(name, repo), timeout);
     }
 
     /// <summary>Polls the run until it reaches a final status (or throws after <paramref name="timeout"/>).</summary>

@@ -31,13 +31,29 @@ public static class PipelineParser
             : new PipelineParseResult(null, sink.Sorted());
     }
 
+    /// <summary>
+    /// The result for a file of <paramref name="bytes"/> bytes that is over the limit, for callers that know
+    /// the size without loading the file (the CLI from the file system, the server from git), or null if
+    /// the size is within the limit.
+    /// </summary>
+    public static PipelineParseResult? RefuseIfTooLarge(long bytes, string fileName = DefaultFileName)
+    {
+        if (bytes <= PipelineLimits.MaxFileBytes) return null;
+        var sink = new LintSink(fileName ?? DefaultFileName);
+        AddTooLarge(sink, bytes);
+        return new PipelineParseResult(null, sink.Sorted());
+    }
+
+    private static void AddTooLarge(LintSink sink, long bytes) =>
+        sink.Add(1, 1, "", $"the pipeline file is {bytes} bytes; the limit is {PipelineLimits.MaxFileBytes} bytes (1 MiB)");
+
     private static PipelineDefinition? ParseInto(string text, LintSink sink)
     {
         // Checked before parsing so a huge file costs one pass over the string, nothing more.
         var bytes = Encoding.UTF8.GetByteCount(text);
         if (bytes > PipelineLimits.MaxFileBytes)
         {
-            sink.Add(1, 1, "", $"the pipeline file is {bytes} bytes; the limit is {PipelineLimits.MaxFileBytes} bytes (1 MiB)");
+            AddTooLarge(sink, bytes);
             return null;
         }
         var root = YamlTreeReader.Read(text, sink);

@@ -111,6 +111,8 @@ public static partial class AgentProtocolApi
             woken = signal.WaitAsync(WorkSignal.Job(id));
             cancel = await leases.IsCancelRequestedAsync(id);
         }
+        // The agent hung up (job over, or it is stopping): the lease taken at the start of this call stands.
+        if (context.RequestAborted.IsCancellationRequested) return Results.Empty;
         var expires = clock.GetUtcNow() + options.LeaseTimeout;
         cancel = await leases.RenewAsync(id, context.RequireAgent().Id, request.LeaseId, options.LeaseTimeout, clock.GetUtcNow().ToUnixTimeMilliseconds());
         return cancel is null ? LeaseLost(id) : Results.Ok(new RenewResponse(cancel.Value, expires));

@@ -35,12 +35,15 @@ public static class ProjectsApi
             new ProjectCreatedDto(project.Name, project.RepoUrl, project.DefaultBranch, project.WebhookSecret));
     }
 
-    private static async Task<IEnumerable<BranchDto>> BranchesAsync(string name, ProjectStore projects, RunStore runs)
+    private static async Task<IReadOnlyList<BranchDto>> BranchesAsync(string name, ProjectStore projects, RunStore runs) =>
+        await BranchViewsAsync(await Find(projects, name), projects, runs);
+
+    /// <summary>Every branch of the project with its newest run (the API's branch list and the project page).</summary>
+    public static async Task<IReadOnlyList<BranchDto>> BranchViewsAsync(ProjectRow project, ProjectStore projects, RunStore runs)
     {
-        var project = await Find(projects, name);
         var latest = (await runs.LatestPerBranchAsync(project.Id)).ToDictionary(r => r.Branch);
         return (await projects.BranchesAsync(project.Id))
-            .Select(b => new BranchDto(b.Name, b.Head, latest.TryGetValue(b.Name, out var r) ? r.ToSummary() : null));
+            .Select(b => new BranchDto(b.Name, b.Head, latest.TryGetValue(b.Name, out var r) ? r.ToSummary() : null)).ToList();
     }
 
     private static async Task<IResult> StartRunAsync(string name, StartRunRequest? request, ProjectStore projects,

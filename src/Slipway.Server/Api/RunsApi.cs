@@ -25,7 +25,6 @@ public static class RunsApi
 
     private static async Task<IResult> CancelAsync(long id, RunStore runs, WorkSignal signal, TimeProvider clock)
     {
-        await Get(runs, id);
         var running = await runs.CancelAsync(id, clock.GetUtcNow().ToUnixTimeMilliseconds());
         foreach (var job in running) signal.Signal(WorkSignal.Job(job));
         return Results.Ok((await Get(runs, id)).ToDto());
@@ -33,7 +32,6 @@ public static class RunsApi
 
     private static async Task<IResult> RetryAsync(long id, RetryRunRequest? request, RunStore runs, WorkSignal signal, TimeProvider clock)
     {
-        await Get(runs, id);
         var pools = await runs.RetryAsync(id, string.IsNullOrWhiteSpace(request?.Job) ? null : request.Job, clock.GetUtcNow().ToUnixTimeMilliseconds());
         foreach (var pool in pools) signal.Signal(WorkSignal.Pool(pool));
         return Results.Ok((await Get(runs, id)).ToDto());

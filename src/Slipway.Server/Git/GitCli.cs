@@ -19,7 +19,8 @@ public static class GitCli
 {
     public static string Executable { get; set; } = File.Exists("/usr/bin/git") ? "/usr/bin/git" : "git";
 
-    public static async Task<GitResult> RunAsync(string? workingDirectory, IEnumerable<string> args, TimeSpan timeout, CancellationToken ct = default)
+    /// <summary>How every git process is started: arguments as a list, never prompting, no system config.</summary>
+    public static ProcessStartInfo StartInfo(string? workingDirectory, IEnumerable<string> args)
     {
         var psi = new ProcessStartInfo(Executable)
         {
@@ -38,7 +39,12 @@ public static class GitCli
         psi.Environment["SSH_ASKPASS"] = "/bin/false";
         psi.Environment["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes";
         psi.Environment["LC_ALL"] = "C";
+        return psi;
+    }
 
+    public static async Task<GitResult> RunAsync(string? workingDirectory, IEnumerable<string> args, TimeSpan timeout, CancellationToken ct = default)
+    {
+        var psi = StartInfo(workingDirectory, args);
         using var process = Process.Start(psi) ?? throw new GitException("could not start git");
         process.StandardInput.Close();
         using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(ct);

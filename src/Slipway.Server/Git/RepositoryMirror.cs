@@ -99,14 +99,22 @@ public sealed partial class RepositoryMirror(string path, TimeSpan timeout)
     public async Task ArchiveAsync(string commit, Stream destination, CancellationToken ct = default)
     {
         RequireSha(commit);
-        var psi = new ProcessStartInfo(GitCli.Executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Path };
-        foreach (var a in new[] { "archive", "--format=tar", commit }) psi.ArgumentList.Add(a);
-        psi.Environment["GIT_CONFIG_NOSYSTEM"] = "1";
-        using var process = Process.Start(psi)!;
-        var stderr = process.StandardError.ReadToEndAsync(ct);
-        await process.StandardOutput.BaseStream.CopyToAsync(destination, ct);
-        await process.WaitForExitAsync(ct);
-        if (process.ExitCode != 0) throw new GitException((await stderr).Trim());
+        using var process = Process.Start(GitCli.StartInfo(Path, ["archive", "--format=tar", commit]))!;
+        process.StandardInput.Close();
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(timeout);
+        try
+        {
+            var stderr = process.StandardError.ReadToEndAsync(limit.Token);
+            await process.StandardOutput.BaseStream.CopyToAsync(destination, limit.Token);
+            await process.WaitForExitAsync(limit.Token);
+            if (process.ExitCode != 0) throw new GitException((await stderr).Trim());
+        }
+        catch (OperationCanceledException)
+        {
+            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            throw;
+        }
     }
 
     private static void RequireSha(string commit)

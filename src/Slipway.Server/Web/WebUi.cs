@@ -40,9 +40,7 @@ public static class WebUi
         app.MapGet("/projects/{name}", async (string name, HttpContext context, ProjectStore projects, RunStore runs) =>
         {
             var project = await ProjectsApi.Find(projects, name);
-            var latest = (await runs.LatestPerBranchAsync(project.Id)).ToDictionary(r => r.Branch);
-            var branches = (await projects.BranchesAsync(project.Id))
-                .Select(b => new Contracts.Api.BranchDto(b.Name, b.Head, latest.TryGetValue(b.Name, out var r) ? r.ToSummary() : null)).ToList();
+            var branches = await ProjectsApi.BranchViewsAsync(project, projects, runs);
             var list = (await runs.ListAsync(project.Id, 50)).Select(r => r.ToSummary()).ToList();
             return Page<ProjectPage>(new { User = UserName(context), Project = project.ToDto(), Branches = branches, Runs = list });
         }).RequireAction(Actions.UiView);

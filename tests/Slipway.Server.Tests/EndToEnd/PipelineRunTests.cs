@@ -211,8 +211,7 @@ public sealed class PipelineRunTests
                 jobs:
                   - { name: deploy, run: "true", pool: deploy }
             """);
-        await server.Client.CreateProjectAsync("p", repo.Path, "main");
-        var id = (await server.Client.ListRunsAsync("p")).Single().Id;
+        var id = await server.CreateProjectAsync("p", repo.Path);
         await Task.Delay(1500);
 
         var run = await server.Client.GetRunAsync(id);

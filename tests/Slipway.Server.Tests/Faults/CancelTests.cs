@@ -20,8 +20,7 @@ public sealed class CancelTests
             echo ready
             wait
             """));
-        await server.Client.CreateProjectAsync("p", repo.Path, "main");
-        var id = (await server.Client.ListRunsAsync("p")).Single().Id;
+        var id = await server.CreateProjectAsync("p", repo.Path);
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (!(await server.LogAsync(id, "j")).Contains("ready") && DateTime.UtcNow < deadline) await Task.Delay(100);
         var processIds = File.ReadAllLines(pids).Select(int.Parse).ToList();
@@ -77,8 +76,7 @@ public sealed class CancelTests
     {
         await using var server = await SlipwayTestServer.StartAsync(o => o.EmbeddedAgent = false);
         using var repo = Pipelines.Repo(Pipelines.OneJob("true"));
-        await server.Client.CreateProjectAsync("p", repo.Path, "main");
-        var id = (await server.Client.ListRunsAsync("p")).Single().Id;
+        var id = await server.CreateProjectAsync("p", repo.Path);
 
         var run = await server.Client.CancelRunAsync(id);
 

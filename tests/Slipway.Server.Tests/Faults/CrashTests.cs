@@ -8,20 +8,6 @@ namespace Slipway.Server.Tests.Faults;
 /// <summary>Agents and servers killed with SIGKILL: no job or run is left running, nothing is lost.</summary>
 public sealed class CrashTests
 {
-    private static Process StartSlipway(IEnumerable<string> args, IDictionary<string, string>? env = null)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(RepositoryLayout.SlipwayDll);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var (k, v) in env ?? new Dictionary<string, string>()) psi.Environment[k] = v;
-        var process = Process.Start(psi)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
     /// <summary>
     /// A SIGKILLed agent cannot stop its jobs: kill the process groups (sessions) of job scripts that ran
     /// under <paramref name="folder"/>, so the test leaves nothing behind.
@@ -64,10 +50,9 @@ public sealed class CrashTests
         using var work = new TempDirectory();
         var token = await server.Client.CreateAgentTokenAsync("build", preApproved: true);
         using var repo = Pipelines.Repo(Pipelines.OneJob("echo started; sleep 120"));
-        await server.Client.CreateProjectAsync("p", repo.Path, "main");
-        var id = (await server.Client.ListRunsAsync("p")).Single().Id;
+        var id = await server.CreateProjectAsync("p", repo.Path);
 
-        var agent = StartSlipway(["agent", "--server", server.Url, "--token", token.Token, "--work", work.Path, "--name", "doomed", "--slots", "1"]);
+        var agent = SlipwayProcess.Start(["agent", "--server", server.Url, "--token", token.Token, "--work", work.Path, "--name", "doomed", "--slots", "1"]);
         try
         {
             await EventuallyAsync(async () => (await server.Client.GetRunAsync(id)).Stages[0].Jobs[0] is { Status: "running" } j ? j : null,
@@ -106,7 +91,7 @@ public sealed class CrashTests
             """);
         using var client = new SlipwayClient(url, SlipwayTestServer.AdminToken);
 
-        var server = StartSlipway(args, env);
+        var server = SlipwayProcess.Start(args, env);
         RunDto before;
         try
         {
@@ -124,7 +109,7 @@ public sealed class CrashTests
         }
         finally { Kill(server); }
 
-        var restarted = StartSlipway(args, env);
+        var restarted = SlipwayProcess.Start(args, env);
         try
         {
             var after = await EventuallyAsync(async () =>

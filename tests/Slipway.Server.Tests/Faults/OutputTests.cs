@@ -87,8 +87,7 @@ public sealed class OutputTests
     {
         await using var server = await SlipwayTestServer.StartAsync();
         using var repo = Pipelines.Repo(Pipelines.OneJob("for i in 1 2 3 4; do echo \"tick $i\"; sleep 0.5; done"));
-        await server.Client.CreateProjectAsync("p", repo.Path, "main");
-        var id = (await server.Client.ListRunsAsync("p")).Single().Id;
+        var id = await server.CreateProjectAsync("p", repo.Path);
 
         var pages = new List<(DateTime At, string Text)>();
         await foreach (var page in server.Client.FollowLogAsync(id, "j", 0))

@@ -14,14 +14,9 @@ public static class LintCommand
         {
             var path = result.GetValue(file) ?? PipelineParser.DefaultFileName;
             if (!File.Exists(path)) { Console.Error.WriteLine($"{path}: no such file"); return 2; }
-            var info = new FileInfo(path);
-            // Read at most one byte past the limit: the parser reports the size, we never load a huge file.
-            string text;
-            if (info.Length > PipelineLimits.MaxFileBytes)
-                text = new string(' ', PipelineLimits.MaxFileBytes + 1);
-            else
-                text = File.ReadAllText(path);
-            var parsed = PipelineParser.Parse(text, path);
+            // A huge file is refused by its size, never loaded.
+            var parsed = PipelineParser.RefuseIfTooLarge(new FileInfo(path).Length, path)
+                         ?? PipelineParser.Parse(File.ReadAllText(path), path);
             foreach (var error in parsed.Errors) Console.WriteLine(error);
             if (parsed.IsValid) Console.WriteLine($"{path}: OK ({parsed.Pipeline!.Stages.Count} stages, {parsed.Pipeline.Stages.Sum(s => s.Jobs.Count)} jobs)");
             return parsed.IsValid ? 0 : 1;
