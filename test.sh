@@ -65,9 +65,11 @@ if ! dotnet build "$TARGET" -c Release; then
     exit 1
 fi
 
-# --- (c) run every test project; a hung test is killed after 10 minutes instead of eating the CI budget
+# --- (c) run every test project; a hung test is killed after 10 minutes instead of eating the CI budget.
+# One project at a time (-m:1): on 2 cores the server tests (1 GB of output, killed processes) running
+# beside the browser tests starved Chromium past its timeouts now and then.
 test_rc=0
-dotnet test "$TARGET" -c Release --no-build \
+dotnet test "$TARGET" -c Release --no-build -m:1 \
     --logger "trx;LogFilePrefix=results" \
     --results-directory "$results_dir" \
     --blame-hang-timeout "${SLIPWAY_TEST_HANG_TIMEOUT:-10m}" --blame-hang-dump-type none \
