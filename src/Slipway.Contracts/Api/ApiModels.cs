@@ -41,3 +41,21 @@ public sealed record CreateRegistrationTokenRequest(string Pool, bool PreApprove
 public sealed record RegistrationTokenDto(long Id, string Token, string Pool, bool PreApproved);
 
 public sealed record ErrorDto(string Error, IReadOnlyList<string>? Details = null);
+
+// --- Access (issue 3): users, grants, roles, tokens, sign-in, audit.
+public sealed record GrantDto(string Role, string? Project, string? Environment, string GrantedBy, DateTimeOffset CreatedAt);
+public sealed record UserDto(string Username, string? DisplayName, string? Email, bool Disabled, bool HasPassword, DateTimeOffset CreatedAt, IReadOnlyList<GrantDto> Grants);
+public sealed record CreateUserRequest(string Username, string? DisplayName, string? Email, string? Password);
+public sealed record SetPasswordRequest(string Password, string? CurrentPassword);
+public sealed record GrantRequest(string Role, string? Project, string? Environment);
+public sealed record RoleDto(string Name, string Description, IReadOnlyList<string> Actions, bool BuiltIn);
+public sealed record CreateRoleRequest(string Name, string? Description, IReadOnlyList<string> Actions);
+public sealed record ActionDto(string Name, string Scope, string Description);
+public sealed record MeDto(string Username, string? DisplayName, string? Email, IReadOnlyList<GrantDto> Grants, IReadOnlyList<string> Actions, string? Token);
+public sealed record CreateTokenRequest(string Name, int? ExpiresInDays, IReadOnlyList<string>? Scope);
+public sealed record TokenDto(long Id, string Name, IReadOnlyList<string>? Scope, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt, bool Active);
+public sealed record TokenCreatedDto(long Id, string Name, string Token, DateTimeOffset? ExpiresAt, IReadOnlyList<string>? Scope);
+public sealed record LoginRequest(string Username, string Password, string? TokenName, int? ExpiresInDays);
+public sealed record AuditEntryDto(long Seq, DateTimeOffset At, string ActorKind, string Actor, string? Source, string Action, string? Target,
+    string Outcome, string? Detail, string? RequestId, string PreviousHash, string Hash);
+public sealed record AuditVerificationDto(bool Ok, long EntriesChecked, long? FirstBadSequence, string? Problem, string HeadHash);

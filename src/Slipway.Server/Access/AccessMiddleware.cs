@@ -1,82 +1,98 @@
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
+using Microsoft.AspNetCore.Routing;
 using Slipway.Contracts.Api;
+using Slipway.Core.Access;
+using Slipway.Server.Audit;
 using Slipway.Server.Storage;
 
 namespace Slipway.Server.Access;
 
 /// <summary>
-/// Authenticates the caller and authorizes the endpoint's action, for every endpoint, before it runs.
-/// An endpoint without an <see cref="ActionMetadata"/> is refused: nothing is reachable unless it is named
-/// in <see cref="Actions"/>. Credentials come from <c>Authorization: Bearer</c> or, for the web UI, the
-/// HttpOnly SameSite=Strict cookie set at sign-in.
+/// The single path every request takes before an endpoint runs: find the endpoint's action in the catalogue
+/// (none: refused), authenticate, resolve the scope (project) the action is aimed at, decide, and write the
+/// audit entry — allowed or denied — before the endpoint runs (write-ahead: an action whose entry cannot be
+/// committed does not happen). Authorization is decided on the matched endpoint, never on the raw path, so
+/// encoded or dotted variants of a URL get the same answer as the route they match.
+/// Requests authenticated by the session cookie must carry the anti-forgery token on every state change.
 /// </summary>
-public sealed class AccessMiddleware(RequestDelegate next, ILogger<AccessMiddleware> log)
+public sealed class AccessMiddleware(RequestDelegate next)
 {
-    public const string CookieName = "slipway_token";
-
-    public async Task InvokeAsync(HttpContext context, TokenStore tokens, AgentStore agents)
+    public async Task InvokeAsync(HttpContext context, Authenticator authenticator, AuditLog audit, RunStore runs, IAntiforgery antiforgery)
     {
         var endpoint = context.GetEndpoint();
         if (endpoint is null) { await next(context); return; }
+        context.Response.Headers["X-Request-Id"] = context.TraceIdentifier;
 
         var action = endpoint.Metadata.GetMetadata<ActionMetadata>()?.Action;
         if (action is null)
         {
-            log.LogError("endpoint {Endpoint} has no action in the catalogue; refused", endpoint.DisplayName);
+            await RecordAsync(context, audit, null, "uncatalogued", AuditOutcomes.Denied, "endpoint is not in the action catalogue");
             await Deny(context, StatusCodes.Status403Forbidden, "this endpoint is not in the action catalogue");
             return;
         }
-        if (action is Actions.Public or Actions.WebhookPush) { await next(context); return; }
+        var info = Actions.Get(action);
+        if (info.Kind == ActionKind.Public)
+        {
+            await next(context);
+            // A webhook proves itself inside the endpoint (signature); record what it decided.
+            if (action == Actions.WebhookPush)
+                await RecordAsync(context, audit, null, action,
+                    context.Response.StatusCode < 400 ? AuditOutcomes.Allowed : AuditOutcomes.Denied, $"status {context.Response.StatusCode}");
+            return;
+        }
 
-        var principal = await AuthenticateAsync(context, tokens, agents);
+        var principal = await authenticator.AuthenticateAsync(context);
         if (principal is null)
         {
-            if (action == Actions.UiView && HttpMethods.IsGet(context.Request.Method))
+            await RecordAsync(context, audit, null, action, AuditOutcomes.Denied, "no valid credential");
+            if (endpoint.Metadata.GetMetadata<UiPageMetadata>() is not null && HttpMethods.IsGet(context.Request.Method))
             {
                 context.Response.Redirect("/login?returnUrl=" + Uri.EscapeDataString(context.Request.Path + context.Request.QueryString));
                 return;
             }
             context.Response.Headers.WWWAuthenticate = "Bearer";
-            await Deny(context, StatusCodes.Status401Unauthorized, "a valid bearer token is required");
+            await Deny(context, StatusCodes.Status401Unauthorized, "a valid bearer token or session is required");
             return;
         }
-        if (!Authorizer.IsAllowed(principal, action))
+
+        if (principal is Principal.User { ViaSession: true } && !IsSafeMethod(context.Request.Method)
+            && !await antiforgery.IsRequestValidAsync(context))
         {
-            var why = principal is Principal.Agent { Status: "pending" } ? "this agent is waiting for an admin's approval" : $"{principal.Display} may not {action}";
-            await Deny(context, StatusCodes.Status403Forbidden, why);
+            await RecordAsync(context, audit, principal, action, AuditOutcomes.Denied, "missing or invalid anti-forgery token");
+            await Deny(context, StatusCodes.Status400BadRequest, "missing or invalid anti-forgery token; reload the page");
+            return;
+        }
+
+        var scope = await ScopeAsync(context, info, runs);
+        var decision = Authorizer.Decide(principal, action, scope);
+        if (!decision.Allowed || !info.AuditDenialsOnly)
+            await RecordAsync(context, audit, principal, action, decision.Allowed ? AuditOutcomes.Allowed : AuditOutcomes.Denied, decision.Reason);
+        if (!decision.Allowed)
+        {
+            await Deny(context, StatusCodes.Status403Forbidden, decision.Reason!);
             return;
         }
         context.Items[typeof(Principal)] = principal;
         await next(context);
     }
 
-    private static async Task<Principal?> AuthenticateAsync(HttpContext context, TokenStore tokens, AgentStore agents)
+    /// <summary>The project a project-scoped action is aimed at: a route's {name}, or the project of a run {id}.</summary>
+    private static async Task<Scope> ScopeAsync(HttpContext context, ActionInfo info, RunStore runs)
     {
-        var token = BearerToken(context) ?? context.Request.Cookies[CookieName];
-        if (string.IsNullOrEmpty(token) || token.Length > 200) return null;
-        var hash = Tokens.Hash(token);
-        if (token.StartsWith(Tokens.AgentPrefix, StringComparison.Ordinal))
-        {
-            var agent = await agents.FindByCredentialAsync(hash);
-            if (agent is null || agent.Status == "disabled") return null;
-            return new Principal.Agent(agent.Id, agent.Name, agent.Pool,
-                agent.Labels.Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(), agent.Status);
-        }
-        if (token.StartsWith(Tokens.RegistrationPrefix, StringComparison.Ordinal))
-        {
-            var reg = await agents.FindRegistrationTokenAsync(hash);
-            return reg is null ? null : new Principal.RegistrationToken(reg.Id, reg.Pool, reg.PreApproved != 0);
-        }
-        var user = await tokens.FindUserByTokenAsync(hash);
-        return user is null ? null : new Principal.User(user.Id, user.Username, user.IsAdmin != 0);
+        if (info.Scope != ActionScope.Project) return Scope.Server;
+        var values = context.GetRouteData().Values;
+        if (values.TryGetValue("name", out var name) && name is string project) return Scope.ForProject(project);
+        if (values.TryGetValue("id", out var id) && long.TryParse(id?.ToString(), out var runId)
+            && await runs.ProjectNameOfRunAsync(runId) is { } runProject)
+            return Scope.ForProject(runProject);
+        return Scope.Server;
     }
 
-    private static string? BearerToken(HttpContext context)
-    {
-        var header = context.Request.Headers.Authorization.ToString();
-        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
-    }
+    private static bool IsSafeMethod(string method) => HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method);
+
+    private static Task RecordAsync(HttpContext context, AuditLog audit, Principal? principal, string action, string outcome, string? detail) =>
+        audit.RecordAsync(AuditHttp.Record(context, principal, action, outcome, detail));
 
     private static Task Deny(HttpContext context, int status, string message)
     {

@@ -1,16 +1,38 @@
+using Slipway.Core.Access;
+
 namespace Slipway.Server.Access;
 
 /// <summary>
-/// The single place that decides whether a principal may perform an action. Pure.
-/// Issue 3 replaces the user rule with roles and grants; the call sites stay the same.
+/// The single place that decides whether a principal may perform an action on a scope. Pure.
+/// Users are decided by their <see cref="Permissions"/> (roles, grants, token scope); agents only ever take
+/// agent actions, and only once approved; a registration token only registers. No principal crosses kinds.
 /// </summary>
 public static class Authorizer
 {
-    public static bool IsAllowed(Principal principal, string action) => principal switch
+    public static AccessDecision Decide(Principal principal, string action, Scope scope)
     {
-        Principal.User user => Actions.UserActions.Contains(action) && (user.IsAdmin || Actions.ReadActions.Contains(action)),
-        Principal.Agent agent => action == Actions.AgentWork && agent.Status == "approved",
-        Principal.RegistrationToken => action == Actions.AgentRegister,
-        _ => false,
-    };
+        var info = Actions.Get(action);
+        return principal switch
+        {
+            Principal.User user when info.Kind != ActionKind.User =>
+                AccessDecision.Deny($"{principal.Display} may not {action}: only agents take agent actions"),
+            Principal.User user => user.Permissions.Can(action, scope)
+                ? AccessDecision.Allow
+                : AccessDecision.Deny($"{principal.Display} may not {action}{On(scope)}" + (user.TokenId is not null ? " (with this token)" : "")),
+            Principal.Agent agent when action is Actions.AgentWork or Actions.AgentHeartbeat => agent.Status == "approved"
+                ? AccessDecision.Allow
+                : AccessDecision.Deny(agent.Status == "pending" ? "this agent is waiting for an admin's approval" : $"this agent is {agent.Status}"),
+            Principal.RegistrationToken when action == Actions.AgentRegister => AccessDecision.Allow,
+            _ => AccessDecision.Deny($"{principal.Display} may not {action}"),
+        };
+    }
+
+    private static string On(Scope scope) =>
+        scope.Project is null ? "" : scope.Environment is null ? $" on project '{scope.Project}'" : $" on {scope.Project}/{scope.Environment}";
+}
+
+public sealed record AccessDecision(bool Allowed, string? Reason)
+{
+    public static readonly AccessDecision Allow = new(true, null);
+    public static AccessDecision Deny(string reason) => new(false, reason);
 }

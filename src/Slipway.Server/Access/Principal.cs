@@ -1,9 +1,16 @@
+using Slipway.Core.Access;
+
 namespace Slipway.Server.Access;
 
-/// <summary>Who is calling: a user (through an API token or the UI cookie), an agent, or a registration token.</summary>
+/// <summary>Who is calling: a user (through a web session or an API token), an agent, or a registration token.</summary>
 public abstract record Principal
 {
-    public sealed record User(long Id, string Username, bool IsAdmin) : Principal;
+    /// <param name="TokenId">The API token used, or null for a web session.</param>
+    public sealed record User(long Id, string Username, string? DisplayName, Permissions Permissions, long? TokenId, string? TokenName) : Principal
+    {
+        public bool ViaSession => TokenId is null;
+    }
+
     public sealed record Agent(long Id, string Name, string Pool, IReadOnlySet<string> Labels, string Status) : Principal;
     public sealed record RegistrationToken(long Id, string Pool, bool PreApproved) : Principal;
 

@@ -13,6 +13,8 @@ public static class Tokens
     public const string UserPrefix = "slp_";
     public const string AgentPrefix = "slpa_";
     public const string RegistrationPrefix = "slpr_";
+    /// <summary>Web session ids (only ever in the HttpOnly cookie, never accepted as a bearer token).</summary>
+    public const string SessionPrefix = "slps_";
 
     public static string New(string prefix) =>
         prefix + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');

@@ -7,6 +7,7 @@ using Slipway.Contracts;
 using Slipway.Contracts.Agents;
 using Slipway.Contracts.Api;
 using Slipway.Core.Runs;
+using Slipway.Core.Access;
 using Slipway.Server.Access;
 using Slipway.Server.Artifacts;
 using Slipway.Server.Hosting;
@@ -28,11 +29,11 @@ public static partial class AgentProtocolApi
     {
         var agent = api.MapGroup("/agent");
         agent.MapPost("/register", RegisterAsync).RequireAction(Actions.AgentRegister);
-        agent.MapPost("/poll", PollAsync).RequireAction(Actions.AgentWork);
+        agent.MapPost("/poll", PollAsync).RequireAction(Actions.AgentHeartbeat);
         agent.MapGet("/jobs/{id:long}/source", SourceAsync).RequireAction(Actions.AgentWork);
         agent.MapPost("/jobs/{id:long}/start", StartAsync).RequireAction(Actions.AgentWork);
-        agent.MapPost("/jobs/{id:long}/renew", RenewAsync).RequireAction(Actions.AgentWork);
-        agent.MapPost("/jobs/{id:long}/log", AppendLogAsync).RequireAction(Actions.AgentWork);
+        agent.MapPost("/jobs/{id:long}/renew", RenewAsync).RequireAction(Actions.AgentHeartbeat);
+        agent.MapPost("/jobs/{id:long}/log", AppendLogAsync).RequireAction(Actions.AgentHeartbeat);
         agent.MapPost("/jobs/{id:long}/artifacts", UploadArtifactAsync).RequireAction(Actions.AgentWork);
         agent.MapPost("/jobs/{id:long}/finish", FinishAsync).RequireAction(Actions.AgentWork);
         agent.MapGet("/artifacts/{sha256}", DownloadArtifactAsync).RequireAction(Actions.AgentWork);

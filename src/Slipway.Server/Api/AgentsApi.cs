@@ -2,7 +2,9 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Slipway.Contracts.Api;
+using Slipway.Core.Access;
 using Slipway.Server.Access;
+using Slipway.Server.Audit;
 using Slipway.Server.Storage;
 
 namespace Slipway.Server.Api;
@@ -13,22 +15,25 @@ public static class AgentsApi
     public static void MapAgentsApi(this IEndpointRouteBuilder api)
     {
         api.MapGet("/agents", async (AgentStore agents) => (await agents.ListAsync()).Select(a => a.ToDto())).RequireAction(Actions.AgentRead);
-        api.MapPost("/agents/{name}/approve", (string name, AgentStore agents) => SetStatusAsync(name, "approved", agents)).RequireAction(Actions.AgentApprove);
-        api.MapPost("/agents/{name}/disable", (string name, AgentStore agents) => SetStatusAsync(name, "disabled", agents)).RequireAction(Actions.AgentApprove);
+        api.MapPost("/agents/{name}/approve", (string name, HttpContext context, AgentStore agents) => SetStatusAsync(name, "approved", context, agents)).RequireAction(Actions.AgentApprove);
+        api.MapPost("/agents/{name}/disable", (string name, HttpContext context, AgentStore agents) => SetStatusAsync(name, "disabled", context, agents)).RequireAction(Actions.AgentApprove);
         api.MapPost("/agents/tokens", CreateTokenAsync).RequireAction(Actions.AgentTokenCreate);
     }
 
-    private static async Task<AgentDto> SetStatusAsync(string name, string status, AgentStore agents)
+    private static async Task<AgentDto> SetStatusAsync(string name, string status, HttpContext context, AgentStore agents)
     {
         if (!await agents.SetStatusAsync(name, status)) throw new KeyNotFoundException($"no agent named '{name}'");
+        await context.AuditAsync(Actions.AgentApprove, AuditOutcomes.Succeeded, $"agent:{name}", $"agent {status}");
         return (await agents.FindAsync(name))!.ToDto();
     }
 
-    private static async Task<IResult> CreateTokenAsync(CreateRegistrationTokenRequest? request, AgentStore agents, TimeProvider clock)
+    private static async Task<IResult> CreateTokenAsync(CreateRegistrationTokenRequest? request, HttpContext context, AgentStore agents, TimeProvider clock)
     {
         var pool = string.IsNullOrWhiteSpace(request?.Pool) ? "build" : request.Pool.Trim();
         var token = Tokens.New(Tokens.RegistrationPrefix);
         var id = await agents.CreateRegistrationTokenAsync(Tokens.Hash(token), pool, request?.PreApproved ?? false, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        await context.AuditAsync(Actions.AgentTokenCreate, AuditOutcomes.Succeeded, $"registration-token:{id}",
+            $"agent registration token for pool '{pool}'" + (request?.PreApproved == true ? ", pre-approved" : ""));
         return Results.Ok(new RegistrationTokenDto(id, token, pool, request?.PreApproved ?? false));
     }
 }

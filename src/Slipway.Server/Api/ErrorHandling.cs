@@ -22,6 +22,7 @@ public sealed class ErrorHandling(RequestDelegate next, ILogger<ErrorHandling> l
                 ProjectException or ArgumentException or FormatException or BadHttpRequestException or InvalidDataException => (400, e.Message),
                 KeyNotFoundException => (404, e.Message),
                 InvalidTransitionException => (409, e.Message),
+                PolicyRefusedException => (403, e.Message),
                 _ => (500, "internal error; see the server log (request " + context.TraceIdentifier + ")"),
             };
             if (status == 500) log.LogError(e, "request {Path} failed", context.Request.Path);

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Routing;
 using Slipway.Contracts.Api;
 using Slipway.Core.Logs;
 using Slipway.Core.Runs;
+using Slipway.Core.Access;
 using Slipway.Server.Access;
 using Slipway.Server.Logs;
 using Slipway.Server.Scheduling;

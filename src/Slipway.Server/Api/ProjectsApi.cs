@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Slipway.Contracts.Api;
+using Slipway.Core.Access;
 using Slipway.Server.Access;
 using Slipway.Server.Scheduling;
 using Slipway.Server.Storage;

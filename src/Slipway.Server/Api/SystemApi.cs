@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Prometheus;
 using Slipway.Core.Pipelines;
+using Slipway.Core.Access;
 using Slipway.Server.Access;
 using Slipway.Server.Metrics;
 

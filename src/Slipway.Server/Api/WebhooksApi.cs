@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 using Slipway.Contracts.Api;
+using Slipway.Core.Access;
 using Slipway.Server.Access;
 using Slipway.Server.Git;
 using Slipway.Server.Storage;

@@ -12,14 +12,14 @@ public static class Bootstrap
 {
     public const string TokenFile = "initial-admin-token";
 
-    public static async Task<string?> CreateAdminAsync(TokenStore tokens, ServerOptions options, TimeProvider clock, ILogger log)
+    public static async Task<string?> CreateAdminAsync(UserStore users, ServerOptions options, TimeProvider clock, ILogger log)
     {
-        if (await tokens.AnyUserAsync()) return null;
+        if (await users.AnyUserAsync()) return null;
         var token = options.BootstrapToken ?? Tokens.New(Tokens.UserPrefix);
         if (token.Length < 16) throw new InvalidOperationException("SLIPWAY_BOOTSTRAP_TOKEN must be at least 16 characters");
         if (token.StartsWith(Tokens.AgentPrefix) || token.StartsWith(Tokens.RegistrationPrefix))
             throw new InvalidOperationException($"SLIPWAY_BOOTSTRAP_TOKEN must not start with '{Tokens.AgentPrefix}' or '{Tokens.RegistrationPrefix}' (agent credential prefixes)");
-        if (!await tokens.BootstrapAdminAsync("admin", Tokens.Hash(token), clock.GetUtcNow().ToUnixTimeMilliseconds())) return null;
+        if (!await users.BootstrapAdminAsync("admin", Tokens.Hash(token), clock.GetUtcNow().ToUnixTimeMilliseconds())) return null;
         var path = Path.Combine(options.FullDataDirectory, TokenFile);
         await using (var file = new FileStream(path, new FileStreamOptions
         {

@@ -42,6 +42,18 @@ public sealed class ServerOptions
     /// <summary>SLIPWAY_BOOTSTRAP_TOKEN: on first start, the admin's API token (for automation) instead of a random one.</summary>
     public string? BootstrapToken { get; set; } = Env("SLIPWAY_BOOTSTRAP_TOKEN");
 
+    /// <summary>SLIPWAY_SESSION_HOURS: a web session's lifetime from sign-in. Default 12.</summary>
+    public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(Int("SLIPWAY_SESSION_HOURS") ?? 12);
+
+    /// <summary>SLIPWAY_TOKEN_DAYS: default lifetime of a new API token (at most 365 days may be asked for). Default 90.</summary>
+    public int DefaultTokenDays { get; set; } = Int("SLIPWAY_TOKEN_DAYS") ?? 90;
+
+    /// <summary>SLIPWAY_SIGNIN_ACCOUNT_LIMIT: failed sign-ins per account within 15 minutes before it is throttled. Default 5.</summary>
+    public int SignInFailuresPerAccount { get; set; } = Int("SLIPWAY_SIGNIN_ACCOUNT_LIMIT") ?? 5;
+
+    /// <summary>SLIPWAY_SIGNIN_ADDRESS_LIMIT: failed sign-ins per source address within 15 minutes before it is throttled. Default 20.</summary>
+    public int SignInFailuresPerAddress { get; set; } = Int("SLIPWAY_SIGNIN_ADDRESS_LIMIT") ?? 20;
+
     /// <summary>Create the demo project on start (the README's first command sets it).</summary>
     public bool Demo { get; set; }
 

@@ -1,5 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
+using Slipway.Server.Access;
+using Slipway.Server.Access.SignIn;
 using Slipway.Server.Artifacts;
+using Slipway.Server.Audit;
 using Slipway.Server.Git;
 using Slipway.Server.Logs;
 using Slipway.Server.Metrics;
@@ -16,10 +19,19 @@ public static class ServiceRegistration
         .AddSingleton<RunStore>()
         .AddSingleton<JobLeaseStore>()
         .AddSingleton<AgentStore>()
-        .AddSingleton<TokenStore>()
+        .AddSingleton<UserStore>()
+        .AddSingleton<CredentialStore>()
+        .AddSingleton<GrantStore>()
+        .AddSingleton<AuditStore>()
         .AddSingleton<ArtifactStore>()
         .AddSingleton<LogStore>()
         .AddSingleton<ArtifactFiles>();
+
+    public static IServiceCollection AddSlipwayAccess(this IServiceCollection services) => services
+        .AddSingleton<AuditLog>()
+        .AddSingleton<Authenticator>()
+        .AddSingleton<SignInThrottle>()
+        .AddSingleton<SignInService>();
 
     public static IServiceCollection AddSlipwayScheduling(this IServiceCollection services) => services
         .AddSingleton(TimeProvider.System)

@@ -34,10 +34,14 @@ public static class SlipwayServer
         else logging(builder.Logging);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.AddSingleton(options);
-        builder.Services.AddSlipwayStorage(database).AddSlipwayScheduling();
+        builder.Services.AddSlipwayStorage(database).AddSlipwayAccess().AddSlipwayScheduling();
         builder.Services.AddHostedService<EmbeddedAgentService>();
         builder.Services.AddRazorComponents();
-        builder.Services.AddAntiforgery(o => o.Cookie.Name = "slipway_af");
+        builder.Services.AddAntiforgery(o =>
+        {
+            o.Cookie.Name = "slipway_af";
+            o.HeaderName = "X-Slipway-Antiforgery"; // the UI script's fetch calls send it; forms send the hidden field
+        });
         builder.Services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(options.FullDataDirectory, "keys")));
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
@@ -56,6 +60,10 @@ public static class SlipwayServer
         api.MapAgentsApi();
         api.MapAgentProtocolApi();
         api.MapWebhooksApi();
+        api.MapUsersApi();
+        api.MapRolesApi();
+        api.MapTokensApi();
+        api.MapAuditApi();
         app.MapSystemApi(api);
         app.MapWebUi();
         return app;
@@ -80,7 +88,9 @@ public static class SlipwayServer
         var options = services.GetRequiredService<ServerOptions>();
         var clock = services.GetRequiredService<TimeProvider>();
         var log = services.GetRequiredService<ILoggerFactory>().CreateLogger("Slipway.Server");
-        await Bootstrap.CreateAdminAsync(services.GetRequiredService<TokenStore>(), options, clock, log);
+        if (await Bootstrap.CreateAdminAsync(services.GetRequiredService<UserStore>(), options, clock, log) is not null)
+            await services.GetRequiredService<Audit.AuditLog>().RecordAsync(new Audit.AuditRecord(Audit.ActorKinds.System, "slipway", null,
+                Core.Access.Actions.UserManage, "user:admin", Audit.AuditOutcomes.Succeeded, "first start: admin created with a one-time API token"));
         await Recovery.ResolveEmbeddedAgentJobsAsync(services, log);
         if (options.Demo) await DemoProject.EnsureAsync(services, log);
     }

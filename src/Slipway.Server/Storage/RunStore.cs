@@ -79,6 +79,11 @@ public sealed class RunStore(Database db)
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<RunRow>(
             $"SELECT {RunColumns} FROM runs r JOIN projects p ON p.id = r.project_id WHERE r.id = @runId", new { runId }));
 
+    /// <summary>The project a run belongs to (the scope its endpoints are authorized on); null for no such run.</summary>
+    public Task<string?> ProjectNameOfRunAsync(long runId) =>
+        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<string?>(
+            "SELECT p.name FROM runs r JOIN projects p ON p.id = r.project_id WHERE r.id = @runId", new { runId }));
+
     public async Task<IReadOnlyList<RunRow>> ListAsync(long projectId, int limit) =>
         (await db.ReadAsync(c => c.QueryAsync<RunRow>(
             $"SELECT {RunColumns} FROM runs r JOIN projects p ON p.id = r.project_id WHERE r.project_id = @projectId ORDER BY r.id DESC LIMIT @limit",

@@ -3,7 +3,9 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Slipway.Core.Access;
 using Slipway.Server.Access;
+using Slipway.Server.Access.SignIn;
 using Slipway.Server.Api;
 using Slipway.Server.Storage;
 using Slipway.Server.Web.Pages;
@@ -22,20 +24,17 @@ public static class WebUi
         app.MapGet("/assets/{file}", (string file) => Asset(file)).RequireAction(Actions.Public);
         app.MapGet("/login", (HttpContext context, IAntiforgery antiforgery, string? returnUrl) =>
             LoginPage(context, antiforgery, returnUrl, null)).RequireAction(Actions.Public);
-        app.MapPost("/login", SignInAsync).RequireAction(Actions.Public).DisableAntiforgery();
-        app.MapPost("/logout", (HttpContext context) =>
-        {
-            context.Response.Cookies.Delete(AccessMiddleware.CookieName);
-            return Results.Redirect("/login");
-        }).RequireAction(Actions.UiView);
+        app.MapPost("/login", SignInAsync).RequireAction(Actions.SessionCreate).DisableAntiforgery();
+        app.MapPost("/logout", SignOutAsync).RequireAction(Actions.AccountSelf);
 
         app.MapGet("/", async (HttpContext context, ProjectStore projects, RunStore runs) =>
         {
             var list = new List<(Contracts.Api.ProjectDto, Contracts.Api.RunSummaryDto?)>();
-            foreach (var p in await projects.ListAsync())
+            var me = context.RequireUser();
+            foreach (var p in (await projects.ListAsync()).Where(p => me.Permissions.CanOnProject(Actions.ProjectRead, p.Name)))
                 list.Add((p.ToDto(), (await runs.ListAsync(p.Id, 1)).FirstOrDefault()?.ToSummary()));
             return Page<ProjectsPage>(new { User = UserName(context), Projects = list });
-        }).RequireAction(Actions.UiView);
+        }).RequirePageAction(Actions.UiView);
 
         app.MapGet("/projects/{name}", async (string name, HttpContext context, ProjectStore projects, RunStore runs) =>
         {
@@ -43,14 +42,14 @@ public static class WebUi
             var branches = await ProjectsApi.BranchViewsAsync(project, projects, runs);
             var list = (await runs.ListAsync(project.Id, 50)).Select(r => r.ToSummary()).ToList();
             return Page<ProjectPage>(new { User = UserName(context), Project = project.ToDto(), Branches = branches, Runs = list });
-        }).RequireAction(Actions.UiView);
+        }).RequirePageAction(Actions.ProjectRead);
 
         app.MapGet("/runs/{id:long}", async (long id, HttpContext context, RunStore runs) =>
-            Page<RunPage>(new { User = UserName(context), Run = (await RunsApi.Get(runs, id)).ToDto() })).RequireAction(Actions.UiView);
+            Page<RunPage>(new { User = UserName(context), Run = (await RunsApi.Get(runs, id)).ToDto() })).RequirePageAction(Actions.RunRead);
 
         app.MapGet("/agents", async (HttpContext context, AgentStore agents) =>
             Page<AgentsPage>(new { User = UserName(context), Agents = (await agents.ListAsync()).Select(a => a.ToDto()).ToList() }))
-            .RequireAction(Actions.UiView);
+            .RequirePageAction(Actions.AgentRead);
     }
 
     private static IResult Page<T>(object parameters) where T : Microsoft.AspNetCore.Components.IComponent =>
@@ -64,23 +63,39 @@ public static class WebUi
         return Page<LoginPage>(new { AntiforgeryToken = tokens.RequestToken ?? "", ReturnUrl = SafeReturnUrl(returnUrl), Error = error });
     }
 
-    private static async Task<IResult> SignInAsync(HttpContext context, IAntiforgery antiforgery, TokenStore tokens)
+    /// <summary>
+    /// Sign-in with username and password, or with an API token (the first admin has no password yet). Either
+    /// way the browser gets a fresh random session id in an HttpOnly SameSite=Strict cookie, never the token.
+    /// </summary>
+    private static async Task<IResult> SignInAsync(HttpContext context, IAntiforgery antiforgery, SignInService signIn)
     {
         if (!await antiforgery.IsRequestValidAsync(context))
             return Results.BadRequest("invalid or missing anti-forgery token; reload the sign-in page");
         var form = await context.Request.ReadFormAsync();
         var token = form["token"].ToString().Trim();
-        var user = token.Length is > 0 and < 200 ? await tokens.FindUserByTokenAsync(Tokens.Hash(token)) : null;
-        if (user is null)
+        var result = token.Length > 0
+            ? await signIn.CheckTokenAsync(context, token)
+            : await signIn.CheckPasswordAsync(context, form["username"].ToString(), form["password"].ToString());
+        if (result.User is null)
         {
-            context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-            return LoginPage(context, antiforgery, form["returnUrl"], "That token is not valid.");
+            context.Response.StatusCode = result.RetryAfter is null ? StatusCodes.Status401Unauthorized : StatusCodes.Status429TooManyRequests;
+            if (result.RetryAfter is { } wait) context.Response.Headers.RetryAfter = Math.Ceiling(wait.TotalSeconds).ToString("0");
+            return LoginPage(context, antiforgery, form["returnUrl"], result.Error);
         }
-        context.Response.Cookies.Append(AccessMiddleware.CookieName, token, new CookieOptions
+        var session = await signIn.OpenSessionAsync(context, result.User, token.Length > 0 ? "API token" : "password");
+        context.Response.Cookies.Append(Authenticator.SessionCookie, session, new CookieOptions
         {
             HttpOnly = true, SameSite = SameSiteMode.Strict, Secure = context.Request.IsHttps, Path = "/",
         });
         return Results.Redirect(SafeReturnUrl(form["returnUrl"]));
+    }
+
+    private static async Task<IResult> SignOutAsync(HttpContext context, CredentialStore credentials, TimeProvider clock)
+    {
+        var session = context.Request.Cookies[Authenticator.SessionCookie];
+        if (!string.IsNullOrEmpty(session)) await credentials.RevokeSessionAsync(Tokens.Hash(session), clock.GetUtcNow().ToUnixTimeMilliseconds());
+        context.Response.Cookies.Delete(Authenticator.SessionCookie);
+        return Results.Redirect("/login");
     }
 
     /// <summary>Only local paths: a sign-in link must not redirect to another site.</summary>

@@ -1,0 +1,106 @@
+namespace Slipway.Core.Access;
+
+/// <summary>
+/// The one catalogue of actions. Every endpoint and every UI action names exactly one of these; the
+/// authorizer decides on it and the audit log records it under the same name, so nothing can be reachable
+/// yet unaudited. A server test walks the route table to hold that true, and a permission-matrix test checks
+/// every endpoint against every built-in role.
+/// Later issues add their actions here (work items, change requests, releases, deployments) and to
+/// <see cref="BuiltInRoles"/>; a grant's scope (server, project, environment) is designed in already.
+/// </summary>
+public static class Actions
+{
+    // Projects and runs (project-scoped: can be granted per project).
+    public const string ProjectCreate = "project.create";
+    public const string ProjectRead = "project.read";
+    public const string RunStart = "run.start";
+    public const string RunRead = "run.read";
+    public const string RunCancel = "run.cancel";
+    public const string RunRetry = "run.retry";
+    public const string LogRead = "log.read";
+    public const string ArtifactRead = "artifact.read";
+    public const string VariableRead = "variable.read";
+    public const string VariableWrite = "variable.write";
+
+    // Server administration (global only).
+    public const string AgentRead = "agent.read";
+    public const string AgentApprove = "agent.approve";
+    public const string AgentTokenCreate = "agent.token.create";
+    public const string UserRead = "user.read";
+    public const string UserManage = "user.manage";
+    public const string RoleManage = "role.manage";
+    public const string GrantManage = "grant.manage";
+    public const string AuditRead = "audit.read";
+    public const string PolicyOverride = "policy.override";
+    public const string MetricsRead = "metrics.read";
+    public const string PipelineLint = "pipeline.lint";
+    public const string UiView = "ui.view";
+
+    /// <summary>One's own account: profile, password, API tokens, sessions. Every role has it.</summary>
+    public const string AccountSelf = "account.self";
+
+    // Agent protocol: only an agent's own credential (or, to register, a registration token) may take these.
+    public const string AgentRegister = "agent.register";
+    public const string AgentWork = "agent.work";
+    /// <summary>An agent's high-frequency calls (poll, lease renewal, log lines): audited only when denied.</summary>
+    public const string AgentHeartbeat = "agent.heartbeat";
+
+    // Endpoints whose caller proves itself another way (documented where they are mapped).
+    public const string Public = "public";
+    /// <summary>Signing in: a password or token is checked by the endpoint, which audits the outcome itself.</summary>
+    public const string SessionCreate = "session.create";
+    public const string WebhookPush = "webhook.push";
+
+    public static readonly IReadOnlyDictionary<string, ActionInfo> Catalogue = new[]
+    {
+        new ActionInfo(ProjectCreate, ActionKind.User, ActionScope.Server, "create projects"),
+        new ActionInfo(ProjectRead, ActionKind.User, ActionScope.Project, "see a project, its branches and settings", IsRead: true),
+        new ActionInfo(RunStart, ActionKind.User, ActionScope.Project, "start a run"),
+        new ActionInfo(RunRead, ActionKind.User, ActionScope.Project, "see runs and their jobs", IsRead: true),
+        new ActionInfo(RunCancel, ActionKind.User, ActionScope.Project, "cancel a run"),
+        new ActionInfo(RunRetry, ActionKind.User, ActionScope.Project, "retry a run's failed jobs"),
+        new ActionInfo(LogRead, ActionKind.User, ActionScope.Project, "read job logs", IsRead: true),
+        new ActionInfo(ArtifactRead, ActionKind.User, ActionScope.Project, "download artifacts", IsRead: true),
+        new ActionInfo(VariableRead, ActionKind.User, ActionScope.Project, "list variables (never a secret's value)", IsRead: true),
+        new ActionInfo(VariableWrite, ActionKind.User, ActionScope.Project, "create, change and delete variables and secrets"),
+        new ActionInfo(AgentRead, ActionKind.User, ActionScope.Server, "see agents", IsRead: true),
+        new ActionInfo(AgentApprove, ActionKind.User, ActionScope.Server, "approve or disable agents"),
+        new ActionInfo(AgentTokenCreate, ActionKind.User, ActionScope.Server, "create agent registration tokens"),
+        new ActionInfo(UserRead, ActionKind.User, ActionScope.Server, "see users and their grants", IsRead: true),
+        new ActionInfo(UserManage, ActionKind.User, ActionScope.Server, "create and disable users, reset passwords, revoke their tokens"),
+        new ActionInfo(RoleManage, ActionKind.User, ActionScope.Server, "create and delete custom roles"),
+        new ActionInfo(GrantManage, ActionKind.User, ActionScope.Server, "grant and revoke roles"),
+        new ActionInfo(AuditRead, ActionKind.User, ActionScope.Server, "read, verify and export the audit log", IsRead: true),
+        new ActionInfo(PolicyOverride, ActionKind.User, ActionScope.Server, "override a segregation-of-duties policy, with a reason (flagged and audited)"),
+        new ActionInfo(MetricsRead, ActionKind.User, ActionScope.Server, "read Prometheus metrics", IsRead: true),
+        new ActionInfo(PipelineLint, ActionKind.User, ActionScope.Server, "lint a pipeline file", IsRead: true),
+        new ActionInfo(UiView, ActionKind.User, ActionScope.Server, "open the web UI", IsRead: true),
+        new ActionInfo(AccountSelf, ActionKind.User, ActionScope.Server, "manage one's own password, API tokens and sessions"),
+        new ActionInfo(AgentRegister, ActionKind.Agent, ActionScope.Server, "register an agent with a registration token"),
+        new ActionInfo(AgentWork, ActionKind.Agent, ActionScope.Server, "take, start and finish leased jobs, move artifacts"),
+        new ActionInfo(AgentHeartbeat, ActionKind.Agent, ActionScope.Server, "long-poll, renew leases, send log lines", AuditDenialsOnly: true),
+        new ActionInfo(Public, ActionKind.Public, ActionScope.Server, "static assets, health, sign-in page", AuditDenialsOnly: true),
+        new ActionInfo(SessionCreate, ActionKind.Public, ActionScope.Server, "sign in (audited by the endpoint with its outcome)", AuditDenialsOnly: true),
+        new ActionInfo(WebhookPush, ActionKind.Public, ActionScope.Project, "a signed push notification from a git host"),
+    }.ToDictionary(a => a.Name, StringComparer.Ordinal);
+
+    public static readonly IReadOnlySet<string> All = Catalogue.Keys.ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>Actions a user can be granted (through roles or a token's scope).</summary>
+    public static readonly IReadOnlySet<string> UserActions =
+        Catalogue.Values.Where(a => a.Kind == ActionKind.User).Select(a => a.Name).ToHashSet(StringComparer.Ordinal);
+
+    public static ActionInfo Get(string action) =>
+        Catalogue.TryGetValue(action, out var info) ? info : throw new ArgumentException($"'{action}' is not in the action catalogue");
+}
+
+public enum ActionKind { User, Agent, Public }
+
+/// <summary>How narrowly an action can be granted. Project-scoped actions also accept an environment (issue 5).</summary>
+public enum ActionScope { Server, Project }
+
+/// <param name="AuditDenialsOnly">
+/// True only for calls too frequent to be evidence (an agent's heartbeats, static assets): an allowed call
+/// writes no entry, a denied one does. Everything else is audited whether allowed or denied (ADR 0004).
+/// </param>
+public sealed record ActionInfo(string Name, ActionKind Kind, ActionScope Scope, string Description, bool IsRead = false, bool AuditDenialsOnly = false);

@@ -1,0 +1,36 @@
+namespace Slipway.Core.Access;
+
+/// <summary>
+/// The roles of the talk. <c>admin</c> controls the server; <c>analyst</c> signs off and (issue 5) promotes to
+/// production; <c>developer</c> runs and (issue 4) pushes, reviews, merges and releases; <c>viewer</c> reads.
+/// Later issues add their actions to these sets; the permission-matrix test checks each role against every endpoint.
+/// </summary>
+public static class BuiltInRoles
+{
+    public const string Admin = "admin";
+    public const string Analyst = "analyst";
+    public const string Developer = "developer";
+    public const string Viewer = "viewer";
+
+    private static readonly string[] ViewerActions =
+    [
+        Actions.ProjectRead, Actions.RunRead, Actions.LogRead, Actions.ArtifactRead, Actions.VariableRead,
+        Actions.AgentRead, Actions.PipelineLint, Actions.UiView, Actions.AccountSelf,
+    ];
+
+    public static readonly IReadOnlyList<Role> All =
+    [
+        new(Admin, "controls the server: users, roles, agents, settings; everything else too",
+            Actions.UserActions, BuiltIn: true),
+        new(Analyst, "signs off and promotes to production; reads everything of a project and the audit log",
+            Set(ViewerActions, Actions.AuditRead), BuiltIn: true),
+        new(Developer, "starts, cancels and retries runs; pushes, reviews, merges, releases, deploys to dev and staging",
+            Set(ViewerActions, Actions.RunStart, Actions.RunCancel, Actions.RunRetry), BuiltIn: true),
+        new(Viewer, "reads projects, runs, logs and artifacts", Set(ViewerActions), BuiltIn: true),
+    ];
+
+    public static Role? Find(string name) => All.FirstOrDefault(r => r.Name == name);
+
+    private static IReadOnlySet<string> Set(IEnumerable<string> actions, params string[] more) =>
+        actions.Concat(more).ToHashSet(StringComparer.Ordinal);
+}

@@ -1,0 +1,20 @@
+namespace Slipway.Core.Access;
+
+/// <summary>
+/// A role given to a user, globally (no project) or for one project, optionally narrowed to one environment
+/// of that project (issue 5). A narrower grant only ever covers project-scoped actions.
+/// </summary>
+public sealed record Grant(string Role, string? Project = null, string? Environment = null)
+{
+    public bool IsGlobal => Project is null;
+
+    public override string ToString() =>
+        Project is null ? Role : Environment is null ? $"{Role} on {Project}" : $"{Role} on {Project}/{Environment}";
+}
+
+/// <summary>What an action is aimed at: the server, a project, or one environment of a project.</summary>
+public sealed record Scope(string? Project = null, string? Environment = null)
+{
+    public static readonly Scope Server = new();
+    public static Scope ForProject(string project) => new(project);
+}

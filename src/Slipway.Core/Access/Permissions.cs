@@ -1,0 +1,48 @@
+namespace Slipway.Core.Access;
+
+/// <summary>
+/// What one user may do: their grants resolved through the roles, narrowed by the token they called with.
+/// Pure and immutable; built per request from the stored grants.
+/// Rules: a server-scoped action needs a global grant; a project-scoped action needs a global grant, or a
+/// grant on that project (for the whole project or the target's environment). Asked without a project (a
+/// list endpoint), a project-scoped action is allowed if any grant gives it; the list is then filtered with
+/// <see cref="CanOnProject"/>. A token scope can only take permissions away.
+/// </summary>
+public sealed class Permissions
+{
+    private readonly IReadOnlyList<(Grant Grant, IReadOnlySet<string> Actions)> _grants;
+    private readonly IReadOnlySet<string>? _tokenScope;
+
+    public Permissions(IEnumerable<Grant> grants, Func<string, Role?> findRole, IReadOnlySet<string>? tokenScope = null)
+    {
+        // A grant whose role was deleted gives nothing rather than failing every request of that user.
+        _grants = grants.Select(g => (g, findRole(g.Role)?.Actions ?? new HashSet<string>())).ToList();
+        _tokenScope = tokenScope;
+        Grants = _grants.Select(g => g.Grant).ToList();
+    }
+
+    public IReadOnlyList<Grant> Grants { get; }
+
+    public bool Can(string action, Scope scope)
+    {
+        if (!Actions.Catalogue.TryGetValue(action, out var info) || info.Kind != ActionKind.User) return false;
+        if (_tokenScope is not null && !_tokenScope.Contains(action)) return false;
+        foreach (var (grant, actions) in _grants)
+        {
+            if (!actions.Contains(action)) continue;
+            if (grant.IsGlobal) return true;
+            if (info.Scope != ActionScope.Project) continue;
+            if (scope.Project is null) return true; // list endpoint: filtered per project by the caller
+            if (!string.Equals(grant.Project, scope.Project, StringComparison.Ordinal)) continue;
+            if (grant.Environment is null || grant.Environment == scope.Environment) return true;
+        }
+        return false;
+    }
+
+    public bool Can(string action) => Can(action, Scope.Server);
+
+    public bool CanOnProject(string action, string project) => Can(action, Scope.ForProject(project));
+
+    /// <summary>Every user action allowed somewhere (the set a new token's scope must stay within).</summary>
+    public IReadOnlySet<string> Reachable() => Actions.UserActions.Where(a => Can(a, Scope.Server)).ToHashSet(StringComparer.Ordinal);
+}

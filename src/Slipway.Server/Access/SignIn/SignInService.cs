@@ -1,0 +1,102 @@
+using Microsoft.AspNetCore.Http;
+using Slipway.Core.Access;
+using Slipway.Server.Audit;
+using Slipway.Server.Hosting;
+using Slipway.Server.Storage;
+
+namespace Slipway.Server.Access.SignIn;
+
+/// <summary>
+/// Checks a username and password (or, for the web UI's first sign-in, an API token) and opens a session or
+/// issues a token. Every attempt is audited with its outcome; failures feed the throttle. The messages never
+/// say whether the username exists.
+/// </summary>
+public sealed class SignInService(UserStore users, CredentialStore credentials, Authenticator authenticator,
+    SignInThrottle throttle, AuditLog audit, ServerOptions options, TimeProvider clock)
+{
+    public const string Refused = "wrong username or password";
+
+    public async Task<SignInResult> CheckPasswordAsync(HttpContext context, string username, string password)
+    {
+        username = username.Trim();
+        var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        if (throttle.RetryAfter(username, address) is { } wait)
+        {
+            await audit.RecordAsync(Entry(context, username, AuditOutcomes.Denied, $"throttled: too many failed sign-ins; retry in {wait.TotalSeconds:0} s"));
+            return SignInResult.Throttled(wait);
+        }
+        var user = username.Length is > 0 and <= 64 ? await users.FindAsync(username) : null;
+        var ok = Passwords.Verify(user?.PasswordHash, password ?? "") && user is not null;
+        if (!ok || user!.IsDisabled)
+        {
+            throttle.RecordFailure(username, address);
+            var why = user is null ? "unknown user" : user.IsDisabled ? "account disabled" : user.PasswordHash is null ? "account has no password" : "wrong password";
+            await audit.RecordAsync(Entry(context, username, AuditOutcomes.Denied, why));
+            return SignInResult.Fail(Refused);
+        }
+        throttle.RecordSuccess(username);
+        return SignInResult.Success(user);
+    }
+
+    /// <summary>The web UI's sign-in with an API token (the first admin has no password yet).</summary>
+    public async Task<SignInResult> CheckTokenAsync(HttpContext context, string token)
+    {
+        var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        if (throttle.RetryAfter("(token)", address) is { } wait)
+        {
+            await audit.RecordAsync(Entry(context, "-", AuditOutcomes.Denied, "throttled token sign-in"));
+            return SignInResult.Throttled(wait);
+        }
+        var found = token.Length is > 0 and < 200 && token.StartsWith(Tokens.UserPrefix, StringComparison.Ordinal)
+            ? await credentials.FindTokenAsync(Tokens.Hash(token), Now()) : null;
+        if (found is not { } t)
+        {
+            throttle.RecordFailure("(token)", address);
+            await audit.RecordAsync(Entry(context, "-", AuditOutcomes.Denied, "invalid API token"));
+            return SignInResult.Fail("that token is not valid");
+        }
+        if (t.Token.Scope is not null && !t.Token.Scope.Split(',').Contains(Actions.UiView))
+        {
+            await audit.RecordAsync(Entry(context, t.User.Username, AuditOutcomes.Denied, $"token #{t.Token.Id} is scoped without ui.view"));
+            return SignInResult.Fail("that token's scope does not include the web UI");
+        }
+        return SignInResult.Success(t.User);
+    }
+
+    /// <summary>Opens a web session for a checked user; returns the session id for the HttpOnly cookie.</summary>
+    public async Task<string> OpenSessionAsync(HttpContext context, UserRow user, string method)
+    {
+        var session = Tokens.New(Tokens.SessionPrefix);
+        var now = Now();
+        await credentials.CreateSessionAsync(user.Id, Tokens.Hash(session), context.Connection.RemoteIpAddress?.ToString(), now,
+            now + (long)options.SessionLifetime.TotalMilliseconds);
+        await audit.RecordAsync(Entry(context, user.Username, AuditOutcomes.Succeeded, $"web session opened ({method})"));
+        return session;
+    }
+
+    /// <summary>Issues an API token for a checked user (`slipway login`).</summary>
+    public async Task<(string Token, long Id, long ExpiresAt)> IssueTokenAsync(HttpContext context, UserRow user, string name, int days)
+    {
+        var token = Tokens.New(Tokens.UserPrefix);
+        var now = Now();
+        var expires = now + (long)TimeSpan.FromDays(days).TotalMilliseconds;
+        var id = await credentials.CreateTokenAsync(user.Id, name, Tokens.Hash(token), expires, null, now)
+                 ?? throw new ArgumentException($"you already have an active token named '{name}'; revoke it or pick another name");
+        await audit.RecordAsync(Entry(context, user.Username, AuditOutcomes.Succeeded, $"signed in with a password; API token #{id} '{name}' issued, expires in {days} days"));
+        return (token, id, expires);
+    }
+
+    private AuditRecord Entry(HttpContext context, string username, string outcome, string detail) =>
+        new(ActorKinds.User, username, context.Connection.RemoteIpAddress?.ToString(), Actions.SessionCreate, $"{context.Request.Method} {context.Request.Path.Value}",
+            outcome, detail, context.TraceIdentifier);
+
+    private long Now() => clock.GetUtcNow().ToUnixTimeMilliseconds();
+}
+
+public sealed record SignInResult(UserRow? User, string? Error, TimeSpan? RetryAfter)
+{
+    public static SignInResult Success(UserRow user) => new(user, null, null);
+    public static SignInResult Fail(string error) => new(null, error, null);
+    public static SignInResult Throttled(TimeSpan wait) =>
+        new(null, $"too many failed sign-ins; try again in {Math.Ceiling(wait.TotalSeconds):0} seconds", wait);
+}

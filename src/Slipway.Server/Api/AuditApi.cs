@@ -1,0 +1,60 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Slipway.Contracts.Api;
+using Slipway.Core.Access;
+using Slipway.Core.Audit;
+using Slipway.Server.Access;
+using Slipway.Server.Storage;
+
+namespace Slipway.Server.Api;
+
+/// <summary>
+/// /api/v1/audit: list and filter, verify the hash chain, export evidence. There is no endpoint that
+/// changes or deletes an entry, by design.
+/// </summary>
+public static class AuditApi
+{
+    public static void MapAuditApi(this IEndpointRouteBuilder api)
+    {
+        api.MapGet("/audit", async ([AsParameters] AuditFilter filter, AuditStore store) =>
+            (await store.QueryAsync(filter.ToQuery())).Select(e => e.ToDto())).RequireAction(Actions.AuditRead);
+        api.MapGet("/audit/verify", VerifyAsync).RequireAction(Actions.AuditRead);
+        api.MapGet("/audit/export", ExportAsync).RequireAction(Actions.AuditRead);
+    }
+
+    private static async Task<AuditVerificationDto> VerifyAsync(AuditStore store, CancellationToken ct)
+    {
+        var result = await AuditVerifier.VerifyAsync(store.StreamAsync(new AuditQuery(), ct));
+        return new AuditVerificationDto(result.Ok, result.EntriesChecked, result.FirstBadSequence, result.Problem, result.HeadHash);
+    }
+
+    private static async Task ExportAsync([AsParameters] AuditFilter filter, HttpContext context, AuditStore store, CancellationToken ct)
+    {
+        var format = (filter.Format ?? "json").ToLowerInvariant();
+        if (format is not ("csv" or "json")) throw new ArgumentException("format is csv or json");
+        context.Response.ContentType = format == "csv" ? "text/csv; charset=utf-8" : "application/json; charset=utf-8";
+        context.Response.Headers.ContentDisposition = $"attachment; filename=\"slipway-audit.{format}\"";
+        await using var writer = new StreamWriter(context.Response.Body, new System.Text.UTF8Encoding(false));
+        var entries = store.StreamAsync(filter.ToQuery() with { Limit = int.MaxValue }, ct);
+        if (format == "csv") await AuditExport.WriteCsvAsync(writer, entries, ct);
+        else await AuditExport.WriteJsonAsync(writer, entries, ct);
+    }
+}
+
+/// <summary>Query string of the audit list and export: from/to (ISO 8601), actor, action, outcome, target (substring), before, limit.</summary>
+public sealed class AuditFilter
+{
+    public DateTimeOffset? From { get; set; }
+    public DateTimeOffset? To { get; set; }
+    public string? Actor { get; set; }
+    public string? Action { get; set; }
+    public string? Outcome { get; set; }
+    public string? Target { get; set; }
+    public long? Before { get; set; }
+    public int? Limit { get; set; }
+    public string? Format { get; set; }
+
+    public AuditQuery ToQuery() => new(From?.ToUnixTimeMilliseconds(), To?.ToUnixTimeMilliseconds(), Actor, Action, Outcome, Target, Before,
+        Math.Clamp(Limit ?? 100, 1, 1000));
+}

@@ -1,0 +1,30 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Slipway.Server.Access;
+
+namespace Slipway.Server.Audit;
+
+/// <summary>Builds audit records from a request: who (principal or anonymous), from where, on what, with which request id.</summary>
+public static class AuditHttp
+{
+    public static AuditRecord Record(HttpContext context, Principal? principal, string action, string outcome, string? detail, string? target = null)
+    {
+        var (kind, actor, via) = Actor(principal);
+        return new AuditRecord(kind, actor, context.Connection.RemoteIpAddress?.ToString(), action,
+            target ?? $"{context.Request.Method} {context.Request.Path.Value}", outcome,
+            via is null ? detail : detail is null ? via : $"{detail}; {via}", context.TraceIdentifier);
+    }
+
+    /// <summary>Records a further entry describing what an allowed action did (a grant, a token, a sign-in).</summary>
+    public static Task AuditAsync(this HttpContext context, string action, string outcome, string? target, string? detail) =>
+        context.RequestServices.GetRequiredService<AuditLog>().RecordAsync(Record(context, context.GetPrincipal(), action, outcome, detail, target));
+
+    public static (string Kind, string Actor, string? Via) Actor(Principal? principal) => principal switch
+    {
+        Principal.User { TokenId: { } id } u => (ActorKinds.Token, u.Username, $"token #{id} '{u.TokenName}'"),
+        Principal.User u => (ActorKinds.User, u.Username, null),
+        Principal.Agent a => (ActorKinds.Agent, a.Name, null),
+        Principal.RegistrationToken t => (ActorKinds.Agent, $"registration-token#{t.Id}", null),
+        _ => (ActorKinds.Anonymous, "-", null),
+    };
+}
