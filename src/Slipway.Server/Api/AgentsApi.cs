@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Slipway.Contracts.Api;
 using Slipway.Core.Access;
+using Slipway.Core.Audit;
 using Slipway.Server.Access;
 using Slipway.Server.Audit;
 using Slipway.Server.Storage;

@@ -25,7 +25,8 @@ public static class AuditApi
 
     private static async Task<AuditVerificationDto> VerifyAsync(AuditStore store, CancellationToken ct)
     {
-        var result = await AuditVerifier.VerifyAsync(store.StreamAsync(new AuditQuery(), ct));
+        // The verifier walks a synchronous cursor (one entry of look-ahead); run it off the request thread.
+        var result = await Task.Run(() => AuditVerifier.Verify(store.Stream(new AuditQuery())), ct);
         return new AuditVerificationDto(result.Ok, result.EntriesChecked, result.FirstBadSequence, result.Problem, result.HeadHash);
     }
 
@@ -37,8 +38,8 @@ public static class AuditApi
         context.Response.Headers.ContentDisposition = $"attachment; filename=\"slipway-audit.{format}\"";
         await using var writer = new StreamWriter(context.Response.Body, new System.Text.UTF8Encoding(false));
         var entries = store.StreamAsync(filter.ToQuery() with { Limit = int.MaxValue }, ct);
-        if (format == "csv") await AuditExport.WriteCsvAsync(writer, entries, ct);
-        else await AuditExport.WriteJsonAsync(writer, entries, ct);
+        if (format == "csv") await AuditExport.WriteCsvAsync(entries, writer, ct);
+        else await AuditExport.WriteJsonArrayAsync(entries, writer, ct);
     }
 }
 

@@ -23,6 +23,7 @@ public sealed class ErrorHandling(RequestDelegate next, ILogger<ErrorHandling> l
                 KeyNotFoundException => (404, e.Message),
                 InvalidTransitionException => (409, e.Message),
                 PolicyRefusedException => (403, e.Message),
+                ConflictException => (409, e.Message),
                 _ => (500, "internal error; see the server log (request " + context.TraceIdentifier + ")"),
             };
             if (status == 500) log.LogError(e, "request {Path} failed", context.Request.Path);
@@ -31,3 +32,6 @@ public sealed class ErrorHandling(RequestDelegate next, ILogger<ErrorHandling> l
         }
     }
 }
+
+/// <summary>The request conflicts with the current state (already exists, already disabled, last admin). Answered with 409.</summary>
+public sealed class ConflictException(string message) : Exception(message);

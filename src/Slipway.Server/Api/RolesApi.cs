@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Slipway.Contracts.Api;
 using Slipway.Core.Access;
-using Slipway.Core.Runs;
+using Slipway.Core.Audit;
 using Slipway.Server.Access;
 using Slipway.Server.Audit;
 using Slipway.Server.Storage;
@@ -31,16 +31,16 @@ public static class RolesApi
         var role = Role.Custom(request.Name?.Trim() ?? "", request.Description, request.Actions ?? []);
         var actions = string.Join(',', role.Actions.Order());
         if (!await grants.CreateRoleAsync(role.Name, role.Description, actions, context.RequireUser().Username, clock.GetUtcNow().ToUnixTimeMilliseconds()))
-            throw new InvalidTransitionException($"a role named '{role.Name}' already exists");
+            throw new ConflictException($"a role named '{role.Name}' already exists");
         await context.AuditAsync(Actions.RoleManage, AuditOutcomes.Succeeded, $"role:{role.Name}", $"role created with {actions}");
         return Results.Created($"/api/v1/roles/{role.Name}", new RoleDto(role.Name, role.Description, role.Actions.Order().ToList(), false));
     }
 
     private static async Task<IResult> DeleteAsync(string role, HttpContext context, GrantStore grants)
     {
-        if (BuiltInRoles.Find(role) is not null) throw new InvalidTransitionException($"'{role}' is a built-in role and cannot be deleted");
+        if (BuiltInRoles.Find(role) is not null) throw new ConflictException($"'{role}' is a built-in role and cannot be deleted");
         var inUse = await grants.DeleteRoleAsync(role) ?? throw new KeyNotFoundException($"no role named '{role}'");
-        if (inUse > 0) throw new InvalidTransitionException($"role '{role}' is still granted {inUse} time(s); revoke those grants first");
+        if (inUse > 0) throw new ConflictException($"role '{role}' is still granted {inUse} time(s); revoke those grants first");
         await context.AuditAsync(Actions.RoleManage, AuditOutcomes.Succeeded, $"role:{role}", "role deleted");
         return Results.NoContent();
     }

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Slipway.Contracts.Api;
 using Slipway.Core.Access;
-using Slipway.Core.Runs;
+using Slipway.Core.Audit;
 using Slipway.Server.Access;
 using Slipway.Server.Access.SignIn;
 using Slipway.Server.Audit;
@@ -68,7 +68,7 @@ public static partial class TokensApi
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         var expires = now + (long)TimeSpan.FromDays(days).TotalMilliseconds;
         var id = await credentials.CreateTokenAsync(me.Id, name, Tokens.Hash(token), expires, scope, now)
-                 ?? throw new InvalidTransitionException($"you already have an active token named '{name}'");
+                 ?? throw new ConflictException($"you already have an active token named '{name}'");
         await context.AuditAsync(Actions.AccountSelf, AuditOutcomes.Succeeded, $"token:{id}",
             $"API token '{name}' created, expires in {days} days" + (scope is null ? "" : $", scope {scope}"));
         return new TokenCreatedDto(id, name, token, AccessMapping.Time(expires), AccessMapping.Scope(scope));

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Slipway.Contracts.Api;
 using Slipway.Core.Access;
-using Slipway.Core.Runs;
+using Slipway.Core.Audit;
 using Slipway.Server.Access;
 using Slipway.Server.Access.SignIn;
 using Slipway.Server.Audit;
@@ -57,7 +57,7 @@ public static partial class UsersApi
             hash = Passwords.Hash(request.Password);
         }
         var user = await users.CreateAsync(username, displayName, email, hash, clock.GetUtcNow().ToUnixTimeMilliseconds())
-                   ?? throw new InvalidTransitionException($"a user named '{username}' already exists");
+                   ?? throw new ConflictException($"a user named '{username}' already exists");
         await context.AuditAsync(Actions.UserManage, AuditOutcomes.Succeeded, $"user:{username}", "user created" + (hash is null ? " without a password" : ""));
         return Results.Created($"/api/v1/users/{username}", user.ToDto([]));
     }
@@ -65,12 +65,12 @@ public static partial class UsersApi
     private static async Task<UserDto> DisableAsync(string username, HttpContext context, UserStore users, GrantStore grants, TimeProvider clock)
     {
         var user = await Find(users, username);
-        if (user.IsDisabled) throw new InvalidTransitionException($"user '{username}' is already disabled");
+        if (user.IsDisabled) throw new ConflictException($"user '{username}' is already disabled");
         if ((await grants.ForUserAsync(user.Id)).Any(g => g.Role == BuiltInRoles.Admin && g.Project is null)
             && await grants.ActiveAdminCountAsync() <= 1)
-            throw new InvalidTransitionException($"'{username}' is the last enabled admin; grant admin to someone else first");
+            throw new ConflictException($"'{username}' is the last enabled admin; grant admin to someone else first");
         if (!await users.DisableAsync(user.Id, clock.GetUtcNow().ToUnixTimeMilliseconds()))
-            throw new InvalidTransitionException($"user '{username}' is already disabled");
+            throw new ConflictException($"user '{username}' is already disabled");
         await context.AuditAsync(Actions.UserManage, AuditOutcomes.Succeeded, $"user:{username}", "user disabled; sessions and API tokens revoked");
         return await ToDtoAsync((await users.GetAsync(user.Id))!, grants);
     }
@@ -78,7 +78,7 @@ public static partial class UsersApi
     private static async Task<UserDto> EnableAsync(string username, HttpContext context, UserStore users, GrantStore grants)
     {
         var user = await Find(users, username);
-        if (!await users.EnableAsync(user.Id)) throw new InvalidTransitionException($"user '{username}' is not disabled");
+        if (!await users.EnableAsync(user.Id)) throw new ConflictException($"user '{username}' is not disabled");
         await context.AuditAsync(Actions.UserManage, AuditOutcomes.Succeeded, $"user:{username}", "user enabled (old sessions and tokens stay revoked)");
         return await ToDtoAsync((await users.GetAsync(user.Id))!, grants);
     }
@@ -104,7 +104,7 @@ public static partial class UsersApi
         if (missing.Count > 0)
             throw new PolicyRefusedException($"refused by rule 'no-escalation': you do not hold {string.Join(", ", missing)} and cannot grant it");
         if (!await grants.AddAsync(user.Id, role.Name, projectId, environment, actor.Username, clock.GetUtcNow().ToUnixTimeMilliseconds()))
-            throw new InvalidTransitionException($"'{username}' already has {new Grant(role.Name, request.Project, environment)}");
+            throw new ConflictException($"'{username}' already has {new Grant(role.Name, request.Project, environment)}");
         await context.AuditAsync(Actions.GrantManage, AuditOutcomes.Succeeded, $"user:{username}", $"granted {new Grant(role.Name, request.Project, environment)}");
         return await ToDtoAsync(user, grants);
     }
@@ -116,9 +116,9 @@ public static partial class UsersApi
         var grant = new Grant(role.Name, request.Project, environment);
         if (role.Name == BuiltInRoles.Admin && projectId is null && await grants.ActiveAdminCountAsync() <= 1
             && (await grants.ForUserAsync(user.Id)).Any(g => g.Role == BuiltInRoles.Admin && g.Project is null))
-            throw new InvalidTransitionException("this is the last enabled admin; grant admin to someone else first");
+            throw new ConflictException("this is the last enabled admin; grant admin to someone else first");
         if (!await grants.RemoveAsync(user.Id, role.Name, projectId, environment))
-            throw new InvalidTransitionException($"'{username}' does not have {grant}");
+            throw new ConflictException($"'{username}' does not have {grant}");
         await context.AuditAsync(Actions.GrantManage, AuditOutcomes.Succeeded, $"user:{username}", $"revoked {grant}");
         return await ToDtoAsync(user, grants);
     }

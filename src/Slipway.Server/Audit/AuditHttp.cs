@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Slipway.Core.Audit;
 using Slipway.Server.Access;
 
 namespace Slipway.Server.Audit;
@@ -21,10 +22,10 @@ public static class AuditHttp
 
     public static (string Kind, string Actor, string? Via) Actor(Principal? principal) => principal switch
     {
-        Principal.User { TokenId: { } id } u => (ActorKinds.Token, u.Username, $"token #{id} '{u.TokenName}'"),
-        Principal.User u => (ActorKinds.User, u.Username, null),
-        Principal.Agent a => (ActorKinds.Agent, a.Name, null),
-        Principal.RegistrationToken t => (ActorKinds.Agent, $"registration-token#{t.Id}", null),
-        _ => (ActorKinds.Anonymous, "-", null),
+        Principal.User { TokenId: { } id } u => (AuditActorKinds.Token, u.Username, $"token #{id} '{u.TokenName}'"),
+        Principal.User u => (AuditActorKinds.User, u.Username, null),
+        Principal.Agent a => (AuditActorKinds.Agent, a.Name, null),
+        Principal.RegistrationToken t => (AuditActorKinds.Agent, $"registration-token#{t.Id}", null),
+        _ => (AuditActorKinds.Anonymous, "-", null),
     };
 }

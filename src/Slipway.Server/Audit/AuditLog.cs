@@ -67,20 +67,3 @@ public sealed class AuditLog : IAsyncDisposable
 /// <summary>What happened, before it is placed on the chain.</summary>
 public sealed record AuditRecord(string ActorKind, string Actor, string? Source, string Action, string? Target, string Outcome,
     string? Detail = null, string? RequestId = null);
-
-public static class AuditOutcomes
-{
-    public const string Allowed = "allowed";
-    public const string Denied = "denied";
-    public const string Succeeded = "succeeded";
-    public const string Failed = "failed";
-}
-
-public static class ActorKinds
-{
-    public const string User = "user";
-    public const string Token = "token";
-    public const string Agent = "agent";
-    public const string Anonymous = "anonymous";
-    public const string System = "system";
-}

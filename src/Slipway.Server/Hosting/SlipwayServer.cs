@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Slipway.Core.Audit;
 using Slipway.Server.Access;
 using Slipway.Server.Api;
 using Slipway.Server.Storage;
@@ -89,8 +90,8 @@ public static class SlipwayServer
         var clock = services.GetRequiredService<TimeProvider>();
         var log = services.GetRequiredService<ILoggerFactory>().CreateLogger("Slipway.Server");
         if (await Bootstrap.CreateAdminAsync(services.GetRequiredService<UserStore>(), options, clock, log) is not null)
-            await services.GetRequiredService<Audit.AuditLog>().RecordAsync(new Audit.AuditRecord(Audit.ActorKinds.System, "slipway", null,
-                Core.Access.Actions.UserManage, "user:admin", Audit.AuditOutcomes.Succeeded, "first start: admin created with a one-time API token"));
+            await services.GetRequiredService<Audit.AuditLog>().RecordAsync(new Audit.AuditRecord(AuditActorKinds.System, "slipway", null,
+                Core.Access.Actions.UserManage, "user:admin", AuditOutcomes.Succeeded, "first start: admin created with a one-time API token"));
         await Recovery.ResolveEmbeddedAgentJobsAsync(services, log);
         if (options.Demo) await DemoProject.EnsureAsync(services, log);
     }

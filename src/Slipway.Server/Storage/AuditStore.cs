@@ -92,6 +92,15 @@ public sealed class AuditStore(Database db)
         public string Hash { get; set; } = "";
     }
 
+    /// <summary>Oldest first through a synchronous, unbuffered cursor (for the verifier); the connection closes when enumeration ends.</summary>
+    public IEnumerable<AuditEntry> Stream(AuditQuery q)
+    {
+        var (where, args) = Where(q);
+        using var connection = db.OpenAsync().GetAwaiter().GetResult();
+        foreach (var row in connection.Query<AuditRow>($"SELECT {Columns} FROM audit_log WHERE {where} ORDER BY seq", args, buffered: false))
+            yield return row.ToEntry();
+    }
+
     private static (string Where, DynamicParameters Args) Where(AuditQuery q)
     {
         var clauses = new List<string> { "1 = 1" };

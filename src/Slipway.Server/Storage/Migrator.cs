@@ -21,6 +21,7 @@ public static class Migrator
         var upgrader = builder
             .WithScriptsEmbeddedInAssembly(assembly, name => name.Contains(folder, StringComparison.Ordinal))
             .WithTransactionPerScript()
+            .WithVariablesDisabled() // PostgreSQL function bodies use $body$ quoting
             .LogToNowhere()
             .Build();
         DatabaseUpgradeResult result = upgrader.PerformUpgrade();

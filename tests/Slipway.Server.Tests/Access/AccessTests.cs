@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Routing;
+using Slipway.Core.Access;
 using Slipway.Server.Access;
 using Slipway.Server.Storage;
 using Slipway.Testing;
@@ -26,7 +27,7 @@ public sealed class AccessTests
         });
         var publicOnes = endpoints.Where(e => e.Metadata.GetMetadata<ActionMetadata>()!.Action == Actions.Public)
             .Select(e => e.RoutePattern.RawText).Order().ToList();
-        Assert.Equal(["/assets/{file}", "/healthz", "/login", "/login"], publicOnes);
+        Assert.Equal(["/assets/{file}", "/healthz", "/login"], publicOnes);
     }
 
     [Theory]
@@ -60,15 +61,15 @@ public sealed class AccessTests
     public async Task RevokedToken_IsRefusedAtOnce()
     {
         await using var server = await SlipwayTestServer.StartAsync(o => o.EmbeddedAgent = false);
-        var tokens = server.Service<TokenStore>();
-        var admin = (await tokens.FindUserByTokenAsync(Tokens.Hash(SlipwayTestServer.AdminToken)))!;
+        var tokens = server.Service<CredentialStore>();
+        var admin = (await server.Service<UserStore>().FindAsync("admin"))!;
         var token = Tokens.New(Tokens.UserPrefix);
-        await tokens.CreateTokenAsync(admin.Id, "ci", Tokens.Hash(token), 0);
+        var id = (await tokens.CreateTokenAsync(admin.Id, "ci", Tokens.Hash(token), null, null, 0))!.Value;
         using var http = new HttpClient { BaseAddress = new Uri(server.Url) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/api/v1/projects")).StatusCode);
 
-        Assert.True(await tokens.RevokeTokenAsync(admin.Id, "ci", 1));
+        Assert.True(await tokens.RevokeTokenAsync(admin.Id, id, 1));
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/api/v1/projects")).StatusCode);
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "slp_made-up-token");

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Slipway.Core.Access;
+using Slipway.Core.Audit;
 using Slipway.Server.Audit;
 using Slipway.Server.Hosting;
 using Slipway.Server.Storage;
@@ -87,7 +88,7 @@ public sealed class SignInService(UserStore users, CredentialStore credentials, 
     }
 
     private AuditRecord Entry(HttpContext context, string username, string outcome, string detail) =>
-        new(ActorKinds.User, username, context.Connection.RemoteIpAddress?.ToString(), Actions.SessionCreate, $"{context.Request.Method} {context.Request.Path.Value}",
+        new(AuditActorKinds.User, username, context.Connection.RemoteIpAddress?.ToString(), Actions.SessionCreate, $"{context.Request.Method} {context.Request.Path.Value}",
             outcome, detail, context.TraceIdentifier);
 
     private long Now() => clock.GetUtcNow().ToUnixTimeMilliseconds();
