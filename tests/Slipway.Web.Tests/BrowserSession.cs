@@ -119,7 +119,7 @@ public sealed class BrowserSession : IAsyncDisposable
     {
         await Page.GotoAsync("/login");
         await Page.GetByLabel("API token").FillAsync(token);
-        await Page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Continue with token" }).ClickAsync();
         await Page.WaitForURLAsync(url => !new Uri(url).AbsolutePath.StartsWith("/login", StringComparison.Ordinal));
     }
 
