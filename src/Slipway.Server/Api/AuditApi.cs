@@ -23,10 +23,11 @@ public static class AuditApi
         api.MapGet("/audit/export", ExportAsync).RequireAction(Actions.AuditRead);
     }
 
-    private static async Task<AuditVerificationDto> VerifyAsync(AuditStore store, CancellationToken ct)
+    /// <param name="expectHead">A head hash recorded earlier outside the database: also detects removal of the newest entries.</param>
+    private static async Task<AuditVerificationDto> VerifyAsync(string? expectHead, AuditStore store, CancellationToken ct)
     {
         // The verifier walks a synchronous cursor (one entry of look-ahead); run it off the request thread.
-        var result = await Task.Run(() => AuditVerifier.Verify(store.Stream(new AuditQuery())), ct);
+        var result = await Task.Run(() => AuditVerifier.Verify(store.Stream(new AuditQuery()), expectedHead: string.IsNullOrWhiteSpace(expectHead) ? null : expectHead.Trim()), ct);
         return new AuditVerificationDto(result.Ok, result.EntriesChecked, result.FirstBadSequence, result.Problem, result.HeadHash);
     }
 
