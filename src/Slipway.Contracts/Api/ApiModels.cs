@@ -41,3 +41,8 @@ public sealed record CreateRegistrationTokenRequest(string Pool, bool PreApprove
 public sealed record RegistrationTokenDto(long Id, string Token, string Pool, bool PreApproved);
 
 public sealed record ErrorDto(string Error, IReadOnlyList<string>? Details = null);
+
+/// <summary>A project variable as listed. <c>Value</c> is null for a secret: the API never returns one.</summary>
+public sealed record VariableDto(string Name, bool Secret, string? Value, DateTimeOffset UpdatedAt, string UpdatedBy);
+/// <summary>PUT /api/v1/projects/{name}/variables/{var}: creates or replaces the variable.</summary>
+public sealed record SetVariableRequest(string? Value, bool Secret);

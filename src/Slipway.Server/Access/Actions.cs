@@ -21,6 +21,8 @@ public static class Actions
     public const string PipelineLint = "pipeline.lint";
     public const string MetricsRead = "metrics.read";
     public const string UiView = "ui.view";
+    public const string VariableRead = "variable.read";
+    public const string VariableWrite = "variable.write";
 
     // Agent protocol: only an agent's own credential may take these.
     public const string AgentRegister = "agent.register";
@@ -33,13 +35,13 @@ public static class Actions
     public static readonly IReadOnlySet<string> UserActions = new HashSet<string>
     {
         ProjectCreate, ProjectRead, RunStart, RunRead, RunCancel, RunRetry, LogRead, ArtifactRead,
-        AgentRead, AgentApprove, AgentTokenCreate, PipelineLint, MetricsRead, UiView,
+        AgentRead, AgentApprove, AgentTokenCreate, PipelineLint, MetricsRead, UiView, VariableRead, VariableWrite,
     };
 
     /// <summary>What a non-admin user may do until roles land (issue 3): read.</summary>
     public static readonly IReadOnlySet<string> ReadActions = new HashSet<string>
     {
-        ProjectRead, RunRead, LogRead, ArtifactRead, AgentRead, PipelineLint, UiView,
+        ProjectRead, RunRead, LogRead, ArtifactRead, AgentRead, PipelineLint, UiView, VariableRead,
     };
 
     public static readonly IReadOnlySet<string> All = new HashSet<string>(UserActions) { AgentRegister, AgentWork, Public, WebhookPush };

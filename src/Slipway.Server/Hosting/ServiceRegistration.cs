@@ -4,6 +4,7 @@ using Slipway.Server.Git;
 using Slipway.Server.Logs;
 using Slipway.Server.Metrics;
 using Slipway.Server.Scheduling;
+using Slipway.Server.Secrets;
 using Slipway.Server.Storage;
 
 namespace Slipway.Server.Hosting;
@@ -18,6 +19,7 @@ public static class ServiceRegistration
         .AddSingleton<AgentStore>()
         .AddSingleton<TokenStore>()
         .AddSingleton<ArtifactStore>()
+        .AddSingleton<VariableStore>()
         .AddSingleton<LogStore>()
         .AddSingleton<ArtifactFiles>();
 
@@ -30,6 +32,7 @@ public static class ServiceRegistration
         .AddSingleton<RunFactory>()
         .AddSingleton<ProjectService>()
         .AddSingleton<ChangeDetector>()
+        .AddSingleton<SecretVault>()
         .AddSingleton<JobDispatcher>()
         .AddHostedService<GitPoller>()
         .AddHostedService<LeaseSweeper>();
