@@ -7,12 +7,14 @@ using Slipway.Cli.Commands.Logs;
 using Slipway.Cli.Commands.Project;
 using Slipway.Cli.Commands.Run;
 using Slipway.Cli.Commands.Server;
+using Slipway.Cli.Commands.Var;
 
 var root = new RootCommand("Slipway: continuous deployment from request to production")
 {
     ServerCommand.Create(),
     AgentCommand.Create(),
     ProjectCommand.Create(),
+    VarCommand.Create(),
     RunCommand.Create(),
     LogsCommand.Create(),
     LintCommand.Create(),

@@ -63,6 +63,26 @@ public sealed class SlipwayClient : IDisposable
         }
     }
 
+    public Task<List<VariableDto>> ListVariablesAsync(string project, CancellationToken ct = default) =>
+        GetAsync<List<VariableDto>>($"api/v1/projects/{Uri.EscapeDataString(project)}/variables", ct);
+
+    /// <summary>Creates or replaces a variable. The answer never holds a secret's value.</summary>
+    public async Task<VariableDto> SetVariableAsync(string project, string name, string value, bool secret, CancellationToken ct = default)
+    {
+        using var response = await _http.PutAsJsonAsync(VariablePath(project, name), new SetVariableRequest(value, secret), Json, ct);
+        await EnsureAsync(response);
+        return (await response.Content.ReadFromJsonAsync<VariableDto>(Json, ct))!;
+    }
+
+    public async Task DeleteVariableAsync(string project, string name, CancellationToken ct = default)
+    {
+        using var response = await _http.DeleteAsync(VariablePath(project, name), ct);
+        await EnsureAsync(response);
+    }
+
+    private static string VariablePath(string project, string name) =>
+        $"api/v1/projects/{Uri.EscapeDataString(project)}/variables/{Uri.EscapeDataString(name)}";
+
     public Task<List<AgentDto>> ListAgentsAsync(CancellationToken ct = default) => GetAsync<List<AgentDto>>("api/v1/agents", ct);
     public Task<AgentDto> ApproveAgentAsync(string name, CancellationToken ct = default) =>
         PostAsync<AgentDto>($"api/v1/agents/{Uri.EscapeDataString(name)}/approve", new { }, ct);

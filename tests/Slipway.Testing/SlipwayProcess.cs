@@ -25,10 +25,18 @@ public static class SlipwayProcess
         return process;
     }
 
-    /// <summary>Runs a slipway command to its end and returns its exit code and output.</summary>
-    public static async Task<(int Exit, string Out, string Err)> RunAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string>? env = null)
+    /// <summary>Runs a slipway command to its end and returns its exit code and output; <paramref name="stdin"/> is its input.</summary>
+    public static async Task<(int Exit, string Out, string Err)> RunAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string>? env = null,
+        string? stdin = null)
     {
-        using var process = Process.Start(StartInfo(args, env))!;
+        var psi = StartInfo(args, env);
+        psi.RedirectStandardInput = stdin is not null;
+        using var process = Process.Start(psi)!;
+        if (stdin is not null)
+        {
+            await process.StandardInput.WriteAsync(stdin);
+            process.StandardInput.Close();
+        }
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));

@@ -46,8 +46,19 @@ public sealed class JobExecutor(AgentProtocolClient client, AgentOptions options
         }
         await shipper.CompleteAsync();
         if (shipper.Failure is LeaseLostException || renewal.LeaseLost) return;
-        await FinishWithRetriesAsync(lease, result, agentStopping);
+        await FinishWithRetriesAsync(lease, Masked(result, shipper), agentStopping);
     }
+
+    /// <summary>The outcome with every text a script could have influenced masked, so no secret reaches the server.</summary>
+    private static FinishJobRequest Masked(FinishJobRequest result, LogShipper shipper) => result with
+    {
+        FailureReason = result.FailureReason is null ? null : shipper.Mask(result.FailureReason),
+        TestSummary = result.TestSummary is null ? null : result.TestSummary with
+        {
+            Failures = result.TestSummary.Failures.Select(f => new TestFailureDto(shipper.Mask(f.Name), shipper.Mask(f.Message))).ToList(),
+        },
+        ReportErrors = (result.ReportErrors ?? []).Select(shipper.Mask).ToList(),
+    };
 
     /// <summary>
     /// The outcome must reach the server: transient errors are retried for up to a lease. A 409 (lease lost,
@@ -107,6 +118,7 @@ public sealed class JobExecutor(AgentProtocolClient client, AgentOptions options
         // A process that left the group (setsid) may still hold the pipe open: wait for the rest of the output
         // a little, never forever.
         await Task.WhenAny(reading, Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None));
+        if (reading.IsCompleted) await shipper.EndOutputAsync(ct); // release what the secret masker held back
         if (renewal.LeaseLost || shipper.Failure is LeaseLostException) throw new LeaseLostException(lease.JobId);
 
         if (stopReason is not null)

@@ -1,5 +1,6 @@
 using Slipway.Agent.Protocol;
 using Slipway.Contracts.Agents;
+using Slipway.Core.Secrets;
 
 namespace Slipway.Agent.Execution;
 
@@ -8,7 +9,12 @@ namespace Slipway.Agent.Execution;
 /// unless more than the buffer limit is pending (then the job is slowed, which bounds memory); one sender
 /// loop coalesces whatever accumulated during the previous call. Once the server reports the log
 /// truncated, further output is dropped here (the job still runs to its end).
-/// Thread-safety: <see cref="WriteAsync"/> is called by one reader; the sender runs on its own task.
+/// Secrets: when the lease names secret variables, the job's output goes through a <see cref="SecretMasker"/>
+/// before it is queued, and notes are masked too, so no secret value ever leaves the agent. The masker may hold
+/// back a few bytes that could be the start of a secret; <see cref="EndOutputAsync"/> (output closed) and
+/// <see cref="CompleteAsync"/> release them.
+/// Thread-safety: <see cref="WriteAsync"/> is called by one reader; the sender runs on its own task; the masker
+/// is guarded by its own lock because a note or the end of output may come while a reader is still writing.
 /// </summary>
 public sealed class LogShipper
 {
@@ -21,6 +27,8 @@ public sealed class LogShipper
     private readonly MemoryStream _pending = new();
     private readonly SemaphoreSlim _dataReady = new(0, 1);
     private readonly SemaphoreSlim _roomReady = new(0, 1);
+    private readonly SecretMasker? _masker;
+    private readonly object _maskGate = new();
     private bool _completed;
     private Task? _sender;
 
@@ -30,7 +38,16 @@ public sealed class LogShipper
         _lease = lease;
         _batchBytes = batchBytes;
         _bufferBytes = bufferBytes;
+        var masker = new SecretMasker(SecretValues(lease));
+        _masker = masker.IsEmpty ? null : masker;
     }
+
+    /// <summary>The values of the lease's secret variables.</summary>
+    public static IReadOnlyList<string> SecretValues(JobLease lease) =>
+        (lease.SecretNames ?? []).Select(n => lease.Env.TryGetValue(n, out var v) ? v : null).OfType<string>().ToList();
+
+    /// <summary>The text with every secret of the job masked (failure reasons, report messages).</summary>
+    public string Mask(string text) => _masker?.MaskText(text) ?? text;
 
     public bool Truncated { get; private set; }
     public bool CancelRequested { get; private set; }
@@ -38,7 +55,25 @@ public sealed class LogShipper
 
     public void Start(CancellationToken ct) => _sender = Task.Run(() => SendLoopAsync(ct), ct);
 
-    public async Task WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken ct)
+    /// <summary>Queues the job's output (masked).</summary>
+    public Task WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken ct)
+    {
+        if (_masker is null) return EnqueueAsync(bytes, ct);
+        byte[] masked;
+        lock (_maskGate) masked = _masker.Process(bytes.Span);
+        return masked.Length == 0 ? Task.CompletedTask : EnqueueAsync(masked, ct);
+    }
+
+    /// <summary>The job's output is closed: release what the masker held back (masked).</summary>
+    public Task EndOutputAsync(CancellationToken ct)
+    {
+        if (_masker is null) return Task.CompletedTask;
+        byte[] held;
+        lock (_maskGate) held = _masker.Flush();
+        return held.Length == 0 ? Task.CompletedTask : EnqueueAsync(held, ct);
+    }
+
+    private async Task EnqueueAsync(ReadOnlyMemory<byte> bytes, CancellationToken ct)
     {
         if (Truncated || Failure is not null) return;
         while (true)
@@ -58,11 +93,12 @@ public sealed class LogShipper
     }
 
     /// <summary>Text written by the agent itself (not the job), e.g. why a job stopped.</summary>
-    public Task NoteAsync(string line, CancellationToken ct) => WriteAsync(System.Text.Encoding.UTF8.GetBytes($"\n[slipway] {line}\n"), ct);
+    public Task NoteAsync(string line, CancellationToken ct) => EnqueueAsync(System.Text.Encoding.UTF8.GetBytes(Mask($"\n[slipway] {line}\n")), ct);
 
     /// <summary>Sends what is left and stops the sender.</summary>
     public async Task CompleteAsync()
     {
+        await EndOutputAsync(CancellationToken.None);
         lock (_gate) _completed = true;
         Release(_dataReady);
         if (_sender is not null) await _sender;

@@ -12,7 +12,12 @@ public sealed record RegisterAgentResponse(long AgentId, string Name, string Cre
 /// <summary>POST /api/v1/agent/poll: long-poll for one job. 204 when nothing came within the wait.</summary>
 public sealed record PollRequest(int FreeSlots, int WaitSeconds);
 
-/// <summary>A job handed to an agent as a lease. The agent must renew before <c>LeaseExpiresAt</c>.</summary>
+/// <summary>
+/// A job handed to an agent as a lease. The agent must renew before <c>LeaseExpiresAt</c>.
+/// <c>SecretNames</c> names the entries of <c>Env</c> that hold secret values: the agent masks those values in
+/// everything it sends back (protocol version 2). <see cref="ToString"/> leaves out the environment so a lease
+/// written to a log never shows a secret.
+/// </summary>
 public sealed record JobLease(
     long JobId,
     string LeaseId,
@@ -29,7 +34,11 @@ public sealed record JobLease(
     long LogLimitBytes,
     IReadOnlyList<string> ArtifactGlobs,
     IReadOnlyList<string> ReportGlobs,
-    IReadOnlyList<ArtifactRef> DownloadArtifacts);
+    IReadOnlyList<ArtifactRef> DownloadArtifacts,
+    IReadOnlyList<string> SecretNames)
+{
+    public override string ToString() => $"JobLease {{ JobId = {JobId}, JobName = {JobName}, RunId = {RunId}, Project = {Project} }}";
+}
 
 /// <summary>An artifact addressed by its SHA-256 digest and the relative path it is placed at.</summary>
 public sealed record ArtifactRef(string Path, string Sha256, long Size, bool Executable);

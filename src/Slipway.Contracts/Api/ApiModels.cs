@@ -42,6 +42,11 @@ public sealed record RegistrationTokenDto(long Id, string Token, string Pool, bo
 
 public sealed record ErrorDto(string Error, IReadOnlyList<string>? Details = null);
 
+/// <summary>A project variable as listed. <c>Value</c> is null for a secret: the API never returns one.</summary>
+public sealed record VariableDto(string Name, bool Secret, string? Value, DateTimeOffset UpdatedAt, string UpdatedBy);
+/// <summary>PUT /api/v1/projects/{name}/variables/{var}: creates or replaces the variable.</summary>
+public sealed record SetVariableRequest(string? Value, bool Secret);
+
 // --- Access (issue 3): users, grants, roles, tokens, sign-in, audit.
 public sealed record GrantDto(string Role, string? Project, string? Environment, string GrantedBy, DateTimeOffset CreatedAt);
 public sealed record UserDto(string Username, string? DisplayName, string? Email, bool Disabled, bool HasPassword, DateTimeOffset CreatedAt, IReadOnlyList<GrantDto> Grants);

@@ -17,7 +17,10 @@ public sealed record StageDefinition(
     IReadOnlyDictionary<string, string> Env,
     IReadOnlyList<JobDefinition> Jobs);
 
-/// <summary>One job: a bash script run with <c>-eo pipefail</c> on an agent of <see cref="Pool"/>.</summary>
+/// <summary>
+/// One job: a bash script run with <c>-eo pipefail</c> on an agent of <see cref="Pool"/>.
+/// <see cref="Secrets"/> names the project's secret variables this job receives; no other job gets them.
+/// </summary>
 public sealed record JobDefinition(
     string Name,
     string Run,
@@ -27,7 +30,8 @@ public sealed record JobDefinition(
     IReadOnlyList<string> Artifacts,
     IReadOnlyList<string> Reports,
     TimeSpan Timeout,
-    int Retry)
+    int Retry,
+    IReadOnlyList<string>? Secrets = null)
 {
     public const string DefaultPool = "build";
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromHours(1);

@@ -12,7 +12,7 @@ internal static class PipelineSchema
     public static readonly IReadOnlyList<string> WhenKeys = ["branches"];
 
     public static readonly IReadOnlyList<string> JobKeys =
-        ["name", "run", "env", "pool", "labels", "artifacts", "reports", "timeout", "retry"];
+        ["name", "run", "env", "secrets", "pool", "labels", "artifacts", "reports", "timeout", "retry"];
 
     public const int SupportedVersion = 1;
 }

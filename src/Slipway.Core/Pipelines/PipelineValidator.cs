@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Slipway.Core.Pipelines.Yaml;
+using Slipway.Core.Secrets;
 
 namespace Slipway.Core.Pipelines;
 
@@ -90,6 +91,8 @@ internal sealed partial class PipelineValidator
         var name = Name(job, "job", _jobNames, "; job names must be unique across the whole file");
         var run = job.String("run", required: true);
         var env = EnvReader.Read(job, _sink);
+        var secrets = job.StringList("secrets", "secret names", VariableNames.Check);
+        DuplicateSecrets(job, secrets);
         var pool = job.String("pool", required: false);
         if (pool is not null && !NamePattern().IsMatch(pool))
         {
@@ -102,7 +105,14 @@ internal sealed partial class PipelineValidator
         var timeout = Timeout(job);
         var retry = job.Integer("retry", 0, JobDefinition.MaxRetry) ?? 0;
         if (name is null || run is null) return null;
-        return new JobDefinition(name, run, env, pool ?? JobDefinition.DefaultPool, labels, artifacts, reports, timeout, retry);
+        return new JobDefinition(name, run, env, pool ?? JobDefinition.DefaultPool, labels, artifacts, reports, timeout, retry, secrets);
+    }
+
+    private void DuplicateSecrets(MappingReader job, IReadOnlyList<string> secrets)
+    {
+        var duplicate = secrets.GroupBy(s => s, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+            _sink.Add(job.Get("secrets")!, job.PathOf("secrets"), $"secret {LintText.Quote(duplicate.Key)} is listed twice");
     }
 
     private static Func<string, string?> PathGlobError(string what) =>

@@ -6,7 +6,7 @@ namespace Slipway.Core.Runs;
 public sealed record PlannedJob(
     string Name, string Pool, IReadOnlyList<string> Labels, string Script,
     IReadOnlyDictionary<string, string> Env, IReadOnlyList<string> Artifacts, IReadOnlyList<string> Reports,
-    TimeSpan Timeout, int Retry);
+    TimeSpan Timeout, int Retry, IReadOnlyList<string>? Secrets = null);
 
 public sealed record PlannedStage(int Index, string Name, bool Skipped, IReadOnlyList<PlannedJob> Jobs);
 
@@ -29,7 +29,7 @@ public static class RunPlanner
             var jobs = stage.Jobs.Select(job => new PlannedJob(
                 job.Name, job.Pool, job.Labels, job.Run,
                 Merge(pipeline.Env, stage.Env, job.Env),
-                job.Artifacts, job.Reports, job.Timeout, job.Retry)).ToList();
+                job.Artifacts, job.Reports, job.Timeout, job.Retry, job.Secrets ?? [])).ToList();
             stages.Add(new PlannedStage(i, stage.Name, skipped, jobs));
         }
         return new RunPlan(stages);

@@ -7,6 +7,7 @@ using Slipway.Server.Git;
 using Slipway.Server.Logs;
 using Slipway.Server.Metrics;
 using Slipway.Server.Scheduling;
+using Slipway.Server.Secrets;
 using Slipway.Server.Storage;
 
 namespace Slipway.Server.Hosting;
@@ -24,6 +25,7 @@ public static class ServiceRegistration
         .AddSingleton<GrantStore>()
         .AddSingleton<AuditStore>()
         .AddSingleton<ArtifactStore>()
+        .AddSingleton<VariableStore>()
         .AddSingleton<LogStore>()
         .AddSingleton<ArtifactFiles>();
 
@@ -42,6 +44,7 @@ public static class ServiceRegistration
         .AddSingleton<RunFactory>()
         .AddSingleton<ProjectService>()
         .AddSingleton<ChangeDetector>()
+        .AddSingleton<SecretVault>()
         .AddSingleton<JobDispatcher>()
         .AddHostedService<GitPoller>()
         .AddHostedService<LeaseSweeper>();

@@ -43,7 +43,10 @@ public static class SlipwayServer
             o.Cookie.Name = "slipway_af";
             o.HeaderName = "X-Slipway-Antiforgery"; // the UI script's fetch calls send it; forms send the hidden field
         });
-        builder.Services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(options.FullDataDirectory, "keys")));
+        // A fixed application name: the default (the content root path) would make every secret undecryptable
+        // after the data folder is restored to another path.
+        builder.Services.AddDataProtection().SetApplicationName("Slipway")
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(options.FullDataDirectory, "keys")));
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
 
@@ -56,6 +59,7 @@ public static class SlipwayServer
 
         var api = app.MapGroup("/api/v1");
         api.MapProjectsApi();
+        api.MapVariablesApi();
         api.MapRunsApi();
         api.MapLogsApi();
         api.MapAgentsApi();

@@ -1,6 +1,8 @@
 using Slipway.Contracts.Agents;
 using Slipway.Server.Access;
 using Slipway.Server.Hosting;
+using Slipway.Server.Logs;
+using Slipway.Server.Secrets;
 using Slipway.Server.Storage;
 
 namespace Slipway.Server.Scheduling;
@@ -10,8 +12,14 @@ namespace Slipway.Server.Scheduling;
 /// for its pool, so a job queued while an agent waits reaches it at once; the wait is capped so the agent's
 /// poll returns (204) and comes back, which also proves the agent is alive.
 /// </summary>
-public sealed class JobDispatcher(JobLeaseStore leases, RunStore runs, ArtifactStore artifacts, WorkSignal signal,
-    ServerOptions options, TimeProvider clock, Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime)
+/// <remarks>
+/// Variables: the project's plain variables go to every job (the file's env wins over them); secret variables
+/// are decrypted here, at lease time, only for the jobs whose spec lists them, so a secret value is never
+/// stored with a run. A job whose secrets cannot be provided is failed without running and the poll goes on.
+/// </remarks>
+public sealed class JobDispatcher(JobLeaseStore leases, RunStore runs, ArtifactStore artifacts, VariableStore variables,
+    SecretVault vault, JobEvents events, LogStore logs, WorkSignal signal, ServerOptions options, TimeProvider clock,
+    Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime)
 {
     public async Task<JobLease?> PollAsync(Principal.Agent agent, TimeSpan wait, CancellationToken requestAborted)
     {
@@ -24,7 +32,12 @@ public sealed class JobDispatcher(JobLeaseStore leases, RunStore runs, ArtifactS
             // Take the signal before looking, so a job queued between the look and the wait is not missed.
             var woken = signal.WaitAsync(WorkSignal.Pool(agent.Pool));
             var job = await leases.TryClaimAsync(agent.Id, agent.Pool, agent.Labels, options.LeaseTimeout, Now());
-            if (job is not null) return await ToLeaseAsync(job, ct);
+            if (job is not null)
+            {
+                var lease = await ToLeaseAsync(job, ct);
+                if (lease is not null) return lease;
+                continue; // the job was failed; look again at once
+            }
             var left = deadline - clock.GetUtcNow();
             if (left <= TimeSpan.Zero) return null;
             // Re-check at least every 2 s: another server node may have queued work without signalling us.
@@ -36,26 +49,55 @@ public sealed class JobDispatcher(JobLeaseStore leases, RunStore runs, ArtifactS
         return null;
     }
 
-    private async Task<JobLease> ToLeaseAsync(JobRow job, CancellationToken ct)
+    /// <summary>The lease for a claimed job, or null when the job could not be handed out and was failed.</summary>
+    private async Task<JobLease?> ToLeaseAsync(JobRow job, CancellationToken ct)
     {
         var run = (await runs.GetRunRowAsync(job.RunId))!;
         var spec = JobSpec.FromJson(job.Spec);
-        var env = new Dictionary<string, string>(spec.Env, StringComparer.Ordinal)
+        var projectVariables = (await variables.ListAsync(run.ProjectId)).ToDictionary(v => v.Name, StringComparer.Ordinal);
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var variable in projectVariables.Values)
+            if (!variable.IsSecret && variable.Value is not null) env[variable.Name] = variable.Value;
+        foreach (var (name, value) in spec.Env) env[name] = value; // the file wins over a plain project variable
+        var secretNames = new List<string>();
+        foreach (var name in spec.Secrets ?? [])
         {
-            ["SLIPWAY_PROJECT"] = run.ProjectName,
-            ["SLIPWAY_BRANCH"] = run.Branch,
-            ["SLIPWAY_COMMIT"] = run.CommitSha,
-            ["SLIPWAY_RUN"] = run.Id.ToString(),
-            ["SLIPWAY_RUN_NUMBER"] = run.Number.ToString(),
-            ["SLIPWAY_JOB"] = job.Name,
-            ["SLIPWAY_ATTEMPT"] = job.Attempt.ToString(),
-            ["CI"] = "true",
-        };
+            var problem = !projectVariables.TryGetValue(name, out var variable)
+                ? $"secret '{name}' is not defined in project '{run.ProjectName}'; set it with: slipway var set {run.ProjectName} {name} --secret --value-stdin"
+                : !variable.IsSecret || variable.Ciphertext is null
+                    ? $"'{name}' is a plain variable of project '{run.ProjectName}', not a secret; set it again with --secret"
+                    : null;
+            var value = problem is null ? vault.TryUnprotect(variable!.Ciphertext!) : null;
+            if (problem is null && value is null)
+                problem = $"secret '{name}' of project '{run.ProjectName}' cannot be decrypted (was the key ring in DATA/keys lost or replaced?); set it again";
+            if (problem is not null)
+            {
+                await RefuseAsync(job, problem);
+                return null;
+            }
+            env[name] = value!;
+            secretNames.Add(name);
+        }
+        env["SLIPWAY_PROJECT"] = run.ProjectName;
+        env["SLIPWAY_BRANCH"] = run.Branch;
+        env["SLIPWAY_COMMIT"] = run.CommitSha;
+        env["SLIPWAY_RUN"] = run.Id.ToString();
+        env["SLIPWAY_RUN_NUMBER"] = run.Number.ToString();
+        env["SLIPWAY_JOB"] = job.Name;
+        env["SLIPWAY_ATTEMPT"] = job.Attempt.ToString();
+        env["CI"] = "true";
         var downloads = (await artifacts.ForStagesBeforeAsync(job.RunId, job.StageIdx))
             .Select(a => new ArtifactRef(a.Path, a.Sha256, a.Size, a.Executable != 0)).ToList();
         return new JobLease(job.Id, job.LeaseId!, UnixMs.To(job.LeaseExpiresAt!.Value), (int)options.LeaseTimeout.TotalSeconds,
             run.Id, run.ProjectName, run.Branch, run.CommitSha, job.Name, spec.Script, env, spec.TimeoutSeconds,
-            options.LogLimitBytes, spec.Artifacts, spec.Reports, downloads);
+            options.LogLimitBytes, spec.Artifacts, spec.Reports, downloads, secretNames);
+    }
+
+    private async Task RefuseAsync(JobRow job, string reason)
+    {
+        await logs.AppendNoteAsync(job.Id, reason);
+        var change = await leases.FailWithoutRetryAsync(job.Id, job.LeaseId!, reason, logs.Length(job.Id), Now());
+        if (change is not null) events.Finished(change);
     }
 
     private long Now() => clock.GetUtcNow().ToUnixTimeMilliseconds();

@@ -82,6 +82,23 @@ public sealed class JobLeaseStore(Database db)
         });
 
     /// <summary>
+    /// Fails a just-claimed job that cannot be handed out (e.g. it lists a secret the project does not have)
+    /// without retrying it: another attempt would fail the same way. Null when the lease was lost meanwhile.
+    /// </summary>
+    public Task<LeaseChange?> FailWithoutRetryAsync(long jobId, string leaseId, string reason, long logBytes, long now) =>
+        db.WriteAsync<LeaseChange?>(async (c, tx) =>
+        {
+            var job = await c.QuerySingleOrDefaultAsync<JobRow>(
+                "SELECT id, run_id, name, status, pool, retries_left, cancel_requested, lease_id FROM jobs WHERE id = @jobId AND lease_id = @leaseId AND status = 'running'",
+                new { jobId, leaseId }, tx);
+            if (job is null) return null;
+            job.RetriesLeft = 0;
+            var outcome = job.CancelRequested != 0 ? ExecutionStatus.Cancelled : ExecutionStatus.Failed;
+            if (!await EndAttemptAsync(c, tx, job, outcome, null, reason, now, null, logBytes, null)) return null;
+            return new LeaseChange(await RunProgress.ApplyAsync(c, tx, job.RunId, now), [jobId]);
+        });
+
+    /// <summary>
     /// Resolves every running job whose lease ran out: cancelled if that was asked, re-queued if it has
     /// retries left, else failed as "agent lost". Never leaves a job running without a live lease.
     /// </summary>

@@ -86,7 +86,7 @@ public sealed class AccessTests
         Assert.Equal(HttpStatusCode.Forbidden, (await http.PostAsync("/api/v1/agent/poll", JsonBody("{\"freeSlots\":1,\"waitSeconds\":0}"))).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await http.GetAsync("/api/v1/projects")).StatusCode);
 
-        var answer = await http.PostAsync("/api/v1/agent/register", JsonBody("{\"protocolVersion\":1,\"name\":\"a1\",\"pool\":\"build\",\"labels\":[],\"slots\":1}"));
+        var answer = await http.PostAsync("/api/v1/agent/register", JsonBody($"{{\"protocolVersion\":{Slipway.Contracts.ProtocolVersion.Current},\"name\":\"a1\",\"pool\":\"build\",\"labels\":[],\"slots\":1}}"));
         var credential = System.Text.Json.JsonDocument.Parse(await answer.Content.ReadAsStringAsync()).RootElement.GetProperty("credential").GetString();
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", credential);
 
@@ -115,7 +115,7 @@ public sealed class AccessTests
         var registration = await server.Client.CreateAgentTokenAsync("build", preApproved: false);
         using var http = new HttpClient { BaseAddress = new Uri(server.Url) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", registration.Token);
-        var answer = await http.PostAsync("/api/v1/agent/register", JsonBody("{\"protocolVersion\":1,\"name\":\"newbie\",\"pool\":\"build\",\"labels\":[],\"slots\":1}"));
+        var answer = await http.PostAsync("/api/v1/agent/register", JsonBody($"{{\"protocolVersion\":{Slipway.Contracts.ProtocolVersion.Current},\"name\":\"newbie\",\"pool\":\"build\",\"labels\":[],\"slots\":1}}"));
         var body = System.Text.Json.JsonDocument.Parse(await answer.Content.ReadAsStringAsync()).RootElement;
         Assert.Equal("pending", body.GetProperty("status").GetString());
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", body.GetProperty("credential").GetString());

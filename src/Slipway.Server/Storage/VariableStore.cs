@@ -1,0 +1,58 @@
+using Dapper;
+
+namespace Slipway.Server.Storage;
+
+/// <summary>A project variable as stored. A secret has <see cref="Value"/> null and only <see cref="Ciphertext"/>.</summary>
+public sealed class VariableRow
+{
+    public long ProjectId { get; set; }
+    public string Name { get; set; } = "";
+    public string? Value { get; set; }
+    public long Secret { get; set; }
+    public string? Ciphertext { get; set; }
+    public long CreatedAt { get; set; }
+    public long UpdatedAt { get; set; }
+    public string UpdatedBy { get; set; } = "";
+
+    public bool IsSecret => Secret != 0;
+}
+
+/// <summary>
+/// Per-project variables (table project_variables). Stores what it is given: encryption happens before
+/// (see <c>Secrets.SecretVault</c>), so this class never sees a secret in clear. Thread-safe.
+/// </summary>
+public sealed class VariableStore(Database db)
+{
+    private const string Columns = "project_id, name, value, secret, ciphertext, created_at, updated_at, updated_by";
+
+    public async Task<IReadOnlyList<VariableRow>> ListAsync(long projectId) =>
+        (await db.ReadAsync(c => c.QueryAsync<VariableRow>(
+            $"SELECT {Columns} FROM project_variables WHERE project_id = @projectId ORDER BY name", new { projectId }))).ToList();
+
+    /// <summary>
+    /// Creates or replaces one variable; exactly one of <paramref name="value"/> (plain) and
+    /// <paramref name="ciphertext"/> (secret) is set. Returns the stored row.
+    /// </summary>
+    public Task<VariableRow> SetAsync(long projectId, string name, string? value, string? ciphertext, string updatedBy, long now)
+    {
+        if ((value is null) == (ciphertext is null))
+            throw new ArgumentException("a variable has either a plain value or a ciphertext");
+        var secret = ciphertext is null ? 0L : 1L;
+        return db.WriteAsync(async (c, tx) =>
+        {
+            await c.ExecuteAsync(
+                "INSERT INTO project_variables (project_id, name, value, secret, ciphertext, created_at, updated_at, updated_by) " +
+                "VALUES (@projectId, @name, @value, @secret, @ciphertext, @now, @now, @updatedBy) " +
+                "ON CONFLICT (project_id, name) DO UPDATE SET value = excluded.value, secret = excluded.secret, " +
+                "ciphertext = excluded.ciphertext, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+                new { projectId, name, value, secret, ciphertext, now, updatedBy }, tx);
+            return await c.QuerySingleAsync<VariableRow>(
+                $"SELECT {Columns} FROM project_variables WHERE project_id = @projectId AND name = @name", new { projectId, name }, tx);
+        });
+    }
+
+    /// <summary>False when there was no such variable.</summary>
+    public Task<bool> DeleteAsync(long projectId, string name) =>
+        db.WriteAsync(async (c, tx) => await c.ExecuteAsync(
+            "DELETE FROM project_variables WHERE project_id = @projectId AND name = @name", new { projectId, name }, tx) == 1);
+}
