@@ -52,7 +52,8 @@ public sealed record GrantDto(string Role, string? Project, string? Environment,
 public sealed record UserDto(string Username, string? DisplayName, string? Email, bool Disabled, bool HasPassword, DateTimeOffset CreatedAt, IReadOnlyList<GrantDto> Grants);
 public sealed record CreateUserRequest(string Username, string? DisplayName, string? Email, string? Password);
 public sealed record SetPasswordRequest(string Password, string? CurrentPassword);
-public sealed record GrantRequest(string Role, string? Project, string? Environment);
+/// <param name="OverrideReason">Only to override the no-self-grant rule (needs policy.override); flagged in the audit log.</param>
+public sealed record GrantRequest(string Role, string? Project, string? Environment, string? OverrideReason = null);
 public sealed record RoleDto(string Name, string Description, IReadOnlyList<string> Actions, bool BuiltIn);
 public sealed record CreateRoleRequest(string Name, string? Description, IReadOnlyList<string> Actions);
 public sealed record ActionDto(string Name, string Scope, string Description);

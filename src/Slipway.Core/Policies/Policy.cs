@@ -65,6 +65,22 @@ public static class Policy
             : PolicyDecision.Allow;
     }
 
+    /// <summary>Nobody changes their own access: a grant is always given by someone else.</summary>
+    public static PolicyDecision NoSelfGrant(string actor, string grantee)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(actor);
+        ArgumentException.ThrowIfNullOrWhiteSpace(grantee);
+        return Users.Equals(actor, grantee)
+            ? PolicyDecision.Refuse(PolicyRules.NoSelfGrant, $"{actor} may not change their own grants; ask another admin")
+            : PolicyDecision.Allow;
+    }
+
+    /// <summary>Nobody hands out an action they do not hold themselves (<paramref name="notHeld"/> lists those).</summary>
+    public static PolicyDecision NoEscalation(string actor, IReadOnlyCollection<string> notHeld) =>
+        notHeld.Count == 0
+            ? PolicyDecision.Allow
+            : PolicyDecision.Refuse(PolicyRules.NoEscalation, $"{actor} does not hold {string.Join(", ", notHeld.Order())} and cannot grant it");
+
     /// <summary>
     /// The first refusal; otherwise the first override (so combining never hides that a rule was
     /// bypassed); otherwise <see cref="PolicyDecision.Allow"/>.

@@ -7,4 +7,6 @@ public static class PolicyRules
     public const string DistinctApprovers = "distinct-approvers";
     public const string InitiatorNotApprover = "initiator-not-approver";
     public const string ApproverNotExecutor = "approver-not-executor";
+    public const string NoSelfGrant = "no-self-grant";
+    public const string NoEscalation = "no-escalation";
 }

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Slipway.Contracts.Api;
 using Slipway.Core.Access;
+using Slipway.Core.Policies;
 using Slipway.Core.Audit;
 using Slipway.Server.Access;
 using Slipway.Server.Access.SignIn;
@@ -97,12 +98,13 @@ public static partial class UsersApi
     {
         var actor = context.RequireUser();
         var (user, role, projectId, environment) = await ResolveGrantAsync(username, request, users, grants, projects);
-        // Segregation of duties: nobody widens their own access, and nobody hands out what they do not hold.
-        if (user.Id == actor.Id)
-            throw new PolicyRefusedException("refused by rule 'no-self-grant': a user may not change their own grants; ask another admin");
-        var missing = role.Actions.Where(a => !actor.Permissions.Can(a, request.Project is null ? Scope.Server : new Scope(request.Project, environment))).Order().ToList();
-        if (missing.Count > 0)
-            throw new PolicyRefusedException($"refused by rule 'no-escalation': you do not hold {string.Join(", ", missing)} and cannot grant it");
+        // Segregation of duties: nobody widens their own access (an override needs policy.override and a
+        // reason, and is flagged in the audit log), and nobody hands out what they do not hold (never overridable).
+        var target = $"user:{username}";
+        var scope = request.Project is null ? Scope.Server : new Scope(request.Project, environment);
+        await PolicyGate.EnforceAsync(context, Policy.NoEscalation(actor.Username,
+            role.Actions.Where(a => !actor.Permissions.Can(a, scope)).ToList()), null, target);
+        await PolicyGate.EnforceAsync(context, Policy.NoSelfGrant(actor.Username, user.Username), request.OverrideReason, target);
         if (!await grants.AddAsync(user.Id, role.Name, projectId, environment, actor.Username, clock.GetUtcNow().ToUnixTimeMilliseconds()))
             throw new ConflictException($"'{username}' already has {new Grant(role.Name, request.Project, environment)}");
         await context.AuditAsync(Actions.GrantManage, AuditOutcomes.Succeeded, $"user:{username}", $"granted {new Grant(role.Name, request.Project, environment)}");

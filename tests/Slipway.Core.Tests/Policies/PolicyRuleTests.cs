@@ -85,6 +85,26 @@ public class PolicyRuleTests
     }
 
     [Theory]
+    [InlineData("alice", "bob", true)]
+    [InlineData("alice", "alice", false)]
+    [InlineData("Alice", "alice", false)]
+    public void NoSelfGrant_RefusesChangingOnesOwnGrants(string actor, string grantee, bool allowed)
+    {
+        var decision = Policy.NoSelfGrant(actor, grantee);
+        Assert.Equal(allowed ? PolicyDecisionKind.Allowed : PolicyDecisionKind.Refused, decision.Kind);
+        if (!allowed)
+            Assert.StartsWith("refused by rule 'no-self-grant':", ((PolicyDecision.Refused)decision).Message);
+    }
+
+    [Fact]
+    public void NoEscalation_NamesEveryActionNotHeld()
+    {
+        Assert.Equal(PolicyDecisionKind.Allowed, Policy.NoEscalation("carol", []).Kind);
+        var refused = Assert.IsType<PolicyDecision.Refused>(Policy.NoEscalation("carol", ["user.manage", "audit.read"]));
+        Assert.Equal("refused by rule 'no-escalation': carol does not hold audit.read, user.manage and cannot grant it", refused.Message);
+    }
+
+    [Theory]
     [InlineData("alice bob", "carol", true)]
     [InlineData("", "carol", true)]
     [InlineData("alice bob", "bob", false)]

@@ -1,0 +1,35 @@
+using Microsoft.AspNetCore.Http;
+using Slipway.Core.Access;
+using Slipway.Core.Audit;
+using Slipway.Core.Policies;
+using Slipway.Server.Api;
+using Slipway.Server.Audit;
+
+namespace Slipway.Server.Access;
+
+/// <summary>
+/// Where an endpoint applies segregation-of-duties rules. A refusal becomes a 403 naming the rule and is
+/// audited as denied. An override is taken only when the caller holds <c>policy.override</c> and gave a
+/// reason; it is audited as a flagged entry ("POLICY OVERRIDE") before the action proceeds, so no rule is
+/// ever bypassed silently — not even by an admin.
+/// </summary>
+public static class PolicyGate
+{
+    public const string OverrideFlag = "POLICY OVERRIDE";
+
+    public static async Task EnforceAsync(HttpContext context, PolicyDecision decision, string? overrideReason, string target)
+    {
+        var user = context.RequireUser();
+        var ovr = string.IsNullOrWhiteSpace(overrideReason) ? null : new PolicyOverride(user.Username, overrideReason);
+        switch (Policy.ApplyOverride(decision, ovr, user.Permissions.Can(Actions.PolicyOverride)))
+        {
+            case PolicyDecision.Refused refused:
+                await context.AuditAsync(Actions.PolicyOverride, AuditOutcomes.Denied, target, refused.Message);
+                throw new PolicyRefusedException(refused.Message);
+            case PolicyDecision.Overridden overridden:
+                await context.AuditAsync(Actions.PolicyOverride, AuditOutcomes.Succeeded, target,
+                    $"{OverrideFlag}: {overridden.Message} (refusal was: {overridden.RefusalMessage})");
+                break;
+        }
+    }
+}
