@@ -15,7 +15,9 @@ public static class ProjectsApi
     public static void MapProjectsApi(this IEndpointRouteBuilder api)
     {
         api.MapPost("/projects", CreateAsync).RequireAction(Actions.ProjectCreate);
-        api.MapGet("/projects", async (ProjectStore projects) => (await projects.ListAsync()).Select(p => p.ToDto()))
+        // Allowed with a grant on any project; lists only the projects the caller may read.
+        api.MapGet("/projects", async (HttpContext context, ProjectStore projects) => (await projects.ListAsync())
+                .Where(p => context.RequireUser().Permissions.CanOnProject(Actions.ProjectRead, p.Name)).Select(p => p.ToDto()))
             .RequireAction(Actions.ProjectRead);
         api.MapGet("/projects/{name}", async (string name, ProjectStore projects) => (await Find(projects, name)).ToDto())
             .RequireAction(Actions.ProjectRead);

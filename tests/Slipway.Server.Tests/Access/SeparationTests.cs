@@ -47,6 +47,36 @@ public sealed class SeparationTests
     }
 
     [Fact]
+    public async Task AGrantManager_HoldingARoleOnOneProject_CannotGrantItGlobally()
+    {
+        await using var server = await StartAsync();
+        var repos = new List<IDisposable>();
+        try
+        {
+            await CreateProjectAsync(server, "shop", repos);
+            await CreateProjectAsync(server, "bank", repos);
+            await CreateRoleAsync(server, "granter", Actions.GrantManage, Actions.UserRead);
+            await UserWithRoleAsync(server, "gina", "granter");
+            await GrantAsync(server, "gina", BuiltInRoles.Developer, "shop");
+            using var gina = Http(server, (await LoginAsync(server, "gina")).Token);
+            await CreateUserAsync(server, "pal");
+
+            var global = await gina.PostAsync("/api/v1/users/pal/grants", Body(new GrantRequest(BuiltInRoles.Developer, null, null)));
+            var otherProject = await gina.PostAsync("/api/v1/users/pal/grants", Body(new GrantRequest(BuiltInRoles.Developer, "bank", null)));
+            var sameProject = await gina.PostAsync("/api/v1/users/pal/grants", Body(new GrantRequest(BuiltInRoles.Viewer, "shop", null)));
+
+            Assert.Equal(HttpStatusCode.Forbidden, global.StatusCode);
+            Assert.Contains("no-escalation", (await ReadAsync<ErrorDto>(global)).Error);
+            Assert.Equal(HttpStatusCode.Forbidden, otherProject.StatusCode);
+            await Expect(sameProject, HttpStatusCode.OK);
+        }
+        finally
+        {
+            foreach (var repo in repos) repo.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task TheLastAdmin_CannotBeDisabledOrLoseAdmin()
     {
         await using var server = await StartAsync();
