@@ -3,6 +3,7 @@ using System.Text.Json;
 using Slipway.Contracts.Api;
 using Slipway.Core.Access;
 using Slipway.Testing;
+using Xunit.Abstractions;
 using static Slipway.Server.Tests.Access.AccessTestKit;
 
 namespace Slipway.Server.Tests.Access;
@@ -26,7 +27,7 @@ public sealed class PathAttackFixture : IAsyncLifetime
 /// Encoded, dotted, doubled and re-cased variants of admin routes, sent byte for byte over a socket: a viewer
 /// never gets a 2xx from any of them, and each answers like the canonical route (403) or not at all (404/405).
 /// </summary>
-public sealed class PathAttackTests(PathAttackFixture fixture) : IClassFixture<PathAttackFixture>
+public sealed class PathAttackTests(PathAttackFixture fixture, ITestOutputHelper output) : IClassFixture<PathAttackFixture>
 {
     private SlipwayTestServer Server => fixture.Server;
 
@@ -79,12 +80,12 @@ public sealed class PathAttackTests(PathAttackFixture fixture) : IClassFixture<P
     public async Task Viewer_GetsNo2xx_FromAnyVariantOfAnAdminRoute(string method, string target, string? json)
     {
         var (status, body) = await RawAsync(Server, method, target, fixture.ViewerToken, json);
+        output.WriteLine($"{method} {target} -> {status} {body}");
 
         Assert.False(status is >= 200 and < 300, $"{method} {target}: {status} {body}");
-        Assert.True(status is 403 or 404 or 405 or 400, $"{method} {target}: {status} {body}");
-        if (status == 400)
-            // Only a request the server cannot even parse may be answered 400 (never by the endpoint).
-            Assert.DoesNotContain("username", body);
+        // As the canonical route (403), or no route at all; only a NUL byte makes Kestrel refuse the request line (400).
+        Assert.True(status is 403 or 404 or 405 || (status == 400 && target.Contains("%00")), $"{method} {target}: {status} {body}");
+        if (status == 403) Assert.Contains("may not", body);
     }
 
     [Fact]
