@@ -3,7 +3,8 @@ namespace Slipway.Core.Access;
 /// <summary>
 /// What one user may do: their grants resolved through the roles, narrowed by the token they called with.
 /// Pure and immutable; built per request from the stored grants.
-/// Rules: a server-scoped action needs a global grant; a project-scoped action needs a global grant, or a
+/// Rules: a server-scoped action needs a global grant (except one's own account and the UI, which any grant
+/// gives); a project-scoped action needs a global grant, or a
 /// grant on that project (for the whole project or the target's environment). Asked without a project (a
 /// list endpoint), a project-scoped action is allowed if any grant gives it; the list is then filtered with
 /// <see cref="CanOnProject"/>. A token scope can only take permissions away.
@@ -23,6 +24,9 @@ public sealed class Permissions
 
     public IReadOnlyList<Grant> Grants { get; }
 
+    /// <summary>The scope of the token these permissions were narrowed by, or null (a session or an unscoped token).</summary>
+    public IReadOnlySet<string>? TokenScope => _tokenScope;
+
     public bool Can(string action, Scope scope)
     {
         if (!Actions.Catalogue.TryGetValue(action, out var info) || info.Kind != ActionKind.User) return false;
@@ -31,6 +35,9 @@ public sealed class Permissions
         {
             if (!actions.Contains(action)) continue;
             if (grant.IsGlobal) return true;
+            // One's own account and the UI are not administration: a grant on any project gives them (else a user
+            // granted only per project could not sign out, change their password or open the UI).
+            if (action is Actions.AccountSelf or Actions.UiView) return true;
             if (info.Scope != ActionScope.Project) continue;
             if (scope.Project is null) return true; // list endpoint: filtered per project by the caller
             if (!string.Equals(grant.Project, scope.Project, StringComparison.Ordinal)) continue;

@@ -15,7 +15,7 @@ public static class ProjectsApi
     public static void MapProjectsApi(this IEndpointRouteBuilder api)
     {
         api.MapPost("/projects", CreateAsync).RequireAction(Actions.ProjectCreate);
-        // Only the projects the caller may read (a grant can be limited to some projects).
+        // Allowed with a grant on any project; lists only the projects the caller may read.
         api.MapGet("/projects", async (HttpContext context, ProjectStore projects) => (await projects.ListAsync())
                 .Where(p => context.RequireUser().Permissions.CanOnProject(Actions.ProjectRead, p.Name)).Select(p => p.ToDto()))
             .RequireAction(Actions.ProjectRead);

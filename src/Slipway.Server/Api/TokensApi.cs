@@ -64,6 +64,9 @@ public static partial class TokensApi
             if (beyond.Count > 0) throw new PolicyRefusedException($"a token's scope must be a subset of your permissions; you do not hold {string.Join(", ", beyond)}");
             scope = string.Join(',', asked.Order());
         }
+        // A token made with a scoped token is never wider than it: asked without a scope, it inherits the scope.
+        else if (me.Permissions.TokenScope is { } inherited)
+            scope = string.Join(',', inherited.Order());
         var token = Tokens.New(Tokens.UserPrefix);
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         var expires = now + (long)TimeSpan.FromDays(days).TotalMilliseconds;

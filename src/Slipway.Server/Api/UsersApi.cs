@@ -84,9 +84,13 @@ public static partial class UsersApi
         return await ToDtoAsync((await users.GetAsync(user.Id))!, grants);
     }
 
-    private static async Task<IResult> ResetPasswordAsync(string username, SetPasswordRequest request, HttpContext context, UserStore users)
+    private static async Task<IResult> ResetPasswordAsync(string username, SetPasswordRequest request, HttpContext context, UserStore users, GrantStore grants)
     {
         var user = await Find(users, username);
+        // Whoever sets a password can sign in as that user: only someone who holds all of their grants may.
+        var missing = await NotHeldOfAsync(context.RequireUser(), user, grants);
+        if (missing.Count > 0)
+            throw new PolicyRefusedException($"refused by rule 'no-escalation': '{username}' holds {string.Join(", ", missing)}, which you do not; ask an admin");
         Passwords.CheckAcceptable(request.Password, user.Username);
         await users.SetPasswordAsync(user.Id, Passwords.Hash(request.Password));
         await context.AuditAsync(Actions.UserManage, AuditOutcomes.Succeeded, $"user:{username}", "password set by an admin");
@@ -101,9 +105,7 @@ public static partial class UsersApi
         // Segregation of duties: nobody widens their own access (an override needs policy.override and a
         // reason, and is flagged in the audit log), and nobody hands out what they do not hold (never overridable).
         var target = $"user:{username}";
-        var scope = request.Project is null ? Scope.Server : new Scope(request.Project, environment);
-        await PolicyGate.EnforceAsync(context, Policy.NoEscalation(actor.Username,
-            role.Actions.Where(a => !actor.Permissions.Can(a, scope)).ToList()), null, target);
+        await PolicyGate.EnforceAsync(context, Policy.NoEscalation(actor.Username, NotHeld(actor, role.Actions, request.Project, environment)), null, target);
         await PolicyGate.EnforceAsync(context, Policy.NoSelfGrant(actor.Username, user.Username), request.OverrideReason, target);
         if (!await grants.AddAsync(user.Id, role.Name, projectId, environment, actor.Username, clock.GetUtcNow().ToUnixTimeMilliseconds()))
             throw new ConflictException($"'{username}' already has {new Grant(role.Name, request.Project, environment)}");
@@ -139,6 +141,30 @@ public static partial class UsersApi
         var environment = string.IsNullOrWhiteSpace(request.Environment) ? null : request.Environment.Trim();
         if (environment is not null && projectId is null) throw new ArgumentException("an environment grant needs a project");
         return (user, role, projectId, environment);
+    }
+
+    /// <summary>
+    /// The actions a grant of <paramref name="actions"/> (globally, or on a project) would give that the actor does
+    /// not hold there (a role's server actions count only for a global grant). A global grant needs global holdings: its project actions are checked on a project no grant
+    /// names, so the actor's grant on one project does not pass for all of them.
+    /// </summary>
+    private static List<string> NotHeld(Principal.User actor, IEnumerable<string> actions, string? project, string? environment)
+    {
+        var scope = new Scope(project ?? "\0every project", project is null ? null : environment);
+        // A project grant gives only the role's project actions there (and one's own account and the UI).
+        var given = project is null ? actions : actions.Where(a =>
+            (Actions.Catalogue.TryGetValue(a, out var info) && info.Scope == ActionScope.Project) || a is Actions.AccountSelf or Actions.UiView);
+        return given.Where(a => !actor.Permissions.Can(a, scope)).Order().ToList();
+    }
+
+    /// <summary>What the grants of <paramref name="user"/> give that the actor does not hold.</summary>
+    private static async Task<IReadOnlyList<string>> NotHeldOfAsync(Principal.User actor, UserRow user, GrantStore grants)
+    {
+        var rows = await grants.ForUserAsync(user.Id);
+        if (rows.Count == 0) return [];
+        var custom = (await grants.CustomRolesAsync()).Select(Authenticator.ToRole).ToDictionary(r => r.Name);
+        return rows.SelectMany(g => NotHeld(actor, (BuiltInRoles.Find(g.Role) ?? custom.GetValueOrDefault(g.Role))?.Actions ?? new HashSet<string>(),
+            g.Project, g.Environment)).Distinct().Order().ToList();
     }
 
     private static string? Clean(string? value, int max, string what)

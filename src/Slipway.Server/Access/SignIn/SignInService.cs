@@ -56,10 +56,11 @@ public sealed class SignInService(UserStore users, CredentialStore credentials, 
             await audit.RecordAsync(Entry(context, "-", AuditOutcomes.Denied, "invalid API token"));
             return SignInResult.Fail("that token is not valid");
         }
-        if (t.Token.Scope is not null && !t.Token.Scope.Split(',').Contains(Actions.UiView))
+        // A session carries no scope: a scoped token opening one would shed its scope.
+        if (t.Token.Scope is not null)
         {
-            await audit.RecordAsync(Entry(context, t.User.Username, AuditOutcomes.Denied, $"token #{t.Token.Id} is scoped without ui.view"));
-            return SignInResult.Fail("that token's scope does not include the web UI");
+            await audit.RecordAsync(Entry(context, t.User.Username, AuditOutcomes.Denied, $"token #{t.Token.Id} is scoped; a web session would be wider"));
+            return SignInResult.Fail("a scoped token cannot open a web session; use an unscoped token or your password");
         }
         return SignInResult.Success(t.User);
     }
