@@ -31,6 +31,9 @@ public sealed class Permissions
         {
             if (!actions.Contains(action)) continue;
             if (grant.IsGlobal) return true;
+            // One's own account comes with any grant of a role that has it, whatever the grant's scope: a developer
+            // granted on one project must still be able to change their password and manage their API tokens.
+            if (action == Actions.AccountSelf) return true;
             if (info.Scope != ActionScope.Project) continue;
             if (scope.Project is null) return true; // list endpoint: filtered per project by the caller
             if (!string.Equals(grant.Project, scope.Project, StringComparison.Ordinal)) continue;
