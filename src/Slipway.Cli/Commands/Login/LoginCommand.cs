@@ -62,7 +62,8 @@ public static class LoginCommand
         if (password.Length == 0) { await Console.Error.WriteLineAsync("error: no password given"); return 2; }
 
         using var client = new SlipwayClient(server, null);
-        var issued = await client.LoginAsync(username, password, tokenName, days, ct);
+        // A name of our own to the millisecond: two sign-ins in one second must not collide on the server's default name.
+        var issued = await client.LoginAsync(username, password, tokenName ?? $"cli {DateTime.UtcNow:yyyy-MM-dd HH.mm.ss.fff}", days, ct);
         var path = await CliContext.SaveConfigAsync(server, issued.Token, ct);
         Console.WriteLine($"logged in to {server} as {username}; API token #{issued.Id} '{issued.Name}'" +
                           (issued.ExpiresAt is { } e ? $" expires {e:yyyy-MM-dd HH:mm} UTC" : "") + $"; saved to {path} (mode 0600)");
