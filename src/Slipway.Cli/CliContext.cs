@@ -26,6 +26,25 @@ public static class CliContext
         catch (Exception) { return null; }
     }
 
+    /// <summary>The server URL from --server, SLIPWAY_SERVER, the config file, or the default.</summary>
+    public static string ServerUrl(ParseResult result) =>
+        result.GetValue(Server) ?? Environment.GetEnvironmentVariable("SLIPWAY_SERVER") ?? ReadConfig()?.Server ?? "http://127.0.0.1:5080";
+
+    /// <summary>Saves server and token for later commands, readable by the user only (0600); returns the file's path.</summary>
+    public static async Task<string> SaveConfigAsync(string server, string token, CancellationToken ct)
+    {
+        var path = ConfigPath;
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await using (var file = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        }))
+            await JsonSerializer.SerializeAsync(file, new Config(server, token), cancellationToken: ct);
+        // An existing file keeps its mode on FileMode.Create: tighten it.
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        return path;
+    }
+
     public static SlipwayClient CreateClient(ParseResult result)
     {
         var config = ReadConfig();

@@ -1,12 +1,16 @@
 using System.CommandLine;
 using Slipway.Cli;
 using Slipway.Cli.Commands.Agent;
+using Slipway.Cli.Commands.Audit;
 using Slipway.Cli.Commands.Lint;
 using Slipway.Cli.Commands.Login;
 using Slipway.Cli.Commands.Logs;
 using Slipway.Cli.Commands.Project;
+using Slipway.Cli.Commands.Role;
 using Slipway.Cli.Commands.Run;
 using Slipway.Cli.Commands.Server;
+using Slipway.Cli.Commands.Token;
+using Slipway.Cli.Commands.User;
 using Slipway.Cli.Commands.Var;
 
 var root = new RootCommand("Slipway: continuous deployment from request to production")
@@ -19,6 +23,11 @@ var root = new RootCommand("Slipway: continuous deployment from request to produ
     LogsCommand.Create(),
     LintCommand.Create(),
     LoginCommand.Create(),
+    UserCommand.Create(),
+    RoleCommand.Create(),
+    RoleCommand.ActionsCommand(),
+    TokenCommand.Create(),
+    AuditCommand.Create(),
 };
 root.Options.Add(CliContext.Server);
 root.Options.Add(CliContext.Token);

@@ -89,6 +89,88 @@ public sealed class SlipwayClient : IDisposable
     public Task<RegistrationTokenDto> CreateAgentTokenAsync(string pool, bool preApproved, CancellationToken ct = default) =>
         PostAsync<RegistrationTokenDto>("api/v1/agents/tokens", new CreateRegistrationTokenRequest(pool, preApproved), ct);
 
+    // --- Users and grants (user.read, user.manage, grant.manage).
+    public Task<List<UserDto>> ListUsersAsync(CancellationToken ct = default) => GetAsync<List<UserDto>>("api/v1/users", ct);
+    public Task<UserDto> GetUserAsync(string username, CancellationToken ct = default) =>
+        GetAsync<UserDto>($"api/v1/users/{Uri.EscapeDataString(username)}", ct);
+    public Task<UserDto> CreateUserAsync(string username, string? displayName, string? email, string? password, CancellationToken ct = default) =>
+        PostAsync<UserDto>("api/v1/users", new CreateUserRequest(username, displayName, email, password), ct);
+    public Task<UserDto> DisableUserAsync(string username, CancellationToken ct = default) =>
+        PostAsync<UserDto>($"api/v1/users/{Uri.EscapeDataString(username)}/disable", new { }, ct);
+    public Task<UserDto> EnableUserAsync(string username, CancellationToken ct = default) =>
+        PostAsync<UserDto>($"api/v1/users/{Uri.EscapeDataString(username)}/enable", new { }, ct);
+    /// <summary>An admin sets (resets) another user's password.</summary>
+    public Task SetUserPasswordAsync(string username, string password, CancellationToken ct = default) =>
+        SendAsync(HttpMethod.Post, $"api/v1/users/{Uri.EscapeDataString(username)}/password", new SetPasswordRequest(password, null), ct);
+    public Task<UserDto> GrantAsync(string username, string role, string? project = null, string? environment = null, CancellationToken ct = default) =>
+        PostAsync<UserDto>($"api/v1/users/{Uri.EscapeDataString(username)}/grants", new GrantRequest(role, project, environment), ct);
+    public Task<UserDto> RevokeGrantAsync(string username, string role, string? project = null, string? environment = null, CancellationToken ct = default) =>
+        PostAsync<UserDto>($"api/v1/users/{Uri.EscapeDataString(username)}/grants/revoke", new GrantRequest(role, project, environment), ct);
+
+    // --- Roles and the action catalogue (user.read, role.manage).
+    public Task<List<RoleDto>> ListRolesAsync(CancellationToken ct = default) => GetAsync<List<RoleDto>>("api/v1/roles", ct);
+    public Task<RoleDto> CreateRoleAsync(string name, string? description, IReadOnlyList<string> actions, CancellationToken ct = default) =>
+        PostAsync<RoleDto>("api/v1/roles", new CreateRoleRequest(name, description, actions), ct);
+    public Task DeleteRoleAsync(string name, CancellationToken ct = default) =>
+        SendAsync(HttpMethod.Delete, $"api/v1/roles/{Uri.EscapeDataString(name)}", null, ct);
+    public Task<List<ActionDto>> ListActionsAsync(CancellationToken ct = default) => GetAsync<List<ActionDto>>("api/v1/actions", ct);
+
+    // --- One's own account (account.self) and signing in.
+    public Task<MeDto> MeAsync(CancellationToken ct = default) => GetAsync<MeDto>("api/v1/me", ct);
+    /// <summary>Changes the caller's own password; <paramref name="currentPassword"/> is null only for an account without one.</summary>
+    public Task ChangePasswordAsync(string? currentPassword, string newPassword, CancellationToken ct = default) =>
+        SendAsync(HttpMethod.Post, "api/v1/me/password", new SetPasswordRequest(newPassword, currentPassword), ct);
+    public Task<List<TokenDto>> ListTokensAsync(CancellationToken ct = default) => GetAsync<List<TokenDto>>("api/v1/tokens", ct);
+    public Task<TokenCreatedDto> CreateTokenAsync(string name, int? expiresInDays = null, IReadOnlyList<string>? scope = null, CancellationToken ct = default) =>
+        PostAsync<TokenCreatedDto>("api/v1/tokens", new CreateTokenRequest(name, expiresInDays, scope), ct);
+    public Task RevokeTokenAsync(long id, CancellationToken ct = default) => SendAsync(HttpMethod.Delete, $"api/v1/tokens/{id}", null, ct);
+    /// <summary>Exchanges a username and password for a new API token (needs no token itself).</summary>
+    public Task<TokenCreatedDto> LoginAsync(string username, string password, string? tokenName = null, int? expiresInDays = null, CancellationToken ct = default) =>
+        PostAsync<TokenCreatedDto>("api/v1/auth/login", new LoginRequest(username, password, tokenName, expiresInDays), ct);
+
+    // --- Audit log (audit.read).
+    /// <summary>Entries newest first, filtered (the server returns at most 1000; page with <see cref="AuditFilterOptions.Before"/>).</summary>
+    public Task<List<AuditEntryDto>> ListAuditAsync(AuditFilterOptions? filter = null, CancellationToken ct = default) =>
+        GetAsync<List<AuditEntryDto>>("api/v1/audit" + (filter ?? new AuditFilterOptions()).ToQueryString(), ct);
+    public Task<AuditVerificationDto> VerifyAuditAsync(CancellationToken ct = default) => GetAsync<AuditVerificationDto>("api/v1/audit/verify", ct);
+
+    /// <summary>
+    /// Opens the export (oldest first, "csv" or "json") as a stream read straight from the response, so the
+    /// log is never held in memory. Dispose the stream to release the connection.
+    /// </summary>
+    public async Task<Stream> OpenAuditExportAsync(string format, AuditFilterOptions? filter = null, CancellationToken ct = default)
+    {
+        var query = (filter ?? new AuditFilterOptions()).ToQueryString();
+        var path = "api/v1/audit/export" + (query.Length == 0 ? "?" : query + "&") + "format=" + Uri.EscapeDataString(format);
+        var response = await _http.GetAsync(path, HttpCompletionOption.ResponseHeadersRead, ct);
+        try
+        {
+            await EnsureAsync(response);
+            return new ResponseStream(await response.Content.ReadAsStreamAsync(ct), response);
+        }
+        catch
+        {
+            response.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Copies the export to <paramref name="destination"/>; returns the number of bytes written.</summary>
+    public async Task<long> ExportAuditAsync(string format, Stream destination, AuditFilterOptions? filter = null, CancellationToken ct = default)
+    {
+        await using var source = await OpenAuditExportAsync(format, filter, ct);
+        var buffer = new byte[81920];
+        long total = 0;
+        int read;
+        while ((read = await source.ReadAsync(buffer, ct)) > 0)
+        {
+            await destination.WriteAsync(buffer.AsMemory(0, read), ct);
+            total += read;
+        }
+        await destination.FlushAsync(ct);
+        return total;
+    }
+
     public async Task<T> GetAsync<T>(string path, CancellationToken ct = default)
     {
         using var response = await _http.GetAsync(path, ct);
@@ -103,6 +185,15 @@ public sealed class SlipwayClient : IDisposable
         return (await response.Content.ReadFromJsonAsync<T>(Json, ct))!;
     }
 
+    /// <summary>A call whose answer has no body of interest (204).</summary>
+    public async Task SendAsync(HttpMethod method, string path, object? body, CancellationToken ct = default)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null) request.Content = JsonContent.Create(body, body.GetType(), options: Json);
+        using var response = await _http.SendAsync(request, ct);
+        await EnsureAsync(response);
+    }
+
     public static async Task EnsureAsync(HttpResponseMessage response)
     {
         if (response.IsSuccessStatusCode) return;
@@ -115,4 +206,47 @@ public sealed class SlipwayClient : IDisposable
     }
 
     public void Dispose() => _http.Dispose();
+}
+
+/// <summary>Filters of the audit list and export; every one optional. <see cref="Target"/> matches a substring.</summary>
+public sealed record AuditFilterOptions(DateTimeOffset? From = null, DateTimeOffset? To = null, string? Actor = null, string? Action = null,
+    string? Outcome = null, string? Target = null, long? Before = null, int? Limit = null)
+{
+    public string ToQueryString()
+    {
+        var parts = new List<string>();
+        void Add(string name, string? value) { if (!string.IsNullOrEmpty(value)) parts.Add(name + "=" + Uri.EscapeDataString(value)); }
+        Add("from", From?.ToUniversalTime().ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        Add("to", To?.ToUniversalTime().ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        Add("actor", Actor);
+        Add("action", Action);
+        Add("outcome", Outcome);
+        Add("target", Target);
+        Add("before", Before?.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Add("limit", Limit?.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return parts.Count == 0 ? "" : "?" + string.Join('&', parts);
+    }
+}
+
+/// <summary>A response body that disposes its response (and so frees the connection) when disposed.</summary>
+internal sealed class ResponseStream(Stream inner, HttpResponseMessage response) : Stream
+{
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => inner.ReadAsync(buffer, offset, count, cancellationToken);
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) { inner.Dispose(); response.Dispose(); }
+        base.Dispose(disposing);
+    }
 }
