@@ -50,7 +50,7 @@ public sealed class MatrixFixture : IAsyncLifetime
         var registration = await Server.Client.CreateAgentTokenAsync("build", preApproved: true);
         using (var http = Http(Server, registration.Token))
             await Expect(await http.PostAsync("/api/v1/agent/register",
-                Body($"{{\"protocolVersion\":1,\"name\":\"{AgentName}\",\"pool\":\"build\",\"labels\":[],\"slots\":1}}")), HttpStatusCode.OK);
+                Body($"{{\"protocolVersion\":{Slipway.Contracts.ProtocolVersion.Current},\"name\":\"{AgentName}\",\"pool\":\"build\",\"labels\":[],\"slots\":1}}")), HttpStatusCode.OK);
         using (var admin = Admin(Server))
             SpareTokenId = (await ReadAsync<TokenCreatedDto>(await Expect(await admin.PostAsync("/api/v1/tokens",
                 Body(new CreateTokenRequest("spare", 30, null))), HttpStatusCode.Created))).Id;
@@ -222,6 +222,7 @@ public sealed class PermissionMatrixTests(MatrixFixture fixture) : IClassFixture
                 case "id" when pattern.Contains("/tokens/"): return fixture.SpareTokenId.ToString();
                 case "id" when pattern.Contains("/agent/jobs/"): return "1";
                 case "job": return MatrixFixture.Job;
+                case "variable": return "MATRIX_VAR";
                 case "path": return "out/report.txt";
                 case "username": return MatrixFixture.Target;
                 case "role": return MatrixFixture.CustomRole;

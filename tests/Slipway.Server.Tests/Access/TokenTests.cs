@@ -180,7 +180,7 @@ public sealed class TokenTests(TokenFixture fixture) : IClassFixture<TokenFixtur
         var registration = await Server.Client.CreateAgentTokenAsync("build", preApproved: true);
         using var reg = Http(Server, registration.Token);
         var registered = await Expect(await reg.PostAsync("/api/v1/agent/register",
-            Body("{\"protocolVersion\":1,\"name\":\"tok-agent\",\"pool\":\"build\",\"labels\":[],\"slots\":1}")), HttpStatusCode.OK);
+            Body($"{{\"protocolVersion\":{Slipway.Contracts.ProtocolVersion.Current},\"name\":\"tok-agent\",\"pool\":\"build\",\"labels\":[],\"slots\":1}}")), HttpStatusCode.OK);
         var credential = JsonDocument.Parse(await registered.Content.ReadAsStringAsync()).RootElement.GetProperty("credential").GetString()!;
         Assert.StartsWith(Tokens.AgentPrefix, credential);
         using var agent = Http(Server, credential);

@@ -41,6 +41,8 @@ public sealed class AuditLogTests
             (Actions.RunRetry, admin, HttpMethod.Post, $"/api/v1/runs/{runId}/retry", "{}", "allowed", "token"),
             (Actions.LogRead, admin, HttpMethod.Get, $"/api/v1/runs/{runId}/jobs/build/log", null, "allowed", "token"),
             (Actions.ArtifactRead, admin, HttpMethod.Get, $"/api/v1/runs/{runId}/artifacts/build/x.txt", null, "allowed", "token"),
+            (Actions.VariableWrite, admin, HttpMethod.Put, "/api/v1/projects/shop/variables/API_KEY", """{"value":"s3cret-value","secret":true}""", "allowed", "token"),
+            (Actions.VariableRead, admin, HttpMethod.Get, "/api/v1/projects/shop/variables", null, "allowed", "token"),
             (Actions.AgentRead, admin, HttpMethod.Get, "/api/v1/agents", null, "allowed", "token"),
             (Actions.AgentApprove, admin, HttpMethod.Post, "/api/v1/agents/nobody/approve", "{}", "allowed", "token"),
             (Actions.AgentTokenCreate, admin, HttpMethod.Post, "/api/v1/agents/tokens", """{"pool":"build","preApproved":false}""", "allowed", "token"),
@@ -62,7 +64,7 @@ public sealed class AuditLogTests
         };
         using var registrar = Http(server, registration.Token);
         calls.Add((Actions.AgentRegister, registrar, HttpMethod.Post, "/api/v1/agent/register",
-            """{"protocolVersion":1,"name":"a1","pool":"build","labels":[],"slots":1}""", "allowed", "agent"));
+            $$"""{"protocolVersion":{{Slipway.Contracts.ProtocolVersion.Current}},"name":"a1","pool":"build","labels":[],"slots":1}""", "allowed", "agent"));
 
         var seen = new List<(string Action, string RequestId, string Method, string Path, string Outcome, string ActorKind)>();
         foreach (var call in calls)
@@ -85,6 +87,10 @@ public sealed class AuditLogTests
             Assert.False(string.IsNullOrEmpty(entry.Actor));
             if (s.ActorKind == "token") Assert.Equal(("admin", "token #1 'initial-admin'"), (entry.Actor, entry.Detail));
         }
+
+        // Setting a secret is evidence (who, which, when) but never carries its value.
+        Assert.Contains(log, e => e.Action == Actions.VariableWrite && e.Outcome == "succeeded" && (e.Detail ?? "").StartsWith("secret set (value not recorded)"));
+        Assert.DoesNotContain(log, e => (e.Detail ?? "").Contains("s3cret-value") || (e.Target ?? "").Contains("s3cret-value"));
 
         // Every action some endpoint performs is covered above, except "public", which is never audited when allowed.
         var mapped = server.Service<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
@@ -155,7 +161,7 @@ public sealed class AuditLogTests
         await server.Client.RevokeTokenAsync(token.Id);
         var registration = await server.Client.CreateAgentTokenAsync("build", preApproved: false);
         using (var http = Http(server, registration.Token))
-            await SendAsync(http, HttpMethod.Post, "/api/v1/agent/register", """{"protocolVersion":1,"name":"new-agent","pool":"build","labels":[],"slots":1}""");
+            await SendAsync(http, HttpMethod.Post, "/api/v1/agent/register", $$"""{"protocolVersion":{{Slipway.Contracts.ProtocolVersion.Current}},"name":"new-agent","pool":"build","labels":[],"slots":1}""");
         await server.Client.ApproveAgentAsync("new-agent");
 
         var log = await server.Client.ListAuditAsync(new AuditFilterOptions(Outcome: "succeeded"));
@@ -304,7 +310,7 @@ public sealed class AuditLogTests
         var registration = await server.Client.CreateAgentTokenAsync("build", preApproved: true);
         using var http = Http(server, registration.Token);
         var answer = await http.PostAsync("/api/v1/agent/register",
-            new StringContent("""{"protocolVersion":1,"name":"worker","pool":"build","labels":[],"slots":1}""", Encoding.UTF8, "application/json"));
+            new StringContent($$"""{"protocolVersion":{{Slipway.Contracts.ProtocolVersion.Current}},"name":"worker","pool":"build","labels":[],"slots":1}""", Encoding.UTF8, "application/json"));
         return JsonDocument.Parse(await answer.Content.ReadAsStringAsync()).RootElement.GetProperty("credential").GetString()!;
     }
 
