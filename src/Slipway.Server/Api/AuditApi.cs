@@ -23,7 +23,7 @@ public static class AuditApi
         api.MapGet("/audit/export", ExportAsync).RequireAction(Actions.AuditRead);
     }
 
-    private static async Task<AuditVerificationDto> VerifyAsync(AuditStore store, CancellationToken ct)
+    internal static async Task<AuditVerificationDto> VerifyAsync(AuditStore store, CancellationToken ct)
     {
         // The verifier walks a synchronous cursor (one entry of look-ahead); run it off the request thread.
         var result = await Task.Run(() => AuditVerifier.Verify(store.Stream(new AuditQuery())), ct);
