@@ -118,9 +118,18 @@ public sealed class BrowserSession : IAsyncDisposable
     public async Task SignInAsync(string token = SlipwayTestServer.AdminToken)
     {
         await Page.GotoAsync("/login");
+        await OpenTokenSignInAsync(Page);
         await Page.GetByLabel("API token").FillAsync(token);
-        await Page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Page.GetByRole(AriaRole.Button, new() { Name = "Sign in with token" }).ClickAsync();
         await Page.WaitForURLAsync(url => !new Uri(url).AbsolutePath.StartsWith("/login", StringComparison.Ordinal));
+    }
+
+    /// <summary>The token sign-in form sits in a closed &lt;details&gt; under the password form: open it.</summary>
+    public static async Task OpenTokenSignInAsync(IPage page)
+    {
+        var details = page.Locator("details", new() { Has = page.GetByLabel("API token") });
+        if (!await details.EvaluateAsync<bool>("d => d.open"))
+            await details.Locator("summary").ClickAsync();
     }
 
     public async ValueTask DisposeAsync()

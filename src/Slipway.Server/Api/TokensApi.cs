@@ -115,7 +115,7 @@ public static partial class TokensApi
         if (result.User is null) return Results.Json(new ErrorDto(result.Error!), statusCode: StatusCodes.Status401Unauthorized);
         var days = request.ExpiresInDays ?? 30;
         if (days is < 1 or > MaxTokenDays) throw new ArgumentException($"a token expires in 1 to {MaxTokenDays} days");
-        var name = string.IsNullOrWhiteSpace(request.TokenName) ? $"cli {DateTime.UtcNow:yyyy-MM-dd HH:mm:ss}" : request.TokenName.Trim();
+        var name = string.IsNullOrWhiteSpace(request.TokenName) ? $"cli {DateTime.UtcNow:yyyy-MM-dd HH.mm.ss}" : request.TokenName.Trim();
         if (!TokenName().IsMatch(name)) throw new ArgumentException("a token name is 1-64 letters, digits, spaces, '.', '_', '@' or '-'");
         var (token, id, expires) = await signIn.IssueTokenAsync(context, result.User, name, days);
         return Results.Ok(new TokenCreatedDto(id, name, token, AccessMapping.Time(expires), null));
