@@ -19,7 +19,7 @@ public sealed class AccessTests
         Assert.Equal(200, response.Status);
         Assert.Equal("/login", new Uri(page.Url).AbsolutePath);
         Assert.Equal(302, (await response.Request.RedirectedFrom!.ResponseAsync())!.Status);
-        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Sign in" })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Sign in", Exact = true })).ToBeVisibleAsync();
 
         await page.GotoAsync("/agents");
         Assert.Equal("/login", new Uri(page.Url).AbsolutePath);
@@ -30,24 +30,26 @@ public sealed class AccessTests
         Assert.Equal(401, await FetchStatusAsync(page, "/api/v1/projects"));
 
         // A wrong token shows the error and sets no cookie.
+        await BrowserSession.OpenTokenSignInAsync(page);
         await page.GetByLabel("API token").FillAsync("slp_not-a-real-token");
         var refused = await page.RunAndWaitForResponseAsync(
-            () => page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync(),
+            () => page.GetByRole(AriaRole.Button, new() { Name = "Sign in with token" }).ClickAsync(),
             r => r.Request.Method == "POST" && r.Url.EndsWith("/login", StringComparison.Ordinal));
         Assert.Equal(401, refused.Status);
-        await Expect(page.Locator("p.error")).ToHaveTextAsync("That token is not valid.");
-        Assert.DoesNotContain(await browser.Context.CookiesAsync(), c => c.Name == "slipway_token");
+        await Expect(page.Locator("p.error")).ToHaveTextAsync("that token is not valid");
+        Assert.DoesNotContain(await browser.Context.CookiesAsync(), c => c.Name == "slipway_session");
         Assert.Equal(401, await FetchStatusAsync(page, "/api/v1/projects"));
 
         // The right token lands on the page the visitor asked for, with a cookie scripts cannot read.
+        await BrowserSession.OpenTokenSignInAsync(page);
         await page.GetByLabel("API token").FillAsync(SlipwayTestServer.AdminToken);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in with token" }).ClickAsync();
         await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/agents");
         await Expect(page.Locator("h1")).ToHaveTextAsync("Agents");
-        var cookie = Assert.Single(await browser.Context.CookiesAsync(), c => c.Name == "slipway_token");
+        var cookie = Assert.Single(await browser.Context.CookiesAsync(), c => c.Name == "slipway_session");
         Assert.True(cookie.HttpOnly);
         Assert.Equal(SameSiteAttribute.Strict, cookie.SameSite);
-        Assert.DoesNotContain("slipway_token", await page.EvaluateAsync<string>("() => document.cookie"));
+        Assert.DoesNotContain("slipway_session", await page.EvaluateAsync<string>("() => document.cookie"));
         Assert.Equal(200, await FetchStatusAsync(page, "/api/v1/projects"));
     }
 
@@ -59,8 +61,9 @@ public sealed class AccessTests
         var page = browser.Page;
 
         await page.GotoAsync("/login?returnUrl=" + Uri.EscapeDataString("//evil.invalid/x"));
+        await BrowserSession.OpenTokenSignInAsync(page);
         await page.GetByLabel("API token").FillAsync(SlipwayTestServer.AdminToken);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in with token" }).ClickAsync();
         await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/");
         Assert.Equal(new Uri(server.Url).Authority, new Uri(page.Url).Authority);
         await Expect(page.Locator("h1")).ToHaveTextAsync("Projects");
