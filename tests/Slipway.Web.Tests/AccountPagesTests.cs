@@ -97,6 +97,44 @@ public sealed class AccountPagesTests
         await Expect(page.Locator(".flash.ok")).ToContainTextAsync("Revoked 'developer'");
         await Expect(page.Locator("tr[data-user='bob'] li.grant")).ToHaveCountAsync(0);
         Assert.Empty((await api.FindUserAsync("bob"))!.Grants);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = "/tmp/slipway-users-page.png", FullPage = true });
+        Assert.True(browser.ConsoleErrors.Count == 0, string.Join("\n", browser.ConsoleErrors));
+    }
+
+    [Fact]
+    public async Task RolesPage_CreatesAndDeletesCustomRole()
+    {
+        await using var server = await SlipwayTestServer.StartAsync(o => o.EmbeddedAgent = false);
+        await using var browser = await BrowserSession.StartAsync(server.Url);
+        var page = browser.Page;
+        await browser.SignInAsync();
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Roles" }).ClickAsync();
+        await Expect(page.Locator("tr[data-role='admin'] .role-name")).ToContainTextAsync("built-in");
+        await Expect(page.Locator("tr[data-role='admin']").GetByRole(AriaRole.Button, new() { Name = "Delete" })).ToHaveCountAsync(0);
+
+        var form = page.Locator("#create-role");
+        await form.GetByLabel("Name").FillAsync("releaser");
+        await form.GetByLabel("Description").FillAsync("starts and retries runs");
+        await form.Locator("input[name='actions'][value='run.start']").CheckAsync();
+        await form.Locator("input[name='actions'][value='run.retry']").CheckAsync();
+        await form.GetByRole(AriaRole.Button, new() { Name = "Create role" }).ClickAsync();
+        await Expect(page.Locator(".flash.ok")).ToHaveTextAsync("Role 'releaser' created.");
+        await Expect(page.Locator("tr[data-role='releaser'] ul.actions li")).ToHaveTextAsync(["run.retry", "run.start"]);
+
+        // A rule refusal from the shared code is shown: no actions at all.
+        await form.GetByLabel("Name").FillAsync("empty-role");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Create role" }).ClickAsync();
+        await Expect(page.Locator(".flash.error")).ToHaveTextAsync("a role needs at least one action");
+
+        // The custom role is offered on the users page.
+        await page.GotoAsync("/users");
+        Assert.Contains("releaser", await page.Locator("tr[data-user='admin'] select[name='role'] option").AllTextContentsAsync());
+
+        await page.GotoAsync("/roles");
+        await page.Locator("tr[data-role='releaser']").GetByRole(AriaRole.Button, new() { Name = "Delete" }).ClickAsync();
+        await Expect(page.Locator(".flash.ok")).ToHaveTextAsync("Role 'releaser' deleted.");
+        await Expect(page.Locator("tr[data-role='releaser']")).ToHaveCountAsync(0);
         Assert.True(browser.ConsoleErrors.Count == 0, string.Join("\n", browser.ConsoleErrors));
     }
 
@@ -159,6 +197,7 @@ public sealed class AccountPagesTests
         await Expect(page.Locator("#verify")).ToContainTextAsync("Chain intact");
         await Expect(page.Locator("#verify")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("verify-ok"));
         Assert.Contains("actor=dave", page.Url); // the filters stay
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = "/tmp/slipway-audit-page.png", FullPage = true });
 
         // A bad date is shown as a message, not a raw error.
         await page.GotoAsync("/audit?from=yesterday-ish");
