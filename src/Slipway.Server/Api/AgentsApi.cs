@@ -21,7 +21,7 @@ public static class AgentsApi
         api.MapPost("/agents/tokens", CreateTokenAsync).RequireAction(Actions.AgentTokenCreate);
     }
 
-    private static async Task<AgentDto> SetStatusAsync(string name, string status, HttpContext context, AgentStore agents)
+    internal static async Task<AgentDto> SetStatusAsync(string name, string status, HttpContext context, AgentStore agents)
     {
         if (!await agents.SetStatusAsync(name, status)) throw new KeyNotFoundException($"no agent named '{name}'");
         await context.AuditAsync(Actions.AgentApprove, AuditOutcomes.Succeeded, $"agent:{name}", $"agent {status}");

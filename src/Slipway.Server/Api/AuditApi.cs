@@ -24,7 +24,7 @@ public static class AuditApi
     }
 
     /// <param name="expectHead">A head hash recorded earlier outside the database: also detects removal of the newest entries.</param>
-    private static async Task<AuditVerificationDto> VerifyAsync(string? expectHead, AuditStore store, CancellationToken ct)
+    internal static async Task<AuditVerificationDto> VerifyAsync(string? expectHead, AuditStore store, CancellationToken ct)
     {
         // The verifier walks a synchronous cursor (one entry of look-ahead); run it off the request thread.
         var result = await Task.Run(() => AuditVerifier.Verify(store.Stream(new AuditQuery()), expectedHead: string.IsNullOrWhiteSpace(expectHead) ? null : expectHead.Trim()), ct);

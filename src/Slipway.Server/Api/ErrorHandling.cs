@@ -17,20 +17,23 @@ public sealed class ErrorHandling(RequestDelegate next, ILogger<ErrorHandling> l
         try { await next(context); }
         catch (Exception e) when (!context.Response.HasStarted && e is not OperationCanceledException)
         {
-            var (status, message) = e switch
-            {
-                ProjectException or ArgumentException or FormatException or BadHttpRequestException or InvalidDataException => (400, e.Message),
-                KeyNotFoundException => (404, e.Message),
-                InvalidTransitionException => (409, e.Message),
-                PolicyRefusedException => (403, e.Message),
-                ConflictException => (409, e.Message),
-                _ => (500, "internal error; see the server log (request " + context.TraceIdentifier + ")"),
-            };
+            var (status, message) = Classify(e) ?? (500, "internal error; see the server log (request " + context.TraceIdentifier + ")");
             if (status == 500) log.LogError(e, "request {Path} failed", context.Request.Path);
             context.Response.StatusCode = status;
             await context.Response.WriteAsJsonAsync(new ErrorDto(message));
         }
     }
+
+    /// <summary>The status and message of a domain error, or null for an unexpected one (a 500). The web UI shows the same messages.</summary>
+    public static (int Status, string Message)? Classify(Exception e) => e switch
+    {
+        ProjectException or ArgumentException or FormatException or BadHttpRequestException or InvalidDataException => (400, e.Message),
+        KeyNotFoundException => (404, e.Message),
+        InvalidTransitionException => (409, e.Message),
+        PolicyRefusedException => (403, e.Message),
+        ConflictException => (409, e.Message),
+        _ => null,
+    };
 }
 
 /// <summary>The request conflicts with the current state (already exists, already disabled, last admin). Answered with 409.</summary>

@@ -26,7 +26,7 @@ public static class RolesApi
         BuiltInRoles.All.Concat((await grants.CustomRolesAsync()).Select(Authenticator.ToRole))
             .Select(r => new RoleDto(r.Name, r.Description, r.Actions.Order().ToList(), r.BuiltIn)).ToList();
 
-    private static async Task<IResult> CreateAsync(CreateRoleRequest request, HttpContext context, GrantStore grants, TimeProvider clock)
+    internal static async Task<IResult> CreateAsync(CreateRoleRequest request, HttpContext context, GrantStore grants, TimeProvider clock)
     {
         var role = Role.Custom(request.Name?.Trim() ?? "", request.Description, request.Actions ?? []);
         var actions = string.Join(',', role.Actions.Order());
@@ -36,7 +36,7 @@ public static class RolesApi
         return Results.Created($"/api/v1/roles/{role.Name}", new RoleDto(role.Name, role.Description, role.Actions.Order().ToList(), false));
     }
 
-    private static async Task<IResult> DeleteAsync(string role, HttpContext context, GrantStore grants)
+    internal static async Task<IResult> DeleteAsync(string role, HttpContext context, GrantStore grants)
     {
         if (BuiltInRoles.Find(role) is not null) throw new ConflictException($"'{role}' is a built-in role and cannot be deleted");
         var inUse = await grants.DeleteRoleAsync(role) ?? throw new KeyNotFoundException($"no role named '{role}'");

@@ -24,14 +24,14 @@ public static class RunsApi
     public static async Task<RunDetails> Get(RunStore runs, long id) =>
         await runs.GetAsync(id) ?? throw new KeyNotFoundException($"no run {id}");
 
-    private static async Task<IResult> CancelAsync(long id, RunStore runs, WorkSignal signal, TimeProvider clock)
+    internal static async Task<IResult> CancelAsync(long id, RunStore runs, WorkSignal signal, TimeProvider clock)
     {
         var running = await runs.CancelAsync(id, clock.GetUtcNow().ToUnixTimeMilliseconds());
         foreach (var job in running) signal.Signal(WorkSignal.Job(job));
         return Results.Ok((await Get(runs, id)).ToDto());
     }
 
-    private static async Task<IResult> RetryAsync(long id, RetryRunRequest? request, RunStore runs, WorkSignal signal, TimeProvider clock)
+    internal static async Task<IResult> RetryAsync(long id, RetryRunRequest? request, RunStore runs, WorkSignal signal, TimeProvider clock)
     {
         var pools = await runs.RetryAsync(id, string.IsNullOrWhiteSpace(request?.Job) ? null : request.Job, clock.GetUtcNow().ToUnixTimeMilliseconds());
         foreach (var pool in pools) signal.Signal(WorkSignal.Pool(pool));

@@ -94,7 +94,7 @@ public static partial class TokensApi
         return Results.NoContent();
     }
 
-    private static async Task<IResult> ChangePasswordAsync(SetPasswordRequest request, HttpContext context, UserStore users)
+    internal static async Task<IResult> ChangePasswordAsync(SetPasswordRequest request, HttpContext context, UserStore users)
     {
         var me = context.RequireUser();
         var user = (await users.GetAsync(me.Id))!;

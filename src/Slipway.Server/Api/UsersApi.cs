@@ -43,7 +43,7 @@ public static partial class UsersApi
 
     private static async Task<UserDto> ToDtoAsync(UserRow user, GrantStore grants) => user.ToDto(await grants.ForUserAsync(user.Id));
 
-    private static async Task<IResult> CreateAsync(CreateUserRequest request, HttpContext context, UserStore users, TimeProvider clock)
+    internal static async Task<IResult> CreateAsync(CreateUserRequest request, HttpContext context, UserStore users, TimeProvider clock)
     {
         var username = request.Username?.Trim() ?? "";
         if (!UsernamePattern().IsMatch(username))
@@ -63,7 +63,7 @@ public static partial class UsersApi
         return Results.Created($"/api/v1/users/{username}", user.ToDto([]));
     }
 
-    private static async Task<UserDto> DisableAsync(string username, HttpContext context, UserStore users, GrantStore grants, TimeProvider clock)
+    internal static async Task<UserDto> DisableAsync(string username, HttpContext context, UserStore users, GrantStore grants, TimeProvider clock)
     {
         var user = await Find(users, username);
         if (user.IsDisabled) throw new ConflictException($"user '{username}' is already disabled");
@@ -76,7 +76,7 @@ public static partial class UsersApi
         return await ToDtoAsync((await users.GetAsync(user.Id))!, grants);
     }
 
-    private static async Task<UserDto> EnableAsync(string username, HttpContext context, UserStore users, GrantStore grants)
+    internal static async Task<UserDto> EnableAsync(string username, HttpContext context, UserStore users, GrantStore grants)
     {
         var user = await Find(users, username);
         if (!await users.EnableAsync(user.Id)) throw new ConflictException($"user '{username}' is not disabled");
@@ -97,7 +97,7 @@ public static partial class UsersApi
         return Results.NoContent();
     }
 
-    private static async Task<UserDto> GrantAsync(string username, GrantRequest request, HttpContext context, UserStore users,
+    internal static async Task<UserDto> GrantAsync(string username, GrantRequest request, HttpContext context, UserStore users,
         GrantStore grants, ProjectStore projects, TimeProvider clock)
     {
         var actor = context.RequireUser();
@@ -113,7 +113,7 @@ public static partial class UsersApi
         return await ToDtoAsync(user, grants);
     }
 
-    private static async Task<UserDto> RevokeGrantAsync(string username, GrantRequest request, HttpContext context, UserStore users,
+    internal static async Task<UserDto> RevokeGrantAsync(string username, GrantRequest request, HttpContext context, UserStore users,
         GrantStore grants, ProjectStore projects)
     {
         var (user, role, projectId, environment) = await ResolveGrantAsync(username, request, users, grants, projects);
