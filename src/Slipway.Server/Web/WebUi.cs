@@ -126,7 +126,7 @@ public static class WebUi
         // The new token is rendered once, in this response: never in a URL, a redirect or a cookie.
         app.MapPost("/tokens/create", async (HttpContext context, CredentialStore credentials, ServerOptions options, TimeProvider clock) =>
         {
-            var form = await context.Request.ReadFormAsync();
+            var form = await ReadFormAsync(context);
             try
             {
                 var days = form["expiresInDays"].ToString().Trim() is { Length: > 0 } d
@@ -216,9 +216,13 @@ public static class WebUi
     /// </summary>
     private static Task<IResult> Act(HttpContext context, string back, Func<Task<string>> action) => Act(context, back, _ => action());
 
+    /// <summary>The posted form, or an empty one when the body is not a form (then validation reports what is missing).</summary>
+    private static async Task<IFormCollection> ReadFormAsync(HttpContext context) =>
+        context.Request.HasFormContentType ? await context.Request.ReadFormAsync() : FormCollection.Empty;
+
     private static async Task<IResult> Act(HttpContext context, string back, Func<IFormCollection, Task<string>> action)
     {
-        var form = context.Request.HasFormContentType ? await context.Request.ReadFormAsync() : FormCollection.Empty;
+        var form = await ReadFormAsync(context);
         try
         {
             return Results.Redirect(Flash(back, "ok", await action(form)));

@@ -216,6 +216,8 @@ public sealed class PermissionMatrixTests(MatrixFixture fixture) : IClassFixture
                     target = project;
                     return project;
                 case "name" when pattern.Contains("/agents/"): return MatrixFixture.AgentName;
+                case "agent": return MatrixFixture.AgentName; // the web UI's agent buttons
+                case "tokenId": return fixture.SpareTokenId.ToString(); // the web UI's token page
                 case "id" when pattern.Contains("/runs/"):
                     target = project;
                     return fixture.Runs[project].ToString();
