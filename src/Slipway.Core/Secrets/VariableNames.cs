@@ -14,17 +14,26 @@ public static partial class VariableNames
     public static readonly IReadOnlySet<string> Reserved = new HashSet<string>(StringComparer.Ordinal)
     {
         "PATH", "HOME", "SHELL", "USER", "PWD", "LD_PRELOAD", "LD_LIBRARY_PATH", "BASH_ENV", "ENV",
+        "SHELLOPTS", "BASHOPTS", "PS4", "IFS", "CDPATH", "GLOBIGNORE", "PROMPT_COMMAND", "GCONV_PATH",
+        "NODE_OPTIONS", "PERL5OPT", "PERL5LIB", "RUBYOPT", "PYTHONSTARTUP", "PYTHONPATH", "JAVA_TOOL_OPTIONS",
+        "DOTNET_STARTUP_HOOKS",
     };
+
+    /// <summary>
+    /// Prefixes of variables that let a value run code in every job (a plain variable reaches jobs that hold
+    /// secrets too): the dynamic loader, bash's exported functions and options, git's command hooks and config.
+    /// </summary>
+    public static readonly IReadOnlyList<string> ReservedPrefixes = ["SLIPWAY_", "LD_", "BASH_", "BASH_FUNC_", "GIT_"];
 
     /// <summary>Null when <paramref name="name"/> may be used, else why not.</summary>
     public static string? Check(string? name)
     {
         if (string.IsNullOrEmpty(name) || !Pattern().IsMatch(name))
             return $"invalid variable name '{name}'; {Rule}";
-        if (name.StartsWith("SLIPWAY_", StringComparison.Ordinal))
-            return $"variable name '{name}' uses the reserved prefix 'SLIPWAY_'";
         if (Reserved.Contains(name))
             return $"variable name '{name}' is reserved ({string.Join(", ", Reserved)} cannot be set)";
+        if (ReservedPrefixes.FirstOrDefault(p => name.StartsWith(p, StringComparison.Ordinal)) is { } prefix)
+            return $"variable name '{name}' uses the reserved prefix '{prefix}'";
         return null;
     }
 

@@ -83,6 +83,7 @@ public static partial class TokensApi
 
     public static async Task RevokeTokenAsync(HttpContext context, long id, CredentialStore credentials, TimeProvider clock)
     {
+        RefuseScopedToken(context, "revoke API tokens");
         if (!await credentials.RevokeTokenAsync(context.RequireUser().Id, id, clock.GetUtcNow().ToUnixTimeMilliseconds()))
             throw new KeyNotFoundException($"you have no active token #{id}");
         await context.AuditAsync(Actions.AccountSelf, AuditOutcomes.Succeeded, $"token:{id}", "API token revoked");
@@ -94,17 +95,30 @@ public static partial class TokensApi
         return Results.NoContent();
     }
 
-    internal static async Task<IResult> ChangePasswordAsync(SetPasswordRequest request, HttpContext context, UserStore users)
+    internal static async Task<IResult> ChangePasswordAsync(SetPasswordRequest request, HttpContext context, UserStore users, TimeProvider clock)
     {
+        RefuseScopedToken(context, "change the password");
         var me = context.RequireUser();
         var user = (await users.GetAsync(me.Id))!;
         // A user who has a password proves it again; the first password can be set by whoever holds a valid token.
         if (user.PasswordHash is not null && !Passwords.Verify(user.PasswordHash, request.CurrentPassword ?? ""))
             throw new PolicyRefusedException("the current password is wrong");
         Passwords.CheckAcceptable(request.Password, user.Username);
-        await users.SetPasswordAsync(user.Id, Passwords.Hash(request.Password));
-        await context.AuditAsync(Actions.AccountSelf, AuditOutcomes.Succeeded, $"user:{user.Username}", "own password changed");
+        var session = context.Request.Cookies[Authenticator.SessionCookie];
+        await users.SetPasswordAsync(user.Id, Passwords.Hash(request.Password), clock.GetUtcNow().ToUnixTimeMilliseconds(),
+            me.ViaSession && !string.IsNullOrEmpty(session) ? Tokens.Hash(session) : null);
+        await context.AuditAsync(Actions.AccountSelf, AuditOutcomes.Succeeded, $"user:{user.Username}", "own password changed; other web sessions ended");
         return Results.NoContent();
+    }
+
+    /// <summary>
+    /// A scoped token is for automation: it may not widen itself by setting a password (which opens full web
+    /// sessions) or take away the user's other credentials.
+    /// </summary>
+    private static void RefuseScopedToken(HttpContext context, string what)
+    {
+        if (context.RequireUser().Permissions.TokenScope is not null)
+            throw new PolicyRefusedException($"a scoped API token may not {what}; sign in, or use an unscoped token");
     }
 
     private static async Task<IResult> LoginAsync(LoginRequest request, HttpContext context, SignInService signIn, ServerOptions options)

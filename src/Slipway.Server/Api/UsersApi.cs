@@ -67,6 +67,10 @@ public static partial class UsersApi
     {
         var user = await Find(users, username);
         if (user.IsDisabled) throw new ConflictException($"user '{username}' is already disabled");
+        // Disabling locks someone out: only someone who holds everything the target holds may do it.
+        var missing = await NotHeldOfAsync(context.RequireUser(), user, grants);
+        if (missing.Count > 0)
+            throw new PolicyRefusedException($"refused by rule 'no-escalation': '{username}' holds {string.Join(", ", missing)}, which you do not; ask an admin");
         if ((await grants.ForUserAsync(user.Id)).Any(g => g.Role == BuiltInRoles.Admin && g.Project is null)
             && await grants.ActiveAdminCountAsync() <= 1)
             throw new ConflictException($"'{username}' is the last enabled admin; grant admin to someone else first");
@@ -84,16 +88,18 @@ public static partial class UsersApi
         return await ToDtoAsync((await users.GetAsync(user.Id))!, grants);
     }
 
-    private static async Task<IResult> ResetPasswordAsync(string username, SetPasswordRequest request, HttpContext context, UserStore users, GrantStore grants)
+    private static async Task<IResult> ResetPasswordAsync(string username, SetPasswordRequest request, HttpContext context, UserStore users, GrantStore grants, TimeProvider clock)
     {
         var user = await Find(users, username);
+        if (user.Id == context.RequireUser().Id)
+            throw new PolicyRefusedException("change your own password with POST /api/v1/me/password, which asks for the current one");
         // Whoever sets a password can sign in as that user: only someone who holds all of their grants may.
         var missing = await NotHeldOfAsync(context.RequireUser(), user, grants);
         if (missing.Count > 0)
             throw new PolicyRefusedException($"refused by rule 'no-escalation': '{username}' holds {string.Join(", ", missing)}, which you do not; ask an admin");
         Passwords.CheckAcceptable(request.Password, user.Username);
-        await users.SetPasswordAsync(user.Id, Passwords.Hash(request.Password));
-        await context.AuditAsync(Actions.UserManage, AuditOutcomes.Succeeded, $"user:{username}", "password set by an admin");
+        await users.SetPasswordAsync(user.Id, Passwords.Hash(request.Password), clock.GetUtcNow().ToUnixTimeMilliseconds());
+        await context.AuditAsync(Actions.UserManage, AuditOutcomes.Succeeded, $"user:{username}", "password set by an admin; the user's web sessions ended");
         return Results.NoContent();
     }
 
@@ -101,33 +107,43 @@ public static partial class UsersApi
         GrantStore grants, ProjectStore projects, TimeProvider clock)
     {
         var actor = context.RequireUser();
-        var (user, role, projectId, environment) = await ResolveGrantAsync(username, request, users, grants, projects);
+        var (user, role, grant, projectId) = await ResolveGrantAsync(username, request, users, grants, projects);
         // Segregation of duties: nobody widens their own access (an override needs policy.override and a
         // reason, and is flagged in the audit log), and nobody hands out what they do not hold (never overridable).
-        var target = $"user:{username}";
-        await PolicyGate.EnforceAsync(context, Policy.NoEscalation(actor.Username, NotHeld(actor, role.Actions, request.Project, environment)), null, target);
+        var target = $"user:{user.Username}";
+        await PolicyGate.EnforceAsync(context, Policy.NoEscalation(actor.Username, NotHeld(actor, role.Actions, grant.Project, grant.Environment)), null, target);
         await PolicyGate.EnforceAsync(context, Policy.NoSelfGrant(actor.Username, user.Username), request.OverrideReason, target);
-        if (!await grants.AddAsync(user.Id, role.Name, projectId, environment, actor.Username, clock.GetUtcNow().ToUnixTimeMilliseconds()))
-            throw new ConflictException($"'{username}' already has {new Grant(role.Name, request.Project, environment)}");
-        await context.AuditAsync(Actions.GrantManage, AuditOutcomes.Succeeded, $"user:{username}", $"granted {new Grant(role.Name, request.Project, environment)}");
+        if (!await grants.AddAsync(user.Id, role.Name, projectId, grant.Environment, actor.Username, clock.GetUtcNow().ToUnixTimeMilliseconds()))
+            throw new ConflictException($"'{user.Username}' already has {grant}");
+        await context.AuditAsync(Actions.GrantManage, AuditOutcomes.Succeeded, target, $"granted {grant}" + (grant.IsGlobal ? " (global)" : ""));
         return await ToDtoAsync(user, grants);
     }
 
     internal static async Task<UserDto> RevokeGrantAsync(string username, GrantRequest request, HttpContext context, UserStore users,
         GrantStore grants, ProjectStore projects)
     {
-        var (user, role, projectId, environment) = await ResolveGrantAsync(username, request, users, grants, projects);
-        var grant = new Grant(role.Name, request.Project, environment);
+        var actor = context.RequireUser();
+        var (user, role, grant, projectId) = await ResolveGrantAsync(username, request, users, grants, projects);
+        // Only someone who could have given a grant may take it away (a team lead cannot strip an admin).
+        await PolicyGate.EnforceAsync(context, Policy.NoEscalation(actor.Username, NotHeld(actor, role.Actions, grant.Project, grant.Environment)),
+            null, $"user:{user.Username}");
         if (role.Name == BuiltInRoles.Admin && projectId is null && await grants.ActiveAdminCountAsync() <= 1
             && (await grants.ForUserAsync(user.Id)).Any(g => g.Role == BuiltInRoles.Admin && g.Project is null))
             throw new ConflictException("this is the last enabled admin; grant admin to someone else first");
-        if (!await grants.RemoveAsync(user.Id, role.Name, projectId, environment))
-            throw new ConflictException($"'{username}' does not have {grant}");
-        await context.AuditAsync(Actions.GrantManage, AuditOutcomes.Succeeded, $"user:{username}", $"revoked {grant}");
+        if (!await grants.RemoveAsync(user.Id, role.Name, projectId, grant.Environment))
+            throw new ConflictException($"'{user.Username}' does not have {grant}");
+        await context.AuditAsync(Actions.GrantManage, AuditOutcomes.Succeeded, $"user:{user.Username}", $"revoked {grant}");
         return await ToDtoAsync(user, grants);
     }
 
-    private static async Task<(UserRow User, Role Role, long? ProjectId, string? Environment)> ResolveGrantAsync(
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    private static partial Regex EnvironmentPattern();
+
+    /// <summary>
+    /// The grant in canonical form: the role as defined, the project as stored (blank means global, decided once
+    /// here so the escalation check, the insert and the audit entry can never disagree), a checked environment.
+    /// </summary>
+    private static async Task<(UserRow User, Role Role, Grant Grant, long? ProjectId)> ResolveGrantAsync(
         string username, GrantRequest request, UserStore users, GrantStore grants, ProjectStore projects)
     {
         var user = await Find(users, username);
@@ -135,12 +151,12 @@ public static partial class UsersApi
         var role = BuiltInRoles.Find(name)
                    ?? (await grants.CustomRolesAsync()).Where(r => r.Name == name).Select(Authenticator.ToRole).FirstOrDefault()
                    ?? throw new ArgumentException($"no role named '{name}'");
-        long? projectId = null;
-        if (!string.IsNullOrWhiteSpace(request.Project))
-            projectId = (await ProjectsApi.Find(projects, request.Project)).Id;
+        var project = string.IsNullOrWhiteSpace(request.Project) ? null : await ProjectsApi.Find(projects, request.Project.Trim());
         var environment = string.IsNullOrWhiteSpace(request.Environment) ? null : request.Environment.Trim();
-        if (environment is not null && projectId is null) throw new ArgumentException("an environment grant needs a project");
-        return (user, role, projectId, environment);
+        if (environment is not null && !EnvironmentPattern().IsMatch(environment))
+            throw new ArgumentException("an environment name is 1-64 letters, digits, '.', '_' or '-'");
+        if (environment is not null && project is null) throw new ArgumentException("an environment grant needs a project");
+        return (user, role, new Grant(role.Name, project?.Name, environment), project?.Id);
     }
 
     /// <summary>

@@ -28,9 +28,11 @@ public sealed class AuditLog : IAsyncDisposable
 
     public Task RecordAsync(AuditRecord record)
     {
+        // Anonymous callers choose the actor (a username at sign-in) and the target (the path): cap their size and
+        // replace control characters (PostgreSQL refuses NUL in text), so no caller can grow or break the log.
         var entry = new AuditEntry(0, DateTimeOffset.FromUnixTimeMilliseconds(_clock.GetUtcNow().ToUnixTimeMilliseconds()),
-            record.ActorKind, record.Actor, record.Source, record.Action, Limit(record.Target, 1000), record.Outcome,
-            Limit(record.Detail, 2000), record.RequestId, "", "");
+            record.ActorKind, Clean(record.Actor, 128) ?? "-", Clean(record.Source, 64), record.Action, Clean(record.Target, 1000), record.Outcome,
+            Clean(record.Detail, 2000), Clean(record.RequestId, 128), "", "");
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         if (!_queue.Writer.TryWrite((entry, done))) throw new ObjectDisposedException(nameof(AuditLog), "the audit log is stopped");
         return done.Task;
@@ -48,14 +50,36 @@ public sealed class AuditLog : IAsyncDisposable
                 await _store.AppendAsync(batch.Select(b => b.Entry).ToList());
                 foreach (var item in batch) item.Done.TrySetResult();
             }
+            catch (Exception) when (batch.Count > 1)
+            {
+                // One entry the database refuses must not fail its neighbours: write them one by one.
+                foreach (var item in batch) await AppendOneAsync(item);
+            }
             catch (Exception e)
             {
-                foreach (var item in batch) item.Done.TrySetException(new InvalidOperationException("could not write the audit log: " + e.Message, e));
+                batch[0].Done.TrySetException(Failure(e));
             }
         }
     }
 
-    private static string? Limit(string? text, int max) => text is null || text.Length <= max ? text : text[..max] + "…";
+    private async Task AppendOneAsync((AuditEntry Entry, TaskCompletionSource Done) item)
+    {
+        try
+        {
+            await _store.AppendAsync([item.Entry]);
+            item.Done.TrySetResult();
+        }
+        catch (Exception e) { item.Done.TrySetException(Failure(e)); }
+    }
+
+    private static InvalidOperationException Failure(Exception e) => new("could not write the audit log: " + e.Message, e);
+
+    private static string? Clean(string? text, int max)
+    {
+        if (text is null) return null;
+        if (text.Length > max) text = text[..max] + "…";
+        return text.Any(char.IsControl) ? new string(text.Select(c => char.IsControl(c) ? '\uFFFD' : c).ToArray()) : text;
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -54,6 +54,13 @@ public sealed class ServerOptions
     /// <summary>SLIPWAY_SIGNIN_ADDRESS_LIMIT: failed sign-ins per source address within 15 minutes before it is throttled. Default 20.</summary>
     public int SignInFailuresPerAddress { get; set; } = Int("SLIPWAY_SIGNIN_ADDRESS_LIMIT") ?? 20;
 
+    /// <summary>
+    /// SLIPWAY_TRUSTED_PROXIES: comma-separated addresses of reverse proxies whose X-Forwarded-For and
+    /// X-Forwarded-Proto are believed (client address for the audit log and throttling; HTTPS for Secure cookies).
+    /// Default: none, the headers are ignored.
+    /// </summary>
+    public string? TrustedProxies { get; set; } = Env("SLIPWAY_TRUSTED_PROXIES");
+
     /// <summary>Create the demo project on start (the README's first command sets it).</summary>
     public bool Demo { get; set; }
 

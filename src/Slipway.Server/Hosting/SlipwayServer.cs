@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -51,6 +52,7 @@ public static class SlipwayServer
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
 
         var app = builder.Build();
+        if (options.TrustedProxies is { Length: > 0 } proxies) app.UseForwardedHeaders(ForwardedFrom(proxies));
         app.UseMiddleware<ErrorHandling>();
         app.Use(SecurityHeaders);
         app.UseRouting();
@@ -72,6 +74,17 @@ public static class SlipwayServer
         app.MapSystemApi(api);
         app.MapWebUi();
         return app;
+    }
+
+    /// <summary>Believe X-Forwarded-For/-Proto only from the configured proxies (never from anyone by default).</summary>
+    private static ForwardedHeadersOptions ForwardedFrom(string proxies)
+    {
+        var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto };
+        forwarded.KnownIPNetworks.Clear();
+        forwarded.KnownProxies.Clear();
+        foreach (var address in proxies.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            forwarded.KnownProxies.Add(System.Net.IPAddress.Parse(address));
+        return forwarded;
     }
 
     /// <summary>A strict CSP: only our own script and styles, no inline code, no framing.</summary>

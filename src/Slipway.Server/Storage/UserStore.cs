@@ -45,9 +45,19 @@ public sealed class UserStore(Database db)
     public async Task<IReadOnlyList<UserRow>> ListAsync() =>
         (await db.ReadAsync(c => c.QueryAsync<UserRow>($"SELECT {Columns} FROM users ORDER BY username"))).ToList();
 
-    public Task<bool> SetPasswordAsync(long id, string passwordHash) =>
-        db.WriteAsync(async (c, tx) => await c.ExecuteAsync(
-            "UPDATE users SET password_hash = @passwordHash WHERE id = @id", new { id, passwordHash }, tx) > 0);
+    /// <summary>
+    /// Sets the password and ends every web session of the user except <paramref name="keepSessionHash"/> (the
+    /// session that changed it), so a stolen session does not outlive a password change.
+    /// </summary>
+    public Task<bool> SetPasswordAsync(long id, string passwordHash, long now, string? keepSessionHash = null) =>
+        db.WriteAsync(async (c, tx) =>
+        {
+            if (await c.ExecuteAsync("UPDATE users SET password_hash = @passwordHash WHERE id = @id", new { id, passwordHash }, tx) == 0) return false;
+            await c.ExecuteAsync(
+                "UPDATE sessions SET revoked_at = @now WHERE user_id = @id AND revoked_at IS NULL AND session_hash <> COALESCE(@keepSessionHash, '')",
+                new { id, now, keepSessionHash }, tx);
+            return true;
+        });
 
     /// <summary>
     /// Disables the user and, in the same transaction, revokes every session and API token: the next request

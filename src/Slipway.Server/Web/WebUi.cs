@@ -146,10 +146,10 @@ public static class WebUi
         app.MapPost("/tokens/{tokenId:long}/revoke", (long tokenId, HttpContext context, CredentialStore credentials, TimeProvider clock) =>
             Act(context, "/tokens", async () => { await TokensApi.RevokeTokenAsync(context, tokenId, credentials, clock); return $"Token #{tokenId} revoked."; }))
             .RequirePageAction(Actions.AccountSelf);
-        app.MapPost("/tokens/password", (HttpContext context, UserStore users) => Act(context, "/tokens", async form =>
+        app.MapPost("/tokens/password", (HttpContext context, UserStore users, TimeProvider clock) => Act(context, "/tokens", async form =>
         {
             if (form["password"] != form["confirm"]) throw new ArgumentException("the new password and its confirmation differ");
-            await TokensApi.ChangePasswordAsync(new SetPasswordRequest(form["password"].ToString(), form["currentPassword"]), context, users);
+            await TokensApi.ChangePasswordAsync(new SetPasswordRequest(form["password"].ToString(), form["currentPassword"]), context, users, clock);
             return "Password changed.";
         })).RequirePageAction(Actions.AccountSelf);
 

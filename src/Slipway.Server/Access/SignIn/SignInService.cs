@@ -12,7 +12,7 @@ namespace Slipway.Server.Access.SignIn;
 /// issues a token. Every attempt is audited with its outcome; failures feed the throttle. The messages never
 /// say whether the username exists.
 /// </summary>
-public sealed class SignInService(UserStore users, CredentialStore credentials, Authenticator authenticator,
+public sealed class SignInService(UserStore users, CredentialStore credentials,
     SignInThrottle throttle, AuditLog audit, ServerOptions options, TimeProvider clock)
 {
     public const string Refused = "wrong username or password";
@@ -21,7 +21,7 @@ public sealed class SignInService(UserStore users, CredentialStore credentials, 
     {
         username = username.Trim();
         var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-        if (throttle.RetryAfter(username, address) is { } wait)
+        if (throttle.TryBegin(username, address) is { } wait)
         {
             await audit.RecordAsync(Entry(context, username, AuditOutcomes.Denied, $"throttled: too many failed sign-ins; retry in {wait.TotalSeconds:0} s"));
             return SignInResult.Throttled(wait);
@@ -30,12 +30,11 @@ public sealed class SignInService(UserStore users, CredentialStore credentials, 
         var ok = Passwords.Verify(user?.PasswordHash, password ?? "") && user is not null;
         if (!ok || user!.IsDisabled)
         {
-            throttle.RecordFailure(username, address);
             var why = user is null ? "unknown user" : user.IsDisabled ? "account disabled" : user.PasswordHash is null ? "account has no password" : "wrong password";
             await audit.RecordAsync(Entry(context, username, AuditOutcomes.Denied, why));
             return SignInResult.Fail(Refused);
         }
-        throttle.RecordSuccess(username);
+        throttle.Succeeded(username, address);
         return SignInResult.Success(user);
     }
 
@@ -43,7 +42,9 @@ public sealed class SignInService(UserStore users, CredentialStore credentials, 
     public async Task<SignInResult> CheckTokenAsync(HttpContext context, string token)
     {
         var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-        if (throttle.RetryAfter("(token)", address) is { } wait)
+        // Keyed by address only: a shared "token" account would let anyone lock every browser out of token sign-in.
+        var tokenKey = "(token)" + address;
+        if (throttle.TryBegin(tokenKey, address) is { } wait)
         {
             await audit.RecordAsync(Entry(context, "-", AuditOutcomes.Denied, "throttled token sign-in"));
             return SignInResult.Throttled(wait);
@@ -52,7 +53,6 @@ public sealed class SignInService(UserStore users, CredentialStore credentials, 
             ? await credentials.FindTokenAsync(Tokens.Hash(token), Now()) : null;
         if (found is not { } t)
         {
-            throttle.RecordFailure("(token)", address);
             await audit.RecordAsync(Entry(context, "-", AuditOutcomes.Denied, "invalid API token"));
             return SignInResult.Fail("that token is not valid");
         }
@@ -62,6 +62,7 @@ public sealed class SignInService(UserStore users, CredentialStore credentials, 
             await audit.RecordAsync(Entry(context, t.User.Username, AuditOutcomes.Denied, $"token #{t.Token.Id} is scoped; a web session would be wider"));
             return SignInResult.Fail("a scoped token cannot open a web session; use an unscoped token or your password");
         }
+        throttle.Succeeded(tokenKey, address);
         return SignInResult.Success(t.User);
     }
 

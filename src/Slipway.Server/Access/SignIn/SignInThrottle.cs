@@ -7,7 +7,8 @@ namespace Slipway.Server.Access.SignIn;
 /// Slows brute force: failed sign-ins are counted per account and per source address over a sliding
 /// 15-minute window; once either count reaches its limit, further attempts are refused without checking the
 /// password until the oldest failure leaves the window. Kept in memory (per server process): a restart
-/// forgets it, which the audit log does not. Thread-safe.
+/// forgets it, which the audit log does not. Thread-safe: <see cref="TryBegin"/> checks and counts an attempt
+/// in one step, so parallel guesses cannot all pass the check before any of them is counted.
 /// </summary>
 public sealed class SignInThrottle(ServerOptions options, TimeProvider clock)
 {
@@ -21,6 +22,36 @@ public sealed class SignInThrottle(ServerOptions options, TimeProvider clock)
         var a = Wait("account:" + account.ToLowerInvariant(), options.SignInFailuresPerAccount, now);
         var b = Wait("address:" + address, options.SignInFailuresPerAddress, now);
         return a is null ? b : b is null ? a : a > b ? a : b;
+    }
+
+    private readonly object _attempts = new();
+
+    /// <summary>
+    /// Starts an attempt: null if allowed (the attempt is then already counted as a failure, until
+    /// <see cref="Succeeded"/> says otherwise), else how long the caller must wait.
+    /// </summary>
+    public TimeSpan? TryBegin(string account, string address)
+    {
+        lock (_attempts)
+        {
+            if (RetryAfter(account, address) is { } wait) return wait;
+            RecordFailure(account, address);
+            return null;
+        }
+    }
+
+    /// <summary>The attempt begun with <see cref="TryBegin"/> succeeded: clear the account, uncount it for the address.</summary>
+    public void Succeeded(string account, string address)
+    {
+        RecordSuccess(account);
+        if (_failures.TryGetValue("address:" + address, out var queue))
+            lock (queue)
+                if (queue.Count > 0)
+                {
+                    var kept = queue.ToArray()[..^1];
+                    queue.Clear();
+                    foreach (var at in kept) queue.Enqueue(at);
+                }
     }
 
     public void RecordFailure(string account, string address)
