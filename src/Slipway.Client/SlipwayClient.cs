@@ -132,7 +132,11 @@ public sealed class SlipwayClient : IDisposable
     /// <summary>Entries newest first, filtered (the server returns at most 1000; page with <see cref="AuditFilterOptions.Before"/>).</summary>
     public Task<List<AuditEntryDto>> ListAuditAsync(AuditFilterOptions? filter = null, CancellationToken ct = default) =>
         GetAsync<List<AuditEntryDto>>("api/v1/audit" + (filter ?? new AuditFilterOptions()).ToQueryString(), ct);
-    public Task<AuditVerificationDto> VerifyAuditAsync(CancellationToken ct = default) => GetAsync<AuditVerificationDto>("api/v1/audit/verify", ct);
+    public Task<AuditVerificationDto> VerifyAuditAsync(CancellationToken ct = default) => VerifyAuditAsync(null, ct);
+
+    /// <param name="expectHead">A head hash kept from an earlier verify: also detects truncation or a rewritten chain.</param>
+    public Task<AuditVerificationDto> VerifyAuditAsync(string? expectHead, CancellationToken ct = default) =>
+        GetAsync<AuditVerificationDto>("api/v1/audit/verify" + (string.IsNullOrWhiteSpace(expectHead) ? "" : "?expectHead=" + Uri.EscapeDataString(expectHead)), ct);
 
     /// <summary>
     /// Opens the export (oldest first, "csv" or "json") as a stream read straight from the response, so the

@@ -9,16 +9,9 @@ public sealed class VariableStoreTests(PostgresFixture postgres) : IDisposable
 {
     private readonly TempDirectory _dir = new();
 
-    public static TheoryData<string> Dialects => new() { "sqlite", "postgres" };
+    public static TheoryData<string> Dialects => MigratedDatabase.Dialects;
 
-    private async Task<Database> OpenAsync(string dialect)
-    {
-        var db = dialect == "sqlite"
-            ? Database.ForSqliteFile(Path.Combine(_dir.Path, Guid.NewGuid().ToString("N") + ".db"))
-            : Database.ForPostgres(await postgres.CreateDatabaseAsync());
-        Migrator.Upgrade(db);
-        return db;
-    }
+    private Task<Database> OpenAsync(string dialect) => MigratedDatabase.OpenAsync(dialect, _dir, postgres);
 
     [Theory, MemberData(nameof(Dialects))]
     public async Task SetReplaceListDelete_WorkOnBothDatabases(string dialect)

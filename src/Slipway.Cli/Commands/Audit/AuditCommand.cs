@@ -52,11 +52,15 @@ public static class AuditCommand
 
     private static Command Verify()
     {
-        var command = new Command("verify", "Check the audit log's hash chain; exit 0 if intact, 2 with the first bad entry if not") { CliContext.JsonOutput };
+        var expectHead = new Option<string?>("--expect-head")
+        {
+            Description = "A head hash printed by an earlier verify and kept outside the database: also detects removed newest entries or a rewritten chain",
+        };
+        var command = new Command("verify", "Check the audit log's hash chain; exit 0 if intact, 2 with the first bad entry if not") { CliContext.JsonOutput, expectHead };
         command.SetAction((result, ct) => CliContext.GuardAsync(async () =>
         {
             using var client = CliContext.CreateClient(result);
-            var v = await client.VerifyAuditAsync(ct);
+            var v = await client.VerifyAuditAsync(result.GetValue(expectHead), ct);
             if (result.GetValue(CliContext.JsonOutput)) CliContext.PrintJson(v);
             else if (v.Ok) Console.WriteLine($"audit chain intact: {v.EntriesChecked} entries, head {v.HeadHash}");
             else

@@ -1,0 +1,18 @@
+using Slipway.Server.Storage;
+
+namespace Slipway.Testing;
+
+/// <summary>A fresh, migrated database of either dialect for store tests: a new SQLite file, or a new PostgreSQL database.</summary>
+public static class MigratedDatabase
+{
+    public static TheoryData<string> Dialects => new() { "sqlite", "postgres" };
+
+    public static async Task<Database> OpenAsync(string dialect, TempDirectory folder, PostgresFixture postgres)
+    {
+        var db = dialect == "sqlite"
+            ? Database.ForSqliteFile(Path.Combine(folder.Path, Guid.NewGuid().ToString("N") + ".db"))
+            : Database.ForPostgres(await postgres.CreateDatabaseAsync());
+        Migrator.Upgrade(db);
+        return db;
+    }
+}
