@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -56,6 +57,11 @@ public sealed class AccessMiddleware(RequestDelegate next)
             await Deny(context, StatusCodes.Status401Unauthorized, "a valid bearer token or session is required");
             return;
         }
+
+        // The anti-forgery system binds its tokens to the signed-in identity: a token minted for one user (or for
+        // nobody, e.g. by a cookie planted from a sibling subdomain) does not validate for another.
+        if (principal is Principal.User signedIn)
+            context.User = new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Name, signedIn.Username)], "slipway"));
 
         if (principal is Principal.User { ViaSession: true } && !IsSafeMethod(context.Request.Method)
             && !await antiforgery.IsRequestValidAsync(context))
