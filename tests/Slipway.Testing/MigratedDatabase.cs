@@ -1,4 +1,5 @@
 using Slipway.Server.Storage;
+using Xunit;
 
 namespace Slipway.Testing;
 
