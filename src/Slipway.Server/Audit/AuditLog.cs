@@ -78,8 +78,11 @@ public sealed class AuditLog : IAsyncDisposable
     {
         if (text is null) return null;
         if (text.Length > max) text = text[..max] + "…";
-        return text.Any(char.IsControl) ? new string(text.Select(c => char.IsControl(c) ? '\uFFFD' : c).ToArray()) : text;
+        return text.Any(IsUnsafe) ? new string(text.Select(c => IsUnsafe(c) ? '\uFFFD' : c).ToArray()) : text;
     }
+
+    /// <summary>Control characters other than tab and line breaks (which details may legitimately hold).</summary>
+    private static bool IsUnsafe(char c) => char.IsControl(c) && c is not ('\t' or '\n' or '\r');
 
     public async ValueTask DisposeAsync()
     {

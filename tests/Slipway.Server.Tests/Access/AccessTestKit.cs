@@ -123,11 +123,16 @@ public static partial class AccessTestKit
         public string? Session => Cookies.GetCookies(_base)["slipway_session"]?.Value;
 
         /// <summary>GET /login: stores the anti-forgery cookie and returns the form's request token.</summary>
+        /// <summary>
+        /// The anti-forgery token a page would give this browser now. Tokens are bound to the signed-in user, so
+        /// once signed in it comes from a page of the session (the layout's sign-out form), as a browser's would.
+        /// </summary>
         public async Task<string> AntiforgeryTokenAsync()
         {
-            var page = await (await Expect(await Http.GetAsync("/login"), HttpStatusCode.OK)).Content.ReadAsStringAsync();
+            var path = Session is null ? "/login" : "/";
+            var page = await (await Expect(await Http.GetAsync(path), HttpStatusCode.OK)).Content.ReadAsStringAsync();
             var match = TokenField().Match(page);
-            Assert.True(match.Success, "the sign-in page has no anti-forgery field");
+            Assert.True(match.Success, $"{path} has no anti-forgery field");
             return WebUtility.HtmlDecode(match.Groups[1].Value);
         }
 

@@ -84,21 +84,28 @@ public sealed class SeparationTests
         using var people = Http(server, await UserWithRoleAsync(server, "hr", "people"));
         using var admin = Admin(server);
 
-        foreach (var client in new[] { admin, people })
+        var disable = await admin.PostAsync("/api/v1/users/admin/disable", null);
+        var revoke = await admin.PostAsync("/api/v1/users/admin/grants/revoke", Body(new GrantRequest(BuiltInRoles.Admin, null, null)));
+        Assert.Equal(HttpStatusCode.Conflict, disable.StatusCode);
+        Assert.Contains("last enabled admin", await disable.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Conflict, revoke.StatusCode);
+        Assert.Contains("last enabled admin", await revoke.Content.ReadAsStringAsync());
+        // Someone who does not hold what an admin holds may neither disable nor demote one.
+        foreach (var refused in new[]
+                 {
+                     await people.PostAsync("/api/v1/users/admin/disable", null),
+                     await people.PostAsync("/api/v1/users/admin/grants/revoke", Body(new GrantRequest(BuiltInRoles.Admin, null, null))),
+                 })
         {
-            var disable = await client.PostAsync("/api/v1/users/admin/disable", null);
-            var revoke = await client.PostAsync("/api/v1/users/admin/grants/revoke", Body(new GrantRequest(BuiltInRoles.Admin, null, null)));
-            Assert.Equal(HttpStatusCode.Conflict, disable.StatusCode);
-            Assert.Contains("last enabled admin", await disable.Content.ReadAsStringAsync());
-            Assert.Equal(HttpStatusCode.Conflict, revoke.StatusCode);
-            Assert.Contains("last enabled admin", await revoke.Content.ReadAsStringAsync());
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+            Assert.Contains("no-escalation", await refused.Content.ReadAsStringAsync());
         }
         await Expect(await admin.GetAsync("/api/v1/me"), HttpStatusCode.OK);
 
         // With a second admin, the first may go.
         await UserWithRoleAsync(server, "admin-two", BuiltInRoles.Admin);
-        await Expect(await people.PostAsync("/api/v1/users/admin/grants/revoke", Body(new GrantRequest(BuiltInRoles.Admin, null, null))), HttpStatusCode.OK);
         using var two = Http(server, (await LoginAsync(server, "admin-two")).Token);
+        await Expect(await two.PostAsync("/api/v1/users/admin/grants/revoke", Body(new GrantRequest(BuiltInRoles.Admin, null, null))), HttpStatusCode.OK);
         Assert.Equal(HttpStatusCode.Conflict, (await two.PostAsync("/api/v1/users/admin-two/disable", null)).StatusCode);
     }
 
