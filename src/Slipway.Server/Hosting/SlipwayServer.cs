@@ -23,7 +23,13 @@ public static class SlipwayServer
 {
     public static WebApplication Build(ServerOptions options, Action<ILoggingBuilder>? logging = null)
     {
-        Directory.CreateDirectory(options.FullDataDirectory);
+        // The data folder holds the database (password hashes, encrypted secrets) and the Data Protection key
+        // ring, which is stored unencrypted on Linux: only the server's user may read either.
+        const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        if (!Directory.Exists(options.FullDataDirectory)) Directory.CreateDirectory(options.FullDataDirectory, OwnerOnly);
+        var keyRing = Path.Combine(options.FullDataDirectory, "keys");
+        Directory.CreateDirectory(keyRing, OwnerOnly);
+        File.SetUnixFileMode(keyRing, OwnerOnly);
         var database = options.Database is { Length: > 0 } pg
             ? Database.ForPostgres(pg)
             : Database.ForSqliteFile(Path.Combine(options.FullDataDirectory, "slipway.db"));
@@ -47,7 +53,7 @@ public static class SlipwayServer
         // A fixed application name: the default (the content root path) would make every secret undecryptable
         // after the data folder is restored to another path.
         builder.Services.AddDataProtection().SetApplicationName("Slipway")
-            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(options.FullDataDirectory, "keys")));
+            .PersistKeysToFileSystem(new DirectoryInfo(keyRing));
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
 

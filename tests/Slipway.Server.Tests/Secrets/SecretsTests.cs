@@ -184,7 +184,10 @@ public sealed class SecretsTests
         Assert.NotNull(row.Ciphertext);
         Assert.DoesNotContain("Sl1pway", row.Ciphertext);
         Assert.DoesNotContain(Convert.ToBase64String(Encoding.UTF8.GetBytes(Secret))[..12], row.Ciphertext);
-        Assert.NotEmpty(Directory.GetFiles(Path.Combine(server.Options.FullDataDirectory, "keys"), "key-*.xml"));
+        var keyRing = Path.Combine(server.Options.FullDataDirectory, "keys");
+        Assert.NotEmpty(Directory.GetFiles(keyRing, "key-*.xml"));
+        // The key ring is stored unencrypted: only the server's user may read it.
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(keyRing));
         var bytes = await File.ReadAllBytesAsync(file);
         Assert.DoesNotContain("Sl1pway", Encoding.Latin1.GetString(bytes));
     }
