@@ -81,6 +81,8 @@ public sealed class AccessMiddleware(RequestDelegate next)
             return;
         }
         context.Items[typeof(Principal)] = principal;
+        // What a signed-in caller sees is theirs: no shared or browser cache keeps it.
+        context.Response.Headers.CacheControl = "no-store";
         await next(context);
     }
 
