@@ -92,9 +92,10 @@ public sealed class AccessMiddleware(RequestDelegate next)
         if (info.Scope != ActionScope.Project) return Scope.Server;
         var values = context.GetRouteData().Values;
         if (values.TryGetValue("name", out var name) && name is string project) return Scope.ForProject(project);
-        if (values.TryGetValue("id", out var id) && long.TryParse(id?.ToString(), out var runId)
-            && await runs.ProjectNameOfRunAsync(runId) is { } runProject)
-            return Scope.ForProject(runProject);
+        if (values.TryGetValue("id", out var id) && long.TryParse(id?.ToString(), out var runId))
+            // A run that does not exist belongs to no project: only a global grant reaches it (and gets the 404),
+            // so a user granted one project cannot probe which run ids exist in others.
+            return Scope.ForProject(await runs.ProjectNameOfRunAsync(runId) ?? "\0no such run");
         return Scope.Server;
     }
 

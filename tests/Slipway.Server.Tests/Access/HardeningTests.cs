@@ -118,4 +118,28 @@ public sealed class HardeningTests
         Assert.DoesNotContain('\0', entry.Actor);
         Assert.True((await server.Client.VerifyAuditAsync()).Ok);
     }
+
+    [Fact]
+    public async Task AProjectScopedUser_CannotTellWhichRunIdsExistElsewhere()
+    {
+        await using var server = await StartAsync();
+        var keepAlive = new List<IDisposable>();
+        try
+        {
+            await CreateProjectAsync(server, "mine", keepAlive);
+            var theirRun = await CreateProjectAsync(server, "theirs", keepAlive);
+            using var dev = Http(server, await UserWithRoleAsync(server, "dana", BuiltInRoles.Developer, "mine"));
+
+            var existing = await dev.GetAsync($"/api/v1/runs/{theirRun}");
+            var missing = await dev.GetAsync("/api/v1/runs/987654");
+
+            Assert.Equal(HttpStatusCode.Forbidden, existing.StatusCode);
+            Assert.Equal(HttpStatusCode.Forbidden, missing.StatusCode); // same answer: no existence oracle
+            Assert.Equal(HttpStatusCode.NotFound, (await Admin(server).GetAsync("/api/v1/runs/987654")).StatusCode);
+        }
+        finally
+        {
+            foreach (var d in keepAlive) d.Dispose();
+        }
+    }
 }
