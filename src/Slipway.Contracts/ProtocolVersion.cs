@@ -6,5 +6,5 @@ namespace Slipway.Contracts;
 /// </summary>
 public static class ProtocolVersion
 {
-    public const int Current = 2; // 2: JobLease.SecretNames, output masking by the agent
+    public const int Current = 3; // 2: JobLease.SecretNames, output masking by the agent; 3: artifact download under the job's lease
 }

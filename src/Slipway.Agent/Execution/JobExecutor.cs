@@ -83,7 +83,7 @@ public sealed class JobExecutor(AgentProtocolClient client, AgentOptions options
     private async Task<FinishJobRequest> ExecuteAsync(JobLease lease, Workspace workspace, LogShipper shipper, LeaseRenewal renewal, CancellationToken ct)
     {
         await workspace.CheckoutAsync(client, lease, options.WorkDirectory, ct);
-        await workspace.DownloadArtifactsAsync(client, lease.DownloadArtifacts, ct);
+        await workspace.DownloadArtifactsAsync(client, lease, ct);
 
         var script = Path.Combine(workspace.Temp, "step.sh");
         await File.WriteAllTextAsync(script, lease.Script, ct);

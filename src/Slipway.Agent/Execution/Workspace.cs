@@ -66,13 +66,13 @@ public sealed class Workspace : IDisposable
         }
     }
 
-    public async Task DownloadArtifactsAsync(AgentProtocolClient client, IReadOnlyList<ArtifactRef> artifacts, CancellationToken ct)
+    public async Task DownloadArtifactsAsync(AgentProtocolClient client, JobLease lease, CancellationToken ct)
     {
-        foreach (var artifact in artifacts)
+        foreach (var artifact in lease.DownloadArtifacts)
         {
             var target = SafePath(artifact.Path);
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            await using (var source = await client.DownloadArtifactAsync(artifact.Sha256, ct))
+            await using (var source = await client.DownloadArtifactAsync(lease, artifact.Sha256, ct))
             await using (var file = File.Create(target))
                 await source.CopyToAsync(file, ct);
             // The executable bit travels with the artifact: a built program must stay runnable in later stages.

@@ -105,10 +105,11 @@ public sealed class AgentProtocolClient : IDisposable
         return (await response.Content.ReadFromJsonAsync<ArtifactRef>(Json, ct))!;
     }
 
-    public async Task<Stream> DownloadArtifactAsync(string sha256, CancellationToken ct)
+    public async Task<Stream> DownloadArtifactAsync(JobLease lease, string sha256, CancellationToken ct)
     {
-        var response = await _http.GetAsync($"artifacts/{sha256}", HttpCompletionOption.ResponseHeadersRead, ct);
-        await EnsureAsync(response, 0);
+        using var message = Leased(HttpMethod.Get, $"jobs/{lease.JobId}/artifacts/{sha256}", lease);
+        var response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, ct);
+        await EnsureAsync(response, lease.JobId);
         return await response.Content.ReadAsStreamAsync(ct);
     }
 

@@ -36,7 +36,7 @@ public static partial class AgentProtocolApi
         agent.MapPost("/jobs/{id:long}/log", AppendLogAsync).RequireAction(Actions.AgentHeartbeat);
         agent.MapPost("/jobs/{id:long}/artifacts", UploadArtifactAsync).RequireAction(Actions.AgentWork);
         agent.MapPost("/jobs/{id:long}/finish", FinishAsync).RequireAction(Actions.AgentWork);
-        agent.MapGet("/artifacts/{sha256}", DownloadArtifactAsync).RequireAction(Actions.AgentWork);
+        agent.MapGet("/jobs/{id:long}/artifacts/{sha256}", DownloadArtifactAsync).RequireAction(Actions.AgentWork);
     }
 
     private static IResult LeaseLost(long id) =>
@@ -168,9 +168,17 @@ public static partial class AgentProtocolApi
         return Results.NoContent();
     }
 
-    private static async Task<IResult> DownloadArtifactAsync(string sha256, ArtifactFiles files, ArtifactStore artifacts)
+    /// <summary>
+    /// An artifact the leased job is entitled to: one of its run's earlier stages. Without the lease check an
+    /// agent could fetch any project's artifact whose digest it learnt.
+    /// </summary>
+    private static async Task<IResult> DownloadArtifactAsync(long id, string sha256, HttpContext context, JobLeaseStore leases,
+        ArtifactFiles files, ArtifactStore artifacts)
     {
-        if (!Sha256().IsMatch(sha256) || !await artifacts.ExistsAsync(sha256)) throw new KeyNotFoundException("no such artifact");
+        var job = await LeasedAsync(id, context, leases);
+        if (job is null) return LeaseLost(id);
+        if (!Sha256().IsMatch(sha256) || !(await artifacts.ForStagesBeforeAsync(job.RunId, job.StageIdx)).Any(a => a.Sha256 == sha256))
+            throw new KeyNotFoundException($"job {id} has no artifact {sha256} to download");
         var stream = files.OpenRead(sha256) ?? throw new KeyNotFoundException("artifact content is missing from the store");
         return Results.Stream(stream, "application/octet-stream");
     }

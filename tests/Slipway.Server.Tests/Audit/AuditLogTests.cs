@@ -73,7 +73,7 @@ public sealed class AuditLogTests
         // The agent's own credential for agent.work.
         var agentCredential = await RegisterCredentialAsync(server);
         using var agent = Http(server, agentCredential);
-        var artifact = "/api/v1/agent/artifacts/" + new string('0', 64);
+        var artifact = "/api/v1/agent/jobs/1/artifacts/" + new string('0', 64); // 409 without the lease, but allowed and audited
         seen.Add((Actions.AgentWork, await SendAsync(agent, HttpMethod.Get, artifact, null), "GET", artifact, "allowed", "agent"));
 
         var log = await server.Client.ListAuditAsync(new AuditFilterOptions(Limit: 1000));
