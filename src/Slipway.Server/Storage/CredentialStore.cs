@@ -46,15 +46,18 @@ public sealed class CredentialStore(Database db)
             "UPDATE api_tokens SET revoked_at = @now WHERE id = @tokenId AND user_id = @userId AND revoked_at IS NULL",
             new { userId, tokenId, now }, tx) > 0);
 
-    public Task CreateSessionAsync(long userId, string sessionHash, string? source, long now, long expiresAt) =>
+    /// <param name="tokenId">The API token the session was opened with, if any: the session lives no longer than it.</param>
+    public Task CreateSessionAsync(long userId, string sessionHash, string? source, long now, long expiresAt, long? tokenId = null) =>
         db.WriteAsync((c, tx) => c.ExecuteAsync(
-            "INSERT INTO sessions (user_id, session_hash, source, created_at, expires_at) VALUES (@userId, @sessionHash, @source, @now, @expiresAt)",
-            new { userId, sessionHash, source, now, expiresAt }, tx));
+            "INSERT INTO sessions (user_id, session_hash, source, created_at, expires_at, token_id) VALUES (@userId, @sessionHash, @source, @now, @expiresAt, @tokenId)",
+            new { userId, sessionHash, source, now, expiresAt, tokenId }, tx));
 
     public Task<UserRow?> FindSessionUserAsync(string sessionHash, long now) =>
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<UserRow>(
             $"SELECT {UserColumns} FROM sessions s JOIN users u ON u.id = s.user_id " +
-            "WHERE s.session_hash = @sessionHash AND s.revoked_at IS NULL AND s.expires_at > @now AND u.disabled_at IS NULL",
+            "WHERE s.session_hash = @sessionHash AND s.revoked_at IS NULL AND s.expires_at > @now AND u.disabled_at IS NULL " +
+            "AND (s.token_id IS NULL OR EXISTS (SELECT 1 FROM api_tokens t WHERE t.id = s.token_id AND t.revoked_at IS NULL " +
+            "AND (t.expires_at IS NULL OR t.expires_at > @now)))",
             new { sessionHash, now }));
 
     public Task<bool> RevokeSessionAsync(string sessionHash, long now) =>

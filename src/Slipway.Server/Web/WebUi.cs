@@ -281,7 +281,7 @@ public static class WebUi
             if (result.RetryAfter is { } wait) context.Response.Headers.RetryAfter = Math.Ceiling(wait.TotalSeconds).ToString("0");
             return LoginPage(context, antiforgery, form["returnUrl"], result.Error);
         }
-        var session = await signIn.OpenSessionAsync(context, result.User, token.Length > 0 ? "API token" : "password");
+        var session = await signIn.OpenSessionAsync(context, result.User, token.Length > 0 ? "API token" : "password", result.TokenId);
         context.Response.Cookies.Append(Authenticator.SessionCookie, session, new CookieOptions
         {
             HttpOnly = true, SameSite = SameSiteMode.Strict, Secure = context.Request.IsHttps, Path = "/",

@@ -142,4 +142,21 @@ public sealed class HardeningTests
             foreach (var d in keepAlive) d.Dispose();
         }
     }
+
+    [Fact]
+    public async Task ASessionOpenedWithAToken_EndsWhenTheTokenIsRevoked()
+    {
+        await using var server = await StartAsync();
+        await CreateUserAsync(server, "tom");
+        await GrantAsync(server, "tom", BuiltInRoles.Viewer);
+        var token = await LoginAsync(server, "tom");
+        using var browser = new Browser(server);
+        await Expect(await browser.SignInWithTokenAsync(token.Token), HttpStatusCode.Redirect);
+        await Expect(await browser.Http.GetAsync("/api/v1/me"), HttpStatusCode.OK);
+
+        using var api = Http(server, token.Token);
+        await Expect(await api.DeleteAsync($"/api/v1/tokens/{token.Id}"), HttpStatusCode.NoContent);
+
+        await Expect(await browser.Http.GetAsync("/api/v1/me"), HttpStatusCode.Unauthorized);
+    }
 }

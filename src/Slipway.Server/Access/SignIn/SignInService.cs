@@ -63,16 +63,16 @@ public sealed class SignInService(UserStore users, CredentialStore credentials,
             return SignInResult.Fail("a scoped token cannot open a web session; use an unscoped token or your password");
         }
         throttle.Succeeded(tokenKey, address);
-        return SignInResult.Success(t.User);
+        return SignInResult.Success(t.User, t.Token.Id);
     }
 
     /// <summary>Opens a web session for a checked user; returns the session id for the HttpOnly cookie.</summary>
-    public async Task<string> OpenSessionAsync(HttpContext context, UserRow user, string method)
+    public async Task<string> OpenSessionAsync(HttpContext context, UserRow user, string method, long? tokenId = null)
     {
         var session = Tokens.New(Tokens.SessionPrefix);
         var now = Now();
         await credentials.CreateSessionAsync(user.Id, Tokens.Hash(session), context.Connection.RemoteIpAddress?.ToString(), now,
-            now + (long)options.SessionLifetime.TotalMilliseconds);
+            now + (long)options.SessionLifetime.TotalMilliseconds, tokenId);
         await audit.RecordAsync(Entry(context, user.Username, AuditOutcomes.Succeeded, $"web session opened ({method})"));
         return session;
     }
@@ -96,9 +96,10 @@ public sealed class SignInService(UserStore users, CredentialStore credentials,
     private long Now() => clock.GetUtcNow().ToUnixTimeMilliseconds();
 }
 
-public sealed record SignInResult(UserRow? User, string? Error, TimeSpan? RetryAfter)
+/// <param name="TokenId">The API token that was checked (token sign-in): the session it opens ends with it.</param>
+public sealed record SignInResult(UserRow? User, string? Error, TimeSpan? RetryAfter, long? TokenId = null)
 {
-    public static SignInResult Success(UserRow user) => new(user, null, null);
+    public static SignInResult Success(UserRow user, long? tokenId = null) => new(user, null, null, tokenId);
     public static SignInResult Fail(string error) => new(null, error, null);
     public static SignInResult Throttled(TimeSpan wait) =>
         new(null, $"too many failed sign-ins; try again in {Math.Ceiling(wait.TotalSeconds):0} seconds", wait);
