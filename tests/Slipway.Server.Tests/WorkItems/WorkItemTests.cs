@@ -92,6 +92,9 @@ public sealed class WorkItemTests
         Assert.Equal("succeeded", run.Status);
         Assert.Equal(["the commit message names work item SHOP-99, which does not exist"], run.Warnings);
         Assert.Equal("in_development", (await analyst.GetWorkItemAsync("shop", 1)).State);
+        using var admin = Admin(server);
+        var page = await (await Expect(await admin.GetAsync($"/runs/{run.Id}"), HttpStatusCode.OK)).Content.ReadAsStringAsync();
+        Assert.Contains("warning: the commit message names work item SHOP-99, which does not exist", page);
     }
 
     [Fact]
