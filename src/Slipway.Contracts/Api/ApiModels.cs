@@ -3,7 +3,8 @@ namespace Slipway.Contracts.Api;
 // Public REST API shapes (/api/v1), shared by the server, the typed client, the CLI and tests.
 
 public sealed record CreateProjectRequest(string Name, string Repo, string? Branch);
-public sealed record ProjectDto(string Name, string Repo, string DefaultBranch, DateTimeOffset CreatedAt, string? LastFetchError);
+public sealed record ProjectDto(string Name, string Repo, string DefaultBranch, DateTimeOffset CreatedAt, string? LastFetchError,
+    string? ItemKeyPrefix = null);
 public sealed record ProjectCreatedDto(string Name, string Repo, string DefaultBranch, string WebhookSecret);
 public sealed record BranchDto(string Name, string Head, RunSummaryDto? LatestRun);
 

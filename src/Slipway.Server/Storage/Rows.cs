@@ -13,6 +13,8 @@ public sealed class ProjectRow
     public long CreatedAt { get; set; }
     public long? LastFetchAt { get; set; }
     public string? LastFetchError { get; set; }
+    /// <summary>The work item key prefix (SHOP for SHOP-42), or null before one is set.</summary>
+    public string? ItemKeyPrefix { get; set; }
 }
 
 public sealed class BranchRow

@@ -187,6 +187,7 @@ public sealed class WorkItemTests
         Assert.Equal(HttpStatusCode.Conflict, taken.Status);
         Assert.Equal(HttpStatusCode.Conflict, fixedNow.Status);
         Assert.Equal("SHP-1", (await server.Client.GetWorkItemAsync("shop", 1)).Key);
+        Assert.Equal("SHP", (await server.Client.ListProjectsAsync()).Single(p => p.Name == "shop").ItemKeyPrefix);
     }
 
     [Fact]
