@@ -56,7 +56,8 @@ public static class WorkItemsApi
         return Results.Created($"/api/v1/projects/{Uri.EscapeDataString(name)}/items/{row.Number}", ToDto(row, project.Name, []));
     }
 
-    private static async Task<IReadOnlyList<WorkItemDto>> ListAsync(string name, string? state, ProjectStore projects, WorkItemStore items)
+    /// <summary>The project's items, optionally in one derived state (the API list and the web UI's items page).</summary>
+    public static async Task<IReadOnlyList<WorkItemDto>> ListAsync(string name, string? state, ProjectStore projects, WorkItemStore items)
     {
         WorkItemState? wanted = null;
         if (!string.IsNullOrEmpty(state))
@@ -67,7 +68,8 @@ public static class WorkItemsApi
             .Select(i => ToDto(i, project.Name, null)).ToList();
     }
 
-    private static async Task<WorkItemDto> ShowAsync(string name, long number, ProjectStore projects, WorkItemStore items)
+    /// <summary>One item with its timeline (the API and the web UI's item page).</summary>
+    public static async Task<WorkItemDto> ShowAsync(string name, long number, ProjectStore projects, WorkItemStore items)
     {
         var project = await ProjectsApi.Find(projects, name);
         var row = await items.FindAsync(project.Id, number) ?? throw NotFound(name, number);

@@ -73,6 +73,12 @@ public sealed class WorkItemTests
         Assert.Equal(["SHOP-1"], (await analyst.ListWorkItemsAsync("shop", "in_development")).Select(i => i.Key));
         Assert.Empty(await analyst.ListWorkItemsAsync("shop", "requested"));
 
+        using var admin = Admin(server);
+        var page = await (await Expect(await admin.GetAsync("/projects/shop/items/1"), HttpStatusCode.OK)).Content.ReadAsStringAsync();
+        Assert.Contains("feature/SHOP-1-cart", page);
+        Assert.Contains($"href=\"/runs/{runId}\"", page);
+        Assert.Contains("in_development", page);
+
         // A second run of the same commit adds a run, not another branch or commit.
         var again = (await server.Client.StartRunAsync("shop", "feature/SHOP-1-cart", null)).Id;
         await server.WaitForRunAsync(again);
@@ -127,6 +133,14 @@ public sealed class WorkItemTests
         Assert.Equal((title, description, "bug"), (created.Title, created.Description, created.Kind));
         Assert.Equal((title, description), (shown.Title, shown.Description));
         Assert.Equal("application/json; charset=utf-8", response.Content.Headers.ContentType?.ToString());
+        // The web UI shows them as text: escaped, never as markup.
+        foreach (var path in new[] { "/projects/shop/items", "/projects/shop/items/1" })
+        {
+            var page = await (await Expect(await http.GetAsync(path), HttpStatusCode.OK)).Content.ReadAsStringAsync();
+            Assert.Contains("&lt;script&gt;alert(", page);
+            Assert.DoesNotContain("<script>alert(", page);
+            Assert.DoesNotContain("<img src=x", page);
+        }
     }
 
     [Theory]
