@@ -120,16 +120,20 @@ public sealed class WorkItemStore(Database db)
     /// <summary>
     /// Links a new run to the items its branch name and commit message name (under the project's prefix; none
     /// without one): the branch, the commit and the run. Keys that name no item become the run's warnings,
-    /// which are returned. One transaction, so a run is linked completely or not at all.
+    /// which are returned. One transaction, so a run is linked completely or not at all; a run that names no
+    /// key costs one read and no write (runs of projects without work items stay as cheap as before).
     /// </summary>
-    public Task<IReadOnlyList<string>> LinkRunAsync(RunLinkFacts run) =>
-        db.WriteAsync<IReadOnlyList<string>>(async (c, tx) =>
+    public async Task<IReadOnlyList<string>> LinkRunAsync(RunLinkFacts run)
+    {
+        // The prefix is fixed once the project has items (SetPrefixAsync), so reading it outside the write is safe.
+        var prefix = await PrefixAsync(run.ProjectId);
+        if (prefix is null) return [];
+        var prefixes = new HashSet<string>(StringComparer.Ordinal) { prefix };
+        var inBranch = KeyFinder.Find(run.Branch, prefixes);
+        var inMessage = KeyFinder.Find(run.CommitMessage, prefixes);
+        if (inBranch.Count == 0 && inMessage.Count == 0) return [];
+        return await db.WriteAsync<IReadOnlyList<string>>(async (c, tx) =>
         {
-            var prefix = await c.ExecuteScalarAsync<string?>("SELECT item_key_prefix FROM projects WHERE id = @ProjectId", run, tx);
-            if (prefix is null) return [];
-            var prefixes = new HashSet<string>(StringComparer.Ordinal) { prefix };
-            var inBranch = KeyFinder.Find(run.Branch, prefixes);
-            var inMessage = KeyFinder.Find(run.CommitMessage, prefixes);
             var warnings = new List<string>();
             foreach (var key in inBranch.Concat(inMessage).Distinct())
             {
@@ -155,4 +159,5 @@ public sealed class WorkItemStore(Database db)
                     new { warnings = JsonSerializer.Serialize(warnings), run.RunId }, tx);
             return warnings;
         });
+    }
 }
