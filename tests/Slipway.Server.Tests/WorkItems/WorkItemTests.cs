@@ -86,6 +86,30 @@ public sealed class WorkItemTests
     }
 
     [Fact]
+    public async Task PushedBranchNamingItem_IsLinkedByThePoller_WithTheRunStartedByThePush()
+    {
+        await using var server = await SlipwayTestServer.StartAsync(o => o.PollInterval = TimeSpan.FromMilliseconds(300));
+        using var repo = Pipelines.Repo(Pipelines.OneJob("true"));
+        using var analyst = await ProjectWithKeyAsync(server, repo.Path);
+        await analyst.CreateWorkItemAsync("shop", "Cart total");
+
+        repo.CreateBranch("feature/shop-1-cart");
+        repo.Checkout("feature/shop-1-cart");
+        repo.WriteFile("cart.txt", "total");
+        var sha = repo.Commit("Cart total");
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        WorkItemDto item;
+        do { await Task.Delay(200); item = await analyst.GetWorkItemAsync("shop", 1); }
+        while (item.Timeline!.All(e => e.Kind != "run") && DateTime.UtcNow < deadline);
+
+        Assert.Equal("in_development", item.State);
+        Assert.Equal(["created", "branch", "run"], item.Timeline!.Select(e => e.Kind));
+        Assert.Null(item.Timeline![2].Who); // started by the push, not by a user
+        Assert.Equal("push", (await server.Client.GetRunAsync(item.Timeline[2].RunId!.Value)).Trigger);
+        Assert.Equal(sha, (await server.Client.GetRunAsync(item.Timeline[2].RunId!.Value)).Commit);
+    }
+
+    [Fact]
     public async Task CommitNamingUnknownKey_WarnsOnTheRun_AndTheRunStillSucceeds()
     {
         await using var server = await SlipwayTestServer.StartAsync();
