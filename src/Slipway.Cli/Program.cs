@@ -12,6 +12,7 @@ using Slipway.Cli.Commands.Server;
 using Slipway.Cli.Commands.Token;
 using Slipway.Cli.Commands.User;
 using Slipway.Cli.Commands.Var;
+using Slipway.Cli.Commands.Item;
 
 var root = new RootCommand("Slipway: continuous deployment from request to production")
 {
@@ -19,6 +20,7 @@ var root = new RootCommand("Slipway: continuous deployment from request to produ
     AgentCommand.Create(),
     ProjectCommand.Create(),
     VarCommand.Create(),
+    ItemCommand.Create(),
     RunCommand.Create(),
     LogsCommand.Create(),
     LintCommand.Create(),

@@ -83,6 +83,33 @@ public sealed class SlipwayClient : IDisposable
     private static string VariablePath(string project, string name) =>
         $"api/v1/projects/{Uri.EscapeDataString(project)}/variables/{Uri.EscapeDataString(name)}";
 
+    public async Task<ItemKeyDto> SetItemKeyAsync(string project, string prefix, CancellationToken ct = default)
+    {
+        using var response = await _http.PutAsJsonAsync($"{ProjectPath(project)}/item-key", new SetItemKeyRequest(prefix), Json, ct);
+        await EnsureAsync(response);
+        return (await response.Content.ReadFromJsonAsync<ItemKeyDto>(Json, ct))!;
+    }
+
+    public Task<WorkItemDto> CreateWorkItemAsync(string project, string title, string? description = null, string? kind = null, CancellationToken ct = default) =>
+        PostAsync<WorkItemDto>($"{ProjectPath(project)}/items", new CreateWorkItemRequest(title, description, kind), ct);
+
+    /// <summary>The project's items, optionally only those in one derived state (requested, in_development, ...).</summary>
+    public Task<List<WorkItemDto>> ListWorkItemsAsync(string project, string? state = null, CancellationToken ct = default) =>
+        GetAsync<List<WorkItemDto>>($"{ProjectPath(project)}/items" + (state is null ? "" : "?state=" + Uri.EscapeDataString(state)), ct);
+
+    /// <summary>One item with its timeline.</summary>
+    public Task<WorkItemDto> GetWorkItemAsync(string project, long number, CancellationToken ct = default) =>
+        GetAsync<WorkItemDto>($"{ProjectPath(project)}/items/{number}", ct);
+
+    public async Task<WorkItemDto> UpdateWorkItemAsync(string project, long number, string? title, string? description, string? kind, CancellationToken ct = default)
+    {
+        using var response = await _http.PatchAsJsonAsync($"{ProjectPath(project)}/items/{number}", new UpdateWorkItemRequest(title, description, kind), Json, ct);
+        await EnsureAsync(response);
+        return (await response.Content.ReadFromJsonAsync<WorkItemDto>(Json, ct))!;
+    }
+
+    private static string ProjectPath(string project) => $"api/v1/projects/{Uri.EscapeDataString(project)}";
+
     public Task<List<AgentDto>> ListAgentsAsync(CancellationToken ct = default) => GetAsync<List<AgentDto>>("api/v1/agents", ct);
     public Task<AgentDto> ApproveAgentAsync(string name, CancellationToken ct = default) =>
         PostAsync<AgentDto>($"api/v1/agents/{Uri.EscapeDataString(name)}/approve", new { }, ct);

@@ -3,7 +3,8 @@ namespace Slipway.Contracts.Api;
 // Public REST API shapes (/api/v1), shared by the server, the typed client, the CLI and tests.
 
 public sealed record CreateProjectRequest(string Name, string Repo, string? Branch);
-public sealed record ProjectDto(string Name, string Repo, string DefaultBranch, DateTimeOffset CreatedAt, string? LastFetchError);
+public sealed record ProjectDto(string Name, string Repo, string DefaultBranch, DateTimeOffset CreatedAt, string? LastFetchError,
+    string? ItemKeyPrefix = null);
 public sealed record ProjectCreatedDto(string Name, string Repo, string DefaultBranch, string WebhookSecret);
 public sealed record BranchDto(string Name, string Head, RunSummaryDto? LatestRun);
 
@@ -16,7 +17,8 @@ public sealed record RunSummaryDto(long Id, string Project, int Number, string B
 public sealed record RunDto(
     long Id, string Project, int Number, string Branch, string Commit, string? CommitMessage, string Trigger,
     string Status, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt,
-    string? FailureReason, IReadOnlyList<string> LintErrors, IReadOnlyList<StageDto> Stages, IReadOnlyList<ArtifactDto> Artifacts);
+    string? FailureReason, IReadOnlyList<string> LintErrors, IReadOnlyList<StageDto> Stages, IReadOnlyList<ArtifactDto> Artifacts,
+    IReadOnlyList<string>? Warnings = null);
 
 public sealed record StageDto(string Name, string Status, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, IReadOnlyList<JobDto> Jobs);
 
@@ -46,6 +48,24 @@ public sealed record ErrorDto(string Error, IReadOnlyList<string>? Details = nul
 public sealed record VariableDto(string Name, bool Secret, string? Value, DateTimeOffset UpdatedAt, string UpdatedBy);
 /// <summary>PUT /api/v1/projects/{name}/variables/{var}: creates or replaces the variable.</summary>
 public sealed record SetVariableRequest(string? Value, bool Secret);
+
+// --- Work items (issue 4, parts 1-2). State is derived from links, never set; see docs/workflow.md.
+/// <summary>PUT /api/v1/projects/{name}/item-key: the project's key prefix (SHOP for SHOP-42).</summary>
+public sealed record SetItemKeyRequest(string? Prefix);
+public sealed record ItemKeyDto(string Project, string Prefix);
+/// <summary>POST /api/v1/projects/{name}/items. Kind: feature (default), bug, chore.</summary>
+public sealed record CreateWorkItemRequest(string? Title, string? Description, string? Kind);
+/// <summary>PATCH /api/v1/projects/{name}/items/{number}: fields left null stay as they are.</summary>
+public sealed record UpdateWorkItemRequest(string? Title, string? Description, string? Kind);
+/// <summary>A work item; <see cref="Timeline"/> is null in lists and filled on the item itself.</summary>
+public sealed record WorkItemDto(string Key, string Project, long Number, string Title, string Description, string Kind, string State,
+    string Requester, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string UpdatedBy, IReadOnlyList<WorkItemEventDto>? Timeline = null);
+/// <summary>
+/// One step of an item's timeline, oldest first. Kind: created, branch (Ref = branch name), commit (Ref = sha),
+/// run (Ref = run id; RunNumber and RunStatus set). Who: the requester, the commit's author, or the user who
+/// started the run (null when a push did).
+/// </summary>
+public sealed record WorkItemEventDto(string Kind, string Ref, long? RunId, int? RunNumber, string? RunStatus, string? Who, DateTimeOffset At);
 
 // --- Access (issue 3): users, grants, roles, tokens, sign-in, audit.
 public sealed record GrantDto(string Role, string? Project, string? Environment, string GrantedBy, DateTimeOffset CreatedAt);

@@ -5,7 +5,7 @@ namespace Slipway.Core.Access;
 /// authorizer decides on it and the audit log records it under the same name, so nothing can be reachable
 /// yet unaudited. A server test walks the route table to hold that true, and a permission-matrix test checks
 /// every endpoint against every built-in role.
-/// Later issues add their actions here (work items, change requests, releases, deployments) and to
+/// Later issues add their actions here (change requests, releases, deployments) and to
 /// <see cref="BuiltInRoles"/>; a grant's scope (server, project, environment) is designed in already.
 /// </summary>
 public static class Actions
@@ -21,6 +21,9 @@ public static class Actions
     public const string ArtifactRead = "artifact.read";
     public const string VariableRead = "variable.read";
     public const string VariableWrite = "variable.write";
+    public const string ItemRead = "item.read";
+    /// <summary>Create and edit work items, and set the project's key prefix. An item's state is derived, never written.</summary>
+    public const string ItemWrite = "item.write";
 
     // Server administration (global only).
     public const string AgentRead = "agent.read";
@@ -63,6 +66,8 @@ public static class Actions
         new ActionInfo(ArtifactRead, ActionKind.User, ActionScope.Project, "download artifacts", IsRead: true),
         new ActionInfo(VariableRead, ActionKind.User, ActionScope.Project, "list variables (never a secret's value)", IsRead: true),
         new ActionInfo(VariableWrite, ActionKind.User, ActionScope.Project, "create, change and delete variables and secrets"),
+        new ActionInfo(ItemRead, ActionKind.User, ActionScope.Project, "see work items and their timelines", IsRead: true),
+        new ActionInfo(ItemWrite, ActionKind.User, ActionScope.Project, "create and edit work items, set the project's key prefix"),
         new ActionInfo(AgentRead, ActionKind.User, ActionScope.Server, "see agents", IsRead: true),
         new ActionInfo(AgentApprove, ActionKind.User, ActionScope.Server, "approve or disable agents"),
         new ActionInfo(AgentTokenCreate, ActionKind.User, ActionScope.Server, "create agent registration tokens"),

@@ -10,7 +10,7 @@ public static class Mapping
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public static ProjectDto ToDto(this ProjectRow p) =>
-        new(p.Name, p.RepoUrl, p.DefaultBranch, UnixMs.To(p.CreatedAt), p.LastFetchError);
+        new(p.Name, p.RepoUrl, p.DefaultBranch, UnixMs.To(p.CreatedAt), p.LastFetchError, p.ItemKeyPrefix);
 
     public static RunSummaryDto ToSummary(this RunRow r) =>
         new(r.Id, r.ProjectName, (int)r.Number, r.Branch, r.CommitSha, r.Status, UnixMs.To(r.CreatedAt), UnixMs.To(r.StartedAt), UnixMs.To(r.FinishedAt));
@@ -22,8 +22,9 @@ public static class Mapping
         var stages = d.Stages.Select(s => new StageDto(s.Name, s.Status, UnixMs.To(s.StartedAt), UnixMs.To(s.FinishedAt),
             d.Jobs.Where(j => j.StageIdx == s.Idx).Select(ToDto).ToList())).ToList();
         var artifacts = d.Artifacts.Select(a => new ArtifactDto(a.JobName, a.Path, a.Sha256, a.Size)).ToList();
+        var warnings = r.Warnings is null ? [] : JsonSerializer.Deserialize<List<string>>(r.Warnings) ?? [];
         return new RunDto(r.Id, r.ProjectName, (int)r.Number, r.Branch, r.CommitSha, r.CommitMessage, r.Trigger, r.Status,
-            UnixMs.To(r.CreatedAt), UnixMs.To(r.StartedAt), UnixMs.To(r.FinishedAt), r.FailureReason, lint, stages, artifacts);
+            UnixMs.To(r.CreatedAt), UnixMs.To(r.StartedAt), UnixMs.To(r.FinishedAt), r.FailureReason, lint, stages, artifacts, warnings);
     }
 
     public static JobDto ToDto(this JobRow j) =>

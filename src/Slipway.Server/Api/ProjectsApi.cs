@@ -49,7 +49,7 @@ public static class ProjectsApi
             .Select(b => new BranchDto(b.Name, b.Head, latest.TryGetValue(b.Name, out var r) ? r.ToSummary() : null)).ToList();
     }
 
-    private static async Task<IResult> StartRunAsync(string name, StartRunRequest? request, ProjectStore projects,
+    private static async Task<IResult> StartRunAsync(string name, StartRunRequest? request, HttpContext context, ProjectStore projects,
         MirrorDirectory mirrors, RunFactory factory, CancellationToken ct)
     {
         var project = await Find(projects, name);
@@ -64,7 +64,7 @@ public static class ProjectsApi
             var head = (await projects.BranchesAsync(project.Id)).FirstOrDefault(b => b.Name == branch)?.Head;
             commit = head ?? throw new ArgumentException($"the repository has no branch '{branch}'");
         }
-        var runId = await factory.StartAsync(project, branch, commit, "manual", ct);
+        var runId = await factory.StartAsync(project, branch, commit, "manual", ct, context.RequireUser().Username);
         return Results.Created($"/api/v1/runs/{runId}", new RunCreatedDto(runId));
     }
 }

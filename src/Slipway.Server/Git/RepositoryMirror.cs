@@ -95,6 +95,17 @@ public sealed partial class RepositoryMirror(string path, TimeSpan timeout)
         return (await GitCli.OutputAsync(Path, ["log", "-1", "--format=%B", commit, "--"], timeout, ct)).Trim();
     }
 
+    /// <summary>The commit's author (<c>Name &lt;email&gt;</c>) and message, read with one git process.</summary>
+    public async Task<(string Author, string Message)> CommitAuthorAndMessageAsync(string commit, CancellationToken ct = default)
+    {
+        RequireSha(commit);
+        var output = await GitCli.OutputAsync(Path, ["log", "-1", "--format=%an <%ae>%n%B", commit, "--"], timeout, ct);
+        var split = output.IndexOf('\n');
+        var (author, message) = split < 0 ? (output.Trim(), "") : (output[..split].Trim(), output[(split + 1)..].Trim());
+        // Anyone who can push chooses the author name; it is shown in terminals, so no control characters.
+        return (new string(author.Select(c => char.IsControl(c) ? '?' : c).ToArray()), message);
+    }
+
     /// <summary>Streams a tar archive of the commit's tree (what an agent checks out) into <paramref name="destination"/>.</summary>
     public async Task ArchiveAsync(string commit, Stream destination, CancellationToken ct = default)
     {

@@ -26,6 +26,7 @@ public static class ServiceRegistration
         .AddSingleton<AuditStore>()
         .AddSingleton<ArtifactStore>()
         .AddSingleton<VariableStore>()
+        .AddSingleton<WorkItemStore>()
         .AddSingleton<LogStore>()
         .AddSingleton<ArtifactFiles>();
 

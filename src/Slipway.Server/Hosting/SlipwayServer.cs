@@ -68,6 +68,7 @@ public static class SlipwayServer
         var api = app.MapGroup("/api/v1");
         api.MapProjectsApi();
         api.MapVariablesApi();
+        api.MapWorkItemsApi();
         api.MapRunsApi();
         api.MapLogsApi();
         api.MapAgentsApi();

@@ -9,9 +9,10 @@ namespace Slipway.Server.Scheduling;
 /// <summary>
 /// Starts a run of one commit: reads <c>.slipway.yml</c> from that commit in the mirror, lints it, plans the
 /// stages for the branch and stores the run. An invalid or missing file gives a failed run that shows the
-/// errors, never a silent skip.
+/// errors, never a silent skip. Then links the run to the work items its branch and commit message name; a key
+/// naming no item becomes a warning on the run, and a failure to link is logged, never fails the run.
 /// </summary>
-public sealed class RunFactory(RunStore runs, MirrorDirectory mirrors, WorkSignal signal, TimeProvider clock, ILogger<RunFactory> log)
+public sealed class RunFactory(RunStore runs, WorkItemStore workItems, MirrorDirectory mirrors, WorkSignal signal, TimeProvider clock, ILogger<RunFactory> log)
 {
     /// <summary>
     /// A commit's pipeline file and message never change, so each commit is read from git and parsed once
@@ -23,10 +24,12 @@ public sealed class RunFactory(RunStore runs, MirrorDirectory mirrors, WorkSigna
     private const long MaxCachedFileBytes = 64 * 1024;
     private const int MaxMessageChars = 64 * 1024;
 
-    /// <summary>What a run needs from its commit: the parsed pipeline file (null: the commit has none) and the message.</summary>
-    private sealed record CommitFacts(PipelineParseResult? Pipeline, string? Message);
+    /// <summary>What a run needs from its commit: the parsed pipeline file (null: the commit has none), the message and author.</summary>
+    private sealed record CommitFacts(PipelineParseResult? Pipeline, string? Message, string? Author);
 
-    public async Task<long> StartAsync(ProjectRow project, string branch, string commit, string trigger, CancellationToken ct = default)
+    /// <param name="startedBy">The user who started the run, when one did (shown on the work items it links).</param>
+    public async Task<long> StartAsync(ProjectRow project, string branch, string commit, string trigger, CancellationToken ct = default,
+        string? startedBy = null)
     {
         var facts = await ReadCommitAsync(project.Name, commit, ct);
         var parsed = facts.Pipeline;
@@ -38,9 +41,24 @@ public sealed class RunFactory(RunStore runs, MirrorDirectory mirrors, WorkSigna
         var (runId, pools) = await runs.CreateAsync(
             new NewRun(project.Id, branch, commit, facts.Message, trigger, plan, errors), clock.GetUtcNow().ToUnixTimeMilliseconds());
         foreach (var pool in pools) signal.Signal(WorkSignal.Pool(pool));
+        await LinkWorkItemsAsync(new RunLinkFacts(project.Id, runId, branch, commit, facts.Message, facts.Author, startedBy,
+            clock.GetUtcNow().ToUnixTimeMilliseconds()));
         log.LogInformation("run {RunId} of {Project} on {Branch} at {Commit} ({Trigger}): {State}",
             runId, project.Name, branch, commit[..12], trigger, plan is null ? "invalid pipeline file" : "queued");
         return runId;
+    }
+
+    private async Task LinkWorkItemsAsync(RunLinkFacts facts)
+    {
+        try
+        {
+            var warnings = await workItems.LinkRunAsync(facts);
+            foreach (var warning in warnings) log.LogInformation("run {RunId}: {Warning}", facts.RunId, warning);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            log.LogWarning(e, "run {RunId}: linking work items failed; the run goes on", facts.RunId);
+        }
     }
 
     private async Task<CommitFacts> ReadCommitAsync(string project, string commit, CancellationToken ct)
@@ -52,11 +70,11 @@ public sealed class RunFactory(RunStore runs, MirrorDirectory mirrors, WorkSigna
         var parsed = size is null ? null
             : PipelineParser.RefuseIfTooLarge(size.Value)
               ?? (await mirror.ReadFileAsync(commit, PipelineParser.DefaultFileName, ct) is { } text ? PipelineParser.Parse(text) : null);
-        string? message = null;
-        try { message = await mirror.CommitMessageAsync(commit, ct); }
+        string? message = null, author = null;
+        try { (author, message) = await mirror.CommitAuthorAndMessageAsync(commit, ct); }
         catch (GitException e) { log.LogWarning("could not read the message of {Commit}: {Error}", commit, e.Message); }
         if (message is { Length: > MaxMessageChars }) message = message[..MaxMessageChars] + "\n[…]";
-        var facts = new CommitFacts(parsed, message);
+        var facts = new CommitFacts(parsed, message, author);
         if ((size ?? 0) <= MaxCachedFileBytes)
         {
             if (_commits.Count >= CommitCacheSize) _commits.Clear();

@@ -13,6 +13,8 @@ public sealed class ProjectRow
     public long CreatedAt { get; set; }
     public long? LastFetchAt { get; set; }
     public string? LastFetchError { get; set; }
+    /// <summary>The work item key prefix (SHOP for SHOP-42), or null before one is set.</summary>
+    public string? ItemKeyPrefix { get; set; }
 }
 
 public sealed class BranchRow
@@ -36,6 +38,8 @@ public sealed class RunRow
     public string Status { get; set; } = "";
     public string? FailureReason { get; set; }
     public string? LintErrors { get; set; }
+    /// <summary>JSON list of problems that did not fail the run (a key naming no work item), or null.</summary>
+    public string? Warnings { get; set; }
     public long CreatedAt { get; set; }
     public long? StartedAt { get; set; }
     public long? FinishedAt { get; set; }

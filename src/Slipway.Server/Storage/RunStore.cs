@@ -16,7 +16,7 @@ public sealed class RunStore(Database db)
 {
     private const string RunColumns =
         "r.id, r.project_id, p.name AS project_name, r.number, r.branch, r.commit_sha, r.commit_message, r.trigger, r.status, " +
-        "r.failure_reason, r.lint_errors, r.created_at, r.started_at, r.finished_at";
+        "r.failure_reason, r.lint_errors, r.warnings, r.created_at, r.started_at, r.finished_at";
     private const string JobColumns =
         "j.id, j.run_id, j.stage_idx, j.name, j.status, j.pool, j.labels, j.spec, j.retries_left, j.attempt, j.agent_id, a.name AS agent_name, " +
         "j.lease_id, j.lease_expires_at, j.cancel_requested, j.exit_code, j.failure_reason, j.test_summary, j.log_bytes, j.log_truncated, " +

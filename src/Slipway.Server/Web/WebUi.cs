@@ -48,6 +48,13 @@ public static class WebUi
             return Page<ProjectPage>(context, new { Project = project.ToDto(), Branches = branches, Runs = list });
         }).RequirePageAction(Actions.ProjectRead);
 
+        app.MapGet("/projects/{name}/items", async (string name, string? state, HttpContext context, ProjectStore projects, WorkItemStore items) =>
+            Page<WorkItemsPage>(context, new { Project = name, Items = await WorkItemsApi.ListAsync(name, state, projects, items) }))
+            .RequirePageAction(Actions.ItemRead);
+        app.MapGet("/projects/{name}/items/{number:long}", async (string name, long number, HttpContext context, ProjectStore projects, WorkItemStore items) =>
+            Page<WorkItemPage>(context, new { Item = await WorkItemsApi.ShowAsync(name, number, projects, items) }))
+            .RequirePageAction(Actions.ItemRead);
+
         app.MapGet("/runs/{id:long}", async (long id, HttpContext context, RunStore runs) =>
             Page<RunPage>(context, new { Run = (await RunsApi.Get(runs, id)).ToDto() })).RequirePageAction(Actions.RunRead);
         // The run's project is the scope of both (AccessMiddleware resolves it from {id}).

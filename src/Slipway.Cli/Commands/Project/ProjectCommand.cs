@@ -2,7 +2,10 @@ using System.CommandLine;
 
 namespace Slipway.Cli.Commands.Project;
 
-/// <summary><c>slipway project create NAME --repo URL [--branch B]</c>, <c>slipway project list</c>.</summary>
+/// <summary>
+/// <c>slipway project create NAME --repo URL [--branch B]</c>, <c>slipway project list</c>,
+/// <c>slipway project set-key NAME PREFIX</c> (the work item key prefix: SHOP for SHOP-42).
+/// </summary>
 public static class ProjectCommand
 {
     public static Command Create()
@@ -31,6 +34,16 @@ public static class ProjectCommand
                 Console.WriteLine($"{p.Name,-24} {p.DefaultBranch,-12} {p.Repo}{(p.LastFetchError is null ? "" : "  (fetch failing: " + p.LastFetchError + ")")}");
             return 0;
         }));
-        return new Command("project", "Projects") { create, list };
+        var prefix = new Argument<string>("prefix") { Description = "Work item key prefix: 2-10 upper-case letters or digits, starting with a letter" };
+        var setKey = new Command("set-key", "Set the project's work item key prefix (SHOP gives SHOP-1, SHOP-2, ...)") { name, prefix, CliContext.JsonOutput };
+        setKey.SetAction((result, ct) => CliContext.GuardAsync(async () =>
+        {
+            using var client = CliContext.CreateClient(result);
+            var key = await client.SetItemKeyAsync(result.GetValue(name)!, result.GetValue(prefix)!, ct);
+            if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(key); return 0; }
+            Console.WriteLine($"work items of project {key.Project} are keyed {key.Prefix}-N");
+            return 0;
+        }));
+        return new Command("project", "Projects") { create, list, setKey };
     }
 }

@@ -102,6 +102,7 @@ public static class RunCommand
         Console.WriteLine($"  branch {run.Branch}, commit {run.Commit}, trigger {run.Trigger}");
         if (run.FailureReason is not null) Console.WriteLine($"  {run.FailureReason}");
         foreach (var lint in run.LintErrors) Console.WriteLine($"  {lint}");
+        foreach (var warning in run.Warnings ?? []) Console.WriteLine($"  warning: {warning}");
         foreach (var stage in run.Stages)
         {
             Console.WriteLine($"  stage {stage.Name}: {stage.Status}");

@@ -1,0 +1,90 @@
+using System.CommandLine;
+using Slipway.Contracts.Api;
+
+namespace Slipway.Cli.Commands.Item;
+
+/// <summary>
+/// <c>slipway item create PROJECT --title T [--kind feature|bug|chore] [--description D]</c>,
+/// <c>slipway item list PROJECT [--state S]</c>, <c>slipway item show PROJECT NUMBER</c> (with its timeline),
+/// <c>slipway item edit PROJECT NUMBER [--title T] [--description D] [--kind K]</c>. States are derived, so
+/// there is no command to set one.
+/// </summary>
+public static class ItemCommand
+{
+    public static Command Create()
+    {
+        var project = new Argument<string>("project") { Description = "Project name" };
+        var number = new Argument<long>("number") { Description = "Item number (42 for SHOP-42)" };
+        var title = new Option<string?>("--title") { Description = "One line, at most 200 characters" };
+        var description = new Option<string?>("--description") { Description = "Free text; line breaks allowed" };
+        var kind = new Option<string?>("--kind") { Description = "feature (default), bug or chore" };
+        var state = new Option<string?>("--state") { Description = "Only items in this state: requested, in_development, in_review, merged, released" };
+
+        var create = new Command("create", "Create a work item") { project, title, description, kind, CliContext.JsonOutput };
+        create.SetAction((result, ct) => CliContext.GuardAsync(async () =>
+        {
+            if (result.GetValue(title) is not { } t)
+            {
+                await Console.Error.WriteLineAsync("error: give the item a --title");
+                return 2;
+            }
+            using var client = CliContext.CreateClient(result);
+            var item = await client.CreateWorkItemAsync(result.GetValue(project)!, t, result.GetValue(description), result.GetValue(kind), ct);
+            if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(item); return 0; }
+            Console.WriteLine($"created {item.Key} ({item.Kind}): {item.Title}");
+            return 0;
+        }));
+
+        var list = new Command("list", "List a project's work items with their derived state") { project, state, CliContext.JsonOutput };
+        list.SetAction((result, ct) => CliContext.GuardAsync(async () =>
+        {
+            using var client = CliContext.CreateClient(result);
+            var items = await client.ListWorkItemsAsync(result.GetValue(project)!, result.GetValue(state), ct);
+            if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(items); return 0; }
+            foreach (var i in items) Console.WriteLine($"{i.Key,-14} {i.State,-15} {i.Kind,-8} {i.Title}");
+            return 0;
+        }));
+
+        var show = new Command("show", "Show a work item and its timeline") { project, number, CliContext.JsonOutput };
+        show.SetAction((result, ct) => CliContext.GuardAsync(async () =>
+        {
+            using var client = CliContext.CreateClient(result);
+            var item = await client.GetWorkItemAsync(result.GetValue(project)!, result.GetValue(number), ct);
+            if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(item); return 0; }
+            Print(item);
+            return 0;
+        }));
+
+        var edit = new Command("edit", "Change a work item's title, description or kind") { project, number, title, description, kind, CliContext.JsonOutput };
+        edit.SetAction((result, ct) => CliContext.GuardAsync(async () =>
+        {
+            using var client = CliContext.CreateClient(result);
+            var item = await client.UpdateWorkItemAsync(result.GetValue(project)!, result.GetValue(number),
+                result.GetValue(title), result.GetValue(description), result.GetValue(kind), ct);
+            if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(item); return 0; }
+            Console.WriteLine($"updated {item.Key} ({item.Kind}): {item.Title}");
+            return 0;
+        }));
+        return new Command("item", "Work items (requests, bugs, chores) and their path to release") { create, list, show, edit };
+    }
+
+    private static void Print(WorkItemDto item)
+    {
+        Console.WriteLine($"{item.Key}  {item.Title}");
+        Console.WriteLine($"kind: {item.Kind}   state: {item.State}   requested by {item.Requester}   updated {item.UpdatedAt:u} by {item.UpdatedBy}");
+        if (item.Description.Length > 0) Console.WriteLine(Environment.NewLine + item.Description);
+        Console.WriteLine();
+        foreach (var e in item.Timeline ?? [])
+        {
+            var what = e.Kind switch
+            {
+                "created" => "created",
+                "branch" => $"branch {e.Ref}",
+                "commit" => $"commit {e.Ref[..Math.Min(12, e.Ref.Length)]}",
+                "run" => $"run #{e.RunNumber} ({e.RunStatus})",
+                _ => $"{e.Kind} {e.Ref}",
+            };
+            Console.WriteLine($"{e.At:u}  {what,-40} {e.Who ?? "(push)"}");
+        }
+    }
+}

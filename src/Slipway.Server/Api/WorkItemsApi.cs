@@ -1,0 +1,118 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Slipway.Contracts.Api;
+using Slipway.Core.Access;
+using Slipway.Core.Audit;
+using Slipway.Core.WorkItems;
+using Slipway.Server.Access;
+using Slipway.Server.Audit;
+using Slipway.Server.Storage;
+
+namespace Slipway.Server.Api;
+
+/// <summary>
+/// Work items of a project: /api/v1/projects/{name}/item-key, /items, /items/{number}. Items are addressed
+/// by project and number (not by key alone) so the access check has the project from the route. The state in
+/// every answer is derived from the item's links (<see cref="WorkItemStates.Derive"/>); no endpoint sets it.
+/// Titles and descriptions are stored verbatim and only ever returned as JSON text.
+/// </summary>
+public static class WorkItemsApi
+{
+    public static void MapWorkItemsApi(this IEndpointRouteBuilder api)
+    {
+        api.MapPut("/projects/{name}/item-key", SetKeyAsync).RequireAction(Actions.ItemWrite);
+        api.MapPost("/projects/{name}/items", CreateAsync).RequireAction(Actions.ItemWrite);
+        api.MapGet("/projects/{name}/items", ListAsync).RequireAction(Actions.ItemRead);
+        api.MapGet("/projects/{name}/items/{number}", ShowAsync).RequireAction(Actions.ItemRead);
+        api.MapPatch("/projects/{name}/items/{number}", UpdateAsync).RequireAction(Actions.ItemWrite);
+    }
+
+    private static async Task<ItemKeyDto> SetKeyAsync(string name, SetItemKeyRequest? request, HttpContext context,
+        ProjectStore projects, WorkItemStore items)
+    {
+        var prefix = request?.Prefix ?? throw new ArgumentException("the body must be {\"prefix\": \"SHOP\"}; 'prefix' is missing");
+        if (WorkItemKey.CheckPrefix(prefix) is { } error) throw new ArgumentException(error);
+        var project = await ProjectsApi.Find(projects, name);
+        await items.SetPrefixAsync(project.Id, prefix);
+        await context.AuditAsync(Actions.ItemWrite, AuditOutcomes.Succeeded, $"project:{name}", $"work item key prefix set to {prefix}");
+        return new ItemKeyDto(project.Name, prefix);
+    }
+
+    private static async Task<IResult> CreateAsync(string name, CreateWorkItemRequest? request, HttpContext context,
+        ProjectStore projects, WorkItemStore items, TimeProvider clock)
+    {
+        if (WorkItemText.CheckTitle(request?.Title) is { } titleError) throw new ArgumentException(titleError);
+        var (description, descriptionError) = WorkItemText.NormaliseDescription(request!.Description);
+        if (descriptionError is not null) throw new ArgumentException(descriptionError);
+        var kind = request.Kind is null ? WorkItemKind.Feature : ParseKind(request.Kind);
+        var project = await ProjectsApi.Find(projects, name);
+        if (await items.PrefixAsync(project.Id) is null)
+            throw new ConflictException($"project '{name}' has no work item key prefix yet; set one first (PUT /api/v1/projects/{name}/item-key)");
+        var user = context.RequireUser().Username;
+        var row = await items.CreateAsync(project.Id, request.Title!, description!, kind, user, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        await context.AuditAsync(Actions.ItemWrite, AuditOutcomes.Succeeded, $"project:{name} item:{row.Key}",
+            $"work item {row.Key} created ({kind.Name()}): {row.Title}");
+        return Results.Created($"/api/v1/projects/{Uri.EscapeDataString(name)}/items/{row.Number}", ToDto(row, project.Name, []));
+    }
+
+    /// <summary>The project's items, optionally in one derived state (the API list and the web UI's items page).</summary>
+    public static async Task<IReadOnlyList<WorkItemDto>> ListAsync(string name, string? state, ProjectStore projects, WorkItemStore items)
+    {
+        WorkItemState? wanted = null;
+        if (!string.IsNullOrEmpty(state))
+            wanted = WorkItemStates.Parse(state) ?? throw new ArgumentException(
+                $"unknown state '{state}'; states are {string.Join(", ", WorkItemStates.All.Select(s => s.Name()))}");
+        var project = await ProjectsApi.Find(projects, name);
+        return (await items.ListAsync(project.Id)).Where(i => wanted is null || i.State == wanted)
+            .Select(i => ToDto(i, project.Name, null)).ToList();
+    }
+
+    /// <summary>One item with its timeline (the API and the web UI's item page).</summary>
+    public static async Task<WorkItemDto> ShowAsync(string name, long number, ProjectStore projects, WorkItemStore items)
+    {
+        var project = await ProjectsApi.Find(projects, name);
+        var row = await items.FindAsync(project.Id, number) ?? throw NotFound(name, number);
+        return ToDto(row, project.Name, await items.LinksAsync(row.Id));
+    }
+
+    private static async Task<WorkItemDto> UpdateAsync(string name, long number, UpdateWorkItemRequest? request, HttpContext context,
+        ProjectStore projects, WorkItemStore items, TimeProvider clock)
+    {
+        if (request is null || (request.Title, request.Description, request.Kind) is (null, null, null))
+            throw new ArgumentException("nothing to change: give at least one of 'title', 'description', 'kind'");
+        if (request.Title is not null && WorkItemText.CheckTitle(request.Title) is { } titleError) throw new ArgumentException(titleError);
+        string? description = null;
+        if (request.Description is not null)
+        {
+            (description, var error) = WorkItemText.NormaliseDescription(request.Description);
+            if (error is not null) throw new ArgumentException(error);
+        }
+        WorkItemKind? kind = request.Kind is null ? null : ParseKind(request.Kind);
+        var project = await ProjectsApi.Find(projects, name);
+        var user = context.RequireUser().Username;
+        var row = await items.UpdateAsync(project.Id, number, request.Title, description, kind, user, clock.GetUtcNow().ToUnixTimeMilliseconds())
+                  ?? throw NotFound(name, number);
+        var changed = new[] { request.Title is null ? null : "title", description is null ? null : "description", kind is null ? null : "kind" }
+            .Where(f => f is not null);
+        await context.AuditAsync(Actions.ItemWrite, AuditOutcomes.Succeeded, $"project:{name} item:{row.Key}",
+            $"work item {row.Key} edited ({string.Join(", ", changed)}): {row.Title}");
+        return ToDto(row, project.Name, await items.LinksAsync(row.Id));
+    }
+
+    private static WorkItemKind ParseKind(string kind) =>
+        WorkItemKinds.Parse(kind) ?? throw new ArgumentException(
+            $"unknown kind '{kind}'; kinds are {string.Join(", ", Enum.GetValues<WorkItemKind>().Select(k => k.Name()))}");
+
+    private static KeyNotFoundException NotFound(string project, long number) => new($"project '{project}' has no work item {number}");
+
+    private static WorkItemDto ToDto(WorkItemRow row, string project, IReadOnlyList<WorkItemLinkRow>? links) =>
+        new(row.Key, project, row.Number, row.Title, row.Description, row.Kind, row.State.Name(), row.Requester,
+            UnixMs.To(row.CreatedAt), UnixMs.To(row.UpdatedAt), row.UpdatedBy,
+            links is null ? null : Timeline(row, links));
+
+    private static IReadOnlyList<WorkItemEventDto> Timeline(WorkItemRow row, IReadOnlyList<WorkItemLinkRow> links) =>
+        links.Select(l => new WorkItemEventDto(l.Kind, l.Ref, l.RunId, l.RunNumber is { } n ? (int)n : null, l.RunStatus, l.Actor, UnixMs.To(l.At)))
+            .Prepend(new WorkItemEventDto("created", row.Key, null, null, null, row.Requester, UnixMs.To(row.CreatedAt)))
+            .ToList();
+}

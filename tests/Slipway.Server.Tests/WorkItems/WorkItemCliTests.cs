@@ -1,0 +1,48 @@
+using System.Text.Json;
+using Slipway.Client;
+using Slipway.Contracts.Api;
+using Slipway.Testing;
+
+namespace Slipway.Server.Tests.WorkItems;
+
+/// <summary><c>slipway item</c> and <c>slipway project set-key</c> as a user types them, against a real server.</summary>
+public sealed class WorkItemCliTests
+{
+    private static Task<(int Exit, string Out, string Err)> SlipwayAsync(SlipwayTestServer server, params string[] args) =>
+        SlipwayProcess.RunAsync(args, new Dictionary<string, string>
+        {
+            ["SLIPWAY_SERVER"] = server.Url,
+            ["SLIPWAY_TOKEN"] = SlipwayTestServer.AdminToken,
+            ["XDG_CONFIG_HOME"] = Path.Combine(server.Options.FullDataDirectory, "cli-config"),
+        }, null);
+
+    [Fact]
+    public async Task ItemCreateListShowEdit_ThroughTheCli()
+    {
+        await using var server = await SlipwayTestServer.StartAsync();
+        using var repo = Pipelines.Repo(Pipelines.OneJob("true"));
+        repo.CreateBranch("feature/SHOP-1-cart");
+        await server.Client.CreateProjectAsync("shop", repo.Path, "main");
+
+        var setKey = await SlipwayAsync(server, "project", "set-key", "shop", "SHOP");
+        var create = await SlipwayAsync(server, "item", "create", "shop", "--title", "Cart <total> $(x)", "--kind", "bug");
+        var noTitle = await SlipwayAsync(server, "item", "create", "shop");
+        await server.WaitForRunAsync((await server.Client.StartRunAsync("shop", "feature/SHOP-1-cart", null)).Id);
+        var list = await SlipwayAsync(server, "item", "list", "shop", "--state", "in_development");
+        var show = await SlipwayAsync(server, "item", "show", "shop", "1");
+        var edit = await SlipwayAsync(server, "item", "edit", "shop", "1", "--title", "Cart total");
+        var json = await SlipwayAsync(server, "item", "show", "shop", "1", "--json");
+
+        Assert.True(setKey.Exit == 0, setKey.Err);
+        Assert.True(create.Exit == 0, create.Err);
+        Assert.Contains("created SHOP-1 (bug): Cart <total> $(x)", create.Out);
+        Assert.Equal(2, noTitle.Exit);
+        Assert.Contains("SHOP-1", list.Out);
+        Assert.Contains("in_development", list.Out);
+        Assert.Contains("branch feature/SHOP-1-cart", show.Out);
+        Assert.Contains("run #2 (succeeded)", show.Out);
+        Assert.True(edit.Exit == 0, edit.Err);
+        var item = JsonSerializer.Deserialize<WorkItemDto>(json.Out, SlipwayClient.Json)!;
+        Assert.Equal(("Cart total", "bug", "in_development"), (item.Title, item.Kind, item.State));
+    }
+}
