@@ -29,6 +29,9 @@ public sealed class SlipwayClient : IDisposable
 
     public Task<ProjectCreatedDto> CreateProjectAsync(string name, string repo, string? branch, CancellationToken ct = default) =>
         PostAsync<ProjectCreatedDto>("api/v1/projects", new CreateProjectRequest(name, repo, branch), ct);
+
+    public Task<ProjectCreatedDto> CreateHostedProjectAsync(string name, CancellationToken ct = default) =>
+        PostAsync<ProjectCreatedDto>("api/v1/projects", new CreateProjectRequest(name, null, null, Hosted: true), ct);
     public Task<List<ProjectDto>> ListProjectsAsync(CancellationToken ct = default) => GetAsync<List<ProjectDto>>("api/v1/projects", ct);
     public Task<List<BranchDto>> ListBranchesAsync(string project, CancellationToken ct = default) =>
         GetAsync<List<BranchDto>>($"api/v1/projects/{Uri.EscapeDataString(project)}/branches", ct);

@@ -2,7 +2,8 @@ namespace Slipway.Contracts.Api;
 
 // Public REST API shapes (/api/v1), shared by the server, the typed client, the CLI and tests.
 
-public sealed record CreateProjectRequest(string Name, string Repo, string? Branch);
+/// <param name="Hosted">True: Slipway hosts the repository (served at /git/NAME.git); Repo and Branch are then not given.</param>
+public sealed record CreateProjectRequest(string Name, string? Repo, string? Branch, bool Hosted = false);
 public sealed record ProjectDto(string Name, string Repo, string DefaultBranch, DateTimeOffset CreatedAt, string? LastFetchError,
     string? ItemKeyPrefix = null);
 public sealed record ProjectCreatedDto(string Name, string Repo, string DefaultBranch, string WebhookSecret);

@@ -24,6 +24,10 @@ public static class Actions
     public const string ItemRead = "item.read";
     /// <summary>Create and edit work items, and set the project's key prefix. An item's state is derived, never written.</summary>
     public const string ItemWrite = "item.write";
+    /// <summary>Clone and fetch a hosted repository over smart HTTP.</summary>
+    public const string RepoRead = "repo.read";
+    /// <summary>Push to a hosted repository over smart HTTP.</summary>
+    public const string RepoPush = "repo.push";
 
     // Server administration (global only).
     public const string AgentRead = "agent.read";
@@ -68,6 +72,8 @@ public static class Actions
         new ActionInfo(VariableWrite, ActionKind.User, ActionScope.Project, "create, change and delete variables and secrets"),
         new ActionInfo(ItemRead, ActionKind.User, ActionScope.Project, "see work items and their timelines", IsRead: true),
         new ActionInfo(ItemWrite, ActionKind.User, ActionScope.Project, "create and edit work items, set the project's key prefix"),
+        new ActionInfo(RepoRead, ActionKind.User, ActionScope.Project, "clone and fetch a hosted repository", IsRead: true),
+        new ActionInfo(RepoPush, ActionKind.User, ActionScope.Project, "push to a hosted repository"),
         new ActionInfo(AgentRead, ActionKind.User, ActionScope.Server, "see agents", IsRead: true),
         new ActionInfo(AgentApprove, ActionKind.User, ActionScope.Server, "approve or disable agents"),
         new ActionInfo(AgentTokenCreate, ActionKind.User, ActionScope.Server, "create agent registration tokens"),

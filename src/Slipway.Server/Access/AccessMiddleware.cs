@@ -53,7 +53,9 @@ public sealed class AccessMiddleware(RequestDelegate next)
                 context.Response.Redirect("/login?returnUrl=" + Uri.EscapeDataString(context.Request.Path + context.Request.QueryString));
                 return;
             }
-            context.Response.Headers.WWWAuthenticate = "Bearer";
+            // git asks for (or sends) its credentials only when offered Basic.
+            context.Response.Headers.WWWAuthenticate = context.Request.Path.StartsWithSegments("/git")
+                ? "Basic realm=\"slipway\"" : "Bearer";
             await Deny(context, StatusCodes.Status401Unauthorized, "a valid bearer token or session is required");
             return;
         }

@@ -17,7 +17,7 @@ public sealed class Authenticator(CredentialStore credentials, AgentStore agents
     public async Task<Principal?> AuthenticateAsync(HttpContext context)
     {
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        var bearer = BearerToken(context);
+        var bearer = BearerToken(context) ?? BasicUserToken(context);
         if (bearer is not null)
         {
             if (bearer.Length is 0 or > 200) return null;
@@ -59,6 +59,28 @@ public sealed class Authenticator(CredentialStore credentials, AgentStore agents
 
     public static Role ToRole(RoleRow row) =>
         new(row.Name, row.Description, row.Actions.Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal), BuiltIn: false);
+
+    /// <summary>
+    /// HTTP Basic (what git sends for <c>http://x:TOKEN@host/git/NAME.git</c>): any user name, a user's API token
+    /// (slp_) as the password. Agent credentials and registration tokens are never accepted this way.
+    /// </summary>
+    private static string? BasicUserToken(HttpContext context)
+    {
+        var header = context.Request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase) || header.Length > 600) return null;
+        string decoded;
+        try { decoded = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(header["Basic ".Length..].Trim())); }
+        catch (FormatException) { return ""; }
+        var colon = decoded.IndexOf(':');
+        var password = colon < 0 ? "" : decoded[(colon + 1)..];
+        // Only a user's API token: an agent credential (slpa_), a registration token (slpr_) or anything else is
+        // refused (an empty token authenticates nobody).
+        var isUserToken = password.StartsWith(Tokens.UserPrefix, StringComparison.Ordinal)
+                          && !password.StartsWith(Tokens.AgentPrefix, StringComparison.Ordinal)
+                          && !password.StartsWith(Tokens.RegistrationPrefix, StringComparison.Ordinal)
+                          && !password.StartsWith(Tokens.SessionPrefix, StringComparison.Ordinal);
+        return isUserToken ? password : "";
+    }
 
     private static string? BearerToken(HttpContext context)
     {

@@ -33,7 +33,11 @@ public static class ProjectsApi
 
     private static async Task<IResult> CreateAsync(CreateProjectRequest request, ProjectService service, CancellationToken ct)
     {
-        var project = await service.CreateAsync(request.Name ?? "", request.Repo ?? "", request.Branch, ct);
+        if (request.Hosted && (!string.IsNullOrEmpty(request.Repo) || !string.IsNullOrEmpty(request.Branch)))
+            throw new ProjectException("a hosted project takes no repo or branch: Slipway makes its repository (branch main)");
+        var project = request.Hosted
+            ? await service.CreateHostedAsync(request.Name ?? "", ct)
+            : await service.CreateAsync(request.Name ?? "", request.Repo ?? "", request.Branch, ct);
         return Results.Created($"/api/v1/projects/{Uri.EscapeDataString(project.Name)}",
             new ProjectCreatedDto(project.Name, project.RepoUrl, project.DefaultBranch, project.WebhookSecret));
     }

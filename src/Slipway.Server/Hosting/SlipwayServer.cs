@@ -79,6 +79,7 @@ public static class SlipwayServer
         api.MapTokensApi();
         api.MapAuditApi();
         app.MapSystemApi(api);
+        app.MapGitHttpApi();
         app.MapWebUi();
         return app;
     }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Slipway.Server.Git;
+using Slipway.Server.Hosting;
 using Slipway.Server.Storage;
 
 namespace Slipway.Server.Scheduling;
@@ -11,8 +12,33 @@ public sealed class ProjectException(string message) : Exception(message);
 /// Creates projects: checks the name, clones the mirror (refusing a URL git cannot fetch, with git's error),
 /// stores the project and its branch heads, and starts the first run of the default branch.
 /// </summary>
-public sealed partial class ProjectService(ProjectStore projects, MirrorDirectory mirrors, RunFactory runs, TimeProvider clock)
+public sealed partial class ProjectService(ProjectStore projects, MirrorDirectory mirrors, RunFactory runs, TimeProvider clock, ServerOptions options)
 {
+    /// <summary>Where hosted repositories live: DATA/hosted/NAME.git, served at /git/NAME.git.</summary>
+    public static string HostedRoot(ServerOptions options) => Path.Combine(options.FullDataDirectory, "hosted");
+
+    /// <summary>
+    /// A project hosted by Slipway: an empty bare repository in DATA/hosted/NAME.git (default branch main) whose
+    /// mirror fetches from that path. It has no branches and no runs until the first push.
+    /// </summary>
+    public async Task<ProjectRow> CreateHostedAsync(string name, CancellationToken ct = default)
+    {
+        if (!NamePattern().IsMatch(name))
+            throw new ProjectException("a project name is 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit");
+        if (await projects.FindAsync(name) is not null)
+            throw new ProjectException($"a project named '{name}' already exists");
+        var path = Path.Combine(HostedRoot(options), name + ".git");
+        if (Directory.Exists(path))
+            throw new ProjectException($"a hosted repository named '{name}' already exists");
+        Directory.CreateDirectory(HostedRoot(options));
+        var timeout = options.GitTimeout;
+        await GitCli.OutputAsync(null, ["init", "--bare", "--quiet", "--initial-branch=main", "--", path], timeout, ct);
+        await GitCli.OutputAsync(path, ["config", "http.receivepack", "true"], timeout, ct);
+        await GitCli.OutputAsync(path, ["config", "receive.denyDeleteCurrent", "true"], timeout, ct);
+        return await CreateAsync(name, path, "main", ct);
+    }
+
+
     public async Task<ProjectRow> CreateAsync(string name, string repo, string? branch, CancellationToken ct = default)
     {
         if (!NamePattern().IsMatch(name))

@@ -215,6 +215,9 @@ public sealed class PermissionMatrixTests(MatrixFixture fixture) : IClassFixture
                 case "name" when pattern.Contains("/projects/"):
                     target = project;
                     return project;
+                case "name" when pattern.StartsWith("/git/"): // a hosted repository (these projects are not hosted: 404 when allowed)
+                    target = project;
+                    return project;
                 case "name" when pattern.Contains("/agents/"): return MatrixFixture.AgentName;
                 case "agent": return MatrixFixture.AgentName; // the web UI's agent buttons
                 case "tokenId": return fixture.SpareTokenId.ToString(); // the web UI's token page

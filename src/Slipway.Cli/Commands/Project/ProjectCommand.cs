@@ -11,15 +11,25 @@ public static class ProjectCommand
     public static Command Create()
     {
         var name = new Argument<string>("name") { Description = "Project name" };
-        var repo = new Option<string>("--repo") { Description = "Anything git can fetch: path, file://, ssh://, https://", Required = true };
+        var repo = new Option<string?>("--repo") { Description = "Anything git can fetch: path, file://, ssh://, https://" };
         var branch = new Option<string?>("--branch") { Description = "Default branch (default: main, else the repository's)" };
-        var create = new Command("create", "Create a project from a git repository") { name, repo, branch, CliContext.JsonOutput };
+        var hosted = new Option<bool>("--hosted") { Description = "Slipway hosts the repository: clone and push at /git/NAME.git with an API token as password" };
+        var create = new Command("create", "Create a project from a git repository, or hosted by Slipway (--hosted)") { name, repo, branch, hosted, CliContext.JsonOutput };
         create.SetAction((result, ct) => CliContext.GuardAsync(async () =>
         {
             using var client = CliContext.CreateClient(result);
-            var created = await client.CreateProjectAsync(result.GetValue(name)!, result.GetValue(repo)!, result.GetValue(branch), ct);
+            var isHosted = result.GetValue(hosted);
+            if (isHosted == (result.GetValue(repo) is not null))
+            {
+                Console.Error.WriteLine("give either --repo URL or --hosted");
+                return 2;
+            }
+            var created = isHosted
+                ? await client.CreateHostedProjectAsync(result.GetValue(name)!, ct)
+                : await client.CreateProjectAsync(result.GetValue(name)!, result.GetValue(repo)!, result.GetValue(branch), ct);
             if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(created); return 0; }
             Console.WriteLine($"created project {created.Name} (default branch {created.DefaultBranch})");
+            if (isHosted) Console.WriteLine($"clone: git clone <server>/git/{created.Name}.git (user: anything, password: your API token)");
             Console.WriteLine($"webhook: POST /api/v1/projects/{created.Name}/hooks/git, HMAC-SHA256 secret (shown once): {created.WebhookSecret}");
             return 0;
         }));

@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Slipway.Core.Access;
+using Slipway.Server.Access;
+using Slipway.Server.Git;
+using Slipway.Server.Hosting;
+using Slipway.Server.Scheduling;
+using Slipway.Server.Storage;
+
+namespace Slipway.Server.Api;
+
+/// <summary>
+/// Git's smart HTTP protocol for hosted repositories at /git/NAME.git, served by <c>git http-backend</c> run as a
+/// CGI process (arguments and environment only, never a shell). Authentication is HTTP Basic with a user's API
+/// token as the password (see <see cref="Authenticator"/>). Fetching (ref advertisement and upload-pack) is
+/// <see cref="Actions.RepoRead"/>; pushing (receive-pack) is <see cref="Actions.RepoPush"/>, each its own route so
+/// the access middleware decides and audits before git runs. The ref advertisement for a push is readable with
+/// repo.read (it shows no more than a clone does); the push itself is refused with 403 without repo.push.
+/// The dumb protocol is not served. After a push, the project's new heads start runs at once.
+/// </summary>
+public static class GitHttpApi
+{
+    public static void MapGitHttpApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/git/{name}.git/info/refs", (string name, HttpContext context, ServerOptions options, ProjectStore projects, CancellationToken ct) =>
+                ServeAsync(name, "/info/refs", context, options, projects, null, ct))
+            .RequireAction(Actions.RepoRead);
+        app.MapPost("/git/{name}.git/git-upload-pack", (string name, HttpContext context, ServerOptions options, ProjectStore projects, CancellationToken ct) =>
+                ServeAsync(name, "/git-upload-pack", context, options, projects, null, ct))
+            .RequireAction(Actions.RepoRead);
+        app.MapPost("/git/{name}.git/git-receive-pack", (string name, HttpContext context, ServerOptions options, ProjectStore projects,
+                    ChangeDetector detector, CancellationToken ct) =>
+                ServeAsync(name, "/git-receive-pack", context, options, projects, detector, ct))
+            .RequireAction(Actions.RepoPush);
+    }
+
+    private static async Task ServeAsync(string name, string service, HttpContext context, ServerOptions options, ProjectStore projects,
+        ChangeDetector? afterPush, CancellationToken ct)
+    {
+        var root = ProjectService.HostedRoot(options);
+        var project = await projects.FindAsync(name);
+        if (project is null || !Directory.Exists(Path.Combine(root, name + ".git")))
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            await context.Response.WriteAsync($"no hosted repository named '{name}'\n", ct);
+            return;
+        }
+        var request = context.Request;
+        var user = context.RequireUser();
+        var psi = GitCli.StartInfo(root, ["http-backend"]);
+        psi.StandardOutputEncoding = null;
+        psi.StandardErrorEncoding = null;
+        var env = psi.Environment;
+        env["GIT_PROJECT_ROOT"] = root;
+        env["GIT_HTTP_EXPORT_ALL"] = "1";
+        env["PATH_INFO"] = "/" + name + ".git" + service;
+        env["QUERY_STRING"] = request.QueryString.HasValue ? request.QueryString.Value![1..] : "";
+        env["REQUEST_METHOD"] = request.Method;
+        env["CONTENT_TYPE"] = request.ContentType ?? "";
+        env["REMOTE_USER"] = user.Username;
+        env["REMOTE_ADDR"] = context.Connection.RemoteIpAddress?.ToString() ?? "";
+        if (request.ContentLength is { } length) env["CONTENT_LENGTH"] = length.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        // http-backend inflates a gzip request body itself (git sends one for large fetch negotiations).
+        if (request.Headers.ContentEncoding.ToString() is { Length: > 0 } encoding) env["HTTP_CONTENT_ENCODING"] = encoding;
+        if (request.Headers["Git-Protocol"].ToString() is { Length: > 0 } protocol) env["GIT_PROTOCOL"] = protocol;
+
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        using var process = Process.Start(psi) ?? throw new GitException("could not start git http-backend");
+        var stderr = process.StandardError.ReadToEndAsync(ct);
+        var input = Task.Run(async () =>
+        {
+            try { await request.Body.CopyToAsync(process.StandardInput.BaseStream, ct); }
+            catch (IOException) { } // git stopped reading: its answer says why
+            finally { try { process.StandardInput.Close(); } catch (IOException) { } }
+        }, ct);
+        try
+        {
+            var stdout = process.StandardOutput.BaseStream;
+            var status = await CopyCgiHeadersAsync(stdout, context.Response, ct);
+            context.Response.StatusCode = status;
+            await stdout.CopyToAsync(context.Response.Body, ct);
+            await input;
+            await process.WaitForExitAsync(ct);
+        }
+        catch (OperationCanceledException)
+        {
+            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            throw;
+        }
+        var errors = await stderr;
+        if (process.ExitCode != 0 || errors.Length > 0)
+            context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Slipway.GitHttp")
+                .LogWarning("git http-backend {Service} for {Project} exited {Code}: {Error}", service, name, process.ExitCode, errors.Trim());
+        if (afterPush is not null && context.Response.StatusCode < 400)
+            await afterPush.CheckAsync(project, CancellationToken.None);
+    }
+
+    /// <summary>Reads the CGI header block (up to the empty line) into the response; returns the status.</summary>
+    private static async Task<int> CopyCgiHeadersAsync(Stream stdout, HttpResponse response, CancellationToken ct)
+    {
+        var status = StatusCodes.Status200OK;
+        var line = new List<byte>();
+        var one = new byte[1];
+        while (true)
+        {
+            line.Clear();
+            while (true)
+            {
+                if (await stdout.ReadAsync(one, ct) == 0) return line.Count == 0 ? status : throw new GitException("git http-backend ended its headers early");
+                if (one[0] == '\n') break;
+                if (line.Count > 8192) throw new GitException("git http-backend sent an over-long header");
+                line.Add(one[0]);
+            }
+            var text = Encoding.ASCII.GetString(line.ToArray()).TrimEnd('\r');
+            if (text.Length == 0) return status;
+            var colon = text.IndexOf(':');
+            if (colon <= 0) continue;
+            var key = text[..colon].Trim();
+            var value = text[(colon + 1)..].Trim();
+            if (key.Equals("Status", StringComparison.OrdinalIgnoreCase))
+            {
+                if (int.TryParse(value.Split(' ')[0], out var code)) status = code;
+            }
+            else response.Headers[key] = value;
+        }
+    }
+}

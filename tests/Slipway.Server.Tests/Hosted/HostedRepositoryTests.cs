@@ -1,0 +1,144 @@
+using System.Net;
+using Slipway.Contracts.Api;
+using Slipway.Server.Tests.Access;
+using Slipway.Testing;
+using static Slipway.Server.Tests.Access.AccessTestKit;
+
+namespace Slipway.Server.Tests.Hosted;
+
+/// <summary>
+/// Hosted repositories through the real git CLI against the real server: clone, fetch and push over smart HTTP
+/// with a user's API token as the password.
+/// </summary>
+public sealed class HostedRepositoryTests
+{
+    private static readonly IReadOnlyDictionary<string, string?> GitEnv = new Dictionary<string, string?>
+    {
+        ["GIT_TERMINAL_PROMPT"] = "0",
+        ["GIT_CONFIG_NOSYSTEM"] = "1",
+        ["GIT_CONFIG_GLOBAL"] = "/dev/null",
+        ["GIT_ASKPASS"] = "/bin/false",
+    };
+
+    private static Task<ProcessResult> GitAsync(string? cwd, params string[] args) =>
+        Task.Run(() => ProcessRunner.Run(GitRepository.GitPath,
+            ["-c", "credential.helper=", "-c", "user.name=Dev", "-c", "user.email=dev@slipway.invalid", "-c", "commit.gpgsign=false", .. args],
+            cwd, GitEnv, TimeSpan.FromSeconds(60)));
+
+    private static string Url(SlipwayTestServer server, string? token, string project = "shop")
+    {
+        var uri = new Uri(server.Url);
+        var auth = token is null ? "" : $"x:{token}@";
+        return $"{uri.Scheme}://{auth}{uri.Host}:{uri.Port}/git/{project}.git";
+    }
+
+    private static async Task CreateHostedAsync(SlipwayTestServer server, string name = "shop")
+    {
+        using var admin = Admin(server);
+        await Expect(await admin.PostAsync("/api/v1/projects", Body(new { name, hosted = true })), HttpStatusCode.Created);
+    }
+
+    private static async Task<string> CloneAsync(string url, TempDirectory dir)
+    {
+        var target = Path.Combine(dir.Path, "clone");
+        var clone = await GitAsync(dir.Path, "clone", "--quiet", url, target);
+        Assert.True(clone.ExitCode == 0, $"clone failed: {clone.StdErr}");
+        return target;
+    }
+
+    private static async Task CommitAsync(string clone, string file, string content, string message)
+    {
+        await File.WriteAllTextAsync(Path.Combine(clone, file), content);
+        Assert.Equal(0, (await GitAsync(clone, "add", "--", file)).ExitCode);
+        var commit = await GitAsync(clone, "commit", "--quiet", "-m", message);
+        Assert.True(commit.ExitCode == 0, commit.StdErr);
+    }
+
+    [Fact]
+    public async Task Developer_ClonesTheEmptyRepository_Pushes_AndTheRunStartsAtOnce_AndSucceeds()
+    {
+        await using var server = await SlipwayTestServer.StartAsync(o => o.PollInterval = TimeSpan.FromHours(1));
+        await CreateHostedAsync(server);
+        Assert.Empty(await server.Client.ListRunsAsync("shop")); // an empty project: no run until a push
+        var dev = await UserWithRoleAsync(server, "dev", "developer", "shop");
+        using var dir = new TempDirectory("slipway-hosted");
+        var clone = await CloneAsync(Url(server, dev), dir);
+        await GitAsync(clone, "checkout", "--quiet", "-b", "main");
+
+        await CommitAsync(clone, ".slipway.yml", Pipelines.OneJob("echo built"), "first");
+        var push = await GitAsync(clone, "push", "--quiet", "origin", "main");
+
+        Assert.True(push.ExitCode == 0, $"push failed: {push.StdErr}");
+        var run = Assert.Single(await server.Client.ListRunsAsync("shop")); // started by the push, not by a poll
+        Assert.Equal("main", run.Branch);
+        Assert.Equal("succeeded", (await server.WaitForRunAsync(run.Id)).Status.ToString().ToLowerInvariant());
+        var audit = await AuditAsync(server, "action=repo.push");
+        Assert.Contains(audit, e => e.Actor == "dev" && e.Outcome == "allowed");
+    }
+
+    [Fact]
+    public async Task Viewer_CanCloneAndFetch_ButPushIsRefused403_AndAudited()
+    {
+        await using var server = await SlipwayTestServer.StartAsync(o => o.EmbeddedAgent = false);
+        await CreateHostedAsync(server);
+        var dev = await UserWithRoleAsync(server, "dev", "developer", "shop");
+        var viewer = await UserWithRoleAsync(server, "vera", "viewer", "shop");
+        using var dir = new TempDirectory("slipway-hosted");
+        var devClone = await CloneAsync(Url(server, dev), dir);
+        await GitAsync(devClone, "checkout", "--quiet", "-b", "main");
+        await CommitAsync(devClone, ".slipway.yml", Pipelines.OneJob("true"), "first");
+        Assert.Equal(0, (await GitAsync(devClone, "push", "--quiet", "origin", "main")).ExitCode);
+
+        using var viewerDir = new TempDirectory("slipway-hosted");
+        var clone = await CloneAsync(Url(server, viewer), viewerDir);
+        Assert.True(File.Exists(Path.Combine(clone, ".slipway.yml")));
+        Assert.Equal(0, (await GitAsync(clone, "fetch", "--quiet", "origin")).ExitCode);
+        await CommitAsync(clone, "x.txt", "x", "viewer change");
+        var push = await GitAsync(clone, "push", "origin", "HEAD:refs/heads/feature/x");
+
+        Assert.NotEqual(0, push.ExitCode);
+        Assert.Contains("403", push.StdErr);
+        Assert.Contains(await AuditAsync(server, "action=repo.push"), e => e.Actor == "vera" && e.Outcome == "denied");
+        Assert.DoesNotContain(await server.Client.ListBranchesAsync("shop"), b => b.Name == "feature/x");
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("slp_wrongwrongwrongwrongwrongwrong")]
+    [InlineData("slpa_notauserstokennotauserstoken")]
+    [InlineData("slpr_notauserstokennotauserstoken")]
+    public async Task NoOrWrongOrNonUserCredential_Is401_WithABasicChallenge(string? token)
+    {
+        await using var server = await SlipwayTestServer.StartAsync(o => o.EmbeddedAgent = false);
+        await CreateHostedAsync(server);
+        using var dir = new TempDirectory("slipway-hosted");
+
+        var clone = await GitAsync(dir.Path, "clone", "--quiet", Url(server, token), Path.Combine(dir.Path, "c"));
+
+        Assert.NotEqual(0, clone.ExitCode);
+        using var http = Http(server);
+        var request = new HttpRequestMessage(HttpMethod.Get, "/git/shop.git/info/refs?service=git-upload-pack");
+        if (token is not null)
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic",
+                Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("x:" + token)));
+        var response = await http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("Basic realm=\"slipway\"", response.Headers.WwwAuthenticate.ToString());
+    }
+
+    [Fact]
+    public async Task AUserToken_AsBasicPassword_IsAccepted_AnAgentsNever()
+    {
+        await using var server = await SlipwayTestServer.StartAsync(o => o.EmbeddedAgent = false);
+        await CreateHostedAsync(server);
+        using var http = Http(server);
+        var request = new HttpRequestMessage(HttpMethod.Get, "/git/shop.git/info/refs?service=git-upload-pack");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("anyone:" + SlipwayTestServer.AdminToken)));
+
+        var response = await http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/x-git-upload-pack-advertisement", response.Content.Headers.ContentType?.MediaType);
+    }
+}
