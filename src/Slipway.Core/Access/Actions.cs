@@ -28,6 +28,8 @@ public static class Actions
     public const string RepoRead = "repo.read";
     /// <summary>Push to a hosted repository over smart HTTP.</summary>
     public const string RepoPush = "repo.push";
+    /// <summary>Mark a branch of a project protected (no direct pushes, force-pushes or deletions).</summary>
+    public const string RepoProtect = "repo.protect";
 
     // Server administration (global only).
     public const string AgentRead = "agent.read";
@@ -73,7 +75,8 @@ public static class Actions
         new ActionInfo(ItemRead, ActionKind.User, ActionScope.Project, "see work items and their timelines", IsRead: true),
         new ActionInfo(ItemWrite, ActionKind.User, ActionScope.Project, "create and edit work items, set the project's key prefix"),
         new ActionInfo(RepoRead, ActionKind.User, ActionScope.Project, "clone and fetch a hosted repository", IsRead: true),
-        new ActionInfo(RepoPush, ActionKind.User, ActionScope.Project, "push to a hosted repository"),
+        new ActionInfo(RepoPush, ActionKind.User, ActionScope.Project, "push to a hosted repository (never to a protected branch)"),
+        new ActionInfo(RepoProtect, ActionKind.User, ActionScope.Project, "mark a branch protected"),
         new ActionInfo(AgentRead, ActionKind.User, ActionScope.Server, "see agents", IsRead: true),
         new ActionInfo(AgentApprove, ActionKind.User, ActionScope.Server, "approve or disable agents"),
         new ActionInfo(AgentTokenCreate, ActionKind.User, ActionScope.Server, "create agent registration tokens"),

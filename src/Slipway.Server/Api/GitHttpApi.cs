@@ -40,6 +40,28 @@ public static class GitHttpApi
             .RequireAction(Actions.RepoPush);
     }
 
+    /// <summary>/api/v1/projects/{name}/protected-branches: list (project.read) and mark (repo.protect, admin).</summary>
+    public static void MapProtectedBranchesApi(this IEndpointRouteBuilder api)
+    {
+        api.MapGet("/projects/{name}/protected-branches", async (string name, ProjectStore projects) =>
+            {
+                var project = await ProjectsApi.Find(projects, name);
+                return new[] { project.DefaultBranch }.Concat(await projects.ProtectedBranchesAsync(project.Id)).Distinct().ToList();
+            })
+            .RequireAction(Actions.ProjectRead);
+        api.MapPut("/projects/{name}/protected-branches/{**branch}", async (string name, string branch, HttpContext context, ProjectStore projects,
+                ServerOptions options, TimeProvider clock, CancellationToken ct) =>
+            {
+                var project = await ProjectsApi.Find(projects, name);
+                if (branch.Length is 0 or > 200 || branch.StartsWith('-')
+                    || !(await GitCli.RunAsync(null, ["check-ref-format", "refs/heads/" + branch], options.GitTimeout, ct)).Ok)
+                    throw new ArgumentException($"'{branch}' is not a valid branch name");
+                await projects.ProtectBranchAsync(project.Id, branch, context.RequireUser().Username, clock.GetUtcNow().ToUnixTimeMilliseconds());
+                return Results.Ok(new { project = project.Name, branch, @protected = true });
+            })
+            .RequireAction(Actions.RepoProtect);
+    }
+
     private static async Task ServeAsync(string name, string service, HttpContext context, ServerOptions options, ProjectStore projects,
         ChangeDetector? afterPush, CancellationToken ct)
     {
@@ -70,12 +92,37 @@ public static class GitHttpApi
         if (request.Headers.ContentEncoding.ToString() is { Length: > 0 } encoding) env["HTTP_CONTENT_ENCODING"] = encoding;
         if (request.Headers["Git-Protocol"].ToString() is { Length: > 0 } protocol) env["GIT_PROTOCOL"] = protocol;
 
+        Stream body = request.Body;
+        if (afterPush is not null)
+        {
+            // Read the command list (old new ref) before git sees anything; a push touching a protected branch
+            // is refused whole, with a report git shows per ref, and audited.
+            if (env.ContainsKey("HTTP_CONTENT_ENCODING"))
+            {
+                if (!request.Headers.ContentEncoding.ToString().Equals("gzip", StringComparison.OrdinalIgnoreCase))
+                    throw new ArgumentException("unsupported Content-Encoding");
+                body = new System.IO.Compression.GZipStream(body, System.IO.Compression.CompressionMode.Decompress);
+                env.Remove("HTTP_CONTENT_ENCODING");
+                env.Remove("CONTENT_LENGTH");
+            }
+            var (commands, capabilities, consumed) = await PushGuard.ReadCommandsAsync(body, ct);
+            var refusal = await PushGuard.CheckAsync(project, commands, Path.Combine(root, name + ".git"), projects, options.GitTimeout, ct);
+            if (refusal is not null)
+            {
+                await context.RequestServices.GetRequiredService<Audit.AuditLog>().RecordAsync(
+                    Audit.AuditHttp.Record(context, user, Actions.RepoPush, Core.Audit.AuditOutcomes.Denied, refusal));
+                await PushGuard.WriteRefusalAsync(context.Response, commands, capabilities, refusal, ct);
+                return;
+            }
+            body = new PrefixedStream(consumed, body);
+        }
+
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         using var process = Process.Start(psi) ?? throw new GitException("could not start git http-backend");
         var stderr = process.StandardError.ReadToEndAsync(ct);
         var input = Task.Run(async () =>
         {
-            try { await request.Body.CopyToAsync(process.StandardInput.BaseStream, ct); }
+            try { await body.CopyToAsync(process.StandardInput.BaseStream, ct); }
             catch (IOException) { } // git stopped reading: its answer says why
             finally { try { process.StandardInput.Close(); } catch (IOException) { } }
         }, ct);

@@ -74,6 +74,7 @@ public static class SlipwayServer
         api.MapAgentsApi();
         api.MapAgentProtocolApi();
         api.MapWebhooksApi();
+        api.MapProtectedBranchesApi();
         api.MapUsersApi();
         api.MapRolesApi();
         api.MapTokensApi();

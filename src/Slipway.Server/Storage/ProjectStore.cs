@@ -66,4 +66,19 @@ public sealed class ProjectStore(Database db)
     public Task RecordFetchErrorAsync(long projectId, string error, long now) =>
         db.WriteAsync((c, tx) => c.ExecuteAsync(
             "UPDATE projects SET last_fetch_at = @now, last_fetch_error = @error WHERE id = @projectId", new { projectId, error, now }, tx));
+
+    /// <summary>Branches an admin marked protected (the default branch is protected besides these).</summary>
+    public async Task<IReadOnlyList<string>> ProtectedBranchesAsync(long projectId) =>
+        (await db.ReadAsync(c => c.QueryAsync<string>(
+            "SELECT branch FROM protected_branches WHERE project_id = @projectId ORDER BY branch", new { projectId }))).ToList();
+
+    public Task ProtectBranchAsync(long projectId, string branch, string by, long now) =>
+        db.WriteAsync(async (c, tx) =>
+        {
+            var exists = await c.ExecuteScalarAsync<long>(
+                "SELECT COUNT(*) FROM protected_branches WHERE project_id = @projectId AND branch = @branch", new { projectId, branch }, tx);
+            if (exists == 0)
+                await c.ExecuteAsync("INSERT INTO protected_branches (project_id, branch, created_at, created_by) VALUES (@projectId, @branch, @now, @by)",
+                    new { projectId, branch, now, by }, tx);
+        });
 }

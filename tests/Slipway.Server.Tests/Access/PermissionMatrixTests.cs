@@ -228,6 +228,7 @@ public sealed class PermissionMatrixTests(MatrixFixture fixture) : IClassFixture
                 case "id" when pattern.Contains("/agent/jobs/"): return "1";
                 case "job": return MatrixFixture.Job;
                 case "variable": return "MATRIX_VAR";
+                case "branch": return "release/1"; // a protected branch
                 case "number": return "1"; // a work item (none exists: 404 when allowed)
                 case "path": return "out/report.txt";
                 case "username": return MatrixFixture.Target;

@@ -141,4 +141,80 @@ public sealed class HostedRepositoryTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("application/x-git-upload-pack-advertisement", response.Content.Headers.ContentType?.MediaType);
     }
+
+    private static async Task<(SlipwayTestServer Server, string Dev, string Clone, TempDirectory Dir)> PushedMainAsync()
+    {
+        var server = await SlipwayTestServer.StartAsync(o => o.EmbeddedAgent = false);
+        await CreateHostedAsync(server);
+        var dev = await UserWithRoleAsync(server, "dev", "developer", "shop");
+        var dir = new TempDirectory("slipway-hosted");
+        var clone = await CloneAsync(Url(server, dev), dir);
+        await GitAsync(clone, "checkout", "--quiet", "-b", "main");
+        await CommitAsync(clone, ".slipway.yml", Pipelines.OneJob("true"), "first");
+        var first = await GitAsync(clone, "push", "--quiet", "origin", "main");
+        Assert.True(first.ExitCode == 0, first.StdErr); // creating main in the empty repository is the one allowed push to it
+        return (server, dev, clone, dir);
+    }
+
+    [Fact]
+    public async Task PushToTheReleaseBranch_IsRefused_NamingTheRule_AndAudited_WhileOtherBranchesPush()
+    {
+        var (server, _, clone, dir) = await PushedMainAsync();
+        await using var _s = server;
+        using var _d = dir;
+        var mainBefore = (await server.Client.ListBranchesAsync("shop")).Single(b => b.Name == "main").Head;
+        await CommitAsync(clone, "a.txt", "a", "direct to main");
+
+        var push = await GitAsync(clone, "push", "origin", "main");
+
+        Assert.NotEqual(0, push.ExitCode);
+        Assert.Contains("[remote rejected]", push.StdErr);
+        Assert.Contains("branch 'main' is protected", push.StdErr);
+        var head = (await GitAsync(clone, "ls-remote", "origin", "refs/heads/main")).StdOut.Split('\t')[0];
+        Assert.Equal(mainBefore, head);
+        Assert.Contains(await AuditAsync(server, "action=repo.push"),
+            e => e.Actor == "dev" && e.Outcome == "denied" && (e.Detail ?? "").Contains("branch 'main' is protected"));
+
+        var feature = await GitAsync(clone, "push", "--quiet", "origin", "HEAD:refs/heads/feature/SHOP-1-x");
+        Assert.True(feature.ExitCode == 0, feature.StdErr);
+        Assert.Contains(await server.Client.ListRunsAsync("shop"), r => r.Branch == "feature/SHOP-1-x");
+        // Force-pushing one's own unprotected branch is allowed.
+        await GitAsync(clone, "reset", "--quiet", "--hard", "HEAD~1");
+        await CommitAsync(clone, "b.txt", "b", "rewritten");
+        Assert.Equal(0, (await GitAsync(clone, "push", "--quiet", "--force", "origin", "HEAD:refs/heads/feature/SHOP-1-x")).ExitCode);
+    }
+
+    [Fact]
+    public async Task ABranchAnAdminProtects_RefusesPushForcePushAndDeletion_AndOnlyAnAdminMayProtect()
+    {
+        var (server, dev, clone, dir) = await PushedMainAsync();
+        await using var _s = server;
+        using var _d = dir;
+        Assert.Equal(0, (await GitAsync(clone, "push", "--quiet", "origin", "HEAD:refs/heads/stable")).ExitCode);
+        using (var asDev = Http(server, dev))
+            Assert.Equal(HttpStatusCode.Forbidden, (await asDev.PutAsync("/api/v1/projects/shop/protected-branches/stable", Body("{}"))).StatusCode);
+        using (var admin = Admin(server))
+        {
+            await Expect(await admin.PutAsync("/api/v1/projects/shop/protected-branches/stable", Body("{}")), HttpStatusCode.OK);
+            await Expect(await admin.PutAsync("/api/v1/projects/shop/protected-branches/release/2", Body("{}")), HttpStatusCode.OK);
+            Assert.Equal(HttpStatusCode.BadRequest, (await admin.PutAsync("/api/v1/projects/shop/protected-branches/a..b", Body("{}"))).StatusCode);
+            var list = await ReadAsync<List<string>>(await admin.GetAsync("/api/v1/projects/shop/protected-branches"));
+            Assert.Equal(["main", "release/2", "stable"], list.Order());
+        }
+
+        await CommitAsync(clone, "c.txt", "c", "more");
+        var push = await GitAsync(clone, "push", "origin", "HEAD:refs/heads/stable");
+        var create = await GitAsync(clone, "push", "origin", "HEAD:refs/heads/release/2");
+        await GitAsync(clone, "reset", "--quiet", "--hard", "HEAD~1");
+        await CommitAsync(clone, "d.txt", "d", "rewritten");
+        var force = await GitAsync(clone, "push", "--force", "origin", "HEAD:refs/heads/stable");
+        var delete = await GitAsync(clone, "push", "origin", "--delete", "stable");
+
+        Assert.Contains("branch 'stable' is protected", push.StdErr);
+        Assert.Contains("branch 'release/2' is protected", create.StdErr);
+        Assert.Contains("branch 'stable' is protected", force.StdErr);
+        Assert.Contains("branch 'stable' is protected: it cannot be deleted", delete.StdErr);
+        Assert.All(new[] { push, create, force, delete }, r => Assert.NotEqual(0, r.ExitCode));
+        Assert.Equal(["main", "stable"], (await server.Client.ListBranchesAsync("shop")).Select(b => b.Name).Order());
+    }
 }
