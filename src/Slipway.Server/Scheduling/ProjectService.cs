@@ -35,7 +35,12 @@ public sealed partial class ProjectService(ProjectStore projects, MirrorDirector
         await GitCli.OutputAsync(null, ["init", "--bare", "--quiet", "--initial-branch=main", "--", path], timeout, ct);
         await GitCli.OutputAsync(path, ["config", "http.receivepack", "true"], timeout, ct);
         await GitCli.OutputAsync(path, ["config", "receive.denyDeleteCurrent", "true"], timeout, ct);
-        return await CreateAsync(name, path, "main", ct);
+        try { return await CreateAsync(name, path, "main", ct); }
+        catch
+        {
+            Directory.Delete(path, recursive: true); // no repository without its project
+            throw;
+        }
     }
 
 

@@ -217,4 +217,26 @@ public sealed class HostedRepositoryTests
         Assert.All(new[] { push, create, force, delete }, r => Assert.NotEqual(0, r.ExitCode));
         Assert.Equal(["main", "stable"], (await server.Client.ListBranchesAsync("shop")).Select(b => b.Name).Order());
     }
+
+    [Fact]
+    public async Task ARealAgentCredentialAndRegistrationToken_AsPassword_CannotClone()
+    {
+        await using var server = await SlipwayTestServer.StartAsync(o => o.EmbeddedAgent = false);
+        await CreateHostedAsync(server);
+        var registration = await server.Client.CreateAgentTokenAsync("build", preApproved: true);
+        using var registrar = Http(server, registration.Token);
+        var answer = await registrar.PostAsync("/api/v1/agent/register",
+            Body($$"""{"protocolVersion":{{Slipway.Contracts.ProtocolVersion.Current}},"name":"worker","pool":"build","labels":[],"slots":1}"""));
+        var credential = System.Text.Json.JsonDocument.Parse(await answer.Content.ReadAsStringAsync()).RootElement.GetProperty("credential").GetString()!;
+        var spare = await server.Client.CreateAgentTokenAsync("build", preApproved: true);
+        using var dir = new TempDirectory("slipway-hosted");
+
+        foreach (var secret in new[] { credential, spare.Token })
+        {
+            var clone = await GitAsync(dir.Path, "clone", "--quiet", Url(server, secret), Path.Combine(dir.Path, Guid.NewGuid().ToString("N")));
+            Assert.NotEqual(0, clone.ExitCode);
+            Assert.Contains("Authentication failed", clone.StdErr); // git's words for a 401 to the credential it sent
+        }
+        Assert.Contains(await AuditAsync(server, "action=repo.read"), e => e.Outcome == "denied" && e.Detail == "no valid credential");
+    }
 }
