@@ -239,4 +239,25 @@ public sealed class HostedRepositoryTests
         }
         Assert.Contains(await AuditAsync(server, "action=repo.read"), e => e.Outcome == "denied" && e.Detail == "no valid credential");
     }
+
+    [Fact]
+    public async Task AFetchWithALargeGzippedNegotiation_Works()
+    {
+        var (server, dev, clone, dir) = await PushedMainAsync();
+        await using var _s = server;
+        using var _d = dir;
+        using var otherDir = new TempDirectory("slipway-hosted");
+        var other = await CloneAsync(Url(server, dev), otherDir);
+        await CommitAsync(other, "new.txt", "new", "on the server");
+        Assert.Equal(0, (await GitAsync(other, "push", "--quiet", "origin", "HEAD:refs/heads/feature/new")).ExitCode);
+        for (var i = 0; i < 80; i++) await CommitAsync(clone, $"local{i}.txt", "x", $"local {i}"); // many "have" lines
+
+        var fetch = await Task.Run(() => ProcessRunner.Run(GitRepository.GitPath,
+            ["-c", "credential.helper=", "-c", "protocol.version=0", "fetch", "origin"], clone,
+            new Dictionary<string, string?>(GitEnv) { ["GIT_TRACE_CURL"] = "1", ["GIT_TRACE_CURL_NO_DATA"] = "1" }, TimeSpan.FromSeconds(60)));
+
+        Assert.True(fetch.ExitCode == 0, fetch.StdErr);
+        Assert.Contains("Content-Encoding: gzip", fetch.StdErr);
+        Assert.Contains("feature/new", fetch.StdErr);
+    }
 }
