@@ -119,4 +119,23 @@ public sealed class CliTests
         Assert.Equal(1, lint.Exit);
         Assert.Contains($"{file}:1:1: the pipeline file is 2000002 bytes; the limit is 1048576 bytes", lint.Out);
     }
+
+    [Fact]
+    public async Task ProjectCreateHosted_MakesAnEmptyHostedRepository_AndNeedsEitherRepoOrHosted()
+    {
+        await using var server = await SlipwayTestServer.StartAsync(o => o.EmbeddedAgent = false);
+
+        var hosted = await SlipwayAsync(server, "project", "create", "app", "--hosted");
+        var neither = await SlipwayAsync(server, "project", "create", "x");
+        var both = await SlipwayAsync(server, "project", "create", "y", "--hosted", "--repo", "/tmp");
+
+        Assert.True(hosted.Exit == 0, hosted.Err);
+        Assert.Contains("created project app (default branch main)", hosted.Out);
+        Assert.Contains("/git/app.git", hosted.Out);
+        Assert.True(Directory.Exists(Path.Combine(server.Options.FullDataDirectory, "hosted", "app.git")));
+        Assert.Empty(await server.Client.ListRunsAsync("app"));
+        Assert.Equal(2, neither.Exit);
+        Assert.Equal(2, both.Exit);
+        Assert.Contains("give either --repo URL or --hosted", both.Err);
+    }
 }
