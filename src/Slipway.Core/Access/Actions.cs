@@ -24,6 +24,9 @@ public static class Actions
     public const string ItemRead = "item.read";
     /// <summary>Create and edit work items, and set the project's key prefix. An item's state is derived, never written.</summary>
     public const string ItemWrite = "item.write";
+    public const string ReleaseRead = "release.read";
+    /// <summary>Create a release by hand from a given green run (green runs on the release branch create theirs automatically).</summary>
+    public const string ReleaseCreate = "release.create";
 
     // Server administration (global only).
     public const string AgentRead = "agent.read";
@@ -68,6 +71,8 @@ public static class Actions
         new ActionInfo(VariableWrite, ActionKind.User, ActionScope.Project, "create, change and delete variables and secrets"),
         new ActionInfo(ItemRead, ActionKind.User, ActionScope.Project, "see work items and their timelines", IsRead: true),
         new ActionInfo(ItemWrite, ActionKind.User, ActionScope.Project, "create and edit work items, set the project's key prefix"),
+        new ActionInfo(ReleaseRead, ActionKind.User, ActionScope.Project, "see releases, their notes and artifacts", IsRead: true),
+        new ActionInfo(ReleaseCreate, ActionKind.User, ActionScope.Project, "create a release by hand from a green run"),
         new ActionInfo(AgentRead, ActionKind.User, ActionScope.Server, "see agents", IsRead: true),
         new ActionInfo(AgentApprove, ActionKind.User, ActionScope.Server, "approve or disable agents"),
         new ActionInfo(AgentTokenCreate, ActionKind.User, ActionScope.Server, "create agent registration tokens"),

@@ -45,6 +45,8 @@ public sealed class AuditLogTests
             (Actions.VariableRead, admin, HttpMethod.Get, "/api/v1/projects/shop/variables", null, "allowed", "token"),
             (Actions.ItemWrite, admin, HttpMethod.Put, "/api/v1/projects/shop/item-key", """{"prefix":"SHOP"}""", "allowed", "token"),
             (Actions.ItemRead, admin, HttpMethod.Get, "/api/v1/projects/shop/items", null, "allowed", "token"),
+            (Actions.ReleaseRead, admin, HttpMethod.Get, "/api/v1/projects/shop/releases", null, "allowed", "token"),
+            (Actions.ReleaseCreate, admin, HttpMethod.Post, "/api/v1/projects/shop/releases", $$"""{"runId":{{runId}}}""", "allowed", "token"),
             (Actions.AgentRead, admin, HttpMethod.Get, "/api/v1/agents", null, "allowed", "token"),
             (Actions.AgentApprove, admin, HttpMethod.Post, "/api/v1/agents/nobody/approve", "{}", "allowed", "token"),
             (Actions.AgentTokenCreate, admin, HttpMethod.Post, "/api/v1/agents/tokens", """{"pool":"build","preApproved":false}""", "allowed", "token"),
