@@ -117,8 +117,12 @@ public sealed class WorkItemStore(Database db)
     /// <summary>Everything that names the item, oldest first.</summary>
     public async Task<IReadOnlyList<WorkItemLinkRow>> LinksAsync(long itemId) =>
         (await db.ReadAsync(c => c.QueryAsync<WorkItemLinkRow>(
-            "SELECT l.kind, l.ref, l.run_id, r.number AS run_number, r.status AS run_status, l.actor, l.at " +
-            "FROM work_item_links l LEFT JOIN runs r ON r.id = l.run_id WHERE l.item_id = @itemId ORDER BY l.at, l.id", new { itemId }))).ToList();
+            "SELECT l.kind, l.ref, l.run_id, r.number AS run_number, r.status AS run_status, l.actor, l.at, l.id AS seq " +
+            "FROM work_item_links l LEFT JOIN runs r ON r.id = l.run_id WHERE l.item_id = @itemId " +
+            // Releases that contain the item (ref: the version; actor: who created it by hand, null when automatic).
+            "UNION ALL SELECT 'release', x.version, x.run_id, u.number, u.status, x.created_by, x.created_at, x.id " +
+            "FROM release_items ri JOIN releases x ON x.id = ri.release_id JOIN runs u ON u.id = x.run_id WHERE ri.item_id = @itemId " +
+            "ORDER BY at, seq", new { itemId }))).ToList();
 
     /// <summary>
     /// Links a new run to the items its branch name and commit message name (under the project's prefix; none

@@ -96,6 +96,11 @@ public sealed class ReleaseTests
         Assert.Equal(notes, release.Notes);
         var item = await analyst.GetWorkItemAsync("shop", 1);
         Assert.Equal("released", item.State);
+        var released = item.Timeline!.Last();
+        Assert.Equal(("release", release.Version, run.Id, (string?)null), (released.Kind, released.Ref, released.RunId, released.Who));
+        using var web = Admin(server);
+        var page = await (await Expect(await web.GetAsync("/projects/shop/items/1"), HttpStatusCode.OK)).Content.ReadAsStringAsync();
+        Assert.Contains($"release <strong>{release.Version}</strong>", page);
 
         using var admin = Admin(server);
         var bytes = await (await Expect(await admin.GetAsync($"/api/v1/projects/shop/releases/{release.Version}/artifacts/pack/dist/app.txt"), HttpStatusCode.OK))
