@@ -13,6 +13,7 @@ using Slipway.Cli.Commands.Token;
 using Slipway.Cli.Commands.User;
 using Slipway.Cli.Commands.Var;
 using Slipway.Cli.Commands.Item;
+using Slipway.Cli.Commands.Release;
 
 var root = new RootCommand("Slipway: continuous deployment from request to production")
 {
@@ -21,6 +22,7 @@ var root = new RootCommand("Slipway: continuous deployment from request to produ
     ProjectCommand.Create(),
     VarCommand.Create(),
     ItemCommand.Create(),
+    ReleaseCommand.Create(),
     RunCommand.Create(),
     LogsCommand.Create(),
     LintCommand.Create(),

@@ -93,6 +93,25 @@ public sealed class SlipwayClient : IDisposable
         return (await response.Content.ReadFromJsonAsync<ItemKeyDto>(Json, ct))!;
     }
 
+    public Task<List<ReleaseSummaryDto>> ListReleasesAsync(string project, CancellationToken ct = default) =>
+        GetAsync<List<ReleaseSummaryDto>>($"{ProjectPath(project)}/releases", ct);
+
+    /// <summary>One release with its artifacts (and their digests), work items and notes.</summary>
+    public Task<ReleaseDto> GetReleaseAsync(string project, string version, CancellationToken ct = default) =>
+        GetAsync<ReleaseDto>($"{ProjectPath(project)}/releases/{Uri.EscapeDataString(version)}", ct);
+
+    /// <summary>The release notes as markdown.</summary>
+    public async Task<string> GetReleaseNotesAsync(string project, string version, CancellationToken ct = default)
+    {
+        using var response = await _http.GetAsync($"{ProjectPath(project)}/releases/{Uri.EscapeDataString(version)}/notes", ct);
+        await EnsureAsync(response);
+        return await response.Content.ReadAsStringAsync(ct);
+    }
+
+    /// <summary>Creates a release by hand from a succeeded run of the project.</summary>
+    public Task<ReleaseDto> CreateReleaseAsync(string project, long runId, CancellationToken ct = default) =>
+        PostAsync<ReleaseDto>($"{ProjectPath(project)}/releases", new CreateReleaseRequest(runId), ct);
+
     public Task<WorkItemDto> CreateWorkItemAsync(string project, string title, string? description = null, string? kind = null, CancellationToken ct = default) =>
         PostAsync<WorkItemDto>($"{ProjectPath(project)}/items", new CreateWorkItemRequest(title, description, kind), ct);
 

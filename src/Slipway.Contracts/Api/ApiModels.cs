@@ -86,3 +86,19 @@ public sealed record LoginRequest(string Username, string Password, string? Toke
 public sealed record AuditEntryDto(long Seq, DateTimeOffset At, string ActorKind, string Actor, string? Source, string Action, string? Target,
     string Outcome, string? Detail, string? RequestId, string PreviousHash, string Hash);
 public sealed record AuditVerificationDto(bool Ok, long EntriesChecked, long? FirstBadSequence, string? Problem, string HeadHash);
+
+/// <summary>A release in a list. <see cref="CreatedBy"/> null: created automatically by a green run on the release branch.</summary>
+public sealed record ReleaseSummaryDto(string Project, string Version, long RunId, int RunNumber, string Commit, string Branch,
+    DateTimeOffset CreatedAt, string? CreatedBy, int Items, int Artifacts);
+
+/// <summary>One release: what it was made from, its artifacts (with digests), work items and notes (markdown).</summary>
+public sealed record ReleaseDto(string Project, string Version, long RunId, int RunNumber, string Commit, string Branch,
+    DateTimeOffset CreatedAt, string? CreatedBy, TestSummaryViewDto? TestSummary, IReadOnlyList<ReleaseArtifactDto> Artifacts,
+    IReadOnlyList<ReleaseItemDto> Items, string Notes, string PipelineSnapshot);
+
+/// <summary>An artifact of a release: <see cref="Path"/> is the job name, '/', and the path the job uploaded it under.</summary>
+public sealed record ReleaseArtifactDto(string Path, string Sha256, long Size);
+
+public sealed record ReleaseItemDto(string Key, string Title, string Kind);
+
+public sealed record CreateReleaseRequest(long? RunId);

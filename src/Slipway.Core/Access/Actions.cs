@@ -30,6 +30,9 @@ public static class Actions
     public const string RepoPush = "repo.push";
     /// <summary>Mark a branch of a project protected (no direct pushes, force-pushes or deletions).</summary>
     public const string RepoProtect = "repo.protect";
+    public const string ReleaseRead = "release.read";
+    /// <summary>Create a release by hand from a given green run (green runs on the release branch create theirs automatically).</summary>
+    public const string ReleaseCreate = "release.create";
 
     // Server administration (global only).
     public const string AgentRead = "agent.read";
@@ -77,6 +80,8 @@ public static class Actions
         new ActionInfo(RepoRead, ActionKind.User, ActionScope.Project, "clone and fetch a hosted repository", IsRead: true),
         new ActionInfo(RepoPush, ActionKind.User, ActionScope.Project, "push to a hosted repository (never to a protected branch)"),
         new ActionInfo(RepoProtect, ActionKind.User, ActionScope.Project, "mark a branch protected"),
+        new ActionInfo(ReleaseRead, ActionKind.User, ActionScope.Project, "see releases, their notes and artifacts", IsRead: true),
+        new ActionInfo(ReleaseCreate, ActionKind.User, ActionScope.Project, "create a release by hand from a green run"),
         new ActionInfo(AgentRead, ActionKind.User, ActionScope.Server, "see agents", IsRead: true),
         new ActionInfo(AgentApprove, ActionKind.User, ActionScope.Server, "approve or disable agents"),
         new ActionInfo(AgentTokenCreate, ActionKind.User, ActionScope.Server, "create agent registration tokens"),

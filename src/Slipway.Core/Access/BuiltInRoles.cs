@@ -15,6 +15,7 @@ public static class BuiltInRoles
     private static readonly string[] ViewerActions =
     [
         Actions.ProjectRead, Actions.RunRead, Actions.LogRead, Actions.ArtifactRead, Actions.VariableRead, Actions.ItemRead, Actions.RepoRead,
+        Actions.ReleaseRead,
         Actions.AgentRead, Actions.PipelineLint, Actions.UiView, Actions.AccountSelf,
     ];
 
@@ -25,8 +26,8 @@ public static class BuiltInRoles
         new(Analyst, "creates and edits work items; signs off and promotes to production; reads everything of a project and the audit log",
             Set(ViewerActions, Actions.AuditRead, Actions.ItemWrite), BuiltIn: true),
         new(Developer, "starts, cancels and retries runs; pushes, reviews, merges, releases, deploys to dev and staging",
-            Set(ViewerActions, Actions.RunStart, Actions.RunCancel, Actions.RunRetry, Actions.RepoPush), BuiltIn: true),
-        new(Viewer, "reads projects, runs, logs, artifacts and work items", Set(ViewerActions), BuiltIn: true),
+            Set(ViewerActions, Actions.RunStart, Actions.RunCancel, Actions.RunRetry, Actions.RepoPush, Actions.ReleaseCreate), BuiltIn: true),
+        new(Viewer, "reads projects, runs, logs, artifacts, work items and releases; clones hosted repositories", Set(ViewerActions), BuiltIn: true),
     ];
 
     public static Role? Find(string name) => All.FirstOrDefault(r => r.Name == name);

@@ -8,7 +8,17 @@ namespace Slipway.Core.Pipelines;
 /// </summary>
 public sealed record PipelineDefinition(
     IReadOnlyDictionary<string, string> Env,
-    IReadOnlyList<StageDefinition> Stages);
+    IReadOnlyList<StageDefinition> Stages,
+    ReleaseDefinition? Release = null);
+
+/// <summary>
+/// <c>release: { branch, version }</c>: a green run on <see cref="Branch"/> creates a release whose version is
+/// <see cref="VersionTemplate"/> with <c>{run}</c> replaced by the run number.
+/// </summary>
+public sealed record ReleaseDefinition(string Branch, string VersionTemplate)
+{
+    public string VersionFor(long runNumber) => Releases.VersionTemplate.Expand(VersionTemplate, runNumber);
+}
 
 /// <summary>One stage: its jobs run in parallel; stages run in file order.</summary>
 public sealed record StageDefinition(

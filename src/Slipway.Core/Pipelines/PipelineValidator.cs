@@ -37,7 +37,30 @@ internal sealed partial class PipelineValidator
             var stage = Stage(stageList!.Items[i], PathText.Index("stages", i));
             if (stage is not null) stages.Add(stage);
         }
-        return new PipelineDefinition(env, stages);
+        var release = Release(top);
+        return new PipelineDefinition(env, stages, release);
+    }
+
+    private ReleaseDefinition? Release(MappingReader top)
+    {
+        var node = top.Get("release");
+        if (node is null) return null;
+        var release = MappingReader.Open(node, top.PathOf("release"), "'release'", PipelineSchema.ReleaseKeys, _sink);
+        if (release is null) return null;
+        var branch = release.String("branch", required: true);
+        if (branch is not null && (branch.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '*' or '?' or '[' or '~' or '^' or ':' or '\\')
+                                   || branch.StartsWith('-') || branch.Contains("..", StringComparison.Ordinal)))
+        {
+            _sink.Add(release.Get("branch")!, release.PathOf("branch"), $"invalid release branch {LintText.Quote(branch)}; name one branch, not a glob");
+            branch = null;
+        }
+        var template = release.String("version", required: true);
+        if (template is not null && Releases.VersionTemplate.Check(template) is { } error)
+        {
+            _sink.Add(release.Get("version")!, release.PathOf("version"), error);
+            template = null;
+        }
+        return branch is null || template is null ? null : new ReleaseDefinition(branch, template);
     }
 
     private void Version(MappingReader top)

@@ -95,6 +95,22 @@ public sealed partial class RepositoryMirror(string path, TimeSpan timeout)
         return (await GitCli.OutputAsync(Path, ["log", "-1", "--format=%B", commit, "--"], timeout, ct)).Trim();
     }
 
+    /// <summary>
+    /// The messages of the commits reachable from <paramref name="commit"/> but not from <paramref name="since"/>
+    /// (all reachable commits when <paramref name="since"/> is null): <c>git log since..commit</c>. At most
+    /// <paramref name="max"/> commits, newest first.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> CommitMessagesAsync(string commit, string? since, int max = 10_000, CancellationToken ct = default)
+    {
+        RequireSha(commit);
+        if (since is not null) RequireSha(since);
+        List<string> args = ["log", $"--max-count={max}", "--format=%B%x00", commit];
+        if (since is not null) args.Add("^" + since);
+        args.Add("--");
+        var output = await GitCli.OutputAsync(Path, args, timeout, ct);
+        return output.Split('\0', StringSplitOptions.RemoveEmptyEntries).Select(m => m.Trim()).Where(m => m.Length > 0).ToList();
+    }
+
     /// <summary>The commit's author (<c>Name &lt;email&gt;</c>) and message, read with one git process.</summary>
     public async Task<(string Author, string Message)> CommitAuthorAndMessageAsync(string commit, CancellationToken ct = default)
     {

@@ -27,6 +27,7 @@ public static class ServiceRegistration
         .AddSingleton<ArtifactStore>()
         .AddSingleton<VariableStore>()
         .AddSingleton<WorkItemStore>()
+        .AddSingleton<ReleaseStore>()
         .AddSingleton<LogStore>()
         .AddSingleton<ArtifactFiles>();
 
@@ -43,10 +44,12 @@ public static class ServiceRegistration
         .AddSingleton<SlipwayMetrics>()
         .AddSingleton<MirrorDirectory>()
         .AddSingleton<RunFactory>()
+        .AddSingleton<Releases.ReleaseService>()
         .AddSingleton<ProjectService>()
         .AddSingleton<ChangeDetector>()
         .AddSingleton<SecretVault>()
         .AddSingleton<JobDispatcher>()
         .AddHostedService<GitPoller>()
-        .AddHostedService<LeaseSweeper>();
+        .AddHostedService<LeaseSweeper>()
+        .AddHostedService<Releases.ReleaseCreator>();
 }

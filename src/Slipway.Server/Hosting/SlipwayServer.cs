@@ -69,6 +69,7 @@ public static class SlipwayServer
         api.MapProjectsApi();
         api.MapVariablesApi();
         api.MapWorkItemsApi();
+        api.MapReleasesApi();
         api.MapRunsApi();
         api.MapLogsApi();
         api.MapAgentsApi();

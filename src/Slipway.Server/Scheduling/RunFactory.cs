@@ -39,7 +39,8 @@ public sealed class RunFactory(RunStore runs, WorkItemStore workItems, MirrorDir
         var plan = parsed is { IsValid: true } ? RunPlanner.Plan(parsed.Pipeline!, branch) : null;
 
         var (runId, pools) = await runs.CreateAsync(
-            new NewRun(project.Id, branch, commit, facts.Message, trigger, plan, errors), clock.GetUtcNow().ToUnixTimeMilliseconds());
+            new NewRun(project.Id, branch, commit, facts.Message, trigger, plan, errors,
+                plan is not null && parsed!.Pipeline!.Release is { } release && release.Branch == branch ? release.VersionTemplate : null), clock.GetUtcNow().ToUnixTimeMilliseconds());
         foreach (var pool in pools) signal.Signal(WorkSignal.Pool(pool));
         await LinkWorkItemsAsync(new RunLinkFacts(project.Id, runId, branch, commit, facts.Message, facts.Author, startedBy,
             clock.GetUtcNow().ToUnixTimeMilliseconds()));

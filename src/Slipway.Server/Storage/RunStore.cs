@@ -9,7 +9,7 @@ public sealed record RunDetails(RunRow Run, IReadOnlyList<StageRow> Stages, IRea
 
 /// <summary>What starts a run: the commit, why, and either a plan or the lint errors that stop it.</summary>
 public sealed record NewRun(long ProjectId, string Branch, string Commit, string? CommitMessage, string Trigger,
-    RunPlan? Plan, IReadOnlyList<string> LintErrors);
+    RunPlan? Plan, IReadOnlyList<string> LintErrors, string? ReleaseTemplate = null);
 
 /// <summary>Runs, their stages and jobs: creation, reading, and the user-driven transitions (cancel, retry).</summary>
 public sealed class RunStore(Database db)
@@ -30,8 +30,8 @@ public sealed class RunStore(Database db)
                 "UPDATE projects SET next_run_number = next_run_number + 1 WHERE id = @ProjectId RETURNING next_run_number - 1", run, tx);
             var failed = run.Plan is null;
             var runId = await c.ExecuteScalarAsync<long>(
-                "INSERT INTO runs (project_id, number, branch, commit_sha, commit_message, trigger, status, failure_reason, lint_errors, created_at, started_at, finished_at) " +
-                "VALUES (@projectId, @number, @branch, @commit, @message, @trigger, @status, @reason, @lint, @now, @finishedAt, @finishedAt) RETURNING id",
+                "INSERT INTO runs (project_id, number, branch, commit_sha, commit_message, trigger, status, failure_reason, lint_errors, created_at, started_at, finished_at, release_version) " +
+                "VALUES (@projectId, @number, @branch, @commit, @message, @trigger, @status, @reason, @lint, @now, @finishedAt, @finishedAt, @releaseVersion) RETURNING id",
                 new
                 {
                     projectId = run.ProjectId, number, branch = run.Branch, commit = run.Commit, message = run.CommitMessage,
@@ -40,6 +40,7 @@ public sealed class RunStore(Database db)
                     reason = failed ? "the pipeline file is invalid" : null,
                     lint = run.LintErrors.Count > 0 ? JsonSerializer.Serialize(run.LintErrors) : null,
                     now, finishedAt = failed ? now : (long?)null,
+                    releaseVersion = failed || run.ReleaseTemplate is null ? null : Core.Releases.VersionTemplate.Expand(run.ReleaseTemplate, number),
                 }, tx);
             if (run.Plan is null) return (runId, []);
 

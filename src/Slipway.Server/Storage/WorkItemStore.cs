@@ -21,9 +21,11 @@ public sealed class WorkItemRow
     /// <summary>Branches and commits linked to the item (the facts its state is derived from).</summary>
     public long Branches { get; set; }
     public long Commits { get; set; }
+    /// <summary>The first release that contains the item, or null.</summary>
+    public string? Release { get; set; }
 
     public string Key => new WorkItemKey(Prefix, Number).ToString();
-    public WorkItemState State => WorkItemStates.Derive(new WorkItemFacts((int)Branches, (int)Commits));
+    public WorkItemState State => WorkItemStates.Derive(new WorkItemFacts((int)Branches, (int)Commits, Release: Release));
 }
 
 /// <summary>One thing that names an item; a run link carries the run's number and current status.</summary>
@@ -56,7 +58,8 @@ public sealed class WorkItemStore(Database db)
     private const string ItemColumns =
         "i.id, i.project_id, p.item_key_prefix AS prefix, i.number, i.title, i.description, i.kind, i.requester, i.created_at, i.updated_at, i.updated_by, " +
         "(SELECT COUNT(*) FROM work_item_links l WHERE l.item_id = i.id AND l.kind = 'branch') AS branches, " +
-        "(SELECT COUNT(*) FROM work_item_links l WHERE l.item_id = i.id AND l.kind = 'commit') AS commits";
+        "(SELECT COUNT(*) FROM work_item_links l WHERE l.item_id = i.id AND l.kind = 'commit') AS commits, " +
+        "(SELECT r.version FROM release_items ri JOIN releases r ON r.id = ri.release_id WHERE ri.item_id = i.id ORDER BY r.id LIMIT 1) AS release";
     private const string ItemFrom = "FROM work_items i JOIN projects p ON p.id = i.project_id";
 
     public Task<string?> PrefixAsync(long projectId) =>
@@ -114,8 +117,12 @@ public sealed class WorkItemStore(Database db)
     /// <summary>Everything that names the item, oldest first.</summary>
     public async Task<IReadOnlyList<WorkItemLinkRow>> LinksAsync(long itemId) =>
         (await db.ReadAsync(c => c.QueryAsync<WorkItemLinkRow>(
-            "SELECT l.kind, l.ref, l.run_id, r.number AS run_number, r.status AS run_status, l.actor, l.at " +
-            "FROM work_item_links l LEFT JOIN runs r ON r.id = l.run_id WHERE l.item_id = @itemId ORDER BY l.at, l.id", new { itemId }))).ToList();
+            "SELECT l.kind, l.ref, l.run_id, r.number AS run_number, r.status AS run_status, l.actor, l.at, l.id AS seq " +
+            "FROM work_item_links l LEFT JOIN runs r ON r.id = l.run_id WHERE l.item_id = @itemId " +
+            // Releases that contain the item (ref: the version; actor: who created it by hand, null when automatic).
+            "UNION ALL SELECT 'release', x.version, x.run_id, u.number, u.status, x.created_by, x.created_at, x.id " +
+            "FROM release_items ri JOIN releases x ON x.id = ri.release_id JOIN runs u ON u.id = x.run_id WHERE ri.item_id = @itemId " +
+            "ORDER BY at, seq", new { itemId }))).ToList();
 
     /// <summary>
     /// Links a new run to the items its branch name and commit message name (under the project's prefix; none

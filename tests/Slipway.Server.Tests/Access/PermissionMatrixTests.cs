@@ -231,6 +231,7 @@ public sealed class PermissionMatrixTests(MatrixFixture fixture) : IClassFixture
                 case "branch": return "release/1"; // a protected branch
                 case "number": return "1"; // a work item (none exists: 404 when allowed)
                 case "path": return "out/report.txt";
+                case "version": return "1.0.1"; // a release (none exists: 404 when allowed)
                 case "username": return MatrixFixture.Target;
                 case "role": return MatrixFixture.CustomRole;
                 case "file": return "site.css";

@@ -49,6 +49,8 @@ public sealed class AuditLogTests
             (Actions.RepoRead, admin, HttpMethod.Get, "/git/shop.git/info/refs", null, "allowed", "token"),
             (Actions.RepoPush, admin, HttpMethod.Post, "/git/shop.git/git-receive-pack", "{}", "allowed", "token"),
             (Actions.RepoProtect, admin, HttpMethod.Put, "/api/v1/projects/shop/protected-branches/release/1", "{}", "allowed", "token"),
+            (Actions.ReleaseRead, admin, HttpMethod.Get, "/api/v1/projects/shop/releases", null, "allowed", "token"),
+            (Actions.ReleaseCreate, admin, HttpMethod.Post, "/api/v1/projects/shop/releases", $$"""{"runId":{{runId}}}""", "allowed", "token"),
             (Actions.AgentRead, admin, HttpMethod.Get, "/api/v1/agents", null, "allowed", "token"),
             (Actions.AgentApprove, admin, HttpMethod.Post, "/api/v1/agents/nobody/approve", "{}", "allowed", "token"),
             (Actions.AgentTokenCreate, admin, HttpMethod.Post, "/api/v1/agents/tokens", """{"pool":"build","preApproved":false}""", "allowed", "token"),

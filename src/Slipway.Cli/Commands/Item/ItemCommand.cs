@@ -82,9 +82,10 @@ public static class ItemCommand
                 "branch" => $"branch {e.Ref}",
                 "commit" => $"commit {e.Ref[..Math.Min(12, e.Ref.Length)]}",
                 "run" => $"run #{e.RunNumber} ({e.RunStatus})",
+                "release" => $"release {e.Ref} (run #{e.RunNumber})",
                 _ => $"{e.Kind} {e.Ref}",
             };
-            Console.WriteLine($"{e.At:u}  {what,-40} {e.Who ?? "(push)"}");
+            Console.WriteLine($"{e.At:u}  {what,-40} {e.Who ?? (e.Kind == "release" ? "(automatic)" : "(push)")}");
         }
     }
 }

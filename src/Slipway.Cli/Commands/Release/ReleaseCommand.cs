@@ -1,0 +1,77 @@
+using System.CommandLine;
+using Slipway.Contracts.Api;
+
+namespace Slipway.Cli.Commands.Release;
+
+/// <summary>
+/// <c>slipway release list PROJECT</c>, <c>slipway release show PROJECT VERSION</c> (artifacts with digests, items),
+/// <c>slipway release notes PROJECT VERSION</c> (markdown), <c>slipway release create PROJECT --run ID</c> (by hand from
+/// a green run). Releases are immutable, so there is no command to change or delete one.
+/// </summary>
+public static class ReleaseCommand
+{
+    public static Command Create()
+    {
+        var project = new Argument<string>("project") { Description = "Project name" };
+        var version = new Argument<string>("version") { Description = "Release version, e.g. 1.4.17" };
+        var run = new Option<long?>("--run") { Description = "Id of the succeeded run to release" };
+
+        var list = new Command("list", "List a project's releases, newest first") { project, CliContext.JsonOutput };
+        list.SetAction((result, ct) => CliContext.GuardAsync(async () =>
+        {
+            using var client = CliContext.CreateClient(result);
+            var releases = await client.ListReleasesAsync(result.GetValue(project)!, ct);
+            if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(releases); return 0; }
+            foreach (var r in releases)
+                Console.WriteLine($"{r.Version,-16} {r.CreatedAt:u}  run #{r.RunNumber,-5} {r.Branch} {r.Commit[..12]}  {r.Items} items  {r.Artifacts} artifacts  {r.CreatedBy ?? "(automatic)"}");
+            return 0;
+        }));
+
+        var show = new Command("show", "Show a release: its run, commit, artifacts with digests and work items") { project, version, CliContext.JsonOutput };
+        show.SetAction((result, ct) => CliContext.GuardAsync(async () =>
+        {
+            using var client = CliContext.CreateClient(result);
+            var release = await client.GetReleaseAsync(result.GetValue(project)!, result.GetValue(version)!, ct);
+            if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(release); return 0; }
+            Print(release);
+            return 0;
+        }));
+
+        var notes = new Command("notes", "Print a release's notes (markdown)") { project, version };
+        notes.SetAction((result, ct) => CliContext.GuardAsync(async () =>
+        {
+            using var client = CliContext.CreateClient(result);
+            Console.Write(await client.GetReleaseNotesAsync(result.GetValue(project)!, result.GetValue(version)!, ct));
+            return 0;
+        }));
+
+        var create = new Command("create", "Create a release by hand from a succeeded run") { project, run, CliContext.JsonOutput };
+        create.SetAction((result, ct) => CliContext.GuardAsync(async () =>
+        {
+            if (result.GetValue(run) is not { } runId)
+            {
+                await Console.Error.WriteLineAsync("error: name the run to release with --run ID");
+                return 2;
+            }
+            using var client = CliContext.CreateClient(result);
+            var release = await client.CreateReleaseAsync(result.GetValue(project)!, runId, ct);
+            if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(release); return 0; }
+            Console.WriteLine($"created release {release.Version} from run #{release.RunNumber} ({release.Items.Count} items, {release.Artifacts.Count} artifacts)");
+            return 0;
+        }));
+        return new Command("release", "Immutable releases made from green runs") { list, show, notes, create };
+    }
+
+    private static void Print(ReleaseDto r)
+    {
+        Console.WriteLine($"release {r.Version} of {r.Project}");
+        Console.WriteLine($"run #{r.RunNumber} (id {r.RunId}) on {r.Branch} at {r.Commit}");
+        Console.WriteLine($"created {r.CreatedAt:u} by {r.CreatedBy ?? "(automatic)"}");
+        if (r.TestSummary is { } t) Console.WriteLine($"tests: {t.Passed} passed, {t.Failed} failed, {t.Skipped} skipped");
+        Console.WriteLine();
+        Console.WriteLine("artifacts:");
+        foreach (var a in r.Artifacts) Console.WriteLine($"  {a.Sha256}  {a.Size,10}  {a.Path}");
+        Console.WriteLine("work items:");
+        foreach (var i in r.Items) Console.WriteLine($"  {i.Key,-14} {i.Kind,-8} {i.Title}");
+    }
+}

@@ -1,0 +1,135 @@
+using System.Data.Common;
+using System.Text.Json;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Slipway.Contracts.Api;
+using Slipway.Core.Access;
+using Slipway.Core.Audit;
+using Slipway.Core.Pipelines;
+using Slipway.Core.Releases;
+using Slipway.Core.WorkItems;
+using Slipway.Server.Api;
+using Slipway.Server.Audit;
+using Slipway.Server.Scheduling;
+using Slipway.Server.Storage;
+
+namespace Slipway.Server.Releases;
+
+/// <summary>
+/// Makes a release from a succeeded run: the version from the commit's pipeline file (<c>release.version</c>
+/// with the run number), the commit, the run's test summary and artifacts with their digests, the pipeline file's
+/// text as a snapshot, and the work items named by the commits since the previous release, with notes grouped by
+/// kind. Everything is gathered first and written in one transaction; a second release of one run is refused by
+/// the store (and by UNIQUE(run_id) in a race).
+/// </summary>
+public sealed class ReleaseService(RunStore runs, ProjectStore projects, ReleaseStore releases, MirrorDirectory mirrors, TimeProvider clock)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <param name="createdBy">The user creating it by hand; null when created automatically.</param>
+    /// <param name="expectedVersion">For automatic creation: the version noted when the run started.</param>
+    public async Task<ReleaseRow> CreateAsync(long runId, string? createdBy, string? expectedVersion = null, CancellationToken ct = default)
+    {
+        var details = await runs.GetAsync(runId) ?? throw new KeyNotFoundException($"no run {runId}");
+        var run = details.Run;
+        if (run.Status != "succeeded")
+            throw new ConflictException($"run {runId} has status {run.Status}; only a succeeded run can be released");
+        if (await releases.ForRunAsync(runId) is { } already)
+            throw new ConflictException($"run {runId} was released already, as version {already.Version}");
+        var project = await projects.FindAsync(run.ProjectName) ?? throw new KeyNotFoundException($"no project of run {runId}");
+        var mirror = mirrors.For(project.Name);
+
+        var snapshot = await mirror.ReadFileAsync(run.CommitSha, PipelineParser.DefaultFileName, ct)
+                       ?? throw new ConflictException($"commit {run.CommitSha[..12]} has no {PipelineParser.DefaultFileName}");
+        var parsed = PipelineParser.Parse(snapshot);
+        var release = parsed.Pipeline?.Release
+                      ?? throw new ConflictException($"the pipeline file of commit {run.CommitSha[..12]} has no 'release:' section, so it names no version");
+        var version = expectedVersion ?? release.VersionFor(run.Number);
+
+        var previous = await releases.LatestAsync(project.Id);
+        var messages = await mirror.CommitMessagesAsync(run.CommitSha, previous?.CommitSha, ct: ct);
+        var items = new List<ReleaseItemRow>();
+        if (project.ItemKeyPrefix is { } prefix)
+        {
+            var byNumber = await releases.ItemsByNumberAsync(project.Id);
+            var prefixes = new HashSet<string>(StringComparer.Ordinal) { prefix };
+            foreach (var key in KeyFinder.Find(messages, prefixes))
+                if (byNumber.TryGetValue(key.Number, out var item) && !items.Contains(item)) items.Add(item);
+        }
+        var notes = ReleaseNotes.Generate(version,
+            items.Select(i => new ReleaseNoteItem(i.Key, i.Title, WorkItemKinds.Parse(i.Kind) ?? WorkItemKind.Chore)));
+
+        var (artifacts, summaries) = await releases.RunOutputsAsync(runId);
+        var testSummary = Summarise(summaries);
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        try
+        {
+            await releases.CreateAsync(new NewRelease(project.Id, version, runId, run.CommitSha, run.Branch, now, createdBy,
+                snapshot, testSummary, notes, artifacts, items.Select(i => i.ItemId).ToList()));
+        }
+        catch (DbException)
+        {
+            // A racing writer won on UNIQUE(run_id) or UNIQUE(project_id, version).
+            if (await releases.ForRunAsync(runId) is { } raced)
+                throw new ConflictException($"run {runId} was released already, as version {raced.Version}");
+            if (await releases.FindAsync(project.Id, version) is not null)
+                throw new ConflictException($"version {version} was released already; releases are immutable");
+            throw;
+        }
+        return await releases.ForRunAsync(runId) ?? throw new InvalidOperationException("the new release vanished");
+    }
+
+    /// <summary>The jobs' test summaries added up (null when no job reported tests).</summary>
+    private static string? Summarise(IReadOnlyList<string> summaries)
+    {
+        if (summaries.Count == 0) return null;
+        var parts = summaries.Select(s => JsonSerializer.Deserialize<TestSummaryViewDto>(s, Json)).Where(s => s is not null).ToList();
+        return JsonSerializer.Serialize(new TestSummaryViewDto(parts.Sum(p => p!.Passed), parts.Sum(p => p!.Failed), parts.Sum(p => p!.Skipped),
+            parts.SelectMany(p => p!.Failures).Take(50).ToList()), Json);
+    }
+}
+
+/// <summary>
+/// Creates the releases of succeeded runs on their release branch. Looks for them in the database (a run notes its
+/// release version when it starts), so a crash between a run succeeding and its release being written only delays
+/// the release; a release that cannot be made (the version is taken) is given up with the reason on the run and
+/// in the audit log, and never retried. Audited as the system.
+/// </summary>
+public sealed class ReleaseCreator(ReleaseService service, ReleaseStore releases, AuditLog audit, ILogger<ReleaseCreator> log) : BackgroundService
+{
+    public static TimeSpan Interval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try { await CreatePendingAsync(stoppingToken); }
+            catch (Exception e) when (e is not OperationCanceledException) { log.LogWarning(e, "creating releases failed; trying again"); }
+            try { await Task.Delay(Interval, stoppingToken); }
+            catch (OperationCanceledException) { return; }
+        }
+    }
+
+    public async Task CreatePendingAsync(CancellationToken ct)
+    {
+        foreach (var pending in await releases.PendingAsync())
+        {
+            try
+            {
+                var release = await service.CreateAsync(pending.RunId, null, pending.ReleaseVersion, ct);
+                await audit.RecordAsync(new AuditRecord(AuditActorKinds.System, "slipway", null, Actions.ReleaseCreate,
+                    $"release:{release.Version} run:{release.RunId}", AuditOutcomes.Succeeded,
+                    $"release {release.Version} created automatically from run {release.RunNumber} on {release.Branch} at {release.CommitSha[..12]} ({release.Items} work items, {release.Artifacts} artifacts)"));
+                log.LogInformation("release {Version} created from run {RunId}", release.Version, release.RunId);
+            }
+            catch (ConflictException e)
+            {
+                if (await releases.ForRunAsync(pending.RunId) is not null) continue; // made by hand meanwhile
+                await releases.GiveUpAsync(pending.RunId, e.Message);
+                await audit.RecordAsync(new AuditRecord(AuditActorKinds.System, "slipway", null, Actions.ReleaseCreate,
+                    $"run:{pending.RunId}", AuditOutcomes.Failed, $"release {pending.ReleaseVersion} of run {pending.RunId} not created: {e.Message}"));
+                log.LogWarning("release of run {RunId} given up: {Error}", pending.RunId, e.Message);
+            }
+        }
+    }
+}

@@ -1,0 +1,52 @@
+using System.Text.Json;
+using Slipway.Client;
+using Slipway.Contracts.Api;
+using Slipway.Testing;
+
+namespace Slipway.Server.Tests.Releases;
+
+/// <summary><c>slipway release</c> as a user types it, against a real server.</summary>
+public sealed class ReleaseCliTests
+{
+    private static Task<(int Exit, string Out, string Err)> SlipwayAsync(SlipwayTestServer server, params string[] args) =>
+        SlipwayProcess.RunAsync(args, new Dictionary<string, string>
+        {
+            ["SLIPWAY_SERVER"] = server.Url,
+            ["SLIPWAY_TOKEN"] = SlipwayTestServer.AdminToken,
+            ["XDG_CONFIG_HOME"] = Path.Combine(server.Options.FullDataDirectory, "cli-config"),
+        }, null);
+
+    [Fact]
+    public async Task ReleaseListShowNotesCreate_ThroughTheCli()
+    {
+        await using var server = await SlipwayTestServer.StartAsync();
+        using var repo = Pipelines.Repo(Pipelines.OneJob("true", "release:\n  branch: main\n  version: \"2.0.{run}\""));
+        repo.CreateBranch("hotfix");
+        var first = await server.CreateProjectAndWaitAsync("shop", repo.Path);
+        var hotfix = await server.WaitForRunAsync((await server.Client.StartRunAsync("shop", "hotfix", null)).Id);
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while ((await server.Client.ListReleasesAsync("shop")).Count == 0 && DateTime.UtcNow < deadline) await Task.Delay(100);
+
+        var list = await SlipwayAsync(server, "release", "list", "shop");
+        var show = await SlipwayAsync(server, "release", "show", "shop", "2.0.1");
+        var notes = await SlipwayAsync(server, "release", "notes", "shop", "2.0.1");
+        var create = await SlipwayAsync(server, "release", "create", "shop", "--run", hotfix.Id.ToString());
+        var noRun = await SlipwayAsync(server, "release", "create", "shop");
+        var again = await SlipwayAsync(server, "release", "create", "shop", "--run", hotfix.Id.ToString());
+        var json = await SlipwayAsync(server, "release", "list", "shop", "--json");
+
+        Assert.Equal(1, first.Number);
+        Assert.True(list.Exit == 0, list.Err);
+        Assert.Contains("2.0.1", list.Out);
+        Assert.Contains("(automatic)", list.Out);
+        Assert.Contains($"run #1 (id {first.Id}) on main at {first.Commit}", show.Out);
+        Assert.Equal("# Release 2.0.1\n\nNo work items since the previous release.\n", notes.Out);
+        Assert.True(create.Exit == 0, create.Err);
+        Assert.Contains($"created release 2.0.{hotfix.Number} from run #{hotfix.Number}", create.Out);
+        Assert.Equal(2, noRun.Exit);
+        Assert.NotEqual(0, again.Exit);
+        Assert.Contains("released already", again.Err);
+        var releases = JsonSerializer.Deserialize<List<ReleaseSummaryDto>>(json.Out, SlipwayClient.Json)!;
+        Assert.Equal([$"2.0.{hotfix.Number}", "2.0.1"], releases.Select(r => r.Version));
+    }
+}
