@@ -9,12 +9,7 @@ namespace Slipway.Server.Tests.Releases;
 public sealed class ReleaseCliTests
 {
     private static Task<(int Exit, string Out, string Err)> SlipwayAsync(SlipwayTestServer server, params string[] args) =>
-        SlipwayProcess.RunAsync(args, new Dictionary<string, string>
-        {
-            ["SLIPWAY_SERVER"] = server.Url,
-            ["SLIPWAY_TOKEN"] = SlipwayTestServer.AdminToken,
-            ["XDG_CONFIG_HOME"] = Path.Combine(server.Options.FullDataDirectory, "cli-config"),
-        }, null);
+        EndToEnd.CliRunner.AdminAsync(server, null, args);
 
     [Fact]
     public async Task ReleaseListShowNotesCreate_ThroughTheCli()
