@@ -25,20 +25,22 @@ public static class SlipwayProcess
         return process;
     }
 
-    /// <summary>Runs a slipway command to its end and returns its exit code and output; <paramref name="stdin"/> is its input.</summary>
+    /// <summary>
+    /// Runs a slipway command to its end and returns its exit code and output. <paramref name="stdin"/> is its
+    /// input (closed at once when null, so the command never waits at a prompt); <paramref name="unset"/> names
+    /// variables of the test host's environment the command must not see (e.g. a token).
+    /// </summary>
     public static async Task<(int Exit, string Out, string Err)> RunAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string>? env = null,
-        string? stdin = null)
+        string? stdin = null, IEnumerable<string>? unset = null)
     {
         var psi = StartInfo(args, env);
-        psi.RedirectStandardInput = stdin is not null;
+        foreach (var name in unset ?? []) psi.Environment.Remove(name);
+        psi.RedirectStandardInput = true;
         using var process = Process.Start(psi)!;
-        if (stdin is not null)
-        {
-            await process.StandardInput.WriteAsync(stdin);
-            process.StandardInput.Close();
-        }
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
+        if (stdin is not null) await process.StandardInput.WriteAsync(stdin);
+        process.StandardInput.Close();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         await process.WaitForExitAsync(timeout.Token);
         return (process.ExitCode, await stdout, await stderr);

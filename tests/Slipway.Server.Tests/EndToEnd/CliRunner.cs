@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Slipway.Testing;
 
 namespace Slipway.Server.Tests.EndToEnd;
@@ -9,29 +8,11 @@ namespace Slipway.Server.Tests.EndToEnd;
 /// </summary>
 public static class CliRunner
 {
-    public static async Task<(int Exit, string Out, string Err)> RunAsync(IReadOnlyDictionary<string, string?> env, string? stdin, params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false,
-        };
-        psi.ArgumentList.Add(RepositoryLayout.SlipwayDll);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var name in new[] { "SLIPWAY_SERVER", "SLIPWAY_TOKEN" }) psi.Environment.Remove(name);
-        foreach (var (k, v) in env)
-        {
-            if (v is null) psi.Environment.Remove(k);
-            else psi.Environment[k] = v;
-        }
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (stdin is not null) await process.StandardInput.WriteAsync(stdin);
-        process.StandardInput.Close();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    public static Task<(int Exit, string Out, string Err)> RunAsync(IReadOnlyDictionary<string, string?> env, string? stdin, params string[] args) =>
+        SlipwayProcess.RunAsync(args,
+            env.Where(e => e.Value is not null).ToDictionary(e => e.Key, e => e.Value!),
+            stdin,
+            unset: env.Where(e => e.Value is null).Select(e => e.Key).Concat(["SLIPWAY_SERVER", "SLIPWAY_TOKEN"]).Where(n => env.GetValueOrDefault(n) is null));
 
     /// <summary>As the bootstrap admin of <paramref name="server"/>.</summary>
     public static Task<(int Exit, string Out, string Err)> AdminAsync(SlipwayTestServer server, string? stdin, params string[] args) =>
