@@ -1,3 +1,6 @@
+using Slipway.Server.Releases;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using System.Net;
 using System.Security.Cryptography;
 using Slipway.Client;
@@ -136,7 +139,8 @@ public sealed class ReleaseTests
         repo.WriteFile("FAIL", "x");
         repo.Commit("SHOP-2 breaks it");
         var failed = await RunAsync(server, "main", repo);
-        await Task.Delay(1500); // several passes of the release creator
+        // One pass of the release creator now, rather than hoping a timed one happened.
+        await server.App.Services.GetServices<IHostedService>().OfType<ReleaseCreator>().Single().CreatePendingAsync(CancellationToken.None);
 
         Assert.Equal(("succeeded", "failed"), (onBranch.Status, failed.Status));
         Assert.Single(await server.Client.ListReleasesAsync("shop")); // only the initial commit's

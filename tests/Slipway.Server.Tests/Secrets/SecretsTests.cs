@@ -196,7 +196,7 @@ public sealed class SecretsTests
     public async Task JobListingAMissingSecret_FailsWithoutRunning_NamingIt()
     {
         await using var server = await SlipwayTestServer.StartAsync();
-        using var repo = Pipelines.Repo(Pipelines.OneJob("echo this-must-not-run\ntouch /tmp/slipway-should-not-exist", "        secrets: [MISSING_KEY]\n        retry: 2"));
+        using var repo = Pipelines.Repo(Pipelines.OneJob("echo this-must-not-run", "        secrets: [MISSING_KEY]\n        retry: 2"));
         var id = await server.CreateProjectAsync("shop", repo.Path);
 
         var run = await server.WaitForRunAsync(id);
