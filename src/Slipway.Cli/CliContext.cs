@@ -27,8 +27,10 @@ public static class CliContext
     }
 
     /// <summary>The server URL from --server, SLIPWAY_SERVER, the config file, or the default.</summary>
-    public static string ServerUrl(ParseResult result) =>
-        result.GetValue(Server) ?? Environment.GetEnvironmentVariable("SLIPWAY_SERVER") ?? ReadConfig()?.Server ?? "http://127.0.0.1:5080";
+    public static string ServerUrl(ParseResult result) => ServerUrl(result, ReadConfig());
+
+    private static string ServerUrl(ParseResult result, Config? config) =>
+        result.GetValue(Server) ?? Environment.GetEnvironmentVariable("SLIPWAY_SERVER") ?? config?.Server ?? "http://127.0.0.1:5080";
 
     /// <summary>Saves server and token for later commands, readable by the user only (0600); returns the file's path.</summary>
     public static async Task<string> SaveConfigAsync(string server, string token, CancellationToken ct)
@@ -48,7 +50,7 @@ public static class CliContext
     public static SlipwayClient CreateClient(ParseResult result)
     {
         var config = ReadConfig();
-        var server = result.GetValue(Server) ?? Environment.GetEnvironmentVariable("SLIPWAY_SERVER") ?? config?.Server ?? "http://127.0.0.1:5080";
+        var server = ServerUrl(result, config);
         var token = result.GetValue(Token) ?? Environment.GetEnvironmentVariable("SLIPWAY_TOKEN") ?? config?.Token;
         return new SlipwayClient(server, token);
     }

@@ -30,8 +30,6 @@ public static class Secrets
         return Prompter.Value.Prompt(prompt);
     }
 
-    public static string? PromptVisible(string label) => Prompter.Value.Prompt(new TextPrompt<string>(label).AllowEmpty());
-
     /// <summary>Asks for a new password twice; null when the two differ (the caller reports it).</summary>
     public static string? PromptNew(string label, bool allowEmpty = false)
     {

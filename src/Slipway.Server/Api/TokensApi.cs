@@ -74,7 +74,7 @@ public static partial class TokensApi
                  ?? throw new ConflictException($"you already have an active token named '{name}'");
         await context.AuditAsync(Actions.AccountSelf, AuditOutcomes.Succeeded, $"token:{id}",
             $"API token '{name}' created, expires in {days} days" + (scope is null ? "" : $", scope {scope}"));
-        return new TokenCreatedDto(id, name, token, AccessMapping.Time(expires), AccessMapping.Scope(scope));
+        return new TokenCreatedDto(id, name, token, UnixMs.To(expires), AccessMapping.Scope(scope));
     }
 
     private static async Task<IResult> CreateAsync(CreateTokenRequest request, HttpContext context, CredentialStore credentials,
@@ -135,6 +135,6 @@ public static partial class TokensApi
         var name = string.IsNullOrWhiteSpace(request.TokenName) ? $"cli {DateTime.UtcNow:yyyy-MM-dd HH.mm.ss}" : request.TokenName.Trim();
         if (!TokenName().IsMatch(name)) throw new ArgumentException("a token name is 1-64 letters, digits, spaces, '.', '_', '@' or '-'");
         var (token, id, expires) = await signIn.IssueTokenAsync(context, result.User, name, days);
-        return Results.Ok(new TokenCreatedDto(id, name, token, AccessMapping.Time(expires), null));
+        return Results.Ok(new TokenCreatedDto(id, name, token, UnixMs.To(expires), null));
     }
 }

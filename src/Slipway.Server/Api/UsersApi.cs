@@ -167,10 +167,11 @@ public static partial class UsersApi
     private static List<string> NotHeld(Principal.User actor, IEnumerable<string> actions, string? project, string? environment)
     {
         var scope = new Scope(project ?? "\0every project", project is null ? null : environment);
-        // A project grant gives only the role's project actions there (and one's own account and the UI).
-        var given = project is null ? actions : actions.Where(a =>
-            (Actions.Catalogue.TryGetValue(a, out var info) && info.Scope == ActionScope.Project) || a is Actions.AccountSelf or Actions.UiView);
-        return given.Where(a => !actor.Permissions.Can(a, scope)).Order().ToList();
+        // What the grant would give there, by the one rule in Permissions (a project grant: the project actions
+        // plus one's own account and the UI), compared with what the actor holds there.
+        var granted = new Role("granted", "", actions.ToHashSet(StringComparer.Ordinal), BuiltIn: false);
+        var given = new Permissions([new Grant(granted.Name, project, environment)], _ => granted);
+        return granted.Actions.Where(a => given.Can(a, scope) && !actor.Permissions.Can(a, scope)).Order().ToList();
     }
 
     /// <summary>What the grants of <paramref name="user"/> give that the actor does not hold.</summary>

@@ -47,7 +47,7 @@ public static class WorkItemsApi
         if (descriptionError is not null) throw new ArgumentException(descriptionError);
         var kind = request.Kind is null ? WorkItemKind.Feature : ParseKind(request.Kind);
         var project = await ProjectsApi.Find(projects, name);
-        if (await items.PrefixAsync(project.Id) is null)
+        if (project.ItemKeyPrefix is null)
             throw new ConflictException($"project '{name}' has no work item key prefix yet; set one first (PUT /api/v1/projects/{name}/item-key)");
         var user = context.RequireUser().Username;
         var row = await items.CreateAsync(project.Id, request.Title!, description!, kind, user, clock.GetUtcNow().ToUnixTimeMilliseconds());

@@ -89,12 +89,6 @@ public sealed partial class RepositoryMirror(string path, TimeSpan timeout)
         return result.Ok ? result.Stdout : null;
     }
 
-    public async Task<string> CommitMessageAsync(string commit, CancellationToken ct = default)
-    {
-        RequireSha(commit);
-        return (await GitCli.OutputAsync(Path, ["log", "-1", "--format=%B", commit, "--"], timeout, ct)).Trim();
-    }
-
     /// <summary>
     /// The messages of the commits reachable from <paramref name="commit"/> but not from <paramref name="since"/>
     /// (all reachable commits when <paramref name="since"/> is null): <c>git log since..commit</c>. At most

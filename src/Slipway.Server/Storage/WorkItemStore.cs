@@ -62,7 +62,7 @@ public sealed class WorkItemStore(Database db)
         "(SELECT r.version FROM release_items ri JOIN releases r ON r.id = ri.release_id WHERE ri.item_id = i.id ORDER BY r.id LIMIT 1) AS release";
     private const string ItemFrom = "FROM work_items i JOIN projects p ON p.id = i.project_id";
 
-    public Task<string?> PrefixAsync(long projectId) =>
+    private Task<string?> PrefixAsync(long projectId) =>
         db.ReadAsync(c => c.ExecuteScalarAsync<string?>("SELECT item_key_prefix FROM projects WHERE id = @projectId", new { projectId }));
 
     /// <summary>
