@@ -14,6 +14,7 @@ using Slipway.Cli.Commands.User;
 using Slipway.Cli.Commands.Var;
 using Slipway.Cli.Commands.Item;
 using Slipway.Cli.Commands.Release;
+using Slipway.Cli.Commands.ChangeRequest;
 
 var root = new RootCommand("Slipway: continuous deployment from request to production")
 {
@@ -22,6 +23,7 @@ var root = new RootCommand("Slipway: continuous deployment from request to produ
     ProjectCommand.Create(),
     VarCommand.Create(),
     ItemCommand.Create(),
+    CrCommand.Create(),
     ReleaseCommand.Create(),
     RunCommand.Create(),
     LogsCommand.Create(),

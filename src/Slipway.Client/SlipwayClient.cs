@@ -14,7 +14,7 @@ public sealed class SlipwayApiException(HttpStatusCode status, string message) :
 }
 
 /// <summary>Typed client for /api/v1, shared by the CLI and the tests. Thread-safe.</summary>
-public sealed class SlipwayClient : IDisposable
+public sealed partial class SlipwayClient : IDisposable
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly HttpClient _http;

@@ -102,3 +102,50 @@ public sealed record ReleaseArtifactDto(string Path, string Sha256, long Size);
 public sealed record ReleaseItemDto(string Key, string Title, string Kind);
 
 public sealed record CreateReleaseRequest(long? RunId);
+
+// --- Change requests (issue 4 part 4) ---
+
+/// <param name="Source">Branch with the change.</param>
+/// <param name="Target">Branch to merge into; the project's default (release) branch when omitted.</param>
+/// <param name="AutoMerge">Merge by itself, with this strategy, as soon as every rule holds (null: not automatically).</param>
+public sealed record OpenChangeRequestRequest(string? Title, string? Description, string? Source, string? Target, string? AutoMerge = null);
+
+public sealed record ChangeRequestSummaryDto(string Project, long Number, string Title, string Source, string Target, string Author, string State,
+    string HeadSha, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string? MergedBy, DateTimeOffset? MergedAt, string? AutoMerge);
+
+public sealed record ChangeRequestCommitDto(string Sha, string AuthorName, string AuthorEmail, string? AuthorUser, DateTimeOffset AuthoredAt, string Subject);
+
+public sealed record ChangedFileDto(string Path, int? Added, int? Deleted);
+
+/// <param name="Dismissed">An approval that no longer counts because commits were pushed after it (the target's rules dismiss stale approvals).</param>
+public sealed record ReviewDto(string Reviewer, string Verdict, string Comment, string HeadSha, DateTimeOffset At, bool Dismissed);
+
+public sealed record UnmetRuleDto(string Rule, string Message);
+
+public sealed record MergeRulesDto(string Branch, int RequiredApprovals, bool DismissStaleApprovals, string? UpdatedBy, DateTimeOffset? UpdatedAt);
+
+public sealed record SetMergeRulesRequest(int? RequiredApprovals, bool? DismissStaleApprovals);
+
+/// <param name="UnmetRules">Every rule that blocks a merge with <paramref name="Strategy"/> now; empty when it may merge.</param>
+/// <param name="ConflictingFiles">Files a merge would conflict in (empty when it merges cleanly).</param>
+public sealed record ChangeRequestDto(string Project, long Number, string Title, string Description, string Source, string Target, string Author,
+    string State, string? SourceHead, string? TargetHead, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+    string? MergedBy, DateTimeOffset? MergedAt, string? MergeCommit, string? MergeStrategy, string? ClosedBy, DateTimeOffset? ClosedAt,
+    string? AutoMerge, string? AutoMergeBy, string? AutoMergeError, IReadOnlyList<string> Warnings,
+    IReadOnlyList<ChangeRequestCommitDto> Commits, IReadOnlyList<ChangedFileDto> Files, IReadOnlyList<string> ConflictingFiles,
+    IReadOnlyList<RunSummaryDto> HeadRuns, IReadOnlyList<ReviewDto> Reviews, IReadOnlyList<ReleaseItemDto> Items,
+    MergeRulesDto Rules, string Strategy, IReadOnlyList<UnmetRuleDto> UnmetRules);
+
+/// <param name="Verdict">approve, request-changes or comment.</param>
+/// <param name="OverrideReason">For a user holding policy.override: approve despite a segregation-of-duties refusal (flagged and audited).</param>
+public sealed record ReviewRequest(string? Verdict, string? Comment, string? OverrideReason = null);
+
+/// <param name="Strategy">merge (default), squash or fast-forward.</param>
+public sealed record MergeRequest(string? Strategy);
+
+/// <param name="Strategy">The strategy to merge with; null turns auto-merge off.</param>
+public sealed record AutoMergeRequest(bool Enabled, string? Strategy = null);
+
+public sealed record GitCredentialRequest(string? Username, string? Password);
+
+public sealed record DirectPushDto(string Branch, string? OldHead, string NewHead, DateTimeOffset DetectedAt);

@@ -30,6 +30,17 @@ public static class Actions
     public const string RepoPush = "repo.push";
     /// <summary>Mark a branch of a project protected (no direct pushes, force-pushes or deletions).</summary>
     public const string RepoProtect = "repo.protect";
+    /// <summary>Set the credential Slipway uses to fetch from and push merges to an external repository.</summary>
+    public const string RepoCredential = "repo.credential";
+    public const string ChangeRequestRead = "cr.read";
+    /// <summary>Open, edit, close and reopen change requests and set them to merge by themselves.</summary>
+    public const string ChangeRequestWrite = "cr.write";
+    /// <summary>Approve, request changes or comment (never approving one's own change or commits: a policy).</summary>
+    public const string ChangeRequestReview = "cr.review";
+    /// <summary>Merge a change request whose rules all hold.</summary>
+    public const string ChangeRequestMerge = "cr.merge";
+    /// <summary>Set a target branch's merge rules (required approvals, dismissal of stale approvals).</summary>
+    public const string MergeRulesManage = "cr.rules";
     public const string ReleaseRead = "release.read";
     /// <summary>Create a release by hand from a given green run (green runs on the release branch create theirs automatically).</summary>
     public const string ReleaseCreate = "release.create";
@@ -80,6 +91,12 @@ public static class Actions
         new ActionInfo(RepoRead, ActionKind.User, ActionScope.Project, "clone and fetch a hosted repository", IsRead: true),
         new ActionInfo(RepoPush, ActionKind.User, ActionScope.Project, "push to a hosted repository (never to a protected branch)"),
         new ActionInfo(RepoProtect, ActionKind.User, ActionScope.Project, "mark a branch protected"),
+        new ActionInfo(RepoCredential, ActionKind.User, ActionScope.Project, "set the credential for fetching from and pushing merges to an external repository"),
+        new ActionInfo(ChangeRequestRead, ActionKind.User, ActionScope.Project, "see change requests, their diffs, reviews and merge rules", IsRead: true),
+        new ActionInfo(ChangeRequestWrite, ActionKind.User, ActionScope.Project, "open, close and reopen change requests, set auto-merge"),
+        new ActionInfo(ChangeRequestReview, ActionKind.User, ActionScope.Project, "approve, request changes or comment (never one's own change)"),
+        new ActionInfo(ChangeRequestMerge, ActionKind.User, ActionScope.Project, "merge a change request whose rules all hold"),
+        new ActionInfo(MergeRulesManage, ActionKind.User, ActionScope.Project, "set a target branch's merge rules"),
         new ActionInfo(ReleaseRead, ActionKind.User, ActionScope.Project, "see releases, their notes and artifacts", IsRead: true),
         new ActionInfo(ReleaseCreate, ActionKind.User, ActionScope.Project, "create a release by hand from a green run"),
         new ActionInfo(AgentRead, ActionKind.User, ActionScope.Server, "see agents", IsRead: true),

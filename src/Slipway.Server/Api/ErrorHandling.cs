@@ -32,6 +32,7 @@ public sealed class ErrorHandling(RequestDelegate next, ILogger<ErrorHandling> l
         InvalidTransitionException => (409, e.Message),
         PolicyRefusedException => (403, e.Message),
         ConflictException => (409, e.Message),
+        Core.ChangeRequests.ChangeRequestTransitionException or ChangeRequests.MergeBlockedException => (409, e.Message),
         _ => null,
     };
 }

@@ -53,9 +53,7 @@ public static class GitHttpApi
                 ServerOptions options, TimeProvider clock, CancellationToken ct) =>
             {
                 var project = await ProjectsApi.Find(projects, name);
-                if (branch.Length is 0 or > 200 || branch.StartsWith('-')
-                    || !(await GitCli.RunAsync(null, ["check-ref-format", "refs/heads/" + branch], options.GitTimeout, ct)).Ok)
-                    throw new ArgumentException($"'{branch}' is not a valid branch name");
+                await RepositorySettingsApi.RequireBranchNameAsync(branch, options, ct);
                 await projects.ProtectBranchAsync(project.Id, branch, context.RequireUser().Username, clock.GetUtcNow().ToUnixTimeMilliseconds());
                 return Results.Ok(new { project = project.Name, branch, @protected = true });
             })

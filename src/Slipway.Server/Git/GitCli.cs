@@ -20,7 +20,7 @@ public static class GitCli
     public static string Executable { get; set; } = File.Exists("/usr/bin/git") ? "/usr/bin/git" : "git";
 
     /// <summary>How every git process is started: arguments as a list, never prompting, no system config.</summary>
-    public static ProcessStartInfo StartInfo(string? workingDirectory, IEnumerable<string> args)
+    public static ProcessStartInfo StartInfo(string? workingDirectory, IEnumerable<string> args, IReadOnlyDictionary<string, string>? env = null)
     {
         var psi = new ProcessStartInfo(Executable)
         {
@@ -39,12 +39,16 @@ public static class GitCli
         psi.Environment["SSH_ASKPASS"] = "/bin/false";
         psi.Environment["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes";
         psi.Environment["LC_ALL"] = "C";
+        // Caller-given values (a commit's author, a credential for the askpass helper) travel as environment
+        // variables, never as shell text.
+        if (env is not null) foreach (var (key, value) in env) psi.Environment[key] = value;
         return psi;
     }
 
-    public static async Task<GitResult> RunAsync(string? workingDirectory, IEnumerable<string> args, TimeSpan timeout, CancellationToken ct = default)
+    public static async Task<GitResult> RunAsync(string? workingDirectory, IEnumerable<string> args, TimeSpan timeout, CancellationToken ct = default,
+        IReadOnlyDictionary<string, string>? env = null)
     {
-        var psi = StartInfo(workingDirectory, args);
+        var psi = StartInfo(workingDirectory, args, env);
         using var process = Process.Start(psi) ?? throw new GitException("could not start git");
         process.StandardInput.Close();
         using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -65,9 +69,10 @@ public static class GitCli
     }
 
     /// <summary>Runs git and returns stdout, or throws with git's own error message.</summary>
-    public static async Task<string> OutputAsync(string? workingDirectory, IEnumerable<string> args, TimeSpan timeout, CancellationToken ct = default)
+    public static async Task<string> OutputAsync(string? workingDirectory, IEnumerable<string> args, TimeSpan timeout, CancellationToken ct = default,
+        IReadOnlyDictionary<string, string>? env = null)
     {
-        var result = await RunAsync(workingDirectory, args, timeout, ct);
+        var result = await RunAsync(workingDirectory, args, timeout, ct, env);
         if (!result.Ok) throw new GitException(result.Stderr.Trim() is { Length: > 0 } e ? e : $"git exited with {result.ExitCode}");
         return result.Stdout;
     }

@@ -25,14 +25,14 @@ public sealed partial class RepositoryMirror(string path, TimeSpan timeout)
     }
 
     /// <summary>Clones <paramref name="url"/> as a mirror; throws <see cref="GitException"/> with git's error if it cannot.</summary>
-    public async Task CloneAsync(string url, CancellationToken ct = default)
+    public async Task CloneAsync(string url, CancellationToken ct = default, IReadOnlyDictionary<string, string>? env = null)
     {
         await _lock.WaitAsync(ct);
         try
         {
             if (Directory.Exists(Path)) Directory.Delete(Path, recursive: true);
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
-            var result = await GitCli.RunAsync(null, ["clone", "--bare", "--quiet", "--", url, Path], timeout, ct);
+            var result = await GitCli.RunAsync(null, ["clone", "--bare", "--quiet", "--", url, Path], timeout, ct, env);
             if (!result.Ok)
             {
                 if (Directory.Exists(Path)) Directory.Delete(Path, recursive: true);
@@ -44,10 +44,11 @@ public sealed partial class RepositoryMirror(string path, TimeSpan timeout)
         finally { _lock.Release(); }
     }
 
-    public async Task FetchAsync(CancellationToken ct = default)
+    /// <param name="env">The project's credential for the askpass helper (<see cref="GitCredentials"/>), if it needs one.</param>
+    public async Task FetchAsync(CancellationToken ct = default, IReadOnlyDictionary<string, string>? env = null)
     {
         await _lock.WaitAsync(ct);
-        try { await GitCli.OutputAsync(Path, ["fetch", "--prune", "--quiet", "origin"], timeout, ct); }
+        try { await GitCli.OutputAsync(Path, ["fetch", "--prune", "--quiet", "origin"], timeout, ct, env); }
         finally { _lock.Release(); }
     }
 

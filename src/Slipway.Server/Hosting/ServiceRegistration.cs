@@ -28,6 +28,7 @@ public static class ServiceRegistration
         .AddSingleton<VariableStore>()
         .AddSingleton<WorkItemStore>()
         .AddSingleton<ReleaseStore>()
+        .AddSingleton<ChangeRequestStore>()
         .AddSingleton<LogStore>()
         .AddSingleton<ArtifactFiles>();
 
@@ -47,9 +48,13 @@ public static class ServiceRegistration
         .AddSingleton<Releases.ReleaseService>()
         .AddSingleton<ProjectService>()
         .AddSingleton<ChangeDetector>()
+        .AddSingleton<GitCredentials>()
+        .AddSingleton<ChangeRequests.ChangeRequestLinker>()
+        .AddSingleton<ChangeRequests.ChangeRequestService>()
         .AddSingleton<SecretVault>()
         .AddSingleton<JobDispatcher>()
         .AddHostedService<GitPoller>()
         .AddHostedService<LeaseSweeper>()
-        .AddHostedService<Releases.ReleaseCreator>();
+        .AddHostedService<Releases.ReleaseCreator>()
+        .AddHostedService<ChangeRequests.AutoMerger>();
 }

@@ -70,6 +70,8 @@ public static class SlipwayServer
         api.MapVariablesApi();
         api.MapWorkItemsApi();
         api.MapReleasesApi();
+        api.MapChangeRequestsApi();
+        api.MapRepositorySettingsApi();
         api.MapRunsApi();
         api.MapLogsApi();
         api.MapAgentsApi();

@@ -5,7 +5,7 @@ namespace Slipway.Server.Storage;
 /// <summary>Projects and the branch heads last seen in their mirrors.</summary>
 public sealed class ProjectStore(Database db)
 {
-    private const string Columns = "id, name, repo_url, default_branch, webhook_secret, created_at, last_fetch_at, last_fetch_error, item_key_prefix";
+    private const string Columns = "id, name, repo_url, default_branch, webhook_secret, created_at, last_fetch_at, last_fetch_error, item_key_prefix, git_username, git_password_protected";
 
     public Task<ProjectRow?> FindAsync(string name) =>
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<ProjectRow>($"SELECT {Columns} FROM projects WHERE name = @name", new { name }));
@@ -39,12 +39,16 @@ public sealed class ProjectStore(Database db)
     /// update happen in one transaction so two detectors (poll and webhook, or two nodes) never both
     /// report the same change.
     /// </summary>
-    public Task<IReadOnlyList<(string Branch, string Head)>> UpdateHeadsAsync(long projectId, IReadOnlyDictionary<string, string> heads, long now) =>
-        db.WriteAsync<IReadOnlyList<(string, string)>>(async (c, tx) =>
+    public async Task<IReadOnlyList<(string Branch, string Head)>> UpdateHeadsAsync(long projectId, IReadOnlyDictionary<string, string> heads, long now) =>
+        (await MoveHeadsAsync(projectId, heads, now)).Select(m => (m.Branch, m.Head)).ToList();
+
+    /// <summary>As <see cref="UpdateHeadsAsync"/>, with each moved branch's previous head (null for a new branch).</summary>
+    public Task<IReadOnlyList<(string Branch, string? Old, string Head)>> MoveHeadsAsync(long projectId, IReadOnlyDictionary<string, string> heads, long now) =>
+        db.WriteAsync<IReadOnlyList<(string, string?, string)>>(async (c, tx) =>
         {
             var known = (await c.QueryAsync<BranchRow>("SELECT name, head FROM branches WHERE project_id = @projectId", new { projectId }, tx))
                 .ToDictionary(b => b.Name, b => b.Head, StringComparer.Ordinal);
-            var changed = new List<(string, string)>();
+            var changed = new List<(string, string?, string)>();
             foreach (var (branch, head) in heads)
             {
                 if (known.TryGetValue(branch, out var old) && old == head) continue;
@@ -55,7 +59,7 @@ public sealed class ProjectStore(Database db)
                                            "ON CONFLICT (project_id, name) DO NOTHING", new { projectId, branch, head, now }, tx)
                     : await c.ExecuteAsync("UPDATE branches SET head = @head, updated_at = @now WHERE project_id = @projectId AND name = @branch AND head = @old",
                         new { projectId, branch, head, now, old }, tx);
-                if (rows == 1) changed.Add((branch, head));
+                if (rows == 1) changed.Add((branch, old, head));
             }
             foreach (var gone in known.Keys.Where(k => !heads.ContainsKey(k)))
                 await c.ExecuteAsync("DELETE FROM branches WHERE project_id = @projectId AND name = @gone", new { projectId, gone }, tx);
@@ -81,4 +85,29 @@ public sealed class ProjectStore(Database db)
                 await c.ExecuteAsync("INSERT INTO protected_branches (project_id, branch, created_at, created_by) VALUES (@projectId, @branch, @now, @by)",
                     new { projectId, branch, now, by }, tx);
         });
+
+    /// <summary>Notes a push to a protected branch of an external repository that Slipway did not make.</summary>
+    public Task RecordDirectPushAsync(long projectId, string branch, string? oldHead, string newHead, long now) =>
+        db.WriteAsync((c, tx) => c.ExecuteAsync(
+            "INSERT INTO direct_pushes (project_id, branch, old_head, new_head, detected_at) VALUES (@projectId, @branch, @oldHead, @newHead, @now)",
+            new { projectId, branch, oldHead, newHead, now }, tx));
+
+    public async Task<IReadOnlyList<DirectPushRow>> DirectPushesAsync(long projectId, int limit = 20) =>
+        (await db.ReadAsync(c => c.QueryAsync<DirectPushRow>(
+            "SELECT branch, old_head, new_head, detected_at FROM direct_pushes WHERE project_id = @projectId ORDER BY id DESC LIMIT @limit",
+            new { projectId, limit }))).ToList();
+
+    /// <summary>Stores (or, with nulls, removes) the credential for an external repository; the password arrives encrypted.</summary>
+    public Task SetGitCredentialAsync(long projectId, string? username, string? passwordProtected) =>
+        db.WriteAsync((c, tx) => c.ExecuteAsync(
+            "UPDATE projects SET git_username = @username, git_password_protected = @passwordProtected WHERE id = @projectId",
+            new { projectId, username, passwordProtected }, tx));
+}
+
+public sealed class DirectPushRow
+{
+    public string Branch { get; set; } = "";
+    public string? OldHead { get; set; }
+    public string NewHead { get; set; } = "";
+    public long DetectedAt { get; set; }
 }

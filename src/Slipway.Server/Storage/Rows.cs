@@ -15,6 +15,10 @@ public sealed class ProjectRow
     public string? LastFetchError { get; set; }
     /// <summary>The work item key prefix (SHOP for SHOP-42), or null before one is set.</summary>
     public string? ItemKeyPrefix { get; set; }
+    /// <summary>The username of the credential for an external repository, or null when it needs none.</summary>
+    public string? GitUsername { get; set; }
+    /// <summary>That credential's password, encrypted (<see cref="Git.GitCredentials"/>).</summary>
+    public string? GitPasswordProtected { get; set; }
 }
 
 public sealed class BranchRow

@@ -90,6 +90,12 @@ public sealed class RunStore(Database db)
             $"SELECT {RunColumns} FROM runs r JOIN projects p ON p.id = r.project_id WHERE r.project_id = @projectId ORDER BY r.id DESC LIMIT @limit",
             new { projectId, limit }))).ToList();
 
+    /// <summary>The runs of one commit of a project, newest first (a change request's head pipeline).</summary>
+    public async Task<IReadOnlyList<RunRow>> ForCommitAsync(long projectId, string commit, int limit = 20) =>
+        (await db.ReadAsync(c => c.QueryAsync<RunRow>(
+            $"SELECT {RunColumns} FROM runs r JOIN projects p ON p.id = r.project_id WHERE r.project_id = @projectId AND r.commit_sha = @commit " +
+            "ORDER BY r.id DESC LIMIT @limit", new { projectId, commit, limit }))).ToList();
+
     /// <summary>The newest run of each branch of a project.</summary>
     public async Task<IReadOnlyList<RunRow>> LatestPerBranchAsync(long projectId) =>
         (await db.ReadAsync(c => c.QueryAsync<RunRow>(

@@ -24,8 +24,12 @@ public sealed class WorkItemRow
     /// <summary>The first release that contains the item, or null.</summary>
     public string? Release { get; set; }
 
+    /// <summary>Change requests naming the item that are open, and that are merged.</summary>
+    public long OpenChangeRequests { get; set; }
+    public long MergedChangeRequests { get; set; }
+
     public string Key => new WorkItemKey(Prefix, Number).ToString();
-    public WorkItemState State => WorkItemStates.Derive(new WorkItemFacts((int)Branches, (int)Commits, Release: Release));
+    public WorkItemState State => WorkItemStates.Derive(new WorkItemFacts((int)Branches, (int)Commits, (int)OpenChangeRequests, (int)MergedChangeRequests, Release));
 }
 
 /// <summary>One thing that names an item; a run link carries the run's number and current status.</summary>
@@ -59,6 +63,8 @@ public sealed class WorkItemStore(Database db)
         "i.id, i.project_id, p.item_key_prefix AS prefix, i.number, i.title, i.description, i.kind, i.requester, i.created_at, i.updated_at, i.updated_by, " +
         "(SELECT COUNT(*) FROM work_item_links l WHERE l.item_id = i.id AND l.kind = 'branch') AS branches, " +
         "(SELECT COUNT(*) FROM work_item_links l WHERE l.item_id = i.id AND l.kind = 'commit') AS commits, " +
+        "(SELECT COUNT(*) FROM work_item_change_requests x JOIN change_requests c ON c.id = x.change_request_id WHERE x.item_id = i.id AND c.state = 'open') AS open_change_requests, " +
+        "(SELECT COUNT(*) FROM work_item_change_requests x JOIN change_requests c ON c.id = x.change_request_id WHERE x.item_id = i.id AND c.state = 'merged') AS merged_change_requests, " +
         "(SELECT r.version FROM release_items ri JOIN releases r ON r.id = ri.release_id WHERE ri.item_id = i.id ORDER BY r.id LIMIT 1) AS release";
     private const string ItemFrom = "FROM work_items i JOIN projects p ON p.id = i.project_id";
 
@@ -122,6 +128,11 @@ public sealed class WorkItemStore(Database db)
             // Releases that contain the item (ref: the version; actor: who created it by hand, null when automatic).
             "UNION ALL SELECT 'release', x.version, x.run_id, u.number, u.status, x.created_by, x.created_at, x.id " +
             "FROM release_items ri JOIN releases x ON x.id = ri.release_id JOIN runs u ON u.id = x.run_id WHERE ri.item_id = @itemId " +
+            // Change requests naming it: opened (actor: the author) and, once merged, merged (actor: who merged; ref: the number).
+            "UNION ALL SELECT 'change_request', CAST(c.number AS TEXT), NULL, NULL, NULL, c.author, c.created_at, c.id " +
+            "FROM work_item_change_requests w JOIN change_requests c ON c.id = w.change_request_id WHERE w.item_id = @itemId " +
+            "UNION ALL SELECT 'change_request_merged', CAST(c.number AS TEXT), NULL, NULL, NULL, c.merged_by, c.merged_at, c.id " +
+            "FROM work_item_change_requests w JOIN change_requests c ON c.id = w.change_request_id WHERE w.item_id = @itemId AND c.merged_at IS NOT NULL " +
             "ORDER BY at, seq", new { itemId }))).ToList();
 
     /// <summary>
