@@ -27,6 +27,9 @@ public sealed partial class SlipwayClient : IDisposable
 
     public HttpClient Http => _http;
 
+    /// <summary>An external project whose repository needs a credential to fetch and to push merges.</summary>
+    public Task<ProjectCreatedDto> CreateProjectAsync(string name, string repo, string? branch, string gitUsername, string gitPassword, CancellationToken ct = default) =>
+        PostAsync<ProjectCreatedDto>("api/v1/projects", new CreateProjectRequest(name, repo, branch, false, gitUsername, gitPassword), ct);
     public Task<ProjectCreatedDto> CreateProjectAsync(string name, string repo, string? branch, CancellationToken ct = default) =>
         PostAsync<ProjectCreatedDto>("api/v1/projects", new CreateProjectRequest(name, repo, branch), ct);
 

@@ -3,7 +3,9 @@ namespace Slipway.Contracts.Api;
 // Public REST API shapes (/api/v1), shared by the server, the typed client, the CLI and tests.
 
 /// <param name="Hosted">True: Slipway hosts the repository (served at /git/NAME.git); Repo and Branch are then not given.</param>
-public sealed record CreateProjectRequest(string Name, string? Repo, string? Branch, bool Hosted = false);
+/// <param name="GitUsername">With <paramref name="GitPassword"/>: the credential for an external repository that needs one
+/// (stored encrypted; used to fetch and to push merges; the password is never returned).</param>
+public sealed record CreateProjectRequest(string Name, string? Repo, string? Branch, bool Hosted = false, string? GitUsername = null, string? GitPassword = null);
 public sealed record ProjectDto(string Name, string Repo, string DefaultBranch, DateTimeOffset CreatedAt, string? LastFetchError,
     string? ItemKeyPrefix = null);
 public sealed record ProjectCreatedDto(string Name, string Repo, string DefaultBranch, string WebhookSecret);

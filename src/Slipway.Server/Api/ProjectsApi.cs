@@ -33,11 +33,14 @@ public static class ProjectsApi
 
     private static async Task<IResult> CreateAsync(CreateProjectRequest request, ProjectService service, CancellationToken ct)
     {
-        if (request.Hosted && (!string.IsNullOrEmpty(request.Repo) || !string.IsNullOrEmpty(request.Branch)))
-            throw new ProjectException("a hosted project takes no repo or branch: Slipway makes its repository (branch main)");
+        if (request.Hosted && (!string.IsNullOrEmpty(request.Repo) || !string.IsNullOrEmpty(request.Branch) || request.GitUsername is not null))
+            throw new ProjectException("a hosted project takes no repo, branch or credential: Slipway makes its repository (branch main)");
+        if ((request.GitUsername is null) != (request.GitPassword is null))
+            throw new ProjectException("give both gitUsername and gitPassword, or neither");
         var project = request.Hosted
             ? await service.CreateHostedAsync(request.Name ?? "", ct)
-            : await service.CreateAsync(request.Name ?? "", request.Repo ?? "", request.Branch, ct);
+            : await service.CreateAsync(request.Name ?? "", request.Repo ?? "", request.Branch, ct,
+                request.GitUsername is null ? null : (request.GitUsername, request.GitPassword!));
         return Results.Created($"/api/v1/projects/{Uri.EscapeDataString(project.Name)}",
             new ProjectCreatedDto(project.Name, project.RepoUrl, project.DefaultBranch, project.WebhookSecret));
     }

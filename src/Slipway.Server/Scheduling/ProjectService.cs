@@ -12,7 +12,8 @@ public sealed class ProjectException(string message) : Exception(message);
 /// Creates projects: checks the name, clones the mirror (refusing a URL git cannot fetch, with git's error),
 /// stores the project and its branch heads, and starts the first run of the default branch.
 /// </summary>
-public sealed partial class ProjectService(ProjectStore projects, MirrorDirectory mirrors, RunFactory runs, TimeProvider clock, ServerOptions options)
+public sealed partial class ProjectService(ProjectStore projects, MirrorDirectory mirrors, RunFactory runs, GitCredentials credentials, TimeProvider clock,
+    ServerOptions options)
 {
     /// <summary>Where hosted repositories live: DATA/hosted/NAME.git, served at /git/NAME.git.</summary>
     public static string HostedRoot(ServerOptions options) => Path.Combine(options.FullDataDirectory, "hosted");
@@ -44,8 +45,13 @@ public sealed partial class ProjectService(ProjectStore projects, MirrorDirector
     }
 
 
-    public async Task<ProjectRow> CreateAsync(string name, string repo, string? branch, CancellationToken ct = default)
+    /// <param name="credential">For an external repository that needs one: used for the clone, then stored encrypted.</param>
+    public async Task<ProjectRow> CreateAsync(string name, string repo, string? branch, CancellationToken ct = default,
+        (string Username, string Password)? credential = null)
     {
+        if (credential is { } c && (string.IsNullOrWhiteSpace(c.Username) || c.Password.Length == 0 || c.Username.Length > 200 || c.Password.Length > 4096
+                                    || c.Username.Any(char.IsControl) || c.Password.Any(char.IsControl)))
+            throw new ProjectException("the git credential needs a username and password without control characters");
         if (!NamePattern().IsMatch(name))
             throw new ProjectException("a project name is 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit");
         if (string.IsNullOrWhiteSpace(repo) || repo.StartsWith('-'))
@@ -54,7 +60,7 @@ public sealed partial class ProjectService(ProjectStore projects, MirrorDirector
             throw new ProjectException($"a project named '{name}' already exists");
 
         var mirror = mirrors.For(name);
-        try { await mirror.CloneAsync(repo, ct); }
+        try { await mirror.CloneAsync(repo, ct, credential is { } given ? credentials.For(given.Username, given.Password) : null); }
         catch (GitException e) { throw new ProjectException($"cannot fetch {repo}: {e.Message}"); }
 
         var heads = await mirror.HeadsAsync(ct);
@@ -65,6 +71,8 @@ public sealed partial class ProjectService(ProjectStore projects, MirrorDirector
         var secret = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
         var project = await projects.CreateAsync(name, repo, defaultBranch, secret, heads, clock.GetUtcNow().ToUnixTimeMilliseconds())
             ?? throw new ProjectException($"a project named '{name}' already exists");
+        if (credential is { } stored)
+            await projects.SetGitCredentialAsync(project.Id, stored.Username, credentials.Protect(stored.Password));
         if (heads.TryGetValue(defaultBranch, out var head))
             await runs.StartAsync(project, defaultBranch, head, "project created", ct);
         return project;

@@ -14,7 +14,9 @@ public static class ProjectCommand
         var repo = new Option<string?>("--repo") { Description = "Anything git can fetch: path, file://, ssh://, https://" };
         var branch = new Option<string?>("--branch") { Description = "Default branch (default: main, else the repository's)" };
         var hosted = new Option<bool>("--hosted") { Description = "Slipway hosts the repository: clone and push at /git/NAME.git with an API token as password" };
-        var create = new Command("create", "Create a project from a git repository, or hosted by Slipway (--hosted)") { name, repo, branch, hosted, CliContext.JsonOutput };
+        var gitUsername = new Option<string?>("--git-username") { Description = "For a repository that needs a credential: its username (the password is asked for, or read with --password-stdin)" };
+        var passwordStdin = new Option<bool>("--password-stdin") { Description = "Read the git password from the first line of standard input" };
+        var create = new Command("create", "Create a project from a git repository, or hosted by Slipway (--hosted)") { name, repo, branch, hosted, gitUsername, passwordStdin, CliContext.JsonOutput };
         create.SetAction((result, ct) => CliContext.GuardAsync(async () =>
         {
             using var client = CliContext.CreateClient(result);
@@ -24,9 +26,14 @@ public static class ProjectCommand
                 Console.Error.WriteLine("give either --repo URL or --hosted");
                 return 2;
             }
+            var username = result.GetValue(gitUsername);
+            var password = username is null ? null : await GitPasswordAsync(result.GetValue(passwordStdin));
+            if (username is not null && password is null) return 2;
             var created = isHosted
                 ? await client.CreateHostedProjectAsync(result.GetValue(name)!, ct)
-                : await client.CreateProjectAsync(result.GetValue(name)!, result.GetValue(repo)!, result.GetValue(branch), ct);
+                : username is null
+                    ? await client.CreateProjectAsync(result.GetValue(name)!, result.GetValue(repo)!, result.GetValue(branch), ct)
+                    : await client.CreateProjectAsync(result.GetValue(name)!, result.GetValue(repo)!, result.GetValue(branch), username, password!, ct);
             if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(created); return 0; }
             Console.WriteLine($"created project {created.Name} (default branch {created.DefaultBranch})");
             if (isHosted) Console.WriteLine($"clone: git clone <server>/git/{created.Name}.git (user: anything, password: your API token)");
@@ -54,6 +61,36 @@ public static class ProjectCommand
             Console.WriteLine($"work items of project {key.Project} are keyed {key.Prefix}-N");
             return 0;
         }));
-        return new Command("project", "Projects") { create, list, setKey };
+        var credentialUser = new Option<string?>("--username") { Description = "The repository's username" };
+        var setCredential = new Command("set-credential", "Set the credential Slipway uses to fetch from and push merges to an external repository (admins)")
+            { name, credentialUser, passwordStdin };
+        setCredential.SetAction((result, ct) => CliContext.GuardAsync(async () =>
+        {
+            if (result.GetValue(credentialUser) is not { } username)
+            {
+                await Console.Error.WriteLineAsync("error: give --username");
+                return 2;
+            }
+            if (await GitPasswordAsync(result.GetValue(passwordStdin)) is not { } password) return 2;
+            using var client = CliContext.CreateClient(result);
+            await client.SetGitCredentialAsync(result.GetValue(name)!, username, password, ct);
+            Console.WriteLine($"git credential of {result.GetValue(name)} set (user {username}); the password is stored encrypted and never shown");
+            return 0;
+        }));
+        return new Command("project", "Projects") { create, list, setKey, setCredential };
+    }
+
+    /// <summary>The git password from stdin or a hidden prompt; null (reported) when none was given.</summary>
+    private static async Task<string?> GitPasswordAsync(bool fromStdin)
+    {
+        string? password = null;
+        if (fromStdin) password = (await Secrets.ReadStdinLinesAsync(1)).FirstOrDefault();
+        else if (Secrets.Interactive) password = Secrets.Prompt("Git password or token:");
+        if (string.IsNullOrEmpty(password))
+        {
+            await Console.Error.WriteLineAsync("error: no git password given (use --password-stdin or run at a terminal)");
+            return null;
+        }
+        return password;
     }
 }
