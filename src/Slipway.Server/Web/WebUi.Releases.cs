@@ -57,7 +57,7 @@ public static partial class WebUi
         return ($"Release {release.Version} created from run #{release.RunNumber}.", ReleasePath(project, release.Version));
     }
 
-    internal static string ReleasesPath(string project) => $"/projects/{Uri.EscapeDataString(project)}/releases";
+    private static string ReleasesPath(string project) => $"/projects/{Uri.EscapeDataString(project)}/releases";
 
-    internal static string ReleasePath(string project, string version) => $"{ReleasesPath(project)}/{Uri.EscapeDataString(version)}";
+    private static string ReleasePath(string project, string version) => $"{ReleasesPath(project)}/{Uri.EscapeDataString(version)}";
 }

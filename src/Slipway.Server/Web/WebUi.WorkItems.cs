@@ -76,8 +76,8 @@ public static partial class WebUi
     /// <summary>A posted field's value, or null when the form does not have it.</summary>
     private static string? Field(IFormCollection form, string name) => form.TryGetValue(name, out var value) ? value.ToString() : null;
 
-    internal static string ItemsPath(string project, string? view) =>
+    private static string ItemsPath(string project, string? view) =>
         $"/projects/{Uri.EscapeDataString(project)}/{(view == "board" ? "board" : "items")}";
 
-    internal static string ItemPath(string project, long number) => $"/projects/{Uri.EscapeDataString(project)}/items/{number}";
+    private static string ItemPath(string project, long number) => $"/projects/{Uri.EscapeDataString(project)}/items/{number}";
 }
