@@ -59,7 +59,7 @@ public sealed class PermissionPagesTests
         Assert.Equal(403, retry.Status);
         Assert.Contains("may not run.retry", retry.Body);
         // The API, called the way the page's script would (header token), says the same.
-        var viaApi = await page.EvaluateAsync<FetchResult>("""
+        var viaApi = await page.EvaluateAsync<PageForms.FetchResult>("""
             async (id) => {
               const token = document.querySelector('form.signout input[name="__RequestVerificationToken"]').value;
               const r = await fetch('/api/v1/runs/' + id + '/cancel', { method: 'POST', headers: { 'X-Slipway-Antiforgery': token } });
@@ -118,22 +118,8 @@ public sealed class PermissionPagesTests
         await Expect(page.Locator("h1")).ToHaveTextAsync("Users");
     }
 
-    private sealed class FetchResult
-    {
-        public int Status { get; set; }
-        public string Body { get; set; } = "";
-    }
-
-    private static Task<FetchResult> PostFormAsync(IPage page, string path, bool withToken) =>
-        page.EvaluateAsync<FetchResult>("""
-            async ([path, withToken]) => {
-              const body = new URLSearchParams();
-              if (withToken) body.set('__RequestVerificationToken',
-                document.querySelector('form.signout input[name="__RequestVerificationToken"]').value);
-              const r = await fetch(path, { method: 'POST', body, redirect: 'manual' });
-              return { status: r.status, body: await r.text() };
-            }
-            """, new object[] { path, withToken });
+    private static Task<PageForms.FetchResult> PostFormAsync(IPage page, string path, bool withToken) =>
+        PageForms.PostAsync(page, path, withToken);
 
     /// <summary>A page on another port that, once loaded, submits a create-user form to Slipway: the classic CSRF attack.</summary>
     private sealed class AttackerSite : IAsyncDisposable

@@ -26,14 +26,26 @@ public static class ReleaseNotes
             sb.Append("\nNo work items since the previous release.\n");
             return sb.ToString();
         }
-        foreach (var (kind, heading) in Groups)
+        foreach (var (heading, group) in Group(list))
         {
-            var group = list.Where(i => i.Kind == kind).OrderBy(i => Number(i.Key)).ThenBy(i => i.Key, StringComparer.Ordinal).ToList();
-            if (group.Count == 0) continue;
             sb.Append("\n## ").Append(heading).Append("\n\n");
             foreach (var item in group) sb.Append("- ").Append(item.Key).Append(": ").Append(Escape(item.Title)).Append('\n');
         }
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// The items under their headings, in the notes' order (features, bug fixes, chores; by key number); empty groups
+    /// left out. The notes and the web UI's release page both group with this, so they always agree.
+    /// </summary>
+    public static IReadOnlyList<(string Heading, IReadOnlyList<ReleaseNoteItem> Items)> Group(IEnumerable<ReleaseNoteItem> items)
+    {
+        var list = items.ToList();
+        return Groups
+            .Select(g => (g.Heading, (IReadOnlyList<ReleaseNoteItem>)list.Where(i => i.Kind == g.Kind)
+                .OrderBy(i => Number(i.Key)).ThenBy(i => i.Key, StringComparer.Ordinal).ToList()))
+            .Where(g => g.Item2.Count > 0)
+            .ToList();
     }
 
     private static long Number(string key) =>

@@ -33,7 +33,8 @@ public static class ReleasesApi
         api.MapGet("/projects/{name}/releases/{version}/artifacts/{**path}", ArtifactAsync).RequireAction(Actions.ReleaseRead);
     }
 
-    private static async Task<IReadOnlyList<ReleaseSummaryDto>> ListAsync(string name, ProjectStore projects, ReleaseStore releases)
+    /// <summary>The project's releases, newest first (the API and the web UI's release list).</summary>
+    public static async Task<IReadOnlyList<ReleaseSummaryDto>> ListAsync(string name, ProjectStore projects, ReleaseStore releases)
     {
         var project = await ProjectsApi.Find(projects, name);
         return (await releases.ListAsync(project.Id)).Select(r => Summary(r, project.Name)).ToList();
@@ -57,6 +58,15 @@ public static class ReleasesApi
         ProjectStore projects, ReleaseService service, RunStore runs, ReleaseStore releases)
     {
         var runId = request?.RunId ?? throw new ArgumentException("the body must be {\"runId\": 123}; 'runId' is missing");
+        var release = await CreateByHandAsync(name, runId, context, projects, service, runs);
+        return Results.Created($"/api/v1/projects/{Uri.EscapeDataString(name)}/releases/{Uri.EscapeDataString(release.Version)}",
+            await ToDtoAsync(release, name, releases));
+    }
+
+    /// <summary>Releases a run of the project by hand, as the signed-in user, and audits it (the API and the web UI's forms).</summary>
+    public static async Task<ReleaseRow> CreateByHandAsync(string name, long runId, HttpContext context,
+        ProjectStore projects, ReleaseService service, RunStore runs)
+    {
         var project = await ProjectsApi.Find(projects, name);
         var run = await runs.GetAsync(runId);
         if (run is null || run.Run.ProjectId != project.Id) throw new KeyNotFoundException($"project '{name}' has no run {runId}");
@@ -64,8 +74,7 @@ public static class ReleasesApi
         var release = await service.CreateAsync(runId, user);
         await context.AuditAsync(Actions.ReleaseCreate, AuditOutcomes.Succeeded, $"project:{name} release:{release.Version}",
             $"release {release.Version} created by hand from run {release.RunNumber} on {release.Branch} at {release.CommitSha[..12]} ({release.Items} work items, {release.Artifacts} artifacts)");
-        return Results.Created($"/api/v1/projects/{Uri.EscapeDataString(name)}/releases/{Uri.EscapeDataString(release.Version)}",
-            await ToDtoAsync(release, project.Name, releases));
+        return release;
     }
 
     private static async Task<IResult> ArtifactAsync(string name, string version, string path, HttpContext context,

@@ -42,6 +42,14 @@ public static class WorkItemsApi
     private static async Task<IResult> CreateAsync(string name, CreateWorkItemRequest? request, HttpContext context,
         ProjectStore projects, WorkItemStore items, TimeProvider clock)
     {
+        var item = await CreateItemAsync(name, request, context, projects, items, clock);
+        return Results.Created($"/api/v1/projects/{Uri.EscapeDataString(name)}/items/{item.Number}", item);
+    }
+
+    /// <summary>Checks, creates and audits a new item (the API and the web UI's create form).</summary>
+    public static async Task<WorkItemDto> CreateItemAsync(string name, CreateWorkItemRequest? request, HttpContext context,
+        ProjectStore projects, WorkItemStore items, TimeProvider clock)
+    {
         if (WorkItemText.CheckTitle(request?.Title) is { } titleError) throw new ArgumentException(titleError);
         var (description, descriptionError) = WorkItemText.NormaliseDescription(request!.Description);
         if (descriptionError is not null) throw new ArgumentException(descriptionError);
@@ -53,7 +61,7 @@ public static class WorkItemsApi
         var row = await items.CreateAsync(project.Id, request.Title!, description!, kind, user, clock.GetUtcNow().ToUnixTimeMilliseconds());
         await context.AuditAsync(Actions.ItemWrite, AuditOutcomes.Succeeded, $"project:{name} item:{row.Key}",
             $"work item {row.Key} created ({kind.Name()}): {row.Title}");
-        return Results.Created($"/api/v1/projects/{Uri.EscapeDataString(name)}/items/{row.Number}", ToDto(row, project.Name, []));
+        return ToDto(row, project.Name, []);
     }
 
     /// <summary>The project's items, optionally in one derived state (the API list and the web UI's items page).</summary>
@@ -76,7 +84,8 @@ public static class WorkItemsApi
         return ToDto(row, project.Name, await items.LinksAsync(row.Id));
     }
 
-    private static async Task<WorkItemDto> UpdateAsync(string name, long number, UpdateWorkItemRequest? request, HttpContext context,
+    /// <summary>Checks, changes and audits the given fields of an item (the API and the web UI's edit form).</summary>
+    public static async Task<WorkItemDto> UpdateAsync(string name, long number, UpdateWorkItemRequest? request, HttpContext context,
         ProjectStore projects, WorkItemStore items, TimeProvider clock)
     {
         if (request is null || (request.Title, request.Description, request.Kind) is (null, null, null))

@@ -21,7 +21,7 @@ namespace Slipway.Server.Web;
 /// script for live logs and statuses. Every page is the <see cref="Actions.UiView"/> action; the data
 /// shown comes from the same stores the API reads.
 /// </summary>
-public static class WebUi
+public static partial class WebUi
 {
     public static void MapWebUi(this IEndpointRouteBuilder app)
     {
@@ -48,15 +48,9 @@ public static class WebUi
             return Page<ProjectPage>(context, new { Project = project.ToDto(), Branches = branches, Runs = list });
         }).RequirePageAction(Actions.ProjectRead);
 
-        app.MapGet("/projects/{name}/items", async (string name, string? state, HttpContext context, ProjectStore projects, WorkItemStore items) =>
-            Page<WorkItemsPage>(context, new { Project = name, Items = await WorkItemsApi.ListAsync(name, state, projects, items) }))
-            .RequirePageAction(Actions.ItemRead);
-        app.MapGet("/projects/{name}/items/{number:long}", async (string name, long number, HttpContext context, ProjectStore projects, WorkItemStore items) =>
-            Page<WorkItemPage>(context, new { Item = await WorkItemsApi.ShowAsync(name, number, projects, items) }))
-            .RequirePageAction(Actions.ItemRead);
-
-        app.MapGet("/runs/{id:long}", async (long id, HttpContext context, RunStore runs) =>
-            Page<RunPage>(context, new { Run = (await RunsApi.Get(runs, id)).ToDto() })).RequirePageAction(Actions.RunRead);
+        app.MapGet("/runs/{id:long}", async (long id, HttpContext context, RunStore runs, ReleaseStore releases) =>
+            Page<RunPage>(context, new { Run = (await RunsApi.Get(runs, id)).ToDto(), ReleaseVersion = (await releases.ForRunAsync(id))?.Version }))
+            .RequirePageAction(Actions.RunRead);
         // The run's project is the scope of both (AccessMiddleware resolves it from {id}).
         app.MapPost("/runs/{id:long}/cancel", (long id, HttpContext context, RunStore runs, WorkSignal signal, TimeProvider clock) =>
             Act(context, $"/runs/{id}", async () => { await RunsApi.CancelAsync(id, runs, signal, clock); return "Run cancelled."; }))
@@ -75,6 +69,8 @@ public static class WebUi
             Act(context, "/agents", async () => { await AgentsApi.SetStatusAsync(agent, "disabled", context, agents); return $"Agent '{agent}' disabled."; }))
             .RequirePageAction(Actions.AgentApprove);
 
+        app.MapWorkItemPages();
+        app.MapReleasePages();
         app.MapAccountPages();
     }
 
@@ -227,12 +223,17 @@ public static class WebUi
     private static async Task<IFormCollection> ReadFormAsync(HttpContext context) =>
         context.Request.HasFormContentType ? await context.Request.ReadFormAsync() : FormCollection.Empty;
 
-    private static async Task<IResult> Act(HttpContext context, string back, Func<IFormCollection, Task<string>> action)
+    private static Task<IResult> Act(HttpContext context, string back, Func<IFormCollection, Task<string>> action) =>
+        Act(context, back, async form => (await action(form), (string?)null));
+
+    /// <summary>As above, but a success may lead elsewhere (e.g. to the item or release just created); a refusal goes <paramref name="back"/>.</summary>
+    private static async Task<IResult> Act(HttpContext context, string back, Func<IFormCollection, Task<(string Message, string? Next)>> action)
     {
         var form = await ReadFormAsync(context);
         try
         {
-            return Results.Redirect(Flash(back, "ok", await action(form)));
+            var (message, next) = await action(form);
+            return Results.Redirect(Flash(next ?? back, "ok", message));
         }
         catch (Exception e) when (ErrorHandling.Classify(e) is { } error)
         {

@@ -40,6 +40,20 @@ public class ReleaseCoreTests
     }
 
     [Fact]
+    public void NoteGroups_ForTheWebPage_FollowTheNotesOrder_WithTitlesUnescaped()
+    {
+        var groups = ReleaseNotes.Group(
+        [
+            new("SHOP-3", "Tidy <up>", WorkItemKind.Chore),
+            new("SHOP-10", "Cart total", WorkItemKind.Feature),
+            new("SHOP-9", "Search", WorkItemKind.Feature),
+        ]);
+        Assert.Equal(["Features", "Chores"], groups.Select(g => g.Heading));
+        Assert.Equal(["SHOP-9", "SHOP-10"], groups[0].Items.Select(i => i.Key));
+        Assert.Equal("Tidy <up>", groups[1].Items.Single().Title); // the page escapes HTML itself; markdown escaping is for the notes only
+    }
+
+    [Fact]
     public void Notes_WithoutItems_SaySo() =>
         Assert.Equal("# Release 1\n\nNo work items since the previous release.\n", ReleaseNotes.Generate("1", []));
 

@@ -103,7 +103,7 @@ public sealed class ReleaseTests
         Assert.Equal(("release", release.Version, run.Id, (string?)null), (released.Kind, released.Ref, released.RunId, released.Who));
         using var web = Admin(server);
         var page = await (await Expect(await web.GetAsync("/projects/shop/items/1"), HttpStatusCode.OK)).Content.ReadAsStringAsync();
-        Assert.Contains($"release <strong>{release.Version}</strong>", page);
+        Assert.Contains($"release <a href=\"/projects/shop/releases/{release.Version}\"><strong>{release.Version}</strong></a>", page);
 
         using var admin = Admin(server);
         var bytes = await (await Expect(await admin.GetAsync($"/api/v1/projects/shop/releases/{release.Version}/artifacts/pack/dist/app.txt"), HttpStatusCode.OK))

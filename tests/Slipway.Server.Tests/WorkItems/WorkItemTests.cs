@@ -166,7 +166,7 @@ public sealed class WorkItemTests
         Assert.Equal((title, description), (shown.Title, shown.Description));
         Assert.Equal("application/json; charset=utf-8", response.Content.Headers.ContentType?.ToString());
         // The web UI shows them as text: escaped, never as markup.
-        foreach (var path in new[] { "/projects/shop/items", "/projects/shop/items/1" })
+        foreach (var path in new[] { "/projects/shop/items", "/projects/shop/board", "/projects/shop/items/1" })
         {
             var page = await (await Expect(await http.GetAsync(path), HttpStatusCode.OK)).Content.ReadAsStringAsync();
             Assert.Contains("&lt;script&gt;alert(", page);
