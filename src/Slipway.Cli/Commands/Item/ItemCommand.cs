@@ -83,6 +83,8 @@ public static class ItemCommand
                 "commit" => $"commit {e.Ref[..Math.Min(12, e.Ref.Length)]}",
                 "run" => $"run #{e.RunNumber} ({e.RunStatus})",
                 "release" => $"release {e.Ref} (run #{e.RunNumber})",
+                "change_request" => $"change request #{e.Ref} opened",
+                "change_request_merged" => $"change request #{e.Ref} merged",
                 _ => $"{e.Kind} {e.Ref}",
             };
             Console.WriteLine($"{e.At:u}  {what,-40} {e.Who ?? (e.Kind == "release" ? "(automatic)" : "(push)")}");
