@@ -45,7 +45,8 @@ public static partial class WebUi
             var project = await ProjectsApi.Find(projects, name);
             var branches = await ProjectsApi.BranchViewsAsync(project, projects, runs);
             var list = (await runs.ListAsync(project.Id, 50)).Select(r => r.ToSummary()).ToList();
-            return Page<ProjectPage>(context, new { Project = project.ToDto(), Branches = branches, Runs = list });
+            var directPushes = await RepositorySettingsApi.DirectPushesAsync(name, projects);
+            return Page<ProjectPage>(context, new { Project = project.ToDto(), Branches = branches, Runs = list, DirectPushes = directPushes });
         }).RequirePageAction(Actions.ProjectRead);
 
         app.MapGet("/runs/{id:long}", async (long id, HttpContext context, RunStore runs, ReleaseStore releases) =>

@@ -85,6 +85,11 @@ public sealed class ChangeRequestInputTests
         Assert.Equal(("main", old, pushed), (flagged.Branch, flagged.OldHead, flagged.NewHead));
         var audit = await AuditAsync(kit.Server, "action=repo.push");
         Assert.Contains(audit, e => e.Actor == "slipway" && e.Outcome == "failed" && e.Detail!.StartsWith("DIRECT PUSH: protected branch 'main'"));
+        // The project page shows it.
+        using var admin = Http(kit.Server, Slipway.Testing.SlipwayTestServer.AdminToken);
+        var page = await (await admin.GetAsync("/projects/shop")).Content.ReadAsStringAsync();
+        Assert.Contains("Direct pushes to protected branches", page);
+        Assert.Contains(pushed[..12], page);
         // Other branches are not protected: pushing them is normal work.
         await kit.BranchAsync("feature/free", "f.txt", "f\n", "free");
         Assert.Single(await kit.Dev1.ListDirectPushesAsync("shop"));
