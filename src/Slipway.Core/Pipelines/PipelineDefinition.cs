@@ -12,12 +12,17 @@ public sealed record PipelineDefinition(
     ReleaseDefinition? Release = null);
 
 /// <summary>
-/// <c>release: { branch, version }</c>: a green run on <see cref="Branch"/> creates a release whose version is
-/// <see cref="VersionTemplate"/> with <c>{run}</c> replaced by the run number.
+/// <c>release: { branch, version, tag? }</c>: a green run on <see cref="Branch"/> creates a release whose version is
+/// <see cref="VersionTemplate"/> with <c>{run}</c> replaced by the run number and <c>{tag}</c> by the newest tag
+/// matching <see cref="TagPattern"/> that the commit contains.
 /// </summary>
-public sealed record ReleaseDefinition(string Branch, string VersionTemplate)
+public sealed record ReleaseDefinition(string Branch, string VersionTemplate, string? TagPattern = null)
 {
-    public string VersionFor(long runNumber) => Releases.VersionTemplate.Expand(VersionTemplate, runNumber);
+    public bool UsesTag => Releases.VersionTemplate.UsesTag(VersionTemplate);
+
+    /// <param name="tag">The newest matching tag's name (as git has it); required when <see cref="UsesTag"/>.</param>
+    public string VersionFor(long runNumber, string? tag = null) =>
+        Releases.VersionTemplate.Expand(VersionTemplate, runNumber, tag is null ? null : Releases.VersionTemplate.VersionOfTag(tag));
 }
 
 /// <summary>One stage: its jobs run in parallel; stages run in file order.</summary>

@@ -8,7 +8,7 @@ namespace Slipway.Core.Pipelines;
 internal static class PipelineSchema
 {
     public static readonly IReadOnlyList<string> TopLevelKeys = ["version", "env", "stages", "release"];
-    public static readonly IReadOnlyList<string> ReleaseKeys = ["branch", "version"];
+    public static readonly IReadOnlyList<string> ReleaseKeys = ["branch", "version", "tag"];
     public static readonly IReadOnlyList<string> StageKeys = ["name", "when", "env", "jobs"];
     public static readonly IReadOnlyList<string> WhenKeys = ["branches"];
 

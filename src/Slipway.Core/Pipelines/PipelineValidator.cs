@@ -54,13 +54,24 @@ internal sealed partial class PipelineValidator
             _sink.Add(release.Get("branch")!, release.PathOf("branch"), $"invalid release branch {LintText.Quote(branch)}; name one branch, not a glob");
             branch = null;
         }
+        var tag = release.String("tag", required: false);
+        if (tag is not null && Releases.VersionTemplate.CheckTagPattern(tag) is { } tagError)
+        {
+            _sink.Add(release.Get("tag")!, release.PathOf("tag"), tagError);
+            return null;
+        }
         var template = release.String("version", required: true);
-        if (template is not null && Releases.VersionTemplate.Check(template) is { } error)
+        if (template is not null && Releases.VersionTemplate.Check(template, tag) is { } error)
         {
             _sink.Add(release.Get("version")!, release.PathOf("version"), error);
             template = null;
         }
-        return branch is null || template is null ? null : new ReleaseDefinition(branch, template);
+        if (template is not null && tag is not null && !Releases.VersionTemplate.UsesTag(template))
+        {
+            _sink.Add(release.Get("tag")!, release.PathOf("tag"), $"'tag' is set but the version template does not use {Releases.VersionTemplate.TagPlaceholder}");
+            template = null;
+        }
+        return branch is null || template is null ? null : new ReleaseDefinition(branch, template, tag);
     }
 
     private void Version(MappingReader top)

@@ -48,7 +48,8 @@ public sealed partial class RepositoryMirror(string path, TimeSpan timeout)
     public async Task FetchAsync(CancellationToken ct = default, IReadOnlyDictionary<string, string>? env = null)
     {
         await _lock.WaitAsync(ct);
-        try { await GitCli.OutputAsync(Path, ["fetch", "--prune", "--quiet", "origin"], timeout, ct, env); }
+        // Branches and tags as the remote has them (tags feed {tag} release versions; a moved tag is taken, not refused).
+        try { await GitCli.OutputAsync(Path, ["fetch", "--prune", "--quiet", "origin", "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"], timeout, ct, env); }
         finally { _lock.Release(); }
     }
 
@@ -72,6 +73,15 @@ public sealed partial class RepositoryMirror(string path, TimeSpan timeout)
         if (revision.StartsWith('-')) return null;
         var result = await GitCli.RunAsync(Path, ["rev-parse", "--verify", "--quiet", "--end-of-options", revision + "^{commit}"], timeout, ct);
         return result.Ok ? result.Stdout.Trim() : null;
+    }
+
+    /// <summary>The nearest tag matching <paramref name="pattern"/> (a git glob) that <paramref name="commit"/> contains, or null.</summary>
+    public async Task<string?> NewestTagAsync(string commit, string pattern, CancellationToken ct = default)
+    {
+        RequireSha(commit);
+        if (pattern.StartsWith('-')) return null;
+        var result = await GitCli.RunAsync(Path, ["describe", "--tags", "--abbrev=0", "--match", pattern, commit], timeout, ct);
+        return result.Ok && result.Stdout.Trim() is { Length: > 0 } tag ? tag : null;
     }
 
     /// <summary>The size in bytes of a file at the commit, or null if it is not there.</summary>

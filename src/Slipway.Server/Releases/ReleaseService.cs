@@ -44,7 +44,11 @@ public sealed class ReleaseService(RunStore runs, ProjectStore projects, Release
         var parsed = PipelineParser.Parse(snapshot);
         var release = parsed.Pipeline?.Release
                       ?? throw new ConflictException($"the pipeline file of commit {run.CommitSha[..12]} has no 'release:' section, so it names no version");
-        var version = expectedVersion ?? release.VersionFor(run.Number);
+        string? tag = null;
+        if (expectedVersion is null && release.UsesTag)
+            tag = await mirror.NewestTagAsync(run.CommitSha, release.TagPattern!, ct)
+                  ?? throw new ConflictException($"no tag matching '{release.TagPattern}' contains commit {run.CommitSha[..12]}, so it has no version");
+        var version = expectedVersion ?? release.VersionFor(run.Number, tag);
 
         var previous = await releases.LatestAsync(project.Id);
         var messages = await mirror.CommitMessagesAsync(run.CommitSha, previous?.CommitSha, ct: ct);

@@ -38,15 +38,30 @@ public sealed class RunFactory(RunStore runs, WorkItemStore workItems, MirrorDir
             : parsed.Errors.Select(e => e.ToString()).ToList();
         var plan = parsed is { IsValid: true } ? RunPlanner.Plan(parsed.Pipeline!, branch) : null;
 
+        var (template, tag) = plan is not null && parsed!.Pipeline!.Release is { } release && release.Branch == branch
+            ? await ReleaseVersionAsync(project, commit, release, ct)
+            : (null, null);
         var (runId, pools) = await runs.CreateAsync(
-            new NewRun(project.Id, branch, commit, facts.Message, trigger, plan, errors,
-                plan is not null && parsed!.Pipeline!.Release is { } release && release.Branch == branch ? release.VersionTemplate : null), clock.GetUtcNow().ToUnixTimeMilliseconds());
+            new NewRun(project.Id, branch, commit, facts.Message, trigger, plan, errors, template, tag), clock.GetUtcNow().ToUnixTimeMilliseconds());
         foreach (var pool in pools) signal.Signal(WorkSignal.Pool(pool));
         await LinkWorkItemsAsync(new RunLinkFacts(project.Id, runId, branch, commit, facts.Message, facts.Author, startedBy,
             clock.GetUtcNow().ToUnixTimeMilliseconds()));
         log.LogInformation("run {RunId} of {Project} on {Branch} at {Commit} ({Trigger}): {State}",
             runId, project.Name, branch, commit[..12], trigger, plan is null ? "invalid pipeline file" : "queued");
         return runId;
+    }
+
+    /// <summary>
+    /// The version template a green run of the release branch is released under, and the tag its <c>{tag}</c> takes.
+    /// A template reading a tag that no tag of the commit matches gives no release (logged; the run goes on).
+    /// </summary>
+    private async Task<(string? Template, string? Tag)> ReleaseVersionAsync(ProjectRow project, string commit, ReleaseDefinition release, CancellationToken ct)
+    {
+        if (!release.UsesTag) return (release.VersionTemplate, null);
+        var tag = await mirrors.For(project.Name).NewestTagAsync(commit, release.TagPattern!, ct);
+        if (tag is null)
+            log.LogWarning("{Project} {Commit}: no tag matching '{Pattern}' contains the commit, so its run makes no release", project.Name, commit[..12], release.TagPattern);
+        return tag is null ? (null, null) : (release.VersionTemplate, tag);
     }
 
     private async Task LinkWorkItemsAsync(RunLinkFacts facts)

@@ -9,7 +9,7 @@ public sealed record RunDetails(RunRow Run, IReadOnlyList<StageRow> Stages, IRea
 
 /// <summary>What starts a run: the commit, why, and either a plan or the lint errors that stop it.</summary>
 public sealed record NewRun(long ProjectId, string Branch, string Commit, string? CommitMessage, string Trigger,
-    RunPlan? Plan, IReadOnlyList<string> LintErrors, string? ReleaseTemplate = null);
+    RunPlan? Plan, IReadOnlyList<string> LintErrors, string? ReleaseTemplate = null, string? ReleaseTag = null);
 
 /// <summary>Runs, their stages and jobs: creation, reading, and the user-driven transitions (cancel, retry).</summary>
 public sealed class RunStore(Database db)
@@ -40,7 +40,8 @@ public sealed class RunStore(Database db)
                     reason = failed ? "the pipeline file is invalid" : null,
                     lint = run.LintErrors.Count > 0 ? JsonSerializer.Serialize(run.LintErrors) : null,
                     now, finishedAt = failed ? now : (long?)null,
-                    releaseVersion = failed || run.ReleaseTemplate is null ? null : Core.Releases.VersionTemplate.Expand(run.ReleaseTemplate, number),
+                    releaseVersion = failed || run.ReleaseTemplate is null ? null : Core.Releases.VersionTemplate.Expand(run.ReleaseTemplate, number,
+                        run.ReleaseTag is null ? null : Core.Releases.VersionTemplate.VersionOfTag(run.ReleaseTag)),
                 }, tx);
             if (run.Plan is null) return (runId, []);
 

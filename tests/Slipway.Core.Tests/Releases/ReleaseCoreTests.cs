@@ -73,12 +73,28 @@ public class ReleaseCoreTests
         Assert.Null(Valid(Base).Release);
     }
 
+    [Fact]
+    public void Pipeline_TakesTheVersionFromTheNewestMatchingTag()
+    {
+        var p = Valid(Base + "release:\n  branch: main\n  version: \"{tag}\"\n  tag: \"v*\"\n");
+        Assert.Equal(new ReleaseDefinition("main", "{tag}", "v*"), p.Release);
+        Assert.True(p.Release!.UsesTag);
+        Assert.Equal("1.4.0", p.Release.VersionFor(7, "v1.4.0"));
+        Assert.Equal("release-2", p.Release.VersionFor(7, "release-2"));
+        Assert.Equal("2.0.0-rc.7", Valid(Base + "release:\n  branch: main\n  version: \"{tag}-rc.{run}\"\n  tag: \"v2.*\"\n").Release!.VersionFor(7, "v2.0.0"));
+        Assert.Throws<ArgumentException>(() => p.Release.VersionFor(7));
+    }
+
     [Theory]
     [InlineData("release:\n  branch: main\n  version: \"1.4.0\"\n", 8, 12, "release.version", "has no {run}")]
     [InlineData("release:\n  version: \"1.{run}\"\n", 7, 3, "release.branch", "missing required key 'branch'")]
     [InlineData("release:\n  branch: main\n", 7, 3, "release.version", "missing required key 'version'")]
     [InlineData("release:\n  branch: \"release/*\"\n  version: \"{run}\"\n", 7, 11, "release.branch", "not a glob")]
-    [InlineData("release:\n  branch: main\n  version: \"{run}\"\n  tag: x\n", 9, 3, "release.tag", "unknown key 'tag' in 'release'")]
+    [InlineData("release:\n  branch: main\n  version: \"{run}\"\n  tag: \"v*\"\n", 9, 8, "release.tag", "does not use {tag}")]
+    [InlineData("release:\n  branch: main\n  version: \"{tag}\"\n", 8, 12, "release.version", "name the tags to read it from with 'tag'")]
+    [InlineData("release:\n  branch: main\n  version: \"{tag}\"\n  tag: \"-v*\"\n", 9, 8, "release.tag", "invalid tag pattern")]
+    [InlineData("release:\n  branch: main\n  version: \"{run}-{commit}\"\n", 8, 12, "release.version", "only {run} and {tag}")]
+    [InlineData("release:\n  branch: main\n  vesion: \"{run}\"\n", 8, 3, "release.vesion", "unknown key 'vesion'")]
     [InlineData("release: main\n", 6, 10, "release", "'release' must be a mapping")]
     public void Pipeline_ReleaseErrors_HaveLineAndColumn(string release, int line, int column, string path, string fragment) =>
         HasError(Base + release, line, column, path, fragment);
