@@ -9,7 +9,17 @@ namespace Slipway.Core.Pipelines;
 public sealed record PipelineDefinition(
     IReadOnlyDictionary<string, string> Env,
     IReadOnlyList<StageDefinition> Stages,
-    ReleaseDefinition? Release = null);
+    ReleaseDefinition? Release = null,
+    DeployDefinition? Deploy = null);
+
+/// <summary>
+/// <c>deploy: { run, verify?, rollback?, timeout? }</c>: how a release is deployed, read from the release's snapshot
+/// of this file (so only reviewed, merged code defines it). <see cref="Run"/> runs on an agent of the environment's
+/// pool; <see cref="Verify"/> (smoke tests) runs after it, and its failure fails the deployment; with
+/// <see cref="AutoRollback"/> a failed deployment redeploys the environment's previous successful release.
+/// Later step kinds (rolling SSH deployments, load-balancer drains, Ansible) become further optional keys.
+/// </summary>
+public sealed record DeployDefinition(string Run, string? Verify, bool AutoRollback, TimeSpan Timeout);
 
 /// <summary>
 /// <c>release: { branch, version, tag? }</c>: a green run on <see cref="Branch"/> creates a release whose version is

@@ -7,7 +7,8 @@ namespace Slipway.Core.Pipelines;
 /// </summary>
 internal static class PipelineSchema
 {
-    public static readonly IReadOnlyList<string> TopLevelKeys = ["version", "env", "stages", "release"];
+    public static readonly IReadOnlyList<string> TopLevelKeys = ["version", "env", "stages", "release", "deploy"];
+    public static readonly IReadOnlyList<string> DeployKeys = ["run", "verify", "rollback", "timeout"];
     public static readonly IReadOnlyList<string> ReleaseKeys = ["branch", "version", "tag"];
     public static readonly IReadOnlyList<string> StageKeys = ["name", "when", "env", "jobs"];
     public static readonly IReadOnlyList<string> WhenKeys = ["branches"];

@@ -38,7 +38,27 @@ internal sealed partial class PipelineValidator
             if (stage is not null) stages.Add(stage);
         }
         var release = Release(top);
-        return new PipelineDefinition(env, stages, release);
+        var deploy = Deploy(top);
+        return new PipelineDefinition(env, stages, release, deploy);
+    }
+
+    private DeployDefinition? Deploy(MappingReader top)
+    {
+        var node = top.Get("deploy");
+        if (node is null) return null;
+        var deploy = MappingReader.Open(node, top.PathOf("deploy"), "'deploy'", PipelineSchema.DeployKeys, _sink);
+        if (deploy is null) return null;
+        var run = deploy.String("run", required: true);
+        if (run is { Length: 0 }) { _sink.Add(deploy.Get("run")!, deploy.PathOf("run"), "'run' is empty"); run = null; }
+        var verify = deploy.String("verify", required: false);
+        var rollback = deploy.String("rollback", required: false) ?? "manual";
+        if (rollback is not ("auto" or "manual"))
+        {
+            _sink.Add(deploy.Get("rollback")!, deploy.PathOf("rollback"), $"'rollback' is auto or manual, not {LintText.Quote(rollback)}");
+            return null;
+        }
+        var timeout = Timeout(deploy);
+        return run is null ? null : new DeployDefinition(run, string.IsNullOrWhiteSpace(verify) ? null : verify, rollback == "auto", timeout);
     }
 
     private ReleaseDefinition? Release(MappingReader top)
