@@ -24,7 +24,12 @@ public static class ChangeRequestsApi
     public static void MapChangeRequestsApi(this IEndpointRouteBuilder api)
     {
         api.MapGet("/projects/{name}/change-requests", ListAsync).RequireAction(Actions.ChangeRequestRead);
-        api.MapPost("/projects/{name}/change-requests", OpenAsync).RequireAction(Actions.ChangeRequestWrite);
+        api.MapPost("/projects/{name}/change-requests", async (string name, OpenChangeRequestRequest? request, HttpContext context,
+            ProjectStore projects, ChangeRequestService service, CancellationToken ct) =>
+        {
+            var opened = await OpenAsync(name, request, context, projects, service, ct);
+            return Results.Created($"/api/v1/projects/{Uri.EscapeDataString(name)}/change-requests/{opened.Number}", opened);
+        }).RequireAction(Actions.ChangeRequestWrite);
         api.MapGet("/projects/{name}/change-requests/{number}", ShowAsync).RequireAction(Actions.ChangeRequestRead);
         api.MapGet("/projects/{name}/change-requests/{number}/diff", DiffAsync).RequireAction(Actions.ChangeRequestRead);
         api.MapPost("/projects/{name}/change-requests/{number}/reviews", ReviewAsync).RequireAction(Actions.ChangeRequestReview);
@@ -47,7 +52,8 @@ public static class ChangeRequestsApi
         return (await store.ListAsync(project.Id, string.IsNullOrEmpty(state) ? null : state)).Select(r => Summary(r, project.Name)).ToList();
     }
 
-    private static async Task<IResult> OpenAsync(string name, OpenChangeRequestRequest? request, HttpContext context, ProjectStore projects,
+    /// <summary>Opens a change request (and sets auto-merge when asked and allowed); the API and the web UI's form.</summary>
+    public static async Task<ChangeRequestDto> OpenAsync(string name, OpenChangeRequestRequest? request, HttpContext context, ProjectStore projects,
         ChangeRequestService service, CancellationToken ct)
     {
         if (request is null) throw new ArgumentException("the body must be {\"title\", \"source\", \"target\"?, \"description\"?, \"autoMerge\"?}");
@@ -66,24 +72,27 @@ public static class ChangeRequestsApi
                 $"auto-merge ({strategy.Name()}) set on change request #{row.Number}");
         }
         var facts = await service.GatherAsync(project, (await FindAsync(context, project, row.Number))!, ct: ct);
-        return Results.Created($"/api/v1/projects/{Uri.EscapeDataString(name)}/change-requests/{row.Number}", ToDto(facts, null));
+        return ToDto(facts, null);
     }
 
     /// <summary>One change request with its commits, files, runs, reviews, items and unmet rules (the API and the web UI's page).</summary>
     public static async Task<ChangeRequestDto> ShowAsync(string name, long number, string? strategy, HttpContext context, ProjectStore projects,
+        ChangeRequestService service, CancellationToken ct) =>
+        ToDto(await FactsAsync(name, number, context, projects, service, ct), string.IsNullOrEmpty(strategy) ? null : MergeStrategies.Parse(strategy));
+
+    /// <summary>Everything about one change request as it is now (no fetch); 404 for an unknown project or number.</summary>
+    public static async Task<ChangeRequestFacts> FactsAsync(string name, long number, HttpContext context, ProjectStore projects,
         ChangeRequestService service, CancellationToken ct)
     {
         var project = await ProjectsApi.Find(projects, name);
         var row = await FindAsync(context, project, number) ?? throw NotFound(name, number);
-        return ToDto(await service.GatherAsync(project, row, ct: ct), string.IsNullOrEmpty(strategy) ? null : MergeStrategies.Parse(strategy));
+        return await service.GatherAsync(project, row, ct: ct);
     }
 
     private static async Task<IResult> DiffAsync(string name, long number, HttpContext context, ProjectStore projects, ChangeRequestService service,
         CancellationToken ct)
     {
-        var project = await ProjectsApi.Find(projects, name);
-        var row = await FindAsync(context, project, number) ?? throw NotFound(name, number);
-        var diff = await service.DiffAsync(await service.GatherAsync(project, row, ct: ct), ct);
+        var diff = await service.DiffAsync(await FactsAsync(name, number, context, projects, service, ct), ct);
         return Results.Text(diff, "text/x-diff; charset=utf-8");
     }
 
@@ -123,7 +132,7 @@ public static class ChangeRequestsApi
         }
     }
 
-    private static async Task<ChangeRequestDto> SetStateAsync(string name, long number, ChangeRequestState to, HttpContext context,
+    public static async Task<ChangeRequestDto> SetStateAsync(string name, long number, ChangeRequestState to, HttpContext context,
         ProjectStore projects, ChangeRequestStore store, ChangeRequestService service, CancellationToken ct)
     {
         var project = await ProjectsApi.Find(projects, name);
@@ -135,7 +144,7 @@ public static class ChangeRequestsApi
         return ToDto(await service.GatherAsync(project, changed, ct: ct), null);
     }
 
-    private static async Task<ChangeRequestDto> AutoMergeAsync(string name, long number, AutoMergeRequest? request, HttpContext context,
+    public static async Task<ChangeRequestDto> AutoMergeAsync(string name, long number, AutoMergeRequest? request, HttpContext context,
         ProjectStore projects, ChangeRequestStore store, ChangeRequestService service, CancellationToken ct)
     {
         if (request is null) throw new ArgumentException("the body must be {\"enabled\": true, \"strategy\": \"merge\"}");

@@ -72,6 +72,7 @@ public static partial class WebUi
 
         app.MapWorkItemPages();
         app.MapReleasePages();
+        app.MapChangeRequestPages();
         app.MapAccountPages();
     }
 
