@@ -151,3 +151,48 @@ public sealed record AutoMergeRequest(bool Enabled, string? Strategy = null);
 public sealed record GitCredentialRequest(string? Username, string? Password);
 
 public sealed record DirectPushDto(string Branch, string? OldHead, string NewHead, DateTimeOffset DetectedAt);
+
+// --- Environments and deployments (issue 5) ---
+
+/// <param name="Deployers">role:NAME / user:NAME entries allowed to deploy here (empty: anyone with deployment.start).</param>
+public sealed record EnvironmentRequest(string? Name, int? Position, bool? Optional, string? Pool, IReadOnlyList<string>? Deployers,
+    int? RequiredApprovals, string? ApproverRole, bool? AutoDeploy, string? QueuePolicy);
+
+public sealed record FreezeWindowDto(long Id, string Name, string? Cron, long? DurationSeconds, string? TimeZone, DateTimeOffset? From, DateTimeOffset? To,
+    bool ActiveNow, DateTimeOffset? ActiveUntil, string CreatedBy);
+
+/// <param name="Duration">For a recurring window: how long each freeze lasts, e.g. 64h.</param>
+public sealed record FreezeWindowRequest(string? Name, string? Cron, string? Duration, string? TimeZone, DateTimeOffset? From, DateTimeOffset? To);
+
+public sealed record EnvironmentVariableDto(string Name, string? Value, bool Secret, DateTimeOffset UpdatedAt, string UpdatedBy);
+
+public sealed record EnvironmentDto(string Project, string Name, int Position, bool Optional, string Pool, IReadOnlyList<string> Deployers,
+    int RequiredApprovals, string? ApproverRole, bool AutoDeploy, string QueuePolicy, IReadOnlyList<FreezeWindowDto> Freezes,
+    IReadOnlyList<EnvironmentVariableDto> Variables, DateTimeOffset UpdatedAt, string UpdatedBy);
+
+/// <param name="EmergencyReason">During a freeze, a holder of deploy.break-glass deploys anyway with this reason (flagged).</param>
+public sealed record DeployRequest(string? Version, string? Environment, string? EmergencyReason = null);
+
+public sealed record RollbackRequest(string? Environment, string? Version = null, string? EmergencyReason = null);
+
+public sealed record DeploymentApprovalDto(string Approver, string Verdict, string Comment, DateTimeOffset At);
+
+public sealed record DeploymentDto(string Project, long Number, string Environment, string Release, string Commit, string? PreviousRelease,
+    string Kind, string State, string Initiator, string? EmergencyReason, long? RollbackOf, DateTimeOffset RequestedAt, DateTimeOffset? QueuedAt,
+    DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, string? Outcome, long? RunId, IReadOnlyList<DeploymentApprovalDto> Approvals,
+    IReadOnlyList<ReleaseArtifactDto> Artifacts);
+
+public sealed record ApproveDeploymentRequest(string? Comment, string? OverrideReason = null);
+
+public sealed record RejectDeploymentRequest(string? Reason);
+
+/// <param name="Current">The release last deployed successfully there (null: none yet), with when and by whom.</param>
+/// <param name="Latest">The newest deployment there in any state (queued, awaiting approval, running, failed...).</param>
+public sealed record DashboardCellDto(string Environment, DeploymentDto? Current, DeploymentDto? Latest, int Queued, int AwaitingApproval,
+    string? FrozenBy, DateTimeOffset? FrozenUntil);
+
+public sealed record DashboardDto(string Project, IReadOnlyList<DashboardCellDto> Environments);
+
+/// <summary>What a promotion from one environment to another would ship.</summary>
+public sealed record EnvironmentComparisonDto(string From, string To, string? FromRelease, string? ToRelease, IReadOnlyList<string> Releases,
+    IReadOnlyList<ReleaseItemDto> Items);

@@ -45,6 +45,18 @@ public static class Actions
     /// <summary>Create a release by hand from a given green run (green runs on the release branch create theirs automatically).</summary>
     public const string ReleaseCreate = "release.create";
 
+    // Environments and deployments (project-scoped; deployment actions can also be granted per environment).
+    public const string EnvironmentRead = "env.read";
+    /// <summary>Create and change environments, their freeze windows and their variables and secrets.</summary>
+    public const string EnvironmentManage = "env.manage";
+    public const string DeploymentRead = "deployment.read";
+    /// <summary>Deploy, promote, roll back and cancel (the environment's deployer list applies too).</summary>
+    public const string DeploymentStart = "deployment.start";
+    /// <summary>Approve or reject a deployment (never one's own, never a release one wrote or merged into).</summary>
+    public const string DeploymentApprove = "deployment.approve";
+    /// <summary>Deploy during a freeze window, with a reason (flagged on the dashboard and in the audit log).</summary>
+    public const string DeployBreakGlass = "deploy.break-glass";
+
     // Server administration (global only).
     public const string AgentRead = "agent.read";
     public const string AgentApprove = "agent.approve";
@@ -99,6 +111,12 @@ public static class Actions
         new ActionInfo(MergeRulesManage, ActionKind.User, ActionScope.Project, "set a target branch's merge rules"),
         new ActionInfo(ReleaseRead, ActionKind.User, ActionScope.Project, "see releases, their notes and artifacts", IsRead: true),
         new ActionInfo(ReleaseCreate, ActionKind.User, ActionScope.Project, "create a release by hand from a green run"),
+        new ActionInfo(EnvironmentRead, ActionKind.User, ActionScope.Project, "see environments, their settings and freeze windows", IsRead: true),
+        new ActionInfo(EnvironmentManage, ActionKind.User, ActionScope.Project, "create and change environments, freeze windows, environment variables and secrets"),
+        new ActionInfo(DeploymentRead, ActionKind.User, ActionScope.Project, "see deployments, the dashboard and the evidence export", IsRead: true),
+        new ActionInfo(DeploymentStart, ActionKind.User, ActionScope.Project, "deploy, promote, roll back and cancel deployments"),
+        new ActionInfo(DeploymentApprove, ActionKind.User, ActionScope.Project, "approve or reject deployments (never one's own)"),
+        new ActionInfo(DeployBreakGlass, ActionKind.User, ActionScope.Project, "deploy during a freeze window, with a reason (flagged)"),
         new ActionInfo(AgentRead, ActionKind.User, ActionScope.Server, "see agents", IsRead: true),
         new ActionInfo(AgentApprove, ActionKind.User, ActionScope.Server, "approve or disable agents"),
         new ActionInfo(AgentTokenCreate, ActionKind.User, ActionScope.Server, "create agent registration tokens"),

@@ -15,7 +15,7 @@ public static class BuiltInRoles
     private static readonly string[] ViewerActions =
     [
         Actions.ProjectRead, Actions.RunRead, Actions.LogRead, Actions.ArtifactRead, Actions.VariableRead, Actions.ItemRead, Actions.RepoRead,
-        Actions.ReleaseRead, Actions.ChangeRequestRead,
+        Actions.ReleaseRead, Actions.ChangeRequestRead, Actions.EnvironmentRead, Actions.DeploymentRead,
         Actions.AgentRead, Actions.PipelineLint, Actions.UiView, Actions.AccountSelf,
     ];
 
@@ -24,10 +24,10 @@ public static class BuiltInRoles
         new(Admin, "controls the server: users, roles, agents, settings; everything else too",
             Actions.UserActions, BuiltIn: true),
         new(Analyst, "creates and edits work items; signs off and promotes to production; reads everything of a project and the audit log",
-            Set(ViewerActions, Actions.AuditRead, Actions.ItemWrite), BuiltIn: true),
+            Set(ViewerActions, Actions.AuditRead, Actions.ItemWrite, Actions.DeploymentStart, Actions.DeploymentApprove), BuiltIn: true),
         new(Developer, "starts, cancels and retries runs; pushes, reviews, merges, releases, deploys to dev and staging",
             Set(ViewerActions, Actions.RunStart, Actions.RunCancel, Actions.RunRetry, Actions.RepoPush, Actions.ReleaseCreate,
-                Actions.ChangeRequestWrite, Actions.ChangeRequestReview, Actions.ChangeRequestMerge), BuiltIn: true),
+                Actions.ChangeRequestWrite, Actions.ChangeRequestReview, Actions.ChangeRequestMerge, Actions.DeploymentStart), BuiltIn: true),
         new(Viewer, "reads projects, runs, logs, artifacts, work items, change requests and releases; clones hosted repositories", Set(ViewerActions), BuiltIn: true),
     ];
 

@@ -29,6 +29,8 @@ public static class ServiceRegistration
         .AddSingleton<WorkItemStore>()
         .AddSingleton<ReleaseStore>()
         .AddSingleton<ChangeRequestStore>()
+        .AddSingleton<EnvironmentStore>()
+        .AddSingleton<DeploymentStore>()
         .AddSingleton<LogStore>()
         .AddSingleton<ArtifactFiles>();
 
@@ -51,10 +53,13 @@ public static class ServiceRegistration
         .AddSingleton<GitCredentials>()
         .AddSingleton<ChangeRequests.ChangeRequestLinker>()
         .AddSingleton<ChangeRequests.ChangeRequestService>()
+        .AddSingleton<Deployments.DeploymentService>()
         .AddSingleton<SecretVault>()
         .AddSingleton<JobDispatcher>()
         .AddHostedService<GitPoller>()
         .AddHostedService<LeaseSweeper>()
         .AddHostedService<Releases.ReleaseCreator>()
-        .AddHostedService<ChangeRequests.AutoMerger>();
+        .AddHostedService<ChangeRequests.AutoMerger>()
+        .AddSingleton<Deployments.DeploymentConductor>()
+        .AddHostedService(sp => sp.GetRequiredService<Deployments.DeploymentConductor>());
 }

@@ -72,6 +72,8 @@ public static class SlipwayServer
         api.MapReleasesApi();
         api.MapChangeRequestsApi();
         api.MapRepositorySettingsApi();
+        api.MapEnvironmentsApi();
+        api.MapDeploymentsApi();
         api.MapRunsApi();
         api.MapLogsApi();
         api.MapAgentsApi();

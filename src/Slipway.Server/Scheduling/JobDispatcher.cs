@@ -17,7 +17,7 @@ namespace Slipway.Server.Scheduling;
 /// are decrypted here, at lease time, only for the jobs whose spec lists them, so a secret value is never
 /// stored with a run. A job whose secrets cannot be provided is failed without running and the poll goes on.
 /// </remarks>
-public sealed class JobDispatcher(JobLeaseStore leases, RunStore runs, ArtifactStore artifacts, VariableStore variables,
+public sealed class JobDispatcher(JobLeaseStore leases, RunStore runs, ArtifactStore artifacts, VariableStore variables, EnvironmentStore environments,
     SecretVault vault, JobEvents events, LogStore logs, WorkSignal signal, ServerOptions options, TimeProvider clock,
     Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime)
 {
@@ -55,6 +55,10 @@ public sealed class JobDispatcher(JobLeaseStore leases, RunStore runs, ArtifactS
         var run = (await runs.GetRunRowAsync(job.RunId))!;
         var spec = JobSpec.FromJson(job.Spec);
         var projectVariables = (await variables.ListAsync(run.ProjectId)).ToDictionary(v => v.Name, StringComparer.Ordinal);
+        // A deployment's job also gets its environment's variables and secrets, which win over the project's.
+        if (run.EnvironmentId is { } environmentId)
+            foreach (var v in await environments.VariablesAsync(environmentId))
+                projectVariables[v.Name] = new VariableRow { ProjectId = run.ProjectId, Name = v.Name, Value = v.Value, Secret = v.Secret ? 1 : 0, Ciphertext = v.Ciphertext };
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var variable in projectVariables.Values)
             if (!variable.IsSecret && variable.Value is not null) env[variable.Name] = variable.Value;

@@ -16,11 +16,17 @@ public sealed class ArtifactStore(Database db)
                 new { runId, jobId, stageIdx, path, sha256, size, exec = executable ? 1 : 0, now }, tx);
         });
 
-    /// <summary>Artifacts of the run's stages before <paramref name="stageIdx"/>: what a job of that stage downloads.</summary>
+    /// <summary>
+    /// Artifacts of the run's stages before <paramref name="stageIdx"/>: what a job of that stage downloads. A run that
+    /// executes a deployment also gets its release's artifacts (as JOB/PATH, with the digests recorded in the release).
+    /// </summary>
     public async Task<IReadOnlyList<ArtifactRow>> ForStagesBeforeAsync(long runId, long stageIdx) =>
         (await db.ReadAsync(c => c.QueryAsync<ArtifactRow>(
-            "SELECT id, run_id, job_id, stage_idx, path, sha256, size, executable FROM artifacts WHERE run_id = @runId AND stage_idx < @stageIdx ORDER BY stage_idx, id",
-            new { runId, stageIdx }))).ToList();
+            "SELECT id, run_id, job_id, stage_idx, path, sha256, size, executable FROM artifacts WHERE run_id = @runId AND stage_idx < @stageIdx " +
+            "UNION ALL SELECT 0, @runId, 0, -1, ra.path, ra.sha256, ra.size, " +
+            "COALESCE((SELECT MAX(a.executable) FROM artifacts a WHERE a.sha256 = ra.sha256), 0) " +
+            "FROM release_artifacts ra JOIN deployments d ON d.release_id = ra.release_id WHERE d.run_id = @runId " +
+            "ORDER BY 4, 1", new { runId, stageIdx }))).ToList();
 
     public Task<bool> ExistsAsync(string sha256) =>
         db.ReadAsync(async c => await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM artifacts WHERE sha256 = @sha256", new { sha256 }) > 0);

@@ -47,6 +47,9 @@ public sealed class RunRow
     public long CreatedAt { get; set; }
     public long? StartedAt { get; set; }
     public long? FinishedAt { get; set; }
+    /// <summary>Set for a run that executes a deployment (not a build), with the deployment's environment.</summary>
+    public long? DeploymentId { get; set; }
+    public long? EnvironmentId { get; set; }
 }
 
 public sealed class StageRow

@@ -9,14 +9,15 @@ public sealed record RunDetails(RunRow Run, IReadOnlyList<StageRow> Stages, IRea
 
 /// <summary>What starts a run: the commit, why, and either a plan or the lint errors that stop it.</summary>
 public sealed record NewRun(long ProjectId, string Branch, string Commit, string? CommitMessage, string Trigger,
-    RunPlan? Plan, IReadOnlyList<string> LintErrors, string? ReleaseTemplate = null, string? ReleaseTag = null);
+    RunPlan? Plan, IReadOnlyList<string> LintErrors, string? ReleaseTemplate = null, string? ReleaseTag = null, long? DeploymentId = null);
 
 /// <summary>Runs, their stages and jobs: creation, reading, and the user-driven transitions (cancel, retry).</summary>
 public sealed class RunStore(Database db)
 {
     private const string RunColumns =
         "r.id, r.project_id, p.name AS project_name, r.number, r.branch, r.commit_sha, r.commit_message, r.trigger, r.status, " +
-        "r.failure_reason, r.lint_errors, r.warnings, r.created_at, r.started_at, r.finished_at";
+        "r.failure_reason, r.lint_errors, r.warnings, r.created_at, r.started_at, r.finished_at, r.deployment_id, " +
+        "(SELECT d.environment_id FROM deployments d WHERE d.id = r.deployment_id) AS environment_id";
     private const string JobColumns =
         "j.id, j.run_id, j.stage_idx, j.name, j.status, j.pool, j.labels, j.spec, j.retries_left, j.attempt, j.agent_id, a.name AS agent_name, " +
         "j.lease_id, j.lease_expires_at, j.cancel_requested, j.exit_code, j.failure_reason, j.test_summary, j.log_bytes, j.log_truncated, " +
@@ -30,11 +31,11 @@ public sealed class RunStore(Database db)
                 "UPDATE projects SET next_run_number = next_run_number + 1 WHERE id = @ProjectId RETURNING next_run_number - 1", run, tx);
             var failed = run.Plan is null;
             var runId = await c.ExecuteScalarAsync<long>(
-                "INSERT INTO runs (project_id, number, branch, commit_sha, commit_message, trigger, status, failure_reason, lint_errors, created_at, started_at, finished_at, release_version) " +
-                "VALUES (@projectId, @number, @branch, @commit, @message, @trigger, @status, @reason, @lint, @now, @finishedAt, @finishedAt, @releaseVersion) RETURNING id",
+                "INSERT INTO runs (project_id, number, branch, commit_sha, commit_message, trigger, status, failure_reason, lint_errors, created_at, started_at, finished_at, release_version, deployment_id) " +
+                "VALUES (@projectId, @number, @branch, @commit, @message, @trigger, @status, @reason, @lint, @now, @finishedAt, @finishedAt, @releaseVersion, @deploymentId) RETURNING id",
                 new
                 {
-                    projectId = run.ProjectId, number, branch = run.Branch, commit = run.Commit, message = run.CommitMessage,
+                    projectId = run.ProjectId, number, branch = run.Branch, deploymentId = run.DeploymentId, commit = run.Commit, message = run.CommitMessage,
                     trigger = run.Trigger,
                     status = failed ? "failed" : "queued",
                     reason = failed ? "the pipeline file is invalid" : null,
@@ -94,14 +95,14 @@ public sealed class RunStore(Database db)
     /// <summary>The runs of one commit of a project, newest first (a change request's head pipeline).</summary>
     public async Task<IReadOnlyList<RunRow>> ForCommitAsync(long projectId, string commit, int limit = 20) =>
         (await db.ReadAsync(c => c.QueryAsync<RunRow>(
-            $"SELECT {RunColumns} FROM runs r JOIN projects p ON p.id = r.project_id WHERE r.project_id = @projectId AND r.commit_sha = @commit " +
+            $"SELECT {RunColumns} FROM runs r JOIN projects p ON p.id = r.project_id WHERE r.project_id = @projectId AND r.commit_sha = @commit AND r.deployment_id IS NULL " +
             "ORDER BY r.id DESC LIMIT @limit", new { projectId, commit, limit }))).ToList();
 
     /// <summary>The newest run of each branch of a project.</summary>
     public async Task<IReadOnlyList<RunRow>> LatestPerBranchAsync(long projectId) =>
         (await db.ReadAsync(c => c.QueryAsync<RunRow>(
             $"SELECT {RunColumns} FROM runs r JOIN projects p ON p.id = r.project_id " +
-            "WHERE r.id IN (SELECT MAX(id) FROM runs WHERE project_id = @projectId GROUP BY branch)", new { projectId }))).ToList();
+            "WHERE r.id IN (SELECT MAX(id) FROM runs WHERE project_id = @projectId AND deployment_id IS NULL GROUP BY branch)", new { projectId }))).ToList();
 
     public Task<JobRow?> FindJobAsync(long runId, string name) =>
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<JobRow>(

@@ -1,0 +1,154 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Slipway.Contracts.Api;
+using Slipway.Core.Access;
+using Slipway.Core.Audit;
+using Slipway.Core.Environments;
+using Slipway.Core.Secrets;
+using Slipway.Server.Access;
+using Slipway.Server.Audit;
+using Slipway.Server.Secrets;
+using Slipway.Server.Storage;
+
+namespace Slipway.Server.Api;
+
+/// <summary>
+/// Environments of a project (/api/v1/projects/{name}/environments[/{env}[/freezes|/variables]]): server-side
+/// configuration, changed only with env.manage and audited. Secret values are write-only.
+/// </summary>
+public static class EnvironmentsApi
+{
+    public static void MapEnvironmentsApi(this IEndpointRouteBuilder api)
+    {
+        api.MapGet("/projects/{name}/environments", ListAsync).RequireAction(Actions.EnvironmentRead);
+        api.MapPost("/projects/{name}/environments", (string name, EnvironmentRequest? request, HttpContext context, ProjectStore projects,
+            EnvironmentStore environments, TimeProvider clock) => SaveAsync(name, null, request, context, projects, environments, clock))
+            .RequireAction(Actions.EnvironmentManage);
+        api.MapGet("/projects/{name}/environments/{env}", ShowAsync).RequireAction(Actions.EnvironmentRead);
+        api.MapPatch("/projects/{name}/environments/{env}", (string name, string env, EnvironmentRequest? request, HttpContext context, ProjectStore projects,
+            EnvironmentStore environments, TimeProvider clock) => SaveAsync(name, env, request, context, projects, environments, clock))
+            .RequireAction(Actions.EnvironmentManage);
+        api.MapPost("/projects/{name}/environments/{env}/freezes", AddFreezeAsync).RequireAction(Actions.EnvironmentManage);
+        api.MapDelete("/projects/{name}/environments/{env}/freezes/{id}", RemoveFreezeAsync).RequireAction(Actions.EnvironmentManage);
+        api.MapPut("/projects/{name}/environments/{env}/variables/{var}", SetVariableAsync).RequireAction(Actions.EnvironmentManage);
+        api.MapDelete("/projects/{name}/environments/{env}/variables/{var}", DeleteVariableAsync).RequireAction(Actions.EnvironmentManage);
+    }
+
+    public static async Task<IReadOnlyList<EnvironmentDto>> ListAsync(string name, ProjectStore projects, EnvironmentStore environments, TimeProvider clock)
+    {
+        var project = await ProjectsApi.Find(projects, name);
+        var list = new List<EnvironmentDto>();
+        foreach (var e in await environments.ListAsync(project.Id)) list.Add(await ToDtoAsync(e, project.Name, environments, clock));
+        return list;
+    }
+
+    private static async Task<EnvironmentDto> ShowAsync(string name, string env, ProjectStore projects, EnvironmentStore environments, TimeProvider clock)
+    {
+        var (project, row) = await FindAsync(name, env, projects, environments);
+        return await ToDtoAsync(row, project.Name, environments, clock);
+    }
+
+    private static async Task<IResult> SaveAsync(string name, string? env, EnvironmentRequest? request, HttpContext context, ProjectStore projects,
+        EnvironmentStore environments, TimeProvider clock)
+    {
+        if (request is null) throw new ArgumentException("the body must describe the environment: name, position, pool, ...");
+        var project = await ProjectsApi.Find(projects, name);
+        var create = env is null;
+        var current = create ? null : (await environments.FindAsync(project.Id, env!) ?? throw NotFound(name, env!)).Settings;
+        if (!create && request.Name is not null && request.Name != env) throw new ArgumentException("an environment cannot be renamed");
+        var settings = new EnvironmentSettings(
+            env ?? request.Name ?? throw new ArgumentException("give the environment a 'name'"),
+            request.Position ?? current?.Position ?? ((await environments.ListAsync(project.Id)).Select(e => (int)e.Position).DefaultIfEmpty(-1).Max() + 1),
+            request.Optional ?? current?.Optional ?? false,
+            request.Pool ?? current?.Pool ?? "deploy",
+            request.Deployers ?? current?.Deployers ?? [],
+            request.RequiredApprovals ?? current?.RequiredApprovals ?? 0,
+            request.ApproverRole is null ? current?.ApproverRole : request.ApproverRole.Length == 0 ? null : request.ApproverRole,
+            request.AutoDeploy ?? current?.AutoDeploy ?? false,
+            request.QueuePolicy is null ? current?.Queue ?? QueuePolicy.OldestFirst : EnvironmentSettings.ParseQueue(request.QueuePolicy));
+        if (settings.Check() is { } error) throw new ArgumentException(error);
+        var user = context.RequireUser().Username;
+        if (!await environments.SaveAsync(project.Id, settings, create, user, clock.GetUtcNow().ToUnixTimeMilliseconds()))
+            throw create ? new ConflictException($"project '{name}' already has an environment '{settings.Name}'") : NotFound(name, settings.Name);
+        await context.AuditAsync(Actions.EnvironmentManage, AuditOutcomes.Succeeded, $"project:{name} env:{settings.Name}",
+            $"environment '{settings.Name}' {(create ? "created" : "changed")}: position {settings.Position}{(settings.Optional ? " (optional)" : "")}, pool {settings.Pool}, " +
+            $"deployers [{string.Join(", ", settings.Deployers)}], {settings.RequiredApprovals} approvals{(settings.ApproverRole is { } r ? $" by {r}" : "")}, " +
+            $"auto-deploy {(settings.AutoDeploy ? "on" : "off")}, queue {EnvironmentSettings.QueueName(settings.Queue)}");
+        var dto = await ToDtoAsync((await environments.FindAsync(project.Id, settings.Name))!, project.Name, environments, clock);
+        return create ? Results.Created($"/api/v1/projects/{Uri.EscapeDataString(name)}/environments/{settings.Name}", dto) : Results.Ok(dto);
+    }
+
+    private static async Task<IResult> AddFreezeAsync(string name, string env, FreezeWindowRequest? request, HttpContext context, ProjectStore projects,
+        EnvironmentStore environments, TimeProvider clock)
+    {
+        if (request is null) throw new ArgumentException("the body must be {name, cron, duration, timeZone} or {name, from, to}");
+        TimeSpan? duration = null;
+        if (request.Duration is { } text)
+            duration = Core.Pipelines.Durations.TryParsePositive(text, FreezeWindow.MaxDuration, out var d, out var e) ? d : throw new ArgumentException(e);
+        var window = new FreezeWindow(request.Name ?? "", request.Cron, duration, request.TimeZone, request.From, request.To);
+        if (window.Check() is { } error) throw new ArgumentException(error);
+        var (project, row) = await FindAsync(name, env, projects, environments);
+        var user = context.RequireUser().Username;
+        var id = await environments.AddFreezeAsync(row.Id, window, user, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        await context.AuditAsync(Actions.EnvironmentManage, AuditOutcomes.Succeeded, $"project:{name} env:{env}",
+            window.IsRecurring ? $"freeze window '{window.Name}' added: {window.Cron} for {window.Duration} ({window.TimeZone ?? "UTC"})"
+                : $"freeze window '{window.Name}' added: {window.From:u} to {window.To:u}");
+        return Results.Created($"/api/v1/projects/{Uri.EscapeDataString(name)}/environments/{env}", await ToDtoAsync(row, project.Name, environments, clock));
+    }
+
+    private static async Task<IResult> RemoveFreezeAsync(string name, string env, long id, HttpContext context, ProjectStore projects, EnvironmentStore environments)
+    {
+        var (_, row) = await FindAsync(name, env, projects, environments);
+        if (!await environments.RemoveFreezeAsync(row.Id, id)) throw new KeyNotFoundException($"environment '{env}' has no freeze window {id}");
+        await context.AuditAsync(Actions.EnvironmentManage, AuditOutcomes.Succeeded, $"project:{name} env:{env}", $"freeze window {id} removed");
+        return Results.NoContent();
+    }
+
+    private static async Task<IResult> SetVariableAsync(string name, string env, string var, SetVariableRequest? request, HttpContext context,
+        ProjectStore projects, EnvironmentStore environments, SecretVault vault, TimeProvider clock)
+    {
+        if (VariableNames.Check(var) is { } nameError) throw new ArgumentException(nameError);
+        if (request?.Value is null) throw new ArgumentException("the body must be {\"value\": \"...\", \"secret\": false}");
+        var secret = request.Secret;
+        if (secret && request.Value.Length < 4) throw new ArgumentException("a secret must be at least 4 characters (shorter values cannot be masked in logs)");
+        var (_, row) = await FindAsync(name, env, projects, environments);
+        var user = context.RequireUser().Username;
+        await environments.SetVariableAsync(row.Id, var, secret ? null : request.Value, secret ? vault.Protect(request.Value) : null, secret, user,
+            clock.GetUtcNow().ToUnixTimeMilliseconds());
+        await context.AuditAsync(Actions.EnvironmentManage, AuditOutcomes.Succeeded, $"project:{name} env:{env} var:{var}",
+            $"{(secret ? "secret" : "variable")} {var} of environment '{env}' set");
+        return Results.Ok(new { project = name, environment = env, name = var, secret });
+    }
+
+    private static async Task<IResult> DeleteVariableAsync(string name, string env, string var, HttpContext context, ProjectStore projects, EnvironmentStore environments)
+    {
+        var (_, row) = await FindAsync(name, env, projects, environments);
+        if (!await environments.DeleteVariableAsync(row.Id, var)) throw new KeyNotFoundException($"environment '{env}' has no variable '{var}'");
+        await context.AuditAsync(Actions.EnvironmentManage, AuditOutcomes.Succeeded, $"project:{name} env:{env} var:{var}", $"variable {var} of environment '{env}' deleted");
+        return Results.NoContent();
+    }
+
+    public static async Task<(ProjectRow Project, EnvironmentRow Environment)> FindAsync(string name, string env, ProjectStore projects, EnvironmentStore environments)
+    {
+        var project = await ProjectsApi.Find(projects, name);
+        return (project, await environments.FindAsync(project.Id, env) ?? throw NotFound(name, env));
+    }
+
+    private static KeyNotFoundException NotFound(string project, string env) => new($"project '{project}' has no environment '{env}'");
+
+    public static async Task<EnvironmentDto> ToDtoAsync(EnvironmentRow e, string project, EnvironmentStore environments, TimeProvider clock)
+    {
+        var now = clock.GetUtcNow();
+        var s = e.Settings;
+        var freezes = (await environments.FreezesAsync(e.Id)).Select(f =>
+        {
+            var until = f.Window.ActiveUntil(now);
+            return new FreezeWindowDto(f.Id, f.Name, f.Cron, f.DurationSeconds, f.TimeZone, f.Window.From, f.Window.To, until is not null, until, f.CreatedBy);
+        }).ToList();
+        var variables = (await environments.VariablesAsync(e.Id))
+            .Select(v => new EnvironmentVariableDto(v.Name, v.Secret ? null : v.Value, v.Secret, UnixMs.To(v.UpdatedAt), v.UpdatedBy)).ToList();
+        return new EnvironmentDto(project, s.Name, s.Position, s.Optional, s.Pool, s.Deployers, s.RequiredApprovals, s.ApproverRole, s.AutoDeploy,
+            EnvironmentSettings.QueueName(s.Queue), freezes, variables, UnixMs.To(e.UpdatedAt), e.UpdatedBy);
+    }
+}

@@ -1,0 +1,205 @@
+using System.Data.Common;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Slipway.Core.Access;
+using Slipway.Core.Audit;
+using Slipway.Core.Deployments;
+using Slipway.Core.Pipelines;
+using Slipway.Core.Runs;
+using Slipway.Server.Api;
+using Slipway.Server.Artifacts;
+using Slipway.Server.Audit;
+using Slipway.Server.Scheduling;
+using Slipway.Server.Storage;
+
+namespace Slipway.Server.Deployments;
+
+/// <summary>
+/// Moves deployments along, every <see cref="Interval"/>, from the database alone (so a restart or another node picks
+/// up where it left): records the outcome of running ones from their run (a lost agent makes it <c>unknown</c>, never
+/// a re-run elsewhere), rolls back automatically when the release's deploy section says so, starts the next queued
+/// deployment of each free environment (oldest-first or newest-wins), and requests deployments of new releases to
+/// auto-deploy environments. A deployment starts only after every artifact of its release matched its digest.
+/// </summary>
+public sealed class DeploymentConductor(DeploymentStore deployments, EnvironmentStore environments, ReleaseStore releases, ProjectStore projects,
+    RunStore runs, ArtifactFiles files, DeploymentService service, WorkSignal signal, AuditLog audit, TimeProvider clock,
+    ILogger<DeploymentConductor> log) : BackgroundService
+{
+    public static TimeSpan Interval { get; set; } = TimeSpan.FromMilliseconds(500);
+    private const string AgentLost = "agent lost";
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try { await StepAsync(stoppingToken); }
+            catch (Exception e) when (e is not OperationCanceledException) { log.LogWarning(e, "deployment step failed; trying again"); }
+            try { await Task.Delay(Interval, stoppingToken); }
+            catch (OperationCanceledException) { return; }
+        }
+    }
+
+    public async Task StepAsync(CancellationToken ct)
+    {
+        await FinishAsync();
+        await StartQueuedAsync(ct);
+        await AutoDeployAsync();
+    }
+
+    private long Now() => clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private async Task FinishAsync()
+    {
+        foreach (var d in await deployments.InStatesAsync(DeploymentState.Running))
+        {
+            if (d.RunId is not { } runId) continue;
+            var details = await runs.GetAsync(runId);
+            if (details is null) continue;
+            var status = StatusNames.Parse(details.Run.Status);
+            if (!status.IsFinal()) continue;
+            var lost = details.Jobs.Any(j => j.FailureReason?.StartsWith(AgentLost, StringComparison.Ordinal) == true);
+            var (to, outcome) = status switch
+            {
+                ExecutionStatus.Succeeded => (DeploymentState.Succeeded, "deployed and verified"),
+                ExecutionStatus.Cancelled => (DeploymentState.Cancelled, "cancelled while running"),
+                _ when lost => (DeploymentState.Unknown, "the deploy agent was lost mid-deployment; what reached the servers is unknown, and nothing re-runs it without a human"),
+                _ => (DeploymentState.Failed, Failure(details)),
+            };
+            if (!await deployments.MoveAsync(d.Id, DeploymentState.Running, to, Now(), outcome)) continue;
+            await RecordAsync(d, to == DeploymentState.Succeeded ? AuditOutcomes.Succeeded : AuditOutcomes.Failed,
+                $"{d.Subject} {to.Name()}: {outcome}");
+            if (to == DeploymentState.Failed) await RollBackAsync(d);
+        }
+    }
+
+    private static string Failure(RunDetails details)
+    {
+        var failed = details.Jobs.FirstOrDefault(j => j.Status == "failed");
+        return failed is null ? "the deployment run failed" : $"{failed.Name} failed{(failed.FailureReason is { } r ? ": " + r : "")}";
+    }
+
+    /// <summary>After a failure: redeploy the environment's previous successful release when the release's deploy section says rollback: auto.</summary>
+    private async Task RollBackAsync(DeploymentRow failed)
+    {
+        if (failed.Kind == DeploymentService.KindRollback || failed.PreviousReleaseId is null) return;
+        var project = (await projects.ListAsync()).First(p => p.Id == failed.ProjectId);
+        var release = (await releases.FindAsync(project.Id, failed.Version))!;
+        if (PipelineParser.Parse(release.PipelineSnapshot).Pipeline?.Deploy is not { AutoRollback: true }) return;
+        var environment = (await environments.GetAsync(failed.EnvironmentId))!;
+        var previous = (await releases.ListAsync(project.Id)).First(r => r.Id == failed.PreviousReleaseId);
+        try
+        {
+            var rollback = await service.RequestAsync(project, environment, previous, Initiator.System, DeploymentService.KindRollback, rollbackOf: failed.Id);
+            await RecordAsync(rollback, AuditOutcomes.Succeeded, $"automatic rollback of '{environment.Name}' to {previous.Version} after {failed.Subject} failed");
+        }
+        catch (Exception e) when (e is ConflictException or PolicyRefusedException)
+        {
+            await RecordAsync(failed, AuditOutcomes.Failed, $"automatic rollback after {failed.Subject} not possible: {e.Message}");
+        }
+    }
+
+    private async Task StartQueuedAsync(CancellationToken ct)
+    {
+        var queued = await deployments.InStatesAsync(DeploymentState.Queued);
+        if (queued.Count == 0) return;
+        var running = (await deployments.InStatesAsync(DeploymentState.Running)).Select(d => d.EnvironmentId).ToHashSet();
+        foreach (var group in queued.GroupBy(d => d.EnvironmentId).Where(g => !running.Contains(g.Key)))
+        {
+            var environment = (await environments.GetAsync(group.Key))!;
+            var (next, superseded) = DeploymentQueue.Next(group.Select(d => new QueuedDeployment(d.Id, d.QueuedAt ?? d.RequestedAt)).ToList(), environment.Settings.Queue);
+            var chosen = group.First(d => d.Id == next!.Id);
+            foreach (var s in superseded)
+            {
+                var row = group.First(d => d.Id == s.Id);
+                if (await deployments.MoveAsync(row.Id, DeploymentState.Queued, DeploymentState.Superseded, Now(), $"superseded by deployment #{chosen.Number} ({chosen.Version})"))
+                    await RecordAsync(row, AuditOutcomes.Succeeded, $"{row.Subject} superseded by deployment #{chosen.Number} (newest-wins)");
+            }
+            await StartAsync(chosen, environment, ct);
+        }
+    }
+
+    private async Task StartAsync(DeploymentRow d, EnvironmentRow environment, CancellationToken ct)
+    {
+        try
+        {
+            // The lock: the unique index allows one running deployment per environment, whatever node asks.
+            if (!await deployments.MoveAsync(d.Id, DeploymentState.Queued, DeploymentState.Running, Now())) return;
+        }
+        catch (DbException) { return; }
+
+        var release = (await releases.ListAsync(d.ProjectId)).First(r => r.Id == d.ReleaseId);
+        if (await CheckArtifactsAsync(release, ct) is { } mismatch) { await FailAsync(d, mismatch); return; }
+        var deploy = PipelineParser.Parse(release.PipelineSnapshot).Pipeline?.Deploy;
+        if (deploy is null) { await FailAsync(d, $"the pipeline file of release {release.Version} has no 'deploy:' section; nothing ran"); return; }
+
+        var variables = await environments.VariablesAsync(environment.Id);
+        var env = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["SLIPWAY_ENVIRONMENT"] = environment.Name,
+            ["SLIPWAY_RELEASE"] = release.Version,
+            ["SLIPWAY_PREVIOUS_RELEASE"] = d.PreviousVersion ?? "",
+            ["SLIPWAY_DEPLOYMENT"] = d.Number.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        var secrets = variables.Where(v => v.Secret).Select(v => v.Name).ToList();
+        JobDefinition Job(string name, string script) =>
+            new(name, script, env, environment.Pool, [], [], [], deploy.Timeout, 0, secrets);
+        List<StageDefinition> stages = [new("deploy", null, new Dictionary<string, string>(), [Job("deploy", deploy.Run)])];
+        if (deploy.Verify is { } verify) stages.Add(new("verify", null, new Dictionary<string, string>(), [Job("verify", verify)]));
+        var plan = RunPlanner.Plan(new PipelineDefinition(new Dictionary<string, string>(), stages), release.Branch);
+        var (runId, pools) = await runs.CreateAsync(new NewRun(d.ProjectId, release.Branch, release.CommitSha, $"deploy {release.Version} to {environment.Name}",
+            $"deployment #{d.Number} to {environment.Name}", plan, [], DeploymentId: d.Id), Now());
+        await deployments.SetRunAsync(d.Id, runId);
+        foreach (var pool in pools) signal.Signal(WorkSignal.Pool(pool));
+        await RecordAsync(d, AuditOutcomes.Succeeded, $"{d.Subject} started as run {runId} on pool '{environment.Pool}'");
+    }
+
+    /// <summary>Null when every artifact of the release matches the digest recorded in it; else why not.</summary>
+    private async Task<string?> CheckArtifactsAsync(ReleaseRow release, CancellationToken ct)
+    {
+        foreach (var a in await releases.ArtifactsAsync(release.Id))
+        {
+            var path = files.PathOf(a.Sha256);
+            if (!File.Exists(path)) return $"artifact '{a.Path}' of release {release.Version} is missing from the store; nothing ran";
+            await using var stream = File.OpenRead(path);
+            var actual = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, ct));
+            if (actual != a.Sha256)
+                return $"artifact '{a.Path}' of release {release.Version} does not match its recorded digest (sha256 {a.Sha256}, file has {actual}); nothing ran";
+        }
+        return null;
+    }
+
+    private async Task FailAsync(DeploymentRow d, string reason)
+    {
+        if (await deployments.MoveAsync(d.Id, DeploymentState.Running, DeploymentState.Failed, Now(), reason))
+            await RecordAsync(d, AuditOutcomes.Failed, $"{d.Subject} failed before anything ran: {reason}");
+    }
+
+    private async Task AutoDeployAsync()
+    {
+        var automatic = (await environments.AllAsync()).Where(e => e.AutoDeploy).ToList();
+        if (automatic.Count == 0) return;
+        var byId = (await projects.ListAsync()).ToDictionary(p => p.Id);
+        foreach (var environment in automatic)
+        {
+            if (!byId.TryGetValue(environment.ProjectId, out var project)) continue;
+            var latest = await releases.LatestAsync(project.Id);
+            if (latest is null) continue;
+            var newest = (await deployments.ListAsync(project.Id, environment.Id, limit: 1)).FirstOrDefault();
+            if (newest is not null && newest.ReleaseId >= latest.Id) continue;
+            try
+            {
+                var d = await service.RequestAsync(project, environment, latest, Initiator.System, DeploymentService.KindAuto);
+                await RecordAsync(d, AuditOutcomes.Succeeded, $"{d.Subject} requested automatically for the new release");
+            }
+            catch (Exception e) when (e is ConflictException or PolicyRefusedException)
+            {
+                log.LogDebug("auto-deploy of {Version} to {Environment} waits: {Reason}", latest.Version, environment.Name, e.Message);
+            }
+        }
+    }
+
+    private Task RecordAsync(DeploymentRow d, string outcome, string detail) =>
+        audit.RecordAsync(new AuditRecord(AuditActorKinds.System, "slipway", null, Actions.DeploymentStart,
+            $"project:{d.ProjectName} env:{d.Environment} deployment:{d.Number}", outcome, detail));
+}

@@ -1,0 +1,179 @@
+using Slipway.Core.Access;
+using Slipway.Core.Deployments;
+using Slipway.Core.Environments;
+using Slipway.Core.Policies;
+using Slipway.Server.Access;
+using Slipway.Server.Api;
+using Slipway.Server.Scheduling;
+using Slipway.Server.Storage;
+
+namespace Slipway.Server.Deployments;
+
+/// <summary>Who asks for a deployment: a user (with their permissions and the roles that apply here) or the system.</summary>
+public sealed record Initiator(string Name, Permissions? Permissions, IReadOnlySet<string> Roles)
+{
+    public static readonly Initiator System = new("slipway", null, new HashSet<string>());
+    public bool IsSystem => Permissions is null;
+}
+
+/// <summary>
+/// Requests, approves, rejects and cancels deployments; promotions and rollbacks are requests of a chosen release.
+/// Every refusal names its rule. The conductor (<see cref="DeploymentConductor"/>) starts queued deployments one at
+/// a time per environment and records their outcome.
+/// </summary>
+public sealed class DeploymentService(EnvironmentStore environments, DeploymentStore deployments, ReleaseStore releases, GrantStore grants,
+    MirrorDirectory mirrors, TimeProvider clock)
+{
+    public const string KindDeploy = "deploy";
+    public const string KindPromote = "promote";
+    public const string KindRollback = "rollback";
+    public const string KindAuto = "auto";
+
+    /// <summary>The initiator for a signed-in user: their permissions and the roles granted on this project and environment.</summary>
+    public async Task<Initiator> InitiatorAsync(Principal.User user, string project, string environment) =>
+        new(user.Username, user.Permissions, (await grants.ForUserAsync(user.Id))
+            .Where(g => (g.Project is null || g.Project == project) && (g.Environment is null || g.Environment == environment))
+            .Select(g => g.Role).ToHashSet(StringComparer.Ordinal));
+
+    public async Task<EnvironmentRow> EnvironmentAsync(ProjectRow project, string name) =>
+        await environments.FindAsync(project.Id, name) ?? throw new KeyNotFoundException($"project '{project.Name}' has no environment '{name}'");
+
+    public async Task<ReleaseRow> ReleaseAsync(ProjectRow project, string version) =>
+        await releases.FindAsync(project.Id, version) ?? throw new KeyNotFoundException($"project '{project.Name}' has no release {version}");
+
+    /// <summary>
+    /// Creates a deployment of <paramref name="release"/> to <paramref name="environment"/>: awaiting approval when the
+    /// environment requires approvals, else queued. Refused (403 for who, 409 for when) naming every rule that refuses it.
+    /// </summary>
+    public async Task<DeploymentRow> RequestAsync(ProjectRow project, EnvironmentRow environment, ReleaseRow release, Initiator initiator, string kind,
+        string? emergencyReason = null, long? rollbackOf = null)
+    {
+        var settings = environment.Settings;
+        var scope = new Scope(project.Name, environment.Name);
+        if (!initiator.IsSystem && !initiator.Permissions!.Can(Actions.DeploymentStart, scope))
+            throw new PolicyRefusedException($"deployer: {initiator.Name} may not deploy to '{environment.Name}' of '{project.Name}'");
+        var lifecycle = (await environments.ListAsync(project.Id)).Select(e => e.Settings).ToList();
+        var succeededOn = await deployments.SucceededOnAsync(release.Id);
+        var freezes = (await environments.FreezesAsync(environment.Id)).Select(f => f.Window).ToList();
+        var now = clock.GetUtcNow();
+        var mayBreakGlass = !initiator.IsSystem && initiator.Permissions!.Can(Actions.DeployBreakGlass, scope);
+        var (refusals, emergency) = DeploymentRules.CheckRequest(
+            new DeploymentRequest(initiator.Name, initiator.Roles, release.Version, settings, mayBreakGlass, emergencyReason), lifecycle, succeededOn, freezes, now);
+        if (initiator.IsSystem) refusals = refusals.Where(r => r.Rule != DeploymentRules.Deployer).ToList();
+        if (kind == KindRollback)
+        {
+            // A rollback returns to a release that succeeded here before: the lifecycle has been walked already.
+            refusals = refusals.Where(r => r.Rule != DeploymentRules.LifecycleOrder).ToList();
+            if (!succeededOn.Contains(environment.Name))
+                refusals = [.. refusals, new DeploymentRefusal("rollback-target", $"release {release.Version} never succeeded on '{environment.Name}', so it cannot be rolled back to")];
+        }
+        if (refusals.Count > 0)
+        {
+            var message = $"cannot deploy {release.Version} to '{environment.Name}': " + string.Join("; ", refusals);
+            throw refusals.Any(r => r.Rule == DeploymentRules.Deployer) ? new PolicyRefusedException(message) : new ConflictException(message);
+        }
+        var current = (await deployments.CurrentAsync(project.Id)).FirstOrDefault(d => d.EnvironmentId == environment.Id);
+        // An automatic rollback restores what was approved before; everything else waits for the environment's approvals.
+        var state = settings.RequiredApprovals > 0 && !(initiator.IsSystem && kind == KindRollback) ? DeploymentState.AwaitingApproval : DeploymentState.Queued;
+        return await deployments.CreateAsync(new NewDeployment(project.Id, environment.Id, release.Id, current?.ReleaseId, kind, state, initiator.Name,
+            emergency ? emergencyReason!.Trim() : null, rollbackOf, now.ToUnixTimeMilliseconds()));
+    }
+
+    /// <summary>The release a promotion to <paramref name="target"/> takes: the current one of the environment before it.</summary>
+    public async Task<ReleaseRow> PromotionReleaseAsync(ProjectRow project, EnvironmentRow target)
+    {
+        var all = (await environments.ListAsync(project.Id)).Select(e => e.Settings).ToList();
+        var current = await deployments.CurrentAsync(project.Id);
+        var byEnvironment = current.ToDictionary(d => d.Environment, d => d.Version);
+        var source = Lifecycle.PromotionSource(all, target.Name, byEnvironment)
+                     ?? throw new ConflictException($"lifecycle: no environment before '{target.Name}' has a successful release to promote");
+        return await ReleaseAsync(project, byEnvironment[source.Name]);
+    }
+
+    /// <summary>The release a rollback of <paramref name="environment"/> returns to: the one that succeeded there before the current one.</summary>
+    public async Task<ReleaseRow> RollbackReleaseAsync(ProjectRow project, EnvironmentRow environment)
+    {
+        var history = (await deployments.ListAsync(project.Id, environment.Id, limit: 500)).Where(d => d.State == "succeeded").ToList();
+        var current = history.FirstOrDefault() ?? throw new ConflictException($"'{environment.Name}' has no successful deployment to roll back from");
+        var previous = history.FirstOrDefault(d => d.ReleaseId != current.ReleaseId)
+                       ?? throw new ConflictException($"'{environment.Name}' has had no release before {current.Version} to roll back to");
+        return (await releases.FindAsync(project.Id, previous.Version))!;
+    }
+
+    /// <summary>Approves; once enough distinct approvers agree, the deployment queues. Returns the updated row.</summary>
+    public async Task<DeploymentRow> ApproveAsync(ProjectRow project, DeploymentRow deployment, Initiator approver, string? comment,
+        Func<PolicyDecision, Task> enforce)
+    {
+        DeploymentTransitions.Ensure(deployment.Subject, deployment.StateValue, DeploymentState.Queued);
+        var environment = (await environments.GetAsync(deployment.EnvironmentId))!;
+        await enforce(DeploymentRules.MayApprove(approver.Name, approver.Roles, deployment.Initiator, await AuthorsAndMergersAsync(project, deployment), environment.Settings));
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        if (!await deployments.AddApprovalAsync(deployment.Id, approver.Name, "approve", Clean(comment), now))
+            throw new DeploymentTransitionException($"cannot approve {deployment.Subject}: it no longer awaits approval");
+        var approvals = (await deployments.ApprovalsAsync(deployment.Id)).Where(a => a.Verdict == "approve")
+            // Earlier approvers were checked for the approver role when they approved.
+            .Select(a => new Approval(a.Approver, a.Approver == approver.Name ? approver.Roles : RolesOf(environment), DateTimeOffset.FromUnixTimeMilliseconds(a.At), a.Comment))
+            .ToList();
+        if (DeploymentRules.Approved(approvals, environment.Settings) is PolicyDecision.Allowed)
+            await deployments.MoveAsync(deployment.Id, DeploymentState.AwaitingApproval, DeploymentState.Queued, now);
+        return (await deployments.GetAsync(deployment.Id))!;
+    }
+
+    /// <summary>Rejects a deployment awaiting approval (with a reason); it never runs.</summary>
+    public async Task<DeploymentRow> RejectAsync(ProjectRow project, DeploymentRow deployment, Initiator approver, string? reason)
+    {
+        if (string.IsNullOrWhiteSpace(reason)) throw new ArgumentException("a rejection needs a reason");
+        DeploymentTransitions.Ensure(deployment.Subject, deployment.StateValue, DeploymentState.Rejected);
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        if (!await deployments.AddApprovalAsync(deployment.Id, approver.Name, "reject", Clean(reason), now)
+            || !await deployments.MoveAsync(deployment.Id, DeploymentState.AwaitingApproval, DeploymentState.Rejected, now, $"rejected by {approver.Name}: {Clean(reason)}"))
+            throw new DeploymentTransitionException($"cannot reject {deployment.Subject}: it no longer awaits approval");
+        return (await deployments.GetAsync(deployment.Id))!;
+    }
+
+    /// <summary>Cancels a deployment awaiting approval or queued at once; a running one is stopped through its run.</summary>
+    public async Task<DeploymentRow> CancelAsync(DeploymentRow deployment, string by, RunStore runs)
+    {
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var state = deployment.StateValue;
+        DeploymentTransitions.Ensure(deployment.Subject, state, DeploymentState.Cancelled);
+        if (state == DeploymentState.Running)
+        {
+            if (deployment.RunId is { } runId) await runs.CancelAsync(runId, now);
+        }
+        else if (!await deployments.MoveAsync(deployment.Id, state, DeploymentState.Cancelled, now, $"cancelled by {by}"))
+            throw new DeploymentTransitionException($"{deployment.Subject} changed state meanwhile; look again");
+        return (await deployments.GetAsync(deployment.Id))!;
+    }
+
+    /// <summary>Who wrote or merged the changes in the release: the change requests merged in its commit range (since the previous release).</summary>
+    public async Task<IReadOnlyList<string>> AuthorsAndMergersAsync(ProjectRow project, DeploymentRow deployment)
+    {
+        var release = (await releases.FindAsync(project.Id, deployment.Version))!;
+        var previous = (await releases.ListAsync(project.Id)).Where(r => r.Id < release.Id).MaxBy(r => r.Id);
+        var mirror = mirrors.For(project.Name);
+        IReadOnlyList<string> commits;
+        try
+        {
+            commits = previous is null
+                ? await AllCommitsAsync(mirror, release.CommitSha)
+                : (await mirror.CommitsBetweenAsync(previous.CommitSha, release.CommitSha, max: 5000)).Select(c => c.Sha).ToList();
+        }
+        catch (Git.GitException) { commits = [release.CommitSha]; }
+        return await deployments.AuthorsAndMergersAsync(project.Id, commits);
+    }
+
+    private static async Task<IReadOnlyList<string>> AllCommitsAsync(Git.RepositoryMirror mirror, string head) =>
+        (await Git.GitCli.OutputAsync(mirror.Path, ["rev-list", "--max-count=5000", head], TimeSpan.FromSeconds(60)))
+        .Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+    private static IReadOnlySet<string> RolesOf(EnvironmentRow environment) =>
+        environment.ApproverRole is { } role ? new HashSet<string> { role } : new HashSet<string>();
+
+    private static string Clean(string? text)
+    {
+        var t = (text ?? "").Replace("\r\n", "\n").Trim();
+        if (t.Length > 2000 || t.Any(c => char.IsControl(c) && c != '\n')) throw new ArgumentException("the comment is longer than 2000 characters or contains a control character");
+        return t;
+    }
+}

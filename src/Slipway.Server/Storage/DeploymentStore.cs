@@ -1,0 +1,140 @@
+using Dapper;
+using Slipway.Core.Deployments;
+
+namespace Slipway.Server.Storage;
+
+public sealed class DeploymentRow
+{
+    public long Id { get; set; }
+    public long ProjectId { get; set; }
+    public string ProjectName { get; set; } = "";
+    public long Number { get; set; }
+    public long EnvironmentId { get; set; }
+    public string Environment { get; set; } = "";
+    public long ReleaseId { get; set; }
+    public string Version { get; set; } = "";
+    public string CommitSha { get; set; } = "";
+    public long? PreviousReleaseId { get; set; }
+    public string? PreviousVersion { get; set; }
+    public string Kind { get; set; } = "";
+    public string State { get; set; } = "";
+    public string Initiator { get; set; } = "";
+    public string? EmergencyReason { get; set; }
+    public long? RollbackOf { get; set; }
+    public long RequestedAt { get; set; }
+    public long? QueuedAt { get; set; }
+    public long? StartedAt { get; set; }
+    public long? FinishedAt { get; set; }
+    public string? Outcome { get; set; }
+    public long? RunId { get; set; }
+
+    public DeploymentState StateValue => DeploymentTransitions.Parse(State);
+    public string Subject => $"deployment #{Number} ({Version} to {Environment})";
+}
+
+public sealed class DeploymentApprovalRow
+{
+    public long DeploymentId { get; set; }
+    public string Approver { get; set; } = "";
+    public string Verdict { get; set; } = "";
+    public string Comment { get; set; } = "";
+    public long At { get; set; }
+}
+
+/// <summary>A deployment to write.</summary>
+public sealed record NewDeployment(long ProjectId, long EnvironmentId, long ReleaseId, long? PreviousReleaseId, string Kind, DeploymentState State,
+    string Initiator, string? EmergencyReason, long? RollbackOf, long Now);
+
+/// <summary>
+/// Deployments and their approvals. Every state change is a conditional update on the expected state; starting one
+/// also relies on the unique index of running deployments per environment, so two can never run at once. Thread-safe.
+/// </summary>
+public sealed class DeploymentStore(Database db)
+{
+    private const string Select =
+        "SELECT d.id, d.project_id, p.name AS project_name, d.number, d.environment_id, e.name AS environment, d.release_id, r.version, r.commit_sha, " +
+        "d.previous_release_id, pr.version AS previous_version, d.kind, d.state, d.initiator, d.emergency_reason, d.rollback_of, d.requested_at, " +
+        "d.queued_at, d.started_at, d.finished_at, d.outcome, d.run_id " +
+        "FROM deployments d JOIN projects p ON p.id = d.project_id JOIN environments e ON e.id = d.environment_id JOIN releases r ON r.id = d.release_id " +
+        "LEFT JOIN releases pr ON pr.id = d.previous_release_id";
+
+    public Task<DeploymentRow> CreateAsync(NewDeployment d) =>
+        db.WriteAsync(async (c, tx) =>
+        {
+            var number = await c.ExecuteScalarAsync<long>(
+                "UPDATE projects SET next_deployment_number = next_deployment_number + 1 WHERE id = @ProjectId RETURNING next_deployment_number - 1", new { d.ProjectId }, tx);
+            var id = await c.ExecuteScalarAsync<long>(
+                "INSERT INTO deployments (project_id, number, environment_id, release_id, previous_release_id, kind, state, initiator, emergency_reason, rollback_of, requested_at, queued_at) " +
+                "VALUES (@ProjectId, @number, @EnvironmentId, @ReleaseId, @PreviousReleaseId, @Kind, @state, @Initiator, @EmergencyReason, @RollbackOf, @Now, @queuedAt) RETURNING id",
+                new { d.ProjectId, number, d.EnvironmentId, d.ReleaseId, d.PreviousReleaseId, d.Kind, state = d.State.Name(), d.Initiator, d.EmergencyReason,
+                      d.RollbackOf, d.Now, queuedAt = d.State == DeploymentState.Queued ? d.Now : (long?)null }, tx);
+            return await c.QuerySingleAsync<DeploymentRow>($"{Select} WHERE d.id = @id", new { id }, tx);
+        });
+
+    public Task<DeploymentRow?> FindAsync(long projectId, long number) =>
+        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<DeploymentRow>($"{Select} WHERE d.project_id = @projectId AND d.number = @number", new { projectId, number }));
+
+    public Task<DeploymentRow?> GetAsync(long id) =>
+        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<DeploymentRow>($"{Select} WHERE d.id = @id", new { id }));
+
+    /// <summary>A project's deployments, newest first, optionally of one environment and/or requested in [from, to).</summary>
+    public async Task<IReadOnlyList<DeploymentRow>> ListAsync(long projectId, long? environmentId = null, long? from = null, long? to = null, int limit = 200) =>
+        (await db.ReadAsync(c => c.QueryAsync<DeploymentRow>(
+            $"{Select} WHERE d.project_id = @projectId AND (@environmentId IS NULL OR d.environment_id = @environmentId) " +
+            "AND (@from IS NULL OR d.requested_at >= @from) AND (@to IS NULL OR d.requested_at < @to) ORDER BY d.id DESC LIMIT @limit",
+            new { projectId, environmentId, from, to, limit }))).ToList();
+
+    /// <summary>Deployments in the given states, oldest first (what the conductor works on).</summary>
+    public async Task<IReadOnlyList<DeploymentRow>> InStatesAsync(params DeploymentState[] states) =>
+        (await db.ReadAsync(c => c.QueryAsync<DeploymentRow>(
+            $"{Select} WHERE d.state IN @states ORDER BY d.id", new { states = states.Select(s => s.Name()).ToArray() }))).ToList();
+
+    /// <summary>The newest succeeded deployment of each environment of the project (what is where).</summary>
+    public async Task<IReadOnlyList<DeploymentRow>> CurrentAsync(long projectId) =>
+        (await db.ReadAsync(c => c.QueryAsync<DeploymentRow>(
+            $"{Select} WHERE d.id IN (SELECT MAX(id) FROM deployments WHERE project_id = @projectId AND state = 'succeeded' GROUP BY environment_id)",
+            new { projectId }))).ToList();
+
+    /// <summary>Names of the environments where the release has a succeeded deployment.</summary>
+    public async Task<IReadOnlySet<string>> SucceededOnAsync(long releaseId) =>
+        (await db.ReadAsync(c => c.QueryAsync<string>(
+            "SELECT DISTINCT e.name FROM deployments d JOIN environments e ON e.id = d.environment_id WHERE d.release_id = @releaseId AND d.state = 'succeeded'",
+            new { releaseId }))).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>Moves a deployment from <paramref name="from"/> to <paramref name="to"/>; false when it was no longer in <paramref name="from"/>.</summary>
+    public Task<bool> MoveAsync(long id, DeploymentState from, DeploymentState to, long now, string? outcome = null, long? runId = null) =>
+        db.WriteAsync(async (c, tx) => await c.ExecuteAsync(
+            "UPDATE deployments SET state = @to, outcome = COALESCE(@outcome, outcome), run_id = COALESCE(@runId, run_id), " +
+            "queued_at = CASE WHEN @to = 'queued' THEN @now ELSE queued_at END, " +
+            "started_at = CASE WHEN @to = 'running' THEN @now ELSE started_at END, " +
+            "finished_at = CASE WHEN @to IN ('succeeded', 'failed', 'cancelled', 'rejected', 'superseded', 'unknown') THEN @now ELSE finished_at END " +
+            "WHERE id = @id AND state = @from",
+            new { id, from = from.Name(), to = to.Name(), now, outcome, runId }, tx) == 1);
+
+    public async Task<IReadOnlyList<DeploymentApprovalRow>> ApprovalsAsync(long deploymentId) =>
+        (await db.ReadAsync(c => c.QueryAsync<DeploymentApprovalRow>(
+            "SELECT deployment_id, approver, verdict, comment, at FROM deployment_approvals WHERE deployment_id = @deploymentId ORDER BY id",
+            new { deploymentId }))).ToList();
+
+    /// <summary>Records an approval or rejection while the deployment awaits approval; false otherwise.</summary>
+    public Task<bool> AddApprovalAsync(long deploymentId, string approver, string verdict, string comment, long now) =>
+        db.WriteAsync(async (c, tx) => await c.ExecuteAsync(
+            "INSERT INTO deployment_approvals (deployment_id, approver, verdict, comment, at) " +
+            "SELECT id, @approver, @verdict, @comment, @now FROM deployments WHERE id = @deploymentId AND state = 'awaiting_approval'",
+            new { deploymentId, approver, verdict, comment, now }, tx) == 1);
+
+    /// <summary>The deployment a run executes, or null for a build run.</summary>
+    public Task<long?> ForRunAsync(long runId) =>
+        db.ReadAsync(c => c.ExecuteScalarAsync<long?>("SELECT id FROM deployments WHERE run_id = @runId", new { runId }));
+
+    /// <summary>Records the run executing a running deployment.</summary>
+    public Task SetRunAsync(long deploymentId, long runId) =>
+        db.WriteAsync((c, tx) => c.ExecuteAsync("UPDATE deployments SET run_id = @runId WHERE id = @deploymentId AND state = 'running'", new { runId, deploymentId }, tx));
+
+    /// <summary>The authors and mergers of the project's change requests merged as one of <paramref name="commits"/>.</summary>
+    public async Task<IReadOnlyList<string>> AuthorsAndMergersAsync(long projectId, IReadOnlyCollection<string> commits) =>
+        commits.Count == 0 ? [] : (await db.ReadAsync(c => c.QueryAsync<(string Author, string? MergedBy)>(
+            "SELECT author, merged_by FROM change_requests WHERE project_id = @projectId AND state = 'merged' AND merge_commit IN @commits",
+            new { projectId, commits = commits.ToArray() })))
+            .SelectMany(r => new[] { r.Author, r.MergedBy }).OfType<string>().Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+}
