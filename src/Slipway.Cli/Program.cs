@@ -15,6 +15,7 @@ using Slipway.Cli.Commands.Var;
 using Slipway.Cli.Commands.Item;
 using Slipway.Cli.Commands.Release;
 using Slipway.Cli.Commands.ChangeRequest;
+using Slipway.Cli.Commands.Deploy;
 
 var root = new RootCommand("Slipway: continuous deployment from request to production")
 {
@@ -25,6 +26,7 @@ var root = new RootCommand("Slipway: continuous deployment from request to produ
     ItemCommand.Create(),
     CrCommand.Create(),
     ReleaseCommand.Create(),
+    EnvCommand.Create(),
     RunCommand.Create(),
     LogsCommand.Create(),
     LintCommand.Create(),
@@ -35,6 +37,7 @@ var root = new RootCommand("Slipway: continuous deployment from request to produ
     TokenCommand.Create(),
     AuditCommand.Create(),
 };
+foreach (var command in DeployCommands.Create()) root.Subcommands.Add(command);
 root.Options.Add(CliContext.Server);
 root.Options.Add(CliContext.Token);
 return await root.Parse(args).InvokeAsync();

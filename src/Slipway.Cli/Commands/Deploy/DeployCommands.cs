@@ -1,0 +1,111 @@
+using System.CommandLine;
+using Slipway.Contracts.Api;
+
+namespace Slipway.Cli.Commands.Deploy;
+
+/// <summary>
+/// <c>slipway deploy PROJECT VERSION --to ENV</c>, <c>slipway promote PROJECT --to ENV</c>, <c>slipway approve PROJECT N</c>,
+/// <c>slipway reject PROJECT N --reason</c>, <c>slipway rollback PROJECT --env ENV [--to VERSION]</c>,
+/// <c>slipway deployment list|show|cancel|export</c> and <c>slipway status PROJECT</c> (the environment matrix).
+/// A refusal prints the server's message naming each rule and exits 1.
+/// </summary>
+public static class DeployCommands
+{
+    private static readonly Argument<string> Project = new("project") { Description = "Project name" };
+    private static readonly Argument<long> Number = new("deployment") { Description = "Deployment number (see deployment list)" };
+    private static readonly Option<string?> Emergency = new("--emergency-reason") { Description = "Break-glass holders: deploy during a freeze, with this reason (flagged)" };
+
+    public static IEnumerable<Command> Create()
+    {
+        var version = new Argument<string>("version") { Description = "Release version" };
+        var to = new Option<string>("--to") { Description = "Target environment", Required = true };
+        var deploy = new Command("deploy", "Deploy a release to an environment") { Project, version, to, Emergency, CliContext.JsonOutput };
+        deploy.SetAction((r, ct) => Print(r, c => c.DeployAsync(r.GetValue(Project)!, r.GetValue(version)!, r.GetValue(to)!, r.GetValue(Emergency), ct)));
+
+        var promote = new Command("promote", "Promote the release currently on the previous environment of the lifecycle") { Project, to, Emergency, CliContext.JsonOutput };
+        promote.SetAction((r, ct) => Print(r, c => c.PromoteAsync(r.GetValue(Project)!, r.GetValue(to)!, r.GetValue(Emergency), ct)));
+
+        var comment = new Option<string?>("--comment") { Description = "Comment" };
+        var overrideReason = new Option<string?>("--override-reason") { Description = "policy.override holders: approve despite a segregation-of-duties refusal (flagged)" };
+        var approve = new Command("approve", "Approve a deployment awaiting approval") { Project, Number, comment, overrideReason, CliContext.JsonOutput };
+        approve.SetAction((r, ct) => Print(r, c => c.ApproveDeploymentAsync(r.GetValue(Project)!, r.GetValue(Number), r.GetValue(comment), r.GetValue(overrideReason), ct)));
+
+        var reason = new Option<string>("--reason") { Description = "Why", Required = true };
+        var reject = new Command("reject", "Reject a deployment awaiting approval") { Project, Number, reason, CliContext.JsonOutput };
+        reject.SetAction((r, ct) => Print(r, c => c.RejectDeploymentAsync(r.GetValue(Project)!, r.GetValue(Number), r.GetValue(reason)!, ct)));
+
+        var env = new Option<string>("--env") { Description = "Environment", Required = true };
+        var toVersion = new Option<string?>("--to") { Description = "Release to return to (default: the one before the current)" };
+        var rollback = new Command("rollback", "Redeploy an earlier successful release of an environment (recorded as a rollback)") { Project, env, toVersion, Emergency, CliContext.JsonOutput };
+        rollback.SetAction((r, ct) => Print(r, c => c.RollbackAsync(r.GetValue(Project)!, r.GetValue(env)!, r.GetValue(toVersion), r.GetValue(Emergency), ct)));
+
+        var status = new Command("status", "The project × environment matrix: what is where, what is queued or awaiting approval") { Project, CliContext.JsonOutput };
+        status.SetAction((r, ct) => CliContext.GuardAsync(async () =>
+        {
+            using var client = CliContext.CreateClient(r);
+            var dashboard = await client.GetDashboardAsync(r.GetValue(Project)!, ct);
+            if (r.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(dashboard); return 0; }
+            Console.WriteLine($"{"ENVIRONMENT",-14} {"RELEASE",-14} {"SINCE (UTC)",-20} {"BY",-12} LATEST");
+            foreach (var cell in dashboard.Environments)
+            {
+                var cur = cell.Current;
+                var latest = cell.Latest is { } l && l.Number != cur?.Number ? $"#{l.Number} {l.Release} {l.State}" : "";
+                var extra = string.Join(", ", new[]
+                {
+                    cell.Queued > 0 ? $"{cell.Queued} queued" : null, cell.AwaitingApproval > 0 ? $"{cell.AwaitingApproval} awaiting approval" : null,
+                    cell.FrozenBy is { } f ? $"FROZEN ({f}) until {cell.FrozenUntil:u}" : null, cur?.EmergencyReason is not null ? "EMERGENCY" : null,
+                }.Where(x => x is not null));
+                Console.WriteLine($"{cell.Environment,-14} {cur?.Release ?? "-",-14} {cur?.FinishedAt?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss") ?? "-",-20} {cur?.Initiator ?? "-",-12} {latest} {extra}".TrimEnd());
+            }
+            return 0;
+        }));
+
+        return [deploy, promote, approve, reject, rollback, status, Deployment()];
+    }
+
+    private static Command Deployment()
+    {
+        var env = new Option<string?>("--env") { Description = "Only this environment" };
+        var list = new Command("list", "A project's deployments, newest first") { Project, env, CliContext.JsonOutput };
+        list.SetAction((r, ct) => CliContext.GuardAsync(async () =>
+        {
+            using var client = CliContext.CreateClient(r);
+            var all = await client.ListDeploymentsAsync(r.GetValue(Project)!, r.GetValue(env), ct);
+            if (r.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(all); return 0; }
+            foreach (var d in all) Console.WriteLine(Line(d));
+            return 0;
+        }));
+        var show = new Command("show", "Show a deployment: release, approvals, outcome, artifacts") { Project, Number, CliContext.JsonOutput };
+        show.SetAction((r, ct) => Print(r, c => c.GetDeploymentAsync(r.GetValue(Project)!, r.GetValue(Number), ct)));
+        var cancel = new Command("cancel", "Cancel a deployment (a running one is stopped through its run)") { Project, Number, CliContext.JsonOutput };
+        cancel.SetAction((r, ct) => Print(r, c => c.CancelDeploymentAsync(r.GetValue(Project)!, r.GetValue(Number), ct)));
+        var format = new Option<string>("--format") { Description = "csv or json", DefaultValueFactory = _ => "csv" };
+        var from = new Option<DateTimeOffset?>("--from") { Description = "Requested at or after (ISO 8601)" };
+        var to = new Option<DateTimeOffset?>("--to") { Description = "Requested before (ISO 8601)" };
+        var export = new Command("export", "Write the deployment evidence for an auditor") { Project, env, from, to, format };
+        export.SetAction((r, ct) => CliContext.GuardAsync(async () =>
+        {
+            using var client = CliContext.CreateClient(r);
+            Console.Write(await client.ExportDeploymentsAsync(r.GetValue(Project)!, r.GetValue(env), r.GetValue(from), r.GetValue(to), r.GetValue(format)!, ct));
+            return 0;
+        }));
+        return new Command("deployment", "Deployments: list, show, cancel, evidence export") { list, show, cancel, export };
+    }
+
+    private static Task<int> Print(ParseResult r, Func<Client.SlipwayClient, Task<DeploymentDto>> call) => CliContext.GuardAsync(async () =>
+    {
+        using var client = CliContext.CreateClient(r);
+        var d = await call(client);
+        if (r.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(d); return 0; }
+        Console.WriteLine(Line(d));
+        foreach (var a in d.Approvals) Console.WriteLine($"  {a.Verdict} by {a.Approver} {a.At:u}{(a.Comment.Length > 0 ? ": " + a.Comment : "")}");
+        if (d.Outcome is not null) Console.WriteLine($"  outcome: {d.Outcome}");
+        if (d.RunId is { } run) Console.WriteLine($"  run: {run} (slipway logs {run} deploy)");
+        foreach (var a in d.Artifacts) Console.WriteLine($"  artifact {a.Sha256}  {a.Path}");
+        return 0;
+    });
+
+    private static string Line(DeploymentDto d) =>
+        $"#{d.Number,-4} {d.Environment,-12} {d.Release,-12} {d.Kind,-8} {d.State,-17} by {d.Initiator} {d.RequestedAt:u}" +
+        (d.EmergencyReason is { } e ? $"  EMERGENCY: {e}" : "");
+}

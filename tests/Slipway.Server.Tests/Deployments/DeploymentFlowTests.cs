@@ -1,0 +1,69 @@
+using System.Net;
+using Slipway.Client;
+using Slipway.Contracts.Api;
+using static Slipway.Server.Tests.Access.AccessTestKit;
+using static Slipway.Server.Tests.ChangeRequests.ChangeRequestKit;
+
+namespace Slipway.Server.Tests.Deployments;
+
+/// <summary>
+/// The talk's steps 6–7 against a real server, git repository and embedded agent: a release deploys to staging by
+/// itself, an analyst promotes it to production, another analyst approves, a failing verify on production rolls back
+/// to the previous release by itself, and the dashboard and the evidence export tell that story.
+/// </summary>
+public sealed class DeploymentFlowTests
+{
+    [Fact]
+    public async Task StagingByItself_PromotedAndApprovedByAnalysts_FailingVerifyRollsBack_AndTheEvidenceTellsIt()
+    {
+        await using var kit = await DeploymentKit.StartAsync();
+        var first = await DeploymentKit.WaitAsync(async () => (await kit.Admin.ListReleasesAsync("shop")).FirstOrDefault(), "first release");
+        var staging1 = await DeploymentKit.WaitAsync(async () => (await kit.Admin.ListDeploymentsAsync("shop", "staging")).FirstOrDefault(), "auto deployment to staging");
+        Assert.Equal(("auto", "slipway", first.Version), (staging1.Kind, staging1.Initiator, staging1.Release));
+        Assert.Equal("succeeded", (await kit.WaitForDeploymentAsync(staging1.Number)).State);
+
+        // A developer may not deploy to production by any path.
+        Assert.Contains("deployer", (await Refused(() => kit.Dev.PromoteAsync("shop", "production"), HttpStatusCode.Forbidden)).Message);
+        Assert.Contains("deployer", (await Refused(() => kit.Dev.DeployAsync("shop", first.Version, "production"), HttpStatusCode.Forbidden)).Message);
+
+        var promotion = await kit.Ann.PromoteAsync("shop", "production");
+        Assert.Equal(("promote", "awaiting_approval", first.Version), (promotion.Kind, promotion.State, promotion.Release));
+        Assert.Contains("initiator-not-approver", (await Refused(() => kit.Ann.ApproveDeploymentAsync("shop", promotion.Number, null), HttpStatusCode.Forbidden)).Message);
+        await Refused(() => kit.Dev.ApproveDeploymentAsync("shop", promotion.Number, null), HttpStatusCode.Forbidden);
+        var approved = await kit.Bob.ApproveDeploymentAsync("shop", promotion.Number, "checked on staging");
+        Assert.Contains(approved.Approvals, a => a.Approver == "bob" && a.Comment == "checked on staging");
+        var done = await kit.WaitForDeploymentAsync(promotion.Number);
+        Assert.Equal("succeeded", done.State);
+        var log = await kit.Server.LogAsync(done.RunId!.Value, "deploy");
+        Assert.Contains($"deploying {first.Version} to production (previous ) with app 1", log);
+
+        // The next release breaks production's verify: it fails there and production returns to the first release by itself.
+        var second = await kit.ReleaseAsync("break production", ("BROKEN-production", "x"), ("VERSION", "2"));
+        var staging2 = await DeploymentKit.WaitAsync(async () => (await kit.Admin.ListDeploymentsAsync("shop", "staging")).FirstOrDefault(d => d.Release == second), "staging 2");
+        Assert.Equal("succeeded", (await kit.WaitForDeploymentAsync(staging2.Number)).State);
+        var preview = await kit.Ann.CompareEnvironmentsAsync("shop", "staging", "production");
+        Assert.Equal([second], preview.Releases);
+        var promotion2 = await kit.Ann.PromoteAsync("shop", "production");
+        await kit.Bob.ApproveDeploymentAsync("shop", promotion2.Number, null);
+        var failed = await kit.WaitForDeploymentAsync(promotion2.Number);
+        Assert.Equal("failed", failed.State);
+        Assert.Contains("verify failed", failed.Outcome);
+        Assert.Contains($"deploying {second} to production (previous {first.Version}) with app 2", await kit.Server.LogAsync(failed.RunId!.Value, "deploy"));
+        var rollback = await DeploymentKit.WaitAsync(async () => (await kit.Admin.ListDeploymentsAsync("shop", "production")).FirstOrDefault(d => d.Kind == "rollback"), "rollback");
+        Assert.Equal((first.Version, "slipway"), (rollback.Release, rollback.Initiator));
+        Assert.Equal("succeeded", (await kit.WaitForDeploymentAsync(rollback.Number)).State);
+
+        var dashboard = await kit.Ann.GetDashboardAsync("shop");
+        Assert.Equal([("staging", second), ("production", first.Version)], dashboard.Environments.Select(c => (c.Environment, c.Current!.Release)));
+        var csv = await kit.Ann.ExportDeploymentsAsync("shop", "production", null, null, "csv");
+        var lines = csv.Trim().Split('\n');
+        Assert.Equal(4, lines.Length); // header + promotion 1, promotion 2, rollback
+        Assert.Contains("approve by bob", lines[1]);
+        Assert.Contains("sha256:", lines[1]);
+        Assert.Contains("failed", lines[2]);
+        Assert.Contains("rollback", lines[3]);
+        var audit = await AuditAsync(kit.Server, "action=deployment.start");
+        Assert.Contains(audit, e => e.Actor == "dev" && e.Outcome == "denied");
+        Assert.Contains(audit, e => e.Actor == "slipway" && e.Detail!.Contains("automatic rollback of 'production'"));
+    }
+}
