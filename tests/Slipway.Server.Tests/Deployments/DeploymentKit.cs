@@ -10,7 +10,7 @@ namespace Slipway.Server.Tests.Deployments;
 
 /// <summary>
 /// A server with project "shop" whose releases deploy through the pipeline file's deploy section, environments
-/// staging (auto-deploy) and production (deployers: analysts; one approval by an analyst), analysts ann and bob,
+/// staging (auto-deploy) and production (deployers: analysts and admins; one approval by an analyst), analysts ann and bob,
 /// developer dev. The verify step fails on an environment when the release contains the file BROKEN-ENV.
 /// </summary>
 public sealed class DeploymentKit : IAsyncDisposable
@@ -45,7 +45,7 @@ public sealed class DeploymentKit : IAsyncDisposable
         var repo = Pipelines.Repo(Pipeline, ("VERSION", "1"));
         await server.Client.CreateProjectAsync("shop", repo.Path, "main");
         await server.Client.CreateEnvironmentAsync("shop", new EnvironmentRequest("staging", 0, false, "build", [], 0, null, true, null));
-        await server.Client.CreateEnvironmentAsync("shop", new EnvironmentRequest("production", 1, false, productionPool, ["role:analyst"], productionApprovals, "analyst", false, null));
+        await server.Client.CreateEnvironmentAsync("shop", new EnvironmentRequest("production", 1, false, productionPool, ["role:analyst", "role:admin"], productionApprovals, "analyst", false, null));
         var kit = new DeploymentKit
         {
             Server = server, Repo = repo,

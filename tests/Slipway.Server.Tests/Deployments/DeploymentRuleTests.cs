@@ -1,0 +1,121 @@
+using System.Net;
+using Slipway.Contracts.Api;
+using Slipway.Server.Artifacts;
+using Slipway.Server.Storage;
+using static Slipway.Server.Tests.Access.AccessTestKit;
+using static Slipway.Server.Tests.ChangeRequests.ChangeRequestKit;
+
+namespace Slipway.Server.Tests.Deployments;
+
+/// <summary>Lifecycle, freezes and break-glass, one deployment at a time, altered artifacts, dedicated pools.</summary>
+public sealed class DeploymentRuleTests
+{
+    private static async Task<(DeploymentKit Kit, string Version)> StagedAsync(string productionPool = "build", int approvals = 1)
+    {
+        var kit = await DeploymentKit.StartAsync(productionPool, approvals);
+        var first = await DeploymentKit.WaitAsync(async () => (await kit.Admin.ListReleasesAsync("shop")).FirstOrDefault(), "first release");
+        var staging = await DeploymentKit.WaitAsync(async () => (await kit.Admin.ListDeploymentsAsync("shop", "staging")).FirstOrDefault(), "staging");
+        Assert.Equal("succeeded", (await kit.WaitForDeploymentAsync(staging.Number)).State);
+        return (kit, first.Version);
+    }
+
+    [Fact]
+    public async Task AReleaseThatNeverSucceededOnStaging_CannotReachProduction()
+    {
+        var (kit, _) = await StagedAsync();
+        await using var _kit = kit;
+        await kit.Admin.EditEnvironmentAsync("shop", "staging", new EnvironmentRequest(null, null, null, null, null, null, null, false, null));
+        var second = await kit.ReleaseAsync("two", ("VERSION", "2"));
+        var e = await Refused(() => kit.Ann.DeployAsync("shop", second, "production"), HttpStatusCode.Conflict);
+        Assert.Contains($"lifecycle: release {second} has not succeeded on 'staging'", e.Message);
+        var audit = await AuditAsync(kit.Server, "action=deployment.start");
+        Assert.Contains(audit, a => a.Actor == "ann" && a.Outcome == "denied" && a.Detail!.Contains("lifecycle"));
+    }
+
+    [Fact]
+    public async Task DuringAFreeze_DeploymentsAreRefused_ExceptBreakGlassWithAReason_WhichIsFlagged()
+    {
+        var (kit, version) = await StagedAsync(approvals: 0);
+        await using var _kit = kit;
+        var now = DateTimeOffset.UtcNow;
+        var frozen = await kit.Admin.AddFreezeAsync("shop", "production", new FreezeWindowRequest("release audit", null, null, null, now.AddMinutes(-1), now.AddHours(1)));
+        Assert.True(frozen.Freezes.Single().ActiveNow);
+        Assert.Contains("freeze: 'production' is frozen by 'release audit'", (await Refused(() => kit.Ann.PromoteAsync("shop", "production"), HttpStatusCode.Conflict)).Message);
+        Assert.Contains("does not hold deploy.break-glass", (await Refused(() => kit.Ann.PromoteAsync("shop", "production", "the shop is down"), HttpStatusCode.Conflict)).Message);
+        Assert.Contains("reason of at least", (await Refused(() => kit.Admin.PromoteAsync("shop", "production", "down"), HttpStatusCode.Conflict)).Message);
+
+        var emergency = await kit.Admin.PromoteAsync("shop", "production", "payments are down, hotfix now");
+        Assert.Equal("payments are down, hotfix now", emergency.EmergencyReason);
+        Assert.Equal("succeeded", (await kit.WaitForDeploymentAsync(emergency.Number)).State);
+        Assert.Contains(await AuditAsync(kit.Server, "action=deployment.start"), a => a.Detail!.StartsWith("EMERGENCY DEPLOYMENT DURING FREEZE: payments are down"));
+        var cell = (await kit.Ann.GetDashboardAsync("shop")).Environments.Single(c => c.Environment == "production");
+        Assert.Equal(("release audit", "payments are down, hotfix now", version), (cell.FrozenBy, cell.Current!.EmergencyReason, cell.Current.Release));
+        // Auto-deploy waits out a freeze too.
+        await kit.Admin.AddFreezeAsync("shop", "staging", new FreezeWindowRequest("hold", null, null, null, now.AddMinutes(-1), now.AddHours(1)));
+        var second = await kit.ReleaseAsync("two", ("VERSION", "2"));
+        await Task.Delay(1500);
+        Assert.DoesNotContain(await kit.Admin.ListDeploymentsAsync("shop", "staging"), d => d.Release == second);
+    }
+
+    [Fact]
+    public async Task TwoDeploymentsToOneEnvironment_RequestedTogether_OneRunsTheOtherQueues_NeverBoth()
+    {
+        var (kit, version) = await StagedAsync(approvals: 0);
+        await using var _kit = kit;
+        var requests = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => Task.Run(() => kit.Admin.DeployAsync("shop", version, "staging"))));
+        Assert.All(requests, r => Assert.Equal("queued", r.State));
+        var done = new List<DeploymentDto>();
+        foreach (var r in requests) done.Add(await kit.WaitForDeploymentAsync(r.Number));
+        Assert.All(done, d => Assert.Equal("succeeded", d.State));
+        var ordered = done.OrderBy(d => d.StartedAt).ToList();
+        Assert.True(ordered[0].FinishedAt <= ordered[1].StartedAt, "the two deployments overlapped");
+    }
+
+    [Fact]
+    public async Task NewestWins_SupersedesOlderQueuedDeployments()
+    {
+        var (kit, version) = await StagedAsync(productionPool: "deploy-prod", approvals: 0);
+        await using var _kit = kit;
+        await kit.Admin.EditEnvironmentAsync("shop", "production", new EnvironmentRequest(null, null, null, null, null, null, null, null, "newest-wins"));
+        var holder = await kit.Ann.PromoteAsync("shop", "production");
+        await kit.WaitForDeploymentAsync(holder.Number, d => d.State == "running"); // no agent in deploy-prod: it holds the lock
+        var older = await kit.Ann.DeployAsync("shop", version, "production");
+        var newer = await kit.Ann.DeployAsync("shop", version, "production");
+        await kit.Admin.CancelDeploymentAsync("shop", holder.Number);
+        Assert.Equal("cancelled", (await kit.WaitForDeploymentAsync(holder.Number)).State);
+        var superseded = await kit.WaitForDeploymentAsync(older.Number);
+        Assert.Equal("superseded", superseded.State);
+        Assert.Contains($"superseded by deployment #{newer.Number}", superseded.Outcome);
+        Assert.Equal("running", (await kit.WaitForDeploymentAsync(newer.Number, d => d.State == "running")).State);
+    }
+
+    [Fact]
+    public async Task ABuildPoolAgent_NeverTakesAProductionJob()
+    {
+        var (kit, _) = await StagedAsync(productionPool: "deploy-prod", approvals: 0);
+        await using var _kit = kit;
+        var d = await kit.Ann.PromoteAsync("shop", "production");
+        var running = await kit.WaitForDeploymentAsync(d.Number, x => x.State == "running" && x.RunId is not null);
+        await Task.Delay(2000); // the embedded agent (pool build) polls all the while
+        var run = await kit.Admin.GetRunAsync(running.RunId!.Value);
+        Assert.Equal("queued", run.Stages[0].Jobs.Single().Status); // deploy waits for a deploy-prod agent; verify waits behind it
+        Assert.All(run.Stages.SelectMany(s => s.Jobs), j => Assert.Equal("deploy-prod", j.Pool));
+    }
+
+    [Fact]
+    public async Task AnArtifactAlteredAfterTheRelease_FailsTheDeploymentBeforeAnythingRuns()
+    {
+        var (kit, version) = await StagedAsync(approvals: 0);
+        await using var _kit = kit;
+        var release = await kit.Admin.GetReleaseAsync("shop", version);
+        var file = kit.Server.Service<ArtifactFiles>().PathOf(release.Artifacts.Single().Sha256);
+        File.SetAttributes(file, FileAttributes.Normal);
+        await File.WriteAllTextAsync(file, "tampered");
+        var d = await kit.Ann.PromoteAsync("shop", "production");
+        var failed = await kit.WaitForDeploymentAsync(d.Number);
+        Assert.Equal("failed", failed.State);
+        Assert.Contains("does not match its recorded digest", failed.Outcome);
+        Assert.Contains("nothing ran", failed.Outcome);
+        Assert.Null(failed.RunId);
+    }
+}
