@@ -39,10 +39,11 @@ public sealed class DeploymentKit : IAsyncDisposable
     public required SlipwayClient Dev { get; init; }
     public SlipwayClient Admin => Server.Client;
 
-    public static async Task<DeploymentKit> StartAsync(string productionPool = "build", int productionApprovals = 1)
+    public static async Task<DeploymentKit> StartAsync(string productionPool = "build", int productionApprovals = 1, string pipeline = Pipeline,
+        Action<Hosting.ServerOptions>? configure = null)
     {
-        var server = await SlipwayTestServer.StartAsync(o => o.PollInterval = TimeSpan.FromHours(1));
-        var repo = Pipelines.Repo(Pipeline, ("VERSION", "1"));
+        var server = await SlipwayTestServer.StartAsync(o => { o.PollInterval = TimeSpan.FromHours(1); configure?.Invoke(o); });
+        var repo = Pipelines.Repo(pipeline, ("VERSION", "1"));
         await server.Client.CreateProjectAsync("shop", repo.Path, "main");
         await server.Client.CreateEnvironmentAsync("shop", new EnvironmentRequest("staging", 0, false, "build", [], 0, null, true, null));
         await server.Client.CreateEnvironmentAsync("shop", new EnvironmentRequest("production", 1, false, productionPool, ["role:analyst", "role:admin"], productionApprovals, "analyst", false, null));

@@ -12,7 +12,7 @@ public sealed class CrashTests
     /// A SIGKILLed agent cannot stop its jobs: kill the process groups (sessions) of job scripts that ran
     /// under <paramref name="folder"/>, so the test leaves nothing behind.
     /// </summary>
-    private static void KillJobsUnder(string folder)
+    internal static void KillJobsUnder(string folder)
     {
         foreach (var dir in Directory.EnumerateDirectories("/proc").Select(Path.GetFileName))
         {
@@ -26,7 +26,7 @@ public sealed class CrashTests
         }
     }
 
-    private static void Kill(Process process)
+    internal static void Kill(Process process)
     {
         try { if (!process.HasExited) process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
         process.WaitForExit(10_000);
