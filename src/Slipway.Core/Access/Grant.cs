@@ -17,4 +17,11 @@ public sealed record Scope(string? Project = null, string? Environment = null)
 {
     public static readonly Scope Server = new();
     public static Scope ForProject(string project) => new(project);
+
+    /// <summary>
+    /// "Some environment of the project": a grant on any one environment reaches it. For endpoints that name their
+    /// environment only in the body or through a deployment; they check the exact environment themselves.
+    /// </summary>
+    public const string AnyEnvironment = "*";
+    public static Scope ForAnyEnvironment(string project) => new(project, AnyEnvironment);
 }

@@ -41,7 +41,7 @@ public sealed class Permissions
             if (info.Scope != ActionScope.Project) continue;
             if (scope.Project is null) return true; // list endpoint: filtered per project by the caller
             if (!string.Equals(grant.Project, scope.Project, StringComparison.Ordinal)) continue;
-            if (grant.Environment is null || grant.Environment == scope.Environment) return true;
+            if (grant.Environment is null || grant.Environment == scope.Environment || scope.Environment == Scope.AnyEnvironment) return true;
         }
         return false;
     }

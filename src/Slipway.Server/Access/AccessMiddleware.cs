@@ -93,7 +93,11 @@ public sealed class AccessMiddleware(RequestDelegate next)
     {
         if (info.Scope != ActionScope.Project) return Scope.Server;
         var values = context.GetRouteData().Values;
-        if (values.TryGetValue("name", out var name) && name is string project) return Scope.ForProject(project);
+        if (values.TryGetValue("name", out var name) && name is string project)
+            return values.TryGetValue("env", out var env) && env is string environment ? new Scope(project, environment)
+                // Deploying and approving can be granted per environment; these endpoints check the exact one themselves.
+                : info.Name is Actions.DeploymentStart or Actions.DeploymentApprove ? Scope.ForAnyEnvironment(project)
+                : Scope.ForProject(project);
         if (values.TryGetValue("id", out var id) && long.TryParse(id?.ToString(), out var runId))
             // A run that does not exist belongs to no project: only a global grant reaches it (and gets the 404),
             // so a user granted one project cannot probe which run ids exist in others.
