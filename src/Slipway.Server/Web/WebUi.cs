@@ -73,6 +73,7 @@ public static partial class WebUi
         app.MapWorkItemPages();
         app.MapReleasePages();
         app.MapChangeRequestPages();
+        app.MapDeploymentPages();
         app.MapAccountPages();
     }
 
