@@ -226,6 +226,9 @@ public sealed class PermissionMatrixTests(MatrixFixture fixture) : IClassFixture
                     return fixture.Runs[project].ToString();
                 case "id" when pattern.Contains("/tokens/"): return fixture.SpareTokenId.ToString();
                 case "id" when pattern.Contains("/agent/jobs/"): return "1";
+                case "id" when pattern.Contains("/freezes/"): return "1"; // a freeze window (none exists: 404 when allowed)
+                case "env": return "staging"; // an environment (none exists: 404 when allowed)
+                case "var": return "MATRIX_VAR";
                 case "job": return MatrixFixture.Job;
                 case "variable": return "MATRIX_VAR";
                 case "branch": return "release/1"; // a protected branch
