@@ -151,6 +151,8 @@ public sealed class DeploymentPagesTests
         // The run page carries the deployment's log.
         await bob.Page.GotoAsync(runHref!);
         await Expect(bob.Page.Locator("pre.log").First).ToContainTextAsync($"deploying {version} to production", new() { Timeout = 20_000 });
+        await Expect(bob.Page.Locator("#run-deployment a")).ToHaveAttributeAsync("href", "/projects/shop/deployments/2");
+        await Expect(bob.Page.Locator("#create-release")).ToHaveCountAsync(0);
 
         await page.GotoAsync("/projects/shop/environments");
         await Expect(production.Locator(".current .version")).ToHaveTextAsync(version);
