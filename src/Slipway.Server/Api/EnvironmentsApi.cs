@@ -43,7 +43,7 @@ public static class EnvironmentsApi
         return list;
     }
 
-    private static async Task<EnvironmentDto> ShowAsync(string name, string env, ProjectStore projects, EnvironmentStore environments, TimeProvider clock)
+    public static async Task<EnvironmentDto> ShowAsync(string name, string env, ProjectStore projects, EnvironmentStore environments, TimeProvider clock)
     {
         var (project, row) = await FindAsync(name, env, projects, environments);
         return await ToDtoAsync(row, project.Name, environments, clock);
@@ -79,7 +79,7 @@ public static class EnvironmentsApi
         return create ? Results.Created($"/api/v1/projects/{Uri.EscapeDataString(name)}/environments/{settings.Name}", dto) : Results.Ok(dto);
     }
 
-    private static async Task<IResult> AddFreezeAsync(string name, string env, FreezeWindowRequest? request, HttpContext context, ProjectStore projects,
+    public static async Task<IResult> AddFreezeAsync(string name, string env, FreezeWindowRequest? request, HttpContext context, ProjectStore projects,
         EnvironmentStore environments, TimeProvider clock)
     {
         if (request is null) throw new ArgumentException("the body must be {name, cron, duration, timeZone} or {name, from, to}");
@@ -97,7 +97,7 @@ public static class EnvironmentsApi
         return Results.Created($"/api/v1/projects/{Uri.EscapeDataString(name)}/environments/{env}", await ToDtoAsync(row, project.Name, environments, clock));
     }
 
-    private static async Task<IResult> RemoveFreezeAsync(string name, string env, long id, HttpContext context, ProjectStore projects, EnvironmentStore environments)
+    public static async Task<IResult> RemoveFreezeAsync(string name, string env, long id, HttpContext context, ProjectStore projects, EnvironmentStore environments)
     {
         var (_, row) = await FindAsync(name, env, projects, environments);
         if (!await environments.RemoveFreezeAsync(row.Id, id)) throw new KeyNotFoundException($"environment '{env}' has no freeze window {id}");
@@ -105,7 +105,7 @@ public static class EnvironmentsApi
         return Results.NoContent();
     }
 
-    private static async Task<IResult> SetVariableAsync(string name, string env, string var, SetVariableRequest? request, HttpContext context,
+    public static async Task<IResult> SetVariableAsync(string name, string env, string var, SetVariableRequest? request, HttpContext context,
         ProjectStore projects, EnvironmentStore environments, SecretVault vault, TimeProvider clock)
     {
         if (VariableNames.Check(var) is { } nameError) throw new ArgumentException(nameError);
@@ -121,7 +121,7 @@ public static class EnvironmentsApi
         return Results.Ok(new { project = name, environment = env, name = var, secret });
     }
 
-    private static async Task<IResult> DeleteVariableAsync(string name, string env, string var, HttpContext context, ProjectStore projects, EnvironmentStore environments)
+    public static async Task<IResult> DeleteVariableAsync(string name, string env, string var, HttpContext context, ProjectStore projects, EnvironmentStore environments)
     {
         var (_, row) = await FindAsync(name, env, projects, environments);
         if (!await environments.DeleteVariableAsync(row.Id, var)) throw new KeyNotFoundException($"environment '{env}' has no variable '{var}'");

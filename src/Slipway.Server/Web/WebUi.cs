@@ -49,9 +49,12 @@ public static partial class WebUi
             return Page<ProjectPage>(context, new { Project = project.ToDto(), Branches = branches, Runs = list, DirectPushes = directPushes });
         }).RequirePageAction(Actions.ProjectRead);
 
-        app.MapGet("/runs/{id:long}", async (long id, HttpContext context, RunStore runs, ReleaseStore releases) =>
-            Page<RunPage>(context, new { Run = (await RunsApi.Get(runs, id)).ToDto(), ReleaseVersion = (await releases.ForRunAsync(id))?.Version }))
-            .RequirePageAction(Actions.RunRead);
+        app.MapGet("/runs/{id:long}", async (long id, HttpContext context, RunStore runs, ReleaseStore releases, DeploymentStore deployments) =>
+            Page<RunPage>(context, new
+            {
+                Run = (await RunsApi.Get(runs, id)).ToDto(), ReleaseVersion = (await releases.ForRunAsync(id))?.Version,
+                DeploymentNumber = await deployments.ForRunAsync(id) is { } deployment ? (await deployments.GetAsync(deployment))?.Number : null,
+            })).RequirePageAction(Actions.RunRead);
         // The run's project is the scope of both (AccessMiddleware resolves it from {id}).
         app.MapPost("/runs/{id:long}/cancel", (long id, HttpContext context, RunStore runs, WorkSignal signal, TimeProvider clock) =>
             Act(context, $"/runs/{id}", async () => { await RunsApi.CancelAsync(id, runs, signal, clock); return "Run cancelled."; }))
@@ -73,6 +76,7 @@ public static partial class WebUi
         app.MapWorkItemPages();
         app.MapReleasePages();
         app.MapChangeRequestPages();
+        app.MapDeploymentPages();
         app.MapAccountPages();
     }
 

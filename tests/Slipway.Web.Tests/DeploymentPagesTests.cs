@@ -1,0 +1,244 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.Playwright;
+using Slipway.Contracts.Api;
+using Slipway.Testing;
+using static Microsoft.Playwright.Assertions;
+
+namespace Slipway.Web.Tests;
+
+/// <summary>
+/// The environments dashboard, promotion with its preview, approvals on the deployment page, and the environment page's
+/// forms, in a real browser. Deployments run on the embedded agent (pool build).
+/// </summary>
+public sealed class DeploymentPagesTests
+{
+    private const string Pipeline = """
+        stages:
+          - name: build
+            jobs:
+              - name: pack
+                run: echo built
+        release:
+          branch: main
+          version: "1.0.{run}"
+        deploy:
+          run: "echo deploying $SLIPWAY_RELEASE to $SLIPWAY_ENVIRONMENT"
+          verify: "true"
+        """;
+
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Project shop with staging (auto-deploy) and production (deployers role:analyst, one approval by role analyst),
+    /// both on pool build; users ann and bob (analysts) and victor (viewer). Returns once the first release succeeded on staging.
+    /// </summary>
+    private static async Task<(SlipwayTestServer Server, GitRepository Repo, string Version)> ShopAsync()
+    {
+        var server = await SlipwayTestServer.StartAsync();
+        var repo = TestRepos.WithPipeline(Pipeline);
+        try
+        {
+            await server.Client.CreateProjectAsync("shop", repo.Path, "main");
+            var first = await TestRepos.FirstRunAsync(server, "shop");
+            using (var api = TestApi.Admin(server))
+            {
+                await CreateEnvironmentAsync(api, new EnvironmentRequest("staging", 0, false, "build", [], 0, null, true, null));
+                await CreateEnvironmentAsync(api, new EnvironmentRequest("production", 1, false, "build", ["role:analyst"], 1, "analyst", false, null));
+                await api.CreateUserAsync("ann", null, "analyst");
+                await api.CreateUserAsync("bob", null, "analyst");
+                await api.CreateUserAsync("victor", null, "viewer");
+            }
+            var run = await server.WaitForRunAsync(first.Id);
+            Assert.Equal("succeeded", run.Status);
+            var release = await TestRepos.ReleaseOfAsync(server, "shop", run.Id);
+            await WaitAsync(server, "the first release on staging", async api =>
+                (await DashboardAsync(api)).Environments.Single(c => c.Environment == "staging").Current?.Release == release.Version);
+            return (server, repo, release.Version);
+        }
+        catch
+        {
+            repo.Dispose();
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static async Task CreateEnvironmentAsync(TestApi api, EnvironmentRequest request)
+    {
+        var response = await api.Http.PostAsJsonAsync("/api/v1/projects/shop/environments", request);
+        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+    }
+
+    private static async Task<DashboardDto> DashboardAsync(TestApi api) =>
+        (await api.Http.GetFromJsonAsync<DashboardDto>("/api/v1/projects/shop/dashboard"))!;
+
+    /// <summary>Polls the API (as admin) until <paramref name="done"/> holds, for at most <see cref="Bound"/>.</summary>
+    private static async Task WaitAsync(SlipwayTestServer server, string what, Func<TestApi, Task<bool>> done)
+    {
+        using var api = TestApi.Admin(server);
+        var deadline = DateTime.UtcNow + Bound;
+        while (!await done(api))
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"waited {Bound.TotalSeconds}s for {what}");
+            await Task.Delay(200);
+        }
+    }
+
+    [Fact]
+    public async Task Analyst_PromotesToProduction_WithPreview_AnotherAnalystApproves_AndTheDashboardShowsItThere()
+    {
+        var (server, repo, version) = await ShopAsync();
+        await using var _ = server;
+        using var __ = repo;
+
+        await using var ann = await BrowserSession.StartAsync(server.Url);
+        var page = ann.Page;
+        await TestApi.SignInWithPasswordAsync(page, "ann");
+        await page.GotoAsync("/projects/shop");
+        await page.Locator("#environments").ClickAsync();
+        await Expect(page.Locator("h1")).ToHaveTextAsync("shop: environments");
+
+        // Staging got the release by itself; production has nothing, and the promotion form says what would ship.
+        var staging = page.Locator(".env-cell[data-environment='staging']");
+        await Expect(staging.Locator(".current .version")).ToHaveTextAsync(version);
+        await Expect(staging.Locator(".current .status")).ToHaveTextAsync("succeeded");
+        await Expect(staging.Locator(".when")).ToContainTextAsync("by slipway");
+        await Expect(staging.Locator("form.promote")).ToHaveCountAsync(0); // the first environment takes no promotion
+        var production = page.Locator(".env-cell[data-environment='production']");
+        await Expect(production.Locator(".current")).ToHaveTextAsync("Nothing deployed yet.");
+        await Expect(production.Locator(".preview-releases")).ToHaveTextAsync(version);
+        await production.GetByRole(AriaRole.Button, new() { Name = $"Promote {version} to production" }).ClickAsync();
+
+        await Expect(page.Locator(".flash.ok")).ToHaveTextAsync($"Promotion #2 of {version} to production requested; it awaits approval.");
+        Assert.Equal("/projects/shop/deployments/2", new Uri(page.Url).AbsolutePath);
+        await Expect(page.Locator("#deployment")).ToHaveAttributeAsync("data-state", "awaiting_approval");
+        await Expect(page.Locator("#deployment-initiator")).ToHaveTextAsync("ann");
+        await Expect(page.Locator("#deployment-kind")).ToHaveTextAsync("promote");
+
+        // Ann may approve deployments, but not her own: the refusal names the rule.
+        await page.Locator("#approve-form").GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
+        await Expect(page.Locator(".flash.error")).ToContainTextAsync("refused by rule 'initiator-not-approver'");
+        await Expect(page.Locator(".flash.error")).ToContainTextAsync("ann started this request and may not also approve it");
+        await Expect(page.Locator("#deployment")).ToHaveAttributeAsync("data-state", "awaiting_approval");
+        await Expect(page.Locator("#no-approvals")).ToBeVisibleAsync();
+
+        // The dashboard shows it waiting.
+        await page.GotoAsync("/projects/shop/environments");
+        await Expect(production.Locator(".awaiting-count")).ToHaveTextAsync("1 awaiting approval");
+        await Expect(production.Locator("ul.pending li[data-number='2'] .status")).ToHaveTextAsync("awaiting_approval");
+
+        // Bob approves in the UI; the deployment queues, runs on the embedded agent and succeeds.
+        await using var bob = await BrowserSession.StartAsync(server.Url);
+        await TestApi.SignInWithPasswordAsync(bob.Page, "bob");
+        await bob.Page.GotoAsync("/projects/shop/deployments/2");
+        await bob.Page.Locator("#approve-form textarea[name='comment']").FillAsync("checked on staging");
+        await bob.Page.Locator("#approve-form").GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
+        await Expect(bob.Page.Locator(".flash.ok")).ToContainTextAsync("You approved deployment #2");
+        var approval = bob.Page.Locator("#approvals tr[data-approver='bob']");
+        await Expect(approval).ToContainTextAsync("approved");
+        await Expect(approval).ToContainTextAsync("checked on staging");
+        await WaitAsync(server, "deployment #2 to finish", async api =>
+            (await api.Http.GetFromJsonAsync<DeploymentDto>("/api/v1/projects/shop/deployments/2"))!.State is "succeeded" or "failed" or "unknown");
+
+        await bob.Page.ReloadAsync();
+        await Expect(bob.Page.Locator("#deployment")).ToHaveAttributeAsync("data-state", "succeeded");
+        await Expect(bob.Page.Locator("#deployment-outcome")).ToHaveTextAsync("deployed and verified");
+        await Expect(bob.Page.Locator("#approve-form")).ToHaveCountAsync(0);
+        var runHref = await bob.Page.Locator("#deployment-run").GetAttributeAsync("href");
+        Assert.StartsWith("/runs/", runHref);
+
+        // The run page carries the deployment's log.
+        await bob.Page.GotoAsync(runHref!);
+        await Expect(bob.Page.Locator("pre.log").First).ToContainTextAsync($"deploying {version} to production", new() { Timeout = 20_000 });
+        await Expect(bob.Page.Locator("#run-deployment a")).ToHaveAttributeAsync("href", "/projects/shop/deployments/2");
+        await Expect(bob.Page.Locator("#create-release")).ToHaveCountAsync(0);
+
+        await page.GotoAsync("/projects/shop/environments");
+        await Expect(production.Locator(".current .version")).ToHaveTextAsync(version);
+        await Expect(production.Locator(".current .status")).ToHaveTextAsync("succeeded");
+        await Expect(production.Locator(".when")).ToContainTextAsync("by ann");
+        await Expect(production.Locator(".no-promotion")).ToHaveTextAsync($"production already has {version} from staging.");
+        await Expect(page.Locator("#deployments tr[data-number='2'] .status")).ToHaveTextAsync("succeeded");
+
+        // The environment page lists it in the history.
+        await production.GetByRole(AriaRole.Link, new() { Name = "production" }).ClickAsync();
+        await Expect(page.Locator("h1")).ToHaveTextAsync("shop environment production");
+        await Expect(page.Locator("#env-approvals")).ToHaveTextAsync("1 distinct by role analyst");
+        await Expect(page.Locator("#history tr[data-number='2'] .status")).ToHaveTextAsync("succeeded");
+
+        Assert.Empty(ann.PageErrors);
+        Assert.Empty(bob.PageErrors);
+    }
+
+    [Fact]
+    public async Task Admin_FreezesAndSetsASecret_InTheUi_AViewerSeesTheFreezeButNoForms_AndForcedPostsAreRefused()
+    {
+        var (server, repo, version) = await ShopAsync();
+        await using var _ = server;
+        using var __ = repo;
+
+        await using var admin = await BrowserSession.StartAsync(server.Url);
+        var page = admin.Page;
+        await admin.SignInAsync();
+        await page.GotoAsync("/projects/shop/environments/production");
+        await page.Locator("#add-freeze summary").ClickAsync();
+        var freeze = page.Locator("#freeze-form");
+        await freeze.GetByLabel("Name").FillAsync("release-party");
+        await freeze.GetByLabel("Once: from one date and time to another").CheckAsync();
+        var now = DateTime.UtcNow;
+        await freeze.GetByLabel("From, UTC (once)").FillAsync(now.AddHours(-1).ToString("yyyy-MM-ddTHH:mm"));
+        await freeze.GetByLabel("To, UTC (once)").FillAsync(now.AddHours(2).ToString("yyyy-MM-ddTHH:mm"));
+        await freeze.GetByRole(AriaRole.Button, new() { Name = "Add freeze window" }).ClickAsync();
+        await Expect(page.Locator(".flash.ok")).ToHaveTextAsync("Freeze window 'release-party' added to production.");
+        await Expect(page.Locator("#freezes tr[data-name='release-party']")).ToHaveAttributeAsync("data-active", "true");
+
+        await page.Locator("#set-variable summary").ClickAsync();
+        var variable = page.Locator("#variable-form");
+        await variable.GetByLabel("Name").FillAsync("DB_PASSWORD");
+        await variable.GetByLabel("Value").FillAsync("s3cret-value");
+        await variable.GetByLabel("Secret (write-only, masked in logs)").CheckAsync();
+        await variable.GetByRole(AriaRole.Button, new() { Name = "Set variable" }).ClickAsync();
+        await Expect(page.Locator(".flash.ok")).ToHaveTextAsync("Secret DB_PASSWORD of production set.");
+        await Expect(page.Locator("#variables tr[data-name='DB_PASSWORD']")).ToHaveAttributeAsync("data-secret", "true");
+        Assert.DoesNotContain("s3cret-value", await page.ContentAsync());
+
+        // A promotion during the freeze is refused with the rule named (admin has no break-glass reason given).
+        await page.GotoAsync("/projects/shop/environments");
+        var production = page.Locator(".env-cell[data-environment='production']");
+        await Expect(production.Locator(".freeze-flag")).ToContainTextAsync("Frozen by 'release-party' until");
+        await production.GetByRole(AriaRole.Button, new() { Name = $"Promote {version} to production" }).ClickAsync();
+        await Expect(page.Locator(".flash.error")).ToContainTextAsync("freeze: 'production' is frozen by 'release-party'");
+
+        // The viewer sees the dashboard, the freeze and the secret's name, but no form; forced posts are refused.
+        await using var viewer = await BrowserSession.StartAsync(server.Url);
+        var v = viewer.Page;
+        await TestApi.SignInWithPasswordAsync(v, "victor");
+        await v.GotoAsync("/projects/shop");
+        await v.Locator("#environments").ClickAsync();
+        await Expect(v.Locator(".env-cell[data-environment='staging'] .current .version")).ToHaveTextAsync(version);
+        await Expect(v.Locator(".env-cell[data-environment='production'] .freeze-flag")).ToBeVisibleAsync();
+        await Expect(v.Locator("main form")).ToHaveCountAsync(0);
+        await v.GotoAsync("/projects/shop/environments/production");
+        await Expect(v.Locator("#variables tr[data-name='DB_PASSWORD'] .secret")).ToHaveTextAsync("secret (hidden)");
+        await Expect(v.Locator("main form")).ToHaveCountAsync(0);
+        await v.GotoAsync("/projects/shop/deployments/1");
+        await Expect(v.Locator("#deployment-environment")).ToHaveTextAsync("staging");
+        await Expect(v.Locator("main form")).ToHaveCountAsync(0);
+
+        var promote = await PageForms.PostAsync(v, "/projects/shop/promote", withToken: true,
+            new Dictionary<string, string> { ["environment"] = "production", ["version"] = version });
+        Assert.Equal(403, promote.Status);
+        Assert.Contains("user:victor may not deployment.start on project 'shop'", promote.Body);
+        var removeFreeze = await PageForms.PostAsync(v, "/projects/shop/environments/production/variables/DB_PASSWORD/delete", withToken: true);
+        Assert.Equal(403, removeFreeze.Status);
+        var approve = await PageForms.PostAsync(v, "/projects/shop/deployments/1/approve", withToken: true);
+        Assert.Equal(403, approve.Status);
+
+        using var api = TestApi.Admin(server);
+        var deployments = await api.Http.GetFromJsonAsync<List<DeploymentDto>>("/api/v1/projects/shop/deployments");
+        Assert.Single(deployments!); // only the automatic one to staging
+        Assert.Empty(admin.PageErrors);
+        Assert.Empty(viewer.PageErrors);
+    }
+}
