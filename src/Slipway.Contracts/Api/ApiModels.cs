@@ -62,7 +62,11 @@ public sealed record CreateWorkItemRequest(string? Title, string? Description, s
 public sealed record UpdateWorkItemRequest(string? Title, string? Description, string? Kind);
 /// <summary>A work item; <see cref="Timeline"/> is null in lists and filled on the item itself.</summary>
 public sealed record WorkItemDto(string Key, string Project, long Number, string Title, string Description, string Kind, string State,
-    string Requester, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string UpdatedBy, IReadOnlyList<WorkItemEventDto>? Timeline = null);
+    string Requester, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string UpdatedBy, IReadOnlyList<WorkItemEventDto>? Timeline = null,
+    IReadOnlyList<ItemEnvironmentDto>? Environments = null);
+
+/// <summary>Where a released item is: <c>deployed</c> on an environment, or <c>rolled_back</c> from it (it was there, the current release predates it).</summary>
+public sealed record ItemEnvironmentDto(string Environment, string Release, string Status, DateTimeOffset At, string By);
 /// <summary>
 /// One step of an item's timeline, oldest first. Kind: created, branch (Ref = branch name), commit (Ref = sha),
 /// run (Ref = run id; RunNumber and RunStatus set). Who: the requester, the commit's author, or the user who

@@ -77,11 +77,45 @@ public static class WorkItemsApi
     }
 
     /// <summary>One item with its timeline (the API and the web UI's item page).</summary>
-    public static async Task<WorkItemDto> ShowAsync(string name, long number, ProjectStore projects, WorkItemStore items)
+    public static async Task<WorkItemDto> ShowAsync(string name, long number, ProjectStore projects, WorkItemStore items, ReleaseStore releases,
+        DeploymentStore deployments)
     {
         var project = await ProjectsApi.Find(projects, name);
         var row = await items.FindAsync(project.Id, number) ?? throw NotFound(name, number);
-        return ToDto(row, project.Name, await items.LinksAsync(row.Id));
+        var dto = ToDto(row, project.Name, await items.LinksAsync(row.Id));
+        if (row.Release is null || await releases.FindAsync(project.Id, row.Release) is not { } first) return dto;
+        var (events, where) = await EnvironmentsOfAsync(project, first, deployments);
+        return dto with { Timeline = [.. dto.Timeline!, .. events], Environments = where };
+    }
+
+    /// <summary>
+    /// Where the item's first release (and so the item) went: per environment the first successful deployment of it or a
+    /// later release, and, when the environment's current release predates it again, the rollback that took it away.
+    /// </summary>
+    private static async Task<(IReadOnlyList<WorkItemEventDto> Events, IReadOnlyList<ItemEnvironmentDto> Where)> EnvironmentsOfAsync(
+        ProjectRow project, ReleaseRow first, DeploymentStore deployments)
+    {
+        // Deployments that ran (succeeded, or failed or were lost after starting) reached the environment's servers.
+        var ran = (await deployments.ListAsync(project.Id, limit: 10_000))
+            .Where(d => d.RunId is not null && d.FinishedAt is not null && d.State is "succeeded" or "failed" or "unknown").OrderBy(d => d.Id).ToList();
+        var events = new List<WorkItemEventDto>();
+        var where = new List<ItemEnvironmentDto>();
+        foreach (var byEnvironment in ran.GroupBy(d => d.Environment))
+        {
+            var arrived = byEnvironment.FirstOrDefault(d => d.ReleaseId >= first.Id);
+            if (arrived is null) continue;
+            events.Add(new WorkItemEventDto("deployed", $"{arrived.Environment} {arrived.Version}{(arrived.State == "succeeded" ? "" : $" ({arrived.State})")}",
+                arrived.RunId, null, null, arrived.Initiator, UnixMs.To(arrived.FinishedAt!.Value)));
+            var current = byEnvironment.LastOrDefault(d => d.State == "succeeded");
+            if (current is not null && current.ReleaseId < first.Id && current.Id > arrived.Id)
+            {
+                events.Add(new WorkItemEventDto("rolled_back", $"{current.Environment} {current.Version}", current.RunId, null, null, current.Initiator, UnixMs.To(current.FinishedAt!.Value)));
+                where.Add(new ItemEnvironmentDto(current.Environment, current.Version, "rolled_back", UnixMs.To(current.FinishedAt!.Value), current.Initiator));
+            }
+            else if (current is not null && current.ReleaseId >= first.Id)
+                where.Add(new ItemEnvironmentDto(current.Environment, current.Version, "deployed", UnixMs.To(current.FinishedAt!.Value), current.Initiator));
+        }
+        return (events.OrderBy(e => e.At).ToList(), where);
     }
 
     /// <summary>Checks, changes and audits the given fields of an item (the API and the web UI's edit form).</summary>

@@ -35,13 +35,14 @@ public static partial class WebUi
             return ($"{item.Key} created.", ItemPath(name, item.Number));
         })).RequirePageAction(Actions.ItemWrite);
 
-        app.MapGet("/projects/{name}/items/{number:long}", async (string name, long number, HttpContext context, ProjectStore projects, WorkItemStore items) =>
-            Page<WorkItemPage>(context, new { Item = await WorkItemsApi.ShowAsync(name, number, projects, items) }))
+        app.MapGet("/projects/{name}/items/{number:long}", async (string name, long number, HttpContext context, ProjectStore projects, WorkItemStore items,
+                ReleaseStore releases, DeploymentStore deployments) =>
+            Page<WorkItemPage>(context, new { Item = await WorkItemsApi.ShowAsync(name, number, projects, items, releases, deployments) }))
             .RequirePageAction(Actions.ItemRead);
         app.MapPost("/projects/{name}/items/{number:long}/edit", (string name, long number, HttpContext context, ProjectStore projects,
-            WorkItemStore items, TimeProvider clock) => Act(context, ItemPath(name, number), async form =>
+            WorkItemStore items, ReleaseStore releases, DeploymentStore deployments, TimeProvider clock) => Act(context, ItemPath(name, number), async form =>
         {
-            var request = ChangesFrom(form, await WorkItemsApi.ShowAsync(name, number, projects, items));
+            var request = ChangesFrom(form, await WorkItemsApi.ShowAsync(name, number, projects, items, releases, deployments));
             if (request is (null, null, null)) return ("Nothing to save: no field was changed.", (string?)null);
             var item = await WorkItemsApi.UpdateAsync(name, number, request, context, projects, items, clock);
             return ($"{item.Key} saved.", null);

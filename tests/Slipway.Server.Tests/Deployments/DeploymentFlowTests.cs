@@ -37,8 +37,10 @@ public sealed class DeploymentFlowTests
         var log = await kit.Server.LogAsync(done.RunId!.Value, "deploy");
         Assert.Contains($"deploying {first.Version} to production (previous ) with app 1", log);
 
-        // The next release breaks production's verify: it fails there and production returns to the first release by itself.
-        var second = await kit.ReleaseAsync("break production", ("BROKEN-production", "x"), ("VERSION", "2"));
+        // The next release (with work item SHOP-1) breaks production's verify: it fails there and production returns to the first release by itself.
+        await kit.Admin.SetItemKeyAsync("shop", "SHOP");
+        await kit.Ann.CreateWorkItemAsync("shop", "Faster checkout");
+        var second = await kit.ReleaseAsync("SHOP-1: faster checkout (breaks production)", ("BROKEN-production", "x"), ("VERSION", "2"));
         var staging2 = await DeploymentKit.WaitAsync(async () => (await kit.Admin.ListDeploymentsAsync("shop", "staging")).FirstOrDefault(d => d.Release == second), "staging 2");
         Assert.Equal("succeeded", (await kit.WaitForDeploymentAsync(staging2.Number)).State);
         var preview = await kit.Ann.CompareEnvironmentsAsync("shop", "staging", "production");
@@ -52,6 +54,13 @@ public sealed class DeploymentFlowTests
         var rollback = await DeploymentKit.WaitAsync(async () => (await kit.Admin.ListDeploymentsAsync("shop", "production")).FirstOrDefault(d => d.Kind == "rollback"), "rollback");
         Assert.Equal((first.Version, "slipway"), (rollback.Release, rollback.Initiator));
         Assert.Equal("succeeded", (await kit.WaitForDeploymentAsync(rollback.Number)).State);
+
+        // The work item tells the same story: on staging, rolled back from production.
+        var item = await kit.Ann.GetWorkItemAsync("shop", 1);
+        Assert.Equal("released", item.State);
+        Assert.Equal([("staging", "deployed"), ("production", "rolled_back")], item.Environments!.Select(w => (w.Environment, w.Status)));
+        Assert.Contains(item.Timeline!, e => e.Kind == "deployed" && e.Ref == $"production {second} (failed)" && e.Who == "ann");
+        Assert.Contains(item.Timeline!, e => e.Kind == "rolled_back" && e.Ref == $"production {first.Version}" && e.Who == "slipway");
 
         var dashboard = await kit.Ann.GetDashboardAsync("shop");
         Assert.Equal([("staging", second), ("production", first.Version)], dashboard.Environments.Select(c => (c.Environment, c.Current!.Release)));

@@ -72,6 +72,7 @@ public static class ItemCommand
     {
         Console.WriteLine($"{item.Key}  {item.Title}");
         Console.WriteLine($"kind: {item.Kind}   state: {item.State}   requested by {item.Requester}   updated {item.UpdatedAt:u} by {item.UpdatedBy}");
+        foreach (var w in item.Environments ?? []) Console.WriteLine(w.Status == "deployed" ? $"on {w.Environment} ({w.Release})" : $"rolled back from {w.Environment} (now {w.Release})");
         if (item.Description.Length > 0) Console.WriteLine(Environment.NewLine + item.Description);
         Console.WriteLine();
         foreach (var e in item.Timeline ?? [])
@@ -84,6 +85,8 @@ public static class ItemCommand
                 "run" => $"run #{e.RunNumber} ({e.RunStatus})",
                 "release" => $"release {e.Ref} (run #{e.RunNumber})",
                 "change_request" => $"change request #{e.Ref} opened",
+                "deployed" => $"on {e.Ref}",
+                "rolled_back" => $"rolled back: {e.Ref} is current again",
                 "change_request_merged" => $"change request #{e.Ref} merged",
                 _ => $"{e.Kind} {e.Ref}",
             };
