@@ -42,8 +42,10 @@ public sealed class RunFactory(RunStore runs, WorkItemStore workItems, MirrorDir
             new NewRun(project.Id, branch, commit, facts.Message, trigger, plan, errors,
                 plan is not null && parsed!.Pipeline!.Release is { } release && release.Branch == branch ? release.VersionTemplate : null), clock.GetUtcNow().ToUnixTimeMilliseconds());
         foreach (var pool in pools) signal.Signal(WorkSignal.Pool(pool));
-        await LinkWorkItemsAsync(new RunLinkFacts(project.Id, runId, branch, commit, facts.Message, facts.Author, startedBy,
-            clock.GetUtcNow().ToUnixTimeMilliseconds()));
+        // Without a key prefix no key can be found: most projects skip linking altogether.
+        if (project.ItemKeyPrefix is not null)
+            await LinkWorkItemsAsync(new RunLinkFacts(project.Id, runId, branch, commit, facts.Message, facts.Author, startedBy,
+                clock.GetUtcNow().ToUnixTimeMilliseconds(), project.ItemKeyPrefix));
         log.LogInformation("run {RunId} of {Project} on {Branch} at {Commit} ({Trigger}): {State}",
             runId, project.Name, branch, commit[..12], trigger, plan is null ? "invalid pipeline file" : "queued");
         return runId;

@@ -34,6 +34,11 @@ public sealed class ProjectStore(Database db)
         (await db.ReadAsync(c => c.QueryAsync<BranchRow>(
             "SELECT project_id, name, head, updated_at FROM branches WHERE project_id = @projectId ORDER BY name", new { projectId }))).ToList();
 
+    /// <summary>The head of one branch as recorded at the last fetch; null when there is no such branch.</summary>
+    public Task<string?> HeadAsync(long projectId, string branch) =>
+        db.ReadAsync(c => c.ExecuteScalarAsync<string?>(
+            "SELECT head FROM branches WHERE project_id = @projectId AND name = @branch", new { projectId, branch }));
+
     /// <summary>
     /// Records the heads just fetched and returns the branches whose head is new or changed. Compare and
     /// update happen in one transaction so two detectors (poll and webhook, or two nodes) never both

@@ -40,9 +40,12 @@ public sealed class WorkItemLinkRow
     public long At { get; set; }
 }
 
-/// <summary>What a new run says about work items: where it ran and who made and started it.</summary>
+/// <summary>
+/// What a new run says about work items: where it ran and who made and started it, and the project's key prefix
+/// as loaded with the project that started the run (see <see cref="WorkItemStore.LinkRunAsync"/>).
+/// </summary>
 public sealed record RunLinkFacts(long ProjectId, long RunId, string Branch, string Commit, string? CommitMessage,
-    string? CommitAuthor, string? StartedBy, long Now);
+    string? CommitAuthor, string? StartedBy, long Now, string? KeyPrefix);
 
 /// <summary>
 /// Work items, their project's key prefix and their links (tables work_items, work_item_links). Numbers are
@@ -61,9 +64,6 @@ public sealed class WorkItemStore(Database db)
         "(SELECT COUNT(*) FROM work_item_links l WHERE l.item_id = i.id AND l.kind = 'commit') AS commits, " +
         "(SELECT r.version FROM release_items ri JOIN releases r ON r.id = ri.release_id WHERE ri.item_id = i.id ORDER BY r.id LIMIT 1) AS release";
     private const string ItemFrom = "FROM work_items i JOIN projects p ON p.id = i.project_id";
-
-    private Task<string?> PrefixAsync(long projectId) =>
-        db.ReadAsync(c => c.ExecuteScalarAsync<string?>("SELECT item_key_prefix FROM projects WHERE id = @projectId", new { projectId }));
 
     /// <summary>
     /// Sets the project's key prefix. Refused (<see cref="Api.ConflictException"/>) when another project has it, or when
@@ -128,13 +128,14 @@ public sealed class WorkItemStore(Database db)
     /// Links a new run to the items its branch name and commit message name (under the project's prefix; none
     /// without one): the branch, the commit and the run. Keys that name no item become the run's warnings,
     /// which are returned. One transaction, so a run is linked completely or not at all; a run that names no
-    /// key costs one read and no write (runs of projects without work items stay as cheap as before).
+    /// key costs no database access at all (runs of projects without work items stay as cheap as before).
     /// </summary>
     public async Task<IReadOnlyList<string>> LinkRunAsync(RunLinkFacts run)
     {
-        // The prefix is fixed once the project has items (SetPrefixAsync), so reading it outside the write is safe.
-        var prefix = await PrefixAsync(run.ProjectId);
-        if (prefix is null) return [];
+        // The prefix comes with the project row the run was started from instead of being read again (one round
+        // trip less per run). That is safe: the prefix is fixed once the project has items (SetPrefixAsync), and
+        // while it has none a key can name nothing anyway.
+        if (run.KeyPrefix is not { } prefix) return [];
         var prefixes = new HashSet<string>(StringComparer.Ordinal) { prefix };
         var inBranch = KeyFinder.Find(run.Branch, prefixes);
         var inMessage = KeyFinder.Find(run.CommitMessage, prefixes);
