@@ -5,7 +5,7 @@ namespace Slipway.Server.Storage;
 /// <summary>Projects and the branch heads last seen in their mirrors.</summary>
 public sealed class ProjectStore(Database db)
 {
-    private const string Columns = "id, name, repo_url, default_branch, webhook_secret, created_at, last_fetch_at, last_fetch_error, item_key_prefix";
+    private const string Columns = "id, name, repo_url, default_branch, webhook_secret, created_at, last_fetch_at, last_fetch_error, item_key_prefix, item_key_pattern";
 
     public Task<ProjectRow?> FindAsync(string name) =>
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<ProjectRow>($"SELECT {Columns} FROM projects WHERE name = @name", new { name }));

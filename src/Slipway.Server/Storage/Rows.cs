@@ -15,6 +15,8 @@ public sealed class ProjectRow
     public string? LastFetchError { get; set; }
     /// <summary>The work item key prefix (SHOP for SHOP-42), or null before one is set.</summary>
     public string? ItemKeyPrefix { get; set; }
+    /// <summary>The project's own pattern for keys in branch names and commit messages, or null for the default.</summary>
+    public string? ItemKeyPattern { get; set; }
 }
 
 public sealed class BranchRow
