@@ -89,9 +89,11 @@ public sealed partial class SlipwayClient : IDisposable
     private static string VariablePath(string project, string name) =>
         $"api/v1/projects/{Uri.EscapeDataString(project)}/variables/{Uri.EscapeDataString(name)}";
 
-    public async Task<ItemKeyDto> SetItemKeyAsync(string project, string prefix, CancellationToken ct = default)
+    /// <param name="prefix">The key prefix, or null to leave it.</param>
+    /// <param name="pattern">The key pattern, "" for the default, or null to leave it.</param>
+    public async Task<ItemKeyDto> SetItemKeyAsync(string project, string? prefix, string? pattern = null, CancellationToken ct = default)
     {
-        using var response = await _http.PutAsJsonAsync($"{ProjectPath(project)}/item-key", new SetItemKeyRequest(prefix), Json, ct);
+        using var response = await _http.PutAsJsonAsync($"{ProjectPath(project)}/item-key", new SetItemKeyRequest(prefix, pattern), Json, ct);
         await EnsureAsync(response);
         return (await response.Content.ReadFromJsonAsync<ItemKeyDto>(Json, ct))!;
     }

@@ -6,8 +6,9 @@ namespace Slipway.Contracts.Api;
 /// <param name="GitUsername">With <paramref name="GitPassword"/>: the credential for an external repository that needs one
 /// (stored encrypted; used to fetch and to push merges; the password is never returned).</param>
 public sealed record CreateProjectRequest(string Name, string? Repo, string? Branch, bool Hosted = false, string? GitUsername = null, string? GitPassword = null);
+/// <param name="ItemKeyPattern">The project's own pattern for work item keys; null: the default (word-bounded PREFIX-NUMBER).</param>
 public sealed record ProjectDto(string Name, string Repo, string DefaultBranch, DateTimeOffset CreatedAt, string? LastFetchError,
-    string? ItemKeyPrefix = null);
+    string? ItemKeyPrefix = null, string? ItemKeyPattern = null);
 public sealed record ProjectCreatedDto(string Name, string Repo, string DefaultBranch, string WebhookSecret);
 public sealed record BranchDto(string Name, string Head, RunSummaryDto? LatestRun);
 
@@ -53,9 +54,14 @@ public sealed record VariableDto(string Name, bool Secret, string? Value, DateTi
 public sealed record SetVariableRequest(string? Value, bool Secret);
 
 // --- Work items (issue 4, parts 1-2). State is derived from links, never set; see docs/workflow.md.
-/// <summary>PUT /api/v1/projects/{name}/item-key: the project's key prefix (SHOP for SHOP-42).</summary>
-public sealed record SetItemKeyRequest(string? Prefix);
-public sealed record ItemKeyDto(string Project, string Prefix);
+/// <summary>
+/// PUT /api/v1/projects/{name}/item-key: the project's key prefix (SHOP for SHOP-42) and/or the pattern that finds keys
+/// in branch names and commit messages (a regular expression with (?&lt;key&gt;…) or (?&lt;number&gt;…) [and
+/// (?&lt;prefix&gt;…)]; "" for the default). Null: unchanged; at least one is given.
+/// </summary>
+public sealed record SetItemKeyRequest(string? Prefix, string? Pattern = null);
+/// <param name="Pattern">The pattern in use (the default's text when <paramref name="DefaultPattern"/>).</param>
+public sealed record ItemKeyDto(string Project, string? Prefix, string Pattern, bool DefaultPattern);
 /// <summary>POST /api/v1/projects/{name}/items. Kind: feature (default), bug, chore.</summary>
 public sealed record CreateWorkItemRequest(string? Title, string? Description, string? Kind);
 /// <summary>PATCH /api/v1/projects/{name}/items/{number}: fields left null stay as they are.</summary>

@@ -10,7 +10,7 @@ public static class Mapping
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public static ProjectDto ToDto(this ProjectRow p) =>
-        new(p.Name, p.RepoUrl, p.DefaultBranch, UnixMs.To(p.CreatedAt), p.LastFetchError, p.ItemKeyPrefix);
+        new(p.Name, p.RepoUrl, p.DefaultBranch, UnixMs.To(p.CreatedAt), p.LastFetchError, p.ItemKeyPrefix, p.ItemKeyPattern);
 
     public static RunSummaryDto ToSummary(this RunRow r) =>
         new(r.Id, r.ProjectName, (int)r.Number, r.Branch, r.CommitSha, r.Status, UnixMs.To(r.CreatedAt), UnixMs.To(r.StartedAt), UnixMs.To(r.FinishedAt));

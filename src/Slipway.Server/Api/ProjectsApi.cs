@@ -68,8 +68,7 @@ public static class ProjectsApi
         else
         {
             // The heads recorded at the last fetch (poll, webhook or create) — no git process on this path.
-            var head = (await projects.BranchesAsync(project.Id)).FirstOrDefault(b => b.Name == branch)?.Head;
-            commit = head ?? throw new ArgumentException($"the repository has no branch '{branch}'");
+            commit = await projects.HeadAsync(project.Id, branch) ?? throw new ArgumentException($"the repository has no branch '{branch}'");
         }
         var runId = await factory.StartAsync(project, branch, commit, "manual", ct, context.RequireUser().Username);
         return Results.Created($"/api/v1/runs/{runId}", new RunCreatedDto(runId));

@@ -28,15 +28,29 @@ public static class WorkItemsApi
         api.MapPatch("/projects/{name}/items/{number}", UpdateAsync).RequireAction(Actions.ItemWrite);
     }
 
+    /// <summary>
+    /// Sets the key prefix and/or the key pattern. A pattern is checked before it is stored (it compiles, names a key
+    /// or number group, and does not run out of time on long texts); the default's own text is stored as the default.
+    /// </summary>
     private static async Task<ItemKeyDto> SetKeyAsync(string name, SetItemKeyRequest? request, HttpContext context,
         ProjectStore projects, WorkItemStore items)
     {
-        var prefix = request?.Prefix ?? throw new ArgumentException("the body must be {\"prefix\": \"SHOP\"}; 'prefix' is missing");
-        if (WorkItemKey.CheckPrefix(prefix) is { } error) throw new ArgumentException(error);
+        var (prefix, pattern) = (request?.Prefix, request?.Pattern);
+        if (prefix is null && pattern is null)
+            throw new ArgumentException("the body must give 'prefix' (\"SHOP\"), 'pattern' (a regular expression, \"\" for the default) or both");
+        if (prefix is not null && WorkItemKey.CheckPrefix(prefix) is { } error) throw new ArgumentException(error);
+        if (pattern is not null)
+            pattern = (KeyPattern.Parse(pattern, out var patternError) ?? throw new ArgumentException(patternError)).IsDefault ? "" : pattern;
         var project = await ProjectsApi.Find(projects, name);
-        await items.SetPrefixAsync(project.Id, prefix);
-        await context.AuditAsync(Actions.ItemWrite, AuditOutcomes.Succeeded, $"project:{name}", $"work item key prefix set to {prefix}");
-        return new ItemKeyDto(project.Name, prefix);
+        await items.SetKeyAsync(project.Id, prefix, pattern);
+        var changes = new[]
+        {
+            prefix is null ? null : $"work item key prefix set to {prefix}",
+            pattern is null ? null : pattern.Length == 0 ? "work item key pattern set to the default" : $"work item key pattern set to {pattern}",
+        };
+        await context.AuditAsync(Actions.ItemWrite, AuditOutcomes.Succeeded, $"project:{name}", string.Join("; ", changes.Where(c => c is not null)));
+        var updated = await ProjectsApi.Find(projects, name);
+        return new ItemKeyDto(updated.Name, updated.ItemKeyPrefix, updated.ItemKeyPattern ?? KeyPattern.Default.Text, updated.ItemKeyPattern is null);
     }
 
     private static async Task<IResult> CreateAsync(string name, CreateWorkItemRequest? request, HttpContext context,

@@ -46,6 +46,7 @@ public static class ServiceRegistration
         .AddSingleton<JobEvents>()
         .AddSingleton<SlipwayMetrics>()
         .AddSingleton<MirrorDirectory>()
+        .AddSingleton<KeyPatterns>()
         .AddSingleton<RunFactory>()
         .AddSingleton<Releases.ReleaseService>()
         .AddSingleton<ProjectService>()

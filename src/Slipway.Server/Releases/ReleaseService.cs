@@ -22,7 +22,8 @@ namespace Slipway.Server.Releases;
 /// kind. Everything is gathered first and written in one transaction; a second release of one run is refused by
 /// the store (and by UNIQUE(run_id) in a race).
 /// </summary>
-public sealed class ReleaseService(RunStore runs, ProjectStore projects, ReleaseStore releases, MirrorDirectory mirrors, TimeProvider clock)
+public sealed class ReleaseService(RunStore runs, ProjectStore projects, ReleaseStore releases, MirrorDirectory mirrors, KeyPatterns keyPatterns,
+    TimeProvider clock)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -53,11 +54,12 @@ public sealed class ReleaseService(RunStore runs, ProjectStore projects, Release
         var previous = await releases.LatestAsync(project.Id);
         var messages = await mirror.CommitMessagesAsync(run.CommitSha, previous?.CommitSha, ct: ct);
         var items = new List<ReleaseItemRow>();
-        if (project.ItemKeyPrefix is { } prefix)
+        // With the project's key pattern, as runs link; a pattern that cannot be used or runs out of time leaves
+        // items out of the notes but never stops the release.
+        if (project.ItemKeyPrefix is { } prefix && keyPatterns.For(project.ItemKeyPattern, out _) is { } pattern)
         {
             var byNumber = await releases.ItemsByNumberAsync(project.Id);
-            var prefixes = new HashSet<string>(StringComparer.Ordinal) { prefix };
-            foreach (var key in KeyFinder.Find(messages, prefixes))
+            foreach (var key in KeyFinder.Find(messages, pattern, prefix).Keys)
                 if (byNumber.TryGetValue(key.Number, out var item) && !items.Contains(item)) items.Add(item);
         }
         var notes = ReleaseNotes.Generate(version,

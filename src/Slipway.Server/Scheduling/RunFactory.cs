@@ -12,7 +12,8 @@ namespace Slipway.Server.Scheduling;
 /// errors, never a silent skip. Then links the run to the work items its branch and commit message name; a key
 /// naming no item becomes a warning on the run, and a failure to link is logged, never fails the run.
 /// </summary>
-public sealed class RunFactory(RunStore runs, WorkItemStore workItems, MirrorDirectory mirrors, WorkSignal signal, TimeProvider clock, ILogger<RunFactory> log)
+public sealed class RunFactory(RunStore runs, WorkItemStore workItems, KeyPatterns keyPatterns, MirrorDirectory mirrors, WorkSignal signal,
+    TimeProvider clock, ILogger<RunFactory> log)
 {
     /// <summary>
     /// A commit's pipeline file and message never change, so each commit is read from git and parsed once
@@ -44,8 +45,13 @@ public sealed class RunFactory(RunStore runs, WorkItemStore workItems, MirrorDir
         var (runId, pools) = await runs.CreateAsync(
             new NewRun(project.Id, branch, commit, facts.Message, trigger, plan, errors, template, tag), clock.GetUtcNow().ToUnixTimeMilliseconds());
         foreach (var pool in pools) signal.Signal(WorkSignal.Pool(pool));
-        await LinkWorkItemsAsync(new RunLinkFacts(project.Id, runId, branch, commit, facts.Message, facts.Author, startedBy,
-            clock.GetUtcNow().ToUnixTimeMilliseconds()));
+        // Without a key prefix no key can be found: most projects skip linking altogether.
+        if (project.ItemKeyPrefix is not null)
+        {
+            var pattern = keyPatterns.For(project.ItemKeyPattern, out var patternError);
+            await LinkWorkItemsAsync(new RunLinkFacts(project.Id, runId, branch, commit, facts.Message, facts.Author, startedBy,
+                clock.GetUtcNow().ToUnixTimeMilliseconds(), project.ItemKeyPrefix, pattern, patternError));
+        }
         log.LogInformation("run {RunId} of {Project} on {Branch} at {Commit} ({Trigger}): {State}",
             runId, project.Name, branch, commit[..12], trigger, plan is null ? "invalid pipeline file" : "queued");
         return runId;

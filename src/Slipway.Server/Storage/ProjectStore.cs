@@ -5,7 +5,7 @@ namespace Slipway.Server.Storage;
 /// <summary>Projects and the branch heads last seen in their mirrors.</summary>
 public sealed class ProjectStore(Database db)
 {
-    private const string Columns = "id, name, repo_url, default_branch, webhook_secret, created_at, last_fetch_at, last_fetch_error, item_key_prefix, git_username, git_password_protected";
+    private const string Columns = "id, name, repo_url, default_branch, webhook_secret, created_at, last_fetch_at, last_fetch_error, item_key_prefix, git_username, git_password_protected, item_key_pattern";
 
     public Task<ProjectRow?> FindAsync(string name) =>
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<ProjectRow>($"SELECT {Columns} FROM projects WHERE name = @name", new { name }));
@@ -33,6 +33,11 @@ public sealed class ProjectStore(Database db)
     public async Task<IReadOnlyList<BranchRow>> BranchesAsync(long projectId) =>
         (await db.ReadAsync(c => c.QueryAsync<BranchRow>(
             "SELECT project_id, name, head, updated_at FROM branches WHERE project_id = @projectId ORDER BY name", new { projectId }))).ToList();
+
+    /// <summary>The head of one branch as recorded at the last fetch; null when there is no such branch.</summary>
+    public Task<string?> HeadAsync(long projectId, string branch) =>
+        db.ReadAsync(c => c.ExecuteScalarAsync<string?>(
+            "SELECT head FROM branches WHERE project_id = @projectId AND name = @branch", new { projectId, branch }));
 
     /// <summary>
     /// Records the heads just fetched and returns the branches whose head is new or changed. Compare and

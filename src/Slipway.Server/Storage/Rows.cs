@@ -19,6 +19,8 @@ public sealed class ProjectRow
     public string? GitUsername { get; set; }
     /// <summary>That credential's password, encrypted (<see cref="Git.GitCredentials"/>).</summary>
     public string? GitPasswordProtected { get; set; }
+    /// <summary>The project's own pattern for keys in branch names and commit messages, or null for the default.</summary>
+    public string? ItemKeyPattern { get; set; }
 }
 
 public sealed class BranchRow

@@ -44,9 +44,13 @@ public sealed class WorkItemLinkRow
     public long At { get; set; }
 }
 
-/// <summary>What a new run says about work items: where it ran and who made and started it.</summary>
+/// <summary>
+/// What a new run says about work items: where it ran and who made and started it, and the project's key prefix
+/// and pattern as loaded with the project that started the run (see <see cref="WorkItemStore.LinkRunAsync"/>).
+/// <paramref name="KeyPattern"/> is null when the stored pattern cannot be used (<paramref name="PatternError"/> says why).
+/// </summary>
 public sealed record RunLinkFacts(long ProjectId, long RunId, string Branch, string Commit, string? CommitMessage,
-    string? CommitAuthor, string? StartedBy, long Now);
+    string? CommitAuthor, string? StartedBy, long Now, string? KeyPrefix, KeyPattern? KeyPattern, string? PatternError = null);
 
 /// <summary>
 /// Work items, their project's key prefix and their links (tables work_items, work_item_links). Numbers are
@@ -68,16 +72,19 @@ public sealed class WorkItemStore(Database db)
         "(SELECT r.version FROM release_items ri JOIN releases r ON r.id = ri.release_id WHERE ri.item_id = i.id ORDER BY r.id LIMIT 1) AS release";
     private const string ItemFrom = "FROM work_items i JOIN projects p ON p.id = i.project_id";
 
-    private Task<string?> PrefixAsync(long projectId) =>
-        db.ReadAsync(c => c.ExecuteScalarAsync<string?>("SELECT item_key_prefix FROM projects WHERE id = @projectId", new { projectId }));
-
     /// <summary>
-    /// Sets the project's key prefix. Refused (<see cref="Api.ConflictException"/>) when another project has it, or when
-    /// the project already has items under another prefix: their keys are written in branches and commits.
+    /// Sets the project's key prefix and/or key pattern (null: unchanged; an empty pattern: back to the default).
+    /// The prefix is refused (<see cref="Api.ConflictException"/>) when another project has it, or when the project
+    /// already has items under another prefix: their keys are written in branches and commits. The pattern may
+    /// change at any time (it was checked by the caller); it only changes what later runs link.
     /// </summary>
-    public Task SetPrefixAsync(long projectId, string prefix) =>
+    public Task SetKeyAsync(long projectId, string? prefix, string? pattern) =>
         db.WriteAsync(async (c, tx) =>
         {
+            if (pattern is not null)
+                await c.ExecuteAsync("UPDATE projects SET item_key_pattern = @pattern WHERE id = @projectId",
+                    new { projectId, pattern = pattern.Length == 0 ? null : pattern }, tx);
+            if (prefix is null) return;
             var current = await c.ExecuteScalarAsync<string?>("SELECT item_key_prefix FROM projects WHERE id = @projectId", new { projectId }, tx);
             if (current == prefix) return;
             var owner = await c.ExecuteScalarAsync<string?>("SELECT name FROM projects WHERE item_key_prefix = @prefix", new { prefix }, tx);
@@ -139,20 +146,30 @@ public sealed class WorkItemStore(Database db)
     /// Links a new run to the items its branch name and commit message name (under the project's prefix; none
     /// without one): the branch, the commit and the run. Keys that name no item become the run's warnings,
     /// which are returned. One transaction, so a run is linked completely or not at all; a run that names no
-    /// key costs one read and no write (runs of projects without work items stay as cheap as before).
+    /// key costs no database access at all (runs of projects without work items stay as cheap as before).
     /// </summary>
     public async Task<IReadOnlyList<string>> LinkRunAsync(RunLinkFacts run)
     {
-        // The prefix is fixed once the project has items (SetPrefixAsync), so reading it outside the write is safe.
-        var prefix = await PrefixAsync(run.ProjectId);
-        if (prefix is null) return [];
-        var prefixes = new HashSet<string>(StringComparer.Ordinal) { prefix };
-        var inBranch = KeyFinder.Find(run.Branch, prefixes);
-        var inMessage = KeyFinder.Find(run.CommitMessage, prefixes);
-        if (inBranch.Count == 0 && inMessage.Count == 0) return [];
+        // The prefix comes with the project row the run was started from instead of being read again (one round
+        // trip less per run). That is safe: the prefix is fixed once the project has items (SetKeyAsync), and
+        // while it has none a key can name nothing anyway.
+        if (run.KeyPrefix is not { } prefix) return [];
+        var warnings = new List<string>();
+        IReadOnlyList<WorkItemKey> inBranch = [], inMessage = [];
+        if (run.KeyPattern is not { } pattern)
+            warnings.Add($"work item keys were not looked for: the project's key pattern cannot be used ({run.PatternError})");
+        else
+        {
+            var branch = KeyFinder.Find(run.Branch, pattern, prefix);
+            var message = KeyFinder.Find(run.CommitMessage, pattern, prefix);
+            (inBranch, inMessage) = (branch.Keys, message.Keys);
+            // A pattern that backtracks badly on this text: what it found before running out of time is linked.
+            if (branch.TimedOut) warnings.Add(TimedOut("the branch name", pattern));
+            if (message.TimedOut) warnings.Add(TimedOut("the commit message", pattern));
+        }
+        if (inBranch.Count == 0 && inMessage.Count == 0 && warnings.Count == 0) return [];
         return await db.WriteAsync<IReadOnlyList<string>>(async (c, tx) =>
         {
-            var warnings = new List<string>();
             foreach (var key in inBranch.Concat(inMessage).Distinct())
             {
                 var itemId = await c.ExecuteScalarAsync<long?>(
@@ -178,4 +195,7 @@ public sealed class WorkItemStore(Database db)
             return warnings;
         });
     }
+
+    private static string TimedOut(string where, KeyPattern pattern) =>
+        $"looking for work item keys in {where} took too long with the key pattern {pattern.Text}; keys after that point were not linked";
 }

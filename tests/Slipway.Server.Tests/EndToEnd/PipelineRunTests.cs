@@ -127,6 +127,38 @@ public sealed class PipelineRunTests
     }
 
     [Fact]
+    public async Task Script_RunsInItsOwnSessionAndGroup_WithStderrJoined_StdinAtEnd_AndOnlyTheGivenEnvironment()
+    {
+        await using var server = await SlipwayTestServer.StartAsync();
+        using var repo = Pipelines.Repo("""
+            stages:
+              - name: s
+                jobs:
+                  - name: session
+                    env: { FROM_FILE: "yes" }
+                    run: |
+                      test "$(ps -o sid= -p $$ | tr -d ' ')" = "$$" && echo own-session
+                      test "$(ps -o pgid= -p $$ | tr -d ' ')" = "$$" && echo own-group
+                      echo on-stderr >&2
+                      cat
+                      echo "stdin at end, dir $(basename "$PWD"), FROM_FILE=$FROM_FILE, OUTSIDE=${SLIPWAY_TEST_OUTSIDE:-unset}"
+            """);
+        Environment.SetEnvironmentVariable("SLIPWAY_TEST_OUTSIDE", "leaked");
+        try
+        {
+            var run = await server.CreateProjectAndWaitAsync("p", repo.Path);
+            Assert.Equal("succeeded", run.Status);
+            var log = await server.LogAsync(run.Id, "session");
+            Assert.Contains("own-session", log);
+            Assert.Contains("own-group", log);
+            Assert.Contains("on-stderr", log);
+            Assert.Contains("FROM_FILE=yes, OUTSIDE=unset", log);
+            Assert.Contains("stdin at end, dir src", log);
+        }
+        finally { Environment.SetEnvironmentVariable("SLIPWAY_TEST_OUTSIDE", null); }
+    }
+
+    [Fact]
     public async Task JobWithRetry_FailingOnce_SucceedsOnSecondAttempt()
     {
         await using var server = await SlipwayTestServer.StartAsync();

@@ -40,4 +40,27 @@ public sealed class WorkItemCliTests
         var item = JsonSerializer.Deserialize<WorkItemDto>(json.Out, SlipwayClient.Json)!;
         Assert.Equal(("Cart total", "bug", "in_development"), (item.Title, item.Kind, item.State));
     }
+
+    [Fact]
+    public async Task SetKeyPattern_ThroughTheCli_IsShown_BadOneRefused_AndResetToTheDefault()
+    {
+        await using var server = await SlipwayTestServer.StartAsync(o => o.EmbeddedAgent = false);
+        using var repo = Pipelines.Repo(Pipelines.OneJob("true"));
+        await server.Client.CreateProjectAsync("shop", repo.Path, "main");
+
+        var set = await SlipwayAsync(server, "project", "set-key", "shop", "SHOP", "--pattern", @"#(?<number>[0-9]+)\b");
+        var bad = await SlipwayAsync(server, "project", "set-key", "shop", "--pattern", "SHOP-[0-9]+");
+        var nothing = await SlipwayAsync(server, "project", "set-key", "shop");
+        var reset = await SlipwayAsync(server, "project", "set-key", "shop", "--pattern", "");
+
+        Assert.True(set.Exit == 0, set.Err);
+        Assert.Contains("work items of project shop are keyed SHOP-N", set.Out);
+        Assert.Contains(@"keys are found with the pattern #(?<number>[0-9]+)\b", set.Out);
+        Assert.NotEqual(0, bad.Exit);
+        Assert.Contains("must name what it finds", bad.Err);
+        Assert.Equal(2, nothing.Exit);
+        Assert.True(reset.Exit == 0, reset.Err);
+        Assert.Contains("keys are found with the default pattern", reset.Out);
+        Assert.Null((await server.Client.ListProjectsAsync()).Single().ItemKeyPattern);
+    }
 }

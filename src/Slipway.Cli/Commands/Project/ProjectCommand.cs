@@ -4,7 +4,8 @@ namespace Slipway.Cli.Commands.Project;
 
 /// <summary>
 /// <c>slipway project create NAME --repo URL [--branch B]</c>, <c>slipway project list</c>,
-/// <c>slipway project set-key NAME PREFIX</c> (the work item key prefix: SHOP for SHOP-42).
+/// <c>slipway project set-key NAME [PREFIX] [--pattern REGEX]</c> (the work item key prefix: SHOP for SHOP-42, and the
+/// pattern that finds keys in branch names and commit messages).
 /// </summary>
 public static class ProjectCommand
 {
@@ -51,14 +52,31 @@ public static class ProjectCommand
                 Console.WriteLine($"{p.Name,-24} {p.DefaultBranch,-12} {p.Repo}{(p.LastFetchError is null ? "" : "  (fetch failing: " + p.LastFetchError + ")")}");
             return 0;
         }));
-        var prefix = new Argument<string>("prefix") { Description = "Work item key prefix: 2-10 upper-case letters or digits, starting with a letter" };
-        var setKey = new Command("set-key", "Set the project's work item key prefix (SHOP gives SHOP-1, SHOP-2, ...)") { name, prefix, CliContext.JsonOutput };
+        var prefix = new Argument<string?>("prefix")
+        {
+            Description = "Work item key prefix: 2-10 upper-case letters or digits, starting with a letter", Arity = ArgumentArity.ZeroOrOne,
+        };
+        var pattern = new Option<string?>("--pattern")
+        {
+            Description = "Regular expression that finds keys in branch names and commit messages, with a group (?<key>...) " +
+                          "or (?<number>...) [and (?<prefix>...)], e.g. '\\[(?<key>[A-Z]+-[0-9]+)\\]' or '#(?<number>[0-9]+)'; '' for the default",
+        };
+        var setKey = new Command("set-key", "Set the project's work item key prefix (SHOP gives SHOP-1, SHOP-2, ...) and/or key pattern")
+            { name, prefix, pattern, CliContext.JsonOutput };
         setKey.SetAction((result, ct) => CliContext.GuardAsync(async () =>
         {
+            if (result.GetValue(prefix) is null && result.GetValue(pattern) is null)
+            {
+                Console.Error.WriteLine("give a PREFIX, --pattern REGEX, or both");
+                return 2;
+            }
             using var client = CliContext.CreateClient(result);
-            var key = await client.SetItemKeyAsync(result.GetValue(name)!, result.GetValue(prefix)!, ct);
+            var key = await client.SetItemKeyAsync(result.GetValue(name)!, result.GetValue(prefix), result.GetValue(pattern), ct);
             if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(key); return 0; }
-            Console.WriteLine($"work items of project {key.Project} are keyed {key.Prefix}-N");
+            Console.WriteLine(key.Prefix is null
+                ? $"project {key.Project} has no work item key prefix yet"
+                : $"work items of project {key.Project} are keyed {key.Prefix}-N");
+            Console.WriteLine($"keys are found with {(key.DefaultPattern ? "the default pattern" : "the pattern")} {key.Pattern}");
             return 0;
         }));
         var credentialUser = new Option<string?>("--username") { Description = "The repository's username" };
