@@ -1,3 +1,4 @@
+using Slipway.Core.Environments;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Slipway.Server.Git;
@@ -33,8 +34,15 @@ public static class DemoProject
         await GitCli.OutputAsync(repo, ["init", "--quiet", "--initial-branch=main"], t);
         await GitCli.OutputAsync(repo, ["add", "--all"], t);
         await GitCli.OutputAsync(repo, ["-c", "user.name=Slipway Demo", "-c", "user.email=demo@slipway.invalid", "commit", "--quiet", "-m", "Demo: a tiny calculator with tests"], t);
-        await services.GetRequiredService<ProjectService>().CreateAsync(Name, repo, "main");
-        log.LogInformation("created the demo project from {Repo}", repo);
+        var project = await services.GetRequiredService<ProjectService>().CreateAsync(Name, repo, "main");
+        // The talk's lifecycle: each release reaches staging by itself; production takes an analyst's promotion and
+        // another analyst's approval. Both run on the embedded agent's pool here; give production its own in earnest.
+        var environments = services.GetRequiredService<EnvironmentStore>();
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        await environments.SaveAsync(project.Id, new EnvironmentSettings("staging", 0, false, "build", [], 0, null, true, QueuePolicy.OldestFirst), true, "demo", now);
+        await environments.SaveAsync(project.Id, new EnvironmentSettings("production", 1, false, "build", ["role:analyst", "role:admin"], 1, "analyst", false,
+            QueuePolicy.OldestFirst), true, "demo", now);
+        log.LogInformation("created the demo project from {Repo}, with environments staging and production", repo);
     }
 
     private static readonly (string Path, string Content)[] Files =
@@ -62,6 +70,14 @@ public static class DemoProject
                     run: ./acceptance.sh
                     timeout: 10m
                     retry: 1
+            # Green runs on main become releases; releases deploy to the project's environments (docs/environments.md).
+            release:
+              branch: main
+              version: "0.1.{run}"
+            deploy:
+              run: echo "deploying $SLIPWAY_RELEASE to $SLIPWAY_ENVIRONMENT (previous ${SLIPWAY_PREVIOUS_RELEASE:-none})" && ls build
+              verify: test "$(./calc.sh add 2 2)" = 4
+              rollback: auto
             """),
         ("calc.sh", """
             #!/usr/bin/env bash

@@ -20,6 +20,15 @@ public sealed class DemoAndOperationsTests
         Assert.Equal(4, build.TestSummary!.Passed);
         Assert.Contains(run.Artifacts, a => a.Path == "out/calc");
         Assert.Contains("acceptance passed", await server.LogAsync(run.Id, "integration"));
+
+        // The green run became release 0.1.1, which reached staging by itself; production waits for an analyst.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        Contracts.Api.DeploymentDto? staging = null;
+        while (DateTime.UtcNow < deadline && (staging = (await server.Client.ListDeploymentsAsync("demo", "staging")).FirstOrDefault()) is not { State: "succeeded" })
+            await Task.Delay(200);
+        Assert.Equal(("0.1.1", "succeeded"), (staging!.Release, staging.State));
+        Assert.Contains("deploying 0.1.1 to staging (previous none)", await server.LogAsync(staging.RunId!.Value, "deploy"));
+        Assert.Equal(["staging", "production"], (await server.Client.ListEnvironmentsAsync("demo")).Select(e => e.Name));
     }
 
     [Fact]
