@@ -28,7 +28,10 @@ public static class Authorizer
     }
 
     private static string On(Scope scope) =>
-        scope.Project is null ? "" : scope.Environment is null ? $" on project '{scope.Project}'" : $" on {scope.Project}/{scope.Environment}";
+        scope.Project is null ? ""
+        : scope.Environment is null ? $" on project '{scope.Project}'"
+        : scope.Environment == Scope.AnyEnvironment ? $" on project '{scope.Project}' (in any of its environments)"
+        : $" on {scope.Project}/{scope.Environment}";
 }
 
 public sealed record AccessDecision(bool Allowed, string? Reason)
