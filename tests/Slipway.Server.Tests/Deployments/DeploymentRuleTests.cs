@@ -118,4 +118,20 @@ public sealed class DeploymentRuleTests
         Assert.Contains("nothing ran", failed.Outcome);
         Assert.Null(failed.RunId);
     }
+
+    [Fact]
+    public async Task AGrantOnOneEnvironment_ReachesThatEnvironmentOnly()
+    {
+        var (kit, version) = await StagedAsync(approvals: 0);
+        await using var _kit = kit;
+        // ops may deploy to staging only: a developer grant on shop/staging, no other grant.
+        await CreateUserAsync(kit.Server, "ops");
+        using (var admin = Admin(kit.Server))
+            await Expect(await admin.PostAsync("/api/v1/users/ops/grants", Body(new { role = "developer", project = "shop", environment = "staging" })), HttpStatusCode.OK);
+        using var ops = new Slipway.Client.SlipwayClient(kit.Server.Url, (await LoginAsync(kit.Server, "ops")).Token);
+        var staged = await ops.DeployAsync("shop", version, "staging");
+        Assert.Equal("queued", staged.State);
+        Assert.Contains("deployer", (await Refused(() => ops.DeployAsync("shop", version, "production"), HttpStatusCode.Forbidden)).Message);
+        Assert.Equal("succeeded", (await kit.WaitForDeploymentAsync(staged.Number)).State);
+    }
 }
