@@ -28,6 +28,8 @@ public sealed class DeploymentConductor(DeploymentStore deployments, Environment
 {
     public static TimeSpan Interval { get; set; } = TimeSpan.FromMilliseconds(500);
     private const string AgentLost = "agent lost";
+    /// <summary>How long a claimed deployment may stay without a run before it is taken for orphaned by a crash.</summary>
+    public static TimeSpan OrphanAfter { get; set; } = TimeSpan.FromMinutes(1);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -53,7 +55,14 @@ public sealed class DeploymentConductor(DeploymentStore deployments, Environment
     {
         foreach (var d in await deployments.InStatesAsync(DeploymentState.Running))
         {
-            if (d.RunId is not { } runId) continue;
+            if (d.RunId is not { } runId)
+            {
+                // Claimed but never given a run: the server stopped between the two writes. Nothing ran; free the lock.
+                if (Now() - (d.StartedAt ?? d.RequestedAt) > OrphanAfter.TotalMilliseconds
+                    && await deployments.MoveAsync(d.Id, DeploymentState.Running, DeploymentState.Failed, Now(), "the server stopped before the deployment's run was created; nothing ran"))
+                    await RecordAsync(d, AuditOutcomes.Failed, $"{d.Subject} failed: the server stopped before its run was created; nothing ran");
+                continue;
+            }
             var details = await runs.GetAsync(runId);
             if (details is null) continue;
             var status = StatusNames.Parse(details.Run.Status);

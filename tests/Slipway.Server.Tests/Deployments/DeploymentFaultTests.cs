@@ -58,3 +58,63 @@ public sealed class DeploymentFaultTests
         }
     }
 }
+
+/// <summary>The server killed mid-deployment and restarted: nothing is lost, the deployment is resolved, the lock freed.</summary>
+public sealed class DeploymentRestartTests
+{
+    [Fact]
+    public async Task ServerKilledMidDeployment_AndRestarted_ResolvesItAndFreesTheEnvironment()
+    {
+        using var data = new TempDirectory();
+        var url = $"http://127.0.0.1:{FreePort.Get()}";
+        var env = new Dictionary<string, string> { ["SLIPWAY_BOOTSTRAP_TOKEN"] = SlipwayTestServer.AdminToken, ["SLIPWAY_POLL_SECONDS"] = "3600" };
+        string[] args = ["server", "--data", data.Path, "--urls", url, "--agent-slots", "2"];
+        using var repo = Pipelines.Repo("""
+            stages:
+              - name: build
+                jobs:
+                  - name: pack
+                    run: "true"
+            release:
+              branch: main
+              version: "1.0.{run}"
+            deploy:
+              run: echo "deploy started"; sleep 120
+            """);
+        using var client = new Slipway.Client.SlipwayClient(url, SlipwayTestServer.AdminToken);
+        var server = SlipwayProcess.Start(args, env);
+        Contracts.Api.DeploymentDto running;
+        try
+        {
+            await CrashTests.EventuallyAsync(async () => await client.ListProjectsAsync(), TimeSpan.FromSeconds(60), "the server to start");
+            await client.CreateProjectAsync("shop", repo.Path, "main");
+            await client.CreateEnvironmentAsync("shop", new Contracts.Api.EnvironmentRequest("staging", 0, false, "build", [], 0, null, true, null));
+            running = await CrashTests.EventuallyAsync(async () => (await client.ListDeploymentsAsync("shop")).FirstOrDefault(d => d.State == "running" && d.RunId is not null),
+                TimeSpan.FromSeconds(60), "the deployment to run");
+            await CrashTests.EventuallyAsync(async () => (await client.GetLogAsync(running.RunId!.Value, "deploy", 0)).Text.Contains("deploy started") ? "" : null,
+                TimeSpan.FromSeconds(30), "the deploy output");
+            Process.Start("kill", ["-KILL", server.Id.ToString()])!.WaitForExit();
+            server.WaitForExit(10_000);
+        }
+        finally { CrashTests.Kill(server); }
+
+        var restarted = SlipwayProcess.Start(args, env);
+        try
+        {
+            var resolved = await CrashTests.EventuallyAsync(async () => await client.GetDeploymentAsync("shop", running.Number) is { State: not "running" } d ? d : null,
+                TimeSpan.FromSeconds(60), "the interrupted deployment to be resolved");
+            Assert.Equal("failed", resolved.State);
+            Assert.Contains("server restarted", resolved.Outcome);
+            Assert.Equal(running.RequestedAt, resolved.RequestedAt); // the record survived
+            // The environment is free again: a new deployment takes it.
+            var again = await client.DeployAsync("shop", running.Release, "staging");
+            await CrashTests.EventuallyAsync(async () => await client.GetDeploymentAsync("shop", again.Number) is { State: "running" } d ? d : null,
+                TimeSpan.FromSeconds(60), "the next deployment to start");
+        }
+        finally
+        {
+            CrashTests.Kill(restarted);
+            CrashTests.KillJobsUnder(data.Path);
+        }
+    }
+}
