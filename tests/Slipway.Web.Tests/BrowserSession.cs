@@ -120,7 +120,10 @@ public sealed class BrowserSession : IAsyncDisposable
         await Page.GotoAsync("/login");
         await Page.GetByLabel("API token").FillAsync(token);
         await Page.GetByRole(AriaRole.Button, new() { Name = "Continue with token" }).ClickAsync();
-        await Page.WaitForURLAsync(url => !new Uri(url).AbsolutePath.StartsWith("/login", StringComparison.Ordinal));
+        // Waiting for the new URL to be committed is enough to know the sign-in worked; the page's own load is awaited by
+        // whatever the test does next (waiting for its "load" event too made this flaky on a saturated machine).
+        await Page.WaitForURLAsync(url => !new Uri(url).AbsolutePath.StartsWith("/login", StringComparison.Ordinal),
+            new() { WaitUntil = WaitUntilState.Commit });
     }
 
     public async ValueTask DisposeAsync()
