@@ -90,7 +90,8 @@ public sealed class ChangeRequestStore(Database db)
 
     public async Task<IReadOnlyList<ChangeRequestRow>> ListAsync(long projectId, string? state) =>
         (await db.ReadAsync(c => c.QueryAsync<ChangeRequestRow>(
-            $"SELECT {Columns} FROM change_requests WHERE project_id = @projectId AND (@state IS NULL OR state = @state) ORDER BY number DESC",
+            // No "@state IS NULL OR ...": PostgreSQL cannot type a parameter that is only ever NULL.
+            $"SELECT {Columns} FROM change_requests WHERE project_id = @projectId{(state is null ? "" : " AND state = @state")} ORDER BY number DESC",
             new { projectId, state }))).ToList();
 
     public Task<ChangeRequestRow?> FindAsync(long projectId, long number) =>

@@ -78,16 +78,21 @@ public sealed class DeploymentStore(Database db)
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<DeploymentRow>($"{Select} WHERE d.id = @id", new { id }));
 
     /// <summary>A project's deployments, newest first, optionally of one environment and/or requested in [from, to).</summary>
-    public async Task<IReadOnlyList<DeploymentRow>> ListAsync(long projectId, long? environmentId = null, long? from = null, long? to = null, int limit = 200) =>
-        (await db.ReadAsync(c => c.QueryAsync<DeploymentRow>(
-            $"{Select} WHERE d.project_id = @projectId AND (@environmentId IS NULL OR d.environment_id = @environmentId) " +
-            "AND (@from IS NULL OR d.requested_at >= @from) AND (@to IS NULL OR d.requested_at < @to) ORDER BY d.id DESC LIMIT @limit",
+    public async Task<IReadOnlyList<DeploymentRow>> ListAsync(long projectId, long? environmentId = null, long? from = null, long? to = null, int limit = 200)
+    {
+        // Conditions are added only for given filters: PostgreSQL cannot type a parameter that is only ever NULL.
+        var where = "d.project_id = @projectId" + (environmentId is null ? "" : " AND d.environment_id = @environmentId")
+                    + (from is null ? "" : " AND d.requested_at >= @from") + (to is null ? "" : " AND d.requested_at < @to");
+        return (await db.ReadAsync(c => c.QueryAsync<DeploymentRow>($"{Select} WHERE {where} ORDER BY d.id DESC LIMIT @limit",
             new { projectId, environmentId, from, to, limit }))).ToList();
+    }
 
     /// <summary>Deployments in the given states, oldest first (what the conductor works on).</summary>
     public async Task<IReadOnlyList<DeploymentRow>> InStatesAsync(params DeploymentState[] states) =>
         (await db.ReadAsync(c => c.QueryAsync<DeploymentRow>(
-            $"{Select} WHERE d.state IN @states ORDER BY d.id", new { states = states.Select(s => s.Name()).ToArray() }))).ToList();
+            // The states are the enum's own names, so they are written into the SQL: Dapper expands "IN @list" on SQLite
+            // but passes an array to Npgsql, which needs "= ANY(...)"; literals work on both.
+            $"{Select} WHERE d.state IN ({string.Join(", ", states.Select(s => $"'{s.Name()}'"))}) ORDER BY d.id"))).ToList();
 
     /// <summary>The newest succeeded deployment of each environment of the project (what is where).</summary>
     public async Task<IReadOnlyList<DeploymentRow>> CurrentAsync(long projectId) =>
@@ -133,8 +138,10 @@ public sealed class DeploymentStore(Database db)
 
     /// <summary>The authors and mergers of the project's change requests merged as one of <paramref name="commits"/>.</summary>
     public async Task<IReadOnlyList<string>> AuthorsAndMergersAsync(long projectId, IReadOnlyCollection<string> commits) =>
-        commits.Count == 0 ? [] : (await db.ReadAsync(c => c.QueryAsync<(string Author, string? MergedBy)>(
-            "SELECT author, merged_by FROM change_requests WHERE project_id = @projectId AND state = 'merged' AND merge_commit IN @commits",
-            new { projectId, commits = commits.ToArray() })))
+        commits.Count == 0 ? [] : (await db.ReadAsync(c => c.QueryAsync<(string Author, string? MergedBy, string MergeCommit)>(
+            // Filtered in memory rather than with "IN @list", which Dapper renders differently for SQLite and Npgsql.
+            "SELECT author, merged_by, merge_commit FROM change_requests WHERE project_id = @projectId AND state = 'merged' AND merge_commit IS NOT NULL",
+            new { projectId })))
+            .Where(r => commits.Contains(r.MergeCommit))
             .SelectMany(r => new[] { r.Author, r.MergedBy }).OfType<string>().Distinct(StringComparer.OrdinalIgnoreCase).ToList();
 }

@@ -1,0 +1,38 @@
+using System.Net;
+using Slipway.Testing;
+using static Slipway.Server.Tests.ChangeRequests.ChangeRequestKit;
+
+namespace Slipway.Server.Tests.Deployments;
+
+/// <summary>Environments and deployments on PostgreSQL: the migration, approvals, the lock, rollback and the dashboard.</summary>
+[Collection("postgres")]
+public sealed class DeploymentPostgresTests(PostgresFixture postgres)
+{
+    [Fact]
+    public async Task PromoteApproveRollBack_OnPostgres()
+    {
+        var connection = await postgres.CreateDatabaseAsync();
+        await using var kit = await DeploymentKit.StartAsync(configure: o => o.Database = connection);
+        var first = await DeploymentKit.WaitAsync(async () => (await kit.Admin.ListReleasesAsync("shop")).FirstOrDefault(), "first release");
+        var staging = await DeploymentKit.WaitAsync(async () => (await kit.Admin.ListDeploymentsAsync("shop", "staging")).FirstOrDefault(), "staging");
+        Assert.Equal("succeeded", (await kit.WaitForDeploymentAsync(staging.Number)).State);
+        await kit.Admin.AddFreezeAsync("shop", "staging", new Contracts.Api.FreezeWindowRequest("weekly", "0 16 * * FRI", "1h", "Europe/Berlin", null, null));
+        await kit.Admin.SetEnvironmentVariableAsync("shop", "production", "API_TOKEN", "s3cret-token", secret: true);
+
+        var promotion = await kit.Ann.PromoteAsync("shop", "production");
+        Assert.Contains("initiator-not-approver", (await Refused(() => kit.Ann.ApproveDeploymentAsync("shop", promotion.Number, null), HttpStatusCode.Forbidden)).Message);
+        await kit.Bob.ApproveDeploymentAsync("shop", promotion.Number, "ok");
+        Assert.Equal("succeeded", (await kit.WaitForDeploymentAsync(promotion.Number)).State);
+
+        var second = await kit.ReleaseAsync("break production", ("BROKEN-production", "x"));
+        await DeploymentKit.WaitAsync(async () => (await kit.Admin.ListDeploymentsAsync("shop", "staging")).FirstOrDefault(d => d.Release == second && d.State == "succeeded"), "staging 2");
+        var promotion2 = await kit.Ann.PromoteAsync("shop", "production");
+        await kit.Bob.ApproveDeploymentAsync("shop", promotion2.Number, null);
+        Assert.Equal("failed", (await kit.WaitForDeploymentAsync(promotion2.Number)).State);
+        var rollback = await DeploymentKit.WaitAsync(async () => (await kit.Admin.ListDeploymentsAsync("shop", "production")).FirstOrDefault(d => d.Kind == "rollback"), "rollback");
+        Assert.Equal("succeeded", (await kit.WaitForDeploymentAsync(rollback.Number)).State);
+        var cells = (await kit.Ann.GetDashboardAsync("shop")).Environments;
+        Assert.Equal([("staging", second), ("production", first.Version)], cells.Select(c => (c.Environment, c.Current!.Release)));
+        Assert.Equal(4, (await kit.Ann.ExportDeploymentsAsync("shop", "production", null, null, "csv")).Trim().Split('\n').Length);
+    }
+}
