@@ -26,6 +26,7 @@ public static class RunsApi
 
     internal static async Task<IResult> CancelAsync(long id, RunStore runs, WorkSignal signal, TimeProvider clock)
     {
+        await RefuseDeploymentRunAsync(runs, id, "cancelled", "slipway deployment cancel");
         var running = await runs.CancelAsync(id, clock.GetUtcNow().ToUnixTimeMilliseconds());
         foreach (var job in running) signal.Signal(WorkSignal.Job(job));
         return Results.Ok((await Get(runs, id)).ToDto());
@@ -33,9 +34,20 @@ public static class RunsApi
 
     internal static async Task<IResult> RetryAsync(long id, RetryRunRequest? request, RunStore runs, WorkSignal signal, TimeProvider clock)
     {
+        await RefuseDeploymentRunAsync(runs, id, "retried", "slipway deploy, promote or rollback");
         var pools = await runs.RetryAsync(id, string.IsNullOrWhiteSpace(request?.Job) ? null : request.Job, clock.GetUtcNow().ToUnixTimeMilliseconds());
         foreach (var pool in pools) signal.Signal(WorkSignal.Pool(pool));
         return Results.Ok((await Get(runs, id)).ToDto());
+    }
+
+    /// <summary>
+    /// A deployment's run changes only through its deployment: retrying it would deploy again without the environment's
+    /// rules and approvals, and cancelling it belongs to the deployment's own cancel (deployment.start on that environment).
+    /// </summary>
+    private static async Task RefuseDeploymentRunAsync(RunStore runs, long id, string what, string instead)
+    {
+        if (await runs.GetRunRowAsync(id) is { DeploymentId: not null } run)
+            throw new PolicyRefusedException($"run {id} executes a deployment and cannot be {what} as a run; use {instead} (its rules and approvals apply)");
     }
 
     private static async Task<IResult> DownloadArtifactAsync(long id, string job, string path, RunStore runs, ArtifactFiles files)

@@ -134,4 +134,16 @@ public sealed class DeploymentRuleTests
         Assert.Contains("deployer", (await Refused(() => ops.DeployAsync("shop", version, "production"), HttpStatusCode.Forbidden)).Message);
         Assert.Equal("succeeded", (await kit.WaitForDeploymentAsync(staged.Number)).State);
     }
+
+    [Fact]
+    public async Task ADeploymentsRun_CannotBeRetriedOrCancelledAsARun()
+    {
+        var (kit, _) = await StagedAsync(approvals: 0);
+        await using var _kit = kit;
+        var staging = (await kit.Admin.ListDeploymentsAsync("shop", "staging")).First();
+        var retry = await Refused(() => kit.Dev.RetryRunAsync(staging.RunId!.Value, null), HttpStatusCode.Forbidden);
+        Assert.Contains("executes a deployment", retry.Message);
+        await Refused(() => kit.Admin.CancelRunAsync(staging.RunId!.Value), HttpStatusCode.Forbidden);
+        Assert.Single(await kit.Admin.ListDeploymentsAsync("shop", "staging"));
+    }
 }
