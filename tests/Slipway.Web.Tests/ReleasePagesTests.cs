@@ -166,8 +166,9 @@ public sealed class ReleasePagesTests
         await Expect(page.Locator("#run-release a")).ToHaveTextAsync(version);
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Create release" })).ToHaveCountAsync(0);
         // A second release of the run, forced, is refused and the reason is shown.
-        var again = await PageForms.PostAsync(page, $"/runs/{run.Id}/release", withToken: true);
-        Assert.Equal(0, again.Status); // redirected back with the reason
+        var again = await PageForms.PostAndFollowAsync(page, $"/runs/{run.Id}/release");
+        Assert.Equal(200, again.Status); // back on the run page, which shows why
+        Assert.Contains("released already", again.Body);
         await page.GotoAsync("/projects/shop/releases");
         await Expect(page.Locator("#releases tbody tr")).ToHaveCountAsync(2);
         await Expect(page.Locator("#no-candidates")).ToBeVisibleAsync();

@@ -167,10 +167,10 @@ public static class ChangeRequestsApi
 
     public static ChangeRequestSummaryDto Summary(ChangeRequestRow r, string project) =>
         new(project, r.Number, r.Title, r.SourceBranch, r.TargetBranch, r.Author, r.State, r.HeadSha, UnixMs.To(r.CreatedAt), UnixMs.To(r.UpdatedAt),
-            r.MergedBy, r.MergedAt is { } m ? UnixMs.To(m) : null, r.AutoMergeStrategy);
+            r.MergedBy, UnixMs.To(r.MergedAt), r.AutoMergeStrategy);
 
     public static MergeRulesDto Rules(string branch, MergeRules rules, string? by = null, long? at = null) =>
-        new(branch, rules.RequiredApprovals, rules.DismissStaleApprovals, by, at is { } t ? UnixMs.To(t) : null);
+        new(branch, rules.RequiredApprovals, rules.DismissStaleApprovals, by, UnixMs.To(at));
 
     public static ChangeRequestDto ToDto(ChangeRequestFacts f, MergeStrategy? strategy)
     {
@@ -179,7 +179,7 @@ public static class ChangeRequestsApi
         var authors = f.CommitAuthors.ToDictionary(c => c.Sha, c => c.AuthorUser);
         return new ChangeRequestDto(f.Project.Name, r.Number, r.Title, r.Description, r.SourceBranch, r.TargetBranch, r.Author, r.State,
             f.SourceHead, f.TargetHead, UnixMs.To(r.CreatedAt), UnixMs.To(r.UpdatedAt),
-            r.MergedBy, r.MergedAt is { } m ? UnixMs.To(m) : null, r.MergeCommit, r.MergeStrategy, r.ClosedBy, r.ClosedAt is { } c ? UnixMs.To(c) : null,
+            r.MergedBy, UnixMs.To(r.MergedAt), r.MergeCommit, r.MergeStrategy, r.ClosedBy, UnixMs.To(r.ClosedAt),
             r.AutoMergeStrategy, r.AutoMergeBy, r.AutoMergeError, r.WarningList,
             f.Commits.Select(x => new ChangeRequestCommitDto(x.Sha, x.AuthorName, x.AuthorEmail, authors.GetValueOrDefault(x.Sha),
                 UnixMs.To(x.AuthoredAt), x.Subject)).ToList(),

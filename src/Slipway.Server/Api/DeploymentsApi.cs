@@ -74,7 +74,7 @@ public static class DeploymentsApi
         var user = context.RequireUser();
         var target = $"project:{project.Name} env:{environment.Name} release:{release.Version}";
         DeploymentRow d;
-        try { d = await service.RequestAsync(project, environment, release, await service.InitiatorAsync(user, project.Name, environment.Name), kind, emergencyReason); }
+        try { d = await service.RequestAsync(project, environment, release, DeploymentService.InitiatorOf(user, project.Name, environment.Name), kind, emergencyReason); }
         catch (Exception e) when (e is PolicyRefusedException or ConflictException)
         {
             await context.AuditAsync(Actions.DeploymentStart, AuditOutcomes.Denied, target, e.Message);
@@ -97,17 +97,17 @@ public static class DeploymentsApi
     }
 
     public static async Task<DeploymentDto> ShowAsync(string name, long number, ProjectStore projects, DeploymentStore deployments, ReleaseStore releases) =>
-        await ToDtoAsync(await FindAsync(name, number, projects, deployments), deployments, releases);
+        await ToDtoAsync(await FindAsync(await ProjectsApi.Find(projects, name), number, deployments), deployments, releases);
 
     public static async Task<DeploymentDto> ApproveAsync(string name, long number, ApproveDeploymentRequest? request, HttpContext context, ProjectStore projects,
         DeploymentStore deployments, ReleaseStore releases, DeploymentService service)
     {
         var project = await ProjectsApi.Find(projects, name);
-        var d = await FindAsync(name, number, projects, deployments);
+        var d = await FindAsync(project, number, deployments);
         var user = context.RequireUser();
         RequireOnEnvironment(user, Actions.DeploymentApprove, project.Name, d.Environment);
         var target = $"project:{name} env:{d.Environment} deployment:{number}";
-        var updated = await service.ApproveAsync(project, d, await service.InitiatorAsync(user, project.Name, d.Environment), request?.Comment,
+        var updated = await service.ApproveAsync(project, d, DeploymentService.InitiatorOf(user, project.Name, d.Environment), request?.Comment,
             decision => PolicyGate.EnforceAsync(context, decision, request?.OverrideReason, target));
         await context.AuditAsync(Actions.DeploymentApprove, AuditOutcomes.Succeeded, target, $"{d.Subject} approved ({updated.State})");
         return await ToDtoAsync(updated, deployments, releases);
@@ -117,23 +117,23 @@ public static class DeploymentsApi
         DeploymentStore deployments, ReleaseStore releases, DeploymentService service)
     {
         var project = await ProjectsApi.Find(projects, name);
-        var d = await FindAsync(name, number, projects, deployments);
+        var d = await FindAsync(project, number, deployments);
         var user = context.RequireUser();
         RequireOnEnvironment(user, Actions.DeploymentApprove, project.Name, d.Environment);
-        var updated = await service.RejectAsync(project, d, await service.InitiatorAsync(user, project.Name, d.Environment), request?.Reason);
+        var updated = await service.RejectAsync(project, d, DeploymentService.InitiatorOf(user, project.Name, d.Environment), request?.Reason);
         await context.AuditAsync(Actions.DeploymentApprove, AuditOutcomes.Succeeded, $"project:{name} env:{d.Environment} deployment:{number}",
             $"{d.Subject} rejected: {request!.Reason}");
         return await ToDtoAsync(updated, deployments, releases);
     }
 
     public static async Task<DeploymentDto> CancelAsync(string name, long number, HttpContext context, ProjectStore projects, DeploymentStore deployments,
-        ReleaseStore releases, DeploymentService service, RunStore runs)
+        ReleaseStore releases, DeploymentService service)
     {
         var project = await ProjectsApi.Find(projects, name);
-        var d = await FindAsync(name, number, projects, deployments);
+        var d = await FindAsync(project, number, deployments);
         var user = context.RequireUser();
         RequireOnEnvironment(user, Actions.DeploymentStart, project.Name, d.Environment);
-        var updated = await service.CancelAsync(d, user.Username, runs);
+        var updated = await service.CancelAsync(d, user.Username);
         await context.AuditAsync(Actions.DeploymentStart, AuditOutcomes.Succeeded, $"project:{name} env:{d.Environment} deployment:{number}", $"{d.Subject} cancelled");
         return await ToDtoAsync(updated, deployments, releases);
     }
@@ -201,19 +201,16 @@ public static class DeploymentsApi
 
     private static void RequireOnEnvironment(Principal.User user, string action, string project, string environment)
     {
-        if (!user.Permissions.Can(action, new Scope(project, environment)))
-            throw new PolicyRefusedException($"{user.Username} may not {(action == Actions.DeploymentApprove ? "approve deployments" : "deploy")} on '{environment}' of '{project}'");
+        if (Authorizer.Decide(user, action, new Scope(project, environment)) is { Allowed: false, Reason: var reason })
+            throw new PolicyRefusedException(reason!);
     }
 
-    private static async Task<DeploymentRow> FindAsync(string name, long number, ProjectStore projects, DeploymentStore deployments)
-    {
-        var project = await ProjectsApi.Find(projects, name);
-        return await deployments.FindAsync(project.Id, number) ?? throw new KeyNotFoundException($"project '{name}' has no deployment {number}");
-    }
+    private static async Task<DeploymentRow> FindAsync(ProjectRow project, long number, DeploymentStore deployments) =>
+        await deployments.FindAsync(project.Id, number) ?? throw new KeyNotFoundException($"project '{project.Name}' has no deployment {number}");
 
     public static async Task<DeploymentDto> ToDtoAsync(DeploymentRow d, DeploymentStore deployments, ReleaseStore releases, bool withArtifacts = true) =>
         new(d.ProjectName, d.Number, d.Environment, d.Version, d.CommitSha, d.PreviousVersion, d.Kind, d.State, d.Initiator, d.EmergencyReason, d.RollbackOf,
-            UnixMs.To(d.RequestedAt), d.QueuedAt is { } q ? UnixMs.To(q) : null, d.StartedAt is { } s ? UnixMs.To(s) : null, d.FinishedAt is { } f ? UnixMs.To(f) : null,
+            UnixMs.To(d.RequestedAt), UnixMs.To(d.QueuedAt), UnixMs.To(d.StartedAt), UnixMs.To(d.FinishedAt),
             d.Outcome, d.RunId,
             (await deployments.ApprovalsAsync(d.Id)).Select(a => new DeploymentApprovalDto(a.Approver, a.Verdict, a.Comment, UnixMs.To(a.At))).ToList(),
             withArtifacts ? (await releases.ArtifactsAsync(d.ReleaseId)).Select(a => new ReleaseArtifactDto(a.Path, a.Sha256, a.Size)).ToList() : []);

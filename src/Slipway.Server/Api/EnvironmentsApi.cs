@@ -108,13 +108,11 @@ public static class EnvironmentsApi
     public static async Task<IResult> SetVariableAsync(string name, string env, string var, SetVariableRequest? request, HttpContext context,
         ProjectStore projects, EnvironmentStore environments, SecretVault vault, TimeProvider clock)
     {
-        if (VariableNames.Check(var) is { } nameError) throw new ArgumentException(nameError);
-        if (request?.Value is null) throw new ArgumentException("the body must be {\"value\": \"...\", \"secret\": false}");
-        var secret = request.Secret;
-        if (secret && request.Value.Length < 4) throw new ArgumentException("a secret must be at least 4 characters (shorter values cannot be masked in logs)");
+        var value = VariablesApi.CheckValue(var, request);
+        var secret = request!.Secret;
         var (_, row) = await FindAsync(name, env, projects, environments);
         var user = context.RequireUser().Username;
-        await environments.SetVariableAsync(row.Id, var, secret ? null : request.Value, secret ? vault.Protect(request.Value) : null, secret, user,
+        await environments.SetVariableAsync(row.Id, var, secret ? null : value, secret ? vault.Protect(value) : null, secret, user,
             clock.GetUtcNow().ToUnixTimeMilliseconds());
         await context.AuditAsync(Actions.EnvironmentManage, AuditOutcomes.Succeeded, $"project:{name} env:{env} var:{var}",
             $"{(secret ? "secret" : "variable")} {var} of environment '{env}' set");

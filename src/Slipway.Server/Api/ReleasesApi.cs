@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -85,11 +84,8 @@ public static class ReleasesApi
         var artifact = (await releases.ArtifactsAsync(release.Id)).FirstOrDefault(a => a.Path == path)
                        ?? throw new KeyNotFoundException($"release {version} has no artifact '{path}'");
         var file = files.PathOf(artifact.Sha256);
-        if (!File.Exists(file))
-            throw await MismatchAsync(context, name, version, path, $"the file of artifact '{path}' of release {version} is missing from the store");
-        string actual;
-        await using (var stream = File.OpenRead(file))
-            actual = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, context.RequestAborted));
+        var actual = await files.DigestOfStoredAsync(artifact.Sha256, context.RequestAborted)
+                     ?? throw await MismatchAsync(context, name, version, path, $"the file of artifact '{path}' of release {version} is missing from the store");
         if (actual != artifact.Sha256)
             throw await MismatchAsync(context, name, version, path,
                 $"artifact '{path}' of release {version} does not match its recorded digest (recorded sha256 {artifact.Sha256}, file has {actual}); it was changed after the release and is not served");

@@ -46,7 +46,7 @@ public static class RunsApi
     /// </summary>
     private static async Task RefuseDeploymentRunAsync(RunStore runs, long id, string what, string instead)
     {
-        if (await runs.GetRunRowAsync(id) is { DeploymentId: not null } run)
+        if (await runs.GetRunRowAsync(id) is { DeploymentId: not null })
             throw new PolicyRefusedException($"run {id} executes a deployment and cannot be {what} as a run; use {instead} (its rules and approvals apply)");
     }
 

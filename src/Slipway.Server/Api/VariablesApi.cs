@@ -35,8 +35,11 @@ public static class VariablesApi
         return (await variables.ListAsync(project.Id)).Select(ToDto).ToList();
     }
 
-    private static async Task<VariableDto> SetAsync(string name, string variable, SetVariableRequest? request, HttpContext context,
-        ProjectStore projects, VariableStore variables, SecretVault vault, TimeProvider clock)
+    /// <summary>
+    /// The rules for a variable's name and value, shared by project and environment variables: a valid name, at most
+    /// <see cref="MaxValueBytes"/>, and a secret long enough (and not blank) to be masked. Returns the value.
+    /// </summary>
+    public static string CheckValue(string variable, SetVariableRequest? request)
     {
         if (VariableNames.Check(variable) is { } nameError) throw new ArgumentException(nameError);
         var value = request?.Value ?? throw new ArgumentException("the body must be {\"value\": \"...\", \"secret\": true|false}; 'value' is missing");
@@ -47,10 +50,17 @@ public static class VariablesApi
                                         "masking it would hide ordinary text in every log, so it is refused");
         if (request.Secret && string.IsNullOrWhiteSpace(value))
             throw new ArgumentException($"secret '{variable}' is only whitespace; masking it would hide ordinary text in every log, so it is refused");
+        return value;
+    }
+
+    private static async Task<VariableDto> SetAsync(string name, string variable, SetVariableRequest? request, HttpContext context,
+        ProjectStore projects, VariableStore variables, SecretVault vault, TimeProvider clock)
+    {
+        var value = CheckValue(variable, request);
         var project = await ProjectsApi.Find(projects, name);
         var user = context.RequireUser().Username;
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        var row = request.Secret
+        var row = request!.Secret
             ? await variables.SetAsync(project.Id, variable, null, vault.Protect(value), user, now)
             : await variables.SetAsync(project.Id, variable, value, null, user, now);
         // Evidence of who set which secret when; never the value (nor a plain variable's value).

@@ -54,6 +54,18 @@ public sealed partial class ArtifactFiles(ServerOptions options)
         }
     }
 
+    /// <summary>
+    /// The SHA-256 of the stored file named by <paramref name="sha256"/>, computed now, or null when the file is missing.
+    /// Differs from <paramref name="sha256"/> only when the file was changed on disk after it was stored.
+    /// </summary>
+    public async Task<string?> DigestOfStoredAsync(string sha256, CancellationToken ct)
+    {
+        var path = PathOf(sha256);
+        if (!File.Exists(path)) return null;
+        await using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, ct));
+    }
+
     public Stream? OpenRead(string sha256) => File.Exists(PathOf(sha256)) ? File.OpenRead(PathOf(sha256)) : null;
 
     [GeneratedRegex("^[0-9a-f]{64}$")]

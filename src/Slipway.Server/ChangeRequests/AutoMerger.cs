@@ -36,30 +36,35 @@ public sealed class AutoMerger(ChangeRequestStore store, ChangeRequestService se
 
     public async Task MergeReadyAsync(CancellationToken ct)
     {
-        var candidates = await store.AutoMergeCandidatesAsync();
-        if (candidates.Count == 0) return;
-        var byId = (await projects.ListAsync()).ToDictionary(p => p.Id);
-        foreach (var row in candidates)
+        foreach (var row in await store.AutoMergeCandidatesAsync())
         {
-            var project = byId.GetValueOrDefault(row.ProjectId);
-            if (project is null) continue;
             var newest = (await runs.ForCommitAsync(row.ProjectId, row.HeadSha, 1)).FirstOrDefault();
             if (ChangeRequestService.PipelineOf(newest) != HeadPipeline.Succeeded)
             {
-                await store.SetAutoMergeErrorAsync(row.Id, newest is null ? "waiting for a run of the head commit" : $"waiting for run #{newest.Number} to succeed ({newest.Status})");
+                await NoteAsync(row, newest is null ? "waiting for a run of the head commit" : $"waiting for run #{newest.Number} to succeed ({newest.Status})");
                 continue;
             }
+            var project = await projects.GetAsync(row.ProjectId);
+            if (project is null) continue;
             var by = row.AutoMergeBy!;
             var user = await users.FindAsync(by);
             if (user is null || user.IsDisabled
                 || !(await authenticator.UserAsync(user, null, null, null)).Permissions.CanOnProject(Actions.ChangeRequestMerge, project.Name))
             {
-                await store.SetAutoMergeErrorAsync(row.Id, $"{by}, who set auto-merge, may no longer merge in '{project.Name}'; set it again");
+                await NoteAsync(row, $"{by}, who set auto-merge, may no longer merge in '{project.Name}'; set it again");
                 continue;
             }
+            var strategy = MergeStrategies.Parse(row.AutoMergeStrategy);
             try
             {
-                var (merged, _) = await service.MergeAsync(project, row.Number, by, MergeStrategies.Parse(row.AutoMergeStrategy), ct);
+                // Judge the rules on the mirror as it is first: a change request waiting for approval costs no fetch
+                // from the origin every second. The merge itself fetches and checks them all again.
+                if ((await service.GatherAsync(project, row, ct: ct)).Unmet(strategy) is { Count: > 0 } unmet)
+                {
+                    await NoteAsync(row, new MergeBlockedException(row.Subject, unmet).Message);
+                    continue;
+                }
+                var (merged, _) = await service.MergeAsync(project, row.Number, by, strategy, ct);
                 await audit.RecordAsync(new AuditRecord(AuditActorKinds.System, "slipway", null, Actions.ChangeRequestMerge,
                     $"project:{project.Name} cr:{row.Number}", AuditOutcomes.Succeeded,
                     $"change request #{row.Number} merged automatically for {by} ({merged.MergeStrategy}) into {merged.TargetBranch} as {merged.MergeCommit![..12]}"));
@@ -67,8 +72,12 @@ public sealed class AutoMerger(ChangeRequestStore store, ChangeRequestService se
             }
             catch (Exception e) when (e is MergeBlockedException or ConflictException or ChangeRequestTransitionException or GitException)
             {
-                await store.SetAutoMergeErrorAsync(row.Id, e.Message);
+                await NoteAsync(row, e.Message);
             }
         }
     }
+
+    /// <summary>Shows why the change request has not merged yet; written only when the reason changed (this runs every second).</summary>
+    private Task NoteAsync(ChangeRequestRow row, string reason) =>
+        row.AutoMergeError == reason ? Task.CompletedTask : store.SetAutoMergeErrorAsync(row.Id, reason);
 }

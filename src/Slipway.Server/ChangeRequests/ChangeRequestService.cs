@@ -18,10 +18,12 @@ namespace Slipway.Server.ChangeRequests;
 /// two near-simultaneous merges both land correctly or the second is refused with the reason, and the branch is
 /// never rewritten. After a merge the detector fetches, so the target's run (and its release) starts at once.
 /// </summary>
-public sealed class ChangeRequestService(ProjectStore projects, ChangeRequestStore store, MirrorDirectory mirrors, RunStore runs,
+public sealed class ChangeRequestService(ChangeRequestStore store, MirrorDirectory mirrors, RunStore runs,
     UserStore users, ChangeRequestLinker linker, ChangeDetector detector, GitCredentials credentials, TimeProvider clock)
 {
     private static readonly ConcurrentDictionary<(long, string), SemaphoreSlim> TargetLocks = new();
+    /// <summary>How many commits of a change request are read (and checked for their authors): far above any real one.</summary>
+    public const int MaxCommits = 10_000;
 
     public async Task<ChangeRequestRow> OpenAsync(ProjectRow project, string author, string? title, string? description, string? source,
         string? target, CancellationToken ct = default)
@@ -66,7 +68,8 @@ public sealed class ChangeRequestService(ProjectStore projects, ChangeRequestSto
         var ancestor = false;
         if (sourceHead is not null && targetHead is not null && await mirror.ResolveCommitAsync(sourceHead, ct) is not null)
         {
-            commits = await mirror.CommitsBetweenAsync(targetHead, sourceHead, ct: ct);
+            // Every commit counts for actor-not-author, so the bound is far above any real change request.
+            commits = await mirror.CommitsBetweenAsync(targetHead, sourceHead, MaxCommits, ct);
             files = await mirror.ChangedFilesAsync(targetHead, sourceHead, ct);
             if (state == ChangeRequestState.Open)
             {

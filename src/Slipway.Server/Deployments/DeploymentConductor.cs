@@ -1,5 +1,4 @@
 using System.Data.Common;
-using System.Security.Cryptography;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Slipway.Core.Access;
@@ -27,7 +26,6 @@ public sealed class DeploymentConductor(DeploymentStore deployments, Environment
     ILogger<DeploymentConductor> log) : BackgroundService
 {
     public static TimeSpan Interval { get; set; } = TimeSpan.FromMilliseconds(500);
-    private const string AgentLost = "agent lost";
     /// <summary>How long a claimed deployment may stay without a run before it is taken for orphaned by a crash.</summary>
     public static TimeSpan OrphanAfter { get; set; } = TimeSpan.FromMinutes(1);
 
@@ -63,11 +61,11 @@ public sealed class DeploymentConductor(DeploymentStore deployments, Environment
                     await RecordAsync(d, AuditOutcomes.Failed, $"{d.Subject} failed: the server stopped before its run was created; nothing ran");
                 continue;
             }
-            var details = await runs.GetAsync(runId);
-            if (details is null) continue;
+            // The run's row first (cheap); its jobs only once it is over.
+            if (await runs.GetRunRowAsync(runId) is not { } run || !StatusNames.Parse(run.Status).IsFinal()) continue;
+            var details = (await runs.GetAsync(runId))!;
             var status = StatusNames.Parse(details.Run.Status);
-            if (!status.IsFinal()) continue;
-            var lost = details.Jobs.Any(j => j.FailureReason?.StartsWith(AgentLost, StringComparison.Ordinal) == true);
+            var lost = details.Jobs.Any(j => j.FailureReason?.StartsWith(JobLeaseStore.AgentLost, StringComparison.Ordinal) == true);
             var (to, outcome) = status switch
             {
                 ExecutionStatus.Succeeded => (DeploymentState.Succeeded, "deployed and verified"),
@@ -92,11 +90,11 @@ public sealed class DeploymentConductor(DeploymentStore deployments, Environment
     private async Task RollBackAsync(DeploymentRow failed)
     {
         if (failed.Kind == DeploymentService.KindRollback || failed.PreviousReleaseId is null) return;
-        var project = (await projects.ListAsync()).First(p => p.Id == failed.ProjectId);
-        var release = (await releases.FindAsync(project.Id, failed.Version))!;
+        var project = (await projects.GetAsync(failed.ProjectId))!;
+        var release = (await releases.GetAsync(failed.ReleaseId))!;
         if (PipelineParser.Parse(release.PipelineSnapshot).Pipeline?.Deploy is not { AutoRollback: true }) return;
         var environment = (await environments.GetAsync(failed.EnvironmentId))!;
-        var previous = (await releases.ListAsync(project.Id)).First(r => r.Id == failed.PreviousReleaseId);
+        var previous = (await releases.GetAsync(failed.PreviousReleaseId.Value))!;
         try
         {
             var rollback = await service.RequestAsync(project, environment, previous, Initiator.System, DeploymentService.KindRollback, rollbackOf: failed.Id);
@@ -137,7 +135,7 @@ public sealed class DeploymentConductor(DeploymentStore deployments, Environment
         }
         catch (DbException) { return; }
 
-        var release = (await releases.ListAsync(d.ProjectId)).First(r => r.Id == d.ReleaseId);
+        var release = (await releases.GetAsync(d.ReleaseId))!;
         if (await CheckArtifactsAsync(release, ct) is { } mismatch) { await FailAsync(d, mismatch); return; }
         var deploy = PipelineParser.Parse(release.PipelineSnapshot).Pipeline?.Deploy;
         if (deploy is null) { await FailAsync(d, $"the pipeline file of release {release.Version} has no 'deploy:' section; nothing ran"); return; }
@@ -168,10 +166,8 @@ public sealed class DeploymentConductor(DeploymentStore deployments, Environment
     {
         foreach (var a in await releases.ArtifactsAsync(release.Id))
         {
-            var path = files.PathOf(a.Sha256);
-            if (!File.Exists(path)) return $"artifact '{a.Path}' of release {release.Version} is missing from the store; nothing ran";
-            await using var stream = File.OpenRead(path);
-            var actual = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, ct));
+            var actual = await files.DigestOfStoredAsync(a.Sha256, ct);
+            if (actual is null) return $"artifact '{a.Path}' of release {release.Version} is missing from the store; nothing ran";
             if (actual != a.Sha256)
                 return $"artifact '{a.Path}' of release {release.Version} does not match its recorded digest (sha256 {a.Sha256}, file has {actual}); nothing ran";
         }
@@ -186,16 +182,13 @@ public sealed class DeploymentConductor(DeploymentStore deployments, Environment
 
     private async Task AutoDeployAsync()
     {
-        var automatic = (await environments.AllAsync()).Where(e => e.AutoDeploy).ToList();
-        if (automatic.Count == 0) return;
-        var byId = (await projects.ListAsync()).ToDictionary(p => p.Id);
-        foreach (var environment in automatic)
+        foreach (var environment in await environments.AutoDeployAsync())
         {
-            if (!byId.TryGetValue(environment.ProjectId, out var project)) continue;
-            var latest = await releases.LatestAsync(project.Id);
+            var latest = await releases.LatestAsync(environment.ProjectId);
             if (latest is null) continue;
-            var newest = (await deployments.ListAsync(project.Id, environment.Id, limit: 1)).FirstOrDefault();
+            var newest = (await deployments.ListAsync(environment.ProjectId, environment.Id, limit: 1)).FirstOrDefault();
             if (newest is not null && newest.ReleaseId >= latest.Id) continue;
+            if (await projects.GetAsync(environment.ProjectId) is not { } project) continue;
             try
             {
                 var d = await service.RequestAsync(project, environment, latest, Initiator.System, DeploymentService.KindAuto);

@@ -21,8 +21,8 @@ public sealed record Initiator(string Name, Permissions? Permissions, IReadOnlyS
 /// Every refusal names its rule. The conductor (<see cref="DeploymentConductor"/>) starts queued deployments one at
 /// a time per environment and records their outcome.
 /// </summary>
-public sealed class DeploymentService(EnvironmentStore environments, DeploymentStore deployments, ReleaseStore releases, GrantStore grants,
-    MirrorDirectory mirrors, TimeProvider clock)
+public sealed class DeploymentService(EnvironmentStore environments, DeploymentStore deployments, ReleaseStore releases, RunStore runs,
+    MirrorDirectory mirrors, WorkSignal signal, TimeProvider clock)
 {
     public const string KindDeploy = "deploy";
     public const string KindPromote = "promote";
@@ -30,8 +30,8 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
     public const string KindAuto = "auto";
 
     /// <summary>The initiator for a signed-in user: their permissions and the roles granted on this project and environment.</summary>
-    public async Task<Initiator> InitiatorAsync(Principal.User user, string project, string environment) =>
-        new(user.Username, user.Permissions, (await grants.ForUserAsync(user.Id))
+    public static Initiator InitiatorOf(Principal.User user, string project, string environment) =>
+        new(user.Username, user.Permissions, user.Permissions.Grants
             .Where(g => (g.Project is null || g.Project == project) && (g.Environment is null || g.Environment == environment))
             .Select(g => g.Role).ToHashSet(StringComparer.Ordinal));
 
@@ -84,10 +84,9 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
     {
         var all = (await environments.ListAsync(project.Id)).Select(e => e.Settings).ToList();
         var current = await deployments.CurrentAsync(project.Id);
-        var byEnvironment = current.ToDictionary(d => d.Environment, d => d.Version);
-        var source = Lifecycle.PromotionSource(all, target.Name, byEnvironment)
+        var source = Lifecycle.PromotionSource(all, target.Name, current.ToDictionary(d => d.Environment, d => d.Version))
                      ?? throw new ConflictException($"lifecycle: no environment before '{target.Name}' has a successful release to promote");
-        return await ReleaseAsync(project, byEnvironment[source.Name]);
+        return (await releases.GetAsync(current.Single(d => d.Environment == source.Name).ReleaseId))!;
     }
 
     /// <summary>The release a rollback of <paramref name="environment"/> returns to: the one that succeeded there before the current one.</summary>
@@ -97,7 +96,7 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
         var current = history.FirstOrDefault() ?? throw new ConflictException($"'{environment.Name}' has no successful deployment to roll back from");
         var previous = history.FirstOrDefault(d => d.ReleaseId != current.ReleaseId)
                        ?? throw new ConflictException($"'{environment.Name}' has had no release before {current.Version} to roll back to");
-        return (await releases.FindAsync(project.Id, previous.Version))!;
+        return (await releases.GetAsync(previous.ReleaseId))!;
     }
 
     /// <summary>Approves; once enough distinct approvers agree, the deployment queues. Returns the updated row.</summary>
@@ -132,14 +131,16 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
     }
 
     /// <summary>Cancels a deployment awaiting approval or queued at once; a running one is stopped through its run.</summary>
-    public async Task<DeploymentRow> CancelAsync(DeploymentRow deployment, string by, RunStore runs)
+    public async Task<DeploymentRow> CancelAsync(DeploymentRow deployment, string by)
     {
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         var state = deployment.StateValue;
         DeploymentTransitions.Ensure(deployment.Subject, state, DeploymentState.Cancelled);
         if (state == DeploymentState.Running)
         {
-            if (deployment.RunId is { } runId) await runs.CancelAsync(runId, now);
+            // As cancelling a run: wake the agents holding its jobs so they stop at once.
+            if (deployment.RunId is { } runId)
+                foreach (var job in await runs.CancelAsync(runId, now)) signal.Signal(WorkSignal.Job(job));
         }
         else if (!await deployments.MoveAsync(deployment.Id, state, DeploymentState.Cancelled, now, $"cancelled by {by}"))
             throw new DeploymentTransitionException($"{deployment.Subject} changed state meanwhile; look again");
@@ -149,23 +150,17 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
     /// <summary>Who wrote or merged the changes in the release: the change requests merged in its commit range (since the previous release).</summary>
     public async Task<IReadOnlyList<string>> AuthorsAndMergersAsync(ProjectRow project, DeploymentRow deployment)
     {
-        var release = (await releases.FindAsync(project.Id, deployment.Version))!;
-        var previous = (await releases.ListAsync(project.Id)).Where(r => r.Id < release.Id).MaxBy(r => r.Id);
+        var release = (await releases.GetAsync(deployment.ReleaseId))!;
+        var previous = await releases.PreviousAsync(project.Id, release.Id);
         var mirror = mirrors.For(project.Name);
         IReadOnlyList<string> commits;
         try
         {
-            commits = previous is null
-                ? await AllCommitsAsync(mirror, release.CommitSha)
-                : (await mirror.CommitsBetweenAsync(previous.CommitSha, release.CommitSha, max: 5000)).Select(c => c.Sha).ToList();
+            commits = (await mirror.CommitsBetweenAsync(previous?.CommitSha, release.CommitSha, max: 5000)).Select(c => c.Sha).ToList();
         }
         catch (Git.GitException) { commits = [release.CommitSha]; }
         return await deployments.AuthorsAndMergersAsync(project.Id, commits);
     }
-
-    private static async Task<IReadOnlyList<string>> AllCommitsAsync(Git.RepositoryMirror mirror, string head) =>
-        (await Git.GitCli.OutputAsync(mirror.Path, ["rev-list", "--max-count=5000", head], TimeSpan.FromSeconds(60)))
-        .Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
     private static IReadOnlySet<string> RolesOf(EnvironmentRow environment) =>
         environment.ApproverRole is { } role ? new HashSet<string> { role } : new HashSet<string>();

@@ -7,10 +7,7 @@ public sealed record CommitInfo(string Sha, string AuthorName, string AuthorEmai
 public sealed record ChangedFile(string Path, int? Added, int? Deleted);
 
 /// <summary>What merging two commits would give: the merged tree, or the files that conflict.</summary>
-public sealed record MergeResult(string? Tree, IReadOnlyList<string> ConflictingFiles)
-{
-    public bool Clean => ConflictingFiles.Count == 0 && Tree is not null;
-}
+public sealed record MergeResult(string? Tree, IReadOnlyList<string> ConflictingFiles);
 
 /// <summary>Who a commit Slipway makes is by: the author is a user, the committer is always Slipway.</summary>
 public sealed record CommitIdentity(string Name, string Email);
@@ -26,12 +23,18 @@ public sealed partial class RepositoryMirror
     public const int MaxDiffChars = 2_000_000;
     public static readonly CommitIdentity Committer = new("Slipway", "slipway@localhost");
 
-    /// <summary>The commits reachable from <paramref name="head"/> but not from <paramref name="target"/>, newest first (at most <paramref name="max"/>).</summary>
-    public async Task<IReadOnlyList<CommitInfo>> CommitsBetweenAsync(string target, string head, int max = 500, CancellationToken ct = default)
+    /// <summary>
+    /// The commits reachable from <paramref name="head"/> but not from <paramref name="target"/> (every reachable commit when
+    /// <paramref name="target"/> is null), newest first, at most <paramref name="max"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<CommitInfo>> CommitsBetweenAsync(string? target, string head, int max = 500, CancellationToken ct = default)
     {
-        RequireSha(target);
+        if (target is not null) RequireSha(target);
         RequireSha(head);
-        var output = await GitCli.OutputAsync(Path, ["log", $"--max-count={max}", "--format=%H%x1f%an%x1f%ae%x1f%at%x1f%s%x1e", head, "^" + target, "--"], timeout, ct);
+        List<string> args = ["log", $"--max-count={max}", "--format=%H%x1f%an%x1f%ae%x1f%at%x1f%s%x1e", head];
+        if (target is not null) args.Add("^" + target);
+        args.Add("--");
+        var output = await GitCli.OutputAsync(Path, args, timeout, ct);
         return output.Split('\x1e', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Select(record => record.Split('\x1f'))
             .Where(f => f.Length == 5)
@@ -86,13 +89,6 @@ public sealed partial class RepositoryMirror
         RequireSha(descendant);
         var result = await GitCli.RunAsync(Path, ["merge-base", "--is-ancestor", ancestor, descendant], timeout, ct);
         return result.ExitCode switch { 0 => true, 1 => false, _ => throw new GitException(result.Stderr.Trim()) };
-    }
-
-    /// <summary>The tree of a commit.</summary>
-    public async Task<string> TreeOfAsync(string commit, CancellationToken ct = default)
-    {
-        RequireSha(commit);
-        return (await GitCli.OutputAsync(Path, ["rev-parse", "--verify", commit + "^{tree}"], timeout, ct)).Trim();
     }
 
     /// <summary>Writes a commit of <paramref name="tree"/> with the given parents; the message goes through a file, never an argument.</summary>

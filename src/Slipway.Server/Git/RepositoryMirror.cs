@@ -124,7 +124,7 @@ public sealed partial class RepositoryMirror(string path, TimeSpan timeout)
         var split = output.IndexOf('\n');
         var (author, message) = split < 0 ? (output.Trim(), "") : (output[..split].Trim(), output[(split + 1)..].Trim());
         // Anyone who can push chooses the author name; it is shown in terminals, so no control characters.
-        return (new string(author.Select(c => char.IsControl(c) ? '?' : c).ToArray()), message);
+        return (Clean(author), message);
     }
 
     /// <summary>Streams a tar archive of the commit's tree (what an agent checks out) into <paramref name="destination"/>.</summary>

@@ -1,6 +1,6 @@
-using Slipway.Core.Environments;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Slipway.Core.Environments;
 using Slipway.Server.Git;
 using Slipway.Server.Scheduling;
 using Slipway.Server.Storage;
@@ -38,7 +38,7 @@ public static class DemoProject
         // The talk's lifecycle: each release reaches staging by itself; production takes an analyst's promotion and
         // another analyst's approval. Both run on the embedded agent's pool here; give production its own in earnest.
         var environments = services.GetRequiredService<EnvironmentStore>();
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var now = services.GetRequiredService<TimeProvider>().GetUtcNow().ToUnixTimeMilliseconds();
         await environments.SaveAsync(project.Id, new EnvironmentSettings("staging", 0, false, "build", [], 0, null, true, QueuePolicy.OldestFirst), true, "demo", now);
         await environments.SaveAsync(project.Id, new EnvironmentSettings("production", 1, false, "build", ["role:analyst", "role:admin"], 1, "analyst", false,
             QueuePolicy.OldestFirst), true, "demo", now);

@@ -33,6 +33,8 @@ public sealed class ReleaseService(RunStore runs, ProjectStore projects, Release
     {
         var details = await runs.GetAsync(runId) ?? throw new KeyNotFoundException($"no run {runId}");
         var run = details.Run;
+        if (run.DeploymentId is not null)
+            throw new ConflictException($"run {runId} deployed a release; only a build run can be released");
         if (run.Status != "succeeded")
             throw new ConflictException($"run {runId} has status {run.Status}; only a succeeded run can be released");
         if (await releases.ForRunAsync(runId) is { } already)

@@ -106,15 +106,25 @@ public sealed class DeploymentStore(Database db)
             "SELECT DISTINCT e.name FROM deployments d JOIN environments e ON e.id = d.environment_id WHERE d.release_id = @releaseId AND d.state = 'succeeded'",
             new { releaseId }))).ToHashSet(StringComparer.Ordinal);
 
-    /// <summary>Moves a deployment from <paramref name="from"/> to <paramref name="to"/>; false when it was no longer in <paramref name="from"/>.</summary>
-    public Task<bool> MoveAsync(long id, DeploymentState from, DeploymentState to, long now, string? outcome = null, long? runId = null) =>
-        db.WriteAsync(async (c, tx) => await c.ExecuteAsync(
-            "UPDATE deployments SET state = @to, outcome = COALESCE(@outcome, outcome), run_id = COALESCE(@runId, run_id), " +
-            "queued_at = CASE WHEN @to = 'queued' THEN @now ELSE queued_at END, " +
-            "started_at = CASE WHEN @to = 'running' THEN @now ELSE started_at END, " +
-            "finished_at = CASE WHEN @to IN ('succeeded', 'failed', 'cancelled', 'rejected', 'superseded', 'unknown') THEN @now ELSE finished_at END " +
+    /// <summary>
+    /// Moves a deployment from <paramref name="from"/> to <paramref name="to"/> (an allowed transition, else it throws);
+    /// false when it was no longer in <paramref name="from"/>. Stamps queued, started and finished times as it goes.
+    /// </summary>
+    public Task<bool> MoveAsync(long id, DeploymentState from, DeploymentState to, long now, string? outcome = null)
+    {
+        DeploymentTransitions.Ensure($"deployment {id}", from, to);
+        return db.WriteAsync(async (c, tx) => await c.ExecuteAsync(
+            "UPDATE deployments SET state = @to, outcome = COALESCE(@outcome, outcome), " +
+            "queued_at = COALESCE(@queuedAt, queued_at), started_at = COALESCE(@startedAt, started_at), finished_at = COALESCE(@finishedAt, finished_at) " +
             "WHERE id = @id AND state = @from",
-            new { id, from = from.Name(), to = to.Name(), now, outcome, runId }, tx) == 1);
+            new
+            {
+                id, from = from.Name(), to = to.Name(), outcome,
+                queuedAt = to == DeploymentState.Queued ? now : (long?)null,
+                startedAt = to == DeploymentState.Running ? now : (long?)null,
+                finishedAt = to.IsFinal() ? now : (long?)null,
+            }, tx) == 1);
+    }
 
     public async Task<IReadOnlyList<DeploymentApprovalRow>> ApprovalsAsync(long deploymentId) =>
         (await db.ReadAsync(c => c.QueryAsync<DeploymentApprovalRow>(
@@ -127,10 +137,6 @@ public sealed class DeploymentStore(Database db)
             "INSERT INTO deployment_approvals (deployment_id, approver, verdict, comment, at) " +
             "SELECT id, @approver, @verdict, @comment, @now FROM deployments WHERE id = @deploymentId AND state = 'awaiting_approval'",
             new { deploymentId, approver, verdict, comment, now }, tx) == 1);
-
-    /// <summary>The deployment a run executes, or null for a build run.</summary>
-    public Task<long?> ForRunAsync(long runId) =>
-        db.ReadAsync(c => c.ExecuteScalarAsync<long?>("SELECT id FROM deployments WHERE run_id = @runId", new { runId }));
 
     /// <summary>Records the run executing a running deployment.</summary>
     public Task SetRunAsync(long deploymentId, long runId) =>

@@ -62,8 +62,9 @@ public sealed class EnvironmentStore(Database db)
         (await db.ReadAsync(c => c.QueryAsync<EnvironmentRow>(
             $"SELECT {Columns} FROM environments WHERE project_id = @projectId ORDER BY position, name", new { projectId }))).ToList();
 
-    public async Task<IReadOnlyList<EnvironmentRow>> AllAsync() =>
-        (await db.ReadAsync(c => c.QueryAsync<EnvironmentRow>($"SELECT {Columns} FROM environments ORDER BY project_id, position"))).ToList();
+    /// <summary>Environments that take every new release by themselves, of every project.</summary>
+    public async Task<IReadOnlyList<EnvironmentRow>> AutoDeployAsync() =>
+        (await db.ReadAsync(c => c.QueryAsync<EnvironmentRow>($"SELECT {Columns} FROM environments WHERE auto_deploy ORDER BY project_id, position"))).ToList();
 
     public Task<EnvironmentRow?> FindAsync(long projectId, string name) =>
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<EnvironmentRow>(

@@ -16,6 +16,9 @@ public sealed record LeaseChange(IReadOnlyList<string> Pools, IReadOnlyList<long
 /// </summary>
 public sealed class JobLeaseStore(Database db)
 {
+    /// <summary>How the failure reason of a job whose agent stopped renewing its lease begins.</summary>
+    public const string AgentLost = "agent lost";
+
     /// <summary>How many queued jobs of a pool to look at when matching an agent's labels.</summary>
     private const int CandidateWindow = 20;
 
@@ -104,7 +107,7 @@ public sealed class JobLeaseStore(Database db)
     /// </summary>
     public Task<LeaseChange> ExpireAsync(long now) => ResolveAsync(
         "SELECT id, run_id, name, status, pool, retries_left, cancel_requested, lease_id FROM jobs WHERE status = 'running' AND lease_expires_at < @now",
-        new { now }, "agent lost: its lease expired without renewal", now);
+        new { now }, AgentLost + ": its lease expired without renewal", now);
 
     /// <summary>At start-up: the embedded agent died with the previous server process, so its jobs cannot finish.</summary>
     public Task<LeaseChange> ResolveJobsOfAgentAsync(long agentId, string reason, long now) => ResolveAsync(

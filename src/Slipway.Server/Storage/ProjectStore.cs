@@ -10,6 +10,9 @@ public sealed class ProjectStore(Database db)
     public Task<ProjectRow?> FindAsync(string name) =>
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<ProjectRow>($"SELECT {Columns} FROM projects WHERE name = @name", new { name }));
 
+    public Task<ProjectRow?> GetAsync(long id) =>
+        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<ProjectRow>($"SELECT {Columns} FROM projects WHERE id = @id", new { id }));
+
     public async Task<IReadOnlyList<ProjectRow>> ListAsync() =>
         (await db.ReadAsync(c => c.QueryAsync<ProjectRow>($"SELECT {Columns} FROM projects ORDER BY name"))).ToList();
 

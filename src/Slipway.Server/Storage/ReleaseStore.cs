@@ -69,6 +69,14 @@ public sealed class ReleaseStore(Database db)
     public Task<ReleaseRow?> FindAsync(long projectId, string version) =>
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<ReleaseRow>($"SELECT {Columns} {From} WHERE r.project_id = @projectId AND r.version = @version", new { projectId, version }));
 
+    public Task<ReleaseRow?> GetAsync(long id) =>
+        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<ReleaseRow>($"SELECT {Columns} {From} WHERE r.id = @id", new { id }));
+
+    /// <summary>The project's release made just before <paramref name="releaseId"/> (the start of its commit range), or null.</summary>
+    public Task<ReleaseRow?> PreviousAsync(long projectId, long releaseId) =>
+        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<ReleaseRow>(
+            $"SELECT {Columns} {From} WHERE r.project_id = @projectId AND r.id < @releaseId ORDER BY r.id DESC LIMIT 1", new { projectId, releaseId }));
+
     public Task<ReleaseRow?> ForRunAsync(long runId) =>
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<ReleaseRow>($"SELECT {Columns} {From} WHERE r.run_id = @runId", new { runId }));
 

@@ -102,7 +102,7 @@ public static partial class WebUi
         app.MapPost("/projects/{name}/deployments/{number:long}/cancel", (string name, long number, HttpContext context, ProjectStore projects,
             DeploymentStore deployments, ReleaseStore releases, DeploymentService service, RunStore runs) => Act(context, DeploymentPath(name, number), async () =>
         {
-            var d = await DeploymentsApi.CancelAsync(name, number, context, projects, deployments, releases, service, runs);
+            var d = await DeploymentsApi.CancelAsync(name, number, context, projects, deployments, releases, service);
             return d.State == "running" ? $"Deployment #{number} is being stopped through its run." : $"Deployment #{number} cancelled.";
         })).RequirePageAction(Actions.DeploymentStart);
     }

@@ -28,7 +28,7 @@ public static partial class WebUi
             var list = await ReleasesApi.ListAsync(name, projects, releases);
             var released = list.Select(r => r.RunId).ToHashSet();
             var candidates = (await runs.ListAsync(project.Id, ReleaseCandidateRuns))
-                .Where(r => r.Status == "succeeded" && !released.Contains(r.Id)).Select(r => r.ToSummary()).ToList();
+                .Where(r => r.Status == "succeeded" && r.DeploymentId is null && !released.Contains(r.Id)).Select(r => r.ToSummary()).ToList();
             return Page<ReleasesPage>(context, new { Project = project.ToDto(), Releases = list, Candidates = candidates });
         }).RequirePageAction(Actions.ReleaseRead);
         app.MapPost("/projects/{name}/releases/create", (string name, HttpContext context, ProjectStore projects, ReleaseService service, RunStore runs) =>

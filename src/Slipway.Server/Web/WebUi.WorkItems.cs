@@ -40,9 +40,11 @@ public static partial class WebUi
             Page<WorkItemPage>(context, new { Item = await WorkItemsApi.ShowAsync(name, number, projects, items, releases, deployments) }))
             .RequirePageAction(Actions.ItemRead);
         app.MapPost("/projects/{name}/items/{number:long}/edit", (string name, long number, HttpContext context, ProjectStore projects,
-            WorkItemStore items, ReleaseStore releases, DeploymentStore deployments, TimeProvider clock) => Act(context, ItemPath(name, number), async form =>
+            WorkItemStore items, TimeProvider clock) => Act(context, ItemPath(name, number), async form =>
         {
-            var request = ChangesFrom(form, await WorkItemsApi.ShowAsync(name, number, projects, items, releases, deployments));
+            var project = await ProjectsApi.Find(projects, name);
+            var current = await items.FindAsync(project.Id, number) ?? throw new KeyNotFoundException($"project '{name}' has no work item {number}");
+            var request = ChangesFrom(form, current);
             if (request is (null, null, null)) return ("Nothing to save: no field was changed.", (string?)null);
             var item = await WorkItemsApi.UpdateAsync(name, number, request, context, projects, items, clock);
             return ($"{item.Key} saved.", null);
@@ -61,7 +63,7 @@ public static partial class WebUi
     /// The edit form sends every field; only those that differ from the stored item are changed, so the audit entry
     /// names what was really edited. A field missing from the post is left as it is.
     /// </summary>
-    private static UpdateWorkItemRequest ChangesFrom(IFormCollection form, WorkItemDto current)
+    private static UpdateWorkItemRequest ChangesFrom(IFormCollection form, WorkItemRow current)
     {
         var title = Field(form, "title");
         var description = Field(form, "description");

@@ -50,11 +50,14 @@ public static partial class WebUi
         }).RequirePageAction(Actions.ProjectRead);
 
         app.MapGet("/runs/{id:long}", async (long id, HttpContext context, RunStore runs, ReleaseStore releases, DeploymentStore deployments) =>
-            Page<RunPage>(context, new
+        {
+            var details = await RunsApi.Get(runs, id);
+            return Page<RunPage>(context, new
             {
-                Run = (await RunsApi.Get(runs, id)).ToDto(), ReleaseVersion = (await releases.ForRunAsync(id))?.Version,
-                DeploymentNumber = await deployments.ForRunAsync(id) is { } deployment ? (await deployments.GetAsync(deployment))?.Number : null,
-            })).RequirePageAction(Actions.RunRead);
+                Run = details.ToDto(), ReleaseVersion = (await releases.ForRunAsync(id))?.Version,
+                DeploymentNumber = details.Run.DeploymentId is { } deployment ? (await deployments.GetAsync(deployment))?.Number : null,
+            });
+        }).RequirePageAction(Actions.RunRead);
         // The run's project is the scope of both (AccessMiddleware resolves it from {id}).
         app.MapPost("/runs/{id:long}/cancel", (long id, HttpContext context, RunStore runs, WorkSignal signal, TimeProvider clock) =>
             Act(context, $"/runs/{id}", async () => { await RunsApi.CancelAsync(id, runs, signal, clock); return "Run cancelled."; }))

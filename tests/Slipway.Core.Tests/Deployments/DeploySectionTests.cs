@@ -22,7 +22,7 @@ public sealed class DeploySectionTests
     [InlineData("deploy:\n  verify: x\n", 7, 3, "deploy.run", "missing required key 'run'")]
     [InlineData("deploy:\n  run: x\n  rollback: always\n", 8, 13, "deploy.rollback", "'rollback' is auto or manual")]
     [InlineData("deploy:\n  run: x\n  hosts: [a]\n", 8, 3, "deploy.hosts", "unknown key 'hosts'")]
-    [InlineData("deploy:\n  run: x\n  timeout: 2y\n", 8, 12, "deploy.timeout", "")]
+    [InlineData("deploy:\n  run: x\n  timeout: 2y\n", 8, 12, "deploy.timeout", "invalid duration")]
     public void Errors_HaveLineAndColumn(string deploy, int line, int column, string path, string fragment) =>
         LintAssert.HasError(Base + deploy, line, column, path, fragment);
 }

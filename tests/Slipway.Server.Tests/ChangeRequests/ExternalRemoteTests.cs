@@ -29,7 +29,7 @@ public sealed class ExternalRemoteTests
         seed.CreateBranch("develop");
         seed.Run("checkout", "-q", "-b", "feature/ext");
         seed.WriteFile("ext.txt", "ext\n");
-        var feature = seed.Commit("ext change");
+        seed.Commit("ext change");
         var withToken = $"http://x:{pusher}@{uri.Host}:{uri.Port}/git/origin.git";
         seed.Run("push", "-q", withToken, "main", "develop", "feature/ext");
 
@@ -39,8 +39,10 @@ public sealed class ExternalRemoteTests
         Assert.Contains("cannot fetch", refused.Message);
 
         const string Secret = "slp_not-a-real-token-but-a-long-secret";
-        Assert.NotEqual(HttpStatusCode.Created, (await Assert.ThrowsAsync<SlipwayApiException>(() =>
-            server.Client.CreateProjectAsync("ext", remote, "main", "x", Secret))).Status); // a wrong password is refused too
+        var wrong = await Assert.ThrowsAsync<SlipwayApiException>(() => server.Client.CreateProjectAsync("ext", remote, "main", "x", Secret));
+        Assert.Equal(HttpStatusCode.BadRequest, wrong.Status); // a wrong password is refused too, with git's reason
+        Assert.Contains("cannot fetch", wrong.Message);
+        Assert.DoesNotContain(Secret, wrong.Message);
         var created = await server.Client.CreateProjectAsync("ext", remote, "main", "x", pusher);
         Assert.Equal("ext", created.Name);
         var dev2 = new SlipwayClient(server.Url, await UserWithRoleAsync(server, "dev2", BuiltInRoles.Developer));

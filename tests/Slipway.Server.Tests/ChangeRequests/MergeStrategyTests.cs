@@ -32,7 +32,7 @@ public sealed class MergeStrategyTests
     [Fact]
     public async Task Squash_MakesOneCommitOnTheTarget_FastForward_MovesTheTarget_OrIsRefusedWhenItMoved()
     {
-        await using var kit = await ChangeRequestKit.StartAsync(o => o.PollInterval = TimeSpan.FromHours(1));
+        await using var kit = await ChangeRequestKit.StartAsync();
         await kit.Server.Client.SetMergeRulesAsync("shop", "main", 0, null);
 
         var ff = await kit.GreenChangeRequestAsync("feature/ff", "ff.txt");

@@ -25,12 +25,7 @@ public sealed partial class WorkflowCliTests
         """;
 
     private static Task<(int Exit, string Out, string Err)> As(SlipwayTestServer server, string token, params string[] args) =>
-        CliRunner.RunAsync(new Dictionary<string, string?>
-        {
-            ["SLIPWAY_SERVER"] = server.Url,
-            ["SLIPWAY_TOKEN"] = token,
-            ["XDG_CONFIG_HOME"] = Path.Combine(server.Options.FullDataDirectory, "cli-" + token[^6..]),
-        }, null, args);
+        CliRunner.AsAsync(server, token, args);
 
     private static string Git(string cwd, params string[] args) =>
         ProcessRunner.Run(GitRepository.GitPath,

@@ -7,12 +7,7 @@ namespace Slipway.Server.Tests.Deployments;
 public sealed class DeploymentCliTests
 {
     private static Task<(int Exit, string Out, string Err)> As(SlipwayTestServer server, string token, params string[] args) =>
-        CliRunner.RunAsync(new Dictionary<string, string?>
-        {
-            ["SLIPWAY_SERVER"] = server.Url,
-            ["SLIPWAY_TOKEN"] = token,
-            ["XDG_CONFIG_HOME"] = Path.Combine(server.Options.FullDataDirectory, "cli-" + token[^6..]),
-        }, null, args);
+        CliRunner.AsAsync(server, token, args);
 
     [Fact]
     public async Task PromoteApproveStatusExport_ThroughTheCli()

@@ -75,16 +75,8 @@ public sealed class DeploymentKit : IAsyncDisposable
             return (until ?? (x => x.State is "succeeded" or "failed" or "cancelled" or "rejected" or "superseded" or "unknown"))(d) ? d : null;
         }, $"deployment #{number}");
 
-    public static async Task<T> WaitAsync<T>(Func<Task<T?>> probe, string what, int seconds = 60) where T : class
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (true)
-        {
-            if (await probe() is { } found) return found;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"timed out waiting for {what}");
-            await Task.Delay(100);
-        }
-    }
+    public static Task<T> WaitAsync<T>(Func<Task<T?>> probe, string what, int seconds = 60) where T : class =>
+        Eventually.ValueAsync(probe, TimeSpan.FromSeconds(seconds), what);
 
     public async ValueTask DisposeAsync()
     {

@@ -16,8 +16,6 @@ public sealed class DeploymentPostgresTests(PostgresFixture postgres)
         var first = await DeploymentKit.WaitAsync(async () => (await kit.Admin.ListReleasesAsync("shop")).FirstOrDefault(), "first release");
         var staging = await DeploymentKit.WaitAsync(async () => (await kit.Admin.ListDeploymentsAsync("shop", "staging")).FirstOrDefault(), "staging");
         Assert.Equal("succeeded", (await kit.WaitForDeploymentAsync(staging.Number)).State);
-        await kit.Admin.AddFreezeAsync("shop", "staging", new Contracts.Api.FreezeWindowRequest("weekly", "0 16 * * FRI", "1h", "Europe/Berlin", null, null));
-        await kit.Admin.SetEnvironmentVariableAsync("shop", "production", "API_TOKEN", "s3cret-token", secret: true);
 
         var promotion = await kit.Ann.PromoteAsync("shop", "production");
         Assert.Contains("initiator-not-approver", (await Refused(() => kit.Ann.ApproveDeploymentAsync("shop", promotion.Number, null), HttpStatusCode.Forbidden)).Message);
@@ -34,5 +32,12 @@ public sealed class DeploymentPostgresTests(PostgresFixture postgres)
         var cells = (await kit.Ann.GetDashboardAsync("shop")).Environments;
         Assert.Equal([("staging", second), ("production", first.Version)], cells.Select(c => (c.Environment, c.Current!.Release)));
         Assert.Equal(4, (await kit.Ann.ExportDeploymentsAsync("shop", "production", null, null, "csv")).Trim().Split('\n').Length);
+
+        // Freeze windows and environment secrets round-trip through PostgreSQL's columns (boolean, bigint, text).
+        var staged = await kit.Admin.AddFreezeAsync("shop", "staging", new Contracts.Api.FreezeWindowRequest("weekly", "0 16 * * FRI", "1h", "Europe/Berlin", null, null));
+        Assert.Equal(("0 16 * * FRI", 3600L, "Europe/Berlin"), (staged.Freezes.Single().Cron, staged.Freezes.Single().DurationSeconds, staged.Freezes.Single().TimeZone));
+        await kit.Admin.SetEnvironmentVariableAsync("shop", "production", "API_TOKEN", "s3cret-token", secret: true);
+        var variable = (await kit.Admin.GetEnvironmentAsync("shop", "production")).Variables.Single();
+        Assert.Equal(("API_TOKEN", true, null), (variable.Name, variable.Secret, variable.Value));
     }
 }

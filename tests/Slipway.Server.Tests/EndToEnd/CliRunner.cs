@@ -14,6 +14,15 @@ public static class CliRunner
             stdin,
             unset: env.Where(e => e.Value is null).Select(e => e.Key).Concat(["SLIPWAY_SERVER", "SLIPWAY_TOKEN"]).Where(n => env.GetValueOrDefault(n) is null));
 
+    /// <summary>As the holder of <paramref name="token"/> on <paramref name="server"/> (each token its own CLI config folder).</summary>
+    public static Task<(int Exit, string Out, string Err)> AsAsync(SlipwayTestServer server, string token, params string[] args) =>
+        RunAsync(new Dictionary<string, string?>
+        {
+            ["SLIPWAY_SERVER"] = server.Url,
+            ["SLIPWAY_TOKEN"] = token,
+            ["XDG_CONFIG_HOME"] = Path.Combine(server.Options.FullDataDirectory, "cli-" + token[^6..]),
+        }, null, args);
+
     /// <summary>As the bootstrap admin of <paramref name="server"/>.</summary>
     public static Task<(int Exit, string Out, string Err)> AdminAsync(SlipwayTestServer server, string? stdin, params string[] args) =>
         RunAsync(new Dictionary<string, string?>

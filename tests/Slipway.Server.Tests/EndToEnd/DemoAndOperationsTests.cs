@@ -71,7 +71,7 @@ public sealed class DemoAndOperationsTests
         Assert.Equal(commit, again.Commit);
         Assert.Contains("persisted-line", await second.LogAsync(runId, "j"));
         Assert.Single(await second.Client.ListProjectsAsync());
-        Assert.Single((await second.Client.ListAgentsAsync()).Where(a => a.Name == "embedded"));
+        Assert.Single(await second.Client.ListAgentsAsync(), a => a.Name == "embedded");
     }
 
     [Fact]

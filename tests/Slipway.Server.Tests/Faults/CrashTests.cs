@@ -32,16 +32,8 @@ public sealed class CrashTests
         process.WaitForExit(10_000);
     }
 
-    internal static async Task<T> EventuallyAsync<T>(Func<Task<T?>> probe, TimeSpan timeout, string what) where T : class
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            try { if (await probe() is { } value) return value; } catch (HttpRequestException) { }
-            await Task.Delay(100);
-        }
-        throw new TimeoutException("timed out waiting for " + what);
-    }
+    internal static Task<T> EventuallyAsync<T>(Func<Task<T?>> probe, TimeSpan timeout, string what) where T : class =>
+        Eventually.ValueAsync(probe, timeout, what);
 
     [Fact]
     public async Task AgentKilledMidJob_LosesTheLease_AndTheJobFailsAsAgentLost()
