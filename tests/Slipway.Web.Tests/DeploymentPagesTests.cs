@@ -127,6 +127,7 @@ public sealed class DeploymentPagesTests
         await page.GotoAsync("/projects/shop/environments");
         await Expect(production.Locator(".awaiting-count")).ToHaveTextAsync("1 awaiting approval");
         await Expect(production.Locator("ul.pending li[data-number='2'] .status")).ToHaveTextAsync("awaiting_approval");
+        await page.EvaluateAsync("() => { window.slipwayNotReloaded = true; }"); // gone if the page were loaded again
 
         // Bob approves in the UI; the deployment queues, runs on the embedded agent and succeeds.
         await using var bob = await BrowserSession.StartAsync(server.Url);
@@ -138,28 +139,31 @@ public sealed class DeploymentPagesTests
         var approval = bob.Page.Locator("#approvals tr[data-approver='bob']");
         await Expect(approval).ToContainTextAsync("approved");
         await Expect(approval).ToContainTextAsync("checked on staging");
-        await WaitAsync(server, "deployment #2 to finish", async api =>
-            (await api.Http.GetFromJsonAsync<DeploymentDto>("/api/v1/projects/shop/deployments/2"))!.State is "succeeded" or "failed" or "unknown");
 
-        await bob.Page.ReloadAsync();
-        await Expect(bob.Page.Locator("#deployment")).ToHaveAttributeAsync("data-state", "succeeded");
+        // Bob's page follows the deployment without a reload: its state, then the logs of its deploy and verify jobs.
+        var live = new LocatorAssertionsToHaveAttributeOptions { Timeout = 60_000 };
+        await Expect(bob.Page.Locator("#deployment")).ToHaveAttributeAsync("data-state", "succeeded", live);
         await Expect(bob.Page.Locator("#deployment-outcome")).ToHaveTextAsync("deployed and verified");
         await Expect(bob.Page.Locator("#approve-form")).ToHaveCountAsync(0);
+        await Expect(bob.Page.Locator(".job[data-job='deploy'] pre.log")).ToContainTextAsync($"deploying {version} to production");
+        await Expect(bob.Page.Locator(".job[data-job='verify'] .status")).ToHaveTextAsync("succeeded");
         var runHref = await bob.Page.Locator("#deployment-run").GetAttributeAsync("href");
         Assert.StartsWith("/runs/", runHref);
 
-        // The run page carries the deployment's log.
+        // The run page carries the same log and links back.
         await bob.Page.GotoAsync(runHref!);
         await Expect(bob.Page.Locator("pre.log").First).ToContainTextAsync($"deploying {version} to production", new() { Timeout = 20_000 });
         await Expect(bob.Page.Locator("#run-deployment a")).ToHaveAttributeAsync("href", "/projects/shop/deployments/2");
         await Expect(bob.Page.Locator("#create-release")).ToHaveCountAsync(0);
 
-        await page.GotoAsync("/projects/shop/environments");
+        // Ann's dashboard, open all along, updated in place: the matrix shows the release on production.
+        Assert.EndsWith("/projects/shop/environments", page.Url);
         await Expect(production.Locator(".current .version")).ToHaveTextAsync(version);
         await Expect(production.Locator(".current .status")).ToHaveTextAsync("succeeded");
         await Expect(production.Locator(".when")).ToContainTextAsync("by ann");
         await Expect(production.Locator(".no-promotion")).ToHaveTextAsync($"production already has {version} from staging.");
         await Expect(page.Locator("#deployments tr[data-number='2'] .status")).ToHaveTextAsync("succeeded");
+        Assert.True(await page.EvaluateAsync<bool>("() => window.slipwayNotReloaded === true"));
 
         // The environment page lists it in the history.
         await production.GetByRole(AriaRole.Link, new() { Name = "production" }).ClickAsync();
@@ -172,7 +176,7 @@ public sealed class DeploymentPagesTests
     }
 
     [Fact]
-    public async Task Admin_FreezesAndSetsASecret_InTheUi_AViewerSeesTheFreezeButNoForms_AndForcedPostsAreRefused()
+    public async Task Admin_CreatesAndChangesAnEnvironment_FreezesAndSetsASecret_InTheUi_AViewerSeesNoForms_AndForcedPostsAreRefused()
     {
         var (server, repo, version) = await ShopAsync();
         await using var _ = server;
@@ -181,6 +185,55 @@ public sealed class DeploymentPagesTests
         await using var admin = await BrowserSession.StartAsync(server.Url);
         var page = admin.Page;
         await admin.SignInAsync();
+
+        // A new environment from the dashboard's form; then its settings changed on its own page.
+        await page.GotoAsync("/projects/shop/environments");
+        await page.Locator("#new-environment summary").ClickAsync();
+        var create = page.Locator("#environment-form");
+        await create.GetByLabel("Name", new() { Exact = true }).FillAsync("qa");
+        await create.GetByLabel("Position in the lifecycle").FillAsync("2");
+        await create.GetByLabel("Optional: a release may skip it").CheckAsync();
+        await create.GetByLabel("Agent pool").FillAsync("qa-deployers");
+        await create.GetByLabel("Deployers").FillAsync("role:analyst, user:bob");
+        await create.GetByLabel("Required approvals").FillAsync("2");
+        await create.GetByLabel("Approver role").FillAsync("analyst");
+        await create.GetByLabel("Queue policy").SelectOptionAsync("newest-wins");
+        await create.GetByRole(AriaRole.Button, new() { Name = "Create environment" }).ClickAsync();
+        await Expect(page.Locator(".flash.ok")).ToHaveTextAsync("Environment qa created.");
+        await Expect(page.Locator("h1")).ToHaveTextAsync("shop environment qa");
+        await Expect(page.Locator("#env-position")).ToHaveTextAsync("2 (optional: may be skipped)");
+        await Expect(page.Locator("#env-pool")).ToHaveTextAsync("qa-deployers");
+        await Expect(page.Locator("#env-deployers")).ToHaveTextAsync("role:analyst, user:bob");
+        await Expect(page.Locator("#env-approvals")).ToHaveTextAsync("2 distinct by role analyst");
+        await Expect(page.Locator("#env-queue")).ToHaveTextAsync("newest-wins");
+
+        await page.Locator("#edit-settings summary").ClickAsync();
+        var edit = page.Locator("#settings-form");
+        await Expect(edit.GetByLabel("Deployers")).ToHaveValueAsync("role:analyst user:bob");
+        await edit.GetByLabel("Optional: a release may skip it").UncheckAsync();
+        await edit.GetByLabel("Required approvals").FillAsync("0");
+        await edit.GetByLabel("Approver role").FillAsync("");
+        await edit.GetByLabel("Auto-deploy").CheckAsync();
+        await edit.GetByRole(AriaRole.Button, new() { Name = "Save settings" }).ClickAsync();
+        await Expect(page.Locator(".flash.ok")).ToHaveTextAsync("Settings of qa saved.");
+        await Expect(page.Locator("#env-position")).ToHaveTextAsync("2");
+        await Expect(page.Locator("#env-approvals")).ToHaveTextAsync("none needed");
+        await Expect(page.Locator("#env-auto-deploy")).ToContainTextAsync("on");
+        await Expect(page.Locator("#env-pool")).ToHaveTextAsync("qa-deployers");
+
+        // A bad value is refused with the reason, and nothing changes.
+        await page.Locator("#edit-settings summary").ClickAsync();
+        await edit.GetByLabel("Deployers").FillAsync("bob");
+        await edit.GetByRole(AriaRole.Button, new() { Name = "Save settings" }).ClickAsync();
+        await Expect(page.Locator(".flash.error")).ToHaveTextAsync("'bob' is not a deployer; write role:NAME or user:NAME");
+        await Expect(page.Locator("#env-deployers")).ToHaveTextAsync("role:analyst, user:bob");
+        using (var adminApi = TestApi.Admin(server))
+        {
+            var audit = (await adminApi.Http.GetFromJsonAsync<List<AuditEntryDto>>("/api/v1/audit?action=env.manage"))!
+                .Where(a => a.Target == "project:shop env:qa").Select(a => a.Detail ?? "").ToList();
+            Assert.Contains(audit, d => d.StartsWith("environment 'qa' created: position 2 (optional), pool qa-deployers, deployers [role:analyst, user:bob], 2 approvals by analyst"));
+            Assert.Contains(audit, d => d.StartsWith("environment 'qa' changed: position 2, pool qa-deployers, deployers [role:analyst, user:bob], 0 approvals, auto-deploy on"));
+        }
         await page.GotoAsync("/projects/shop/environments/production");
         await page.Locator("#add-freeze summary").ClickAsync();
         var freeze = page.Locator("#freeze-form");
@@ -232,12 +285,21 @@ public sealed class DeploymentPagesTests
         Assert.Contains("user:victor may not deployment.start on project 'shop'", promote.Body);
         var removeFreeze = await PageForms.PostAsync(v, "/projects/shop/environments/production/variables/DB_PASSWORD/delete", withToken: true);
         Assert.Equal(403, removeFreeze.Status);
+        var createEnvironment = await PageForms.PostAsync(v, "/projects/shop/environments", withToken: true,
+            new Dictionary<string, string> { ["name"] = "sneaky", ["pool"] = "build" });
+        Assert.Equal(403, createEnvironment.Status);
+        var changeSettings = await PageForms.PostAsync(v, "/projects/shop/environments/production/settings", withToken: true,
+            new Dictionary<string, string> { ["pool"] = "build", ["requiredApprovals"] = "0" });
+        Assert.Equal(403, changeSettings.Status);
         var approve = await PageForms.PostAsync(v, "/projects/shop/deployments/1/approve", withToken: true);
         Assert.Equal(403, approve.Status);
 
         using var api = TestApi.Admin(server);
         var deployments = await api.Http.GetFromJsonAsync<List<DeploymentDto>>("/api/v1/projects/shop/deployments");
         Assert.Single(deployments!); // only the automatic one to staging
+        var environments = await api.Http.GetFromJsonAsync<List<EnvironmentDto>>("/api/v1/projects/shop/environments");
+        Assert.Equal(["staging", "production", "qa"], environments!.Select(e => e.Name));
+        Assert.Equal(1, environments!.Single(e => e.Name == "production").RequiredApprovals);
         Assert.Empty(admin.PageErrors);
         Assert.Empty(viewer.PageErrors);
     }

@@ -49,7 +49,8 @@ public static class EnvironmentsApi
         return await ToDtoAsync(row, project.Name, environments, clock);
     }
 
-    private static async Task<IResult> SaveAsync(string name, string? env, EnvironmentRequest? request, HttpContext context, ProjectStore projects,
+    /// <summary>Creates (env null) or changes an environment; the web forms call it too, so checks and audit are the same.</summary>
+    public static async Task<IResult> SaveAsync(string name, string? env, EnvironmentRequest? request, HttpContext context, ProjectStore projects,
         EnvironmentStore environments, TimeProvider clock)
     {
         if (request is null) throw new ArgumentException("the body must describe the environment: name, position, pool, ...");

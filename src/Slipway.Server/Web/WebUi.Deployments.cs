@@ -48,6 +48,19 @@ public static partial class WebUi
         })).RequirePageAction(Actions.DeploymentStart);
 
         app.MapGet("/projects/{name}/environments/{env}", EnvironmentPageAsync).RequirePageAction(Actions.EnvironmentRead);
+        app.MapPost("/projects/{name}/environments", (string name, HttpContext context, ProjectStore projects, EnvironmentStore environments,
+            TimeProvider clock) => Act(context, EnvironmentsPath(name), async form =>
+        {
+            var request = SettingsFrom(form, Field(form, "name")?.Trim());
+            await EnvironmentsApi.SaveAsync(name, null, request, context, projects, environments, clock);
+            return ($"Environment {request.Name} created.", EnvironmentPath(name, request.Name ?? ""));
+        })).RequirePageAction(Actions.EnvironmentManage);
+        app.MapPost("/projects/{name}/environments/{env}/settings", (string name, string env, HttpContext context, ProjectStore projects,
+            EnvironmentStore environments, TimeProvider clock) => Act(context, EnvironmentPath(name, env), async form =>
+        {
+            await EnvironmentsApi.SaveAsync(name, env, SettingsFrom(form, null), context, projects, environments, clock);
+            return $"Settings of {env} saved.";
+        })).RequirePageAction(Actions.EnvironmentManage);
         app.MapPost("/projects/{name}/environments/{env}/freezes", (string name, string env, HttpContext context, ProjectStore projects,
             EnvironmentStore environments, TimeProvider clock) => Act(context, EnvironmentPath(name, env), async form =>
         {
@@ -80,10 +93,7 @@ public static partial class WebUi
             return $"Variable {var} of {env} deleted.";
         })).RequirePageAction(Actions.EnvironmentManage);
 
-        app.MapGet("/projects/{name}/deployments/{number:long}", async (string name, long number, HttpContext context, ProjectStore projects,
-            DeploymentStore deployments, ReleaseStore releases) =>
-            Page<DeploymentPage>(context, new { Deployment = await DeploymentsApi.ShowAsync(name, number, projects, deployments, releases) }))
-            .RequirePageAction(Actions.DeploymentRead);
+        app.MapGet("/projects/{name}/deployments/{number:long}", DeploymentPageAsync).RequirePageAction(Actions.DeploymentRead);
         app.MapPost("/projects/{name}/deployments/{number:long}/approve", (string name, long number, HttpContext context, ProjectStore projects,
             DeploymentStore deployments, ReleaseStore releases, DeploymentService service) => Act(context, DeploymentPath(name, number), async form =>
         {
@@ -139,6 +149,15 @@ public static partial class WebUi
         return Page<EnvironmentPage>(context, new { Environment = environment, History = history });
     }
 
+    private static async Task<IResult> DeploymentPageAsync(string name, long number, HttpContext context, ProjectStore projects,
+        DeploymentStore deployments, ReleaseStore releases, RunStore runs)
+    {
+        var deployment = await DeploymentsApi.ShowAsync(name, number, projects, deployments, releases);
+        var run = deployment.RunId is { } runId ? await runs.GetAsync(runId) : null;
+        var jobs = run is null ? [] : run.Jobs.OrderBy(j => j.StageIdx).Select(j => (j.Name, j.Status)).ToList();
+        return Page<DeploymentPage>(context, new { Deployment = deployment, Jobs = jobs });
+    }
+
     /// <summary>The flash message and the page of a deployment just requested through the API handler.</summary>
     private static (string Message, string? Next) Requested(string project, IResult result)
     {
@@ -147,6 +166,25 @@ public static partial class WebUi
         var state = d.State == "awaiting_approval" ? "awaits approval" : $"is {d.State}";
         return ($"{what} #{d.Number} of {d.Release} to {d.Environment} requested; it {state}.", DeploymentPath(project, d.Number));
     }
+
+    /// <summary>
+    /// An environment's settings as posted by <see cref="EnvironmentSettingsForm"/>. The form shows every setting, so an
+    /// unticked box means off and an empty approver role means none (where the API's PATCH keeps what it is not given).
+    /// </summary>
+    private static EnvironmentRequest SettingsFrom(IFormCollection form, string? name) => new(
+        name,
+        Number(Optional(form, "position"), "position"),
+        form["optional"].ToString() is "on" or "true",
+        Optional(form, "pool"),
+        (Field(form, "deployers") ?? "").Split([' ', ',', '\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries),
+        Number(Optional(form, "requiredApprovals"), "required approvals") ?? 0,
+        Optional(form, "approverRole") ?? "",
+        form["autoDeploy"].ToString() is "on" or "true",
+        Optional(form, "queuePolicy"));
+
+    private static int? Number(string? value, string what) => value is null ? null
+        : int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n
+        : throw new ArgumentException($"'{what}' must be a whole number, not '{value}'");
 
     private static string? Optional(IFormCollection form, string name) => Field(form, name)?.Trim() is { Length: > 0 } v ? v : null;
 

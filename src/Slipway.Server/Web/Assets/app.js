@@ -1,5 +1,7 @@
-// Live updates for the run page: follows each job's log over server-sent events and refreshes the
-// statuses from the API. Text is only ever inserted with textContent / text nodes, never as HTML.
+// Live updates: follows each job's log over server-sent events, refreshes the run page's statuses from the
+// API, and refreshes the live regions of other pages (the environments dashboard, a deployment) in place.
+// Log text is only ever inserted with textContent / text nodes, never as HTML; a live region is replaced by
+// the same region of the page as the server renders it again (same origin, escaped by Razor).
 (function () {
   'use strict';
   const FINAL = ['succeeded', 'failed', 'cancelled', 'skipped'];
@@ -15,6 +17,8 @@
   // timeout); EventSource would then reconnect to the same URL, i.e. from offset 0, and append the whole
   // log again. So reconnect ourselves, from the byte offset already shown.
   function followLog(pre) {
+    if (pre.dataset.following === 'yes') return;
+    pre.dataset.following = 'yes';
     let offset = 0;
     let ended = false;
     let delay = 1000;
@@ -68,8 +72,70 @@
     setTimeout(() => refreshRun(section), 1000);
   }
 
+  // Whether the user is in the middle of something in this region: typing, or a field changed from what was rendered.
+  function busy(region) {
+    const active = document.activeElement;
+    if (active && region.contains(active) && active.matches('input, textarea, select')) return true;
+    for (const field of region.querySelectorAll('input, textarea')) {
+      if (field.type === 'hidden') continue;
+      if (field.type === 'checkbox' || field.type === 'radio') { if (field.checked !== field.defaultChecked) return true; }
+      else if (field.value !== field.defaultValue) return true;
+    }
+    return false;
+  }
+
+  // What a region shows, leaving out what changes without meaning: streamed log text, the per-render form token.
+  function signature(region) {
+    const copy = region.cloneNode(true);
+    copy.querySelectorAll('pre.log').forEach((p) => { p.textContent = ''; p.removeAttribute('data-following'); });
+    copy.querySelectorAll('input[name="__RequestVerificationToken"]').forEach((i) => i.removeAttribute('value'));
+    return copy.innerHTML;
+  }
+
+  function replaceRegion(old, fresh) {
+    // Keep streaming logs: the fresh copy's empty log element gives way to the one already following that URL.
+    for (const pre of fresh.querySelectorAll('pre.log[data-log-url]')) {
+      const streaming = [...old.querySelectorAll('pre.log[data-log-url]')].find((p) => p.dataset.logUrl === pre.dataset.logUrl);
+      if (streaming) pre.replaceWith(streaming);
+    }
+    for (const details of old.querySelectorAll('details[id]')) {
+      const same = fresh.querySelector('#' + CSS.escape(details.id));
+      if (same) same.open = details.open;
+    }
+    old.replaceWith(fresh);
+    fresh.querySelectorAll('pre.log[data-log-url]').forEach(followLog);
+  }
+
+  // Regions marked data-live="MS" are fetched again (the page's own URL) every MS milliseconds while the tab is
+  // visible, and replaced when what they show changed; one rendered with data-live-final="true" stops.
+  function followRegions() {
+    const live = () => [...document.querySelectorAll('[data-live][id]')].filter((r) => r.dataset.liveFinal !== 'true');
+    if (live().length === 0) return;
+    const every = Math.max(1000, Math.min(...live().map((r) => Number(r.dataset.live) || 3000)));
+    async function tick() {
+      const regions = live();
+      if (regions.length === 0) return;
+      if (!document.hidden) {
+        try {
+          const res = await fetch(location.pathname, { credentials: 'same-origin', headers: { Accept: 'text/html' } });
+          if (res.ok && !res.redirected) {
+            const doc = new DOMParser().parseFromString(await res.text(), 'text/html');
+            for (const region of regions) {
+              const fresh = doc.getElementById(region.id);
+              if (!fresh || busy(region) || signature(fresh) === signature(region)) continue;
+              replaceRegion(region, document.importNode(fresh, true));
+            }
+          }
+        } catch (e) { /* transient: try again */ }
+      }
+      setTimeout(tick, every);
+    }
+    setTimeout(tick, every);
+  }
+
   document.addEventListener('DOMContentLoaded', () => {
     document.querySelectorAll('pre.log[data-log-url]').forEach(followLog);
+    followRegions();
     const run = document.getElementById('run');
     if (run) {
       const status = run.querySelector(':scope > p .status');
