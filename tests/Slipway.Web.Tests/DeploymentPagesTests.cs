@@ -8,8 +8,9 @@ using static Microsoft.Playwright.Assertions;
 namespace Slipway.Web.Tests;
 
 /// <summary>
-/// The environments dashboard, promotion with its preview, approvals on the deployment page, and the environment page's
-/// forms, in a real browser. Deployments run on the embedded agent (pool build).
+/// The talk's steps 6–7 in a real browser: the environments dashboard (refreshing live), promotion with its preview,
+/// approvals and live logs on the deployment page, an automatic rollback after a failing verify, the work item page and
+/// the evidence export; and the environment page's forms. Deployments run on the embedded agent (pool build).
 /// </summary>
 public sealed class DeploymentPagesTests
 {
@@ -24,7 +25,8 @@ public sealed class DeploymentPagesTests
           version: "1.0.{run}"
         deploy:
           run: "echo deploying $SLIPWAY_RELEASE to $SLIPWAY_ENVIRONMENT"
-          verify: "true"
+          verify: test ! -e "BROKEN-$SLIPWAY_ENVIRONMENT"
+          rollback: auto
         """;
 
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
@@ -86,7 +88,7 @@ public sealed class DeploymentPagesTests
     }
 
     [Fact]
-    public async Task Analyst_PromotesToProduction_WithPreview_AnotherAnalystApproves_AndTheDashboardShowsItThere()
+    public async Task Analyst_PromotesWithPreview_AnotherApproves_MatrixUpdatesLive_FailingVerifyRollsBack_ItemPageAndExportTellIt()
     {
         var (server, repo, version) = await ShopAsync();
         await using var _ = server;
@@ -170,6 +172,54 @@ public sealed class DeploymentPagesTests
         await Expect(page.Locator("h1")).ToHaveTextAsync("shop environment production");
         await Expect(page.Locator("#env-approvals")).ToHaveTextAsync("1 distinct by role analyst");
         await Expect(page.Locator("#history tr[data-number='2'] .status")).ToHaveTextAsync("succeeded");
+
+        // The next release carries work item SHOP-1 and breaks production's verify step.
+        await server.Client.SetItemKeyAsync("shop", "SHOP");
+        await server.Client.CreateWorkItemAsync("shop", "Faster checkout");
+        repo.WriteFile("BROKEN-production", "x");
+        repo.Commit("SHOP-1: faster checkout");
+        var second = (await TestRepos.ReleaseOfAsync(server, "shop", (await TestRepos.RunHeadAsync(server, "shop", repo, "main")).Id)).Version;
+
+        // Staging takes it by itself (deployment #3); the dashboard shows it live and previews SHOP-1 for production.
+        await page.GotoAsync("/projects/shop/environments");
+        await Expect(staging.Locator(".current .version")).ToHaveTextAsync(second, new() { Timeout = 60_000 });
+        await Expect(production.Locator(".preview-items li[data-key='SHOP-1']")).ToContainTextAsync("Faster checkout");
+        await production.GetByRole(AriaRole.Button, new() { Name = $"Promote {second} to production" }).ClickAsync();
+        await Expect(page.Locator(".flash.ok")).ToHaveTextAsync($"Promotion #4 of {second} to production requested; it awaits approval.");
+        await bob.Page.GotoAsync("/projects/shop/deployments/4");
+        await bob.Page.Locator("#approve-form").GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
+        await Expect(bob.Page.Locator(".flash.ok")).ToContainTextAsync("You approved deployment #4");
+
+        // Verify fails on production; Slipway rolls production back to the first release by itself (deployment #5).
+        await Expect(bob.Page.Locator("#deployment")).ToHaveAttributeAsync("data-state", "failed", live);
+        await Expect(bob.Page.Locator("#deployment-outcome")).ToContainTextAsync("verify failed");
+        await Expect(bob.Page.Locator(".job[data-job='verify'] .status")).ToHaveTextAsync("failed");
+        await page.GotoAsync("/projects/shop/environments");
+        await Expect(page.Locator("#deployments tr[data-number='5'] .status")).ToHaveTextAsync("succeeded", new() { Timeout = 60_000 });
+        await Expect(page.Locator("#deployments tr[data-number='5']")).ToContainTextAsync("rollback");
+        await Expect(page.Locator("#deployments tr[data-number='4'] .status")).ToHaveTextAsync("failed");
+        await Expect(production.Locator(".current .version")).ToHaveTextAsync(version);
+        await Expect(production.Locator(".current .deployment")).ToHaveTextAsync("#5");
+        await Expect(production.Locator(".when")).ToContainTextAsync("by slipway");
+        await Expect(staging.Locator(".current .version")).ToHaveTextAsync(second);
+
+        // The work item page tells the same story.
+        await page.GotoAsync("/projects/shop/items/1");
+        await Expect(page.Locator("#environments .badge")).ToHaveTextAsync(["on staging", "rolled back from production"]);
+
+        // So does the evidence export linked from production's page.
+        await page.GotoAsync("/projects/shop/environments/production");
+        var csvHref = await page.Locator("#export-csv").GetAttributeAsync("href");
+        var csv = await page.APIRequest.GetAsync(csvHref!);
+        Assert.Equal(200, csv.Status);
+        var lines = (await csv.TextAsync()).Trim().Split('\n');
+        Assert.Equal(4, lines.Length); // header, #2, #4, #5
+        Assert.StartsWith($"2,production,{version},", lines[1]);
+        Assert.Contains("approve by bob", lines[1]);
+        Assert.StartsWith($"4,production,{second},", lines[2]);
+        Assert.Contains("failed", lines[2]);
+        Assert.StartsWith($"5,production,{version},", lines[3]);
+        Assert.Contains("rollback", lines[3]);
 
         Assert.Empty(ann.PageErrors);
         Assert.Empty(bob.PageErrors);

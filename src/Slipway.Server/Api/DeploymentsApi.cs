@@ -186,6 +186,9 @@ public static class DeploymentsApi
         foreach (var d in (await deployments.ListAsync(project.Id, environmentId, from?.ToUnixTimeMilliseconds(), to?.ToUnixTimeMilliseconds(), 100_000)).OrderBy(d => d.Number))
             rows.Add(await ToDtoAsync(d, deployments, releases));
         await context.AuditAsync(Actions.DeploymentRead, AuditOutcomes.Succeeded, $"project:{name}", $"deployment evidence exported ({rows.Count} deployments, {format ?? "json"})");
+        // A download, named for what it holds (the project and environment names are restricted to safe characters).
+        context.Response.Headers.ContentDisposition =
+            $"attachment; filename=\"slipway-deployments-{project.Name}{(environment is null ? "" : "-" + environment)}.{(format == "csv" ? "csv" : "json")}\"";
         if ((format ?? "json") == "json") return Results.Json(rows, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true });
         if (format != "csv") throw new ArgumentException("format is csv or json");
         var csv = new StringBuilder("number,environment,release,commit,kind,state,initiator,requested_at,started_at,finished_at,approvals,emergency_reason,artifacts,outcome,rollback_of,run_id\n");
