@@ -33,7 +33,7 @@ public sealed class DeploymentPagesTests
 
     /// <summary>
     /// Project shop with staging (auto-deploy) and production (deployers role:analyst, one approval by role analyst),
-    /// both on pool build; users ann and bob (analysts) and victor (viewer). Returns once the first release succeeded on staging.
+    /// both on pool build; users ann and bob (analysts), victor (viewer) and dana (developer). Returns once the first release succeeded on staging.
     /// </summary>
     private static async Task<(SlipwayTestServer Server, GitRepository Repo, string Version)> ShopAsync()
     {
@@ -50,6 +50,7 @@ public sealed class DeploymentPagesTests
                 await api.CreateUserAsync("ann", null, "analyst");
                 await api.CreateUserAsync("bob", null, "analyst");
                 await api.CreateUserAsync("victor", null, "viewer");
+                await api.CreateUserAsync("dana", null, "developer");
             }
             var run = await server.WaitForRunAsync(first.Id);
             Assert.Equal("succeeded", run.Status);
@@ -313,6 +314,17 @@ public sealed class DeploymentPagesTests
         await production.GetByRole(AriaRole.Button, new() { Name = $"Promote {version} to production" }).ClickAsync();
         await Expect(page.Locator(".flash.error")).ToContainTextAsync("freeze: 'production' is frozen by 'release-party'");
 
+        // A developer gets the forms (deployment.start on the project) but production's deployers rule refuses her.
+        await using var developer = await BrowserSession.StartAsync(server.Url);
+        await TestApi.SignInWithPasswordAsync(developer.Page, "dana");
+        await developer.Page.GotoAsync("/projects/shop/environments");
+        var danaProduction = developer.Page.Locator(".env-cell[data-environment='production']");
+        await danaProduction.GetByRole(AriaRole.Button, new() { Name = $"Promote {version} to production" }).ClickAsync();
+        await Expect(developer.Page.Locator(".flash.error")).ToContainTextAsync("deployer: dana is not among those who may deploy to 'production'");
+        await developer.Page.Locator("#deploy-form select[name='environment']").SelectOptionAsync("production");
+        await developer.Page.Locator("#deploy-form").GetByRole(AriaRole.Button, new() { Name = "Deploy" }).ClickAsync();
+        await Expect(developer.Page.Locator(".flash.error")).ToContainTextAsync("deployer: dana is not among those who may deploy to 'production'");
+
         // The viewer sees the dashboard, the freeze and the secret's name, but no form; forced posts are refused.
         await using var viewer = await BrowserSession.StartAsync(server.Url);
         var v = viewer.Page;
@@ -352,5 +364,6 @@ public sealed class DeploymentPagesTests
         Assert.Equal(1, environments!.Single(e => e.Name == "production").RequiredApprovals);
         Assert.Empty(admin.PageErrors);
         Assert.Empty(viewer.PageErrors);
+        Assert.Empty(developer.PageErrors);
     }
 }

@@ -133,7 +133,7 @@ public static class DeploymentsApi
         var d = await FindAsync(project, number, deployments);
         var user = context.RequireUser();
         RequireOnEnvironment(user, Actions.DeploymentStart, project.Name, d.Environment);
-        var updated = await service.CancelAsync(d, user.Username);
+        var updated = await service.CancelAsync(d, DeploymentService.InitiatorOf(user, project.Name, d.Environment));
         await context.AuditAsync(Actions.DeploymentStart, AuditOutcomes.Succeeded, $"project:{name} env:{d.Environment} deployment:{number}", $"{d.Subject} cancelled");
         return await ToDtoAsync(updated, deployments, releases);
     }

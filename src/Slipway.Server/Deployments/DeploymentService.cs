@@ -131,8 +131,14 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
     }
 
     /// <summary>Cancels a deployment awaiting approval or queued at once; a running one is stopped through its run.</summary>
-    public async Task<DeploymentRow> CancelAsync(DeploymentRow deployment, string by)
+    public async Task<DeploymentRow> CancelAsync(DeploymentRow deployment, Initiator by)
     {
+        // Stopping a deployment is deploying's other half: only the environment's deployers may (else a developer
+        // could hold production back by cancelling every release to it).
+        var settings = (await environments.GetAsync(deployment.EnvironmentId))!.Settings;
+        if (!by.IsSystem && !DeploymentRules.MayDeploy(settings, by.Name, by.Roles))
+            throw new PolicyRefusedException($"{DeploymentRules.Deployer}: {by.Name} is not among those who may deploy to '{settings.Name}' " +
+                                             $"({string.Join(", ", settings.Deployers)}), so may not cancel its deployments");
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         var state = deployment.StateValue;
         DeploymentTransitions.Ensure(deployment.Subject, state, DeploymentState.Cancelled);
@@ -142,7 +148,7 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
             if (deployment.RunId is { } runId)
                 foreach (var job in await runs.CancelAsync(runId, now)) signal.Signal(WorkSignal.Job(job));
         }
-        else if (!await deployments.MoveAsync(deployment.Id, state, DeploymentState.Cancelled, now, $"cancelled by {by}"))
+        else if (!await deployments.MoveAsync(deployment.Id, state, DeploymentState.Cancelled, now, $"cancelled by {by.Name}"))
             throw new DeploymentTransitionException($"{deployment.Subject} changed state meanwhile; look again");
         return (await deployments.GetAsync(deployment.Id))!;
     }

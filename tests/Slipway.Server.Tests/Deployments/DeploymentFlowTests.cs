@@ -30,10 +30,14 @@ public sealed class DeploymentFlowTests
         Assert.Equal(("promote", "awaiting_approval", first.Version), (promotion.Kind, promotion.State, promotion.Release));
         Assert.Contains("initiator-not-approver", (await Refused(() => kit.Ann.ApproveDeploymentAsync("shop", promotion.Number, null), HttpStatusCode.Forbidden)).Message);
         await Refused(() => kit.Dev.ApproveDeploymentAsync("shop", promotion.Number, null), HttpStatusCode.Forbidden);
+        Assert.Contains("deployer", (await Refused(() => kit.Dev.CancelDeploymentAsync("shop", promotion.Number), HttpStatusCode.Forbidden)).Message);
         var approved = await kit.Bob.ApproveDeploymentAsync("shop", promotion.Number, "checked on staging");
         Assert.Contains(approved.Approvals, a => a.Approver == "bob" && a.Comment == "checked on staging");
         var done = await kit.WaitForDeploymentAsync(promotion.Number);
         Assert.Equal("succeeded", done.State);
+        // Nor by rolling production back, nor by retrying the approved deployment's run.
+        Assert.Contains("deployer", (await Refused(() => kit.Dev.RollbackAsync("shop", "production", first.Version), HttpStatusCode.Forbidden)).Message);
+        Assert.Contains("executes a deployment", (await Refused(() => kit.Dev.RetryRunAsync(done.RunId!.Value, null), HttpStatusCode.Forbidden)).Message);
         var log = await kit.Server.LogAsync(done.RunId!.Value, "deploy");
         Assert.Contains($"deploying {first.Version} to production (previous ) with app 1", log);
 
