@@ -91,9 +91,7 @@ public static class DeploymentsApi
     {
         var project = await ProjectsApi.Find(projects, name);
         long? environmentId = environment is null ? null : (await environments.FindAsync(project.Id, environment) ?? throw new KeyNotFoundException($"no environment '{environment}'")).Id;
-        var list = new List<DeploymentDto>();
-        foreach (var d in await deployments.ListAsync(project.Id, environmentId)) list.Add(await ToDtoAsync(d, deployments, releases, withArtifacts: false));
-        return list;
+        return await ToDtosAsync(await deployments.ListAsync(project.Id, environmentId), deployments, releases, withArtifacts: false);
     }
 
     public static async Task<DeploymentDto> ShowAsync(string name, long number, ProjectStore projects, DeploymentStore deployments, ReleaseStore releases) =>
@@ -182,9 +180,8 @@ public static class DeploymentsApi
     {
         var project = await ProjectsApi.Find(projects, name);
         long? environmentId = environment is null ? null : (await environments.FindAsync(project.Id, environment) ?? throw new KeyNotFoundException($"no environment '{environment}'")).Id;
-        var rows = new List<DeploymentDto>();
-        foreach (var d in (await deployments.ListAsync(project.Id, environmentId, from?.ToUnixTimeMilliseconds(), to?.ToUnixTimeMilliseconds(), 100_000)).OrderBy(d => d.Number))
-            rows.Add(await ToDtoAsync(d, deployments, releases));
+        var rows = await ToDtosAsync((await deployments.ListAsync(project.Id, environmentId, from?.ToUnixTimeMilliseconds(), to?.ToUnixTimeMilliseconds(), 100_000))
+            .OrderBy(d => d.Number).ToList(), deployments, releases, withArtifacts: true);
         await context.AuditAsync(Actions.DeploymentRead, AuditOutcomes.Succeeded, $"project:{name}", $"deployment evidence exported ({rows.Count} deployments, {format ?? "json"})");
         // A download, named for what it holds (the project and environment names are restricted to safe characters).
         context.Response.Headers.ContentDisposition =
@@ -212,9 +209,21 @@ public static class DeploymentsApi
         await deployments.FindAsync(project.Id, number) ?? throw new KeyNotFoundException($"project '{project.Name}' has no deployment {number}");
 
     public static async Task<DeploymentDto> ToDtoAsync(DeploymentRow d, DeploymentStore deployments, ReleaseStore releases, bool withArtifacts = true) =>
-        new(d.ProjectName, d.Number, d.Environment, d.Version, d.CommitSha, d.PreviousVersion, d.Kind, d.State, d.Initiator, d.EmergencyReason, d.RollbackOf,
-            UnixMs.To(d.RequestedAt), UnixMs.To(d.QueuedAt), UnixMs.To(d.StartedAt), UnixMs.To(d.FinishedAt),
+        (await ToDtosAsync([d], deployments, releases, withArtifacts))[0];
+
+    /// <summary>Many deployments with their approvals (one query per 500) and release artifacts (one query per release, not per deployment).</summary>
+    public static async Task<IReadOnlyList<DeploymentDto>> ToDtosAsync(IReadOnlyList<DeploymentRow> rows, DeploymentStore deployments, ReleaseStore releases,
+        bool withArtifacts)
+    {
+        var approvals = await deployments.ApprovalsAsync(rows.Select(d => d.Id).ToList());
+        var artifacts = new Dictionary<long, List<ReleaseArtifactDto>>();
+        if (withArtifacts)
+            foreach (var releaseId in rows.Select(d => d.ReleaseId).Distinct())
+                artifacts[releaseId] = (await releases.ArtifactsAsync(releaseId)).Select(a => new ReleaseArtifactDto(a.Path, a.Sha256, a.Size)).ToList();
+        return rows.Select(d => new DeploymentDto(d.ProjectName, d.Number, d.Environment, d.Version, d.CommitSha, d.PreviousVersion, d.Kind, d.State,
+            d.Initiator, d.EmergencyReason, d.RollbackOf, UnixMs.To(d.RequestedAt), UnixMs.To(d.QueuedAt), UnixMs.To(d.StartedAt), UnixMs.To(d.FinishedAt),
             d.Outcome, d.RunId,
-            (await deployments.ApprovalsAsync(d.Id)).Select(a => new DeploymentApprovalDto(a.Approver, a.Verdict, a.Comment, UnixMs.To(a.At))).ToList(),
-            withArtifacts ? (await releases.ArtifactsAsync(d.ReleaseId)).Select(a => new ReleaseArtifactDto(a.Path, a.Sha256, a.Size)).ToList() : []);
+            approvals[d.Id].Select(a => new DeploymentApprovalDto(a.Approver, a.Verdict, a.Comment, UnixMs.To(a.At))).ToList(),
+            withArtifacts ? artifacts[d.ReleaseId] : [])).ToList();
+    }
 }
