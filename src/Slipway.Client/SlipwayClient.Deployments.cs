@@ -52,8 +52,8 @@ public sealed partial class SlipwayClient
     public Task<DeploymentDto> GetDeploymentAsync(string project, long number, CancellationToken ct = default) =>
         GetAsync<DeploymentDto>($"{ProjectPath(project)}/deployments/{number}", ct);
 
-    public Task<DeploymentDto> ApproveDeploymentAsync(string project, long number, string? comment, string? overrideReason = null, CancellationToken ct = default) =>
-        PostAsync<DeploymentDto>($"{ProjectPath(project)}/deployments/{number}/approve", new ApproveDeploymentRequest(comment, overrideReason), ct);
+    public Task<DeploymentDto> ApproveDeploymentAsync(string project, long number, string? comment, CancellationToken ct = default) =>
+        PostAsync<DeploymentDto>($"{ProjectPath(project)}/deployments/{number}/approve", new ApproveDeploymentRequest(comment), ct);
 
     public Task<DeploymentDto> RejectDeploymentAsync(string project, long number, string reason, CancellationToken ct = default) =>
         PostAsync<DeploymentDto>($"{ProjectPath(project)}/deployments/{number}/reject", new RejectDeploymentRequest(reason), ct);

@@ -192,7 +192,8 @@ public sealed record DeploymentDto(string Project, long Number, string Environme
     DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, string? Outcome, long? RunId, IReadOnlyList<DeploymentApprovalDto> Approvals,
     IReadOnlyList<ReleaseArtifactDto> Artifacts);
 
-public sealed record ApproveDeploymentRequest(string? Comment, string? OverrideReason = null);
+/// <remarks>No override: nobody, whatever they hold, approves a deployment they asked for or that ships a change they wrote or merged.</remarks>
+public sealed record ApproveDeploymentRequest(string? Comment);
 
 public sealed record RejectDeploymentRequest(string? Reason);
 

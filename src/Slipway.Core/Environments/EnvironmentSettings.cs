@@ -16,7 +16,7 @@ public enum QueuePolicy
 /// from a branch's pipeline file. <see cref="Position"/> orders the lifecycle; an <see cref="Optional"/> environment
 /// may be skipped on the way to a later one. Deployments run on agents of <see cref="Pool"/> only.
 /// </summary>
-/// <param name="Deployers">Roles and users allowed to deploy here, besides holders of <c>deploy.any</c>: entries
+/// <param name="Deployers">Roles and users allowed to deploy here (who must also hold <c>deployment.start</c>): entries
 /// <c>role:NAME</c> or <c>user:NAME</c>. Empty: anyone with <c>deployment.start</c> on the project.</param>
 /// <param name="RequiredApprovals">Distinct approvals needed before a deployment starts (0: none).</param>
 /// <param name="ApproverRole">The role approvers must hold (null: any user with <c>deployment.approve</c>).</param>

@@ -106,7 +106,8 @@ public static class DeploymentsApi
         RequireOnEnvironment(user, Actions.DeploymentApprove, project.Name, d.Environment);
         var target = $"project:{name} env:{d.Environment} deployment:{number}";
         var updated = await service.ApproveAsync(project, d, DeploymentService.InitiatorOf(user, project.Name, d.Environment), request?.Comment,
-            decision => PolicyGate.EnforceAsync(context, decision, request?.OverrideReason, target));
+            // No override reason: the approval rules of a deployment hold for everyone (policy.override does not lift them).
+            decision => PolicyGate.EnforceAsync(context, decision, null, target));
         await context.AuditAsync(Actions.DeploymentApprove, AuditOutcomes.Succeeded, target, $"{d.Subject} approved ({updated.State})");
         return await ToDtoAsync(updated, deployments, releases);
     }

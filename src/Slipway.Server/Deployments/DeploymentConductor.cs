@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Slipway.Core.Access;
 using Slipway.Core.Audit;
 using Slipway.Core.Deployments;
+using Slipway.Core.Environments;
 using Slipway.Core.Pipelines;
 using Slipway.Core.Runs;
 using Slipway.Server.Api;
@@ -65,12 +66,14 @@ public sealed class DeploymentConductor(DeploymentStore deployments, Environment
             if (await runs.GetRunRowAsync(runId) is not { } run || !StatusNames.Parse(run.Status).IsFinal()) continue;
             var details = (await runs.GetAsync(runId))!;
             var status = StatusNames.Parse(details.Run.Status);
-            var lost = details.Jobs.Any(j => j.FailureReason?.StartsWith(JobLeaseStore.AgentLost, StringComparison.Ordinal) == true);
+            // A job whose agent was lost (lease expired, or the server restarted under its embedded agent) may have done
+            // part of its work: the deployment is unknown, never failed (which would roll back over a half-done one).
+            var lost = details.Jobs.FirstOrDefault(j => j.FailureReason?.StartsWith(JobLeaseStore.AgentLost, StringComparison.Ordinal) == true);
             var (to, outcome) = status switch
             {
                 ExecutionStatus.Succeeded => (DeploymentState.Succeeded, "deployed and verified"),
                 ExecutionStatus.Cancelled => (DeploymentState.Cancelled, "cancelled while running"),
-                _ when lost => (DeploymentState.Unknown, "the deploy agent was lost mid-deployment; what reached the servers is unknown, and nothing re-runs it without a human"),
+                _ when lost is not null => (DeploymentState.Unknown, $"the deploy agent was lost mid-deployment ({lost.Name}: {lost.FailureReason}); what reached the servers is unknown, and nothing re-runs it without a human"),
                 _ => (DeploymentState.Failed, Failure(details)),
             };
             if (!await deployments.MoveAsync(d.Id, DeploymentState.Running, to, Now(), outcome)) continue;
@@ -95,6 +98,13 @@ public sealed class DeploymentConductor(DeploymentStore deployments, Environment
         if (PipelineParser.Parse(release.PipelineSnapshot).Pipeline?.Deploy is not { AutoRollback: true }) return;
         var environment = (await environments.GetAsync(failed.EnvironmentId))!;
         var previous = (await releases.GetAsync(failed.PreviousReleaseId.Value))!;
+        // A deployment queued next replaces the failed release anyway; rolling back first would only undo it afterwards.
+        if ((await deployments.InStatesAsync(DeploymentState.Queued)).FirstOrDefault(d => d.EnvironmentId == failed.EnvironmentId) is { } next)
+        {
+            await RecordAsync(failed, AuditOutcomes.Succeeded,
+                $"no automatic rollback of '{environment.Name}' after {failed.Subject} failed: deployment #{next.Number} ({next.Version}) is queued next");
+            return;
+        }
         try
         {
             var rollback = await service.RequestAsync(project, environment, previous, Initiator.System, DeploymentService.KindRollback, rollbackOf: failed.Id);
@@ -114,6 +124,9 @@ public sealed class DeploymentConductor(DeploymentStore deployments, Environment
         foreach (var group in queued.GroupBy(d => d.EnvironmentId).Where(g => !running.Contains(g.Key)))
         {
             var environment = (await environments.GetAsync(group.Key))!;
+            // A freeze that began after a deployment was requested holds it in the queue until the freeze ends
+            // (an emergency deployment, whose reason was accepted when it was requested, goes on).
+            var frozen = Freezes.InForce((await environments.FreezesAsync(environment.Id)).Select(f => f.Window), clock.GetUtcNow()) is not null;
             var (next, superseded) = DeploymentQueue.Next(group.Select(d => new QueuedDeployment(d.Id, d.QueuedAt ?? d.RequestedAt)).ToList(), environment.Settings.Queue);
             var chosen = group.First(d => d.Id == next!.Id);
             foreach (var s in superseded)
@@ -122,6 +135,7 @@ public sealed class DeploymentConductor(DeploymentStore deployments, Environment
                 if (await deployments.MoveAsync(row.Id, DeploymentState.Queued, DeploymentState.Superseded, Now(), $"superseded by deployment #{chosen.Number} ({chosen.Version})"))
                     await RecordAsync(row, AuditOutcomes.Succeeded, $"{row.Subject} superseded by deployment #{chosen.Number} (newest-wins)");
             }
+            if (frozen && chosen.EmergencyReason is null) continue;
             await StartAsync(chosen, environment, ct);
         }
     }
@@ -134,6 +148,9 @@ public sealed class DeploymentConductor(DeploymentStore deployments, Environment
             if (!await deployments.MoveAsync(d.Id, DeploymentState.Queued, DeploymentState.Running, Now())) return;
         }
         catch (DbException) { return; }
+        // What it replaces is what is current now that it holds the lock.
+        await deployments.SetPreviousReleaseAsync(d.Id, await deployments.CurrentReleaseAsync(environment.Id));
+        d = (await deployments.GetAsync(d.Id))!;
 
         var release = (await releases.GetAsync(d.ReleaseId))!;
         if (await CheckArtifactsAsync(release, ct) is { } mismatch) { await FailAsync(d, mismatch); return; }
@@ -156,7 +173,13 @@ public sealed class DeploymentConductor(DeploymentStore deployments, Environment
         var plan = RunPlanner.Plan(new PipelineDefinition(new Dictionary<string, string>(), stages), release.Branch);
         var (runId, pools) = await runs.CreateAsync(new NewRun(d.ProjectId, release.Branch, release.CommitSha, $"deploy {release.Version} to {environment.Name}",
             $"deployment #{d.Number} to {environment.Name}", plan, [], DeploymentId: d.Id), Now());
-        await deployments.SetRunAsync(d.Id, runId);
+        if (!await deployments.SetRunAsync(d.Id, runId))
+        {
+            // Taken for orphaned (slow artifact checks on a busy node) and resolved meanwhile: this run must not deploy.
+            await runs.CancelAsync(runId, Now());
+            log.LogWarning("{Deployment} was resolved while its run {RunId} was being created; the run is cancelled", d.Subject, runId);
+            return;
+        }
         foreach (var pool in pools) signal.Signal(WorkSignal.Pool(pool));
         await RecordAsync(d, AuditOutcomes.Succeeded, $"{d.Subject} started as run {runId} on pool '{environment.Pool}'");
     }
@@ -186,8 +209,8 @@ public sealed class DeploymentConductor(DeploymentStore deployments, Environment
         {
             var latest = await releases.LatestAsync(environment.ProjectId);
             if (latest is null) continue;
-            var newest = (await deployments.ListAsync(environment.ProjectId, environment.Id, limit: 1)).FirstOrDefault();
-            if (newest is not null && newest.ReleaseId >= latest.Id) continue;
+            // Once per release: after it failed and rolled back, or a human rolled back, it is not asked again.
+            if (await deployments.HasDeploymentOfAsync(environment.Id, latest.Id)) continue;
             if (await projects.GetAsync(environment.ProjectId) is not { } project) continue;
             try
             {

@@ -93,9 +93,9 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
     public async Task<ReleaseRow> RollbackReleaseAsync(ProjectRow project, EnvironmentRow environment)
     {
         var history = (await deployments.ListAsync(project.Id, environment.Id, limit: 500)).Where(d => d.State == "succeeded").ToList();
-        var current = history.FirstOrDefault() ?? throw new ConflictException($"'{environment.Name}' has no successful deployment to roll back from");
+        var current = history.FirstOrDefault() ?? throw new ConflictException($"rollback-target: '{environment.Name}' has no successful deployment to roll back from");
         var previous = history.FirstOrDefault(d => d.ReleaseId != current.ReleaseId)
-                       ?? throw new ConflictException($"'{environment.Name}' has had no release before {current.Version} to roll back to");
+                       ?? throw new ConflictException($"rollback-target: '{environment.Name}' has had no release before {current.Version} to roll back to");
         return (await releases.GetAsync(previous.ReleaseId))!;
     }
 
@@ -123,6 +123,10 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
     {
         if (string.IsNullOrWhiteSpace(reason)) throw new ArgumentException("a rejection needs a reason");
         DeploymentTransitions.Ensure(deployment.Subject, deployment.StateValue, DeploymentState.Rejected);
+        // A veto is an approver's decision too: it needs the environment's approver role (but may come from anyone holding it).
+        var environment = (await environments.GetAsync(deployment.EnvironmentId))!;
+        if (environment.ApproverRole is { } role && !approver.Roles.Contains(role))
+            throw new PolicyRefusedException($"{PolicyRules.DistinctApprovers}: rejecting a deployment to '{environment.Name}' needs the role '{role}', which {approver.Name} does not hold");
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         if (!await deployments.AddApprovalAsync(deployment.Id, approver.Name, "reject", Clean(reason), now)
             || !await deployments.MoveAsync(deployment.Id, DeploymentState.AwaitingApproval, DeploymentState.Rejected, now, $"rejected by {approver.Name}: {Clean(reason)}"))
@@ -153,18 +157,24 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
         return (await deployments.GetAsync(deployment.Id))!;
     }
 
-    /// <summary>Who wrote or merged the changes in the release: the change requests merged in its commit range (since the previous release).</summary>
+    /// <summary>Who wrote or merged the changes the deployment brings to its environment: the change requests merged in that commit range.</summary>
     public async Task<IReadOnlyList<string>> AuthorsAndMergersAsync(ProjectRow project, DeploymentRow deployment)
     {
         var release = (await releases.GetAsync(deployment.ReleaseId))!;
-        var previous = await releases.PreviousAsync(project.Id, release.Id);
-        var mirror = mirrors.For(project.Name);
+        // What the deployment changes on its environment: everything since the release there now (a promotion may ship
+        // several releases at once), or, for an older release (a rollback), that release's own changes.
+        var currentId = await deployments.CurrentReleaseAsync(deployment.EnvironmentId);
+        var since = currentId is { } id && id < release.Id ? await releases.GetAsync(id) : currentId is null ? null : await releases.PreviousAsync(project.Id, release.Id);
         IReadOnlyList<string> commits;
         try
         {
-            commits = (await mirror.CommitsBetweenAsync(previous?.CommitSha, release.CommitSha, max: 5000)).Select(c => c.Sha).ToList();
+            commits = (await mirrors.For(project.Name).CommitsBetweenAsync(since?.CommitSha, release.CommitSha, max: 5000)).Select(c => c.Sha).ToList();
         }
-        catch (Git.GitException) { commits = [release.CommitSha]; }
+        catch (Git.GitException e)
+        {
+            // Fail closed: an approval that cannot be checked is refused, not let through.
+            throw new ConflictException($"{PolicyRules.ActorNotAuthor}: cannot read the changes in {release.Version} to check who wrote them ({e.Message}); try again");
+        }
         return await deployments.AuthorsAndMergersAsync(project.Id, commits);
     }
 

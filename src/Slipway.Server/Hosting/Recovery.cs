@@ -20,7 +20,7 @@ public static class Recovery
         var agent = await services.GetRequiredService<AgentStore>().FindAsync(EmbeddedAgentName);
         if (agent is null) return;
         var change = await services.GetRequiredService<JobLeaseStore>().ResolveJobsOfAgentAsync(agent.Id,
-            "the server restarted while this job ran on its embedded agent", services.GetRequiredService<TimeProvider>().GetUtcNow().ToUnixTimeMilliseconds());
+            $"{JobLeaseStore.AgentLost}: the server restarted while this job ran on its embedded agent", services.GetRequiredService<TimeProvider>().GetUtcNow().ToUnixTimeMilliseconds());
         if (change.Jobs.Count > 0)
             log.LogWarning("resolved {Count} jobs left running by the previous server process: {Jobs}", change.Jobs.Count, string.Join(", ", change.Jobs));
         services.GetRequiredService<JobEvents>().Finished(change);

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Slipway.Core.Environments;
 using Slipway.Core.Pipelines;
 using Slipway.Core.Runs;
 using Slipway.Server.Git;
@@ -12,8 +13,8 @@ namespace Slipway.Server.Scheduling;
 /// errors, never a silent skip. Then links the run to the work items its branch and commit message name; a key
 /// naming no item becomes a warning on the run, and a failure to link is logged, never fails the run.
 /// </summary>
-public sealed class RunFactory(RunStore runs, WorkItemStore workItems, KeyPatterns keyPatterns, MirrorDirectory mirrors, WorkSignal signal,
-    TimeProvider clock, ILogger<RunFactory> log)
+public sealed class RunFactory(RunStore runs, WorkItemStore workItems, EnvironmentStore environments, KeyPatterns keyPatterns, MirrorDirectory mirrors,
+    WorkSignal signal, TimeProvider clock, ILogger<RunFactory> log)
 {
     /// <summary>
     /// A commit's pipeline file and message never change, so each commit is read from git and parsed once
@@ -38,6 +39,12 @@ public sealed class RunFactory(RunStore runs, WorkItemStore workItems, KeyPatter
             ? [$"{PipelineParser.DefaultFileName}:1:1: the commit has no {PipelineParser.DefaultFileName} at the repository root"]
             : parsed.Errors.Select(e => e.ToString()).ToList();
         var plan = parsed is { IsValid: true } ? RunPlanner.Plan(parsed.Pipeline!, branch) : null;
+        if (plan is not null && DeployPools.Violations(plan, await environments.ReservedPoolsAsync()) is { Count: > 0 } reserved)
+        {
+            // A branch cannot put its code on the deploy agents: the run fails showing why, as for any invalid file.
+            errors = reserved.Select(e => $"{PipelineParser.DefaultFileName}:1:1: {e}").ToList();
+            plan = null;
+        }
 
         var (template, tag) = plan is not null && parsed!.Pipeline!.Release is { } release && release.Branch == branch
             ? await ReleaseVersionAsync(project, commit, release, ct)

@@ -150,9 +150,31 @@ public sealed class DeploymentStore(Database db)
             "SELECT id, @approver, @verdict, @comment, @now FROM deployments WHERE id = @deploymentId AND state = 'awaiting_approval'",
             new { deploymentId, approver, verdict, comment, now }, tx) == 1);
 
-    /// <summary>Records the run executing a running deployment.</summary>
-    public Task SetRunAsync(long deploymentId, long runId) =>
-        db.WriteAsync((c, tx) => c.ExecuteAsync("UPDATE deployments SET run_id = @runId WHERE id = @deploymentId AND state = 'running'", new { runId, deploymentId }, tx));
+    /// <summary>
+    /// Records the run executing a running deployment; false when the deployment is no longer running or has a run
+    /// already (e.g. another node took it for orphaned meanwhile), and then the caller must not let the run go on.
+    /// </summary>
+    public Task<bool> SetRunAsync(long deploymentId, long runId) =>
+        db.WriteAsync(async (c, tx) => await c.ExecuteAsync(
+            "UPDATE deployments SET run_id = @runId WHERE id = @deploymentId AND state = 'running' AND run_id IS NULL", new { runId, deploymentId }, tx) == 1);
+
+    /// <summary>
+    /// Sets what a running deployment replaces: the release current on its environment when it started (not when it was
+    /// requested: deployments that ran meanwhile changed it). SLIPWAY_PREVIOUS_RELEASE and the automatic rollback use it.
+    /// </summary>
+    public Task SetPreviousReleaseAsync(long deploymentId, long? releaseId) =>
+        db.WriteAsync((c, tx) => c.ExecuteAsync("UPDATE deployments SET previous_release_id = @releaseId WHERE id = @deploymentId AND state = 'running'",
+            new { releaseId, deploymentId }, tx));
+
+    /// <summary>The release last deployed successfully to the environment, or null.</summary>
+    public Task<long?> CurrentReleaseAsync(long environmentId) =>
+        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<long?>(
+            "SELECT release_id FROM deployments WHERE environment_id = @environmentId AND state = 'succeeded' ORDER BY id DESC LIMIT 1", new { environmentId }));
+
+    /// <summary>Whether the environment has had a deployment, in any state, of this release or a newer one (auto-deploy asks once per release).</summary>
+    public async Task<bool> HasDeploymentOfAsync(long environmentId, long releaseId) =>
+        await db.ReadAsync(c => c.ExecuteScalarAsync<long>(
+            "SELECT COUNT(*) FROM deployments WHERE environment_id = @environmentId AND release_id >= @releaseId", new { environmentId, releaseId })) > 0;
 
     /// <summary>The authors and mergers of the project's change requests merged as one of <paramref name="commits"/>.</summary>
     public async Task<IReadOnlyList<string>> AuthorsAndMergersAsync(long projectId, IReadOnlyCollection<string> commits) =>

@@ -66,6 +66,11 @@ public sealed class EnvironmentStore(Database db)
     public async Task<IReadOnlyList<EnvironmentRow>> AutoDeployAsync() =>
         (await db.ReadAsync(c => c.QueryAsync<EnvironmentRow>($"SELECT {Columns} FROM environments WHERE auto_deploy ORDER BY project_id, position"))).ToList();
 
+    /// <summary>The pools reserved for deployment jobs: those environments of any project deploy from (<see cref="DeployPools"/>).</summary>
+    public async Task<IReadOnlySet<string>> ReservedPoolsAsync() =>
+        (await db.ReadAsync(c => c.QueryAsync<string>("SELECT DISTINCT pool FROM environments")))
+            .Where(DeployPools.IsReservable).ToHashSet(StringComparer.Ordinal);
+
     public Task<EnvironmentRow?> FindAsync(long projectId, string name) =>
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<EnvironmentRow>(
             $"SELECT {Columns} FROM environments WHERE project_id = @projectId AND name = @name", new { projectId, name }));

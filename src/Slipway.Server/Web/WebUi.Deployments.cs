@@ -97,7 +97,7 @@ public static partial class WebUi
         app.MapPost("/projects/{name}/deployments/{number:long}/approve", (string name, long number, HttpContext context, ProjectStore projects,
             DeploymentStore deployments, ReleaseStore releases, DeploymentService service) => Act(context, DeploymentPath(name, number), async form =>
         {
-            var d = await DeploymentsApi.ApproveAsync(name, number, new ApproveDeploymentRequest(Field(form, "comment"), Optional(form, "overrideReason")),
+            var d = await DeploymentsApi.ApproveAsync(name, number, new ApproveDeploymentRequest(Field(form, "comment")),
                 context, projects, deployments, releases, service);
             return d.State == "awaiting_approval"
                 ? $"You approved deployment #{number}; it awaits more approvals."

@@ -1,6 +1,9 @@
 using System.Net;
 using Slipway.Contracts.Api;
+using Slipway.Core.Pipelines;
+using Slipway.Core.Runs;
 using Slipway.Server.Artifacts;
+using Slipway.Server.Git;
 using Slipway.Server.Storage;
 using static Slipway.Server.Tests.Access.AccessTestKit;
 using static Slipway.Server.Tests.ChangeRequests.ChangeRequestKit;
@@ -100,6 +103,102 @@ public sealed class DeploymentRuleTests
         var run = await kit.Admin.GetRunAsync(running.RunId!.Value);
         Assert.Equal("queued", run.Stages[0].Jobs.Single().Status); // deploy waits for a deploy-prod agent; verify waits behind it
         Assert.All(run.Stages.SelectMany(s => s.Jobs), j => Assert.Equal("deploy-prod", j.Pool));
+    }
+
+    [Fact]
+    public async Task ABranchCannotPutItsCodeOnTheDeployAgents_NeitherByItsPipelineFileNorThroughTheQueue()
+    {
+        var (kit, _) = await StagedAsync(productionPool: "deploy-prod", approvals: 0);
+        await using var _kit = kit;
+
+        // A branch whose pipeline file names production's pool: its run fails, showing why; nothing is queued there.
+        kit.Repo.CreateBranch("sneaky");
+        kit.Repo.Checkout("sneaky");
+        kit.Repo.WriteFile(".slipway.yml", """
+            stages:
+              - name: build
+                jobs:
+                  - name: exfiltrate
+                    pool: deploy-prod
+                    run: cat ~/.ssh/id_ed25519
+            """);
+        var sha = kit.Repo.Commit("run on the production agents");
+        kit.Repo.Checkout("main");
+        await kit.Server.Service<ChangeDetector>().CheckAsync((await kit.Server.Service<ProjectStore>().FindAsync("shop"))!);
+        var summary = await DeploymentKit.WaitAsync(async () => (await kit.Admin.ListRunsAsync("shop")).FirstOrDefault(r => r.Commit == sha), "the branch's run");
+        var run = await kit.Server.WaitForRunAsync(summary.Id);
+        Assert.Equal("failed", run.Status);
+        Assert.Contains(run.LintErrors, e => e.Contains("job 'exfiltrate': pool 'deploy-prod' is reserved for deployments"));
+        Assert.Empty(run.Stages);
+
+        // A build job that reached the pool's queue anyway (planned before production existed) is never handed to its
+        // agents; the deployment's own job is.
+        var project = (await kit.Server.Service<ProjectStore>().FindAsync("shop"))!;
+        var plan = RunPlanner.Plan(new PipelineDefinition(new Dictionary<string, string>(), [new StageDefinition("build", null, new Dictionary<string, string>(),
+            [new JobDefinition("old", "true", new Dictionary<string, string>(), "deploy-prod", [], [], [], TimeSpan.FromMinutes(1), 0, [])])]), "main");
+        await kit.Server.Service<RunStore>().CreateAsync(new NewRun(project.Id, "main", kit.Repo.Head(), "old", "test", plan, []), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        var agent = (await kit.Server.Service<AgentStore>().FindAsync("embedded"))!;
+        var leases = kit.Server.Service<JobLeaseStore>();
+        var noLabels = new HashSet<string>();
+        Assert.Null(await leases.TryClaimAsync(agent.Id, "deploy-prod", noLabels, TimeSpan.FromMinutes(1), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+        var d = await kit.Ann.PromoteAsync("shop", "production");
+        var running = await kit.WaitForDeploymentAsync(d.Number, x => x.State == "running" && x.RunId is not null);
+        var claimed = await leases.TryClaimAsync(agent.Id, "deploy-prod", noLabels, TimeSpan.FromMinutes(1), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        Assert.Equal((running.RunId, "deploy"), (claimed?.RunId, claimed?.Name));
+    }
+
+    [Fact]
+    public async Task AFreezeThatBeginsWhileADeploymentWaits_HoldsItInTheQueueUntilTheFreezeEnds()
+    {
+        var (kit, version) = await StagedAsync();
+        await using var _kit = kit;
+        var conductor = kit.Server.Service<Slipway.Server.Deployments.DeploymentConductor>();
+        var d = await kit.Ann.PromoteAsync("shop", "production");
+        Assert.Equal("awaiting_approval", d.State);
+        var now = DateTimeOffset.UtcNow;
+        var frozen = await kit.Admin.AddFreezeAsync("shop", "production", new FreezeWindowRequest("launch", null, null, null, now.AddMinutes(-1), now.AddHours(1)));
+        await kit.Bob.ApproveDeploymentAsync("shop", d.Number, "approved before I saw the freeze");
+        await conductor.StepAsync(default);
+        await conductor.StepAsync(default);
+        var held = await kit.Admin.GetDeploymentAsync("shop", d.Number);
+        Assert.Equal(("queued", (long?)null), (held.State, held.RunId));
+
+        await kit.Admin.RemoveFreezeAsync("shop", "production", frozen.Freezes.Single().Id);
+        var done = await kit.WaitForDeploymentAsync(d.Number);
+        Assert.Equal(("succeeded", version), (done.State, done.Release));
+    }
+
+    [Fact]
+    public async Task AfterAFailedAutoDeployRollsBack_TheSameReleaseIsNotDeployedAgain()
+    {
+        var (kit, first) = await StagedAsync();
+        await using var _kit = kit;
+        var conductor = kit.Server.Service<Slipway.Server.Deployments.DeploymentConductor>();
+        var second = await kit.ReleaseAsync("breaks staging", ("BROKEN-staging", "x"), ("VERSION", "2"));
+        var failed = await DeploymentKit.WaitAsync(async () => (await kit.Admin.ListDeploymentsAsync("shop", "staging"))
+            .FirstOrDefault(x => x.Release == second && x.State == "failed"), "the failed auto-deployment");
+        var rollback = await DeploymentKit.WaitAsync(async () => (await kit.Admin.ListDeploymentsAsync("shop", "staging"))
+            .FirstOrDefault(x => x.Kind == "rollback" && x.State == "succeeded"), "the rollback");
+        Assert.Equal((first, failed.Number), (rollback.Release, rollback.RollbackOf));
+        for (var i = 0; i < 5; i++) await conductor.StepAsync(default);
+        var staging = await kit.Admin.ListDeploymentsAsync("shop", "staging");
+        Assert.Single(staging, x => x.Release == second); // not requested again after the rollback
+        Assert.Equal(first, (await kit.Admin.GetDashboardAsync("shop")).Environments.Single(c => c.Environment == "staging").Current!.Release);
+    }
+
+    [Fact]
+    public async Task NoOverrideLetsAnInitiatorApproveTheirOwnDeployment_AndOnlyTheApproverRoleRejects()
+    {
+        var (kit, _) = await StagedAsync();
+        await using var _kit = kit;
+        // The admin holds every permission, policy.override included, and still cannot approve their own promotion.
+        var d = await kit.Admin.PromoteAsync("shop", "production");
+        Assert.Contains("initiator-not-approver", (await Refused(() => kit.Admin.ApproveDeploymentAsync("shop", d.Number, "mine"), HttpStatusCode.Forbidden)).Message);
+        // Nor reject it without production's approver role (analyst).
+        Assert.Contains("distinct-approvers", (await Refused(() => kit.Admin.RejectDeploymentAsync("shop", d.Number, "changed my mind"), HttpStatusCode.Forbidden)).Message);
+        var rejected = await kit.Bob.RejectDeploymentAsync("shop", d.Number, "not this week");
+        Assert.Equal("rejected", rejected.State);
+        Assert.Contains(rejected.Approvals, a => a.Approver == "bob" && a.Verdict == "reject");
     }
 
     [Fact]

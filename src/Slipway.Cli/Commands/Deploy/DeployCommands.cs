@@ -26,9 +26,8 @@ public static class DeployCommands
         promote.SetAction((r, ct) => Print(r, c => c.PromoteAsync(r.GetValue(Project)!, r.GetValue(to)!, r.GetValue(Emergency), ct)));
 
         var comment = new Option<string?>("--comment") { Description = "Comment" };
-        var overrideReason = new Option<string?>("--override-reason") { Description = "policy.override holders: approve despite a segregation-of-duties refusal (flagged)" };
-        var approve = new Command("approve", "Approve a deployment awaiting approval") { Project, Number, comment, overrideReason, CliContext.JsonOutput };
-        approve.SetAction((r, ct) => Print(r, c => c.ApproveDeploymentAsync(r.GetValue(Project)!, r.GetValue(Number), r.GetValue(comment), r.GetValue(overrideReason), ct)));
+        var approve = new Command("approve", "Approve a deployment awaiting approval") { Project, Number, comment, CliContext.JsonOutput };
+        approve.SetAction((r, ct) => Print(r, c => c.ApproveDeploymentAsync(r.GetValue(Project)!, r.GetValue(Number), r.GetValue(comment), ct)));
 
         var reason = new Option<string>("--reason") { Description = "Why", Required = true };
         var reject = new Command("reject", "Reject a deployment awaiting approval") { Project, Number, reason, CliContext.JsonOutput };
