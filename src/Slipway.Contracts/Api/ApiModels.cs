@@ -187,10 +187,14 @@ public sealed record RollbackRequest(string? Environment, string? Version = null
 
 public sealed record DeploymentApprovalDto(string Approver, string Verdict, string Comment, DateTimeOffset At);
 
+/// <summary>One step of a deployment's run (deploy, verify) with its outcome and where its whole log is.</summary>
+public sealed record DeploymentStepDto(string Name, string Status, string? FailureReason, string Log);
+
+/// <param name="Steps">The deploy and verify jobs of its run (the verify result), empty before it started.</param>
 public sealed record DeploymentDto(string Project, long Number, string Environment, string Release, string Commit, string? PreviousRelease,
     string Kind, string State, string Initiator, string? EmergencyReason, long? RollbackOf, DateTimeOffset RequestedAt, DateTimeOffset? QueuedAt,
     DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, string? Outcome, long? RunId, IReadOnlyList<DeploymentApprovalDto> Approvals,
-    IReadOnlyList<ReleaseArtifactDto> Artifacts);
+    IReadOnlyList<ReleaseArtifactDto> Artifacts, IReadOnlyList<DeploymentStepDto>? Steps = null);
 
 /// <remarks>No override: nobody, whatever they hold, approves a deployment they asked for or that ships a change they wrote or merged.</remarks>
 public sealed record ApproveDeploymentRequest(string? Comment);

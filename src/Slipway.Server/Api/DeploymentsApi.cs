@@ -181,7 +181,8 @@ public static class DeploymentsApi
     {
         var project = await ProjectsApi.Find(projects, name);
         long? environmentId = environment is null ? null : (await environments.FindAsync(project.Id, environment) ?? throw new KeyNotFoundException($"no environment '{environment}'")).Id;
-        var rows = await ToDtosAsync((await deployments.ListAsync(project.Id, environmentId, from?.ToUnixTimeMilliseconds(), to?.ToUnixTimeMilliseconds(), 100_000))
+        // Every deployment in the range, however many: an auditor's export is complete or it is worthless.
+        var rows = await ToDtosAsync((await deployments.ListAsync(project.Id, environmentId, from?.ToUnixTimeMilliseconds(), to?.ToUnixTimeMilliseconds(), int.MaxValue))
             .OrderBy(d => d.Number).ToList(), deployments, releases, withArtifacts: true);
         await context.AuditAsync(Actions.DeploymentRead, AuditOutcomes.Succeeded, $"project:{name}", $"deployment evidence exported ({rows.Count} deployments, {format ?? "json"})");
         // A download, named for what it holds (the project and environment names are restricted to safe characters).
@@ -189,13 +190,15 @@ public static class DeploymentsApi
             $"attachment; filename=\"slipway-deployments-{project.Name}{(environment is null ? "" : "-" + environment)}.{(format == "csv" ? "csv" : "json")}\"";
         if ((format ?? "json") == "json") return Results.Json(rows, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true });
         if (format != "csv") throw new ArgumentException("format is csv or json");
-        var csv = new StringBuilder("number,environment,release,commit,kind,state,initiator,requested_at,started_at,finished_at,approvals,emergency_reason,artifacts,outcome,rollback_of,run_id\n");
+        var csv = new StringBuilder("number,environment,release,commit,kind,state,initiator,requested_at,started_at,finished_at,approvals,emergency_reason,artifacts,outcome,rollback_of,run_id,steps,logs\n");
         foreach (var d in rows)
             csv.AppendJoin(',', new[]
             {
                 d.Number.ToString(), d.Environment, d.Release, d.Commit, d.Kind, d.State, d.Initiator, d.RequestedAt.ToString("u"), d.StartedAt?.ToString("u") ?? "",
                 d.FinishedAt?.ToString("u") ?? "", string.Join("; ", d.Approvals.Select(a => $"{a.Verdict} by {a.Approver} at {a.At:u}{(a.Comment.Length > 0 ? ": " + a.Comment : "")}")),
                 d.EmergencyReason ?? "", string.Join("; ", d.Artifacts.Select(a => $"{a.Path} sha256:{a.Sha256}")), d.Outcome ?? "", d.RollbackOf?.ToString() ?? "", d.RunId?.ToString() ?? "",
+                string.Join("; ", (d.Steps ?? []).Select(j => $"{j.Name} {j.Status}{(j.FailureReason is { } r ? ": " + r : "")}")),
+                string.Join("; ", (d.Steps ?? []).Select(j => j.Log)),
             }.Select(Core.Audit.AuditExport.CsvCell)).Append('\n');
         return Results.Text(csv.ToString(), "text/csv; charset=utf-8");
     }
@@ -212,11 +215,12 @@ public static class DeploymentsApi
     public static async Task<DeploymentDto> ToDtoAsync(DeploymentRow d, DeploymentStore deployments, ReleaseStore releases, bool withArtifacts = true) =>
         (await ToDtosAsync([d], deployments, releases, withArtifacts))[0];
 
-    /// <summary>Many deployments with their approvals (one query per 500) and release artifacts (one query per release, not per deployment).</summary>
+    /// <summary>Many deployments with their approvals and steps (one query each per 500) and release artifacts (one query per release, not per deployment).</summary>
     public static async Task<IReadOnlyList<DeploymentDto>> ToDtosAsync(IReadOnlyList<DeploymentRow> rows, DeploymentStore deployments, ReleaseStore releases,
         bool withArtifacts)
     {
         var approvals = await deployments.ApprovalsAsync(rows.Select(d => d.Id).ToList());
+        var steps = await deployments.StepsAsync(rows.Where(d => d.RunId is not null).Select(d => d.RunId!.Value).ToList());
         var artifacts = new Dictionary<long, List<ReleaseArtifactDto>>();
         if (withArtifacts)
             foreach (var releaseId in rows.Select(d => d.ReleaseId).Distinct())
@@ -225,6 +229,8 @@ public static class DeploymentsApi
             d.Initiator, d.EmergencyReason, d.RollbackOf, UnixMs.To(d.RequestedAt), UnixMs.To(d.QueuedAt), UnixMs.To(d.StartedAt), UnixMs.To(d.FinishedAt),
             d.Outcome, d.RunId,
             approvals[d.Id].Select(a => new DeploymentApprovalDto(a.Approver, a.Verdict, a.Comment, UnixMs.To(a.At))).ToList(),
-            withArtifacts ? artifacts[d.ReleaseId] : [])).ToList();
+            withArtifacts ? artifacts[d.ReleaseId] : [],
+            d.RunId is not { } runId ? [] : steps[runId].Select(j => new DeploymentStepDto(j.Name, j.Status, j.FailureReason,
+                $"/api/v1/runs/{runId}/jobs/{Uri.EscapeDataString(j.Name)}/log/raw")).ToList())).ToList();
     }
 }

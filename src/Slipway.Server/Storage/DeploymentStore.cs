@@ -143,6 +143,17 @@ public sealed class DeploymentStore(Database db)
         return rows.ToLookup(a => a.DeploymentId);
     }
 
+    /// <summary>The jobs (name, status, failure reason) of many deployment runs, in stage order, 500 runs a query.</summary>
+    public async Task<ILookup<long, (long RunId, string Name, string Status, string? FailureReason)>> StepsAsync(IReadOnlyCollection<long> runIds)
+    {
+        var rows = new List<(long RunId, string Name, string Status, string? FailureReason)>();
+        foreach (var chunk in runIds.Distinct().Chunk(500))
+            rows.AddRange(await db.ReadAsync(c => c.QueryAsync<(long RunId, string Name, string Status, string? FailureReason)>(
+                "SELECT run_id, name, status, failure_reason FROM jobs " +
+                $"WHERE run_id IN ({string.Join(", ", chunk.Select(id => id.ToString(System.Globalization.CultureInfo.InvariantCulture)))}) ORDER BY run_id, stage_idx, id")));
+        return rows.ToLookup(r => r.RunId);
+    }
+
     /// <summary>Records an approval or rejection while the deployment awaits approval; false otherwise.</summary>
     public Task<bool> AddApprovalAsync(long deploymentId, string approver, string verdict, string comment, long now) =>
         db.WriteAsync(async (c, tx) => await c.ExecuteAsync(

@@ -74,7 +74,15 @@ public sealed class DeploymentFlowTests
         Assert.Contains("approve by bob", lines[1]);
         Assert.Contains("sha256:", lines[1]);
         Assert.Contains("failed", lines[2]);
+        Assert.Contains("deploy succeeded; verify failed", lines[2]); // the verify result
+        Assert.Contains($"/api/v1/runs/{failed.RunId}/jobs/verify/log/raw", lines[2]); // where its log is
         Assert.Contains("rollback", lines[3]);
+        var json = System.Text.Json.JsonSerializer.Deserialize<List<DeploymentDto>>(await kit.Ann.ExportDeploymentsAsync("shop", "production", null, null, "json"),
+            new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web))!;
+        Assert.Equal([promotion.Number, promotion2.Number, rollback.Number], json.Select(d => d.Number));
+        Assert.Equal([("deploy", "succeeded"), ("verify", "failed")], json[1].Steps!.Select(j => (j.Name, j.Status)));
+        Assert.Contains(json[0].Approvals, a => a.Approver == "bob" && a.Comment == "checked on staging");
+        Assert.All(json, d => Assert.NotEmpty(d.Artifacts));
         var audit = await AuditAsync(kit.Server, "action=deployment.start");
         Assert.Contains(audit, e => e.Actor == "dev" && e.Outcome == "denied");
         Assert.Contains(audit, e => e.Actor == "slipway" && e.Detail!.Contains("automatic rollback of 'production'"));
