@@ -61,6 +61,9 @@ public sealed partial class SlipwayClient
     public Task<DeploymentDto> CancelDeploymentAsync(string project, long number, CancellationToken ct = default) =>
         PostAsync<DeploymentDto>($"{ProjectPath(project)}/deployments/{number}/cancel", new { }, ct);
 
+    /// <summary>The environment matrix of every project whose deployments the caller may read.</summary>
+    public Task<List<DashboardDto>> GetOverviewAsync(CancellationToken ct = default) => GetAsync<List<DashboardDto>>("api/v1/dashboard", ct);
+
     public Task<DashboardDto> GetDashboardAsync(string project, CancellationToken ct = default) =>
         GetAsync<DashboardDto>($"{ProjectPath(project)}/dashboard", ct);
 

@@ -222,6 +222,15 @@ public sealed class DeploymentPagesTests
         Assert.StartsWith($"5,production,{version},", lines[3]);
         Assert.Contains("rollback", lines[3]);
 
+        // The all-projects matrix (the nav's Deployments) tells it in one row.
+        await page.Locator("#nav-deployments").ClickAsync();
+        await Expect(page.Locator("h1")).ToHaveTextAsync("Deployments");
+        await Expect(page.Locator("#matrix thead th")).ToHaveTextAsync(["Project", "staging", "production"]);
+        var row = page.Locator("#matrix tr[data-project='shop']");
+        await Expect(row.Locator("td[data-environment='staging'] .version")).ToHaveTextAsync(second);
+        await Expect(row.Locator("td[data-environment='production'] .version")).ToHaveTextAsync(version);
+        await Expect(row.Locator("td[data-environment='production'] .when")).ToContainTextAsync("by slipway");
+
         Assert.Empty(ann.PageErrors);
         Assert.Empty(bob.PageErrors);
     }

@@ -33,6 +33,7 @@ public static class DeploymentsApi
         api.MapPost("/projects/{name}/deployments/{number:long}/reject", RejectAsync).RequireAction(Actions.DeploymentApprove);
         api.MapPost("/projects/{name}/deployments/{number:long}/cancel", CancelAsync).RequireAction(Actions.DeploymentStart);
         api.MapGet("/projects/{name}/dashboard", DashboardAsync).RequireAction(Actions.DeploymentRead);
+        api.MapGet("/dashboard", OverviewAsync).RequireAction(Actions.DeploymentRead);
         api.MapGet("/projects/{name}/compare", CompareAsync).RequireAction(Actions.DeploymentRead);
     }
 
@@ -154,6 +155,18 @@ public static class DeploymentsApi
                 mine.Count(d => d.State == "queued"), mine.Count(d => d.State == "awaiting_approval"), freeze?.Window.Name, freeze?.Until));
         }
         return new DashboardDto(project.Name, cells);
+    }
+
+    /// <summary>The project × environment matrix of every project whose deployments the user may read (Octopus's dashboard).</summary>
+    public static async Task<IReadOnlyList<DashboardDto>> OverviewAsync(HttpContext context, ProjectStore projects, EnvironmentStore environments,
+        DeploymentStore deployments, ReleaseStore releases, TimeProvider clock)
+    {
+        var me = context.RequireUser();
+        var list = new List<DashboardDto>();
+        foreach (var p in await projects.ListAsync())
+            if (me.Permissions.CanOnProject(Actions.DeploymentRead, p.Name))
+                list.Add(await DashboardAsync(p.Name, projects, environments, deployments, releases, clock));
+        return list;
     }
 
     /// <summary>What a promotion from <paramref name="from"/> to <paramref name="to"/> would ship: releases and work items on one, not yet on the other.</summary>

@@ -27,6 +27,11 @@ public static partial class WebUi
     private static void MapDeploymentPages(this IEndpointRouteBuilder app)
     {
         app.MapGet("/projects/{name}/environments", DashboardPageAsync).RequirePageAction(Actions.DeploymentRead);
+        // Every project (that the user may read deployments of) × every environment name; filtered per project.
+        app.MapGet("/environments", async (HttpContext context, ProjectStore projects, EnvironmentStore environments, DeploymentStore deployments,
+            ReleaseStore releases, TimeProvider clock) =>
+            Page<OverviewPage>(context, new { Projects = await DeploymentsApi.OverviewAsync(context, projects, environments, deployments, releases, clock) }))
+            .RequirePageAction(Actions.UiView);
         app.MapPost("/projects/{name}/deploy", (string name, HttpContext context, ProjectStore projects, DeploymentService service,
             DeploymentStore deployments, ReleaseStore releases) => Act(context, EnvironmentsPath(name), async form =>
         {

@@ -232,6 +232,17 @@ public sealed class DeploymentRuleTests
         Assert.Equal("queued", staged.State);
         Assert.Contains("deployer", (await Refused(() => ops.DeployAsync("shop", version, "production"), HttpStatusCode.Forbidden)).Message);
         Assert.Equal("succeeded", (await kit.WaitForDeploymentAsync(staged.Number)).State);
+
+        // The all-projects matrix shows a user granted one project only that project.
+        await kit.Admin.CreateProjectAsync("other", kit.Repo.Path, "main");
+        await CreateUserAsync(kit.Server, "vic");
+        using (var admin = Admin(kit.Server))
+            await Expect(await admin.PostAsync("/api/v1/users/vic/grants", Body(new { role = "viewer", project = "shop" })), HttpStatusCode.OK);
+        using var vic = new Slipway.Client.SlipwayClient(kit.Server.Url, (await LoginAsync(kit.Server, "vic")).Token);
+        Assert.Equal(["other", "shop"], (await kit.Admin.GetOverviewAsync()).Select(d => d.Project).Order());
+        var mine = Assert.Single(await vic.GetOverviewAsync());
+        Assert.Equal("shop", mine.Project);
+        Assert.Equal(["staging", "production"], mine.Environments.Select(c => c.Environment));
     }
 
     [Fact]
