@@ -119,10 +119,14 @@ public sealed class DeploymentPagesTests
         await Expect(page.Locator("#deployment-initiator")).ToHaveTextAsync("ann");
         await Expect(page.Locator("#deployment-kind")).ToHaveTextAsync("promote");
 
-        // Ann may approve deployments, but not her own: the refusal names the rule.
-        await page.Locator("#approve-form").GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
-        await Expect(page.Locator(".flash.error")).ToContainTextAsync("refused by rule 'initiator-not-approver'");
-        await Expect(page.Locator(".flash.error")).ToContainTextAsync("ann started this request and may not also approve it");
+        // Ann may approve deployments, but not her own: no Approve button for her, and a forced post is refused naming the rule.
+        await Expect(page.Locator("#own-deployment")).ToContainTextAsync("someone else approves it");
+        await Expect(page.Locator("#approve-form")).ToHaveCountAsync(0);
+        await Expect(page.Locator("#reject-form")).ToHaveCountAsync(1);
+        var own = await PageForms.PostAndFollowAsync(page, "/projects/shop/deployments/2/approve", new Dictionary<string, string> { ["comment"] = "mine" });
+        Assert.Contains("refused by rule 'initiator-not-approver'", WebUtility.HtmlDecode(own.Body));
+        Assert.Contains("ann started this request and may not also approve it", WebUtility.HtmlDecode(own.Body));
+        await page.ReloadAsync();
         await Expect(page.Locator("#deployment")).ToHaveAttributeAsync("data-state", "awaiting_approval");
         await Expect(page.Locator("#no-approvals")).ToBeVisibleAsync();
 

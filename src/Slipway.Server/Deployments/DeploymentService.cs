@@ -146,15 +146,18 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         var state = deployment.StateValue;
         DeploymentTransitions.Ensure(deployment.Subject, state, DeploymentState.Cancelled);
-        if (state == DeploymentState.Running)
+        if (state == DeploymentState.Running && deployment.RunId is { } runId)
         {
-            // As cancelling a run: wake the agents holding its jobs so they stop at once.
-            if (deployment.RunId is { } runId)
-                foreach (var job in await runs.CancelAsync(runId, now)) signal.Signal(WorkSignal.Job(job));
+            // As cancelling a run: wake the agents holding its jobs so they stop at once; the conductor records the outcome.
+            foreach (var job in await runs.CancelAsync(runId, now)) signal.Signal(WorkSignal.Job(job));
         }
         else if (!await deployments.MoveAsync(deployment.Id, state, DeploymentState.Cancelled, now, $"cancelled by {by.Name}"))
             throw new DeploymentTransitionException($"{deployment.Subject} changed state meanwhile; look again");
-        return (await deployments.GetAsync(deployment.Id))!;
+        var updated = (await deployments.GetAsync(deployment.Id))!;
+        // A deployment cancelled while it was starting may have been given its run in between: that run must not deploy.
+        if (state == DeploymentState.Running && deployment.RunId is null && updated.RunId is { } late)
+            foreach (var job in await runs.CancelAsync(late, now)) signal.Signal(WorkSignal.Job(job));
+        return updated;
     }
 
     /// <summary>Who wrote or merged the changes the deployment brings to its environment: the change requests merged in that commit range.</summary>

@@ -155,12 +155,19 @@ public static partial class WebUi
     }
 
     private static async Task<IResult> DeploymentPageAsync(string name, long number, HttpContext context, ProjectStore projects,
-        DeploymentStore deployments, ReleaseStore releases, RunStore runs)
+        DeploymentStore deployments, ReleaseStore releases, RunStore runs, EnvironmentStore environments)
     {
         var deployment = await DeploymentsApi.ShowAsync(name, number, projects, deployments, releases);
         var run = deployment.RunId is { } runId ? await runs.GetAsync(runId) : null;
         var jobs = run is null ? [] : run.Jobs.OrderBy(j => j.StageIdx).Select(j => (j.Name, j.Status)).ToList();
-        return Page<DeploymentPage>(context, new { Deployment = deployment, Jobs = jobs });
+        // The buttons only for whoever may use them; the handlers decide again (authors and mergers are checked there).
+        var project = await ProjectsApi.Find(projects, name);
+        var approverRole = (await environments.FindAsync(project.Id, deployment.Environment))?.ApproverRole;
+        var roles = DeploymentService.InitiatorOf(context.RequireUser(), name, deployment.Environment).Roles;
+        return Page<DeploymentPage>(context, new
+        {
+            Deployment = deployment, Jobs = jobs, ApproverRole = approverRole, HasApproverRole = approverRole is null || roles.Contains(approverRole),
+        });
     }
 
     /// <summary>The flash message and the page of a deployment just requested through the API handler.</summary>
