@@ -187,6 +187,31 @@ public sealed class DeploymentRuleTests
     }
 
     [Fact]
+    public async Task WhatADeploymentReplaces_IsWhatIsCurrentWhenItStarts_NotWhenItWasRequested()
+    {
+        var (kit, first) = await StagedAsync();
+        await using var _kit = kit;
+        var v1 = await kit.Ann.PromoteAsync("shop", "production");
+        await kit.Bob.ApproveDeploymentAsync("shop", v1.Number, null);
+        Assert.Equal("succeeded", (await kit.WaitForDeploymentAsync(v1.Number)).State);
+        var second = await kit.ReleaseAsync("two", ("VERSION", "2"));
+        var third = await kit.ReleaseAsync("three", ("VERSION", "3"));
+        await DeploymentKit.WaitAsync(async () => (await kit.Admin.ListDeploymentsAsync("shop", "staging"))
+            .FirstOrDefault(x => x.Release == third && x.State == "succeeded"), "release three on staging");
+
+        // Both requested while production runs the first release; the second one starts after the other succeeded.
+        var d2 = await kit.Ann.DeployAsync("shop", second, "production");
+        var d3 = await kit.Ann.DeployAsync("shop", third, "production");
+        Assert.Equal((first, first), (d2.PreviousRelease, d3.PreviousRelease));
+        await kit.Bob.ApproveDeploymentAsync("shop", d2.Number, null);
+        Assert.Equal("succeeded", (await kit.WaitForDeploymentAsync(d2.Number)).State);
+        await kit.Bob.ApproveDeploymentAsync("shop", d3.Number, null);
+        var done = await kit.WaitForDeploymentAsync(d3.Number);
+        Assert.Equal(("succeeded", second), (done.State, done.PreviousRelease));
+        Assert.Contains($"deploying {third} to production (previous {second})", await kit.Server.LogAsync(done.RunId!.Value, "deploy"));
+    }
+
+    [Fact]
     public async Task NoOverrideLetsAnInitiatorApproveTheirOwnDeployment_AndOnlyTheApproverRoleRejects()
     {
         var (kit, _) = await StagedAsync();
