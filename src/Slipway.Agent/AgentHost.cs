@@ -23,6 +23,7 @@ public sealed class AgentHost(AgentOptions options, ILogger<AgentHost> log) : ID
         Directory.CreateDirectory(options.WorkDirectory);
         // No job runs before the slots start: whatever is in jobs/ was left by a killed agent.
         var leftovers = Path.Combine(options.WorkDirectory, "jobs");
+        LeftoverJobs.KillUnder(leftovers, log);
         if (Directory.Exists(leftovers)) Directory.Delete(leftovers, recursive: true);
         var credential = await EnsureCredentialAsync(ct);
         _client.UseCredential(credential);

@@ -97,6 +97,9 @@ public sealed class DeploymentRestartTests
             server.WaitForExit(10_000);
         }
         finally { CrashTests.Kill(server); }
+        // The deploy script runs in its own session: it outlived the server.
+        var orphans = CrashTests.JobScriptsUnder(data.Path);
+        Assert.NotEmpty(orphans);
 
         var restarted = SlipwayProcess.Start(args, env);
         try
@@ -107,6 +110,8 @@ public sealed class DeploymentRestartTests
             Assert.Equal("unknown", resolved.State);
             Assert.Contains("server restarted", resolved.Outcome);
             Assert.Equal(running.RequestedAt, resolved.RequestedAt); // the record survived
+            // The restarted embedded agent killed it before taking any job: nothing of the old deployment still runs.
+            Assert.Empty(CrashTests.JobScriptsUnder(data.Path).Intersect(orphans));
             // The environment is free again: a new deployment takes it.
             var again = await client.DeployAsync("shop", running.Release, "staging");
             await CrashTests.EventuallyAsync(async () => await client.GetDeploymentAsync("shop", again.Number) is { State: "running" } d ? d : null,

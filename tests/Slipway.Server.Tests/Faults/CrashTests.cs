@@ -14,16 +14,27 @@ public sealed class CrashTests
     /// </summary>
     internal static void KillJobsUnder(string folder)
     {
+        foreach (var pid in JobScriptsUnder(folder))
+            Process.Start("kill", ["-KILL", "--", $"-{pid}"])!.WaitForExit();
+    }
+
+    /// <summary>The live (not zombie) job script processes whose command line is under <paramref name="folder"/>.</summary>
+    internal static IReadOnlyList<int> JobScriptsUnder(string folder)
+    {
+        var found = new List<int>();
         foreach (var dir in Directory.EnumerateDirectories("/proc").Select(Path.GetFileName))
         {
             if (!int.TryParse(dir, out var pid)) continue;
-            string commandLine;
-            try { commandLine = File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' '); }
-            catch (IOException) { continue; }
-            catch (UnauthorizedAccessException) { continue; }
-            if (commandLine.Contains(folder) && commandLine.Contains("step.sh"))
-                Process.Start("kill", ["-KILL", "--", $"-{pid}"])!.WaitForExit();
+            try
+            {
+                var commandLine = File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
+                var stat = File.ReadAllText($"/proc/{pid}/stat");
+                if (commandLine.Contains(folder) && commandLine.Contains("step.sh") && stat[(stat.LastIndexOf(')') + 2)] != 'Z') found.Add(pid);
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
         }
+        return found;
     }
 
     internal static void Kill(Process process)
