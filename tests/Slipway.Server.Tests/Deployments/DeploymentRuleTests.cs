@@ -212,6 +212,40 @@ public sealed class DeploymentRuleTests
     }
 
     [Fact]
+    public async Task AFailureWithADeploymentQueuedNext_IsNotRolledBack_TheNextOneReplacesIt()
+    {
+        var (kit, _) = await StagedAsync();
+        await using var _kit = kit;
+        var v1 = await kit.Ann.PromoteAsync("shop", "production");
+        await kit.Bob.ApproveDeploymentAsync("shop", v1.Number, null);
+        Assert.Equal("succeeded", (await kit.WaitForDeploymentAsync(v1.Number)).State); // something to roll back to
+        var broken = await kit.ReleaseAsync("breaks production", ("BROKEN-production", "x"), ("VERSION", "2"));
+        await DeploymentKit.WaitAsync(async () => (await kit.Admin.ListDeploymentsAsync("shop", "staging"))
+            .FirstOrDefault(x => x.Release == broken && x.State == "succeeded"), "the broken release on staging");
+        File.Delete(Path.Combine(kit.Repo.Path, "BROKEN-production"));
+        var mended = await kit.ReleaseAsync("mends production", ("VERSION", "3"));
+        await DeploymentKit.WaitAsync(async () => (await kit.Admin.ListDeploymentsAsync("shop", "staging"))
+            .FirstOrDefault(x => x.Release == mended && x.State == "succeeded"), "the mended release on staging");
+
+        // Both requested and approved while a freeze holds the queue, so when it ends they run one after the other.
+        var bad = await kit.Ann.DeployAsync("shop", broken, "production");
+        var good = await kit.Ann.DeployAsync("shop", mended, "production");
+        var now = DateTimeOffset.UtcNow;
+        var frozen = await kit.Admin.AddFreezeAsync("shop", "production", new FreezeWindowRequest("hold", null, null, null, now.AddMinutes(-1), now.AddHours(1)));
+        await kit.Bob.ApproveDeploymentAsync("shop", bad.Number, null);
+        await kit.Bob.ApproveDeploymentAsync("shop", good.Number, null);
+        await kit.Admin.RemoveFreezeAsync("shop", "production", frozen.Freezes.Single().Id);
+
+        Assert.Equal("failed", (await kit.WaitForDeploymentAsync(bad.Number)).State);
+        Assert.Equal("succeeded", (await kit.WaitForDeploymentAsync(good.Number)).State);
+        var production = await kit.Admin.ListDeploymentsAsync("shop", "production");
+        Assert.DoesNotContain(production, d => d.Kind == "rollback");
+        Assert.Equal(mended, (await kit.Admin.GetDashboardAsync("shop")).Environments.Single(c => c.Environment == "production").Current!.Release);
+        Assert.Contains(await AuditAsync(kit.Server, "action=deployment.start"),
+            a => a.Detail!.StartsWith($"no automatic rollback of 'production' after deployment #{bad.Number}") && a.Detail.EndsWith($"deployment #{good.Number} ({mended}) is queued next"));
+    }
+
+    [Fact]
     public async Task NoOverrideLetsAnInitiatorApproveTheirOwnDeployment_AndOnlyTheApproverRoleRejects()
     {
         var (kit, _) = await StagedAsync();
