@@ -39,6 +39,8 @@ public sealed class DeploymentApprovalRow
     public string Verdict { get; set; } = "";
     public string Comment { get; set; } = "";
     public long At { get; set; }
+    /// <summary>The environment's approver role when this approval was given (null: none was required).</summary>
+    public string? ApproverRole { get; set; }
 }
 
 /// <summary>A deployment to write.</summary>
@@ -128,7 +130,7 @@ public sealed class DeploymentStore(Database db)
 
     public async Task<IReadOnlyList<DeploymentApprovalRow>> ApprovalsAsync(long deploymentId) =>
         (await db.ReadAsync(c => c.QueryAsync<DeploymentApprovalRow>(
-            "SELECT deployment_id, approver, verdict, comment, at FROM deployment_approvals WHERE deployment_id = @deploymentId ORDER BY id",
+            "SELECT deployment_id, approver, verdict, comment, at, approver_role FROM deployment_approvals WHERE deployment_id = @deploymentId ORDER BY id",
             new { deploymentId }))).ToList();
 
     /// <summary>The approvals of many deployments at once (lists and the evidence export), 500 deployments a query.</summary>
@@ -138,7 +140,7 @@ public sealed class DeploymentStore(Database db)
         // Ids are numbers, so they are written into the SQL (as InStatesAsync's states): one text for SQLite and Npgsql.
         foreach (var chunk in deploymentIds.Distinct().Chunk(500))
             rows.AddRange(await db.ReadAsync(c => c.QueryAsync<DeploymentApprovalRow>(
-                "SELECT deployment_id, approver, verdict, comment, at FROM deployment_approvals " +
+                "SELECT deployment_id, approver, verdict, comment, at, approver_role FROM deployment_approvals " +
                 $"WHERE deployment_id IN ({string.Join(", ", chunk.Select(id => id.ToString(System.Globalization.CultureInfo.InvariantCulture)))}) ORDER BY id")));
         return rows.ToLookup(a => a.DeploymentId);
     }
@@ -155,11 +157,11 @@ public sealed class DeploymentStore(Database db)
     }
 
     /// <summary>Records an approval or rejection while the deployment awaits approval; false otherwise.</summary>
-    public Task<bool> AddApprovalAsync(long deploymentId, string approver, string verdict, string comment, long now) =>
+    public Task<bool> AddApprovalAsync(long deploymentId, string approver, string verdict, string comment, string? approverRole, long now) =>
         db.WriteAsync(async (c, tx) => await c.ExecuteAsync(
-            "INSERT INTO deployment_approvals (deployment_id, approver, verdict, comment, at) " +
-            "SELECT id, @approver, @verdict, @comment, @now FROM deployments WHERE id = @deploymentId AND state = 'awaiting_approval'",
-            new { deploymentId, approver, verdict, comment, now }, tx) == 1);
+            "INSERT INTO deployment_approvals (deployment_id, approver, verdict, comment, at, approver_role) " +
+            "SELECT id, @approver, @verdict, @comment, @now, @approverRole FROM deployments WHERE id = @deploymentId AND state = 'awaiting_approval'",
+            new { deploymentId, approver, verdict, comment, now, approverRole }, tx) == 1);
 
     /// <summary>
     /// Records the run executing a running deployment; false when the deployment is no longer running or has a run

@@ -246,6 +246,20 @@ public sealed class DeploymentRuleTests
     }
 
     [Fact]
+    public async Task ChangingTheApproverRole_DismissesApprovalsGivenUnderTheOldOne()
+    {
+        var (kit, _) = await StagedAsync(approvals: 2);
+        await using var _kit = kit;
+        var d = await kit.Ann.PromoteAsync("shop", "production");
+        await kit.Bob.ApproveDeploymentAsync("shop", d.Number, "as an analyst");
+        await kit.Admin.EditEnvironmentAsync("shop", "production", new EnvironmentRequest(null, null, null, null, null, null, "admin", null, null));
+        // Bob's approval was checked against the analyst role; under the admin role it no longer counts: one of two.
+        var after = await kit.Admin.ApproveDeploymentAsync("shop", d.Number, "as an admin");
+        Assert.Equal("awaiting_approval", after.State);
+        Assert.Equal(["bob", "admin"], after.Approvals.Select(a => a.Approver)); // both kept as evidence
+    }
+
+    [Fact]
     public async Task NoOverrideLetsAnInitiatorApproveTheirOwnDeployment_AndOnlyTheApproverRoleRejects()
     {
         var (kit, _) = await StagedAsync();

@@ -1,0 +1,4 @@
+-- The approver role an approval was given under (issue 5): an approval counts only while the environment still
+-- requires that role, so changing the approver role while a deployment awaits approval dismisses earlier approvals
+-- (they were checked against the old role). NULL: the environment named no role then.
+ALTER TABLE deployment_approvals ADD COLUMN approver_role TEXT NULL;
