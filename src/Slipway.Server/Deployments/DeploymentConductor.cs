@@ -124,18 +124,19 @@ public sealed class DeploymentConductor(DeploymentStore deployments, Environment
         foreach (var group in queued.GroupBy(d => d.EnvironmentId).Where(g => !running.Contains(g.Key)))
         {
             var environment = (await environments.GetAsync(group.Key))!;
-            // A freeze that began after a deployment was requested holds it in the queue until the freeze ends
-            // (an emergency deployment, whose reason was accepted when it was requested, goes on).
+            // A freeze that began after a deployment was requested holds it in the queue until the freeze ends; an
+            // emergency deployment (its reason was accepted when it was requested) goes on, ahead of those held.
             var frozen = Freezes.InForce((await environments.FreezesAsync(environment.Id)).Select(f => f.Window), clock.GetUtcNow()) is not null;
-            var (next, superseded) = DeploymentQueue.Next(group.Select(d => new QueuedDeployment(d.Id, d.QueuedAt ?? d.RequestedAt)).ToList(), environment.Settings.Queue);
-            var chosen = group.First(d => d.Id == next!.Id);
+            var candidates = frozen ? group.Where(d => d.EmergencyReason is not null).ToList() : group.ToList();
+            if (candidates.Count == 0) continue;
+            var (next, superseded) = DeploymentQueue.Next(candidates.Select(d => new QueuedDeployment(d.Id, d.QueuedAt ?? d.RequestedAt)).ToList(), environment.Settings.Queue);
+            var chosen = candidates.First(d => d.Id == next!.Id);
             foreach (var s in superseded)
             {
-                var row = group.First(d => d.Id == s.Id);
+                var row = candidates.First(d => d.Id == s.Id);
                 if (await deployments.MoveAsync(row.Id, DeploymentState.Queued, DeploymentState.Superseded, Now(), $"superseded by deployment #{chosen.Number} ({chosen.Version})"))
                     await RecordAsync(row, AuditOutcomes.Succeeded, $"{row.Subject} superseded by deployment #{chosen.Number} (newest-wins)");
             }
-            if (frozen && chosen.EmergencyReason is null) continue;
             await StartAsync(chosen, environment, ct);
         }
     }

@@ -148,7 +148,7 @@ public sealed class DeploymentRuleTests
     }
 
     [Fact]
-    public async Task AFreezeThatBeginsWhileADeploymentWaits_HoldsItInTheQueueUntilTheFreezeEnds()
+    public async Task AFreezeThatBeginsWhileADeploymentWaits_HoldsItInTheQueueUntilTheFreezeEnds_AnEmergencyGoesAhead()
     {
         var (kit, version) = await StagedAsync();
         await using var _kit = kit;
@@ -162,6 +162,12 @@ public sealed class DeploymentRuleTests
         await conductor.StepAsync(default);
         var held = await kit.Admin.GetDeploymentAsync("shop", d.Number);
         Assert.Equal(("queued", (long?)null), (held.State, held.RunId));
+
+        // An emergency deployment (break-glass, with its reason) goes ahead of the one held by the freeze.
+        var emergency = await kit.Admin.DeployAsync("shop", version, "production", "checkout is down, redeploying now");
+        await kit.Bob.ApproveDeploymentAsync("shop", emergency.Number, "go");
+        Assert.Equal("succeeded", (await kit.WaitForDeploymentAsync(emergency.Number)).State);
+        Assert.Equal("queued", (await kit.Admin.GetDeploymentAsync("shop", d.Number)).State);
 
         await kit.Admin.RemoveFreezeAsync("shop", "production", frozen.Freezes.Single().Id);
         var done = await kit.WaitForDeploymentAsync(d.Number);
