@@ -58,7 +58,7 @@ public sealed class DeploymentConductor(DeploymentStore deployments, Environment
             {
                 // Claimed but never given a run: the server stopped between the two writes. Nothing ran; free the lock.
                 if (Now() - (d.StartedAt ?? d.RequestedAt) > OrphanAfter.TotalMilliseconds
-                    && await deployments.MoveAsync(d.Id, DeploymentState.Running, DeploymentState.Failed, Now(), "the server stopped before the deployment's run was created; nothing ran"))
+                    && await deployments.MoveAsync(d.Id, DeploymentState.Running, DeploymentState.Failed, Now(), "the server stopped before the deployment's run was created; nothing ran", onlyWithoutRun: true))
                     await RecordAsync(d, AuditOutcomes.Failed, $"{d.Subject} failed: the server stopped before its run was created; nothing ran");
                 continue;
             }
@@ -98,8 +98,12 @@ public sealed class DeploymentConductor(DeploymentStore deployments, Environment
         if (PipelineParser.Parse(release.PipelineSnapshot).Pipeline?.Deploy is not { AutoRollback: true }) return;
         var environment = (await environments.GetAsync(failed.EnvironmentId))!;
         var previous = (await releases.GetAsync(failed.PreviousReleaseId.Value))!;
-        // A deployment queued next replaces the failed release anyway; rolling back first would only undo it afterwards.
-        if ((await deployments.InStatesAsync(DeploymentState.Queued)).FirstOrDefault(d => d.EnvironmentId == failed.EnvironmentId) is { } next)
+        // A deployment queued (and free to start) or already running next replaces the failed release anyway; rolling
+        // back first would only undo it afterwards. One held by a freeze does not count: the environment would stay broken.
+        var frozen = Freezes.InForce((await environments.FreezesAsync(environment.Id)).Select(f => f.Window), clock.GetUtcNow()) is not null;
+        if ((await deployments.InStatesAsync(DeploymentState.Running, DeploymentState.Queued))
+            .FirstOrDefault(d => d.EnvironmentId == failed.EnvironmentId && d.Id != failed.Id
+                                 && (d.State == "running" || !frozen || d.EmergencyReason is not null)) is { } next)
         {
             await RecordAsync(failed, AuditOutcomes.Succeeded,
                 $"no automatic rollback of '{environment.Name}' after {failed.Subject} failed: deployment #{next.Number} ({next.Version}) is queued next");

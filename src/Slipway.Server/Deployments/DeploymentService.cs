@@ -92,7 +92,8 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
     /// <summary>The release a rollback of <paramref name="environment"/> returns to: the one that succeeded there before the current one.</summary>
     public async Task<ReleaseRow> RollbackReleaseAsync(ProjectRow project, EnvironmentRow environment)
     {
-        var history = (await deployments.ListAsync(project.Id, environment.Id, limit: 500)).Where(d => d.State == "succeeded").ToList();
+        var history = (await deployments.ListAsync(project.Id, environment.Id, limit: 500)).Where(d => d.State == "succeeded")
+            .OrderByDescending(d => d.FinishedAt).ThenByDescending(d => d.Id).ToList();
         var current = history.FirstOrDefault() ?? throw new ConflictException($"rollback-target: '{environment.Name}' has no successful deployment to roll back from");
         var previous = history.FirstOrDefault(d => d.ReleaseId != current.ReleaseId)
                        ?? throw new ConflictException($"rollback-target: '{environment.Name}' has had no release before {current.Version} to roll back to");
@@ -148,18 +149,19 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         var state = deployment.StateValue;
         DeploymentTransitions.Ensure(deployment.Subject, state, DeploymentState.Cancelled);
-        if (state == DeploymentState.Running && deployment.RunId is { } runId)
+        // A running deployment is stopped through its run (the conductor records the outcome); one still starting has no
+        // run yet and is cancelled only if it still has none (else through the run it was given meanwhile).
+        if (state == DeploymentState.Running
+            && (deployment.RunId is not null
+                || !await deployments.MoveAsync(deployment.Id, state, DeploymentState.Cancelled, now, $"cancelled by {by.Name} while starting", onlyWithoutRun: true)))
         {
-            // As cancelling a run: wake the agents holding its jobs so they stop at once; the conductor records the outcome.
+            var runId = deployment.RunId ?? (await deployments.GetAsync(deployment.Id))?.RunId
+                        ?? throw new DeploymentTransitionException($"{deployment.Subject} changed state meanwhile; look again");
             foreach (var job in await runs.CancelAsync(runId, now)) signal.Signal(WorkSignal.Job(job));
         }
-        else if (!await deployments.MoveAsync(deployment.Id, state, DeploymentState.Cancelled, now, $"cancelled by {by.Name}"))
+        else if (state != DeploymentState.Running && !await deployments.MoveAsync(deployment.Id, state, DeploymentState.Cancelled, now, $"cancelled by {by.Name}"))
             throw new DeploymentTransitionException($"{deployment.Subject} changed state meanwhile; look again");
-        var updated = (await deployments.GetAsync(deployment.Id))!;
-        // A deployment cancelled while it was starting may have been given its run in between: that run must not deploy.
-        if (state == DeploymentState.Running && deployment.RunId is null && updated.RunId is { } late)
-            foreach (var job in await runs.CancelAsync(late, now)) signal.Signal(WorkSignal.Job(job));
-        return updated;
+        return (await deployments.GetAsync(deployment.Id))!;
     }
 
     /// <summary>Who wrote or merged the changes the deployment brings to its environment: the change requests merged in that commit range.</summary>

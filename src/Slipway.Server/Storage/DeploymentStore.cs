@@ -96,10 +96,12 @@ public sealed class DeploymentStore(Database db)
             // but passes an array to Npgsql, which needs "= ANY(...)"; literals work on both.
             $"{Select} WHERE d.state IN ({string.Join(", ", states.Select(s => $"'{s.Name()}'"))}) ORDER BY d.id"))).ToList();
 
-    /// <summary>The newest succeeded deployment of each environment of the project (what is where).</summary>
+    /// <summary>The succeeded deployment of each environment of the project that finished last (what is where).</summary>
     public async Task<IReadOnlyList<DeploymentRow>> CurrentAsync(long projectId) =>
         (await db.ReadAsync(c => c.QueryAsync<DeploymentRow>(
-            $"{Select} WHERE d.id IN (SELECT MAX(id) FROM deployments WHERE project_id = @projectId AND state = 'succeeded' GROUP BY environment_id)",
+            // The last to finish, not the last requested: deployments approved out of order finish out of order.
+            $"{Select} WHERE d.project_id = @projectId AND d.state = 'succeeded' AND NOT EXISTS (SELECT 1 FROM deployments n " +
+            "WHERE n.environment_id = d.environment_id AND n.state = 'succeeded' AND (n.finished_at > d.finished_at OR (n.finished_at = d.finished_at AND n.id > d.id)))",
             new { projectId }))).ToList();
 
     /// <summary>Names of the environments where the release has a succeeded deployment.</summary>
@@ -111,14 +113,16 @@ public sealed class DeploymentStore(Database db)
     /// <summary>
     /// Moves a deployment from <paramref name="from"/> to <paramref name="to"/> (an allowed transition, else it throws);
     /// false when it was no longer in <paramref name="from"/>. Stamps queued, started and finished times as it goes.
+    /// <paramref name="onlyWithoutRun"/>: only while it has no run yet (a running deployment being started), so a run
+    /// created meanwhile is never orphaned by this move.
     /// </summary>
-    public Task<bool> MoveAsync(long id, DeploymentState from, DeploymentState to, long now, string? outcome = null)
+    public Task<bool> MoveAsync(long id, DeploymentState from, DeploymentState to, long now, string? outcome = null, bool onlyWithoutRun = false)
     {
         DeploymentTransitions.Ensure($"deployment {id}", from, to);
         return db.WriteAsync(async (c, tx) => await c.ExecuteAsync(
             "UPDATE deployments SET state = @to, outcome = COALESCE(@outcome, outcome), " +
             "queued_at = COALESCE(@queuedAt, queued_at), started_at = COALESCE(@startedAt, started_at), finished_at = COALESCE(@finishedAt, finished_at) " +
-            "WHERE id = @id AND state = @from",
+            "WHERE id = @id AND state = @from" + (onlyWithoutRun ? " AND run_id IS NULL" : ""),
             new
             {
                 id, from = from.Name(), to = to.Name(), outcome,
@@ -182,7 +186,8 @@ public sealed class DeploymentStore(Database db)
     /// <summary>The release last deployed successfully to the environment, or null.</summary>
     public Task<long?> CurrentReleaseAsync(long environmentId) =>
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<long?>(
-            "SELECT release_id FROM deployments WHERE environment_id = @environmentId AND state = 'succeeded' ORDER BY id DESC LIMIT 1", new { environmentId }));
+            "SELECT release_id FROM deployments WHERE environment_id = @environmentId AND state = 'succeeded' ORDER BY finished_at DESC, id DESC LIMIT 1",
+            new { environmentId }));
 
     /// <summary>Whether the environment has had a deployment, in any state, of this release or a newer one (auto-deploy asks once per release).</summary>
     public async Task<bool> HasDeploymentOfAsync(long environmentId, long releaseId) =>

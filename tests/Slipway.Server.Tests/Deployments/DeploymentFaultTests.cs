@@ -110,8 +110,9 @@ public sealed class DeploymentRestartTests
             Assert.Equal("unknown", resolved.State);
             Assert.Contains("server restarted", resolved.Outcome);
             Assert.Equal(running.RequestedAt, resolved.RequestedAt); // the record survived
-            // The restarted embedded agent killed it before taking any job: nothing of the old deployment still runs.
-            Assert.Empty(CrashTests.JobScriptsUnder(data.Path).Intersect(orphans));
+            // The restarted embedded agent kills it when it starts, before taking any job: nothing of the old deployment runs on.
+            await CrashTests.EventuallyAsync(async () => { await Task.Yield(); return CrashTests.JobScriptsUnder(data.Path).Intersect(orphans).Any() ? null : ""; },
+                TimeSpan.FromSeconds(30), "the orphaned deploy script to be killed");
             // The environment is free again: a new deployment takes it.
             var again = await client.DeployAsync("shop", running.Release, "staging");
             await CrashTests.EventuallyAsync(async () => await client.GetDeploymentAsync("shop", again.Number) is { State: "running" } d ? d : null,
