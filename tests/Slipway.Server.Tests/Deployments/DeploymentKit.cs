@@ -75,6 +75,19 @@ public sealed class DeploymentKit : IAsyncDisposable
             return (until ?? (x => x.State is "succeeded" or "failed" or "cancelled" or "rejected" or "superseded" or "unknown"))(d) ? d : null;
         }, $"deployment #{number}");
 
+    /// <summary>Promotes the release on staging to production (ann asks, bob approves) and waits for it to succeed.</summary>
+    public async Task PromotedToProductionAsync()
+    {
+        var d = await Ann.PromoteAsync("shop", "production");
+        await Bob.ApproveDeploymentAsync("shop", d.Number, null);
+        Assert.Equal("succeeded", (await WaitForDeploymentAsync(d.Number)).State);
+    }
+
+    /// <summary>Waits until staging has a succeeded deployment of <paramref name="version"/> (auto-deploy).</summary>
+    public Task<DeploymentDto> OnStagingAsync(string version) =>
+        WaitAsync(async () => (await Admin.ListDeploymentsAsync("shop", "staging")).FirstOrDefault(x => x.Release == version && x.State == "succeeded"),
+            $"{version} on staging");
+
     public static Task<T> WaitAsync<T>(Func<Task<T?>> probe, string what, int seconds = 60) where T : class =>
         Eventually.ValueAsync(probe, TimeSpan.FromSeconds(seconds), what);
 

@@ -197,13 +197,10 @@ public sealed class DeploymentRuleTests
     {
         var (kit, first) = await StagedAsync();
         await using var _kit = kit;
-        var v1 = await kit.Ann.PromoteAsync("shop", "production");
-        await kit.Bob.ApproveDeploymentAsync("shop", v1.Number, null);
-        Assert.Equal("succeeded", (await kit.WaitForDeploymentAsync(v1.Number)).State);
+        await kit.PromotedToProductionAsync();
         var second = await kit.ReleaseAsync("two", ("VERSION", "2"));
         var third = await kit.ReleaseAsync("three", ("VERSION", "3"));
-        await DeploymentKit.WaitAsync(async () => (await kit.Admin.ListDeploymentsAsync("shop", "staging"))
-            .FirstOrDefault(x => x.Release == third && x.State == "succeeded"), "release three on staging");
+        await kit.OnStagingAsync(third);
 
         // Both requested while production runs the first release; the second one starts after the other succeeded.
         var d2 = await kit.Ann.DeployAsync("shop", second, "production");
@@ -222,16 +219,12 @@ public sealed class DeploymentRuleTests
     {
         var (kit, _) = await StagedAsync();
         await using var _kit = kit;
-        var v1 = await kit.Ann.PromoteAsync("shop", "production");
-        await kit.Bob.ApproveDeploymentAsync("shop", v1.Number, null);
-        Assert.Equal("succeeded", (await kit.WaitForDeploymentAsync(v1.Number)).State); // something to roll back to
+        await kit.PromotedToProductionAsync(); // something to roll back to
         var broken = await kit.ReleaseAsync("breaks production", ("BROKEN-production", "x"), ("VERSION", "2"));
-        await DeploymentKit.WaitAsync(async () => (await kit.Admin.ListDeploymentsAsync("shop", "staging"))
-            .FirstOrDefault(x => x.Release == broken && x.State == "succeeded"), "the broken release on staging");
+        await kit.OnStagingAsync(broken);
         File.Delete(Path.Combine(kit.Repo.Path, "BROKEN-production"));
         var mended = await kit.ReleaseAsync("mends production", ("VERSION", "3"));
-        await DeploymentKit.WaitAsync(async () => (await kit.Admin.ListDeploymentsAsync("shop", "staging"))
-            .FirstOrDefault(x => x.Release == mended && x.State == "succeeded"), "the mended release on staging");
+        await kit.OnStagingAsync(mended);
 
         // Both requested and approved while a freeze holds the queue, so when it ends they run one after the other.
         var bad = await kit.Ann.DeployAsync("shop", broken, "production");
