@@ -15,6 +15,7 @@ public sealed class AgentHost(AgentOptions options, ILogger<AgentHost> log) : ID
 {
     private readonly AgentProtocolClient _client = new(options.ServerUrl);
     private record StoredCredential(long AgentId, string Name, string Credential, string Server);
+    private Sandbox.JobSandbox? _sandbox;
 
     public AgentProtocolClient Client => _client;
 
@@ -25,6 +26,9 @@ public sealed class AgentHost(AgentOptions options, ILogger<AgentHost> log) : ID
         var leftovers = Path.Combine(options.WorkDirectory, "jobs");
         LeftoverJobs.KillUnder(leftovers, log);
         if (Directory.Exists(leftovers)) Directory.Delete(leftovers, recursive: true);
+        // Before registering: an agent that cannot isolate its jobs must not take any.
+        _sandbox = Sandbox.JobSandbox.Create(options);
+        log.LogInformation("agent {Name}: {Sandbox}", options.Name, _sandbox.Describe());
         var credential = await EnsureCredentialAsync(ct);
         _client.UseCredential(credential);
         log.LogInformation("agent {Name} ready in pool {Pool} with {Slots} slots", options.Name, options.Pool, options.Slots);
@@ -70,7 +74,7 @@ public sealed class AgentHost(AgentOptions options, ILogger<AgentHost> log) : ID
 
     private async Task SlotLoopAsync(int slot, CancellationToken ct)
     {
-        var executor = new JobExecutor(_client, options, log);
+        var executor = new JobExecutor(_client, options, _sandbox!, log);
         var announcedWaiting = false;
         while (!ct.IsCancellationRequested)
         {

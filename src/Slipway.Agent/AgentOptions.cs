@@ -1,3 +1,5 @@
+using Slipway.Agent.Sandbox;
+
 namespace Slipway.Agent;
 
 /// <summary>
@@ -28,6 +30,23 @@ public sealed class AgentOptions
     /// <summary>SLIPWAY_AGENT_SLOTS: jobs run at once. Default: the number of cores.</summary>
     public int Slots { get; set; } = int.TryParse(Environment.GetEnvironmentVariable("SLIPWAY_AGENT_SLOTS"), out var s) ? s : Environment.ProcessorCount;
 
+    /// <summary>
+    /// SLIPWAY_AGENT_SANDBOX (bwrap|none): how jobs are isolated (ADR 0006). Default bwrap: each job in a bubblewrap
+    /// sandbox that sees its own workspace and the machine read-only, never the agent's work folder, other jobs, home
+    /// folders or the hidden folders. none: jobs run with everything the agent's user can reach.
+    /// </summary>
+    public SandboxMode Sandbox { get; set; } = ParseSandbox(Environment.GetEnvironmentVariable("SLIPWAY_AGENT_SANDBOX"));
+
+    /// <summary>SLIPWAY_AGENT_SANDBOX_USER: the unprivileged account jobs run as when the agent runs as root. Default nobody.</summary>
+    public string SandboxUser { get; set; } = Environment.GetEnvironmentVariable("SLIPWAY_AGENT_SANDBOX_USER") is { Length: > 0 } u ? u : "nobody";
+
+    /// <summary>
+    /// SLIPWAY_AGENT_SANDBOX_HIDE: further folders jobs must not see, ':'-separated (e.g. a Slipway server's data folder on
+    /// the same machine; the embedded agent hides its server's by itself).
+    /// </summary>
+    public IReadOnlyList<string> SandboxHide { get; set; } =
+        (Environment.GetEnvironmentVariable("SLIPWAY_AGENT_SANDBOX_HIDE") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
     /// <summary>Called once the agent holds its own credential (the embedded agent revokes its one-time token then).</summary>
     public Func<Task>? Registered { get; set; }
 
@@ -43,4 +62,12 @@ public sealed class AgentOptions
     /// <summary>Largest batch of log bytes sent in one call, and the most buffered before the job is slowed.</summary>
     public int LogBatchBytes { get; set; } = 1 << 20;
     public int LogBufferBytes { get; set; } = 8 << 20;
+
+    /// <summary>bwrap or none; anything else is refused rather than silently running jobs unsandboxed.</summary>
+    public static SandboxMode ParseSandbox(string? value) => value?.Trim().ToLowerInvariant() switch
+    {
+        null or "" or "bwrap" or "bubblewrap" => SandboxMode.Bubblewrap,
+        "none" => SandboxMode.None,
+        _ => throw new ArgumentException($"'{value}' is not a sandbox mode: use bwrap (the default) or none"),
+    };
 }

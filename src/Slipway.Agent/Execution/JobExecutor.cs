@@ -10,7 +10,7 @@ namespace Slipway.Agent.Execution;
 /// Outcomes: exit 0 succeeded; non-zero, timeout or a setup error failed; cancel asked by the server
 /// cancelled; a lost lease abandons the job without a finish (the server has already resolved it).
 /// </summary>
-public sealed class JobExecutor(AgentProtocolClient client, AgentOptions options, ILogger log)
+public sealed class JobExecutor(AgentProtocolClient client, AgentOptions options, Sandbox.JobSandbox sandbox, ILogger log)
 {
     /// <summary>Environment variables of the agent's own process that jobs inherit; everything else is withheld.</summary>
     private static readonly string[] InheritedVariables = ["PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "SHELL", "TERM", "DOTNET_ROOT"];
@@ -91,10 +91,13 @@ public sealed class JobExecutor(AgentProtocolClient client, AgentOptions options
         foreach (var name in InheritedVariables)
             if (Environment.GetEnvironmentVariable(name) is { } value) env[name] = value;
         env["TMPDIR"] = workspace.Temp;
+        sandbox.AdjustEnvironment(env, workspace);
         foreach (var (k, v) in lease.Env) env[k] = v;
+        sandbox.Prepare(workspace);
 
         await client.StartAsync(lease, ct);
-        using var process = ScriptProcess.Start(script, workspace.Source, env);
+        var (program, prefix) = sandbox.Wrap(workspace, "/bin/bash");
+        using var process = ScriptProcess.Start(program, prefix, script, workspace.Source, env, sandboxed: sandbox.Mode != Sandbox.SandboxMode.None);
         // An agent that is stopping takes its jobs' processes down with it instead of leaving orphans.
         using var stopping = ct.Register(process.KillGroup);
         var reading = PumpOutputAsync(process, shipper, ct);
@@ -149,7 +152,10 @@ public sealed class JobExecutor(AgentProtocolClient client, AgentOptions options
 
     private async Task UploadArtifactsAsync(JobLease lease, Workspace workspace, LogShipper shipper, CancellationToken ct)
     {
-        var files = workspace.Find(lease.ArtifactGlobs);
+        var links = new List<string>();
+        var files = workspace.Find(lease.ArtifactGlobs, links);
+        foreach (var link in links)
+            await shipper.NoteAsync($"artifact {link} skipped: it is a symbolic link (links are never followed out of the workspace)", ct);
         foreach (var relative in files)
         {
             var full = workspace.SafePath(relative);

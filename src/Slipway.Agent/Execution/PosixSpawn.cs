@@ -21,7 +21,7 @@ internal static unsafe partial class PosixSpawn
 
     /// <summary>
     /// Spawns <paramref name="path"/> with <paramref name="arguments"/> (argv[0] is the path); returns its pid. The child
-    /// gets <paramref name="stdinFd"/> as 0 and <paramref name="stdoutFd"/> as 1; fd 2 is inherited.
+    /// gets <paramref name="stdinFd"/> as 0 and <paramref name="stdoutFd"/> as 1 and 2.
     /// </summary>
     public static int Spawn(string path, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment,
         string workingDirectory, int stdinFd, int stdoutFd)
@@ -41,6 +41,7 @@ internal static unsafe partial class PosixSpawn
             {
                 Check(posix_spawn_file_actions_adddup2(actions, stdinFd, 0), "adddup2 stdin");
                 Check(posix_spawn_file_actions_adddup2(actions, stdoutFd, 1), "adddup2 stdout");
+                Check(posix_spawn_file_actions_adddup2(actions, stdoutFd, 2), "adddup2 stderr");
                 Check(posix_spawn_file_actions_addchdir_np(actions, dirPtr), "addchdir");
                 Check(posix_spawnattr_init(attr), "posix_spawnattr_init");
                 try

@@ -6,10 +6,11 @@ using System.Runtime.InteropServices;
 namespace Slipway.Agent.Execution;
 
 /// <summary>
-/// A job's script running as <c>bash -eo pipefail SCRIPT</c> in its own session and process group, with stderr
-/// joined to stdout and SIGPIPE at its default action (the .NET runtime ignores it, and children would inherit
-/// that). Killing the group reaches every process the script started, including background ones, so cancel and
-/// timeout leave nothing behind. The script is a file passed as an argument; nothing user-supplied is put into
+/// A job's script running as <c>bash -eo pipefail SCRIPT</c> (in the agent's sandbox, <see cref="Sandbox.JobSandbox"/>)
+/// in its own session and process group, with stderr joined to stdout and SIGPIPE at its default action (the .NET
+/// runtime ignores it, and children would inherit that). Killing the group reaches every process the script started,
+/// including background ones, so cancel and timeout leave nothing behind; in a sandbox, the end of bubblewrap ends its
+/// process namespace and with it every process of the job, even one that left the group. The script is a file passed as an argument; nothing user-supplied is put into
 /// shell text. Started with one <c>posix_spawn</c> of bash (<see cref="PosixSpawn"/>) rather than
 /// <c>setsid env bash</c> through <see cref="Process"/>: two execs fewer per job, the largest cost of a short job.
 /// The child is reaped by a dedicated thread blocked in <c>waitpid</c>: the runtime's own SIGCHLD handling reaps
@@ -27,97 +28,161 @@ public sealed partial class ScriptProcess : IDisposable
     private readonly int _pid;
     private readonly Task<int> _exit;
     private readonly Process? _process;
+    private readonly bool _sandboxed;
 
-    private ScriptProcess(int pid, Stream output, Task<int> exit, Process? process)
+    private ScriptProcess(int pid, Stream output, Task<int> exit, Process? process, bool sandboxed)
     {
         _pid = pid;
         Output = output;
         _exit = exit;
         _process = process;
+        _sandboxed = sandboxed;
     }
 
     public int Id => _pid;
     public Stream Output { get; }
 
-    public static ScriptProcess Start(string scriptPath, string workingDirectory, IReadOnlyDictionary<string, string> environment) =>
-        Environment.ProcessId == 1 ? StartThroughProcess(scriptPath, workingDirectory, environment) : Spawn(scriptPath, workingDirectory, environment);
-
-    private static ScriptProcess Spawn(string scriptPath, string workingDirectory, IReadOnlyDictionary<string, string> environment)
+    /// <summary>
+    /// Starts the job: <c>PROGRAM ARGS... /bin/bash -eo pipefail -c LAUNCHER SCRIPT</c>, where <paramref name="program"/> and
+    /// <paramref name="arguments"/> are the sandbox's prefix (<see cref="Sandbox.JobSandbox.Wrap"/>), or bash itself with
+    /// no prefix when <paramref name="sandboxed"/> is false.
+    /// </summary>
+    /// <remarks>
+    /// The process is started, and waited for, by a thread of its own that lives exactly as long as the job: bubblewrap
+    /// ties the sandbox's life to its parent *thread* (PR_SET_PDEATHSIG), and a thread-pool thread that started it could
+    /// retire mid-job and take the sandbox with it.
+    /// </remarks>
+    public static ScriptProcess Start(string program, IReadOnlyList<string> arguments, string scriptPath, string workingDirectory,
+        IReadOnlyDictionary<string, string> environment, bool sandboxed)
     {
-        // stdin: a pipe closed at once, so a job reading it sees end-of-file; stdout: a pipe the agent reads.
-        var stdin = PosixSpawn.Pipe();
-        (int Read, int Write) stdout;
-        try { stdout = PosixSpawn.Pipe(); }
-        catch { PosixSpawn.Close(stdin.Read); PosixSpawn.Close(stdin.Write); throw; }
-        PosixSpawn.Close(stdin.Write);
+        var argv = new List<string>(arguments);
+        if (!sandboxed) argv.Clear();
+        argv.AddRange(["-eo", "pipefail", "-c", Launcher, scriptPath]);
+        var started = new TaskCompletionSource<ScriptProcess>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            if (Environment.ProcessId == 1) StartThroughProcess(sandboxed ? program : Bash, argv, workingDirectory, environment, sandboxed, started);
+            else Spawn(sandboxed ? program : Bash, argv, workingDirectory, environment, sandboxed, started);
+        }, maxStackSize: 256 * 1024) { IsBackground = true, Name = "job process" };
+        thread.Start();
+        return started.Task.GetAwaiter().GetResult();
+    }
+
+    /// <summary>On the job's own thread: spawns, hands the process over, then blocks in <c>waitpid</c> until it ends.</summary>
+    private static void Spawn(string program, IReadOnlyList<string> argv, string workingDirectory, IReadOnlyDictionary<string, string> environment,
+        bool sandboxed, TaskCompletionSource<ScriptProcess> started)
+    {
         int pid;
+        Stream output;
         try
         {
-            pid = PosixSpawn.Spawn(Bash, ["-eo", "pipefail", "-c", Launcher, scriptPath], environment, workingDirectory, stdin.Read, stdout.Write);
+            // stdin: a pipe closed at once, so a job reading it sees end-of-file; stdout and stderr: one pipe the agent
+            // reads (bubblewrap's own errors then reach the job's log too).
+            var stdin = PosixSpawn.Pipe();
+            (int Read, int Write) stdout;
+            try { stdout = PosixSpawn.Pipe(); }
+            catch { PosixSpawn.Close(stdin.Read); PosixSpawn.Close(stdin.Write); throw; }
+            PosixSpawn.Close(stdin.Write);
+            try { pid = PosixSpawn.Spawn(program, argv, environment, workingDirectory, stdin.Read, stdout.Write); }
+            catch
+            {
+                PosixSpawn.Close(stdout.Read);
+                throw;
+            }
+            finally
+            {
+                // The child holds its own copies; ours would keep the output pipe open after the job ends.
+                PosixSpawn.Close(stdin.Read);
+                PosixSpawn.Close(stdout.Write);
+            }
+            output = new AnonymousPipeClientStream(PipeDirection.In, new SafePipeHandle(stdout.Read, ownsHandle: true));
         }
-        catch
+        catch (Exception e)
         {
-            PosixSpawn.Close(stdout.Read);
-            throw;
+            started.SetException(e);
+            return;
         }
-        finally
-        {
-            // The child holds its own copies; ours would keep the output pipe open after the job ends.
-            PosixSpawn.Close(stdin.Read);
-            PosixSpawn.Close(stdout.Write);
-        }
-        var output = new AnonymousPipeClientStream(PipeDirection.In, new SafePipeHandle(stdout.Read, ownsHandle: true));
-        return new ScriptProcess(pid, output, ReapOnThread(pid), process: null);
-    }
-
-    private static Task<int> ReapOnThread(int pid)
-    {
         var exit = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var reaper = new Thread(() =>
-        {
-            try { exit.SetResult(PosixSpawn.WaitForExit(pid)); }
-            catch (Exception e) { exit.SetException(e); }
-        }, maxStackSize: 256 * 1024) { IsBackground = true, Name = $"job process {pid}" };
-        reaper.Start();
-        return exit.Task;
+        started.SetResult(new ScriptProcess(pid, output, exit.Task, process: null, sandboxed));
+        try { exit.SetResult(PosixSpawn.WaitForExit(pid)); }
+        catch (Exception e) { exit.SetException(e); }
     }
 
-    /// <summary>The same job started through <see cref="Process"/>: setsid (new session), env (SIGPIPE default), bash.</summary>
-    private static ScriptProcess StartThroughProcess(string scriptPath, string workingDirectory, IReadOnlyDictionary<string, string> environment)
+    /// <summary>
+    /// The same job started through <see cref="Process"/> (when the agent is PID 1 and the runtime reaps every child):
+    /// setsid (new session), env (SIGPIPE default), then the program; also on, and waited for by, the job's own thread.
+    /// </summary>
+    private static void StartThroughProcess(string program, IReadOnlyList<string> argv, string workingDirectory,
+        IReadOnlyDictionary<string, string> environment, bool sandboxed, TaskCompletionSource<ScriptProcess> started)
     {
-        var psi = new ProcessStartInfo(File.Exists("/usr/bin/setsid") ? "/usr/bin/setsid" : "setsid")
+        Process process;
+        try
         {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardInput = true,
-            RedirectStandardError = false,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[] { "/usr/bin/env", "--default-signal=PIPE", Bash, "-eo", "pipefail", "-c", Launcher, scriptPath })
-            psi.ArgumentList.Add(arg);
-        psi.Environment.Clear();
-        foreach (var (k, v) in environment) psi.Environment[k] = v;
-        var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start bash");
-        process.StandardInput.Close();
-        return new ScriptProcess(process.Id, process.StandardOutput.BaseStream, ExitCodeAsync(process), process);
-    }
-
-    private static async Task<int> ExitCodeAsync(Process process)
-    {
-        await process.WaitForExitAsync();
-        return process.ExitCode;
+            var psi = new ProcessStartInfo(File.Exists("/usr/bin/setsid") ? "/usr/bin/setsid" : "setsid")
+            {
+                WorkingDirectory = workingDirectory,
+                RedirectStandardOutput = true,
+                RedirectStandardInput = true,
+                RedirectStandardError = false,
+                UseShellExecute = false,
+            };
+            foreach (var arg in new[] { "/usr/bin/env", "--default-signal=PIPE", program }.Concat(argv)) psi.ArgumentList.Add(arg);
+            psi.Environment.Clear();
+            foreach (var (k, v) in environment) psi.Environment[k] = v;
+            process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {program}");
+            process.StandardInput.Close();
+        }
+        catch (Exception e)
+        {
+            started.SetException(e);
+            return;
+        }
+        var exit = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        started.SetResult(new ScriptProcess(process.Id, process.StandardOutput.BaseStream, exit.Task, process, sandboxed));
+        try
+        {
+            process.WaitForExit();
+            exit.SetResult(process.ExitCode);
+        }
+        catch (Exception e) { exit.SetException(e); }
     }
 
     /// <summary>The script's exit code (128 + signal when a signal ended it).</summary>
     public Task<int> WaitForExitAsync(CancellationToken ct) => _exit.WaitAsync(ct);
 
-    /// <summary>SIGTERM to the whole group, then SIGKILL after <paramref name="grace"/> if it is still alive.</summary>
+    /// <summary>
+    /// SIGTERM to the job's processes, then SIGKILL to the group after <paramref name="grace"/> if any is still alive. In
+    /// a sandbox the SIGTERM goes to the group's members except bubblewrap's own two processes: bubblewrap ends on
+    /// SIGTERM and its end kills the whole namespace at once, which would leave the script no grace to clean up.
+    /// </summary>
     public async Task StopGroupAsync(TimeSpan grace)
     {
-        Signal(SIGTERM);
+        if (_sandboxed) foreach (var pid in JobMembers()) _ = kill(pid, SIGTERM);
+        else Signal(SIGTERM);
         var deadline = DateTime.UtcNow + grace;
-        while (DateTime.UtcNow < deadline && GroupAlive()) await Task.Delay(50);
+        while (DateTime.UtcNow < deadline && (_sandboxed ? JobMembers().Count > 0 : GroupAlive())) await Task.Delay(50);
         KillGroup();
+    }
+
+    /// <summary>The group's processes other than bubblewrap (the group leader) and its namespace's init (its child).</summary>
+    private List<int> JobMembers()
+    {
+        var members = new List<int>();
+        foreach (var entry in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(entry), out var pid) || pid == _pid) continue;
+            try
+            {
+                // Fields after the command name in /proc/PID/stat: state, ppid, pgrp.
+                var stat = File.ReadAllText($"/proc/{pid}/stat");
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                if (fields.Length > 2 && fields[0] != "Z" && fields[2] == _pid.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                    && fields[1] != _pid.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                    members.Add(pid);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // gone meanwhile
+        }
+        return members;
     }
 
     /// <summary>SIGKILL to every process left in the group (also after a normal exit: background leftovers).</summary>

@@ -6,10 +6,17 @@ using Slipway.Core.Pipelines;
 namespace Slipway.Agent.Execution;
 
 /// <summary>
-/// A job attempt's private folder: WORK/jobs/JOBID-LEASE/{src, tmp}. <c>src</c> is a fresh checkout of the exact commit
-/// (a tar of the commit from the server, cached per commit under WORK/source-cache), <c>tmp</c> holds the
-/// script file and is the job's TMPDIR. Deleted when the job ends.
+/// A job attempt's private folder: WORK/jobs/JOBID-LEASE/{src, tmp, home}. <c>src</c> is a fresh checkout of the exact
+/// commit (a tar of the commit from the server, cached per commit under WORK/source-cache), <c>tmp</c> holds the
+/// script file and is the job's TMPDIR, <c>home</c> is its HOME in a sandbox. Deleted when the job ends.
 /// </summary>
+/// <remarks>
+/// The job controls what is in <c>src</c>, including symbolic links (from the commit or made by the script), while the
+/// agent, outside any sandbox and possibly as root, writes downloaded artifacts into it before the job and reads
+/// artifacts and reports out of it after. So the agent never follows a link here: it neither descends into a linked
+/// folder nor reads or writes through a linked file or folder (<see cref="SafePath"/>), and nothing of the job runs
+/// while it does (before the start, and after the sandbox with every process of the job is gone).
+/// </remarks>
 public sealed class Workspace : IDisposable
 {
     private const int MaxArtifactFiles = 10_000;
@@ -20,6 +27,7 @@ public sealed class Workspace : IDisposable
         Root = root;
         Source = Path.Combine(root, "src");
         Temp = Path.Combine(root, "tmp");
+        Home = Path.Combine(root, "home");
         Directory.CreateDirectory(Source);
         Directory.CreateDirectory(Temp);
     }
@@ -27,6 +35,7 @@ public sealed class Workspace : IDisposable
     public string Root { get; }
     public string Source { get; }
     public string Temp { get; }
+    public string Home { get; }
 
     /// <summary>
     /// One folder per attempt (job id and lease): a retried job may start on another slot while the slot of
@@ -80,26 +89,54 @@ public sealed class Workspace : IDisposable
         }
     }
 
-    /// <summary>Files under <see cref="Source"/> matching any of the globs, as relative '/' paths.</summary>
-    public IReadOnlyList<string> Find(IReadOnlyList<string> globs)
+    /// <summary>
+    /// Regular files under <see cref="Source"/> matching any of the globs, as relative '/' paths. Symbolic links are
+    /// skipped, files and folders alike (<c>ln -s /etc out/etc</c> publishes nothing); <paramref name="skippedLinks"/>
+    /// receives the matching links left out, so the job's log can say why a file is missing.
+    /// </summary>
+    public IReadOnlyList<string> Find(IReadOnlyList<string> globs, ICollection<string>? skippedLinks = null)
     {
         if (globs.Count == 0) return [];
         var found = new List<string>();
-        foreach (var file in Directory.EnumerateFiles(Source, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }))
+        var options = new EnumerationOptions { RecurseSubdirectories = false, AttributesToSkip = 0, IgnoreInaccessible = true };
+        var folders = new Stack<string>();
+        folders.Push(Source);
+        while (folders.Count > 0 && found.Count < MaxArtifactFiles)
         {
-            var relative = Path.GetRelativePath(Source, file).Replace('\\', '/');
-            if (globs.Any(g => Glob.IsMatch(g, relative))) found.Add(relative);
-            if (found.Count >= MaxArtifactFiles) break;
+            foreach (var entry in new DirectoryInfo(folders.Pop()).EnumerateFileSystemInfos("*", options))
+            {
+                var relative = Path.GetRelativePath(Source, entry.FullName).Replace('\\', '/');
+                if (entry.LinkTarget is not null)
+                {
+                    if (globs.Any(g => Glob.IsMatch(g, relative))) skippedLinks?.Add(relative);
+                    continue;
+                }
+                if (entry is DirectoryInfo) { folders.Push(entry.FullName); continue; }
+                if (globs.Any(g => Glob.IsMatch(g, relative))) found.Add(relative);
+                if (found.Count >= MaxArtifactFiles) break;
+            }
         }
         found.Sort(StringComparer.Ordinal);
         return found;
     }
 
+    /// <summary>
+    /// The full path of a file under <see cref="Source"/>, refusing a path that leaves it or goes through a symbolic link
+    /// (the file itself or any folder on the way), so the agent never reads or writes where a link points.
+    /// </summary>
     public string SafePath(string relative)
     {
         var full = Path.GetFullPath(Path.Combine(Source, relative));
         if (!full.StartsWith(Source + Path.DirectorySeparatorChar, StringComparison.Ordinal))
             throw new InvalidDataException($"path '{relative}' leaves the workspace");
+        var current = Source;
+        foreach (var part in full[(Source.Length + 1)..].Split(Path.DirectorySeparatorChar))
+        {
+            current = Path.Combine(current, part);
+            FileSystemInfo info = Directory.Exists(current) ? new DirectoryInfo(current) : new FileInfo(current);
+            if (info.LinkTarget is not null)
+                throw new InvalidDataException($"path '{relative}' goes through the symbolic link '{Path.GetRelativePath(Source, current)}'");
+        }
         return full;
     }
 

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Slipway.Agent;
+using Slipway.Agent.Sandbox;
 using Slipway.Server.Access;
 using Slipway.Server.Storage;
 
@@ -11,7 +12,8 @@ namespace Slipway.Server.Hosting;
 /// <summary>
 /// The agent that runs inside the server process (pool <c>build</c>), so one command gives a working
 /// system. It is a normal agent speaking the normal protocol over loopback HTTP; the only privilege is
-/// that the server mints it a pre-approved registration token on its first start.
+/// that the server mints it a pre-approved registration token on its first start. Its jobs run branch code on the
+/// server's own machine, so they run in the agent's sandbox with the whole data folder hidden (ADR 0006).
 /// </summary>
 public sealed class EmbeddedAgentService(ServerOptions options, IServer server, IHostApplicationLifetime lifetime, AgentStore agents,
     TimeProvider clock, ILoggerFactory logs) : BackgroundService
@@ -26,17 +28,9 @@ public sealed class EmbeddedAgentService(ServerOptions options, IServer server, 
         var address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
                       ?? throw new InvalidOperationException("the server has no address for the embedded agent");
         address = address.Replace("://0.0.0.0", "://127.0.0.1").Replace("://[::]", "://127.0.0.1").Replace("://+", "://127.0.0.1").Replace("://*", "://127.0.0.1");
-        var agentOptions = new AgentOptions
-        {
-            ServerUrl = address,
-            Name = Recovery.EmbeddedAgentName,
-            Pool = "build",
-            Labels = [],
-            Slots = Math.Max(1, options.EmbeddedAgentSlots),
-            WorkDirectory = options.EmbeddedAgentWorkDirectory,
-            PollWait = TimeSpan.FromSeconds(Math.Min(20, options.AgentPollWait.TotalSeconds)),
-            RetryDelay = TimeSpan.FromMilliseconds(500),
-        };
+        var agentOptions = Options(options);
+        agentOptions.ServerUrl = address;
+        agentOptions.PollWait = TimeSpan.FromSeconds(Math.Min(20, options.AgentPollWait.TotalSeconds));
         Directory.CreateDirectory(agentOptions.WorkDirectory);
         // Register afresh on every start (same name, so the same agent record): a credential file left from
         // another database (restored backup, switch to PostgreSQL) can then never lock the embedded agent out.
@@ -48,5 +42,36 @@ public sealed class EmbeddedAgentService(ServerOptions options, IServer server, 
         using var agent = new AgentHost(agentOptions, logs.CreateLogger<AgentHost>());
         try { await agent.RunAsync(stoppingToken); }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
+    }
+
+    /// <summary>The embedded agent's settings: pool build, work folder DATA/agent, and the data folder hidden from its jobs.</summary>
+    private static AgentOptions Options(ServerOptions options) => new()
+    {
+        Name = Recovery.EmbeddedAgentName,
+        Pool = "build",
+        Labels = [],
+        Slots = Math.Max(1, options.EmbeddedAgentSlots),
+        WorkDirectory = options.EmbeddedAgentWorkDirectory,
+        RetryDelay = TimeSpan.FromMilliseconds(500),
+        Sandbox = options.AgentSandbox,
+        SandboxHide = [options.FullDataDirectory],
+    };
+
+    /// <summary>
+    /// Checks at start-up that the embedded agent can sandbox its jobs, so a server that cannot fails at once with what to
+    /// do instead of running branch code beside its data (or waiting for an agent that never comes).
+    /// </summary>
+    public static void EnsureSandbox(ServerOptions options)
+    {
+        if (!options.EmbeddedAgent) return;
+        Directory.CreateDirectory(options.EmbeddedAgentWorkDirectory);
+        try { JobSandbox.Create(Options(options)); }
+        catch (SandboxUnavailableException e)
+        {
+            throw new SandboxUnavailableException(
+                $"the embedded agent runs every job in a sandbox, and {e.Message}. Alternatively run the server with --no-agent and " +
+                "connect agents from other machines, or, only where everyone who can push is trusted with this machine, " +
+                "SLIPWAY_AGENT_SANDBOX=none (docs/operations.md#job-sandbox)");
+        }
     }
 }

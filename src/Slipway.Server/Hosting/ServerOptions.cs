@@ -18,6 +18,13 @@ public sealed class ServerOptions
     /// <summary>SLIPWAY_EMBEDDED_AGENT (true|false): run one agent in the server process. Default true.</summary>
     public bool EmbeddedAgent { get; set; } = Env("SLIPWAY_EMBEDDED_AGENT") is not "false";
 
+    /// <summary>
+    /// SLIPWAY_AGENT_SANDBOX (bwrap|none): how the embedded agent isolates jobs (ADR 0006). Default bwrap: a job never
+    /// sees the data folder (database, key ring, hosted repositories, the admin token file) or other jobs. The server
+    /// refuses to start with the embedded agent when the sandbox cannot be used, rather than run branch code beside its data.
+    /// </summary>
+    public Slipway.Agent.Sandbox.SandboxMode AgentSandbox { get; set; } = Slipway.Agent.AgentOptions.ParseSandbox(Env("SLIPWAY_AGENT_SANDBOX"));
+
     /// <summary>SLIPWAY_AGENT_SLOTS: job slots of the embedded agent. Default: the number of cores.</summary>
     public int EmbeddedAgentSlots { get; set; } = Int("SLIPWAY_AGENT_SLOTS") ?? Environment.ProcessorCount;
 

@@ -120,6 +120,7 @@ public static class SlipwayServer
         var options = services.GetRequiredService<ServerOptions>();
         var clock = services.GetRequiredService<TimeProvider>();
         var log = services.GetRequiredService<ILoggerFactory>().CreateLogger("Slipway.Server");
+        EmbeddedAgentService.EnsureSandbox(options);
         if (await Bootstrap.CreateAdminAsync(services.GetRequiredService<UserStore>(), options, clock, log) is not null)
             await services.GetRequiredService<Audit.AuditLog>().RecordAsync(new Audit.AuditRecord(AuditActorKinds.System, "slipway", null,
                 Core.Access.Actions.UserManage, "user:admin", AuditOutcomes.Succeeded, "first start: admin created with a one-time API token"));

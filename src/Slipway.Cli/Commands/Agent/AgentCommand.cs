@@ -17,7 +17,12 @@ public static class AgentCommand
         var work = new Option<string?>("--work") { Description = "Work folder (default ./slipway-agent)" };
         var slots = new Option<int?>("--slots") { Description = "Jobs at once (default: cores)" };
         var name = new Option<string?>("--name") { Description = "Agent name (default: host name)" };
-        var command = new Command("agent", "Run a build/deploy agent, or manage agents") { pool, labels, work, slots, name };
+        var sandbox = new Option<string?>("--sandbox")
+        {
+            Description = "How jobs are isolated: bwrap (default; needs bubblewrap) or none (jobs get everything this user can reach)",
+        };
+        var hide = new Option<string[]>("--sandbox-hide") { Description = "A further folder jobs must not see (repeatable), e.g. a Slipway server's data folder on this machine" };
+        var command = new Command("agent", "Run a build/deploy agent, or manage agents") { pool, labels, work, slots, name, sandbox, hide };
         command.SetAction(async (result, ct) =>
         {
             var options = new AgentOptions();
@@ -29,6 +34,16 @@ public static class AgentCommand
             if (result.GetValue(work) is { } w) options.WorkDirectory = w;
             if (result.GetValue(slots) is { } s) options.Slots = s;
             if (result.GetValue(name) is { } n) options.Name = n;
+            try
+            {
+                if (result.GetValue(sandbox) is { } mode) options.Sandbox = AgentOptions.ParseSandbox(mode);
+            }
+            catch (ArgumentException e)
+            {
+                await Console.Error.WriteLineAsync($"error: {e.Message}");
+                return 2;
+            }
+            if (result.GetValue(hide) is { Length: > 0 } hidden) options.SandboxHide = [.. options.SandboxHide, .. hidden];
             using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
             using var host = new AgentHost(options, loggers.CreateLogger<AgentHost>());
             try { await host.RunAsync(ct); }

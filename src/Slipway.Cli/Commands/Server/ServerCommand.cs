@@ -3,7 +3,7 @@ using Slipway.Server.Hosting;
 
 namespace Slipway.Cli.Commands.Server;
 
-/// <summary><c>slipway server [--data DIR] [--urls URL] [--database CONN] [--no-agent] [--agent-slots N] [--demo]</c></summary>
+/// <summary><c>slipway server [--data DIR] [--urls URL] [--database CONN] [--no-agent] [--agent-slots N] [--agent-sandbox bwrap|none] [--demo]</c></summary>
 public static class ServerCommand
 {
     public static Command Create()
@@ -14,7 +14,11 @@ public static class ServerCommand
         var noAgent = new Option<bool>("--no-agent") { Description = "Do not run the embedded agent" };
         var slots = new Option<int?>("--agent-slots") { Description = "Slots of the embedded agent (default: cores)" };
         var demo = new Option<bool>("--demo") { Description = "Create the demo project on start" };
-        var command = new Command("server", "Run the Slipway server (with its embedded agent)") { data, urls, database, noAgent, slots, demo };
+        var sandbox = new Option<string?>("--agent-sandbox")
+        {
+            Description = "How the embedded agent isolates jobs: bwrap (default; needs bubblewrap) or none (only where everyone who can push is trusted with this machine)",
+        };
+        var command = new Command("server", "Run the Slipway server (with its embedded agent)") { data, urls, database, noAgent, slots, demo, sandbox };
         command.SetAction(async (result, ct) =>
         {
             var options = new ServerOptions();
@@ -24,8 +28,22 @@ public static class ServerCommand
             if (result.GetValue(noAgent)) options.EmbeddedAgent = false;
             if (result.GetValue(slots) is { } s) options.EmbeddedAgentSlots = s;
             options.Demo = result.GetValue(demo);
+            try
+            {
+                if (result.GetValue(sandbox) is { } mode) options.AgentSandbox = Slipway.Agent.AgentOptions.ParseSandbox(mode);
+            }
+            catch (ArgumentException e)
+            {
+                await Console.Error.WriteLineAsync($"error: {e.Message}");
+                return 2;
+            }
             await using var app = SlipwayServer.Build(options);
-            await SlipwayServer.PrepareAsync(app);
+            try { await SlipwayServer.PrepareAsync(app); }
+            catch (Slipway.Agent.Sandbox.SandboxUnavailableException e)
+            {
+                await Console.Error.WriteLineAsync($"error: {e.Message}");
+                return 1;
+            }
             await app.StartAsync(ct);
             Console.WriteLine($"Slipway is listening on {string.Join(", ", app.Urls)} (data in {options.FullDataDirectory})");
             if (options.Demo) Console.WriteLine($"Open {app.Urls.First()}/projects/demo and sign in with the token in {Path.Combine(options.FullDataDirectory, Bootstrap.TokenFile)}");

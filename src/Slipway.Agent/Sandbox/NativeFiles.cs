@@ -1,0 +1,65 @@
+using System.Runtime.InteropServices;
+
+namespace Slipway.Agent.Sandbox;
+
+/// <summary>The few file-system calls .NET does not offer: the real path, change of owner without following links, the effective user.</summary>
+internal static partial class NativeFiles
+{
+    public static bool IsRoot => geteuid() == 0;
+
+    /// <summary>The path with every symbolic link resolved, or null when it does not exist.</summary>
+    public static string? RealPathOrNull(string path)
+    {
+        var resolved = realpath(path, 0);
+        if (resolved == 0) return null;
+        try { return Marshal.PtrToStringUTF8(resolved); }
+        finally { free(resolved); }
+    }
+
+    /// <summary>
+    /// Gives <paramref name="root"/> and everything under it to the account, never following a symbolic link (a link is
+    /// re-owned itself, its target untouched), so a link planted in a commit cannot make root hand over another file.
+    /// </summary>
+    public static void ChownTree(string root, int uid, int gid)
+    {
+        Chown(root, uid, gid);
+        var options = new EnumerationOptions { RecurseSubdirectories = false, AttributesToSkip = 0, IgnoreInaccessible = false };
+        var pending = new Stack<string>();
+        pending.Push(root);
+        while (pending.Count > 0)
+        {
+            foreach (var entry in new DirectoryInfo(pending.Pop()).EnumerateFileSystemInfos("*", options))
+            {
+                Chown(entry.FullName, uid, gid);
+                if (entry is DirectoryInfo && entry.LinkTarget is null) pending.Push(entry.FullName);
+            }
+        }
+    }
+
+    private static void Chown(string path, int uid, int gid)
+    {
+        if (lchown(path, uid, gid) != 0)
+            throw new IOException($"cannot give '{path}' to uid {uid}: {new System.ComponentModel.Win32Exception(Marshal.GetLastPInvokeError()).Message}");
+    }
+
+    [LibraryImport("libc")] private static partial uint geteuid();
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)] private static partial nint realpath(string path, nint resolved);
+    [LibraryImport("libc")] private static partial void free(nint pointer);
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)] private static partial int lchown(string path, int uid, int gid);
+}
+
+/// <summary>Accounts of this machine, read from /etc/passwd (no NSS lookup: the sandbox account must be a local one).</summary>
+internal static class Accounts
+{
+    public static JobAccount? Find(string name)
+    {
+        if (!File.Exists("/etc/passwd")) return null;
+        foreach (var line in File.ReadLines("/etc/passwd"))
+        {
+            var fields = line.Split(':');
+            if (fields.Length >= 4 && fields[0] == name && int.TryParse(fields[2], out var uid) && int.TryParse(fields[3], out var gid))
+                return new JobAccount(name, uid, gid);
+        }
+        return null;
+    }
+}
