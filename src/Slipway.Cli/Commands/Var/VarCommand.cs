@@ -43,8 +43,8 @@ public static class VarCommand
             using var client = CliContext.CreateClient(result);
             var stored = await client.SetVariableAsync(result.GetValue(project)!, result.GetValue(name)!, text, isSecret, isProtected, ct);
             if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(stored); return 0; }
-            Console.WriteLine($"set {(stored.Protected ? "protected" : "unprotected")} {(stored.Secret ? "secret" : "variable")} {stored.Name} of project {result.GetValue(project)}" +
-                              (stored.Protected ? " (only runs of protected branches and deployments get it)" : ""));
+            Console.WriteLine($"set {(stored.Secret ? "secret" : "variable")} {stored.Name} of project {result.GetValue(project)}, " +
+                              (stored.Protected ? "protected (only runs of protected branches and deployments get it)" : "unprotected (jobs of every branch may get it)"));
             return 0;
         }));
 
