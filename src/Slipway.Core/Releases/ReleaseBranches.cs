@@ -43,7 +43,8 @@ public static class ReleaseBranches
         if (configured && !branchProtected)
             warnings.Add($"branch '{branch}' is set to release but is not protected; only protected branches release, so this run makes no release");
         if (release is null) return new ReleaseDecision(false, warnings);
-        if (!releaseBranches.Contains(release.Branch, StringComparer.Ordinal))
+        if (release.Branch is null) { } // the file leaves it to the project's settings, as it should
+        else if (!releaseBranches.Contains(release.Branch, StringComparer.Ordinal))
             warnings.Add(release.Branch == branch
                 ? $"release.branch in the pipeline file names this branch ('{branch}'), which is not one of the project's release branches ({list}); " +
                   "the project's settings decide which branches release, not the file, so this run makes no release"

@@ -19,10 +19,12 @@ public sealed class FlowControlTests
     [InlineData("feature/x", false, "feature/x", false, "names this branch ('feature/x'), which is not one of the project's release branches (main)")]
     [InlineData("feature/x", false, "staging", false, "release.branch 'staging' in the pipeline file is ignored: it is not one of the project's release branches (main)")]
     [InlineData("main", true, "feature/x", true, "release.branch 'feature/x' in the pipeline file is ignored")]
+    [InlineData("main", true, "", true, null)]          // no release.branch: the settings decide, nothing to warn about
+    [InlineData("feature/x", false, "", false, null)]
     public void Decide_ReleasesOnlyOnConfiguredProtectedBranches_AndWarnsWhenTheFileDisagrees(string branch, bool isProtected, string? fileBranch,
         bool releases, string? warning)
     {
-        var release = fileBranch is null ? null : new ReleaseDefinition(fileBranch, "1.{run}");
+        var release = fileBranch is null ? null : new ReleaseDefinition(fileBranch.Length == 0 ? null : fileBranch, "1.{run}");
 
         var decision = ReleaseBranches.Decide(branch, isProtected, release, Main, V);
 
