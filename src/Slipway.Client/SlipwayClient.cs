@@ -73,9 +73,10 @@ public sealed partial class SlipwayClient : IDisposable
         GetAsync<List<VariableDto>>($"api/v1/projects/{Uri.EscapeDataString(project)}/variables", ct);
 
     /// <summary>Creates or replaces a variable. The answer never holds a secret's value.</summary>
-    public async Task<VariableDto> SetVariableAsync(string project, string name, string value, bool secret, CancellationToken ct = default)
+    /// <param name="isProtected">Given only to runs of protected branches and deployments; null: the server's default (a new secret is protected).</param>
+    public async Task<VariableDto> SetVariableAsync(string project, string name, string value, bool secret, bool? isProtected = null, CancellationToken ct = default)
     {
-        using var response = await _http.PutAsJsonAsync(VariablePath(project, name), new SetVariableRequest(value, secret), Json, ct);
+        using var response = await _http.PutAsJsonAsync(VariablePath(project, name), new SetVariableRequest(value, secret, isProtected), Json, ct);
         await EnsureAsync(response);
         return (await response.Content.ReadFromJsonAsync<VariableDto>(Json, ct))!;
     }

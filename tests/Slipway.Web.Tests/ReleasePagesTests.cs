@@ -122,13 +122,25 @@ public sealed class ReleasePagesTests
             await api.CreateUserAsync("dev", null, "developer");
             await api.CreateUserAsync("victor", null, "viewer");
         }
-        // A green run off the release branch is not released automatically, but may be by hand.
+        // A green run of a branch that is not a release branch is not released, and no page offers to.
         repo.CreateBranch("hotfix");
         repo.Checkout("hotfix");
         repo.WriteFile("app.txt", "hot");
         repo.Commit("hotfix");
         var run = await TestRepos.RunHeadAsync(server, "shop", repo, "hotfix");
         Assert.Equal("succeeded", run.Status);
+        await using (var early = await BrowserSession.StartAsync(server.Url))
+        {
+            await TestApi.SignInWithPasswordAsync(early.Page, "dev");
+            await early.Page.GotoAsync($"/runs/{run.Id}");
+            await Expect(early.Page.Locator("#run > p .status")).ToHaveTextAsync("succeeded");
+            await Expect(early.Page.GetByRole(AriaRole.Button, new() { Name = "Create release" })).ToHaveCountAsync(0);
+            await early.Page.GotoAsync("/projects/shop/releases");
+            await Expect(early.Page.Locator("#no-candidates")).ToBeVisibleAsync();
+        }
+        // Once an admin protects hotfix and makes it a release branch, its green run may be released by hand.
+        await server.Client.ProtectBranchAsync("shop", "hotfix");
+        await server.Client.SetReleaseBranchesAsync("shop", ["main", "hotfix"]);
 
         await using var viewer = await BrowserSession.StartAsync(server.Url);
         await TestApi.SignInWithPasswordAsync(viewer.Page, "victor");

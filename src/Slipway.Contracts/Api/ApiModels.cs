@@ -48,10 +48,16 @@ public sealed record RegistrationTokenDto(long Id, string Token, string Pool, bo
 
 public sealed record ErrorDto(string Error, IReadOnlyList<string>? Details = null);
 
-/// <summary>A project variable as listed. <c>Value</c> is null for a secret: the API never returns one.</summary>
-public sealed record VariableDto(string Name, bool Secret, string? Value, DateTimeOffset UpdatedAt, string UpdatedBy);
-/// <summary>PUT /api/v1/projects/{name}/variables/{var}: creates or replaces the variable.</summary>
-public sealed record SetVariableRequest(string? Value, bool Secret);
+/// <summary>
+/// A project variable as listed. <c>Value</c> is null for a secret: the API never returns one. <c>Protected</c>: given only
+/// to runs of protected branches and to deployments.
+/// </summary>
+public sealed record VariableDto(string Name, bool Secret, string? Value, DateTimeOffset UpdatedAt, string UpdatedBy, bool Protected = false);
+/// <summary>
+/// PUT /api/v1/projects/{name}/variables/{var}: creates or replaces the variable. <c>Protected</c> null: a new secret is
+/// protected, a new plain variable is not, and a changed variable keeps its flag (one becoming a secret becomes protected).
+/// </summary>
+public sealed record SetVariableRequest(string? Value, bool Secret, bool? Protected = null);
 
 // --- Work items (issue 4, parts 1-2). State is derived from links, never set; see docs/workflow.md.
 /// <summary>
@@ -161,6 +167,17 @@ public sealed record AutoMergeRequest(bool Enabled, string? Strategy = null);
 public sealed record GitCredentialRequest(string? Username, string? Password);
 
 public sealed record DirectPushDto(string Branch, string? OldHead, string NewHead, DateTimeOffset DetectedAt);
+
+/// <summary>
+/// GET/PUT /api/v1/projects/{name}/release-branches: the branches whose green runs release (server-side; the pipeline
+/// file's release.branch is ignored) and the protected release tag patterns (git globs). <c>Default</c>: nothing was set,
+/// so the default branch releases and v* is protected. <c>ProtectedBranches</c>: the branches that may release.
+/// </summary>
+public sealed record ReleaseBranchesDto(string Project, IReadOnlyList<string> Branches, IReadOnlyList<string> ProtectedTags,
+    IReadOnlyList<string> ProtectedBranches, bool Default, string? UpdatedBy, DateTimeOffset? UpdatedAt);
+
+/// <summary>Either list may be left out (null: unchanged). Every branch must be protected; at least one branch.</summary>
+public sealed record SetReleaseBranchesRequest(IReadOnlyList<string>? Branches, IReadOnlyList<string>? ProtectedTags = null);
 
 // --- Environments and deployments (issue 5) ---
 

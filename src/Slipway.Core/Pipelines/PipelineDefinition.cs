@@ -22,11 +22,13 @@ public sealed record PipelineDefinition(
 public sealed record DeployDefinition(string Run, string? Verify, bool AutoRollback, TimeSpan Timeout);
 
 /// <summary>
-/// <c>release: { branch, version, tag? }</c>: a green run on <see cref="Branch"/> creates a release whose version is
-/// <see cref="VersionTemplate"/> with <c>{run}</c> replaced by the run number and <c>{tag}</c> by the newest tag
-/// matching <see cref="TagPattern"/> that the commit contains.
+/// <c>release: { branch?, version, tag? }</c>: a green run on one of the project's release branches (a server-side
+/// setting, see <see cref="Releases.ReleaseBranches"/>) creates a release whose version is <see cref="VersionTemplate"/>
+/// with <c>{run}</c> replaced by the run number and <c>{tag}</c> by the newest tag matching <see cref="TagPattern"/> that
+/// the commit contains. <see cref="Branch"/> is informational: the server never releases a branch because its file names
+/// it, and warns on the run where the file disagrees with the project's settings.
 /// </summary>
-public sealed record ReleaseDefinition(string Branch, string VersionTemplate, string? TagPattern = null)
+public sealed record ReleaseDefinition(string? Branch, string VersionTemplate, string? TagPattern = null)
 {
     public bool UsesTag => Releases.VersionTemplate.UsesTag(VersionTemplate);
 

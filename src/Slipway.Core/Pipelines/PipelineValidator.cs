@@ -67,12 +67,15 @@ internal sealed partial class PipelineValidator
         if (node is null) return null;
         var release = MappingReader.Open(node, top.PathOf("release"), "'release'", PipelineSchema.ReleaseKeys, _sink);
         if (release is null) return null;
-        var branch = release.String("branch", required: true);
+        // Optional and informational since issue 11: which branches release is the project's setting on the server (a
+        // branch's file cannot make that branch release). Still checked, so a file stays valid where it was and vice versa.
+        var branch = release.String("branch", required: false);
+        var branchValid = true;
         if (branch is not null && (branch.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '*' or '?' or '[' or '~' or '^' or ':' or '\\')
                                    || branch.StartsWith('-') || branch.Contains("..", StringComparison.Ordinal)))
         {
             _sink.Add(release.Get("branch")!, release.PathOf("branch"), $"invalid release branch {LintText.Quote(branch)}; name one branch, not a glob");
-            branch = null;
+            branchValid = false;
         }
         var tag = release.String("tag", required: false);
         if (tag is not null && Releases.VersionTemplate.CheckTagPattern(tag) is { } tagError)
@@ -91,7 +94,7 @@ internal sealed partial class PipelineValidator
             _sink.Add(release.Get("tag")!, release.PathOf("tag"), $"'tag' is set but the version template does not use {Releases.VersionTemplate.TagPlaceholder}");
             template = null;
         }
-        return branch is null || template is null ? null : new ReleaseDefinition(branch, template, tag);
+        return !branchValid || template is null ? null : new ReleaseDefinition(branch, template, tag);
     }
 
     private void Version(MappingReader top)

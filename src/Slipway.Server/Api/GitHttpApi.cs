@@ -21,7 +21,8 @@ namespace Slipway.Server.Api;
 /// token as the password (see <see cref="Authenticator"/>). Fetching (ref advertisement and upload-pack) is
 /// <see cref="Actions.RepoRead"/>; pushing (receive-pack) is <see cref="Actions.RepoPush"/>, each its own route so
 /// the access middleware decides and audits before git runs. The ref advertisement for a push is readable with
-/// repo.read (it shows no more than a clone does); the push itself is refused with 403 without repo.push.
+/// repo.read (it shows no more than a clone does); the push itself is refused with 403 without repo.push, and a push
+/// touching a protected branch or release tag is refused whole by <see cref="PushGuard"/> (audited as denied).
 /// The dumb protocol is not served. After a push, the project's new heads start runs at once.
 /// </summary>
 public static class GitHttpApi
@@ -91,6 +92,7 @@ public static class GitHttpApi
         if (request.Headers["Git-Protocol"].ToString() is { Length: > 0 } protocol) env["GIT_PROTOCOL"] = protocol;
 
         Stream body = request.Body;
+        IReadOnlyList<string> createdReleaseTags = [];
         if (afterPush is not null)
         {
             // Read the command list (old new ref) before git sees anything; a push touching a protected branch
@@ -104,7 +106,9 @@ public static class GitHttpApi
                 env.Remove("CONTENT_LENGTH");
             }
             var (commands, capabilities, consumed) = await PushGuard.ReadCommandsAsync(body, ct);
-            var refusal = await PushGuard.CheckAsync(project, commands, Path.Combine(root, name + ".git"), projects, options.GitTimeout, ct);
+            var protection = await context.RequestServices.GetRequiredService<ReleaseSettingsStore>().GetAsync(project);
+            var refusal = await PushGuard.CheckAsync(project, commands, Path.Combine(root, name + ".git"), protection,
+                user.Permissions.CanOnProject(Actions.RepoProtect, project.Name), options.GitTimeout, ct);
             if (refusal is not null)
             {
                 await context.RequestServices.GetRequiredService<Audit.AuditLog>().RecordAsync(
@@ -113,6 +117,10 @@ public static class GitHttpApi
                 return;
             }
             body = new PrefixedStream(consumed, body);
+            // Evidence of who made which release tag: the pusher holds repo.protect, or the push was refused above.
+            createdReleaseTags = commands.Where(c => c.Ref.StartsWith("refs/tags/", StringComparison.Ordinal) && PushCommand.IsZero(c.Old)
+                                                     && Core.Releases.ProtectedTags.IsProtected(c.Ref["refs/tags/".Length..], protection.ProtectedTags))
+                .Select(c => c.Ref["refs/tags/".Length..]).ToList();
         }
 
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
@@ -143,7 +151,12 @@ public static class GitHttpApi
             context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Slipway.GitHttp")
                 .LogWarning("git http-backend {Service} for {Project} exited {Code}: {Error}", service, name, process.ExitCode, errors.Trim());
         if (afterPush is not null && context.Response.StatusCode < 400)
+        {
+            if (createdReleaseTags.Count > 0 && process.ExitCode == 0)
+                await context.RequestServices.GetRequiredService<Audit.AuditLog>().RecordAsync(Audit.AuditHttp.Record(context, user, Actions.RepoPush,
+                    Core.Audit.AuditOutcomes.Succeeded, $"protected release tag(s) created by push: {string.Join(", ", createdReleaseTags)}"));
             await afterPush.CheckAsync(project, CancellationToken.None);
+        }
     }
 
     /// <summary>Reads the CGI header block (up to the empty line) into the response; returns the status.</summary>

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Slipway.Contracts.Api;
 using Slipway.Core.Access;
+using Slipway.Core.Releases;
 using Slipway.Server.Access;
 using Slipway.Server.Scheduling;
 using Slipway.Server.Storage;
@@ -64,7 +65,14 @@ public static class ProjectsApi
         var mirror = mirrors.For(project.Name);
         string? commit;
         if (!string.IsNullOrWhiteSpace(request?.Commit))
+        {
             commit = await mirror.ResolveCommitAsync(request.Commit, ct) ?? throw new ArgumentException($"commit '{request.Commit}' is not in the repository");
+            // A run is labelled with its branch, and the branch decides what it may do (release, protected secrets), so it
+            // may build only code that is on that branch: its head or an ancestor, as the mirror has it now.
+            var head = await mirror.BranchHeadAsync(branch, ct) ?? throw new ArgumentException($"the repository has no branch '{branch}'");
+            if (commit != head && !await mirror.IsAncestorAsync(commit, head, ct))
+                throw new ConflictException(ReleaseBranches.NotOnBranch(commit, branch));
+        }
         else
         {
             // The heads recorded at the last fetch (poll, webhook or create) — no git process on this path.

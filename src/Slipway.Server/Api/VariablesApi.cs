@@ -16,7 +16,8 @@ namespace Slipway.Server.Api;
 /// <summary>
 /// /api/v1/projects/{name}/variables: list, set, delete a project's variables. A secret's value goes in
 /// once (encrypted before it is stored) and never comes out of this API; only jobs that list it receive it.
-/// Nothing here logs a value.
+/// A protected variable or secret reaches only runs of protected branches and deployments (new secrets are
+/// protected unless told otherwise). Nothing here logs a value.
 /// </summary>
 public static class VariablesApi
 {
@@ -61,11 +62,12 @@ public static class VariablesApi
         var user = context.RequireUser().Username;
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         var row = request!.Secret
-            ? await variables.SetAsync(project.Id, variable, null, vault.Protect(value), user, now)
-            : await variables.SetAsync(project.Id, variable, value, null, user, now);
-        // Evidence of who set which secret when; never the value (nor a plain variable's value).
+            ? await variables.SetAsync(project.Id, variable, null, vault.Protect(value), user, now, request.Protected)
+            : await variables.SetAsync(project.Id, variable, value, null, user, now, request.Protected);
+        // Evidence of who set which secret when, and whether branches may have it; never the value (nor a plain variable's value).
         await context.AuditAsync(Actions.VariableWrite, AuditOutcomes.Succeeded, $"project:{name} variable:{variable}",
-            request.Secret ? "secret set (value not recorded)" : "variable set (value not recorded)");
+            (request.Secret ? "secret set (value not recorded)" : "variable set (value not recorded)") +
+            (row.IsProtected ? ", protected: only protected branches and deployments get it" : ", unprotected: every branch's jobs may get it"));
         return ToDto(row);
     }
 
@@ -79,5 +81,5 @@ public static class VariablesApi
     }
 
     private static VariableDto ToDto(VariableRow row) =>
-        new(row.Name, row.IsSecret, row.IsSecret ? null : row.Value, UnixMs.To(row.UpdatedAt), row.UpdatedBy);
+        new(row.Name, row.IsSecret, row.IsSecret ? null : row.Value, UnixMs.To(row.UpdatedAt), row.UpdatedBy, row.IsProtected);
 }

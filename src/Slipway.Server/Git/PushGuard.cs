@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.AspNetCore.Http;
+using Slipway.Core.Releases;
 using Slipway.Server.Storage;
 
 namespace Slipway.Server.Git;
@@ -11,10 +12,12 @@ public sealed record PushCommand(string Old, string New, string Ref)
 }
 
 /// <summary>
-/// Protected branches of hosted repositories. The project's default (release) branch and every branch an admin
-/// marked protected change only through merges Slipway performs: a push that creates, moves (fast-forward or
+/// Protected branches and release tags of hosted repositories. The project's default (release) branch and every branch
+/// an admin marked protected change only through merges Slipway performs: a push that creates, moves (fast-forward or
 /// forced) or deletes one is refused whole before git sees it. One exception: the default branch may be created
-/// by the first push into a repository that has no refs yet (a new hosted project starts empty).
+/// by the first push into a repository that has no refs yet (a new hosted project starts empty). Tags matching the
+/// project's protected tag patterns (<see cref="ProtectedTags"/>) are never moved or deleted by a push, and are
+/// created only by users holding repo.protect: that is how a release tag is made.
 /// </summary>
 public static class PushGuard
 {
@@ -62,17 +65,24 @@ public static class PushGuard
         catch (EndOfStreamException) { throw new ArgumentException("truncated push request"); }
     }
 
-    /// <summary>Null when the push may go ahead; otherwise the rule it breaks, naming the branch.</summary>
+    /// <summary>Null when the push may go ahead; otherwise the rule it breaks, naming the branch or tag.</summary>
+    /// <param name="mayCreateProtectedTags">The pusher holds repo.protect on the project.</param>
     public static async Task<string?> CheckAsync(ProjectRow project, IReadOnlyList<PushCommand> commands, string repository,
-        ProjectStore projects, TimeSpan timeout, CancellationToken ct)
+        ProjectProtection protection, bool mayCreateProtectedTags, TimeSpan timeout, CancellationToken ct)
     {
-        var protectedBranches = (await projects.ProtectedBranchesAsync(project.Id)).Append(project.DefaultBranch).ToHashSet(StringComparer.Ordinal);
         bool? empty = null;
         foreach (var command in commands)
         {
+            if (command.Ref.StartsWith("refs/tags/", StringComparison.Ordinal))
+            {
+                if (ProtectedTags.CheckPush(command.Ref["refs/tags/".Length..], PushCommand.IsZero(command.Old), PushCommand.IsZero(command.New),
+                        mayCreateProtectedTags, protection.ProtectedTags) is { } refusal)
+                    return refusal;
+                continue;
+            }
             if (!command.Ref.StartsWith("refs/heads/", StringComparison.Ordinal)) continue;
             var branch = command.Ref["refs/heads/".Length..];
-            if (!protectedBranches.Contains(branch)) continue;
+            if (!protection.IsProtected(branch)) continue;
             if (PushCommand.IsZero(command.New))
                 return $"branch '{branch}' is protected: it cannot be deleted";
             if (PushCommand.IsZero(command.Old) && branch == project.DefaultBranch)

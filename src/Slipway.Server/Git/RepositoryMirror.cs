@@ -75,6 +75,11 @@ public sealed partial class RepositoryMirror(string path, TimeSpan timeout)
         return result.Ok ? result.Stdout.Trim() : null;
     }
 
+    /// <summary>The head commit of <paramref name="branch"/> in the mirror, or null when there is no such branch.</summary>
+    public Task<string?> BranchHeadAsync(string branch, CancellationToken ct = default) =>
+        // A full ref name never starts with '-', so git cannot read it as an option.
+        ResolveCommitAsync("refs/heads/" + branch, ct);
+
     /// <summary>The nearest tag matching <paramref name="pattern"/> (a git glob) that <paramref name="commit"/> contains, or null.</summary>
     public async Task<string?> NewestTagAsync(string commit, string pattern, CancellationToken ct = default)
     {

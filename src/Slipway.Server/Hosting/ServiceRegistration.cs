@@ -28,6 +28,7 @@ public static class ServiceRegistration
         .AddSingleton<VariableStore>()
         .AddSingleton<WorkItemStore>()
         .AddSingleton<ReleaseStore>()
+        .AddSingleton<ReleaseSettingsStore>()
         .AddSingleton<ChangeRequestStore>()
         .AddSingleton<EnvironmentStore>()
         .AddSingleton<DeploymentStore>()

@@ -80,6 +80,7 @@ public static class SlipwayServer
         api.MapAgentProtocolApi();
         api.MapWebhooksApi();
         api.MapProtectedBranchesApi();
+        api.MapReleaseBranchesApi();
         api.MapUsersApi();
         api.MapRolesApi();
         api.MapTokensApi();

@@ -20,10 +20,12 @@ namespace Slipway.Server.Releases;
 /// with the run number), the commit, the run's test summary and artifacts with their digests, the pipeline file's
 /// text as a snapshot, and the work items named by the commits since the previous release, with notes grouped by
 /// kind. Everything is gathered first and written in one transaction; a second release of one run is refused by
-/// the store (and by UNIQUE(run_id) in a race).
+/// the store (and by UNIQUE(run_id) in a race). Only a run on one of the project's (protected) release branches is
+/// released, and only while its commit is on that branch (the head or an ancestor): by hand as automatically, checked
+/// again now because the settings or the branch may have changed since the run started.
 /// </summary>
-public sealed class ReleaseService(RunStore runs, ProjectStore projects, ReleaseStore releases, MirrorDirectory mirrors, KeyPatterns keyPatterns,
-    TimeProvider clock)
+public sealed class ReleaseService(RunStore runs, ProjectStore projects, ReleaseStore releases, ReleaseSettingsStore releaseSettings,
+    MirrorDirectory mirrors, KeyPatterns keyPatterns, TimeProvider clock)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -41,6 +43,13 @@ public sealed class ReleaseService(RunStore runs, ProjectStore projects, Release
             throw new ConflictException($"run {runId} was released already, as version {already.Version}");
         var project = await projects.FindAsync(run.ProjectName) ?? throw new KeyNotFoundException($"no project of run {runId}");
         var mirror = mirrors.For(project.Name);
+        var protection = await releaseSettings.GetAsync(project);
+        if (!protection.Releases(run.Branch))
+            throw new ConflictException(ReleaseBranches.NotAReleaseBranch(run.Number, run.Branch, protection.ReleaseBranchList));
+        var head = await mirror.BranchHeadAsync(run.Branch, ct)
+                   ?? throw new ConflictException($"commit-on-branch: branch '{run.Branch}' of run #{run.Number} no longer exists, so its commit is not on it");
+        if (head != run.CommitSha && !await OnBranchAsync(mirror, run.CommitSha, head, ct))
+            throw new ConflictException(ReleaseBranches.NotOnBranch(run.CommitSha, run.Branch));
 
         var snapshot = await mirror.ReadFileAsync(run.CommitSha, PipelineParser.DefaultFileName, ct)
                        ?? throw new ConflictException($"commit {run.CommitSha[..12]} has no {PipelineParser.DefaultFileName}");
@@ -85,6 +94,13 @@ public sealed class ReleaseService(RunStore runs, ProjectStore projects, Release
             throw;
         }
         return await releases.ForRunAsync(runId) ?? throw new InvalidOperationException("the new release vanished");
+    }
+
+    /// <summary>Whether the commit is an ancestor of the head; a commit git no longer has (a branch rewritten, then pruned) is not.</summary>
+    private static async Task<bool> OnBranchAsync(Git.RepositoryMirror mirror, string commit, string head, CancellationToken ct)
+    {
+        try { return await mirror.IsAncestorAsync(commit, head, ct); }
+        catch (Git.GitException e) { throw new ConflictException($"commit-on-branch: cannot tell whether commit {commit[..12]} is on the branch: {e.Message}"); }
     }
 
     /// <summary>The jobs' test summaries added up (null when no job reported tests).</summary>

@@ -1,4 +1,5 @@
 using Slipway.Contracts.Agents;
+using Slipway.Core.Secrets;
 using Slipway.Server.Access;
 using Slipway.Server.Hosting;
 using Slipway.Server.Logs;
@@ -16,10 +17,13 @@ namespace Slipway.Server.Scheduling;
 /// Variables: the project's plain variables go to every job (the file's env wins over them); secret variables
 /// are decrypted here, at lease time, only for the jobs whose spec lists them, so a secret value is never
 /// stored with a run. A job whose secrets cannot be provided is failed without running and the poll goes on.
+/// Protected variables and secrets go only to deployments and to runs of protected branches; this is checked again
+/// here although planning refused such runs, because a variable may have been protected since (a protected plain
+/// variable is left out silently, a listed protected secret fails the job without retry).
 /// </remarks>
 public sealed class JobDispatcher(JobLeaseStore leases, RunStore runs, ArtifactStore artifacts, VariableStore variables, EnvironmentStore environments,
-    SecretVault vault, JobEvents events, LogStore logs, WorkSignal signal, ServerOptions options, TimeProvider clock,
-    Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime)
+    ProjectStore projects, ReleaseSettingsStore releaseSettings, SecretVault vault, JobEvents events, LogStore logs, WorkSignal signal,
+    ServerOptions options, TimeProvider clock, Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime)
 {
     public async Task<JobLease?> PollAsync(Principal.Agent agent, TimeSpan wait, CancellationToken requestAborted)
     {
@@ -55,13 +59,16 @@ public sealed class JobDispatcher(JobLeaseStore leases, RunStore runs, ArtifactS
         var run = (await runs.GetRunRowAsync(job.RunId))!;
         var spec = JobSpec.FromJson(job.Spec);
         var projectVariables = (await variables.ListAsync(run.ProjectId)).ToDictionary(v => v.Name, StringComparer.Ordinal);
-        // A deployment's job also gets its environment's variables and secrets, which win over the project's.
+        // A deployment's job also gets its environment's variables and secrets, which win over the project's (and, like
+        // everything a deployment gets, count as protected).
         if (run.EnvironmentId is { } environmentId)
             foreach (var v in await environments.VariablesAsync(environmentId))
-                projectVariables[v.Name] = new VariableRow { ProjectId = run.ProjectId, Name = v.Name, Value = v.Value, Secret = v.Secret ? 1 : 0, Ciphertext = v.Ciphertext };
+                projectVariables[v.Name] = new VariableRow { ProjectId = run.ProjectId, Name = v.Name, Value = v.Value, Secret = v.Secret ? 1 : 0, Ciphertext = v.Ciphertext, Protected = 1 };
+        // The branch's protection is looked up only when a protected value is at stake (most leases pay nothing).
+        var mayReceiveProtected = run.DeploymentId is not null || !projectVariables.Values.Any(v => v.IsProtected) || await IsProtectedBranchAsync(run);
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var variable in projectVariables.Values)
-            if (!variable.IsSecret && variable.Value is not null) env[variable.Name] = variable.Value;
+            if (!variable.IsSecret && variable.Value is not null && (mayReceiveProtected || !variable.IsProtected)) env[variable.Name] = variable.Value;
         foreach (var (name, value) in spec.Env) env[name] = value; // the file wins over a plain project variable
         var secretNames = new List<string>();
         foreach (var name in spec.Secrets ?? [])
@@ -70,7 +77,9 @@ public sealed class JobDispatcher(JobLeaseStore leases, RunStore runs, ArtifactS
                 ? $"secret '{name}' is not defined in project '{run.ProjectName}'; set it with: slipway var set {run.ProjectName} {name} --secret --value-stdin"
                 : !variable.IsSecret || variable.Ciphertext is null
                     ? $"'{name}' is a plain variable of project '{run.ProjectName}', not a secret; set it again with --secret"
-                    : null;
+                    : variable.IsProtected && !mayReceiveProtected
+                        ? VariableProtection.Refusal(job.Name, name, run.Branch)
+                        : null;
             var value = problem is null ? vault.TryUnprotect(variable!.Ciphertext!) : null;
             if (problem is null && value is null)
                 problem = $"secret '{name}' of project '{run.ProjectName}' cannot be decrypted (was the key ring in DATA/keys lost or replaced?); set it again";
@@ -96,6 +105,9 @@ public sealed class JobDispatcher(JobLeaseStore leases, RunStore runs, ArtifactS
             run.Id, run.ProjectName, run.Branch, run.CommitSha, job.Name, spec.Script, env, spec.TimeoutSeconds,
             options.LogLimitBytes, spec.Artifacts, spec.Reports, downloads, secretNames);
     }
+
+    private async Task<bool> IsProtectedBranchAsync(RunRow run) =>
+        await projects.GetAsync(run.ProjectId) is { } project && (await releaseSettings.GetAsync(project)).IsProtected(run.Branch);
 
     private async Task RefuseAsync(JobRow job, string reason)
     {

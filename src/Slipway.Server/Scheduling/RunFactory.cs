@@ -1,7 +1,9 @@
 using Microsoft.Extensions.Logging;
 using Slipway.Core.Environments;
 using Slipway.Core.Pipelines;
+using Slipway.Core.Releases;
 using Slipway.Core.Runs;
+using Slipway.Core.Secrets;
 using Slipway.Server.Git;
 using Slipway.Server.Storage;
 
@@ -10,11 +12,14 @@ namespace Slipway.Server.Scheduling;
 /// <summary>
 /// Starts a run of one commit: reads <c>.slipway.yml</c> from that commit in the mirror, lints it, plans the
 /// stages for the branch and stores the run. An invalid or missing file gives a failed run that shows the
-/// errors, never a silent skip. Then links the run to the work items its branch and commit message name; a key
-/// naming no item becomes a warning on the run, and a failure to link is logged, never fails the run.
+/// errors, never a silent skip; so does a plan that breaks a rule of the server (a build job on a deploy pool, a
+/// job of an unprotected branch asking for a protected secret). Whether a green run releases is the project's
+/// setting (<see cref="ReleaseBranches"/>), not the file's <c>release.branch</c>; where the file disagrees the run
+/// carries a warning. Then links the run to the work items its branch and commit message name; a key naming no
+/// item becomes a warning on the run, and a failure to link is logged, never fails the run.
 /// </summary>
-public sealed class RunFactory(RunStore runs, WorkItemStore workItems, EnvironmentStore environments, KeyPatterns keyPatterns, MirrorDirectory mirrors,
-    WorkSignal signal, TimeProvider clock, ILogger<RunFactory> log)
+public sealed class RunFactory(RunStore runs, WorkItemStore workItems, EnvironmentStore environments, ReleaseSettingsStore releaseSettings,
+    VariableStore variables, KeyPatterns keyPatterns, MirrorDirectory mirrors, WorkSignal signal, TimeProvider clock, ILogger<RunFactory> log)
 {
     /// <summary>
     /// A commit's pipeline file and message never change, so each commit is read from git and parsed once
@@ -39,18 +44,30 @@ public sealed class RunFactory(RunStore runs, WorkItemStore workItems, Environme
             ? [$"{PipelineParser.DefaultFileName}:1:1: the commit has no {PipelineParser.DefaultFileName} at the repository root"]
             : parsed.Errors.Select(e => e.ToString()).ToList();
         var plan = parsed is { IsValid: true } ? RunPlanner.Plan(parsed.Pipeline!, branch) : null;
+        var protection = await releaseSettings.GetAsync(project);
+        var branchProtected = protection.IsProtected(branch);
         if (plan is not null && DeployPools.Violations(plan, await environments.ReservedPoolsAsync()) is { Count: > 0 } reserved)
         {
             // A branch cannot put its code on the deploy agents: the run fails showing why, as for any invalid file.
             errors = reserved.Select(e => $"{PipelineParser.DefaultFileName}:1:1: {e}").ToList();
             plan = null;
         }
+        if (plan is not null && !branchProtected && plan.Stages.Any(s => s.Jobs.Any(j => j.Secrets is { Count: > 0 }))
+            && VariableProtection.Violations(plan, branch, branchProtected, await ProtectedSecretsAsync(project.Id)) is { Count: > 0 } refused)
+        {
+            // Nothing of the run starts: a job that would not get its secret fails here, before any job could run.
+            errors = refused.Select(e => $"{PipelineParser.DefaultFileName}:1:1: {e}").ToList();
+            plan = null;
+        }
 
-        var (template, tag) = plan is not null && parsed!.Pipeline!.Release is { } release && release.Branch == branch
-            ? await ReleaseVersionAsync(project, commit, release, ct)
+        var decision = ReleaseBranches.Decide(branch, branchProtected, parsed?.Pipeline?.Release, protection.ReleaseBranchList, protection.ProtectedTags);
+        var (template, tag) = plan is not null && decision.Releases
+            ? await ReleaseVersionAsync(project, commit, parsed!.Pipeline!.Release!, ct)
             : (null, null);
         var (runId, pools) = await runs.CreateAsync(
-            new NewRun(project.Id, branch, commit, facts.Message, trigger, plan, errors, template, tag), clock.GetUtcNow().ToUnixTimeMilliseconds());
+            new NewRun(project.Id, branch, commit, facts.Message, trigger, plan, errors, template, tag, Warnings: decision.Warnings),
+            clock.GetUtcNow().ToUnixTimeMilliseconds());
+        foreach (var warning in decision.Warnings) log.LogWarning("run {RunId} of {Project} on {Branch}: {Warning}", runId, project.Name, branch, warning);
         foreach (var pool in pools) signal.Signal(WorkSignal.Pool(pool));
         // Without a key prefix no key can be found: most projects skip linking altogether.
         if (project.ItemKeyPrefix is not null)
@@ -76,6 +93,10 @@ public sealed class RunFactory(RunStore runs, WorkItemStore workItems, Environme
             log.LogWarning("{Project} {Commit}: no tag matching '{Pattern}' contains the commit, so its run makes no release", project.Name, commit[..12], release.TagPattern);
         return tag is null ? (null, null) : (release.VersionTemplate, tag);
     }
+
+    /// <summary>The names of the project's protected secrets.</summary>
+    private async Task<IReadOnlySet<string>> ProtectedSecretsAsync(long projectId) =>
+        (await variables.ListAsync(projectId)).Where(v => v.IsSecret && v.IsProtected).Select(v => v.Name).ToHashSet(StringComparer.Ordinal);
 
     private async Task LinkWorkItemsAsync(RunLinkFacts facts)
     {

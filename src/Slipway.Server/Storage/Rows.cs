@@ -44,7 +44,7 @@ public sealed class RunRow
     public string Status { get; set; } = "";
     public string? FailureReason { get; set; }
     public string? LintErrors { get; set; }
-    /// <summary>JSON list of problems that did not fail the run (a key naming no work item), or null.</summary>
+    /// <summary>JSON list of problems that did not fail the run (a key naming no work item, an ignored release setting), or null.</summary>
     public string? Warnings { get; set; }
     public long CreatedAt { get; set; }
     public long? StartedAt { get; set; }

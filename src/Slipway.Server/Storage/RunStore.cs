@@ -7,9 +7,13 @@ namespace Slipway.Server.Storage;
 /// <summary>A run with everything shown about it.</summary>
 public sealed record RunDetails(RunRow Run, IReadOnlyList<StageRow> Stages, IReadOnlyList<JobRow> Jobs, IReadOnlyList<ArtifactRow> Artifacts);
 
-/// <summary>What starts a run: the commit, why, and either a plan or the lint errors that stop it.</summary>
+/// <summary>
+/// What starts a run: the commit, why, and either a plan or the lint errors that stop it; <paramref name="Warnings"/>:
+/// problems that do not stop it (a release setting in the file that the server ignores).
+/// </summary>
 public sealed record NewRun(long ProjectId, string Branch, string Commit, string? CommitMessage, string Trigger,
-    RunPlan? Plan, IReadOnlyList<string> LintErrors, string? ReleaseTemplate = null, string? ReleaseTag = null, long? DeploymentId = null);
+    RunPlan? Plan, IReadOnlyList<string> LintErrors, string? ReleaseTemplate = null, string? ReleaseTag = null, long? DeploymentId = null,
+    IReadOnlyList<string>? Warnings = null);
 
 /// <summary>Runs, their stages and jobs: creation, reading, and the user-driven transitions (cancel, retry).</summary>
 public sealed class RunStore(Database db)
@@ -31,8 +35,8 @@ public sealed class RunStore(Database db)
                 "UPDATE projects SET next_run_number = next_run_number + 1 WHERE id = @ProjectId RETURNING next_run_number - 1", run, tx);
             var failed = run.Plan is null;
             var runId = await c.ExecuteScalarAsync<long>(
-                "INSERT INTO runs (project_id, number, branch, commit_sha, commit_message, trigger, status, failure_reason, lint_errors, created_at, started_at, finished_at, release_version, deployment_id) " +
-                "VALUES (@projectId, @number, @branch, @commit, @message, @trigger, @status, @reason, @lint, @now, @finishedAt, @finishedAt, @releaseVersion, @deploymentId) RETURNING id",
+                "INSERT INTO runs (project_id, number, branch, commit_sha, commit_message, trigger, status, failure_reason, lint_errors, warnings, created_at, started_at, finished_at, release_version, deployment_id) " +
+                "VALUES (@projectId, @number, @branch, @commit, @message, @trigger, @status, @reason, @lint, @warnings, @now, @finishedAt, @finishedAt, @releaseVersion, @deploymentId) RETURNING id",
                 new
                 {
                     projectId = run.ProjectId, number, branch = run.Branch, deploymentId = run.DeploymentId, commit = run.Commit, message = run.CommitMessage,
@@ -40,6 +44,7 @@ public sealed class RunStore(Database db)
                     status = failed ? "failed" : "queued",
                     reason = failed ? "the pipeline file is invalid" : null,
                     lint = run.LintErrors.Count > 0 ? JsonSerializer.Serialize(run.LintErrors) : null,
+                    warnings = run.Warnings is { Count: > 0 } ? JsonSerializer.Serialize(run.Warnings) : null,
                     now, finishedAt = failed ? now : (long?)null,
                     releaseVersion = failed || run.ReleaseTemplate is null ? null : Core.Releases.VersionTemplate.Expand(run.ReleaseTemplate, number,
                         run.ReleaseTag is null ? null : Core.Releases.VersionTemplate.VersionOfTag(run.ReleaseTag)),

@@ -190,8 +190,13 @@ public sealed class WorkItemStore(Database db)
                 await LinkAsync(LinkRun, run.RunId.ToString(System.Globalization.CultureInfo.InvariantCulture), run.RunId, run.StartedBy);
             }
             if (warnings.Count > 0)
+            {
+                // Added to the warnings the run was created with (a release setting of its file that was ignored).
+                var earlier = await c.ExecuteScalarAsync<string?>("SELECT warnings FROM runs WHERE id = @RunId", new { run.RunId }, tx);
+                var all = (earlier is null ? [] : JsonSerializer.Deserialize<List<string>>(earlier) ?? []).Concat(warnings).ToList();
                 await c.ExecuteAsync("UPDATE runs SET warnings = @warnings WHERE id = @RunId",
-                    new { warnings = JsonSerializer.Serialize(warnings), run.RunId }, tx);
+                    new { warnings = JsonSerializer.Serialize(all), run.RunId }, tx);
+            }
             return warnings;
         });
     }

@@ -22,13 +22,17 @@ public static partial class WebUi
 
     private static void MapReleasePages(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/projects/{name}/releases", async (string name, HttpContext context, ProjectStore projects, ReleaseStore releases, RunStore runs) =>
+        app.MapGet("/projects/{name}/releases", async (string name, HttpContext context, ProjectStore projects, ReleaseStore releases, RunStore runs,
+            ReleaseSettingsStore releaseSettings) =>
         {
             var project = await ProjectsApi.Find(projects, name);
             var list = await ReleasesApi.ListAsync(name, projects, releases);
             var released = list.Select(r => r.RunId).ToHashSet();
+            // Only runs of release branches can be released (the server checks again, with the commit's place on the branch).
+            var protection = await releaseSettings.GetAsync(project);
             var candidates = (await runs.ListAsync(project.Id, ReleaseCandidateRuns))
-                .Where(r => r.Status == "succeeded" && r.DeploymentId is null && !released.Contains(r.Id)).Select(r => r.ToSummary()).ToList();
+                .Where(r => r.Status == "succeeded" && r.DeploymentId is null && !released.Contains(r.Id) && protection.Releases(r.Branch))
+                .Select(r => r.ToSummary()).ToList();
             return Page<ReleasesPage>(context, new { Project = project.ToDto(), Releases = list, Candidates = candidates });
         }).RequirePageAction(Actions.ReleaseRead);
         app.MapPost("/projects/{name}/releases/create", (string name, HttpContext context, ProjectStore projects, ReleaseService service, RunStore runs) =>

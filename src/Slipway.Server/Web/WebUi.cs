@@ -40,22 +40,29 @@ public static partial class WebUi
             return Page<ProjectsPage>(context, new { Projects = list });
         }).RequirePageAction(Actions.UiView);
 
-        app.MapGet("/projects/{name}", async (string name, HttpContext context, ProjectStore projects, RunStore runs) =>
+        app.MapGet("/projects/{name}", async (string name, HttpContext context, ProjectStore projects, RunStore runs, ReleaseSettingsStore releaseSettings) =>
         {
             var project = await ProjectsApi.Find(projects, name);
             var branches = await ProjectsApi.BranchViewsAsync(project, projects, runs);
             var list = (await runs.ListAsync(project.Id, 50)).Select(r => r.ToSummary()).ToList();
             var directPushes = await RepositorySettingsApi.DirectPushesAsync(name, projects);
-            return Page<ProjectPage>(context, new { Project = project.ToDto(), Branches = branches, Runs = list, DirectPushes = directPushes });
+            var releaseBranches = await ReleaseBranchesApi.GetAsync(name, projects, releaseSettings);
+            return Page<ProjectPage>(context, new
+            {
+                Project = project.ToDto(), Branches = branches, Runs = list, DirectPushes = directPushes, ReleaseBranches = releaseBranches,
+            });
         }).RequirePageAction(Actions.ProjectRead);
 
-        app.MapGet("/runs/{id:long}", async (long id, HttpContext context, RunStore runs, ReleaseStore releases, DeploymentStore deployments) =>
+        app.MapGet("/runs/{id:long}", async (long id, HttpContext context, RunStore runs, ReleaseStore releases, DeploymentStore deployments,
+            ProjectStore projects, ReleaseSettingsStore releaseSettings) =>
         {
             var details = await RunsApi.Get(runs, id);
+            var project = await projects.GetAsync(details.Run.ProjectId);
             return Page<RunPage>(context, new
             {
                 Run = details.ToDto(), ReleaseVersion = (await releases.ForRunAsync(id))?.Version,
                 DeploymentNumber = details.Run.DeploymentId is { } deployment ? (await deployments.GetAsync(deployment))?.Number : null,
+                OnReleaseBranch = project is not null && (await releaseSettings.GetAsync(project)).Releases(details.Run.Branch),
             });
         }).RequirePageAction(Actions.RunRead);
         // The run's project is the scope of both (AccessMiddleware resolves it from {id}).

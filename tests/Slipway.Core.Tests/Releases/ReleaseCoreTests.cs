@@ -71,6 +71,8 @@ public class ReleaseCoreTests
         Assert.Equal(new ReleaseDefinition("main", "1.4.{run}"), p.Release);
         Assert.Equal("1.4.12", p.Release!.VersionFor(12));
         Assert.Null(Valid(Base).Release);
+        // Since issue 11 the branch is optional and informational: the project's settings say which branches release.
+        Assert.Equal(new ReleaseDefinition(null, "1.{run}"), Valid(Base + "release:\n  version: \"1.{run}\"\n").Release);
     }
 
     [Fact]
@@ -87,7 +89,6 @@ public class ReleaseCoreTests
 
     [Theory]
     [InlineData("release:\n  branch: main\n  version: \"1.4.0\"\n", 8, 12, "release.version", "has no {run}")]
-    [InlineData("release:\n  version: \"1.{run}\"\n", 7, 3, "release.branch", "missing required key 'branch'")]
     [InlineData("release:\n  branch: main\n", 7, 3, "release.version", "missing required key 'version'")]
     [InlineData("release:\n  branch: \"release/*\"\n  version: \"{run}\"\n", 7, 11, "release.branch", "not a glob")]
     [InlineData("release:\n  branch: main\n  version: \"{run}\"\n  tag: \"v*\"\n", 9, 8, "release.tag", "does not use {tag}")]

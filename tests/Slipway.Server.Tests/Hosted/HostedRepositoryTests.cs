@@ -260,4 +260,63 @@ public sealed class HostedRepositoryTests
         Assert.Contains("Content-Encoding: gzip", fetch.StdErr);
         Assert.Contains("feature/new", fetch.StdErr);
     }
+
+    /// <summary>The ref a tag points at on the server (empty when it has none).</summary>
+    private static async Task<string> RemoteTagAsync(string clone, string tag) =>
+        (await GitAsync(clone, "ls-remote", "origin", "refs/tags/" + tag)).StdOut.Split('\t')[0].Trim();
+
+    [Fact]
+    public async Task ADeveloperCannotCreateMoveOrDeleteAReleaseTag_AnAdminCreatesOne_ButNobodyMovesOrDeletesIt()
+    {
+        var (server, _, clone, dir) = await PushedMainAsync();
+        await using var _s = server;
+        using var _d = dir;
+        var first = (await GitAsync(clone, "rev-parse", "HEAD")).StdOut.Trim();
+        await CommitAsync(clone, "b.txt", "b", "second");
+        Assert.Equal(0, (await GitAsync(clone, "tag", "v9.9.9")).ExitCode);
+
+        // A developer: the release tag is refused whole, even together with a branch push; other tags are free.
+        var create = await GitAsync(clone, "push", "origin", "refs/tags/v9.9.9", "HEAD:refs/heads/feature/with-tag");
+        Assert.Equal(0, (await GitAsync(clone, "tag", "nightly")).ExitCode);
+        var nightly = await GitAsync(clone, "push", "--quiet", "origin", "refs/tags/nightly");
+        var nightlyDelete = await GitAsync(clone, "push", "--quiet", "origin", "--delete", "refs/tags/nightly");
+
+        Assert.NotEqual(0, create.ExitCode);
+        Assert.Contains("tag 'v9.9.9' is protected (release tags matching 'v*'): only users who may protect branches (repo.protect) can create it", create.StdErr);
+        Assert.Equal("", await RemoteTagAsync(clone, "v9.9.9"));
+        Assert.DoesNotContain(await server.Client.ListBranchesAsync("shop"), b => b.Name == "feature/with-tag");
+        Assert.Contains(await AuditAsync(server, "action=repo.push&outcome=denied"), e => e.Actor == "dev" && e.Detail!.Contains("tag 'v9.9.9' is protected"));
+        Assert.True(nightly.ExitCode == 0 && nightlyDelete.ExitCode == 0, nightly.StdErr + nightlyDelete.StdErr);
+
+        // An admin (repo.protect) makes the release tag by push; that is audited.
+        using var adminDir = new TempDirectory("slipway-hosted");
+        var adminClone = await CloneAsync(Url(server, SlipwayTestServer.AdminToken), adminDir);
+        Assert.Equal(0, (await GitAsync(adminClone, "tag", "v9.9.9", first)).ExitCode);
+        var made = await GitAsync(adminClone, "push", "--quiet", "origin", "refs/tags/v9.9.9");
+        Assert.True(made.ExitCode == 0, made.StdErr);
+        Assert.Equal(first, await RemoteTagAsync(clone, "v9.9.9"));
+        Assert.Contains(await AuditAsync(server, "action=repo.push&outcome=succeeded"),
+            e => e.Actor == "admin" && e.Detail!.StartsWith("protected release tag(s) created by push: v9.9.9"));
+
+        // Nobody moves or deletes it by push, not even the admin.
+        var move = await GitAsync(clone, "push", "--force", "origin", "refs/tags/v9.9.9");
+        var delete = await GitAsync(clone, "push", "origin", "--delete", "refs/tags/v9.9.9");
+        await CommitAsync(adminClone, "c.txt", "c", "admin's");
+        Assert.Equal(0, (await GitAsync(adminClone, "tag", "-f", "v9.9.9")).ExitCode);
+        var adminMove = await GitAsync(adminClone, "push", "--force", "origin", "refs/tags/v9.9.9");
+        var adminDelete = await GitAsync(adminClone, "push", "origin", "--delete", "refs/tags/v9.9.9");
+
+        Assert.Contains("tag 'v9.9.9' is protected (release tags matching 'v*'): it cannot be moved", move.StdErr);
+        Assert.Contains("tag 'v9.9.9' is protected (release tags matching 'v*'): it cannot be deleted", delete.StdErr);
+        Assert.Contains("it cannot be moved", adminMove.StdErr);
+        Assert.Contains("it cannot be deleted", adminDelete.StdErr);
+        Assert.All(new[] { move, delete, adminMove, adminDelete }, r => Assert.NotEqual(0, r.ExitCode));
+        Assert.Equal(first, await RemoteTagAsync(clone, "v9.9.9"));
+
+        // The protected patterns are the project's setting: protecting rel-* protects rel-1 from then on.
+        await server.Client.SetReleaseBranchesAsync("shop", null, ["v*", "rel-*"]);
+        Assert.Equal(0, (await GitAsync(clone, "tag", "rel-1")).ExitCode);
+        var rel = await GitAsync(clone, "push", "origin", "refs/tags/rel-1");
+        Assert.Contains("tag 'rel-1' is protected (release tags matching 'rel-*')", rel.StdErr);
+    }
 }

@@ -25,6 +25,12 @@ public sealed class ReleaseCliTests
         var list = await SlipwayAsync(server, "release", "list", "shop");
         var show = await SlipwayAsync(server, "release", "show", "shop", "2.0.1");
         var notes = await SlipwayAsync(server, "release", "notes", "shop", "2.0.1");
+        // hotfix releases only once it is a protected release branch, which the CLI sets.
+        var offBranch = await SlipwayAsync(server, "release", "create", "shop", "--run", hotfix.Id.ToString());
+        var defaults = await SlipwayAsync(server, "project", "release-branches", "shop");
+        var unprotected = await SlipwayAsync(server, "project", "release-branches", "shop", "main", "hotfix");
+        var protect = await SlipwayAsync(server, "project", "protect", "shop", "hotfix");
+        var set = await SlipwayAsync(server, "project", "release-branches", "shop", "main", "hotfix", "--protected-tag", "v*", "--protected-tag", "rel-*");
         var create = await SlipwayAsync(server, "release", "create", "shop", "--run", hotfix.Id.ToString());
         var noRun = await SlipwayAsync(server, "release", "create", "shop");
         var again = await SlipwayAsync(server, "release", "create", "shop", "--run", hotfix.Id.ToString());
@@ -36,6 +42,20 @@ public sealed class ReleaseCliTests
         Assert.Contains("(automatic)", list.Out);
         Assert.Contains($"run #1 (id {first.Id}) on main at {first.Commit}", show.Out);
         Assert.Equal("# Release 2.0.1\n\nNo work items since the previous release.\n", notes.Out);
+        Assert.NotEqual(0, offBranch.Exit);
+        Assert.Contains($"release-branch: run #{hotfix.Number} is on branch 'hotfix', which is not one of the project's release branches (main)", offBranch.Err);
+        Assert.Contains("release branches of shop: main", defaults.Out);
+        Assert.Contains("protected release tags: v*", defaults.Out);
+        Assert.Contains("(the defaults: nothing set yet)", defaults.Out);
+        Assert.NotEqual(0, unprotected.Exit);
+        Assert.Contains("branch 'hotfix' is not protected", unprotected.Err);
+        Assert.Contains("slipway project protect shop hotfix", unprotected.Err);
+        Assert.True(protect.Exit == 0, protect.Err);
+        Assert.Contains("branch hotfix of project shop is protected (protected branches: main, hotfix)", protect.Out);
+        Assert.True(set.Exit == 0, set.Err);
+        Assert.Contains("release branches of shop: main, hotfix", set.Out);
+        Assert.Contains("protected release tags: v*, rel-*", set.Out);
+        Assert.Contains("(set by admin at ", set.Out);
         Assert.True(create.Exit == 0, create.Err);
         Assert.Contains($"created release 2.0.{hotfix.Number} from run #{hotfix.Number}", create.Out);
         Assert.Equal(2, noRun.Exit);

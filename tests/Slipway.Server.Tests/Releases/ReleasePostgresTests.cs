@@ -31,6 +31,13 @@ public sealed class ReleasePostgresTests(PostgresFixture postgres)
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while ((await server.Client.ListReleasesAsync("shop")).Count == 0 && DateTime.UtcNow < deadline) await Task.Delay(100);
 
+        // The feature branch becomes a (protected) release branch after its run, so its run is released by hand only; the
+        // settings round-trip through PostgreSQL.
+        await server.Client.ProtectBranchAsync("shop", "feature/SHOP-1-x");
+        await server.Client.SetReleaseBranchesAsync("shop", ["main", "feature/SHOP-1-x"], ["v*", "rel-*"]);
+        var settings = await server.Client.GetReleaseBranchesAsync("shop");
+        Assert.Equal(["main", "feature/SHOP-1-x"], settings.Branches);
+        Assert.Equal(["v*", "rel-*"], settings.ProtectedTags);
         using var http = Admin(server);
         var answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ =>
             http.PostAsync("/api/v1/projects/shop/releases", Body(new CreateReleaseRequest(feature.Id)))));

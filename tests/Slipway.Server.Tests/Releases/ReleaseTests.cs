@@ -171,7 +171,7 @@ public sealed class ReleaseTests
     }
 
     [Fact]
-    public async Task ManualRelease_ByDeveloper_FromGreenRun_ViewerRefused_FailedRunAndSecondReleaseConflict()
+    public async Task ManualRelease_ByDeveloper_FromGreenRunOfAReleaseBranch_OtherBranchesViewerFailedRunAndSecondReleaseRefused()
     {
         var (server, repo, analyst) = await SetUpAsync();
         await using var _ = server;
@@ -187,6 +187,14 @@ public sealed class ReleaseTests
         var red = await RunAsync(server, "hotfix", repo);
         using var developer = new SlipwayClient(server.Url, await UserWithRoleAsync(server, "dev", BuiltInRoles.Developer));
         using var viewer = Http(server, await UserWithRoleAsync(server, "vic", BuiltInRoles.Viewer));
+
+        // hotfix does not release: its runs are not released, by hand either.
+        var offBranch = await Assert.ThrowsAsync<SlipwayApiException>(() => developer.CreateReleaseAsync("shop", green.Id));
+        Assert.Equal(HttpStatusCode.Conflict, offBranch.Status);
+        Assert.Contains($"release-branch: run #{green.Number} is on branch 'hotfix', which is not one of the project's release branches (main)", offBranch.Message);
+        // Once an admin protects it and makes it a release branch, its green run may be released by hand.
+        await server.Client.ProtectBranchAsync("shop", "hotfix");
+        await server.Client.SetReleaseBranchesAsync("shop", ["main", "hotfix"]);
 
         var denied = await viewer.PostAsync("/api/v1/projects/shop/releases", Body(new CreateReleaseRequest(green.Id)));
         var release = await developer.CreateReleaseAsync("shop", green.Id);

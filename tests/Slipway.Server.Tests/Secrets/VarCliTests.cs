@@ -29,18 +29,31 @@ public sealed class VarCliTests
         var json = await SlipwayAsync(server, null, "var", "list", "shop", "--json");
         var bad = await SlipwayAsync(server, "abc", "var", "set", "shop", "SHORT", "--secret", "--value-stdin");
         var neither = await SlipwayAsync(server, null, "var", "set", "shop", "X");
+        var both = await SlipwayAsync(server, null, "var", "set", "shop", "X", "--value", "x", "--protected", "--unprotected");
 
         Assert.True(secret.Exit == 0, secret.Err);
         Assert.True(plain.Exit == 0, plain.Err);
-        Assert.Contains("set secret NPM_TOKEN", secret.Out);
+        Assert.Contains("set secret NPM_TOKEN of project shop, protected (only runs of protected branches and deployments get it)", secret.Out);
+        Assert.Contains("set variable REGION of project shop, unprotected", plain.Out);
         Assert.Contains("(secret)", list.Out);
         Assert.Contains("eu-west", list.Out);
+        Assert.Matches(@"NPM_TOKEN\s+\(secret\)\s+protected", list.Out);
         Assert.DoesNotContain("npm-t0ken", list.Out + json.Out);
         var listed = JsonSerializer.Deserialize<List<VariableDto>>(json.Out, SlipwayClient.Json)!;
         Assert.Equal(["NPM_TOKEN", "REGION"], listed.Select(v => v.Name));
+        Assert.Equal([true, false], listed.Select(v => v.Protected));
         Assert.Equal(1, bad.Exit);
         Assert.Contains("shorter than 4 characters", bad.Err);
         Assert.Equal(2, neither.Exit);
+        Assert.Equal(2, both.Exit);
+
+        // Either flag can be set explicitly; a changed value keeps the flag it had.
+        var unprotect = await SlipwayAsync(server, "npm-t0ken-value\n", "var", "set", "shop", "NPM_TOKEN", "--secret", "--unprotected", "--value-stdin");
+        var protect = await SlipwayAsync(server, null, "var", "set", "shop", "REGION", "--value", "eu-north", "--protected");
+        var again = await SlipwayAsync(server, null, "var", "set", "shop", "REGION", "--value", "eu-south");
+        Assert.Contains("set secret NPM_TOKEN of project shop, unprotected", unprotect.Out);
+        Assert.Contains("set variable REGION of project shop, protected", protect.Out);
+        Assert.Contains("set variable REGION of project shop, protected", again.Out);
 
         // The trailing newline of piped input is not part of the value: the job sees exactly the token.
         using var check = Pipelines.Repo(Pipelines.OneJob("test \"$NPM_TOKEN\" = npm-t0ken-value && echo exact", "        secrets: [NPM_TOKEN]"));

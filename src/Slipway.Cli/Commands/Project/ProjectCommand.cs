@@ -95,7 +95,7 @@ public static class ProjectCommand
             Console.WriteLine($"git credential of {result.GetValue(name)} set (user {username}); the password is stored encrypted and never shown");
             return 0;
         }));
-        return new Command("project", "Projects") { create, list, setKey, setCredential };
+        return new Command("project", "Projects") { create, list, setKey, setCredential, ProtectionCommands.Protect(), ProtectionCommands.ReleaseBranches() };
     }
 
     /// <summary>The git password from stdin or a hidden prompt; null (reported) when none was given.</summary>

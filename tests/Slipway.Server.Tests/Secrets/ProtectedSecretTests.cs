@@ -1,0 +1,174 @@
+using System.Security.Cryptography;
+using System.Text;
+using Slipway.Contracts.Api;
+using Slipway.Testing;
+using static Slipway.Server.Tests.Access.AccessTestKit;
+
+namespace Slipway.Server.Tests.Secrets;
+
+/// <summary>
+/// Issue 11, finding 4: protected variables and secrets reach only runs of protected branches (and deployments). A
+/// developer's branch writes its own pipeline file, so it is the hostile party here; jobs report through their logs.
+/// </summary>
+public sealed class ProtectedSecretTests
+{
+    private const string Key = "pr0d-deploy-key-value";
+
+    /// <summary>main's job: proves it got the key by its digest (never the value), and which plain variables reached it.</summary>
+    private const string MainPipeline = """
+        stages:
+          - name: s
+            jobs:
+              - name: use
+                secrets: [DEPLOY_KEY]
+                run: |
+                  echo "key-sha256: $(printf %s "$DEPLOY_KEY" | sha256sum | cut -d' ' -f1)"
+                  echo "region: ${REGION:-absent} open: ${OPEN:-absent}"
+        """;
+
+    /// <summary>A branch's job that would print the key in a form masking does not catch.</summary>
+    private const string LeakingPipeline = """
+        stages:
+          - name: s
+            jobs:
+              - name: leak
+                secrets: [DEPLOY_KEY]
+                run: printf %s "$DEPLOY_KEY" | od -An -tx1
+        """;
+
+    private const string PlainPipeline = """
+        stages:
+          - name: s
+            jobs:
+              - name: look
+                run: |
+                  echo "region: ${REGION:-absent} open: ${OPEN:-absent}"
+        """;
+
+    private static string Sha256(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+
+    /// <summary>A repository whose main has <see cref="MainPipeline"/> and a branch per (name, pipeline file).</summary>
+    private static GitRepository Repo(params (string Branch, string Pipeline)[] branches)
+    {
+        var repo = Pipelines.Repo(MainPipeline);
+        foreach (var (branch, pipeline) in branches)
+        {
+            repo.Run("checkout", "-q", "-b", branch);
+            repo.WriteFile(".slipway.yml", pipeline);
+            repo.Commit($"{branch}'s pipeline");
+            repo.Checkout("main");
+        }
+        return repo;
+    }
+
+    private static async Task<SlipwayTestServer> ShopAsync(GitRepository repo)
+    {
+        var server = await SlipwayTestServer.StartAsync();
+        // The first run of main starts at once; it is not what these tests look at.
+        await server.WaitForRunAsync(await server.CreateProjectAsync("shop", repo.Path));
+        return server;
+    }
+
+    [Fact]
+    public async Task ABranchJobListingAProtectedSecret_FailsAtPlanning_NamingSecretAndRule_AndNeverGetsIt_WhileMainsJobDoes()
+    {
+        using var repo = Repo(("feature/leak", LeakingPipeline));
+        await using var server = await ShopAsync(repo);
+        var stored = await server.Client.SetVariableAsync("shop", "DEPLOY_KEY", Key, secret: true);
+
+        var branch = await server.WaitForRunAsync((await server.Client.StartRunAsync("shop", "feature/leak", null)).Id);
+        var main = await server.WaitForRunAsync((await server.Client.StartRunAsync("shop", "main", null)).Id);
+
+        Assert.True(stored.Protected); // a new secret is protected unless told otherwise
+        Assert.Equal("failed", branch.Status);
+        Assert.Empty(branch.Stages); // nothing ran, so nothing could print the key
+        Assert.Equal([".slipway.yml:1:1: protected-secret: job 'leak' lists secret 'DEPLOY_KEY', which is protected; protected values are given only " +
+                      "to runs of protected branches and to deployments, and branch 'feature/leak' is not protected"], branch.LintErrors);
+        Assert.Equal("succeeded", main.Status);
+        Assert.Contains($"key-sha256: {Sha256(Key)}", await server.LogAsync(main.Id, "use"));
+    }
+
+    [Fact]
+    public async Task AnUnprotectedSecret_StillReachesABranchJobThatListsIt()
+    {
+        using var repo = Repo(("feature/use", MainPipeline));
+        await using var server = await ShopAsync(repo);
+        await server.Client.SetVariableAsync("shop", "DEPLOY_KEY", Key, secret: true, isProtected: false);
+
+        var run = await server.WaitForRunAsync((await server.Client.StartRunAsync("shop", "feature/use", null)).Id);
+
+        Assert.Equal("succeeded", run.Status);
+        Assert.Contains($"key-sha256: {Sha256(Key)}", await server.LogAsync(run.Id, "use"));
+    }
+
+    [Fact]
+    public async Task AProtectedPlainVariable_IsWithheldFromBranchJobs_AndGivenToMain()
+    {
+        using var repo = Repo(("feature/look", PlainPipeline));
+        await using var server = await ShopAsync(repo);
+        await server.Client.SetVariableAsync("shop", "DEPLOY_KEY", Key, secret: true);
+        var region = await server.Client.SetVariableAsync("shop", "REGION", "eu-west", secret: false, isProtected: true);
+        var open = await server.Client.SetVariableAsync("shop", "OPEN", "yes", secret: false);
+
+        var branch = await server.WaitForRunAsync((await server.Client.StartRunAsync("shop", "feature/look", null)).Id);
+        var main = await server.WaitForRunAsync((await server.Client.StartRunAsync("shop", "main", null)).Id);
+
+        Assert.Equal((true, false), (region.Protected, open.Protected)); // a plain variable is unprotected unless told
+        Assert.Equal(("succeeded", "succeeded"), (branch.Status, main.Status));
+        Assert.Contains("region: absent open: yes", await server.LogAsync(branch.Id, "look"));
+        Assert.Contains("region: eu-west open: yes", await server.LogAsync(main.Id, "use"));
+    }
+
+    [Fact]
+    public async Task ASecretProtectedAfterTheRunWasPlanned_FailsTheBranchJobWhenItIsHandedOut_WithoutRetry()
+    {
+        const string late = """
+            stages:
+              - name: first
+                jobs:
+                  - name: wait
+                    run: sleep 3
+              - name: second
+                jobs:
+                  - name: use
+                    secrets: [TOKEN]
+                    retry: 2
+                    run: echo "this-must-not-run"
+            """;
+        using var repo = Repo(("feature/late", late));
+        await using var server = await ShopAsync(repo);
+        await server.Client.SetVariableAsync("shop", "TOKEN", "t0ken-value", secret: true, isProtected: false);
+
+        var id = (await server.Client.StartRunAsync("shop", "feature/late", null)).Id; // planned while TOKEN is unprotected
+        await server.Client.SetVariableAsync("shop", "TOKEN", "t0ken-value", secret: true, isProtected: true);
+        var run = await server.WaitForRunAsync(id);
+
+        Assert.Equal("failed", run.Status);
+        var job = run.Stages[1].Jobs.Single();
+        Assert.Equal(("failed", 1), (job.Status, job.Attempt)); // not retried: another attempt would be refused the same way
+        Assert.StartsWith("protected-secret: job 'use' lists secret 'TOKEN', which is protected", job.FailureReason);
+        var log = await server.LogAsync(id, "use");
+        Assert.Contains("protected-secret", log);
+        Assert.DoesNotContain("this-must-not-run", log);
+    }
+
+    [Fact]
+    public async Task TheProtectedFlag_IsListed_KeptOnChange_AndAudited()
+    {
+        using var repo = Repo();
+        await using var server = await ShopAsync(repo);
+
+        await server.Client.SetVariableAsync("shop", "KEY", Key, secret: true);
+        await server.Client.SetVariableAsync("shop", "OPEN_KEY", Key, secret: true, isProtected: false);
+        await server.Client.SetVariableAsync("shop", "REGION", "eu-west", secret: false, isProtected: true);
+        await server.Client.SetVariableAsync("shop", "REGION", "eu-north", secret: false); // a new value keeps the flag
+        await server.Client.SetVariableAsync("shop", "OPEN_KEY", Key + "2", secret: true);
+
+        var listed = (await server.Client.ListVariablesAsync("shop")).ToDictionary(v => v.Name, v => v.Protected);
+        Assert.Equal(new Dictionary<string, bool> { ["KEY"] = true, ["OPEN_KEY"] = false, ["REGION"] = true }, listed);
+        var audit = await AuditAsync(server, "action=variable.write&outcome=succeeded");
+        Assert.Contains(audit, e => e.Target == "project:shop variable:KEY" && e.Detail!.StartsWith(
+            "secret set (value not recorded), protected: only protected branches and deployments get it"));
+        Assert.Contains(audit, e => e.Target == "project:shop variable:OPEN_KEY" && e.Detail!.Contains("unprotected: every branch's jobs may get it"));
+    }
+}
