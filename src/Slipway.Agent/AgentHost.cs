@@ -76,10 +76,11 @@ public sealed class AgentHost(AgentOptions options, ILogger<AgentHost> log) : ID
         while (!ct.IsCancellationRequested)
         {
             JobLease? lease;
+            var sentAt = RefusalBackoff.Mark();
             try
             {
                 lease = await _client.PollAsync(1, options.PollWait, ct);
-                if (_refusals.Accepted()) log.LogInformation("slot {Slot}: the server accepts this agent again", slot);
+                if (_refusals.Accepted(sentAt)) log.LogInformation("slot {Slot}: the server accepts this agent again", slot);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
             catch (AgentRefusedException e)
