@@ -14,6 +14,8 @@ namespace Slipway.Agent;
 public sealed class AgentHost(AgentOptions options, ILogger<AgentHost> log) : IDisposable
 {
     private readonly AgentProtocolClient _client = new(options.ServerUrl);
+    // Shared by every slot: a refused credential is retried ever more slowly, not hammered by each slot.
+    private readonly RefusalBackoff _refusals = new(options.RetryDelay, RefusalBackoff.DefaultCap);
     private record StoredCredential(long AgentId, string Name, string Credential, string Server);
     private Sandbox.JobSandbox? _sandbox;
 
@@ -75,27 +77,27 @@ public sealed class AgentHost(AgentOptions options, ILogger<AgentHost> log) : ID
     private async Task SlotLoopAsync(int slot, CancellationToken ct)
     {
         var executor = new JobExecutor(_client, options, _sandbox!, log);
-        var announcedWaiting = false;
         while (!ct.IsCancellationRequested)
         {
             JobLease? lease;
+            var sentAt = RefusalBackoff.Mark();
             try
             {
                 lease = await _client.PollAsync(1, options.PollWait, ct);
-                announcedWaiting = false;
+                if (_refusals.Accepted(sentAt)) log.LogInformation("slot {Slot}: the server accepts this agent again", slot);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
             catch (AgentRefusedException e)
             {
-                if (!announcedWaiting) log.LogWarning("slot {Slot}: server refused the poll: {Error}", slot, e.Message);
-                announcedWaiting = true;
-                await DelayAsync(ct);
+                var (wait, newStreak) = _refusals.Refused();
+                if (newStreak) log.LogWarning("{Refusal}", RefusalMessage(e));
+                await DelayAsync(wait, ct);
                 continue;
             }
             catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException)
             {
                 log.LogDebug("slot {Slot}: poll failed ({Error}); retrying", slot, e.Message);
-                await DelayAsync(ct);
+                await DelayAsync(options.RetryDelay, ct);
                 continue;
             }
             if (lease is null) continue;
@@ -109,9 +111,22 @@ public sealed class AgentHost(AgentOptions options, ILogger<AgentHost> log) : ID
         }
     }
 
-    private async Task DelayAsync(CancellationToken ct)
+    /// <summary>The one line logged when the server starts refusing this agent's polls.</summary>
+    private string RefusalMessage(AgentRefusedException e) => e.Status switch
     {
-        try { await Task.Delay(options.RetryDelay, ct); }
+        System.Net.HttpStatusCode.Unauthorized =>
+            $"the server refuses this agent's credential ({e.Message}): agent '{options.Name}' was disabled or removed, or its credential was " +
+            $"replaced; retrying ever more slowly (up to every {_refusals.Cap.TotalSeconds:0} s). To register it again, an admin removes it " +
+            $"(slipway agent remove {options.Name}), then start the agent with a new --token and an empty work folder",
+        System.Net.HttpStatusCode.Forbidden =>
+            $"the server refused the poll: {e.Message}; polling ever more slowly (up to every {_refusals.Cap.TotalSeconds:0} s) until an admin " +
+            $"approves it (slipway agent approve {options.Name})",
+        _ => $"the server refused the poll ({(int)e.Status}): {e.Message}; retrying ever more slowly (up to every {_refusals.Cap.TotalSeconds:0} s)",
+    };
+
+    private static async Task DelayAsync(TimeSpan wait, CancellationToken ct)
+    {
+        try { await Task.Delay(wait, ct); }
         catch (OperationCanceledException) { }
     }
 

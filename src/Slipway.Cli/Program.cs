@@ -40,4 +40,15 @@ var root = new RootCommand("Slipway: continuous deployment from request to produ
 foreach (var command in DeployCommands.Create()) root.Subcommands.Add(command);
 root.Options.Add(CliContext.Server);
 root.Options.Add(CliContext.Token);
-return await root.Parse(args).InvokeAsync();
+// A command that fails outside its own error handling prints one line, never a .NET stack trace.
+try { return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }); }
+catch (CliUsageException e)
+{
+    await Console.Error.WriteLineAsync($"error: {e.Message}");
+    return CliContext.UsageError;
+}
+catch (Exception e) when (e is not OperationCanceledException)
+{
+    await Console.Error.WriteLineAsync($"error: {e.Message}");
+    return 1;
+}

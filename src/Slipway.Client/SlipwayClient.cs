@@ -141,6 +141,16 @@ public sealed partial class SlipwayClient : IDisposable
     public Task<List<AgentDto>> ListAgentsAsync(CancellationToken ct = default) => GetAsync<List<AgentDto>>("api/v1/agents", ct);
     public Task<AgentDto> ApproveAgentAsync(string name, CancellationToken ct = default) =>
         PostAsync<AgentDto>($"api/v1/agents/{Uri.EscapeDataString(name)}/approve", new { }, ct);
+    public Task<AgentDto> DisableAgentAsync(string name, CancellationToken ct = default) =>
+        PostAsync<AgentDto>($"api/v1/agents/{Uri.EscapeDataString(name)}/disable", new { }, ct);
+
+    /// <summary>Removes an agent: its credential stops working and its name can be registered again (refused while it runs jobs).</summary>
+    public async Task RemoveAgentAsync(string name, CancellationToken ct = default)
+    {
+        using var response = await _http.DeleteAsync($"api/v1/agents/{Uri.EscapeDataString(name)}", ct);
+        await EnsureAsync(response);
+    }
+
     public Task<RegistrationTokenDto> CreateAgentTokenAsync(string pool, bool preApproved, CancellationToken ct = default) =>
         PostAsync<RegistrationTokenDto>("api/v1/agents/tokens", new CreateRegistrationTokenRequest(pool, preApproved), ct);
 

@@ -6,5 +6,7 @@ namespace Slipway.Contracts;
 /// </summary>
 public static class ProtocolVersion
 {
-    public const int Current = 3; // 2: JobLease.SecretNames, output masking by the agent; 3: artifact download under the job's lease
+    // 2: JobLease.SecretNames, output masking by the agent; 3: artifact download under the job's lease;
+    // 4: register answers 409 for a name in use (never taking it over) and 403 for a name a bound token does not register
+    public const int Current = 4;
 }

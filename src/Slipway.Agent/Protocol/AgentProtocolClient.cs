@@ -9,7 +9,7 @@ namespace Slipway.Agent.Protocol;
 /// <summary>The lease on a job is gone (expired, or the job was taken away): abandon the job.</summary>
 public sealed class LeaseLostException(long jobId) : Exception($"lease on job {jobId} lost");
 
-/// <summary>The server refused the call in a way that will not change by retrying now (401/403/400).</summary>
+/// <summary>The server refused the call in a way that will not change by retrying now (401/403/400, or 409 at registration).</summary>
 public sealed class AgentRefusedException(HttpStatusCode status, string message) : Exception(message)
 {
     public HttpStatusCode Status { get; } = status;
@@ -148,7 +148,9 @@ public sealed class AgentProtocolClient : IDisposable
         string message;
         try { message = JsonDocument.Parse(body).RootElement.GetProperty("error").GetString() ?? body; }
         catch (Exception) { message = body; }
-        if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.BadRequest)
+        // A 409 to a call about no job (registration: the name is taken) will not change by retrying either.
+        if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.BadRequest
+            || (response.StatusCode == HttpStatusCode.Conflict && jobId == 0))
             throw new AgentRefusedException(response.StatusCode, message);
         throw new HttpRequestException($"{(int)response.StatusCode}: {message}", null, response.StatusCode);
     }

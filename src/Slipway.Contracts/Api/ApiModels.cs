@@ -103,7 +103,11 @@ public sealed record TokenCreatedDto(long Id, string Name, string Token, DateTim
 public sealed record LoginRequest(string Username, string Password, string? TokenName, int? ExpiresInDays);
 public sealed record AuditEntryDto(long Seq, DateTimeOffset At, string ActorKind, string Actor, string? Source, string Action, string? Target,
     string Outcome, string? Detail, string? RequestId, string PreviousHash, string Hash);
-public sealed record AuditVerificationDto(bool Ok, long EntriesChecked, long? FirstBadSequence, string? Problem, string HeadHash);
+/// <param name="HeadSequence">The last entry verified: the newest when the verification began (later ones, such as its own entry, are not walked).</param>
+/// <param name="ExpectedHeadSequence">With expectHead: the entry whose hash it is; null when none (then Ok is false) or not asked.</param>
+/// <param name="EntriesAfterExpectedHead">With expectHead: how many entries follow that entry up to <paramref name="HeadSequence"/>.</param>
+public sealed record AuditVerificationDto(bool Ok, long EntriesChecked, long? FirstBadSequence, string? Problem, string HeadHash,
+    long HeadSequence = 0, long? ExpectedHeadSequence = null, long? EntriesAfterExpectedHead = null);
 
 /// <summary>A release in a list. <see cref="CreatedBy"/> null: created automatically by a green run on the release branch.</summary>
 public sealed record ReleaseSummaryDto(string Project, string Version, long RunId, int RunNumber, string Commit, string Branch,

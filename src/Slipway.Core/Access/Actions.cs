@@ -12,6 +12,8 @@ public static class Actions
 {
     // Projects and runs (project-scoped: can be granted per project).
     public const string ProjectCreate = "project.create";
+    /// <summary>Create a project from a path on the server's disk (never inside the data folder): the path is read as the server's user.</summary>
+    public const string ProjectLocalRepo = "project.local-repo";
     public const string ProjectRead = "project.read";
     public const string RunStart = "run.start";
     public const string RunRead = "run.read";
@@ -89,6 +91,7 @@ public static class Actions
     public static readonly IReadOnlyDictionary<string, ActionInfo> Catalogue = new[]
     {
         new ActionInfo(ProjectCreate, ActionKind.User, ActionScope.Server, "create projects"),
+        new ActionInfo(ProjectLocalRepo, ActionKind.User, ActionScope.Server, "create a project from a path on the server's disk"),
         new ActionInfo(ProjectRead, ActionKind.User, ActionScope.Project, "see a project, its branches and settings", IsRead: true),
         new ActionInfo(RunStart, ActionKind.User, ActionScope.Project, "start a run"),
         new ActionInfo(RunRead, ActionKind.User, ActionScope.Project, "see runs and their jobs", IsRead: true),

@@ -8,20 +8,26 @@ namespace Slipway.Core.Audit;
 /// are out of order or some were removed); its previous-hash is the preceding entry's hash (else an
 /// entry was removed, inserted or reordered and the hashes re-computed). A chain cut short at the
 /// end, or rewritten from some point on, still links up; only <c>expectedHead</c>, a head hash kept
-/// outside the log, detects that.
+/// outside the log, detects that: it must be the hash of some entry of the walked chain (the log grows after it was
+/// kept, so it need not be the last one), and the result says which entry has it and how many follow. A kept head that is
+/// no entry's hash means entries were removed from the end or the chain was rewritten.
+/// Callers bound the walk to the entries that existed when it began (the verification's own audit entry and others
+/// appended meanwhile are not chased).
 /// </summary>
 public static class AuditVerifier
 {
     /// <param name="entries">The entries after <paramref name="startAfter"/>, in sequence order.</param>
     /// <param name="startAfter">Sequence of an already verified entry to continue from; 0 for the start of the log.</param>
     /// <param name="startHash">Hash of that entry; <see cref="AuditChain.GenesisHash"/> for the start of the log.</param>
-    /// <param name="expectedHead">If given, the hash the last entry must have (detects truncation at the end).</param>
+    /// <param name="expectedHead">If given, a hash one of the entries must have (detects truncation at the end or a rewrite).</param>
     public static AuditVerification Verify(IEnumerable<AuditEntry> entries, long startAfter = 0,
         string startHash = AuditChain.GenesisHash, string? expectedHead = null)
     {
         var prevSequence = startAfter;
         var prevHash = startHash;
         long checkedCount = 0;
+        long? expectedAt = expectedHead is null ? null
+            : expectedHead == startHash ? startAfter : null;
 
         AuditVerification Bad(long sequence, string problem) =>
             new(false, checkedCount, sequence, problem, prevHash, prevSequence);
@@ -61,14 +67,15 @@ public static class AuditVerifier
 
             prevSequence = n;
             prevHash = e.Hash;
+            if (expectedHead is not null && e.Hash == expectedHead) expectedAt = n;
             hasCurrent = hasNext;
         }
 
-        if (expectedHead is not null && expectedHead != prevHash)
+        if (expectedHead is not null && expectedAt is null)
             return new(false, checkedCount, null,
-                $"the log ends at entry {prevSequence} with hash {prevHash}, not at the expected head {expectedHead} " +
-                "(entries were removed from the end, or the log was rewritten)", prevHash, prevSequence);
+                $"the expected head {expectedHead} is not the hash of any entry up to entry {prevSequence} (head {prevHash}): " +
+                "entries were removed from the end, or the log was rewritten", prevHash, prevSequence);
 
-        return new(true, checkedCount, null, null, prevHash, prevSequence);
+        return new(true, checkedCount, null, null, prevHash, prevSequence, expectedAt, expectedAt is { } at ? prevSequence - at : null);
     }
 }

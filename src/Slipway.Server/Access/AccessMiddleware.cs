@@ -20,7 +20,8 @@ namespace Slipway.Server.Access;
 /// </summary>
 public sealed class AccessMiddleware(RequestDelegate next)
 {
-    public async Task InvokeAsync(HttpContext context, Authenticator authenticator, AuditLog audit, RunStore runs, IAntiforgery antiforgery)
+    public async Task InvokeAsync(HttpContext context, Authenticator authenticator, AuditLog audit, HeartbeatDenials heartbeatDenials, RunStore runs,
+        IAntiforgery antiforgery)
     {
         var endpoint = context.GetEndpoint();
         if (endpoint is null) { await next(context); return; }
@@ -47,7 +48,13 @@ public sealed class AccessMiddleware(RequestDelegate next)
         var principal = await authenticator.AuthenticateAsync(context);
         if (principal is null)
         {
-            await RecordAsync(context, audit, null, action, AuditOutcomes.Denied, "no valid credential");
+            // Says which: nothing sent, or the credential sent is unknown, expired, revoked or its user disabled.
+            var why = await authenticator.WhyRefusedAsync(context);
+            var record = AuditHttp.Record(context, null, action, AuditOutcomes.Denied, "no valid credential: " + why);
+            if (action == Actions.AgentHeartbeat)
+                await heartbeatDenials.RecordAsync(Authenticator.PresentedCredential(context) is { } sent ? "credential:" + Tokens.Hash(sent)
+                    : "anonymous:" + record.Source, record);
+            else await audit.RecordAsync(record);
             if (endpoint.Metadata.GetMetadata<UiPageMetadata>() is not null && HttpMethods.IsGet(context.Request.Method))
             {
                 context.Response.Redirect("/login?returnUrl=" + Uri.EscapeDataString(context.Request.Path + context.Request.QueryString));
@@ -56,7 +63,7 @@ public sealed class AccessMiddleware(RequestDelegate next)
             // git asks for (or sends) its credentials only when offered Basic.
             context.Response.Headers.WWWAuthenticate = context.Request.Path.StartsWithSegments("/git")
                 ? "Basic realm=\"slipway\"" : "Bearer";
-            await Deny(context, StatusCodes.Status401Unauthorized, "a valid bearer token or session is required");
+            await Deny(context, StatusCodes.Status401Unauthorized, why);
             return;
         }
 
@@ -75,7 +82,11 @@ public sealed class AccessMiddleware(RequestDelegate next)
 
         var scope = await ScopeAsync(context, info, runs);
         var decision = Authorizer.Decide(principal, action, scope);
-        if (!decision.Allowed || !info.AuditDenialsOnly)
+        if (!decision.Allowed && action == Actions.AgentHeartbeat && principal is Principal.Agent)
+            // An agent waiting for approval polls on: its refusals are folded like those of a refused credential.
+            await heartbeatDenials.RecordAsync($"{principal.Display}@{context.Connection.RemoteIpAddress}",
+                AuditHttp.Record(context, principal, action, AuditOutcomes.Denied, decision.Reason));
+        else if (!decision.Allowed || !info.AuditDenialsOnly)
             await RecordAsync(context, audit, principal, action, decision.Allowed ? AuditOutcomes.Allowed : AuditOutcomes.Denied, decision.Reason);
         if (!decision.Allowed)
         {

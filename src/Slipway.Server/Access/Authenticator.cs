@@ -32,7 +32,7 @@ public sealed class Authenticator(CredentialStore credentials, AgentStore agents
             if (bearer.StartsWith(Tokens.RegistrationPrefix, StringComparison.Ordinal))
             {
                 var reg = await agents.FindRegistrationTokenAsync(hash);
-                return reg is null ? null : new Principal.RegistrationToken(reg.Id, reg.Pool, reg.PreApproved != 0);
+                return reg is null ? null : new Principal.RegistrationToken(reg.Id, reg.Pool, reg.PreApproved != 0, reg.AgentName);
             }
             var found = await credentials.FindTokenAsync(hash, now);
             if (found is not { } t) return null;
@@ -44,6 +44,53 @@ public sealed class Authenticator(CredentialStore credentials, AgentStore agents
         var user = await credentials.FindSessionUserAsync(Tokens.Hash(session), now);
         return user is null ? null : await UserAsync(user, null, null, null);
     }
+
+    /// <summary>
+    /// Why <see cref="AuthenticateAsync"/> found no principal, for the 401 answer and the audit entry: nothing sent, or the
+    /// credential sent is unknown, expired, revoked, its user or agent disabled. It describes only the credential the
+    /// caller sent (looked up by its hash), so it reveals nothing about any other; asked only after a refusal.
+    /// </summary>
+    public async Task<string> WhyRefusedAsync(HttpContext context)
+    {
+        const string SignIn = "; sign in again (slipway login)";
+        var bearer = BearerToken(context) ?? BasicUserToken(context);
+        if (bearer is null)
+        {
+            var session = context.Request.Cookies[SessionCookie];
+            if (string.IsNullOrEmpty(session))
+                return "a valid bearer token or session is required, and none was sent; sign in first (slipway login)";
+            var state = session.Length > 200 ? null : await credentials.SessionStateAsync(Tokens.Hash(session));
+            return state is null ? "the session is not known to this server" + SignIn
+                : state.DisabledAt is not null ? "the session's user is disabled; ask an admin"
+                : state.RevokedAt is not null ? "the session was ended (signed out or revoked)" + SignIn
+                : "the session expired" + SignIn;
+        }
+        if (bearer.Length == 0) return "the credential sent is empty or not an API token" + SignIn;
+        if (bearer.Length > 200) return "the token sent is not a valid token (too long)" + SignIn;
+        var hash = Tokens.Hash(bearer);
+        if (bearer.StartsWith(Tokens.AgentPrefix, StringComparison.Ordinal))
+            return await agents.FindByCredentialAsync(hash) is { Status: "disabled" } agent
+                ? $"agent '{agent.Name}' is disabled; an admin can approve it again or remove it"
+                : "the agent credential is not known to this server (the agent was removed or registered again); register the agent with a new registration token";
+        if (bearer.StartsWith(Tokens.RegistrationPrefix, StringComparison.Ordinal))
+            return await agents.RegistrationTokenRevokedAsync(hash) is true
+                ? "the registration token was revoked (a one-time token is revoked once used); ask an admin for a new one (slipway agent token create)"
+                : "the registration token is not known to this server; ask an admin for one (slipway agent token create)";
+        var token = await credentials.TokenStateAsync(hash);
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        return token is null ? "the API token is not known to this server (mistyped, or from another server)" + SignIn
+            // Disabling a user revokes their tokens too: say the cause.
+            : token.DisabledAt is not null ? "the API token's user is disabled; ask an admin"
+            : token.RevokedAt is { } revoked ? $"the API token was revoked at {Time(revoked)}" + SignIn
+            : token.ExpiresAt is { } expires && expires <= now ? $"the API token expired at {Time(expires)}" + SignIn
+            : "the API token is not valid" + SignIn;
+    }
+
+    private static string Time(long unixMs) => DateTimeOffset.FromUnixTimeMilliseconds(unixMs).UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'");
+
+    /// <summary>The credential sent with the request, if any (bearer or git's Basic password), never logged: for keying refusals.</summary>
+    public static string? PresentedCredential(HttpContext context) =>
+        BearerToken(context) is { } bearer ? bearer : BasicUserToken(context) is { Length: > 0 } basic ? basic : null;
 
     /// <summary>The principal of a user with their current grants (used by sign-in too).</summary>
     public async Task<Principal.User> UserAsync(UserRow user, IReadOnlySet<string>? tokenScope, long? tokenId, string? tokenName)

@@ -12,7 +12,8 @@ public abstract record Principal
     }
 
     public sealed record Agent(long Id, string Name, string Pool, IReadOnlySet<string> Labels, string Status) : Principal;
-    public sealed record RegistrationToken(long Id, string Pool, bool PreApproved) : Principal;
+    /// <param name="AgentName">The one agent name the token registers (the embedded agent's), or null for an ordinary token.</param>
+    public sealed record RegistrationToken(long Id, string Pool, bool PreApproved, string? AgentName = null) : Principal;
 
     public string Display => this switch
     {

@@ -10,6 +10,7 @@ using Slipway.Core.Runs;
 using Slipway.Core.Access;
 using Slipway.Server.Access;
 using Slipway.Server.Artifacts;
+using Slipway.Server.Audit;
 using Slipway.Server.Hosting;
 using Slipway.Server.Logs;
 using Slipway.Server.Metrics;
@@ -53,11 +54,27 @@ public static partial class AgentProtocolApi
         var pool = string.IsNullOrWhiteSpace(request.Pool) ? token.Pool : request.Pool;
         if (pool != token.Pool)
             return Results.Json(new ErrorDto($"this registration token admits agents to pool '{token.Pool}' only"), statusCode: StatusCodes.Status403Forbidden);
+        // An agent's name is bound to its credential: only a token bound to a name (the embedded agent's) may take it over,
+        // and such a token registers nothing else.
+        if (token.AgentName is { } bound && request.Name != bound)
+            return Results.Json(new ErrorDto($"this registration token registers the agent '{bound}' only"), statusCode: StatusCodes.Status403Forbidden);
+        if (token.AgentName is null && request.Name == Recovery.EmbeddedAgentName)
+            return await NameRefusedAsync(context, request.Name, $"the name '{Recovery.EmbeddedAgentName}' is reserved for the server's embedded agent; choose another name");
         var labels = string.Join(',', (request.Labels ?? []).Where(l => l.Length > 0).Select(l => l.Trim()).Distinct().Order());
         var credential = Tokens.New(Tokens.AgentPrefix);
-        var (id, status) = await agents.RegisterAsync(request.Name, pool, labels, Math.Clamp(request.Slots, 1, 256), Tokens.Hash(credential),
-            token.PreApproved, request.ProtocolVersion, clock.GetUtcNow().ToUnixTimeMilliseconds());
-        return Results.Ok(new RegisterAgentResponse(id, request.Name, credential, status));
+        try
+        {
+            var (id, status) = await agents.RegisterAsync(request.Name, pool, labels, Math.Clamp(request.Slots, 1, 256), Tokens.Hash(credential),
+                token.PreApproved, request.ProtocolVersion, clock.GetUtcNow().ToUnixTimeMilliseconds(), takeOver: token.AgentName == request.Name);
+            return Results.Ok(new RegisterAgentResponse(id, request.Name, credential, status));
+        }
+        catch (AgentNameTakenException taken) { return await NameRefusedAsync(context, request.Name, taken.Message); }
+    }
+
+    private static async Task<IResult> NameRefusedAsync(HttpContext context, string name, string message)
+    {
+        await context.AuditAsync(Actions.AgentRegister, Core.Audit.AuditOutcomes.Failed, $"agent:{name}", message);
+        return Results.Json(new ErrorDto(message), statusCode: StatusCodes.Status409Conflict);
     }
 
     private static async Task<IResult> PollAsync(PollRequest request, HttpContext context, JobDispatcher dispatcher, AgentStore agents, TimeProvider clock)

@@ -10,7 +10,7 @@ using Slipway.Server.Storage;
 
 namespace Slipway.Server.Api;
 
-/// <summary>/api/v1/agents: list agents, approve or disable them, create registration tokens.</summary>
+/// <summary>/api/v1/agents: list agents, approve, disable or remove them, create registration tokens.</summary>
 public static class AgentsApi
 {
     public static void MapAgentsApi(this IEndpointRouteBuilder api)
@@ -18,6 +18,7 @@ public static class AgentsApi
         api.MapGet("/agents", async (AgentStore agents) => (await agents.ListAsync()).Select(a => a.ToDto())).RequireAction(Actions.AgentRead);
         api.MapPost("/agents/{name}/approve", (string name, HttpContext context, AgentStore agents) => SetStatusAsync(name, "approved", context, agents)).RequireAction(Actions.AgentApprove);
         api.MapPost("/agents/{name}/disable", (string name, HttpContext context, AgentStore agents) => SetStatusAsync(name, "disabled", context, agents)).RequireAction(Actions.AgentApprove);
+        api.MapDelete("/agents/{name}", RemoveAsync).RequireAction(Actions.AgentApprove);
         api.MapPost("/agents/tokens", CreateTokenAsync).RequireAction(Actions.AgentTokenCreate);
     }
 
@@ -26,6 +27,21 @@ public static class AgentsApi
         if (!await agents.SetStatusAsync(name, status)) throw new KeyNotFoundException($"no agent named '{name}'");
         await context.AuditAsync(Actions.AgentApprove, AuditOutcomes.Succeeded, $"agent:{name}", $"agent {status}");
         return (await agents.FindAsync(name))!.ToDto();
+    }
+
+    /// <summary>Removes an agent so its name can be registered again: refused while it runs jobs.</summary>
+    private static async Task<IResult> RemoveAsync(string name, HttpContext context, AgentStore agents)
+    {
+        var outcome = await agents.RemoveAsync(name) ?? throw new KeyNotFoundException($"no agent named '{name}'");
+        if (!outcome.Removed)
+        {
+            var refusal = $"agent '{name}' is running {outcome.RunningJobs} job(s): disable it first (slipway agent disable {name}), " +
+                          "let its jobs end or cancel their runs, then remove it";
+            await context.AuditAsync(Actions.AgentApprove, AuditOutcomes.Failed, $"agent:{name}", "not removed: " + refusal);
+            throw new ConflictException(refusal);
+        }
+        await context.AuditAsync(Actions.AgentApprove, AuditOutcomes.Succeeded, $"agent:{name}", "agent removed: its credential no longer works and its name is free");
+        return Results.NoContent();
     }
 
     private static async Task<IResult> CreateTokenAsync(CreateRegistrationTokenRequest? request, HttpContext context, AgentStore agents, TimeProvider clock)

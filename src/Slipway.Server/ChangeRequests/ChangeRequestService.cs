@@ -101,8 +101,13 @@ public sealed class ChangeRequestService(ChangeRequestStore store, MirrorDirecto
         if (comment.Any(c => char.IsControl(c) && c is not '\n' and not '\t')) throw new ArgumentException("the comment contains a control character");
         if (verdict == ReviewVerdict.Comment && comment.Trim().Length == 0) throw new ArgumentException("a comment needs text");
         if (facts.SourceHead is null) throw new ConflictException($"the source branch '{facts.Row.SourceBranch}' no longer exists");
-        if (!await store.AddReviewAsync(facts.Row.Id, reviewer, verdict, comment, facts.SourceHead, clock.GetUtcNow().ToUnixTimeMilliseconds()))
-            throw new ChangeRequestTransitionException($"cannot review {facts.Row.Subject}: it is no longer open");
+        switch (await store.AddReviewAsync(facts.Row.Id, reviewer, verdict, comment, facts.SourceHead, clock.GetUtcNow().ToUnixTimeMilliseconds()))
+        {
+            case ApprovalWrite.NotAwaiting: throw new ChangeRequestTransitionException($"cannot review {facts.Row.Subject}: it is no longer open");
+            case ApprovalWrite.AlreadyGiven:
+                throw new ConflictException($"{reviewer} has already approved {facts.Row.Subject} at its head {facts.SourceHead[..12]}: an approval " +
+                                            "counts once; another reviewer's approval is needed, or a new push to approve again");
+        }
     }
 
     public async Task<ChangeRequestRow> SetStateAsync(ProjectRow project, ChangeRequestRow row, ChangeRequestState to, string by)

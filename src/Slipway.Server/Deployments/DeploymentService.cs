@@ -108,8 +108,13 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
         var environment = (await environments.GetAsync(deployment.EnvironmentId))!;
         await enforce(DeploymentRules.MayApprove(approver.Name, approver.Roles, deployment.Initiator, await AuthorsAndMergersAsync(project, deployment), environment.Settings));
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        if (!await deployments.AddApprovalAsync(deployment.Id, approver.Name, "approve", Clean(comment), environment.ApproverRole, now))
-            throw new DeploymentTransitionException($"cannot approve {deployment.Subject}: it no longer awaits approval");
+        switch (await deployments.AddApprovalAsync(deployment.Id, approver.Name, "approve", Clean(comment), environment.ApproverRole, now))
+        {
+            case ApprovalWrite.NotAwaiting: throw new DeploymentTransitionException($"cannot approve {deployment.Subject}: it no longer awaits approval");
+            case ApprovalWrite.AlreadyGiven:
+                throw new ConflictException($"{approver.Name} has already approved {deployment.Subject}: an approval counts once, " +
+                                            $"so the {environment.Settings.RequiredApprovals} required approvals need other approvers");
+        }
         var approvals = (await deployments.ApprovalsAsync(deployment.Id)).Where(a => a.Verdict == "approve")
             // Earlier approvers were checked for the approver role when they approved; an approval given under another
             // role (the environment's was changed since) no longer counts.
@@ -131,7 +136,7 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
         if (environment.ApproverRole is { } role && !approver.Roles.Contains(role))
             throw new PolicyRefusedException($"{PolicyRules.DistinctApprovers}: rejecting a deployment to '{environment.Name}' needs the role '{role}', which {approver.Name} does not hold");
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        if (!await deployments.AddApprovalAsync(deployment.Id, approver.Name, "reject", Clean(reason), environment.ApproverRole, now)
+        if (await deployments.AddApprovalAsync(deployment.Id, approver.Name, "reject", Clean(reason), environment.ApproverRole, now) != ApprovalWrite.Added
             || !await deployments.MoveAsync(deployment.Id, DeploymentState.AwaitingApproval, DeploymentState.Rejected, now, $"rejected by {approver.Name}: {Clean(reason)}"))
             throw new DeploymentTransitionException($"cannot reject {deployment.Subject}: it no longer awaits approval");
         return (await deployments.GetAsync(deployment.Id))!;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Slipway.Core.Repositories;
 
 namespace Slipway.Server.Git;
 
@@ -9,15 +10,22 @@ public sealed record GitResult(int ExitCode, string Stdout, string Stderr)
     public bool Ok => ExitCode == 0;
 }
 
-public sealed class GitException(string message) : Exception(message);
+/// <summary>Git's own error message, with the user information of any URL in it replaced by ***, since git may echo an address.</summary>
+public sealed class GitException(string message) : Exception(RepositoryUrl.Redact(message));
 
 /// <summary>
 /// Runs <c>/usr/bin/git</c>. Every argument (branch names, URLs, paths) is passed through ArgumentList,
 /// never through a shell. Git never prompts (GIT_TERMINAL_PROMPT=0) and ignores the machine's system config.
+/// Git may only use the transports Slipway accepts (GIT_ALLOW_PROTOCOL): never a remote helper such as <c>ext::</c>
+/// (runs a command) or <c>fd::</c>, and local paths only where a caller allows them for a repository on this disk
+/// (<see cref="AllowedProtocols"/>) — a defence behind the check of every repository address at project creation.
 /// </summary>
 public static class GitCli
 {
     public static string Executable { get; set; } = File.Exists("/usr/bin/git") ? "/usr/bin/git" : "git";
+
+    /// <summary>The value of GIT_ALLOW_PROTOCOL: the network transports, and <c>file</c> (local paths) only when asked for.</summary>
+    public static string AllowedProtocols(bool local) => local ? "http:https:ssh:git:file" : "http:https:ssh:git";
 
     /// <summary>How every git process is started: arguments as a list, never prompting, no system config.</summary>
     public static ProcessStartInfo StartInfo(string? workingDirectory, IEnumerable<string> args, IReadOnlyDictionary<string, string>? env = null)
@@ -39,6 +47,7 @@ public static class GitCli
         psi.Environment["SSH_ASKPASS"] = "/bin/false";
         psi.Environment["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes";
         psi.Environment["LC_ALL"] = "C";
+        psi.Environment["GIT_ALLOW_PROTOCOL"] = AllowedProtocols(local: false);
         // Caller-given values (a commit's author, a credential for the askpass helper) travel as environment
         // variables, never as shell text.
         if (env is not null) foreach (var (key, value) in env) psi.Environment[key] = value;

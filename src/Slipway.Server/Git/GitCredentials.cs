@@ -1,3 +1,4 @@
+using Slipway.Core.Repositories;
 using Slipway.Server.Hosting;
 using Slipway.Server.Secrets;
 using Slipway.Server.Storage;
@@ -8,7 +9,11 @@ namespace Slipway.Server.Git;
 /// The credential Slipway uses for an external repository that needs one (fetching the mirror, pushing merges).
 /// The password is stored encrypted like a secret and handed to git only through the environment of one git
 /// process, read back by a fixed askpass helper script (DATA/git-askpass, 0700) that prints the variables: it
-/// never appears in a URL, an argument, git's config or a log.
+/// never appears in a URL, an argument, git's config or a log. A token given as the user name of an https address
+/// (<c>https://TOKEN@host/...</c>) is a secret too: it is stored encrypted in the password column with no user name
+/// (<c>git_username</c> NULL), and git gets it as the user name with an empty password.
+/// Also decides which transports git may use for a project (<c>GIT_ALLOW_PROTOCOL</c>): local paths only for a
+/// repository on the server's disk.
 /// </summary>
 public sealed class GitCredentials(SecretVault vault, ServerOptions options)
 {
@@ -18,12 +23,20 @@ public sealed class GitCredentials(SecretVault vault, ServerOptions options)
 
     public string Protect(string password) => vault.Protect(password);
 
-    /// <summary>The environment for git processes of this project: null when it has no credential.</summary>
-    public IReadOnlyDictionary<string, string>? For(ProjectRow project) =>
-        project.GitUsername is { } username && project.GitPasswordProtected is { } protectedPassword
-            ? For(username, vault.TryUnprotect(protectedPassword)
-                            ?? throw new InvalidOperationException($"the git credential of '{project.Name}' cannot be decrypted (was the key ring replaced?)"))
-            : null;
+    /// <summary>
+    /// The environment for git processes that reach this project's repository (fetch, push): the transports it may use
+    /// and, when the project has a credential, the askpass helper with it.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> For(ProjectRow project)
+    {
+        var env = new Dictionary<string, string> { ["GIT_ALLOW_PROTOCOL"] = GitCli.AllowedProtocols(RepositoryUrl.IsLocal(project.RepoUrl)) };
+        if (project.GitPasswordProtected is not { } protectedSecret) return env;
+        var secret = vault.TryUnprotect(protectedSecret)
+                     ?? throw new InvalidOperationException($"the git credential of '{project.Name}' cannot be decrypted (was the key ring replaced?)");
+        // No user name stored: the secret is a token that was the address's user name.
+        foreach (var (key, value) in project.GitUsername is { } username ? For(username, secret) : For(secret, "")) env[key] = value;
+        return env;
+    }
 
     /// <summary>The environment that makes git answer its prompts with this username and password.</summary>
     public IReadOnlyDictionary<string, string> For(string username, string password) => new Dictionary<string, string>

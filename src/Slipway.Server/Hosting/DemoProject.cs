@@ -34,7 +34,7 @@ public static class DemoProject
         await GitCli.OutputAsync(repo, ["init", "--quiet", "--initial-branch=main"], t);
         await GitCli.OutputAsync(repo, ["add", "--all"], t);
         await GitCli.OutputAsync(repo, ["-c", "user.name=Slipway Demo", "-c", "user.email=demo@slipway.invalid", "commit", "--quiet", "-m", "Demo: a tiny calculator with tests"], t);
-        var project = await services.GetRequiredService<ProjectService>().CreateAsync(Name, repo, "main");
+        var project = await services.GetRequiredService<ProjectService>().CreateFromFolderAsync(Name, repo, "main");
         // The talk's lifecycle: each release reaches staging by itself; production takes an analyst's promotion and
         // another analyst's approval. Both run on the embedded agent's pool here; give production its own in earnest.
         var environments = services.GetRequiredService<EnvironmentStore>();

@@ -36,7 +36,8 @@ public sealed class EmbeddedAgentService(ServerOptions options, IServer server, 
         // another database (restored backup, switch to PostgreSQL) can then never lock the embedded agent out.
         File.Delete(Path.Combine(agentOptions.WorkDirectory, "credential.json"));
         var token = Tokens.New(Tokens.RegistrationPrefix);
-        await agents.CreateRegistrationTokenAsync(Tokens.Hash(token), "build", preApproved: true, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        // Bound to the name: the one token that may take over the agent 'embedded' (issue 11).
+        await agents.CreateRegistrationTokenAsync(Tokens.Hash(token), "build", preApproved: true, clock.GetUtcNow().ToUnixTimeMilliseconds(), Recovery.EmbeddedAgentName);
         agentOptions.RegistrationToken = token;
         agentOptions.Registered = () => agents.RevokeRegistrationTokenAsync(Tokens.Hash(token), clock.GetUtcNow().ToUnixTimeMilliseconds());
         using var agent = new AgentHost(agentOptions, logs.CreateLogger<AgentHost>());

@@ -68,6 +68,12 @@ public sealed class ServerOptions
     /// </summary>
     public string? TrustedProxies { get; set; } = Env("SLIPWAY_TRUSTED_PROXIES");
 
+    /// <summary>
+    /// SLIPWAY_AUDIT_DENIAL_WINDOW_SECONDS: refused agent heartbeats (poll, renew, log) of one credential are written to the
+    /// audit log at most once per this window, with a count of the refusals folded in. Default 60.
+    /// </summary>
+    public TimeSpan AuditDenialWindow { get; set; } = TimeSpan.FromSeconds(Math.Max(1, Int("SLIPWAY_AUDIT_DENIAL_WINDOW_SECONDS") ?? 60));
+
     /// <summary>Create the demo project on start (the README's first command sets it).</summary>
     public bool Demo { get; set; }
 

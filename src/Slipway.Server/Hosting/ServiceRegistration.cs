@@ -37,6 +37,7 @@ public static class ServiceRegistration
 
     public static IServiceCollection AddSlipwayAccess(this IServiceCollection services) => services
         .AddSingleton<AuditLog>()
+        .AddSingleton<HeartbeatDenials>()
         .AddSingleton<Authenticator>()
         .AddSingleton<SignInThrottle>()
         .AddSingleton<SignInService>();
@@ -58,6 +59,7 @@ public static class ServiceRegistration
         .AddSingleton<Deployments.DeploymentService>()
         .AddSingleton<SecretVault>()
         .AddSingleton<JobDispatcher>()
+        .AddHostedService(sp => sp.GetRequiredService<HeartbeatDenials>())
         .AddHostedService<GitPoller>()
         .AddHostedService<LeaseSweeper>()
         .AddHostedService<Releases.ReleaseCreator>()

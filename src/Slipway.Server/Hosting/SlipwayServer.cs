@@ -126,6 +126,7 @@ public static class SlipwayServer
             await services.GetRequiredService<Audit.AuditLog>().RecordAsync(new Audit.AuditRecord(AuditActorKinds.System, "slipway", null,
                 Core.Access.Actions.UserManage, "user:admin", AuditOutcomes.Succeeded, "first start: admin created with a one-time API token"));
         await Recovery.ResolveEmbeddedAgentJobsAsync(services, log);
+        await Git.RepositoryAddressRepair.RunAsync(services, log);
         if (options.Demo) await DemoProject.EnsureAsync(services, log);
     }
 }

@@ -32,7 +32,7 @@ public sealed class SlipwayMetrics
                 "SELECT status, COUNT(*) FROM jobs WHERE status IN ('queued', 'running') GROUP BY status")).ToDictionary(r => r.Status, r => r.N);
             _jobs.WithLabels("queued").Set(jobs.GetValueOrDefault("queued"));
             _jobs.WithLabels("running").Set(jobs.GetValueOrDefault("running"));
-            foreach (var (pool, status, n) in await c.QueryAsync<(string, string, long)>("SELECT pool, status, COUNT(*) FROM agents GROUP BY pool, status"))
+            foreach (var (pool, status, n) in await c.QueryAsync<(string, string, long)>("SELECT pool, status, COUNT(*) FROM agents WHERE status <> 'removed' GROUP BY pool, status"))
                 _agents.WithLabels(pool, status).Set(n);
         });
     }

@@ -24,8 +24,9 @@ public sealed class AuditRow
 }
 
 /// <summary>Filters of the audit list and export; every one optional.</summary>
+/// <param name="UpToSeq">Only entries up to this sequence (a verification walks the log as it was when it began).</param>
 public sealed record AuditQuery(long? From = null, long? To = null, string? Actor = null, string? Action = null,
-    string? Outcome = null, string? Target = null, long? BeforeSeq = null, int Limit = 100);
+    string? Outcome = null, string? Target = null, long? BeforeSeq = null, int Limit = 100, long? UpToSeq = null);
 
 /// <summary>
 /// The audit table: append (sealed into the hash chain) and read. There is deliberately no update or delete
@@ -86,6 +87,10 @@ public sealed class AuditStore(Database db)
             yield return parse(reader).ToEntry();
     }
 
+    /// <summary>The newest entry's sequence (0 for an empty log).</summary>
+    public Task<long> NewestSequenceAsync() =>
+        db.ReadAsync(c => c.ExecuteScalarAsync<long>("SELECT COALESCE(MAX(seq), 0) FROM audit_log"));
+
     private sealed class ChainHead
     {
         public long Seq { get; set; }
@@ -107,6 +112,7 @@ public sealed class AuditStore(Database db)
         var args = new DynamicParameters(q);
         if (q.From is not null) clauses.Add("at >= @From");
         if (q.To is not null) clauses.Add("at < @To");
+        if (q.UpToSeq is not null) clauses.Add("seq <= @UpToSeq");
         if (!string.IsNullOrEmpty(q.Actor)) clauses.Add("actor = @Actor");
         if (!string.IsNullOrEmpty(q.Action)) clauses.Add("action = @Action");
         if (!string.IsNullOrEmpty(q.Outcome)) clauses.Add("outcome = @Outcome");

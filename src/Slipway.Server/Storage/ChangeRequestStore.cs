@@ -113,18 +113,35 @@ public sealed class ChangeRequestStore(Database db)
             "SELECT id, reviewer, verdict, comment, head_sha, at FROM change_request_reviews WHERE change_request_id = @changeRequestId ORDER BY id",
             new { changeRequestId }))).ToList();
 
-    /// <summary>Adds a review if the change request is still open (false otherwise).</summary>
-    public Task<bool> AddReviewAsync(long changeRequestId, string reviewer, ReviewVerdict verdict, string comment, string headSha, long now) =>
-        db.WriteAsync(async (c, tx) =>
+    /// <summary>
+    /// Adds a review if the change request is still open (<see cref="ApprovalWrite.NotAwaiting"/> otherwise). A reviewer
+    /// approves one head commit once: a second approval of the same head is not stored (<see cref="ApprovalWrite.AlreadyGiven"/>),
+    /// also when two requests race (the unique index on approvals decides).
+    /// </summary>
+    public async Task<ApprovalWrite> AddReviewAsync(long changeRequestId, string reviewer, ReviewVerdict verdict, string comment, string headSha, long now)
+    {
+        try
         {
-            var rows = await c.ExecuteAsync(
-                "INSERT INTO change_request_reviews (change_request_id, reviewer, verdict, comment, head_sha, at) " +
-                "SELECT id, @reviewer, @verdict, @comment, @headSha, @now FROM change_requests WHERE id = @changeRequestId AND state = 'open'",
-                new { changeRequestId, reviewer, verdict = verdict.Name(), comment, headSha, now }, tx);
-            if (rows == 1)
-                await c.ExecuteAsync("UPDATE change_requests SET updated_at = @now WHERE id = @changeRequestId", new { changeRequestId, now }, tx);
-            return rows == 1;
-        });
+            return await db.WriteAsync(async (c, tx) =>
+            {
+                var rows = await c.ExecuteAsync(
+                    "INSERT INTO change_request_reviews (change_request_id, reviewer, verdict, comment, head_sha, at) " +
+                    "SELECT id, @reviewer, @verdict, @comment, @headSha, @now FROM change_requests WHERE id = @changeRequestId AND state = 'open' " +
+                    "AND NOT (@verdict = 'approve' AND EXISTS (SELECT 1 FROM change_request_reviews r WHERE r.change_request_id = @changeRequestId " +
+                    "AND r.reviewer = @reviewer AND r.head_sha = @headSha AND r.verdict = 'approve'))",
+                    new { changeRequestId, reviewer, verdict = verdict.Name(), comment, headSha, now }, tx);
+                if (rows == 1)
+                {
+                    await c.ExecuteAsync("UPDATE change_requests SET updated_at = @now WHERE id = @changeRequestId", new { changeRequestId, now }, tx);
+                    return ApprovalWrite.Added;
+                }
+                var open = await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM change_requests WHERE id = @changeRequestId AND state = 'open'",
+                    new { changeRequestId }, tx);
+                return open == 1 ? ApprovalWrite.AlreadyGiven : ApprovalWrite.NotAwaiting;
+            });
+        }
+        catch (DbException e) when (Database.IsUniqueViolation(e)) { return ApprovalWrite.AlreadyGiven; }
+    }
 
     /// <summary>Records the merge; false when the change request was no longer open.</summary>
     public Task<bool> MarkMergedAsync(long id, string by, string mergeCommit, MergeStrategy strategy, string headSha, string targetSha, long now) =>

@@ -21,6 +21,21 @@ public sealed class CredentialStore(Database db)
         return rows.Select(r => ((UserRow, ApiTokenRow)?)r).FirstOrDefault();
     }
 
+    /// <summary>
+    /// Why a presented token (found by its hash) no longer authenticates: its expiry, revocation and whether its user is
+    /// disabled; null when no token has that hash. Only ever asked about the token the caller sent.
+    /// </summary>
+    public Task<CredentialState?> TokenStateAsync(string tokenHash) =>
+        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<CredentialState>(
+            "SELECT t.expires_at, t.revoked_at, u.disabled_at FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = @tokenHash",
+            new { tokenHash }));
+
+    /// <summary>As <see cref="TokenStateAsync"/> for a web session (its expiry is always set).</summary>
+    public Task<CredentialState?> SessionStateAsync(string sessionHash) =>
+        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<CredentialState>(
+            "SELECT s.expires_at, s.revoked_at, u.disabled_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.session_hash = @sessionHash",
+            new { sessionHash }));
+
     /// <summary>Creates a token; null when the user already has an active token of that name.</summary>
     public Task<long?> CreateTokenAsync(long userId, string name, string tokenHash, long? expiresAt, string? scope, long now) =>
         db.WriteAsync<long?>(async (c, tx) =>
@@ -63,4 +78,12 @@ public sealed class CredentialStore(Database db)
     public Task<bool> RevokeSessionAsync(string sessionHash, long now) =>
         db.WriteAsync(async (c, tx) => await c.ExecuteAsync(
             "UPDATE sessions SET revoked_at = @now WHERE session_hash = @sessionHash AND revoked_at IS NULL", new { sessionHash, now }, tx) > 0);
+}
+
+/// <summary>The state of a credential that was refused: when it expires or expired, when it was revoked, whether its user is disabled.</summary>
+public sealed class CredentialState
+{
+    public long? ExpiresAt { get; set; }
+    public long? RevokedAt { get; set; }
+    public long? DisabledAt { get; set; }
 }

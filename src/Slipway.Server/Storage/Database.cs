@@ -86,6 +86,10 @@ public sealed class Database : IDisposable
     public Task WriteAsync(Func<DbConnection, DbTransaction, Task> work, CancellationToken ct = default) =>
         WriteAsync<bool>(async (c, t) => { await work(c, t); return true; }, ct);
 
+    /// <summary>True when a write was refused by a unique index (SQLite constraint error, PostgreSQL 23505): a lost race for a one-of-a-kind row.</summary>
+    public static bool IsUniqueViolation(DbException e) =>
+        e is SqliteException { SqliteErrorCode: 19, SqliteExtendedErrorCode: 2067 or 1555 } or PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
+
     public void Dispose()
     {
         _postgres?.Dispose();

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Dapper;
 using Slipway.Core.Deployments;
 
@@ -161,11 +162,32 @@ public sealed class DeploymentStore(Database db)
     }
 
     /// <summary>Records an approval or rejection while the deployment awaits approval; false otherwise.</summary>
-    public Task<bool> AddApprovalAsync(long deploymentId, string approver, string verdict, string comment, string? approverRole, long now) =>
-        db.WriteAsync(async (c, tx) => await c.ExecuteAsync(
-            "INSERT INTO deployment_approvals (deployment_id, approver, verdict, comment, at, approver_role) " +
-            "SELECT id, @approver, @verdict, @comment, @now, @approverRole FROM deployments WHERE id = @deploymentId AND state = 'awaiting_approval'",
-            new { deploymentId, approver, verdict, comment, now, approverRole }, tx) == 1);
+    /// <summary>
+    /// Adds an approval or a rejection while the deployment awaits approval. An approver approves a deployment once: a
+    /// second approval is not stored (<see cref="ApprovalWrite.AlreadyGiven"/>), also when two requests race (the unique
+    /// index on approvals decides).
+    /// </summary>
+    public async Task<ApprovalWrite> AddApprovalAsync(long deploymentId, string approver, string verdict, string comment, string? approverRole, long now)
+    {
+        try
+        {
+            return await db.WriteAsync(async (c, tx) =>
+            {
+                var added = await c.ExecuteAsync(
+                    "INSERT INTO deployment_approvals (deployment_id, approver, verdict, comment, at, approver_role) " +
+                    "SELECT id, @approver, @verdict, @comment, @now, @approverRole FROM deployments WHERE id = @deploymentId AND state = 'awaiting_approval' " +
+                    "AND NOT (@verdict = 'approve' AND EXISTS (SELECT 1 FROM deployment_approvals a WHERE a.deployment_id = @deploymentId " +
+                    "AND a.approver = @approver AND a.verdict = 'approve'))",
+                    new { deploymentId, approver, verdict, comment, now, approverRole }, tx);
+                if (added == 1) return ApprovalWrite.Added;
+                var given = await c.ExecuteScalarAsync<long>(
+                    "SELECT COUNT(*) FROM deployment_approvals WHERE deployment_id = @deploymentId AND approver = @approver AND verdict = 'approve'",
+                    new { deploymentId, approver }, tx);
+                return verdict == "approve" && given > 0 ? ApprovalWrite.AlreadyGiven : ApprovalWrite.NotAwaiting;
+            });
+        }
+        catch (DbException e) when (Database.IsUniqueViolation(e)) { return ApprovalWrite.AlreadyGiven; }
+    }
 
     /// <summary>
     /// Records the run executing a running deployment; false when the deployment is no longer running or has a run
@@ -202,4 +224,13 @@ public sealed class DeploymentStore(Database db)
             new { projectId })))
             .Where(r => commits.Contains(r.MergeCommit))
             .SelectMany(r => new[] { r.Author, r.MergedBy }).OfType<string>().Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+}
+
+public enum ApprovalWrite
+{
+    Added,
+    /// <summary>The deployment no longer awaits approval.</summary>
+    NotAwaiting,
+    /// <summary>This approver has approved it already; an approval counts once.</summary>
+    AlreadyGiven,
 }

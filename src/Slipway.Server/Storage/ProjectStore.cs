@@ -105,6 +105,15 @@ public sealed class ProjectStore(Database db)
             "SELECT branch, old_head, new_head, detected_at FROM direct_pushes WHERE project_id = @projectId ORDER BY id DESC LIMIT @limit",
             new { projectId, limit }))).ToList();
 
+    /// <summary>
+    /// Replaces a project's stored address and credential at once (start-up repair of an address that held a credential).
+    /// <paramref name="username"/> null with a secret: the secret is a token given as the user name.
+    /// </summary>
+    public Task ReplaceRepoUrlAsync(long projectId, string repoUrl, string? username, string passwordProtected) =>
+        db.WriteAsync((c, tx) => c.ExecuteAsync(
+            "UPDATE projects SET repo_url = @repoUrl, git_username = @username, git_password_protected = @passwordProtected, last_fetch_error = NULL WHERE id = @projectId",
+            new { projectId, repoUrl, username, passwordProtected }, tx));
+
     /// <summary>Stores (or, with nulls, removes) the credential for an external repository; the password arrives encrypted.</summary>
     public Task SetGitCredentialAsync(long projectId, string? username, string? passwordProtected) =>
         db.WriteAsync((c, tx) => c.ExecuteAsync(

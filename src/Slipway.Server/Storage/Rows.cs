@@ -15,9 +15,12 @@ public sealed class ProjectRow
     public string? LastFetchError { get; set; }
     /// <summary>The work item key prefix (SHOP for SHOP-42), or null before one is set.</summary>
     public string? ItemKeyPrefix { get; set; }
-    /// <summary>The username of the credential for an external repository, or null when it needs none.</summary>
+    /// <summary>
+    /// The username of the credential for an external repository; null when it needs none, or when the credential is a
+    /// token given as the user name of its address (then <see cref="GitPasswordProtected"/> holds the token).
+    /// </summary>
     public string? GitUsername { get; set; }
-    /// <summary>That credential's password, encrypted (<see cref="Git.GitCredentials"/>).</summary>
+    /// <summary>That credential's password (or token), encrypted (<see cref="Git.GitCredentials"/>).</summary>
     public string? GitPasswordProtected { get; set; }
     /// <summary>The project's own pattern for keys in branch names and commit messages, or null for the default.</summary>
     public string? ItemKeyPattern { get; set; }
@@ -127,4 +130,6 @@ public sealed class RegistrationTokenRow
     public string Pool { get; set; } = "";
     public long PreApproved { get; set; }
     public long? RevokedAt { get; set; }
+    /// <summary>The one agent name this token registers (and may take over), or null for an ordinary token.</summary>
+    public string? AgentName { get; set; }
 }

@@ -172,8 +172,70 @@ public class AuditVerifierTests
         var v = AuditVerifier.Verify(chain, expectedHead: head);
         Assert.False(v.Ok);
         Assert.Null(v.FirstBadSequence);
-        Assert.StartsWith("the log ends at entry 4", v.Problem);
+        Assert.Null(v.ExpectedHeadSequence);
+        Assert.StartsWith($"the expected head {head} is not the hash of any entry up to entry 4", v.Problem);
+        Assert.Contains("entries were removed from the end, or the log was rewritten", v.Problem);
         Assert.True(AuditVerifier.Verify(AuditLog.Chain(5), expectedHead: head).Ok);
+    }
+
+    /// <summary>
+    /// A head kept earlier is found wherever it sits in a chain that grew since (the verification's own entry included),
+    /// with the number of entries after it: (chain length, index of the kept entry, entries expected after it).
+    /// </summary>
+    [Theory]
+    [InlineData(5, 4, 0)]
+    [InlineData(5, 3, 1)]
+    [InlineData(6, 0, 5)]
+    [InlineData(1, 0, 0)]
+    public void ExpectedHead_IsFoundWhereverItSits_WithTheEntriesAfterIt(int length, int index, long after)
+    {
+        var chain = AuditLog.Chain(length);
+
+        var v = AuditVerifier.Verify(chain, expectedHead: chain[index].Hash);
+
+        Assert.True(v.Ok, v.Problem);
+        Assert.Equal(chain[index].Sequence, v.ExpectedHeadSequence);
+        Assert.Equal(after, v.EntriesAfterExpectedHead);
+        Assert.Equal(chain[^1].Hash, v.HeadHash);
+    }
+
+    [Fact]
+    public void ExpectedHead_TheGenesisHash_IsTheStartOfTheLog()
+    {
+        var v = AuditVerifier.Verify(AuditLog.Chain(3), expectedHead: AuditChain.GenesisHash);
+        Assert.True(v.Ok, v.Problem);
+        Assert.Equal((0L, 3L), (v.ExpectedHeadSequence!.Value, v.EntriesAfterExpectedHead!.Value));
+    }
+
+    [Theory]
+    [InlineData("0000000000000000000000000000000000000000000000000000000000000001")]
+    [InlineData("not-a-hash")]
+    public void ExpectedHead_NotInTheChain_IsNotOk_EvenWhenTheChainLinksUp(string madeUp)
+    {
+        var v = AuditVerifier.Verify(AuditLog.Chain(4), expectedHead: madeUp);
+        Assert.False(v.Ok);
+        Assert.Null(v.FirstBadSequence);
+        Assert.Null(v.ExpectedHeadSequence);
+        Assert.Contains("is not the hash of any entry up to entry 4", v.Problem);
+    }
+
+    [Fact]
+    public void ExpectedHead_OfARewrittenEntry_IsNotFound()
+    {
+        var original = AuditLog.Chain(4);
+        var kept = original[2].Hash;
+        // Rewritten from entry 3 on with recomputed hashes: the chain links up, but the kept head is gone.
+        var rewritten = original.Take(2).ToList();
+        var previous = rewritten[^1].Hash;
+        foreach (var e in original.Skip(2))
+        {
+            var sealedEntry = AuditChain.Seal(e with { Detail = "rewritten", PreviousHash = "", Hash = "" }, previous);
+            rewritten.Add(sealedEntry);
+            previous = sealedEntry.Hash;
+        }
+
+        Assert.True(AuditVerifier.Verify(rewritten).Ok);
+        Assert.False(AuditVerifier.Verify(rewritten, expectedHead: kept).Ok);
     }
 
     [Fact]

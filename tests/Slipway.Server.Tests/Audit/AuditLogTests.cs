@@ -136,7 +136,8 @@ public sealed class AuditLogTests
 
         var log = await server.Client.ListAuditAsync(new AuditFilterOptions(Outcome: "denied"));
         var a = Assert.Single(log, e => e.RequestId == noToken);
-        Assert.Equal(("anonymous", "-", "user.read", "GET /api/v1/users", "no valid credential"), (a.ActorKind, a.Actor, a.Action, a.Target, a.Detail));
+        Assert.Equal(("anonymous", "-", "user.read", "GET /api/v1/users"), (a.ActorKind, a.Actor, a.Action, a.Target));
+        Assert.Equal("no valid credential: a valid bearer token or session is required, and none was sent; sign in first (slipway login)", a.Detail);
         var b = Assert.Single(log, e => e.RequestId == wrongRole);
         Assert.Equal(("token", "vera", "project.create", "POST /api/v1/projects"), (b.ActorKind, b.Actor, b.Action, b.Target));
         Assert.StartsWith("user:vera may not project.create", b.Detail);

@@ -99,7 +99,7 @@ public sealed class AccessCliTests
         }
         var afterDisable = await dev(null, ["token", "list"]);
         Assert.Equal(1, afterDisable.Exit);
-        Assert.Contains("error: a valid bearer token or session is required", afterDisable.Err);
+        Assert.Contains("error: the API token's user is disabled; ask an admin", afterDisable.Err); // says why, in one line
 
         // The audit chain is intact, and the exports hold the evidence but never a secret.
         var verify = await admin(null, ["audit", "verify"]);

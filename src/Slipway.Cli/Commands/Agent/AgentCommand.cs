@@ -6,7 +6,7 @@ namespace Slipway.Cli.Commands.Agent;
 
 /// <summary>
 /// <c>slipway agent --server URL --token TOKEN [--pool NAME] [--labels a,b] [--work DIR] [--slots N] [--name N]</c> runs an agent;
-/// its subcommands manage agents: token create, approve, list.
+/// its subcommands manage agents: token create, approve, disable, remove, list.
 /// </summary>
 public static class AgentCommand
 {
@@ -26,8 +26,12 @@ public static class AgentCommand
         command.SetAction(async (result, ct) =>
         {
             var options = new AgentOptions();
-            var config = CliContext.ReadConfig();
-            options.ServerUrl = result.GetValue(CliContext.Server) ?? Environment.GetEnvironmentVariable("SLIPWAY_SERVER") ?? config?.Server ?? options.ServerUrl;
+            try { options.ServerUrl = CliContext.ServerUrl(result); }
+            catch (CliUsageException e)
+            {
+                await Console.Error.WriteLineAsync($"error: {e.Message}");
+                return CliContext.UsageError;
+            }
             if (result.GetValue(CliContext.Token) is { } t) options.RegistrationToken = t;
             if (result.GetValue(pool) is { } p) options.Pool = p;
             if (result.GetValue(labels) is { } l) options.Labels = l.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -57,6 +61,8 @@ public static class AgentCommand
         });
         command.Subcommands.Add(TokenCommand());
         command.Subcommands.Add(ApproveCommand());
+        command.Subcommands.Add(DisableCommand());
+        command.Subcommands.Add(RemoveCommand());
         command.Subcommands.Add(ListCommand());
         return command;
     }
@@ -85,6 +91,34 @@ public static class AgentCommand
             using var client = CliContext.CreateClient(result);
             var agent = await client.ApproveAgentAsync(result.GetValue(name)!, ct);
             Console.WriteLine($"agent {agent.Name} is {agent.Status}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command DisableCommand()
+    {
+        var name = new Argument<string>("name") { Description = "Agent name" };
+        var command = new Command("disable", "Shut an agent out: every call with its credential is refused") { name };
+        command.SetAction((result, ct) => CliContext.GuardAsync(async () =>
+        {
+            using var client = CliContext.CreateClient(result);
+            var agent = await client.DisableAgentAsync(result.GetValue(name)!, ct);
+            Console.WriteLine($"agent {agent.Name} is {agent.Status}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command RemoveCommand()
+    {
+        var name = new Argument<string>("name") { Description = "Agent name" };
+        var command = new Command("remove", "Remove an agent so its name can be registered again (refused while it runs jobs)") { name };
+        command.SetAction((result, ct) => CliContext.GuardAsync(async () =>
+        {
+            using var client = CliContext.CreateClient(result);
+            await client.RemoveAgentAsync(result.GetValue(name)!, ct);
+            Console.WriteLine($"agent {result.GetValue(name)} removed; its credential no longer works and the name is free");
             return 0;
         }));
         return command;

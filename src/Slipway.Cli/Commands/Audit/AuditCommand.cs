@@ -54,7 +54,8 @@ public static class AuditCommand
     {
         var expectHead = new Option<string?>("--expect-head")
         {
-            Description = "A head hash printed by an earlier verify and kept outside the database: also detects removed newest entries or a rewritten chain",
+            Description = "A head hash printed by an earlier verify and kept outside the database: it must be in the chain (its position is printed); " +
+                          "exit 2 if not (newest entries removed, or the chain rewritten)",
         };
         var command = new Command("verify", "Check the audit log's hash chain; exit 0 if intact, 2 with the first bad entry if not") { CliContext.JsonOutput, expectHead };
         command.SetAction((result, ct) => CliContext.GuardAsync(async () =>
@@ -62,7 +63,13 @@ public static class AuditCommand
             using var client = CliContext.CreateClient(result);
             var v = await client.VerifyAuditAsync(result.GetValue(expectHead), ct);
             if (result.GetValue(CliContext.JsonOutput)) CliContext.PrintJson(v);
-            else if (v.Ok) Console.WriteLine($"audit chain intact: {v.EntriesChecked} entries, head {v.HeadHash}");
+            else if (v.Ok)
+            {
+                Console.WriteLine($"audit chain intact: {v.EntriesChecked} entries, head {v.HeadHash}");
+                if (v.ExpectedHeadSequence is { } at)
+                    Console.WriteLine($"expected head found: entry {at}, followed by {v.EntriesAfterExpectedHead} newer entr{(v.EntriesAfterExpectedHead == 1 ? "y" : "ies")} " +
+                                      $"up to entry {v.HeadSequence}");
+            }
             else
             {
                 Console.WriteLine($"audit chain BROKEN" + (v.FirstBadSequence is { } n ? $" at entry {n}" : "") + $": {v.Problem}");

@@ -27,7 +27,7 @@ public static class LoginCommand
             if (result.GetValue(username) is { } user)
                 return await PasswordLoginAsync(result, user, result.GetValue(passwordStdin), result.GetValue(tokenName), result.GetValue(days), ct);
 
-            var server = result.GetValue(CliContext.Server) ?? Environment.GetEnvironmentVariable("SLIPWAY_SERVER") ?? "http://127.0.0.1:5080";
+            var server = CliContext.ServerUrlWithoutConfig(result);
             var token = result.GetValue(CliContext.Token) ?? Environment.GetEnvironmentVariable("SLIPWAY_TOKEN");
             if (string.IsNullOrEmpty(token))
             {

@@ -1,0 +1,66 @@
+using Slipway.Core.ChangeRequests;
+using Slipway.Server.Storage;
+using Slipway.Testing;
+
+namespace Slipway.Server.Tests.Storage;
+
+/// <summary>Agent names bound to credentials, agent removal and single approvals, on both databases (issue 11).</summary>
+[Collection("postgres")]
+public sealed class AgentAndApprovalStoreTests(PostgresFixture postgres) : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public static TheoryData<string> Dialects => MigratedDatabase.Dialects;
+
+    [Theory, MemberData(nameof(Dialects))]
+    public async Task ANameInUse_IsTakenOverOnlyOnRequest_AndRemovalFreesIt(string dialect)
+    {
+        using var db = await MigratedDatabase.OpenAsync(dialect, _dir, postgres);
+        var agents = new AgentStore(db);
+
+        var (id, _) = await agents.RegisterAsync("ag", "build", "", 1, "hash-1", true, 4, 1000);
+        await Assert.ThrowsAsync<AgentNameTakenException>(() => agents.RegisterAsync("ag", "other", "", 1, "hash-2", true, 4, 2000));
+        Assert.Equal(("build", "approved"), ((await agents.FindAsync("ag"))!.Pool, (await agents.FindAsync("ag"))!.Status));
+        var (sameId, status) = await agents.RegisterAsync("ag", "build", "", 1, "hash-3", false, 4, 3000, takeOver: true);
+        Assert.Equal((id, "pending"), (sameId, status));
+        Assert.Null(await agents.FindByCredentialAsync("hash-1"));
+
+        Assert.Equal((true, 0L), (await agents.RemoveAsync("ag"))!.Value);
+        Assert.Null(await agents.RemoveAsync("ag"));
+        Assert.Null(await agents.FindAsync("ag"));
+        Assert.Null(await agents.FindByCredentialAsync("hash-3"));
+        Assert.Empty(await agents.ListAsync());
+        var (newId, _) = await agents.RegisterAsync("ag", "build", "", 1, "hash-4", true, 4, 4000);
+        Assert.NotEqual(id, newId);
+
+        await agents.CreateRegistrationTokenAsync("reg-hash", "build", true, 5000, agentName: "embedded");
+        Assert.Equal("embedded", (await agents.FindRegistrationTokenAsync("reg-hash"))!.AgentName);
+        Assert.False(await agents.RegistrationTokenRevokedAsync("reg-hash"));
+        await agents.RevokeRegistrationTokenAsync("reg-hash", 6000);
+        Assert.True(await agents.RegistrationTokenRevokedAsync("reg-hash"));
+        Assert.Null(await agents.RegistrationTokenRevokedAsync("no-such-hash"));
+    }
+
+    [Theory, MemberData(nameof(Dialects))]
+    public async Task AReviewerApprovesAHeadOnce_EvenWhenRacing(string dialect)
+    {
+        using var db = await MigratedDatabase.OpenAsync(dialect, _dir, postgres);
+        var project = (await new ProjectStore(db).CreateAsync("p", "/repo", "main", "secret", new Dictionary<string, string>(), 1000))!;
+        var store = new ChangeRequestStore(db);
+        var cr = await store.CreateAsync(new NewChangeRequest(project.Id, "t", "", "feature", "main", "dev1", new string('a', 40), [], [], 1000));
+        var head = new string('a', 40);
+
+        var racing = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => store.AddReviewAsync(cr.Id, "dev2", ReviewVerdict.Approve, "", head, 2000)));
+        var comments = await Task.WhenAll(store.AddReviewAsync(cr.Id, "dev2", ReviewVerdict.Comment, "x", head, 3000),
+            store.AddReviewAsync(cr.Id, "dev2", ReviewVerdict.Comment, "y", head, 3000));
+        var newHead = await store.AddReviewAsync(cr.Id, "dev2", ReviewVerdict.Approve, "", new string('b', 40), 4000);
+
+        Assert.Equal(1, racing.Count(r => r == ApprovalWrite.Added));
+        Assert.All(racing.Where(r => r != ApprovalWrite.Added), r => Assert.Equal(ApprovalWrite.AlreadyGiven, r));
+        Assert.All(comments, r => Assert.Equal(ApprovalWrite.Added, r));
+        Assert.Equal(ApprovalWrite.Added, newHead);
+        Assert.Equal(2, (await store.ReviewsAsync(cr.Id)).Count(r => r.Verdict == "approve"));
+    }
+
+    public void Dispose() => _dir.Dispose();
+}
