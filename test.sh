@@ -12,12 +12,13 @@ TARGET="${SLIPWAY_TEST_TARGET:-Slipway.slnx}"
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # --- (a) system dependencies: git, a PostgreSQL server (tests start their own cluster), chromium
-# (browser tests), procps. Only touch apt when something is actually missing: it is slow and needs root.
+# (browser tests), procps, bubblewrap (the job sandbox every agent uses by default). Only touch apt when something is actually missing: it is slow and needs root.
 missing=()
 command -v git >/dev/null 2>&1 || missing+=(git)
 compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || missing+=(postgresql)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v ps >/dev/null 2>&1 || missing+=(procps)
+command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
 
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "Installing missing packages: ${missing[*]}"

@@ -283,6 +283,10 @@ public sealed class SlipwayBench(string variant, Args opts)
     {
         var result = new JsonObject { ["variant"] = variant, ["workdir"] = _root };
         Directory.CreateDirectory(Markers);
+        // Jobs run sandboxed (ADR 0006): the marker folder is the one host folder they may write, shared with them
+        // (writable by the unprivileged account jobs run as when the agent is root).
+        File.SetUnixFileMode(Markers, (UnixFileMode)0x1FF | UnixFileMode.StickyBit);
+        new DirectoryInfo(_root).UnixFileMode |= UnixFileMode.OtherExecute;
         var port = FreePort();
         var url = $"http://127.0.0.1:{port}";
         var token = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)).ToLowerInvariant();
@@ -291,6 +295,7 @@ public sealed class SlipwayBench(string variant, Args opts)
             ["SLIPWAY_BOOTSTRAP_TOKEN"] = token,
             ["SLIPWAY_POLL_SECONDS"] = "3600",
             ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
+            ["SLIPWAY_AGENT_SANDBOX_SHARE"] = Markers,
         };
         var serverArgs = new List<string> { "server", "--data", Path.Combine(_root, "data"), "--urls", url };
         serverArgs.AddRange(variant == "separate" ? ["--no-agent"] : ["--agent-slots", "2"]);
@@ -307,7 +312,7 @@ public sealed class SlipwayBench(string variant, Args opts)
                 var regToken = (string)reg["token"]!;
                 _agent = Child.Start(_dll,
                     ["agent", "--server", url, "--token", regToken, "--slots", "2", "--work", Path.Combine(_root, "agent-work"), "--name", "bench-agent"],
-                    new Dictionary<string, string> { ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1" }, Path.Combine(_root, "agent.log"));
+                    new Dictionary<string, string> { ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1", ["SLIPWAY_AGENT_SANDBOX_SHARE"] = Markers }, Path.Combine(_root, "agent.log"));
             }
             Console.WriteLine($"server pid {_server.Pid}{(_agent is null ? " (embedded agent)" : $", agent pid {_agent.Pid}")} on {url}, data in {_root}");
 

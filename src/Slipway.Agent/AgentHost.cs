@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Slipway.Agent.Execution;
 using Slipway.Agent.Protocol;
+using Slipway.Agent.Sandbox;
 using Slipway.Contracts;
 using Slipway.Contracts.Agents;
 
@@ -30,7 +31,8 @@ public sealed class AgentHost(AgentOptions options, ILogger<AgentHost> log) : ID
         if (Directory.Exists(leftovers)) Directory.Delete(leftovers, recursive: true);
         // Before registering: an agent that cannot isolate its jobs must not take any.
         _sandbox = Sandbox.JobSandbox.Create(options);
-        log.LogInformation("agent {Name}: {Sandbox}", options.Name, _sandbox.Describe());
+        if (_sandbox.Mode == SandboxMode.None) log.LogWarning("agent {Name}: {Sandbox}", options.Name, _sandbox.Describe());
+        else log.LogInformation("agent {Name}: {Sandbox}", options.Name, _sandbox.Describe());
         var credential = await EnsureCredentialAsync(ct);
         _client.UseCredential(credential);
         log.LogInformation("agent {Name} ready in pool {Pool} with {Slots} slots", options.Name, options.Pool, options.Slots);

@@ -44,8 +44,17 @@ public sealed class AgentOptions
     /// SLIPWAY_AGENT_SANDBOX_HIDE: further folders jobs must not see, ':'-separated (e.g. a Slipway server's data folder on
     /// the same machine; the embedded agent hides its server's by itself).
     /// </summary>
-    public IReadOnlyList<string> SandboxHide { get; set; } =
-        (Environment.GetEnvironmentVariable("SLIPWAY_AGENT_SANDBOX_HIDE") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    public IReadOnlyList<string> SandboxHide { get; set; } = PathList("SLIPWAY_AGENT_SANDBOX_HIDE");
+
+    /// <summary>
+    /// SLIPWAY_AGENT_SANDBOX_SHARE: folders every job may read and write, ':'-separated (a build cache shared between
+    /// jobs). Anything in them is open to every branch's jobs: never a folder holding secrets or another folder's data.
+    /// </summary>
+    public IReadOnlyList<string> SandboxShare { get; set; } = PathList("SLIPWAY_AGENT_SANDBOX_SHARE");
+
+    /// <summary>A ':'-separated list of folders from an environment variable.</summary>
+    public static IReadOnlyList<string> PathList(string variable) =>
+        (Environment.GetEnvironmentVariable(variable) ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>Called once the agent holds its own credential (the embedded agent revokes its one-time token then).</summary>
     public Func<Task>? Registered { get; set; }

@@ -40,6 +40,8 @@ public sealed class AccessTests
         Assert.Equal(401, await FetchStatusAsync(page, "/api/v1/projects"));
 
         // The right token lands on the page the visitor asked for, with a cookie scripts cannot read.
+        var tokenFile = Path.Combine(server.Options.FullDataDirectory, "initial-admin-token");
+        Assert.True(File.Exists(tokenFile)); // the refused tries left it alone
         await page.GetByLabel("API token").FillAsync(SlipwayTestServer.AdminToken);
         await page.GetByRole(AriaRole.Button, new() { Name = "Continue with token" }).ClickAsync();
         await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/agents");
@@ -52,6 +54,8 @@ public sealed class AccessTests
         Assert.Equal(SameSiteAttribute.Strict, cookie.SameSite);
         Assert.DoesNotContain("slipway_session", await page.EvaluateAsync<string>("() => document.cookie"));
         Assert.Equal(200, await FetchStatusAsync(page, "/api/v1/projects"));
+        // The first sign-in with the initial admin token deleted its file from the server's disk.
+        Assert.False(File.Exists(tokenFile));
     }
 
     [Fact]

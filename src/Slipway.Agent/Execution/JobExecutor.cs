@@ -155,7 +155,7 @@ public sealed class JobExecutor(AgentProtocolClient client, AgentOptions options
         var links = new List<string>();
         var files = workspace.Find(lease.ArtifactGlobs, links);
         foreach (var link in links)
-            await shipper.NoteAsync($"artifact {link} skipped: it is a symbolic link (links are never followed out of the workspace)", ct);
+            await shipper.NoteAsync($"artifact {link} skipped: it is a symbolic link or not a regular file (links are never followed out of the workspace)", ct);
         foreach (var relative in files)
         {
             var full = workspace.SafePath(relative);

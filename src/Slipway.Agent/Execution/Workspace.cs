@@ -91,8 +91,9 @@ public sealed class Workspace : IDisposable
 
     /// <summary>
     /// Regular files under <see cref="Source"/> matching any of the globs, as relative '/' paths. Symbolic links are
-    /// skipped, files and folders alike (<c>ln -s /etc out/etc</c> publishes nothing); <paramref name="skippedLinks"/>
-    /// receives the matching links left out, so the job's log can say why a file is missing.
+    /// skipped, files and folders alike (<c>ln -s /etc out/etc</c> publishes nothing), and so are pipes, sockets and
+    /// devices (opening a pipe would hang the agent); <paramref name="skippedLinks"/> receives the matching entries left
+    /// out, so the job's log can say why a file is missing.
     /// </summary>
     public IReadOnlyList<string> Find(IReadOnlyList<string> globs, ICollection<string>? skippedLinks = null)
     {
@@ -106,7 +107,7 @@ public sealed class Workspace : IDisposable
             foreach (var entry in new DirectoryInfo(folders.Pop()).EnumerateFileSystemInfos("*", options))
             {
                 var relative = Path.GetRelativePath(Source, entry.FullName).Replace('\\', '/');
-                if (entry.LinkTarget is not null)
+                if (entry.LinkTarget is not null || (entry is FileInfo && !Sandbox.NativeFiles.IsRegularFile(entry.FullName)))
                 {
                     if (globs.Any(g => Glob.IsMatch(g, relative))) skippedLinks?.Add(relative);
                     continue;

@@ -9,14 +9,16 @@ public sealed record JobAccount(string Name, int Uid, int Gid);
 /// of the machine is visible read-only, except <see cref="Hidden"/> folders (each replaced by an empty in-memory
 /// folder: the server's data folder, the agent's work folder with the other jobs' workspaces and its credential,
 /// home folders) and <see cref="Masked"/> files (each replaced by an empty device: container-engine sockets).
-/// <see cref="RunAs"/>: when the agent runs as root, the unprivileged account the job runs as.
+/// <see cref="RunAs"/>: when the agent runs as root, the unprivileged account the job runs as. <see cref="Shared"/>: folders
+/// the operator shares read-write with every job (a build cache); never inside a hidden folder.
 /// </summary>
 public sealed record SandboxLayout(
     string Workspace,
     string WorkingDirectory,
     IReadOnlyList<string> Hidden,
     IReadOnlyList<string> Masked,
-    JobAccount? RunAs);
+    JobAccount? RunAs,
+    IReadOnlyList<string>? Shared = null);
 
 /// <summary>
 /// The <c>bwrap</c> (bubblewrap) command line for a job (ADR 0006). Pure: the same layout always gives the same
@@ -27,7 +29,7 @@ public sealed record SandboxLayout(
 /// memory, environment or root folder (<c>/proc/PID/root</c>) of the server, the agent or other jobs;</item>
 /// <item>fresh <c>/tmp</c>, <c>/var/tmp</c> and <c>/dev</c>, its own IPC namespace;</item>
 /// <item>the hidden folders replaced by empty ones (mounted in parent-first order; a folder inside another hidden one
-/// is already invisible), then its workspace bound back in with 0755 folders on the way to it;</item>
+/// is already invisible), then its workspace and the shared folders bound back in with 0755 folders on the way;</item>
 /// <item>no capabilities and no way to gain any (bwrap sets no-new-privileges); as root, bwrap keeps only the three
 /// capabilities that <c>setpriv</c> needs to switch to <see cref="SandboxLayout.RunAs"/>, and setpriv drops them all;</item>
 /// <item>death with the agent (<c>--die-with-parent</c>): a killed agent leaves no job running.</item>
@@ -60,7 +62,17 @@ public static class BubblewrapArguments
             args.AddRange(["--perms", "1777", "--tmpfs", temporary]);
             emptied.Add(temporary);
         }
-        foreach (var hidden in ParentsFirst(layout.Hidden))
+        var hiddenFolders = ParentsFirst(layout.Hidden).ToList();
+        var shares = (layout.Shared ?? []).Select(Normal).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        foreach (var shared in shares)
+        {
+            if (shared == "/") throw new ArgumentException("cannot share the root folder with jobs");
+            if (hiddenFolders.FirstOrDefault(h => IsSameOrInside(shared, h) || IsInside(h, shared)) is { } clash)
+                throw new ArgumentException($"cannot share '{shared}' with jobs: it {(IsInside(clash, shared) ? "holds" : "is inside")} the hidden folder '{clash}'");
+            if (IsSameOrInside(shared, workspace) || IsInside(workspace, shared))
+                throw new ArgumentException($"cannot share '{shared}' with jobs: it overlaps the job's workspace");
+        }
+        foreach (var hidden in hiddenFolders)
         {
             if (emptied.Any(e => IsSameOrInside(hidden, e))) continue; // already invisible
             if (IsInside(hidden, workspace)) continue;                  // would hide part of the job's own folder
@@ -72,12 +84,17 @@ public static class BubblewrapArguments
             if (emptied.Any(e => IsInside(file, e)) || IsSameOrInside(file, workspace)) continue;
             args.AddRange(["--ro-bind", "/dev/null", file]);
         }
-        // The folders between an emptied folder and the workspace exist only in the sandbox: traversable, not listable
-        // beyond what they hold (nothing but the way to the workspace).
-        if (emptied.Where(e => IsInside(workspace, e)).MaxBy(e => e.Length) is { } container)
-            foreach (var between in FoldersBetween(container, workspace))
-                args.AddRange(["--perms", "0755", "--dir", between]);
-        args.AddRange(["--bind", workspace, workspace]);
+        // The workspace, then the shared folders, bound back in. The folders between an emptied folder and each of them
+        // exist only in the sandbox: made first, traversable by the job's account (bwrap would make them 0700 for root),
+        // holding nothing but the way in.
+        var made = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var bound in shares.Prepend(workspace))
+        {
+            if (emptied.Where(e => IsInside(bound, e)).MaxBy(e => e.Length) is { } container)
+                foreach (var between in FoldersBetween(container, bound))
+                    if (made.Add(between)) args.AddRange(["--perms", "0755", "--dir", between]);
+            args.AddRange(["--bind", bound, bound]);
+        }
         args.AddRange(["--chdir", Normal(layout.WorkingDirectory)]);
         if (layout.RunAs is { } account)
         {

@@ -27,14 +27,17 @@ public sealed class JobSandbox
 
     private readonly IReadOnlyList<string> _hidden;
     private readonly IReadOnlyList<string> _masked;
+    private readonly IReadOnlyList<string> _shared;
 
-    private JobSandbox(SandboxMode mode, string? bubblewrap, JobAccount? runAs, IReadOnlyList<string> hidden, IReadOnlyList<string> masked)
+    private JobSandbox(SandboxMode mode, string? bubblewrap, JobAccount? runAs, IReadOnlyList<string> hidden, IReadOnlyList<string> masked,
+        IReadOnlyList<string> shared)
     {
         Mode = mode;
         Bubblewrap = bubblewrap;
         RunAs = runAs;
         _hidden = hidden;
         _masked = masked;
+        _shared = shared;
     }
 
     public SandboxMode Mode { get; }
@@ -54,7 +57,7 @@ public sealed class JobSandbox
     /// </summary>
     public static JobSandbox Create(AgentOptions options)
     {
-        if (options.Sandbox == SandboxMode.None) return new JobSandbox(SandboxMode.None, null, null, [], []);
+        if (options.Sandbox == SandboxMode.None) return new JobSandbox(SandboxMode.None, null, null, [], [], []);
         var bwrap = FindBubblewrap() ?? throw new SandboxUnavailableException(
             "bubblewrap (bwrap) is not installed; install it with: sudo apt-get install bubblewrap");
         JobAccount? runAs = null;
@@ -71,10 +74,16 @@ public sealed class JobSandbox
         var hidden = new List<string>(HomeFolders) { work };
         if (Environment.GetEnvironmentVariable("HOME") is { Length: > 1 } home) hidden.Add(home);
         hidden.AddRange(options.SandboxHide);
+        var shared = new List<string>();
+        foreach (var folder in options.SandboxShare)
+            shared.Add(NativeFiles.RealPathOrNull(folder) is { } real && Directory.Exists(real) ? real
+                : throw new SandboxUnavailableException($"the folder '{folder}' to share with jobs (SLIPWAY_AGENT_SANDBOX_SHARE) does not exist"));
         var sandbox = new JobSandbox(SandboxMode.Bubblewrap, bwrap, runAs,
             hidden.Select(NativeFiles.RealPathOrNull).OfType<string>().Where(Directory.Exists).Distinct().ToList(),
-            DangerousSockets.Select(NativeFiles.RealPathOrNull).OfType<string>().Where(p => !Directory.Exists(p)).Distinct().ToList());
-        sandbox.Probe(work);
+            DangerousSockets.Select(NativeFiles.RealPathOrNull).OfType<string>().Where(p => !Directory.Exists(p)).Distinct().ToList(),
+            shared.Distinct().ToList());
+        try { sandbox.Probe(work); }
+        catch (ArgumentException e) { throw new SandboxUnavailableException(e.Message); } // a share that clashes with a hidden folder
         return sandbox;
     }
 
@@ -88,18 +97,24 @@ public sealed class JobSandbox
             if (RunAs is { } account) NativeFiles.ChownTree(probe, account.Uid, account.Gid);
             var psi = new System.Diagnostics.ProcessStartInfo(Bubblewrap!) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
             foreach (var arg in BubblewrapArguments.For(Layout(probe, probe))) psi.ArgumentList.Add(arg);
-            foreach (var arg in new[] { "/bin/sh", "-c", "touch ./probe" }) psi.ArgumentList.Add(arg);
+            // A script run by its absolute path, as a job's step is: every folder on the way must be searchable by the job's account.
+            var script = Path.Combine(probe, "probe.sh");
+            File.WriteAllText(script, "touch \"$(dirname \"$0\")/probe\"\n");
+            if (RunAs is { } owner) NativeFiles.ChownTree(probe, owner.Uid, owner.Gid);
+            foreach (var arg in new[] { "/bin/sh", script }) psi.ArgumentList.Add(arg);
             using var process = System.Diagnostics.Process.Start(psi)!;
             var error = process.StandardError.ReadToEndAsync();
             if (!process.WaitForExit(TimeSpan.FromSeconds(20))) { process.Kill(true); throw new SandboxUnavailableException("bubblewrap did not start a test job within 20 s"); }
             if (process.ExitCode != 0 || !File.Exists(Path.Combine(probe, "probe")))
                 throw new SandboxUnavailableException($"bubblewrap cannot start a sandbox here: {error.Result.Trim()} " +
-                                                      "(unprivileged user namespaces may be disabled: see docs/operations.md#job-sandbox)");
+                    (RunAs is { } jobAccount
+                        ? $"(every folder above {work} must be searchable by the jobs' account '{jobAccount.Name}' (chmod o+x); see docs/operations.md#job-sandbox)"
+                        : "(unprivileged user namespaces may be disabled: see docs/operations.md#job-sandbox)"));
         }
         finally { try { Directory.Delete(probe, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { } }
     }
 
-    private SandboxLayout Layout(string workspace, string workingDirectory) => new(workspace, workingDirectory, _hidden, _masked, RunAs);
+    private SandboxLayout Layout(string workspace, string workingDirectory) => new(workspace, workingDirectory, _hidden, _masked, RunAs, _shared);
 
     /// <summary>
     /// Makes the workspace the job's own before it starts: its home folder, and (as root) every file owned by the job's
@@ -132,8 +147,8 @@ public sealed class JobSandbox
 
     /// <summary>One line for the agent's start-up log.</summary>
     public string Describe() => Mode == SandboxMode.None
-        ? "jobs are NOT sandboxed (--sandbox none): they can read and change whatever this agent's user can"
-        : $"jobs run in a bubblewrap sandbox{(RunAs is { } a ? $" as '{a.Name}'" : "")}; hidden: {string.Join(", ", _hidden)}";
+        ? "jobs are NOT sandboxed (sandbox none): they can read and change whatever this agent's user can"
+        : $"jobs run in a bubblewrap sandbox{(RunAs is { } a ? $" as '{a.Name}'" : "")}; hidden: {string.Join(", ", _hidden)}{(_shared.Count > 0 ? $"; shared read-write: {string.Join(", ", _shared)}" : "")}";
 
     private static string? FindBubblewrap()
     {

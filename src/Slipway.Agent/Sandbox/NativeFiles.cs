@@ -2,7 +2,10 @@ using System.Runtime.InteropServices;
 
 namespace Slipway.Agent.Sandbox;
 
-/// <summary>The few file-system calls .NET does not offer: the real path, change of owner without following links, the effective user.</summary>
+/// <summary>
+/// The few file-system calls .NET does not offer: the real path, change of owner without following links, the type of a
+/// file without following links, the effective user.
+/// </summary>
 internal static partial class NativeFiles
 {
     public static bool IsRoot => geteuid() == 0;
@@ -36,6 +39,21 @@ internal static partial class NativeFiles
         }
     }
 
+    /// <summary>
+    /// True only for a regular file, judged without following a link: the agent must never open a pipe (it would wait
+    /// forever for a writer), a device or a socket a job left in its workspace. statx's layout is the same on every
+    /// architecture, unlike stat's.
+    /// </summary>
+    public static unsafe bool IsRegularFile(string path)
+    {
+        const int AtFdCwd = -100, AtSymlinkNoFollow = 0x100, StatxType = 0x1, ModeOffset = 28;
+        const int TypeMask = 0xF000, Regular = 0x8000;
+        var buffer = stackalloc byte[256];
+        if (statx(AtFdCwd, path, AtSymlinkNoFollow, StatxType, buffer) != 0) return false;
+        var mode = *(ushort*)(buffer + ModeOffset);
+        return (mode & TypeMask) == Regular;
+    }
+
     private static void Chown(string path, int uid, int gid)
     {
         if (lchown(path, uid, gid) != 0)
@@ -45,6 +63,7 @@ internal static partial class NativeFiles
     [LibraryImport("libc")] private static partial uint geteuid();
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)] private static partial nint realpath(string path, nint resolved);
     [LibraryImport("libc")] private static partial void free(nint pointer);
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)] private static unsafe partial int statx(int dirFd, string path, int flags, uint mask, byte* buffer);
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)] private static partial int lchown(string path, int uid, int gid);
 }
 

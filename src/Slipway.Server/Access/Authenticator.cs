@@ -10,7 +10,8 @@ namespace Slipway.Server.Access;
 /// session cookie. Every lookup is against hashes and only finds live credentials of enabled users, so a
 /// revocation, an expiry or a disabled account takes effect on the next request.
 /// </summary>
-public sealed class Authenticator(CredentialStore credentials, AgentStore agents, GrantStore grants, TimeProvider clock)
+public sealed class Authenticator(CredentialStore credentials, AgentStore agents, GrantStore grants, TimeProvider clock,
+    Hosting.InitialAdminTokenFile initialToken)
 {
     public const string SessionCookie = "slipway_session";
 
@@ -36,6 +37,7 @@ public sealed class Authenticator(CredentialStore credentials, AgentStore agents
             }
             var found = await credentials.FindTokenAsync(hash, now);
             if (found is not { } t) return null;
+            await initialToken.NoteSignInAsync(hash, t.User.Username);
             var scope = t.Token.Scope is { Length: > 0 } s ? s.Split(',').ToHashSet(StringComparer.Ordinal) : null;
             return await UserAsync(t.User, scope, t.Token.Id, t.Token.Name);
         }

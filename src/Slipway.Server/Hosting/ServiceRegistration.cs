@@ -39,6 +39,7 @@ public static class ServiceRegistration
         .AddSingleton<AuditLog>()
         .AddSingleton<HeartbeatDenials>()
         .AddSingleton<Authenticator>()
+        .AddSingleton<InitialAdminTokenFile>()
         .AddSingleton<SignInThrottle>()
         .AddSingleton<SignInService>();
 

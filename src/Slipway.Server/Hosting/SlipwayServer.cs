@@ -125,6 +125,7 @@ public static class SlipwayServer
         if (await Bootstrap.CreateAdminAsync(services.GetRequiredService<UserStore>(), options, clock, log) is not null)
             await services.GetRequiredService<Audit.AuditLog>().RecordAsync(new Audit.AuditRecord(AuditActorKinds.System, "slipway", null,
                 Core.Access.Actions.UserManage, "user:admin", AuditOutcomes.Succeeded, "first start: admin created with a one-time API token"));
+        services.GetRequiredService<InitialAdminTokenFile>().Load();
         await Recovery.ResolveEmbeddedAgentJobsAsync(services, log);
         await Git.RepositoryAddressRepair.RunAsync(services, log);
         if (options.Demo) await DemoProject.EnsureAsync(services, log);

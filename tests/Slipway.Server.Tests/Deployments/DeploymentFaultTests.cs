@@ -62,12 +62,19 @@ public sealed class DeploymentFaultTests
 /// <summary>The server killed mid-deployment and restarted: nothing is lost, the deployment is resolved (unknown), the lock freed.</summary>
 public sealed class DeploymentRestartTests
 {
-    [Fact]
-    public async Task ServerKilledMidDeployment_AndRestarted_ResolvesItAndFreesTheEnvironment()
+    /// <param name="sandbox">With the sandbox (the default) the deploy script dies with the killed server; without it, it
+    /// outlives the server and the restarted embedded agent kills it before taking any job.</param>
+    [Theory]
+    [InlineData("bwrap")]
+    [InlineData("none")]
+    public async Task ServerKilledMidDeployment_AndRestarted_ResolvesItAndFreesTheEnvironment(string sandbox)
     {
         using var data = new TempDirectory();
         var url = $"http://127.0.0.1:{FreePort.Get()}";
-        var env = new Dictionary<string, string> { ["SLIPWAY_BOOTSTRAP_TOKEN"] = SlipwayTestServer.AdminToken, ["SLIPWAY_POLL_SECONDS"] = "3600" };
+        var env = new Dictionary<string, string>
+        {
+            ["SLIPWAY_BOOTSTRAP_TOKEN"] = SlipwayTestServer.AdminToken, ["SLIPWAY_POLL_SECONDS"] = "3600", ["SLIPWAY_AGENT_SANDBOX"] = sandbox,
+        };
         string[] args = ["server", "--data", data.Path, "--urls", url, "--agent-slots", "2"];
         using var repo = Pipelines.Repo("""
             stages:
@@ -97,9 +104,20 @@ public sealed class DeploymentRestartTests
             server.WaitForExit(10_000);
         }
         finally { CrashTests.Kill(server); }
-        // The deploy script runs in its own session: it outlived the server.
-        var orphans = CrashTests.JobScriptsUnder(data.Path);
-        Assert.NotEmpty(orphans);
+        IReadOnlyList<int> orphans;
+        if (sandbox == "none")
+        {
+            // The deploy script runs in its own session: it outlived the server.
+            orphans = CrashTests.JobScriptsUnder(data.Path);
+            Assert.NotEmpty(orphans);
+        }
+        else
+        {
+            // The sandbox dies with its parent: nothing of the deployment runs on.
+            await CrashTests.EventuallyAsync(async () => { await Task.Yield(); return CrashTests.JobScriptsUnder(data.Path).Count == 0 ? "" : null; },
+                TimeSpan.FromSeconds(10), "the sandboxed deploy script to die with the server");
+            orphans = [];
+        }
 
         var restarted = SlipwayProcess.Start(args, env);
         try

@@ -75,7 +75,7 @@ public sealed class DemoAndOperationsTests
     }
 
     [Fact]
-    public async Task InitialAdminToken_IsWrittenOwnerOnly()
+    public async Task InitialAdminToken_IsWrittenOwnerOnly_AndDeletedOnceTheAdminSignsInWithIt()
     {
         await using var server = await SlipwayTestServer.StartAsync(o => o.EmbeddedAgent = false);
         var path = Path.Combine(server.Options.FullDataDirectory, "initial-admin-token");
@@ -84,5 +84,16 @@ public sealed class DemoAndOperationsTests
         Assert.Equal(SlipwayTestServer.AdminToken, (await File.ReadAllTextAsync(path)).Trim());
         using var http = new HttpClient { BaseAddress = new Uri(server.Url) };
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz")).StatusCode);
+        // A refused token leaves it alone.
+        http.DefaultRequestHeaders.Authorization = new("Bearer", "slp_not-the-admin-token-000000");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/api/v1/projects")).StatusCode);
+        Assert.True(File.Exists(path));
+
+        // The first call with the token in it deletes it: the token stays on the server's disk only until taken.
+        Assert.Empty(await server.Client.ListProjectsAsync());
+        Assert.False(File.Exists(path));
+        Assert.Empty(await server.Client.ListProjectsAsync()); // the token itself still works
+        var audit = await Access.AccessTestKit.AuditAsync(server, "action=user.manage");
+        Assert.Contains(audit, e => e.Detail == "initial admin token file deleted after its first use" && e.Target == "user:admin");
     }
 }

@@ -9,22 +9,20 @@ public sealed class CancelTests
     public async Task Cancel_KillsTheJobsWholeProcessTree_WithinFiveSeconds()
     {
         await using var server = await SlipwayTestServer.StartAsync();
-        using var scratch = new TempDirectory();
-        var pids = Path.Combine(scratch.Path, "pids");
+        // The job's own PIDs are of its sandbox's PID namespace: its processes are found on the host by a unique
+        // argument (sleep takes fractions of a second) and by the script's path under the data folder.
+        var marker = UniqueMarker();
         using var repo = Pipelines.Repo(Pipelines.OneJob($"""
-            sleep 300 &
-            echo $! >> "{pids}"
-            (sleep 301; echo never) &
-            echo $! >> "{pids}"
-            echo $$ >> "{pids}"
+            sleep 300.{marker} &
+            (sleep 301.{marker}; echo never) &
             echo ready
             wait
             """));
         var id = await server.CreateProjectAsync("p", repo.Path);
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (!(await server.LogAsync(id, "j")).Contains("ready") && DateTime.UtcNow < deadline) await Task.Delay(100);
-        var processIds = File.ReadAllLines(pids).Select(int.Parse).ToList();
-        Assert.All(processIds, pid => Assert.True(IsAlive(pid)));
+        var processIds = JobProcesses(server, marker);
+        Assert.True(processIds.Count >= 3, $"expected the script and its two sleeps, found {processIds.Count}");
 
         var started = Stopwatch.StartNew();
         await server.Client.CancelRunAsync(id);
@@ -39,23 +37,38 @@ public sealed class CancelTests
     [Fact]
     public async Task StoppingTheServer_StopsTheJobsOfItsEmbeddedAgent()
     {
-        using var scratch = new TempDirectory();
-        var pids = Path.Combine(scratch.Path, "pids");
+        var marker = UniqueMarker();
         var server = await SlipwayTestServer.StartAsync();
         List<int> processIds;
         try
         {
-            using var repo = Pipelines.Repo(Pipelines.OneJob($"sleep 300 &\necho $! >> \"{pids}\"\necho $$ >> \"{pids}\"\nwait"));
-            await server.Client.CreateProjectAsync("p", repo.Path, "main");
+            using var repo = Pipelines.Repo(Pipelines.OneJob($"sleep 300.{marker} &\necho ready\nwait"));
+            var id = await server.CreateProjectAsync("p", repo.Path);
             var deadline = DateTime.UtcNow.AddSeconds(30);
-            while ((!File.Exists(pids) || File.ReadAllLines(pids).Length < 2) && DateTime.UtcNow < deadline) await Task.Delay(100);
-            processIds = File.ReadAllLines(pids).Select(int.Parse).ToList();
-            Assert.All(processIds, pid => Assert.True(IsAlive(pid)));
+            while (!(await server.LogAsync(id, "j")).Contains("ready") && DateTime.UtcNow < deadline) await Task.Delay(100);
+            processIds = JobProcesses(server, marker);
+            Assert.True(processIds.Count >= 2, $"expected the script and its sleep, found {processIds.Count}");
         }
         finally { await server.DisposeAsync(); }
 
         await Task.Delay(500);
         Assert.All(processIds, pid => Assert.False(IsAlive(pid), $"process {pid} outlived the server"));
+    }
+
+    /// <summary>A number unique to the test, to tell its job's processes from any other on the machine.</summary>
+    private static string UniqueMarker() => Random.Shared.NextInt64(100_000_000, 999_999_999).ToString();
+
+    /// <summary>Host PIDs of the job's script (by its path under the data folder) and of its sleeps (by the marker).</summary>
+    private static List<int> JobProcesses(SlipwayTestServer server, string marker)
+    {
+        var found = CrashTests.JobScriptsUnder(server.Options.FullDataDirectory).ToList();
+        foreach (var dir in Directory.EnumerateDirectories("/proc").Select(Path.GetFileName))
+        {
+            if (!int.TryParse(dir, out var pid)) continue;
+            try { if (File.ReadAllText($"/proc/{pid}/cmdline").Contains("." + marker) && IsAlive(pid)) found.Add(pid); }
+            catch (IOException) { }
+        }
+        return found;
     }
 
     [Fact]

@@ -22,7 +22,8 @@ public static class AgentCommand
             Description = "How jobs are isolated: bwrap (default; needs bubblewrap) or none (jobs get everything this user can reach)",
         };
         var hide = new Option<string[]>("--sandbox-hide") { Description = "A further folder jobs must not see (repeatable), e.g. a Slipway server's data folder on this machine" };
-        var command = new Command("agent", "Run a build/deploy agent, or manage agents") { pool, labels, work, slots, name, sandbox, hide };
+        var share = new Option<string[]>("--sandbox-share") { Description = "A folder every job may read and write (repeatable), e.g. a build cache; never one holding secrets" };
+        var command = new Command("agent", "Run a build/deploy agent, or manage agents") { pool, labels, work, slots, name, sandbox, hide, share };
         command.SetAction(async (result, ct) =>
         {
             var options = new AgentOptions();
@@ -48,6 +49,7 @@ public static class AgentCommand
                 return 2;
             }
             if (result.GetValue(hide) is { Length: > 0 } hidden) options.SandboxHide = [.. options.SandboxHide, .. hidden];
+            if (result.GetValue(share) is { Length: > 0 } shared) options.SandboxShare = [.. options.SandboxShare, .. shared];
             using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
             using var host = new AgentHost(options, loggers.CreateLogger<AgentHost>());
             try { await host.RunAsync(ct); }

@@ -46,7 +46,11 @@ public static class ServerCommand
             }
             await app.StartAsync(ct);
             Console.WriteLine($"Slipway is listening on {string.Join(", ", app.Urls)} (data in {options.FullDataDirectory})");
-            if (options.Demo) Console.WriteLine($"Open {app.Urls.First()}/projects/demo and sign in with the token in {Path.Combine(options.FullDataDirectory, Bootstrap.TokenFile)}");
+            var tokenFile = Path.Combine(options.FullDataDirectory, Bootstrap.TokenFile);
+            if (options.Demo)
+                Console.WriteLine(File.Exists(tokenFile)
+                    ? $"Open {app.Urls.First()}/projects/demo and sign in with the token in {tokenFile} (deleted once you have signed in with it)"
+                    : $"Open {app.Urls.First()}/projects/demo and sign in as admin");
             try { await Task.Delay(Timeout.Infinite, ct); } catch (OperationCanceledException) { }
             await app.StopAsync(CancellationToken.None);
             return 0;

@@ -13,7 +13,7 @@ namespace Slipway.Server.Access.SignIn;
 /// say whether the username exists.
 /// </summary>
 public sealed class SignInService(UserStore users, CredentialStore credentials,
-    SignInThrottle throttle, AuditLog audit, ServerOptions options, TimeProvider clock)
+    SignInThrottle throttle, AuditLog audit, ServerOptions options, TimeProvider clock, InitialAdminTokenFile initialToken)
 {
     public const string Refused = "wrong username or password";
 
@@ -63,6 +63,7 @@ public sealed class SignInService(UserStore users, CredentialStore credentials,
             return SignInResult.Fail("a scoped token cannot open a web session; use an unscoped token or your password");
         }
         throttle.Succeeded(tokenKey, address);
+        await initialToken.NoteSignInAsync(Tokens.Hash(token), t.User.Username);
         return SignInResult.Success(t.User, t.Token.Id);
     }
 
