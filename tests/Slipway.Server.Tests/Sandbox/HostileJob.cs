@@ -46,19 +46,20 @@ public static class HostileJob
         try "list root's home" nonempty /root
         try "read a CLI token" sh -c 'cat /root/.config/slipway/config.json || cat "$OWNER_HOME/.config/slipway/config.json"'
         try "write into the repository on disk" touch "$REPO/pwned"
-        try "write outside the workspace" touch /usr/local/pwned
+        try "write outside the workspace" touch "$OUTSIDE/pwned"
         try "gain privileges" grep -q "^CapEff:[[:space:]]*0*[1-9a-f]" /proc/self/status
         try "read another job's secret" sh -c 'cat /proc/[0-9]*/environ 2>/dev/null | tr "\0" "\n" | grep -q "^VICTIM="'
         echo "hostile job done"
         """;
 
     /// <summary>The pipeline's <c>env:</c> lines that tell the script where the server's things are.</summary>
-    public static string Env(string data, string work, int serverPid, string repo) => $"""
+    public static string Env(string data, string work, int serverPid, string repo, string outside) => $"""
           DATA: "{data}"
           WORK: "{work}"
           JOBS: "{work}/jobs"
           SERVER_PID: "{serverPid}"
           REPO: "{repo}"
+          OUTSIDE: "{outside}"
           OWNER_HOME: "{Environment.GetEnvironmentVariable("HOME") ?? "/root"}"
         """;
 

@@ -19,7 +19,7 @@ public sealed class HostileJobTests
     private const string VictimSecret = "victim-secret-4f1c2a";
 
     /// <summary>A hostile job on the feature branch, and beside it (same stage, other slot) a victim job holding a secret.</summary>
-    private static string HostilePipeline(string data, string work, int serverPid, string repo) => $"""
+    private static string HostilePipeline(string data, string work, int serverPid, string repo, string outside) => $"""
         stages:
           - name: s
             jobs:
@@ -29,7 +29,7 @@ public sealed class HostileJobTests
                 run: sleep 8
               - name: hostile
                 env:
-        {Pipelines.Indent(HostileJob.Env(data, work, serverPid, repo).TrimEnd(), 8)}
+        {Pipelines.Indent(HostileJob.Env(data, work, serverPid, repo, outside).TrimEnd(), 8)}
                 run: |
                   sleep 2
                   ./hostile.sh
@@ -74,7 +74,7 @@ public sealed class HostileJobTests
         var (log, _) = await AttackCoreAsync(server.Url, server.Client, server.Options.FullDataDirectory,
             server.Options.EmbeddedAgentWorkDirectory, Environment.ProcessId);
         foreach (var leak in new[] { "read the admin token file", "read the database", "read the key ring", "move a hosted repository's branch",
-                     "write into the data folder", "read the agent credential", "signal the server" })
+                     "write into the data folder", "read the agent credential", "signal the server", "write outside the workspace" })
             Assert.Contains("LEAK: " + leak, log);
         Assert.True(File.Exists(Path.Combine(server.Options.FullDataDirectory, "pwned")));
     }
@@ -141,14 +141,14 @@ public sealed class HostileJobTests
         // From outside, on the real disk: nothing was written, the protected branch did not move.
         Assert.False(File.Exists(Path.Combine(data, "pwned")));
         Assert.False(run.RepoWritten);
-        Assert.False(File.Exists("/usr/local/pwned"));
+        Assert.False(run.OutsideWritten);
         var hostedMain = ProcessRunner.Run(GitRepository.GitPath, ["--git-dir", Path.Combine(data, "hosted", "shop.git"), "rev-parse", "refs/heads/main"],
             null, null, TimeSpan.FromSeconds(30));
         Assert.Equal(run.MainCommit, hostedMain.StdOut.Trim());
         Assert.True(File.Exists(Path.Combine(data, "slipway.db")));
     }
 
-    private sealed record Attack(Contracts.Api.RunDto Run, string MainCommit, bool RepoWritten);
+    private sealed record Attack(Contracts.Api.RunDto Run, string MainCommit, bool RepoWritten, bool OutsideWritten);
 
     private static async Task<(string Log, Attack Run)> AttackCoreAsync(string url, SlipwayClient client, string data, string work, int serverPid)
     {
@@ -156,11 +156,17 @@ public sealed class HostileJobTests
         http.DefaultRequestHeaders.Authorization = new("Bearer", SlipwayTestServer.AdminToken);
         await Expect(await http.PostAsync("/api/v1/projects", Body(new { name = "shop", hosted = true })), HttpStatusCode.Created);
 
+        // A folder of the machine outside /tmp that anyone may write (0777): only the sandbox's read-only view stops the job.
+        var outside = Path.Combine(AppContext.BaseDirectory, "hostile-outside-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(outside);
+        File.SetUnixFileMode(outside, (UnixFileMode)0x1FF);
+        // The one-time token file as it is before the admin's first sign-in (the calls above already deleted it).
+        await File.WriteAllTextAsync(Path.Combine(data, "initial-admin-token"), SlipwayTestServer.AdminToken + "\n");
         using var repo = Pipelines.Repo(Pipelines.OneJob("echo built"));
         var mainCommit = repo.Head();
         repo.Run("checkout", "-q", "-b", "feature/evil");
         repo.WriteFile("hostile.sh", HostileJob.Script.Replace("\r\n", "\n"), executable: true);
-        repo.WriteFile(".slipway.yml", HostilePipeline(data, work, serverPid, repo.Path));
+        repo.WriteFile(".slipway.yml", HostilePipeline(data, work, serverPid, repo.Path, outside));
         repo.Commit("a harmless-looking change");
         var remote = $"http://x:{SlipwayTestServer.AdminToken}@{new Uri(url).Authority}/git/shop.git";
         repo.Run("-c", "credential.helper=", "push", "-q", remote, "main", "feature/evil");
@@ -169,7 +175,9 @@ public sealed class HostileJobTests
             (await client.ListRunsAsync("shop")).FirstOrDefault(r => r.Branch == "feature/evil"), TimeSpan.FromSeconds(30), "the branch's run");
         var run = await WaitAsync(client, runs.Id);
         var log = await LogAsync(client, run.Id, "hostile");
-        return (log, new Attack(run, mainCommit, File.Exists(Path.Combine(repo.Path, "pwned"))));
+        var outsideWritten = File.Exists(Path.Combine(outside, "pwned"));
+        Directory.Delete(outside, recursive: true);
+        return (log, new Attack(run, mainCommit, File.Exists(Path.Combine(repo.Path, "pwned")), outsideWritten));
     }
 
     private static async Task<Contracts.Api.RunDto> WaitAsync(SlipwayClient client, long id) =>
