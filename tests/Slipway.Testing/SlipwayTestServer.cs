@@ -31,7 +31,8 @@ public sealed class SlipwayTestServer : IAsyncDisposable
     public SlipwayClient Client { get; }
     public T Service<T>() where T : notnull => App.Services.GetRequiredService<T>();
 
-    public static async Task<SlipwayTestServer> StartAsync(Action<ServerOptions>? configure = null, string? dataDirectory = null)
+    /// <param name="logs">Receives the server's log entries (as the console would, warnings and up from ASP.NET Core); by default none are kept.</param>
+    public static async Task<SlipwayTestServer> StartAsync(Action<ServerOptions>? configure = null, string? dataDirectory = null, ILoggerProvider? logs = null)
     {
         var data = dataDirectory ?? Path.Combine(Path.GetTempPath(), "slipway-test-" + Guid.NewGuid().ToString("N")[..12]);
         var options = new ServerOptions
@@ -47,7 +48,11 @@ public sealed class SlipwayTestServer : IAsyncDisposable
             BootstrapToken = AdminToken,
         };
         configure?.Invoke(options);
-        var app = SlipwayServer.Build(options, logging => logging.AddFilter(_ => false));
+        var app = SlipwayServer.Build(options, logging =>
+        {
+            if (logs is null) logging.AddFilter(_ => false);
+            else logging.AddProvider(logs);
+        });
         await SlipwayServer.PrepareAsync(app);
         await app.StartAsync();
         return new SlipwayTestServer(app, options, ownsData: dataDirectory is null);

@@ -9,7 +9,9 @@ public sealed record CreateProjectRequest(string Name, string? Repo, string? Bra
 /// <param name="ItemKeyPattern">The project's own pattern for work item keys; null: the default (word-bounded PREFIX-NUMBER).</param>
 public sealed record ProjectDto(string Name, string Repo, string DefaultBranch, DateTimeOffset CreatedAt, string? LastFetchError,
     string? ItemKeyPrefix = null, string? ItemKeyPattern = null);
-public sealed record ProjectCreatedDto(string Name, string Repo, string DefaultBranch, string WebhookSecret);
+/// <param name="WebhookSecret">The push webhook's HMAC secret, shown only here; null for a hosted project, whose pushes start runs
+/// without a webhook.</param>
+public sealed record ProjectCreatedDto(string Name, string Repo, string DefaultBranch, string? WebhookSecret);
 public sealed record BranchDto(string Name, string Head, RunSummaryDto? LatestRun);
 
 public sealed record StartRunRequest(string? Branch, string? Commit);

@@ -1,9 +1,9 @@
 namespace Slipway.Core.Access;
 
 /// <summary>
-/// The roles of the talk. <c>admin</c> controls the server; <c>analyst</c> signs off and (issue 5) promotes to
-/// production; <c>developer</c> runs and (issue 4) pushes, reviews, merges and releases; <c>viewer</c> reads.
-/// Later issues add their actions to these sets; the permission-matrix test checks each role against every endpoint.
+/// The roles of the talk. <c>admin</c> controls the server; <c>analyst</c> signs off and promotes to production;
+/// <c>developer</c> runs, pushes, reviews, merges and releases; <c>viewer</c> reads. A new action joins the sets that
+/// should hold it; the permission-matrix test checks each role against every endpoint.
 /// </summary>
 public static class BuiltInRoles
 {

@@ -20,6 +20,9 @@ namespace Slipway.Server.Access;
 /// </summary>
 public sealed class AccessMiddleware(RequestDelegate next)
 {
+    /// <summary>The Cache-Control of every allowed answer: never stored; "no-cache" too, as antiforgery requires of pages with a token.</summary>
+    public const string NoStore = "no-cache, no-store";
+
     public async Task InvokeAsync(HttpContext context, Authenticator authenticator, AuditLog audit, HeartbeatDenials heartbeatDenials, RunStore runs,
         IAntiforgery antiforgery)
     {
@@ -94,8 +97,9 @@ public sealed class AccessMiddleware(RequestDelegate next)
             return;
         }
         context.Items[typeof(Principal)] = principal;
-        // What a signed-in caller sees is theirs: no shared or browser cache keeps it.
-        context.Response.Headers.CacheControl = "no-store";
+        // What a signed-in caller sees is theirs: no shared or browser cache keeps it. The value is the one antiforgery
+        // sets on every page carrying a token: any other (plain "no-store") makes it log a warning per page view.
+        context.Response.Headers.CacheControl = NoStore;
         await next(context);
     }
 

@@ -62,7 +62,7 @@ public static class ProjectsApi
                     "the credential in the repository address was taken out of it and stored encrypted");
         }
         return Results.Created($"/api/v1/projects/{Uri.EscapeDataString(project.Name)}",
-            new ProjectCreatedDto(project.Name, project.RepoUrl, project.DefaultBranch, project.WebhookSecret));
+            new ProjectCreatedDto(project.Name, project.RepoUrl, project.DefaultBranch, request.Hosted ? null : project.WebhookSecret));
     }
 
     private static async Task<IReadOnlyList<BranchDto>> BranchesAsync(string name, ProjectStore projects, RunStore runs) =>

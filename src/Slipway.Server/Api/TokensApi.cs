@@ -73,7 +73,7 @@ public static partial class TokensApi
         var id = await credentials.CreateTokenAsync(me.Id, name, Tokens.Hash(token), expires, scope, now)
                  ?? throw new ConflictException($"you already have an active token named '{name}'");
         await context.AuditAsync(Actions.AccountSelf, AuditOutcomes.Succeeded, $"token:{id}",
-            $"API token '{name}' created, expires in {days} days" + (scope is null ? "" : $", scope {scope}"));
+            $"API token '{name}' created, expires in {days} day{(days == 1 ? "" : "s")}" + (scope is null ? "" : $", scope {scope}"));
         return new TokenCreatedDto(id, name, token, UnixMs.To(expires), AccessMapping.Scope(scope));
     }
 

@@ -154,7 +154,7 @@ public static partial class WebUi
                 var scope = form["scope"].Select(a => a ?? "").Where(a => a.Length > 0).ToList();
                 var created = await TokensApi.CreateTokenAsync(context, new CreateTokenRequest(form["name"].ToString(), days, scope.Count > 0 ? scope : null),
                     credentials, options, clock);
-                context.Response.Headers.CacheControl = "no-store";
+                context.Response.Headers.CacheControl = AccessMiddleware.NoStore;
                 return await TokensPageAsync(context, credentials, clock, created);
             }
             catch (Exception e) when (ErrorHandling.Classify(e) is { } error)

@@ -55,7 +55,7 @@ public sealed class WebhookTests
         var body = Payload("feature/SHOP-1", sha);
         using var http = new HttpClient { BaseAddress = new Uri(server.Url) };
 
-        var response = await http.SendAsync(Hook("p", body, header, prefix + Sign(created.WebhookSecret, body)));
+        var response = await http.SendAsync(Hook("p", body, header, prefix + Sign(created.WebhookSecret!, body)));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var runs = await server.Client.ListRunsAsync("p");

@@ -69,10 +69,15 @@ public sealed partial class WorkflowCliTests
 
         var open = await As(server, dev1, "cr", "open", "shop", "--source", "feature/SHOP-1-x", "--title", "Cart total");
         Ok(open);
-        Assert.Contains("opened change request #1: feature/SHOP-1-x into main (1 commits)", open.Out);
+        Assert.Contains("opened change request #1: feature/SHOP-1-x into main (1 commit)", open.Out);
         var early = await As(server, dev1, "cr", "merge", "shop", "1");
         Assert.Equal(1, early.Exit);
-        Assert.Contains("unmet: approvals:", early.Err);
+        // A heading, then each unmet rule once on its own line: the refusal's one-line list is not printed again.
+        var unmet = early.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("  unmet: ")).ToList();
+        Assert.Contains(unmet, l => l.StartsWith("  unmet: approvals: "));
+        Assert.StartsWith($"error: cannot merge change request #1: {(unmet.Count == 1 ? "1 rule" : $"{unmet.Count} rules")} not met", early.Err);
+        foreach (var line in unmet)
+            Assert.Equal(1, Regex.Matches(early.Err, Regex.Escape(line["  unmet: ".Length..])).Count);
         var own = await As(server, dev1, "cr", "review", "shop", "1", "--approve");
         Assert.Equal(1, own.Exit);
         Assert.Contains("dev1 wrote this change request", own.Err);

@@ -67,9 +67,12 @@ public sealed class AccessCliTests
         var tokens = JsonSerializer.Deserialize<List<TokenDto>>(list.Out, SlipwayClient.Json)!;
         Assert.Contains(tokens, t => t.Id == ci.Id && t.Active && t.Name == "ci");
         Assert.DoesNotContain(ci.Token, list.Out);
+        Assert.Equal(0, (await dev(null, ["token", "create", "a-token-name-longer-than-the-old-twenty-four-character-column"])).Exit);
         var textList = await dev(null, ["token", "list"]);
-        Assert.Contains("ci", textList.Out);
-        Assert.Contains("scope project.read,run.read", textList.Out);
+        // One row per token under its headings, each column lined up however long the names are.
+        var rows = TableAssert.Aligned(textList.Out, "ID  NAME");
+        Assert.Contains(rows, r => r.Contains($"{ci.Id}  ci  ") && r.Contains("  active  ") && r.EndsWith("  project.read,run.read"));
+        Assert.Contains(rows, r => r.Contains("  laptop  ") && r.EndsWith("  all of yours"));
 
         using (var http = Bearer(server, ci.Token))
         {

@@ -121,6 +121,43 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task LintJson_PrintsTheResultAsJson_WithTheSameExitCodes()
+    {
+        using var dir = new TempDirectory();
+        var good = Path.Combine(dir.Path, "good.yml");
+        await File.WriteAllTextAsync(good, "stages:\n  - name: a\n    jobs:\n      - { name: j, run: x }\n");
+        var bad = Path.Combine(dir.Path, "bad.yml");
+        await File.WriteAllTextAsync(bad, "stages:\n  - name: a\n    jobs:\n      - { name: j, run: x, timeout: 10 minutes }\n");
+
+        var valid = await SlipwayProcess.RunAsync(["lint", good, "--json"]);
+        var invalid = await SlipwayProcess.RunAsync(["lint", "--json", bad]);
+        var missing = await SlipwayProcess.RunAsync(["lint", "--json", Path.Combine(dir.Path, "none.yml")]);
+        var text = await SlipwayProcess.RunAsync(["lint", good]);
+
+        Assert.True(valid.Exit == 0, valid.Err);
+        var ok = JsonDocument.Parse(valid.Out).RootElement;
+        Assert.Equal(good, ok.GetProperty("file").GetString());
+        Assert.True(ok.GetProperty("valid").GetBoolean());
+        Assert.Equal((1, 1), (ok.GetProperty("stages").GetInt32(), ok.GetProperty("jobs").GetInt32()));
+        Assert.Equal(0, ok.GetProperty("errors").GetArrayLength());
+
+        Assert.Equal(1, invalid.Exit);
+        var result = JsonDocument.Parse(invalid.Out).RootElement;
+        Assert.False(result.GetProperty("valid").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, result.GetProperty("stages").ValueKind);
+        var error = Assert.Single(result.GetProperty("errors").EnumerateArray());
+        Assert.Equal(4, error.GetProperty("line").GetInt32());
+        Assert.Equal("stages[0].jobs[0].timeout", error.GetProperty("path").GetString());
+        Assert.Contains("invalid duration '10 minutes'", error.GetProperty("message").GetString());
+        Assert.StartsWith($"{bad}:4:", error.GetProperty("text").GetString());
+
+        Assert.Equal(2, missing.Exit);
+        Assert.Contains("no such file", missing.Err);
+        Assert.Equal(0, text.Exit);
+        Assert.Contains("OK (1 stage, 1 job)", text.Out); // counts in the right number
+    }
+
+    [Fact]
     public async Task ProjectCreateHosted_MakesAnEmptyHostedRepository_AndNeedsEitherRepoOrHosted()
     {
         await using var server = await SlipwayTestServer.StartAsync(o => o.EmbeddedAgent = false);
@@ -131,7 +168,16 @@ public sealed class CliTests
 
         Assert.True(hosted.Exit == 0, hosted.Err);
         Assert.Contains("created project app (default branch main)", hosted.Out);
-        Assert.Contains("/git/app.git", hosted.Out);
+        // The real address to clone, from the server the CLI talks to; no webhook: pushes to it start runs by themselves.
+        Assert.Contains($"clone: git clone {server.Url}/git/app.git (user: anything, password: your API token)", hosted.Out);
+        Assert.DoesNotContain("<server>", hosted.Out);
+        Assert.DoesNotContain("webhook", hosted.Out + hosted.Err, StringComparison.OrdinalIgnoreCase);
+        var json = await SlipwayAsync(server, "project", "create", "app2", "--hosted", "--json");
+        Assert.True(json.Exit == 0, json.Err);
+        Assert.Null(JsonSerializer.Deserialize<ProjectCreatedDto>(json.Out, SlipwayClient.Json)!.WebhookSecret);
+        using var repo = Pipelines.Repo(Pipelines.OneJob("true"));
+        var external = await SlipwayAsync(server, "project", "create", "ext", "--repo", repo.Path);
+        Assert.Matches(@"webhook: POST /api/v1/projects/ext/hooks/git, HMAC-SHA256 secret \(shown once\): [0-9a-f]{48}", external.Out);
         Assert.True(Directory.Exists(Path.Combine(server.Options.FullDataDirectory, "hosted", "app.git")));
         Assert.Empty(await server.Client.ListRunsAsync("app"));
         Assert.Equal(2, neither.Exit);

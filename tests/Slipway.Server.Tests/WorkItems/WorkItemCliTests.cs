@@ -42,6 +42,26 @@ public sealed class WorkItemCliTests
     }
 
     [Fact]
+    public async Task ItemShow_TimelineColumnsLineUp_EvenWithALongBranchName()
+    {
+        await using var server = await SlipwayTestServer.StartAsync(o => o.EmbeddedAgent = false);
+        using var repo = Pipelines.Repo(Pipelines.OneJob("true"));
+        const string branch = "feature/SHOP-1-a-branch-name-longer-than-the-old-forty-character-column";
+        repo.CreateBranch(branch);
+        await server.Client.CreateProjectAsync("shop", repo.Path, "main");
+        Assert.Equal(0, (await SlipwayAsync(server, "project", "set-key", "shop", "SHOP")).Exit);
+        Assert.Equal(0, (await SlipwayAsync(server, "item", "create", "shop", "--title", "Cart total")).Exit);
+        await server.Client.StartRunAsync("shop", branch, null); // links the branch to SHOP-1 (the run waits: no agent)
+
+        var show = await SlipwayAsync(server, "item", "show", "shop", "1");
+
+        Assert.True(show.Exit == 0, show.Err);
+        var rows = EndToEnd.TableAssert.Aligned(show.Out, "WHEN (UTC)");
+        Assert.Contains(rows, r => r.Contains($"branch {branch}  "));
+        Assert.Contains(rows, r => r.Contains("created") && r.TrimEnd().EndsWith("admin"));
+    }
+
+    [Fact]
     public async Task SetKeyPattern_ThroughTheCli_IsShown_BadOneRefused_AndResetToTheDefault()
     {
         await using var server = await SlipwayTestServer.StartAsync(o => o.EmbeddedAgent = false);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Slipway.Cli.Output;
 using Slipway.Client;
 
 namespace Slipway.Cli.Commands.Audit;
@@ -65,9 +66,9 @@ public static class AuditCommand
             if (result.GetValue(CliContext.JsonOutput)) CliContext.PrintJson(v);
             else if (v.Ok)
             {
-                Console.WriteLine($"audit chain intact: {v.EntriesChecked} entries, head {v.HeadHash}");
+                Console.WriteLine($"audit chain intact: {Counted.Of(v.EntriesChecked, "entry", "entries")}, head {v.HeadHash}");
                 if (v.ExpectedHeadSequence is { } at)
-                    Console.WriteLine($"expected head found: entry {at}, followed by {v.EntriesAfterExpectedHead} newer entr{(v.EntriesAfterExpectedHead == 1 ? "y" : "ies")} " +
+                    Console.WriteLine($"expected head found: entry {at}, followed by {Counted.Of(v.EntriesAfterExpectedHead ?? 0, "newer entry", "newer entries")} " +
                                       $"up to entry {v.HeadSequence}");
             }
             else
@@ -104,7 +105,7 @@ public static class AuditCommand
                 long bytes;
                 await using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write)) bytes = await client.ExportAuditAsync(result.GetValue(format)!, stream, filter, ct);
                 File.Move(temp, file, overwrite: true);
-                await Console.Error.WriteLineAsync($"exported {bytes} bytes to {file}");
+                await Console.Error.WriteLineAsync($"exported {Counted.Of(bytes, "byte")} to {file}");
             }
             finally { File.Delete(temp); }
             return 0;

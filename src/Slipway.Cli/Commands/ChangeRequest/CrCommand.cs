@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net;
+using Slipway.Cli.Output;
 using Slipway.Client;
 using Slipway.Contracts.Api;
 
@@ -37,7 +38,7 @@ public static class CrCommand
             var cr = await client.OpenChangeRequestAsync(result.GetValue(project)!, new OpenChangeRequestRequest(result.GetValue(title), result.GetValue(description),
                 result.GetValue(source), result.GetValue(target), result.GetValue(autoMerge) ? result.GetValue(strategy) ?? "merge" : null), ct);
             if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(cr); return 0; }
-            Console.WriteLine($"opened change request #{cr.Number}: {cr.Source} into {cr.Target} ({cr.Commits.Count} commits){(cr.AutoMerge is null ? "" : ", merges by itself when ready")}");
+            Console.WriteLine($"opened change request #{cr.Number}: {cr.Source} into {cr.Target} ({Counted.Of(cr.Commits.Count, "commit")}){(cr.AutoMerge is null ? "" : ", merges by itself when ready")}");
             PrintWarnings(cr);
             return 0;
         }));
@@ -106,9 +107,15 @@ public static class CrCommand
             }
             catch (SlipwayApiException e) when (e.Status == HttpStatusCode.Conflict)
             {
-                await Console.Error.WriteLineAsync($"error: {e.Message}");
+                // A refusal for unmet rules already names each of them in one long line: print a short heading instead,
+                // then each rule once on its own line. Any other conflict (a refused push) keeps its own message.
                 var cr = await client.GetChangeRequestAsync(name, n, result.GetValue(strategy), ct);
-                foreach (var rule in cr.UnmetRules) await Console.Error.WriteLineAsync($"  unmet: {rule.Rule}: {rule.Message}");
+                var unmet = cr.State == "open" ? cr.UnmetRules : [];
+                var named = unmet.Count > 0 && unmet.All(r => e.Message.Contains(r.Message, StringComparison.Ordinal));
+                await Console.Error.WriteLineAsync(named
+                    ? $"error: cannot merge change request #{cr.Number}: {Counted.Of(unmet.Count, "rule")} not met"
+                    : $"error: {e.Message}");
+                foreach (var rule in unmet) await Console.Error.WriteLineAsync($"  unmet: {rule.Rule}: {rule.Message}");
                 return 1;
             }
         }));

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Slipway.Cli.Output;
 using Slipway.Contracts.Api;
 
 namespace Slipway.Cli.Commands.Item;
@@ -75,6 +76,7 @@ public static class ItemCommand
         foreach (var w in item.Environments ?? []) Console.WriteLine(w.Status == "deployed" ? $"on {w.Environment} ({w.Release})" : $"rolled back from {w.Environment} (now {w.Release})");
         if (item.Description.Length > 0) Console.WriteLine(Environment.NewLine + item.Description);
         Console.WriteLine();
+        var timeline = new TextTable("WHEN (UTC)", "WHAT", "WHO");
         foreach (var e in item.Timeline ?? [])
         {
             var what = e.Kind switch
@@ -90,7 +92,8 @@ public static class ItemCommand
                 "change_request_merged" => $"change request #{e.Ref} merged",
                 _ => $"{e.Kind} {e.Ref}",
             };
-            Console.WriteLine($"{e.At:u}  {what,-40} {e.Who ?? (e.Kind == "release" ? "(automatic)" : "(push)")}");
+            timeline.Add(e.At.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss"), what, e.Who ?? (e.Kind == "release" ? "(automatic)" : "(push)"));
         }
+        timeline.WriteToConsole();
     }
 }

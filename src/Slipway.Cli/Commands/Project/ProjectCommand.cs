@@ -37,8 +37,11 @@ public static class ProjectCommand
                     : await client.CreateProjectAsync(result.GetValue(name)!, result.GetValue(repo)!, result.GetValue(branch), username, password!, ct);
             if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(created); return 0; }
             Console.WriteLine($"created project {created.Name} (default branch {created.DefaultBranch})");
-            if (isHosted) Console.WriteLine($"clone: git clone <server>/git/{created.Name}.git (user: anything, password: your API token)");
-            Console.WriteLine($"webhook: POST /api/v1/projects/{created.Name}/hooks/git, HMAC-SHA256 secret (shown once): {created.WebhookSecret}");
+            // A hosted repository starts runs on each push itself: it needs no webhook, so none is offered.
+            if (isHosted)
+                Console.WriteLine($"clone: git clone {CliContext.ServerUrl(result).TrimEnd('/')}/git/{created.Name}.git (user: anything, password: your API token)");
+            else
+                Console.WriteLine($"webhook: POST /api/v1/projects/{created.Name}/hooks/git, HMAC-SHA256 secret (shown once): {created.WebhookSecret}");
             return 0;
         }));
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Slipway.Cli.Output;
 using Slipway.Contracts.Api;
 
 namespace Slipway.Cli.Commands.Release;
@@ -23,7 +24,7 @@ public static class ReleaseCommand
             var releases = await client.ListReleasesAsync(result.GetValue(project)!, ct);
             if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(releases); return 0; }
             foreach (var r in releases)
-                Console.WriteLine($"{r.Version,-16} {r.CreatedAt:u}  run #{r.RunNumber,-5} {r.Branch} {r.Commit[..12]}  {r.Items} items  {r.Artifacts} artifacts  {r.CreatedBy ?? "(automatic)"}");
+                Console.WriteLine($"{r.Version,-16} {r.CreatedAt:u}  run #{r.RunNumber,-5} {r.Branch} {r.Commit[..12]}  {Counted.Of(r.Items, "item")}  {Counted.Of(r.Artifacts, "artifact")}  {r.CreatedBy ?? "(automatic)"}");
             return 0;
         }));
 
@@ -56,7 +57,7 @@ public static class ReleaseCommand
             using var client = CliContext.CreateClient(result);
             var release = await client.CreateReleaseAsync(result.GetValue(project)!, runId, ct);
             if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(release); return 0; }
-            Console.WriteLine($"created release {release.Version} from run #{release.RunNumber} ({release.Items.Count} items, {release.Artifacts.Count} artifacts)");
+            Console.WriteLine($"created release {release.Version} from run #{release.RunNumber} ({Counted.Of(release.Items.Count, "item")}, {Counted.Of(release.Artifacts.Count, "artifact")})");
             return 0;
         }));
         return new Command("release", "Immutable releases made from green runs") { list, show, notes, create };

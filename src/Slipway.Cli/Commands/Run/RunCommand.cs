@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Slipway.Cli.Output;
 using Slipway.Contracts.Api;
 
 namespace Slipway.Cli.Commands.Run;
@@ -116,7 +117,7 @@ public static class RunCommand
                 }
             }
         }
-        foreach (var a in run.Artifacts) Console.WriteLine($"  artifact {a.Job}/{a.Path} {a.Size} bytes sha256:{a.Sha256}");
+        foreach (var a in run.Artifacts) Console.WriteLine($"  artifact {a.Job}/{a.Path} {Counted.Of(a.Size, "byte")} sha256:{a.Sha256}");
     }
 
     private static Command Cancel()

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Slipway.Cli.Output;
 
 namespace Slipway.Cli.Commands.Token;
 
@@ -41,16 +42,17 @@ public static class TokenCommand
             using var client = CliContext.CreateClient(result);
             var tokens = await client.ListTokensAsync(ct);
             if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(tokens); return 0; }
+            var table = new TextTable(">ID", "NAME", "STATE", "CREATED (UTC)", "EXPIRES (UTC)", "SCOPE");
             foreach (var t in tokens)
-            {
-                var state = t.Active ? "active" : t.RevokedAt is not null ? "revoked" : "expired";
-                Console.WriteLine($"{t.Id,6} {t.Name,-24} {state,-8} created {t.CreatedAt:u}, expires {(t.ExpiresAt is { } e ? e.ToString("u") : "never")}" +
-                                  (t.Scope is { } s ? $", scope {string.Join(",", s)}" : ""));
-            }
+                table.Add(t.Id.ToString(), t.Name, t.Active ? "active" : t.RevokedAt is not null ? "revoked" : "expired", Utc(t.CreatedAt),
+                    t.ExpiresAt is { } e ? Utc(e) : "never", t.Scope is { } s ? string.Join(",", s) : "all of yours");
+            table.WriteToConsole();
             return 0;
         }));
         return command;
     }
+
+    private static string Utc(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss");
 
     private static Command Revoke()
     {

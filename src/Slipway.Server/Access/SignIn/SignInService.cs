@@ -86,7 +86,7 @@ public sealed class SignInService(UserStore users, CredentialStore credentials,
         var expires = now + (long)TimeSpan.FromDays(days).TotalMilliseconds;
         var id = await credentials.CreateTokenAsync(user.Id, name, Tokens.Hash(token), expires, null, now)
                  ?? throw new ArgumentException($"you already have an active token named '{name}'; revoke it or pick another name");
-        await audit.RecordAsync(Entry(context, user.Username, AuditOutcomes.Succeeded, $"signed in with a password; API token #{id} '{name}' issued, expires in {days} days"));
+        await audit.RecordAsync(Entry(context, user.Username, AuditOutcomes.Succeeded, $"signed in with a password; API token #{id} '{name}' issued, expires in {days} day{(days == 1 ? "" : "s")}"));
         return (token, id, expires);
     }
 
@@ -102,6 +102,9 @@ public sealed record SignInResult(UserRow? User, string? Error, TimeSpan? RetryA
 {
     public static SignInResult Success(UserRow user, long? tokenId = null) => new(user, null, null, tokenId);
     public static SignInResult Fail(string error) => new(null, error, null);
-    public static SignInResult Throttled(TimeSpan wait) =>
-        new(null, $"too many failed sign-ins; try again in {Math.Ceiling(wait.TotalSeconds):0} seconds", wait);
+    public static SignInResult Throttled(TimeSpan wait)
+    {
+        var seconds = (long)Math.Ceiling(wait.TotalSeconds);
+        return new(null, $"too many failed sign-ins; try again in {seconds} second{(seconds == 1 ? "" : "s")}", wait);
+    }
 }
