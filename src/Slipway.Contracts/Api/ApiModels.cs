@@ -17,14 +17,19 @@ public sealed record BranchDto(string Name, string Head, RunSummaryDto? LatestRu
 public sealed record StartRunRequest(string? Branch, string? Commit);
 public sealed record RunCreatedDto(long Id);
 
-public sealed record RunSummaryDto(long Id, string Project, int Number, string Branch, string Commit, string Status,
-    DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt);
+/// <param name="Number">The project's CI run number (#1, #2, ...); null for a deployment's run.</param>
+/// <param name="Kind"><c>ci</c> (a branch's build) or <c>deployment</c> (executes deployment <paramref name="Deployment"/>).</param>
+public sealed record RunSummaryDto(long Id, string Project, int? Number, string Branch, string Commit, string Status,
+    DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, string Kind = "ci", long? Deployment = null, string? Trigger = null);
 
+/// <param name="Number">The project's CI run number (#1, #2, ...); null for a deployment's run.</param>
+/// <param name="Kind"><c>ci</c> (a branch's build) or <c>deployment</c> (executes deployment <paramref name="Deployment"/>).</param>
+/// <param name="Waiting">While jobs are queued for a pool without a connected agent: "waiting for an agent of pool deploy (none connected)".</param>
 public sealed record RunDto(
-    long Id, string Project, int Number, string Branch, string Commit, string? CommitMessage, string Trigger,
+    long Id, string Project, int? Number, string Branch, string Commit, string? CommitMessage, string Trigger,
     string Status, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt,
     string? FailureReason, IReadOnlyList<string> LintErrors, IReadOnlyList<StageDto> Stages, IReadOnlyList<ArtifactDto> Artifacts,
-    IReadOnlyList<string>? Warnings = null);
+    IReadOnlyList<string>? Warnings = null, string Kind = "ci", long? Deployment = null, string? Waiting = null);
 
 public sealed record StageDto(string Name, string Status, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, IReadOnlyList<JobDto> Jobs);
 
@@ -199,9 +204,10 @@ public sealed record FreezeWindowRequest(string? Name, string? Cron, string? Dur
 
 public sealed record EnvironmentVariableDto(string Name, string? Value, bool Secret, DateTimeOffset UpdatedAt, string UpdatedBy);
 
+/// <param name="Warnings">On create or a pool change: problems that do not stop it (no agent of its pool is connected).</param>
 public sealed record EnvironmentDto(string Project, string Name, int Position, bool Optional, string Pool, IReadOnlyList<string> Deployers,
     int RequiredApprovals, string? ApproverRole, bool AutoDeploy, string QueuePolicy, IReadOnlyList<FreezeWindowDto> Freezes,
-    IReadOnlyList<EnvironmentVariableDto> Variables, DateTimeOffset UpdatedAt, string UpdatedBy);
+    IReadOnlyList<EnvironmentVariableDto> Variables, DateTimeOffset UpdatedAt, string UpdatedBy, IReadOnlyList<string>? Warnings = null);
 
 /// <param name="EmergencyReason">During a freeze, a holder of deploy.break-glass deploys anyway with this reason (flagged).</param>
 public sealed record DeployRequest(string? Version, string? Environment, string? EmergencyReason = null);
@@ -213,11 +219,15 @@ public sealed record DeploymentApprovalDto(string Approver, string Verdict, stri
 /// <summary>One step of a deployment's run (deploy, verify) with its outcome and where its whole log is.</summary>
 public sealed record DeploymentStepDto(string Name, string Status, string? FailureReason, string Log);
 
+/// <param name="PreviousRelease">The release it replaces: the one current on the environment when it started, or, for an
+/// automatic rollback, the failed release it undoes.</param>
+/// <param name="RollbackOf">For an automatic rollback: the number of the failed deployment it answers.</param>
 /// <param name="Steps">The deploy and verify jobs of its run (the verify result), empty before it started.</param>
+/// <param name="Waiting">While it runs but no job of its run has an agent: why ("waiting for an agent of pool deploy (none connected)").</param>
 public sealed record DeploymentDto(string Project, long Number, string Environment, string Release, string Commit, string? PreviousRelease,
     string Kind, string State, string Initiator, string? EmergencyReason, long? RollbackOf, DateTimeOffset RequestedAt, DateTimeOffset? QueuedAt,
     DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, string? Outcome, long? RunId, IReadOnlyList<DeploymentApprovalDto> Approvals,
-    IReadOnlyList<ReleaseArtifactDto> Artifacts, IReadOnlyList<DeploymentStepDto>? Steps = null);
+    IReadOnlyList<ReleaseArtifactDto> Artifacts, IReadOnlyList<DeploymentStepDto>? Steps = null, string? Waiting = null);
 
 /// <remarks>No override: nobody, whatever they hold, approves a deployment they asked for or that ships a change they wrote or merged.</remarks>
 public sealed record ApproveDeploymentRequest(string? Comment);

@@ -11,6 +11,7 @@ using Slipway.Core.Environments;
 using Slipway.Server.Access;
 using Slipway.Server.Audit;
 using Slipway.Server.Deployments;
+using Slipway.Server.Scheduling;
 using Slipway.Server.Storage;
 
 namespace Slipway.Server.Api;
@@ -88,15 +89,16 @@ public static class DeploymentsApi
     }
 
     public static async Task<IReadOnlyList<DeploymentDto>> ListAsync(string name, string? environment, ProjectStore projects, EnvironmentStore environments,
-        DeploymentStore deployments, ReleaseStore releases)
+        DeploymentStore deployments, ReleaseStore releases, PoolPresence presence)
     {
         var project = await ProjectsApi.Find(projects, name);
         long? environmentId = environment is null ? null : (await environments.FindAsync(project.Id, environment) ?? throw new KeyNotFoundException($"no environment '{environment}'")).Id;
-        return await ToDtosAsync(await deployments.ListAsync(project.Id, environmentId), deployments, releases, withArtifacts: false);
+        return await ToDtosAsync(await deployments.ListAsync(project.Id, environmentId), deployments, releases, withArtifacts: false, presence);
     }
 
-    public static async Task<DeploymentDto> ShowAsync(string name, long number, ProjectStore projects, DeploymentStore deployments, ReleaseStore releases) =>
-        await ToDtoAsync(await FindAsync(await ProjectsApi.Find(projects, name), number, deployments), deployments, releases);
+    public static async Task<DeploymentDto> ShowAsync(string name, long number, ProjectStore projects, DeploymentStore deployments, ReleaseStore releases,
+        PoolPresence presence) =>
+        await ToDtoAsync(await FindAsync(await ProjectsApi.Find(projects, name), number, deployments), deployments, releases, presence: presence);
 
     public static async Task<DeploymentDto> ApproveAsync(string name, long number, ApproveDeploymentRequest? request, HttpContext context, ProjectStore projects,
         DeploymentStore deployments, ReleaseStore releases, DeploymentService service)
@@ -139,7 +141,7 @@ public static class DeploymentsApi
     }
 
     public static async Task<DashboardDto> DashboardAsync(string name, ProjectStore projects, EnvironmentStore environments, DeploymentStore deployments,
-        ReleaseStore releases, TimeProvider clock)
+        ReleaseStore releases, TimeProvider clock, PoolPresence presence)
     {
         var project = await ProjectsApi.Find(projects, name);
         var current = await deployments.CurrentAsync(project.Id);
@@ -151,7 +153,7 @@ public static class DeploymentsApi
             var cur = current.FirstOrDefault(d => d.EnvironmentId == e.Id);
             var freeze = Freezes.InForce((await environments.FreezesAsync(e.Id)).Select(f => f.Window), clock.GetUtcNow());
             cells.Add(new DashboardCellDto(e.Name, cur is null ? null : await ToDtoAsync(cur, deployments, releases, withArtifacts: false),
-                mine.FirstOrDefault() is { } latest ? await ToDtoAsync(latest, deployments, releases, withArtifacts: false) : null,
+                mine.FirstOrDefault() is { } latest ? await ToDtoAsync(latest, deployments, releases, withArtifacts: false, presence) : null,
                 mine.Count(d => d.State == "queued"), mine.Count(d => d.State == "awaiting_approval"), freeze?.Window.Name, freeze?.Until));
         }
         return new DashboardDto(project.Name, cells);
@@ -159,13 +161,13 @@ public static class DeploymentsApi
 
     /// <summary>The project × environment matrix of every project whose deployments the user may read (Octopus's dashboard).</summary>
     public static async Task<IReadOnlyList<DashboardDto>> OverviewAsync(HttpContext context, ProjectStore projects, EnvironmentStore environments,
-        DeploymentStore deployments, ReleaseStore releases, TimeProvider clock)
+        DeploymentStore deployments, ReleaseStore releases, TimeProvider clock, PoolPresence presence)
     {
         var me = context.RequireUser();
         var list = new List<DashboardDto>();
         foreach (var p in await projects.ListAsync())
             if (me.Permissions.CanOnProject(Actions.DeploymentRead, p.Name))
-                list.Add(await DashboardAsync(p.Name, projects, environments, deployments, releases, clock));
+                list.Add(await DashboardAsync(p.Name, projects, environments, deployments, releases, clock, presence));
         return list;
     }
 
@@ -225,25 +227,32 @@ public static class DeploymentsApi
     private static async Task<DeploymentRow> FindAsync(ProjectRow project, long number, DeploymentStore deployments) =>
         await deployments.FindAsync(project.Id, number) ?? throw new KeyNotFoundException($"project '{project.Name}' has no deployment {number}");
 
-    public static async Task<DeploymentDto> ToDtoAsync(DeploymentRow d, DeploymentStore deployments, ReleaseStore releases, bool withArtifacts = true) =>
-        (await ToDtosAsync([d], deployments, releases, withArtifacts))[0];
+    public static async Task<DeploymentDto> ToDtoAsync(DeploymentRow d, DeploymentStore deployments, ReleaseStore releases, bool withArtifacts = true,
+        PoolPresence? presence = null) =>
+        (await ToDtosAsync([d], deployments, releases, withArtifacts, presence))[0];
 
-    /// <summary>Many deployments with their approvals and steps (one query each per 500) and release artifacts (one query per release, not per deployment).</summary>
+    /// <summary>
+    /// Many deployments with their approvals and steps (one query each per 500) and release artifacts (one query per release, not
+    /// per deployment). With <paramref name="presence"/>, a running deployment whose queued step has no agent of its pool says so.
+    /// </summary>
     public static async Task<IReadOnlyList<DeploymentDto>> ToDtosAsync(IReadOnlyList<DeploymentRow> rows, DeploymentStore deployments, ReleaseStore releases,
-        bool withArtifacts)
+        bool withArtifacts, PoolPresence? presence = null)
     {
         var approvals = await deployments.ApprovalsAsync(rows.Select(d => d.Id).ToList());
         var steps = await deployments.StepsAsync(rows.Where(d => d.RunId is not null).Select(d => d.RunId!.Value).ToList());
+        var connected = presence is not null && rows.Any(d => d.State == "running") ? await presence.ConnectedAsync() : null;
+        string? Waiting(DeploymentRow d) => connected is null || d.State != "running" || d.RunId is not { } runId ? null
+            : PoolPresence.Waiting(steps[runId].Where(j => j.Status == "queued").Select(j => j.Pool), connected);
         var artifacts = new Dictionary<long, List<ReleaseArtifactDto>>();
         if (withArtifacts)
             foreach (var releaseId in rows.Select(d => d.ReleaseId).Distinct())
                 artifacts[releaseId] = (await releases.ArtifactsAsync(releaseId)).Select(a => new ReleaseArtifactDto(a.Path, a.Sha256, a.Size)).ToList();
         return rows.Select(d => new DeploymentDto(d.ProjectName, d.Number, d.Environment, d.Version, d.CommitSha, d.PreviousVersion, d.Kind, d.State,
-            d.Initiator, d.EmergencyReason, d.RollbackOf, UnixMs.To(d.RequestedAt), UnixMs.To(d.QueuedAt), UnixMs.To(d.StartedAt), UnixMs.To(d.FinishedAt),
+            d.Initiator, d.EmergencyReason, d.RollbackOfNumber, UnixMs.To(d.RequestedAt), UnixMs.To(d.QueuedAt), UnixMs.To(d.StartedAt), UnixMs.To(d.FinishedAt),
             d.Outcome, d.RunId,
             approvals[d.Id].Select(a => new DeploymentApprovalDto(a.Approver, a.Verdict, a.Comment, UnixMs.To(a.At))).ToList(),
             withArtifacts ? artifacts[d.ReleaseId] : [],
             d.RunId is not { } runId ? [] : steps[runId].Select(j => new DeploymentStepDto(j.Name, j.Status, j.FailureReason,
-                $"/api/v1/runs/{runId}/jobs/{Uri.EscapeDataString(j.Name)}/log/raw")).ToList())).ToList();
+                $"/api/v1/runs/{runId}/jobs/{Uri.EscapeDataString(j.Name)}/log/raw")).ToList(), Waiting(d))).ToList();
     }
 }

@@ -9,6 +9,7 @@ using Slipway.Core.Secrets;
 using Slipway.Server.Access;
 using Slipway.Server.Audit;
 using Slipway.Server.Secrets;
+using Slipway.Server.Scheduling;
 using Slipway.Server.Storage;
 
 namespace Slipway.Server.Api;
@@ -23,11 +24,11 @@ public static class EnvironmentsApi
     {
         api.MapGet("/projects/{name}/environments", ListAsync).RequireAction(Actions.EnvironmentRead);
         api.MapPost("/projects/{name}/environments", (string name, EnvironmentRequest? request, HttpContext context, ProjectStore projects,
-            EnvironmentStore environments, TimeProvider clock) => SaveAsync(name, null, request, context, projects, environments, clock))
+            EnvironmentStore environments, TimeProvider clock, PoolPresence presence) => SaveAsync(name, null, request, context, projects, environments, clock, presence))
             .RequireAction(Actions.EnvironmentManage);
         api.MapGet("/projects/{name}/environments/{env}", ShowAsync).RequireAction(Actions.EnvironmentRead);
         api.MapPatch("/projects/{name}/environments/{env}", (string name, string env, EnvironmentRequest? request, HttpContext context, ProjectStore projects,
-            EnvironmentStore environments, TimeProvider clock) => SaveAsync(name, env, request, context, projects, environments, clock))
+            EnvironmentStore environments, TimeProvider clock, PoolPresence presence) => SaveAsync(name, env, request, context, projects, environments, clock, presence))
             .RequireAction(Actions.EnvironmentManage);
         api.MapPost("/projects/{name}/environments/{env}/freezes", AddFreezeAsync).RequireAction(Actions.EnvironmentManage);
         api.MapDelete("/projects/{name}/environments/{env}/freezes/{id}", RemoveFreezeAsync).RequireAction(Actions.EnvironmentManage);
@@ -49,9 +50,13 @@ public static class EnvironmentsApi
         return await ToDtoAsync(row, project.Name, environments, clock);
     }
 
-    /// <summary>Creates (env null) or changes an environment; the web forms call it too, so checks and audit are the same.</summary>
+    /// <summary>
+    /// Creates (env null) or changes an environment; the web forms call it too, so checks and audit are the same. When no agent
+    /// of its pool is connected, the answer carries a warning (the environment is saved all the same: the agent may come later),
+    /// so a deployment that would only wait is not a surprise.
+    /// </summary>
     public static async Task<IResult> SaveAsync(string name, string? env, EnvironmentRequest? request, HttpContext context, ProjectStore projects,
-        EnvironmentStore environments, TimeProvider clock)
+        EnvironmentStore environments, TimeProvider clock, PoolPresence presence)
     {
         if (request is null) throw new ArgumentException("the body must describe the environment: name, position, pool, ...");
         var project = await ProjectsApi.Find(projects, name);
@@ -77,6 +82,8 @@ public static class EnvironmentsApi
             $"deployers [{string.Join(", ", settings.Deployers)}], {settings.RequiredApprovals} approvals{(settings.ApproverRole is { } r ? $" by {r}" : "")}, " +
             $"auto-deploy {(settings.AutoDeploy ? "on" : "off")}, queue {EnvironmentSettings.QueueName(settings.Queue)}");
         var dto = await ToDtoAsync((await environments.FindAsync(project.Id, settings.Name))!, project.Name, environments, clock);
+        if ((create || settings.Pool != current?.Pool) && !await presence.HasAgentAsync(settings.Pool))
+            dto = dto with { Warnings = [NoAgentWarning(settings.Pool)] };
         return create ? Results.Created($"/api/v1/projects/{Uri.EscapeDataString(name)}/environments/{settings.Name}", dto) : Results.Ok(dto);
     }
 
@@ -133,6 +140,12 @@ public static class EnvironmentsApi
         var project = await ProjectsApi.Find(projects, name);
         return (project, await environments.FindAsync(project.Id, env) ?? throw NotFound(name, env));
     }
+
+    /// <summary>The warning for an environment whose pool has no connected agent, with the two commands that start one.</summary>
+    public static string NoAgentWarning(string pool) =>
+        $"no agent of pool '{pool}' is connected, so deployments to this environment will wait (\"{PoolPresence.NoneConnected(pool)}\") until one is: " +
+        $"create a registration token with 'slipway agent token create --pool {pool}', then start the agent where it may reach the " +
+        $"environment with 'slipway agent --server URL --token TOKEN --pool {pool}'";
 
     private static KeyNotFoundException NotFound(string project, string env) => new($"project '{project}' has no environment '{env}'");
 

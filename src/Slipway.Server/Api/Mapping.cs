@@ -13,9 +13,11 @@ public static class Mapping
         new(p.Name, p.RepoUrl, p.DefaultBranch, UnixMs.To(p.CreatedAt), p.LastFetchError, p.ItemKeyPrefix, p.ItemKeyPattern);
 
     public static RunSummaryDto ToSummary(this RunRow r) =>
-        new(r.Id, r.ProjectName, (int)r.Number, r.Branch, r.CommitSha, r.Status, UnixMs.To(r.CreatedAt), UnixMs.To(r.StartedAt), UnixMs.To(r.FinishedAt));
+        new(r.Id, r.ProjectName, (int?)r.Number, r.Branch, r.CommitSha, r.Status, UnixMs.To(r.CreatedAt), UnixMs.To(r.StartedAt), UnixMs.To(r.FinishedAt),
+            r.Kind, r.DeploymentNumber, r.Trigger);
 
-    public static RunDto ToDto(this RunDetails d)
+    /// <param name="waiting">Why queued jobs wait, when no agent of their pool is connected (<see cref="Scheduling.PoolPresence"/>).</param>
+    public static RunDto ToDto(this RunDetails d, string? waiting = null)
     {
         var r = d.Run;
         var lint = r.LintErrors is null ? [] : JsonSerializer.Deserialize<List<string>>(r.LintErrors) ?? [];
@@ -23,8 +25,9 @@ public static class Mapping
             d.Jobs.Where(j => j.StageIdx == s.Idx).Select(ToDto).ToList())).ToList();
         var artifacts = d.Artifacts.Select(a => new ArtifactDto(a.JobName, a.Path, a.Sha256, a.Size)).ToList();
         var warnings = r.Warnings is null ? [] : JsonSerializer.Deserialize<List<string>>(r.Warnings) ?? [];
-        return new RunDto(r.Id, r.ProjectName, (int)r.Number, r.Branch, r.CommitSha, r.CommitMessage, r.Trigger, r.Status,
-            UnixMs.To(r.CreatedAt), UnixMs.To(r.StartedAt), UnixMs.To(r.FinishedAt), r.FailureReason, lint, stages, artifacts, warnings);
+        return new RunDto(r.Id, r.ProjectName, (int?)r.Number, r.Branch, r.CommitSha, r.CommitMessage, r.Trigger, r.Status,
+            UnixMs.To(r.CreatedAt), UnixMs.To(r.StartedAt), UnixMs.To(r.FinishedAt), r.FailureReason, lint, stages, artifacts, warnings,
+            r.Kind, r.DeploymentNumber, waiting);
     }
 
     public static JobDto ToDto(this JobRow j) =>

@@ -27,8 +27,9 @@ public static class ProjectsApi
             .RequireAction(Actions.ProjectRead);
         api.MapGet("/projects/{name}/branches", BranchesAsync).RequireAction(Actions.ProjectRead);
         api.MapPost("/projects/{name}/runs", StartRunAsync).RequireAction(Actions.RunStart);
-        api.MapGet("/projects/{name}/runs", async (string name, int? limit, ProjectStore projects, RunStore runs) =>
-                (await runs.ListAsync((await Find(projects, name)).Id, Math.Clamp(limit ?? 50, 1, 500))).Select(r => r.ToSummary()))
+        // Every kind by default, each run saying its kind; ?kind=ci for builds only, ?kind=deployment for deployment runs.
+        api.MapGet("/projects/{name}/runs", async (string name, int? limit, string? kind, ProjectStore projects, RunStore runs) =>
+                (await runs.ListAsync((await Find(projects, name)).Id, Math.Clamp(limit ?? 50, 1, 500), string.IsNullOrEmpty(kind) ? null : kind)).Select(r => r.ToSummary()))
             .RequireAction(Actions.RunRead);
     }
 

@@ -15,7 +15,11 @@ public static class RunsApi
 {
     public static void MapRunsApi(this IEndpointRouteBuilder api)
     {
-        api.MapGet("/runs/{id:long}", async (long id, RunStore runs) => (await Get(runs, id)).ToDto()).RequireAction(Actions.RunRead);
+        api.MapGet("/runs/{id:long}", async (long id, RunStore runs, PoolPresence presence) =>
+        {
+            var run = await Get(runs, id);
+            return run.ToDto(await presence.WaitingAsync(run));
+        }).RequireAction(Actions.RunRead);
         api.MapPost("/runs/{id:long}/cancel", CancelAsync).RequireAction(Actions.RunCancel);
         api.MapPost("/runs/{id:long}/retry", RetryAsync).RequireAction(Actions.RunRetry);
         api.MapGet("/runs/{id:long}/artifacts/{job}/{**path}", DownloadArtifactAsync).RequireAction(Actions.ArtifactRead);

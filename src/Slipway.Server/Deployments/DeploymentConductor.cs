@@ -153,8 +153,10 @@ public sealed class DeploymentConductor(DeploymentStore deployments, Environment
             if (!await deployments.MoveAsync(d.Id, DeploymentState.Queued, DeploymentState.Running, Now())) return;
         }
         catch (DbException) { return; }
-        // What it replaces is what is current now that it holds the lock.
-        await deployments.SetPreviousReleaseAsync(d.Id, await deployments.CurrentReleaseAsync(environment.Id));
+        // What it replaces is what is current now that it holds the lock; an automatic rollback replaces the failed release
+        // it undoes (which may have partly reached the servers), not the last success it returns to.
+        await deployments.SetPreviousReleaseAsync(d.Id, d.RollbackOf is { } failedId && await deployments.GetAsync(failedId) is { } failed
+            ? failed.ReleaseId : await deployments.CurrentReleaseAsync(environment.Id));
         d = (await deployments.GetAsync(d.Id))!;
 
         var release = (await releases.GetAsync(d.ReleaseId))!;

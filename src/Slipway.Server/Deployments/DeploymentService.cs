@@ -72,21 +72,35 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
             var message = $"cannot deploy {release.Version} to '{environment.Name}': " + string.Join("; ", refusals);
             throw refusals.Any(r => r.Rule == DeploymentRules.Deployer) ? new PolicyRefusedException(message) : new ConflictException(message);
         }
-        var current = (await deployments.CurrentAsync(project.Id)).FirstOrDefault(d => d.EnvironmentId == environment.Id);
+        // What it replaces (until it starts and the current release is read again): an automatic rollback undoes the failed
+        // release it answers, anything else the environment's current release.
+        var replaces = rollbackOf is { } failedId ? (await deployments.GetAsync(failedId))?.ReleaseId
+            : (await deployments.CurrentAsync(project.Id)).FirstOrDefault(d => d.EnvironmentId == environment.Id)?.ReleaseId;
         // An automatic rollback restores what was approved before; everything else waits for the environment's approvals.
         var state = settings.RequiredApprovals > 0 && !(initiator.IsSystem && kind == KindRollback) ? DeploymentState.AwaitingApproval : DeploymentState.Queued;
-        return await deployments.CreateAsync(new NewDeployment(project.Id, environment.Id, release.Id, current?.ReleaseId, kind, state, initiator.Name,
+        return await deployments.CreateAsync(new NewDeployment(project.Id, environment.Id, release.Id, replaces, kind, state, initiator.Name,
             emergency ? emergencyReason!.Trim() : null, rollbackOf, now.ToUnixTimeMilliseconds()));
     }
 
-    /// <summary>The release a promotion to <paramref name="target"/> takes: the current one of the environment before it.</summary>
+    /// <summary>
+    /// The release a promotion to <paramref name="target"/> takes: the current one of the environment before it. Refused
+    /// (409, rule <c>lifecycle</c>) when that release is already current on the target or already on its way there
+    /// (awaiting approval, queued or running): a promotion that changes nothing would only ask approvers to approve it.
+    /// </summary>
     public async Task<ReleaseRow> PromotionReleaseAsync(ProjectRow project, EnvironmentRow target)
     {
         var all = (await environments.ListAsync(project.Id)).Select(e => e.Settings).ToList();
         var current = await deployments.CurrentAsync(project.Id);
         var source = Lifecycle.PromotionSource(all, target.Name, current.ToDictionary(d => d.Environment, d => d.Version))
                      ?? throw new ConflictException($"lifecycle: no environment before '{target.Name}' has a successful release to promote");
-        return (await releases.GetAsync(current.Single(d => d.Environment == source.Name).ReleaseId))!;
+        var release = (await releases.GetAsync(current.Single(d => d.Environment == source.Name).ReleaseId))!;
+        if (current.FirstOrDefault(d => d.EnvironmentId == target.Id) is { } there && there.ReleaseId == release.Id)
+            throw new ConflictException($"lifecycle: {release.Version} is already the current release of '{target.Name}' " +
+                                        $"(deployment #{there.Number}); there is nothing to promote from '{source.Name}'");
+        if ((await deployments.InStatesAsync(DeploymentState.AwaitingApproval, DeploymentState.Queued, DeploymentState.Running))
+            .FirstOrDefault(d => d.EnvironmentId == target.Id && d.ReleaseId == release.Id) is { } pending)
+            throw new ConflictException($"lifecycle: {release.Version} is already on its way to '{target.Name}': deployment #{pending.Number} is {pending.State.Replace('_', ' ')}");
+        return release;
     }
 
     /// <summary>The release a rollback of <paramref name="environment"/> returns to: the one that succeeded there before the current one.</summary>

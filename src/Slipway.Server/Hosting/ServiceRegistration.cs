@@ -60,6 +60,7 @@ public static class ServiceRegistration
         .AddSingleton<Deployments.DeploymentService>()
         .AddSingleton<SecretVault>()
         .AddSingleton<JobDispatcher>()
+        .AddSingleton<PoolPresence>()
         .AddHostedService(sp => sp.GetRequiredService<HeartbeatDenials>())
         .AddHostedService<GitPoller>()
         .AddHostedService<LeaseSweeper>()

@@ -37,6 +37,7 @@ public sealed class ReleaseService(RunStore runs, ProjectStore projects, Release
         var run = details.Run;
         if (run.DeploymentId is not null)
             throw new ConflictException($"run {runId} deployed a release; only a build run can be released");
+        var number = run.Number!.Value; // every CI run is numbered
         if (run.Status != "succeeded")
             throw new ConflictException($"run {runId} has status {run.Status}; only a succeeded run can be released");
         if (await releases.ForRunAsync(runId) is { } already)
@@ -45,9 +46,9 @@ public sealed class ReleaseService(RunStore runs, ProjectStore projects, Release
         var mirror = mirrors.For(project.Name);
         var protection = await releaseSettings.GetAsync(project);
         if (!protection.Releases(run.Branch))
-            throw new ConflictException(ReleaseBranches.NotAReleaseBranch(run.Number, run.Branch, protection.ReleaseBranchList));
+            throw new ConflictException(ReleaseBranches.NotAReleaseBranch(number, run.Branch, protection.ReleaseBranchList));
         var head = await mirror.BranchHeadAsync(run.Branch, ct)
-                   ?? throw new ConflictException($"commit-on-branch: branch '{run.Branch}' of run #{run.Number} no longer exists, so its commit is not on it");
+                   ?? throw new ConflictException($"commit-on-branch: branch '{run.Branch}' of run #{number} no longer exists, so its commit is not on it");
         if (head != run.CommitSha && !await OnBranchAsync(mirror, run.CommitSha, head, ct))
             throw new ConflictException(ReleaseBranches.NotOnBranch(run.CommitSha, run.Branch));
 
@@ -60,7 +61,7 @@ public sealed class ReleaseService(RunStore runs, ProjectStore projects, Release
         if (expectedVersion is null && release.UsesTag)
             tag = await mirror.NewestTagAsync(run.CommitSha, release.TagPattern!, ct)
                   ?? throw new ConflictException($"no tag matching '{release.TagPattern}' contains commit {run.CommitSha[..12]}, so it has no version");
-        var version = expectedVersion ?? release.VersionFor(run.Number, tag);
+        var version = expectedVersion ?? release.VersionFor(number, tag);
 
         var previous = await releases.LatestAsync(project.Id);
         var messages = await mirror.CommitMessagesAsync(run.CommitSha, previous?.CommitSha, ct: ct);

@@ -21,7 +21,9 @@ public sealed class DeploymentRow
     public string State { get; set; } = "";
     public string Initiator { get; set; } = "";
     public string? EmergencyReason { get; set; }
+    /// <summary>The id of the failed deployment an automatic rollback answers (stored), and its number in the project (shown).</summary>
     public long? RollbackOf { get; set; }
+    public long? RollbackOfNumber { get; set; }
     public long RequestedAt { get; set; }
     public long? QueuedAt { get; set; }
     public long? StartedAt { get; set; }
@@ -56,10 +58,10 @@ public sealed class DeploymentStore(Database db)
 {
     private const string Select =
         "SELECT d.id, d.project_id, p.name AS project_name, d.number, d.environment_id, e.name AS environment, d.release_id, r.version, r.commit_sha, " +
-        "d.previous_release_id, pr.version AS previous_version, d.kind, d.state, d.initiator, d.emergency_reason, d.rollback_of, d.requested_at, " +
+        "d.previous_release_id, pr.version AS previous_version, d.kind, d.state, d.initiator, d.emergency_reason, d.rollback_of, ro.number AS rollback_of_number, d.requested_at, " +
         "d.queued_at, d.started_at, d.finished_at, d.outcome, d.run_id " +
         "FROM deployments d JOIN projects p ON p.id = d.project_id JOIN environments e ON e.id = d.environment_id JOIN releases r ON r.id = d.release_id " +
-        "LEFT JOIN releases pr ON pr.id = d.previous_release_id";
+        "LEFT JOIN releases pr ON pr.id = d.previous_release_id LEFT JOIN deployments ro ON ro.id = d.rollback_of";
 
     public Task<DeploymentRow> CreateAsync(NewDeployment d) =>
         db.WriteAsync(async (c, tx) =>
@@ -150,13 +152,13 @@ public sealed class DeploymentStore(Database db)
         return rows.ToLookup(a => a.DeploymentId);
     }
 
-    /// <summary>The jobs (name, status, failure reason) of many deployment runs, in stage order, 500 runs a query.</summary>
-    public async Task<ILookup<long, (long RunId, string Name, string Status, string? FailureReason)>> StepsAsync(IReadOnlyCollection<long> runIds)
+    /// <summary>The jobs (name, status, failure reason, pool) of many deployment runs, in stage order, 500 runs a query.</summary>
+    public async Task<ILookup<long, (long RunId, string Name, string Status, string? FailureReason, string Pool)>> StepsAsync(IReadOnlyCollection<long> runIds)
     {
-        var rows = new List<(long RunId, string Name, string Status, string? FailureReason)>();
+        var rows = new List<(long RunId, string Name, string Status, string? FailureReason, string Pool)>();
         foreach (var chunk in runIds.Distinct().Chunk(500))
-            rows.AddRange(await db.ReadAsync(c => c.QueryAsync<(long RunId, string Name, string Status, string? FailureReason)>(
-                "SELECT run_id, name, status, failure_reason FROM jobs " +
+            rows.AddRange(await db.ReadAsync(c => c.QueryAsync<(long RunId, string Name, string Status, string? FailureReason, string Pool)>(
+                "SELECT run_id, name, status, failure_reason, pool FROM jobs " +
                 $"WHERE run_id IN ({string.Join(", ", chunk.Select(id => id.ToString(System.Globalization.CultureInfo.InvariantCulture)))}) ORDER BY run_id, stage_idx, id")));
         return rows.ToLookup(r => r.RunId);
     }
@@ -199,7 +201,8 @@ public sealed class DeploymentStore(Database db)
 
     /// <summary>
     /// Sets what a running deployment replaces: the release current on its environment when it started (not when it was
-    /// requested: deployments that ran meanwhile changed it). SLIPWAY_PREVIOUS_RELEASE and the automatic rollback use it.
+    /// requested: deployments that ran meanwhile changed it), or, for an automatic rollback, the failed release it undoes.
+    /// SLIPWAY_PREVIOUS_RELEASE and the automatic rollback use it.
     /// </summary>
     public Task SetPreviousReleaseAsync(long deploymentId, long? releaseId) =>
         db.WriteAsync((c, tx) => c.ExecuteAsync("UPDATE deployments SET previous_release_id = @releaseId WHERE id = @deploymentId AND state = 'running'",

@@ -15,8 +15,11 @@ public static class Migrator
     {
         var assembly = typeof(Migrator).Assembly;
         var folder = database.Dialect == SqlDialect.Sqlite ? ".Storage.Migrations.sqlite." : ".Storage.Migrations.postgres.";
+        // SQLite scripts run with foreign keys off: rebuilding a table (the only way SQLite drops a NOT NULL or a UNIQUE
+        // constraint, 0014) drops a table others refer to, and PRAGMA foreign_keys cannot change inside the script's
+        // transaction. Rebuilds keep every id, so the references hold again when the script ends.
         var builder = database.Dialect == SqlDialect.Sqlite
-            ? DeployChanges.To.SqliteDatabase(database.ConnectionString)
+            ? DeployChanges.To.SqliteDatabase(new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(database.ConnectionString) { ForeignKeys = false }.ToString())
             : DeployChanges.To.PostgresqlDatabase(database.ConnectionString);
         var upgrader = builder
             .WithScriptsEmbeddedInAssembly(assembly, name => name.Contains(folder, StringComparison.Ordinal))

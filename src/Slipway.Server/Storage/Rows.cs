@@ -39,7 +39,8 @@ public sealed class RunRow
     public long Id { get; set; }
     public long ProjectId { get; set; }
     public string ProjectName { get; set; } = "";
-    public long Number { get; set; }
+    /// <summary>The project's CI run number (#1, #2, ...); null for a deployment's run, which is known by its deployment.</summary>
+    public long? Number { get; set; }
     public string Branch { get; set; } = "";
     public string CommitSha { get; set; } = "";
     public string? CommitMessage { get; set; }
@@ -55,6 +56,8 @@ public sealed class RunRow
     /// <summary>Set for a run that executes a deployment (not a build), with the deployment's environment.</summary>
     public long? DeploymentId { get; set; }
     public long? EnvironmentId { get; set; }
+    public long? DeploymentNumber { get; set; }
+    public string Kind => DeploymentId is null ? RunKinds.Ci : RunKinds.Deployment;
 }
 
 public sealed class StageRow

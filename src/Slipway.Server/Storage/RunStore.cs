@@ -15,13 +15,21 @@ public sealed record NewRun(long ProjectId, string Branch, string Commit, string
     RunPlan? Plan, IReadOnlyList<string> LintErrors, string? ReleaseTemplate = null, string? ReleaseTag = null, long? DeploymentId = null,
     IReadOnlyList<string>? Warnings = null);
 
+/// <summary>What a run is for: <c>ci</c> builds and tests a branch (numbered #1, #2, ... per project); <c>deployment</c> executes a deployment.</summary>
+public static class RunKinds
+{
+    public const string Ci = "ci";
+    public const string Deployment = "deployment";
+}
+
 /// <summary>Runs, their stages and jobs: creation, reading, and the user-driven transitions (cancel, retry).</summary>
 public sealed class RunStore(Database db)
 {
     private const string RunColumns =
         "r.id, r.project_id, p.name AS project_name, r.number, r.branch, r.commit_sha, r.commit_message, r.trigger, r.status, " +
         "r.failure_reason, r.lint_errors, r.warnings, r.created_at, r.started_at, r.finished_at, r.deployment_id, " +
-        "(SELECT d.environment_id FROM deployments d WHERE d.id = r.deployment_id) AS environment_id";
+        "(SELECT d.environment_id FROM deployments d WHERE d.id = r.deployment_id) AS environment_id, " +
+        "(SELECT d.number FROM deployments d WHERE d.id = r.deployment_id) AS deployment_number";
     private const string JobColumns =
         "j.id, j.run_id, j.stage_idx, j.name, j.status, j.pool, j.labels, j.spec, j.retries_left, j.attempt, j.agent_id, a.name AS agent_name, " +
         "j.lease_id, j.lease_expires_at, j.cancel_requested, j.exit_code, j.failure_reason, j.test_summary, j.log_bytes, j.log_truncated, " +
@@ -31,7 +39,9 @@ public sealed class RunStore(Database db)
     public Task<(long RunId, IReadOnlyList<string> Pools)> CreateAsync(NewRun run, long now) =>
         db.WriteAsync<(long, IReadOnlyList<string>)>(async (c, tx) =>
         {
-            var number = await c.ExecuteScalarAsync<long>(
+            // Only CI runs are numbered: the numbering is the project's build counter (release versions such as 1.0.{run}
+            // use it), and a deployment's run is known by its deployment's number instead.
+            long? number = run.DeploymentId is not null ? null : await c.ExecuteScalarAsync<long>(
                 "UPDATE projects SET next_run_number = next_run_number + 1 WHERE id = @ProjectId RETURNING next_run_number - 1", run, tx);
             var failed = run.Plan is null;
             var runId = await c.ExecuteScalarAsync<long>(
@@ -46,7 +56,7 @@ public sealed class RunStore(Database db)
                     lint = run.LintErrors.Count > 0 ? JsonSerializer.Serialize(run.LintErrors) : null,
                     warnings = run.Warnings is { Count: > 0 } ? JsonSerializer.Serialize(run.Warnings) : null,
                     now, finishedAt = failed ? now : (long?)null,
-                    releaseVersion = failed || run.ReleaseTemplate is null ? null : Core.Releases.VersionTemplate.Expand(run.ReleaseTemplate, number,
+                    releaseVersion = failed || run.ReleaseTemplate is null ? null : Core.Releases.VersionTemplate.Expand(run.ReleaseTemplate, number!.Value,
                         run.ReleaseTag is null ? null : Core.Releases.VersionTemplate.VersionOfTag(run.ReleaseTag)),
                 }, tx);
             if (run.Plan is null) return (runId, []);
@@ -92,10 +102,20 @@ public sealed class RunStore(Database db)
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<string?>(
             "SELECT p.name FROM runs r JOIN projects p ON p.id = r.project_id WHERE r.id = @runId", new { runId }));
 
-    public async Task<IReadOnlyList<RunRow>> ListAsync(long projectId, int limit) =>
-        (await db.ReadAsync(c => c.QueryAsync<RunRow>(
-            $"SELECT {RunColumns} FROM runs r JOIN projects p ON p.id = r.project_id WHERE r.project_id = @projectId ORDER BY r.id DESC LIMIT @limit",
+    /// <summary>A project's runs, newest first: every kind, or only CI runs (<see cref="RunKinds.Ci"/>) or deployment runs.</summary>
+    public async Task<IReadOnlyList<RunRow>> ListAsync(long projectId, int limit, string? kind = null)
+    {
+        var only = kind switch
+        {
+            null => "",
+            RunKinds.Ci => " AND r.deployment_id IS NULL",
+            RunKinds.Deployment => " AND r.deployment_id IS NOT NULL",
+            _ => throw new ArgumentException($"kind is {RunKinds.Ci} or {RunKinds.Deployment}, not '{kind}'"),
+        };
+        return (await db.ReadAsync(c => c.QueryAsync<RunRow>(
+            $"SELECT {RunColumns} FROM runs r JOIN projects p ON p.id = r.project_id WHERE r.project_id = @projectId{only} ORDER BY r.id DESC LIMIT @limit",
             new { projectId, limit }))).ToList();
+    }
 
     /// <summary>The runs of one commit of a project, newest first (a change request's head pipeline).</summary>
     public async Task<IReadOnlyList<RunRow>> ForCommitAsync(long projectId, string commit, int limit = 20) =>

@@ -29,8 +29,8 @@ public static partial class WebUi
         app.MapGet("/projects/{name}/environments", DashboardPageAsync).RequirePageAction(Actions.DeploymentRead);
         // Every project (that the user may read deployments of) × every environment name; filtered per project.
         app.MapGet("/environments", async (HttpContext context, ProjectStore projects, EnvironmentStore environments, DeploymentStore deployments,
-            ReleaseStore releases, TimeProvider clock) =>
-            Page<OverviewPage>(context, new { Projects = await DeploymentsApi.OverviewAsync(context, projects, environments, deployments, releases, clock) }))
+            ReleaseStore releases, TimeProvider clock, PoolPresence presence) =>
+            Page<OverviewPage>(context, new { Projects = await DeploymentsApi.OverviewAsync(context, projects, environments, deployments, releases, clock, presence) }))
             .RequirePageAction(Actions.UiView);
         app.MapPost("/projects/{name}/deploy", (string name, HttpContext context, ProjectStore projects, DeploymentService service,
             DeploymentStore deployments, ReleaseStore releases) => Act(context, EnvironmentsPath(name), async form =>
@@ -54,16 +54,16 @@ public static partial class WebUi
 
         app.MapGet("/projects/{name}/environments/{env}", EnvironmentPageAsync).RequirePageAction(Actions.EnvironmentRead);
         app.MapPost("/projects/{name}/environments", (string name, HttpContext context, ProjectStore projects, EnvironmentStore environments,
-            TimeProvider clock) => Act(context, EnvironmentsPath(name), async form =>
+            TimeProvider clock, PoolPresence presence) => Act(context, EnvironmentsPath(name), async form =>
         {
             var request = SettingsFrom(form, Field(form, "name")?.Trim());
-            await EnvironmentsApi.SaveAsync(name, null, request, context, projects, environments, clock);
+            await EnvironmentsApi.SaveAsync(name, null, request, context, projects, environments, clock, presence);
             return ($"Environment {request.Name} created.", EnvironmentPath(name, request.Name ?? ""));
         })).RequirePageAction(Actions.EnvironmentManage);
         app.MapPost("/projects/{name}/environments/{env}/settings", (string name, string env, HttpContext context, ProjectStore projects,
-            EnvironmentStore environments, TimeProvider clock) => Act(context, EnvironmentPath(name, env), async form =>
+            EnvironmentStore environments, TimeProvider clock, PoolPresence presence) => Act(context, EnvironmentPath(name, env), async form =>
         {
-            await EnvironmentsApi.SaveAsync(name, env, SettingsFrom(form, null), context, projects, environments, clock);
+            await EnvironmentsApi.SaveAsync(name, env, SettingsFrom(form, null), context, projects, environments, clock, presence);
             return $"Settings of {env} saved.";
         })).RequirePageAction(Actions.EnvironmentManage);
         app.MapPost("/projects/{name}/environments/{env}/freezes", (string name, string env, HttpContext context, ProjectStore projects,
@@ -123,10 +123,10 @@ public static partial class WebUi
     }
 
     private static async Task<IResult> DashboardPageAsync(string name, HttpContext context, ProjectStore projects, EnvironmentStore environments,
-        DeploymentStore deployments, ReleaseStore releases, TimeProvider clock)
+        DeploymentStore deployments, ReleaseStore releases, TimeProvider clock, PoolPresence presence)
     {
         var project = await ProjectsApi.Find(projects, name);
-        var dashboard = await DeploymentsApi.DashboardAsync(name, projects, environments, deployments, releases, clock);
+        var dashboard = await DeploymentsApi.DashboardAsync(name, projects, environments, deployments, releases, clock, presence);
         var settings = Lifecycle.Ordered((await environments.ListAsync(project.Id)).Select(e => e.Settings));
         var current = dashboard.Environments.Where(c => c.Current is not null).ToDictionary(c => c.Environment, c => c.Current!.Release);
         // Each environment after the first: what a promotion to it would ship (from the environment its release would come from).
@@ -135,7 +135,7 @@ public static partial class WebUi
             if (Lifecycle.PromotionSource(settings, target.Name, current) is { } source)
                 previews[target.Name] = await DeploymentsApi.CompareAsync(name, source.Name, target.Name, projects, environments, deployments, releases);
         var recent = (await deployments.ListAsync(project.Id, limit: 20)).Select(d => new DeploymentDto(d.ProjectName, d.Number, d.Environment, d.Version,
-            d.CommitSha, d.PreviousVersion, d.Kind, d.State, d.Initiator, d.EmergencyReason, d.RollbackOf, UnixMs.To(d.RequestedAt), null,
+            d.CommitSha, d.PreviousVersion, d.Kind, d.State, d.Initiator, d.EmergencyReason, d.RollbackOfNumber, UnixMs.To(d.RequestedAt), null,
             d.StartedAt is { } s ? UnixMs.To(s) : null, d.FinishedAt is { } f ? UnixMs.To(f) : null, d.Outcome, d.RunId, [], [])).ToList();
         return Page<EnvironmentsPage>(context, new
         {
@@ -145,19 +145,19 @@ public static partial class WebUi
     }
 
     private static async Task<IResult> EnvironmentPageAsync(string name, string env, HttpContext context, ProjectStore projects,
-        EnvironmentStore environments, DeploymentStore deployments, ReleaseStore releases, TimeProvider clock)
+        EnvironmentStore environments, DeploymentStore deployments, ReleaseStore releases, TimeProvider clock, PoolPresence presence)
     {
         var environment = await EnvironmentsApi.ShowAsync(name, env, projects, environments, clock);
         var history = context.RequireUser().Permissions.CanOnProject(Actions.DeploymentRead, name)
-            ? await DeploymentsApi.ListAsync(name, env, projects, environments, deployments, releases)
+            ? await DeploymentsApi.ListAsync(name, env, projects, environments, deployments, releases, presence)
             : null;
         return Page<EnvironmentPage>(context, new { Environment = environment, History = history });
     }
 
     private static async Task<IResult> DeploymentPageAsync(string name, long number, HttpContext context, ProjectStore projects,
-        DeploymentStore deployments, ReleaseStore releases, RunStore runs, EnvironmentStore environments)
+        DeploymentStore deployments, ReleaseStore releases, RunStore runs, EnvironmentStore environments, PoolPresence presence)
     {
-        var deployment = await DeploymentsApi.ShowAsync(name, number, projects, deployments, releases);
+        var deployment = await DeploymentsApi.ShowAsync(name, number, projects, deployments, releases, presence);
         var run = deployment.RunId is { } runId ? await runs.GetAsync(runId) : null;
         var jobs = run is null ? [] : run.Jobs.OrderBy(j => j.StageIdx).Select(j => (j.Name, j.Status)).ToList();
         // The buttons only for whoever may use them; the handlers decide again (authors and mergers are checked there).

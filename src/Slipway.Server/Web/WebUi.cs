@@ -36,7 +36,7 @@ public static partial class WebUi
             var list = new List<(ProjectDto, RunSummaryDto?)>();
             var me = context.RequireUser();
             foreach (var p in (await projects.ListAsync()).Where(p => me.Permissions.CanOnProject(Actions.ProjectRead, p.Name)))
-                list.Add((p.ToDto(), (await runs.ListAsync(p.Id, 1)).FirstOrDefault()?.ToSummary()));
+                list.Add((p.ToDto(), (await runs.ListAsync(p.Id, 1, RunKinds.Ci)).FirstOrDefault()?.ToSummary()));
             return Page<ProjectsPage>(context, new { Projects = list });
         }).RequirePageAction(Actions.UiView);
 
@@ -44,7 +44,8 @@ public static partial class WebUi
         {
             var project = await ProjectsApi.Find(projects, name);
             var branches = await ProjectsApi.BranchViewsAsync(project, projects, runs);
-            var list = (await runs.ListAsync(project.Id, 50)).Select(r => r.ToSummary()).ToList();
+            // CI runs only: a deployment's run is not a build of its branch (it is on the deployment's page).
+            var list = (await runs.ListAsync(project.Id, 50, RunKinds.Ci)).Select(r => r.ToSummary()).ToList();
             var directPushes = await RepositorySettingsApi.DirectPushesAsync(name, projects);
             var releaseBranches = await ReleaseBranchesApi.GetAsync(name, projects, releaseSettings);
             return Page<ProjectPage>(context, new
@@ -54,13 +55,13 @@ public static partial class WebUi
         }).RequirePageAction(Actions.ProjectRead);
 
         app.MapGet("/runs/{id:long}", async (long id, HttpContext context, RunStore runs, ReleaseStore releases, DeploymentStore deployments,
-            ProjectStore projects, ReleaseSettingsStore releaseSettings) =>
+            ProjectStore projects, ReleaseSettingsStore releaseSettings, PoolPresence presence) =>
         {
             var details = await RunsApi.Get(runs, id);
             var project = await projects.GetAsync(details.Run.ProjectId);
             return Page<RunPage>(context, new
             {
-                Run = details.ToDto(), ReleaseVersion = (await releases.ForRunAsync(id))?.Version,
+                Run = details.ToDto(await presence.WaitingAsync(details)), ReleaseVersion = (await releases.ForRunAsync(id))?.Version,
                 DeploymentNumber = details.Run.DeploymentId is { } deployment ? (await deployments.GetAsync(deployment))?.Number : null,
                 OnReleaseBranch = project is not null && (await releaseSettings.GetAsync(project)).Releases(details.Run.Branch),
             });

@@ -98,13 +98,19 @@ public static class DeployCommands
         if (r.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(d); return 0; }
         Console.WriteLine(Line(d));
         foreach (var a in d.Approvals) Console.WriteLine($"  {a.Verdict} by {a.Approver} {a.At:u}{(a.Comment.Length > 0 ? ": " + a.Comment : "")}");
+        if (d.PreviousRelease is { } previous) Console.WriteLine($"  replacing: {previous}");
+        if (d.RollbackOf is { } of) Console.WriteLine($"  rollback after deployment #{of} failed");
+        if (d.Waiting is { } waiting) Console.WriteLine($"  {waiting}");
         if (d.Outcome is not null) Console.WriteLine($"  outcome: {d.Outcome}");
-        if (d.RunId is { } run) Console.WriteLine($"  run: {run} (slipway logs {run} deploy)");
+        if (d.RunId is { } run) Console.WriteLine($"  run: {run} (slipway logs {run} --job deploy)");
         foreach (var a in d.Artifacts) Console.WriteLine($"  artifact {a.Sha256}  {a.Path}");
         return 0;
     });
 
     private static string Line(DeploymentDto d) =>
         $"#{d.Number,-4} {d.Environment,-12} {d.Release,-12} {d.Kind,-8} {d.State,-17} by {d.Initiator} {d.RequestedAt:u}" +
+        (d.PreviousRelease is { } p ? $"  replacing {p}" : "") +
+        (d.RollbackOf is { } of ? $"  after #{of} failed" : "") +
+        (d.Waiting is { } w ? $"  {w}" : "") +
         (d.EmergencyReason is { } e ? $"  EMERGENCY: {e}" : "");
 }

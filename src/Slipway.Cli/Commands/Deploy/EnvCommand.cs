@@ -32,6 +32,7 @@ public static class EnvCommand
             var env = await client.CreateEnvironmentAsync(result.GetValue(project)!, Request(result, result.GetValue(name)), ct);
             if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(env); return 0; }
             Console.WriteLine($"created environment {Describe(env)}");
+            foreach (var warning in env.Warnings ?? []) await Console.Error.WriteLineAsync($"warning: {warning}");
             return 0;
         }));
         var edit = new Command("edit", "Change an environment's settings") { project, name, position, optional, pool, deployers, approvals, approverRole, autoDeploy, queue, CliContext.JsonOutput };
@@ -41,6 +42,7 @@ public static class EnvCommand
             var env = await client.EditEnvironmentAsync(result.GetValue(project)!, result.GetValue(name)!, Request(result, null), ct);
             if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(env); return 0; }
             Console.WriteLine($"changed environment {Describe(env)}");
+            foreach (var warning in env.Warnings ?? []) await Console.Error.WriteLineAsync($"warning: {warning}");
             return 0;
         }));
         var list = new Command("list", "List a project's environments in lifecycle order") { project, CliContext.JsonOutput };

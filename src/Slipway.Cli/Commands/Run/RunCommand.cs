@@ -24,10 +24,11 @@ public static class RunCommand
             var created = await client.StartRunAsync(result.GetValue(project)!, result.GetValue(branch), result.GetValue(commit), ct);
             if (!result.GetValue(wait))
             {
-                if (result.GetValue(CliContext.JsonOutput)) CliContext.PrintJson(created); else Console.WriteLine($"started run {created.Id}");
+                if (result.GetValue(CliContext.JsonOutput)) CliContext.PrintJson(created);
+                else Console.WriteLine($"started {Name(await client.GetRunAsync(created.Id, ct))}");
                 return 0;
             }
-            Console.WriteLine($"started run {created.Id}");
+            Console.WriteLine($"started {Name(await client.GetRunAsync(created.Id, ct))}");
             var run = await WaitAsync(client, created.Id, ct);
             if (result.GetValue(CliContext.JsonOutput)) CliContext.PrintJson(run);
             return run.Status == "succeeded" ? 0 : 1;
@@ -58,7 +59,7 @@ public static class RunCommand
                     Report("j:" + job.Name, $"  job {job.Name}", job.Status, tests + why);
                 }
             }
-            Report("run", $"run {run.Id}", run.Status, run.FailureReason is { } f ? $" — {f}" : "");
+            Report("run", Name(run), run.Status, run.FailureReason is { } f ? $" — {f}" : run.Waiting is { } w ? $" — {w}" : "");
             foreach (var lint in run.LintErrors) Console.WriteLine("  " + lint);
             if (Final.Contains(run.Status)) return run;
             await Task.Delay(250, ct);
@@ -69,14 +70,21 @@ public static class RunCommand
     {
         var project = new Argument<string>("project");
         var limit = new Option<int>("--limit") { Description = "How many (default 20)", DefaultValueFactory = _ => 20 };
-        var command = new Command("list", "List a project's runs, newest first") { project, limit, CliContext.JsonOutput };
+        var kind = new Option<string?>("--kind") { Description = "ci (builds of branches) or deployment (runs executing deployments); default: both" };
+        kind.AcceptOnlyFromAmong("ci", "deployment");
+        var command = new Command("list", "List a project's runs, newest first") { project, limit, kind, CliContext.JsonOutput };
         command.SetAction((result, ct) => CliContext.GuardAsync(async () =>
         {
             using var client = CliContext.CreateClient(result);
-            var runs = await client.ListRunsAsync(result.GetValue(project)!, result.GetValue(limit), ct);
+            var runs = await client.ListRunsAsync(result.GetValue(project)!, result.GetValue(limit), ct, result.GetValue(kind));
             if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(runs); return 0; }
+            // The id is what run show, logs, cancel and retry take; #N is the project's CI run number (release versions use it).
+            Console.WriteLine($"{"ID",6} {"RUN",-16} {"STATUS",-10} {"BRANCH",-24} {"COMMIT",-12} CREATED (UTC)");
             foreach (var r in runs)
-                Console.WriteLine($"{r.Id,6} #{r.Number,-5} {r.Status,-10} {r.Branch,-24} {r.Commit[..12]} {r.CreatedAt:u}");
+            {
+                var what = r.Number is { } n ? $"#{n}" : $"deployment #{r.Deployment}";
+                Console.WriteLine($"{r.Id,6} {what,-16} {r.Status,-10} {r.Branch,-24} {r.Commit[..12]} {r.CreatedAt:u}");
+            }
             return 0;
         }));
         return command;
@@ -97,9 +105,16 @@ public static class RunCommand
         return command;
     }
 
+    /// <summary>
+    /// How the CLI names a run, with the same number as the web UI, releases and work items (#N, the project's CI run
+    /// number) and the id the run commands take: "run #16 (id 18)"; a deployment's run: "run 18 (deployment #4)".
+    /// </summary>
+    public static string Name(RunDto run) =>
+        run.Number is { } n ? $"run #{n} (id {run.Id})" : $"run {run.Id} (deployment #{run.Deployment})";
+
     public static void Print(RunDto run)
     {
-        Console.WriteLine($"run {run.Id} (#{run.Number}) of {run.Project}: {run.Status}");
+        Console.WriteLine($"{Name(run)} of {run.Project}: {run.Status}{(run.Waiting is { } w ? " — " + w : "")}");
         Console.WriteLine($"  branch {run.Branch}, commit {run.Commit}, trigger {run.Trigger}");
         if (run.FailureReason is not null) Console.WriteLine($"  {run.FailureReason}");
         foreach (var lint in run.LintErrors) Console.WriteLine($"  {lint}");
@@ -128,7 +143,7 @@ public static class RunCommand
         {
             using var client = CliContext.CreateClient(result);
             var run = await client.CancelRunAsync(result.GetValue(id), ct);
-            if (result.GetValue(CliContext.JsonOutput)) CliContext.PrintJson(run); else Console.WriteLine($"run {run.Id}: cancel requested ({run.Status})");
+            if (result.GetValue(CliContext.JsonOutput)) CliContext.PrintJson(run); else Console.WriteLine($"{Name(run)}: cancel requested ({run.Status})");
             return 0;
         }));
         return command;
@@ -143,7 +158,7 @@ public static class RunCommand
         {
             using var client = CliContext.CreateClient(result);
             var run = await client.RetryRunAsync(result.GetValue(id), result.GetValue(job), ct);
-            if (result.GetValue(CliContext.JsonOutput)) CliContext.PrintJson(run); else Console.WriteLine($"run {run.Id}: {run.Status}");
+            if (result.GetValue(CliContext.JsonOutput)) CliContext.PrintJson(run); else Console.WriteLine($"{Name(run)}: {run.Status}");
             return 0;
         }));
         return command;
