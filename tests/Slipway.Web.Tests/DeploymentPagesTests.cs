@@ -240,6 +240,70 @@ public sealed class DeploymentPagesTests
     }
 
     [Fact]
+    public async Task ProductionButtons_AreOfferedToItsDeployersAndApproversOnly_ADeveloperSeesNone_AndHerForcedRollbackIsRefused()
+    {
+        var (server, repo, version) = await ShopAsync();
+        await using var _ = server;
+        using var __ = repo;
+
+        await using var dana = await BrowserSession.StartAsync(server.Url);
+        await TestApi.SignInWithPasswordAsync(dana.Page, "dana");
+        await using var ann = await BrowserSession.StartAsync(server.Url);
+        await TestApi.SignInWithPasswordAsync(ann.Page, "ann");
+
+        // Dana (developer) may deploy to staging but is not among production's deployers (role:analyst): nothing to press there.
+        await dana.Page.GotoAsync("/projects/shop/environments");
+        var danaStaging = dana.Page.Locator(".env-cell[data-environment='staging']");
+        var danaProduction = dana.Page.Locator(".env-cell[data-environment='production']");
+        await Expect(danaStaging.Locator(".current .version")).ToHaveTextAsync(version);
+        await Expect(danaStaging.GetByRole(AriaRole.Button, new() { Name = "Roll back staging" })).ToBeVisibleAsync();
+        await Expect(danaProduction.Locator(".preview-releases")).ToHaveCountAsync(0);
+        await Expect(danaProduction.Locator("form")).ToHaveCountAsync(0);
+        await Expect(dana.Page.Locator("#deploy-form select[name='environment'] option")).ToHaveTextAsync(["staging"]);
+
+        // Ann (analyst) is offered the promotion and asks for it.
+        await ann.Page.GotoAsync("/projects/shop/environments");
+        var annProduction = ann.Page.Locator(".env-cell[data-environment='production']");
+        await Expect(ann.Page.Locator("#deploy-form select[name='environment'] option")).ToHaveTextAsync(["staging", "production"]);
+        await annProduction.GetByRole(AriaRole.Button, new() { Name = $"Promote {version} to production" }).ClickAsync();
+        await Expect(ann.Page.Locator(".flash.ok")).ToHaveTextAsync($"Promotion #2 of {version} to production requested; it awaits approval.");
+
+        // Awaiting approval: ann (who asked) may reject or cancel but not approve; dana may do none of it; bob approves.
+        await Expect(ann.Page.Locator("#approve-form")).ToHaveCountAsync(0);
+        await Expect(ann.Page.Locator("#reject-form")).ToHaveCountAsync(1);
+        await Expect(ann.Page.Locator("#cancel-form")).ToHaveCountAsync(1);
+        await dana.Page.GotoAsync("/projects/shop/deployments/2");
+        await Expect(dana.Page.Locator("#deployment")).ToHaveAttributeAsync("data-state", "awaiting_approval");
+        await Expect(dana.Page.Locator("main form")).ToHaveCountAsync(0);
+        await using var bob = await BrowserSession.StartAsync(server.Url);
+        await TestApi.SignInWithPasswordAsync(bob.Page, "bob");
+        await bob.Page.GotoAsync("/projects/shop/deployments/2");
+        await Expect(bob.Page.Locator("#cancel-form")).ToHaveCountAsync(1);
+        await bob.Page.Locator("#approve-form").GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
+        await Expect(bob.Page.Locator(".flash.ok")).ToContainTextAsync("You approved deployment #2");
+        await WaitAsync(server, "the release on production", async api =>
+            (await DashboardAsync(api)).Environments.Single(c => c.Environment == "production").Current?.Release == version);
+
+        // Production now has a release: ann is offered "Roll back production", dana is not, and her forced post changes nothing.
+        await ann.Page.GotoAsync("/projects/shop/environments");
+        await Expect(annProduction.GetByRole(AriaRole.Button, new() { Name = "Roll back production" })).ToBeVisibleAsync();
+        await dana.Page.GotoAsync("/projects/shop/environments");
+        await Expect(danaProduction.Locator(".current .version")).ToHaveTextAsync(version);
+        await Expect(danaProduction.Locator("form")).ToHaveCountAsync(0);
+        await Expect(danaProduction.GetByRole(AriaRole.Button, new() { Name = "Roll back production" })).ToHaveCountAsync(0);
+        var forced = await PageForms.PostAndFollowAsync(dana.Page, "/projects/shop/rollback",
+            new Dictionary<string, string> { ["environment"] = "production", ["version"] = version });
+        Assert.Contains("deployer: dana is not among those who may deploy to 'production'", WebUtility.HtmlDecode(forced.Body));
+        using var api = TestApi.Admin(server);
+        var deployments = (await api.Http.GetFromJsonAsync<List<DeploymentDto>>("/api/v1/projects/shop/deployments"))!;
+        Assert.Equal([1, 2], deployments.Select(d => d.Number).Order());
+
+        Assert.Empty(dana.PageErrors);
+        Assert.Empty(ann.PageErrors);
+        Assert.Empty(bob.PageErrors);
+    }
+
+    [Fact]
     public async Task Admin_CreatesAndChangesAnEnvironment_FreezesAndSetsASecret_InTheUi_AViewerSeesNoForms_AndForcedPostsAreRefused()
     {
         var (server, repo, version) = await ShopAsync();
@@ -320,23 +384,34 @@ public sealed class DeploymentPagesTests
         await Expect(page.Locator("#variables tr[data-name='DB_PASSWORD']")).ToHaveAttributeAsync("data-secret", "true");
         Assert.DoesNotContain("s3cret-value", await page.ContentAsync());
 
-        // A promotion during the freeze is refused with the rule named (admin has no break-glass reason given).
+        // The admin is not among production's deployers (role:analyst): no promotion is offered to him there.
         await page.GotoAsync("/projects/shop/environments");
         var production = page.Locator(".env-cell[data-environment='production']");
         await Expect(production.Locator(".freeze-flag")).ToContainTextAsync("Frozen by 'release-party' until");
-        await production.GetByRole(AriaRole.Button, new() { Name = $"Promote {version} to production" }).ClickAsync();
-        await Expect(page.Locator(".flash.error")).ToContainTextAsync("freeze: 'production' is frozen by 'release-party'");
+        await Expect(production.Locator("form.promote")).ToHaveCountAsync(0);
 
-        // A developer gets the forms (deployment.start on the project) but production's deployers rule refuses her.
+        // An analyst's promotion during the freeze is refused with the rule named (analysts hold no break-glass).
+        await using var analyst = await BrowserSession.StartAsync(server.Url);
+        await TestApi.SignInWithPasswordAsync(analyst.Page, "ann");
+        await analyst.Page.GotoAsync("/projects/shop/environments");
+        var annProduction = analyst.Page.Locator(".env-cell[data-environment='production']");
+        await annProduction.GetByRole(AriaRole.Button, new() { Name = $"Promote {version} to production" }).ClickAsync();
+        await Expect(analyst.Page.Locator(".flash.error")).ToContainTextAsync("freeze: 'production' is frozen by 'release-party'");
+
+        // A developer holds deployment.start, but production's deployers rule leaves her out: no promotion to production,
+        // the deploy form offers staging only, and the forms' posts forced anyway are refused naming the rule.
         await using var developer = await BrowserSession.StartAsync(server.Url);
         await TestApi.SignInWithPasswordAsync(developer.Page, "dana");
         await developer.Page.GotoAsync("/projects/shop/environments");
         var danaProduction = developer.Page.Locator(".env-cell[data-environment='production']");
-        await danaProduction.GetByRole(AriaRole.Button, new() { Name = $"Promote {version} to production" }).ClickAsync();
-        await Expect(developer.Page.Locator(".flash.error")).ToContainTextAsync("deployer: dana is not among those who may deploy to 'production'");
-        await developer.Page.Locator("#deploy-form select[name='environment']").SelectOptionAsync("production");
-        await developer.Page.Locator("#deploy-form").GetByRole(AriaRole.Button, new() { Name = "Deploy" }).ClickAsync();
-        await Expect(developer.Page.Locator(".flash.error")).ToContainTextAsync("deployer: dana is not among those who may deploy to 'production'");
+        await Expect(danaProduction.Locator("form.promote, form.rollback")).ToHaveCountAsync(0);
+        await Expect(developer.Page.Locator("#deploy-form select[name='environment'] option")).ToHaveTextAsync(["staging"]);
+        var forcedPromotion = await PageForms.PostAndFollowAsync(developer.Page, "/projects/shop/promote",
+            new Dictionary<string, string> { ["environment"] = "production", ["version"] = version });
+        Assert.Contains("deployer: dana is not among those who may deploy to 'production'", WebUtility.HtmlDecode(forcedPromotion.Body));
+        var forcedDeploy = await PageForms.PostAndFollowAsync(developer.Page, "/projects/shop/deploy",
+            new Dictionary<string, string> { ["environment"] = "production", ["version"] = version });
+        Assert.Contains("deployer: dana is not among those who may deploy to 'production'", WebUtility.HtmlDecode(forcedDeploy.Body));
 
         // The viewer sees the dashboard, the freeze and the secret's name, but no form; forced posts are refused.
         await using var viewer = await BrowserSession.StartAsync(server.Url);
@@ -378,5 +453,6 @@ public sealed class DeploymentPagesTests
         Assert.Empty(admin.PageErrors);
         Assert.Empty(viewer.PageErrors);
         Assert.Empty(developer.PageErrors);
+        Assert.Empty(analyst.PageErrors);
     }
 }

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Routing;
 using Slipway.Contracts.Api;
 using Slipway.Core.Access;
 using Slipway.Core.Audit;
+using Slipway.Server.Api;
 using Slipway.Server.Audit;
 using Slipway.Server.Storage;
 
@@ -79,7 +80,7 @@ public sealed class AccessMiddleware(RequestDelegate next)
             && !await antiforgery.IsRequestValidAsync(context))
         {
             await RecordAsync(context, audit, principal, action, AuditOutcomes.Denied, "missing or invalid anti-forgery token");
-            await Deny(context, StatusCodes.Status400BadRequest, "missing or invalid anti-forgery token; reload the page");
+            await Deny(context, StatusCodes.Status400BadRequest, "missing or invalid anti-forgery token; reload the page", principal);
             return;
         }
 
@@ -93,7 +94,7 @@ public sealed class AccessMiddleware(RequestDelegate next)
             await RecordAsync(context, audit, principal, action, decision.Allowed ? AuditOutcomes.Allowed : AuditOutcomes.Denied, decision.Reason);
         if (!decision.Allowed)
         {
-            await Deny(context, StatusCodes.Status403Forbidden, decision.Reason!);
+            await Deny(context, StatusCodes.Status403Forbidden, decision.Reason!, principal);
             return;
         }
         context.Items[typeof(Principal)] = principal;
@@ -125,9 +126,7 @@ public sealed class AccessMiddleware(RequestDelegate next)
     private static Task RecordAsync(HttpContext context, AuditLog audit, Principal? principal, string action, string outcome, string? detail) =>
         audit.RecordAsync(AuditHttp.Record(context, principal, action, outcome, detail));
 
-    private static Task Deny(HttpContext context, int status, string message)
-    {
-        context.Response.StatusCode = status;
-        return context.Response.WriteAsJsonAsync(new ErrorDto(message));
-    }
+    /// <summary>JSON for the API; a browser asking for a UI page gets the refusal as an HTML page in the site's frame.</summary>
+    private static Task Deny(HttpContext context, int status, string message, Principal? principal = null) =>
+        ErrorHandling.WriteAsync(context, status, message, principal);
 }

@@ -35,6 +35,25 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
             .Where(g => (g.Project is null || g.Project == project) && (g.Environment is null || g.Environment == environment))
             .Select(g => g.Role).ToHashSet(StringComparer.Ordinal));
 
+    /// <summary>
+    /// Whether <paramref name="initiator"/> may ask for deployments to <paramref name="environment"/> and cancel them:
+    /// <c>deployment.start</c> granted on that environment and a place on its deployer list. <see cref="RequestAsync"/> and
+    /// <see cref="CancelAsync"/> refuse by these same checks; the pages offer their deploy, promote, roll-back and cancel
+    /// buttons by this.
+    /// </summary>
+    public static bool MayDeploy(Initiator initiator, string project, EnvironmentSettings environment) =>
+        initiator.IsSystem || (initiator.Permissions!.Can(Actions.DeploymentStart, new Scope(project, environment.Name))
+                               && DeploymentRules.MayDeploy(environment, initiator.Name, initiator.Roles));
+
+    /// <summary>
+    /// Whether <paramref name="approver"/> may decide on deployments to <paramref name="environment"/> at all:
+    /// <c>deployment.approve</c> there and the environment's approver role when it names one (what <see cref="RejectAsync"/>
+    /// requires; <see cref="ApproveAsync"/> adds the rules about who asked for and who wrote the changes).
+    /// </summary>
+    public static bool MayDecide(Initiator approver, string project, EnvironmentSettings environment) =>
+        !approver.IsSystem && approver.Permissions!.Can(Actions.DeploymentApprove, new Scope(project, environment.Name))
+                           && (environment.ApproverRole is not { } role || approver.Roles.Contains(role));
+
     public async Task<EnvironmentRow> EnvironmentAsync(ProjectRow project, string name) =>
         await environments.FindAsync(project.Id, name) ?? throw new KeyNotFoundException($"project '{project.Name}' has no environment '{name}'");
 

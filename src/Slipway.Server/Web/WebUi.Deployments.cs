@@ -4,7 +4,9 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Slipway.Contracts.Api;
 using Slipway.Core.Access;
+using Slipway.Core.Deployments;
 using Slipway.Core.Environments;
+using Slipway.Core.Policies;
 using Slipway.Server.Access;
 using Slipway.Server.Api;
 using Slipway.Server.Deployments;
@@ -155,18 +157,33 @@ public static partial class WebUi
     }
 
     private static async Task<IResult> DeploymentPageAsync(string name, long number, HttpContext context, ProjectStore projects,
-        DeploymentStore deployments, ReleaseStore releases, RunStore runs, EnvironmentStore environments, PoolPresence presence)
+        DeploymentStore deployments, ReleaseStore releases, RunStore runs, EnvironmentStore environments, PoolPresence presence,
+        DeploymentService service)
     {
         var deployment = await DeploymentsApi.ShowAsync(name, number, projects, deployments, releases, presence);
         var run = deployment.RunId is { } runId ? await runs.GetAsync(runId) : null;
         var jobs = run is null ? [] : run.Jobs.OrderBy(j => j.StageIdx).Select(j => (j.Name, j.Status)).ToList();
-        // The buttons only for whoever may use them; the handlers decide again (authors and mergers are checked there).
+        // The buttons only for whoever may use them, by the deployment service's own checks; the handlers decide again.
         var project = await ProjectsApi.Find(projects, name);
-        var approverRole = (await environments.FindAsync(project.Id, deployment.Environment))?.ApproverRole;
-        var roles = DeploymentService.InitiatorOf(context.RequireUser(), name, deployment.Environment).Roles;
+        var environment = (await environments.FindAsync(project.Id, deployment.Environment))?.Settings;
+        var me = DeploymentService.InitiatorOf(context.RequireUser(), name, deployment.Environment);
+        var mayDecide = environment is not null && DeploymentService.MayDecide(me, name, environment);
+        string? approveRefusal = null;
+        if (mayDecide && deployment.State == "awaiting_approval"
+            && await deployments.FindAsync(project.Id, number) is { } row)
+        {
+            IReadOnlyCollection<string> authors;
+            // Reading who wrote the changes needs git; if that fails the form is offered and the approval itself decides.
+            try { authors = await service.AuthorsAndMergersAsync(project, row); }
+            catch (ConflictException) { authors = []; }
+            if (DeploymentRules.MayApprove(me.Name, me.Roles, row.Initiator, authors, environment!) is PolicyDecision.Refused refused)
+                approveRefusal = refused.Message;
+        }
         return Page<DeploymentPage>(context, new
         {
-            Deployment = deployment, Jobs = jobs, ApproverRole = approverRole, HasApproverRole = approverRole is null || roles.Contains(approverRole),
+            Deployment = deployment, Jobs = jobs, ApproverRole = environment?.ApproverRole,
+            MayDecide = mayDecide, ApproveRefusal = approveRefusal,
+            MayCancel = environment is not null && DeploymentService.MayDeploy(me, name, environment),
         });
     }
 

@@ -4,7 +4,9 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Slipway.Core.Access;
+using Slipway.Core.Environments;
 using Slipway.Server.Access;
+using Slipway.Server.Deployments;
 using Slipway.Server.Access.SignIn;
 using Microsoft.Extensions.DependencyInjection;
 using Slipway.Contracts.Api;
@@ -339,4 +341,9 @@ public sealed record PageFrame(Principal.User Me, string Csrf, string? Ok, strin
 {
     public bool Can(string action) => Me.Permissions.Can(action);
     public bool CanOnProject(string action, string project) => Me.Permissions.CanOnProject(action, project);
+    public bool CanOnEnvironment(string action, string project, string environment) => Me.Permissions.Can(action, new Scope(project, environment));
+
+    /// <summary>Whether to offer deploy, promote, roll-back and cancel for an environment: the deployment service's own check.</summary>
+    public bool MayDeploy(string project, EnvironmentSettings environment) =>
+        DeploymentService.MayDeploy(DeploymentService.InitiatorOf(Me, project, environment.Name), project, environment);
 }

@@ -1,7 +1,8 @@
 // Live updates: follows each job's log over server-sent events, refreshes the run page's statuses from the
 // API, and refreshes the live regions of other pages (the environments dashboard, a deployment) in place.
 // Log text is only ever inserted with textContent / text nodes, never as HTML; a live region is replaced by
-// the same region of the page as the server renders it again (same origin, escaped by Razor).
+// the same region of the page as the server renders it again (same origin, escaped by Razor). An error page's
+// "back" link goes back in the browser's history.
 (function () {
   'use strict';
   const FINAL = ['succeeded', 'failed', 'cancelled', 'skipped'];
@@ -136,6 +137,12 @@
   document.addEventListener('DOMContentLoaded', () => {
     document.querySelectorAll('pre.log[data-log-url]').forEach(followLog);
     followRegions();
+    // An error page's "back" link: the previous page is only known to the browser's history (no Referer is sent).
+    document.querySelectorAll('a[data-history-back]').forEach((a) => {
+      if (history.length < 2) return;
+      a.hidden = false;
+      a.addEventListener('click', (e) => { e.preventDefault(); history.back(); });
+    });
     const run = document.getElementById('run');
     if (run) {
       const status = run.querySelector(':scope > p .status');
