@@ -9,12 +9,14 @@ using Slipway.Server.Metrics;
 
 namespace Slipway.Server.Api;
 
-/// <summary>/healthz (public), /metrics (Prometheus, bearer token) and /api/v1/lint.</summary>
+/// <summary>/healthz (public), /metrics (Prometheus, bearer token), /api/v1/openapi.json (the API's description) and /api/v1/lint.</summary>
 public static class SystemApi
 {
     public static void MapSystemApi(this IEndpointRouteBuilder app, RouteGroupBuilder api)
     {
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" })).RequireAction(Actions.Public);
+        // Any signed-in user may read what the API offers; what each call then allows is checked per call.
+        app.MapOpenApi("/api/v1/openapi.json").RequireAction(Actions.UiView);
         app.MapGet("/metrics", async (HttpContext context, SlipwayMetrics metrics) =>
         {
             context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";

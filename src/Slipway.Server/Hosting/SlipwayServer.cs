@@ -45,6 +45,9 @@ public static class SlipwayServer
         builder.Services.AddSlipwayStorage(database).AddSlipwayAccess().AddSlipwayScheduling();
         builder.Services.AddHostedService<EmbeddedAgentService>();
         builder.Services.AddRazorComponents();
+        // The REST API's description (docs/api.md), generated from the endpoints themselves: only /api/v1, not the
+        // web pages, git's smart HTTP or the metrics.
+        builder.Services.AddOpenApi("v1", o => o.ShouldInclude = d => d.RelativePath?.StartsWith("api/v1/", StringComparison.Ordinal) == true);
         builder.Services.AddAntiforgery(o =>
         {
             o.Cookie.Name = "slipway_af";
