@@ -199,6 +199,17 @@ public sealed class AccountPagesTests
         Assert.Contains("actor=dave", page.Url); // the filters stay
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = "/tmp/slipway-audit-page.png", FullPage = true });
 
+        // Routine entries (allowed reads such as carol's page views, agent traffic) are hidden until asked for.
+        await page.GotoAsync("/audit");
+        var actions = await page.Locator("#audit tbody td.action").AllTextContentsAsync();
+        var outcomes = await page.Locator("#audit tbody td.outcome").AllTextContentsAsync();
+        Assert.DoesNotContain(actions.Zip(outcomes), p => p.First == "ui.view" && p.Second.Trim() == "allowed");
+        await page.Locator("#show-routine").CheckAsync();
+        await page.Locator("#audit-filter").GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
+        await page.WaitForURLAsync(url => url.Contains("routine=show", StringComparison.Ordinal));
+        await Expect(page.Locator("#audit tbody tr", new() { Has = page.Locator("td.action", new() { HasText = "ui.view" }) }).First).ToBeVisibleAsync();
+        await Expect(page.Locator("#show-routine")).ToBeCheckedAsync();
+
         // A bad date is shown as a message, not a raw error.
         await page.GotoAsync("/audit?from=yesterday-ish");
         await Expect(page.Locator("p.error")).ToContainTextAsync("'from' is a date");
@@ -223,7 +234,7 @@ public sealed class AccountPagesTests
         await Expect(page.GetByText(evilName, new() { Exact = true })).ToBeVisibleAsync();
         await Expect(page.Locator("main img")).ToHaveCountAsync(0);
 
-        await page.GotoAsync("/audit?target=" + Uri.EscapeDataString("<script>"));
+        await page.GotoAsync("/audit?routine=show&target=" + Uri.EscapeDataString("<script>")); // an allowed read: routine
         var target = page.Locator("#audit td.target", new() { HasText = "<script>alert(1)" }).First;
         await Expect(target).ToBeVisibleAsync();
         Assert.StartsWith("GET /api/v1/projects/<script>alert(1)", await target.TextContentAsync());

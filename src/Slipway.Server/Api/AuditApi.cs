@@ -49,7 +49,7 @@ public static class AuditApi
     }
 }
 
-/// <summary>Query string of the audit list and export: from/to (ISO 8601), actor, action, outcome, target (substring), before, limit.</summary>
+/// <summary>Query string of the audit list and export: from/to (ISO 8601), actor, action, outcome, target (substring), routine=hide, before, limit.</summary>
 public sealed class AuditFilter
 {
     public DateTimeOffset? From { get; set; }
@@ -61,7 +61,9 @@ public sealed class AuditFilter
     public long? Before { get; set; }
     public int? Limit { get; set; }
     public string? Format { get; set; }
+    /// <summary>"hide" leaves out routine entries (allowed agent traffic and reads); anything else keeps them.</summary>
+    public string? Routine { get; set; }
 
     public AuditQuery ToQuery() => new(From?.ToUnixTimeMilliseconds(), To?.ToUnixTimeMilliseconds(), Actor, Action, Outcome, Target, Before,
-        Math.Clamp(Limit ?? 100, 1, 1000));
+        Math.Clamp(Limit ?? 100, 1, 1000), HideRoutine: Routine == "hide");
 }

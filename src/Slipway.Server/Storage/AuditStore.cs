@@ -25,8 +25,9 @@ public sealed class AuditRow
 
 /// <summary>Filters of the audit list and export; every one optional.</summary>
 /// <param name="UpToSeq">Only entries up to this sequence (a verification walks the log as it was when it began).</param>
+/// <param name="HideRoutine">Leave out routine entries (<see cref="RoutineEntries"/>): allowed agent traffic and reads.</param>
 public sealed record AuditQuery(long? From = null, long? To = null, string? Actor = null, string? Action = null,
-    string? Outcome = null, string? Target = null, long? BeforeSeq = null, int Limit = 100, long? UpToSeq = null);
+    string? Outcome = null, string? Target = null, long? BeforeSeq = null, int Limit = 100, long? UpToSeq = null, bool HideRoutine = false);
 
 /// <summary>
 /// The audit table: append (sealed into the hash chain) and read. There is deliberately no update or delete
@@ -120,6 +121,14 @@ public sealed class AuditStore(Database db)
         {
             args.Add("TargetLike", "%" + q.Target.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%");
             clauses.Add("target LIKE @TargetLike ESCAPE '\\'");
+        }
+        if (q.HideRoutine)
+        {
+            // The same rule as RoutineEntries.IsRoutine, in SQL.
+            args.Add("RoutineOutcome", AuditOutcomes.Allowed);
+            args.Add("RoutineActorKind", AuditActorKinds.Agent);
+            args.Add("RoutineReads", RoutineEntries.ReadActions);
+            clauses.Add("NOT (outcome = @RoutineOutcome AND (actor_kind = @RoutineActorKind OR action IN @RoutineReads))");
         }
         return (string.Join(" AND ", clauses), args);
     }

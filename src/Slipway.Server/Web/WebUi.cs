@@ -194,7 +194,9 @@ public static partial class WebUi
     {
         var q = context.Request.Query;
         string? Text(string key) => q[key].ToString().Trim() is { Length: > 0 } v ? v : null;
-        var filter = new AuditFilter { Actor = Text("actor"), Action = Text("action"), Outcome = Text("outcome"), Target = Text("target"), Limit = 50 };
+        // Routine entries (allowed agent traffic and reads) are hidden unless asked for: changes and refusals stand out.
+        var filter = new AuditFilter { Actor = Text("actor"), Action = Text("action"), Outcome = Text("outcome"), Target = Text("target"), Limit = 50,
+            Routine = Text("routine") == "show" ? "show" : "hide" };
         string? error = null;
         try
         {
@@ -210,7 +212,7 @@ public static partial class WebUi
         var normalized = new Dictionary<string, string?>
         {
             ["from"] = filter.From?.ToString("o"), ["to"] = filter.To?.ToString("o"), ["actor"] = filter.Actor,
-            ["action"] = filter.Action, ["outcome"] = filter.Outcome, ["target"] = filter.Target,
+            ["action"] = filter.Action, ["outcome"] = filter.Outcome, ["target"] = filter.Target, ["routine"] = filter.Routine,
         };
         var filterQuery = string.Join('&', normalized.Where(p => p.Value is not null).Select(p => $"{p.Key}={Uri.EscapeDataString(p.Value!)}"));
         return Page<AuditPage>(context, new
