@@ -26,6 +26,45 @@ public sealed class RunPageTests(ITestOutputHelper output)
         """;
 
     [Fact]
+    public async Task RunPage_ShowsTheStageGraphInOrder_WithDurations_AndLinksToEachJob()
+    {
+        await using var server = await SlipwayTestServer.StartAsync();
+        using var repo = TestRepos.WithPipeline("""
+            stages:
+              - name: build
+                jobs:
+                  - { name: compile, run: "sleep 1.2; echo compiled" }
+                  - { name: lint, run: "echo linted" }
+              - name: check
+                jobs:
+                  - { name: unit, run: "echo tested" }
+            """, "Two stages");
+        await server.Client.CreateProjectAsync("graph", repo.Path, "main");
+        var run = await server.WaitForRunAsync((await TestRepos.FirstRunAsync(server, "graph")).Id);
+        Assert.Equal("succeeded", run.Status);
+        await using var browser = await BrowserSession.StartAsync(server.Url);
+        var page = browser.Page;
+        await browser.SignInAsync();
+
+        await page.GotoAsync($"/runs/{run.Id}");
+
+        var stages = page.Locator("#stage-graph > li.graph-stage");
+        Assert.Equal(["build", "check"], await stages.EvaluateAllAsync<string[]>("s => s.map(e => e.dataset.stage)"));
+        await Expect(stages.First).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("graph-succeeded"));
+        Assert.Equal(["compile", "lint"], await stages.First.Locator("li.graph-job").EvaluateAllAsync<string[]>("j => j.map(e => e.dataset.job)"));
+        // Durations: the run's, each stage's, each job's (compile slept 1.2 s).
+        await Expect(page.Locator("#run-duration")).ToContainTextAsync(new System.Text.RegularExpressions.Regex(@"took [0-9.]+s"));
+        var compile = await stages.First.Locator("li.graph-job[data-job='compile'] .duration").TextContentAsync();
+        Assert.Matches(@"^[0-9]+\.[0-9]s$", compile);
+        Assert.True(double.Parse(compile!.TrimEnd('s'), System.Globalization.CultureInfo.InvariantCulture) >= 1.2, compile);
+        await Expect(page.Locator(".job[data-job='unit'] h3 .duration")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^[0-9.]+s$"));
+        // A job in the graph links to its log below.
+        await stages.Nth(1).Locator("a", new() { HasText = "unit" }).ClickAsync();
+        Assert.EndsWith("#job-unit", page.Url);
+        Assert.True(browser.ConsoleErrors.Count == 0, string.Join("\n", browser.ConsoleErrors));
+    }
+
+    [Fact]
     public async Task RunPage_OfRunningJob_ShowsLogLinesAsTheyAppear()
     {
         await using var server = await SlipwayTestServer.StartAsync();
