@@ -44,6 +44,7 @@ public static class SlipwayServer
         builder.Services.AddSingleton(options);
         builder.Services.AddSlipwayStorage(database).AddSlipwayAccess().AddSlipwayScheduling();
         builder.Services.AddHostedService<EmbeddedAgentService>();
+        if (options.Demo) builder.Services.AddHostedService<DemoStory>(); // after the agent: its runs need one
         builder.Services.AddRazorComponents();
         builder.Services.AddAntiforgery(o =>
         {
