@@ -10,7 +10,9 @@ namespace Slipway.Server.Hosting;
 /// <summary>
 /// The demo project of the README's first command: a small git repository made in DATA/demo-repo
 /// (a tiny bash calculator with real unit tests writing a JUnit report, a lint step, an acceptance
-/// stage using the build's artifact), registered as project "demo". Its first run starts by itself.
+/// stage using the build's artifact), registered as project "demo". Its first run starts by itself; the rest of the
+/// talk's flow (a work item, its branch, change request, release and staging deployment) is played by
+/// <see cref="DemoStory"/> in the background once the server listens.
 /// </summary>
 public static class DemoProject
 {

@@ -25,9 +25,7 @@ public sealed class EmbeddedAgentService(ServerOptions options, IServer server, 
         using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
             await started.Task.WaitAsync(stoppingToken);
 
-        var address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
-                      ?? throw new InvalidOperationException("the server has no address for the embedded agent");
-        address = address.Replace("://0.0.0.0", "://127.0.0.1").Replace("://[::]", "://127.0.0.1").Replace("://+", "://127.0.0.1").Replace("://*", "://127.0.0.1");
+        var address = LoopbackAddress(server);
         var agentOptions = Options(options);
         agentOptions.ServerUrl = address;
         agentOptions.PollWait = TimeSpan.FromSeconds(Math.Min(20, options.AgentPollWait.TotalSeconds));
@@ -43,6 +41,14 @@ public sealed class EmbeddedAgentService(ServerOptions options, IServer server, 
         using var agent = new AgentHost(agentOptions, logs.CreateLogger<AgentHost>());
         try { await agent.RunAsync(stoppingToken); }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
+    }
+
+    /// <summary>The server's own first address, a wildcard host made loopback: how in-process clients (this agent, the demo) call it.</summary>
+    public static string LoopbackAddress(IServer server)
+    {
+        var address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
+                      ?? throw new InvalidOperationException("the server has no address to call itself at");
+        return address.Replace("://0.0.0.0", "://127.0.0.1").Replace("://[::]", "://127.0.0.1").Replace("://+", "://127.0.0.1").Replace("://*", "://127.0.0.1");
     }
 
     /// <summary>The embedded agent's settings: pool build, work folder DATA/agent, and the data folder hidden from its jobs.</summary>

@@ -12,7 +12,7 @@ public sealed class DemoAndOperationsTests
         await using var server = await SlipwayTestServer.StartAsync(o => o.Demo = true);
 
         var runs = await server.Client.ListRunsAsync("demo");
-        var run = await server.WaitForRunAsync(Assert.Single(runs).Id);
+        var run = await server.WaitForRunAsync(runs.Single(r => r.Branch == "main").Id);
 
         Assert.Equal("succeeded", run.Status);
         Assert.Equal(["commit", "acceptance"], run.Stages.Select(s => s.Name));
@@ -22,13 +22,79 @@ public sealed class DemoAndOperationsTests
         Assert.Contains("acceptance passed", await server.LogAsync(run.Id, "integration"));
 
         // The green run became release 0.1.1, which reached staging by itself; production waits for an analyst.
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        Contracts.Api.DeploymentDto? staging = null;
-        while (DateTime.UtcNow < deadline && (staging = (await server.Client.ListDeploymentsAsync("demo", "staging")).FirstOrDefault()) is not { State: "succeeded" })
-            await Task.Delay(200);
-        Assert.Equal(("0.1.1", "succeeded"), (staging!.Release, staging.State));
-        Assert.Contains("deploying 0.1.1 to staging (previous none)", await server.LogAsync(staging.RunId!.Value, "deploy"));
+        var first = await WaitForAsync(async () => (await server.Client.ListDeploymentsAsync("demo", "staging"))
+            .FirstOrDefault(d => d.Release == "0.1.1" && d.State == "succeeded"));
+        Assert.Contains("deploying 0.1.1 to staging (previous none)", await server.LogAsync(first.RunId!.Value, "deploy"));
         Assert.Equal(["staging", "production"], (await server.Client.ListEnvironmentsAsync("demo")).Select(e => e.Name));
+    }
+
+    [Fact]
+    public async Task DemoProject_PlaysTheTalksFlowOnFirstStart_AndASecondStartAddsNothing()
+    {
+        using var data = new TempDirectory();
+        int users, runs, audit;
+        await using (var server = await SlipwayTestServer.StartAsync(o => o.Demo = true, dataDirectory: data.Path))
+        {
+            // In the background after start: DEMO-1 requested, its branch pushed and green, reviewed by another
+            // developer, merged, released from main and deployed to staging by itself.
+            var release = await WaitForAsync(async () => (await server.Client.ListReleasesAsync("demo")).FirstOrDefault(r => r.Items > 0), seconds: 120);
+            var staging = await WaitForAsync(async () => (await server.Client.ListDeploymentsAsync("demo", "staging"))
+                .FirstOrDefault(d => d.Release == release.Version && d.State == "succeeded"), seconds: 60);
+
+            var item = await server.Client.GetWorkItemAsync("demo", 1);
+            Assert.Equal(("DEMO-1", "Show the price in the basket", "ann"), (item.Key, item.Title, item.Requester));
+            Assert.Equal("released", item.State);
+            var change = Assert.Single(await server.Client.ListChangeRequestsAsync("demo"));
+            Assert.Equal(("feature/DEMO-1-basket-price", "merged", "dave", "dave"), (change.Source, change.State, change.Author, change.MergedBy));
+            var reviewed = await server.Client.GetChangeRequestAsync("demo", change.Number);
+            Assert.Equal(["rita"], reviewed.Reviews.Where(r => r.Verdict == "approve").Select(r => r.Reviewer));
+            var timeline = item.Timeline!.Select(e => (e.Kind, e.Ref)).ToList();
+            Assert.Contains(("branch", "feature/DEMO-1-basket-price"), timeline);
+            Assert.Contains(timeline, e => e.Kind == "change_request_merged");
+            Assert.Contains(timeline, e => e.Kind == "release" && e.Ref.Contains(release.Version));
+            Assert.Contains(item.Environments!, e => (e.Environment, e.Release, e.Status) == ("staging", release.Version, "deployed"));
+            Assert.Equal(release.Version, staging.Release);
+
+            // Production waits for an analyst: nothing deployed or requested there, and promoting would ship DEMO-1.
+            var production = (await server.Client.GetDashboardAsync("demo")).Environments.Single(e => e.Environment == "production");
+            Assert.Equal((null, null), (production.Current, production.Latest));
+            Assert.Contains((await server.Client.CompareEnvironmentsAsync("demo", "staging", "production")).Items, i => i.Key == "DEMO-1");
+
+            using var http = new HttpClient { BaseAddress = new Uri(server.Url) };
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", SlipwayTestServer.AdminToken);
+            var board = await http.GetStringAsync("/projects/demo/board");
+            Assert.Contains("DEMO-1", board);
+            Assert.Contains("Show the price in the basket", board);
+
+            // The demo people have no password, and the story's tokens are revoked.
+            var people = (await server.Client.ListUsersAsync()).Where(u => u.Username is "ann" or "dave" or "rita").ToList();
+            Assert.Equal(3, people.Count);
+            Assert.All(people, u => Assert.False(u.HasPassword));
+            await WaitForAsync(async () => (await Access.AccessTestKit.AuditAsync(server, "action=account.self"))
+                .Count(e => e.Detail == "demo story: API token revoked") == 3 ? "revoked" : null);
+            (users, runs, audit) = ((await server.Client.ListUsersAsync()).Count, (await server.Client.ListRunsAsync("demo", 500)).Count,
+                (await Access.AccessTestKit.AuditAsync(server, "actor=slipway")).Count(e => e.Detail?.Contains("demo") == true));
+        }
+
+        await using var again = await SlipwayTestServer.StartAsync(o => o.Demo = true, dataDirectory: data.Path);
+        await Task.Delay(2000); // the story would have begun by now
+
+        Assert.Single(await again.Client.ListWorkItemsAsync("demo"));
+        Assert.Single(await again.Client.ListChangeRequestsAsync("demo"));
+        Assert.Equal(users, (await again.Client.ListUsersAsync()).Count);
+        Assert.Equal(runs, (await again.Client.ListRunsAsync("demo", 500)).Count);
+        Assert.Equal(audit, (await Access.AccessTestKit.AuditAsync(again, "actor=slipway")).Count(e => e.Detail?.Contains("demo") == true));
+    }
+
+    private static async Task<T> WaitForAsync<T>(Func<Task<T?>> probe, int seconds = 60) where T : class
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (true)
+        {
+            if (await probe() is { } found) return found;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"not within {seconds} s");
+            await Task.Delay(200);
+        }
     }
 
     [Fact]

@@ -48,9 +48,16 @@ public static class ServerCommand
             Console.WriteLine($"Slipway is listening on {string.Join(", ", app.Urls)} (data in {options.FullDataDirectory})");
             var tokenFile = Path.Combine(options.FullDataDirectory, Bootstrap.TokenFile);
             if (options.Demo)
+            {
                 Console.WriteLine(File.Exists(tokenFile)
                     ? $"Open {app.Urls.First()}/projects/demo and sign in with the token in {tokenFile} (deleted once you have signed in with it)"
                     : $"Open {app.Urls.First()}/projects/demo and sign in as admin");
+                Console.WriteLine(
+                    $"The demo plays DEMO-1 from request to staging as {DemoStory.Analyst} (analyst), {DemoStory.Developer} and {DemoStory.Reviewer} " +
+                    "(developers), who have no password. Production waits: promote as admin, then approve as " +
+                    $"{DemoStory.Analyst} once an admin gave her a password:\n" +
+                    $"  slipway promote demo --to production; slipway user set-password {DemoStory.Analyst} --password-stdin");
+            }
             try { await Task.Delay(Timeout.Infinite, ct); } catch (OperationCanceledException) { }
             await app.StopAsync(CancellationToken.None);
             return 0;
