@@ -82,16 +82,36 @@ public sealed record UpdateWorkItemRequest(string? Title, string? Description, s
 /// <summary>A work item; <see cref="Timeline"/> is null in lists and filled on the item itself.</summary>
 public sealed record WorkItemDto(string Key, string Project, long Number, string Title, string Description, string Kind, string State,
     string Requester, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string UpdatedBy, IReadOnlyList<WorkItemEventDto>? Timeline = null,
-    IReadOnlyList<ItemEnvironmentDto>? Environments = null);
+    IReadOnlyList<ItemEnvironmentDto>? Environments = null, string? Stage = null, string? StageEnvironment = null, string? StageLabel = null,
+    IReadOnlyList<ItemChangeRequestDto>? ChangeRequests = null, IReadOnlyList<ItemReleaseDto>? Releases = null,
+    IReadOnlyList<ItemDeploymentDto>? Deployments = null);
 
-/// <summary>Where a released item is: <c>deployed</c> on an environment, or <c>rolled_back</c> from it (it was there, the current release predates it).</summary>
-public sealed record ItemEnvironmentDto(string Environment, string Release, string Status, DateTimeOffset At, string By);
+/// <summary>
+/// Where a released item is on one environment (lifecycle order): <c>deployed</c> (the current release contains it),
+/// <c>pending</c> (a deployment of it awaits approval, is queued or runs), <c>rolled_back</c> (it was there, an older release is
+/// current again) or <c>failed</c>. Release, At and By are those of <paramref name="Deployment"/>, the deployment that decided it.
+/// </summary>
+public sealed record ItemEnvironmentDto(string Environment, string Release, string Status, DateTimeOffset At, string By, long? Deployment = null);
+
+/// <summary>A change request naming the item, with every review (the reviewers and their verdicts).</summary>
+public sealed record ItemChangeRequestDto(long Number, string Title, string State, string Source, string Target, string Author,
+    string? MergedBy, DateTimeOffset? MergedAt, IReadOnlyList<ReviewDto> Reviews);
+
+/// <summary>A release containing the item: the first that names it, and later ones that were deployed.</summary>
+public sealed record ItemReleaseDto(string Version, DateTimeOffset CreatedAt, string? CreatedBy, bool First);
+
+/// <summary>A deployment that brought the item to an environment (or is on its way), or one that took it away (ContainsItem false).</summary>
+public sealed record ItemDeploymentDto(long Number, string Environment, string Release, string Kind, string State, string Initiator,
+    DateTimeOffset RequestedAt, DateTimeOffset? FinishedAt, bool ContainsItem, IReadOnlyList<DeploymentApprovalDto> Approvals);
+
 /// <summary>
 /// One step of an item's timeline, oldest first. Kind: created, branch (Ref = branch name), commit (Ref = sha),
-/// run (Ref = run id; RunNumber and RunStatus set). Who: the requester, the commit's author, or the user who
-/// started the run (null when a push did).
+/// run (Ref = run id; RunNumber and RunStatus set), change_request, change_request_merged, release, deployed and
+/// rolled_back (these two carry the number of the deployment in Deployment). Who: the requester, the commit's author,
+/// the user who started the run (null when a push did), and so on.
 /// </summary>
-public sealed record WorkItemEventDto(string Kind, string Ref, long? RunId, int? RunNumber, string? RunStatus, string? Who, DateTimeOffset At);
+public sealed record WorkItemEventDto(string Kind, string Ref, long? RunId, int? RunNumber, string? RunStatus, string? Who, DateTimeOffset At,
+    long? Deployment = null);
 
 // --- Access (issue 3): users, grants, roles, tokens, sign-in, audit.
 public sealed record GrantDto(string Role, string? Project, string? Environment, string GrantedBy, DateTimeOffset CreatedAt);

@@ -8,6 +8,7 @@ using Slipway.Core.WorkItems;
 using Slipway.Server.Access;
 using Slipway.Server.Audit;
 using Slipway.Server.Storage;
+using Slipway.Server.WorkItems;
 
 namespace Slipway.Server.Api;
 
@@ -79,57 +80,34 @@ public static class WorkItemsApi
     }
 
     /// <summary>The project's items, optionally in one derived state (the API list and the web UI's items page).</summary>
-    public static async Task<IReadOnlyList<WorkItemDto>> ListAsync(string name, string? state, ProjectStore projects, WorkItemStore items)
+    public static async Task<IReadOnlyList<WorkItemDto>> ListAsync(string name, string? state, ProjectStore projects, WorkItemStore items,
+        WorkItemStory story)
     {
         WorkItemState? wanted = null;
         if (!string.IsNullOrEmpty(state))
             wanted = WorkItemStates.Parse(state) ?? throw new ArgumentException(
                 $"unknown state '{state}'; states are {string.Join(", ", WorkItemStates.All.Select(s => s.Name()))}");
         var project = await ProjectsApi.Find(projects, name);
-        return (await items.ListAsync(project.Id)).Where(i => wanted is null || i.State == wanted)
-            .Select(i => ToDto(i, project.Name, null)).ToList();
-    }
-
-    /// <summary>One item with its timeline (the API and the web UI's item page).</summary>
-    public static async Task<WorkItemDto> ShowAsync(string name, long number, ProjectStore projects, WorkItemStore items, ReleaseStore releases,
-        DeploymentStore deployments)
-    {
-        var project = await ProjectsApi.Find(projects, name);
-        var row = await items.FindAsync(project.Id, number) ?? throw NotFound(name, number);
-        var dto = ToDto(row, project.Name, await items.LinksAsync(row.Id));
-        if (row.Release is null || await releases.FindAsync(project.Id, row.Release) is not { } first) return dto;
-        var (events, where) = await EnvironmentsOfAsync(project, first, deployments);
-        return dto with { Timeline = [.. dto.Timeline!, .. events], Environments = where };
+        var list = (await items.ListAsync(project.Id)).Where(i => wanted is null || i.State == wanted).ToList();
+        // Where each released item is now (the board's environment columns); read once for the whole list.
+        var deployed = list.Any(i => i.ReleaseId is not null) ? await story.DeploymentsAsync(project.Id) : null;
+        return list.Select(i =>
+        {
+            var dto = ToDto(i, project.Name, null);
+            if (deployed?.JourneyOf(i) is not { } journey) return dto with { Stage = i.State.Name(), StageLabel = i.State.Name().Replace('_', ' ') };
+            return dto with { Stage = journey.Stage, StageEnvironment = journey.StageEnvironment, StageLabel = journey.Label };
+        }).ToList();
     }
 
     /// <summary>
-    /// Where the item's first release (and so the item) went: per environment the first successful deployment of it or a
-    /// later release, and, when the environment's current release predates it again, the rollback that took it away.
+    /// One item with its whole story (the API and the web UI's item page): the timeline, the change requests with their
+    /// reviews, the releases containing it, its deployments with their approvals, and where it is now (<see cref="WorkItemStory"/>).
     /// </summary>
-    private static async Task<(IReadOnlyList<WorkItemEventDto> Events, IReadOnlyList<ItemEnvironmentDto> Where)> EnvironmentsOfAsync(
-        ProjectRow project, ReleaseRow first, DeploymentStore deployments)
+    public static async Task<WorkItemDto> ShowAsync(string name, long number, ProjectStore projects, WorkItemStore items, WorkItemStory story)
     {
-        // Deployments that ran (succeeded, or failed or were lost after starting) reached the environment's servers.
-        var ran = (await deployments.ListAsync(project.Id, limit: 10_000))
-            .Where(d => d.RunId is not null && d.FinishedAt is not null && d.State is "succeeded" or "failed" or "unknown").OrderBy(d => d.Id).ToList();
-        var events = new List<WorkItemEventDto>();
-        var where = new List<ItemEnvironmentDto>();
-        foreach (var byEnvironment in ran.GroupBy(d => d.Environment))
-        {
-            var arrived = byEnvironment.FirstOrDefault(d => d.ReleaseId >= first.Id);
-            if (arrived is null) continue;
-            events.Add(new WorkItemEventDto("deployed", $"{arrived.Environment} {arrived.Version}{(arrived.State == "succeeded" ? "" : $" ({arrived.State})")}",
-                arrived.RunId, null, null, arrived.Initiator, UnixMs.To(arrived.FinishedAt!.Value)));
-            var current = byEnvironment.LastOrDefault(d => d.State == "succeeded");
-            if (current is not null && current.ReleaseId < first.Id && current.Id > arrived.Id)
-            {
-                events.Add(new WorkItemEventDto("rolled_back", $"{current.Environment} {current.Version}", current.RunId, null, null, current.Initiator, UnixMs.To(current.FinishedAt!.Value)));
-                where.Add(new ItemEnvironmentDto(current.Environment, current.Version, "rolled_back", UnixMs.To(current.FinishedAt!.Value), current.Initiator));
-            }
-            else if (current is not null && current.ReleaseId >= first.Id)
-                where.Add(new ItemEnvironmentDto(current.Environment, current.Version, "deployed", UnixMs.To(current.FinishedAt!.Value), current.Initiator));
-        }
-        return (events.OrderBy(e => e.At).ToList(), where);
+        var project = await ProjectsApi.Find(projects, name);
+        var row = await items.FindAsync(project.Id, number) ?? throw NotFound(name, number);
+        return await story.TellAsync(ToDto(row, project.Name, await items.LinksAsync(row.Id)), row);
     }
 
     /// <summary>Checks, changes and audits the given fields of an item (the API and the web UI's edit form).</summary>

@@ -58,6 +58,7 @@ public static class ServiceRegistration
         .AddSingleton<ChangeRequests.ChangeRequestLinker>()
         .AddSingleton<ChangeRequests.ChangeRequestService>()
         .AddSingleton<Deployments.DeploymentService>()
+        .AddSingleton<WorkItems.WorkItemStory>()
         .AddSingleton<SecretVault>()
         .AddSingleton<JobDispatcher>()
         .AddSingleton<PoolPresence>()

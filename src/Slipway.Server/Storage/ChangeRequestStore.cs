@@ -98,6 +98,12 @@ public sealed class ChangeRequestStore(Database db)
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<ChangeRequestRow>(
             $"SELECT {Columns} FROM change_requests WHERE project_id = @projectId AND number = @number", new { projectId, number }));
 
+    /// <summary>The change requests naming a work item, oldest first (the item page).</summary>
+    public async Task<IReadOnlyList<ChangeRequestRow>> ForItemAsync(long itemId) =>
+        (await db.ReadAsync(c => c.QueryAsync<ChangeRequestRow>(
+            $"SELECT {Columns} FROM change_requests WHERE id IN (SELECT change_request_id FROM work_item_change_requests WHERE item_id = @itemId) ORDER BY number",
+            new { itemId }))).ToList();
+
     /// <summary>Open change requests whose source is <paramref name="branch"/> (their head moves with it).</summary>
     public async Task<IReadOnlyList<ChangeRequestRow>> OpenFromAsync(long projectId, string branch) =>
         (await db.ReadAsync(c => c.QueryAsync<ChangeRequestRow>(

@@ -23,6 +23,8 @@ public sealed class WorkItemRow
     public long Commits { get; set; }
     /// <summary>The first release that contains the item, or null.</summary>
     public string? Release { get; set; }
+    /// <summary>The id of that release (releases are ordered: it and every later one contain the item).</summary>
+    public long? ReleaseId { get; set; }
 
     /// <summary>Change requests naming the item that are open, and that are merged.</summary>
     public long OpenChangeRequests { get; set; }
@@ -69,7 +71,8 @@ public sealed class WorkItemStore(Database db)
         "(SELECT COUNT(*) FROM work_item_links l WHERE l.item_id = i.id AND l.kind = 'commit') AS commits, " +
         "(SELECT COUNT(*) FROM work_item_change_requests x JOIN change_requests c ON c.id = x.change_request_id WHERE x.item_id = i.id AND c.state = 'open') AS open_change_requests, " +
         "(SELECT COUNT(*) FROM work_item_change_requests x JOIN change_requests c ON c.id = x.change_request_id WHERE x.item_id = i.id AND c.state = 'merged') AS merged_change_requests, " +
-        "(SELECT r.version FROM release_items ri JOIN releases r ON r.id = ri.release_id WHERE ri.item_id = i.id ORDER BY r.id LIMIT 1) AS release";
+        "(SELECT r.version FROM release_items ri JOIN releases r ON r.id = ri.release_id WHERE ri.item_id = i.id ORDER BY r.id LIMIT 1) AS release, " +
+        "(SELECT MIN(ri.release_id) FROM release_items ri WHERE ri.item_id = i.id) AS release_id";
     private const string ItemFrom = "FROM work_items i JOIN projects p ON p.id = i.project_id";
 
     /// <summary>

@@ -4,11 +4,13 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Slipway.Contracts.Api;
 using Slipway.Core.Access;
+using Slipway.Core.Environments;
 using Slipway.Core.WorkItems;
 using Slipway.Server.Access;
 using Slipway.Server.Api;
 using Slipway.Server.Storage;
 using Slipway.Server.Web.Pages;
+using Slipway.Server.WorkItems;
 
 namespace Slipway.Server.Web;
 
@@ -22,10 +24,10 @@ public static partial class WebUi
 {
     private static void MapWorkItemPages(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/projects/{name}/items", (string name, string? state, HttpContext context, ProjectStore projects, WorkItemStore items) =>
-            ItemsPageAsync<WorkItemsPage>(name, state, context, projects, items)).RequirePageAction(Actions.ItemRead);
-        app.MapGet("/projects/{name}/board", (string name, HttpContext context, ProjectStore projects, WorkItemStore items) =>
-            ItemsPageAsync<WorkItemBoardPage>(name, null, context, projects, items)).RequirePageAction(Actions.ItemRead);
+        app.MapGet("/projects/{name}/items", (string name, string? state, HttpContext context, ProjectStore projects, WorkItemStore items,
+            WorkItemStory story) => ItemsPageAsync<WorkItemsPage>(name, state, context, projects, items, story)).RequirePageAction(Actions.ItemRead);
+        app.MapGet("/projects/{name}/board", (string name, HttpContext context, ProjectStore projects, WorkItemStore items, WorkItemStory story,
+            EnvironmentStore environments) => BoardPageAsync(name, context, projects, items, story, environments)).RequirePageAction(Actions.ItemRead);
         // Both views carry the create form; ?view= says which one a refusal returns to.
         app.MapPost("/projects/{name}/items/create", (string name, string? view, HttpContext context, ProjectStore projects, WorkItemStore items,
             TimeProvider clock) => Act(context, ItemsPath(name, view), async form =>
@@ -36,8 +38,8 @@ public static partial class WebUi
         })).RequirePageAction(Actions.ItemWrite);
 
         app.MapGet("/projects/{name}/items/{number:long}", async (string name, long number, HttpContext context, ProjectStore projects, WorkItemStore items,
-                ReleaseStore releases, DeploymentStore deployments) =>
-            Page<WorkItemPage>(context, new { Item = await WorkItemsApi.ShowAsync(name, number, projects, items, releases, deployments) }))
+                WorkItemStory story) =>
+            Page<WorkItemPage>(context, new { Item = await WorkItemsApi.ShowAsync(name, number, projects, items, story) }))
             .RequirePageAction(Actions.ItemRead);
         app.MapPost("/projects/{name}/items/{number:long}/edit", (string name, long number, HttpContext context, ProjectStore projects,
             WorkItemStore items, TimeProvider clock) => Act(context, ItemPath(name, number), async form =>
@@ -52,11 +54,21 @@ public static partial class WebUi
     }
 
     private static async Task<IResult> ItemsPageAsync<TPage>(string name, string? state, HttpContext context, ProjectStore projects,
-        WorkItemStore items) where TPage : IComponent
+        WorkItemStore items, WorkItemStory story) where TPage : IComponent
     {
-        var list = await WorkItemsApi.ListAsync(name, state, projects, items);
+        var list = await WorkItemsApi.ListAsync(name, state, projects, items, story);
         var project = await ProjectsApi.Find(projects, name);
         return Page<TPage>(context, new { Project = project.ToDto(), Items = list });
+    }
+
+    /// <summary>The board: a column per derived state, then one per environment of the project in lifecycle order.</summary>
+    private static async Task<IResult> BoardPageAsync(string name, HttpContext context, ProjectStore projects, WorkItemStore items,
+        WorkItemStory story, EnvironmentStore environments)
+    {
+        var list = await WorkItemsApi.ListAsync(name, null, projects, items, story);
+        var project = await ProjectsApi.Find(projects, name);
+        var lifecycle = Lifecycle.Ordered((await environments.ListAsync(project.Id)).Select(e => e.Settings)).Select(e => e.Name).ToList();
+        return Page<WorkItemBoardPage>(context, new { Project = project.ToDto(), Items = list, Environments = lifecycle });
     }
 
     /// <summary>

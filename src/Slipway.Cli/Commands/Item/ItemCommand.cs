@@ -72,8 +72,15 @@ public static class ItemCommand
     private static void Print(WorkItemDto item)
     {
         Console.WriteLine($"{item.Key}  {item.Title}");
-        Console.WriteLine($"kind: {item.Kind}   state: {item.State}   requested by {item.Requester}   updated {item.UpdatedAt:u} by {item.UpdatedBy}");
-        foreach (var w in item.Environments ?? []) Console.WriteLine(w.Status == "deployed" ? $"on {w.Environment} ({w.Release})" : $"rolled back from {w.Environment} (now {w.Release})");
+        Console.WriteLine($"kind: {item.Kind}   state: {item.State}{(item.Stage is { } stage && stage != item.State ? $" ({item.StageLabel})" : "")}   requested by {item.Requester}   updated {item.UpdatedAt:u} by {item.UpdatedBy}");
+        foreach (var w in item.Environments ?? [])
+            Console.WriteLine(w.Status switch
+            {
+                "deployed" => $"on {w.Environment} ({w.Release}, deployment #{w.Deployment})",
+                "pending" => $"on its way to {w.Environment} ({w.Release}, deployment #{w.Deployment})",
+                "rolled_back" => $"rolled back from {w.Environment} (now {w.Release}, deployment #{w.Deployment})",
+                _ => $"failed on {w.Environment} ({w.Release}, deployment #{w.Deployment})",
+            });
         if (item.Description.Length > 0) Console.WriteLine(Environment.NewLine + item.Description);
         Console.WriteLine();
         var timeline = new TextTable("WHEN (UTC)", "WHAT", "WHO");

@@ -1,0 +1,90 @@
+using Slipway.Contracts.Api;
+using Slipway.Core.ChangeRequests;
+using Slipway.Core.Environments;
+using Slipway.Core.WorkItems;
+using Slipway.Server.Storage;
+
+namespace Slipway.Server.WorkItems;
+
+/// <summary>A project's environments in lifecycle order and all its deployments, read once for one item or a whole board.</summary>
+public sealed record ProjectDeployments(IReadOnlyList<string> Environments, IReadOnlyList<DeploymentRow> Rows)
+{
+    public IReadOnlyList<JourneyDeployment> Journey { get; } =
+        Rows.Select(d => new JourneyDeployment(d.Id, d.Environment, d.ReleaseId, d.State, d.FinishedAt)).ToList();
+
+    public ItemJourney JourneyOf(WorkItemRow item) => WorkItemJourneys.Derive(item.State, item.ReleaseId, Environments, Journey);
+}
+
+/// <summary>
+/// Gathers the facts for an item's whole story after it was written down: the change requests naming it with their
+/// reviews, the releases containing it, and every deployment that brought it to an environment or took it away, with
+/// who requested and who approved each. What those facts mean (where the item is now) is decided in Core
+/// (<see cref="WorkItemJourneys"/>). Reads only; thread-safe.
+/// </summary>
+public sealed class WorkItemStory(ReleaseStore releases, DeploymentStore deployments, EnvironmentStore environments, ChangeRequestStore changeRequests)
+{
+    public async Task<ProjectDeployments> DeploymentsAsync(long projectId)
+    {
+        var lifecycle = Lifecycle.Ordered((await environments.ListAsync(projectId)).Select(e => e.Settings)).Select(e => e.Name).ToList();
+        return new ProjectDeployments(lifecycle, await deployments.ListAsync(projectId, limit: int.MaxValue));
+    }
+
+    /// <summary>The item with its stage, change requests, releases, deployments, environments and deployment events.</summary>
+    public async Task<WorkItemDto> TellAsync(WorkItemDto item, WorkItemRow row)
+    {
+        var project = await DeploymentsAsync(row.ProjectId);
+        var journey = project.JourneyOf(row);
+        item = item with
+        {
+            Stage = journey.Stage, StageEnvironment = journey.StageEnvironment, StageLabel = journey.Label,
+            ChangeRequests = await ChangeRequestsAsync(row.Id), Releases = [], Deployments = [], Environments = [],
+        };
+        if (row.ReleaseId is not { } first) return item;
+
+        var byId = project.Rows.ToDictionary(d => d.Id);
+        var deciding = journey.Environments.Select(e => e.DeploymentId).ToHashSet();
+        var shown = project.Rows.Where(d => d.ReleaseId >= first || deciding.Contains(d.Id)).OrderBy(d => d.Id).ToList();
+        var approvals = await deployments.ApprovalsAsync(shown.Select(d => d.Id).ToList());
+        var events = WorkItemJourneys.Moves(first, project.Journey).Select(m => Event(byId[m.Deployment.Id], m.Arrived));
+        return item with
+        {
+            Timeline = [.. (item.Timeline ?? []).Concat(events).OrderBy(e => e.At)],
+            Environments = journey.Environments.Select(e => Where(e, byId[e.DeploymentId])).ToList(),
+            Deployments = shown.Select(d => new ItemDeploymentDto(d.Number, d.Environment, d.Version, d.Kind, d.State, d.Initiator,
+                UnixMs.To(d.RequestedAt), UnixMs.To(d.FinishedAt), d.ReleaseId >= first,
+                approvals[d.Id].Select(a => new DeploymentApprovalDto(a.Approver, a.Verdict, a.Comment, UnixMs.To(a.At))).ToList())).ToList(),
+            Releases = await ReleasesAsync(first, shown.Where(d => d.ReleaseId >= first).Select(d => d.ReleaseId)),
+        };
+    }
+
+    /// <summary>The first release containing the item, then the later ones that were deployed anywhere, oldest first.</summary>
+    private async Task<IReadOnlyList<ItemReleaseDto>> ReleasesAsync(long first, IEnumerable<long> deployed)
+    {
+        var list = new List<ItemReleaseDto>();
+        foreach (var id in deployed.Prepend(first).Distinct().Order())
+            if (await releases.GetAsync(id) is { } r) list.Add(new ItemReleaseDto(r.Version, UnixMs.To(r.CreatedAt), r.CreatedBy, id == first));
+        return list;
+    }
+
+    private async Task<IReadOnlyList<ItemChangeRequestDto>> ChangeRequestsAsync(long itemId)
+    {
+        var list = new List<ItemChangeRequestDto>();
+        foreach (var cr in await changeRequests.ForItemAsync(itemId))
+        {
+            var rules = await changeRequests.RulesAsync(cr.ProjectId, cr.TargetBranch);
+            var reviews = (await changeRequests.ReviewsAsync(cr.Id)).Select(x => new ReviewDto(x.Reviewer, x.Verdict, x.Comment, x.HeadSha,
+                UnixMs.To(x.At), MergeCheck.IsDismissed(x.ToReview(), cr.HeadSha, rules))).ToList();
+            list.Add(new ItemChangeRequestDto(cr.Number, cr.Title, cr.State, cr.SourceBranch, cr.TargetBranch, cr.Author, cr.MergedBy,
+                UnixMs.To(cr.MergedAt), reviews));
+        }
+        return list;
+    }
+
+    private static WorkItemEventDto Event(DeploymentRow d, bool arrived) => arrived
+        ? new("deployed", $"{d.Environment} {d.Version}{(d.State == "succeeded" ? "" : $" ({d.State})")}", d.RunId, null, null, d.Initiator,
+            UnixMs.To(d.FinishedAt!.Value), d.Number)
+        : new("rolled_back", $"{d.Environment} {d.Version}", d.RunId, null, null, d.Initiator, UnixMs.To(d.FinishedAt!.Value), d.Number);
+
+    private static ItemEnvironmentDto Where(ItemEnvironmentStanding standing, DeploymentRow d) =>
+        new(standing.Environment, d.Version, standing.Status.Name(), UnixMs.To(d.FinishedAt ?? d.RequestedAt), d.Initiator, d.Number);
+}
