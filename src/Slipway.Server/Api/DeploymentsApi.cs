@@ -199,7 +199,7 @@ public static class DeploymentsApi
         // Every deployment in the range, however many: an auditor's export is complete or it is worthless.
         var rows = await ToDtosAsync((await deployments.ListAsync(project.Id, environmentId, from?.ToUnixTimeMilliseconds(), to?.ToUnixTimeMilliseconds(), int.MaxValue))
             .OrderBy(d => d.Number).ToList(), deployments, releases, withArtifacts: true);
-        await context.AuditAsync(Actions.DeploymentRead, AuditOutcomes.Succeeded, $"project:{name}", $"deployment evidence exported ({rows.Count} deployments, {format ?? "json"})");
+        await context.AuditAsync(Actions.DeploymentRead, AuditOutcomes.Succeeded, $"project:{name}", $"deployment evidence exported ({rows.Count} deployment{(rows.Count == 1 ? "" : "s")}, {format ?? "json"})");
         // A download, named for what it holds (the project and environment names are restricted to safe characters).
         context.Response.Headers.ContentDisposition =
             $"attachment; filename=\"slipway-deployments-{project.Name}{(environment is null ? "" : "-" + environment)}.{(format == "csv" ? "csv" : "json")}\"";

@@ -79,7 +79,7 @@ public static class EnvironmentsApi
             throw create ? new ConflictException($"project '{name}' already has an environment '{settings.Name}'") : NotFound(name, settings.Name);
         await context.AuditAsync(Actions.EnvironmentManage, AuditOutcomes.Succeeded, $"project:{name} env:{settings.Name}",
             $"environment '{settings.Name}' {(create ? "created" : "changed")}: position {settings.Position}{(settings.Optional ? " (optional)" : "")}, pool {settings.Pool}, " +
-            $"deployers [{string.Join(", ", settings.Deployers)}], {settings.RequiredApprovals} approvals{(settings.ApproverRole is { } r ? $" by {r}" : "")}, " +
+            $"deployers [{string.Join(", ", settings.Deployers)}], {settings.RequiredApprovals} approval{(settings.RequiredApprovals == 1 ? "" : "s")}{(settings.ApproverRole is { } r ? $" by {r}" : "")}, " +
             $"auto-deploy {(settings.AutoDeploy ? "on" : "off")}, queue {EnvironmentSettings.QueueName(settings.Queue)}");
         var dto = await ToDtoAsync((await environments.FindAsync(project.Id, settings.Name))!, project.Name, environments, clock);
         if ((create || settings.Pool != current?.Pool) && !await presence.HasAgentAsync(settings.Pool))
