@@ -1,4 +1,3 @@
-using Slipway.Server.Storage;
 using Xunit;
 
 namespace Slipway.Testing;
@@ -8,11 +7,11 @@ public static class MigratedDatabase
 {
     public static TheoryData<string> Dialects => new() { "sqlite", "postgres" };
 
-    public static async Task<Database> OpenAsync(string dialect, TempDirectory folder, PostgresFixture postgres)
+    public static async Task<SqlDatabase> OpenAsync(string dialect, TempDirectory folder, PostgresFixture postgres)
     {
         var db = dialect == "sqlite"
-            ? Database.ForSqliteFile(Path.Combine(folder.Path, Guid.NewGuid().ToString("N") + ".db"))
-            : Database.ForPostgres(await postgres.CreateDatabaseAsync());
+            ? SqlDatabase.ForSqliteFile(Path.Combine(folder.Path, Guid.NewGuid().ToString("N") + ".db"))
+            : SqlDatabase.ForPostgres(await postgres.CreateDatabaseAsync());
         Migrator.Upgrade(db);
         return db;
     }

@@ -3,7 +3,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Slipway.Client;
 using Slipway.Contracts.Api;
-using Slipway.Server.Hosting;
 
 namespace Slipway.Testing;
 
@@ -87,18 +86,7 @@ public sealed class SlipwayTestServer : IAsyncDisposable
     }
 
     /// <summary>The whole log of a job, read through the paging API.</summary>
-    public async Task<string> LogAsync(long runId, string job)
-    {
-        var text = new System.Text.StringBuilder();
-        long offset = 0;
-        while (true)
-        {
-            var page = await Client.GetLogAsync(runId, job, offset, 1024 * 1024);
-            text.Append(page.Text);
-            if (page.NextOffset == offset) return text.ToString();
-            offset = page.NextOffset;
-        }
-    }
+    public Task<string> LogAsync(long runId, string job) => Client.WholeLogAsync(runId, job);
 
     public async ValueTask DisposeAsync()
     {

@@ -1,6 +1,4 @@
 using Slipway.Contracts.Api;
-using Slipway.Server.Git;
-using Slipway.Server.Storage;
 using Slipway.Testing;
 
 namespace Slipway.Web.Tests;

@@ -10,7 +10,7 @@ namespace Slipway.Agent.Execution;
 /// Outcomes: exit 0 succeeded; non-zero, timeout or a setup error failed; cancel asked by the server
 /// cancelled; a lost lease abandons the job without a finish (the server has already resolved it).
 /// </summary>
-public sealed class JobExecutor(AgentProtocolClient client, AgentOptions options, Sandbox.JobSandbox sandbox, ILogger log)
+public sealed class JobExecutor(IAgentProtocol client, AgentOptions options, Sandbox.JobSandbox sandbox, ILogger log)
 {
     /// <summary>Environment variables of the agent's own process that jobs inherit; everything else is withheld.</summary>
     private static readonly string[] InheritedVariables = ["PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "SHELL", "TERM", "DOTNET_ROOT"];

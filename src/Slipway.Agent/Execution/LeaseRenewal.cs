@@ -8,7 +8,7 @@ namespace Slipway.Agent.Execution;
 /// the lease (so cancellation arrives at once, and a dead agent is noticed within the lease).
 /// Network errors are retried until the lease would have run out.
 /// </summary>
-public sealed class LeaseRenewal(AgentProtocolClient client, JobLease lease) : IDisposable
+public sealed class LeaseRenewal(IAgentProtocol client, JobLease lease) : IDisposable
 {
     private readonly TaskCompletionSource _cancel = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stop = new();

@@ -19,7 +19,7 @@ namespace Slipway.Agent.Execution;
 public sealed class LogShipper
 {
     private const int MaxSendAttempts = 5;
-    private readonly AgentProtocolClient _client;
+    private readonly IAgentProtocol _client;
     private readonly JobLease _lease;
     private readonly int _batchBytes;
     private readonly int _bufferBytes;
@@ -32,7 +32,7 @@ public sealed class LogShipper
     private bool _completed;
     private Task? _sender;
 
-    public LogShipper(AgentProtocolClient client, JobLease lease, int batchBytes, int bufferBytes)
+    public LogShipper(IAgentProtocol client, JobLease lease, int batchBytes, int bufferBytes)
     {
         _client = client;
         _lease = lease;

@@ -49,7 +49,7 @@ public sealed class Workspace : IDisposable
     }
 
     /// <summary>Unpacks the commit into <see cref="Source"/>, fetching the tar once per commit.</summary>
-    public async Task CheckoutAsync(AgentProtocolClient client, JobLease lease, string workDirectory, CancellationToken ct)
+    public async Task CheckoutAsync(IAgentProtocol client, JobLease lease, string workDirectory, CancellationToken ct)
     {
         var cacheDir = Path.Combine(Path.GetFullPath(workDirectory), "source-cache");
         Directory.CreateDirectory(cacheDir);
@@ -75,7 +75,7 @@ public sealed class Workspace : IDisposable
         }
     }
 
-    public async Task DownloadArtifactsAsync(AgentProtocolClient client, JobLease lease, CancellationToken ct)
+    public async Task DownloadArtifactsAsync(IAgentProtocol client, JobLease lease, CancellationToken ct)
     {
         foreach (var artifact in lease.DownloadArtifacts)
         {

@@ -19,7 +19,7 @@ public sealed class AgentRefusedException(HttpStatusCode status, string message)
 /// HTTP client for the agent protocol (docs/agent-protocol.md). One instance per agent, thread-safe
 /// (HttpClient is), shared by all slots.
 /// </summary>
-public sealed class AgentProtocolClient : IDisposable
+public sealed class AgentProtocolClient : IAgentProtocol, IDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly HttpClient _http;
@@ -28,7 +28,7 @@ public sealed class AgentProtocolClient : IDisposable
     {
         _http = new HttpClient(handler ?? new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2), MaxConnectionsPerServer = 64 })
         {
-            BaseAddress = new Uri(serverUrl.TrimEnd('/') + "/api/v1/agent/"),
+            BaseAddress = new Uri(serverUrl.TrimEnd('/') + AgentRoutes.Prefix + "/"),
             Timeout = Timeout.InfiniteTimeSpan,
         };
     }
@@ -38,7 +38,7 @@ public sealed class AgentProtocolClient : IDisposable
 
     public async Task<RegisterAgentResponse> RegisterAsync(string registrationToken, RegisterAgentRequest request, CancellationToken ct)
     {
-        using var message = new HttpRequestMessage(HttpMethod.Post, "register") { Content = JsonContent.Create(request, options: Json) };
+        using var message = new HttpRequestMessage(HttpMethod.Post, AgentRoutes.Register) { Content = JsonContent.Create(request, options: Json) };
         message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", registrationToken);
         using var response = await _http.SendAsync(message, ct);
         await EnsureAsync(response, 0);
@@ -49,7 +49,7 @@ public sealed class AgentProtocolClient : IDisposable
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(wait + TimeSpan.FromSeconds(30));
-        using var response = await _http.PostAsJsonAsync("poll", new PollRequest(freeSlots, (int)wait.TotalSeconds), Json, timeout.Token);
+        using var response = await _http.PostAsJsonAsync(AgentRoutes.Poll, new PollRequest(freeSlots, (int)wait.TotalSeconds), Json, timeout.Token);
         if (response.StatusCode == HttpStatusCode.NoContent) return null;
         await EnsureAsync(response, 0);
         return await response.Content.ReadFromJsonAsync<JobLease>(Json, ct);
@@ -57,7 +57,7 @@ public sealed class AgentProtocolClient : IDisposable
 
     public async Task<Stream> SourceAsync(JobLease lease, CancellationToken ct)
     {
-        using var message = Leased(HttpMethod.Get, $"jobs/{lease.JobId}/source", lease);
+        using var message = Leased(HttpMethod.Get, AgentRoutes.For(AgentRoutes.Source, lease.JobId), lease);
         var response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, ct);
         await EnsureAsync(response, lease.JobId);
         return await response.Content.ReadAsStreamAsync(ct);
@@ -65,7 +65,7 @@ public sealed class AgentProtocolClient : IDisposable
 
     public async Task StartAsync(JobLease lease, CancellationToken ct)
     {
-        using var message = Leased(HttpMethod.Post, $"jobs/{lease.JobId}/start", lease);
+        using var message = Leased(HttpMethod.Post, AgentRoutes.For(AgentRoutes.Start, lease.JobId), lease);
         using var deadline = Deadline(ct, CallTimeout);
         using var response = await _http.SendAsync(message, deadline.Token);
         await EnsureAsync(response, lease.JobId);
@@ -76,14 +76,14 @@ public sealed class AgentProtocolClient : IDisposable
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(wait + TimeSpan.FromSeconds(10));
-        using var response = await _http.PostAsJsonAsync($"jobs/{lease.JobId}/renew", new RenewRequest(lease.LeaseId, (int)wait.TotalSeconds), Json, timeout.Token);
+        using var response = await _http.PostAsJsonAsync(AgentRoutes.For(AgentRoutes.Renew, lease.JobId), new RenewRequest(lease.LeaseId, (int)wait.TotalSeconds), Json, timeout.Token);
         await EnsureAsync(response, lease.JobId);
         return (await response.Content.ReadFromJsonAsync<RenewResponse>(Json, ct))!;
     }
 
     public async Task<LogAppendResponse> AppendLogAsync(JobLease lease, ReadOnlyMemory<byte> bytes, CancellationToken ct)
     {
-        using var message = Leased(HttpMethod.Post, $"jobs/{lease.JobId}/log", lease);
+        using var message = Leased(HttpMethod.Post, AgentRoutes.For(AgentRoutes.Log, lease.JobId), lease);
         message.Content = new ReadOnlyMemoryContent(bytes);
         message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
         using var deadline = Deadline(ct, CallTimeout);
@@ -94,7 +94,7 @@ public sealed class AgentProtocolClient : IDisposable
 
     public async Task<ArtifactRef> UploadArtifactAsync(JobLease lease, string relativePath, bool executable, Stream content, CancellationToken ct)
     {
-        using var message = Leased(HttpMethod.Post, $"jobs/{lease.JobId}/artifacts", lease);
+        using var message = Leased(HttpMethod.Post, AgentRoutes.For(AgentRoutes.UploadArtifact, lease.JobId), lease);
         message.Headers.Add(AgentHeaders.ArtifactPath, relativePath);
         if (executable) message.Headers.Add(AgentHeaders.ArtifactExecutable, "1");
         message.Content = new StreamContent(content, 1 << 16);
@@ -107,7 +107,7 @@ public sealed class AgentProtocolClient : IDisposable
 
     public async Task<Stream> DownloadArtifactAsync(JobLease lease, string sha256, CancellationToken ct)
     {
-        using var message = Leased(HttpMethod.Get, $"jobs/{lease.JobId}/artifacts/{sha256}", lease);
+        using var message = Leased(HttpMethod.Get, AgentRoutes.For(AgentRoutes.DownloadArtifact, lease.JobId, sha256), lease);
         var response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, ct);
         await EnsureAsync(response, lease.JobId);
         return await response.Content.ReadAsStreamAsync(ct);
@@ -115,7 +115,7 @@ public sealed class AgentProtocolClient : IDisposable
 
     public async Task FinishAsync(JobLease lease, FinishJobRequest request, CancellationToken ct)
     {
-        using var message = Leased(HttpMethod.Post, $"jobs/{lease.JobId}/finish", lease);
+        using var message = Leased(HttpMethod.Post, AgentRoutes.For(AgentRoutes.Finish, lease.JobId), lease);
         message.Content = JsonContent.Create(request, options: Json);
         using var deadline = Deadline(ct, CallTimeout);
         using var response = await _http.SendAsync(message, deadline.Token);

@@ -36,7 +36,9 @@ public sealed record StageDto(string Name, string Status, DateTimeOffset? Starte
 public sealed record JobDto(
     long Id, string Name, string Status, string Pool, int Attempt, string? Agent, int? ExitCode, string? FailureReason,
     DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt,
-    TestSummaryViewDto? TestSummary, long LogBytes, bool LogTruncated);
+    TestSummaryViewDto? TestSummary, long LogBytes, bool LogTruncated,
+    // Why the last attempt failed, typed: step, agent_lost, setup or cancelled (null otherwise); scripts read this, not the reason's wording.
+    string? FailureKind = null);
 
 public sealed record TestSummaryViewDto(int Passed, int Failed, int Skipped, IReadOnlyList<TestFailureViewDto> Failures);
 public sealed record TestFailureViewDto(string Name, string Message);

@@ -5,9 +5,6 @@ using Microsoft.AspNetCore.Routing;
 using Slipway.Contracts.Api;
 using Slipway.Core.Access;
 using Slipway.Core.Audit;
-using Slipway.Server.Api;
-using Slipway.Server.Audit;
-using Slipway.Server.Storage;
 
 namespace Slipway.Server.Access;
 

@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Http;
 using Slipway.Core.Access;
-using Slipway.Server.Storage;
 
 namespace Slipway.Server.Access;
 

@@ -2,8 +2,6 @@ using Microsoft.AspNetCore.Http;
 using Slipway.Core.Access;
 using Slipway.Core.Audit;
 using Slipway.Core.Policies;
-using Slipway.Server.Api;
-using Slipway.Server.Audit;
 
 namespace Slipway.Server.Access;
 

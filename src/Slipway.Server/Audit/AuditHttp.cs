@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Slipway.Core.Audit;
-using Slipway.Server.Access;
 
 namespace Slipway.Server.Audit;
 

@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using Slipway.Core.Audit;
-using Slipway.Server.Storage;
 
 namespace Slipway.Server.Audit;
 

@@ -1,38 +1,23 @@
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Slipway.Core.Access;
 using Slipway.Core.Audit;
 using Slipway.Core.ChangeRequests;
-using Slipway.Server.Access;
-using Slipway.Server.Api;
-using Slipway.Server.Audit;
-using Slipway.Server.Git;
-using Slipway.Server.Storage;
 
 namespace Slipway.Server.ChangeRequests;
 
 /// <summary>
 /// Merges change requests set to merge by themselves (the talk's "auto merge for development branches") as soon as
-/// every rule holds: looks at them every <see cref="Interval"/>, skipping cheaply until the head commit's run has
+/// every rule holds: looks at them every <see cref="ServerOptions.AutoMergeInterval"/>, skipping cheaply until the head commit's run has
 /// succeeded, then merges through <see cref="ChangeRequestService.MergeAsync"/> in the name of the user who set it,
 /// who must still be enabled and hold cr.merge on the project. What still blocks it is shown on the change request.
 /// Each merge is audited as the system acting for that user.
 /// </summary>
 public sealed class AutoMerger(ChangeRequestStore store, ChangeRequestService service, ProjectStore projects, RunStore runs, UserStore users,
-    Authenticator authenticator, AuditLog audit, ILogger<AutoMerger> log) : BackgroundService
+    Authenticator authenticator, AuditLog audit, ServerOptions options, TimeProvider clock, ILogger<AutoMerger> log) : PeriodicWorker(log, clock)
 {
-    public static TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(1);
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try { await MergeReadyAsync(stoppingToken); }
-            catch (Exception e) when (e is not OperationCanceledException) { log.LogWarning(e, "auto-merge pass failed; trying again"); }
-            try { await Task.Delay(Interval, stoppingToken); }
-            catch (OperationCanceledException) { return; }
-        }
-    }
+    protected override TimeSpan Interval => options.AutoMergeInterval;
+    protected override string Name => "auto-merge pass";
+    protected override Task PassAsync(CancellationToken ct) => MergeReadyAsync(ct);
 
     public async Task MergeReadyAsync(CancellationToken ct)
     {

@@ -1,6 +1,4 @@
 using Slipway.Core.ChangeRequests;
-using Slipway.Server.Git;
-using Slipway.Server.Storage;
 
 namespace Slipway.Server.ChangeRequests;
 

@@ -1,6 +1,4 @@
 using Slipway.Core.WorkItems;
-using Slipway.Server.Scheduling;
-using Slipway.Server.Storage;
 
 namespace Slipway.Server.ChangeRequests;
 

@@ -3,10 +3,6 @@ using System.Text;
 using Slipway.Core.ChangeRequests;
 using Slipway.Core.Runs;
 using Slipway.Core.WorkItems;
-using Slipway.Server.Api;
-using Slipway.Server.Git;
-using Slipway.Server.Scheduling;
-using Slipway.Server.Storage;
 
 namespace Slipway.Server.ChangeRequests;
 

@@ -1,5 +1,4 @@
 using System.Data.Common;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Slipway.Core.Access;
 using Slipway.Core.Audit;
@@ -7,16 +6,11 @@ using Slipway.Core.Deployments;
 using Slipway.Core.Environments;
 using Slipway.Core.Pipelines;
 using Slipway.Core.Runs;
-using Slipway.Server.Api;
-using Slipway.Server.Artifacts;
-using Slipway.Server.Audit;
-using Slipway.Server.Scheduling;
-using Slipway.Server.Storage;
 
 namespace Slipway.Server.Deployments;
 
 /// <summary>
-/// Moves deployments along, every <see cref="Interval"/>, from the database alone (so a restart or another node picks
+/// Moves deployments along, every <see cref="ServerOptions.ConductorInterval"/>, from the database alone (so a restart or another node picks
 /// up where it left): records the outcome of running ones from their run (a lost agent makes it <c>unknown</c>, never
 /// a re-run elsewhere), rolls back automatically when the release's deploy section says so, starts the next queued
 /// deployment of each free environment (oldest-first or newest-wins), and requests deployments of new releases to
@@ -24,22 +18,11 @@ namespace Slipway.Server.Deployments;
 /// </summary>
 public sealed class DeploymentConductor(DeploymentStore deployments, EnvironmentStore environments, ReleaseStore releases, ProjectStore projects,
     RunStore runs, ArtifactFiles files, DeploymentService service, WorkSignal signal, AuditLog audit, TimeProvider clock,
-    ILogger<DeploymentConductor> log) : BackgroundService
+    ServerOptions options, ILogger<DeploymentConductor> log) : PeriodicWorker(log, clock)
 {
-    public static TimeSpan Interval { get; set; } = TimeSpan.FromMilliseconds(500);
-    /// <summary>How long a claimed deployment may stay without a run before it is taken for orphaned by a crash.</summary>
-    public static TimeSpan OrphanAfter { get; set; } = TimeSpan.FromMinutes(1);
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try { await StepAsync(stoppingToken); }
-            catch (Exception e) when (e is not OperationCanceledException) { log.LogWarning(e, "deployment step failed; trying again"); }
-            try { await Task.Delay(Interval, stoppingToken); }
-            catch (OperationCanceledException) { return; }
-        }
-    }
+    protected override TimeSpan Interval => options.ConductorInterval;
+    protected override string Name => "deployment step";
+    protected override Task PassAsync(CancellationToken ct) => StepAsync(ct);
 
     public async Task StepAsync(CancellationToken ct)
     {
@@ -48,7 +31,7 @@ public sealed class DeploymentConductor(DeploymentStore deployments, Environment
         await AutoDeployAsync();
     }
 
-    private long Now() => clock.GetUtcNow().ToUnixTimeMilliseconds();
+    private long Now() => Clock.GetUtcNow().ToUnixTimeMilliseconds();
 
     private async Task FinishAsync()
     {
@@ -57,7 +40,7 @@ public sealed class DeploymentConductor(DeploymentStore deployments, Environment
             if (d.RunId is not { } runId)
             {
                 // Claimed but never given a run: the server stopped between the two writes. Nothing ran; free the lock.
-                if (Now() - (d.StartedAt ?? d.RequestedAt) > OrphanAfter.TotalMilliseconds
+                if (Now() - (d.StartedAt ?? d.RequestedAt) > options.DeploymentOrphanAfter.TotalMilliseconds
                     && await deployments.MoveAsync(d.Id, DeploymentState.Running, DeploymentState.Failed, Now(), "the server stopped before the deployment's run was created; nothing ran", onlyWithoutRun: true))
                     await RecordAsync(d, AuditOutcomes.Failed, $"{d.Subject} failed: the server stopped before its run was created; nothing ran");
                 continue;
@@ -68,7 +51,7 @@ public sealed class DeploymentConductor(DeploymentStore deployments, Environment
             var status = StatusNames.Parse(details.Run.Status);
             // A job whose agent was lost (lease expired, or the server restarted under its embedded agent) may have done
             // part of its work: the deployment is unknown, never failed (which would roll back over a half-done one).
-            var lost = details.Jobs.FirstOrDefault(j => j.FailureReason?.StartsWith(JobLeaseStore.AgentLost, StringComparison.Ordinal) == true);
+            var lost = details.Jobs.FirstOrDefault(j => j.Failure == JobFailureKind.AgentLost);
             var (to, outcome) = status switch
             {
                 ExecutionStatus.Succeeded => (DeploymentState.Succeeded, "deployed and verified"),
@@ -100,7 +83,7 @@ public sealed class DeploymentConductor(DeploymentStore deployments, Environment
         var previous = (await releases.GetAsync(failed.PreviousReleaseId.Value))!;
         // A deployment queued (and free to start) or already running next replaces the failed release anyway; rolling
         // back first would only undo it afterwards. One held by a freeze does not count: the environment would stay broken.
-        var frozen = Freezes.InForce((await environments.FreezesAsync(environment.Id)).Select(f => f.Window), clock.GetUtcNow()) is not null;
+        var frozen = Freezes.InForce((await environments.FreezesAsync(environment.Id)).Select(f => f.Window), Clock.GetUtcNow()) is not null;
         if ((await deployments.InStatesAsync(DeploymentState.Running, DeploymentState.Queued))
             .FirstOrDefault(d => d.EnvironmentId == failed.EnvironmentId && d.Id != failed.Id
                                  && (d.State == "running" || !frozen || d.EmergencyReason is not null)) is { } next)
@@ -130,7 +113,7 @@ public sealed class DeploymentConductor(DeploymentStore deployments, Environment
             var environment = (await environments.GetAsync(group.Key))!;
             // A freeze that began after a deployment was requested holds it in the queue until the freeze ends; an
             // emergency deployment (its reason was accepted when it was requested) goes on, ahead of those held.
-            var frozen = Freezes.InForce((await environments.FreezesAsync(environment.Id)).Select(f => f.Window), clock.GetUtcNow()) is not null;
+            var frozen = Freezes.InForce((await environments.FreezesAsync(environment.Id)).Select(f => f.Window), Clock.GetUtcNow()) is not null;
             var candidates = frozen ? group.Where(d => d.EmergencyReason is not null).ToList() : group.ToList();
             if (candidates.Count == 0) continue;
             var (next, superseded) = DeploymentQueue.Next(candidates.Select(d => new QueuedDeployment(d.Id, d.QueuedAt ?? d.RequestedAt)).ToList(), environment.Settings.Queue);

@@ -2,10 +2,6 @@ using Slipway.Core.Access;
 using Slipway.Core.Deployments;
 using Slipway.Core.Environments;
 using Slipway.Core.Policies;
-using Slipway.Server.Access;
-using Slipway.Server.Api;
-using Slipway.Server.Scheduling;
-using Slipway.Server.Storage;
 
 namespace Slipway.Server.Deployments;
 

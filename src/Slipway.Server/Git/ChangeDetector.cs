@@ -1,11 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Slipway.Core.Access;
 using Slipway.Core.Audit;
-using Slipway.Server.Audit;
-using Slipway.Server.ChangeRequests;
-using Slipway.Server.Hosting;
-using Slipway.Server.Scheduling;
-using Slipway.Server.Storage;
 
 namespace Slipway.Server.Git;
 

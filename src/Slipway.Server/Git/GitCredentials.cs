@@ -1,7 +1,4 @@
 using Slipway.Core.Repositories;
-using Slipway.Server.Hosting;
-using Slipway.Server.Secrets;
-using Slipway.Server.Storage;
 
 namespace Slipway.Server.Git;
 

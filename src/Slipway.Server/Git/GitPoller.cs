@@ -1,32 +1,24 @@
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Slipway.Server.Hosting;
-using Slipway.Server.Storage;
 
 namespace Slipway.Server.Git;
 
 /// <summary>Background loop: every <see cref="ServerOptions.PollInterval"/>, checks every project for new commits.</summary>
-public sealed class GitPoller(ProjectStore projects, ChangeDetector detector, ServerOptions options, ILogger<GitPoller> log) : BackgroundService
+public sealed class GitPoller(ProjectStore projects, ChangeDetector detector, ServerOptions options, TimeProvider clock, ILogger<GitPoller> log)
+    : PeriodicWorker(log, clock)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override TimeSpan Interval => options.PollInterval;
+    protected override bool PassAtStart => false;
+    protected override string Name => "polling";
+
+    protected override async Task PassAsync(CancellationToken ct)
     {
-        using var timer = new PeriodicTimer(options.PollInterval);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        foreach (var project in await projects.ListAsync())
         {
-            IReadOnlyList<Storage.ProjectRow> all;
-            try { all = await projects.ListAsync(); }
+            // One project's unreachable repository must not stop the others being polled.
+            try { await detector.CheckAsync(project, ct); }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                log.LogError(e, "polling: cannot list projects");
-                continue;
-            }
-            foreach (var project in all)
-            {
-                try { await detector.CheckAsync(project, stoppingToken); }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    log.LogError(e, "polling {Project} failed", project.Name);
-                }
+                log.LogError(e, "polling {Project} failed", project.Name);
             }
         }
     }

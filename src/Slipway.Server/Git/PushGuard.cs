@@ -1,7 +1,6 @@
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Slipway.Core.Releases;
-using Slipway.Server.Storage;
 
 namespace Slipway.Server.Git;
 

@@ -3,9 +3,6 @@ using Microsoft.Extensions.Logging;
 using Slipway.Core.Access;
 using Slipway.Core.Audit;
 using Slipway.Core.Repositories;
-using Slipway.Server.Audit;
-using Slipway.Server.Scheduling;
-using Slipway.Server.Storage;
 
 namespace Slipway.Server.Git;
 

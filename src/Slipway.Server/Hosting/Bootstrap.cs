@@ -1,6 +1,4 @@
 using Microsoft.Extensions.Logging;
-using Slipway.Server.Access;
-using Slipway.Server.Storage;
 
 namespace Slipway.Server.Hosting;
 

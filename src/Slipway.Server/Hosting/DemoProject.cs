@@ -1,9 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Slipway.Core.Environments;
-using Slipway.Server.Git;
-using Slipway.Server.Scheduling;
-using Slipway.Server.Storage;
 
 namespace Slipway.Server.Hosting;
 

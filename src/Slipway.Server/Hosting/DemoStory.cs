@@ -5,10 +5,6 @@ using Slipway.Client;
 using Slipway.Contracts.Api;
 using Slipway.Core.Access;
 using Slipway.Core.Audit;
-using Slipway.Server.Access;
-using Slipway.Server.Audit;
-using Slipway.Server.Git;
-using Slipway.Server.Storage;
 
 namespace Slipway.Server.Hosting;
 

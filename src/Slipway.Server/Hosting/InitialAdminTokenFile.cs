@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using Slipway.Core.Audit;
-using Slipway.Server.Access;
 
 namespace Slipway.Server.Hosting;
 

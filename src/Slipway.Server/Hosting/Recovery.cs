@@ -1,7 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Slipway.Server.Scheduling;
-using Slipway.Server.Storage;
 
 namespace Slipway.Server.Hosting;
 

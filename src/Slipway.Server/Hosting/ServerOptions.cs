@@ -31,6 +31,21 @@ public sealed class ServerOptions
     /// <summary>SLIPWAY_POLL_SECONDS: how often every project's repository is fetched. Default 10.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(Int("SLIPWAY_POLL_SECONDS") ?? 10);
 
+    /// <summary>How often jobs whose lease ran out are resolved (<see cref="LeaseSweeper"/>). Default 1 s.</summary>
+    public TimeSpan LeaseSweepInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often change requests set to merge by themselves are looked at (<see cref="AutoMerger"/>). Default 1 s.</summary>
+    public TimeSpan AutoMergeInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often deployments are moved along (<see cref="DeploymentConductor"/>). Default 0.5 s.</summary>
+    public TimeSpan ConductorInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How long a claimed deployment may stay without a run before it is taken for orphaned by a crash. Default 1 min.</summary>
+    public TimeSpan DeploymentOrphanAfter { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How often succeeded release-branch runs are turned into releases (<see cref="ReleaseCreator"/>). Default 0.5 s.</summary>
+    public TimeSpan ReleaseCreatorInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>SLIPWAY_LEASE_SECONDS: a job's lease; an agent that does not renew loses the job after it. Default 30.</summary>
     public TimeSpan LeaseTimeout { get; set; } = TimeSpan.FromSeconds(Int("SLIPWAY_LEASE_SECONDS") ?? 30);
 

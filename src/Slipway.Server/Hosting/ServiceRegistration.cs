@@ -1,20 +1,10 @@
 using Microsoft.Extensions.DependencyInjection;
-using Slipway.Server.Access;
-using Slipway.Server.Access.SignIn;
-using Slipway.Server.Artifacts;
-using Slipway.Server.Audit;
-using Slipway.Server.Git;
-using Slipway.Server.Logs;
-using Slipway.Server.Metrics;
-using Slipway.Server.Scheduling;
-using Slipway.Server.Secrets;
-using Slipway.Server.Storage;
 
 namespace Slipway.Server.Hosting;
 
 public static class ServiceRegistration
 {
-    public static IServiceCollection AddSlipwayStorage(this IServiceCollection services, Database database) => services
+    public static IServiceCollection AddSlipwayStorage(this IServiceCollection services, SqlDatabase database) => services
         .AddSingleton(database)
         .AddSingleton<ProjectStore>()
         .AddSingleton<RunStore>()

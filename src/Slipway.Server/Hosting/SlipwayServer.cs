@@ -7,10 +7,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Slipway.Core.Audit;
-using Slipway.Server.Access;
-using Slipway.Server.Api;
-using Slipway.Server.Storage;
-using Slipway.Server.Web;
 
 namespace Slipway.Server.Hosting;
 
@@ -31,8 +27,8 @@ public static class SlipwayServer
         Directory.CreateDirectory(keyRing, OwnerOnly);
         File.SetUnixFileMode(keyRing, OwnerOnly);
         var database = options.Database is { Length: > 0 } pg
-            ? Database.ForPostgres(pg)
-            : Database.ForSqliteFile(Path.Combine(options.FullDataDirectory, "slipway.db"));
+            ? SqlDatabase.ForPostgres(pg)
+            : SqlDatabase.ForSqliteFile(Path.Combine(options.FullDataDirectory, "slipway.db"));
         Migrator.Upgrade(database);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = options.FullDataDirectory });
@@ -81,7 +77,6 @@ public static class SlipwayServer
         api.MapRunsApi();
         api.MapLogsApi();
         api.MapAgentsApi();
-        api.MapAgentProtocolApi();
         api.MapWebhooksApi();
         api.MapProtectedBranchesApi();
         api.MapReleaseBranchesApi();
@@ -90,6 +85,7 @@ public static class SlipwayServer
         api.MapTokensApi();
         api.MapAuditApi();
         app.MapSystemApi(api);
+        app.MapAgentProtocolApi();
         app.MapGitHttpApi();
         app.MapWebUi();
         return app;

@@ -8,10 +8,6 @@ using Slipway.Core.Audit;
 using Slipway.Core.Pipelines;
 using Slipway.Core.Releases;
 using Slipway.Core.WorkItems;
-using Slipway.Server.Api;
-using Slipway.Server.Audit;
-using Slipway.Server.Scheduling;
-using Slipway.Server.Storage;
 
 namespace Slipway.Server.Releases;
 
@@ -120,20 +116,12 @@ public sealed class ReleaseService(RunStore runs, ProjectStore projects, Release
 /// the release; a release that cannot be made (the version is taken) is given up with the reason on the run and
 /// in the audit log, and never retried. Audited as the system.
 /// </summary>
-public sealed class ReleaseCreator(ReleaseService service, ReleaseStore releases, AuditLog audit, ILogger<ReleaseCreator> log) : BackgroundService
+public sealed class ReleaseCreator(ReleaseService service, ReleaseStore releases, AuditLog audit, ServerOptions options, TimeProvider clock,
+    ILogger<ReleaseCreator> log) : PeriodicWorker(log, clock)
 {
-    public static TimeSpan Interval { get; set; } = TimeSpan.FromMilliseconds(500);
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try { await CreatePendingAsync(stoppingToken); }
-            catch (Exception e) when (e is not OperationCanceledException) { log.LogWarning(e, "creating releases failed; trying again"); }
-            try { await Task.Delay(Interval, stoppingToken); }
-            catch (OperationCanceledException) { return; }
-        }
-    }
+    protected override TimeSpan Interval => options.ReleaseCreatorInterval;
+    protected override string Name => "creating releases";
+    protected override Task PassAsync(CancellationToken ct) => CreatePendingAsync(ct);
 
     public async Task CreatePendingAsync(CancellationToken ct)
     {

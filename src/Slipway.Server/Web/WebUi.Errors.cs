@@ -3,10 +3,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.DependencyInjection;
 using Slipway.Core.Access;
-using Slipway.Server.Access;
-using Slipway.Server.Api;
-using Slipway.Server.Storage;
-using Slipway.Server.Web.Pages;
 
 namespace Slipway.Server.Web;
 
@@ -34,7 +30,7 @@ public static partial class WebUi
     }
 
     /// <summary>The project page above an address under /projects/NAME/…, when that project exists and the user may read it.</summary>
-    private static async Task<(string? Href, string Label)> ParentPageAsync(HttpContext context, Principal.User? user)
+    internal static async Task<(string? Href, string Label)> ParentPageAsync(HttpContext context, Principal.User? user)
     {
         var segments = (context.Request.Path.Value ?? "").Split('/', StringSplitOptions.RemoveEmptyEntries);
         if (user is null || segments.Length < 3 || segments[0] != "projects") return (null, "");

@@ -2,7 +2,6 @@ using Slipway.Contracts.Api;
 using Slipway.Core.ChangeRequests;
 using Slipway.Core.Environments;
 using Slipway.Core.WorkItems;
-using Slipway.Server.Storage;
 
 namespace Slipway.Server.WorkItems;
 

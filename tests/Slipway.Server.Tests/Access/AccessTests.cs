@@ -4,8 +4,6 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Routing;
 using Slipway.Core.Access;
-using Slipway.Server.Access;
-using Slipway.Server.Storage;
 using Slipway.Testing;
 
 namespace Slipway.Server.Tests.Access;

@@ -4,8 +4,6 @@ using System.Text;
 using System.Text.Json;
 using Slipway.Contracts;
 using Slipway.Contracts.Api;
-using Slipway.Server.Access;
-using Slipway.Server.Storage;
 using Slipway.Testing;
 using static Slipway.Server.Tests.Access.AccessTestKit;
 

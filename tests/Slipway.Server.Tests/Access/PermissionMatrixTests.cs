@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Routing;
 using Slipway.Contracts.Api;
 using Slipway.Core.Access;
 using Slipway.Core.Audit;
-using Slipway.Server.Access;
 using Slipway.Testing;
 using static Slipway.Server.Tests.Access.AccessTestKit;
 

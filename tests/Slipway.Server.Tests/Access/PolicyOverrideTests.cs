@@ -1,7 +1,6 @@
 using System.Net;
 using Slipway.Contracts.Api;
 using Slipway.Core.Access;
-using Slipway.Server.Access;
 using Slipway.Testing;
 using static Slipway.Server.Tests.Access.AccessTestKit;
 

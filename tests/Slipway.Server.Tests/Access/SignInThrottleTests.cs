@@ -1,5 +1,3 @@
-using Slipway.Server.Access.SignIn;
-using Slipway.Server.Hosting;
 
 namespace Slipway.Server.Tests.Access;
 

@@ -2,8 +2,6 @@ using System.Net;
 using System.Text.Json;
 using Slipway.Contracts.Api;
 using Slipway.Core.Access;
-using Slipway.Server.Access;
-using Slipway.Server.Storage;
 using Slipway.Testing;
 using static Slipway.Server.Tests.Access.AccessTestKit;
 

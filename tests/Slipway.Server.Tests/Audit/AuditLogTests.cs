@@ -8,9 +8,6 @@ using Slipway.Client;
 using Slipway.Contracts.Api;
 using Slipway.Core.Access;
 using Slipway.Core.Audit;
-using Slipway.Server.Access;
-using Slipway.Server.Audit;
-using Slipway.Server.Storage;
 using Slipway.Server.Tests.EndToEnd;
 using Slipway.Testing;
 

@@ -1,8 +1,6 @@
 using Slipway.Client;
 using Slipway.Contracts.Api;
 using Slipway.Core.Access;
-using Slipway.Server.Git;
-using Slipway.Server.Storage;
 using Slipway.Testing;
 using static Slipway.Server.Tests.Access.AccessTestKit;
 

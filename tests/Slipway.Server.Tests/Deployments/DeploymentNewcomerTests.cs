@@ -2,7 +2,6 @@ using System.Net;
 using System.Text.RegularExpressions;
 using Dapper;
 using Slipway.Contracts.Api;
-using Slipway.Server.Storage;
 using Slipway.Server.Tests.EndToEnd;
 using Slipway.Testing;
 using static Slipway.Server.Tests.ChangeRequests.ChangeRequestKit;
@@ -18,7 +17,7 @@ public sealed class DeploymentNewcomerTests
 {
     /// <summary>Moves the id sequences on, so that ids and per-project numbers differ (as with a second project).</summary>
     private static Task ShiftIdsAsync(SlipwayTestServer server) =>
-        server.Service<Database>().WriteAsync((c, tx) => c.ExecuteAsync(
+        server.Service<SqlDatabase>().WriteAsync((c, tx) => c.ExecuteAsync(
             "DELETE FROM sqlite_sequence WHERE name IN ('deployments', 'runs'); " +
             "INSERT INTO sqlite_sequence (name, seq) VALUES ('deployments', 100), ('runs', 100)", transaction: tx));
 

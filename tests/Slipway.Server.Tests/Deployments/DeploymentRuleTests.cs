@@ -2,9 +2,6 @@ using System.Net;
 using Slipway.Contracts.Api;
 using Slipway.Core.Pipelines;
 using Slipway.Core.Runs;
-using Slipway.Server.Artifacts;
-using Slipway.Server.Git;
-using Slipway.Server.Storage;
 using static Slipway.Server.Tests.Access.AccessTestKit;
 using static Slipway.Server.Tests.ChangeRequests.ChangeRequestKit;
 

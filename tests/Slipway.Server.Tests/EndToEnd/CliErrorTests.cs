@@ -1,7 +1,6 @@
 using System.Net;
 using Dapper;
 using Slipway.Client;
-using Slipway.Server.Storage;
 using Slipway.Testing;
 using static Slipway.Server.Tests.Access.AccessTestKit;
 
@@ -51,7 +50,7 @@ public sealed class CliErrorTests
         var expired = await ann.CreateTokenAsync("soon-gone", 1);
         var revoked = await ann.CreateTokenAsync("revoked");
         await ann.RevokeTokenAsync(revoked.Id);
-        await server.Service<Database>().WriteAsync((c, tx) => c.ExecuteAsync("UPDATE api_tokens SET expires_at = 1000 WHERE id = @Id", new { expired.Id }, tx));
+        await server.Service<SqlDatabase>().WriteAsync((c, tx) => c.ExecuteAsync("UPDATE api_tokens SET expires_at = 1000 WHERE id = @Id", new { expired.Id }, tx));
 
         async Task<string> RefusalAsync(string? token)
         {

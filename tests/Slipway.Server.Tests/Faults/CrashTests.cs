@@ -68,6 +68,7 @@ public sealed class CrashTests
 
             Assert.Equal("failed", run.Status);
             Assert.Contains("agent lost", run.Stages[0].Jobs[0].FailureReason);
+            Assert.Equal("agent_lost", run.Stages[0].Jobs[0].FailureKind); // typed: the deployment conductor reads this, not the wording
             Assert.True(DateTime.UtcNow - killedAt < TimeSpan.FromSeconds(10), "the lease timeout was not honoured");
         }
         finally

@@ -1,4 +1,3 @@
-using Slipway.Server.Logs;
 using Slipway.Testing;
 
 namespace Slipway.Server.Tests.Faults;

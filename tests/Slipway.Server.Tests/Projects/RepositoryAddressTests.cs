@@ -4,8 +4,6 @@ using Dapper;
 using Slipway.Client;
 using Slipway.Contracts.Api;
 using Slipway.Core.Access;
-using Slipway.Server.Git;
-using Slipway.Server.Storage;
 using Slipway.Testing;
 using static Slipway.Server.Tests.Access.AccessTestKit;
 
@@ -103,7 +101,7 @@ public sealed class RepositoryAddressTests
             await first.Client.CreateProjectAsync("legacy", origin, "main", "x", token);
             // As a project made before addresses were checked: the credential in the address and the mirror's config only.
             var withToken = WithCredential(origin, "x:" + token);
-            await first.Service<Database>().WriteAsync((c, tx) => c.ExecuteAsync(
+            await first.Service<SqlDatabase>().WriteAsync((c, tx) => c.ExecuteAsync(
                 "UPDATE projects SET repo_url = @withToken, git_username = NULL, git_password_protected = NULL WHERE name = 'legacy'", new { withToken }, tx));
             await GitCli.OutputAsync(Path.Combine(first.Options.FullDataDirectory, "mirrors", "legacy.git"), ["config", "remote.origin.url", withToken],
                 TimeSpan.FromSeconds(30));

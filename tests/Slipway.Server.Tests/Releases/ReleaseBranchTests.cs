@@ -4,9 +4,6 @@ using Microsoft.Extensions.Hosting;
 using Slipway.Client;
 using Slipway.Contracts.Api;
 using Slipway.Core.Access;
-using Slipway.Server.Git;
-using Slipway.Server.Releases;
-using Slipway.Server.Storage;
 using Slipway.Testing;
 using static Slipway.Server.Tests.Access.AccessTestKit;
 

@@ -1,5 +1,3 @@
-using Slipway.Server.Git;
-using Slipway.Server.Storage;
 using Slipway.Testing;
 
 namespace Slipway.Server.Tests.Releases;

@@ -1,4 +1,3 @@
-using Slipway.Server.Releases;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using System.Net;
@@ -6,8 +5,6 @@ using System.Security.Cryptography;
 using Slipway.Client;
 using Slipway.Contracts.Api;
 using Slipway.Core.Access;
-using Slipway.Server.Git;
-using Slipway.Server.Storage;
 using Slipway.Testing;
 using static Slipway.Server.Tests.Access.AccessTestKit;
 

@@ -174,7 +174,7 @@ public sealed class HostileJobTests
         var runs = await CrashTests.EventuallyAsync(async () =>
             (await client.ListRunsAsync("shop")).FirstOrDefault(r => r.Branch == "feature/evil"), TimeSpan.FromSeconds(30), "the branch's run");
         var run = await WaitAsync(client, runs.Id);
-        var log = await LogAsync(client, run.Id, "hostile");
+        var log = await client.WholeLogAsync(run.Id, "hostile");
         var outsideWritten = File.Exists(Path.Combine(outside, "pwned"));
         Directory.Delete(outside, recursive: true);
         return (log, new Attack(run, mainCommit, File.Exists(Path.Combine(repo.Path, "pwned")), outsideWritten));
@@ -183,19 +183,6 @@ public sealed class HostileJobTests
     private static async Task<Contracts.Api.RunDto> WaitAsync(SlipwayClient client, long id) =>
         await CrashTests.EventuallyAsync(async () => await client.GetRunAsync(id) is { Status: "succeeded" or "failed" or "cancelled" } r ? r : null,
             TimeSpan.FromSeconds(90), $"run {id} to end");
-
-    private static async Task<string> LogAsync(SlipwayClient client, long runId, string job)
-    {
-        var text = new System.Text.StringBuilder();
-        long offset = 0;
-        while (true)
-        {
-            var page = await client.GetLogAsync(runId, job, offset, 1024 * 1024);
-            text.Append(page.Text);
-            if (page.NextOffset == offset) return text.ToString();
-            offset = page.NextOffset;
-        }
-    }
 
     private static string Dotnet() =>
         new[] { Environment.GetEnvironmentVariable("DOTNET_HOST_PATH"), Environment.ProcessPath }

@@ -6,8 +6,6 @@ using Dapper;
 using Microsoft.Data.Sqlite;
 using Slipway.Client;
 using Slipway.Contracts.Api;
-using Slipway.Server.Access;
-using Slipway.Server.Storage;
 using Slipway.Testing;
 
 namespace Slipway.Server.Tests.Secrets;

@@ -1,4 +1,3 @@
-using Slipway.Server.Storage;
 using Slipway.Testing;
 
 namespace Slipway.Server.Tests.Secrets;
@@ -11,7 +10,7 @@ public sealed class VariableStoreTests(PostgresFixture postgres) : IDisposable
 
     public static TheoryData<string> Dialects => MigratedDatabase.Dialects;
 
-    private Task<Database> OpenAsync(string dialect) => MigratedDatabase.OpenAsync(dialect, _dir, postgres);
+    private Task<SqlDatabase> OpenAsync(string dialect) => MigratedDatabase.OpenAsync(dialect, _dir, postgres);
 
     [Theory, MemberData(nameof(Dialects))]
     public async Task SetReplaceListDelete_WorkOnBothDatabases(string dialect)
@@ -69,8 +68,8 @@ public sealed class VariableStoreTests(PostgresFixture postgres) : IDisposable
     public async Task Migration0012_ProtectsTheSecretsThatExistedBeforeIt(string dialect)
     {
         using var db = dialect == "sqlite"
-            ? Database.ForSqliteFile(Path.Combine(_dir.Path, Guid.NewGuid().ToString("N") + ".db"))
-            : Database.ForPostgres(await postgres.CreateDatabaseAsync());
+            ? SqlDatabase.ForSqliteFile(Path.Combine(_dir.Path, Guid.NewGuid().ToString("N") + ".db"))
+            : SqlDatabase.ForPostgres(await postgres.CreateDatabaseAsync());
         var folder = dialect == "sqlite" ? ".Storage.Migrations.sqlite." : ".Storage.Migrations.postgres.";
         var before = (dialect == "sqlite" ? DbUp.DeployChanges.To.SqliteDatabase(db.ConnectionString) : DbUp.DeployChanges.To.PostgresqlDatabase(db.ConnectionString))
             .WithScriptsEmbeddedInAssembly(typeof(Migrator).Assembly, n => n.Contains(folder, StringComparison.Ordinal) && string.CompareOrdinal(n[(n.IndexOf(folder) + folder.Length)..], "0012") < 0)

@@ -1,5 +1,4 @@
 using Slipway.Core.ChangeRequests;
-using Slipway.Server.Storage;
 using Slipway.Testing;
 
 namespace Slipway.Server.Tests.Storage;

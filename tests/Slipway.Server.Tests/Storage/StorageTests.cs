@@ -1,7 +1,6 @@
 using Dapper;
 using Slipway.Core.Pipelines;
 using Slipway.Core.Runs;
-using Slipway.Server.Storage;
 using Slipway.Testing;
 
 namespace Slipway.Server.Tests.Storage;
@@ -20,7 +19,7 @@ public sealed class StorageTests(PostgresFixture postgres) : IDisposable
 
     public static TheoryData<string> Dialects => MigratedDatabase.Dialects;
 
-    private Task<Database> OpenAsync(string dialect) => MigratedDatabase.OpenAsync(dialect, _dir, postgres);
+    private Task<SqlDatabase> OpenAsync(string dialect) => MigratedDatabase.OpenAsync(dialect, _dir, postgres);
 
     private static RunPlan Plan(string yaml, string branch = "main") => RunPlanner.Plan(PipelineParser.Parse(yaml).Pipeline!, branch);
 

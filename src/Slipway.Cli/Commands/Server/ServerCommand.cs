@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Slipway.Server.Hosting;
 
 namespace Slipway.Cli.Commands.Server;
 

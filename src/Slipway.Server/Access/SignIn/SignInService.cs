@@ -1,9 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Slipway.Core.Access;
 using Slipway.Core.Audit;
-using Slipway.Server.Audit;
-using Slipway.Server.Hosting;
-using Slipway.Server.Storage;
 
 namespace Slipway.Server.Access.SignIn;
 

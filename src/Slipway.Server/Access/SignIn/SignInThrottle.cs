@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Slipway.Server.Hosting;
 
 namespace Slipway.Server.Access.SignIn;
 

@@ -1,0 +1,17 @@
+// The server's feature namespaces (see src/Slipway.Server/GlobalUsings.cs).
+global using Slipway.Server.Access;
+global using Slipway.Server.Access.SignIn;
+global using Slipway.Server.Agents;
+global using Slipway.Server.Audit;
+global using Slipway.Server.ChangeRequests;
+global using Slipway.Server.Database;
+global using Slipway.Server.Deployments;
+global using Slipway.Server.Environments;
+global using Slipway.Server.Git;
+global using Slipway.Server.Hosting;
+global using Slipway.Server.Projects;
+global using Slipway.Server.Releases;
+global using Slipway.Server.Runs;
+global using Slipway.Server.Secrets;
+global using Slipway.Server.Web;
+global using Slipway.Server.WorkItems;

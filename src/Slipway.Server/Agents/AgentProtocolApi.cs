@@ -1,0 +1,204 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Slipway.Contracts;
+using Slipway.Contracts.Agents;
+using Slipway.Contracts.Api;
+using Slipway.Core.Runs;
+using Slipway.Core.Access;
+
+namespace Slipway.Server.Agents;
+
+/// <summary>
+/// The server side of the agent protocol (<see cref="IAgentProtocol"/>, routes in <see cref="AgentRoutes"/>; docs/agent-protocol.md). Every call after <c>register</c> is
+/// authorized by the agent's own credential and, for a job, by the lease id it was handed: a call with a
+/// lost lease gets 409 and the agent must abandon the job.
+/// </summary>
+public static partial class AgentProtocolApi
+{
+    public static void MapAgentProtocolApi(this IEndpointRouteBuilder app)
+    {
+        var agent = app.MapGroup(AgentRoutes.Prefix);
+        agent.MapPost(AgentRoutes.Register, RegisterAsync).RequireAction(Actions.AgentRegister);
+        agent.MapPost(AgentRoutes.Poll, PollAsync).RequireAction(Actions.AgentHeartbeat);
+        agent.MapGet(AgentRoutes.Source, SourceAsync).RequireAction(Actions.AgentWork);
+        agent.MapPost(AgentRoutes.Start, StartAsync).RequireAction(Actions.AgentWork);
+        agent.MapPost(AgentRoutes.Renew, RenewAsync).RequireAction(Actions.AgentHeartbeat);
+        agent.MapPost(AgentRoutes.Log, AppendLogAsync).RequireAction(Actions.AgentHeartbeat);
+        agent.MapPost(AgentRoutes.UploadArtifact, UploadArtifactAsync).RequireAction(Actions.AgentWork);
+        agent.MapPost(AgentRoutes.Finish, FinishAsync).RequireAction(Actions.AgentWork);
+        agent.MapGet(AgentRoutes.DownloadArtifact, DownloadArtifactAsync).RequireAction(Actions.AgentWork);
+    }
+
+    private static IResult LeaseLost(long id) =>
+        Results.Json(new ErrorDto($"the lease on job {id} is no longer held by this agent"), statusCode: StatusCodes.Status409Conflict);
+
+    private static async Task<IResult> RegisterAsync(RegisterAgentRequest request, HttpContext context, AgentStore agents, TimeProvider clock)
+    {
+        var token = (Principal.RegistrationToken)context.GetPrincipal()!;
+        if (request.ProtocolVersion != ProtocolVersion.Current)
+            return Results.Json(new ErrorDto($"agent protocol {request.ProtocolVersion} is not supported; this server speaks protocol {ProtocolVersion.Current}"),
+                statusCode: StatusCodes.Status400BadRequest);
+        if (request.Name is null || !AgentName().IsMatch(request.Name))
+            throw new ArgumentException("an agent name is 1-64 letters, digits, '.', '_' or '-'");
+        var pool = string.IsNullOrWhiteSpace(request.Pool) ? token.Pool : request.Pool;
+        if (pool != token.Pool)
+            return Results.Json(new ErrorDto($"this registration token admits agents to pool '{token.Pool}' only"), statusCode: StatusCodes.Status403Forbidden);
+        // An agent's name is bound to its credential: only a token bound to a name (the embedded agent's) may take it over,
+        // and such a token registers nothing else.
+        if (token.AgentName is { } bound && request.Name != bound)
+            return Results.Json(new ErrorDto($"this registration token registers the agent '{bound}' only"), statusCode: StatusCodes.Status403Forbidden);
+        if (token.AgentName is null && request.Name == Recovery.EmbeddedAgentName)
+            return await NameRefusedAsync(context, request.Name, $"the name '{Recovery.EmbeddedAgentName}' is reserved for the server's embedded agent; choose another name");
+        var labels = string.Join(',', (request.Labels ?? []).Where(l => l.Length > 0).Select(l => l.Trim()).Distinct().Order());
+        var credential = Tokens.New(Tokens.AgentPrefix);
+        try
+        {
+            var (id, status) = await agents.RegisterAsync(request.Name, pool, labels, Math.Clamp(request.Slots, 1, 256), Tokens.Hash(credential),
+                token.PreApproved, request.ProtocolVersion, clock.GetUtcNow().ToUnixTimeMilliseconds(), takeOver: token.AgentName == request.Name);
+            return Results.Ok(new RegisterAgentResponse(id, request.Name, credential, status));
+        }
+        catch (AgentNameTakenException taken) { return await NameRefusedAsync(context, request.Name, taken.Message); }
+    }
+
+    private static async Task<IResult> NameRefusedAsync(HttpContext context, string name, string message)
+    {
+        await context.AuditAsync(Actions.AgentRegister, Core.Audit.AuditOutcomes.Failed, $"agent:{name}", message);
+        return Results.Json(new ErrorDto(message), statusCode: StatusCodes.Status409Conflict);
+    }
+
+    private static async Task<IResult> PollAsync(PollRequest request, HttpContext context, JobDispatcher dispatcher, AgentStore agents, TimeProvider clock)
+    {
+        var agent = context.RequireAgent();
+        await agents.TouchAsync(agent.Id, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        var lease = await dispatcher.PollAsync(agent, TimeSpan.FromSeconds(Math.Clamp(request.WaitSeconds, 0, 60)), context.RequestAborted);
+        return lease is null ? Results.NoContent() : Results.Ok(lease);
+    }
+
+    private static async Task<JobRow?> LeasedAsync(long id, HttpContext context, JobLeaseStore leases)
+    {
+        var leaseId = context.Request.Headers[AgentHeaders.LeaseId].ToString();
+        var job = string.IsNullOrEmpty(leaseId) ? null : await leases.GetLeasedAsync(id, leaseId);
+        return job is not null && job.AgentId == context.RequireAgent().Id ? job : null;
+    }
+
+    private static async Task<IResult> SourceAsync(long id, HttpContext context, JobLeaseStore leases, RunStore runs, MirrorDirectory mirrors)
+    {
+        var job = await LeasedAsync(id, context, leases);
+        if (job is null) return LeaseLost(id);
+        var run = (await runs.GetRunRowAsync(job.RunId))!;
+        context.Response.ContentType = "application/x-tar";
+        await mirrors.For(run.ProjectName).ArchiveAsync(run.CommitSha, context.Response.Body, context.RequestAborted);
+        return Results.Empty;
+    }
+
+    private static async Task<IResult> StartAsync(long id, HttpContext context, JobLeaseStore leases, TimeProvider clock)
+    {
+        var job = await LeasedAsync(id, context, leases);
+        if (job is null) return LeaseLost(id);
+        await leases.StartAsync(id, job.LeaseId!, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        return Results.NoContent();
+    }
+
+    /// <summary>Extends the lease, then holds the call up to WaitSeconds, answering at once if cancellation is asked.</summary>
+    private static async Task<IResult> RenewAsync(long id, RenewRequest request, HttpContext context, JobLeaseStore leases, WorkSignal signal,
+        ServerOptions options, TimeProvider clock, Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+        var ct = linked.Token;
+        var woken = signal.WaitAsync(WorkSignal.Job(id));
+        var cancel = await leases.RenewAsync(id, context.RequireAgent().Id, request.LeaseId, options.LeaseTimeout, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        if (cancel is null) return LeaseLost(id);
+        var wait = TimeSpan.FromSeconds(Math.Clamp(request.WaitSeconds, 0, (int)(options.LeaseTimeout.TotalSeconds / 3)));
+        var until = clock.GetUtcNow() + wait;
+        while (cancel == false && clock.GetUtcNow() < until && !ct.IsCancellationRequested)
+        {
+            try { await woken.WaitAsync(TimeSpan.FromSeconds(1), ct); }
+            catch (TimeoutException) { }
+            catch (OperationCanceledException) { break; }
+            woken = signal.WaitAsync(WorkSignal.Job(id));
+            cancel = await leases.IsCancelRequestedAsync(id);
+        }
+        // The agent hung up (job over, or it is stopping): the lease taken at the start of this call stands.
+        if (context.RequestAborted.IsCancellationRequested) return Results.Empty;
+        var expires = clock.GetUtcNow() + options.LeaseTimeout;
+        cancel = await leases.RenewAsync(id, context.RequireAgent().Id, request.LeaseId, options.LeaseTimeout, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        return cancel is null ? LeaseLost(id) : Results.Ok(new RenewResponse(cancel.Value, expires));
+    }
+
+    private static async Task<IResult> AppendLogAsync(long id, HttpContext context, JobLeaseStore leases, LogStore logs, WorkSignal signal,
+        SlipwayMetrics metrics)
+    {
+        var job = await LeasedAsync(id, context, leases);
+        if (job is null) return LeaseLost(id);
+        var before = logs.Length(id);
+        var result = await logs.AppendAsync(id, context.Request.Body, context.RequestAborted);
+        metrics.LogBytes.Inc(result.Length - before);
+        signal.Signal(WorkSignal.Log(id));
+        return Results.Ok(new LogAppendResponse(result.Length, result.Truncated, job.CancelRequested != 0));
+    }
+
+    private static async Task<IResult> UploadArtifactAsync(long id, HttpContext context, JobLeaseStore leases, ArtifactFiles files,
+        ArtifactStore artifacts, TimeProvider clock)
+    {
+        var job = await LeasedAsync(id, context, leases);
+        if (job is null) return LeaseLost(id);
+        // Kestrel's default body limit (30 MB) is far below the artifact limit; the store enforces the real one.
+        if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            limit.MaxRequestBodySize = null;
+        var path = context.Request.Headers[AgentHeaders.ArtifactPath].ToString();
+        if (!IsSafeRelativePath(path)) throw new ArgumentException($"artifact path '{path}' must be relative, without '..'");
+        var (sha, size) = await files.StoreAsync(context.Request.Body, context.RequestAborted);
+        var executable = context.Request.Headers[AgentHeaders.ArtifactExecutable].ToString() == "1";
+        await artifacts.RecordAsync(job.RunId, id, job.StageIdx, path, sha, size, executable, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        return Results.Ok(new ArtifactRef(path, sha, size, executable));
+    }
+
+    private static async Task<IResult> FinishAsync(long id, FinishJobRequest request, HttpContext context, JobLeaseStore leases, LogStore logs,
+        JobEvents events, SlipwayMetrics metrics, TimeProvider clock)
+    {
+        var job = await LeasedAsync(id, context, leases);
+        if (job is null || job.LeaseId != request.LeaseId) return LeaseLost(id);
+        var outcome = StatusNames.Parse(request.Outcome);
+        if (outcome is not (ExecutionStatus.Succeeded or ExecutionStatus.Failed or ExecutionStatus.Cancelled))
+            throw new ArgumentException($"'{request.Outcome}' is not a job outcome");
+        var summary = request.TestSummary is null ? null : RunMapping.SerializeSummary(new TestSummaryViewDto(
+            request.TestSummary.Passed, request.TestSummary.Failed, request.TestSummary.Skipped,
+            request.TestSummary.Failures.Take(50).Select(f => new TestFailureViewDto(f.Name, f.Message)).ToList()));
+        foreach (var error in request.ReportErrors ?? []) await logs.AppendNoteAsync(id, "test report: " + error);
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var change = await leases.FinishAsync(id, request.LeaseId,
+            new JobResult(outcome, request.ExitCode, request.FailureReason, summary, logs.Length(id), logs.IsTruncated(id)), now);
+        if (change is null) return LeaseLost(id);
+        metrics.JobDuration.WithLabels(outcome.ToWire()).Observe((now - (job.StartedAt ?? now)) / 1000.0);
+        events.Finished(change);
+        return Results.NoContent();
+    }
+
+    /// <summary>
+    /// An artifact the leased job is entitled to: one of its run's earlier stages. Without the lease check an
+    /// agent could fetch any project's artifact whose digest it learnt.
+    /// </summary>
+    private static async Task<IResult> DownloadArtifactAsync(long id, string sha256, HttpContext context, JobLeaseStore leases,
+        ArtifactFiles files, ArtifactStore artifacts)
+    {
+        var job = await LeasedAsync(id, context, leases);
+        if (job is null) return LeaseLost(id);
+        if (!Sha256().IsMatch(sha256) || !(await artifacts.ForStagesBeforeAsync(job.RunId, job.StageIdx)).Any(a => a.Sha256 == sha256))
+            throw new KeyNotFoundException($"job {id} has no artifact {sha256} to download");
+        var stream = files.OpenRead(sha256) ?? throw new KeyNotFoundException("artifact content is missing from the store");
+        return Results.Stream(stream, "application/octet-stream");
+    }
+
+    public static bool IsSafeRelativePath(string path) =>
+        path.Length is > 0 and < 1024 && !path.StartsWith('/') && !path.Contains('\\') && !path.Contains('\0')
+        && path.Split('/').All(s => s.Length > 0 && s != ".." && s != ".");
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    private static partial Regex AgentName();
+
+    [GeneratedRegex("^[0-9a-f]{64}$")]
+    private static partial Regex Sha256();
+}

@@ -1,0 +1,111 @@
+using Dapper;
+
+namespace Slipway.Server.Agents;
+
+/// <summary>
+/// Agents, their credentials (hashed) and the registration tokens that admit them. An agent's name is bound to its
+/// credential: a registration never takes over a name in use, except with a token bound to that very name (the embedded
+/// agent's). A removed agent keeps its row, renamed "NAME (removed #ID)" with status <c>removed</c> and no usable
+/// credential, so the jobs it ran still name it while the name is free again.
+/// </summary>
+public sealed class AgentStore(SqlDatabase db)
+{
+    private const string Columns =
+        "a.id, a.name, a.pool, a.labels, a.slots, a.status, a.protocol_version, a.created_at, a.last_seen_at, " +
+        "(SELECT COUNT(*) FROM jobs j WHERE j.agent_id = a.id AND j.status = 'running') AS running_jobs";
+
+    public const string Removed = "removed";
+
+    /// <param name="agentName">Binds the token to this agent name: it registers only that name, and may take it over.</param>
+    public Task<long> CreateRegistrationTokenAsync(string tokenHash, string pool, bool preApproved, long now, string? agentName = null) =>
+        db.WriteAsync((c, tx) => c.ExecuteScalarAsync<long>(
+            "INSERT INTO registration_tokens (token_hash, pool, pre_approved, created_at, agent_name) VALUES (@tokenHash, @pool, @pre, @now, @agentName) RETURNING id",
+            new { tokenHash, pool, pre = preApproved ? 1 : 0, now, agentName }, tx));
+
+    public Task RevokeRegistrationTokenAsync(string tokenHash, long now) =>
+        db.WriteAsync((c, tx) => c.ExecuteAsync(
+            "UPDATE registration_tokens SET revoked_at = @now WHERE token_hash = @tokenHash AND revoked_at IS NULL", new { tokenHash, now }, tx));
+
+    /// <summary>Whether a registration token with this hash exists but was revoked (true), or does not exist (null).</summary>
+    public Task<bool?> RegistrationTokenRevokedAsync(string tokenHash) =>
+        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<bool?>(
+            "SELECT revoked_at IS NOT NULL FROM registration_tokens WHERE token_hash = @tokenHash", new { tokenHash }));
+
+    public Task<RegistrationTokenRow?> FindRegistrationTokenAsync(string tokenHash) =>
+        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<RegistrationTokenRow>(
+            "SELECT id, pool, pre_approved, revoked_at, agent_name FROM registration_tokens WHERE token_hash = @tokenHash AND revoked_at IS NULL", new { tokenHash }));
+
+    /// <summary>
+    /// Registers a new agent. A name in use is refused (<see cref="AgentNameTakenException"/>), even when two
+    /// registrations race, unless <paramref name="takeOver"/> (a token bound to this name): then the agent gets the fresh
+    /// credential (the old one stops working), pool, labels and slots, and is approved only with a pre-approved token;
+    /// a disabled agent stays disabled. Returns the agent's id and status.
+    /// </summary>
+    public Task<(long Id, string Status)> RegisterAsync(string name, string pool, string labels, int slots, string credentialHash,
+        bool preApproved, int protocolVersion, long now, bool takeOver = false) =>
+        db.WriteAsync<(long, string)>(async (c, tx) =>
+        {
+            var status = preApproved ? "approved" : "pending";
+            var existing = await c.QuerySingleOrDefaultAsync<AgentRow>("SELECT id, status FROM agents WHERE name = @name", new { name }, tx);
+            if (existing is not null)
+            {
+                if (!takeOver) throw new AgentNameTakenException(name);
+                if (existing.Status == "disabled") status = "disabled";
+                await c.ExecuteAsync(
+                    "UPDATE agents SET pool = @pool, labels = @labels, slots = @slots, credential_hash = @credentialHash, status = @status, " +
+                    "protocol_version = @protocolVersion, last_seen_at = @now WHERE id = @id",
+                    new { pool, labels, slots, credentialHash, status, protocolVersion, now, id = existing.Id }, tx);
+                return (existing.Id, status);
+            }
+            // Two registrations of one new name at once: the unique name decides, the loser is refused like any other.
+            var id = await c.ExecuteScalarAsync<long?>(
+                "INSERT INTO agents (name, pool, labels, slots, credential_hash, status, protocol_version, created_at, last_seen_at) " +
+                "VALUES (@name, @pool, @labels, @slots, @credentialHash, @status, @protocolVersion, @now, @now) ON CONFLICT (name) DO NOTHING RETURNING id",
+                new { name, pool, labels, slots, credentialHash, status, protocolVersion, now }, tx);
+            return (id ?? throw new AgentNameTakenException(name), status);
+        });
+
+    /// <summary>
+    /// Removes an agent: its credential stops working at once and its name is free for a new registration. Refused while it
+    /// runs jobs (the count is returned); null when there is no such agent.
+    /// </summary>
+    public Task<(bool Removed, long RunningJobs)?> RemoveAsync(string name) =>
+        db.WriteAsync<(bool, long)?>(async (c, tx) =>
+        {
+            var agent = await c.QuerySingleOrDefaultAsync<AgentRow>($"SELECT {Columns} FROM agents a WHERE a.name = @name AND a.status <> '{Removed}'", new { name }, tx);
+            if (agent is null) return null;
+            if (agent.RunningJobs > 0) return (false, agent.RunningJobs);
+            // Conditional on no running job, so a job claimed meanwhile keeps its agent (the caller is told to try again).
+            var changed = await c.ExecuteAsync(
+                $"UPDATE agents SET name = @renamed, status = '{Removed}', credential_hash = @unusable WHERE id = @id " +
+                "AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.agent_id = @id AND j.status = 'running')",
+                new { id = agent.Id, renamed = $"{name} (removed #{agent.Id})", unusable = $"removed:{agent.Id}" }, tx);
+            return changed == 1 ? (true, 0) : (false, 1);
+        });
+
+    public Task<AgentRow?> FindByCredentialAsync(string credentialHash) =>
+        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<AgentRow>(
+            "SELECT id, name, pool, labels, slots, status, protocol_version, created_at, last_seen_at FROM agents WHERE credential_hash = @credentialHash",
+            new { credentialHash }));
+
+    public Task<AgentRow?> FindAsync(string name) =>
+        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<AgentRow>($"SELECT {Columns} FROM agents a WHERE a.name = @name AND a.status <> '{Removed}'", new { name }));
+
+    public async Task<IReadOnlyList<AgentRow>> ListAsync() =>
+        (await db.ReadAsync(c => c.QueryAsync<AgentRow>($"SELECT {Columns} FROM agents a WHERE a.status <> '{Removed}' ORDER BY a.name"))).ToList();
+
+    /// <summary>Moves an agent between pending/approved/disabled; returns false if there is no such agent.</summary>
+    public Task<bool> SetStatusAsync(string name, string status) =>
+        db.WriteAsync(async (c, tx) => await c.ExecuteAsync($"UPDATE agents SET status = @status WHERE name = @name AND status <> '{Removed}'", new { name, status }, tx) == 1);
+
+    public Task TouchAsync(long agentId, long now) =>
+        db.WriteAsync((c, tx) => c.ExecuteAsync("UPDATE agents SET last_seen_at = @now WHERE id = @agentId", new { agentId, now }, tx));
+}
+
+/// <summary>A registration named an agent that exists; only an admin's removal frees the name.</summary>
+public sealed class AgentNameTakenException(string name)
+    : Exception($"an agent named '{name}' is already registered, and an agent's name is bound to its credential: choose another name, " +
+                $"or have an admin remove the old agent first (slipway agent remove {name})")
+{
+    public string Name { get; } = name;
+}

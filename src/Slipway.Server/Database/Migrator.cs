@@ -1,0 +1,36 @@
+using System.Reflection;
+using DbUp;
+using DbUp.Engine;
+
+namespace Slipway.Server.Database;
+
+/// <summary>
+/// Brings the schema up to date at start-up with DbUp. Scripts are embedded resources under
+/// Database/Migrations/{sqlite|postgres}/NNNN_name.sql and journaled by resource name, so never rename the project,
+/// a script or a resource name once it has shipped: the names still say Storage.Migrations, the folder they shipped
+/// from (fixed by LogicalName in the project file).
+/// </summary>
+public static class Migrator
+{
+    public static void Upgrade(SqlDatabase database)
+    {
+        var assembly = typeof(Migrator).Assembly;
+        var folder = database.Dialect == SqlDialect.Sqlite ? ".Storage.Migrations.sqlite." : ".Storage.Migrations.postgres.";
+        // SQLite scripts run with foreign keys off: rebuilding a table (the only way SQLite drops a NOT NULL or a UNIQUE
+        // constraint, 0014) drops a table others refer to, and PRAGMA foreign_keys cannot change inside the script's
+        // transaction. Rebuilds keep every id, so the references hold again when the script ends.
+        var builder = database.Dialect == SqlDialect.Sqlite
+            ? DeployChanges.To.SqliteDatabase(new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(database.ConnectionString) { ForeignKeys = false }.ToString())
+            : DeployChanges.To.PostgresqlDatabase(database.ConnectionString);
+        var upgrader = builder
+            .WithScriptsEmbeddedInAssembly(assembly, name => name.Contains(folder, StringComparison.Ordinal))
+            .WithTransactionPerScript()
+            .WithVariablesDisabled() // PostgreSQL function bodies use $body$ quoting
+            .LogToNowhere()
+            .Build();
+        DatabaseUpgradeResult result = upgrader.PerformUpgrade();
+        if (!result.Successful)
+            throw new InvalidOperationException(
+                $"database migration failed at script {result.ErrorScript?.Name ?? "?"}: {result.Error?.Message}", result.Error);
+    }
+}

@@ -1,0 +1,98 @@
+using System.Data;
+using System.Data.Common;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace Slipway.Server.Database;
+
+/// <summary>
+/// The connection factory every store uses. Thread-safe.
+/// SQLite allows one writer: writes go through <see cref="WriteAsync{T}"/>, which serialises them in this
+/// process (so writers queue here instead of spinning on SQLITE_BUSY) and opens BEGIN IMMEDIATE transactions.
+/// PostgreSQL writes run concurrently; stores guard races with conditional updates, never read-then-write.
+/// </summary>
+public sealed class SqlDatabase : IDisposable
+{
+    private readonly SemaphoreSlim _sqliteWriter = new(1, 1);
+    private readonly NpgsqlDataSource? _postgres;
+
+    public SqlDialect Dialect { get; }
+    public string ConnectionString { get; }
+
+    static SqlDatabase()
+    {
+        DefaultTypeMap.MatchNamesWithUnderscores = true;
+    }
+
+    private SqlDatabase(SqlDialect dialect, string connectionString)
+    {
+        Dialect = dialect;
+        ConnectionString = connectionString;
+        if (dialect == SqlDialect.Postgres)
+            _postgres = NpgsqlDataSource.Create(connectionString);
+    }
+
+    public static SqlDatabase ForSqliteFile(string path) =>
+        new(SqlDialect.Sqlite, new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            DefaultTimeout = 5,
+            Pooling = true,
+        }.ToString());
+
+    public static SqlDatabase ForPostgres(string connectionString) => new(SqlDialect.Postgres, connectionString);
+
+    public async Task<DbConnection> OpenAsync(CancellationToken ct = default)
+    {
+        if (_postgres is not null)
+            return await _postgres.OpenConnectionAsync(ct);
+        var connection = new SqliteConnection(ConnectionString);
+        await connection.OpenAsync(ct);
+        // Per-connection settings: WAL is persistent, the rest is not.
+        await connection.ExecuteAsync("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;");
+        return connection;
+    }
+
+    public async Task<T> ReadAsync<T>(Func<DbConnection, Task<T>> work, CancellationToken ct = default)
+    {
+        await using var connection = await OpenAsync(ct);
+        return await work(connection);
+    }
+
+    /// <summary>Runs <paramref name="work"/> in one transaction; commits if it returns, rolls back if it throws.</summary>
+    public async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct = default)
+    {
+        var isSqlite = Dialect == SqlDialect.Sqlite;
+        if (isSqlite) await _sqliteWriter.WaitAsync(ct);
+        try
+        {
+            await using var connection = await OpenAsync(ct);
+            await using var tx = isSqlite
+                ? ((SqliteConnection)connection).BeginTransaction(deferred: false)
+                : await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+            var result = await work(connection, tx);
+            await tx.CommitAsync(ct);
+            return result;
+        }
+        finally
+        {
+            if (isSqlite) _sqliteWriter.Release();
+        }
+    }
+
+    public Task WriteAsync(Func<DbConnection, DbTransaction, Task> work, CancellationToken ct = default) =>
+        WriteAsync<bool>(async (c, t) => { await work(c, t); return true; }, ct);
+
+    /// <summary>True when a write was refused by a unique index (SQLite constraint error, PostgreSQL 23505): a lost race for a one-of-a-kind row.</summary>
+    public static bool IsUniqueViolation(DbException e) =>
+        e is SqliteException { SqliteErrorCode: 19, SqliteExtendedErrorCode: 2067 or 1555 } or PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
+
+    public void Dispose()
+    {
+        _postgres?.Dispose();
+        _sqliteWriter.Dispose();
+    }
+}

@@ -1,0 +1,131 @@
+using System.Text.Json;
+using Dapper;
+using Slipway.Core.Environments;
+
+namespace Slipway.Server.Environments;
+
+public sealed class EnvironmentRow
+{
+    public long Id { get; set; }
+    public long ProjectId { get; set; }
+    public string Name { get; set; } = "";
+    public long Position { get; set; }
+    public bool Optional { get; set; }
+    public string Pool { get; set; } = "";
+    public string Deployers { get; set; } = "[]";
+    public long RequiredApprovals { get; set; }
+    public string? ApproverRole { get; set; }
+    public bool AutoDeploy { get; set; }
+    public string QueuePolicy { get; set; } = "oldest-first";
+    public long UpdatedAt { get; set; }
+    public string UpdatedBy { get; set; } = "";
+
+    public EnvironmentSettings Settings => new(Name, (int)Position, Optional, Pool, JsonSerializer.Deserialize<List<string>>(Deployers) ?? [],
+        (int)RequiredApprovals, ApproverRole, AutoDeploy, EnvironmentSettings.ParseQueue(QueuePolicy));
+}
+
+public sealed class FreezeWindowRow
+{
+    public long Id { get; set; }
+    public long EnvironmentId { get; set; }
+    public string Name { get; set; } = "";
+    public string? Cron { get; set; }
+    public long? DurationSeconds { get; set; }
+    public string? TimeZone { get; set; }
+    public long? FromAt { get; set; }
+    public long? ToAt { get; set; }
+    public long CreatedAt { get; set; }
+    public string CreatedBy { get; set; } = "";
+
+    public FreezeWindow Window => new(Name, Cron, DurationSeconds is { } d ? TimeSpan.FromSeconds(d) : null, TimeZone,
+        FromAt is { } f ? DateTimeOffset.FromUnixTimeMilliseconds(f) : null, ToAt is { } t ? DateTimeOffset.FromUnixTimeMilliseconds(t) : null);
+}
+
+public sealed class EnvironmentVariableRow
+{
+    public long EnvironmentId { get; set; }
+    public string Name { get; set; } = "";
+    public string? Value { get; set; }
+    public string? Ciphertext { get; set; }
+    public bool Secret { get; set; }
+    public long UpdatedAt { get; set; }
+    public string UpdatedBy { get; set; } = "";
+}
+
+/// <summary>Environments of projects, their freeze windows and their variables (server-side configuration). Thread-safe.</summary>
+public sealed class EnvironmentStore(SqlDatabase db)
+{
+    private const string Columns =
+        "id, project_id, name, position, optional, pool, deployers, required_approvals, approver_role, auto_deploy, queue_policy, updated_at, updated_by";
+
+    public async Task<IReadOnlyList<EnvironmentRow>> ListAsync(long projectId) =>
+        (await db.ReadAsync(c => c.QueryAsync<EnvironmentRow>(
+            $"SELECT {Columns} FROM environments WHERE project_id = @projectId ORDER BY position, name", new { projectId }))).ToList();
+
+    /// <summary>Environments that take every new release by themselves, of every project.</summary>
+    public async Task<IReadOnlyList<EnvironmentRow>> AutoDeployAsync() =>
+        (await db.ReadAsync(c => c.QueryAsync<EnvironmentRow>($"SELECT {Columns} FROM environments WHERE auto_deploy ORDER BY project_id, position"))).ToList();
+
+    /// <summary>The pools reserved for deployment jobs: those environments of any project deploy from (<see cref="DeployPools"/>).</summary>
+    public async Task<IReadOnlySet<string>> ReservedPoolsAsync() =>
+        (await db.ReadAsync(c => c.QueryAsync<string>("SELECT DISTINCT pool FROM environments")))
+            .Where(DeployPools.IsReservable).ToHashSet(StringComparer.Ordinal);
+
+    public Task<EnvironmentRow?> FindAsync(long projectId, string name) =>
+        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<EnvironmentRow>(
+            $"SELECT {Columns} FROM environments WHERE project_id = @projectId AND name = @name", new { projectId, name }));
+
+    public Task<EnvironmentRow?> GetAsync(long id) =>
+        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<EnvironmentRow>($"SELECT {Columns} FROM environments WHERE id = @id", new { id }));
+
+    /// <summary>Creates or (when <paramref name="create"/> is false) changes an environment; false when it exists / does not.</summary>
+    public Task<bool> SaveAsync(long projectId, EnvironmentSettings s, bool create, string by, long now) =>
+        db.WriteAsync(async (c, tx) =>
+        {
+            var args = new
+            {
+                projectId, name = s.Name, position = s.Position, optional = s.Optional, pool = s.Pool, deployers = JsonSerializer.Serialize(s.Deployers),
+                required = s.RequiredApprovals, role = s.ApproverRole, auto = s.AutoDeploy, queue = EnvironmentSettings.QueueName(s.Queue), now, by,
+            };
+            var exists = await c.ExecuteScalarAsync<long?>("SELECT id FROM environments WHERE project_id = @projectId AND name = @name", args, tx);
+            if (create != (exists is null)) return false;
+            await c.ExecuteAsync(create
+                ? "INSERT INTO environments (project_id, name, position, optional, pool, deployers, required_approvals, approver_role, auto_deploy, queue_policy, updated_at, updated_by) " +
+                  "VALUES (@projectId, @name, @position, @optional, @pool, @deployers, @required, @role, @auto, @queue, @now, @by)"
+                : "UPDATE environments SET position = @position, optional = @optional, pool = @pool, deployers = @deployers, required_approvals = @required, " +
+                  "approver_role = @role, auto_deploy = @auto, queue_policy = @queue, updated_at = @now, updated_by = @by WHERE project_id = @projectId AND name = @name",
+                args, tx);
+            return true;
+        });
+
+    public async Task<IReadOnlyList<FreezeWindowRow>> FreezesAsync(long environmentId) =>
+        (await db.ReadAsync(c => c.QueryAsync<FreezeWindowRow>(
+            "SELECT id, environment_id, name, cron, duration_seconds, time_zone, from_at, to_at, created_at, created_by FROM freeze_windows " +
+            "WHERE environment_id = @environmentId ORDER BY id", new { environmentId }))).ToList();
+
+    public Task<long> AddFreezeAsync(long environmentId, FreezeWindow w, string by, long now) =>
+        db.WriteAsync((c, tx) => c.ExecuteScalarAsync<long>(
+            "INSERT INTO freeze_windows (environment_id, name, cron, duration_seconds, time_zone, from_at, to_at, created_at, created_by) " +
+            "VALUES (@environmentId, @Name, @Cron, @duration, @TimeZone, @from, @to, @now, @by) RETURNING id",
+            new { environmentId, w.Name, w.Cron, duration = (long?)w.Duration?.TotalSeconds, w.TimeZone, from = w.From?.ToUnixTimeMilliseconds(),
+                  to = w.To?.ToUnixTimeMilliseconds(), now, by }, tx));
+
+    public Task<bool> RemoveFreezeAsync(long environmentId, long id) =>
+        db.WriteAsync(async (c, tx) => await c.ExecuteAsync("DELETE FROM freeze_windows WHERE environment_id = @environmentId AND id = @id",
+            new { environmentId, id }, tx) == 1);
+
+    public async Task<IReadOnlyList<EnvironmentVariableRow>> VariablesAsync(long environmentId) =>
+        (await db.ReadAsync(c => c.QueryAsync<EnvironmentVariableRow>(
+            "SELECT environment_id, name, value, ciphertext, secret, updated_at, updated_by FROM environment_variables WHERE environment_id = @environmentId ORDER BY name",
+            new { environmentId }))).ToList();
+
+    public Task SetVariableAsync(long environmentId, string name, string? value, string? ciphertext, bool secret, string by, long now) =>
+        db.WriteAsync((c, tx) => c.ExecuteAsync(
+            "INSERT INTO environment_variables (environment_id, name, value, ciphertext, secret, updated_at, updated_by) VALUES (@environmentId, @name, @value, @ciphertext, @secret, @now, @by) " +
+            "ON CONFLICT (environment_id, name) DO UPDATE SET value = @value, ciphertext = @ciphertext, secret = @secret, updated_at = @now, updated_by = @by",
+            new { environmentId, name, value, ciphertext, secret, now, by }, tx));
+
+    public Task<bool> DeleteVariableAsync(long environmentId, string name) =>
+        db.WriteAsync(async (c, tx) => await c.ExecuteAsync("DELETE FROM environment_variables WHERE environment_id = @environmentId AND name = @name",
+            new { environmentId, name }, tx) == 1);
+}

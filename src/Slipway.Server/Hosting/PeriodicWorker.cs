@@ -1,0 +1,48 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Slipway.Server.Hosting;
+
+/// <summary>
+/// The one shape of the server's background loops (git poller, lease sweeper, release creator, deployment conductor,
+/// auto-merger, heartbeat-denial flusher): a pass every <see cref="Interval"/> (from <see cref="ServerOptions"/>), a
+/// failed pass logged and tried again at the next tick, never ending the loop. Each pass reads its work from the
+/// database, so a restart (or another node) picks up where the last pass left off.
+/// </summary>
+public abstract class PeriodicWorker(ILogger log, TimeProvider clock) : BackgroundService
+{
+    /// <summary>The server's clock (a fake one in tests), for passes that need the time.</summary>
+    protected TimeProvider Clock { get; } = clock;
+
+    /// <summary>The pause between the end of one pass and the start of the next.</summary>
+    protected abstract TimeSpan Interval { get; }
+
+    /// <summary>Whether the first pass runs at start (else after one interval: the poller, whose start-up fetch is elsewhere).</summary>
+    protected virtual bool PassAtStart => true;
+
+    /// <summary>What the log calls a failed pass ("deployment step", "lease sweep", ...).</summary>
+    protected abstract string Name { get; }
+
+    /// <summary>One pass. Throwing logs a warning; the next pass comes at the next tick all the same.</summary>
+    protected abstract Task PassAsync(CancellationToken ct);
+
+    protected sealed override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!PassAtStart && !await PauseAsync(stoppingToken)) return;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try { await PassAsync(stoppingToken); }
+            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            {
+                log.LogWarning(e, "{Worker} failed; trying again in {Interval}", Name, Interval);
+            }
+            if (!await PauseAsync(stoppingToken)) return;
+        }
+    }
+
+    private async Task<bool> PauseAsync(CancellationToken stoppingToken)
+    {
+        try { await Task.Delay(Interval, Clock, stoppingToken); return true; }
+        catch (OperationCanceledException) { return false; }
+    }
+}

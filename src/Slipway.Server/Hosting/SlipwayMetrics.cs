@@ -1,0 +1,38 @@
+using Dapper;
+using Prometheus;
+
+namespace Slipway.Server.Hosting;
+
+/// <summary>
+/// Prometheus metrics. Counters and histograms are updated where things happen; gauges of queue and
+/// agent state are read from the database just before each scrape (so they are right on every node).
+/// Each server instance gets its own registry (tests start several servers in one process).
+/// </summary>
+public sealed class SlipwayMetrics
+{
+    public CollectorRegistry Registry { get; } = Prometheus.Metrics.NewCustomRegistry();
+    public Counter LogBytes { get; }
+    public Histogram JobDuration { get; }
+    private readonly Gauge _jobs;
+    private readonly Gauge _agents;
+
+    public SlipwayMetrics(SqlDatabase db)
+    {
+        var factory = Prometheus.Metrics.WithCustomRegistry(Registry);
+        LogBytes = factory.CreateCounter("slipway_log_bytes_total", "Bytes of job log received from agents.");
+        JobDuration = factory.CreateHistogram("slipway_job_duration_seconds", "Duration of finished job attempts.",
+            new HistogramConfiguration { LabelNames = ["outcome"], Buckets = Histogram.ExponentialBuckets(0.01, 2, 20) });
+        _jobs = factory.CreateGauge("slipway_jobs", "Jobs by state (queued, running).", "state");
+        _agents = factory.CreateGauge("slipway_agents", "Agents by pool and state.", "pool", "state");
+        Registry.AddBeforeCollectCallback(async ct =>
+        {
+            await using var c = await db.OpenAsync(ct);
+            var jobs = (await c.QueryAsync<(string Status, long N)>(
+                "SELECT status, COUNT(*) FROM jobs WHERE status IN ('queued', 'running') GROUP BY status")).ToDictionary(r => r.Status, r => r.N);
+            _jobs.WithLabels("queued").Set(jobs.GetValueOrDefault("queued"));
+            _jobs.WithLabels("running").Set(jobs.GetValueOrDefault("running"));
+            foreach (var (pool, status, n) in await c.QueryAsync<(string, string, long)>("SELECT pool, status, COUNT(*) FROM agents WHERE status <> 'removed' GROUP BY pool, status"))
+                _agents.WithLabels(pool, status).Set(n);
+        });
+    }
+}

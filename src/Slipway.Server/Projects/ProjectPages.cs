@@ -1,0 +1,41 @@
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Slipway.Contracts.Api;
+using Slipway.Core.Access;
+using Slipway.Core.Audit;
+using Slipway.Core.Runs;
+using static Slipway.Server.Web.WebUi;
+
+namespace Slipway.Server.Projects;
+
+/// <summary>The projects list (the home page) and one project with its branches, runs and settings.</summary>
+public static class ProjectPages
+{
+    public static void MapProjectPages(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/", async (HttpContext context, ProjectStore projects, RunStore runs) =>
+        {
+            var list = new List<(ProjectDto, RunSummaryDto?)>();
+            var me = context.RequireUser();
+            foreach (var p in (await projects.ListAsync()).Where(p => me.Permissions.CanOnProject(Actions.ProjectRead, p.Name)))
+                list.Add((p.ToDto(), (await runs.ListAsync(p.Id, 1, RunKinds.Ci)).FirstOrDefault()?.ToSummary()));
+            return Page<ProjectsPage>(context, new { Projects = list });
+        }).RequirePageAction(Actions.UiView);
+
+        app.MapGet("/projects/{name}", async (string name, HttpContext context, ProjectStore projects, RunStore runs, ReleaseSettingsStore releaseSettings) =>
+        {
+            var project = await ProjectsApi.Find(projects, name);
+            var branches = await ProjectsApi.BranchViewsAsync(project, projects, runs);
+            // CI runs only: a deployment's run is not a build of its branch (it is on the deployment's page).
+            var list = (await runs.ListAsync(project.Id, 50, RunKinds.Ci)).Select(r => r.ToSummary()).ToList();
+            var directPushes = await RepositorySettingsApi.DirectPushesAsync(name, projects);
+            var releaseBranches = await ReleaseBranchesApi.GetAsync(name, projects, releaseSettings);
+            return Page<ProjectPage>(context, new
+            {
+                Project = project.ToDto(), Branches = branches, Runs = list, DirectPushes = directPushes, ReleaseBranches = releaseBranches,
+            });
+        }).RequirePageAction(Actions.ProjectRead);
+    }
+}

@@ -1,0 +1,64 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Slipway.Core.Access;
+
+using static Slipway.Server.Web.WebUi;
+
+namespace Slipway.Server.Releases;
+
+/// <summary>
+/// Release pages: a project's releases, one release (artifacts with digests, notes, items, pipeline snapshot), and
+/// the two "release this run" forms (on the run page and on the list). Both forms run
+/// <see cref="ReleasesApi.CreateByHandAsync"/>, the API's own code, so the checks and the audit entry are the same.
+/// </summary>
+public static class ReleasePages
+{
+    /// <summary>How many recent runs the release list looks through for succeeded, unreleased ones to offer.</summary>
+    private const int ReleaseCandidateRuns = 50;
+
+    internal static void MapReleasePages(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/projects/{name}/releases", async (string name, HttpContext context, ProjectStore projects, ReleaseStore releases, RunStore runs,
+            ReleaseSettingsStore releaseSettings) =>
+        {
+            var project = await ProjectsApi.Find(projects, name);
+            var list = await ReleasesApi.ListAsync(name, projects, releases);
+            var released = list.Select(r => r.RunId).ToHashSet();
+            // Only runs of release branches can be released (the server checks again, with the commit's place on the branch).
+            var protection = await releaseSettings.GetAsync(project);
+            var candidates = (await runs.ListAsync(project.Id, ReleaseCandidateRuns))
+                .Where(r => r.Status == "succeeded" && r.DeploymentId is null && !released.Contains(r.Id) && protection.Releases(r.Branch))
+                .Select(r => r.ToSummary()).ToList();
+            return Page<ReleasesPage>(context, new { Project = project.ToDto(), Releases = list, Candidates = candidates });
+        }).RequirePageAction(Actions.ReleaseRead);
+        app.MapPost("/projects/{name}/releases/create", (string name, HttpContext context, ProjectStore projects, ReleaseService service, RunStore runs) =>
+            Act(context, ReleasesPath(name), async form =>
+            {
+                var runId = long.TryParse(form["runId"].ToString(), out var id) ? id : throw new ArgumentException("choose a run to release");
+                return await CreateReleaseAsync(name, runId, context, projects, service, runs);
+            })).RequirePageAction(Actions.ReleaseCreate);
+        // The run's project is the scope (AccessMiddleware resolves it from {id}).
+        app.MapPost("/runs/{id:long}/release", (long id, HttpContext context, ProjectStore projects, ReleaseService service, RunStore runs) =>
+            Act(context, $"/runs/{id}", async _ =>
+            {
+                var project = await runs.ProjectNameOfRunAsync(id) ?? throw new KeyNotFoundException($"no run {id}");
+                return await CreateReleaseAsync(project, id, context, projects, service, runs);
+            })).RequirePageAction(Actions.ReleaseCreate);
+
+        app.MapGet("/projects/{name}/releases/{version}", async (string name, string version, HttpContext context, ProjectStore projects, ReleaseStore releases) =>
+            Page<ReleasePage>(context, new { Release = await ReleasesApi.ShowAsync(name, version, projects, releases) }))
+            .RequirePageAction(Actions.ReleaseRead);
+    }
+
+    internal static async Task<(string Message, string? Next)> CreateReleaseAsync(string project, long runId, HttpContext context,
+        ProjectStore projects, ReleaseService service, RunStore runs)
+    {
+        var release = await ReleasesApi.CreateByHandAsync(project, runId, context, projects, service, runs);
+        return ($"Release {release.Version} created from run #{release.RunNumber}.", ReleasePath(project, release.Version));
+    }
+
+    internal static string ReleasesPath(string project) => $"/projects/{Uri.EscapeDataString(project)}/releases";
+
+    internal static string ReleasePath(string project, string version) => $"{ReleasesPath(project)}/{Uri.EscapeDataString(version)}";
+}

@@ -1,0 +1,115 @@
+using Slipway.Contracts.Agents;
+using Slipway.Core.Secrets;
+
+namespace Slipway.Server.Runs;
+
+/// <summary>
+/// Hands queued jobs to polling agents as leases. A poll that finds nothing waits on <see cref="WorkSignal"/>
+/// for its pool, so a job queued while an agent waits reaches it at once; the wait is capped so the agent's
+/// poll returns (204) and comes back, which also proves the agent is alive.
+/// </summary>
+/// <remarks>
+/// Variables: the project's plain variables go to every job (the file's env wins over them); secret variables
+/// are decrypted here, at lease time, only for the jobs whose spec lists them, so a secret value is never
+/// stored with a run. A job whose secrets cannot be provided is failed without running and the poll goes on.
+/// Protected variables and secrets go only to deployments and to runs of protected branches; this is checked again
+/// here although planning refused such runs, because a variable may have been protected since (a protected plain
+/// variable is left out silently, a listed protected secret fails the job without retry).
+/// </remarks>
+public sealed class JobDispatcher(JobLeaseStore leases, RunStore runs, ArtifactStore artifacts, VariableStore variables, EnvironmentStore environments,
+    ProjectStore projects, ReleaseSettingsStore releaseSettings, SecretVault vault, JobEvents events, LogStore logs, WorkSignal signal,
+    ServerOptions options, TimeProvider clock, Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime)
+{
+    public async Task<JobLease?> PollAsync(Principal.Agent agent, TimeSpan wait, CancellationToken requestAborted)
+    {
+        // A shutting-down server answers waiting polls at once instead of holding its shutdown for them.
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, lifetime.ApplicationStopping);
+        var ct = linked.Token;
+        var deadline = clock.GetUtcNow() + (wait > options.AgentPollWait ? options.AgentPollWait : wait);
+        while (!ct.IsCancellationRequested)
+        {
+            // Take the signal before looking, so a job queued between the look and the wait is not missed.
+            var woken = signal.WaitAsync(WorkSignal.Pool(agent.Pool));
+            var job = await leases.TryClaimAsync(agent.Id, agent.Pool, agent.Labels, options.LeaseTimeout, Now());
+            if (job is not null)
+            {
+                var lease = await ToLeaseAsync(job, ct);
+                if (lease is not null) return lease;
+                continue; // the job was failed; look again at once
+            }
+            var left = deadline - clock.GetUtcNow();
+            if (left <= TimeSpan.Zero) return null;
+            // Re-check at least every 2 s: another server node may have queued work without signalling us.
+            var recheck = left < TimeSpan.FromSeconds(2) ? left : TimeSpan.FromSeconds(2);
+            try { await woken.WaitAsync(recheck, clock, ct); }
+            catch (TimeoutException) { }
+            catch (OperationCanceledException) { return null; }
+        }
+        return null;
+    }
+
+    /// <summary>The lease for a claimed job, or null when the job could not be handed out and was failed.</summary>
+    private async Task<JobLease?> ToLeaseAsync(JobRow job, CancellationToken ct)
+    {
+        var run = (await runs.GetRunRowAsync(job.RunId))!;
+        var spec = JobSpec.FromJson(job.Spec);
+        var projectVariables = (await variables.ListAsync(run.ProjectId)).ToDictionary(v => v.Name, StringComparer.Ordinal);
+        // A deployment's job also gets its environment's variables and secrets, which win over the project's (and, like
+        // everything a deployment gets, count as protected).
+        if (run.EnvironmentId is { } environmentId)
+            foreach (var v in await environments.VariablesAsync(environmentId))
+                projectVariables[v.Name] = new VariableRow { ProjectId = run.ProjectId, Name = v.Name, Value = v.Value, Secret = v.Secret ? 1 : 0, Ciphertext = v.Ciphertext, Protected = 1 };
+        // The branch's protection is looked up only when a protected value is at stake (most leases pay nothing).
+        var mayReceiveProtected = run.DeploymentId is not null || !projectVariables.Values.Any(v => v.IsProtected) || await IsProtectedBranchAsync(run);
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var variable in projectVariables.Values)
+            if (!variable.IsSecret && variable.Value is not null && (mayReceiveProtected || !variable.IsProtected)) env[variable.Name] = variable.Value;
+        foreach (var (name, value) in spec.Env) env[name] = value; // the file wins over a plain project variable
+        var secretNames = new List<string>();
+        foreach (var name in spec.Secrets ?? [])
+        {
+            var problem = !projectVariables.TryGetValue(name, out var variable)
+                ? $"secret '{name}' is not defined in project '{run.ProjectName}'; set it with: slipway var set {run.ProjectName} {name} --secret --value-stdin"
+                : !variable.IsSecret || variable.Ciphertext is null
+                    ? $"'{name}' is a plain variable of project '{run.ProjectName}', not a secret; set it again with --secret"
+                    : variable.IsProtected && !mayReceiveProtected
+                        ? VariableProtection.Refusal(job.Name, name, run.Branch)
+                        : null;
+            var value = problem is null ? vault.TryUnprotect(variable!.Ciphertext!) : null;
+            if (problem is null && value is null)
+                problem = $"secret '{name}' of project '{run.ProjectName}' cannot be decrypted (was the key ring in DATA/keys lost or replaced?); set it again";
+            if (problem is not null)
+            {
+                await RefuseAsync(job, problem);
+                return null;
+            }
+            env[name] = value!;
+            secretNames.Add(name);
+        }
+        env["SLIPWAY_PROJECT"] = run.ProjectName;
+        env["SLIPWAY_BRANCH"] = run.Branch;
+        env["SLIPWAY_COMMIT"] = run.CommitSha;
+        env["SLIPWAY_RUN"] = run.Id.ToString();
+        env["SLIPWAY_RUN_NUMBER"] = run.Number.ToString();
+        env["SLIPWAY_JOB"] = job.Name;
+        env["SLIPWAY_ATTEMPT"] = job.Attempt.ToString();
+        env["CI"] = "true";
+        var downloads = (await artifacts.ForStagesBeforeAsync(job.RunId, job.StageIdx))
+            .Select(a => new ArtifactRef(a.Path, a.Sha256, a.Size, a.Executable != 0)).ToList();
+        return new JobLease(job.Id, job.LeaseId!, UnixMs.To(job.LeaseExpiresAt!.Value), (int)options.LeaseTimeout.TotalSeconds,
+            run.Id, run.ProjectName, run.Branch, run.CommitSha, job.Name, spec.Script, env, spec.TimeoutSeconds,
+            options.LogLimitBytes, spec.Artifacts, spec.Reports, downloads, secretNames);
+    }
+
+    private async Task<bool> IsProtectedBranchAsync(RunRow run) =>
+        await projects.GetAsync(run.ProjectId) is { } project && (await releaseSettings.GetAsync(project)).IsProtected(run.Branch);
+
+    private async Task RefuseAsync(JobRow job, string reason)
+    {
+        await logs.AppendNoteAsync(job.Id, reason);
+        var change = await leases.FailWithoutRetryAsync(job.Id, job.LeaseId!, reason, logs.Length(job.Id), Now());
+        if (change is not null) events.Finished(change);
+    }
+
+    private long Now() => clock.GetUtcNow().ToUnixTimeMilliseconds();
+}

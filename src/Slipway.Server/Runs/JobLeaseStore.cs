@@ -1,0 +1,169 @@
+using Dapper;
+using Slipway.Core.Runs;
+
+namespace Slipway.Server.Runs;
+
+/// <summary>The outcome of one job attempt as an agent reports it.</summary>
+public sealed record JobResult(ExecutionStatus Outcome, int? ExitCode, string? FailureReason, string? TestSummaryJson, long LogBytes, bool LogTruncated);
+
+/// <summary>What changed when leases ran out or a job finished: pools with new work, runs touched.</summary>
+public sealed record LeaseChange(IReadOnlyList<string> Pools, IReadOnlyList<long> Jobs);
+
+/// <summary>
+/// Jobs as leases held by agents: claim, start, renew, finish, and expiry.
+/// Every write is a conditional update on (id, lease_id, status) so a stale agent, a second server node
+/// or a racing sweeper can never move a job it no longer owns. Thread-safe.
+/// </summary>
+public sealed class JobLeaseStore(SqlDatabase db)
+{
+    /// <summary>How the failure reason of a job whose agent stopped renewing its lease begins (for people; code reads <see cref="JobFailureKind.AgentLost"/>).</summary>
+    public const string AgentLost = "agent lost";
+
+    /// <summary>How many queued jobs of a pool to look at when matching an agent's labels.</summary>
+    private const int CandidateWindow = 20;
+
+    public Task<JobRow?> TryClaimAsync(long agentId, string pool, IReadOnlySet<string> agentLabels, TimeSpan lease, long now) =>
+        db.WriteAsync<JobRow?>(async (c, tx) =>
+        {
+            // A pool an environment deploys from (other than the build pool) gives its agents deployment jobs only
+            // (DeployPools): whatever a run's plan says, branch code never runs on them.
+            var candidates = await c.QueryAsync<JobRow>(
+                "SELECT j.id, j.labels FROM jobs j JOIN runs r ON r.id = j.run_id WHERE j.status = 'queued' AND j.pool = @pool " +
+                "AND (r.deployment_id IS NOT NULL OR @pool = @buildPool OR NOT EXISTS (SELECT 1 FROM environments e WHERE e.pool = @pool)) " +
+                "ORDER BY j.id LIMIT @window",
+                new { pool, buildPool = Core.Pipelines.JobDefinition.DefaultPool, window = CandidateWindow }, tx);
+            foreach (var candidate in candidates)
+            {
+                var needs = candidate.Labels.Split(',', StringSplitOptions.RemoveEmptyEntries);
+                if (!needs.All(agentLabels.Contains)) continue;
+                var leaseId = Guid.NewGuid().ToString("N");
+                var expires = now + (long)lease.TotalMilliseconds;
+                var claimed = await c.ExecuteAsync(
+                    "UPDATE jobs SET status = 'running', agent_id = @agentId, lease_id = @leaseId, lease_expires_at = @expires, " +
+                    "attempt = attempt + 1, started_at = @now WHERE id = @id AND status = 'queued'",
+                    new { agentId, leaseId, expires, now, id = candidate.Id }, tx);
+                if (claimed == 0) continue;
+                var job = await c.QuerySingleAsync<JobRow>("SELECT * FROM jobs WHERE id = @id", new { id = candidate.Id }, tx);
+                await RunProgress.ApplyAsync(c, tx, job.RunId, now);
+                return job;
+            }
+            return null;
+        });
+
+    /// <summary>The job if <paramref name="leaseId"/> still holds it, else null (lease lost).</summary>
+    public Task<JobRow?> GetLeasedAsync(long jobId, string leaseId) =>
+        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<JobRow>(
+            "SELECT * FROM jobs WHERE id = @jobId AND lease_id = @leaseId AND status = 'running'", new { jobId, leaseId }));
+
+    /// <summary>Extends the lease; returns null if the lease is lost, else whether cancellation was requested.</summary>
+    public Task<bool?> RenewAsync(long jobId, long agentId, string leaseId, TimeSpan lease, long now) =>
+        db.WriteAsync<bool?>(async (c, tx) =>
+        {
+            var expires = now + (long)lease.TotalMilliseconds;
+            var updated = await c.ExecuteAsync(
+                "UPDATE jobs SET lease_expires_at = @expires WHERE id = @jobId AND agent_id = @agentId AND lease_id = @leaseId AND status = 'running'",
+                new { jobId, agentId, leaseId, expires }, tx);
+            if (updated == 0) return null;
+            return await c.ExecuteScalarAsync<long>("SELECT cancel_requested FROM jobs WHERE id = @jobId", new { jobId }, tx) != 0;
+        });
+
+    public Task<bool> IsCancelRequestedAsync(long jobId) =>
+        db.ReadAsync(async c => await c.ExecuteScalarAsync<long?>("SELECT cancel_requested FROM jobs WHERE id = @jobId", new { jobId }) == 1);
+
+    /// <summary>
+    /// Records an attempt's outcome. A failure with retries left puts the job back in the queue (attempt
+    /// counted, log kept). Returns null when the lease was already lost (the report is ignored).
+    /// </summary>
+    public Task<LeaseChange?> FinishAsync(long jobId, string leaseId, JobResult result, long now) =>
+        db.WriteAsync<LeaseChange?>(async (c, tx) =>
+        {
+            var job = await c.QuerySingleOrDefaultAsync<JobRow>(
+                "SELECT id, run_id, name, status, pool, retries_left, cancel_requested, lease_id FROM jobs WHERE id = @jobId AND lease_id = @leaseId AND status = 'running'",
+                new { jobId, leaseId }, tx);
+            if (job is null) return null;
+            var outcome = job.CancelRequested != 0 && result.Outcome != ExecutionStatus.Succeeded ? ExecutionStatus.Cancelled : result.Outcome;
+            if (!await EndAttemptAsync(c, tx, job, outcome, JobFailureKind.Step, result.ExitCode, result.FailureReason, now, result.TestSummaryJson, result.LogBytes, result.LogTruncated))
+                return null;
+            var pools = await RunProgress.ApplyAsync(c, tx, job.RunId, now);
+            return new LeaseChange(Requeued(job, outcome) ? [job.Pool, ..pools] : pools, [jobId]);
+        });
+
+    /// <summary>
+    /// Fails a just-claimed job that cannot be handed out (e.g. it lists a secret the project does not have)
+    /// without retrying it: another attempt would fail the same way. Null when the lease was lost meanwhile.
+    /// </summary>
+    public Task<LeaseChange?> FailWithoutRetryAsync(long jobId, string leaseId, string reason, long logBytes, long now) =>
+        db.WriteAsync<LeaseChange?>(async (c, tx) =>
+        {
+            var job = await c.QuerySingleOrDefaultAsync<JobRow>(
+                "SELECT id, run_id, name, status, pool, retries_left, cancel_requested, lease_id FROM jobs WHERE id = @jobId AND lease_id = @leaseId AND status = 'running'",
+                new { jobId, leaseId }, tx);
+            if (job is null) return null;
+            job.RetriesLeft = 0;
+            var outcome = job.CancelRequested != 0 ? ExecutionStatus.Cancelled : ExecutionStatus.Failed;
+            if (!await EndAttemptAsync(c, tx, job, outcome, JobFailureKind.Setup, null, reason, now, null, logBytes, null)) return null;
+            return new LeaseChange(await RunProgress.ApplyAsync(c, tx, job.RunId, now), [jobId]);
+        });
+
+    /// <summary>
+    /// Resolves every running job whose lease ran out: cancelled if that was asked, re-queued if it has
+    /// retries left, else failed as "agent lost". Never leaves a job running without a live lease.
+    /// </summary>
+    public Task<LeaseChange> ExpireAsync(long now) => ResolveAsync(
+        "SELECT id, run_id, name, status, pool, retries_left, cancel_requested, lease_id FROM jobs WHERE status = 'running' AND lease_expires_at < @now",
+        new { now }, AgentLost + ": its lease expired without renewal", now);
+
+    /// <summary>At start-up: the embedded agent died with the previous server process, so its jobs cannot finish (failed as agent lost).</summary>
+
+    public Task<LeaseChange> ResolveJobsOfAgentAsync(long agentId, string reason, long now) => ResolveAsync(
+        "SELECT id, run_id, name, status, pool, retries_left, cancel_requested, lease_id FROM jobs WHERE status = 'running' AND agent_id = @agentId",
+        new { agentId, now }, reason, now);
+
+    private Task<LeaseChange> ResolveAsync(string select, object args, string reason, long now) =>
+        db.WriteAsync(async (c, tx) =>
+        {
+            var pools = new List<string>();
+            var jobs = (await c.QueryAsync<JobRow>(select, args, tx)).ToList();
+            foreach (var job in jobs)
+            {
+                var outcome = job.CancelRequested != 0 ? ExecutionStatus.Cancelled : ExecutionStatus.Failed;
+                if (!await EndAttemptAsync(c, tx, job, outcome, JobFailureKind.AgentLost, null, reason, now, null, null, null)) continue; // finished meanwhile
+                if (Requeued(job, outcome)) pools.Add(job.Pool);
+                pools.AddRange(await RunProgress.ApplyAsync(c, tx, job.RunId, now));
+            }
+            return new LeaseChange(pools.Distinct().ToList(), jobs.Select(j => j.Id).ToList());
+        });
+
+    private static bool Requeued(JobRow job, ExecutionStatus outcome) => outcome == ExecutionStatus.Failed && job.RetriesLeft > 0;
+
+    /// <summary>
+    /// Ends the attempt only if it still holds the lease it was read with; false if someone else ended it first.
+    /// <paramref name="failure"/> is what a failure of this attempt means; a cancelled one is always <see cref="JobFailureKind.Cancelled"/>.
+    /// </summary>
+    private static async Task<bool> EndAttemptAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, JobRow job,
+        ExecutionStatus outcome, JobFailureKind failure, int? exitCode, string? reason, long now, string? summary, long? logBytes, bool? truncated)
+    {
+        var kind = outcome switch { ExecutionStatus.Succeeded => null, ExecutionStatus.Cancelled => JobFailureKind.Cancelled.ToWire(), _ => failure.ToWire() };
+        if (Requeued(job, outcome))
+        {
+            Transitions.EnsureJob(job.Name, ExecutionStatus.Running, ExecutionStatus.Queued);
+            return 1 == await c.ExecuteAsync(
+                "UPDATE jobs SET status = 'queued', retries_left = retries_left - 1, agent_id = NULL, lease_id = NULL, lease_expires_at = NULL, " +
+                "queued_at = @now, started_at = NULL, exit_code = @exitCode, failure_reason = @reason, failure_kind = @kind, " +
+                "log_bytes = COALESCE(@logBytes, log_bytes), log_truncated = COALESCE(@truncated, log_truncated) " +
+                "WHERE id = @id AND status = 'running' AND lease_id = @leaseId",
+                new { now, exitCode, reason = $"attempt failed, retrying: {reason}", kind, logBytes, truncated = truncated is null ? (long?)null : truncated.Value ? 1 : 0, id = job.Id, leaseId = job.LeaseId }, tx);
+        }
+        Transitions.EnsureJob(job.Name, ExecutionStatus.Running, outcome);
+        return 1 == await c.ExecuteAsync(
+            "UPDATE jobs SET status = @status, lease_id = NULL, lease_expires_at = NULL, finished_at = @now, exit_code = @exitCode, " +
+            "failure_reason = @reason, failure_kind = @kind, test_summary = COALESCE(@summary, test_summary), " +
+            "log_bytes = COALESCE(@logBytes, log_bytes), log_truncated = COALESCE(@truncated, log_truncated) " +
+            "WHERE id = @id AND status = 'running' AND lease_id = @leaseId",
+            new { status = outcome.ToWire(), now, exitCode, reason = outcome == ExecutionStatus.Succeeded ? null : reason, kind, summary, logBytes,
+                  truncated = truncated is null ? (long?)null : truncated.Value ? 1 : 0, id = job.Id, leaseId = job.LeaseId }, tx);
+    }
+
+    public Task StartAsync(long jobId, string leaseId, long now) =>
+        db.WriteAsync((c, tx) => c.ExecuteAsync("UPDATE jobs SET started_at = @now WHERE id = @jobId AND lease_id = @leaseId", new { jobId, leaseId, now }, tx));
+}

@@ -1,0 +1,38 @@
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Slipway.Contracts.Api;
+using Slipway.Core.Access;
+using Slipway.Core.Audit;
+using Slipway.Core.Runs;
+using static Slipway.Server.Web.WebUi;
+
+namespace Slipway.Server.Runs;
+
+/// <summary>One run: its stage graph, jobs, logs and artifacts, with cancel and retry.</summary>
+public static class RunPages
+{
+    public static void MapRunPages(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/runs/{id:long}", async (long id, HttpContext context, RunStore runs, ReleaseStore releases, DeploymentStore deployments,
+            ProjectStore projects, ReleaseSettingsStore releaseSettings, PoolPresence presence) =>
+        {
+            var details = await RunsApi.Get(runs, id);
+            var project = await projects.GetAsync(details.Run.ProjectId);
+            return Page<RunPage>(context, new
+            {
+                Run = details.ToDto(await presence.WaitingAsync(details)), ReleaseVersion = (await releases.ForRunAsync(id))?.Version,
+                DeploymentNumber = details.Run.DeploymentId is { } deployment ? (await deployments.GetAsync(deployment))?.Number : null,
+                OnReleaseBranch = project is not null && (await releaseSettings.GetAsync(project)).Releases(details.Run.Branch),
+            });
+        }).RequirePageAction(Actions.RunRead);
+        // The run's project is the scope of both (AccessMiddleware resolves it from {id}).
+        app.MapPost("/runs/{id:long}/cancel", (long id, HttpContext context, RunStore runs, WorkSignal signal, TimeProvider clock) =>
+            Act(context, $"/runs/{id}", async () => { await RunsApi.CancelAsync(id, runs, signal, clock); return "Run cancelled."; }))
+            .RequirePageAction(Actions.RunCancel);
+        app.MapPost("/runs/{id:long}/retry", (long id, HttpContext context, RunStore runs, WorkSignal signal, TimeProvider clock) =>
+            Act(context, $"/runs/{id}", async () => { await RunsApi.RetryAsync(id, null, runs, signal, clock); return "Failed jobs queued again."; }))
+            .RequirePageAction(Actions.RunRetry);
+    }
+}

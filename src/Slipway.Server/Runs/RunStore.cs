@@ -1,0 +1,191 @@
+using System.Text.Json;
+using Dapper;
+using Slipway.Core.Runs;
+
+namespace Slipway.Server.Runs;
+
+/// <summary>A run with everything shown about it.</summary>
+public sealed record RunDetails(RunRow Run, IReadOnlyList<StageRow> Stages, IReadOnlyList<JobRow> Jobs, IReadOnlyList<ArtifactRow> Artifacts);
+
+/// <summary>
+/// What starts a run: the commit, why, and either a plan or the lint errors that stop it; <paramref name="Warnings"/>:
+/// problems that do not stop it (a release setting in the file that the server ignores).
+/// </summary>
+public sealed record NewRun(long ProjectId, string Branch, string Commit, string? CommitMessage, string Trigger,
+    RunPlan? Plan, IReadOnlyList<string> LintErrors, string? ReleaseTemplate = null, string? ReleaseTag = null, long? DeploymentId = null,
+    IReadOnlyList<string>? Warnings = null);
+
+/// <summary>What a run is for: <c>ci</c> builds and tests a branch (numbered #1, #2, ... per project); <c>deployment</c> executes a deployment.</summary>
+public static class RunKinds
+{
+    public const string Ci = "ci";
+    public const string Deployment = "deployment";
+}
+
+/// <summary>Runs, their stages and jobs: creation, reading, and the user-driven transitions (cancel, retry).</summary>
+public sealed class RunStore(SqlDatabase db)
+{
+    private const string RunColumns =
+        "r.id, r.project_id, p.name AS project_name, r.number, r.branch, r.commit_sha, r.commit_message, r.trigger, r.status, " +
+        "r.failure_reason, r.lint_errors, r.warnings, r.created_at, r.started_at, r.finished_at, r.deployment_id, " +
+        "(SELECT d.environment_id FROM deployments d WHERE d.id = r.deployment_id) AS environment_id, " +
+        "(SELECT d.number FROM deployments d WHERE d.id = r.deployment_id) AS deployment_number";
+    private const string JobColumns =
+        "j.id, j.run_id, j.stage_idx, j.name, j.status, j.pool, j.labels, j.spec, j.retries_left, j.attempt, j.agent_id, a.name AS agent_name, " +
+        "j.lease_id, j.lease_expires_at, j.cancel_requested, j.exit_code, j.failure_reason, j.failure_kind, j.test_summary, j.log_bytes, j.log_truncated, " +
+        "j.created_at, j.queued_at, j.started_at, j.finished_at";
+
+    /// <summary>Creates the run; returns its id and the pools that got queued jobs.</summary>
+    public Task<(long RunId, IReadOnlyList<string> Pools)> CreateAsync(NewRun run, long now) =>
+        db.WriteAsync<(long, IReadOnlyList<string>)>(async (c, tx) =>
+        {
+            // Only CI runs are numbered: the numbering is the project's build counter (release versions such as 1.0.{run}
+            // use it), and a deployment's run is known by its deployment's number instead.
+            long? number = run.DeploymentId is not null ? null : await c.ExecuteScalarAsync<long>(
+                "UPDATE projects SET next_run_number = next_run_number + 1 WHERE id = @ProjectId RETURNING next_run_number - 1", run, tx);
+            var failed = run.Plan is null;
+            var runId = await c.ExecuteScalarAsync<long>(
+                "INSERT INTO runs (project_id, number, branch, commit_sha, commit_message, trigger, status, failure_reason, lint_errors, warnings, created_at, started_at, finished_at, release_version, deployment_id) " +
+                "VALUES (@projectId, @number, @branch, @commit, @message, @trigger, @status, @reason, @lint, @warnings, @now, @finishedAt, @finishedAt, @releaseVersion, @deploymentId) RETURNING id",
+                new
+                {
+                    projectId = run.ProjectId, number, branch = run.Branch, deploymentId = run.DeploymentId, commit = run.Commit, message = run.CommitMessage,
+                    trigger = run.Trigger,
+                    status = failed ? "failed" : "queued",
+                    reason = failed ? "the pipeline file is invalid" : null,
+                    lint = run.LintErrors.Count > 0 ? JsonSerializer.Serialize(run.LintErrors) : null,
+                    warnings = run.Warnings is { Count: > 0 } ? JsonSerializer.Serialize(run.Warnings) : null,
+                    now, finishedAt = failed ? now : (long?)null,
+                    releaseVersion = failed || run.ReleaseTemplate is null ? null : Core.Releases.VersionTemplate.Expand(run.ReleaseTemplate, number!.Value,
+                        run.ReleaseTag is null ? null : Core.Releases.VersionTemplate.VersionOfTag(run.ReleaseTag)),
+                }, tx);
+            if (run.Plan is null) return (runId, []);
+
+            foreach (var stage in run.Plan.Stages)
+            {
+                await c.ExecuteAsync("INSERT INTO stages (run_id, idx, name, status, skipped_by_filter) VALUES (@runId, @idx, @name, 'pending', @skipped)",
+                    new { runId, idx = stage.Index, name = stage.Name, skipped = stage.Skipped ? 1 : 0 }, tx);
+                foreach (var job in stage.Jobs)
+                {
+                    var spec = new JobSpec(job.Script, job.Env, job.Artifacts, job.Reports, (int)job.Timeout.TotalSeconds, job.Secrets);
+                    await c.ExecuteAsync(
+                        "INSERT INTO jobs (run_id, stage_idx, name, status, pool, labels, spec, retries_left, created_at) " +
+                        "VALUES (@runId, @idx, @name, 'pending', @pool, @labels, @spec, @retry, @now)",
+                        new { runId, idx = stage.Index, name = job.Name, pool = job.Pool, labels = string.Join(',', job.Labels.Order()), spec = spec.ToJson(), retry = job.Retry, now }, tx);
+                }
+            }
+            var pools = await RunProgress.ApplyAsync(c, tx, runId, now);
+            return (runId, pools);
+        });
+
+    public Task<RunDetails?> GetAsync(long runId) => db.ReadAsync<RunDetails?>(async c =>
+    {
+        var run = await c.QuerySingleOrDefaultAsync<RunRow>(
+            $"SELECT {RunColumns} FROM runs r JOIN projects p ON p.id = r.project_id WHERE r.id = @runId", new { runId });
+        if (run is null) return null;
+        var stages = (await c.QueryAsync<StageRow>("SELECT * FROM stages WHERE run_id = @runId ORDER BY idx", new { runId })).ToList();
+        var jobs = (await c.QueryAsync<JobRow>(
+            $"SELECT {JobColumns} FROM jobs j LEFT JOIN agents a ON a.id = j.agent_id WHERE j.run_id = @runId ORDER BY j.stage_idx, j.id", new { runId })).ToList();
+        var artifacts = (await c.QueryAsync<ArtifactRow>(
+            "SELECT x.id, x.run_id, x.job_id, j.name AS job_name, x.stage_idx, x.path, x.sha256, x.size FROM artifacts x JOIN jobs j ON j.id = x.job_id " +
+            "WHERE x.run_id = @runId ORDER BY x.stage_idx, j.name, x.path", new { runId })).ToList();
+        return new RunDetails(run, stages, jobs, artifacts);
+    });
+
+    /// <summary>The run alone (no stages, jobs or artifacts): what the agent protocol needs on its hot path.</summary>
+    public Task<RunRow?> GetRunRowAsync(long runId) =>
+        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<RunRow>(
+            $"SELECT {RunColumns} FROM runs r JOIN projects p ON p.id = r.project_id WHERE r.id = @runId", new { runId }));
+
+    /// <summary>The project a run belongs to (the scope its endpoints are authorized on); null for no such run.</summary>
+    public Task<string?> ProjectNameOfRunAsync(long runId) =>
+        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<string?>(
+            "SELECT p.name FROM runs r JOIN projects p ON p.id = r.project_id WHERE r.id = @runId", new { runId }));
+
+    /// <summary>A project's runs, newest first: every kind, or only CI runs (<see cref="RunKinds.Ci"/>) or deployment runs.</summary>
+    public async Task<IReadOnlyList<RunRow>> ListAsync(long projectId, int limit, string? kind = null)
+    {
+        var only = kind switch
+        {
+            null => "",
+            RunKinds.Ci => " AND r.deployment_id IS NULL",
+            RunKinds.Deployment => " AND r.deployment_id IS NOT NULL",
+            _ => throw new ArgumentException($"kind is {RunKinds.Ci} or {RunKinds.Deployment}, not '{kind}'"),
+        };
+        return (await db.ReadAsync(c => c.QueryAsync<RunRow>(
+            $"SELECT {RunColumns} FROM runs r JOIN projects p ON p.id = r.project_id WHERE r.project_id = @projectId{only} ORDER BY r.id DESC LIMIT @limit",
+            new { projectId, limit }))).ToList();
+    }
+
+    /// <summary>The runs of one commit of a project, newest first (a change request's head pipeline).</summary>
+    public async Task<IReadOnlyList<RunRow>> ForCommitAsync(long projectId, string commit, int limit = 20) =>
+        (await db.ReadAsync(c => c.QueryAsync<RunRow>(
+            $"SELECT {RunColumns} FROM runs r JOIN projects p ON p.id = r.project_id WHERE r.project_id = @projectId AND r.commit_sha = @commit AND r.deployment_id IS NULL " +
+            "ORDER BY r.id DESC LIMIT @limit", new { projectId, commit, limit }))).ToList();
+
+    /// <summary>The newest run of each branch of a project.</summary>
+    public async Task<IReadOnlyList<RunRow>> LatestPerBranchAsync(long projectId) =>
+        (await db.ReadAsync(c => c.QueryAsync<RunRow>(
+            $"SELECT {RunColumns} FROM runs r JOIN projects p ON p.id = r.project_id " +
+            "WHERE r.id IN (SELECT MAX(id) FROM runs WHERE project_id = @projectId AND deployment_id IS NULL GROUP BY branch)", new { projectId }))).ToList();
+
+    public Task<JobRow?> FindJobAsync(long runId, string name) =>
+        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<JobRow>(
+            $"SELECT {JobColumns} FROM jobs j LEFT JOIN agents a ON a.id = j.agent_id WHERE j.run_id = @runId AND j.name = @name", new { runId, name }));
+
+    /// <summary>
+    /// Cancel: pending and queued jobs stop at once; running jobs are asked to stop (their agent kills the
+    /// process tree and reports). Refused when the run is already finished.
+    /// Returns the ids of the running jobs whose agents must be told.
+    /// </summary>
+    public Task<IReadOnlyList<long>> CancelAsync(long runId, long now) =>
+        db.WriteAsync<IReadOnlyList<long>>(async (c, tx) =>
+        {
+            var status = StatusNames.Parse(await c.ExecuteScalarAsync<string>("SELECT status FROM runs WHERE id = @runId", new { runId }, tx)
+                ?? throw new KeyNotFoundException($"run {runId} not found"));
+            Transitions.EnsureRun(runId, status, ExecutionStatus.Cancelled);
+            await c.ExecuteAsync("UPDATE jobs SET status = 'cancelled', finished_at = @now, failure_reason = 'cancelled by a user', failure_kind = 'cancelled' " +
+                                 "WHERE run_id = @runId AND status IN ('pending', 'queued')", new { runId, now }, tx);
+            var running = (await c.QueryAsync<long>("SELECT id FROM jobs WHERE run_id = @runId AND status = 'running'", new { runId }, tx)).ToList();
+            await c.ExecuteAsync("UPDATE jobs SET cancel_requested = 1 WHERE run_id = @runId AND status = 'running'", new { runId }, tx);
+            await RunProgress.ApplyAsync(c, tx, runId, now);
+            return running;
+        });
+
+    /// <summary>
+    /// Retry: re-queues the failed and cancelled jobs (or only <paramref name="jobName"/>) on the same commit,
+    /// and puts the jobs skipped because of them back to pending. Only a finished, unsuccessful run can be retried.
+    /// </summary>
+    public Task<IReadOnlyList<string>> RetryAsync(long runId, string? jobName, long now) =>
+        db.WriteAsync<IReadOnlyList<string>>(async (c, tx) =>
+        {
+            var status = StatusNames.Parse(await c.ExecuteScalarAsync<string>("SELECT status FROM runs WHERE id = @runId", new { runId }, tx)
+                ?? throw new KeyNotFoundException($"run {runId} not found"));
+            if (status is not (ExecutionStatus.Failed or ExecutionStatus.Cancelled))
+                throw new InvalidTransitionException($"run {runId}", status, ExecutionStatus.Queued, "only a failed or cancelled run can be retried");
+            var jobs = (await c.QueryAsync<JobRow>("SELECT id, name, status, stage_idx FROM jobs WHERE run_id = @runId", new { runId }, tx)).ToList();
+            if (jobs.Count == 0)
+                throw new InvalidTransitionException($"run {runId}", status, ExecutionStatus.Queued,
+                    "its pipeline file is invalid, so it has no jobs; push a fixed .slipway.yml instead");
+            var again = jobs.Where(j => j.Status is "failed" or "cancelled" && (jobName is null || j.Name == jobName)).ToList();
+            if (jobName is not null && again.Count == 0)
+            {
+                var named = jobs.FirstOrDefault(j => j.Name == jobName)
+                    ?? throw new KeyNotFoundException($"run {runId} has no job '{jobName}'");
+                Transitions.EnsureJob(jobName, StatusNames.Parse(named.Status), ExecutionStatus.Queued);
+            }
+            foreach (var job in again)
+            {
+                Transitions.EnsureJob(job.Name, StatusNames.Parse(job.Status), ExecutionStatus.Queued);
+                await c.ExecuteAsync(
+                    "UPDATE jobs SET status = 'pending', agent_id = NULL, lease_id = NULL, lease_expires_at = NULL, cancel_requested = 0, " +
+                    "exit_code = NULL, failure_reason = NULL, failure_kind = NULL, test_summary = NULL, queued_at = NULL, started_at = NULL, finished_at = NULL WHERE id = @id",
+                    new { id = job.Id }, tx);
+            }
+            var firstStage = again.Count == 0 ? long.MaxValue : again.Min(j => j.StageIdx);
+            await c.ExecuteAsync("UPDATE jobs SET status = 'pending', finished_at = NULL WHERE run_id = @runId AND status = 'skipped' AND stage_idx > @firstStage",
+                new { runId, firstStage }, tx);
+            await c.ExecuteAsync("UPDATE runs SET status = 'queued', finished_at = NULL, failure_reason = NULL WHERE id = @runId", new { runId }, tx);
+            return await RunProgress.ApplyAsync(c, tx, runId, now);
+        });
+}

@@ -1,0 +1,81 @@
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Slipway.Contracts.Api;
+using Slipway.Core.Access;
+using Slipway.Core.Audit;
+using Slipway.Core.Secrets;
+
+namespace Slipway.Server.Secrets;
+
+/// <summary>
+/// /api/v1/projects/{name}/variables: list, set, delete a project's variables. A secret's value goes in
+/// once (encrypted before it is stored) and never comes out of this API; only jobs that list it receive it.
+/// A protected variable or secret reaches only runs of protected branches and deployments (new secrets are
+/// protected unless told otherwise). Nothing here logs a value.
+/// </summary>
+public static class VariablesApi
+{
+    public const int MaxValueBytes = 64 * 1024;
+
+    public static void MapVariablesApi(this IEndpointRouteBuilder api)
+    {
+        api.MapGet("/projects/{name}/variables", ListAsync).RequireAction(Actions.VariableRead);
+        api.MapPut("/projects/{name}/variables/{variable}", SetAsync).RequireAction(Actions.VariableWrite);
+        api.MapDelete("/projects/{name}/variables/{variable}", DeleteAsync).RequireAction(Actions.VariableWrite);
+    }
+
+    private static async Task<IReadOnlyList<VariableDto>> ListAsync(string name, ProjectStore projects, VariableStore variables)
+    {
+        var project = await ProjectsApi.Find(projects, name);
+        return (await variables.ListAsync(project.Id)).Select(ToDto).ToList();
+    }
+
+    /// <summary>
+    /// The rules for a variable's name and value, shared by project and environment variables: a valid name, at most
+    /// <see cref="MaxValueBytes"/>, and a secret long enough (and not blank) to be masked. Returns the value.
+    /// </summary>
+    public static string CheckValue(string variable, SetVariableRequest? request)
+    {
+        if (VariableNames.Check(variable) is { } nameError) throw new ArgumentException(nameError);
+        var value = request?.Value ?? throw new ArgumentException("the body must be {\"value\": \"...\", \"secret\": true|false}; 'value' is missing");
+        if (Encoding.UTF8.GetByteCount(value) > MaxValueBytes)
+            throw new ArgumentException($"the value of '{variable}' is larger than {MaxValueBytes / 1024} KiB");
+        if (request.Secret && value.Length < SecretMasker.MinimumLength)
+            throw new ArgumentException($"secret '{variable}' is shorter than {SecretMasker.MinimumLength} characters; " +
+                                        "masking it would hide ordinary text in every log, so it is refused");
+        if (request.Secret && string.IsNullOrWhiteSpace(value))
+            throw new ArgumentException($"secret '{variable}' is only whitespace; masking it would hide ordinary text in every log, so it is refused");
+        return value;
+    }
+
+    private static async Task<VariableDto> SetAsync(string name, string variable, SetVariableRequest? request, HttpContext context,
+        ProjectStore projects, VariableStore variables, SecretVault vault, TimeProvider clock)
+    {
+        var value = CheckValue(variable, request);
+        var project = await ProjectsApi.Find(projects, name);
+        var user = context.RequireUser().Username;
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var row = request!.Secret
+            ? await variables.SetAsync(project.Id, variable, null, vault.Protect(value), user, now, request.Protected)
+            : await variables.SetAsync(project.Id, variable, value, null, user, now, request.Protected);
+        // Evidence of who set which secret when, and whether branches may have it; never the value (nor a plain variable's value).
+        await context.AuditAsync(Actions.VariableWrite, AuditOutcomes.Succeeded, $"project:{name} variable:{variable}",
+            (request.Secret ? "secret set (value not recorded)" : "variable set (value not recorded)") +
+            (row.IsProtected ? ", protected: only protected branches and deployments get it" : ", unprotected: every branch's jobs may get it"));
+        return ToDto(row);
+    }
+
+    private static async Task<IResult> DeleteAsync(string name, string variable, HttpContext context, ProjectStore projects, VariableStore variables)
+    {
+        var project = await ProjectsApi.Find(projects, name);
+        if (!await variables.DeleteAsync(project.Id, variable))
+            throw new KeyNotFoundException($"project '{name}' has no variable named '{variable}'");
+        await context.AuditAsync(Actions.VariableWrite, AuditOutcomes.Succeeded, $"project:{name} variable:{variable}", "variable deleted");
+        return Results.NoContent();
+    }
+
+    private static VariableDto ToDto(VariableRow row) =>
+        new(row.Name, row.IsSecret, row.IsSecret ? null : row.Value, UnixMs.To(row.UpdatedAt), row.UpdatedBy, row.IsProtected);
+}
