@@ -15,17 +15,20 @@ public static class PolicyGate
 {
     public const string OverrideFlag = "POLICY OVERRIDE";
 
-    public static async Task EnforceAsync(HttpContext context, PolicyDecision decision, string? overrideReason, string target)
+    public static Task EnforceAsync(HttpContext context, PolicyDecision decision, string? overrideReason, string target) =>
+        EnforceAsync(Actor.Of(context), decision, overrideReason, target);
+
+    public static async Task EnforceAsync(Actor actor, PolicyDecision decision, string? overrideReason, string target)
     {
-        var user = context.RequireUser();
+        var user = actor.User;
         var ovr = string.IsNullOrWhiteSpace(overrideReason) ? null : new PolicyOverride(user.Username, overrideReason);
         switch (Policy.ApplyOverride(decision, ovr, user.Permissions.Can(Actions.PolicyOverride)))
         {
             case PolicyDecision.Refused refused:
-                await context.AuditAsync(Actions.PolicyOverride, AuditOutcomes.Denied, target, refused.Message);
+                await actor.AuditAsync(Actions.PolicyOverride, AuditOutcomes.Denied, target, refused.Message);
                 throw new PolicyRefusedException(refused.Message);
             case PolicyDecision.Overridden overridden:
-                await context.AuditAsync(Actions.PolicyOverride, AuditOutcomes.Succeeded, target,
+                await actor.AuditAsync(Actions.PolicyOverride, AuditOutcomes.Succeeded, target,
                     $"{OverrideFlag}: {overridden.Message} (refusal was: {overridden.RefusalMessage})");
                 break;
         }

@@ -17,7 +17,7 @@ namespace Slipway.Server.Deployments;
 /// auto-deploy environments. A deployment starts only after every artifact of its release matched its digest.
 /// </summary>
 public sealed class DeploymentConductor(DeploymentStore deployments, EnvironmentStore environments, ReleaseStore releases, ProjectStore projects,
-    RunStore runs, ArtifactFiles files, DeploymentService service, WorkSignal signal, AuditLog audit, TimeProvider clock,
+    RunStore runs, RunService runService, ArtifactFiles files, DeploymentService service, WorkSignal signal, AuditLog audit, TimeProvider clock,
     ServerOptions options, ILogger<DeploymentConductor> log) : PeriodicWorker(log, clock)
 {
     protected override TimeSpan Interval => options.ConductorInterval;
@@ -166,7 +166,7 @@ public sealed class DeploymentConductor(DeploymentStore deployments, Environment
         if (!await deployments.SetRunAsync(d.Id, runId))
         {
             // Taken for orphaned (slow artifact checks on a busy node) and resolved meanwhile: this run must not deploy.
-            await runs.CancelAsync(runId, Now());
+            await runService.CancelDeploymentRunAsync(runId);
             log.LogWarning("{Deployment} was resolved while its run {RunId} was being created; the run is cancelled", d.Subject, runId);
             return;
         }

@@ -17,8 +17,8 @@ public sealed record Initiator(string Name, Permissions? Permissions, IReadOnlyS
 /// Every refusal names its rule. The conductor (<see cref="DeploymentConductor"/>) starts queued deployments one at
 /// a time per environment and records their outcome.
 /// </summary>
-public sealed class DeploymentService(EnvironmentStore environments, DeploymentStore deployments, ReleaseStore releases, RunStore runs,
-    MirrorDirectory mirrors, WorkSignal signal, TimeProvider clock)
+public sealed class DeploymentService(EnvironmentStore environments, DeploymentStore deployments, ReleaseStore releases,
+    RunService runService, MirrorDirectory mirrors, TimeProvider clock)
 {
     public const string KindDeploy = "deploy";
     public const string KindPromote = "promote";
@@ -191,7 +191,7 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
         {
             var runId = deployment.RunId ?? (await deployments.GetAsync(deployment.Id))?.RunId
                         ?? throw new DeploymentTransitionException($"{deployment.Subject} changed state meanwhile; look again");
-            foreach (var job in await runs.CancelAsync(runId, now)) signal.Signal(WorkSignal.Job(job));
+            await runService.CancelDeploymentRunAsync(runId);
         }
         else if (state != DeploymentState.Running && !await deployments.MoveAsync(deployment.Id, state, DeploymentState.Cancelled, now, $"cancelled by {by.Name}"))
             throw new DeploymentTransitionException($"{deployment.Subject} changed state meanwhile; look again");

@@ -48,6 +48,8 @@ public static class ServiceRegistration
         .AddSingleton<ChangeRequests.ChangeRequestLinker>()
         .AddSingleton<ChangeRequests.ChangeRequestService>()
         .AddSingleton<Deployments.DeploymentService>()
+        .AddSingleton<EnvironmentService>()
+        .AddSingleton<RunService>()
         .AddSingleton<WorkItems.WorkItemStory>()
         .AddSingleton<SecretVault>()
         .AddSingleton<JobDispatcher>()

@@ -28,11 +28,11 @@ public static class RunPages
             });
         }).RequirePageAction(Actions.RunRead);
         // The run's project is the scope of both (AccessMiddleware resolves it from {id}).
-        app.MapPost("/runs/{id:long}/cancel", (long id, HttpContext context, RunStore runs, WorkSignal signal, TimeProvider clock) =>
-            Act(context, $"/runs/{id}", async () => { await RunsApi.CancelAsync(id, runs, signal, clock); return "Run cancelled."; }))
+        app.MapPost("/runs/{id:long}/cancel", (long id, HttpContext context, RunService service) =>
+            Act(context, $"/runs/{id}", async () => { await service.CancelAsync(id); return "Run cancelled."; }))
             .RequirePageAction(Actions.RunCancel);
-        app.MapPost("/runs/{id:long}/retry", (long id, HttpContext context, RunStore runs, WorkSignal signal, TimeProvider clock) =>
-            Act(context, $"/runs/{id}", async () => { await RunsApi.RetryAsync(id, null, runs, signal, clock); return "Failed jobs queued again."; }))
+        app.MapPost("/runs/{id:long}/retry", (long id, HttpContext context, RunService service) =>
+            Act(context, $"/runs/{id}", async () => { await service.RetryAsync(id, null); return "Failed jobs queued again."; }))
             .RequirePageAction(Actions.RunRetry);
     }
 }

@@ -134,16 +134,14 @@ public sealed class RunStore(SqlDatabase db)
             $"SELECT {JobColumns} FROM jobs j LEFT JOIN agents a ON a.id = j.agent_id WHERE j.run_id = @runId AND j.name = @name", new { runId, name }));
 
     /// <summary>
-    /// Cancel: pending and queued jobs stop at once; running jobs are asked to stop (their agent kills the
-    /// process tree and reports). Refused when the run is already finished.
-    /// Returns the ids of the running jobs whose agents must be told.
+    /// Applies a cancel judged on the run being <paramref name="expected"/> (<see cref="RunService.CancelAsync"/>): pending and
+    /// queued jobs stop at once; running jobs are asked to stop (their agent kills the process tree and reports). Returns the
+    /// ids of the running jobs whose agents must be told, or null when the run is no longer <paramref name="expected"/>.
     /// </summary>
-    public Task<IReadOnlyList<long>> CancelAsync(long runId, long now) =>
-        db.WriteAsync<IReadOnlyList<long>>(async (c, tx) =>
+    public Task<IReadOnlyList<long>?> CancelAsync(long runId, ExecutionStatus expected, long now) =>
+        db.WriteAsync<IReadOnlyList<long>?>(async (c, tx) =>
         {
-            var status = StatusNames.Parse(await c.ExecuteScalarAsync<string>("SELECT status FROM runs WHERE id = @runId", new { runId }, tx)
-                ?? throw new KeyNotFoundException($"run {runId} not found"));
-            Transitions.EnsureRun(runId, status, ExecutionStatus.Cancelled);
+            if (await c.ExecuteScalarAsync<string>("SELECT status FROM runs WHERE id = @runId", new { runId }, tx) != expected.ToWire()) return null;
             await c.ExecuteAsync("UPDATE jobs SET status = 'cancelled', finished_at = @now, failure_reason = 'cancelled by a user', failure_kind = 'cancelled' " +
                                  "WHERE run_id = @runId AND status IN ('pending', 'queued')", new { runId, now }, tx);
             var running = (await c.QueryAsync<long>("SELECT id FROM jobs WHERE run_id = @runId AND status = 'running'", new { runId }, tx)).ToList();
@@ -153,39 +151,35 @@ public sealed class RunStore(SqlDatabase db)
         });
 
     /// <summary>
-    /// Retry: re-queues the failed and cancelled jobs (or only <paramref name="jobName"/>) on the same commit,
-    /// and puts the jobs skipped because of them back to pending. Only a finished, unsuccessful run can be retried.
+    /// Applies a retry planned by <see cref="RunRetry.Plan"/> on the run being <paramref name="expectedStatus"/>: the planned jobs
+    /// go back to pending (then queued by progress), the skipped ones after the first retried stage wait again. Returns the pools
+    /// to wake, or null when the run or a planned job changed meanwhile (nothing is written then).
     /// </summary>
-    public Task<IReadOnlyList<string>> RetryAsync(long runId, string? jobName, long now) =>
-        db.WriteAsync<IReadOnlyList<string>>(async (c, tx) =>
+    public async Task<IReadOnlyList<string>?> RetryAsync(long runId, string expectedStatus, RetryPlan plan, long now)
+    {
+        try { return await RequeueAsync(runId, expectedStatus, plan, now); }
+        catch (RetryRaceException) { return null; }
+    }
+
+    private Task<IReadOnlyList<string>?> RequeueAsync(long runId, string expectedStatus, RetryPlan plan, long now) =>
+        db.WriteAsync<IReadOnlyList<string>?>(async (c, tx) =>
         {
-            var status = StatusNames.Parse(await c.ExecuteScalarAsync<string>("SELECT status FROM runs WHERE id = @runId", new { runId }, tx)
-                ?? throw new KeyNotFoundException($"run {runId} not found"));
-            if (status is not (ExecutionStatus.Failed or ExecutionStatus.Cancelled))
-                throw new InvalidTransitionException($"run {runId}", status, ExecutionStatus.Queued, "only a failed or cancelled run can be retried");
-            var jobs = (await c.QueryAsync<JobRow>("SELECT id, name, status, stage_idx FROM jobs WHERE run_id = @runId", new { runId }, tx)).ToList();
-            if (jobs.Count == 0)
-                throw new InvalidTransitionException($"run {runId}", status, ExecutionStatus.Queued,
-                    "its pipeline file is invalid, so it has no jobs; push a fixed .slipway.yml instead");
-            var again = jobs.Where(j => j.Status is "failed" or "cancelled" && (jobName is null || j.Name == jobName)).ToList();
-            if (jobName is not null && again.Count == 0)
+            if (await c.ExecuteScalarAsync<string>("SELECT status FROM runs WHERE id = @runId", new { runId }, tx) != expectedStatus) return null;
+            foreach (var job in plan.Again)
             {
-                var named = jobs.FirstOrDefault(j => j.Name == jobName)
-                    ?? throw new KeyNotFoundException($"run {runId} has no job '{jobName}'");
-                Transitions.EnsureJob(jobName, StatusNames.Parse(named.Status), ExecutionStatus.Queued);
-            }
-            foreach (var job in again)
-            {
-                Transitions.EnsureJob(job.Name, StatusNames.Parse(job.Status), ExecutionStatus.Queued);
-                await c.ExecuteAsync(
+                var changed = await c.ExecuteAsync(
                     "UPDATE jobs SET status = 'pending', agent_id = NULL, lease_id = NULL, lease_expires_at = NULL, cancel_requested = 0, " +
-                    "exit_code = NULL, failure_reason = NULL, failure_kind = NULL, test_summary = NULL, queued_at = NULL, started_at = NULL, finished_at = NULL WHERE id = @id",
-                    new { id = job.Id }, tx);
+                    "exit_code = NULL, failure_reason = NULL, failure_kind = NULL, test_summary = NULL, queued_at = NULL, started_at = NULL, finished_at = NULL " +
+                    "WHERE id = @id AND status = @status",
+                    new { id = job.Id, status = job.Status.ToWire() }, tx);
+                if (changed != 1) throw new RetryRaceException(); // rolls the transaction back
             }
-            var firstStage = again.Count == 0 ? long.MaxValue : again.Min(j => j.StageIdx);
             await c.ExecuteAsync("UPDATE jobs SET status = 'pending', finished_at = NULL WHERE run_id = @runId AND status = 'skipped' AND stage_idx > @firstStage",
-                new { runId, firstStage }, tx);
+                new { runId, firstStage = (long)plan.FirstStage }, tx);
             await c.ExecuteAsync("UPDATE runs SET status = 'queued', finished_at = NULL, failure_reason = NULL WHERE id = @runId", new { runId }, tx);
             return await RunProgress.ApplyAsync(c, tx, runId, now);
         });
+
+    /// <summary>A planned job changed state between the plan and the write: the whole retry is rolled back and judged again.</summary>
+    private sealed class RetryRaceException() : Exception("a job of the run changed meanwhile");
 }

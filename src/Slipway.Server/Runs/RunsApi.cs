@@ -24,31 +24,9 @@ public static class RunsApi
     public static async Task<RunDetails> Get(RunStore runs, long id) =>
         await runs.GetAsync(id) ?? throw new KeyNotFoundException($"no run {id}");
 
-    internal static async Task<IResult> CancelAsync(long id, RunStore runs, WorkSignal signal, TimeProvider clock)
-    {
-        await RefuseDeploymentRunAsync(runs, id, "cancelled", "slipway deployment cancel");
-        var running = await runs.CancelAsync(id, clock.GetUtcNow().ToUnixTimeMilliseconds());
-        foreach (var job in running) signal.Signal(WorkSignal.Job(job));
-        return Results.Ok((await Get(runs, id)).ToDto());
-    }
+    private static async Task<RunDto> CancelAsync(long id, RunService service) => (await service.CancelAsync(id)).ToDto();
 
-    internal static async Task<IResult> RetryAsync(long id, RetryRunRequest? request, RunStore runs, WorkSignal signal, TimeProvider clock)
-    {
-        await RefuseDeploymentRunAsync(runs, id, "retried", "slipway deploy, promote or rollback");
-        var pools = await runs.RetryAsync(id, string.IsNullOrWhiteSpace(request?.Job) ? null : request.Job, clock.GetUtcNow().ToUnixTimeMilliseconds());
-        foreach (var pool in pools) signal.Signal(WorkSignal.Pool(pool));
-        return Results.Ok((await Get(runs, id)).ToDto());
-    }
-
-    /// <summary>
-    /// A deployment's run changes only through its deployment: retrying it would deploy again without the environment's
-    /// rules and approvals, and cancelling it belongs to the deployment's own cancel (deployment.start on that environment).
-    /// </summary>
-    private static async Task RefuseDeploymentRunAsync(RunStore runs, long id, string what, string instead)
-    {
-        if (await runs.GetRunRowAsync(id) is { DeploymentId: not null })
-            throw new PolicyRefusedException($"run {id} executes a deployment and cannot be {what} as a run; use {instead} (its rules and approvals apply)");
-    }
+    private static async Task<RunDto> RetryAsync(long id, RetryRunRequest? request, RunService service) => (await service.RetryAsync(id, request?.Job)).ToDto();
 
     private static async Task<IResult> DownloadArtifactAsync(long id, string job, string path, RunStore runs, ArtifactFiles files)
     {

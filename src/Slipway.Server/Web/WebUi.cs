@@ -29,6 +29,7 @@ public static partial class WebUi
         app.MapReleasePages();
         app.MapChangeRequestPages();
         app.MapDeploymentPages();
+        app.MapEnvironmentPages();
         app.MapAuditPages();
     }
 

@@ -1,0 +1,105 @@
+using Slipway.Contracts.Api;
+using Slipway.Core.Access;
+using Slipway.Core.Audit;
+
+namespace Slipway.Server.Deployments;
+
+/// <summary>
+/// What people ask of deployments, whichever door they come through (the API, a web form, the CLI over the API): deploy,
+/// promote, roll back, approve, reject, cancel. Finds the project and the deployment, checks the caller's permission on
+/// the environment, runs the workflow (<see cref="DeploymentService"/>: rules, approvals, freezes, transitions) and writes
+/// the audit entry of the outcome, refusals included. Endpoints and pages only translate their input and output.
+/// </summary>
+public sealed class DeploymentCommands(ProjectStore projects, DeploymentStore deployments, DeploymentService service)
+{
+    public async Task<DeploymentRow> DeployAsync(Actor actor, string projectName, DeployRequest? request)
+    {
+        if (request?.Version is null || request.Environment is null) throw new ArgumentException("the body must be {\"version\": \"1.4.7\", \"environment\": \"staging\"}");
+        var project = await ProjectsApi.Find(projects, projectName);
+        var environment = await service.EnvironmentAsync(project, request.Environment);
+        var release = await service.ReleaseAsync(project, request.Version);
+        return await RequestAsync(actor, project, environment, release, DeploymentService.KindDeploy, request.EmergencyReason);
+    }
+
+    /// <summary>Ships to <c>request.Environment</c> what its source environment runs; a version given must be that one (the preview the user saw).</summary>
+    public async Task<DeploymentRow> PromoteAsync(Actor actor, string projectName, DeployRequest? request)
+    {
+        if (request?.Environment is null) throw new ArgumentException("the body must be {\"environment\": \"production\"}");
+        var project = await ProjectsApi.Find(projects, projectName);
+        var environment = await service.EnvironmentAsync(project, request.Environment);
+        var release = await service.PromotionReleaseAsync(project, environment);
+        if (request.Version is not null && request.Version != release.Version)
+            throw new ConflictException($"lifecycle: the release to promote to '{environment.Name}' is {release.Version}, not {request.Version}");
+        return await RequestAsync(actor, project, environment, release, DeploymentService.KindPromote, request.EmergencyReason);
+    }
+
+    /// <summary>Back to the release before the current one, or to a version given.</summary>
+    public async Task<DeploymentRow> RollbackAsync(Actor actor, string projectName, RollbackRequest? request)
+    {
+        if (request?.Environment is null) throw new ArgumentException("the body must be {\"environment\": \"production\", \"version\": null}");
+        var project = await ProjectsApi.Find(projects, projectName);
+        var environment = await service.EnvironmentAsync(project, request.Environment);
+        var release = request.Version is null ? await service.RollbackReleaseAsync(project, environment) : await service.ReleaseAsync(project, request.Version);
+        return await RequestAsync(actor, project, environment, release, DeploymentService.KindRollback, request.EmergencyReason);
+    }
+
+    private async Task<DeploymentRow> RequestAsync(Actor actor, ProjectRow project, EnvironmentRow environment, ReleaseRow release, string kind, string? emergencyReason)
+    {
+        var target = $"project:{project.Name} env:{environment.Name} release:{release.Version}";
+        DeploymentRow d;
+        try { d = await service.RequestAsync(project, environment, release, DeploymentService.InitiatorOf(actor.User, project.Name, environment.Name), kind, emergencyReason); }
+        catch (Exception e) when (e is PolicyRefusedException or ConflictException)
+        {
+            await actor.AuditAsync(Actions.DeploymentStart, AuditOutcomes.Denied, target, e.Message);
+            throw;
+        }
+        await actor.AuditAsync(Actions.DeploymentStart, AuditOutcomes.Succeeded, target,
+            (d.EmergencyReason is { } reason ? $"EMERGENCY DEPLOYMENT DURING FREEZE: {reason}; " : "") +
+            $"{kind} #{d.Number}: {release.Version} to '{environment.Name}' ({d.State})");
+        return d;
+    }
+
+    public async Task<DeploymentRow> ApproveAsync(Actor actor, string projectName, long number, string? comment)
+    {
+        var (project, d) = await FindAsync(projectName, number);
+        RequireOnEnvironment(actor.User, Actions.DeploymentApprove, project.Name, d.Environment);
+        var target = $"project:{project.Name} env:{d.Environment} deployment:{number}";
+        var updated = await service.ApproveAsync(project, d, DeploymentService.InitiatorOf(actor.User, project.Name, d.Environment), comment,
+            // No override reason: the approval rules of a deployment hold for everyone (policy.override does not lift them).
+            decision => PolicyGate.EnforceAsync(actor, decision, null, target));
+        await actor.AuditAsync(Actions.DeploymentApprove, AuditOutcomes.Succeeded, target, $"{d.Subject} approved ({updated.State})");
+        return updated;
+    }
+
+    public async Task<DeploymentRow> RejectAsync(Actor actor, string projectName, long number, string? reason)
+    {
+        var (project, d) = await FindAsync(projectName, number);
+        RequireOnEnvironment(actor.User, Actions.DeploymentApprove, project.Name, d.Environment);
+        var updated = await service.RejectAsync(project, d, DeploymentService.InitiatorOf(actor.User, project.Name, d.Environment), reason);
+        await actor.AuditAsync(Actions.DeploymentApprove, AuditOutcomes.Succeeded, $"project:{project.Name} env:{d.Environment} deployment:{number}",
+            $"{d.Subject} rejected: {reason}");
+        return updated;
+    }
+
+    public async Task<DeploymentRow> CancelAsync(Actor actor, string projectName, long number)
+    {
+        var (project, d) = await FindAsync(projectName, number);
+        RequireOnEnvironment(actor.User, Actions.DeploymentStart, project.Name, d.Environment);
+        var updated = await service.CancelAsync(d, DeploymentService.InitiatorOf(actor.User, project.Name, d.Environment));
+        await actor.AuditAsync(Actions.DeploymentStart, AuditOutcomes.Succeeded, $"project:{project.Name} env:{d.Environment} deployment:{number}", $"{d.Subject} cancelled");
+        return updated;
+    }
+
+    /// <summary>The endpoint checked the action on the project; a deployment's environment may narrow it (a grant scoped to staging).</summary>
+    private static void RequireOnEnvironment(Principal.User user, string action, string project, string environment)
+    {
+        if (Authorizer.Decide(user, action, new Scope(project, environment)) is { Allowed: false, Reason: var reason })
+            throw new PolicyRefusedException(reason!);
+    }
+
+    private async Task<(ProjectRow, DeploymentRow)> FindAsync(string projectName, long number)
+    {
+        var project = await ProjectsApi.Find(projects, projectName);
+        return (project, await deployments.FindAsync(project.Id, number) ?? throw new KeyNotFoundException($"project '{project.Name}' has no deployment {number}"));
+    }
+}

@@ -1,0 +1,118 @@
+using Slipway.Contracts.Api;
+using Slipway.Core.Access;
+using Slipway.Core.Audit;
+using Slipway.Core.Environments;
+
+namespace Slipway.Server.Deployments;
+
+/// <summary>
+/// What is shown of deployments, to the API and the pages alike: lists, one deployment with its approvals, steps and
+/// evidence, the project × environment dashboard, and what a promotion would ship. Read-only, except that an evidence
+/// export is audited.
+/// </summary>
+public sealed class DeploymentViews(ProjectStore projects, EnvironmentStore environments, DeploymentStore deployments, ReleaseStore releases,
+    TimeProvider clock, PoolPresence presence)
+{
+    public async Task<IReadOnlyList<DeploymentDto>> ListAsync(string name, string? environment)
+    {
+        var project = await ProjectsApi.Find(projects, name);
+        return await ToDtosAsync(await deployments.ListAsync(project.Id, await EnvironmentIdAsync(project, environment)), withArtifacts: false, waiting: true);
+    }
+
+    public async Task<DeploymentDto> ShowAsync(string name, long number)
+    {
+        var project = await ProjectsApi.Find(projects, name);
+        var d = await deployments.FindAsync(project.Id, number) ?? throw new KeyNotFoundException($"project '{project.Name}' has no deployment {number}");
+        return await ToDtoAsync(d, waiting: true);
+    }
+
+    public async Task<DashboardDto> DashboardAsync(string name)
+    {
+        var project = await ProjectsApi.Find(projects, name);
+        var current = await deployments.CurrentAsync(project.Id);
+        var all = await deployments.ListAsync(project.Id, limit: 1000);
+        var cells = new List<DashboardCellDto>();
+        foreach (var e in await environments.ListAsync(project.Id))
+        {
+            var mine = all.Where(d => d.EnvironmentId == e.Id).ToList();
+            var cur = current.FirstOrDefault(d => d.EnvironmentId == e.Id);
+            var freeze = Freezes.InForce((await environments.FreezesAsync(e.Id)).Select(f => f.Window), clock.GetUtcNow());
+            cells.Add(new DashboardCellDto(e.Name, cur is null ? null : await ToDtoAsync(cur, withArtifacts: false),
+                mine.FirstOrDefault() is { } latest ? await ToDtoAsync(latest, withArtifacts: false, waiting: true) : null,
+                mine.Count(d => d.State == "queued"), mine.Count(d => d.State == "awaiting_approval"), freeze?.Window.Name, freeze?.Until));
+        }
+        return new DashboardDto(project.Name, cells);
+    }
+
+    /// <summary>The project × environment matrix of every project whose deployments <paramref name="me"/> may read (Octopus's dashboard).</summary>
+    public async Task<IReadOnlyList<DashboardDto>> OverviewAsync(Principal.User me)
+    {
+        var list = new List<DashboardDto>();
+        foreach (var p in await projects.ListAsync())
+            if (me.Permissions.CanOnProject(Actions.DeploymentRead, p.Name))
+                list.Add(await DashboardAsync(p.Name));
+        return list;
+    }
+
+    /// <summary>What a promotion from <paramref name="from"/> to <paramref name="to"/> would ship: releases and work items on one, not yet on the other.</summary>
+    public async Task<EnvironmentComparisonDto> CompareAsync(string name, string from, string to)
+    {
+        var project = await ProjectsApi.Find(projects, name);
+        foreach (var env in new[] { from, to })
+            if (await environments.FindAsync(project.Id, env) is null) throw new KeyNotFoundException($"project '{name}' has no environment '{env}'");
+        var current = await deployments.CurrentAsync(project.Id);
+        var fromRelease = current.FirstOrDefault(d => d.Environment == from);
+        var toRelease = current.FirstOrDefault(d => d.Environment == to);
+        var shipped = fromRelease is null ? [] : (await releases.ListAsync(project.Id))
+            .Where(r => r.Id <= fromRelease.ReleaseId && (toRelease is null || r.Id > toRelease.ReleaseId)).OrderBy(r => r.Id).ToList();
+        var items = new List<ReleaseItemDto>();
+        foreach (var r in shipped)
+            items.AddRange((await releases.ItemsAsync(r.Id)).Select(i => new ReleaseItemDto(i.Key, i.Title, i.Kind)));
+        return new EnvironmentComparisonDto(from, to, fromRelease?.Version, toRelease?.Version, shipped.Select(r => r.Version).ToList(),
+            items.DistinctBy(i => i.Key).ToList());
+    }
+
+    /// <summary>
+    /// The evidence of every deployment (optionally of one environment, requested in [from, to)), however many: an auditor's
+    /// export is complete or it is worthless. Audited as a read of deployments.
+    /// </summary>
+    public async Task<IReadOnlyList<DeploymentDto>> ExportAsync(Actor actor, string name, string? environment, DateTimeOffset? from, DateTimeOffset? to, string format)
+    {
+        var project = await ProjectsApi.Find(projects, name);
+        var rows = await ToDtosAsync((await deployments.ListAsync(project.Id, await EnvironmentIdAsync(project, environment), from?.ToUnixTimeMilliseconds(),
+            to?.ToUnixTimeMilliseconds(), int.MaxValue)).OrderBy(d => d.Number).ToList(), withArtifacts: true);
+        await actor.AuditAsync(Actions.DeploymentRead, AuditOutcomes.Succeeded, $"project:{name}",
+            $"deployment evidence exported ({rows.Count} deployment{(rows.Count == 1 ? "" : "s")}, {format})");
+        return rows;
+    }
+
+    private async Task<long?> EnvironmentIdAsync(ProjectRow project, string? environment) => environment is null ? null
+        : (await environments.FindAsync(project.Id, environment) ?? throw new KeyNotFoundException($"no environment '{environment}'")).Id;
+
+    public async Task<DeploymentDto> ToDtoAsync(DeploymentRow d, bool withArtifacts = true, bool waiting = false) =>
+        (await ToDtosAsync([d], withArtifacts, waiting))[0];
+
+    /// <summary>
+    /// Many deployments with their approvals and steps (one query each per 500) and release artifacts (one query per release, not
+    /// per deployment). With <paramref name="waiting"/>, a running deployment whose queued step has no agent of its pool says so.
+    /// </summary>
+    public async Task<IReadOnlyList<DeploymentDto>> ToDtosAsync(IReadOnlyList<DeploymentRow> rows, bool withArtifacts, bool waiting = false)
+    {
+        var approvals = await deployments.ApprovalsAsync(rows.Select(d => d.Id).ToList());
+        var steps = await deployments.StepsAsync(rows.Where(d => d.RunId is not null).Select(d => d.RunId!.Value).ToList());
+        var connected = waiting && rows.Any(d => d.State == "running") ? await presence.ConnectedAsync() : null;
+        string? Waiting(DeploymentRow d) => connected is null || d.State != "running" || d.RunId is not { } runId ? null
+            : PoolPresence.Waiting(steps[runId].Where(j => j.Status == "queued").Select(j => j.Pool), connected);
+        var artifacts = new Dictionary<long, List<ReleaseArtifactDto>>();
+        if (withArtifacts)
+            foreach (var releaseId in rows.Select(d => d.ReleaseId).Distinct())
+                artifacts[releaseId] = (await releases.ArtifactsAsync(releaseId)).Select(a => new ReleaseArtifactDto(a.Path, a.Sha256, a.Size)).ToList();
+        return rows.Select(d => new DeploymentDto(d.ProjectName, d.Number, d.Environment, d.Version, d.CommitSha, d.PreviousVersion, d.Kind, d.State,
+            d.Initiator, d.EmergencyReason, d.RollbackOfNumber, UnixMs.To(d.RequestedAt), UnixMs.To(d.QueuedAt), UnixMs.To(d.StartedAt), UnixMs.To(d.FinishedAt),
+            d.Outcome, d.RunId,
+            approvals[d.Id].Select(a => new DeploymentApprovalDto(a.Approver, a.Verdict, a.Comment, UnixMs.To(a.At))).ToList(),
+            withArtifacts ? artifacts[d.ReleaseId] : [],
+            d.RunId is not { } runId ? [] : steps[runId].Select(j => new DeploymentStepDto(j.Name, j.Status, j.FailureReason,
+                $"/api/v1/runs/{runId}/jobs/{Uri.EscapeDataString(j.Name)}/log/raw")).ToList(), Waiting(d))).ToList();
+    }
+}

@@ -1,0 +1,98 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Slipway.Contracts.Api;
+using Slipway.Core.Access;
+using static Slipway.Server.Web.WebUi;
+using static Slipway.Server.Deployments.DeploymentPages;
+
+namespace Slipway.Server.Environments;
+
+/// <summary>
+/// One environment's page: its settings, freeze windows, variables and deployment history, with the forms that change
+/// them (each goes to <see cref="EnvironmentService"/>, as the API does: same checks, same audit entry).
+/// </summary>
+public static class EnvironmentPages
+{
+    public static void MapEnvironmentPages(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/projects/{name}/environments/{env}", EnvironmentPageAsync).RequirePageAction(Actions.EnvironmentRead);
+        app.MapPost("/projects/{name}/environments", (string name, HttpContext context, EnvironmentService service) => Act(context, EnvironmentsPath(name), async form =>
+        {
+            var request = SettingsFrom(form, Field(form, "name")?.Trim());
+            var saved = await service.SaveAsync(Actor.Of(context), name, null, request);
+            return ($"Environment {request.Name} created.{Warned(saved)}", EnvironmentPath(name, request.Name ?? ""));
+        })).RequirePageAction(Actions.EnvironmentManage);
+        app.MapPost("/projects/{name}/environments/{env}/settings", (string name, string env, HttpContext context, EnvironmentService service) => Act(context, EnvironmentPath(name, env), async form =>
+        {
+            var saved = await service.SaveAsync(Actor.Of(context), name, env, SettingsFrom(form, null));
+            return $"Settings of {env} saved.{Warned(saved)}";
+        })).RequirePageAction(Actions.EnvironmentManage);
+        app.MapPost("/projects/{name}/environments/{env}/freezes", (string name, string env, HttpContext context, EnvironmentService service) => Act(context, EnvironmentPath(name, env), async form =>
+        {
+            var recurring = Field(form, "kind") != "once";
+            var request = recurring
+                ? new FreezeWindowRequest(Field(form, "name"), Field(form, "cron"), Field(form, "duration"), Optional(form, "timeZone"), null, null)
+                : new FreezeWindowRequest(Field(form, "name"), null, null, null, Instant(Optional(form, "from"), "from"), Instant(Optional(form, "to"), "to"));
+            await service.AddFreezeAsync(Actor.Of(context), name, env, request);
+            return $"Freeze window '{request.Name?.Trim()}' added to {env}.";
+        })).RequirePageAction(Actions.EnvironmentManage);
+        app.MapPost("/projects/{name}/environments/{env}/freezes/{id:long}/remove", (string name, string env, long id, HttpContext context,
+            EnvironmentService service) => Act(context, EnvironmentPath(name, env), async () =>
+        {
+            await service.RemoveFreezeAsync(Actor.Of(context), name, env, id);
+            return $"Freeze window removed from {env}.";
+        })).RequirePageAction(Actions.EnvironmentManage);
+        app.MapPost("/projects/{name}/environments/{env}/variables", (string name, string env, HttpContext context, EnvironmentService service) => Act(context, EnvironmentPath(name, env), async form =>
+        {
+            var variable = Field(form, "name")?.Trim() ?? "";
+            var secret = form["secret"].ToString() is "on" or "true";
+            await service.SetVariableAsync(Actor.Of(context), name, env, variable, new SetVariableRequest(Field(form, "value"), secret));
+            return $"{(secret ? "Secret" : "Variable")} {variable} of {env} set.";
+        })).RequirePageAction(Actions.EnvironmentManage);
+        app.MapPost("/projects/{name}/environments/{env}/variables/{var}/delete", (string name, string env, string var, HttpContext context,
+            EnvironmentService service) => Act(context, EnvironmentPath(name, env), async () =>
+        {
+            await service.DeleteVariableAsync(Actor.Of(context), name, env, var);
+            return $"Variable {var} of {env} deleted.";
+        })).RequirePageAction(Actions.EnvironmentManage);
+    }
+
+    /// <summary>The API's warnings (no agent of the pool connected) after the success message, so a form user meets them too.</summary>
+    private static string Warned(EnvironmentDto saved) => saved.Warnings is { Count: > 0 } w ? " Warning: " + string.Join(" ", w) : "";
+
+    internal static async Task<IResult> EnvironmentPageAsync(string name, string env, HttpContext context, EnvironmentService service, DeploymentViews views)
+    {
+        var environment = await service.ShowAsync(name, env);
+        var history = context.RequireUser().Permissions.CanOnProject(Actions.DeploymentRead, name)
+            ? await views.ListAsync(name, env)
+            : null;
+        return Page<EnvironmentPage>(context, new { Environment = environment, History = history });
+    }
+
+    /// <summary>
+    /// An environment's settings as posted by <see cref="EnvironmentSettingsForm"/>. The form shows every setting, so an
+    /// unticked box means off and an empty approver role means none (where the API's PATCH keeps what it is not given).
+    /// </summary>
+    internal static EnvironmentRequest SettingsFrom(IFormCollection form, string? name) => new(
+        name,
+        Number(Optional(form, "position"), "position"),
+        form["optional"].ToString() is "on" or "true",
+        Optional(form, "pool"),
+        (Field(form, "deployers") ?? "").Split([' ', ',', '\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries),
+        Number(Optional(form, "requiredApprovals"), "required approvals") ?? 0,
+        Optional(form, "approverRole") ?? "",
+        form["autoDeploy"].ToString() is "on" or "true",
+        Optional(form, "queuePolicy"));
+
+    internal static int? Number(string? value, string what) => value is null ? null
+        : int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n
+        : throw new ArgumentException($"'{what}' must be a whole number, not '{value}'");
+
+
+    /// <summary>A date and time typed in a form (a datetime-local input has no zone: it is read as UTC).</summary>
+    internal static DateTimeOffset? Instant(string? value, string what) => value is null ? null
+        : DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t
+        : throw new ArgumentException($"'{what}' is a date and time such as 2025-12-24T00:00 (UTC)");
+}

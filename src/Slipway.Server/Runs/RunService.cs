@@ -1,0 +1,73 @@
+using Slipway.Core.Runs;
+
+namespace Slipway.Server.Runs;
+
+/// <summary>
+/// What people ask of a run: cancel it, retry it. The rules are here and in Core (<see cref="Transitions"/>,
+/// <see cref="RunRetry"/>); the store only applies a change, conditionally on the state the rules were judged on, so a
+/// run that moved meanwhile is judged again rather than changed blindly. A deployment's run changes only through its
+/// deployment. Agents waiting for the changed jobs are woken.
+/// </summary>
+public sealed class RunService(RunStore runs, WorkSignal signal, TimeProvider clock)
+{
+    /// <summary>How often a change is judged again when the run moved between reading and writing (a job finishing meanwhile).</summary>
+    private const int Attempts = 5;
+
+    public async Task<RunDetails> CancelAsync(long id)
+    {
+        await RunAsync(id, "cancelled", "slipway deployment cancel");
+        await CancelRunAsync(id);
+        return await GetAsync(id);
+    }
+
+    /// <summary>Stops the run of a deployment, for the deployment workflow (its own cancel, or a run that must not deploy).</summary>
+    public Task CancelDeploymentRunAsync(long id) => CancelRunAsync(id);
+
+    private async Task CancelRunAsync(long id)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var run = await runs.GetRunRowAsync(id) ?? throw new KeyNotFoundException($"no run {id}");
+            var status = StatusNames.Parse(run.Status);
+            Transitions.EnsureRun(id, status, ExecutionStatus.Cancelled);
+            var running = await runs.CancelAsync(id, status, Now);
+            if (running is null && attempt < Attempts) continue; // the run moved on meanwhile: judge again
+            if (running is null) throw new ConflictException($"run {id} keeps changing; try again");
+            foreach (var job in running) signal.Signal(WorkSignal.Job(job));
+            return;
+        }
+    }
+
+    public async Task<RunDetails> RetryAsync(long id, string? jobName)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await RunAsync(id, "retried", "slipway deploy, promote or rollback");
+            var details = await GetAsync(id);
+            var plan = RunRetry.Plan(id, StatusNames.Parse(details.Run.Status),
+                details.Jobs.Select(j => new RetryJob(j.Id, j.Name, StatusNames.Parse(j.Status), (int)j.StageIdx)).ToList(),
+                string.IsNullOrWhiteSpace(jobName) ? null : jobName);
+            var pools = await runs.RetryAsync(id, details.Run.Status, plan, Now);
+            if (pools is null && attempt < Attempts) continue;
+            if (pools is null) throw new ConflictException($"run {id} keeps changing; try again");
+            foreach (var pool in pools) signal.Signal(WorkSignal.Pool(pool));
+            return await GetAsync(id);
+        }
+    }
+
+    public async Task<RunDetails> GetAsync(long id) => await runs.GetAsync(id) ?? throw new KeyNotFoundException($"no run {id}");
+
+    /// <summary>
+    /// The run, unless it executes a deployment: retrying it would deploy again without the environment's rules and
+    /// approvals, and cancelling it belongs to the deployment's own cancel (deployment.start on that environment).
+    /// </summary>
+    private async Task<RunRow> RunAsync(long id, string what, string instead)
+    {
+        var run = await runs.GetRunRowAsync(id) ?? throw new KeyNotFoundException($"no run {id}");
+        if (run.DeploymentId is not null)
+            throw new PolicyRefusedException($"run {id} executes a deployment and cannot be {what} as a run; use {instead} (its rules and approvals apply)");
+        return run;
+    }
+
+    private long Now => clock.GetUtcNow().ToUnixTimeMilliseconds();
+}
