@@ -147,7 +147,7 @@ public static partial class UsersApi
         var role = BuiltInRoles.Find(name)
                    ?? (await grants.CustomRolesAsync()).Where(r => r.Name == name).Select(Authenticator.ToRole).FirstOrDefault()
                    ?? throw new ArgumentException($"no role named '{name}'");
-        var project = string.IsNullOrWhiteSpace(request.Project) ? null : await ProjectsApi.Find(projects, request.Project.Trim());
+        var project = string.IsNullOrWhiteSpace(request.Project) ? null : await projects.RequireAsync(request.Project.Trim());
         var environment = string.IsNullOrWhiteSpace(request.Environment) ? null : request.Environment.Trim();
         if (environment is not null && !EnvironmentPattern().IsMatch(environment))
             throw new ArgumentException("an environment name is 1-64 letters, digits, '.', '_' or '-'");

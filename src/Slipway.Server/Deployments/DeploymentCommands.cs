@@ -15,7 +15,7 @@ public sealed class DeploymentCommands(ProjectStore projects, DeploymentStore de
     public async Task<DeploymentRow> DeployAsync(Actor actor, string projectName, DeployRequest? request)
     {
         if (request?.Version is null || request.Environment is null) throw new ArgumentException("the body must be {\"version\": \"1.4.7\", \"environment\": \"staging\"}");
-        var project = await ProjectsApi.Find(projects, projectName);
+        var project = await projects.RequireAsync(projectName);
         var environment = await service.EnvironmentAsync(project, request.Environment);
         var release = await service.ReleaseAsync(project, request.Version);
         return await RequestAsync(actor, project, environment, release, DeploymentService.KindDeploy, request.EmergencyReason);
@@ -25,7 +25,7 @@ public sealed class DeploymentCommands(ProjectStore projects, DeploymentStore de
     public async Task<DeploymentRow> PromoteAsync(Actor actor, string projectName, DeployRequest? request)
     {
         if (request?.Environment is null) throw new ArgumentException("the body must be {\"environment\": \"production\"}");
-        var project = await ProjectsApi.Find(projects, projectName);
+        var project = await projects.RequireAsync(projectName);
         var environment = await service.EnvironmentAsync(project, request.Environment);
         var release = await service.PromotionReleaseAsync(project, environment);
         if (request.Version is not null && request.Version != release.Version)
@@ -37,7 +37,7 @@ public sealed class DeploymentCommands(ProjectStore projects, DeploymentStore de
     public async Task<DeploymentRow> RollbackAsync(Actor actor, string projectName, RollbackRequest? request)
     {
         if (request?.Environment is null) throw new ArgumentException("the body must be {\"environment\": \"production\", \"version\": null}");
-        var project = await ProjectsApi.Find(projects, projectName);
+        var project = await projects.RequireAsync(projectName);
         var environment = await service.EnvironmentAsync(project, request.Environment);
         var release = request.Version is null ? await service.RollbackReleaseAsync(project, environment) : await service.ReleaseAsync(project, request.Version);
         return await RequestAsync(actor, project, environment, release, DeploymentService.KindRollback, request.EmergencyReason);
@@ -99,7 +99,7 @@ public sealed class DeploymentCommands(ProjectStore projects, DeploymentStore de
 
     private async Task<(ProjectRow, DeploymentRow)> FindAsync(string projectName, long number)
     {
-        var project = await ProjectsApi.Find(projects, projectName);
+        var project = await projects.RequireAsync(projectName);
         return (project, await deployments.FindAsync(project.Id, number) ?? throw new KeyNotFoundException($"project '{project.Name}' has no deployment {number}"));
     }
 }

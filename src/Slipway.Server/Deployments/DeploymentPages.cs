@@ -70,7 +70,7 @@ public static class DeploymentPages
     internal static async Task<IResult> DashboardPageAsync(string name, HttpContext context, ProjectStore projects, EnvironmentStore environments,
         DeploymentStore deployments, ReleaseStore releases, DeploymentViews views)
     {
-        var project = await ProjectsApi.Find(projects, name);
+        var project = await projects.RequireAsync(name);
         var dashboard = await views.DashboardAsync(name);
         var settings = Lifecycle.Ordered((await environments.ListAsync(project.Id)).Select(e => e.Settings));
         var current = dashboard.Environments.Where(c => c.Current is not null).ToDictionary(c => c.Environment, c => c.Current!.Release);
@@ -96,7 +96,7 @@ public static class DeploymentPages
         var run = deployment.RunId is { } runId ? await runs.GetAsync(runId) : null;
         var jobs = run is null ? [] : run.Jobs.OrderBy(j => j.StageIdx).Select(j => (j.Name, j.Status)).ToList();
         // The buttons only for whoever may use them, by the deployment service's own checks; the handlers decide again.
-        var project = await ProjectsApi.Find(projects, name);
+        var project = await projects.RequireAsync(name);
         var environment = (await environments.FindAsync(project.Id, deployment.Environment))?.Settings;
         var me = DeploymentService.InitiatorOf(context.RequireUser(), name, deployment.Environment);
         var mayDecide = environment is not null && DeploymentService.MayDecide(me, name, environment);

@@ -15,20 +15,20 @@ public sealed class DeploymentViews(ProjectStore projects, EnvironmentStore envi
 {
     public async Task<IReadOnlyList<DeploymentDto>> ListAsync(string name, string? environment)
     {
-        var project = await ProjectsApi.Find(projects, name);
+        var project = await projects.RequireAsync(name);
         return await ToDtosAsync(await deployments.ListAsync(project.Id, await EnvironmentIdAsync(project, environment)), withArtifacts: false, waiting: true);
     }
 
     public async Task<DeploymentDto> ShowAsync(string name, long number)
     {
-        var project = await ProjectsApi.Find(projects, name);
+        var project = await projects.RequireAsync(name);
         var d = await deployments.FindAsync(project.Id, number) ?? throw new KeyNotFoundException($"project '{project.Name}' has no deployment {number}");
         return await ToDtoAsync(d, waiting: true);
     }
 
     public async Task<DashboardDto> DashboardAsync(string name)
     {
-        var project = await ProjectsApi.Find(projects, name);
+        var project = await projects.RequireAsync(name);
         var current = await deployments.CurrentAsync(project.Id);
         var all = await deployments.ListAsync(project.Id, limit: 1000);
         var cells = new List<DashboardCellDto>();
@@ -57,7 +57,7 @@ public sealed class DeploymentViews(ProjectStore projects, EnvironmentStore envi
     /// <summary>What a promotion from <paramref name="from"/> to <paramref name="to"/> would ship: releases and work items on one, not yet on the other.</summary>
     public async Task<EnvironmentComparisonDto> CompareAsync(string name, string from, string to)
     {
-        var project = await ProjectsApi.Find(projects, name);
+        var project = await projects.RequireAsync(name);
         foreach (var env in new[] { from, to })
             if (await environments.FindAsync(project.Id, env) is null) throw new KeyNotFoundException($"project '{name}' has no environment '{env}'");
         var current = await deployments.CurrentAsync(project.Id);
@@ -78,7 +78,7 @@ public sealed class DeploymentViews(ProjectStore projects, EnvironmentStore envi
     /// </summary>
     public async Task<IReadOnlyList<DeploymentDto>> ExportAsync(Actor actor, string name, string? environment, DateTimeOffset? from, DateTimeOffset? to, string format)
     {
-        var project = await ProjectsApi.Find(projects, name);
+        var project = await projects.RequireAsync(name);
         var rows = await ToDtosAsync((await deployments.ListAsync(project.Id, await EnvironmentIdAsync(project, environment), from?.ToUnixTimeMilliseconds(),
             to?.ToUnixTimeMilliseconds(), int.MaxValue)).OrderBy(d => d.Number).ToList(), withArtifacts: true);
         await actor.AuditAsync(Actions.DeploymentRead, AuditOutcomes.Succeeded, $"project:{name}",

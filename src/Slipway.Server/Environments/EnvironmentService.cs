@@ -16,7 +16,7 @@ public sealed class EnvironmentService(ProjectStore projects, EnvironmentStore e
 {
     public async Task<IReadOnlyList<EnvironmentDto>> ListAsync(string name)
     {
-        var project = await ProjectsApi.Find(projects, name);
+        var project = await projects.RequireAsync(name);
         var list = new List<EnvironmentDto>();
         foreach (var e in await environments.ListAsync(project.Id)) list.Add(await ToDtoAsync(e, project.Name));
         return list;
@@ -36,7 +36,7 @@ public sealed class EnvironmentService(ProjectStore projects, EnvironmentStore e
     public async Task<EnvironmentDto> SaveAsync(Actor actor, string name, string? env, EnvironmentRequest? request)
     {
         if (request is null) throw new ArgumentException("the body must describe the environment: name, position, pool, ...");
-        var project = await ProjectsApi.Find(projects, name);
+        var project = await projects.RequireAsync(name);
         var create = env is null;
         var current = create ? null : (await environments.FindAsync(project.Id, env!) ?? throw NotFound(name, env!)).Settings;
         if (!create && request.Name is not null && request.Name != env) throw new ArgumentException("an environment cannot be renamed");
@@ -110,7 +110,7 @@ public sealed class EnvironmentService(ProjectStore projects, EnvironmentStore e
 
     public async Task<(ProjectRow Project, EnvironmentRow Environment)> FindAsync(string name, string env)
     {
-        var project = await ProjectsApi.Find(projects, name);
+        var project = await projects.RequireAsync(name);
         return (project, await environments.FindAsync(project.Id, env) ?? throw NotFound(name, env));
     }
 

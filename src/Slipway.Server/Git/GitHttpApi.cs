@@ -41,14 +41,14 @@ public static class GitHttpApi
     {
         api.MapGet("/projects/{name}/protected-branches", async (string name, ProjectStore projects) =>
             {
-                var project = await ProjectsApi.Find(projects, name);
+                var project = await projects.RequireAsync(name);
                 return new[] { project.DefaultBranch }.Concat(await projects.ProtectedBranchesAsync(project.Id)).Distinct().ToList();
             })
             .RequireAction(Actions.ProjectRead);
         api.MapPut("/projects/{name}/protected-branches/{**branch}", async (string name, string branch, HttpContext context, ProjectStore projects,
                 ServerOptions options, TimeProvider clock, CancellationToken ct) =>
             {
-                var project = await ProjectsApi.Find(projects, name);
+                var project = await projects.RequireAsync(name);
                 await RepositorySettingsApi.RequireBranchNameAsync(branch, options, ct);
                 await projects.ProtectBranchAsync(project.Id, branch, context.RequireUser().Username, clock.GetUtcNow().ToUnixTimeMilliseconds());
                 return Results.Ok(new { project = project.Name, branch, @protected = true });

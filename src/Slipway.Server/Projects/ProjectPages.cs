@@ -26,7 +26,7 @@ public static class ProjectPages
 
         app.MapGet("/projects/{name}", async (string name, HttpContext context, ProjectStore projects, RunStore runs, ReleaseSettingsStore releaseSettings) =>
         {
-            var project = await ProjectsApi.Find(projects, name);
+            var project = await projects.RequireAsync(name);
             var branches = await ProjectsApi.BranchViewsAsync(project, projects, runs);
             // CI runs only: a deployment's run is not a build of its branch (it is on the deployment's page).
             var list = (await runs.ListAsync(project.Id, 50, RunKinds.Ci)).Select(r => r.ToSummary()).ToList();

@@ -7,6 +7,10 @@ public sealed class ProjectStore(SqlDatabase db)
 {
     private const string Columns = "id, name, repo_url, default_branch, webhook_secret, created_at, last_fetch_at, last_fetch_error, item_key_prefix, git_username, git_password_protected, item_key_pattern";
 
+    /// <summary>The project named <paramref name="name"/>; a missing one is a <see cref="KeyNotFoundException"/> (404) naming it.</summary>
+    public async Task<ProjectRow> RequireAsync(string name) =>
+        await FindAsync(name) ?? throw new KeyNotFoundException($"no project named '{name}'");
+
     public Task<ProjectRow?> FindAsync(string name) =>
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<ProjectRow>($"SELECT {Columns} FROM projects WHERE name = @name", new { name }));
 

@@ -19,18 +19,15 @@ public static class ProjectsApi
         api.MapGet("/projects", async (HttpContext context, ProjectStore projects) => (await projects.ListAsync())
                 .Where(p => context.RequireUser().Permissions.CanOnProject(Actions.ProjectRead, p.Name)).Select(p => p.ToDto()))
             .RequireAction(Actions.ProjectRead);
-        api.MapGet("/projects/{name}", async (string name, ProjectStore projects) => (await Find(projects, name)).ToDto())
+        api.MapGet("/projects/{name}", async (string name, ProjectStore projects) => (await projects.RequireAsync(name)).ToDto())
             .RequireAction(Actions.ProjectRead);
         api.MapGet("/projects/{name}/branches", BranchesAsync).RequireAction(Actions.ProjectRead);
         api.MapPost("/projects/{name}/runs", StartRunAsync).RequireAction(Actions.RunStart);
         // Every kind by default, each run saying its kind; ?kind=ci for builds only, ?kind=deployment for deployment runs.
         api.MapGet("/projects/{name}/runs", async (string name, int? limit, string? kind, ProjectStore projects, RunStore runs) =>
-                (await runs.ListAsync((await Find(projects, name)).Id, Math.Clamp(limit ?? 50, 1, 500), string.IsNullOrEmpty(kind) ? null : kind)).Select(r => r.ToSummary()))
+                (await runs.ListAsync((await projects.RequireAsync(name)).Id, Math.Clamp(limit ?? 50, 1, 500), string.IsNullOrEmpty(kind) ? null : kind)).Select(r => r.ToSummary()))
             .RequireAction(Actions.RunRead);
     }
-
-    public static async Task<ProjectRow> Find(ProjectStore projects, string name) =>
-        await projects.FindAsync(name) ?? throw new KeyNotFoundException($"no project named '{name}'");
 
     private static async Task<IResult> CreateAsync(CreateProjectRequest request, HttpContext context, ProjectService service, CancellationToken ct)
     {
@@ -63,7 +60,7 @@ public static class ProjectsApi
     }
 
     private static async Task<IReadOnlyList<BranchDto>> BranchesAsync(string name, ProjectStore projects, RunStore runs) =>
-        await BranchViewsAsync(await Find(projects, name), projects, runs);
+        await BranchViewsAsync(await projects.RequireAsync(name), projects, runs);
 
     /// <summary>Every branch of the project with its newest run (the API's branch list and the project page).</summary>
     public static async Task<IReadOnlyList<BranchDto>> BranchViewsAsync(ProjectRow project, ProjectStore projects, RunStore runs)
@@ -76,7 +73,7 @@ public static class ProjectsApi
     private static async Task<IResult> StartRunAsync(string name, StartRunRequest? request, HttpContext context, ProjectStore projects,
         MirrorDirectory mirrors, RunFactory factory, CancellationToken ct)
     {
-        var project = await Find(projects, name);
+        var project = await projects.RequireAsync(name);
         var branch = string.IsNullOrWhiteSpace(request?.Branch) ? project.DefaultBranch : request.Branch;
         var mirror = mirrors.For(project.Name);
         string? commit;

@@ -27,16 +27,16 @@ public static class RepositorySettingsApi
     /// <summary>The rules of every branch that has its own, and of the default branch (which has the defaults when unset).</summary>
     public static async Task<IReadOnlyList<MergeRulesDto>> ListRulesAsync(string name, ProjectStore projects, ChangeRequestStore store)
     {
-        var project = await ProjectsApi.Find(projects, name);
-        var set = (await store.ListRulesAsync(project.Id)).Select(r => ChangeRequestsApi.Rules(r.Branch, r.Rules, r.UpdatedBy, r.UpdatedAt)).ToList();
-        if (set.All(r => r.Branch != project.DefaultBranch)) set.Insert(0, ChangeRequestsApi.Rules(project.DefaultBranch, MergeRules.Default));
+        var project = await projects.RequireAsync(name);
+        var set = (await store.ListRulesAsync(project.Id)).Select(r => ChangeRequestMapping.Rules(r.Branch, r.Rules, r.UpdatedBy, r.UpdatedAt)).ToList();
+        if (set.All(r => r.Branch != project.DefaultBranch)) set.Insert(0, ChangeRequestMapping.Rules(project.DefaultBranch, MergeRules.Default));
         return set;
     }
 
     private static async Task<MergeRulesDto> SetRulesAsync(string name, string branch, SetMergeRulesRequest? request, HttpContext context,
         ProjectStore projects, ChangeRequestStore store, ServerOptions options, TimeProvider clock, CancellationToken ct)
     {
-        var project = await ProjectsApi.Find(projects, name);
+        var project = await projects.RequireAsync(name);
         await RequireBranchNameAsync(branch, options, ct);
         var current = await store.RulesAsync(project.Id, branch);
         var rules = new MergeRules(request?.RequiredApprovals ?? current.RequiredApprovals, request?.DismissStaleApprovals ?? current.DismissStaleApprovals);
@@ -46,7 +46,7 @@ public static class RepositorySettingsApi
         await store.SetRulesAsync(project.Id, branch, rules, user, now);
         await context.AuditAsync(Actions.MergeRulesManage, AuditOutcomes.Succeeded, $"project:{name} branch:{branch}",
             $"merge rules of '{branch}': {rules.RequiredApprovals} approvals required, stale approvals {(rules.DismissStaleApprovals ? "dismissed" : "kept")}");
-        return ChangeRequestsApi.Rules(branch, rules, user, now);
+        return ChangeRequestMapping.Rules(branch, rules, user, now);
     }
 
     private static async Task<IResult> SetCredentialAsync(string name, GitCredentialRequest? request, HttpContext context, ProjectStore projects,
@@ -56,7 +56,7 @@ public static class RepositorySettingsApi
             throw new ArgumentException("the body must be {\"username\": \"...\", \"password\": \"...\"}");
         if (request.Username.Length > 200 || request.Password.Length > 4096 || request.Username.Any(char.IsControl) || request.Password.Any(char.IsControl))
             throw new ArgumentException("the username or password is too long or contains a control character");
-        var project = await ProjectsApi.Find(projects, name);
+        var project = await projects.RequireAsync(name);
         if (detector.IsHosted(project)) throw new ArgumentException($"'{name}' is hosted by Slipway and needs no credential");
         await projects.SetGitCredentialAsync(project.Id, request.Username, credentials.Protect(request.Password));
         await context.AuditAsync(Actions.RepoCredential, AuditOutcomes.Succeeded, $"project:{name}", $"git credential set for user '{request.Username}'");
@@ -65,7 +65,7 @@ public static class RepositorySettingsApi
 
     private static async Task<IResult> DeleteCredentialAsync(string name, HttpContext context, ProjectStore projects)
     {
-        var project = await ProjectsApi.Find(projects, name);
+        var project = await projects.RequireAsync(name);
         await projects.SetGitCredentialAsync(project.Id, null, null);
         await context.AuditAsync(Actions.RepoCredential, AuditOutcomes.Succeeded, $"project:{name}", "git credential removed");
         return Results.NoContent();
@@ -73,7 +73,7 @@ public static class RepositorySettingsApi
 
     public static async Task<IReadOnlyList<DirectPushDto>> DirectPushesAsync(string name, ProjectStore projects)
     {
-        var project = await ProjectsApi.Find(projects, name);
+        var project = await projects.RequireAsync(name);
         return (await projects.DirectPushesAsync(project.Id)).Select(d => new DirectPushDto(d.Branch, d.OldHead, d.NewHead, UnixMs.To(d.DetectedAt))).ToList();
     }
 

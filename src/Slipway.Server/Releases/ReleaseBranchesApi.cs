@@ -23,7 +23,7 @@ public static class ReleaseBranchesApi
 
     public static async Task<ReleaseBranchesDto> GetAsync(string name, ProjectStore projects, ReleaseSettingsStore settings)
     {
-        var project = await ProjectsApi.Find(projects, name);
+        var project = await projects.RequireAsync(name);
         return ToDto(project.Name, await settings.GetAsync(project));
     }
 
@@ -32,7 +32,7 @@ public static class ReleaseBranchesApi
     {
         if (request?.Branches is null && request?.ProtectedTags is null)
             throw new ArgumentException("the body must be {\"branches\": [\"main\", ...], \"protectedTags\": [\"v*\", ...]}; give at least one of them");
-        var project = await ProjectsApi.Find(projects, name);
+        var project = await projects.RequireAsync(name);
         var current = await settings.GetAsync(project);
         var branches = request.Branches ?? current.ReleaseBranchList;
         var tags = request.ProtectedTags ?? current.ProtectedTags;

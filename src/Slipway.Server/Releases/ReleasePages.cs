@@ -22,7 +22,7 @@ public static class ReleasePages
         app.MapGet("/projects/{name}/releases", async (string name, HttpContext context, ProjectStore projects, ReleaseStore releases, RunStore runs,
             ReleaseSettingsStore releaseSettings) =>
         {
-            var project = await ProjectsApi.Find(projects, name);
+            var project = await projects.RequireAsync(name);
             var list = await ReleasesApi.ListAsync(name, projects, releases);
             var released = list.Select(r => r.RunId).ToHashSet();
             // Only runs of release branches can be released (the server checks again, with the commit's place on the branch).

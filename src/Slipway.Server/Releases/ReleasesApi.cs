@@ -30,20 +30,20 @@ public static class ReleasesApi
     /// <summary>The project's releases, newest first (the API and the web UI's release list).</summary>
     public static async Task<IReadOnlyList<ReleaseSummaryDto>> ListAsync(string name, ProjectStore projects, ReleaseStore releases)
     {
-        var project = await ProjectsApi.Find(projects, name);
+        var project = await projects.RequireAsync(name);
         return (await releases.ListAsync(project.Id)).Select(r => Summary(r, project.Name)).ToList();
     }
 
     public static async Task<ReleaseDto> ShowAsync(string name, string version, ProjectStore projects, ReleaseStore releases)
     {
-        var project = await ProjectsApi.Find(projects, name);
+        var project = await projects.RequireAsync(name);
         var release = await Find(releases, project, version);
         return await ToDtoAsync(release, project.Name, releases);
     }
 
     private static async Task<IResult> NotesAsync(string name, string version, ProjectStore projects, ReleaseStore releases)
     {
-        var project = await ProjectsApi.Find(projects, name);
+        var project = await projects.RequireAsync(name);
         var release = await Find(releases, project, version);
         return Results.Text(release.Notes, "text/markdown; charset=utf-8");
     }
@@ -61,7 +61,7 @@ public static class ReleasesApi
     public static async Task<ReleaseRow> CreateByHandAsync(string name, long runId, HttpContext context,
         ProjectStore projects, ReleaseService service, RunStore runs)
     {
-        var project = await ProjectsApi.Find(projects, name);
+        var project = await projects.RequireAsync(name);
         var run = await runs.GetAsync(runId);
         if (run is null || run.Run.ProjectId != project.Id) throw new KeyNotFoundException($"project '{name}' has no run {runId}");
         var user = context.RequireUser().Username;
@@ -74,7 +74,7 @@ public static class ReleasesApi
     private static async Task<IResult> ArtifactAsync(string name, string version, string path, HttpContext context,
         ProjectStore projects, ReleaseStore releases, ArtifactFiles files)
     {
-        var project = await ProjectsApi.Find(projects, name);
+        var project = await projects.RequireAsync(name);
         var release = await Find(releases, project, version);
         var artifact = (await releases.ArtifactsAsync(release.Id)).FirstOrDefault(a => a.Path == path)
                        ?? throw new KeyNotFoundException($"release {version} has no artifact '{path}'");

@@ -28,7 +28,7 @@ public static class VariablesApi
 
     private static async Task<IReadOnlyList<VariableDto>> ListAsync(string name, ProjectStore projects, VariableStore variables)
     {
-        var project = await ProjectsApi.Find(projects, name);
+        var project = await projects.RequireAsync(name);
         return (await variables.ListAsync(project.Id)).Select(ToDto).ToList();
     }
 
@@ -54,7 +54,7 @@ public static class VariablesApi
         ProjectStore projects, VariableStore variables, SecretVault vault, TimeProvider clock)
     {
         var value = CheckValue(variable, request);
-        var project = await ProjectsApi.Find(projects, name);
+        var project = await projects.RequireAsync(name);
         var user = context.RequireUser().Username;
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         var row = request!.Secret
@@ -69,7 +69,7 @@ public static class VariablesApi
 
     private static async Task<IResult> DeleteAsync(string name, string variable, HttpContext context, ProjectStore projects, VariableStore variables)
     {
-        var project = await ProjectsApi.Find(projects, name);
+        var project = await projects.RequireAsync(name);
         if (!await variables.DeleteAsync(project.Id, variable))
             throw new KeyNotFoundException($"project '{name}' has no variable named '{variable}'");
         await context.AuditAsync(Actions.VariableWrite, AuditOutcomes.Succeeded, $"project:{name} variable:{variable}", "variable deleted");

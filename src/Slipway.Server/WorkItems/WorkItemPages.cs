@@ -41,7 +41,7 @@ public static class WorkItemPages
         app.MapPost("/projects/{name}/items/{number:long}/edit", (string name, long number, HttpContext context, ProjectStore projects,
             WorkItemStore items, TimeProvider clock) => Act(context, ItemPath(name, number), async form =>
         {
-            var project = await ProjectsApi.Find(projects, name);
+            var project = await projects.RequireAsync(name);
             var current = await items.FindAsync(project.Id, number) ?? throw new KeyNotFoundException($"project '{name}' has no work item {number}");
             var request = ChangesFrom(form, current);
             if (request is (null, null, null)) return ("Nothing to save: no field was changed.", (string?)null);
@@ -54,7 +54,7 @@ public static class WorkItemPages
         WorkItemStore items, WorkItemStory story) where TPage : IComponent
     {
         var list = await WorkItemsApi.ListAsync(name, state, projects, items, story);
-        var project = await ProjectsApi.Find(projects, name);
+        var project = await projects.RequireAsync(name);
         return Page<TPage>(context, new { Project = project.ToDto(), Items = list });
     }
 
@@ -63,7 +63,7 @@ public static class WorkItemPages
         WorkItemStory story, EnvironmentStore environments)
     {
         var list = await WorkItemsApi.ListAsync(name, null, projects, items, story);
-        var project = await ProjectsApi.Find(projects, name);
+        var project = await projects.RequireAsync(name);
         var lifecycle = Lifecycle.Ordered((await environments.ListAsync(project.Id)).Select(e => e.Settings)).Select(e => e.Name).ToList();
         return Page<WorkItemBoardPage>(context, new { Project = project.ToDto(), Items = list, Environments = lifecycle });
     }

@@ -38,7 +38,7 @@ public static class WorkItemsApi
         if (prefix is not null && WorkItemKey.CheckPrefix(prefix) is { } error) throw new ArgumentException(error);
         if (pattern is not null)
             pattern = (KeyPattern.Parse(pattern, out var patternError) ?? throw new ArgumentException(patternError)).IsDefault ? "" : pattern;
-        var project = await ProjectsApi.Find(projects, name);
+        var project = await projects.RequireAsync(name);
         await items.SetKeyAsync(project.Id, prefix, pattern);
         var changes = new[]
         {
@@ -46,7 +46,7 @@ public static class WorkItemsApi
             pattern is null ? null : pattern.Length == 0 ? "work item key pattern set to the default" : $"work item key pattern set to {pattern}",
         };
         await context.AuditAsync(Actions.ItemWrite, AuditOutcomes.Succeeded, $"project:{name}", string.Join("; ", changes.Where(c => c is not null)));
-        var updated = await ProjectsApi.Find(projects, name);
+        var updated = await projects.RequireAsync(name);
         return new ItemKeyDto(updated.Name, updated.ItemKeyPrefix, updated.ItemKeyPattern ?? KeyPattern.Default.Text, updated.ItemKeyPattern is null);
     }
 
@@ -65,7 +65,7 @@ public static class WorkItemsApi
         var (description, descriptionError) = WorkItemText.NormaliseDescription(request!.Description);
         if (descriptionError is not null) throw new ArgumentException(descriptionError);
         var kind = request.Kind is null ? WorkItemKind.Feature : ParseKind(request.Kind);
-        var project = await ProjectsApi.Find(projects, name);
+        var project = await projects.RequireAsync(name);
         if (project.ItemKeyPrefix is null)
             throw new ConflictException($"project '{name}' has no work item key prefix yet; set one first (PUT /api/v1/projects/{name}/item-key)");
         var user = context.RequireUser().Username;
@@ -83,7 +83,7 @@ public static class WorkItemsApi
         if (!string.IsNullOrEmpty(state))
             wanted = WorkItemStates.Parse(state) ?? throw new ArgumentException(
                 $"unknown state '{state}'; states are {string.Join(", ", WorkItemStates.All.Select(s => s.Name()))}");
-        var project = await ProjectsApi.Find(projects, name);
+        var project = await projects.RequireAsync(name);
         var list = (await items.ListAsync(project.Id)).Where(i => wanted is null || i.State == wanted).ToList();
         // Where each released item is now (the board's environment columns); read once for the whole list.
         var deployed = list.Any(i => i.ReleaseId is not null) ? await story.DeploymentsAsync(project.Id) : null;
@@ -101,7 +101,7 @@ public static class WorkItemsApi
     /// </summary>
     public static async Task<WorkItemDto> ShowAsync(string name, long number, ProjectStore projects, WorkItemStore items, WorkItemStory story)
     {
-        var project = await ProjectsApi.Find(projects, name);
+        var project = await projects.RequireAsync(name);
         var row = await items.FindAsync(project.Id, number) ?? throw NotFound(name, number);
         return await story.TellAsync(ToDto(row, project.Name, await items.LinksAsync(row.Id)), row);
     }
@@ -120,7 +120,7 @@ public static class WorkItemsApi
             if (error is not null) throw new ArgumentException(error);
         }
         WorkItemKind? kind = request.Kind is null ? null : ParseKind(request.Kind);
-        var project = await ProjectsApi.Find(projects, name);
+        var project = await projects.RequireAsync(name);
         var user = context.RequireUser().Username;
         var row = await items.UpdateAsync(project.Id, number, request.Title, description, kind, user, clock.GetUtcNow().ToUnixTimeMilliseconds())
                   ?? throw NotFound(name, number);
