@@ -53,6 +53,7 @@ public static class ServiceRegistration
         .AddSingleton<EnvironmentService>()
         .AddSingleton<ChangeRequestCommands>()
         .AddSingleton<RunService>()
+        .AddSingleton<WorkItemService>()
         .AddSingleton<WorkItemStory>()
         .AddSingleton<SecretVault>()
         .AddSingleton<JobDispatcher>()

@@ -13,56 +13,53 @@ namespace Slipway.Server.WorkItems;
 
 /// <summary>
 /// Work item pages: the list and the board (one column per derived state) of a project, one item with its
-/// timeline, and the analyst's create and edit forms. The forms run the API's own code
-/// (<see cref="WorkItemsApi.CreateItemAsync"/>, <see cref="WorkItemsApi.UpdateAsync"/>), so validation, numbering
-/// and audit are the same whichever way an item is written.
+/// timeline, and the analyst's create and edit forms. The forms go to <see cref="WorkItemService"/>, as the API does,
+/// so validation, numbering and audit are the same whichever way an item is written.
 /// </summary>
 public static class WorkItemPages
 {
     internal static void MapWorkItemPages(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/projects/{name}/items", (string name, string? state, HttpContext context, ProjectStore projects, WorkItemStore items,
-            WorkItemStory story) => ItemsPageAsync<WorkItemsPage>(name, state, context, projects, items, story)).RequirePageAction(Actions.ItemRead);
-        app.MapGet("/projects/{name}/board", (string name, HttpContext context, ProjectStore projects, WorkItemStore items, WorkItemStory story,
-            EnvironmentStore environments) => BoardPageAsync(name, context, projects, items, story, environments)).RequirePageAction(Actions.ItemRead);
+        app.MapGet("/projects/{name}/items", (string name, string? state, HttpContext context, ProjectStore projects, WorkItemService service) =>
+            ItemsPageAsync<WorkItemsPage>(name, state, context, projects, service)).RequirePageAction(Actions.ItemRead);
+        app.MapGet("/projects/{name}/board", (string name, HttpContext context, ProjectStore projects, WorkItemService service,
+            EnvironmentStore environments) => BoardPageAsync(name, context, projects, service, environments)).RequirePageAction(Actions.ItemRead);
         // Both views carry the create form; ?view= says which one a refusal returns to.
-        app.MapPost("/projects/{name}/items/create", (string name, string? view, HttpContext context, ProjectStore projects, WorkItemStore items,
-            TimeProvider clock) => Act(context, ItemsPath(name, view), async form =>
+        app.MapPost("/projects/{name}/items/create", (string name, string? view, HttpContext context, WorkItemService service) => Act(context, ItemsPath(name, view), async form =>
         {
             var request = new CreateWorkItemRequest(form["title"].ToString(), form["description"].ToString(), Field(form, "kind"));
-            var item = await WorkItemsApi.CreateItemAsync(name, request, context, projects, items, clock);
+            var item = await service.CreateAsync(Actor.Of(context), name, request);
             return ($"{item.Key} created.", ItemPath(name, item.Number));
         })).RequirePageAction(Actions.ItemWrite);
 
-        app.MapGet("/projects/{name}/items/{number:long}", async (string name, long number, HttpContext context, ProjectStore projects, WorkItemStore items,
-                WorkItemStory story) =>
-            Page<WorkItemPage>(context, new { Item = await WorkItemsApi.ShowAsync(name, number, projects, items, story) }))
+        app.MapGet("/projects/{name}/items/{number:long}", async (string name, long number, HttpContext context, WorkItemService service) =>
+            Page<WorkItemPage>(context, new { Item = await service.ShowAsync(name, number) }))
             .RequirePageAction(Actions.ItemRead);
         app.MapPost("/projects/{name}/items/{number:long}/edit", (string name, long number, HttpContext context, ProjectStore projects,
-            WorkItemStore items, TimeProvider clock) => Act(context, ItemPath(name, number), async form =>
+            WorkItemStore items, WorkItemService service) => Act(context, ItemPath(name, number), async form =>
         {
             var project = await projects.RequireAsync(name);
             var current = await items.FindAsync(project.Id, number) ?? throw new KeyNotFoundException($"project '{name}' has no work item {number}");
             var request = ChangesFrom(form, current);
             if (request is (null, null, null)) return ("Nothing to save: no field was changed.", (string?)null);
-            var item = await WorkItemsApi.UpdateAsync(name, number, request, context, projects, items, clock);
+            var item = await service.UpdateAsync(Actor.Of(context), name, number, request);
             return ($"{item.Key} saved.", null);
         })).RequirePageAction(Actions.ItemWrite);
     }
 
     internal static async Task<IResult> ItemsPageAsync<TPage>(string name, string? state, HttpContext context, ProjectStore projects,
-        WorkItemStore items, WorkItemStory story) where TPage : IComponent
+        WorkItemService service) where TPage : IComponent
     {
-        var list = await WorkItemsApi.ListAsync(name, state, projects, items, story);
+        var list = await service.ListAsync(name, state);
         var project = await projects.RequireAsync(name);
         return Page<TPage>(context, new { Project = project.ToDto(), Items = list });
     }
 
     /// <summary>The board: a column per derived state, then one per environment of the project in lifecycle order.</summary>
-    internal static async Task<IResult> BoardPageAsync(string name, HttpContext context, ProjectStore projects, WorkItemStore items,
-        WorkItemStory story, EnvironmentStore environments)
+    internal static async Task<IResult> BoardPageAsync(string name, HttpContext context, ProjectStore projects, WorkItemService service,
+        EnvironmentStore environments)
     {
-        var list = await WorkItemsApi.ListAsync(name, null, projects, items, story);
+        var list = await service.ListAsync(name, null);
         var project = await projects.RequireAsync(name);
         var lifecycle = Lifecycle.Ordered((await environments.ListAsync(project.Id)).Select(e => e.Settings)).Select(e => e.Name).ToList();
         return Page<WorkItemBoardPage>(context, new { Project = project.ToDto(), Items = list, Environments = lifecycle });
