@@ -1,5 +1,6 @@
 using System.Reflection;
 using DbUp;
+using DbUp.Builder;
 using DbUp.Engine;
 
 namespace Slipway.Server.Database;
@@ -21,7 +22,7 @@ public static class Migrator
         // transaction. Rebuilds keep every id, so the references hold again when the script ends.
         var builder = database.Dialect == SqlDialect.Sqlite
             ? DeployChanges.To.SqliteDatabase(new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(database.ConnectionString) { ForeignKeys = false }.ToString())
-            : DeployChanges.To.PostgresqlDatabase(database.ConnectionString);
+            : ForPostgres(database.ConnectionString);
         var upgrader = builder
             .WithScriptsEmbeddedInAssembly(assembly, name => name.Contains(folder, StringComparison.Ordinal))
             .WithTransactionPerScript()
@@ -33,4 +34,8 @@ public static class Migrator
             throw new InvalidOperationException(
                 $"database migration failed at script {result.ErrorScript?.Name ?? "?"}: {result.Error?.Message}", result.Error);
     }
+
+    /// <summary>Apart, so that a SQLite server never loads dbup-postgresql and Npgsql (issue 12).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static UpgradeEngineBuilder ForPostgres(string connectionString) => DeployChanges.To.PostgresqlDatabase(connectionString);
 }

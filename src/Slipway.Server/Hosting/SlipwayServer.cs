@@ -31,7 +31,14 @@ public static class SlipwayServer
             : SqlDatabase.ForSqliteFile(Path.Combine(options.FullDataDirectory, "slipway.db"));
         Migrator.Upgrade(database);
 
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = options.FullDataDirectory });
+        // No reloading of configuration files (issue 12): Slipway reads none (its settings are options and SLIPWAY_*
+        // variables), and the reload watched the whole data folder with a FileSystemWatcher thread that woke up on
+        // every database and log write.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = options.FullDataDirectory,
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
+        });
         builder.WebHost.UseUrls(options.Urls);
         builder.Logging.ClearProviders();
         if (logging is null) builder.Logging.AddJsonConsole(o => o.IncludeScopes = false);
