@@ -20,57 +20,55 @@ public static class AccessPages
         app.MapPost("/login", SignInAsync).RequireAction(Actions.SessionCreate).DisableAntiforgery();
         app.MapPost("/logout", SignOutAsync).RequireAction(Actions.AccountSelf);
 
-        app.MapGet("/users", async (HttpContext context, UserStore users, GrantStore grants, ProjectStore projects) =>
+        app.MapGet("/users", async (HttpContext context, UserService service, RoleService roles, ProjectStore projects) =>
             Page<UsersPage>(context, new
             {
-                Users = await UsersApi.ListAsync(users, grants),
-                Roles = (await RolesApi.AllAsync(grants)).Select(r => r.Name).ToList(),
+                Users = await service.ListAsync(),
+                Roles = (await roles.AllAsync()).Select(r => r.Name).ToList(),
                 Projects = (await projects.ListAsync()).Select(p => p.Name).Order(StringComparer.Ordinal).ToList(),
             })).RequirePageAction(Actions.UserRead);
-        app.MapPost("/users/create", (HttpContext context, UserStore users, TimeProvider clock) => Act(context, "/users", async form =>
+        app.MapPost("/users/create", (HttpContext context, UserService service) => Act(context, "/users", async form =>
         {
             var request = new CreateUserRequest(form["username"].ToString(), form["displayName"], form["email"],
                 form["password"].ToString() is { Length: > 0 } password ? password : null);
-            await UsersApi.CreateAsync(request, context, users, clock);
+            await service.CreateAsync(Actor.Of(context), request);
             return $"User '{request.Username.Trim()}' created.";
         })).RequirePageAction(Actions.UserManage);
-        app.MapPost("/users/{username}/disable", (string username, HttpContext context, UserStore users, GrantStore grants, TimeProvider clock) =>
-            Act(context, "/users", async () => { await UsersApi.DisableAsync(username, context, users, grants, clock); return $"User '{username}' disabled."; }))
+        app.MapPost("/users/{username}/disable", (string username, HttpContext context, UserService service) =>
+            Act(context, "/users", async () => { await service.DisableAsync(Actor.Of(context), username); return $"User '{username}' disabled."; }))
             .RequirePageAction(Actions.UserManage);
-        app.MapPost("/users/{username}/enable", (string username, HttpContext context, UserStore users, GrantStore grants) =>
-            Act(context, "/users", async () => { await UsersApi.EnableAsync(username, context, users, grants); return $"User '{username}' enabled."; }))
+        app.MapPost("/users/{username}/enable", (string username, HttpContext context, UserService service) =>
+            Act(context, "/users", async () => { await service.EnableAsync(Actor.Of(context), username); return $"User '{username}' enabled."; }))
             .RequirePageAction(Actions.UserManage);
-        app.MapPost("/users/{username}/grants", (string username, HttpContext context, UserStore users, GrantStore grants, ProjectStore projects,
-            TimeProvider clock) => Act(context, "/users", async form =>
+        app.MapPost("/users/{username}/grants", (string username, HttpContext context, UserService service) => Act(context, "/users", async form =>
         {
             var request = GrantFrom(form);
-            await UsersApi.GrantAsync(username, request, context, users, grants, projects, clock);
+            await service.GrantAsync(Actor.Of(context), username, request);
             return $"Granted {Describe(request)} to '{username}'.";
         })).RequirePageAction(Actions.GrantManage);
-        app.MapPost("/users/{username}/grants/revoke", (string username, HttpContext context, UserStore users, GrantStore grants,
-            ProjectStore projects) => Act(context, "/users", async form =>
+        app.MapPost("/users/{username}/grants/revoke", (string username, HttpContext context, UserService service) => Act(context, "/users", async form =>
         {
             var request = GrantFrom(form);
-            await UsersApi.RevokeGrantAsync(username, request, context, users, grants, projects);
+            await service.RevokeGrantAsync(Actor.Of(context), username, request);
             return $"Revoked {Describe(request)} from '{username}'.";
         })).RequirePageAction(Actions.GrantManage);
 
-        app.MapGet("/roles", async (HttpContext context, GrantStore grants) =>
-            Page<RolesPage>(context, new { Roles = await RolesApi.AllAsync(grants) })).RequirePageAction(Actions.UserRead);
-        app.MapPost("/roles/create", (HttpContext context, GrantStore grants, TimeProvider clock) => Act(context, "/roles", async form =>
+        app.MapGet("/roles", async (HttpContext context, RoleService roles) =>
+            Page<RolesPage>(context, new { Roles = await roles.AllAsync() })).RequirePageAction(Actions.UserRead);
+        app.MapPost("/roles/create", (HttpContext context, RoleService roles) => Act(context, "/roles", async form =>
         {
             var request = new CreateRoleRequest(form["name"].ToString(), form["description"], form["actions"].Select(a => a ?? "").ToList());
-            await RolesApi.CreateAsync(request, context, grants, clock);
+            await roles.CreateAsync(Actor.Of(context), request);
             return $"Role '{request.Name.Trim()}' created.";
         })).RequirePageAction(Actions.RoleManage);
-        app.MapPost("/roles/{role}/delete", (string role, HttpContext context, GrantStore grants) =>
-            Act(context, "/roles", async () => { await RolesApi.DeleteAsync(role, context, grants); return $"Role '{role}' deleted."; }))
+        app.MapPost("/roles/{role}/delete", (string role, HttpContext context, RoleService roles) =>
+            Act(context, "/roles", async () => { await roles.DeleteAsync(Actor.Of(context), role); return $"Role '{role}' deleted."; }))
             .RequirePageAction(Actions.RoleManage);
 
         app.MapGet("/tokens", (HttpContext context, CredentialStore credentials, TimeProvider clock) =>
             TokensPageAsync(context, credentials, clock, null)).RequirePageAction(Actions.AccountSelf);
         // The new token is rendered once, in this response: never in a URL, a redirect or a cookie.
-        app.MapPost("/tokens/create", async (HttpContext context, CredentialStore credentials, ServerOptions options, TimeProvider clock) =>
+        app.MapPost("/tokens/create", async (HttpContext context, CredentialStore credentials, AccountService account, TimeProvider clock) =>
         {
             var form = await ReadFormAsync(context);
             try
@@ -79,8 +77,7 @@ public static class AccessPages
                     ? int.TryParse(d, out var n) ? n : throw new ArgumentException("the expiry is a whole number of days")
                     : (int?)null;
                 var scope = form["scope"].Select(a => a ?? "").Where(a => a.Length > 0).ToList();
-                var created = await TokensApi.CreateTokenAsync(context, new CreateTokenRequest(form["name"].ToString(), days, scope.Count > 0 ? scope : null),
-                    credentials, options, clock);
+                var created = await account.CreateTokenAsync(Actor.Of(context), new CreateTokenRequest(form["name"].ToString(), days, scope.Count > 0 ? scope : null));
                 context.Response.Headers.CacheControl = AccessMiddleware.NoStore;
                 return await TokensPageAsync(context, credentials, clock, created);
             }
@@ -89,13 +86,14 @@ public static class AccessPages
                 return Results.Redirect(Flash("/tokens", "error", error.Message));
             }
         }).RequirePageAction(Actions.AccountSelf);
-        app.MapPost("/tokens/{tokenId:long}/revoke", (long tokenId, HttpContext context, CredentialStore credentials, TimeProvider clock) =>
-            Act(context, "/tokens", async () => { await TokensApi.RevokeTokenAsync(context, tokenId, credentials, clock); return $"Token #{tokenId} revoked."; }))
+        app.MapPost("/tokens/{tokenId:long}/revoke", (long tokenId, HttpContext context, AccountService account) =>
+            Act(context, "/tokens", async () => { await account.RevokeTokenAsync(Actor.Of(context), tokenId); return $"Token #{tokenId} revoked."; }))
             .RequirePageAction(Actions.AccountSelf);
-        app.MapPost("/tokens/password", (HttpContext context, UserStore users, TimeProvider clock) => Act(context, "/tokens", async form =>
+        app.MapPost("/tokens/password", (HttpContext context, AccountService account) => Act(context, "/tokens", async form =>
         {
             if (form["password"] != form["confirm"]) throw new ArgumentException("the new password and its confirmation differ");
-            await TokensApi.ChangePasswordAsync(new SetPasswordRequest(form["password"].ToString(), form["currentPassword"]), context, users, clock);
+            await account.ChangePasswordAsync(Actor.Of(context), new SetPasswordRequest(form["password"].ToString(), form["currentPassword"]),
+                context.Request.Cookies[Authenticator.SessionCookie]);
             return "Password changed.";
         })).RequirePageAction(Actions.AccountSelf);
     }

@@ -1,194 +1,40 @@
-using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Slipway.Contracts.Api;
 using Slipway.Core.Access;
-using Slipway.Core.Policies;
-using Slipway.Core.Audit;
 
 namespace Slipway.Server.Access;
 
-/// <summary>/api/v1/users: accounts and their grants (admins). Each change writes a descriptive audit entry.</summary>
-public static partial class UsersApi
+/// <summary>/api/v1/users: accounts and their grants (admins); a thin adapter over <see cref="UserService"/>.</summary>
+public static class UsersApi
 {
     public static void MapUsersApi(this IEndpointRouteBuilder api)
     {
-        api.MapGet("/users", ListAsync).RequireAction(Actions.UserRead);
-        api.MapPost("/users", CreateAsync).RequireAction(Actions.UserManage);
-        api.MapGet("/users/{username}", async (string username, UserStore users, GrantStore grants) =>
-            await ToDtoAsync(await Find(users, username), grants)).RequireAction(Actions.UserRead);
-        api.MapPost("/users/{username}/disable", DisableAsync).RequireAction(Actions.UserManage);
-        api.MapPost("/users/{username}/enable", EnableAsync).RequireAction(Actions.UserManage);
-        api.MapPost("/users/{username}/password", ResetPasswordAsync).RequireAction(Actions.UserManage);
-        api.MapPost("/users/{username}/grants", GrantAsync).RequireAction(Actions.GrantManage);
-        api.MapPost("/users/{username}/grants/revoke", RevokeGrantAsync).RequireAction(Actions.GrantManage);
-    }
-
-    [GeneratedRegex("^[a-z][a-z0-9._-]{0,63}$")]
-    private static partial Regex UsernamePattern();
-
-    public static async Task<UserRow> Find(UserStore users, string username) =>
-        await users.FindAsync(username) ?? throw new KeyNotFoundException($"no user named '{username}'");
-
-    public static async Task<IReadOnlyList<UserDto>> ListAsync(UserStore users, GrantStore grants)
-    {
-        var byUser = (await grants.ListAsync()).ToLookup(g => g.UserId);
-        return (await users.ListAsync()).Select(u => u.ToDto(byUser[u.Id])).ToList();
-    }
-
-    private static async Task<UserDto> ToDtoAsync(UserRow user, GrantStore grants) => user.ToDto(await grants.ForUserAsync(user.Id));
-
-    internal static async Task<IResult> CreateAsync(CreateUserRequest request, HttpContext context, UserStore users, TimeProvider clock)
-    {
-        var username = request.Username?.Trim() ?? "";
-        if (!UsernamePattern().IsMatch(username))
-            throw new ArgumentException("a username is 1-64 lower-case letters, digits, '.', '_' or '-', starting with a letter");
-        var displayName = Clean(request.DisplayName, 200, "display name");
-        var email = Clean(request.Email, 254, "email");
-        if (email is not null && !email.Contains('@')) throw new ArgumentException("an email address needs an '@'");
-        string? hash = null;
-        if (request.Password is not null)
+        api.MapGet("/users", (UserService service) => service.ListAsync()).RequireAction(Actions.UserRead);
+        api.MapPost("/users", async (CreateUserRequest request, HttpContext context, UserService service) =>
         {
-            Passwords.CheckAcceptable(request.Password, username);
-            hash = Passwords.Hash(request.Password);
-        }
-        var user = await users.CreateAsync(username, displayName, email, hash, clock.GetUtcNow().ToUnixTimeMilliseconds())
-                   ?? throw new ConflictException($"a user named '{username}' already exists");
-        await context.AuditAsync(Actions.UserManage, AuditOutcomes.Succeeded, $"user:{username}", "user created" + (hash is null ? " without a password" : ""));
-        return Results.Created($"/api/v1/users/{username}", user.ToDto([]));
-    }
-
-    internal static async Task<UserDto> DisableAsync(string username, HttpContext context, UserStore users, GrantStore grants, TimeProvider clock)
-    {
-        var user = await Find(users, username);
-        if (user.IsDisabled) throw new ConflictException($"user '{username}' is already disabled");
-        // Disabling locks someone out: only someone who holds everything the target holds may do it.
-        var missing = await NotHeldOfAsync(context.RequireUser(), user, grants);
-        if (missing.Count > 0)
-            throw new PolicyRefusedException($"refused by rule 'no-escalation': '{username}' holds {string.Join(", ", missing)}, which you do not; ask an admin");
-        if ((await grants.ForUserAsync(user.Id)).Any(g => g.Role == BuiltInRoles.Admin && g.Project is null)
-            && await grants.ActiveAdminCountAsync() <= 1)
-            throw new ConflictException($"'{username}' is the last enabled admin; grant admin to someone else first");
-        if (!await users.DisableAsync(user.Id, clock.GetUtcNow().ToUnixTimeMilliseconds()))
-            throw new ConflictException($"user '{username}' is already disabled");
-        await context.AuditAsync(Actions.UserManage, AuditOutcomes.Succeeded, $"user:{username}", "user disabled; sessions and API tokens revoked");
-        return await ToDtoAsync((await users.GetAsync(user.Id))!, grants);
-    }
-
-    internal static async Task<UserDto> EnableAsync(string username, HttpContext context, UserStore users, GrantStore grants)
-    {
-        var user = await Find(users, username);
-        if (!await users.EnableAsync(user.Id)) throw new ConflictException($"user '{username}' is not disabled");
-        await context.AuditAsync(Actions.UserManage, AuditOutcomes.Succeeded, $"user:{username}", "user enabled (old sessions and tokens stay revoked)");
-        return await ToDtoAsync((await users.GetAsync(user.Id))!, grants);
-    }
-
-    private static async Task<IResult> ResetPasswordAsync(string username, SetPasswordRequest request, HttpContext context, UserStore users, GrantStore grants, TimeProvider clock)
-    {
-        var user = await Find(users, username);
-        if (user.Id == context.RequireUser().Id)
-            throw new PolicyRefusedException("change your own password with POST /api/v1/me/password, which asks for the current one");
-        // Whoever sets a password can sign in as that user: only someone who holds all of their grants may.
-        var missing = await NotHeldOfAsync(context.RequireUser(), user, grants);
-        if (missing.Count > 0)
-            throw new PolicyRefusedException($"refused by rule 'no-escalation': '{username}' holds {string.Join(", ", missing)}, which you do not; ask an admin");
-        Passwords.CheckAcceptable(request.Password, user.Username);
-        await users.SetPasswordAsync(user.Id, Passwords.Hash(request.Password), clock.GetUtcNow().ToUnixTimeMilliseconds());
-        await context.AuditAsync(Actions.UserManage, AuditOutcomes.Succeeded, $"user:{username}", "password set by an admin; the user's web sessions ended");
-        return Results.NoContent();
-    }
-
-    internal static async Task<UserDto> GrantAsync(string username, GrantRequest request, HttpContext context, UserStore users,
-        GrantStore grants, ProjectStore projects, TimeProvider clock)
-    {
-        var actor = context.RequireUser();
-        var (user, role, grant, projectId) = await ResolveGrantAsync(username, request, users, grants, projects);
-        // Segregation of duties: nobody widens their own access (an override needs policy.override and a
-        // reason, and is flagged in the audit log), and nobody hands out what they do not hold (never overridable).
-        var target = $"user:{user.Username}";
-        await PolicyGate.EnforceAsync(context, Policy.NoEscalation(actor.Username, NotHeld(actor, role.Actions, grant.Project, grant.Environment)), null, target);
-        await PolicyGate.EnforceAsync(context, Policy.NoSelfGrant(actor.Username, user.Username), request.OverrideReason, target);
-        if (!await grants.AddAsync(user.Id, role.Name, projectId, grant.Environment, actor.Username, clock.GetUtcNow().ToUnixTimeMilliseconds()))
-            throw new ConflictException($"'{user.Username}' already has {grant}");
-        await context.AuditAsync(Actions.GrantManage, AuditOutcomes.Succeeded, target, $"granted {grant}" + (grant.IsGlobal ? " (global)" : ""));
-        return await ToDtoAsync(user, grants);
-    }
-
-    internal static async Task<UserDto> RevokeGrantAsync(string username, GrantRequest request, HttpContext context, UserStore users,
-        GrantStore grants, ProjectStore projects)
-    {
-        var actor = context.RequireUser();
-        var (user, role, grant, projectId) = await ResolveGrantAsync(username, request, users, grants, projects);
-        // Only someone who could have given a grant may take it away (a team lead cannot strip an admin).
-        await PolicyGate.EnforceAsync(context, Policy.NoEscalation(actor.Username, NotHeld(actor, role.Actions, grant.Project, grant.Environment)),
-            null, $"user:{user.Username}");
-        if (role.Name == BuiltInRoles.Admin && projectId is null && await grants.ActiveAdminCountAsync() <= 1
-            && (await grants.ForUserAsync(user.Id)).Any(g => g.Role == BuiltInRoles.Admin && g.Project is null))
-            throw new ConflictException("this is the last enabled admin; grant admin to someone else first");
-        if (!await grants.RemoveAsync(user.Id, role.Name, projectId, grant.Environment))
-            throw new ConflictException($"'{user.Username}' does not have {grant}");
-        await context.AuditAsync(Actions.GrantManage, AuditOutcomes.Succeeded, $"user:{user.Username}", $"revoked {grant}");
-        return await ToDtoAsync(user, grants);
-    }
-
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
-    private static partial Regex EnvironmentPattern();
-
-    /// <summary>
-    /// The grant in canonical form: the role as defined, the project as stored (blank means global, decided once
-    /// here so the escalation check, the insert and the audit entry can never disagree), a checked environment.
-    /// </summary>
-    private static async Task<(UserRow User, Role Role, Grant Grant, long? ProjectId)> ResolveGrantAsync(
-        string username, GrantRequest request, UserStore users, GrantStore grants, ProjectStore projects)
-    {
-        var user = await Find(users, username);
-        var name = request.Role?.Trim() ?? "";
-        var role = BuiltInRoles.Find(name)
-                   ?? (await grants.CustomRolesAsync()).Where(r => r.Name == name).Select(Authenticator.ToRole).FirstOrDefault()
-                   ?? throw new ArgumentException($"no role named '{name}'");
-        var project = string.IsNullOrWhiteSpace(request.Project) ? null : await projects.RequireAsync(request.Project.Trim());
-        var environment = string.IsNullOrWhiteSpace(request.Environment) ? null : request.Environment.Trim();
-        if (environment is not null && !EnvironmentPattern().IsMatch(environment))
-            throw new ArgumentException("an environment name is 1-64 letters, digits, '.', '_' or '-'");
-        if (environment is not null && project is null) throw new ArgumentException("an environment grant needs a project");
-        return (user, role, new Grant(role.Name, project?.Name, environment), project?.Id);
-    }
-
-    /// <summary>
-    /// The actions a grant of <paramref name="actions"/> (globally, or on a project) would give that the actor does
-    /// not hold there (a role's server actions count only for a global grant). A global grant needs global holdings: its project actions are checked on a project no grant
-    /// names, so the actor's grant on one project does not pass for all of them.
-    /// </summary>
-    private static List<string> NotHeld(Principal.User actor, IEnumerable<string> actions, string? project, string? environment)
-    {
-        var scope = new Scope(project ?? "\0every project", project is null ? null : environment);
-        // What the grant would give there, by the one rule in Permissions (a project grant: the project actions
-        // plus one's own account and the UI), compared with what the actor holds there.
-        var granted = new Role("granted", "", actions.ToHashSet(StringComparer.Ordinal), BuiltIn: false);
-        var given = new Permissions([new Grant(granted.Name, project, environment)], _ => granted);
-        return granted.Actions.Where(a => given.Can(a, scope) && !actor.Permissions.Can(a, scope)).Order().ToList();
-    }
-
-    /// <summary>What the grants of <paramref name="user"/> give that the actor does not hold.</summary>
-    private static async Task<IReadOnlyList<string>> NotHeldOfAsync(Principal.User actor, UserRow user, GrantStore grants)
-    {
-        var rows = await grants.ForUserAsync(user.Id);
-        if (rows.Count == 0) return [];
-        var custom = (await grants.CustomRolesAsync()).Select(Authenticator.ToRole).ToDictionary(r => r.Name);
-        return rows.SelectMany(g => NotHeld(actor, (BuiltInRoles.Find(g.Role) ?? custom.GetValueOrDefault(g.Role))?.Actions ?? new HashSet<string>(),
-            g.Project, g.Environment)).Distinct().Order().ToList();
-    }
-
-    private static string? Clean(string? value, int max, string what)
-    {
-        if (string.IsNullOrWhiteSpace(value)) return null;
-        value = value.Trim();
-        if (value.Length > max) throw new ArgumentException($"the {what} has at most {max} characters");
-        if (value.Any(char.IsControl)) throw new ArgumentException($"the {what} must not contain control characters");
-        return value;
+            var user = await service.CreateAsync(Actor.Of(context), request);
+            return Results.Created($"/api/v1/users/{user.Username}", user);
+        }).RequireAction(Actions.UserManage);
+        api.MapGet("/users/{username}", async (string username, UserService service) =>
+            await service.ToDtoAsync(await service.FindAsync(username))).RequireAction(Actions.UserRead);
+        api.MapPost("/users/{username}/disable", (string username, HttpContext context, UserService service) =>
+            service.DisableAsync(Actor.Of(context), username)).RequireAction(Actions.UserManage);
+        api.MapPost("/users/{username}/enable", (string username, HttpContext context, UserService service) =>
+            service.EnableAsync(Actor.Of(context), username)).RequireAction(Actions.UserManage);
+        api.MapPost("/users/{username}/password", async (string username, SetPasswordRequest request, HttpContext context, UserService service) =>
+        {
+            await service.ResetPasswordAsync(Actor.Of(context), username, request);
+            return Results.NoContent();
+        }).RequireAction(Actions.UserManage);
+        api.MapPost("/users/{username}/grants", (string username, GrantRequest request, HttpContext context, UserService service) =>
+            service.GrantAsync(Actor.Of(context), username, request)).RequireAction(Actions.GrantManage);
+        api.MapPost("/users/{username}/grants/revoke", (string username, GrantRequest request, HttpContext context, UserService service) =>
+            service.RevokeGrantAsync(Actor.Of(context), username, request)).RequireAction(Actions.GrantManage);
     }
 }
+
 
 /// <summary>A segregation-of-duties rule refused the action; the message names the rule. Answered with 403.</summary>
 public sealed class PolicyRefusedException(string message) : Exception(message);

@@ -18,11 +18,11 @@ public static class AgentPages
         app.MapGet("/agents", async (HttpContext context, AgentStore agents) =>
             Page<AgentsPage>(context, new { Agents = (await agents.ListAsync()).Select(a => a.ToDto()).ToList() }))
             .RequirePageAction(Actions.AgentRead);
-        app.MapPost("/agents/{agent}/approve", (string agent, HttpContext context, AgentStore agents) =>
-            Act(context, "/agents", async () => { await AgentsApi.SetStatusAsync(agent, "approved", context, agents); return $"Agent '{agent}' approved."; }))
+        app.MapPost("/agents/{agent}/approve", (string agent, HttpContext context, AgentService service) =>
+            Act(context, "/agents", async () => { await service.SetStatusAsync(Actor.Of(context), agent, "approved"); return $"Agent '{agent}' approved."; }))
             .RequirePageAction(Actions.AgentApprove);
-        app.MapPost("/agents/{agent}/disable", (string agent, HttpContext context, AgentStore agents) =>
-            Act(context, "/agents", async () => { await AgentsApi.SetStatusAsync(agent, "disabled", context, agents); return $"Agent '{agent}' disabled."; }))
+        app.MapPost("/agents/{agent}/disable", (string agent, HttpContext context, AgentService service) =>
+            Act(context, "/agents", async () => { await service.SetStatusAsync(Actor.Of(context), agent, "disabled"); return $"Agent '{agent}' disabled."; }))
             .RequirePageAction(Actions.AgentApprove);
     }
 }

@@ -17,21 +17,8 @@ public static class AuditApi
     {
         api.MapGet("/audit", async ([AsParameters] AuditFilter filter, AuditStore store) =>
             (await store.QueryAsync(filter.ToQuery())).Select(e => e.ToDto())).RequireAction(Actions.AuditRead);
-        api.MapGet("/audit/verify", VerifyAsync).RequireAction(Actions.AuditRead);
+        api.MapGet("/audit/verify", (string? expectHead, AuditStore store, CancellationToken ct) => store.VerifyChainAsync(expectHead, ct)).RequireAction(Actions.AuditRead);
         api.MapGet("/audit/export", ExportAsync).RequireAction(Actions.AuditRead);
-    }
-
-    /// <param name="expectHead">A head hash recorded earlier outside the database: also detects removal of the newest entries.</param>
-    internal static async Task<AuditVerificationDto> VerifyAsync(string? expectHead, AuditStore store, CancellationToken ct)
-    {
-        // The chain as it is now: up to the newest entry (this request's own entry, written before the endpoint ran),
-        // not chasing entries appended while it is walked.
-        var newest = await store.NewestSequenceAsync();
-        var expected = string.IsNullOrWhiteSpace(expectHead) ? null : expectHead.Trim().ToLowerInvariant();
-        // The verifier walks a synchronous cursor (one entry of look-ahead); run it off the request thread.
-        var result = await Task.Run(() => AuditVerifier.Verify(store.Stream(new AuditQuery(UpToSeq: newest)), expectedHead: expected), ct);
-        return new AuditVerificationDto(result.Ok, result.EntriesChecked, result.FirstBadSequence, result.Problem, result.HeadHash, result.HeadSequence,
-            result.ExpectedHeadSequence, result.EntriesAfterExpectedHead);
     }
 
     private static async Task ExportAsync([AsParameters] AuditFilter filter, HttpContext context, AuditStore store, CancellationToken ct)

@@ -34,7 +34,7 @@ public static class AuditPages
         }
         catch (ArgumentException e) { error = e.Message; }
         var entries = error is null ? (await store.QueryAsync(filter.ToQuery())).Select(e => e.ToDto()).ToList() : [];
-        var verification = Text("verify") is not null ? await AuditApi.VerifyAsync(null, store, ct) : null;
+        var verification = Text("verify") is not null ? await store.VerifyChainAsync(null, ct) : null;
         // The filters as typed (to show them again) and as a query string the export endpoint parses the same way.
         var inputs = AuditPage.FilterNames.Select(k => (k, v: Text(k))).Where(p => p.v is not null).ToDictionary(p => p.k, p => p.v!);
         var normalized = new Dictionary<string, string?>

@@ -132,4 +132,18 @@ public sealed class AuditStore(SqlDatabase db)
         }
         return (string.Join(" AND ", clauses), args);
     }
+
+    /// <param name="expectHead">A head hash recorded earlier outside the database: also detects removal of the newest entries.</param>
+    /// <summary>Walks the hash chain (<see cref="AuditVerifier"/>) up to the newest entry and says where it breaks, if it does.</summary>
+    public async Task<Contracts.Api.AuditVerificationDto> VerifyChainAsync(string? expectHead, CancellationToken ct)
+    {
+        // The chain as it is now: up to the newest entry (this request's own entry, written before the endpoint ran),
+        // not chasing entries appended while it is walked.
+        var newest = await NewestSequenceAsync();
+        var expected = string.IsNullOrWhiteSpace(expectHead) ? null : expectHead.Trim().ToLowerInvariant();
+        // The verifier walks a synchronous cursor (one entry of look-ahead); run it off the request thread.
+        var result = await Task.Run(() => AuditVerifier.Verify(Stream(new AuditQuery(UpToSeq: newest)), expectedHead: expected), ct);
+        return new Contracts.Api.AuditVerificationDto(result.Ok, result.EntriesChecked, result.FirstBadSequence, result.Problem, result.HeadHash, result.HeadSequence,
+            result.ExpectedHeadSequence, result.EntriesAfterExpectedHead);
+    }
 }

@@ -1,0 +1,44 @@
+using Slipway.Contracts.Api;
+using Slipway.Core.Access;
+using Slipway.Core.Audit;
+
+namespace Slipway.Server.Agents;
+
+/// <summary>
+/// What operators ask of agents (<see cref="AgentsApi"/>, <see cref="AgentPages"/>): approve, disable, remove, and
+/// registration tokens. A running agent is not removed; every change is audited, a refused removal too.
+/// </summary>
+public sealed class AgentService(AgentStore agents, TimeProvider clock)
+{
+    public async Task<AgentDto> SetStatusAsync(Actor actor, string name, string status)
+    {
+        if (!await agents.SetStatusAsync(name, status)) throw new KeyNotFoundException($"no agent named '{name}'");
+        await actor.AuditAsync(Actions.AgentApprove, AuditOutcomes.Succeeded, $"agent:{name}", $"agent {status}");
+        return (await agents.FindAsync(name))!.ToDto();
+    }
+
+    /// <summary>Removes an agent so its name can be registered again: refused while it runs jobs.</summary>
+    public async Task RemoveAsync(Actor actor, string name)
+    {
+        var outcome = await agents.RemoveAsync(name) ?? throw new KeyNotFoundException($"no agent named '{name}'");
+        if (!outcome.Removed)
+        {
+            var refusal = $"agent '{name}' is running {outcome.RunningJobs} job(s): disable it first (slipway agent disable {name}), " +
+                          "let its jobs end or cancel their runs, then remove it";
+            await actor.AuditAsync(Actions.AgentApprove, AuditOutcomes.Failed, $"agent:{name}", "not removed: " + refusal);
+            throw new ConflictException(refusal);
+        }
+        await actor.AuditAsync(Actions.AgentApprove, AuditOutcomes.Succeeded, $"agent:{name}", "agent removed: its credential no longer works and its name is free");
+    }
+
+    /// <summary>A registration token for a pool (build by default), shown once.</summary>
+    public async Task<RegistrationTokenDto> CreateTokenAsync(Actor actor, CreateRegistrationTokenRequest? request)
+    {
+        var pool = string.IsNullOrWhiteSpace(request?.Pool) ? "build" : request.Pool.Trim();
+        var token = Tokens.New(Tokens.RegistrationPrefix);
+        var id = await agents.CreateRegistrationTokenAsync(Tokens.Hash(token), pool, request?.PreApproved ?? false, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        await actor.AuditAsync(Actions.AgentTokenCreate, AuditOutcomes.Succeeded, $"registration-token:{id}",
+            $"agent registration token for pool '{pool}'" + (request?.PreApproved == true ? ", pre-approved" : ""));
+        return new RegistrationTokenDto(id, token, pool, request?.PreApproved ?? false);
+    }
+}
