@@ -27,7 +27,11 @@ public static class DeploymentPages
         // Every project (that the user may read deployments of) × every environment name; filtered per project.
         app.MapGet("/environments", async (HttpContext context, ProjectStore projects, EnvironmentStore environments, DeploymentStore deployments,
             ReleaseStore releases, TimeProvider clock, PoolPresence presence) =>
-            Page<OverviewPage>(context, new { Projects = await DeploymentsApi.OverviewAsync(context, projects, environments, deployments, releases, clock, presence) }))
+            Page<OverviewPage>(context, new
+            {
+                Projects = await DeploymentsApi.OverviewAsync(context, projects, environments, deployments, releases, clock, presence),
+                Waiting = await WaitingDeployments.ForAsync(context.RequireUser(), deployments),
+            }))
             .RequirePageAction(Actions.UiView);
         app.MapPost("/projects/{name}/deploy", (string name, HttpContext context, ProjectStore projects, DeploymentService service,
             DeploymentStore deployments, ReleaseStore releases) => Act(context, EnvironmentsPath(name), async form =>
@@ -54,14 +58,14 @@ public static class DeploymentPages
             TimeProvider clock, PoolPresence presence) => Act(context, EnvironmentsPath(name), async form =>
         {
             var request = SettingsFrom(form, Field(form, "name")?.Trim());
-            await EnvironmentsApi.SaveAsync(name, null, request, context, projects, environments, clock, presence);
-            return ($"Environment {request.Name} created.", EnvironmentPath(name, request.Name ?? ""));
+            var saved = await EnvironmentsApi.SaveAsync(name, null, request, context, projects, environments, clock, presence);
+            return ($"Environment {request.Name} created.{Warnings(saved)}", EnvironmentPath(name, request.Name ?? ""));
         })).RequirePageAction(Actions.EnvironmentManage);
         app.MapPost("/projects/{name}/environments/{env}/settings", (string name, string env, HttpContext context, ProjectStore projects,
             EnvironmentStore environments, TimeProvider clock, PoolPresence presence) => Act(context, EnvironmentPath(name, env), async form =>
         {
-            await EnvironmentsApi.SaveAsync(name, env, SettingsFrom(form, null), context, projects, environments, clock, presence);
-            return $"Settings of {env} saved.";
+            var saved = await EnvironmentsApi.SaveAsync(name, env, SettingsFrom(form, null), context, projects, environments, clock, presence);
+            return $"Settings of {env} saved.{Warnings(saved)}";
         })).RequirePageAction(Actions.EnvironmentManage);
         app.MapPost("/projects/{name}/environments/{env}/freezes", (string name, string env, HttpContext context, ProjectStore projects,
             EnvironmentStore environments, TimeProvider clock) => Act(context, EnvironmentPath(name, env), async form =>
@@ -190,6 +194,11 @@ public static class DeploymentPages
         var state = d.State == "awaiting_approval" ? "awaits approval" : $"is {d.State}";
         return ($"{what} #{d.Number} of {d.Release} to {d.Environment} requested; it {state}.", DeploymentPath(project, d.Number));
     }
+
+    /// <summary>The warnings the environments API gave with a saved environment (no agent of its pool), for the flash message.</summary>
+    internal static string Warnings(IResult saved) =>
+        ((saved as IValueHttpResult)?.Value as EnvironmentDto)?.Warnings is { Count: > 0 } warnings
+            ? string.Concat(warnings.Select(w => $" Warning: {w}.")) : "";
 
     /// <summary>
     /// An environment's settings as posted by <see cref="EnvironmentSettingsForm"/>. The form shows every setting, so an
