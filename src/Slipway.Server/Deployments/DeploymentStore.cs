@@ -152,13 +152,16 @@ public sealed class DeploymentStore(SqlDatabase db)
         return rows.ToLookup(a => a.DeploymentId);
     }
 
-    /// <summary>The jobs (name, status, failure reason, pool) of many deployment runs, in stage order, 500 runs a query.</summary>
+    /// <summary>
+    /// The jobs (name, status, failure reason, pool) of many deployment runs, in stage order, 500 runs a query. Dapper fills the
+    /// tuple by column position: the SELECT lists exactly its fields, in its order.
+    /// </summary>
     public async Task<ILookup<long, (long RunId, string Name, string Status, string? FailureReason, string Pool)>> StepsAsync(IReadOnlyCollection<long> runIds)
     {
         var rows = new List<(long RunId, string Name, string Status, string? FailureReason, string Pool)>();
         foreach (var chunk in runIds.Distinct().Chunk(500))
             rows.AddRange(await db.ReadAsync(c => c.QueryAsync<(long RunId, string Name, string Status, string? FailureReason, string Pool)>(
-                "SELECT run_id, name, status, failure_reason, failure_kind, pool FROM jobs " +
+                "SELECT run_id, name, status, failure_reason, pool FROM jobs " +
                 $"WHERE run_id IN ({string.Join(", ", chunk.Select(id => id.ToString(System.Globalization.CultureInfo.InvariantCulture)))}) ORDER BY run_id, stage_idx, id")));
         return rows.ToLookup(r => r.RunId);
     }
