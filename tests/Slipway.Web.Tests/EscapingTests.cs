@@ -49,7 +49,8 @@ public sealed class EscapingTests
         await page.GotoAsync("/projects/escape");
         await Expect(page.Locator("#branches td.branch", new() { HasText = Branch })).ToHaveCountAsync(1);
         await Expect(page.Locator("#runs td.branch", new() { HasText = Branch })).ToHaveCountAsync(1);
-        await Expect(page.GetByText(Branch, new() { Exact = true }).First).ToBeVisibleAsync();
+        await Expect(page.Locator("#branches").GetByText(Branch, new() { Exact = true })).ToBeVisibleAsync();
+        await Expect(page.Locator("#run-pipeline option", new() { HasText = Branch })).ToHaveAttributeAsync("value", Branch);
         await Expect(page.Locator("main b")).ToHaveCountAsync(0);
         await AssertNothingRanAsync(page);
 

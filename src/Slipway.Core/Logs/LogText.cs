@@ -11,11 +11,15 @@ public static class LogText
 {
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
 
-    /// <summary>Decodes with U+FFFD for invalid bytes and replaces control characters except \n and \t.</summary>
-    public static string Decode(ReadOnlySpan<byte> bytes)
+    /// <summary>
+    /// Decodes with U+FFFD for invalid bytes and replaces control characters except \n and \t. With
+    /// <paramref name="keepEscapes"/> the escape character (U+001B) is kept too, so a reader that interprets ANSI colour
+    /// codes itself (the web UI, which shows them as styled text, never as markup) gets them; terminals never do.
+    /// </summary>
+    public static string Decode(ReadOnlySpan<byte> bytes, bool keepEscapes = false)
     {
         var text = Utf8.GetString(bytes);
-        return NeedsCleaning(text) ? Clean(text) : text;
+        return NeedsCleaning(text, keepEscapes) ? Clean(text, keepEscapes) : text;
     }
 
     /// <summary>
@@ -42,14 +46,18 @@ public static class LogText
         return bytes.Length;
     }
 
-    private static bool NeedsCleaning(string text)
+    private static bool Kept(char c, bool keepEscapes) => c == '\n' || c == '\t' || keepEscapes && c == Escape;
+
+    private const char Escape = '\u001b';
+
+    private static bool NeedsCleaning(string text, bool keepEscapes)
     {
         foreach (var c in text)
-            if (c < 0x20 && c != '\n' && c != '\t' || c == 0x7f) return true;
+            if (c < 0x20 && !Kept(c, keepEscapes) || c == 0x7f) return true;
         return false;
     }
 
-    private static string Clean(string text)
+    private static string Clean(string text, bool keepEscapes)
     {
         var sb = new StringBuilder(text.Length);
         for (var i = 0; i < text.Length; i++)
@@ -61,7 +69,7 @@ public static class LogText
                 if (i + 1 < text.Length && text[i + 1] == '\n') continue;
                 sb.Append('\n');
             }
-            else if (c < 0x20 && c != '\n' && c != '\t' || c == 0x7f) sb.Append('\uFFFD');
+            else if (c < 0x20 && !Kept(c, keepEscapes) || c == 0x7f) sb.Append('\uFFFD');
             else sb.Append(c);
         }
         return sb.ToString();

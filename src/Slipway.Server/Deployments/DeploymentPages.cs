@@ -24,8 +24,12 @@ public static class DeploymentPages
     {
         app.MapGet("/projects/{name}/environments", DashboardPageAsync).RequirePageAction(Actions.DeploymentRead);
         // Every project (that the user may read deployments of) × every environment name; filtered per project.
-        app.MapGet("/environments", async (HttpContext context, DeploymentViews views) =>
-            Page<OverviewPage>(context, new { Projects = await views.OverviewAsync(context.RequireUser()) }))
+        app.MapGet("/environments", async (HttpContext context, DeploymentViews views, DeploymentStore deployments) =>
+            Page<OverviewPage>(context, new
+            {
+                Projects = await views.OverviewAsync(context.RequireUser()),
+                Waiting = await WaitingDeployments.ForAsync(context.RequireUser(), deployments),
+            }))
             .RequirePageAction(Actions.UiView);
         app.MapPost("/projects/{name}/deploy", (string name, HttpContext context, DeploymentCommands commands) => Act(context, EnvironmentsPath(name), async form =>
         {

@@ -152,7 +152,10 @@ public sealed class DeploymentStore(SqlDatabase db)
         return rows.ToLookup(a => a.DeploymentId);
     }
 
-    /// <summary>The jobs (name, status, failure reason, pool) of many deployment runs, in stage order, 500 runs a query.</summary>
+    /// <summary>
+    /// The jobs (name, status, failure reason, pool) of many deployment runs, in stage order, 500 runs a query. Dapper fills the
+    /// tuple by column position: the SELECT lists exactly its fields, in its order.
+    /// </summary>
     public async Task<ILookup<long, (long RunId, string Name, string Status, string? FailureReason, string Pool)>> StepsAsync(IReadOnlyCollection<long> runIds)
     {
         var rows = new List<(long RunId, string Name, string Status, string? FailureReason, string Pool)>();

@@ -60,7 +60,7 @@ public static class EnvironmentPages
     }
 
     /// <summary>The API's warnings (no agent of the pool connected) after the success message, so a form user meets them too.</summary>
-    private static string Warned(EnvironmentDto saved) => saved.Warnings is { Count: > 0 } w ? " Warning: " + string.Join(" ", w) : "";
+    private static string Warned(EnvironmentDto saved) => saved.Warnings is { Count: > 0 } w ? string.Concat(w.Select(x => $" Warning: {x}.")) : "";
 
     internal static async Task<IResult> EnvironmentPageAsync(string name, string env, HttpContext context, EnvironmentService service, DeploymentViews views)
     {

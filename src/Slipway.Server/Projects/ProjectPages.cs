@@ -15,16 +15,17 @@ public static class ProjectPages
 {
     public static void MapProjectPages(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/", async (HttpContext context, ProjectStore projects, RunStore runs) =>
+        app.MapGet("/", async (HttpContext context, ProjectStore projects, RunStore runs, DeploymentStore deployments) =>
         {
             var list = new List<(ProjectDto, RunSummaryDto?)>();
             var me = context.RequireUser();
             foreach (var p in (await projects.ListAsync()).Where(p => me.Permissions.CanOnProject(Actions.ProjectRead, p.Name)))
                 list.Add((p.ToDto(), (await runs.ListAsync(p.Id, 1, RunKinds.Ci)).FirstOrDefault()?.ToSummary()));
-            return Page<ProjectsPage>(context, new { Projects = list });
+            return Page<ProjectsPage>(context, new { Projects = list, Waiting = await WaitingDeployments.ForAsync(me, deployments) });
         }).RequirePageAction(Actions.UiView);
 
-        app.MapGet("/projects/{name}", async (string name, HttpContext context, ProjectStore projects, RunStore runs, ReleaseSettingsStore releaseSettings) =>
+        app.MapGet("/projects/{name}", async (string name, HttpContext context, ProjectStore projects, RunStore runs, ReleaseSettingsStore releaseSettings,
+            DeploymentViews views) =>
         {
             var project = await projects.RequireAsync(name);
             var branches = await ProjectsApi.BranchViewsAsync(project, projects, runs);
@@ -35,6 +36,9 @@ public static class ProjectPages
             return Page<ProjectPage>(context, new
             {
                 Project = project.ToDto(), Branches = branches, Runs = list, DirectPushes = directPushes, ReleaseBranches = releaseBranches,
+                // The environment strip, for those who may see deployments.
+                Environments = context.RequireUser().Permissions.CanOnProject(Actions.DeploymentRead, name)
+                    ? await views.DashboardAsync(name) : null,
             });
         }).RequirePageAction(Actions.ProjectRead);
     }

@@ -70,7 +70,7 @@ public static class ProjectsApi
             .Select(b => new BranchDto(b.Name, b.Head, latest.TryGetValue(b.Name, out var r) ? r.ToSummary() : null)).ToList();
     }
 
-    private static async Task<IResult> StartRunAsync(string name, StartRunRequest? request, HttpContext context, ProjectStore projects,
+    internal static async Task<IResult> StartRunAsync(string name, StartRunRequest? request, HttpContext context, ProjectStore projects,
         MirrorDirectory mirrors, RunFactory factory, CancellationToken ct)
     {
         var project = await projects.RequireAsync(name);

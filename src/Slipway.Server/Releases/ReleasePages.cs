@@ -46,8 +46,15 @@ public static class ReleasePages
                 return await CreateReleaseAsync(project, id, context, projects, service, runs);
             })).RequirePageAction(Actions.ReleaseCreate);
 
-        app.MapGet("/projects/{name}/releases/{version}", async (string name, string version, HttpContext context, ProjectStore projects, ReleaseStore releases) =>
-            Page<ReleasePage>(context, new { Release = await ReleasesApi.ShowAsync(name, version, projects, releases) }))
+        app.MapGet("/projects/{name}/releases/{version}", async (string name, string version, HttpContext context, ProjectStore projects, ReleaseStore releases,
+            EnvironmentStore environments, DeploymentStore deployments, TimeProvider clock) =>
+            Page<ReleasePage>(context, new
+            {
+                Release = await ReleasesApi.ShowAsync(name, version, projects, releases),
+                // Where it is deployed, for those who may see deployments.
+                Places = context.RequireUser().Permissions.CanOnProject(Actions.DeploymentRead, name)
+                    ? await ReleasePlaces.ForAsync(name, version, projects, environments, deployments, clock) : null,
+            }))
             .RequirePageAction(Actions.ReleaseRead);
     }
 

@@ -12,7 +12,8 @@ namespace Slipway.Server.Runs;
 /// <summary>
 /// Job logs: pages by byte offset (<c>GET .../log?offset=&amp;limit=</c>) and a live follow as server-sent
 /// events (<c>GET .../log/follow?offset=</c>). Text is decoded safely (invalid UTF-8 and control bytes
-/// replaced) and pages end on character boundaries; offsets always count raw bytes.
+/// replaced) and pages end on character boundaries; offsets always count raw bytes. The follow takes <c>ansi=true</c>
+/// to keep the escape character (the web UI turns colour codes into styled text and section markers into folds).
 /// </summary>
 public static class LogsApi
 {
@@ -30,7 +31,7 @@ public static class LogsApi
     private static async Task<JobRow> FindJob(RunStore runs, long id, string job) =>
         await runs.FindJobAsync(id, job) ?? throw new KeyNotFoundException($"run {id} has no job '{job}'");
 
-    public static async Task<LogPageDto> ReadPageAsync(LogStore logs, JobRow job, long offset, int limit, CancellationToken ct)
+    public static async Task<LogPageDto> ReadPageAsync(LogStore logs, JobRow job, long offset, int limit, CancellationToken ct, bool keepEscapes = false)
     {
         offset = Math.Max(0, offset);
         var length = logs.Length(job.Id);
@@ -38,7 +39,7 @@ public static class LogsApi
         var bytes = await logs.ReadAsync(job.Id, offset, limit, ct);
         var atEnd = offset + bytes.Length >= length;
         var usable = LogText.SafeLength(bytes, isEnd: atEnd && done);
-        var text = LogText.Decode(bytes.AsSpan(0, usable));
+        var text = LogText.Decode(bytes.AsSpan(0, usable), keepEscapes);
         var next = offset + usable;
         return new LogPageDto(offset, next, text, done && next >= length, logs.IsTruncated(job.Id));
     }
@@ -60,7 +61,7 @@ public static class LogsApi
     /// Server-sent events: <c>event: log</c> with a <see cref="LogPageDto"/> as data, then <c>event: end</c>
     /// when the job has finished and everything was sent. Wakes on appends; re-checks every second anyway.
     /// </summary>
-    private static async Task FollowAsync(long id, string job, long? offset, HttpContext context, RunStore runs, LogStore logs, WorkSignal signal,
+    private static async Task FollowAsync(long id, string job, long? offset, bool? ansi, HttpContext context, RunStore runs, LogStore logs, WorkSignal signal,
         Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
@@ -75,7 +76,7 @@ public static class LogsApi
         {
             var woken = signal.WaitAsync(WorkSignal.Log(row.Id));
             row = await FindJob(runs, id, job);
-            var page = await ReadPageAsync(logs, row, position, DefaultPage, ct);
+            var page = await ReadPageAsync(logs, row, position, DefaultPage, ct, ansi == true);
             if (page.NextOffset > position || page.Complete)
             {
                 await context.Response.WriteAsync($"event: log\ndata: {JsonSerializer.Serialize(page, Json)}\n\n", ct);

@@ -10,7 +10,7 @@ using static Slipway.Server.Web.WebUi;
 
 namespace Slipway.Server.Runs;
 
-/// <summary>One run: its stage graph, jobs, logs and artifacts, with cancel and retry.</summary>
+/// <summary>One run: its stage graph, jobs, logs and artifacts, with cancel and retry; and starting a run from the project page.</summary>
 public static class RunPages
 {
     public static void MapRunPages(this IEndpointRouteBuilder app)
@@ -34,5 +34,15 @@ public static class RunPages
         app.MapPost("/runs/{id:long}/retry", (long id, HttpContext context, RunService service) =>
             Act(context, $"/runs/{id}", async () => { await service.RetryAsync(id, null); return "Failed jobs queued again."; }))
             .RequirePageAction(Actions.RunRetry);
+        // The project page's "Run pipeline" form: the API's own start-run handler (same checks, same audit), then the new run's page.
+        app.MapPost("/projects/{name}/runs/start", (string name, HttpContext context, ProjectStore projects, MirrorDirectory mirrors, RunFactory factory,
+            RunStore runs) => Act(context, $"/projects/{Uri.EscapeDataString(name)}", async form =>
+        {
+            var started = await ProjectsApi.StartRunAsync(name, new StartRunRequest(Optional(form, "branch"), null), context, projects, mirrors, factory,
+                context.RequestAborted);
+            var id = ((started as IValueHttpResult)?.Value as RunCreatedDto ?? throw new InvalidOperationException("the run API returned no run")).Id;
+            var run = (await RunsApi.Get(runs, id)).Run;
+            return ($"Run #{run.Number} of {run.Branch} started.", $"/runs/{id}");
+        })).RequirePageAction(Actions.RunStart);
     }
 }

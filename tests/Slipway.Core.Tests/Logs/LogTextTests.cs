@@ -32,6 +32,16 @@ public class LogTextTests
     public void Decode_CleanText_IsUnchanged(string text) =>
         Assert.Equal(text, LogText.Decode(U(text)));
 
+    [Fact]
+    public void Decode_KeepingEscapes_KeepsOnlyTheEscapeCharacter()
+    {
+        // What the web UI asks for: colour codes and section markers intact, every other control byte still replaced, \r still a line end.
+        var log = U("\u001b[31mred\u001b[0m\r\nsection_start:1:build\r\u001b[0KBuild\n\u0007\u0000\u007f");
+        Assert.Equal("\u001b[31mred\u001b[0m\nsection_start:1:build\n\u001b[0KBuild\n\uFFFD\uFFFD\uFFFD", LogText.Decode(log, keepEscapes: true));
+        Assert.Equal("\uFFFD[31mred\uFFFD[0m\nsection_start:1:build\n\uFFFD[0KBuild\n\uFFFD\uFFFD\uFFFD", LogText.Decode(log));
+        Assert.Equal("\u001b[1mbold", LogText.Decode(U("\u001b[1mbold"), keepEscapes: true)); // nothing else to clean
+    }
+
     [Theory]
     [InlineData(new byte[] { 0x61, 0x00, 0x62 }, "a\uFFFDb")]
     [InlineData(new byte[] { 0x00, 0x00 }, "\uFFFD\uFFFD")]

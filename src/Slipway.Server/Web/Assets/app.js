@@ -3,6 +3,9 @@
 // Log text is only ever inserted with textContent / text nodes, never as HTML; a live region is replaced by
 // the same region of the page as the server renders it again (same origin, escaped by Razor). An error page's
 // "back" link goes back in the browser's history.
+// Logs keep their ANSI colour codes (SGR) and fold sections (::group:: / GitLab's section_start): both become elements
+// whose only attributes are class names from a fixed list and whose only content is text nodes, so a log can style
+// itself but never inject markup (see docs/pipeline-file.md, "Log output").
 (function () {
   'use strict';
   const FINAL = ['succeeded', 'failed', 'cancelled', 'skipped'];
@@ -14,6 +17,159 @@
     el.className = 'status status-' + status;
   }
 
+  // ---- Log rendering: ANSI colours and collapsible sections --------------------------------------------------------
+  // Escape sequences: CSI (ESC [ params final) — only SGR (final 'm') is applied, the rest dropped; OSC (ESC ] ... BEL/ST)
+  // dropped (BEL arrives as U+FFFD, the server replaces control bytes); any other ESC with its next character dropped.
+  const ESCAPES = /\u001b(?:\[([0-?]*)[ -\/]*([@-~])|\][^\u001b\u0007\ufffd]*(?:\u0007|\ufffd|\u001b\\)?|[\s\S]?)/g;
+  const GROUP = /^::group::(.*)$/;
+  const ENDGROUP = /^::endgroup::/;
+  // GitLab: section_start:UNIX_TIME:NAME[OPTIONS]\r\e[0KTITLE and section_end:UNIX_TIME:NAME\r\e[0K. The server turns the
+  // lone \r into a line end, so the title comes as the next line, after ESC[0K.
+  const SECTION_START = /^(?:\u001b\[0K)?section_start:\d+:([A-Za-z0-9_.-]+)(?:\[([^\]]*)\])?((?:\u001b\[0K.*)?)$/;
+  const SECTION_END = /^(?:\u001b\[0K)?section_end:\d+:([A-Za-z0-9_.-]+)(?:\u001b\[0K)?$/;
+  const ERASE_PREFIX = '\u001b[0K';
+
+  function sgr(style, params) {
+    const codes = params === '' ? [0] : params.split(/[;:]/).map((p) => (p === '' ? 0 : Number(p)));
+    for (let i = 0; i < codes.length; i++) {
+      const c = codes[i];
+      if (c === 0) { style.fg = null; style.bg = null; style.bold = false; }
+      else if (c === 1) style.bold = true;
+      else if (c === 22) style.bold = false;
+      else if ((c >= 30 && c <= 37) || (c >= 90 && c <= 97)) style.fg = c;
+      else if (c === 39) style.fg = null;
+      else if ((c >= 40 && c <= 47) || (c >= 100 && c <= 107)) style.bg = c;
+      else if (c === 49) style.bg = null;
+      else if (c === 38 || c === 48 || c === 58) {
+        // 256-colour and true-colour forms: skip their arguments so they are not read as other codes.
+        if (codes[i + 1] === 5) i += 2; else if (codes[i + 1] === 2) i += 4;
+      }
+      // anything else (italic, underline, blink, ...): ignored
+    }
+  }
+
+  function classesOf(style) {
+    const names = [];
+    if (style.bold) names.push('ansi-bold');
+    if (style.fg !== null) names.push('ansi-' + style.fg);
+    if (style.bg !== null) names.push('ansi-bg-' + style.bg);
+    return names.join(' ');
+  }
+
+  // Appends text with its escape sequences applied to `parent`, as text nodes and classed spans; returns the nodes added.
+  function appendStyled(parent, text, style) {
+    const added = [];
+    const emit = (part) => {
+      if (!part) return;
+      const classes = classesOf(style);
+      let node;
+      if (classes) { node = document.createElement('span'); node.className = classes; node.textContent = part; }
+      else node = document.createTextNode(part);
+      parent.appendChild(node);
+      added.push(node);
+    };
+    let last = 0;
+    ESCAPES.lastIndex = 0;
+    for (let m = ESCAPES.exec(text); m !== null; m = ESCAPES.exec(text)) {
+      emit(text.slice(last, m.index));
+      if (m[2] === 'm') sgr(style, m[1]);
+      last = ESCAPES.lastIndex;
+      if (m[0].length === 0) ESCAPES.lastIndex++;
+    }
+    emit(text.slice(last));
+    return added;
+  }
+
+  // One log box. Whole lines are interpreted (markers, colours); the unfinished last line is shown as it is and drawn
+  // again when the rest of it arrives. The colour state carries over lines, as in a terminal.
+  function logView(pre) {
+    const style = { fg: null, bg: null, bold: false };
+    const open = [];            // sections open, innermost last: { name, details, summary, body }
+    let tail = '';              // the unfinished last line
+    let tailNodes = [];
+    let tailStyle = null;
+    let after = null;           // 'start' or 'end' just after a GitLab marker: its ESC[0K line follows
+    let shown = false;
+
+    const here = () => (open.length ? open[open.length - 1].body : pre);
+
+    function placeholder(text) {
+      let note = pre.querySelector(':scope > .log-empty');
+      if (!note) { note = document.createElement('span'); note.className = 'log-empty'; pre.appendChild(note); }
+      note.textContent = text;
+    }
+
+    function openSection(name, title, collapsed) {
+      const details = document.createElement('details');
+      details.className = 'log-section';
+      details.open = !collapsed;
+      details.dataset.section = name;
+      const summary = document.createElement('summary');
+      appendStyled(summary, title, Object.assign({}, style));
+      const body = document.createElement('div');
+      body.className = 'log-section-body';
+      details.append(summary, body);
+      here().appendChild(details);
+      open.push({ name, details, summary, body });
+    }
+
+    function closeSection(name) {
+      const at = name === null ? open.length - 1 : open.map((s) => s.name).lastIndexOf(name);
+      if (at >= 0) open.length = at;
+    }
+
+    function line(text) {
+      const marker = after;
+      after = null;
+      if (marker && text.startsWith(ERASE_PREFIX)) {
+        const rest = text.slice(ERASE_PREFIX.length);
+        if (marker === 'start') {
+          const section = open[open.length - 1];
+          if (section && rest) { section.summary.textContent = ''; appendStyled(section.summary, rest, Object.assign({}, style)); }
+          return;
+        }
+        if (rest === '') return;
+        text = rest;
+      }
+      let m;
+      if ((m = GROUP.exec(text))) { openSection('group', m[1].trim() || 'group', false); return; }
+      if (ENDGROUP.test(text)) { closeSection(null); return; }
+      if ((m = SECTION_START.exec(text))) {
+        const options = (m[2] || '').split(',').map((o) => o.trim());
+        const title = m[3].startsWith(ERASE_PREFIX) ? m[3].slice(ERASE_PREFIX.length) : '';
+        openSection(m[1], title || m[1], options.includes('collapsed=true'));
+        if (!title) after = 'start';
+        return;
+      }
+      if ((m = SECTION_END.exec(text))) { closeSection(m[1]); after = 'end'; return; }
+      appendStyled(here(), text + '\n', style);
+    }
+
+    return {
+      // Adds a piece of the log (any boundary: mid-line, mid-sequence).
+      append(text) {
+        if (!text) return;
+        if (!shown) { shown = true; pre.querySelector(':scope > .log-empty')?.remove(); }
+        tailNodes.forEach((n) => n.remove());
+        tailNodes = [];
+        if (tailStyle) Object.assign(style, tailStyle);
+        const lines = (tail + text).split('\n');
+        tail = lines.pop();
+        for (const l of lines) line(l);
+        tailStyle = Object.assign({}, style);
+        tailNodes = appendStyled(here(), tail, style);
+      },
+      // The log is complete: its last line is final, and an empty log says so.
+      end() {
+        tailNodes.forEach((n) => n.remove());
+        tailNodes = [];
+        if (tailStyle) Object.assign(style, tailStyle);
+        if (tail) { const last = tail; tail = ''; after = null; line(last); }
+        if (!shown) placeholder('no output');
+      },
+    };
+  }
+
   // Follows one job's log. The stream can drop while the job runs (server restart, a proxy's idle
   // timeout); EventSource would then reconnect to the same URL, i.e. from offset 0, and append the whole
   // log again. So reconnect ourselves, from the byte offset already shown.
@@ -23,6 +179,7 @@
     let offset = 0;
     let ended = false;
     let delay = 1000;
+    const view = logView(pre);
     function open() {
       const url = new URL(pre.dataset.logUrl, location.href);
       url.searchParams.set('offset', String(offset));
@@ -33,12 +190,12 @@
         if (page.offset !== offset) return; // not the continuation of what is shown
         if (page.text) {
           const atBottom = window.innerHeight + window.scrollY >= document.body.scrollHeight - 40;
-          pre.appendChild(document.createTextNode(page.text));
+          view.append(page.text);
           if (atBottom && pre.dataset.follow !== 'off') pre.scrollTop = pre.scrollHeight;
         }
         offset = page.nextOffset;
       });
-      source.addEventListener('end', () => { ended = true; source.close(); });
+      source.addEventListener('end', () => { ended = true; source.close(); view.end(); });
       source.onerror = () => {
         source.close();
         if (ended) return;

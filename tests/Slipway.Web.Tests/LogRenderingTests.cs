@@ -1,0 +1,111 @@
+using Microsoft.Playwright;
+using Slipway.Testing;
+using static Microsoft.Playwright.Assertions;
+
+namespace Slipway.Web.Tests;
+
+/// <summary>
+/// Job logs on the run page: ANSI colours become styled text, ::group:: and GitLab section markers become folds, an
+/// empty log says so; all of it while the log streams in and again when the page is opened after the end. Log text
+/// stays text: only spans, folds and class names the page chooses, never markup from the log.
+/// </summary>
+public sealed class LogRenderingTests
+{
+    // printf writes the escape bytes; the sleep makes the folds arrive over the live stream after the colours were shown.
+    private const string Pipeline = """
+        stages:
+          - name: build
+            jobs:
+              - name: colours
+                run: |
+                  printf '\033[31mred\033[0m plain \033[1;32mbold green\033[0m\n'
+                  printf '\033[38;5;196mextended\033[0m <b>not bold</b> \033[2Jcleared \033]0;title\007after\n'
+                  sleep 2
+                  echo '::group::Compile things'
+                  echo 'inside the group'
+                  echo '::endgroup::'
+                  printf 'section_start:%s:deps[collapsed=true]\r\033[0KInstall \033[33mdependencies\033[0m\n' "$(date +%s)"
+                  echo 'hidden detail'
+                  printf 'section_end:%s:deps\r\033[0K\n' "$(date +%s)"
+                  echo 'section_start:not a marker'
+                  echo done
+              - name: quiet
+                run: "true"
+          - name: check
+            jobs:
+              - name: later
+                run: echo checked
+        """;
+
+    [Fact]
+    public async Task RunPage_ShowsColoursAndFolds_LiveAndAfterTheEnd_AndSaysWhenALogIsEmpty()
+    {
+        await using var server = await SlipwayTestServer.StartAsync();
+        using var repo = TestRepos.WithPipeline(Pipeline, "Coloured log");
+        await using var browser = await BrowserSession.StartAsync(server.Url);
+        var page = browser.Page;
+        await browser.SignInAsync(); // before the run exists, so the page follows the log live
+
+        await server.Client.CreateProjectAsync("colours", repo.Path, "main");
+        var run = await TestRepos.FirstRunAsync(server, "colours");
+        await page.GotoAsync($"/runs/{run.Id}");
+        var log = page.Locator(".job[data-job='colours'] pre.log");
+
+        // Live: the colours arrive first; the later stage's job has not started, so its box says it has nothing yet.
+        await Expect(log.Locator("span.ansi-31")).ToHaveTextAsync("red");
+        await Expect(page.Locator(".job[data-job='later'] pre.log")).ToHaveTextAsync("no output yet");
+        await Expect(log.Locator("details.log-section")).ToHaveCountAsync(2);
+        await AssertRenderedAsync(page, log);
+
+        // Opened after the end: the same rendering from the whole log; an empty log says "no output".
+        Assert.Equal("succeeded", (await server.WaitForRunAsync(run.Id)).Status);
+        await page.GotoAsync($"/runs/{run.Id}");
+        await Expect(page.Locator(".job[data-job='later'] pre.log")).ToContainTextAsync("checked");
+        await AssertRenderedAsync(page, log);
+        await Expect(page.Locator(".job[data-job='quiet'] pre.log")).ToHaveTextAsync("no output");
+
+        Assert.Empty(browser.PageErrors);
+        Assert.Empty(browser.Dialogs);
+        Assert.True(browser.ConsoleErrors.Count == 0, string.Join("\n", browser.ConsoleErrors));
+    }
+
+    private static async Task AssertRenderedAsync(IPage page, ILocator log)
+    {
+        await Expect(log).ToContainTextAsync("done");
+        await Expect(log.Locator("span.ansi-31")).ToHaveTextAsync("red");
+        await Expect(log.Locator("span.ansi-bold.ansi-32")).ToHaveTextAsync("bold green");
+        // 256-colour codes and other sequences (clear screen, window title) are dropped; their arguments are not read as other codes.
+        await Expect(log).ToContainTextAsync("red plain bold green\nextended <b>not bold</b> cleared after\n");
+        await Expect(log.Locator(".ansi-1, .ansi-bold", new() { HasText = "extended" })).ToHaveCountAsync(0);
+        await Expect(page.GetByText("<b>not bold</b>")).ToBeVisibleAsync();
+
+        // ::group:: is an open fold with its title; GitLab's collapsed section is closed, its title coloured too.
+        var group = log.Locator("details.log-section[data-section='group']");
+        await Expect(group.Locator("summary")).ToHaveTextAsync("Compile things");
+        await Expect(group).ToHaveAttributeAsync("open", "");
+        await Expect(group.GetByText("inside the group")).ToBeVisibleAsync();
+        var deps = log.Locator("details.log-section[data-section='deps']");
+        await Expect(deps.Locator("summary")).ToHaveTextAsync("Install dependencies");
+        await Expect(deps.Locator("summary span.ansi-33")).ToHaveTextAsync("dependencies");
+        await Expect(deps).Not.ToHaveAttributeAsync("open", "");
+        await Expect(deps.GetByText("hidden detail")).ToBeHiddenAsync();
+        await deps.Locator("summary").ClickAsync();
+        await Expect(deps.GetByText("hidden detail")).ToBeVisibleAsync();
+        // After the folds, lines go back to the log itself; a line that only looks like a marker stays text.
+        await Expect(log.Locator(":scope > details")).ToHaveCountAsync(2);
+        Assert.Contains("section_start:not a marker\ndone", await log.EvaluateAsync<string>(
+            "pre => [...pre.childNodes].filter(n => n.nodeType === 3).map(n => n.textContent).join('')"));
+
+        var text = await log.TextContentAsync() ?? "";
+        foreach (var marker in new[] { "::group::", "::endgroup::", "section_start:1", "section_end:", "\u001b", "[0K", "[38;5", "\uFFFD" })
+            Assert.DoesNotContain(marker, text);
+        // Only elements the page makes, with class names and the open flag: nothing from the log is markup.
+        var foreign = await log.EvaluateAsync<string[]>("""
+            pre => [...pre.querySelectorAll('*')].flatMap(e =>
+              [!['SPAN', 'DETAILS', 'SUMMARY', 'DIV'].includes(e.tagName) ? e.tagName : null,
+               ...[...e.attributes].map(a => a.name).filter(n => !['class', 'open', 'data-section'].includes(n))]).filter(x => x)
+            """);
+        Assert.Empty(foreign);
+        Assert.Equal(0, await page.Locator("main b").CountAsync());
+    }
+}
