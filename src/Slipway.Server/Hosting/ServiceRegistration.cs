@@ -58,6 +58,7 @@ public static class ServiceRegistration
         .AddSingleton<RoleService>()
         .AddSingleton<AccountService>()
         .AddSingleton<AgentService>()
+        .AddSingleton<ReleaseViews>()
         .AddSingleton<WorkItemStory>()
         .AddSingleton<SecretVault>()
         .AddSingleton<JobDispatcher>()

@@ -22,7 +22,11 @@ public static class ProjectsApi
         api.MapGet("/projects/{name}", async (string name, ProjectStore projects) => (await projects.RequireAsync(name)).ToDto())
             .RequireAction(Actions.ProjectRead);
         api.MapGet("/projects/{name}/branches", BranchesAsync).RequireAction(Actions.ProjectRead);
-        api.MapPost("/projects/{name}/runs", StartRunAsync).RequireAction(Actions.RunStart);
+        api.MapPost("/projects/{name}/runs", async (string name, StartRunRequest? request, HttpContext context, RunService service, CancellationToken ct) =>
+        {
+            var id = await service.StartAsync(Actor.Of(context), name, request, ct);
+            return Results.Created($"/api/v1/runs/{id}", new RunCreatedDto(id));
+        }).RequireAction(Actions.RunStart);
         // Every kind by default, each run saying its kind; ?kind=ci for builds only, ?kind=deployment for deployment runs.
         api.MapGet("/projects/{name}/runs", async (string name, int? limit, string? kind, ProjectStore projects, RunStore runs) =>
                 (await runs.ListAsync((await projects.RequireAsync(name)).Id, Math.Clamp(limit ?? 50, 1, 500), string.IsNullOrEmpty(kind) ? null : kind)).Select(r => r.ToSummary()))
@@ -68,30 +72,5 @@ public static class ProjectsApi
         var latest = (await runs.LatestPerBranchAsync(project.Id)).ToDictionary(r => r.Branch);
         return (await projects.BranchesAsync(project.Id))
             .Select(b => new BranchDto(b.Name, b.Head, latest.TryGetValue(b.Name, out var r) ? r.ToSummary() : null)).ToList();
-    }
-
-    internal static async Task<IResult> StartRunAsync(string name, StartRunRequest? request, HttpContext context, ProjectStore projects,
-        MirrorDirectory mirrors, RunFactory factory, CancellationToken ct)
-    {
-        var project = await projects.RequireAsync(name);
-        var branch = string.IsNullOrWhiteSpace(request?.Branch) ? project.DefaultBranch : request.Branch;
-        var mirror = mirrors.For(project.Name);
-        string? commit;
-        if (!string.IsNullOrWhiteSpace(request?.Commit))
-        {
-            commit = await mirror.ResolveCommitAsync(request.Commit, ct) ?? throw new ArgumentException($"commit '{request.Commit}' is not in the repository");
-            // A run is labelled with its branch, and the branch decides what it may do (release, protected secrets), so it
-            // may build only code that is on that branch: its head or an ancestor, as the mirror has it now.
-            var head = await mirror.BranchHeadAsync(branch, ct) ?? throw new ArgumentException($"the repository has no branch '{branch}'");
-            if (commit != head && !await mirror.IsAncestorAsync(commit, head, ct))
-                throw new ConflictException(ReleaseBranches.NotOnBranch(commit, branch));
-        }
-        else
-        {
-            // The heads recorded at the last fetch (poll, webhook or create) — no git process on this path.
-            commit = await projects.HeadAsync(project.Id, branch) ?? throw new ArgumentException($"the repository has no branch '{branch}'");
-        }
-        var runId = await factory.StartAsync(project, branch, commit, "manual", ct, context.RequireUser().Username);
-        return Results.Created($"/api/v1/runs/{runId}", new RunCreatedDto(runId));
     }
 }

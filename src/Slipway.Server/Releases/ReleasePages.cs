@@ -10,7 +10,7 @@ namespace Slipway.Server.Releases;
 /// <summary>
 /// Release pages: a project's releases, one release (artifacts with digests, notes, items, pipeline snapshot), and
 /// the two "release this run" forms (on the run page and on the list). Both forms run
-/// <see cref="ReleasesApi.CreateByHandAsync"/>, the API's own code, so the checks and the audit entry are the same.
+/// <see cref="ReleaseService.CreateByHandAsync"/>, as the API does, so the checks and the audit entry are the same.
 /// </summary>
 public static class ReleasePages
 {
@@ -19,11 +19,11 @@ public static class ReleasePages
 
     internal static void MapReleasePages(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/projects/{name}/releases", async (string name, HttpContext context, ProjectStore projects, ReleaseStore releases, RunStore runs,
+        app.MapGet("/projects/{name}/releases", async (string name, HttpContext context, ProjectStore projects, ReleaseViews views, RunStore runs,
             ReleaseSettingsStore releaseSettings) =>
         {
             var project = await projects.RequireAsync(name);
-            var list = await ReleasesApi.ListAsync(name, projects, releases);
+            var list = await views.ListAsync(name);
             var released = list.Select(r => r.RunId).ToHashSet();
             // Only runs of release branches can be released (the server checks again, with the commit's place on the branch).
             var protection = await releaseSettings.GetAsync(project);
@@ -32,25 +32,25 @@ public static class ReleasePages
                 .Select(r => r.ToSummary()).ToList();
             return Page<ReleasesPage>(context, new { Project = project.ToDto(), Releases = list, Candidates = candidates });
         }).RequirePageAction(Actions.ReleaseRead);
-        app.MapPost("/projects/{name}/releases/create", (string name, HttpContext context, ProjectStore projects, ReleaseService service, RunStore runs) =>
+        app.MapPost("/projects/{name}/releases/create", (string name, HttpContext context, ReleaseService service) =>
             Act(context, ReleasesPath(name), async form =>
             {
                 var runId = long.TryParse(form["runId"].ToString(), out var id) ? id : throw new ArgumentException("choose a run to release");
-                return await CreateReleaseAsync(name, runId, context, projects, service, runs);
+                return await CreateReleaseAsync(name, runId, context, service);
             })).RequirePageAction(Actions.ReleaseCreate);
         // The run's project is the scope (AccessMiddleware resolves it from {id}).
-        app.MapPost("/runs/{id:long}/release", (long id, HttpContext context, ProjectStore projects, ReleaseService service, RunStore runs) =>
+        app.MapPost("/runs/{id:long}/release", (long id, HttpContext context, ReleaseService service, RunStore runs) =>
             Act(context, $"/runs/{id}", async _ =>
             {
                 var project = await runs.ProjectNameOfRunAsync(id) ?? throw new KeyNotFoundException($"no run {id}");
-                return await CreateReleaseAsync(project, id, context, projects, service, runs);
+                return await CreateReleaseAsync(project, id, context, service);
             })).RequirePageAction(Actions.ReleaseCreate);
 
-        app.MapGet("/projects/{name}/releases/{version}", async (string name, string version, HttpContext context, ProjectStore projects, ReleaseStore releases,
+        app.MapGet("/projects/{name}/releases/{version}", async (string name, string version, HttpContext context, ProjectStore projects, ReleaseViews views,
             EnvironmentStore environments, DeploymentStore deployments, TimeProvider clock) =>
             Page<ReleasePage>(context, new
             {
-                Release = await ReleasesApi.ShowAsync(name, version, projects, releases),
+                Release = await views.ShowAsync(name, version),
                 // Where it is deployed, for those who may see deployments.
                 Places = context.RequireUser().Permissions.CanOnProject(Actions.DeploymentRead, name)
                     ? await ReleasePlaces.ForAsync(name, version, projects, environments, deployments, clock) : null,
@@ -58,10 +58,9 @@ public static class ReleasePages
             .RequirePageAction(Actions.ReleaseRead);
     }
 
-    internal static async Task<(string Message, string? Next)> CreateReleaseAsync(string project, long runId, HttpContext context,
-        ProjectStore projects, ReleaseService service, RunStore runs)
+    internal static async Task<(string Message, string? Next)> CreateReleaseAsync(string project, long runId, HttpContext context, ReleaseService service)
     {
-        var release = await ReleasesApi.CreateByHandAsync(project, runId, context, projects, service, runs);
+        var release = await service.CreateByHandAsync(Actor.Of(context), project, runId);
         return ($"Release {release.Version} created from run #{release.RunNumber}.", ReleasePath(project, release.Version));
     }
 

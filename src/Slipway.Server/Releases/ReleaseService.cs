@@ -94,6 +94,19 @@ public sealed class ReleaseService(RunStore runs, ProjectStore projects, Release
     }
 
     /// <summary>Whether the commit is an ancestor of the head; a commit git no longer has (a branch rewritten, then pruned) is not.</summary>
+    /// <summary>Releases a run of the project by hand, as the actor, and audits it (the API and the web UI's forms).</summary>
+    public async Task<ReleaseRow> CreateByHandAsync(Actor actor, string name, long runId)
+    {
+        var project = await projects.RequireAsync(name);
+        var run = await runs.GetAsync(runId);
+        if (run is null || run.Run.ProjectId != project.Id) throw new KeyNotFoundException($"project '{name}' has no run {runId}");
+        var user = actor.User.Username;
+        var release = await CreateAsync(runId, user);
+        await actor.AuditAsync(Actions.ReleaseCreate, AuditOutcomes.Succeeded, $"project:{name} release:{release.Version}",
+            $"release {release.Version} created by hand from run {release.RunNumber} on {release.Branch} at {release.CommitSha[..12]} ({release.Items} work items, {release.Artifacts} artifacts)");
+        return release;
+    }
+
     private static async Task<bool> OnBranchAsync(Git.RepositoryMirror mirror, string commit, string head, CancellationToken ct)
     {
         try { return await mirror.IsAncestorAsync(commit, head, ct); }

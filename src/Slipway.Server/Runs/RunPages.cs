@@ -15,10 +15,10 @@ public static class RunPages
 {
     public static void MapRunPages(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/runs/{id:long}", async (long id, HttpContext context, RunStore runs, ReleaseStore releases, DeploymentStore deployments,
+        app.MapGet("/runs/{id:long}", async (long id, HttpContext context, RunService service, ReleaseStore releases, DeploymentStore deployments,
             ProjectStore projects, ReleaseSettingsStore releaseSettings, PoolPresence presence) =>
         {
-            var details = await RunsApi.Get(runs, id);
+            var details = await service.GetAsync(id);
             var project = await projects.GetAsync(details.Run.ProjectId);
             return Page<RunPage>(context, new
             {
@@ -34,14 +34,12 @@ public static class RunPages
         app.MapPost("/runs/{id:long}/retry", (long id, HttpContext context, RunService service) =>
             Act(context, $"/runs/{id}", async () => { await service.RetryAsync(id, null); return "Failed jobs queued again."; }))
             .RequirePageAction(Actions.RunRetry);
-        // The project page's "Run pipeline" form: the API's own start-run handler (same checks, same audit), then the new run's page.
-        app.MapPost("/projects/{name}/runs/start", (string name, HttpContext context, ProjectStore projects, MirrorDirectory mirrors, RunFactory factory,
-            RunStore runs) => Act(context, $"/projects/{Uri.EscapeDataString(name)}", async form =>
+        // The project page's "Run pipeline" form: the runs service, as the API (same checks), then the new run's page.
+        app.MapPost("/projects/{name}/runs/start", (string name, HttpContext context, RunService service) =>
+            Act(context, $"/projects/{Uri.EscapeDataString(name)}", async form =>
         {
-            var started = await ProjectsApi.StartRunAsync(name, new StartRunRequest(Optional(form, "branch"), null), context, projects, mirrors, factory,
-                context.RequestAborted);
-            var id = ((started as IValueHttpResult)?.Value as RunCreatedDto ?? throw new InvalidOperationException("the run API returned no run")).Id;
-            var run = (await RunsApi.Get(runs, id)).Run;
+            var id = await service.StartAsync(Actor.Of(context), name, new StartRunRequest(Optional(form, "branch"), null), context.RequestAborted);
+            var run = (await service.GetAsync(id)).Run;
             return ($"Run #{run.Number} of {run.Branch} started.", $"/runs/{id}");
         })).RequirePageAction(Actions.RunStart);
     }

@@ -1,17 +1,46 @@
+using Slipway.Contracts.Api;
+using Slipway.Core.Releases;
 using Slipway.Core.Runs;
 
 namespace Slipway.Server.Runs;
 
 /// <summary>
-/// What people ask of a run: cancel it, retry it. The rules are here and in Core (<see cref="Transitions"/>,
+/// What people ask of a run: start it by hand, cancel it, retry it. The rules are here and in Core (<see cref="Transitions"/>,
 /// <see cref="RunRetry"/>); the store only applies a change, conditionally on the state the rules were judged on, so a
 /// run that moved meanwhile is judged again rather than changed blindly. A deployment's run changes only through its
 /// deployment. Agents waiting for the changed jobs are woken.
 /// </summary>
-public sealed class RunService(RunStore runs, WorkSignal signal, TimeProvider clock)
+public sealed class RunService(RunStore runs, ProjectStore projects, MirrorDirectory mirrors, RunFactory factory, WorkSignal signal, TimeProvider clock)
 {
     /// <summary>How often a change is judged again when the run moved between reading and writing (a job finishing meanwhile).</summary>
     private const int Attempts = 5;
+
+    /// <summary>
+    /// Starts a run by hand: of a branch's head as last fetched, or of a commit given, which must be on that branch (the
+    /// branch decides what a run may do: release, protected secrets). Returns the run's id.
+    /// </summary>
+    public async Task<long> StartAsync(Actor actor, string name, StartRunRequest? request, CancellationToken ct)
+    {
+        var project = await projects.RequireAsync(name);
+        var branch = string.IsNullOrWhiteSpace(request?.Branch) ? project.DefaultBranch : request.Branch;
+        var mirror = mirrors.For(project.Name);
+        string? commit;
+        if (!string.IsNullOrWhiteSpace(request?.Commit))
+        {
+            commit = await mirror.ResolveCommitAsync(request.Commit, ct) ?? throw new ArgumentException($"commit '{request.Commit}' is not in the repository");
+            // A run is labelled with its branch, and the branch decides what it may do (release, protected secrets), so it
+            // may build only code that is on that branch: its head or an ancestor, as the mirror has it now.
+            var head = await mirror.BranchHeadAsync(branch, ct) ?? throw new ArgumentException($"the repository has no branch '{branch}'");
+            if (commit != head && !await mirror.IsAncestorAsync(commit, head, ct))
+                throw new ConflictException(ReleaseBranches.NotOnBranch(commit, branch));
+        }
+        else
+        {
+            // The heads recorded at the last fetch (poll, webhook or create) — no git process on this path.
+            commit = await projects.HeadAsync(project.Id, branch) ?? throw new ArgumentException($"the repository has no branch '{branch}'");
+        }
+        return await factory.StartAsync(project, branch, commit, "manual", ct, actor.User.Username);
+    }
 
     public async Task<RunDetails> CancelAsync(long id)
     {

@@ -11,9 +11,9 @@ public static class RunsApi
 {
     public static void MapRunsApi(this IEndpointRouteBuilder api)
     {
-        api.MapGet("/runs/{id:long}", async (long id, RunStore runs, PoolPresence presence) =>
+        api.MapGet("/runs/{id:long}", async (long id, RunService service, PoolPresence presence) =>
         {
-            var run = await Get(runs, id);
+            var run = await service.GetAsync(id);
             return run.ToDto(await presence.WaitingAsync(run));
         }).RequireAction(Actions.RunRead);
         api.MapPost("/runs/{id:long}/cancel", CancelAsync).RequireAction(Actions.RunCancel);
@@ -21,16 +21,13 @@ public static class RunsApi
         api.MapGet("/runs/{id:long}/artifacts/{job}/{**path}", DownloadArtifactAsync).RequireAction(Actions.ArtifactRead);
     }
 
-    public static async Task<RunDetails> Get(RunStore runs, long id) =>
-        await runs.GetAsync(id) ?? throw new KeyNotFoundException($"no run {id}");
-
     private static async Task<RunDto> CancelAsync(long id, RunService service) => (await service.CancelAsync(id)).ToDto();
 
     private static async Task<RunDto> RetryAsync(long id, RetryRunRequest? request, RunService service) => (await service.RetryAsync(id, request?.Job)).ToDto();
 
-    private static async Task<IResult> DownloadArtifactAsync(long id, string job, string path, RunStore runs, ArtifactFiles files)
+    private static async Task<IResult> DownloadArtifactAsync(long id, string job, string path, RunService service, ArtifactFiles files)
     {
-        var run = await Get(runs, id);
+        var run = await service.GetAsync(id);
         var artifact = run.Artifacts.FirstOrDefault(a => a.JobName == job && a.Path == path)
                        ?? throw new KeyNotFoundException($"run {id} has no artifact '{path}' from job '{job}'");
         var stream = files.OpenRead(artifact.Sha256) ?? throw new KeyNotFoundException("artifact content is missing from the store");
