@@ -1,5 +1,5 @@
-// The server's feature namespaces, imported everywhere in the server: a feature folder uses its neighbours'
-// services, stores and rows without a using line per file. The folder layout, not the usings, shows the architecture.
+// The server's feature namespaces, imported everywhere in the server (and, linked as ServerUsings.cs, in the CLI and the test
+// projects): a feature folder uses its neighbours' services, stores and rows without a using line per file.
 global using Slipway.Server.Access;
 global using Slipway.Server.Access.SignIn;
 global using Slipway.Server.Agents;
