@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Slipway.Core.Audit;
 
 namespace Slipway.Server.Audit;
 
@@ -15,9 +14,6 @@ public sealed record Actor(Principal.User User, string? Address, string RequestI
         new(context.RequireUser(), context.Connection.RemoteIpAddress?.ToString(), context.TraceIdentifier, context.RequestServices.GetRequiredService<AuditLog>());
 
     /// <summary>Records what this actor did (or was refused) on <paramref name="target"/>.</summary>
-    public Task AuditAsync(string action, string outcome, string target, string? detail)
-    {
-        var (kind, actor, via) = AuditHttp.Actor(User);
-        return Audit.RecordAsync(new AuditRecord(kind, actor, Address, action, target, outcome, via is null ? detail : detail is null ? via : $"{detail}; {via}", RequestId));
-    }
+    public Task AuditAsync(string action, string outcome, string target, string? detail) =>
+        Audit.RecordAsync(AuditHttp.Record(User, Address, RequestId, action, target, outcome, detail));
 }

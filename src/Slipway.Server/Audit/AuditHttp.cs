@@ -7,12 +7,15 @@ namespace Slipway.Server.Audit;
 /// <summary>Builds audit records from a request: who (principal or anonymous), from where, on what, with which request id.</summary>
 public static class AuditHttp
 {
-    public static AuditRecord Record(HttpContext context, Principal? principal, string action, string outcome, string? detail, string? target = null)
+    public static AuditRecord Record(HttpContext context, Principal? principal, string action, string outcome, string? detail, string? target = null) =>
+        Record(principal, context.Connection.RemoteIpAddress?.ToString(), context.TraceIdentifier, action,
+            target ?? $"{context.Request.Method} {context.Request.Path.Value}", outcome, detail);
+
+    /// <summary>The record of who did what from where; the credential used ("token #3 'ci'") is added to the detail.</summary>
+    public static AuditRecord Record(Principal? principal, string? address, string requestId, string action, string target, string outcome, string? detail)
     {
         var (kind, actor, via) = Actor(principal);
-        return new AuditRecord(kind, actor, context.Connection.RemoteIpAddress?.ToString(), action,
-            target ?? $"{context.Request.Method} {context.Request.Path.Value}", outcome,
-            via is null ? detail : detail is null ? via : $"{detail}; {via}", context.TraceIdentifier);
+        return new AuditRecord(kind, actor, address, action, target, outcome, via is null ? detail : detail is null ? via : $"{detail}; {via}", requestId);
     }
 
     /// <summary>Records a further entry describing what an allowed action did (a grant, a token, a sign-in).</summary>

@@ -83,9 +83,7 @@ public static class DeploymentPages
         foreach (var target in settings.Skip(1))
             if (Lifecycle.PromotionSource(settings, target.Name, current) is { } source)
                 previews[target.Name] = await views.CompareAsync(name, source.Name, target.Name);
-        var recent = (await deployments.ListAsync(project.Id, limit: 20)).Select(d => new DeploymentDto(d.ProjectName, d.Number, d.Environment, d.Version,
-            d.CommitSha, d.PreviousVersion, d.Kind, d.State, d.Initiator, d.EmergencyReason, d.RollbackOfNumber, UnixMs.To(d.RequestedAt), null,
-            d.StartedAt is { } s ? UnixMs.To(s) : null, d.FinishedAt is { } f ? UnixMs.To(f) : null, d.Outcome, d.RunId, [], [])).ToList();
+        var recent = await views.ToDtosAsync(await deployments.ListAsync(project.Id, limit: 20), withArtifacts: false);
         return Page<EnvironmentsPage>(context, new
         {
             Project = project.ToDto(), Dashboard = dashboard, Settings = settings, Previews = previews, Recent = recent,
