@@ -13,13 +13,15 @@ public sealed record PipelineDefinition(
     DeployDefinition? Deploy = null);
 
 /// <summary>
-/// <c>deploy: { run, verify?, rollback?, timeout? }</c>: how a release is deployed, read from the release's snapshot
-/// of this file (so only reviewed, merged code defines it). <see cref="Run"/> runs on an agent of the environment's
-/// pool; <see cref="Verify"/> (smoke tests) runs after it, and its failure fails the deployment; with
-/// <see cref="AutoRollback"/> a failed deployment redeploys the environment's previous successful release.
-/// Later step kinds (rolling SSH deployments, load-balancer drains, Ansible) become further optional keys.
+/// <c>deploy: { run | targets + rolling? + steps, verify?, rollback?, timeout? }</c>: how a release is deployed, read
+/// from the release's snapshot of this file (so only reviewed, merged code defines it). Either <see cref="Run"/> (one
+/// script on an agent of the environment's pool) or <see cref="Rollout"/> (the deploy agent rolls the release across the
+/// environment's targets, batch by batch, draining each in the load balancer: docs/last-mile.md). <see cref="Verify"/>
+/// (smoke tests) runs after either, and its failure fails the deployment; with <see cref="AutoRollback"/> a failed
+/// deployment redeploys the environment's previous successful release.
 /// </summary>
-public sealed record DeployDefinition(string Run, string? Verify, bool AutoRollback, TimeSpan Timeout);
+public sealed record DeployDefinition(string? Run, string? Verify, bool AutoRollback, TimeSpan Timeout,
+    Deployments.Rollout.RolloutDefinition? Rollout = null);
 
 /// <summary>
 /// <c>release: { branch?, version, tag? }</c>: a green run on one of the project's release branches (a server-side

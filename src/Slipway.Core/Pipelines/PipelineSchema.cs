@@ -8,7 +8,11 @@ namespace Slipway.Core.Pipelines;
 internal static class PipelineSchema
 {
     public static readonly IReadOnlyList<string> TopLevelKeys = ["version", "env", "stages", "release", "deploy"];
-    public static readonly IReadOnlyList<string> DeployKeys = ["run", "verify", "rollback", "timeout"];
+    public static readonly IReadOnlyList<string> DeployKeys = ["run", "verify", "rollback", "timeout", "targets", "rolling", "steps"];
+    public static readonly IReadOnlyList<string> RollingKeys = ["window", "max_failures"];
+    public static readonly IReadOnlyList<string> StepKinds = ["upload", "ssh", "health"];
+    public static readonly IReadOnlyList<string> UploadKeys = ["from", "to"];
+    public static readonly IReadOnlyList<string> HealthKeys = ["http", "expect", "within"];
     public static readonly IReadOnlyList<string> ReleaseKeys = ["branch", "version", "tag"];
     public static readonly IReadOnlyList<string> StageKeys = ["name", "when", "env", "jobs"];
     public static readonly IReadOnlyList<string> WhenKeys = ["branches"];

@@ -48,7 +48,14 @@ internal sealed partial class PipelineValidator
         if (node is null) return null;
         var deploy = MappingReader.Open(node, top.PathOf("deploy"), "'deploy'", PipelineSchema.DeployKeys, _sink);
         if (deploy is null) return null;
-        var run = deploy.String("run", required: true);
+        var rolling = deploy.Get("targets") is not null || deploy.Get("steps") is not null || deploy.Get("rolling") is not null;
+        if (rolling && deploy.Get("run") is { } both)
+        {
+            _sink.Add(both, deploy.PathOf("run"), "'deploy' has both 'run' and 'targets'/'steps'; use 'run' for one script on the deploy agent or 'targets' with 'steps' for a rolling deployment, not both");
+            return null;
+        }
+        var rollout = rolling ? new RolloutReader(_sink).Read(deploy) : null;
+        var run = rolling ? null : deploy.String("run", required: true);
         if (run is { Length: 0 }) { _sink.Add(deploy.Get("run")!, deploy.PathOf("run"), "'run' is empty"); run = null; }
         var verify = deploy.String("verify", required: false);
         var rollback = deploy.String("rollback", required: false) ?? "manual";
@@ -58,7 +65,8 @@ internal sealed partial class PipelineValidator
             return null;
         }
         var timeout = Timeout(deploy);
-        return run is null ? null : new DeployDefinition(run, string.IsNullOrWhiteSpace(verify) ? null : verify, rollback == "auto", timeout);
+        return run is null && rollout is null ? null
+            : new DeployDefinition(run, string.IsNullOrWhiteSpace(verify) ? null : verify, rollback == "auto", timeout, rollout);
     }
 
     private ReleaseDefinition? Release(MappingReader top)
