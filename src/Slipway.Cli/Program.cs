@@ -16,6 +16,7 @@ using Slipway.Cli.Commands.Item;
 using Slipway.Cli.Commands.Release;
 using Slipway.Cli.Commands.ChangeRequest;
 using Slipway.Cli.Commands.Deploy;
+using Slipway.Cli.Commands.Target;
 
 var root = new RootCommand("Slipway: continuous deployment from request to production")
 {
@@ -38,6 +39,7 @@ var root = new RootCommand("Slipway: continuous deployment from request to produ
     AuditCommand.Create(),
 };
 foreach (var command in DeployCommands.Create()) root.Subcommands.Add(command);
+foreach (var command in TargetCommand.Create()) root.Subcommands.Add(command);
 root.Options.Add(CliContext.Server);
 root.Options.Add(CliContext.Token);
 // A command that fails outside its own error handling prints one line, never a .NET stack trace.

@@ -8,5 +8,6 @@ public static class ProtocolVersion
 {
     // 2: JobLease.SecretNames, output masking by the agent; 3: artifact download under the job's lease;
     // 4: register answers 409 for a name in use (never taking it over) and 403 for a name a bound token does not register
-    public const int Current = 4;
+    // 5: JobLease.Rollout (typed rolling-deployment steps run by the agent) and POST jobs/{id}/targets (per-target progress)
+    public const int Current = 5;
 }

@@ -84,6 +84,15 @@ public sealed class JobExecutor(IAgentProtocol client, AgentOptions options, San
     {
         await workspace.CheckoutAsync(client, lease, options.WorkDirectory, ct);
         await workspace.DownloadArtifactsAsync(client, lease, ct);
+        if (lease.Rollout is { } rollout)
+        {
+            // A rolling deployment: the agent carries out the server's plan itself (SSH, load balancers); no script runs here.
+            await client.StartAsync(lease, ct);
+            var result = await new Rollout.RolloutExecutor(client, lease, rollout, shipper, renewal, workspace, log).RunAsync(ct);
+            await shipper.EndOutputAsync(ct);
+            if (renewal.LeaseLost || shipper.Failure is LeaseLostException) throw new LeaseLostException(lease.JobId);
+            return result;
+        }
 
         var script = Path.Combine(workspace.Temp, "step.sh");
         await File.WriteAllTextAsync(script, lease.Script, ct);

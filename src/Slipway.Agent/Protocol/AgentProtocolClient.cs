@@ -113,6 +113,15 @@ public sealed class AgentProtocolClient : IAgentProtocol, IDisposable
         return await response.Content.ReadAsStreamAsync(ct);
     }
 
+    public async Task ReportTargetAsync(JobLease lease, TargetProgressRequest progress, CancellationToken ct)
+    {
+        using var message = Leased(HttpMethod.Post, AgentRoutes.For(AgentRoutes.TargetProgress, lease.JobId), lease);
+        message.Content = JsonContent.Create(progress, options: Json);
+        using var deadline = Deadline(ct, CallTimeout);
+        using var response = await _http.SendAsync(message, deadline.Token);
+        await EnsureAsync(response, lease.JobId);
+    }
+
     public async Task FinishAsync(JobLease lease, FinishJobRequest request, CancellationToken ct)
     {
         using var message = Leased(HttpMethod.Post, AgentRoutes.For(AgentRoutes.Finish, lease.JobId), lease);

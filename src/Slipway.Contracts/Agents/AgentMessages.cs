@@ -35,9 +35,59 @@ public sealed record JobLease(
     IReadOnlyList<string> ArtifactGlobs,
     IReadOnlyList<string> ReportGlobs,
     IReadOnlyList<ArtifactRef> DownloadArtifacts,
-    IReadOnlyList<string> SecretNames)
+    IReadOnlyList<string> SecretNames,
+    RolloutJob? Rollout = null)
 {
     public override string ToString() => $"JobLease {{ JobId = {JobId}, JobName = {JobName}, RunId = {RunId}, Project = {Project} }}";
+}
+
+/// <summary>
+/// Protocol 5: a rolling deployment the agent carries out itself instead of running <c>Script</c>. The plan is fixed by the
+/// server when the deployment starts (batches in order, every target's address and pinned host key, the load balancers);
+/// the agent reports each target's progress with <see cref="TargetProgressRequest"/>. The SSH private key (and its
+/// passphrase) are secrets of the lease's <c>Env</c>, named by <see cref="SshKeyVariable"/> / <see cref="SshPassphraseVariable"/>.
+/// <see cref="Values"/> are the <c>SLIPWAY_*</c> values every step gets (the target's own are added per target).
+/// </summary>
+public sealed record RolloutJob(
+    IReadOnlyList<RolloutTargetSpec> Targets,
+    IReadOnlyList<RolloutStepSpec> Steps,
+    IReadOnlyList<BalancerSpec> Balancers,
+    int MaxFailures,
+    string SshKeyVariable,
+    string? SshPassphraseVariable,
+    IReadOnlyDictionary<string, string> Values);
+
+/// <summary>One target in plan order. <c>Backend</c>/<c>Server</c> are null for a target behind no balancer.</summary>
+public sealed record RolloutTargetSpec(string Name, string Host, int Port, string User, string? HostKey, string? Backend, string? Server, int Batch);
+
+/// <summary>A typed step: <c>Kind</c> is upload (From, To), ssh (Script) or health (Url, Expect, WithinSeconds).</summary>
+public sealed record RolloutStepSpec(string Kind, string Describe, string? Script = null, string? From = null, string? To = null,
+    string? Url = null, int? Expect = null, int? WithinSeconds = null);
+
+/// <summary>An HAProxy runtime API address as the agent reaches it (unix socket path or host:port).</summary>
+public sealed record BalancerSpec(string Name, string Address, int MinHealthy, int DrainTimeoutSeconds);
+
+/// <summary>
+/// POST /api/v1/agent/jobs/{id}/targets (protocol 5): one target's progress. <c>State</c> is one of <see cref="TargetStates"/>;
+/// <c>BalancerState</c> what the agent last set in every balancer (ready, drain, maint); <c>Final</c> marks the target's outcome.
+/// </summary>
+public sealed record TargetProgressRequest(string LeaseId, string Target, string State, string? BalancerState, string? Step, string? Reason, bool Final);
+
+public static class TargetStates
+{
+    public const string Pending = "pending";
+    public const string Draining = "draining";
+    public const string Deploying = "deploying";
+    public const string Enabling = "enabling";
+    public const string Succeeded = "succeeded";
+    public const string Failed = "failed";
+    /// <summary>Put back in rotation untouched or after a rollback, when the rollout stopped before or after it.</summary>
+    public const string Restored = "restored";
+    public const string Restoring = "restoring";
+    public const string NotRun = "not-run";
+    public const string Unknown = "unknown";
+
+    public static readonly IReadOnlyList<string> All = [Pending, Draining, Deploying, Enabling, Succeeded, Failed, Restored, Restoring, NotRun, Unknown];
 }
 
 /// <summary>An artifact addressed by its SHA-256 digest and the relative path it is placed at.</summary>

@@ -19,6 +19,7 @@ public static class AgentRoutes
     public const string UploadArtifact = "jobs/{id:long}/artifacts";
     public const string DownloadArtifact = "jobs/{id:long}/artifacts/{sha256}";
     public const string Finish = "jobs/{id:long}/finish";
+    public const string TargetProgress = "jobs/{id:long}/targets";
 
     /// <summary>A template filled in for one job (and artifact): <c>For(Log, 7)</c> is <c>jobs/7/log</c>.</summary>
     public static string For(string template, long jobId, string? sha256 = null)

@@ -34,6 +34,9 @@ public interface IAgentProtocol
     /// <summary>Downloads an artifact an earlier job of the run produced.</summary>
     Task<Stream> DownloadArtifactAsync(JobLease lease, string sha256, CancellationToken ct);
 
+    /// <summary>Reports one target's progress in a rolling deployment (<see cref="JobLease.Rollout"/>).</summary>
+    Task ReportTargetAsync(JobLease lease, TargetProgressRequest progress, CancellationToken ct);
+
     /// <summary>Reports the job's end: exit code, failure reason, test summary.</summary>
     Task FinishAsync(JobLease lease, FinishJobRequest request, CancellationToken ct);
 }

@@ -249,7 +249,8 @@ public sealed record DeploymentStepDto(string Name, string Status, string? Failu
 public sealed record DeploymentDto(string Project, long Number, string Environment, string Release, string Commit, string? PreviousRelease,
     string Kind, string State, string Initiator, string? EmergencyReason, long? RollbackOf, DateTimeOffset RequestedAt, DateTimeOffset? QueuedAt,
     DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, string? Outcome, long? RunId, IReadOnlyList<DeploymentApprovalDto> Approvals,
-    IReadOnlyList<ReleaseArtifactDto> Artifacts, IReadOnlyList<DeploymentStepDto>? Steps = null, string? Waiting = null);
+    IReadOnlyList<ReleaseArtifactDto> Artifacts, IReadOnlyList<DeploymentStepDto>? Steps = null, string? Waiting = null,
+    IReadOnlyList<DeploymentTargetDto>? Targets = null);
 
 /// <remarks>No override: nobody, whatever they hold, approves a deployment they asked for or that ships a change they wrote or merged.</remarks>
 public sealed record ApproveDeploymentRequest(string? Comment);
@@ -266,3 +267,28 @@ public sealed record DashboardDto(string Project, IReadOnlyList<DashboardCellDto
 /// <summary>What a promotion from one environment to another would ship.</summary>
 public sealed record EnvironmentComparisonDto(string From, string To, string? FromRelease, string? ToRelease, IReadOnlyList<string> Releases,
     IReadOnlyList<ReleaseItemDto> Items);
+
+// --- The last mile (issue 13): deployment targets, load balancers, per-target results -------------------------------
+
+/// <summary>POST/PATCH /projects/{p}/environments/{e}/targets[/{t}]. Null fields keep their value on PATCH; an empty
+/// <c>BalancerServer</c> or <c>HostKey</c> clears it.</summary>
+public sealed record TargetRequest(string? Name, string? Host, int? SshPort, string? SshUser, IReadOnlyList<string>? Roles,
+    string? BalancerServer, string? HostKey, bool? Disabled);
+
+public sealed record TargetDto(string Project, string Environment, string Name, string Host, int SshPort, string SshUser,
+    IReadOnlyList<string> Roles, string? BalancerServer, string? HostKey, bool Disabled, string? CurrentRelease, string? LastState,
+    string? LastReason, long? LastDeployment, DateTimeOffset UpdatedAt, string UpdatedBy);
+
+/// <summary>POST .../targets/{t}/scan: without <c>Accept</c> only shows the target's host key; with it, pins the key when
+/// the fingerprint offered now is exactly <c>Accept</c>.</summary>
+public sealed record HostKeyScanRequest(string? Accept);
+public sealed record HostKeyScanDto(string Target, string Fingerprint, string KeyType, string? Pinned, bool Stored);
+
+/// <summary>PUT /projects/{p}/environments/{e}/balancers/{b}: an HAProxy runtime API address (unix socket path or host:port,
+/// as the deploy agent reaches it), the fewest servers of a backend kept in rotation, how long a drain may take.</summary>
+public sealed record BalancerRequest(string? Kind, string? Address, int? MinHealthy, string? DrainTimeout);
+public sealed record BalancerDto(string Name, string Kind, string Address, int MinHealthy, int DrainTimeoutSeconds, DateTimeOffset UpdatedAt, string UpdatedBy);
+
+/// <summary>What one deployment did to one target.</summary>
+public sealed record DeploymentTargetDto(string Target, int Batch, string State, string? BalancerState, string? Step, string? Reason,
+    DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt);

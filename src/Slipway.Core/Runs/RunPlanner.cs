@@ -2,11 +2,15 @@ using Slipway.Core.Pipelines;
 
 namespace Slipway.Core.Runs;
 
-/// <summary>A job as it will be stored: everything an agent needs except the run-specific variables.</summary>
+/// <summary>
+/// A job as it will be stored: everything an agent needs except the run-specific variables. <see cref="Rollout"/> is set
+/// only on a rolling deployment's job: the plan the deploy agent carries out instead of a script (the agent protocol's
+/// RolloutJob, as JSON), fixed by the deployment conductor when the deployment starts.
+/// </summary>
 public sealed record PlannedJob(
     string Name, string Pool, IReadOnlyList<string> Labels, string Script,
     IReadOnlyDictionary<string, string> Env, IReadOnlyList<string> Artifacts, IReadOnlyList<string> Reports,
-    TimeSpan Timeout, int Retry, IReadOnlyList<string>? Secrets = null);
+    TimeSpan Timeout, int Retry, IReadOnlyList<string>? Secrets = null, string? Rollout = null);
 
 public sealed record PlannedStage(int Index, string Name, bool Skipped, IReadOnlyList<PlannedJob> Jobs);
 

@@ -1,3 +1,4 @@
+using Slipway.Core.Audit;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
@@ -30,6 +31,7 @@ public static partial class AgentProtocolApi
         agent.MapPost(AgentRoutes.UploadArtifact, UploadArtifactAsync).RequireAction(Actions.AgentWork);
         agent.MapPost(AgentRoutes.Finish, FinishAsync).RequireAction(Actions.AgentWork);
         agent.MapGet(AgentRoutes.DownloadArtifact, DownloadArtifactAsync).RequireAction(Actions.AgentWork);
+        agent.MapPost(AgentRoutes.TargetProgress, ReportTargetAsync).RequireAction(Actions.AgentWork);
     }
 
     private static IResult LeaseLost(long id) =>
@@ -176,6 +178,31 @@ public static partial class AgentProtocolApi
         events.Finished(change);
         return Results.NoContent();
     }
+
+    /// <summary>
+    /// One target's progress in the leased job's rolling deployment. Only a target of that deployment's plan can be
+    /// reported; every change of the load-balancer state the agent made is written to the audit log as it happens.
+    /// </summary>
+    private static async Task<IResult> ReportTargetAsync(long id, TargetProgressRequest request, HttpContext context, JobLeaseStore leases, RunStore runs,
+        DeploymentStore deployments, TargetStore targets, AuditLog audit, TimeProvider clock)
+    {
+        var job = await LeasedAsync(id, context, leases);
+        if (job is null || job.LeaseId != request.LeaseId) return LeaseLost(id);
+        if (!TargetStates.All.Contains(request.State)) throw new ArgumentException($"'{request.State}' is not a target state");
+        if (request.BalancerState is not (null or "ready" or "drain" or "maint")) throw new ArgumentException($"'{request.BalancerState}' is not a load-balancer state");
+        var deploymentId = (await runs.GetRunRowAsync(job.RunId))?.DeploymentId ?? throw new ArgumentException($"job {id} is not part of a deployment");
+        var before = (await targets.ResultsAsync(deploymentId)).FirstOrDefault(r => r.Target == request.Target)
+                     ?? throw new KeyNotFoundException($"target '{request.Target}' is not in the plan of this deployment");
+        await targets.ReportAsync(deploymentId, request.Target, request.State, request.BalancerState, Short(request.Step, 200), Short(request.Reason, 2000),
+            clock.GetUtcNow().ToUnixTimeMilliseconds(), request.Final);
+        if (request.BalancerState is { } lb && lb != before.BalancerState && await deployments.GetAsync(deploymentId) is { } d)
+            await audit.RecordAsync(new AuditRecord(AuditActorKinds.Agent, context.RequireAgent().Name, null, Actions.DeploymentStart,
+                $"project:{d.ProjectName} env:{d.Environment} deployment:{d.Number} target:{request.Target}", AuditOutcomes.Succeeded,
+                $"load balancer: {request.Target} set to {lb} (was {before.BalancerState ?? "not touched"}) by {d.Subject}" + (request.Reason is { } r ? $": {Short(r, 300)}" : "")));
+        return Results.NoContent();
+    }
+
+    private static string? Short(string? text, int max) => text is null ? null : text.Length <= max ? text : text[..(max - 3)] + "...";
 
     /// <summary>
     /// An artifact the leased job is entitled to: one of its run's earlier stages. Without the lease check an

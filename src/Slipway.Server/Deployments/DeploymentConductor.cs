@@ -17,7 +17,7 @@ namespace Slipway.Server.Deployments;
 /// auto-deploy environments. A deployment starts only after every artifact of its release matched its digest.
 /// </summary>
 public sealed class DeploymentConductor(DeploymentStore deployments, EnvironmentStore environments, ReleaseStore releases, ProjectStore projects,
-    RunStore runs, RunService runService, ArtifactFiles files, DeploymentService service, WorkSignal signal, AuditLog audit, TimeProvider clock,
+    RunStore runs, RunService runService, ArtifactFiles files, DeploymentService service, DeploymentJobs jobs, TargetStore targets, WorkSignal signal, AuditLog audit, TimeProvider clock,
     ServerOptions options, ILogger<DeploymentConductor> log) : PeriodicWorker(log, clock)
 {
     protected override TimeSpan Interval => options.ConductorInterval;
@@ -60,6 +60,10 @@ public sealed class DeploymentConductor(DeploymentStore deployments, Environment
                 _ => (DeploymentState.Failed, Failure(details)),
             };
             if (!await deployments.MoveAsync(d.Id, DeploymentState.Running, to, Now(), outcome)) continue;
+            // Per-target results of a rolling deployment: what the agent never reported as finished is unknown when it
+            // was lost mid-way; targets it never reached were not touched.
+            if (to == DeploymentState.Unknown) await targets.MarkUnfinishedUnknownAsync(d.Id, "the deploy agent was lost while this target was being deployed", Now());
+            await targets.MarkPendingNotRunAsync(d.Id, Now());
             await RecordAsync(d, to == DeploymentState.Succeeded ? AuditOutcomes.Succeeded : AuditOutcomes.Failed,
                 $"{d.Subject} {to.Name()}: {outcome}");
             if (to == DeploymentState.Failed) await RollBackAsync(d);
@@ -147,20 +151,9 @@ public sealed class DeploymentConductor(DeploymentStore deployments, Environment
         var deploy = PipelineParser.Parse(release.PipelineSnapshot).Pipeline?.Deploy;
         if (deploy is null) { await FailAsync(d, $"the pipeline file of release {release.Version} has no 'deploy:' section; nothing ran"); return; }
 
-        var variables = await environments.VariablesAsync(environment.Id);
-        var env = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["SLIPWAY_ENVIRONMENT"] = environment.Name,
-            ["SLIPWAY_RELEASE"] = release.Version,
-            ["SLIPWAY_PREVIOUS_RELEASE"] = d.PreviousVersion ?? "",
-            ["SLIPWAY_DEPLOYMENT"] = d.Number.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        };
-        var secrets = variables.Where(v => v.Secret).Select(v => v.Name).ToList();
-        JobDefinition Job(string name, string script) =>
-            new(name, script, env, environment.Pool, [], [], [], deploy.Timeout, 0, secrets);
-        List<StageDefinition> stages = [new("deploy", null, new Dictionary<string, string>(), [Job("deploy", deploy.Run)])];
-        if (deploy.Verify is { } verify) stages.Add(new("verify", null, new Dictionary<string, string>(), [Job("verify", verify)]));
-        var plan = RunPlanner.Plan(new PipelineDefinition(new Dictionary<string, string>(), stages), release.Branch);
+        var built = await jobs.BuildAsync(d, environment, release, deploy);
+        if (built.Plan is not { } plan) { await FailAsync(d, built.Refusal!); return; }
+        if (built.Targets.Count > 0) await targets.PlanAsync(d.Id, built.Targets);
         var (runId, pools) = await runs.CreateAsync(new NewRun(d.ProjectId, release.Branch, release.CommitSha, $"deploy {release.Version} to {environment.Name}",
             $"deployment #{d.Number} to {environment.Name}", plan, [], DeploymentId: d.Id), Now());
         if (!await deployments.SetRunAsync(d.Id, runId))

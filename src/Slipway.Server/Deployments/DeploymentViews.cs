@@ -11,8 +11,20 @@ namespace Slipway.Server.Deployments;
 /// export is audited.
 /// </summary>
 public sealed class DeploymentViews(ProjectStore projects, EnvironmentStore environments, DeploymentStore deployments, ReleaseStore releases,
-    TimeProvider clock, PoolPresence presence)
+    TimeProvider clock, PoolPresence presence, TargetStore targets)
 {
+    /// <summary>What a rolling deployment did to each target, in batch order (empty for a script deployment).</summary>
+    public async Task<IReadOnlyList<DeploymentTargetDto>> TargetsAsync(string name, long number)
+    {
+        var project = await projects.RequireAsync(name);
+        var d = await deployments.FindAsync(project.Id, number) ?? throw new KeyNotFoundException($"project '{project.Name}' has no deployment {number}");
+        return await TargetDtosAsync(d.Id);
+    }
+
+    private async Task<IReadOnlyList<DeploymentTargetDto>> TargetDtosAsync(long deploymentId) =>
+        (await targets.ResultsAsync(deploymentId)).Select(r => new DeploymentTargetDto(r.Target, r.Batch, r.State, r.BalancerState, r.Step, r.Reason,
+            UnixMs.To(r.StartedAt), UnixMs.To(r.FinishedAt))).ToList();
+
     public async Task<IReadOnlyList<DeploymentDto>> ListAsync(string name, string? environment)
     {
         var project = await projects.RequireAsync(name);
@@ -104,6 +116,9 @@ public sealed class DeploymentViews(ProjectStore projects, EnvironmentStore envi
         string? Waiting(DeploymentRow d) => connected is null || d.State != "running" || d.RunId is not { } runId ? null
             : PoolPresence.Waiting(steps[runId].Where(j => j.Status == "queued").Select(j => j.Pool), connected);
         var artifacts = new Dictionary<long, List<ReleaseArtifactDto>>();
+        var perTarget = new Dictionary<long, IReadOnlyList<DeploymentTargetDto>>();
+        if (withArtifacts)
+            foreach (var d in rows) perTarget[d.Id] = await TargetDtosAsync(d.Id);
         if (withArtifacts)
             foreach (var releaseId in rows.Select(d => d.ReleaseId).Distinct())
                 artifacts[releaseId] = (await releases.ArtifactsAsync(releaseId)).Select(a => new ReleaseArtifactDto(a.Path, a.Sha256, a.Size)).ToList();
@@ -113,6 +128,7 @@ public sealed class DeploymentViews(ProjectStore projects, EnvironmentStore envi
             approvals[d.Id].Select(a => new DeploymentApprovalDto(a.Approver, a.Verdict, a.Comment, UnixMs.To(a.At))).ToList(),
             withArtifacts ? artifacts[d.ReleaseId] : [],
             d.RunId is not { } runId ? [] : steps[runId].Select(j => new DeploymentStepDto(j.Name, j.Status, j.FailureReason,
-                $"/api/v1/runs/{runId}/jobs/{Uri.EscapeDataString(j.Name)}/log/raw")).ToList(), Waiting(d))).ToList();
+                $"/api/v1/runs/{runId}/jobs/{Uri.EscapeDataString(j.Name)}/log/raw")).ToList(), Waiting(d),
+            withArtifacts ? perTarget[d.Id] : null)).ToList();
     }
 }

@@ -26,6 +26,8 @@ public static class DeploymentsApi
         api.MapGet("/projects/{name}/deployments", ListAsync).RequireAction(Actions.DeploymentRead);
         api.MapGet("/projects/{name}/deployments/export", ExportAsync).RequireAction(Actions.DeploymentRead);
         api.MapGet("/projects/{name}/deployments/{number:long}", ShowAsync).RequireAction(Actions.DeploymentRead);
+        api.MapGet("/projects/{name}/deployments/{number:long}/targets", (string name, long number, DeploymentViews views) => views.TargetsAsync(name, number))
+            .RequireAction(Actions.DeploymentRead);
         api.MapPost("/projects/{name}/deployments/{number:long}/approve", ApproveAsync).RequireAction(Actions.DeploymentApprove);
         api.MapPost("/projects/{name}/deployments/{number:long}/reject", RejectAsync).RequireAction(Actions.DeploymentApprove);
         api.MapPost("/projects/{name}/deployments/{number:long}/cancel", CancelAsync).RequireAction(Actions.DeploymentStart);

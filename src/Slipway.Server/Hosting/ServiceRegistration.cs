@@ -21,6 +21,7 @@ public static class ServiceRegistration
         .AddSingleton<ReleaseSettingsStore>()
         .AddSingleton<ChangeRequestStore>()
         .AddSingleton<EnvironmentStore>()
+        .AddSingleton<TargetStore>()
         .AddSingleton<DeploymentStore>()
         .AddSingleton<LogStore>()
         .AddSingleton<ArtifactFiles>();
@@ -51,6 +52,8 @@ public static class ServiceRegistration
         .AddSingleton<DeploymentCommands>()
         .AddSingleton<DeploymentViews>()
         .AddSingleton<EnvironmentService>()
+        .AddSingleton<TargetService>()
+        .AddSingleton<DeploymentJobs>()
         .AddSingleton<ChangeRequestCommands>()
         .AddSingleton<RunService>()
         .AddSingleton<WorkItemService>()

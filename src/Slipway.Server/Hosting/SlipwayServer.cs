@@ -80,6 +80,7 @@ public static class SlipwayServer
         api.MapChangeRequestsApi();
         api.MapRepositorySettingsApi();
         api.MapEnvironmentsApi();
+        api.MapTargetsApi();
         api.MapDeploymentsApi();
         api.MapRunsApi();
         api.MapLogsApi();

@@ -98,7 +98,8 @@ public sealed class JobDispatcher(JobLeaseStore leases, RunStore runs, ArtifactS
             .Select(a => new ArtifactRef(a.Path, a.Sha256, a.Size, a.Executable != 0)).ToList();
         return new JobLease(job.Id, job.LeaseId!, UnixMs.To(job.LeaseExpiresAt!.Value), (int)options.LeaseTimeout.TotalSeconds,
             run.Id, run.ProjectName, run.Branch, run.CommitSha, job.Name, spec.Script, env, spec.TimeoutSeconds,
-            options.LogLimitBytes, spec.Artifacts, spec.Reports, downloads, secretNames);
+            options.LogLimitBytes, spec.Artifacts, spec.Reports, downloads, secretNames,
+            spec.Rollout is null ? null : System.Text.Json.JsonSerializer.Deserialize<RolloutJob>(spec.Rollout, RolloutJson.Options));
     }
 
     private async Task<bool> IsProtectedBranchAsync(RunRow run) =>

@@ -5,7 +5,7 @@ namespace Slipway.Server.Runs;
 /// <summary>
 /// What a job runs, fixed when the run is planned (stored as JSON in jobs.spec). <see cref="Secrets"/> holds
 /// only the names of the secrets the job asked for (null in rows written before secrets existed); their values
-/// are decrypted at lease time and never stored here.
+/// are decrypted at lease time and never stored here. <see cref="Rollout"/>: a rolling deployment's plan (Contracts RolloutJob as JSON).
 /// </summary>
 public sealed record JobSpec(
     string Script,
@@ -13,7 +13,8 @@ public sealed record JobSpec(
     IReadOnlyList<string> Artifacts,
     IReadOnlyList<string> Reports,
     int TimeoutSeconds,
-    IReadOnlyList<string>? Secrets = null)
+    IReadOnlyList<string>? Secrets = null,
+    string? Rollout = null)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     public string ToJson() => JsonSerializer.Serialize(this, Json);

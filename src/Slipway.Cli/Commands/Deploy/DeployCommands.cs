@@ -74,8 +74,9 @@ public static class DeployCommands
             foreach (var d in all) Console.WriteLine(Line(d));
             return 0;
         }));
-        var show = new Command("show", "Show a deployment: release, approvals, outcome, artifacts") { Project, Number, CliContext.JsonOutput };
-        show.SetAction((r, ct) => Print(r, c => c.GetDeploymentAsync(r.GetValue(Project)!, r.GetValue(Number), ct)));
+        var targets = new Option<bool>("--targets") { Description = "List every target of a rolling deployment: batch, state, load-balancer state, reason" };
+        var show = new Command("show", "Show a deployment: release, approvals, outcome, artifacts, targets") { Project, Number, targets, CliContext.JsonOutput };
+        show.SetAction((r, ct) => Print(r, c => c.GetDeploymentAsync(r.GetValue(Project)!, r.GetValue(Number), ct), r.GetValue(targets)));
         var cancel = new Command("cancel", "Cancel a deployment (a running one is stopped through its run)") { Project, Number, CliContext.JsonOutput };
         cancel.SetAction((r, ct) => Print(r, c => c.CancelDeploymentAsync(r.GetValue(Project)!, r.GetValue(Number), ct)));
         var format = new Option<string>("--format") { Description = "csv or json", DefaultValueFactory = _ => "csv" };
@@ -91,7 +92,7 @@ public static class DeployCommands
         return new Command("deployment", "Deployments: list, show, cancel, evidence export") { list, show, cancel, export };
     }
 
-    private static Task<int> Print(ParseResult r, Func<Client.SlipwayClient, Task<DeploymentDto>> call) => CliContext.GuardAsync(async () =>
+    private static Task<int> Print(ParseResult r, Func<Client.SlipwayClient, Task<DeploymentDto>> call, bool allTargets = false) => CliContext.GuardAsync(async () =>
     {
         using var client = CliContext.CreateClient(r);
         var d = await call(client);
@@ -104,8 +105,24 @@ public static class DeployCommands
         if (d.Outcome is not null) Console.WriteLine($"  outcome: {d.Outcome}");
         if (d.RunId is { } run) Console.WriteLine($"  run: {run} (slipway logs {run} --job deploy)");
         foreach (var a in d.Artifacts) Console.WriteLine($"  artifact {a.Sha256}  {a.Path}");
+        PrintTargets(d.Targets ?? [], allTargets);
         return 0;
     });
+
+    /// <summary>A rolling deployment's targets: a count per state, and with --targets (or when one failed) one line each.</summary>
+    private static void PrintTargets(IReadOnlyList<DeploymentTargetDto> targets, bool all)
+    {
+        if (targets.Count == 0) return;
+        Console.WriteLine($"  targets: {string.Join(", ", targets.GroupBy(t => t.State).Select(g => $"{g.Count()} {g.Key}"))}" +
+                          (all ? "" : " (--targets for each)"));
+        var width = Math.Max(6, targets.Max(t => t.Target.Length));
+        foreach (var t in targets.Where(t => all || t.State is "failed" or "unknown"))
+        {
+            var took = t.StartedAt is { } s && t.FinishedAt is { } f ? $"{(f - s).TotalSeconds,5:0.0}s" : "      ";
+            Console.WriteLine($"    batch {t.Batch,-3} {t.Target.PadRight(width)}  {t.State,-10} {took}  lb {t.BalancerState ?? "-",-6}" +
+                              (t.Reason is { } reason ? $"  {t.Step}: {reason}" : t.State is "succeeded" or "pending" or "not-run" ? "" : $"  {t.Step}"));
+        }
+    }
 
     private static string Line(DeploymentDto d) =>
         $"#{d.Number,-4} {d.Environment,-12} {d.Release,-12} {d.Kind,-8} {d.State,-17} by {d.Initiator} {d.RequestedAt:u}" +

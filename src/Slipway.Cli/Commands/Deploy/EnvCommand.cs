@@ -97,13 +97,16 @@ public static class EnvCommand
         var secret = new Option<bool>("--secret") { Description = "Store encrypted; given only to this environment's deployment jobs, masked in logs" };
         var valueStdin = new Option<bool>("--value-stdin") { Description = "Read the value from the first line of standard input" };
         var value = new Option<string?>("--value") { Description = "The value (plain variables only; use --value-stdin for secrets)" };
-        var setVar = new Command("set", "Set an environment variable or secret") { project, name, varName, value, valueStdin, secret };
+        var valueFile = new Option<FileInfo?>("--value-file") { Description = "Read the whole value from a file, e.g. an SSH private key for SSH_PRIVATE_KEY" };
+        var setVar = new Command("set", "Set an environment variable or secret") { project, name, varName, value, valueStdin, valueFile, secret };
         setVar.SetAction((result, ct) => CliContext.GuardAsync(async () =>
         {
-            var v = result.GetValue(valueStdin) ? (await Secrets.ReadStdinLinesAsync(1)).FirstOrDefault() : result.GetValue(value);
-            if (v is null || (result.GetValue(secret) && !result.GetValue(valueStdin)))
+            var file = result.GetValue(valueFile);
+            var v = file is not null ? await File.ReadAllTextAsync(file.FullName, ct)
+                : result.GetValue(valueStdin) ? (await Secrets.ReadStdinLinesAsync(1)).FirstOrDefault() : result.GetValue(value);
+            if (v is null || (result.GetValue(secret) && !result.GetValue(valueStdin) && file is null))
             {
-                await Console.Error.WriteLineAsync("error: give --value (plain) or --value-stdin (secrets must come from stdin)");
+                await Console.Error.WriteLineAsync("error: give --value (plain), --value-stdin or --value-file (secrets must come from stdin or a file, never the command line)");
                 return 2;
             }
             using var client = CliContext.CreateClient(result);

@@ -1,0 +1,252 @@
+using System.Diagnostics;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Slipway.Contracts.Agents;
+
+namespace Slipway.Agent.Execution.Rollout;
+
+/// <summary>
+/// Carries out a rolling deployment (<see cref="JobLease.Rollout"/>) from the deploy agent: batch after batch, the
+/// targets of a batch in parallel, each over one SSH connection reused for all its steps (host key checked before
+/// anything is sent). Behind a load balancer a target is drained, put in maintenance, updated, checked, made ready and
+/// waited for until every balancer reports it UP. Safety rules, in order of importance:
+/// <list type="bullet">
+/// <item>a target is taken out of rotation only after its SSH connection is up, so an unreachable or impostor host is never drained;</item>
+/// <item>before a batch the balancers are asked how many servers are UP: a batch that would leave fewer than min_healthy does not start;</item>
+/// <item>a failed target stays out of rotation (maint) with its reason; every other target of the batch goes back to ready;</item>
+/// <item>a cancel lets the running batch finish (never leaves a target drained) and starts no other; more failed targets than
+/// max_failures stop the rollout after the batch.</item>
+/// </list>
+/// Every state change is reported to the server per target (<see cref="TargetProgressRequest"/>), which records it and
+/// audits each load-balancer change.
+/// </summary>
+public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, RolloutJob rollout, LogShipper shipper, LeaseRenewal renewal,
+    Workspace workspace, ILogger log)
+{
+    public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan UpTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly SemaphoreSlim _logLock = new(1, 1);
+    private readonly BalancerSet _balancers = new(rollout.Balancers);
+
+    private sealed record TargetOutcome(RolloutTargetSpec Target, bool Succeeded, string? Reason);
+
+    public async Task<FinishJobRequest> RunAsync(CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(lease.TimeoutSeconds));
+        var credentials = Credentials();
+        if (credentials is null)
+            return Finish(JobOutcomes.Failed, $"the SSH private key {rollout.SshKeyVariable} did not reach the agent; nothing ran");
+        var batches = rollout.Targets.GroupBy(t => t.Batch).OrderBy(g => g.Key).ToList();
+        await NoteAsync($"rolling {rollout.Values.GetValueOrDefault("SLIPWAY_RELEASE")} to {rollout.Targets.Count} target(s) in {batches.Count} batch(es)" +
+                        (_balancers.Any ? $", {rollout.Balancers.Count} load balancer(s), min_healthy {_balancers.MinHealthy}" : ", no load balancer") +
+                        $", max_failures {rollout.MaxFailures}");
+        var failed = new List<TargetOutcome>();
+        var clock = Stopwatch.StartNew();
+        foreach (var batch in batches)
+        {
+            if (CancelAsked)
+                return Finish(JobOutcomes.Cancelled, $"cancelled before batch {batch.Key}; {Summary(failed)}");
+            if (timeout.IsCancellationRequested)
+                return Finish(JobOutcomes.Failed, $"timed out after {lease.TimeoutSeconds}s before batch {batch.Key}; {Summary(failed)}");
+            if (_balancers.Any && await RefuseBatchAsync(batch.ToList(), timeout.Token) is { } refusal)
+            {
+                await NoteAsync($"batch {batch.Key} not started: {refusal}");
+                return Finish(JobOutcomes.Failed, $"batch {batch.Key} not started: {refusal}");
+            }
+            await NoteAsync($"batch {batch.Key}: {string.Join(", ", batch.Select(t => t.Name))}");
+            var outcomes = await Task.WhenAll(batch.Select(t => DeployTargetAsync(t, credentials, timeout.Token)));
+            failed.AddRange(outcomes.Where(o => !o.Succeeded));
+            if (failed.Count > rollout.MaxFailures)
+            {
+                var why = $"batch {batch.Key} failed: {Summary(failed)}; the rollout stopped (max_failures {rollout.MaxFailures})";
+                await NoteAsync(why);
+                return Finish(JobOutcomes.Failed, why);
+            }
+        }
+        await NoteAsync($"rollout done in {clock.Elapsed.TotalSeconds:0.0}s: {rollout.Targets.Count - failed.Count} of {rollout.Targets.Count} target(s) updated" +
+                        (failed.Count > 0 ? $"; {Summary(failed)} (within max_failures {rollout.MaxFailures})" : ""));
+        return Finish(JobOutcomes.Succeeded, null);
+    }
+
+    private bool CancelAsked => renewal.CancelAsked.IsCompleted || shipper.CancelRequested;
+
+    private SshCredentials? Credentials() =>
+        lease.Env.TryGetValue(rollout.SshKeyVariable, out var key) && key.Length > 0
+            ? new SshCredentials(key, rollout.SshPassphraseVariable is { } p && lease.Env.TryGetValue(p, out var passphrase) ? passphrase : null)
+            : null;
+
+    private FinishJobRequest Finish(string outcome, string? reason) =>
+        new(lease.LeaseId, outcome == JobOutcomes.Succeeded ? 0 : null, outcome, reason, null, []);
+
+    private static string Summary(IReadOnlyList<TargetOutcome> failed) =>
+        failed.Count == 0 ? "no target failed" : $"{failed.Count} target(s) failed: " + string.Join("; ", failed.Select(f => $"{f.Target.Name} ({f.Reason})"));
+
+    /// <summary>Null when taking the batch out leaves at least min_healthy servers in rotation in every backend it touches (by every balancer's count).</summary>
+    private async Task<string?> RefuseBatchAsync(IReadOnlyList<RolloutTargetSpec> batch, CancellationToken ct)
+    {
+        try
+        {
+            foreach (var group in batch.Where(t => t.Backend is not null).GroupBy(t => t.Backend!))
+            {
+                var leaving = group.Select(t => t.Server!).ToHashSet(StringComparer.Ordinal);
+                foreach (var (balancer, servers) in await _balancers.BackendAsync(group.Key, ct))
+                {
+                    var remaining = servers.Count(s => !leaving.Contains(s.Server) && BalancerSet.InRotation(s));
+                    if (remaining < _balancers.MinHealthy)
+                        return $"load balancer '{balancer}' has {remaining} other server(s) in rotation in backend '{group.Key}' " +
+                               $"({string.Join(", ", servers.Select(s => $"{s.Server} {s.Status}"))}); taking out {string.Join(", ", leaving)} " +
+                               $"would leave fewer than min_healthy {_balancers.MinHealthy}";
+                }
+            }
+            return null;
+        }
+        catch (HaproxyRuntimeException e)
+        {
+            return $"the load balancers could not be read: {e.Message}";
+        }
+    }
+
+    private async Task<TargetOutcome> DeployTargetAsync(RolloutTargetSpec t, SshCredentials credentials, CancellationToken ct)
+    {
+        var behind = _balancers.Any && t.Backend is not null && t.Server is not null;
+        string? lbState = null;
+        var step = "connect";
+        var clock = Stopwatch.StartNew();
+        SshTargetConnection? ssh = null;
+        try
+        {
+            await ReportAsync(t, TargetStates.Deploying, null, step, null, final: false);
+            ssh = await SshTargetConnection.ConnectAsync(new SshEndpoint(t.Host, t.Port, t.User, t.HostKey), credentials, ConnectTimeout, ct);
+            if (behind)
+            {
+                step = "drain";
+                await _balancers.SetStateAsync(t.Backend!, t.Server!, "drain", ct);
+                lbState = "drain";
+                await ReportAsync(t, TargetStates.Draining, lbState, step, null, final: false);
+                if (!await _balancers.WaitDrainedAsync(t.Backend!, t.Server!, ct))
+                    await LogAsync(t, $"still had sessions after the drain timeout ({_balancers.DrainTimeout.TotalSeconds:0}s); going on");
+                await _balancers.SetStateAsync(t.Backend!, t.Server!, "maint", ct);
+                lbState = "maint";
+                await ReportAsync(t, TargetStates.Deploying, lbState, "maint", null, final: false);
+            }
+            var values = TargetValues(t);
+            foreach (var s in rollout.Steps)
+            {
+                step = s.Describe;
+                await ReportAsync(t, TargetStates.Deploying, null, step, null, final: false);
+                if (await RunStepAsync(t, ssh, s, values, ct) is { } failure) return await FailAsync(t, lbState, step, failure);
+            }
+            if (behind)
+            {
+                step = "ready";
+                await _balancers.SetStateAsync(t.Backend!, t.Server!, "ready", ct);
+                lbState = "ready";
+                await ReportAsync(t, TargetStates.Enabling, lbState, step, null, final: false);
+                if (await _balancers.WaitUpAsync(t.Backend!, t.Server!, UpTimeout, ct) is { } notUp)
+                {
+                    // Back in rotation but not healthy: take it out again rather than leave a broken server behind the balancer.
+                    await _balancers.SetStateAsync(t.Backend!, t.Server!, "maint", CancellationToken.None);
+                    return await FailAsync(t, "maint", step, $"not UP within {UpTimeout.TotalSeconds:0}s after ready: {notUp}; put back in maintenance");
+                }
+            }
+            await LogAsync(t, $"updated in {clock.Elapsed.TotalSeconds:0.0}s");
+            await ReportAsync(t, TargetStates.Succeeded, lbState, null, null, final: true);
+            return new TargetOutcome(t, true, null);
+        }
+        catch (HostKeyMismatchException e) { return await FailAsync(t, lbState, step, e.Message); }
+        catch (SshTargetException e) { return await FailAsync(t, lbState, step, e.Message); }
+        catch (HaproxyRuntimeException e) { return await FailAsync(t, lbState, step, e.Message); }
+        catch (OperationCanceledException) { return await FailAsync(t, lbState, step, $"interrupted (the deployment's {lease.TimeoutSeconds}s timeout, or the agent stopping)"); }
+        catch (Exception e) when (e is IOException or TimeoutException or InvalidOperationException)
+        {
+            return await FailAsync(t, lbState, step, e.Message);
+        }
+        finally
+        {
+            if (ssh is not null) await ssh.DisposeAsync();
+        }
+    }
+
+    /// <summary>A failed target stays out of rotation when it was taken out (maint), or untouched when it never was.</summary>
+    private async Task<TargetOutcome> FailAsync(RolloutTargetSpec t, string? lbState, string step, string reason)
+    {
+        if (lbState is "drain")
+        {
+            try { await _balancers.SetStateAsync(t.Backend!, t.Server!, "maint", CancellationToken.None); lbState = "maint"; }
+            catch (HaproxyRuntimeException e) { reason += $"; could not put it in maintenance: {e.Message}"; }
+        }
+        var where = lbState is null ? "never taken out of rotation" : $"left in {lbState} (out of rotation)";
+        await LogAsync(t, $"FAILED at {step}: {reason}; {where}");
+        await ReportAsync(t, TargetStates.Failed, lbState, step, reason, final: true);
+        return new TargetOutcome(t, false, $"{step}: {reason}");
+    }
+
+    private IReadOnlyDictionary<string, string> TargetValues(RolloutTargetSpec t) => new Dictionary<string, string>(rollout.Values, StringComparer.Ordinal)
+    {
+        ["SLIPWAY_TARGET"] = t.Name,
+        ["SLIPWAY_TARGET_HOST"] = t.Host,
+        ["SLIPWAY_BATCH"] = t.Batch.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    /// <summary>Null when the step succeeded; else why not.</summary>
+    private async Task<string?> RunStepAsync(RolloutTargetSpec t, SshTargetConnection ssh, RolloutStepSpec step, IReadOnlyDictionary<string, string> values,
+        CancellationToken ct)
+    {
+        switch (step.Kind)
+        {
+            case "upload":
+            {
+                var local = workspace.SafePath(step.From!);
+                if (!File.Exists(local)) return $"'{step.From}' is not among the release's files (artifacts of the release run)";
+                var to = Core.Deployments.Rollout.RolloutVariables.Expand(step.To!, values, out var error) ?? throw new InvalidOperationException(error);
+                var clock = Stopwatch.StartNew();
+                await ssh.UploadAsync(local, to, ct);
+                await LogAsync(t, $"uploaded {step.From} ({new FileInfo(local).Length} bytes) to {to} in {clock.ElapsedMilliseconds} ms");
+                return null;
+            }
+            case "ssh":
+            {
+                await LogAsync(t, "$ " + step.Describe[5..]);
+                var exit = await ssh.RunAsync(step.Script!, values, line => LogAsync(t, line), TimeSpan.FromSeconds(lease.TimeoutSeconds), ct);
+                return exit == 0 ? null : $"the script exited with code {exit}";
+            }
+            case "health":
+            {
+                var url = Core.Deployments.Rollout.RolloutVariables.Expand(step.Url!, values, out var error) ?? throw new InvalidOperationException(error);
+                if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")) return $"'{url}' is not an http(s) URL";
+                var failure = await HealthProbe.CheckAsync(uri, step.Expect ?? 200, TimeSpan.FromSeconds(step.WithinSeconds ?? 30), ct);
+                await LogAsync(t, failure is null ? $"health {url}: {step.Expect ?? 200}" : $"health {failure}");
+                return failure;
+            }
+            default:
+                return $"step kind '{step.Kind}' is not known to this agent";
+        }
+    }
+
+    private async Task ReportAsync(RolloutTargetSpec t, string state, string? lbState, string? step, string? reason, bool final)
+    {
+        try
+        {
+            await client.ReportTargetAsync(lease, new TargetProgressRequest(lease.LeaseId, t.Name, state, lbState, step, reason is null ? null : shipper.Mask(reason), final),
+                CancellationToken.None);
+        }
+        catch (Exception e) when (e is not LeaseLostException)
+        {
+            // The log and the final outcome still tell the story; a lost progress report must not stop a rollout half-way.
+            log.LogWarning("job {Job}: progress of target {Target} not reported: {Error}", lease.JobId, t.Name, e.Message);
+        }
+    }
+
+    private Task LogAsync(RolloutTargetSpec t, string line) => WriteAsync($"[{t.Name}] {line}\n");
+
+    private Task NoteAsync(string line) => WriteAsync($"[slipway] {line}\n");
+
+    private async Task WriteAsync(string text)
+    {
+        await _logLock.WaitAsync();
+        try { await shipper.WriteAsync(Encoding.UTF8.GetBytes(text), CancellationToken.None); }
+        finally { _logLock.Release(); }
+    }
+}

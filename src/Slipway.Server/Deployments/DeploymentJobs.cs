@@ -1,0 +1,88 @@
+using System.Globalization;
+using System.Text.Json;
+using Slipway.Contracts.Agents;
+using Slipway.Core.Deployments.Rollout;
+using Slipway.Core.Pipelines;
+using Slipway.Core.Runs;
+
+namespace Slipway.Server.Deployments;
+
+/// <summary>How a rolling deployment's plan is written into a job (jobs.spec) and read back for the lease.</summary>
+public static class RolloutJson
+{
+    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
+}
+
+/// <summary>
+/// Builds a deployment's run, in one place: from the release's <c>deploy:</c> section (its snapshot, so only reviewed code
+/// defines it) and the environment's server-side settings. A <c>run:</c> section becomes one script job; a rolling
+/// section becomes one job the deploy agent carries out itself (targets, batches, load balancers: <see cref="RolloutJob"/>),
+/// planned here by <see cref="RolloutPlanner"/> so that a plan that cannot be safe is refused before anything runs.
+/// Either way a <c>verify:</c> script runs as a second stage.
+/// </summary>
+public sealed class DeploymentJobs(EnvironmentStore environments, TargetStore targets)
+{
+    /// <summary>The SSH private key of a rolling deployment: a secret of the environment with this name.</summary>
+    public const string SshKeySecret = "SSH_PRIVATE_KEY";
+    /// <summary>Its passphrase, when it has one: an optional secret of the environment.</summary>
+    public const string SshPassphraseSecret = "SSH_KEY_PASSPHRASE";
+
+    /// <summary>The run plan, the rollout's targets by batch (empty for a script deployment), or why nothing can run.</summary>
+    public sealed record Built(RunPlan? Plan, IReadOnlyList<(string Target, int Batch)> Targets, string? Refusal);
+
+    public async Task<Built> BuildAsync(DeploymentRow d, EnvironmentRow environment, ReleaseRow release, DeployDefinition deploy)
+    {
+        var variables = await environments.VariablesAsync(environment.Id);
+        var values = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [RolloutVariables.Environment] = environment.Name,
+            [RolloutVariables.Release] = release.Version,
+            [RolloutVariables.PreviousRelease] = d.PreviousVersion ?? "",
+            [RolloutVariables.Deployment] = d.Number.ToString(CultureInfo.InvariantCulture),
+        };
+        var secrets = variables.Where(v => v.Secret).Select(v => v.Name).ToList();
+        JobDefinition Job(string name, string script) => new(name, script, values, environment.Pool, [], [], [], deploy.Timeout, 0, secrets);
+
+        string? rollout = null;
+        IReadOnlyList<(string, int)> planned = [];
+        if (deploy.Rollout is { } definition)
+        {
+            if (!variables.Any(v => v.Name == SshKeySecret && v.Secret))
+                return new(null, [], $"a rolling deployment needs the SSH private key as the environment's secret {SshKeySecret} " +
+                                     $"(slipway env var set PROJECT {environment.Name} {SshKeySecret} --secret --value-stdin < key); nothing ran");
+            var all = (await targets.ListAsync(environment.Id)).Select(t => t.ToTarget()).ToList();
+            var balancers = await targets.BalancersAsync(environment.Id);
+            var (plan, refusals) = RolloutPlanner.Plan(definition, all, balancers.Count, balancers.Select(b => b.MinHealthy).DefaultIfEmpty(1).Max());
+            if (plan is null) return new(null, [], $"the rollout cannot be planned: {string.Join("; ", refusals)}; nothing ran");
+            var job = new RolloutJob(
+                plan.Batches.SelectMany(b => b.Targets.Select(t => new RolloutTargetSpec(t.Name, t.Host, t.SshPort, t.SshUser, t.HostKeyFingerprint,
+                    t.Backend, t.Server, b.Number))).ToList(),
+                plan.Steps.Select(Spec).ToList(),
+                balancers.Select(b => new BalancerSpec(b.Name, b.Address, b.MinHealthy, b.DrainTimeoutSeconds)).ToList(),
+                plan.MaxFailures,
+                SshKeySecret,
+                variables.Any(v => v.Name == SshPassphraseSecret && v.Secret) ? SshPassphraseSecret : null,
+                values);
+            rollout = JsonSerializer.Serialize(job, RolloutJson.Options);
+            planned = plan.Batches.SelectMany(b => b.Targets.Select(t => (t.Name, b.Number))).ToList();
+        }
+
+        List<StageDefinition> stages = [new("deploy", null, new Dictionary<string, string>(), [Job("deploy", deploy.Run ?? "")])];
+        if (deploy.Verify is { } verify) stages.Add(new("verify", null, new Dictionary<string, string>(), [Job("verify", verify)]));
+        var runPlan = RunPlanner.Plan(new PipelineDefinition(new Dictionary<string, string>(), stages), release.Branch);
+        if (rollout is not null)
+            runPlan = runPlan with
+            {
+                Stages = runPlan.Stages.Select(s => s.Index == 0 ? s with { Jobs = [s.Jobs[0] with { Rollout = rollout }] } : s).ToList(),
+            };
+        return new(runPlan, planned, null);
+    }
+
+    private static RolloutStepSpec Spec(RolloutStep step) => step switch
+    {
+        UploadStep u => new RolloutStepSpec("upload", u.Describe(), From: u.From, To: u.To),
+        SshStep s => new RolloutStepSpec("ssh", s.Describe(), Script: s.Script),
+        HealthStep h => new RolloutStepSpec("health", h.Describe(), Url: h.Url, Expect: h.ExpectStatus, WithinSeconds: (int)Math.Ceiling(h.Within.TotalSeconds)),
+        _ => throw new ArgumentOutOfRangeException(nameof(step), step.GetType().Name),
+    };
+}

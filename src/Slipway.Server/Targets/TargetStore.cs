@@ -1,0 +1,156 @@
+using Dapper;
+using Slipway.Core.Deployments.Rollout;
+
+namespace Slipway.Server.Targets;
+
+public sealed class TargetRow
+{
+    public long Id { get; set; }
+    public long EnvironmentId { get; set; }
+    public string Name { get; set; } = "";
+    public string Host { get; set; } = "";
+    public int SshPort { get; set; }
+    public string SshUser { get; set; } = "";
+    public string Roles { get; set; } = "";
+    public string? BalancerServer { get; set; }
+    public string? HostKey { get; set; }
+    public bool Disabled { get; set; }
+    public long UpdatedAt { get; set; }
+    public string UpdatedBy { get; set; } = "";
+
+    public IReadOnlyList<string> RoleList => Roles.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+
+    public DeploymentTarget ToTarget() => new(Name, Host, SshPort, SshUser, RoleList, BalancerServer, HostKey, Disabled);
+}
+
+public sealed class BalancerRow
+{
+    public long Id { get; set; }
+    public long EnvironmentId { get; set; }
+    public string Name { get; set; } = "";
+    public string Kind { get; set; } = "";
+    public string Address { get; set; } = "";
+    public int MinHealthy { get; set; }
+    public int DrainTimeoutSeconds { get; set; }
+    public long UpdatedAt { get; set; }
+    public string UpdatedBy { get; set; } = "";
+}
+
+public sealed class TargetResultRow
+{
+    public long DeploymentId { get; set; }
+    public string Target { get; set; } = "";
+    public int Batch { get; set; }
+    public string State { get; set; } = "";
+    public string? BalancerState { get; set; }
+    public string? Step { get; set; }
+    public string? Reason { get; set; }
+    public long? StartedAt { get; set; }
+    public long? FinishedAt { get; set; }
+}
+
+/// <summary>Where a target stands after the deployments that touched it: the last result and the release of the last success.</summary>
+public sealed record TargetStanding(string Target, string? CurrentRelease, string? LastState, string? LastReason, long? LastDeployment);
+
+/// <summary>Targets, load balancers and per-target deployment results, in the database.</summary>
+public sealed class TargetStore(SqlDatabase db)
+{
+    private const string TargetColumns = "id, environment_id, name, host, ssh_port, ssh_user, roles, balancer_server, host_key, disabled, updated_at, updated_by";
+
+    public async Task<IReadOnlyList<TargetRow>> ListAsync(long environmentId) =>
+        (await db.ReadAsync(c => c.QueryAsync<TargetRow>($"SELECT {TargetColumns} FROM deployment_targets WHERE environment_id = @environmentId",
+            new { environmentId }))).OrderBy(t => t.Name, NaturalOrder.Instance).ToList();
+
+    public Task<TargetRow?> FindAsync(long environmentId, string name) =>
+        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<TargetRow?>($"SELECT {TargetColumns} FROM deployment_targets WHERE environment_id = @environmentId AND name = @name",
+            new { environmentId, name }));
+
+    /// <summary>Inserts (false when the name is taken) or updates (false when it does not exist).</summary>
+    public Task<bool> SaveAsync(long environmentId, DeploymentTarget t, bool create, string by, long now) =>
+        db.WriteAsync(async (c, tx) =>
+        {
+            var args = new { environmentId, t.Name, t.Host, t.SshPort, t.SshUser, roles = string.Join(' ', t.Roles), t.BalancerServer, hostKey = t.HostKeyFingerprint,
+                             t.Disabled, now, by };
+            if (create)
+                return await c.ExecuteAsync("INSERT INTO deployment_targets (environment_id, name, host, ssh_port, ssh_user, roles, balancer_server, host_key, disabled, updated_at, updated_by) " +
+                                            "VALUES (@environmentId, @Name, @Host, @SshPort, @SshUser, @roles, @BalancerServer, @hostKey, @Disabled, @now, @by) ON CONFLICT (environment_id, name) DO NOTHING",
+                    args, tx) == 1;
+            return await c.ExecuteAsync("UPDATE deployment_targets SET host = @Host, ssh_port = @SshPort, ssh_user = @SshUser, roles = @roles, balancer_server = @BalancerServer, " +
+                                        "host_key = @hostKey, disabled = @Disabled, updated_at = @now, updated_by = @by WHERE environment_id = @environmentId AND name = @Name", args, tx) == 1;
+        });
+
+    public Task<bool> RemoveAsync(long environmentId, string name) =>
+        db.WriteAsync(async (c, tx) => await c.ExecuteAsync("DELETE FROM deployment_targets WHERE environment_id = @environmentId AND name = @name",
+            new { environmentId, name }, tx) == 1);
+
+    public async Task<IReadOnlyList<BalancerRow>> BalancersAsync(long environmentId) =>
+        (await db.ReadAsync(c => c.QueryAsync<BalancerRow>(
+            "SELECT id, environment_id, name, kind, address, min_healthy, drain_timeout_seconds, updated_at, updated_by FROM load_balancers " +
+            "WHERE environment_id = @environmentId ORDER BY name", new { environmentId }))).ToList();
+
+    public Task SaveBalancerAsync(long environmentId, string name, string kind, string address, int minHealthy, int drainTimeoutSeconds, string by, long now) =>
+        db.WriteAsync((c, tx) => c.ExecuteAsync(
+            "INSERT INTO load_balancers (environment_id, name, kind, address, min_healthy, drain_timeout_seconds, updated_at, updated_by) " +
+            "VALUES (@environmentId, @name, @kind, @address, @minHealthy, @drainTimeoutSeconds, @now, @by) " +
+            "ON CONFLICT (environment_id, name) DO UPDATE SET kind = @kind, address = @address, min_healthy = @minHealthy, " +
+            "drain_timeout_seconds = @drainTimeoutSeconds, updated_at = @now, updated_by = @by",
+            new { environmentId, name, kind, address, minHealthy, drainTimeoutSeconds, now, by }, tx));
+
+    public Task<bool> RemoveBalancerAsync(long environmentId, string name) =>
+        db.WriteAsync(async (c, tx) => await c.ExecuteAsync("DELETE FROM load_balancers WHERE environment_id = @environmentId AND name = @name",
+            new { environmentId, name }, tx) == 1);
+
+    // --- per-target results of a deployment ---
+
+    public async Task<IReadOnlyList<TargetResultRow>> ResultsAsync(long deploymentId) =>
+        (await db.ReadAsync(c => c.QueryAsync<TargetResultRow>(
+            "SELECT deployment_id, target, batch, state, balancer_state, step, reason, started_at, finished_at FROM deployment_target_results " +
+            "WHERE deployment_id = @deploymentId", new { deploymentId }))).OrderBy(r => r.Batch).ThenBy(r => r.Target, NaturalOrder.Instance).ToList();
+
+    /// <summary>Records the plan: every target pending in its batch (once; a second call changes nothing).</summary>
+    public Task PlanAsync(long deploymentId, IEnumerable<(string Target, int Batch)> plan) =>
+        db.WriteAsync(async (c, tx) =>
+        {
+            foreach (var (target, batch) in plan)
+                await c.ExecuteAsync("INSERT INTO deployment_target_results (deployment_id, target, batch, state) VALUES (@deploymentId, @target, @batch, 'pending') " +
+                                     "ON CONFLICT (deployment_id, target) DO NOTHING", new { deploymentId, target, batch }, tx);
+            return 0;
+        });
+
+    /// <summary>Applies one progress report of the deploy agent. False when the target is not in the deployment's plan.</summary>
+    public Task<bool> ReportAsync(long deploymentId, string target, string state, string? balancerState, string? step, string? reason, long now, bool final) =>
+        db.WriteAsync(async (c, tx) => await c.ExecuteAsync(
+            "UPDATE deployment_target_results SET state = @state, balancer_state = COALESCE(@balancerState, balancer_state), step = COALESCE(@step, step), " +
+            "reason = CASE WHEN @final THEN @reason ELSE COALESCE(@reason, reason) END, started_at = COALESCE(started_at, @now), " +
+            "finished_at = CASE WHEN @final THEN @now ELSE finished_at END WHERE deployment_id = @deploymentId AND target = @target",
+            new { deploymentId, target, state, balancerState, step, reason, now, final }, tx) == 1);
+
+    /// <summary>Targets of a deployment that never reached a final state (the agent was lost): unknown, keeping what was last known.</summary>
+    public Task MarkUnfinishedUnknownAsync(long deploymentId, string reason, long now) =>
+        db.WriteAsync((c, tx) => c.ExecuteAsync(
+            "UPDATE deployment_target_results SET state = 'unknown', reason = @reason, finished_at = @now " +
+            "WHERE deployment_id = @deploymentId AND state IN ('draining', 'deploying', 'enabling', 'restoring')", new { deploymentId, reason, now }, tx));
+
+    /// <summary>Pending targets of a deployment that ended: they were never touched.</summary>
+    public Task MarkPendingNotRunAsync(long deploymentId, long now) =>
+        db.WriteAsync((c, tx) => c.ExecuteAsync(
+            "UPDATE deployment_target_results SET state = 'not-run', finished_at = @now WHERE deployment_id = @deploymentId AND state = 'pending'",
+            new { deploymentId, now }, tx));
+
+    /// <summary>Per target of the environment: the release its last successful deployment left on it, and its last result.</summary>
+    public async Task<IReadOnlyDictionary<string, TargetStanding>> StandingAsync(long environmentId)
+    {
+        var rows = await db.ReadAsync(c => c.QueryAsync<(string Target, string State, string? Reason, long Number, string Version, long DeploymentId)>(
+            "SELECT r.target, r.state, r.reason, d.number, rel.version, d.id FROM deployment_target_results r " +
+            "JOIN deployments d ON d.id = r.deployment_id JOIN releases rel ON rel.id = d.release_id " +
+            "WHERE d.environment_id = @environmentId AND r.state <> 'pending' AND r.state <> 'not-run' ORDER BY d.id", new { environmentId }));
+        var standing = new Dictionary<string, TargetStanding>(StringComparer.Ordinal);
+        foreach (var r in rows)
+        {
+            var current = standing.TryGetValue(r.Target, out var s) ? s.CurrentRelease : null;
+            if (r.State == "succeeded") current = r.Version;
+            standing[r.Target] = new TargetStanding(r.Target, current, r.State, r.Reason, r.Number);
+        }
+        return standing;
+    }
+}
