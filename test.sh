@@ -12,13 +12,20 @@ TARGET="${SLIPWAY_TEST_TARGET:-Slipway.slnx}"
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # --- (a) system dependencies: git, a PostgreSQL server (tests start their own cluster), chromium
-# (browser tests), procps, bubblewrap (the job sandbox every agent uses by default). Only touch apt when something is actually missing: it is slow and needs root.
+# (browser tests), procps, bubblewrap (the job sandbox every agent uses by default), openssh-server,
+# haproxy and ansible (the last mile's simulated fleets and baseline). Only touch apt when something is actually missing: it is slow and needs root.
 missing=()
 command -v git >/dev/null 2>&1 || missing+=(git)
 compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || missing+=(postgresql)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v ps >/dev/null 2>&1 || missing+=(procps)
 command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
+# The last mile's tests start their own sshd and haproxy per simulated fleet (tests/Slipway.Testing/Fleet);
+# ansible is the baseline the rollout is compared against.
+[ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+{ command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ]; } || missing+=(haproxy)
+command -v ansible-playbook >/dev/null 2>&1 || missing+=(ansible)
+[ -x /usr/bin/curl ] || missing+=(curl)   # the simulated hosts' svc.sh waits for its service with curl
 
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "Installing missing packages: ${missing[*]}"
