@@ -53,6 +53,7 @@ public static class ServiceRegistration
         .AddSingleton<DeploymentViews>()
         .AddSingleton<EnvironmentService>()
         .AddSingleton<TargetService>()
+        .AddSingleton<IHostKeyScanner, SshHostKeys>()
         .AddSingleton<DeploymentJobs>()
         .AddSingleton<ChangeRequestCommands>()
         .AddSingleton<RunService>()

@@ -92,10 +92,13 @@ public sealed class SimulatedFleet : IAsyncDisposable
         ClientPrivateKey = File.ReadAllText(ClientPrivateKeyPath);
         File.WriteAllText(AuthorizedKeysPath, File.ReadAllText(ClientPrivateKeyPath + ".pub"));
 
+        // Every host has its own loopback address (127.0.0.11, .12, ...; all of 127/8 is the loopback interface) and the
+        // same service port, like a real fleet: a health check can then be written once, http://$SLIPWAY_TARGET_HOST:PORT/.
+        var appPort = FreePort.Get();
         for (var i = 1; i <= hosts; i++)
         {
             var name = $"h{i}";
-            var host = new SimulatedHost(name, Path.Combine(Root, "hosts", name), FreePort.Get());
+            var host = new SimulatedHost(name, Path.Combine(Root, "hosts", name), $"127.0.0.{10 + i}", appPort);
             foreach (var d in new[] { "incoming", "releases", "run", "log", "bin" })
                 Directory.CreateDirectory(Path.Combine(host.Root, d));
             var release = Path.Combine(host.Root, "releases", initialVersion);
@@ -367,6 +370,7 @@ public sealed class SimulatedFleet : IAsyncDisposable
         # sshd for simulated host {host.Name}: loopback only, own host key, key auth only, no PAM
         Port {host.SshPort}
         ListenAddress 127.0.0.1
+        ListenAddress {host.Address}
         AddressFamily inet
         HostKey {host.Root}/ssh_host_ed25519_key
         PidFile {host.Root}/run/sshd.pid
@@ -393,7 +397,7 @@ public sealed class SimulatedFleet : IAsyncDisposable
 
     private static string ServiceScript(SimulatedHost host) => $$"""
         #!/bin/sh
-        # "service manager" of simulated host {{host.Name}}: python http.server on 127.0.0.1:{{host.AppPort}} serving current/
+        # "service manager" of simulated host {{host.Name}}: python http.server on {{host.Address}}:{{host.AppPort}} serving current/
         D='{{host.Root}}'; PORT={{host.AppPort}}; PIDF="$D/run/svc.pid"
         # alive: exists and is not a zombie (an orphan may wait a while for PID 1 to reap it)
         alive() { st=$(sed -n 's/^.*) \([A-Za-z]\) .*$/\1/p' "/proc/$1/stat" 2>/dev/null); [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]; }
@@ -404,10 +408,10 @@ public sealed class SimulatedFleet : IAsyncDisposable
           rm -f "$PIDF"
         }
         start() {
-          setsid {{Python}} -m http.server --bind 127.0.0.1 --directory "$D/current" "$PORT" >>"$D/log/svc.log" 2>&1 </dev/null &
+          setsid {{Python}} -m http.server --bind {{host.Address}} --directory "$D/current" "$PORT" >>"$D/log/svc.log" 2>&1 </dev/null &
           echo $! > "$PIDF"
           n=0   # readiness: wait until it answers (max ~5 s)
-          until curl -fs -o /dev/null "http://127.0.0.1:$PORT/VERSION"; do n=$((n+1)); [ $n -lt 250 ] || { echo "svc {{host.Name}} not ready" >&2; exit 1; }; sleep 0.02; done
+          until curl -fs -o /dev/null "http://{{host.Address}}:$PORT/VERSION"; do n=$((n+1)); [ $n -lt 250 ] || { echo "svc {{host.Name}} not ready" >&2; exit 1; }; sleep 0.02; done
         }
         case "${1:-restart}" in
           start) start;; stop) stop;; restart) stop; start;;
@@ -438,7 +442,7 @@ public sealed class SimulatedFleet : IAsyncDisposable
 
             """);
         foreach (var h in _hosts)
-            sb.Append($"    server {h.Name} 127.0.0.1:{h.AppPort}\n");
+            sb.Append($"    server {h.Name} {h.Address}:{h.AppPort}\n");
         return sb.ToString();
     }
 
@@ -467,7 +471,7 @@ public sealed class SimulatedFleet : IAsyncDisposable
             if (!File.Exists(host.ServicePidFile) || !int.TryParse(File.ReadAllText(host.ServicePidFile).Trim(), out var pid))
                 return;
             var cmdline = File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
-            if (!cmdline.Contains("http.server") || !cmdline.Contains(host.AppPort.ToString()))
+            if (!cmdline.Contains("http.server") || !cmdline.Contains(host.Root))
                 return;
             using var process = Process.GetProcessById(pid);
             process.Kill();

@@ -10,14 +10,18 @@ namespace Slipway.Testing.Fleet;
 /// </summary>
 public sealed class SimulatedHost
 {
-    internal SimulatedHost(string name, string root, int appPort)
+    internal SimulatedHost(string name, string root, string address, int appPort)
     {
         Name = name;
+        Address = address;
         Root = root;
         AppPort = appPort;
     }
 
     public string Name { get; }
+
+    /// <summary>The host's own loopback address (127.0.0.11, .12, ...): its service listens there, its sshd there and on 127.0.0.1.</summary>
+    public string Address { get; }
     public string Root { get; }
     public int AppPort { get; }
     public int SshPort { get; internal set; }
@@ -28,7 +32,7 @@ public sealed class SimulatedHost
     public string Incoming => Path.Combine(Root, "incoming");
     public string SshdLog => Path.Combine(Root, "log", "sshd.log");
     public string ServicePidFile => Path.Combine(Root, "run", "svc.pid");
-    public string AppUrl => $"http://127.0.0.1:{AppPort}";
+    public string AppUrl => $"http://{Address}:{AppPort}";
 
     internal Process? Sshd { get; set; }
     internal string SshdConfig => Path.Combine(Root, "sshd.conf");
@@ -38,5 +42,5 @@ public sealed class SimulatedHost
     /// <summary>The version the <c>current</c> link points at (its VERSION file).</summary>
     public string ReadCurrentVersion() => File.ReadAllText(Path.Combine(Root, "current", "VERSION")).Trim();
 
-    public override string ToString() => $"{Name} (ssh 127.0.0.1:{SshPort}, app 127.0.0.1:{AppPort})";
+    public override string ToString() => $"{Name} (ssh 127.0.0.1:{SshPort}, app {Address}:{AppPort})";
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using Slipway.Agent.Protocol;
 using Slipway.Contracts.Agents;
 
 namespace Slipway.Agent.Execution.Rollout;

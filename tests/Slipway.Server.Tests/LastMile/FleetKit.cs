@@ -1,0 +1,104 @@
+using Slipway.Client;
+using Slipway.Contracts.Api;
+using Slipway.Testing;
+using Slipway.Testing.Fleet;
+
+namespace Slipway.Server.Tests.LastMile;
+
+/// <summary>
+/// A Slipway server (embedded agent) with project "shop" whose releases roll out over SSH to a simulated fleet of
+/// <see cref="Hosts"/> hosts behind a real HAProxy: environment production, one target per host (role web, behind
+/// app/hN, host key pinned), the HAProxy runtime socket as load balancer lb1, the fleet's client key as the
+/// environment's SSH_PRIVATE_KEY secret. The release's activate step breaks batch 2 when the release contains the
+/// file BREAK (the VERSION file is then missing, so the health check fails).
+/// </summary>
+public sealed class FleetKit : IAsyncDisposable
+{
+    public required SlipwayTestServer Server { get; init; }
+    public required GitRepository Repo { get; init; }
+    public required SimulatedFleet Fleet { get; init; }
+    public SlipwayClient Admin => Server.Client;
+
+    public static string Pipeline(SimulatedFleet fleet, string window) => $$"""
+        stages:
+          - name: build
+            jobs:
+              - name: pack
+                run: |
+                  mkdir -p dist app && head -c 300000 /dev/urandom > app/blob && cp BREAK app/ 2>/dev/null || true
+                  tar czf dist/app.tar.gz -C app .
+                artifacts: [dist/app.tar.gz]
+        release:
+          branch: main
+          version: "1.0.{run}"
+        deploy:
+          targets: web
+          rolling: { window: {{window}} }
+          steps:
+            - upload: { from: pack/dist/app.tar.gz, to: "{{fleet.Root}}/hosts/$SLIPWAY_TARGET/incoming/" }
+            - ssh: |
+                set -e
+                d="$HOST_ROOT/releases/$SLIPWAY_RELEASE"
+                mkdir -p "$d" && tar xzf "$HOST_ROOT/incoming/app.tar.gz" -C "$d"
+                echo "$SLIPWAY_RELEASE" > "$d/VERSION"
+                if [ -e "$d/BREAK" ] && [ "$SLIPWAY_BATCH" = 2 ]; then rm "$d/VERSION"; fi
+                ln -sfn "$d" "$HOST_ROOT/current.new" && mv -T "$HOST_ROOT/current.new" "$HOST_ROOT/current"
+                "$HOST_ROOT/bin/svc.sh" restart
+                echo "activated $SLIPWAY_RELEASE on $SLIPWAY_TARGET (batch $SLIPWAY_BATCH, previous '$SLIPWAY_PREVIOUS_RELEASE')"
+            - health: { http: "http://$SLIPWAY_TARGET_HOST:{{fleet.Hosts[0].AppPort}}/VERSION", expect: 200, within: 5s }
+          rollback: auto
+        """;
+
+    public static async Task<FleetKit> StartAsync(int hosts, string window, int minHealthy)
+    {
+        var fleet = await SimulatedFleet.StartAsync(hosts);
+        SlipwayTestServer? server = null;
+        try
+        {
+            server = await SlipwayTestServer.StartAsync(o => o.PollInterval = TimeSpan.FromHours(1));
+            var repo = Pipelines.Repo(Pipeline(fleet, window));
+            await server.Client.CreateProjectAsync("shop", repo.Path, "main");
+            await server.Client.CreateEnvironmentAsync("shop", new EnvironmentRequest("production", 0, false, "build", [], 0, null, false, null));
+            await server.Client.SetEnvironmentVariableAsync("shop", "production", "SSH_PRIVATE_KEY", fleet.ClientPrivateKey, secret: true);
+            await server.Client.SetBalancerAsync("shop", "production", "lb1", new BalancerRequest("haproxy", fleet.RuntimeSocket, minHealthy, "5s"));
+            foreach (var h in fleet.Hosts)
+                await server.Client.AddTargetAsync("shop", "production", new TargetRequest(h.Name, h.Address, h.SshPort, fleet.User, ["web"],
+                    $"{SimulatedFleet.Backend}/{h.Name}", h.Fingerprint, null));
+            return new FleetKit { Server = server, Repo = repo, Fleet = fleet };
+        }
+        catch
+        {
+            if (server is not null) await server.DisposeAsync();
+            await fleet.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Commits on main and waits for the release of that commit.</summary>
+    public async Task<string> ReleaseAsync(string message, params (string Path, string Content)[] files)
+    {
+        foreach (var (path, content) in files) Repo.WriteFile(path, content);
+        var sha = Repo.Commit(message);
+        var project = await Server.Service<ProjectStore>().FindAsync("shop");
+        await Server.Service<ChangeDetector>().CheckAsync(project!);
+        return (await Deployments.DeploymentKit.WaitAsync(async () => (await Admin.ListReleasesAsync("shop")).FirstOrDefault(r => r.Commit == sha),
+            "release of " + sha[..8], 120)).Version;
+    }
+
+    public Task<DeploymentDto> WaitForDeploymentAsync(long number, int seconds = 120) =>
+        Deployments.DeploymentKit.WaitAsync(async () =>
+        {
+            var d = await Admin.GetDeploymentAsync("shop", number);
+            return d.State is "succeeded" or "failed" or "cancelled" or "unknown" ? d : null;
+        }, $"deployment #{number}", seconds);
+
+    public async Task<string> LogOfAsync(DeploymentDto d) =>
+        d.RunId is { } run ? (await Admin.GetLogAsync(run, "deploy", 0, 1_000_000)).Text : "";
+
+    public async ValueTask DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        Repo.Dispose();
+        await Fleet.DisposeAsync();
+    }
+}
