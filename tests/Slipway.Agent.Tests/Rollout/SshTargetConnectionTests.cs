@@ -239,6 +239,21 @@ public sealed class SshTargetConnectionTests(ThreeHostFleet fixture, ITestOutput
     }
 
     [Fact]
+    public async Task AConnectionLost_DuringOrBeforeARun_IsAnSshTargetException_NotAnExitCode()
+    {
+        var host = Fleet.Hosts[2];
+        await Fleet.StartSshdAsync(host);
+        await using var connection = await ConnectAsync(host);
+        var running = connection.RunAsync("sleep 39.5", new Dictionary<string, string>(), _ => Task.CompletedTask, RunTimeout, CancellationToken.None);
+        await Task.Delay(500);
+        await Fleet.StopSshdAsync(host); // kills the listener and its sessions
+        var during = await Assert.ThrowsAsync<SshTargetException>(() => running);
+        Assert.Contains($"127.0.0.1:{host.SshPort}", during.Message);
+        var after = await Assert.ThrowsAsync<SshTargetException>(() => RunAsync(connection, "true"));
+        Assert.Contains($"127.0.0.1:{host.SshPort}", after.Message);
+    }
+
+    [Fact]
     public async Task AHostThatAcceptsButNeverSpeaks_TimesOut_WithinTheConnectTimeout()
     {
         using var silent = new TcpListener(IPAddress.Loopback, 0);

@@ -123,6 +123,7 @@ public sealed partial class SshTargetConnection : IAsyncDisposable
     /// Runs <paramref name="script"/> with <c>/bin/sh</c> on the target, with <paramref name="variables"/> exported to it.
     /// stdout and stderr lines (split at \n, \r\n or a lone \r) go to <paramref name="onOutput"/> as they arrive (one call at a time, each stream in order).
     /// The script's stdin is empty. Returns the exit code (-1 when the remote process ended without one, e.g. by a signal).
+    /// A connection lost during the run is an <see cref="SshTargetException"/>, never an exit code.
     /// On timeout or cancellation the script's whole process group is killed and the channel closed; processes the
     /// script moved to their own session (<c>setsid</c>, as a service start does) keep running.
     /// </summary>
@@ -147,7 +148,7 @@ public sealed partial class SshTargetConnection : IAsyncDisposable
             stdin.Append(variables[name]).Append('\n');
         stdin.Append(script);
 
-        using var command = _client.CreateCommand(RunBootstrap(names), Utf8);
+        using var command = CreateCommand(RunBootstrap(names));
         using var timeoutCts = new CancellationTokenSource(timeout);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, timeoutCts.Token);
         var lines = Channel.CreateBounded<string>(new BoundedChannelOptions(1024) { SingleReader = true });
@@ -196,7 +197,23 @@ public sealed partial class SshTargetConnection : IAsyncDisposable
             await AbortAsync(command, pgid.Task, finished);
             throw;
         }
-        return command.ExitStatus ?? -1;
+        if (command.ExitStatus is { } status)
+            return status;
+        if (!_client.IsConnected)
+            throw new SshTargetException($"SSH to {Target}: the connection was lost while the script ran");
+        return -1;
+    }
+
+    private SshCommand CreateCommand(string commandText)
+    {
+        try
+        {
+            return _client.CreateCommand(commandText, Utf8);
+        }
+        catch (Exception ex) when (ex is SshException or ObjectDisposedException)
+        {
+            throw new SshTargetException($"SSH to {Target}: the connection is not usable ({ex.Message})", ex);
+        }
     }
 
     /// <summary>
@@ -336,7 +353,7 @@ public sealed partial class SshTargetConnection : IAsyncDisposable
         ct.ThrowIfCancellationRequested();
         await using var file = new FileStream(localPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: false);
 
-        using var command = _client.CreateCommand("/bin/sh -c 'IFS= read -r _slipway_dest || exit 97; exec cat > \"$_slipway_dest\"'", Utf8);
+        using var command = CreateCommand("/bin/sh -c 'IFS= read -r _slipway_dest || exit 97; exec cat > \"$_slipway_dest\"'");
         var execution = command.ExecuteAsync(CancellationToken.None);
         var stderr = OnDedicatedThread(() =>
         {
