@@ -10,7 +10,7 @@ namespace Slipway.Server.Tests.LastMile;
 /// <see cref="Hosts"/> hosts behind a real HAProxy: environment production, one target per host (role web, behind
 /// app/hN, host key pinned), the HAProxy runtime socket as load balancer lb1, the fleet's client key as the
 /// environment's SSH_PRIVATE_KEY secret. The release's activate step breaks batch 2 when the release contains the
-/// file BREAK (the VERSION file is then missing, so the health check fails).
+/// file BREAK (it removes the VERSION file after the restart, so the health check fails).
 /// </summary>
 public sealed class FleetKit : IAsyncDisposable
 {
@@ -41,9 +41,9 @@ public sealed class FleetKit : IAsyncDisposable
                 d="$HOST_ROOT/releases/$SLIPWAY_RELEASE"
                 mkdir -p "$d" && tar xzf "$HOST_ROOT/incoming/app.tar.gz" -C "$d"
                 echo "$SLIPWAY_RELEASE" > "$d/VERSION"
-                if [ -e "$d/BREAK" ] && [ "$SLIPWAY_BATCH" = 2 ]; then rm "$d/VERSION"; fi
                 ln -sfn "$d" "$HOST_ROOT/current.new" && mv -T "$HOST_ROOT/current.new" "$HOST_ROOT/current"
                 "$HOST_ROOT/bin/svc.sh" restart
+                if [ -e "$d/BREAK" ] && [ "$SLIPWAY_BATCH" = 2 ]; then rm "$d/VERSION"; fi
                 echo "activated $SLIPWAY_RELEASE on $SLIPWAY_TARGET (batch $SLIPWAY_BATCH, previous '$SLIPWAY_PREVIOUS_RELEASE')"
             - health: { http: "http://$SLIPWAY_TARGET_HOST:{{fleet.Hosts[0].AppPort}}/VERSION", expect: 200, within: 5s }
           rollback: auto
