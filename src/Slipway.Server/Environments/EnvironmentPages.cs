@@ -62,13 +62,18 @@ public static class EnvironmentPages
     /// <summary>The API's warnings (no agent of the pool connected) after the success message, so a form user meets them too.</summary>
     private static string Warned(EnvironmentDto saved) => saved.Warnings is { Count: > 0 } w ? string.Concat(w.Select(x => $" Warning: {x}.")) : "";
 
-    internal static async Task<IResult> EnvironmentPageAsync(string name, string env, HttpContext context, EnvironmentService service, DeploymentViews views)
+    internal static async Task<IResult> EnvironmentPageAsync(string name, string env, HttpContext context, EnvironmentService service, DeploymentViews views,
+        TargetService targets)
     {
         var environment = await service.ShowAsync(name, env);
         var history = context.RequireUser().Permissions.CanOnProject(Actions.DeploymentRead, name)
             ? await views.ListAsync(name, env)
             : null;
-        return Page<EnvironmentPage>(context, new { Environment = environment, History = history });
+        return Page<EnvironmentPage>(context, new
+        {
+            Environment = environment, History = history,
+            Targets = await targets.ListAsync(name, env), Balancers = await targets.BalancersAsync(name, env),
+        });
     }
 
     /// <summary>

@@ -44,6 +44,17 @@ public sealed class RollingDeploymentTests
         foreach (var state in new[] { "drain", "maint", "ready" })
             Assert.Equal(6, audit.Count(e => e.Detail is { } text && text.StartsWith($"load balancer: ", StringComparison.Ordinal) && text.Contains($" set to {state} ")));
         Assert.Contains("activated " + version + " on h1 (batch 1, previous '')", log);
+
+        // The pages show each server: the deployment's batches × targets, the environment's targets with their release.
+        using var browser = new Access.AccessTestKit.Browser(kit.Server);
+        await browser.SignInWithTokenAsync(Testing.SlipwayTestServer.AdminToken);
+        var page = await browser.Http.GetStringAsync($"/projects/shop/deployments/{d.Number}");
+        Assert.Contains("id=\"deployment-targets\"", page);
+        Assert.Contains("data-target=\"h6\" data-state=\"succeeded\" data-batch=\"3\"", page);
+        var envPage = await browser.Http.GetStringAsync("/projects/shop/environments/production");
+        Assert.Contains($"data-target=\"h1\" data-release=\"{version}\"", envPage);
+        Assert.Contains($"{kit.Fleet.User}@{kit.Fleet.Hosts[0].Address}:{kit.Fleet.Hosts[0].SshPort}", envPage);
+        Assert.DoesNotContain("fleet-mixed", envPage);
     }
 
     [Fact]
