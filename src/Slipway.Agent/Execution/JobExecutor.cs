@@ -20,7 +20,7 @@ public sealed class JobExecutor(IAgentProtocol client, AgentOptions options, San
         using var jobCts = CancellationTokenSource.CreateLinkedTokenSource(agentStopping);
         var shipper = new LogShipper(client, lease, options.LogBatchBytes, options.LogBufferBytes);
         shipper.Start(jobCts.Token);
-        using var renewal = new LeaseRenewal(client, lease);
+        using var renewal = new LeaseRenewal(client, lease, renewAfterCancel: lease.Rollout is not null);
         renewal.Start(jobCts.Token);
         Workspace? workspace = null;
         FinishJobRequest result;

@@ -6,9 +6,11 @@ namespace Slipway.Agent.Execution;
 /// <summary>
 /// Keeps a job's lease alive: one renew call after another, each held open by the server for a third of
 /// the lease (so cancellation arrives at once, and a dead agent is noticed within the lease).
-/// Network errors are retried until the lease would have run out.
+/// Network errors are retried until the lease would have run out. With <paramref name="renewAfterCancel"/> (a rolling
+/// deployment, which finishes its running batch after a cancel rather than leave servers drained) the lease is kept
+/// after the cancel arrived too, until the job ends.
 /// </summary>
-public sealed class LeaseRenewal(IAgentProtocol client, JobLease lease) : IDisposable
+public sealed class LeaseRenewal(IAgentProtocol client, JobLease lease, bool renewAfterCancel = false) : IDisposable
 {
     private readonly TaskCompletionSource _cancel = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stop = new();
@@ -32,7 +34,12 @@ public sealed class LeaseRenewal(IAgentProtocol client, JobLease lease) : IDispo
             {
                 var answer = await client.RenewAsync(lease, wait, ct);
                 lastOk = DateTimeOffset.UtcNow;
-                if (answer.Cancel) { _cancel.TrySetResult(); return; }
+                if (answer.Cancel)
+                {
+                    _cancel.TrySetResult();
+                    if (!renewAfterCancel) return;
+                    await Task.Delay(wait, ct); // the server answers at once once a cancel is asked: renew at a third of the lease
+                }
             }
             catch (LeaseLostException) { LeaseLost = true; return; }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }

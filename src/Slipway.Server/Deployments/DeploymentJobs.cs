@@ -49,7 +49,7 @@ public sealed class DeploymentJobs(EnvironmentStore environments, TargetStore ta
         {
             if (!variables.Any(v => v.Name == SshKeySecret && v.Secret))
                 return new(null, [], $"a rolling deployment needs the SSH private key as the environment's secret {SshKeySecret} " +
-                                     $"(slipway env var set PROJECT {environment.Name} {SshKeySecret} --secret --value-stdin < key); nothing ran");
+                                     $"(slipway env var set PROJECT {environment.Name} {SshKeySecret} --secret --value-file KEYFILE); nothing ran");
             var all = (await targets.ListAsync(environment.Id)).Select(t => t.ToTarget()).ToList();
             var balancers = await targets.BalancersAsync(environment.Id);
             var (plan, refusals) = RolloutPlanner.Plan(definition, all, balancers.Count, balancers.Select(b => b.MinHealthy).DefaultIfEmpty(1).Max());

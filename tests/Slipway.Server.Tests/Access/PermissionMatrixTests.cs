@@ -228,6 +228,8 @@ public sealed class PermissionMatrixTests(MatrixFixture fixture) : IClassFixture
                 case "id" when pattern.Contains("/freezes/"): return "1"; // a freeze window (none exists: 404 when allowed)
                 case "env": return "production"; // an environment (none exists: 404 when allowed)
                 case "var": return "MATRIX_VAR";
+                case "target": return "web-1"; // a deployment target (none exists: 404 when allowed)
+                case "balancer": return "lb1"; // a load balancer
                 case "job": return MatrixFixture.Job;
                 case "variable": return "MATRIX_VAR";
                 case "branch": return "release/1"; // a protected branch

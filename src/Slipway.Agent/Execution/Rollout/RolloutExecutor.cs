@@ -66,6 +66,8 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
                 return Finish(JobOutcomes.Failed, why);
             }
         }
+        if (CancelAsked)
+            return Finish(JobOutcomes.Cancelled, $"cancelled during the last batch, which was finished; {Summary(failed)}");
         await NoteAsync($"rollout done in {clock.Elapsed.TotalSeconds:0.0}s: {rollout.Targets.Count - failed.Count} of {rollout.Targets.Count} target(s) updated" +
                         (failed.Count > 0 ? $"; {Summary(failed)} (within max_failures {rollout.MaxFailures})" : ""));
         return Finish(JobOutcomes.Succeeded, null);
@@ -160,7 +162,7 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
         catch (SshTargetException e) { return await FailAsync(t, lbState, step, e.Message); }
         catch (HaproxyRuntimeException e) { return await FailAsync(t, lbState, step, e.Message); }
         catch (OperationCanceledException) { return await FailAsync(t, lbState, step, $"interrupted (the deployment's {lease.TimeoutSeconds}s timeout, or the agent stopping)"); }
-        catch (Exception e) when (e is IOException or TimeoutException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or TimeoutException or InvalidOperationException or ArgumentException)
         {
             return await FailAsync(t, lbState, step, e.Message);
         }
@@ -178,7 +180,12 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
             try { await _balancers.SetStateAsync(t.Backend!, t.Server!, "maint", CancellationToken.None); lbState = "maint"; }
             catch (HaproxyRuntimeException e) { reason += $"; could not put it in maintenance: {e.Message}"; }
         }
-        var where = lbState is null ? "never taken out of rotation" : $"left in {lbState} (out of rotation)";
+        var where = lbState switch
+        {
+            null => "never taken out of rotation",
+            "ready" => "set back to ready",
+            _ => $"left in {lbState} (out of rotation)",
+        };
         await LogAsync(t, $"FAILED at {step}: {reason}; {where}");
         await ReportAsync(t, TargetStates.Failed, lbState, step, reason, final: true);
         return new TargetOutcome(t, false, $"{step}: {reason}");

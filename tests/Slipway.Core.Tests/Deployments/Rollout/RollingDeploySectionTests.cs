@@ -56,6 +56,7 @@ public sealed class RollingDeploySectionTests
     [InlineData("deploy:\n  targets: web\n  rolling: { window: 150% }\n  steps:\n    - ssh: y\n", 8, 22, "deploy.rolling.window", "percentage")]
     [InlineData("deploy:\n  targets: web\n  rolling: { batch: 2 }\n  steps:\n    - ssh: y\n", 8, 14, "deploy.rolling.batch", "unknown key 'batch'")]
     [InlineData("deploy:\n  targets: web\n  steps:\n    - shell: y\n", 9, 7, "deploy.steps[0].shell", "unknown step kind 'shell'")]
+    [InlineData("deploy:\n  targets: web\n  steps:\n    - ansible: { playbook: site.yml }\n", 9, 7, "deploy.steps[0].ansible", "'ansible' steps are not supported yet")]
     [InlineData("deploy:\n  targets: web\n  steps:\n    - ssh: y\n      upload: z\n", 9, 7, "deploy.steps[0]", "with 2 keys")]
     [InlineData("deploy:\n  targets: web\n  steps:\n    - upload: { from: ../etc/passwd, to: /x }\n", 9, 23, "deploy.steps[0].upload.from", "invalid 'from' path")]
     [InlineData("deploy:\n  targets: web\n  steps:\n    - upload: { from: a.tgz, to: relative/ }\n", 9, 34, "deploy.steps[0].upload.to", "absolute path")]

@@ -34,7 +34,7 @@ CREATE TABLE deployment_target_results (
     deployment_id BIGINT NOT NULL REFERENCES deployments(id) ON DELETE CASCADE,
     target TEXT NOT NULL,
     batch INTEGER NOT NULL,
-    state TEXT NOT NULL,              -- pending, draining, deploying, enabling, succeeded, failed, skipped, restored, unknown
+    state TEXT NOT NULL,              -- pending, draining, deploying, enabling, succeeded, failed, not-run, unknown (Contracts TargetStates)
     balancer_state TEXT,              -- ready, drain, maint (as Slipway last set it), NULL when behind no balancer
     step TEXT,
     reason TEXT,
