@@ -159,7 +159,7 @@ public static partial class AgentProtocolApi
     }
 
     private static async Task<IResult> FinishAsync(long id, FinishJobRequest request, HttpContext context, JobLeaseStore leases, LogStore logs,
-        JobEvents events, SlipwayMetrics metrics, TimeProvider clock)
+        JobEvents events, SlipwayMetrics metrics, RunStore runs, WorkSignal signal, TimeProvider clock)
     {
         var job = await LeasedAsync(id, context, leases);
         if (job is null || job.LeaseId != request.LeaseId) return LeaseLost(id);
@@ -176,6 +176,8 @@ public static partial class AgentProtocolApi
         if (change is null) return LeaseLost(id);
         metrics.JobDuration.WithLabels(outcome.ToWire()).Observe((now - (job.StartedAt ?? now)) / 1000.0);
         events.Finished(change);
+        // The end of a deployment's job may end the deployment: the conductor looks now rather than at its next tick.
+        if ((await runs.GetRunRowAsync(job.RunId))?.DeploymentId is not null) signal.Signal(WorkSignal.Deployments);
         return Results.NoContent();
     }
 

@@ -23,6 +23,7 @@ public sealed class DeploymentConductor(DeploymentStore deployments, Environment
     protected override TimeSpan Interval => options.ConductorInterval;
     protected override string Name => "deployment step";
     protected override Task PassAsync(CancellationToken ct) => StepAsync(ct);
+    protected override Task? WakeUp() => signal.WaitAsync(WorkSignal.Deployments);
 
     public async Task StepAsync(CancellationToken ct)
     {

@@ -18,7 +18,7 @@ public sealed record Initiator(string Name, Permissions? Permissions, IReadOnlyS
 /// a time per environment and records their outcome.
 /// </summary>
 public sealed class DeploymentService(EnvironmentStore environments, DeploymentStore deployments, ReleaseStore releases,
-    RunService runService, MirrorDirectory mirrors, TimeProvider clock)
+    RunService runService, MirrorDirectory mirrors, WorkSignal signal, TimeProvider clock)
 {
     public const string KindDeploy = "deploy";
     public const string KindPromote = "promote";
@@ -93,8 +93,10 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
             : (await deployments.CurrentAsync(project.Id)).FirstOrDefault(d => d.EnvironmentId == environment.Id)?.ReleaseId;
         // An automatic rollback restores what was approved before; everything else waits for the environment's approvals.
         var state = settings.RequiredApprovals > 0 && !(initiator.IsSystem && kind == KindRollback) ? DeploymentState.AwaitingApproval : DeploymentState.Queued;
-        return await deployments.CreateAsync(new NewDeployment(project.Id, environment.Id, release.Id, replaces, kind, state, initiator.Name,
+        var created = await deployments.CreateAsync(new NewDeployment(project.Id, environment.Id, release.Id, replaces, kind, state, initiator.Name,
             emergency ? emergencyReason!.Trim() : null, rollbackOf, now.ToUnixTimeMilliseconds()));
+        signal.Signal(WorkSignal.Deployments); // a queued one starts at once, not at the conductor's next tick
+        return created;
     }
 
     /// <summary>
@@ -150,8 +152,9 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
             .Where(a => environment.ApproverRole is null || a.ApproverRole == environment.ApproverRole)
             .Select(a => new Approval(a.Approver, a.Approver == approver.Name ? approver.Roles : RolesOf(environment), DateTimeOffset.FromUnixTimeMilliseconds(a.At), a.Comment))
             .ToList();
-        if (DeploymentRules.Approved(approvals, environment.Settings) is PolicyDecision.Allowed)
-            await deployments.MoveAsync(deployment.Id, DeploymentState.AwaitingApproval, DeploymentState.Queued, now);
+        if (DeploymentRules.Approved(approvals, environment.Settings) is PolicyDecision.Allowed
+            && await deployments.MoveAsync(deployment.Id, DeploymentState.AwaitingApproval, DeploymentState.Queued, now))
+            signal.Signal(WorkSignal.Deployments);
         return (await deployments.GetAsync(deployment.Id))!;
     }
 

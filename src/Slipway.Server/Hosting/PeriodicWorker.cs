@@ -23,6 +23,12 @@ public abstract class PeriodicWorker(ILogger log, TimeProvider clock) : Backgrou
     /// <summary>What the log calls a failed pass ("deployment step", "lease sweep", ...).</summary>
     protected abstract string Name { get; }
 
+    /// <summary>
+    /// A task that completes when the next pass should not wait for the interval (something happened), or null. Taken
+    /// before each pass, so what happens during a pass brings the next one forward.
+    /// </summary>
+    protected virtual Task? WakeUp() => null;
+
     /// <summary>One pass. Throwing logs a warning; the next pass comes at the next tick all the same.</summary>
     protected abstract Task PassAsync(CancellationToken ct);
 
@@ -31,18 +37,25 @@ public abstract class PeriodicWorker(ILogger log, TimeProvider clock) : Backgrou
         if (!PassAtStart && !await PauseAsync(stoppingToken)) return;
         while (!stoppingToken.IsCancellationRequested)
         {
+            var wake = WakeUp();
             try { await PassAsync(stoppingToken); }
             catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
                 log.LogWarning(e, "{Worker} failed; trying again in {Interval}", Name, Interval);
             }
-            if (!await PauseAsync(stoppingToken)) return;
+            if (!await PauseAsync(stoppingToken, wake)) return;
         }
     }
 
-    private async Task<bool> PauseAsync(CancellationToken stoppingToken)
+    private async Task<bool> PauseAsync(CancellationToken stoppingToken, Task? wake = null)
     {
-        try { await Task.Delay(Interval, Clock, stoppingToken); return true; }
+        try
+        {
+            var delay = Task.Delay(Interval, Clock, stoppingToken);
+            await (wake is null ? delay : Task.WhenAny(delay, wake));
+            stoppingToken.ThrowIfCancellationRequested();
+            return true;
+        }
         catch (OperationCanceledException) { return false; }
     }
 }

@@ -24,4 +24,6 @@ public sealed class WorkSignal
     public static string Pool(string pool) => "pool:" + pool;
     public static string Job(long jobId) => "job:" + jobId;
     public static string Log(long jobId) => "log:" + jobId;
+    /// <summary>Something a deployment waits for happened (requested, approved, a job ended): the conductor looks at once.</summary>
+    public const string Deployments = "deployments";
 }

@@ -121,7 +121,7 @@ public sealed class SimulatedFleet : IAsyncDisposable
     private void StartHost(SimulatedHost host)
     {
         StartSshd(host);
-        var start = ProcessRunner.Run(Path.Combine(host.Root, "bin", "svc.sh"), ["start"], timeout: TimeSpan.FromSeconds(20));
+        var start = ProcessRunner.Run(Path.Combine(host.Root, "bin", "svc.sh"), ["start"], timeout: TimeSpan.FromSeconds(40));
         if (start.ExitCode != 0)
             throw new InvalidOperationException($"{host.Name}: service did not start: {start.StdErr.Trim()} {start.StdOut.Trim()}");
     }
@@ -410,8 +410,12 @@ public sealed class SimulatedFleet : IAsyncDisposable
         start() {
           setsid {{Python}} -m http.server --bind {{host.Address}} --directory "$D/current" "$PORT" >>"$D/log/svc.log" 2>&1 </dev/null &
           echo $! > "$PIDF"
-          n=0   # readiness: wait until it answers (max ~5 s)
-          until curl -fs -o /dev/null "http://{{host.Address}}:$PORT/VERSION"; do n=$((n+1)); [ $n -lt 250 ] || { echo "svc {{host.Name}} not ready" >&2; exit 1; }; sleep 0.02; done
+          p=$!; n=0   # readiness: wait until it answers (max ~15 s: python starts slowly on a loaded 2-core CI machine)
+          until curl -fs -o /dev/null "http://{{host.Address}}:$PORT/VERSION"; do
+            alive "$p" || { echo "svc {{host.Name}} exited: $(tail -n 5 "$D/log/svc.log")" >&2; exit 1; }
+            n=$((n+1)); [ $n -lt 750 ] || { echo "svc {{host.Name}} not ready after 15 s: $(tail -n 5 "$D/log/svc.log")" >&2; exit 1; }
+            sleep 0.02
+          done
         }
         case "${1:-restart}" in
           start) start;; stop) stop;; restart) stop; start;;

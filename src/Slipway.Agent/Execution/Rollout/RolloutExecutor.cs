@@ -45,26 +45,47 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
                         $", max_failures {rollout.MaxFailures}");
         var failed = new List<TargetOutcome>();
         var clock = Stopwatch.StartNew();
-        foreach (var batch in batches)
+        // Staging runs one batch ahead: while batch k is out of rotation, batch k+1's connections are made and its
+        // leading uploads sent (the servers still serve meanwhile), so a batch's time out of rotation is only the rest.
+        var staged = new Dictionary<string, Task<Staged>>(StringComparer.Ordinal);
+        var started = new HashSet<string>(StringComparer.Ordinal);
+        void Stage(IEnumerable<RolloutTargetSpec> targets)
         {
-            if (CancelAsked)
-                return Finish(JobOutcomes.Cancelled, $"cancelled before batch {batch.Key}; {Summary(failed)}");
-            if (timeout.IsCancellationRequested)
-                return Finish(JobOutcomes.Failed, $"timed out after {lease.TimeoutSeconds}s before batch {batch.Key}; {Summary(failed)}");
-            if (_balancers.Any && await RefuseBatchAsync(batch.ToList(), timeout.Token) is { } refusal)
+            foreach (var t in targets) staged[t.Name] = StageAsync(t, credentials, timeout.Token);
+        }
+        try
+        {
+            if (batches.Count > 0) Stage(batches[0]);
+            for (var b = 0; b < batches.Count; b++)
             {
-                await NoteAsync($"batch {batch.Key} not started: {refusal}");
-                return Finish(JobOutcomes.Failed, $"batch {batch.Key} not started: {refusal}");
+                var batch = batches[b];
+                if (CancelAsked)
+                    return Finish(JobOutcomes.Cancelled, $"cancelled before batch {batch.Key}; {Summary(failed)}");
+                if (timeout.IsCancellationRequested)
+                    return Finish(JobOutcomes.Failed, $"timed out after {lease.TimeoutSeconds}s before batch {batch.Key}; {Summary(failed)}");
+                if (_balancers.Any && await RefuseBatchAsync(batch.ToList(), timeout.Token) is { } refusal)
+                {
+                    await NoteAsync($"batch {batch.Key} not started: {refusal}");
+                    return Finish(JobOutcomes.Failed, $"batch {batch.Key} not started: {refusal}");
+                }
+                await NoteAsync($"batch {batch.Key}: {string.Join(", ", batch.Select(t => t.Name))}");
+                if (b + 1 < batches.Count) Stage(batches[b + 1]);
+                started.UnionWith(batch.Select(t => t.Name));
+                var outcomes = await Task.WhenAll(batch.Select(t => DeployTargetAsync(t, staged[t.Name], timeout.Token)));
+                failed.AddRange(outcomes.Where(o => !o.Succeeded));
+                if (failed.Count > rollout.MaxFailures)
+                {
+                    var why = $"batch {batch.Key} failed: {Summary(failed)}; the rollout stopped (max_failures {rollout.MaxFailures})";
+                    await NoteAsync(why);
+                    return Finish(JobOutcomes.Failed, why);
+                }
             }
-            await NoteAsync($"batch {batch.Key}: {string.Join(", ", batch.Select(t => t.Name))}");
-            var outcomes = await Task.WhenAll(batch.Select(t => DeployTargetAsync(t, credentials, timeout.Token)));
-            failed.AddRange(outcomes.Where(o => !o.Succeeded));
-            if (failed.Count > rollout.MaxFailures)
-            {
-                var why = $"batch {batch.Key} failed: {Summary(failed)}; the rollout stopped (max_failures {rollout.MaxFailures})";
-                await NoteAsync(why);
-                return Finish(JobOutcomes.Failed, why);
-            }
+        }
+        finally
+        {
+            // Connections staged for a batch that never started (the rollout stopped) are closed here.
+            foreach (var pending in staged.Where(kv => !started.Contains(kv.Key)).Select(kv => kv.Value))
+                if (await Task.WhenAny(pending) is { IsCompletedSuccessfully: true } done && done.Result.Ssh is { } ssh) await ssh.DisposeAsync();
         }
         if (CancelAsked)
             return Finish(JobOutcomes.Cancelled, $"cancelled during the last batch, which was finished; {Summary(failed)}");
@@ -111,7 +132,40 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
         }
     }
 
-    private async Task<TargetOutcome> DeployTargetAsync(RolloutTargetSpec t, SshCredentials credentials, CancellationToken ct)
+    /// <summary>A target made ready ahead of its batch: its connection and the steps already done (leading uploads), or why it failed.</summary>
+    private sealed record Staged(SshTargetConnection? Ssh, int StepsDone, string Step, Exception? Failure);
+
+    /// <summary>
+    /// Connects to the target (host key checked first) and runs the leading <c>upload</c> steps: nothing that changes
+    /// what the server serves, so it happens while the target is still in rotation. Never throws: a failure is kept
+    /// for the target's turn, so the target fails in its batch without being drained.
+    /// </summary>
+    private async Task<Staged> StageAsync(RolloutTargetSpec t, SshCredentials credentials, CancellationToken ct)
+    {
+        SshTargetConnection? ssh = null;
+        var step = "connect";
+        var done = 0;
+        try
+        {
+            ssh = await SshTargetConnection.ConnectAsync(new SshEndpoint(t.Host, t.Port, t.User, t.HostKey), credentials, ConnectTimeout, ct);
+            var values = TargetValues(t);
+            for (; done < rollout.Steps.Count && rollout.Steps[done].Kind == "upload"; done++)
+            {
+                step = rollout.Steps[done].Describe;
+                if (await RunStepAsync(t, ssh, rollout.Steps[done], values, ct) is { } failure)
+                    return new Staged(ssh, done, step, new StepFailedException(failure));
+            }
+            return new Staged(ssh, done, step, null);
+        }
+        catch (Exception e)
+        {
+            return new Staged(ssh, done, step, e);
+        }
+    }
+
+    private sealed class StepFailedException(string message) : Exception(message);
+
+    private async Task<TargetOutcome> DeployTargetAsync(RolloutTargetSpec t, Task<Staged> staging, CancellationToken ct)
     {
         var behind = _balancers.Any && t.Backend is not null && t.Server is not null;
         string? lbState = null;
@@ -121,7 +175,14 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
         try
         {
             await ReportAsync(t, TargetStates.Deploying, null, step, null, final: false);
-            ssh = await SshTargetConnection.ConnectAsync(new SshEndpoint(t.Host, t.Port, t.User, t.HostKey), credentials, ConnectTimeout, ct);
+            var staged = await staging;
+            ssh = staged.Ssh;
+            if (staged.Failure is { } stagingFailure)
+            {
+                step = staged.Step;
+                if (stagingFailure is StepFailedException) return await FailAsync(t, lbState, step, stagingFailure.Message);
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(stagingFailure);
+            }
             if (behind)
             {
                 step = "drain";
@@ -135,7 +196,7 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
                 await ReportAsync(t, TargetStates.Deploying, lbState, "maint", null, final: false);
             }
             var values = TargetValues(t);
-            foreach (var s in rollout.Steps)
+            foreach (var s in rollout.Steps.Skip(staged.StepsDone))
             {
                 step = s.Describe;
                 await ReportAsync(t, TargetStates.Deploying, null, step, null, final: false);

@@ -63,6 +63,7 @@ public sealed partial class SshTargetConnection : IAsyncDisposable
         {
             Timeout = connectTimeout,
         };
+        PreferHardwareCiphers(info);
         var client = new SshClient(info) { KeepAliveInterval = TimeSpan.FromSeconds(15) };
         string? presented = null;
         var trusted = false;
@@ -394,6 +395,20 @@ public sealed partial class SshTargetConnection : IAsyncDisposable
         if (command.ExitStatus != 0 || feedError is not null)
             throw new SshTargetException(
                 $"Upload to {Target}:{remotePath} failed (exit {command.ExitStatus?.ToString() ?? "none"}): {(message.Length > 0 ? message : feedError?.Message ?? "no message")}");
+    }
+
+    /// <summary>
+    /// AES-GCM first: .NET runs it on the CPU's AES instructions, where SSH.NET's default (aes128-ctr with a separate
+    /// HMAC) costs several times more CPU per byte, which is what a 5 MB upload to 10 targets at once is bound by on a
+    /// small deploy agent. The other ciphers stay, after it, for servers without GCM.
+    /// </summary>
+    private static void PreferHardwareCiphers(ConnectionInfo info)
+    {
+        var preferred = new[] { "aes128-gcm@openssh.com", "aes256-gcm@openssh.com" };
+        var rest = info.Encryptions.Where(kv => !preferred.Contains(kv.Key)).ToList();
+        var first = info.Encryptions.Where(kv => preferred.Contains(kv.Key)).OrderBy(kv => Array.IndexOf(preferred, kv.Key)).ToList();
+        info.Encryptions.Clear();
+        foreach (var (name, cipher) in first.Concat(rest)) info.Encryptions.Add(name, cipher);
     }
 
     private static Task OnDedicatedThread(Action action) =>
