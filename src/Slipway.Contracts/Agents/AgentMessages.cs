@@ -57,12 +57,20 @@ public sealed record RolloutJob(
     string? SshPassphraseVariable,
     IReadOnlyDictionary<string, string> Values);
 
-/// <summary>One target in plan order. <c>Backend</c>/<c>Server</c> are null for a target behind no balancer.</summary>
-public sealed record RolloutTargetSpec(string Name, string Host, int Port, string User, string? HostKey, string? Backend, string? Server, int Batch);
+/// <summary>
+/// One target in plan order. <c>Backend</c>/<c>Server</c> are null for a target behind no balancer. <c>Roles</c> (all of the
+/// target's roles, protocol 5 with ansible steps) become the groups of the Ansible inventory.
+/// </summary>
+public sealed record RolloutTargetSpec(string Name, string Host, int Port, string User, string? HostKey, string? Backend, string? Server, int Batch,
+    IReadOnlyList<string>? Roles = null);
 
-/// <summary>A typed step: <c>Kind</c> is upload (From, To), ssh (Script) or health (Url, Expect, WithinSeconds).</summary>
+/// <summary>A typed step: <c>Kind</c> is upload (From, To), ssh (Script), health (Url, Expect, WithinSeconds) or ansible (Playbook).</summary>
 public sealed record RolloutStepSpec(string Kind, string Describe, string? Script = null, string? From = null, string? To = null,
-    string? Url = null, int? Expect = null, int? WithinSeconds = null);
+    string? Url = null, int? Expect = null, int? WithinSeconds = null, string? Playbook = null)
+{
+    /// <summary>The step kinds this version of the agent carries out; a lease with any other is refused before anything runs.</summary>
+    public static readonly IReadOnlyList<string> Kinds = ["upload", "ssh", "health", "ansible"];
+}
 
 /// <summary>An HAProxy runtime API address as the agent reaches it (unix socket path or host:port).</summary>
 public sealed record BalancerSpec(string Name, string Address, int MinHealthy, int DrainTimeoutSeconds);

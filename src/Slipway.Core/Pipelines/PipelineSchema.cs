@@ -10,7 +10,8 @@ internal static class PipelineSchema
     public static readonly IReadOnlyList<string> TopLevelKeys = ["version", "env", "stages", "release", "deploy"];
     public static readonly IReadOnlyList<string> DeployKeys = ["run", "verify", "rollback", "timeout", "targets", "rolling", "steps"];
     public static readonly IReadOnlyList<string> RollingKeys = ["window", "max_failures"];
-    public static readonly IReadOnlyList<string> StepKinds = ["upload", "ssh", "health"];
+    public static readonly IReadOnlyList<string> StepKinds = ["upload", "ssh", "health", "ansible"];
+    public static readonly IReadOnlyList<string> AnsibleKeys = ["playbook"];
     public static readonly IReadOnlyList<string> UploadKeys = ["from", "to"];
     public static readonly IReadOnlyList<string> HealthKeys = ["http", "expect", "within"];
     public static readonly IReadOnlyList<string> ReleaseKeys = ["branch", "version", "tag"];

@@ -72,9 +72,7 @@ internal sealed class RolloutReader(LintSink sink)
                 return null;
             case "upload": return Upload(entry.Value, at, entry.Key.Line);
             case "health": return Health(entry.Value, at, entry.Key.Line);
-            case "ansible":
-                sink.Add(entry.Key, at, "'ansible' steps are not supported yet (docs/last-mile.md, \"Not yet\"); run the playbook's work with ssh steps for now");
-                return null;
+            case "ansible": return Ansible(entry.Value, at, entry.Key.Line);
             default:
                 var suggestion = KeySuggestions.Closest(kind, PipelineSchema.StepKinds);
                 sink.Add(entry.Key, at, $"unknown step kind {LintText.Quote(kind)}; " +
@@ -96,6 +94,20 @@ internal sealed class RolloutReader(LintSink sink)
         if (to is not null && RolloutVariables.UnknownReferences(to).FirstOrDefault() is { } unknownTo)
         { sink.Add(upload.Get("to")!, upload.PathOf("to"), $"'to' refers to ${unknownTo}, which Slipway does not set; use {string.Join(", ", RolloutVariables.Names.Select(n => "$" + n))}"); to = null; }
         return from is null || to is null ? null : new UploadStep(line, from, to);
+    }
+
+    private AnsibleStep? Ansible(YamlNode node, string path, int line)
+    {
+        var ansible = MappingReader.Open(node, path, "'ansible'", PipelineSchema.AnsibleKeys, sink);
+        if (ansible is null) return null;
+        var playbook = ansible.String("playbook", required: true);
+        if (playbook is not null && !Glob.TryValidateRelativePath(playbook, out var error))
+        { sink.Add(ansible.Get("playbook")!, ansible.PathOf("playbook"), $"invalid 'playbook' path {LintText.Quote(playbook)}: {error}"); playbook = null; }
+        if (playbook is not null && playbook.IndexOfAny(['*', '?', '[']) >= 0)
+        { sink.Add(ansible.Get("playbook")!, ansible.PathOf("playbook"), "'playbook' names one file of the release's source, not a glob"); playbook = null; }
+        if (playbook is not null && !(playbook.EndsWith(".yml", StringComparison.Ordinal) || playbook.EndsWith(".yaml", StringComparison.Ordinal)))
+        { sink.Add(ansible.Get("playbook")!, ansible.PathOf("playbook"), $"'playbook' is a YAML file of the release's source (.yml or .yaml), not {LintText.Quote(playbook)}"); playbook = null; }
+        return playbook is null ? null : new AnsibleStep(line, playbook);
     }
 
     private HealthStep? Health(YamlNode node, string path, int line)

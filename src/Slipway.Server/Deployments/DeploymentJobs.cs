@@ -56,7 +56,7 @@ public sealed class DeploymentJobs(EnvironmentStore environments, TargetStore ta
             if (plan is null) return new(null, [], $"the rollout cannot be planned: {string.Join("; ", refusals)}; nothing ran");
             var job = new RolloutJob(
                 plan.Batches.SelectMany(b => b.Targets.Select(t => new RolloutTargetSpec(t.Name, t.Host, t.SshPort, t.SshUser, t.HostKeyFingerprint,
-                    t.Backend, t.Server, b.Number))).ToList(),
+                    t.Backend, t.Server, b.Number, t.Roles))).ToList(),
                 plan.Steps.Select(Spec).ToList(),
                 balancers.Select(b => new BalancerSpec(b.Name, b.Address, b.MinHealthy, b.DrainTimeoutSeconds)).ToList(),
                 plan.MaxFailures,
@@ -83,6 +83,7 @@ public sealed class DeploymentJobs(EnvironmentStore environments, TargetStore ta
         UploadStep u => new RolloutStepSpec("upload", u.Describe(), From: u.From, To: u.To),
         SshStep s => new RolloutStepSpec("ssh", s.Describe(), Script: s.Script),
         HealthStep h => new RolloutStepSpec("health", h.Describe(), Url: h.Url, Expect: h.ExpectStatus, WithinSeconds: (int)Math.Ceiling(h.Within.TotalSeconds)),
+        AnsibleStep a => new RolloutStepSpec("ansible", a.Describe(), Playbook: a.Playbook),
         _ => throw new ArgumentOutOfRangeException(nameof(step), step.GetType().Name),
     };
 }

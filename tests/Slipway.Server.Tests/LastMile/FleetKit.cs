@@ -49,20 +49,22 @@ public sealed class FleetKit : IAsyncDisposable
           rollback: auto
         """;
 
-    public static async Task<FleetKit> StartAsync(int hosts, string window, int minHealthy)
+    /// <summary>Starts the kit; <paramref name="pipeline"/> replaces <see cref="Pipeline"/> (the fleet, the window) -> .slipway.yml.</summary>
+    public static async Task<FleetKit> StartAsync(int hosts, string window, int minHealthy, Func<SimulatedFleet, string, string>? pipeline = null,
+        params (string Path, string Content)[] files)
     {
         var fleet = await SimulatedFleet.StartAsync(hosts);
         SlipwayTestServer? server = null;
         try
         {
             server = await SlipwayTestServer.StartAsync(o => o.PollInterval = TimeSpan.FromHours(1));
-            var repo = Pipelines.Repo(Pipeline(fleet, window));
+            var repo = Pipelines.Repo((pipeline ?? Pipeline)(fleet, window), files);
             await server.Client.CreateProjectAsync("shop", repo.Path, "main");
             await server.Client.CreateEnvironmentAsync("shop", new EnvironmentRequest("production", 0, false, "build", [], 0, null, false, null));
             await server.Client.SetEnvironmentVariableAsync("shop", "production", "SSH_PRIVATE_KEY", fleet.ClientPrivateKey, secret: true);
             await server.Client.SetBalancerAsync("shop", "production", "lb1", new BalancerRequest("haproxy", fleet.RuntimeSocket, minHealthy, "5s"));
             foreach (var h in fleet.Hosts)
-                await server.Client.AddTargetAsync("shop", "production", new TargetRequest(h.Name, h.Address, h.SshPort, fleet.User, ["web"],
+                await server.Client.AddTargetAsync("shop", "production", new TargetRequest(h.Name, h.Address, h.SshPort, fleet.User, ["web", "app-servers"],
                     $"{SimulatedFleet.Backend}/{h.Name}", h.Fingerprint, null));
             return new FleetKit { Server = server, Repo = repo, Fleet = fleet };
         }

@@ -39,7 +39,15 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
         var credentials = Credentials();
         if (credentials is null)
             return Finish(JobOutcomes.Failed, $"the SSH private key {rollout.SshKeyVariable} did not reach the agent; nothing ran");
+        if (Preflight() is { } notStarted)
+        {
+            await NoteAsync(notStarted);
+            return Finish(JobOutcomes.Failed, notStarted);
+        }
         var batches = rollout.Targets.GroupBy(t => t.Batch).OrderBy(g => g.Key).ToList();
+        var ansibleSteps = Enumerable.Range(0, rollout.Steps.Count).Where(i => rollout.Steps[i].Kind == "ansible").ToList();
+        var ansible = new AnsibleRunner(workspace, rollout, credentials, (target, line) =>
+            target is null ? NoteAsync(line) : WriteAsync($"[{target}] {line}\n"));
         await NoteAsync($"rolling {rollout.Values.GetValueOrDefault("SLIPWAY_RELEASE")} to {rollout.Targets.Count} target(s) in {batches.Count} batch(es)" +
                         (_balancers.Any ? $", {rollout.Balancers.Count} load balancer(s), min_healthy {_balancers.MinHealthy}" : ", no load balancer") +
                         $", max_failures {rollout.MaxFailures}");
@@ -71,7 +79,9 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
                 await NoteAsync($"batch {batch.Key}: {string.Join(", ", batch.Select(t => t.Name))}");
                 if (b + 1 < batches.Count) Stage(batches[b + 1]);
                 started.UnionWith(batch.Select(t => t.Name));
-                var outcomes = await Task.WhenAll(batch.Select(t => DeployTargetAsync(t, staged[t.Name], timeout.Token)));
+                var meeting = new AnsibleBatch(batch.Select(t => t.Name), ansibleSteps,
+                    (index, arrived) => ansible.RunAsync(rollout.Steps[index], arrived, timeout.Token));
+                var outcomes = await Task.WhenAll(batch.Select(t => DeployTargetAsync(t, staged[t.Name], meeting, timeout.Token)));
                 failed.AddRange(outcomes.Where(o => !o.Succeeded));
                 if (failed.Count > rollout.MaxFailures)
                 {
@@ -92,6 +102,35 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
         await NoteAsync($"rollout done in {clock.Elapsed.TotalSeconds:0.0}s: {rollout.Targets.Count - failed.Count} of {rollout.Targets.Count} target(s) updated" +
                         (failed.Count > 0 ? $"; {Summary(failed)} (within max_failures {rollout.MaxFailures})" : ""));
         return Finish(JobOutcomes.Succeeded, null);
+    }
+
+    /// <summary>
+    /// What can be known to fail before any target is touched: a step kind this agent does not know, a file of the
+    /// release that is not there, Ansible missing. Null when the rollout may start.
+    /// </summary>
+    private string? Preflight()
+    {
+        foreach (var step in rollout.Steps)
+        {
+            if (!RolloutStepSpec.Kinds.Contains(step.Kind))
+                return $"step kind '{step.Kind}' is not known to this agent (upgrade the deploy agent); no target was touched";
+            var file = step.Kind switch { "upload" => step.From, "ansible" => step.Playbook, _ => null };
+            if (file is null) continue;
+            try
+            {
+                if (!File.Exists(workspace.SafePath(file)))
+                    return step.Kind == "ansible"
+                        ? $"the playbook '{file}' is not in the release's source; no target was touched"
+                        : $"'{file}' is not among the release's files (artifacts of the release run); no target was touched";
+            }
+            catch (InvalidDataException e)
+            {
+                return $"{step.Describe}: {e.Message}; no target was touched";
+            }
+            if (step.Kind == "ansible" && AnsibleRunner.Find() is null)
+                return AnsibleRunner.NotInstalled + "; no target was touched";
+        }
+        return null;
     }
 
     private bool CancelAsked => renewal.CancelAsked.IsCompleted || shipper.CancelRequested;
@@ -165,7 +204,7 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
 
     private sealed class StepFailedException(string message) : Exception(message);
 
-    private async Task<TargetOutcome> DeployTargetAsync(RolloutTargetSpec t, Task<Staged> staging, CancellationToken ct)
+    private async Task<TargetOutcome> DeployTargetAsync(RolloutTargetSpec t, Task<Staged> staging, AnsibleBatch meeting, CancellationToken ct)
     {
         var behind = _balancers.Any && t.Backend is not null && t.Server is not null;
         string? lbState = null;
@@ -196,11 +235,15 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
                 await ReportAsync(t, TargetStates.Deploying, lbState, "maint", null, final: false);
             }
             var values = TargetValues(t);
-            foreach (var s in rollout.Steps.Skip(staged.StepsDone))
+            for (var i = staged.StepsDone; i < rollout.Steps.Count; i++)
             {
+                var s = rollout.Steps[i];
                 step = s.Describe;
                 await ReportAsync(t, TargetStates.Deploying, null, step, null, final: false);
-                if (await RunStepAsync(t, ssh, s, values, ct) is { } failure) return await FailAsync(t, lbState, step, failure);
+                var failure = s.Kind == "ansible"
+                    ? await meeting.ArriveAsync(i, t, ssh!.HostKey)
+                    : await RunStepAsync(t, ssh!, s, values, ct);
+                if (failure is not null) return await FailAsync(t, lbState, step, failure);
             }
             if (behind)
             {
@@ -229,6 +272,8 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
         }
         finally
         {
+            // No later ansible step of this batch waits for a target that is done, failed or not.
+            meeting.Leave(t.Name);
             if (ssh is not null) await ssh.DisposeAsync();
         }
     }

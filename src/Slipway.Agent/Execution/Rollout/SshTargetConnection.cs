@@ -32,13 +32,20 @@ public sealed partial class SshTargetConnection : IAsyncDisposable
     private readonly SshClient _client;
     private readonly SshEndpoint _endpoint;
 
-    private SshTargetConnection(SshClient client, SshEndpoint endpoint)
+    private SshTargetConnection(SshClient client, SshEndpoint endpoint, string hostKey)
     {
         _client = client;
         _endpoint = endpoint;
+        HostKey = hostKey;
     }
 
     public SshEndpoint Endpoint => _endpoint;
+
+    /// <summary>
+    /// The host key this connection checked against the pin, as OpenSSH writes it in known_hosts ("ssh-ed25519 AAAA...").
+    /// Tools that run their own ssh (Ansible) are given exactly this key, so they trust what was verified here and nothing else.
+    /// </summary>
+    public string HostKey { get; }
 
     private string Target => $"{_endpoint.Host}:{_endpoint.Port}";
 
@@ -66,17 +73,19 @@ public sealed partial class SshTargetConnection : IAsyncDisposable
         PreferHardwareCiphers(info);
         var client = new SshClient(info) { KeepAliveInterval = TimeSpan.FromSeconds(15) };
         string? presented = null;
+        var hostKey = "";
         var trusted = false;
         client.HostKeyReceived += (_, e) =>
         {
             presented = "SHA256:" + e.FingerPrintSHA256;
+            hostKey = KeyType(e.HostKey) + " " + Convert.ToBase64String(e.HostKey);
             trusted = endpoint.PinnedFingerprint is { } pinned && FingerprintsEqual(pinned, presented);
             e.CanTrust = trusted;
         };
         try
         {
             await SshConnect.WithDeadlineAsync(client, target, connectTimeout, ct);
-            return new SshTargetConnection(client, endpoint);
+            return new SshTargetConnection(client, endpoint, hostKey);
         }
         catch (Exception ex) when (presented is not null && !trusted && ex is not OperationCanceledException)
         {
@@ -93,6 +102,17 @@ public sealed partial class SshTargetConnection : IAsyncDisposable
             client.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The key type named inside an SSH public-key blob (a uint32 length, then the name). Not the negotiated algorithm:
+    /// an RSA key signs as rsa-sha2-512 but is written "ssh-rsa" in known_hosts.
+    /// </summary>
+    private static string KeyType(byte[] blob)
+    {
+        if (blob.Length < 4) return "unknown";
+        var length = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(blob);
+        return length > 0 && length <= 64 && 4 + length <= blob.Length ? Encoding.ASCII.GetString(blob, 4, length) : "unknown";
     }
 
     private static PrivateKeyFile ReadKey(SshCredentials credentials, string target)

@@ -69,3 +69,13 @@ public sealed record HealthStep(int Line, string Url, int ExpectStatus, TimeSpan
     public static readonly TimeSpan DefaultWithin = TimeSpan.FromSeconds(30);
     public override string Describe() => $"health {Url} expects {ExpectStatus} within {Pipelines.Durations.Format(Within)}";
 }
+
+/// <summary>
+/// <c>ansible: { playbook }</c>: a playbook of the release's source, run once per batch on the deploy agent against an
+/// inventory Slipway writes from the environment's targets, limited to the batch's targets that reached this step.
+/// The batch's targets wait for each other here; each target's result is read from Ansible's per-host results.
+/// </summary>
+public sealed record AnsibleStep(int Line, string Playbook) : RolloutStep(Line)
+{
+    public override string Describe() => "ansible " + Playbook;
+}

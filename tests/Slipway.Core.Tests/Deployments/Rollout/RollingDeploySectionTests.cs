@@ -56,7 +56,11 @@ public sealed class RollingDeploySectionTests
     [InlineData("deploy:\n  targets: web\n  rolling: { window: 150% }\n  steps:\n    - ssh: y\n", 8, 22, "deploy.rolling.window", "percentage")]
     [InlineData("deploy:\n  targets: web\n  rolling: { batch: 2 }\n  steps:\n    - ssh: y\n", 8, 14, "deploy.rolling.batch", "unknown key 'batch'")]
     [InlineData("deploy:\n  targets: web\n  steps:\n    - shell: y\n", 9, 7, "deploy.steps[0].shell", "unknown step kind 'shell'")]
-    [InlineData("deploy:\n  targets: web\n  steps:\n    - ansible: { playbook: site.yml }\n", 9, 7, "deploy.steps[0].ansible", "'ansible' steps are not supported yet")]
+    [InlineData("deploy:\n  targets: web\n  steps:\n    - ansible: { playbook: ../site.yml }\n", 9, 28, "deploy.steps[0].ansible.playbook", "invalid 'playbook' path")]
+    [InlineData("deploy:\n  targets: web\n  steps:\n    - ansible: { playbook: deploy/*.yml }\n", 9, 28, "deploy.steps[0].ansible.playbook", "not a glob")]
+    [InlineData("deploy:\n  targets: web\n  steps:\n    - ansible: { playbook: deploy.sh }\n", 9, 28, "deploy.steps[0].ansible.playbook", "(.yml or .yaml)")]
+    [InlineData("deploy:\n  targets: web\n  steps:\n    - ansible: { book: site.yml }\n", 9, 18, "deploy.steps[0].ansible.book", "unknown key 'book'")]
+    [InlineData("deploy:\n  targets: web\n  steps:\n    - ansible: site.yml\n", 9, 16, "deploy.steps[0].ansible", "'ansible'")]
     [InlineData("deploy:\n  targets: web\n  steps:\n    - ssh: y\n      upload: z\n", 9, 7, "deploy.steps[0]", "with 2 keys")]
     [InlineData("deploy:\n  targets: web\n  steps:\n    - upload: { from: ../etc/passwd, to: /x }\n", 9, 23, "deploy.steps[0].upload.from", "invalid 'from' path")]
     [InlineData("deploy:\n  targets: web\n  steps:\n    - upload: { from: a.tgz, to: relative/ }\n", 9, 34, "deploy.steps[0].upload.to", "absolute path")]
@@ -66,6 +70,15 @@ public sealed class RollingDeploySectionTests
     [InlineData("deploy:\n  targets: web\n  steps:\n    - health: { http: \"http://h/\", expect: 42 }\n", 9, 44, "deploy.steps[0].health.expect", "between 100 and 599")]
     public void Errors_HaveLineAndColumn(string deploy, int line, int column, string path, string fragment) =>
         LintAssert.HasError(Base + deploy, line, column, path, fragment);
+
+    [Fact]
+    public void AnAnsibleStep_NamesThePlaybookOfTheRelease()
+    {
+        var rollout = PipelineParser.Parse(Base + "deploy:\n  targets: web\n  steps:\n    - upload: { from: a.tgz, to: /srv/ }\n    - ansible: { playbook: deploy/site.yml }\n")
+            .Pipeline!.Deploy!.Rollout!;
+        Assert.Equal(new AnsibleStep(10, "deploy/site.yml"), rollout.Steps[1]);
+        Assert.Equal("ansible deploy/site.yml", rollout.Steps[1].Describe());
+    }
 
     [Fact]
     public void TheOldRunFormStaysValid()
