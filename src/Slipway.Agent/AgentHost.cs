@@ -25,6 +25,13 @@ public sealed class AgentHost(AgentOptions options, ILogger<AgentHost> log) : ID
     public async Task RunAsync(CancellationToken ct)
     {
         Directory.CreateDirectory(options.WorkDirectory);
+        if (options.Target is not null)
+        {
+            // A node agent runs its target's steps on this machine, unsandboxed by design, and never a pool job.
+            _client.UseCredential(await EnsureCredentialAsync(ct));
+            await new Node.NodeAgentLoop(_client, options, _refusals, log).RunAsync(ct);
+            return;
+        }
         // No job runs before the slots start: whatever is in jobs/ was left by a killed agent.
         var leftovers = Path.Combine(options.WorkDirectory, "jobs");
         LeftoverJobs.KillUnder(leftovers, log);
@@ -57,7 +64,7 @@ public sealed class AgentHost(AgentOptions options, ILogger<AgentHost> log) : ID
             try
             {
                 var answer = await _client.RegisterAsync(options.RegistrationToken,
-                    new RegisterAgentRequest(ProtocolVersion.Current, options.Name, options.Pool, options.Labels, options.Slots), ct);
+                    new RegisterAgentRequest(ProtocolVersion.Current, options.Name, options.Pool, options.Labels, options.Slots, options.Target), ct);
                 var json = JsonSerializer.Serialize(new StoredCredential(answer.AgentId, answer.Name, answer.Credential, options.ServerUrl));
                 await using (var file = new FileStream(CredentialPath, new FileStreamOptions
                 {

@@ -24,6 +24,12 @@ public sealed class AgentOptions
     public IReadOnlyList<string> Labels { get; set; } =
         (Environment.GetEnvironmentVariable("SLIPWAY_AGENT_LABELS") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
+    /// <summary>
+    /// SLIPWAY_AGENT_TARGET: PROJECT/ENV/NAME makes this a node agent: it runs on that deployment target and carries out the
+    /// target's rollout steps locally (no SSH), and takes no pool jobs. The target must name this agent (target add --node-agent).
+    /// </summary>
+    public string? Target { get; set; } = Environment.GetEnvironmentVariable("SLIPWAY_AGENT_TARGET") is { Length: > 0 } t ? t : null;
+
     /// <summary>SLIPWAY_AGENT_WORK: folder for workspaces, the source cache and the credential file. Default ./slipway-agent</summary>
     public string WorkDirectory { get; set; } = Environment.GetEnvironmentVariable("SLIPWAY_AGENT_WORK") ?? "slipway-agent";
 

@@ -9,5 +9,6 @@ public static class ProtocolVersion
     // 2: JobLease.SecretNames, output masking by the agent; 3: artifact download under the job's lease;
     // 4: register answers 409 for a name in use (never taking it over) and 403 for a name a bound token does not register
     // 5: JobLease.Rollout (typed rolling-deployment steps run by the agent) and POST jobs/{id}/targets (per-target progress)
-    public const int Current = 5;
+    // 6: node agents: RegisterAgentRequest.Target, RolloutTargetSpec.NodeAgent, node tasks (jobs/{id}/node-files|node-tasks, node/poll|tasks)
+    public const int Current = 6;
 }

@@ -131,6 +131,60 @@ public sealed class AgentProtocolClient : IAgentProtocol, IDisposable
         await EnsureAsync(response, lease.JobId);
     }
 
+    public async Task<NodeFileStored> UploadNodeFileAsync(JobLease lease, Stream content, CancellationToken ct)
+    {
+        using var message = Leased(HttpMethod.Post, AgentRoutes.For(AgentRoutes.NodeFiles, lease.JobId), lease);
+        message.Content = new StreamContent(content, 1 << 16);
+        message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        using var deadline = Deadline(ct, TransferTimeout);
+        using var response = await _http.SendAsync(message, deadline.Token);
+        await EnsureAsync(response, lease.JobId);
+        return (await response.Content.ReadFromJsonAsync<NodeFileStored>(Json, ct))!;
+    }
+
+    public async Task<NodeTaskCreated> CreateNodeTaskAsync(JobLease lease, NodeTaskRequest request, CancellationToken ct)
+    {
+        using var message = Leased(HttpMethod.Post, AgentRoutes.For(AgentRoutes.NodeTasks, lease.JobId), lease);
+        message.Content = JsonContent.Create(request, options: Json);
+        using var deadline = Deadline(ct, CallTimeout);
+        using var response = await _http.SendAsync(message, deadline.Token);
+        await EnsureAsync(response, lease.JobId);
+        return (await response.Content.ReadFromJsonAsync<NodeTaskCreated>(Json, ct))!;
+    }
+
+    public async Task<NodeTaskStatus> NodeTaskStatusAsync(JobLease lease, long taskId, TimeSpan wait, CancellationToken ct)
+    {
+        var path = AgentRoutes.ForTask(AgentRoutes.NodeTaskStatus, taskId, lease.JobId) + $"?waitSeconds={(int)wait.TotalSeconds}";
+        using var message = Leased(HttpMethod.Get, path, lease);
+        using var deadline = Deadline(ct, wait + CallTimeout);
+        using var response = await _http.SendAsync(message, deadline.Token);
+        await EnsureAsync(response, lease.JobId);
+        return (await response.Content.ReadFromJsonAsync<NodeTaskStatus>(Json, ct))!;
+    }
+
+    public async Task<NodeTask?> NodePollAsync(TimeSpan wait, CancellationToken ct)
+    {
+        using var timeout = Deadline(ct, wait + TimeSpan.FromSeconds(30));
+        using var response = await _http.PostAsJsonAsync(AgentRoutes.NodePoll, new NodePollRequest((int)wait.TotalSeconds), Json, timeout.Token);
+        if (response.StatusCode == HttpStatusCode.NoContent) return null;
+        await EnsureAsync(response, 0);
+        return await response.Content.ReadFromJsonAsync<NodeTask>(Json, ct);
+    }
+
+    public async Task<Stream> NodeTaskFileAsync(long taskId, CancellationToken ct)
+    {
+        var response = await _http.GetAsync(AgentRoutes.ForTask(AgentRoutes.NodeTaskFile, taskId), HttpCompletionOption.ResponseHeadersRead, ct);
+        await EnsureAsync(response, 0);
+        return await response.Content.ReadAsStreamAsync(ct);
+    }
+
+    public async Task NodeTaskFinishAsync(long taskId, NodeTaskFinish result, CancellationToken ct)
+    {
+        using var deadline = Deadline(ct, CallTimeout);
+        using var response = await _http.PostAsJsonAsync(AgentRoutes.ForTask(AgentRoutes.NodeTaskFinish, taskId), result, Json, deadline.Token);
+        await EnsureAsync(response, 0);
+    }
+
     /// <summary>Every call that is not a long-poll gets a deadline: a half-open connection must not hang a job.</summary>
     private static CancellationTokenSource Deadline(CancellationToken ct, TimeSpan after)
     {

@@ -4,7 +4,7 @@ namespace Slipway.Contracts.Agents;
 // Call order: register -> poll -> start -> (log | renew | upload artifact)* -> finish.
 
 /// <summary>POST /api/v1/agent/register, authorized by a registration token (bearer).</summary>
-public sealed record RegisterAgentRequest(int ProtocolVersion, string Name, string Pool, IReadOnlyList<string> Labels, int Slots);
+public sealed record RegisterAgentRequest(int ProtocolVersion, string Name, string Pool, IReadOnlyList<string> Labels, int Slots, string? Target = null);
 
 /// <summary>The agent's own credential, shown once. <c>Status</c> is <c>approved</c> or <c>pending</c>.</summary>
 public sealed record RegisterAgentResponse(long AgentId, string Name, string Credential, string Status);
@@ -59,10 +59,11 @@ public sealed record RolloutJob(
 
 /// <summary>
 /// One target in plan order. <c>Backend</c>/<c>Server</c> are null for a target behind no balancer. <c>Roles</c> (all of the
-/// target's roles, protocol 5 with ansible steps) become the groups of the Ansible inventory.
+/// target's roles, protocol 5 with ansible steps) become the groups of the Ansible inventory. <c>NodeAgent</c> (protocol 6)
+/// names the agent running on the target that carries out its steps (<see cref="NodeTask"/>); null: the target is reached by SSH.
 /// </summary>
 public sealed record RolloutTargetSpec(string Name, string Host, int Port, string User, string? HostKey, string? Backend, string? Server, int Batch,
-    IReadOnlyList<string>? Roles = null);
+    IReadOnlyList<string>? Roles = null, string? NodeAgent = null);
 
 /// <summary>A typed step: <c>Kind</c> is upload (From, To), ssh (Script), health (Url, Expect, WithinSeconds) or ansible (Playbook).</summary>
 public sealed record RolloutStepSpec(string Kind, string Describe, string? Script = null, string? From = null, string? To = null,

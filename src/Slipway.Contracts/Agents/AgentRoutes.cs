@@ -20,6 +20,16 @@ public static class AgentRoutes
     public const string DownloadArtifact = "jobs/{id:long}/artifacts/{sha256}";
     public const string Finish = "jobs/{id:long}/finish";
     public const string TargetProgress = "jobs/{id:long}/targets";
+    public const string NodeFiles = "jobs/{id:long}/node-files";
+    public const string NodeTasks = "jobs/{id:long}/node-tasks";
+    public const string NodeTaskStatus = "jobs/{id:long}/node-tasks/{task:long}";
+    public const string NodePoll = "node/poll";
+    public const string NodeTaskFile = "node/tasks/{task:long}/file";
+    public const string NodeTaskFinish = "node/tasks/{task:long}/finish";
+
+    /// <summary>A node-task template filled in: <c>ForTask(NodeTaskFile, 9)</c> is <c>node/tasks/9/file</c>.</summary>
+    public static string ForTask(string template, long taskId, long jobId = 0) =>
+        For(template, jobId).Replace("{task:long}", taskId.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
 
     /// <summary>A template filled in for one job (and artifact): <c>For(Log, 7)</c> is <c>jobs/7/log</c>.</summary>
     public static string For(string template, long jobId, string? sha256 = null)

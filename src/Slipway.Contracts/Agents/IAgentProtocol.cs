@@ -37,6 +37,24 @@ public interface IAgentProtocol
     /// <summary>Reports one target's progress in a rolling deployment (<see cref="JobLease.Rollout"/>).</summary>
     Task ReportTargetAsync(JobLease lease, TargetProgressRequest progress, CancellationToken ct);
 
+    /// <summary>Stores a file a node task uploads (protocol 6); the answer names it by digest.</summary>
+    Task<NodeFileStored> UploadNodeFileAsync(JobLease lease, Stream content, CancellationToken ct);
+
+    /// <summary>Hands one step of a node-agent target to its node agent (protocol 6).</summary>
+    Task<NodeTaskCreated> CreateNodeTaskAsync(JobLease lease, NodeTaskRequest request, CancellationToken ct);
+
+    /// <summary>A node task's state, held up to <paramref name="wait"/> until it is final.</summary>
+    Task<NodeTaskStatus> NodeTaskStatusAsync(JobLease lease, long taskId, TimeSpan wait, CancellationToken ct);
+
+    /// <summary>A node agent's long poll for its next task; null when none came within <paramref name="wait"/>.</summary>
+    Task<NodeTask?> NodePollAsync(TimeSpan wait, CancellationToken ct);
+
+    /// <summary>The content an upload task puts on the node.</summary>
+    Task<Stream> NodeTaskFileAsync(long taskId, CancellationToken ct);
+
+    /// <summary>A node agent reports a task's end.</summary>
+    Task NodeTaskFinishAsync(long taskId, NodeTaskFinish result, CancellationToken ct);
+
     /// <summary>Reports the job's end: exit code, failure reason, test summary.</summary>
     Task FinishAsync(JobLease lease, FinishJobRequest request, CancellationToken ct);
 }

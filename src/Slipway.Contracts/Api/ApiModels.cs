@@ -271,13 +271,14 @@ public sealed record EnvironmentComparisonDto(string From, string To, string? Fr
 // --- The last mile (issue 13): deployment targets, load balancers, per-target results -------------------------------
 
 /// <summary>POST/PATCH /projects/{p}/environments/{e}/targets[/{t}]. Null fields keep their value on PATCH; an empty
-/// <c>BalancerServer</c> or <c>HostKey</c> clears it.</summary>
+/// <c>BalancerServer</c>, <c>HostKey</c> or <c>NodeAgent</c> clears it. <c>NodeAgent</c>: the name of the agent running on the
+/// target that carries out its steps (a node agent, started with --target PROJECT/ENV/NAME) instead of SSH.</summary>
 public sealed record TargetRequest(string? Name, string? Host, int? SshPort, string? SshUser, IReadOnlyList<string>? Roles,
-    string? BalancerServer, string? HostKey, bool? Disabled);
+    string? BalancerServer, string? HostKey, bool? Disabled, string? NodeAgent = null);
 
 public sealed record TargetDto(string Project, string Environment, string Name, string Host, int SshPort, string SshUser,
     IReadOnlyList<string> Roles, string? BalancerServer, string? HostKey, bool Disabled, string? CurrentRelease, string? LastState,
-    string? LastReason, long? LastDeployment, DateTimeOffset UpdatedAt, string UpdatedBy);
+    string? LastReason, long? LastDeployment, DateTimeOffset UpdatedAt, string UpdatedBy, string? NodeAgent = null);
 
 /// <summary>POST .../targets/{t}/scan: without <c>Accept</c> only shows the target's host key; with it, pins the key when
 /// the fingerprint offered now is exactly <c>Accept</c>.</summary>

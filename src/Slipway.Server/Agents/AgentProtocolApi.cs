@@ -32,12 +32,13 @@ public static partial class AgentProtocolApi
         agent.MapPost(AgentRoutes.Finish, FinishAsync).RequireAction(Actions.AgentWork);
         agent.MapGet(AgentRoutes.DownloadArtifact, DownloadArtifactAsync).RequireAction(Actions.AgentWork);
         agent.MapPost(AgentRoutes.TargetProgress, ReportTargetAsync).RequireAction(Actions.AgentWork);
+        agent.MapNodeAgentApi();
     }
 
     private static IResult LeaseLost(long id) =>
         Results.Json(new ErrorDto($"the lease on job {id} is no longer held by this agent"), statusCode: StatusCodes.Status409Conflict);
 
-    private static async Task<IResult> RegisterAsync(RegisterAgentRequest request, HttpContext context, AgentStore agents, TimeProvider clock)
+    private static async Task<IResult> RegisterAsync(RegisterAgentRequest request, HttpContext context, AgentStore agents, TargetStore targets, TimeProvider clock)
     {
         var token = (Principal.RegistrationToken)context.GetPrincipal()!;
         if (request.ProtocolVersion != ProtocolVersion.Current)
@@ -54,6 +55,18 @@ public static partial class AgentProtocolApi
             return Results.Json(new ErrorDto($"this registration token registers the agent '{bound}' only"), statusCode: StatusCodes.Status403Forbidden);
         if (token.AgentName is null && request.Name == Recovery.EmbeddedAgentName)
             return await NameRefusedAsync(context, request.Name, $"the name '{Recovery.EmbeddedAgentName}' is reserved for the server's embedded agent; choose another name");
+        // A node agent (--target PROJECT/ENV/NAME) is admitted only as the agent its target names.
+        if (request.Target is { } target)
+        {
+            var parts = target.Split('/');
+            var row = parts.Length == 3 ? await targets.FindByPathAsync(parts[0], parts[1], parts[2]) : null;
+            if (row is null)
+                return Results.Json(new ErrorDto($"--target '{target}' names no deployment target: write PROJECT/ENVIRONMENT/TARGET"), statusCode: StatusCodes.Status403Forbidden);
+            if (row.NodeAgent != request.Name)
+                return Results.Json(new ErrorDto($"target '{target}' does not name agent '{request.Name}' as its node agent" +
+                    (row.NodeAgent is { } other ? $" (it names '{other}')" : "") + $": slipway target edit {parts[0]} {parts[1]} {parts[2]} --node-agent {request.Name}"),
+                    statusCode: StatusCodes.Status403Forbidden);
+        }
         var labels = string.Join(',', (request.Labels ?? []).Where(l => l.Length > 0).Select(l => l.Trim()).Distinct().Order());
         var credential = Tokens.New(Tokens.AgentPrefix);
         try
@@ -71,10 +84,15 @@ public static partial class AgentProtocolApi
         return Results.Json(new ErrorDto(message), statusCode: StatusCodes.Status409Conflict);
     }
 
-    private static async Task<IResult> PollAsync(PollRequest request, HttpContext context, JobDispatcher dispatcher, AgentStore agents, TimeProvider clock)
+    private static async Task<IResult> PollAsync(PollRequest request, HttpContext context, JobDispatcher dispatcher, AgentStore agents, TargetStore targets,
+        TimeProvider clock)
     {
         var agent = context.RequireAgent();
         await agents.TouchAsync(agent.Id, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        // A node agent runs on a production server, unsandboxed: it must never take a branch's job.
+        if ((await targets.ServedByNodeAgentAsync(agent.Name)) is { Count: > 0 } served)
+            return Results.Json(new ErrorDto($"agent {agent.Name} is the node agent of {string.Join(", ", served)} and takes no pool jobs"),
+                statusCode: StatusCodes.Status403Forbidden);
         var lease = await dispatcher.PollAsync(agent, TimeSpan.FromSeconds(Math.Clamp(request.WaitSeconds, 0, 60)), context.RequestAborted);
         return lease is null ? Results.NoContent() : Results.Ok(lease);
     }

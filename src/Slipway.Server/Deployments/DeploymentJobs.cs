@@ -47,16 +47,21 @@ public sealed class DeploymentJobs(EnvironmentStore environments, TargetStore ta
         IReadOnlyList<(string, int)> planned = [];
         if (deploy.Rollout is { } definition)
         {
-            if (!variables.Any(v => v.Name == SshKeySecret && v.Secret))
-                return new(null, [], $"a rolling deployment needs the SSH private key as the environment's secret {SshKeySecret} " +
-                                     $"(slipway env var set PROJECT {environment.Name} {SshKeySecret} --secret --value-file KEYFILE); nothing ran");
             var all = (await targets.ListAsync(environment.Id)).Select(t => t.ToTarget()).ToList();
             var balancers = await targets.BalancersAsync(environment.Id);
             var (plan, refusals) = RolloutPlanner.Plan(definition, all, balancers.Count, balancers.Select(b => b.MinHealthy).DefaultIfEmpty(1).Max());
             if (plan is null) return new(null, [], $"the rollout cannot be planned: {string.Join("; ", refusals)}; nothing ran");
+            var planTargets = plan.Batches.SelectMany(b => b.Targets).ToList();
+            // Node agents need no SSH key; any target reached by SSH does.
+            if (planTargets.Any(t => !t.ViaNodeAgent) && !variables.Any(v => v.Name == SshKeySecret && v.Secret))
+                return new(null, [], $"a rolling deployment needs the SSH private key as the environment's secret {SshKeySecret} " +
+                                     $"(slipway env var set PROJECT {environment.Name} {SshKeySecret} --secret --value-file KEYFILE); nothing ran");
+            // A playbook reaches its hosts by SSH, from the deploy agent: a node agent's target has no SSH to offer it.
+            if (plan.Steps.Any(s => s is AnsibleStep) && planTargets.Where(t => t.ViaNodeAgent).Select(t => t.Name).ToList() is { Count: > 0 } nodes)
+                return new(null, [], $"the ansible step reaches its hosts by SSH, and {string.Join(", ", nodes)} are served by node agents; nothing ran");
             var job = new RolloutJob(
                 plan.Batches.SelectMany(b => b.Targets.Select(t => new RolloutTargetSpec(t.Name, t.Host, t.SshPort, t.SshUser, t.HostKeyFingerprint,
-                    t.Backend, t.Server, b.Number, t.Roles))).ToList(),
+                    t.Backend, t.Server, b.Number, t.Roles, t.NodeAgent))).ToList(),
                 plan.Steps.Select(Spec).ToList(),
                 balancers.Select(b => new BalancerSpec(b.Name, b.Address, b.MinHealthy, b.DrainTimeoutSeconds)).ToList(),
                 plan.MaxFailures,

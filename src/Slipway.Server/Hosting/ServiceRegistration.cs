@@ -22,6 +22,7 @@ public static class ServiceRegistration
         .AddSingleton<ChangeRequestStore>()
         .AddSingleton<EnvironmentStore>()
         .AddSingleton<TargetStore>()
+        .AddSingleton<NodeTaskStore>()
         .AddSingleton<DeploymentStore>()
         .AddSingleton<LogStore>()
         .AddSingleton<ArtifactFiles>();

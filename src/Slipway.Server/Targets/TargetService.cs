@@ -53,7 +53,8 @@ public sealed class TargetService(EnvironmentService environments, TargetStore t
             request.Roles ?? current?.RoleList ?? [],
             request.BalancerServer is null ? current?.BalancerServer : request.BalancerServer.Length == 0 ? null : request.BalancerServer,
             request.HostKey is null ? current?.HostKey : request.HostKey.Length == 0 ? null : request.HostKey,
-            request.Disabled ?? current?.Disabled ?? false);
+            request.Disabled ?? current?.Disabled ?? false,
+            request.NodeAgent is null ? current?.NodeAgent : request.NodeAgent.Length == 0 ? null : request.NodeAgent);
         if (Check(target) is { } error) throw new ArgumentException(error);
         if (!await targets.SaveAsync(e.Id, target, create, actor.User.Username, clock.GetUtcNow().ToUnixTimeMilliseconds()))
             throw create ? new ConflictException($"environment '{env}' already has a target '{target.Name}'") : NotFound(env, target.Name);
@@ -140,10 +141,11 @@ public sealed class TargetService(EnvironmentService environments, TargetStore t
         TargetRules.CheckName(t.Name) ?? TargetRules.CheckHost(t.Host) ?? TargetRules.CheckPort(t.SshPort) ?? TargetRules.CheckUser(t.SshUser)
         ?? (t.Roles.Count == 0 ? "give the target at least one role (e.g. web); a rollout picks targets by role" : TargetRules.CheckRoles(t.Roles))
         ?? (t.BalancerServer is { } s ? TargetRules.CheckBalancerServer(s) : null)
-        ?? (t.HostKeyFingerprint is { } k ? TargetRules.CheckFingerprint(k) : null);
+        ?? (t.HostKeyFingerprint is { } k ? TargetRules.CheckFingerprint(k) : null)
+        ?? (t.NodeAgent is { } a ? TargetRules.CheckName(a, "node agent name") : null);
 
     private static string Describe(DeploymentTarget t) =>
-        $"{t.SshUser}@{t.Host}:{t.SshPort}, roles [{string.Join(", ", t.Roles)}]" + (t.BalancerServer is { } s ? $", behind {s}" : "") + (t.Disabled ? ", disabled" : "");
+        (t.NodeAgent is { } agent ? $"{t.Host} via node agent {agent}" : $"{t.SshUser}@{t.Host}:{t.SshPort}") + $", roles [{string.Join(", ", t.Roles)}]" + (t.BalancerServer is { } s ? $", behind {s}" : "") + (t.Disabled ? ", disabled" : "");
 
     private static string KeyChange(string? before, string? after, bool create) =>
         before == after ? (create ? ", no host key pinned" : "") : after is null ? $", host key unpinned (was {before})" : $", host key pinned {after}" + (before is null ? "" : $" (was {before})");
@@ -156,7 +158,7 @@ public sealed class TargetService(EnvironmentService environments, TargetStore t
     {
         var s = standing.GetValueOrDefault(t.Name);
         return new TargetDto(project, env, t.Name, t.Host, t.SshPort, t.SshUser, t.RoleList, t.BalancerServer, t.HostKey, t.Disabled,
-            s?.CurrentRelease, s?.LastState, s?.LastReason, s?.LastDeployment, UnixMs.To(t.UpdatedAt), t.UpdatedBy);
+            s?.CurrentRelease, s?.LastState, s?.LastReason, s?.LastDeployment, UnixMs.To(t.UpdatedAt), t.UpdatedBy, t.NodeAgent);
     }
 
     private static BalancerDto ToDto(BalancerRow b) => new(b.Name, b.Kind, b.Address, b.MinHealthy, b.DrainTimeoutSeconds, UnixMs.To(b.UpdatedAt), b.UpdatedBy);

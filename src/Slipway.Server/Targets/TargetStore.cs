@@ -15,12 +15,13 @@ public sealed class TargetRow
     public string? BalancerServer { get; set; }
     public string? HostKey { get; set; }
     public bool Disabled { get; set; }
+    public string? NodeAgent { get; set; }
     public long UpdatedAt { get; set; }
     public string UpdatedBy { get; set; } = "";
 
     public IReadOnlyList<string> RoleList => Roles.Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
-    public DeploymentTarget ToTarget() => new(Name, Host, SshPort, SshUser, RoleList, BalancerServer, HostKey, Disabled);
+    public DeploymentTarget ToTarget() => new(Name, Host, SshPort, SshUser, RoleList, BalancerServer, HostKey, Disabled, NodeAgent);
 }
 
 public sealed class BalancerRow
@@ -55,7 +56,7 @@ public sealed record TargetStanding(string Target, string? CurrentRelease, strin
 /// <summary>Targets, load balancers and per-target deployment results, in the database.</summary>
 public sealed class TargetStore(SqlDatabase db)
 {
-    private const string TargetColumns = "id, environment_id, name, host, ssh_port, ssh_user, roles, balancer_server, host_key, disabled, updated_at, updated_by";
+    private const string TargetColumns = "id, environment_id, name, host, ssh_port, ssh_user, roles, balancer_server, host_key, disabled, node_agent, updated_at, updated_by";
 
     public async Task<IReadOnlyList<TargetRow>> ListAsync(long environmentId) =>
         (await db.ReadAsync(c => c.QueryAsync<TargetRow>($"SELECT {TargetColumns} FROM deployment_targets WHERE environment_id = @environmentId",
@@ -65,18 +66,31 @@ public sealed class TargetStore(SqlDatabase db)
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<TargetRow?>($"SELECT {TargetColumns} FROM deployment_targets WHERE environment_id = @environmentId AND name = @name",
             new { environmentId, name }));
 
+    /// <summary>A target by project, environment and name (a node agent's --target).</summary>
+    public Task<TargetRow?> FindByPathAsync(string project, string environment, string name) =>
+        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<TargetRow?>(
+            $"SELECT {string.Join(", ", TargetColumns.Split(", ").Select(col => "t." + col))} FROM deployment_targets t " +
+            "JOIN environments e ON e.id = t.environment_id JOIN projects p ON p.id = e.project_id " +
+            "WHERE p.name = @project AND e.name = @environment AND t.name = @name", new { project, environment, name }));
+
+    /// <summary>The targets <paramref name="agentName"/> serves as their node agent, as PROJECT/ENV/TARGET.</summary>
+    public async Task<IReadOnlyList<string>> ServedByNodeAgentAsync(string agentName) =>
+        (await db.ReadAsync(c => c.QueryAsync<string>(
+            "SELECT p.name || '/' || e.name || '/' || t.name FROM deployment_targets t JOIN environments e ON e.id = t.environment_id " +
+            "JOIN projects p ON p.id = e.project_id WHERE t.node_agent = @agentName", new { agentName }))).ToList();
+
     /// <summary>Inserts (false when the name is taken) or updates (false when it does not exist).</summary>
     public Task<bool> SaveAsync(long environmentId, DeploymentTarget t, bool create, string by, long now) =>
         db.WriteAsync(async (c, tx) =>
         {
             var args = new { environmentId, t.Name, t.Host, t.SshPort, t.SshUser, roles = string.Join(' ', t.Roles), t.BalancerServer, hostKey = t.HostKeyFingerprint,
-                             t.Disabled, now, by };
+                             t.Disabled, t.NodeAgent, now, by };
             if (create)
-                return await c.ExecuteAsync("INSERT INTO deployment_targets (environment_id, name, host, ssh_port, ssh_user, roles, balancer_server, host_key, disabled, updated_at, updated_by) " +
-                                            "VALUES (@environmentId, @Name, @Host, @SshPort, @SshUser, @roles, @BalancerServer, @hostKey, @Disabled, @now, @by) ON CONFLICT (environment_id, name) DO NOTHING",
+                return await c.ExecuteAsync("INSERT INTO deployment_targets (environment_id, name, host, ssh_port, ssh_user, roles, balancer_server, host_key, disabled, node_agent, updated_at, updated_by) " +
+                                            "VALUES (@environmentId, @Name, @Host, @SshPort, @SshUser, @roles, @BalancerServer, @hostKey, @Disabled, @NodeAgent, @now, @by) ON CONFLICT (environment_id, name) DO NOTHING",
                     args, tx) == 1;
             return await c.ExecuteAsync("UPDATE deployment_targets SET host = @Host, ssh_port = @SshPort, ssh_user = @SshUser, roles = @roles, balancer_server = @BalancerServer, " +
-                                        "host_key = @hostKey, disabled = @Disabled, updated_at = @now, updated_by = @by WHERE environment_id = @environmentId AND name = @Name", args, tx) == 1;
+                                        "host_key = @hostKey, disabled = @Disabled, node_agent = @NodeAgent, updated_at = @now, updated_by = @by WHERE environment_id = @environmentId AND name = @Name", args, tx) == 1;
         });
 
     public Task<bool> RemoveAsync(long environmentId, string name) =>

@@ -29,6 +29,7 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
 
     private readonly SemaphoreSlim _logLock = new(1, 1);
     private readonly BalancerSet _balancers = new(rollout.Balancers);
+    private readonly NodeFiles _nodeFiles = new(client, lease);
 
     private sealed record TargetOutcome(RolloutTargetSpec Target, bool Succeeded, string? Reason);
 
@@ -37,7 +38,7 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(lease.TimeoutSeconds));
         var credentials = Credentials();
-        if (credentials is null)
+        if (credentials is null && rollout.Targets.Any(t => t.NodeAgent is null))
             return Finish(JobOutcomes.Failed, $"the SSH private key {rollout.SshKeyVariable} did not reach the agent; nothing ran");
         if (Preflight() is { } notStarted)
         {
@@ -46,7 +47,7 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
         }
         var batches = rollout.Targets.GroupBy(t => t.Batch).OrderBy(g => g.Key).ToList();
         var ansibleSteps = Enumerable.Range(0, rollout.Steps.Count).Where(i => rollout.Steps[i].Kind == "ansible").ToList();
-        var ansible = new AnsibleRunner(workspace, rollout, credentials, (target, line) =>
+        var ansible = new AnsibleRunner(workspace, rollout, credentials!, (target, line) =>
             target is null ? NoteAsync(line) : WriteAsync($"[{target}] {line}\n"));
         await NoteAsync($"rolling {rollout.Values.GetValueOrDefault("SLIPWAY_RELEASE")} to {rollout.Targets.Count} target(s) in {batches.Count} batch(es)" +
                         (_balancers.Any ? $", {rollout.Balancers.Count} load balancer(s), min_healthy {_balancers.MinHealthy}" : ", no load balancer") +
@@ -95,7 +96,7 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
         {
             // Connections staged for a batch that never started (the rollout stopped) are closed here.
             foreach (var pending in staged.Where(kv => !started.Contains(kv.Key)).Select(kv => kv.Value))
-                if (await Task.WhenAny(pending) is { IsCompletedSuccessfully: true } done && done.Result.Ssh is { } ssh) await ssh.DisposeAsync();
+                if (await Task.WhenAny(pending) is { IsCompletedSuccessfully: true } done && done.Result.Connection is { } connection) await connection.DisposeAsync();
         }
         if (CancelAsked)
             return Finish(JobOutcomes.Cancelled, $"cancelled during the last batch, which was finished; {Summary(failed)}");
@@ -129,6 +130,8 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
             }
             if (step.Kind == "ansible" && AnsibleRunner.Find() is null)
                 return AnsibleRunner.NotInstalled + "; no target was touched";
+            if (step.Kind == "ansible" && rollout.Targets.Where(t => t.NodeAgent is not null).Select(t => t.Name).ToList() is { Count: > 0 } nodes)
+                return $"the ansible step reaches its hosts by SSH, and {string.Join(", ", nodes)} are served by node agents; no target was touched";
         }
         return null;
     }
@@ -172,21 +175,23 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
     }
 
     /// <summary>A target made ready ahead of its batch: its connection and the steps already done (leading uploads), or why it failed.</summary>
-    private sealed record Staged(SshTargetConnection? Ssh, int StepsDone, string Step, Exception? Failure);
+    private sealed record Staged(ITargetConnection? Connection, int StepsDone, string Step, Exception? Failure);
 
     /// <summary>
     /// Connects to the target (host key checked first) and runs the leading <c>upload</c> steps: nothing that changes
     /// what the server serves, so it happens while the target is still in rotation. Never throws: a failure is kept
     /// for the target's turn, so the target fails in its batch without being drained.
     /// </summary>
-    private async Task<Staged> StageAsync(RolloutTargetSpec t, SshCredentials credentials, CancellationToken ct)
+    private async Task<Staged> StageAsync(RolloutTargetSpec t, SshCredentials? credentials, CancellationToken ct)
     {
-        SshTargetConnection? ssh = null;
+        ITargetConnection? ssh = null;
         var step = "connect";
         var done = 0;
         try
         {
-            ssh = await SshTargetConnection.ConnectAsync(new SshEndpoint(t.Host, t.Port, t.User, t.HostKey), credentials, ConnectTimeout, ct);
+            ssh = t.NodeAgent is not null
+                ? await NodeTargetConnection.ConnectAsync(client, lease, t, _nodeFiles, ct)
+                : await SshTargetConnection.ConnectAsync(new SshEndpoint(t.Host, t.Port, t.User, t.HostKey), credentials!, ConnectTimeout, ct);
             var values = TargetValues(t);
             for (; done < rollout.Steps.Count && rollout.Steps[done].Kind == "upload"; done++)
             {
@@ -210,12 +215,12 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
         string? lbState = null;
         var step = "connect";
         var clock = Stopwatch.StartNew();
-        SshTargetConnection? ssh = null;
+        ITargetConnection? ssh = null;
         try
         {
             await ReportAsync(t, TargetStates.Deploying, null, step, null, final: false);
             var staged = await staging;
-            ssh = staged.Ssh;
+            ssh = staged.Connection;
             if (staged.Failure is { } stagingFailure)
             {
                 step = staged.Step;
@@ -241,7 +246,7 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
                 step = s.Describe;
                 await ReportAsync(t, TargetStates.Deploying, null, step, null, final: false);
                 var failure = s.Kind == "ansible"
-                    ? await meeting.ArriveAsync(i, t, ssh!.HostKey)
+                    ? await meeting.ArriveAsync(i, t, ssh!.HostKey!)
                     : await RunStepAsync(t, ssh!, s, values, ct);
                 if (failure is not null) return await FailAsync(t, lbState, step, failure);
             }
@@ -264,6 +269,7 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
         }
         catch (HostKeyMismatchException e) { return await FailAsync(t, lbState, step, e.Message); }
         catch (SshTargetException e) { return await FailAsync(t, lbState, step, e.Message); }
+        catch (NodeAgentException e) { return await FailAsync(t, lbState, step, e.Message); }
         catch (HaproxyRuntimeException e) { return await FailAsync(t, lbState, step, e.Message); }
         catch (OperationCanceledException) { return await FailAsync(t, lbState, step, $"interrupted (the deployment's {lease.TimeoutSeconds}s timeout, or the agent stopping)"); }
         catch (Exception e) when (e is IOException or TimeoutException or InvalidOperationException or ArgumentException)
@@ -305,7 +311,7 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
     };
 
     /// <summary>Null when the step succeeded; else why not.</summary>
-    private async Task<string?> RunStepAsync(RolloutTargetSpec t, SshTargetConnection ssh, RolloutStepSpec step, IReadOnlyDictionary<string, string> values,
+    private async Task<string?> RunStepAsync(RolloutTargetSpec t, ITargetConnection ssh, RolloutStepSpec step, IReadOnlyDictionary<string, string> values,
         CancellationToken ct)
     {
         switch (step.Kind)

@@ -21,7 +21,7 @@ namespace Slipway.Agent.Execution.Rollout;
 /// its own channel). SSH.NET's streams block, so each channel's output is pumped on its own dedicated thread
 /// instead of a thread-pool thread: fifty targets in parallel must not starve the pool.</para>
 /// </remarks>
-public sealed partial class SshTargetConnection : IAsyncDisposable
+public sealed partial class SshTargetConnection : ITargetConnection
 {
     /// <summary>argv of one execve is capped at 128 KiB per string on Linux; the script travels as one.</summary>
     public const int MaxScriptBytes = 100_000;

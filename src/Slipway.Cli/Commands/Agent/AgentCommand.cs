@@ -5,7 +5,8 @@ using Slipway.Agent;
 namespace Slipway.Cli.Commands.Agent;
 
 /// <summary>
-/// <c>slipway agent --server URL --token TOKEN [--pool NAME] [--labels a,b] [--work DIR] [--slots N] [--name N]</c> runs an agent;
+/// <c>slipway agent --server URL --token TOKEN [--pool NAME] [--labels a,b] [--work DIR] [--slots N] [--name N] [--target P/ENV/T]</c> runs an agent
+/// (with --target, a node agent: it runs on that deployment target and carries out the target's rollout steps locally);
 /// its subcommands manage agents: token create, approve, disable, remove, list.
 /// </summary>
 public static class AgentCommand
@@ -23,7 +24,12 @@ public static class AgentCommand
         };
         var hide = new Option<string[]>("--sandbox-hide") { Description = "A further folder jobs must not see (repeatable), e.g. a Slipway server's data folder on this machine" };
         var share = new Option<string[]>("--sandbox-share") { Description = "A folder every job may read and write (repeatable), e.g. a build cache; never one holding secrets" };
-        var command = new Command("agent", "Run a build/deploy agent, or manage agents") { pool, labels, work, slots, name, sandbox, hide, share };
+        var target = new Option<string?>("--target")
+        {
+            Description = "PROJECT/ENV/TARGET: run as that deployment target's node agent (its rollout steps run here, no SSH; no pool jobs). " +
+                          "The target must name this agent: slipway target add|edit ... --node-agent NAME",
+        };
+        var command = new Command("agent", "Run a build/deploy agent, or manage agents") { pool, labels, work, slots, name, sandbox, hide, share, target };
         command.SetAction(async (result, ct) =>
         {
             var options = new AgentOptions();
@@ -39,6 +45,7 @@ public static class AgentCommand
             if (result.GetValue(work) is { } w) options.WorkDirectory = w;
             if (result.GetValue(slots) is { } s) options.Slots = s;
             if (result.GetValue(name) is { } n) options.Name = n;
+            if (result.GetValue(target) is { } tg) options.Target = tg;
             try
             {
                 if (result.GetValue(sandbox) is { } mode) options.Sandbox = AgentOptions.ParseSandbox(mode);

@@ -29,22 +29,27 @@ public static class TargetCommand
         var lb = new Option<string?>("--lb") { Description = "The load-balancer server it sits behind: BACKEND/SERVER (empty to clear)" };
         var hostKey = new Option<string?>("--host-key") { Description = "Pinned SSH host key fingerprint, SHA256:... as ssh-keygen -lf prints it (empty to clear)" };
 
-        TargetRequest Request(ParseResult r, string? targetName, bool? disabled = null) => new(targetName, r.GetValue(host), r.GetValue(port), r.GetValue(user),
-            r.GetValue(roles) is { Length: > 0 } given ? given : null, r.GetValue(lb), r.GetValue(hostKey), disabled);
+        var nodeAgent = new Option<string?>("--node-agent")
+        {
+            Description = "The agent running on the target that carries out its steps instead of SSH (started there with --target PROJECT/ENV/TARGET); empty to clear",
+        };
 
-        var add = new Command("add", "Add a deployment target") { project, env, name, host, port, user, roles, lb, hostKey, CliContext.JsonOutput };
+        TargetRequest Request(ParseResult r, string? targetName, bool? disabled = null) => new(targetName, r.GetValue(host), r.GetValue(port), r.GetValue(user),
+            r.GetValue(roles) is { Length: > 0 } given ? given : null, r.GetValue(lb), r.GetValue(hostKey), disabled, r.GetValue(nodeAgent));
+
+        var add = new Command("add", "Add a deployment target") { project, env, name, host, port, user, roles, lb, hostKey, nodeAgent, CliContext.JsonOutput };
         add.SetAction((result, ct) => CliContext.GuardAsync(async () =>
         {
             using var client = CliContext.CreateClient(result);
             var t = await client.AddTargetAsync(result.GetValue(project)!, result.GetValue(env)!, Request(result, result.GetValue(name)), ct);
             if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(t); return 0; }
             Console.WriteLine($"added target {Describe(t)}");
-            if (t.HostKey is null)
+            if (t.HostKey is null && t.NodeAgent is null)
                 await Console.Error.WriteLineAsync($"warning: no host key pinned, so every connection to {t.Name} is refused until one is: " +
                                                    $"run 'slipway target scan {t.Project} {t.Environment} {t.Name}', check the fingerprint on the server, then add --accept SHA256:...");
             return 0;
         }));
-        var edit = new Command("edit", "Change a deployment target") { project, env, name, host, port, user, roles, lb, hostKey, CliContext.JsonOutput };
+        var edit = new Command("edit", "Change a deployment target") { project, env, name, host, port, user, roles, lb, hostKey, nodeAgent, CliContext.JsonOutput };
         edit.SetAction((result, ct) => CliContext.GuardAsync(async () =>
         {
             using var client = CliContext.CreateClient(result);
@@ -88,7 +93,8 @@ public static class TargetCommand
             var t = await client.GetTargetAsync(result.GetValue(project)!, result.GetValue(env)!, result.GetValue(name)!, ct);
             if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(t); return 0; }
             Console.WriteLine(Describe(t));
-            Console.WriteLine($"  host key:  {t.HostKey ?? "not pinned (connections are refused)"}");
+            if (t.NodeAgent is { } agent) Console.WriteLine($"  reached:   by its node agent {agent} (no SSH)");
+            else Console.WriteLine($"  host key:  {t.HostKey ?? "not pinned (connections are refused)"}");
             Console.WriteLine($"  release:   {t.CurrentRelease ?? "none deployed by Slipway yet"}");
             if (t.LastState is not null)
                 Console.WriteLine($"  last:      {t.LastState} in deployment #{t.LastDeployment}{(t.LastReason is { } r ? $": {r}" : "")}");
@@ -163,6 +169,7 @@ public static class TargetCommand
     }
 
     private static string Describe(TargetDto t, bool withName = true) =>
-        (withName ? $"{t.Name} " : "") + $"{t.SshUser}@{t.Host}:{t.SshPort} [{string.Join(",", t.Roles)}]" +
-        (t.BalancerServer is { } s ? $" behind {s}" : "") + (t.Disabled ? " DISABLED" : "") + (t.HostKey is null ? " (no host key pinned)" : "");
+        (withName ? $"{t.Name} " : "") + (t.NodeAgent is { } agent ? $"{t.Host} via node agent {agent}" : $"{t.SshUser}@{t.Host}:{t.SshPort}") +
+        $" [{string.Join(",", t.Roles)}]" + (t.BalancerServer is { } s ? $" behind {s}" : "") + (t.Disabled ? " DISABLED" : "") +
+        (t.HostKey is null && t.NodeAgent is null ? " (no host key pinned)" : "");
 }

@@ -14,8 +14,12 @@ public sealed record DeploymentTarget(
     IReadOnlyList<string> Roles,
     string? BalancerServer,
     string? HostKeyFingerprint,
-    bool Disabled)
+    bool Disabled,
+    string? NodeAgent = null)
 {
+    /// <summary>True when the target's steps run on its own node agent (<see cref="NodeAgent"/>) rather than over SSH.</summary>
+    public bool ViaNodeAgent => NodeAgent is not null;
+
     /// <summary>The HAProxy backend of <see cref="BalancerServer"/>, or null when the target sits behind no balancer.</summary>
     public string? Backend => BalancerServer?.Split('/')[0];
 
