@@ -61,6 +61,10 @@ public sealed partial class SlipwayClient
     public Task<DeploymentDto> CancelDeploymentAsync(string project, long number, CancellationToken ct = default) =>
         PostAsync<DeploymentDto>($"{ProjectPath(project)}/deployments/{number}/cancel", new { }, ct);
 
+    /// <summary>Puts back in rotation the targets deployment <paramref name="number"/> left out of it (deployment repair).</summary>
+    public Task<RepairDto> RepairDeploymentAsync(string project, long number, CancellationToken ct = default) =>
+        PostAsync<RepairDto>($"{ProjectPath(project)}/deployments/{number}/repair", new { }, ct);
+
     /// <summary>The environment matrix of every project whose deployments the caller may read.</summary>
     public Task<List<DashboardDto>> GetOverviewAsync(CancellationToken ct = default) => GetAsync<List<DashboardDto>>("api/v1/dashboard", ct);
 

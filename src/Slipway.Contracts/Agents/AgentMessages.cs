@@ -55,7 +55,12 @@ public sealed record RolloutJob(
     int MaxFailures,
     string SshKeyVariable,
     string? SshPassphraseVariable,
-    IReadOnlyDictionary<string, string> Values);
+    IReadOnlyDictionary<string, string> Values,
+    string? Mode = null)
+{
+    /// <summary>Protocol 6: <c>Mode</c> "repair" (deployment repair N) runs no step: each target is set back to ready and waited for until UP.</summary>
+    public const string RepairMode = "repair";
+}
 
 /// <summary>
 /// One target in plan order. <c>Backend</c>/<c>Server</c> are null for a target behind no balancer. <c>Roles</c> (all of the

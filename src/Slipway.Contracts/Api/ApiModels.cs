@@ -257,6 +257,9 @@ public sealed record ApproveDeploymentRequest(string? Comment);
 
 public sealed record RejectDeploymentRequest(string? Reason);
 
+/// <summary>POST .../deployments/{n}/repair: the run that puts <c>Targets</c> back in rotation (deployment repair N).</summary>
+public sealed record RepairDto(string Project, long Deployment, string Environment, long RunId, IReadOnlyList<string> Targets);
+
 /// <param name="Current">The release last deployed successfully there (null: none yet), with when and by whom.</param>
 /// <param name="Latest">The newest deployment there in any state (queued, awaiting approval, running, failed...).</param>
 public sealed record DashboardCellDto(string Environment, DeploymentDto? Current, DeploymentDto? Latest, int Queued, int AwaitingApproval,

@@ -10,8 +10,56 @@ namespace Slipway.Server.Deployments;
 /// the environment, runs the workflow (<see cref="DeploymentService"/>: rules, approvals, freezes, transitions) and writes
 /// the audit entry of the outcome, refusals included. Endpoints and pages only translate their input and output.
 /// </summary>
-public sealed class DeploymentCommands(ProjectStore projects, DeploymentStore deployments, DeploymentService service)
+public sealed class DeploymentCommands(ProjectStore projects, DeploymentStore deployments, DeploymentService service, EnvironmentStore environments,
+    TargetStore targets, DeploymentJobs jobs, RunStore runs, WorkSignal signal, TimeProvider clock)
 {
+    // One repair decision at a time on this node: two requests at once must not both pass the "environment busy" check.
+    private static readonly SemaphoreSlim RepairGate = new(1, 1);
+
+    /// <summary>
+    /// Puts back in rotation the targets deployment <paramref name="number"/> left out of it (failed ones stay in maint by
+    /// design; a lost agent can leave one drained), after a person has looked: a run on the environment's pool that sets
+    /// each to ready on every load balancer and waits until it is UP. For those who may deploy to that environment.
+    /// </summary>
+    public async Task<RepairDto> RepairAsync(Actor actor, string projectName, long number)
+    {
+        var (project, d) = await FindAsync(projectName, number);
+        RequireOnEnvironment(actor.User, Actions.DeploymentStart, project.Name, d.Environment);
+        var scope = $"project:{project.Name} env:{d.Environment} deployment:{number}";
+        await RepairGate.WaitAsync();
+        try
+        {
+            var results = await targets.ResultsAsync(d.Id);
+            var (toRepair, refusal) = Core.Deployments.Rollout.RepairRules.Plan(number, Core.Deployments.DeploymentTransitions.Parse(d.State),
+                results.Select(r => new Core.Deployments.Rollout.RepairRules.TargetRecord(r.Target, r.State, r.BalancerState)).ToList(),
+                await deployments.StartedAfterAsync(d.EnvironmentId, d.Id), await deployments.EnvironmentBusyAsync(d.EnvironmentId));
+            if (refusal is not null)
+            {
+                await actor.AuditAsync(Actions.DeploymentStart, AuditOutcomes.Denied, scope, $"repair of {d.Subject} refused: {refusal}");
+                throw new ConflictException(refusal);
+            }
+            var environment = (await environments.GetAsync(d.EnvironmentId))!;
+            var plan = await jobs.BuildRepairAsync(d, environment, project.DefaultBranch, toRepair);
+            var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+            var (runId, pools) = await runs.CreateAsync(new NewRun(d.ProjectId, project.DefaultBranch, d.CommitSha, $"repair of deployment #{number}",
+                $"repair of deployment #{number} on {d.Environment} by {actor.User.Username}", plan, [], DeploymentId: d.Id), now);
+            foreach (var target in toRepair)
+            {
+                var before = results.First(r => r.Target == target);
+                await targets.ReportAsync(d.Id, target, Contracts.Agents.TargetStates.Restoring, null, "repair",
+                    $"repair requested by {actor.User.Username} (was {before.State}, left in {before.BalancerState}{(before.Reason is { } r ? ": " + r : "")})", now, final: false);
+            }
+            foreach (var pool in pools) signal.Signal(WorkSignal.Pool(pool));
+            await actor.AuditAsync(Actions.DeploymentStart, AuditOutcomes.Succeeded, scope,
+                $"repair of {d.Subject} requested as run {runId}: {string.Join(", ", toRepair)} to be put back in rotation");
+            return new RepairDto(project.Name, number, d.Environment, runId, toRepair);
+        }
+        finally
+        {
+            RepairGate.Release();
+        }
+    }
+
     public async Task<DeploymentRow> DeployAsync(Actor actor, string projectName, DeployRequest? request)
     {
         if (request?.Version is null || request.Environment is null) throw new ArgumentException("the body must be {\"version\": \"1.4.7\", \"environment\": \"staging\"}");

@@ -36,6 +36,7 @@ public sealed class DeploymentConductor(DeploymentStore deployments, Environment
 
     private async Task FinishAsync()
     {
+        await targets.ResolveAbandonedRepairsAsync(Now());
         foreach (var d in await deployments.InStatesAsync(DeploymentState.Running))
         {
             if (d.RunId is not { } runId)
@@ -113,6 +114,8 @@ public sealed class DeploymentConductor(DeploymentStore deployments, Environment
         var queued = await deployments.InStatesAsync(DeploymentState.Queued);
         if (queued.Count == 0) return;
         var running = (await deployments.InStatesAsync(DeploymentState.Running)).Select(d => d.EnvironmentId).ToHashSet();
+        // A repair putting servers back in rotation holds the environment as a running deployment does.
+        running.UnionWith(await deployments.RepairingEnvironmentsAsync());
         foreach (var group in queued.GroupBy(d => d.EnvironmentId).Where(g => !running.Contains(g.Key)))
         {
             var environment = (await environments.GetAsync(group.Key))!;

@@ -83,6 +83,35 @@ public sealed class DeploymentJobs(EnvironmentStore environments, TargetStore ta
         return new(runPlan, planned, null);
     }
 
+    /// <summary>
+    /// The run of <c>deployment repair N</c>: one job on the environment's pool that sets <paramref name="toRepair"/> back to
+    /// ready on every load balancer and waits until each is UP (<see cref="RolloutJob.RepairMode"/>); no step, no secret.
+    /// </summary>
+    public async Task<RunPlan> BuildRepairAsync(DeploymentRow d, EnvironmentRow environment, string branch, IReadOnlyList<string> toRepair)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [RolloutVariables.Environment] = environment.Name,
+            [RolloutVariables.Release] = d.Version,
+            [RolloutVariables.PreviousRelease] = d.PreviousVersion ?? "",
+            [RolloutVariables.Deployment] = d.Number.ToString(CultureInfo.InvariantCulture),
+        };
+        var rows = (await targets.ListAsync(environment.Id)).ToDictionary(t => t.Name, StringComparer.Ordinal);
+        var specs = toRepair.Select(name => rows.TryGetValue(name, out var row) ? row.ToTarget() : null)
+            .Where(t => t is { Backend: not null })
+            .Select(t => new RolloutTargetSpec(t!.Name, t.Host, t.SshPort, t.SshUser, t.HostKeyFingerprint, t.Backend, t.Server, 1, t.Roles, t.NodeAgent))
+            .ToList();
+        if (specs.Count == 0) throw new ConflictException("nothing to repair: the targets left out of rotation are no longer behind a load balancer of the environment");
+        var balancers = await targets.BalancersAsync(environment.Id);
+        if (balancers.Count == 0) throw new ConflictException($"environment '{environment.Name}' has no load balancer any more: nothing to put servers back into");
+        var job = new RolloutJob(specs, [], balancers.Select(b => new BalancerSpec(b.Name, b.Address, b.MinHealthy, b.DrainTimeoutSeconds)).ToList(),
+            specs.Count, SshKeySecret, null, values, RolloutJob.RepairMode);
+        var definition = new JobDefinition("repair", "", values, environment.Pool, [], [], [], TimeSpan.FromMinutes(10), 0, []);
+        var plan = RunPlanner.Plan(new PipelineDefinition(new Dictionary<string, string>(),
+            [new StageDefinition("repair", null, new Dictionary<string, string>(), [definition])]), branch);
+        return plan with { Stages = plan.Stages.Select(s => s with { Jobs = [s.Jobs[0] with { Rollout = JsonSerializer.Serialize(job, RolloutJson.Options) }] }).ToList() };
+    }
+
     private static RolloutStepSpec Spec(RolloutStep step) => step switch
     {
         UploadStep u => new RolloutStepSpec("upload", u.Describe(), From: u.From, To: u.To),

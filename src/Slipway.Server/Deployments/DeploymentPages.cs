@@ -69,6 +69,12 @@ public static class DeploymentPages
             var d = await commands.CancelAsync(Actor.Of(context), name, number);
             return d.State == "running" ? $"Deployment #{number} is being stopped through its run." : $"Deployment #{number} cancelled.";
         })).RequirePageAction(Actions.DeploymentStart);
+        app.MapPost("/projects/{name}/deployments/{number:long}/repair", (string name, long number, HttpContext context, DeploymentCommands commands) =>
+            Act(context, DeploymentPath(name, number), async () =>
+        {
+            var repair = await commands.RepairAsync(Actor.Of(context), name, number);
+            return $"Repair started as run {repair.RunId}: {string.Join(", ", repair.Targets)} go back to ready once their load balancers report them UP.";
+        })).RequirePageAction(Actions.DeploymentStart);
     }
 
     internal static async Task<IResult> DashboardPageAsync(string name, HttpContext context, ProjectStore projects, EnvironmentStore environments,

@@ -212,6 +212,27 @@ public sealed class DeploymentStore(SqlDatabase db)
             new { releaseId, deploymentId }, tx));
 
     /// <summary>The release last deployed successfully to the environment, or null.</summary>
+    // A repair run (deployment repair N) is a second run of deployment N: one with N's deployment_id that is not N's own run.
+    private const string ActiveRepairRuns =
+        "FROM runs r JOIN deployments d ON d.id = r.deployment_id WHERE (d.run_id IS NULL OR r.id <> d.run_id) AND r.status IN ('pending', 'queued', 'running')";
+
+    /// <summary>Environments where a repair run is under way: no deployment starts there meanwhile (the repair holds the lock in effect).</summary>
+    public async Task<IReadOnlySet<long>> RepairingEnvironmentsAsync() =>
+        (await db.ReadAsync(c => c.QueryAsync<long>($"SELECT DISTINCT d.environment_id {ActiveRepairRuns}"))).ToHashSet();
+
+    /// <summary>A deployment running in the environment, or a repair run under way there.</summary>
+    public async Task<bool> EnvironmentBusyAsync(long environmentId) =>
+        await db.ReadAsync(c => c.ExecuteScalarAsync<long>(
+            $"SELECT (SELECT COUNT(*) FROM deployments WHERE environment_id = @environmentId AND state = 'running') + " +
+            $"(SELECT COUNT(*) {ActiveRepairRuns} AND d.environment_id = @environmentId)", new { environmentId })) > 0;
+
+    /// <summary>The number of a deployment of the same environment that started after <paramref name="deploymentId"/> did, if any.</summary>
+    public Task<long?> StartedAfterAsync(long environmentId, long deploymentId) =>
+        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<long?>(
+            "SELECT number FROM deployments WHERE environment_id = @environmentId AND id <> @deploymentId AND started_at IS NOT NULL " +
+            "AND started_at >= COALESCE((SELECT started_at FROM deployments WHERE id = @deploymentId), 0) ORDER BY started_at LIMIT 1",
+            new { environmentId, deploymentId }));
+
     public Task<long?> CurrentReleaseAsync(long environmentId) =>
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<long?>(
             "SELECT release_id FROM deployments WHERE environment_id = @environmentId AND state = 'succeeded' ORDER BY finished_at DESC, id DESC LIMIT 1",

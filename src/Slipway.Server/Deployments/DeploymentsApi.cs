@@ -31,6 +31,7 @@ public static class DeploymentsApi
         api.MapPost("/projects/{name}/deployments/{number:long}/approve", ApproveAsync).RequireAction(Actions.DeploymentApprove);
         api.MapPost("/projects/{name}/deployments/{number:long}/reject", RejectAsync).RequireAction(Actions.DeploymentApprove);
         api.MapPost("/projects/{name}/deployments/{number:long}/cancel", CancelAsync).RequireAction(Actions.DeploymentStart);
+        api.MapPost("/projects/{name}/deployments/{number:long}/repair", RepairAsync).RequireAction(Actions.DeploymentStart);
         api.MapGet("/projects/{name}/dashboard", DashboardAsync).RequireAction(Actions.DeploymentRead);
         api.MapGet("/dashboard", OverviewAsync).RequireAction(Actions.DeploymentRead);
         api.MapGet("/projects/{name}/compare", CompareAsync).RequireAction(Actions.DeploymentRead);
@@ -59,6 +60,9 @@ public static class DeploymentsApi
     private static async Task<DeploymentDto> CancelAsync(string name, long number, HttpContext context, DeploymentCommands commands, DeploymentViews views) =>
         await views.ToDtoAsync(await commands.CancelAsync(Actor.Of(context), name, number));
 
+    private static Task<RepairDto> RepairAsync(string name, long number, HttpContext context, DeploymentCommands commands) =>
+        commands.RepairAsync(Actor.Of(context), name, number);
+
     private static Task<IReadOnlyList<DeploymentDto>> ListAsync(string name, string? environment, DeploymentViews views) => views.ListAsync(name, environment);
     private static Task<DeploymentDto> ShowAsync(string name, long number, DeploymentViews views) => views.ShowAsync(name, number);
     private static Task<DashboardDto> DashboardAsync(string name, DeploymentViews views) => views.DashboardAsync(name);
@@ -75,7 +79,7 @@ public static class DeploymentsApi
         context.Response.Headers.ContentDisposition =
             $"attachment; filename=\"slipway-deployments-{name}{(environment is null ? "" : "-" + environment)}.{(format == "csv" ? "csv" : "json")}\"";
         if ((format ?? "json") == "json") return Results.Json(rows, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true });
-        var csv = new StringBuilder("number,environment,release,commit,kind,state,initiator,requested_at,started_at,finished_at,approvals,emergency_reason,artifacts,outcome,rollback_of,run_id,steps,logs\n");
+        var csv = new StringBuilder("number,environment,release,commit,kind,state,initiator,requested_at,started_at,finished_at,approvals,emergency_reason,artifacts,outcome,rollback_of,run_id,steps,logs,targets\n");
         foreach (var d in rows)
             csv.AppendJoin(',', new[]
             {
@@ -84,6 +88,8 @@ public static class DeploymentsApi
                 d.EmergencyReason ?? "", string.Join("; ", d.Artifacts.Select(a => $"{a.Path} sha256:{a.Sha256}")), d.Outcome ?? "", d.RollbackOf?.ToString() ?? "", d.RunId?.ToString() ?? "",
                 string.Join("; ", (d.Steps ?? []).Select(j => $"{j.Name} {j.Status}{(j.FailureReason is { } r ? ": " + r : "")}")),
                 string.Join("; ", (d.Steps ?? []).Select(j => j.Log)),
+                string.Join("; ", (d.Targets ?? []).Select(t => $"{t.Target} batch {t.Batch} {t.State}" + (t.BalancerState is { } lb ? $" lb {lb}" : "") +
+                                                                  (t.Reason is { } why ? $": {why}" : ""))),
             }.Select(Core.Audit.AuditExport.CsvCell)).Append('\n');
         return Results.Text(csv.ToString(), "text/csv; charset=utf-8");
     }

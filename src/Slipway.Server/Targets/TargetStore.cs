@@ -145,6 +145,16 @@ public sealed class TargetStore(SqlDatabase db)
             "UPDATE deployment_target_results SET state = 'unknown', reason = @reason, finished_at = @now " +
             "WHERE deployment_id = @deploymentId AND state IN ('draining', 'deploying', 'enabling', 'restoring')", new { deploymentId, reason, now }, tx));
 
+    /// <summary>
+    /// Targets a repair was putting back whose repair run has ended without saying (its agent was lost): unknown, with the
+    /// load-balancer state last reported.
+    /// </summary>
+    public Task ResolveAbandonedRepairsAsync(long now) =>
+        db.WriteAsync((c, tx) => c.ExecuteAsync(
+            "UPDATE deployment_target_results SET state = 'unknown', reason = 'the repair ended without a result for this target (its agent was lost?)', " +
+            "finished_at = @now WHERE state = 'restoring' AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.deployment_id = deployment_target_results.deployment_id " +
+            "AND r.status IN ('pending', 'queued', 'running'))", new { now }, tx));
+
     /// <summary>Pending targets of a deployment that ended: they were never touched.</summary>
     public Task MarkPendingNotRunAsync(long deploymentId, long now) =>
         db.WriteAsync((c, tx) => c.ExecuteAsync(

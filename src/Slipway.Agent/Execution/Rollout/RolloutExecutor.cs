@@ -37,6 +37,7 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(lease.TimeoutSeconds));
+        if (rollout.Mode == RolloutJob.RepairMode) return await RepairAsync(timeout.Token);
         var credentials = Credentials();
         if (credentials is null && rollout.Targets.Any(t => t.NodeAgent is null))
             return Finish(JobOutcomes.Failed, $"the SSH private key {rollout.SshKeyVariable} did not reach the agent; nothing ran");
@@ -282,6 +283,49 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
             meeting.Leave(t.Name);
             if (ssh is not null) await ssh.DisposeAsync();
         }
+    }
+
+    /// <summary>
+    /// deployment repair N: every target (all behind a balancer, all in one batch) is set back to ready and waited for until
+    /// every balancer reports it UP; one that does not come UP goes back to maintenance. No step runs, nothing is deployed.
+    /// </summary>
+    private async Task<FinishJobRequest> RepairAsync(CancellationToken ct)
+    {
+        await NoteAsync($"repair of deployment #{rollout.Values.GetValueOrDefault("SLIPWAY_DEPLOYMENT")}: putting {string.Join(", ", rollout.Targets.Select(t => t.Name))} " +
+                        $"back in rotation on {rollout.Balancers.Count} load balancer(s)");
+        var outcomes = await Task.WhenAll(rollout.Targets.Select(t => RepairTargetAsync(t, ct)));
+        var failed = outcomes.Where(o => !o.Succeeded).ToList();
+        if (failed.Count > 0) return Finish(JobOutcomes.Failed, $"repair: {Summary(failed)}");
+        await NoteAsync($"repair done: {outcomes.Length} target(s) back in rotation");
+        return Finish(JobOutcomes.Succeeded, null);
+    }
+
+    private async Task<TargetOutcome> RepairTargetAsync(RolloutTargetSpec t, CancellationToken ct)
+    {
+        string? lbState = null;
+        try
+        {
+            await _balancers.SetStateAsync(t.Backend!, t.Server!, "ready", ct);
+            lbState = "ready";
+            await ReportAsync(t, TargetStates.Restoring, lbState, "wait UP", null, final: false);
+            if (await _balancers.WaitUpAsync(t.Backend!, t.Server!, UpTimeout, ct) is { } notUp)
+            {
+                await _balancers.SetStateAsync(t.Backend!, t.Server!, "maint", CancellationToken.None);
+                return await FailAsync(t, "maint", "wait UP", $"not UP within {UpTimeout.TotalSeconds:0}s after ready: {notUp}; put back in maintenance");
+            }
+            await LogAsync(t, "back in rotation: UP on every load balancer");
+            await ReportAsync(t, TargetStates.Restored, lbState, "ready", "put back in rotation by a repair", final: true);
+            return new TargetOutcome(t, true, null);
+        }
+        catch (HaproxyRuntimeException e) { return await RepairFailedAsync(t, lbState, e.Message); }
+        catch (OperationCanceledException) { return await RepairFailedAsync(t, lbState, "interrupted (the repair's time limit, or the agent stopping)"); }
+    }
+
+    private async Task<TargetOutcome> RepairFailedAsync(RolloutTargetSpec t, string? lbState, string reason)
+    {
+        await LogAsync(t, $"REPAIR FAILED: {reason}; " + (lbState is null ? "its load-balancer state is unchanged" : $"left in {lbState}"));
+        await ReportAsync(t, TargetStates.Failed, lbState, "ready", "repair failed: " + reason, final: true);
+        return new TargetOutcome(t, false, reason);
     }
 
     /// <summary>A failed target stays out of rotation when it was taken out (maint), or untouched when it never was.</summary>

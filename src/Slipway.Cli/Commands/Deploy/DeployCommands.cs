@@ -89,7 +89,20 @@ public static class DeployCommands
             Console.Write(await client.ExportDeploymentsAsync(r.GetValue(Project)!, r.GetValue(env), r.GetValue(from), r.GetValue(to), r.GetValue(format)!, ct));
             return 0;
         }));
-        return new Command("deployment", "Deployments: list, show, cancel, evidence export") { list, show, cancel, export };
+        var repair = new Command("repair", "Put back in rotation the targets a rolling deployment left out of it (after you have looked at them)")
+        {
+            Project, Number, CliContext.JsonOutput,
+        };
+        repair.SetAction((r, ct) => CliContext.GuardAsync(async () =>
+        {
+            using var client = CliContext.CreateClient(r);
+            var repaired = await client.RepairDeploymentAsync(r.GetValue(Project)!, r.GetValue(Number), ct);
+            if (r.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(repaired); return 0; }
+            Console.WriteLine($"repair of deployment #{repaired.Deployment} started as run {repaired.RunId}: {string.Join(", ", repaired.Targets)} " +
+                              $"go back to ready on {repaired.Environment}'s load balancers (slipway deployment show {repaired.Project} {repaired.Deployment} --targets)");
+            return 0;
+        }));
+        return new Command("deployment", "Deployments: list, show, cancel, repair, evidence export") { list, show, cancel, repair, export };
     }
 
     private static Task<int> Print(ParseResult r, Func<Client.SlipwayClient, Task<DeploymentDto>> call, bool allTargets = false) => CliContext.GuardAsync(async () =>
@@ -106,6 +119,9 @@ public static class DeployCommands
         if (d.RunId is { } run) Console.WriteLine($"  run: {run} (slipway logs {run} --job deploy)");
         foreach (var a in d.Artifacts) Console.WriteLine($"  artifact {a.Sha256}  {a.Path}");
         PrintTargets(d.Targets ?? [], allTargets);
+        if ((d.Targets ?? []).Where(t => t.BalancerState is "drain" or "maint").ToList() is { Count: > 0 } outOfRotation)
+            Console.WriteLine($"  out of rotation: {string.Join(", ", outOfRotation.Select(t => $"{t.Target} ({t.BalancerState})"))}; after a look, " +
+                              $"'slipway deployment repair {d.Project} {d.Number}' puts them back");
         return 0;
     });
 
