@@ -61,6 +61,11 @@ public sealed partial class SlipwayClient
     public Task<DeploymentDto> CancelDeploymentAsync(string project, long number, CancellationToken ct = default) =>
         PostAsync<DeploymentDto>($"{ProjectPath(project)}/deployments/{number}/cancel", new { }, ct);
 
+    /// <summary>on_failure: pause — retry, skip or abort for one paused target of a running deployment.</summary>
+    public Task<DeploymentTargetDto> DecideTargetAsync(string project, long number, string target, string decision, CancellationToken ct = default) =>
+        PostAsync<DeploymentTargetDto>($"{ProjectPath(project)}/deployments/{number}/targets/{Uri.EscapeDataString(target)}/decision",
+            new TargetDecisionRequest(decision), ct);
+
     /// <summary>Puts back in rotation the targets deployment <paramref name="number"/> left out of it (deployment repair).</summary>
     public Task<RepairDto> RepairDeploymentAsync(string project, long number, CancellationToken ct = default) =>
         PostAsync<RepairDto>($"{ProjectPath(project)}/deployments/{number}/repair", new { }, ct);

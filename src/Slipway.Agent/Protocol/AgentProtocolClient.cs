@@ -131,6 +131,17 @@ public sealed class AgentProtocolClient : IAgentProtocol, IDisposable
         await EnsureAsync(response, lease.JobId);
     }
 
+    public async Task<TargetDecisionDto?> TargetDecisionAsync(JobLease lease, string target, TimeSpan wait, CancellationToken ct)
+    {
+        var path = AgentRoutes.For(AgentRoutes.TargetDecision, lease.JobId) + $"?target={Uri.EscapeDataString(target)}&waitSeconds={(int)wait.TotalSeconds}";
+        using var message = Leased(HttpMethod.Get, path, lease);
+        using var deadline = Deadline(ct, wait + CallTimeout);
+        using var response = await _http.SendAsync(message, deadline.Token);
+        if (response.StatusCode == HttpStatusCode.NoContent) return null;
+        await EnsureAsync(response, lease.JobId);
+        return await response.Content.ReadFromJsonAsync<TargetDecisionDto>(Json, ct);
+    }
+
     public async Task<NodeFileStored> UploadNodeFileAsync(JobLease lease, Stream content, CancellationToken ct)
     {
         using var message = Leased(HttpMethod.Post, AgentRoutes.For(AgentRoutes.NodeFiles, lease.JobId), lease);

@@ -56,7 +56,8 @@ public sealed record RolloutJob(
     string SshKeyVariable,
     string? SshPassphraseVariable,
     IReadOnlyDictionary<string, string> Values,
-    string? Mode = null)
+    string? Mode = null,
+    bool PauseOnFailure = false)
 {
     /// <summary>Protocol 6: <c>Mode</c> "repair" (deployment repair N) runs no step: each target is set back to ready and waited for until UP.</summary>
     public const string RepairMode = "repair";
@@ -87,6 +88,9 @@ public sealed record BalancerSpec(string Name, string Address, int MinHealthy, i
 /// </summary>
 public sealed record TargetProgressRequest(string LeaseId, string Target, string State, string? BalancerState, string? Step, string? Reason, bool Final);
 
+/// <summary>GET jobs/{id}/decision?target=T (protocol 6): a deployer's decision for a paused target (retry, skip, abort), taken up once.</summary>
+public sealed record TargetDecisionDto(string Target, string Decision, string By);
+
 public static class TargetStates
 {
     public const string Pending = "pending";
@@ -100,8 +104,11 @@ public static class TargetStates
     public const string Restoring = "restoring";
     public const string NotRun = "not-run";
     public const string Unknown = "unknown";
+    /// <summary>on_failure: pause — failed, waiting for a deployer's retry, skip or abort; then skipped when told so (it stays out of rotation).</summary>
+    public const string Paused = "paused";
+    public const string Skipped = "skipped";
 
-    public static readonly IReadOnlyList<string> All = [Pending, Draining, Deploying, Enabling, Succeeded, Failed, Restored, Restoring, NotRun, Unknown];
+    public static readonly IReadOnlyList<string> All = [Pending, Draining, Deploying, Enabling, Succeeded, Failed, Restored, Restoring, NotRun, Unknown, Paused, Skipped];
 }
 
 /// <summary>An artifact addressed by its SHA-256 digest and the relative path it is placed at.</summary>

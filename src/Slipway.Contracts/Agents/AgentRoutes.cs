@@ -20,6 +20,7 @@ public static class AgentRoutes
     public const string DownloadArtifact = "jobs/{id:long}/artifacts/{sha256}";
     public const string Finish = "jobs/{id:long}/finish";
     public const string TargetProgress = "jobs/{id:long}/targets";
+    public const string TargetDecision = "jobs/{id:long}/decision";
     public const string NodeFiles = "jobs/{id:long}/node-files";
     public const string NodeTasks = "jobs/{id:long}/node-tasks";
     public const string NodeTaskStatus = "jobs/{id:long}/node-tasks/{task:long}";

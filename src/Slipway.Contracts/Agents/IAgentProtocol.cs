@@ -37,6 +37,9 @@ public interface IAgentProtocol
     /// <summary>Reports one target's progress in a rolling deployment (<see cref="JobLease.Rollout"/>).</summary>
     Task ReportTargetAsync(JobLease lease, TargetProgressRequest progress, CancellationToken ct);
 
+    /// <summary>Waits up to <paramref name="wait"/> for a deployer's decision on a paused target (protocol 6); null when none came.</summary>
+    Task<TargetDecisionDto?> TargetDecisionAsync(JobLease lease, string target, TimeSpan wait, CancellationToken ct);
+
     /// <summary>Stores a file a node task uploads (protocol 6); the answer names it by digest.</summary>
     Task<NodeFileStored> UploadNodeFileAsync(JobLease lease, Stream content, CancellationToken ct);
 

@@ -294,5 +294,9 @@ public sealed record BalancerRequest(string? Kind, string? Address, int? MinHeal
 public sealed record BalancerDto(string Name, string Kind, string Address, int MinHealthy, int DrainTimeoutSeconds, DateTimeOffset UpdatedAt, string UpdatedBy);
 
 /// <summary>What one deployment did to one target.</summary>
+/// <param name="PendingDecision">on_failure: pause — a deployer's decision (retry, skip, abort) the deploy agent has not taken up yet, and by whom.</param>
 public sealed record DeploymentTargetDto(string Target, int Batch, string State, string? BalancerState, string? Step, string? Reason,
-    DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt);
+    DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, string? PendingDecision = null);
+
+/// <summary>POST .../deployments/{n}/targets/{t}/decision: retry, skip or abort for a paused target (on_failure: pause).</summary>
+public sealed record TargetDecisionRequest(string? Decision);

@@ -55,6 +55,8 @@ internal sealed partial class PipelineValidator
             return null;
         }
         var rollout = rolling ? new RolloutReader(_sink).Read(deploy) : null;
+        if (!rolling && deploy.Get("on_failure") is { } onFailure)
+            _sink.Add(onFailure, deploy.PathOf("on_failure"), "'on_failure' applies to a rolling deployment ('targets' with 'steps'), not to a 'run' script");
         var run = rolling ? null : deploy.String("run", required: true);
         if (run is { Length: 0 }) { _sink.Add(deploy.Get("run")!, deploy.PathOf("run"), "'run' is empty"); run = null; }
         var verify = deploy.String("verify", required: false);

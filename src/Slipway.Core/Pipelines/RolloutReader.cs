@@ -27,7 +27,14 @@ internal sealed class RolloutReader(LintSink sink)
             var step = Step(list!.Items[i], PathText.Index(deploy.PathOf("steps"), i));
             if (step is null) ok = false; else steps.Add(step);
         }
-        return ok && role is not null && list is not null ? new RolloutDefinition(role, window, maxFailures, steps) : null;
+        var onFailure = deploy.String("on_failure", required: false) ?? "stop";
+        if (onFailure is not ("stop" or "pause"))
+        {
+            sink.Add(deploy.Get("on_failure")!, deploy.PathOf("on_failure"),
+                $"'on_failure' is stop (a failed target fails the rollout, within max_failures) or pause (it waits for a deployer's retry, skip or abort), not {LintText.Quote(onFailure)}");
+            ok = false;
+        }
+        return ok && role is not null && list is not null ? new RolloutDefinition(role, window, maxFailures, steps, onFailure == "pause") : null;
     }
 
     private (BatchSize Window, BatchSize MaxFailures) Rolling(MappingReader deploy, ref bool ok)

@@ -32,6 +32,7 @@ public static partial class AgentProtocolApi
         agent.MapPost(AgentRoutes.Finish, FinishAsync).RequireAction(Actions.AgentWork);
         agent.MapGet(AgentRoutes.DownloadArtifact, DownloadArtifactAsync).RequireAction(Actions.AgentWork);
         agent.MapPost(AgentRoutes.TargetProgress, ReportTargetAsync).RequireAction(Actions.AgentWork);
+        agent.MapGet(AgentRoutes.TargetDecision, TargetDecisionAsync).RequireAction(Actions.AgentHeartbeat);
         agent.MapNodeAgentApi();
     }
 
@@ -221,6 +222,29 @@ public static partial class AgentProtocolApi
                 $"load balancer: {request.Target} set to {lb} (was {before.BalancerState ?? "not touched"}) by {d.Subject}" + (request.Reason is { } r ? $": {Short(r, 300)}" : "")));
         return Results.NoContent();
     }
+
+    /// <summary>on_failure: pause — held up to waitSeconds until a deployer decides for the paused target; 204 when no decision came.</summary>
+    private static async Task<IResult> TargetDecisionAsync(long id, string target, int? waitSeconds, HttpContext context, JobLeaseStore leases, RunStore runs,
+        TargetStore targets, WorkSignal signal, TimeProvider clock)
+    {
+        var job = await LeasedAsync(id, context, leases);
+        if (job is null) return LeaseLost(id);
+        var deploymentId = (await runs.GetRunRowAsync(job.RunId))?.DeploymentId ?? throw new ArgumentException($"job {id} is not part of a deployment");
+        var until = clock.GetUtcNow() + TimeSpan.FromSeconds(Math.Clamp(waitSeconds ?? 0, 0, 30));
+        while (true)
+        {
+            var woken = signal.WaitAsync(DecisionSignal(deploymentId));
+            if (await targets.TakeDecisionAsync(deploymentId, target) is { } taken)
+                return Results.Ok(new TargetDecisionDto(target, taken.Decision, taken.By));
+            if (clock.GetUtcNow() >= until || context.RequestAborted.IsCancellationRequested) return Results.NoContent();
+            try { await woken.WaitAsync(TimeSpan.FromSeconds(1), context.RequestAborted); }
+            catch (TimeoutException) { }
+            catch (OperationCanceledException) { return Results.NoContent(); }
+        }
+    }
+
+    /// <summary>Signalled when a deployer decides for a paused target of the deployment.</summary>
+    public static string DecisionSignal(long deploymentId) => "decision:" + deploymentId;
 
     private static string? Short(string? text, int max) => text is null ? null : text.Length <= max ? text : text[..(max - 3)] + "...";
 

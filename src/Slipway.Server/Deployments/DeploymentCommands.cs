@@ -138,6 +138,34 @@ public sealed class DeploymentCommands(ProjectStore projects, DeploymentStore de
         return updated;
     }
 
+    /// <summary>
+    /// on_failure: pause — a deployer's decision for one paused target of a running rolling deployment: retry, skip or
+    /// abort (<see cref="Core.Deployments.Rollout.TargetDecisions"/>). Applies to that target only; audited.
+    /// </summary>
+    public async Task<DeploymentTargetDto> DecideAsync(Actor actor, string projectName, long number, string target, string? decision)
+    {
+        if (string.IsNullOrEmpty(decision)) throw new ArgumentException("the body must be {\"decision\": \"retry\"} (retry, skip or abort)");
+        var (project, d) = await FindAsync(projectName, number);
+        RequireOnEnvironment(actor.User, Actions.DeploymentStart, project.Name, d.Environment);
+        var scope = $"project:{project.Name} env:{d.Environment} deployment:{number} target:{target}";
+        var row = (await targets.ResultsAsync(d.Id)).FirstOrDefault(r => r.Target == target);
+        var refusal = Core.Deployments.Rollout.TargetDecisions.Refusal(number, Core.Deployments.DeploymentTransitions.Parse(d.State), target,
+            row?.State, row?.Decision, row?.DecidedBy, decision);
+        if (refusal is null && !await targets.DecideAsync(d.Id, target, decision, actor.User.Username))
+            refusal = $"target {target} is no longer waiting for a decision";
+        if (refusal is not null)
+        {
+            await actor.AuditAsync(Actions.DeploymentStart, AuditOutcomes.Denied, scope, $"{decision} of {target} in {d.Subject} refused: {refusal}");
+            throw row is null ? new KeyNotFoundException(refusal) : new ConflictException(refusal);
+        }
+        signal.Signal(Agents.AgentProtocolApi.DecisionSignal(d.Id));
+        await actor.AuditAsync(Actions.DeploymentStart, AuditOutcomes.Succeeded, scope,
+            $"{decision} of paused target {target} in {d.Subject} (it failed: {row!.Reason})");
+        var after = (await targets.ResultsAsync(d.Id)).First(r => r.Target == target);
+        return new DeploymentTargetDto(after.Target, after.Batch, after.State, after.BalancerState, after.Step, after.Reason,
+            UnixMs.To(after.StartedAt), UnixMs.To(after.FinishedAt), after.Decision is { } pending ? $"{pending} by {after.DecidedBy}" : null);
+    }
+
     /// <summary>The endpoint checked the action on the project; a deployment's environment may narrow it (a grant scoped to staging).</summary>
     private static void RequireOnEnvironment(Principal.User user, string action, string project, string environment)
     {

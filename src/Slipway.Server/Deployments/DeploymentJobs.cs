@@ -67,7 +67,8 @@ public sealed class DeploymentJobs(EnvironmentStore environments, TargetStore ta
                 plan.MaxFailures,
                 SshKeySecret,
                 variables.Any(v => v.Name == SshPassphraseSecret && v.Secret) ? SshPassphraseSecret : null,
-                values);
+                values,
+                PauseOnFailure: definition.PauseOnFailure);
             rollout = JsonSerializer.Serialize(job, RolloutJson.Options);
             planned = plan.Batches.SelectMany(b => b.Targets.Select(t => (t.Name, b.Number))).ToList();
         }

@@ -69,6 +69,14 @@ public static class DeploymentPages
             var d = await commands.CancelAsync(Actor.Of(context), name, number);
             return d.State == "running" ? $"Deployment #{number} is being stopped through its run." : $"Deployment #{number} cancelled.";
         })).RequirePageAction(Actions.DeploymentStart);
+        app.MapPost("/projects/{name}/deployments/{number:long}/targets/{target}/decision",
+            (string name, long number, string target, HttpContext context, DeploymentCommands commands) =>
+            Act(context, DeploymentPath(name, number), async form =>
+        {
+            var decision = Field(form, "decision");
+            await commands.DecideAsync(Actor.Of(context), name, number, target, decision);
+            return $"{decision} of {target} recorded; the deploy agent takes it up within seconds.";
+        })).RequirePageAction(Actions.DeploymentStart);
         app.MapPost("/projects/{name}/deployments/{number:long}/repair", (string name, long number, HttpContext context, DeploymentCommands commands) =>
             Act(context, DeploymentPath(name, number), async () =>
         {

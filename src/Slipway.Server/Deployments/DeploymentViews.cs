@@ -23,7 +23,7 @@ public sealed class DeploymentViews(ProjectStore projects, EnvironmentStore envi
 
     private async Task<IReadOnlyList<DeploymentTargetDto>> TargetDtosAsync(long deploymentId) =>
         (await targets.ResultsAsync(deploymentId)).Select(r => new DeploymentTargetDto(r.Target, r.Batch, r.State, r.BalancerState, r.Step, r.Reason,
-            UnixMs.To(r.StartedAt), UnixMs.To(r.FinishedAt))).ToList();
+            UnixMs.To(r.StartedAt), UnixMs.To(r.FinishedAt), r.Decision is { } decision ? $"{decision} by {r.DecidedBy}" : null)).ToList();
 
     public async Task<IReadOnlyList<DeploymentDto>> ListAsync(string name, string? environment)
     {
@@ -119,6 +119,10 @@ public sealed class DeploymentViews(ProjectStore projects, EnvironmentStore envi
         var perTarget = new Dictionary<long, IReadOnlyList<DeploymentTargetDto>>();
         if (withArtifacts)
             foreach (var d in rows) perTarget[d.Id] = await TargetDtosAsync(d.Id);
+        // on_failure: pause — a running deployment whose failed targets wait for a deployer says so before anything else.
+        string? Paused(DeploymentRow d) => d.State != "running" || !perTarget.TryGetValue(d.Id, out var ts)
+            || ts.Where(t => t.State == Contracts.Agents.TargetStates.Paused && t.PendingDecision is null).Select(t => t.Target).ToList() is not { Count: > 0 } paused ? null
+            : $"waiting for a decision on {string.Join(", ", paused)}: retry, skip or abort (slipway deployment decide {d.ProjectName} {d.Number} TARGET retry|skip|abort)";
         if (withArtifacts)
             foreach (var releaseId in rows.Select(d => d.ReleaseId).Distinct())
                 artifacts[releaseId] = (await releases.ArtifactsAsync(releaseId)).Select(a => new ReleaseArtifactDto(a.Path, a.Sha256, a.Size)).ToList();
@@ -128,7 +132,7 @@ public sealed class DeploymentViews(ProjectStore projects, EnvironmentStore envi
             approvals[d.Id].Select(a => new DeploymentApprovalDto(a.Approver, a.Verdict, a.Comment, UnixMs.To(a.At))).ToList(),
             withArtifacts ? artifacts[d.ReleaseId] : [],
             d.RunId is not { } runId ? [] : steps[runId].Select(j => new DeploymentStepDto(j.Name, j.Status, j.FailureReason,
-                $"/api/v1/runs/{runId}/jobs/{Uri.EscapeDataString(j.Name)}/log/raw")).ToList(), Waiting(d),
+                $"/api/v1/runs/{runId}/jobs/{Uri.EscapeDataString(j.Name)}/log/raw")).ToList(), Paused(d) ?? Waiting(d),
             withArtifacts ? perTarget[d.Id] : null)).ToList();
     }
 }

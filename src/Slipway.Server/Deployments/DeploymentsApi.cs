@@ -32,6 +32,7 @@ public static class DeploymentsApi
         api.MapPost("/projects/{name}/deployments/{number:long}/reject", RejectAsync).RequireAction(Actions.DeploymentApprove);
         api.MapPost("/projects/{name}/deployments/{number:long}/cancel", CancelAsync).RequireAction(Actions.DeploymentStart);
         api.MapPost("/projects/{name}/deployments/{number:long}/repair", RepairAsync).RequireAction(Actions.DeploymentStart);
+        api.MapPost("/projects/{name}/deployments/{number:long}/targets/{target}/decision", DecideAsync).RequireAction(Actions.DeploymentStart);
         api.MapGet("/projects/{name}/dashboard", DashboardAsync).RequireAction(Actions.DeploymentRead);
         api.MapGet("/dashboard", OverviewAsync).RequireAction(Actions.DeploymentRead);
         api.MapGet("/projects/{name}/compare", CompareAsync).RequireAction(Actions.DeploymentRead);
@@ -59,6 +60,10 @@ public static class DeploymentsApi
 
     private static async Task<DeploymentDto> CancelAsync(string name, long number, HttpContext context, DeploymentCommands commands, DeploymentViews views) =>
         await views.ToDtoAsync(await commands.CancelAsync(Actor.Of(context), name, number));
+
+    private static Task<DeploymentTargetDto> DecideAsync(string name, long number, string target, TargetDecisionRequest? request, HttpContext context,
+        DeploymentCommands commands) =>
+        commands.DecideAsync(Actor.Of(context), name, number, target, request?.Decision);
 
     private static Task<RepairDto> RepairAsync(string name, long number, HttpContext context, DeploymentCommands commands) =>
         commands.RepairAsync(Actor.Of(context), name, number);

@@ -48,6 +48,8 @@ public sealed class TargetResultRow
     public string? Reason { get; set; }
     public long? StartedAt { get; set; }
     public long? FinishedAt { get; set; }
+    public string? Decision { get; set; }
+    public string? DecidedBy { get; set; }
 }
 
 /// <summary>Where a target stands after the deployments that touched it: the last result and the release of the last success.</summary>
@@ -118,7 +120,7 @@ public sealed class TargetStore(SqlDatabase db)
 
     public async Task<IReadOnlyList<TargetResultRow>> ResultsAsync(long deploymentId) =>
         (await db.ReadAsync(c => c.QueryAsync<TargetResultRow>(
-            "SELECT deployment_id, target, batch, state, balancer_state, step, reason, started_at, finished_at FROM deployment_target_results " +
+            "SELECT deployment_id, target, batch, state, balancer_state, step, reason, started_at, finished_at, decision, decided_by FROM deployment_target_results " +
             "WHERE deployment_id = @deploymentId", new { deploymentId }))).OrderBy(r => r.Batch).ThenBy(r => r.Target, NaturalOrder.Instance).ToList();
 
     /// <summary>Records the plan: every target pending in its batch (once; a second call changes nothing).</summary>
@@ -139,11 +141,37 @@ public sealed class TargetStore(SqlDatabase db)
             "finished_at = CASE WHEN @final THEN @now ELSE finished_at END WHERE deployment_id = @deploymentId AND target = @target",
             new { deploymentId, target, state, balancerState, step, reason, now, final }, tx) == 1);
 
+    /// <summary>A deployer's decision for a paused target; false unless it is paused with no decision pending (the caller checked why).</summary>
+    public Task<bool> DecideAsync(long deploymentId, string target, string decision, string by) =>
+        db.WriteAsync(async (c, tx) => await c.ExecuteAsync(
+            "UPDATE deployment_target_results SET decision = @decision, decided_by = @by " +
+            "WHERE deployment_id = @deploymentId AND target = @target AND state = 'paused' AND decision IS NULL",
+            new { deploymentId, target, decision, by }, tx) == 1);
+
+    /// <summary>
+    /// Takes up a pending decision for a paused target (once: it is cleared) and moves the target on at the same time
+    /// (retry: deploying, skip: skipped, abort: failed), so it never reads as still waiting; the agent's reports follow.
+    /// Null when there is none.
+    /// </summary>
+    public Task<(string Decision, string By)?> TakeDecisionAsync(long deploymentId, string target) =>
+        db.WriteAsync<(string, string)?>(async (c, tx) =>
+        {
+            var row = await c.QuerySingleOrDefaultAsync<TargetResultRow?>(
+                "SELECT decision, decided_by FROM deployment_target_results WHERE deployment_id = @deploymentId AND target = @target AND state = 'paused'",
+                new { deploymentId, target }, tx);
+            if (row?.Decision is not { } decision) return null;
+            var taken = await c.ExecuteAsync(
+                "UPDATE deployment_target_results SET decision = NULL, step = @decision, state = CASE @decision WHEN 'retry' THEN 'deploying' " +
+                "WHEN 'skip' THEN 'skipped' ELSE 'failed' END WHERE deployment_id = @deploymentId AND target = @target AND decision = @decision AND state = 'paused'",
+                new { deploymentId, target, decision }, tx);
+            return taken == 1 ? (decision, row.DecidedBy ?? "") : null;
+        });
+
     /// <summary>Targets of a deployment that never reached a final state (the agent was lost): unknown, keeping what was last known.</summary>
     public Task MarkUnfinishedUnknownAsync(long deploymentId, string reason, long now) =>
         db.WriteAsync((c, tx) => c.ExecuteAsync(
             "UPDATE deployment_target_results SET state = 'unknown', reason = @reason, finished_at = @now " +
-            "WHERE deployment_id = @deploymentId AND state IN ('draining', 'deploying', 'enabling', 'restoring')", new { deploymentId, reason, now }, tx));
+            "WHERE deployment_id = @deploymentId AND state IN ('draining', 'deploying', 'enabling', 'restoring', 'paused')", new { deploymentId, reason, now }, tx));
 
     /// <summary>
     /// Targets a repair was putting back whose repair run has ended without saying (its agent was lost): unknown, with the

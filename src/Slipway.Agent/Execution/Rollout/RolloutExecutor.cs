@@ -31,7 +31,8 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
     private readonly BalancerSet _balancers = new(rollout.Balancers);
     private readonly NodeFiles _nodeFiles = new(client, lease);
 
-    private sealed record TargetOutcome(RolloutTargetSpec Target, bool Succeeded, string? Reason);
+    /// <summary><c>Skipped</c>/<c>Aborted</c>: on_failure: pause, a deployer's decision for this failed target.</summary>
+    private sealed record TargetOutcome(RolloutTargetSpec Target, bool Succeeded, string? Reason, bool Skipped = false, string? AbortedBy = null);
 
     public async Task<FinishJobRequest> RunAsync(CancellationToken ct)
     {
@@ -54,6 +55,7 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
                         (_balancers.Any ? $", {rollout.Balancers.Count} load balancer(s), min_healthy {_balancers.MinHealthy}" : ", no load balancer") +
                         $", max_failures {rollout.MaxFailures}");
         var failed = new List<TargetOutcome>();
+        var skipped = new List<string>();
         var clock = Stopwatch.StartNew();
         // Staging runs one batch ahead: while batch k is out of rotation, batch k+1's connections are made and its
         // leading uploads sent (the servers still serve meanwhile), so a batch's time out of rotation is only the rest.
@@ -83,8 +85,16 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
                 started.UnionWith(batch.Select(t => t.Name));
                 var meeting = new AnsibleBatch(batch.Select(t => t.Name), ansibleSteps,
                     (index, arrived) => ansible.RunAsync(rollout.Steps[index], arrived, timeout.Token));
-                var outcomes = await Task.WhenAll(batch.Select(t => DeployTargetAsync(t, staged[t.Name], meeting, timeout.Token)));
-                failed.AddRange(outcomes.Where(o => !o.Succeeded));
+                AnsibleBatch Solo(RolloutTargetSpec t) => new([t.Name], ansibleSteps, (index, arrived) => ansible.RunAsync(rollout.Steps[index], arrived, timeout.Token));
+                var outcomes = await Task.WhenAll(batch.Select(t => GuidedAsync(t, staged[t.Name], meeting, () => Solo(t), credentials, timeout.Token)));
+                failed.AddRange(outcomes.Where(o => !o.Succeeded && !o.Skipped));
+                skipped.AddRange(outcomes.Where(o => o.Skipped).Select(o => o.Target.Name));
+                if (outcomes.FirstOrDefault(o => o.AbortedBy is not null) is { } aborted)
+                {
+                    var why = $"batch {batch.Key}: aborted by {aborted.AbortedBy} at {aborted.Target.Name}; {Summary(failed)}";
+                    await NoteAsync(why);
+                    return Finish(JobOutcomes.Failed, why);
+                }
                 if (failed.Count > rollout.MaxFailures)
                 {
                     var why = $"batch {batch.Key} failed: {Summary(failed)}; the rollout stopped (max_failures {rollout.MaxFailures})";
@@ -102,7 +112,8 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
         if (CancelAsked)
             return Finish(JobOutcomes.Cancelled, $"cancelled during the last batch, which was finished; {Summary(failed)}");
         await NoteAsync($"rollout done in {clock.Elapsed.TotalSeconds:0.0}s: {rollout.Targets.Count - failed.Count} of {rollout.Targets.Count} target(s) updated" +
-                        (failed.Count > 0 ? $"; {Summary(failed)} (within max_failures {rollout.MaxFailures})" : ""));
+                        (failed.Count > 0 ? $"; {Summary(failed)} (within max_failures {rollout.MaxFailures})" : "") +
+                        (skipped.Count > 0 ? $"; skipped by a deployer, still out of rotation: {string.Join(", ", skipped)}" : ""));
         return Finish(JobOutcomes.Succeeded, null);
     }
 
@@ -209,6 +220,64 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
     }
 
     private sealed class StepFailedException(string message) : Exception(message);
+
+    /// <summary>
+    /// A target's procedure, and with on_failure: pause, what follows its failure: it waits (state paused, still out of
+    /// rotation if it was taken out) until a deployer decides for it alone — retry (the whole procedure again, from a new
+    /// connection), skip (it stays out, the rollout goes on without counting it) or abort (the rollout stops after this
+    /// batch). A cancel or the deployment's timeout ends the wait as a failure.
+    /// </summary>
+    private async Task<TargetOutcome> GuidedAsync(RolloutTargetSpec t, Task<Staged> staging, AnsibleBatch meeting, Func<AnsibleBatch> solo,
+        SshCredentials? credentials, CancellationToken ct)
+    {
+        var outcome = await DeployTargetAsync(t, staging, meeting, ct);
+        while (!outcome.Succeeded && rollout.PauseOnFailure)
+        {
+            await ReportAsync(t, TargetStates.Paused, null, null, null, final: false);
+            await LogAsync(t, "paused: waiting for a deployer's decision (retry, skip or abort)");
+            var decision = await WaitForDecisionAsync(t, ct);
+            if (decision is null)
+            {
+                var why = $"{outcome.Reason}; " + (CancelAsked ? "the deployment was cancelled while it waited for a decision" : "the deployment's timeout passed while it waited for a decision");
+                await ReportAsync(t, TargetStates.Failed, null, null, why, final: true);
+                return outcome with { Reason = why };
+            }
+            await LogAsync(t, $"{decision.Decision}, decided by {decision.By}");
+            switch (decision.Decision)
+            {
+                case "retry":
+                    outcome = await DeployTargetAsync(t, StageAsync(t, credentials, ct), solo(), ct);
+                    break;
+                case "skip":
+                    await ReportAsync(t, TargetStates.Skipped, null, null, $"skipped by {decision.By} after: {outcome.Reason}", final: true);
+                    return outcome with { Skipped = true };
+                default:
+                    await ReportAsync(t, TargetStates.Failed, null, null, $"{outcome.Reason}; the rollout was aborted by {decision.By}", final: true);
+                    return outcome with { AbortedBy = decision.By };
+            }
+        }
+        return outcome;
+    }
+
+    /// <summary>A deployer's decision for a paused target; null when the deployment was cancelled or timed out meanwhile.</summary>
+    private async Task<TargetDecisionDto?> WaitForDecisionAsync(RolloutTargetSpec t, CancellationToken ct)
+    {
+        while (!CancelAsked && !ct.IsCancellationRequested)
+        {
+            try
+            {
+                if (await client.TargetDecisionAsync(lease, t.Name, TimeSpan.FromSeconds(10), ct) is { } decision
+                    && Core.Deployments.Rollout.TargetDecisions.All.Contains(decision.Decision))
+                    return decision;
+            }
+            catch (OperationCanceledException) { return null; }
+            catch (Exception e) when (e is HttpRequestException or IOException)
+            {
+                try { await Task.Delay(TimeSpan.FromSeconds(1), ct); } catch (OperationCanceledException) { return null; }
+            }
+        }
+        return null;
+    }
 
     private async Task<TargetOutcome> DeployTargetAsync(RolloutTargetSpec t, Task<Staged> staging, AnsibleBatch meeting, CancellationToken ct)
     {

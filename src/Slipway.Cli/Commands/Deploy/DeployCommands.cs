@@ -102,7 +102,23 @@ public static class DeployCommands
                               $"go back to ready on {repaired.Environment}'s load balancers (slipway deployment show {repaired.Project} {repaired.Deployment} --targets)");
             return 0;
         }));
-        return new Command("deployment", "Deployments: list, show, cancel, repair, evidence export") { list, show, cancel, repair, export };
+        var targetName = new Argument<string>("target") { Description = "The paused target, e.g. web-3" };
+        var decision = new Argument<string>("decision") { Description = "retry (its whole procedure again), skip (it stays out of rotation, the rollout goes on) or abort" };
+        decision.AcceptOnlyFromAmong("retry", "skip", "abort");
+        var decide = new Command("decide", "on_failure: pause — decide for one paused target of a running deployment: retry, skip or abort")
+        {
+            Project, Number, targetName, decision, CliContext.JsonOutput,
+        };
+        decide.SetAction((r, ct) => CliContext.GuardAsync(async () =>
+        {
+            using var client = CliContext.CreateClient(r);
+            var t = await client.DecideTargetAsync(r.GetValue(Project)!, r.GetValue(Number), r.GetValue(targetName)!, r.GetValue(decision)!, ct);
+            if (r.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(t); return 0; }
+            Console.WriteLine($"{r.GetValue(decision)} of {t.Target} recorded; the deploy agent takes it up within seconds (slipway deployment show " +
+                              $"{r.GetValue(Project)} {r.GetValue(Number)} --targets)");
+            return 0;
+        }));
+        return new Command("deployment", "Deployments: list, show, cancel, decide, repair, evidence export") { list, show, cancel, decide, repair, export };
     }
 
     private static Task<int> Print(ParseResult r, Func<Client.SlipwayClient, Task<DeploymentDto>> call, bool allTargets = false) => CliContext.GuardAsync(async () =>

@@ -6,7 +6,8 @@ namespace Slipway.Core.Deployments.Rollout;
 /// each target goes through. Where the targets are and how to reach them is the environment's (server-side) business;
 /// the pipeline file only says what to do on each.
 /// </summary>
-public sealed record RolloutDefinition(string TargetRole, BatchSize Window, BatchSize MaxFailures, IReadOnlyList<RolloutStep> Steps);
+/// <param name="PauseOnFailure"><c>on_failure: pause</c>: a failed target waits for a deployer's retry, skip or abort instead of failing the rollout.</param>
+public sealed record RolloutDefinition(string TargetRole, BatchSize Window, BatchSize MaxFailures, IReadOnlyList<RolloutStep> Steps, bool PauseOnFailure = false);
 
 /// <summary>A count (<c>2</c>) or a percentage of the targets (<c>25%</c>).</summary>
 public readonly record struct BatchSize(int Value, bool IsPercent)

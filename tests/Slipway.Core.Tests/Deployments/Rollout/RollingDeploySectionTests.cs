@@ -68,6 +68,8 @@ public sealed class RollingDeploySectionTests
     [InlineData("deploy:\n  targets: web\n  steps:\n    - health: { http: \"http://$HOME/\" }\n", 9, 23, "deploy.steps[0].health.http", "$HOME")]
     [InlineData("deploy:\n  targets: web\n  steps:\n    - health: { http: \"http://h/\", within: 2y }\n", 9, 44, "deploy.steps[0].health.within", "'within'")]
     [InlineData("deploy:\n  targets: web\n  steps:\n    - health: { http: \"http://h/\", expect: 42 }\n", 9, 44, "deploy.steps[0].health.expect", "between 100 and 599")]
+    [InlineData("deploy:\n  targets: web\n  on_failure: retry\n  steps:\n    - ssh: y\n", 8, 15, "deploy.on_failure", "'on_failure' is stop (a failed target fails the rollout")]
+    [InlineData("deploy:\n  run: ./deploy.sh\n  on_failure: pause\n", 8, 15, "deploy.on_failure", "applies to a rolling deployment")]
     public void Errors_HaveLineAndColumn(string deploy, int line, int column, string path, string fragment) =>
         LintAssert.HasError(Base + deploy, line, column, path, fragment);
 
@@ -78,6 +80,14 @@ public sealed class RollingDeploySectionTests
             .Pipeline!.Deploy!.Rollout!;
         Assert.Equal(new AnsibleStep(10, "deploy/site.yml"), rollout.Steps[1]);
         Assert.Equal("ansible deploy/site.yml", rollout.Steps[1].Describe());
+    }
+
+    [Fact]
+    public void OnFailurePause_IsReadAndStopIsTheDefault()
+    {
+        Assert.True(PipelineParser.Parse(Base + "deploy:\n  targets: web\n  on_failure: pause\n  steps:\n    - ssh: y\n").Pipeline!.Deploy!.Rollout!.PauseOnFailure);
+        Assert.False(PipelineParser.Parse(Base + "deploy:\n  targets: web\n  on_failure: stop\n  steps:\n    - ssh: y\n").Pipeline!.Deploy!.Rollout!.PauseOnFailure);
+        Assert.False(PipelineParser.Parse(Base + "deploy:\n  targets: web\n  steps:\n    - ssh: y\n").Pipeline!.Deploy!.Rollout!.PauseOnFailure);
     }
 
     [Fact]
