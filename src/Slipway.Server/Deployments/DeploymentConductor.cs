@@ -61,11 +61,13 @@ public sealed class DeploymentConductor(DeploymentStore deployments, Environment
                 _ when lost is not null => (DeploymentState.Unknown, $"the deploy agent was lost mid-deployment ({lost.Name}: {lost.FailureReason}); what reached the servers is unknown, and nothing re-runs it without a human"),
                 _ => (DeploymentState.Failed, Failure(details)),
             };
-            if (!await deployments.MoveAsync(d.Id, DeploymentState.Running, to, Now(), outcome)) continue;
             // Per-target results of a rolling deployment: what the agent never reported as finished is unknown when it
-            // was lost mid-way; targets it never reached were not touched.
+            // was lost mid-way; targets it never reached were not touched. Settled before the deployment is final (the run
+            // is over, so nothing reports any more, and both writes are idempotent): whoever reads a final deployment sees
+            // its targets final too, and a server stopping between the writes leaves it running, to be settled again.
             if (to == DeploymentState.Unknown) await targets.MarkUnfinishedUnknownAsync(d.Id, "the deploy agent was lost while this target was being deployed", Now());
             await targets.MarkPendingNotRunAsync(d.Id, Now());
+            if (!await deployments.MoveAsync(d.Id, DeploymentState.Running, to, Now(), outcome)) continue;
             await RecordAsync(d, to == DeploymentState.Succeeded ? AuditOutcomes.Succeeded : AuditOutcomes.Failed,
                 $"{d.Subject} {to.Name()}: {outcome}");
             if (to == DeploymentState.Failed) await RollBackAsync(d);

@@ -97,6 +97,47 @@ public sealed class FleetKit : IAsyncDisposable
     public async Task<string> LogOfAsync(DeploymentDto d) =>
         d.RunId is { } run ? (await Admin.GetLogAsync(run, "deploy", 0, 1_000_000)).Text : "";
 
+    // --- Holding a target mid-batch (RolloutInterruptionTests): separate members, nothing above depends on them. ---
+
+    /// <summary>
+    /// <see cref="Pipeline"/> whose ssh step (run out of rotation, in maint) first waits while the file HOST_ROOT/hold exists
+    /// (<see cref="Hold"/>), having written its shell's PID to HOST_ROOT/held (<see cref="WaitHeldAsync"/>).
+    /// </summary>
+    public static string HoldablePipeline(SimulatedFleet fleet, string window)
+    {
+        const string at = "        set -e\n";
+        var pipeline = Pipeline(fleet, window);
+        if (!pipeline.Contains(at, StringComparison.Ordinal)) throw new InvalidOperationException("the ssh step of FleetKit.Pipeline changed: update HoldablePipeline");
+        return pipeline.Replace(at, at + """
+                    if [ -e "$HOST_ROOT/hold" ]; then echo $$ > "$HOST_ROOT/held.tmp" && mv "$HOST_ROOT/held.tmp" "$HOST_ROOT/held"; while [ -e "$HOST_ROOT/hold" ]; do sleep 0.1; done; fi
+
+            """, StringComparison.Ordinal);
+    }
+
+    /// <summary>Makes the ssh step of <see cref="HoldablePipeline"/> wait on these hosts until <see cref="Unhold"/>.</summary>
+    public static void Hold(params SimulatedHost[] hosts)
+    {
+        foreach (var h in hosts)
+        {
+            File.Delete(Path.Combine(h.Root, "held"));
+            File.WriteAllText(Path.Combine(h.Root, "hold"), "");
+        }
+    }
+
+    public static void Unhold(params SimulatedHost[] hosts)
+    {
+        foreach (var h in hosts) File.Delete(Path.Combine(h.Root, "hold"));
+    }
+
+    /// <summary>Waits until the ssh step waits on <paramref name="host"/> (held since <see cref="Hold"/>); returns the PID of its shell.</summary>
+    public static async Task<int> WaitHeldAsync(SimulatedHost host, int seconds = 120) =>
+        int.Parse(await Deployments.DeploymentKit.WaitAsync(async () =>
+        {
+            await Task.Yield();
+            var held = Path.Combine(host.Root, "held");
+            return File.Exists(held) && File.ReadAllText(held).Trim() is { Length: > 0 } pid ? pid : null;
+        }, $"the ssh step to be held on {host.Name}", seconds), System.Globalization.CultureInfo.InvariantCulture);
+
     public async ValueTask DisposeAsync()
     {
         await Server.DisposeAsync();
