@@ -79,8 +79,21 @@ public sealed record RolloutStepSpec(string Kind, string Describe, string? Scrip
     public static readonly IReadOnlyList<string> Kinds = ["upload", "ssh", "health", "ansible"];
 }
 
-/// <summary>An HAProxy runtime API address as the agent reaches it (unix socket path or host:port).</summary>
-public sealed record BalancerSpec(string Name, string Address, int MinHealthy, int DrainTimeoutSeconds);
+/// <summary>
+/// One load balancer of the environment. <c>Kind</c> <c>haproxy</c> (or null, as servers before it sent): <c>Address</c> is the
+/// HAProxy runtime API as the agent reaches it (unix socket path or host:port). <c>script</c>: <c>Address</c> is empty and the
+/// agent runs the three commands (admin configuration, run with <c>/bin/sh -c</c>), the target given in SLIPWAY_LB_* environment
+/// variables. An agent refuses a rollout naming a kind it does not know before any target is touched.
+/// </summary>
+public sealed record BalancerSpec(string Name, string Address, int MinHealthy, int DrainTimeoutSeconds, string? Kind = null,
+    string? DrainCommand = null, string? EnableCommand = null, string? StatusCommand = null)
+{
+    public const string Haproxy = "haproxy";
+    public const string Script = "script";
+
+    /// <summary>The balancer kinds this version of the agent drives.</summary>
+    public static readonly IReadOnlyList<string> Kinds = [Haproxy, Script];
+}
 
 /// <summary>
 /// POST /api/v1/agent/jobs/{id}/targets (protocol 5): one target's progress. <c>State</c> is one of <see cref="TargetStates"/>;

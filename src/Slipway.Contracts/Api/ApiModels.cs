@@ -288,10 +288,16 @@ public sealed record TargetDto(string Project, string Environment, string Name, 
 public sealed record HostKeyScanRequest(string? Accept);
 public sealed record HostKeyScanDto(string Target, string Fingerprint, string KeyType, string? Pinned, bool Stored);
 
-/// <summary>PUT /projects/{p}/environments/{e}/balancers/{b}: an HAProxy runtime API address (unix socket path or host:port,
-/// as the deploy agent reaches it), the fewest servers of a backend kept in rotation, how long a drain may take.</summary>
-public sealed record BalancerRequest(string? Kind, string? Address, int? MinHealthy, string? DrainTimeout);
-public sealed record BalancerDto(string Name, string Kind, string Address, int MinHealthy, int DrainTimeoutSeconds, DateTimeOffset UpdatedAt, string UpdatedBy);
+/// <summary>PUT /projects/{p}/environments/{e}/balancers/{b}: kind <c>haproxy</c> with its runtime API address (unix socket path
+/// or host:port, as the deploy agent reaches it), or kind <c>script</c> with its three commands (run by the deploy agent with
+/// <c>/bin/sh -c</c>, the target in SLIPWAY_LB_* variables); the fewest servers of a backend kept in rotation, how long a drain
+/// may take.</summary>
+public sealed record BalancerRequest(string? Kind, string? Address, int? MinHealthy, string? DrainTimeout,
+    string? DrainCommand = null, string? EnableCommand = null, string? StatusCommand = null);
+
+/// <summary>A load balancer; <c>Address</c> is empty for kind <c>script</c>, whose commands are the three last fields.</summary>
+public sealed record BalancerDto(string Name, string Kind, string Address, int MinHealthy, int DrainTimeoutSeconds, DateTimeOffset UpdatedAt, string UpdatedBy,
+    string? DrainCommand = null, string? EnableCommand = null, string? StatusCommand = null);
 
 /// <summary>What one deployment did to one target.</summary>
 /// <param name="PendingDecision">on_failure: pause — a deployer's decision (retry, skip, abort) the deploy agent has not taken up yet, and by whom.</param>

@@ -63,7 +63,7 @@ public sealed class DeploymentJobs(EnvironmentStore environments, TargetStore ta
                 plan.Batches.SelectMany(b => b.Targets.Select(t => new RolloutTargetSpec(t.Name, t.Host, t.SshPort, t.SshUser, t.HostKeyFingerprint,
                     t.Backend, t.Server, b.Number, t.Roles, t.NodeAgent))).ToList(),
                 plan.Steps.Select(Spec).ToList(),
-                balancers.Select(b => new BalancerSpec(b.Name, b.Address, b.MinHealthy, b.DrainTimeoutSeconds)).ToList(),
+                balancers.Select(Spec).ToList(),
                 plan.MaxFailures,
                 SshKeySecret,
                 variables.Any(v => v.Name == SshPassphraseSecret && v.Secret) ? SshPassphraseSecret : null,
@@ -105,13 +105,16 @@ public sealed class DeploymentJobs(EnvironmentStore environments, TargetStore ta
         if (specs.Count == 0) throw new ConflictException("nothing to repair: the targets left out of rotation are no longer behind a load balancer of the environment");
         var balancers = await targets.BalancersAsync(environment.Id);
         if (balancers.Count == 0) throw new ConflictException($"environment '{environment.Name}' has no load balancer any more: nothing to put servers back into");
-        var job = new RolloutJob(specs, [], balancers.Select(b => new BalancerSpec(b.Name, b.Address, b.MinHealthy, b.DrainTimeoutSeconds)).ToList(),
+        var job = new RolloutJob(specs, [], balancers.Select(Spec).ToList(),
             specs.Count, SshKeySecret, null, values, RolloutJob.RepairMode);
         var definition = new JobDefinition("repair", "", values, environment.Pool, [], [], [], TimeSpan.FromMinutes(10), 0, []);
         var plan = RunPlanner.Plan(new PipelineDefinition(new Dictionary<string, string>(),
             [new StageDefinition("repair", null, new Dictionary<string, string>(), [definition])]), branch);
         return plan with { Stages = plan.Stages.Select(s => s with { Jobs = [s.Jobs[0] with { Rollout = JsonSerializer.Serialize(job, RolloutJson.Options) }] }).ToList() };
     }
+
+    private static BalancerSpec Spec(BalancerRow b) =>
+        new(b.Name, b.Address, b.MinHealthy, b.DrainTimeoutSeconds, b.Kind, b.DrainCommand, b.EnableCommand, b.StatusCommand);
 
     private static RolloutStepSpec Spec(RolloutStep step) => step switch
     {

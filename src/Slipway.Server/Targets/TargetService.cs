@@ -1,3 +1,4 @@
+using Slipway.Contracts.Agents;
 using Slipway.Contracts.Api;
 using Slipway.Core.Access;
 using Slipway.Core.Audit;
@@ -109,24 +110,49 @@ public sealed class TargetService(EnvironmentService environments, TargetStore t
         return (await targets.BalancersAsync(e.Id)).Select(ToDto).ToList();
     }
 
+    /// <summary>
+    /// Adds or changes a load balancer; fields left null keep their value, but only while the kind stays the same (a
+    /// balancer changed from haproxy to script keeps no address, one changed back keeps no commands).
+    /// </summary>
     public async Task<BalancerDto> SaveBalancerAsync(Actor actor, string project, string env, string name, BalancerRequest? request)
     {
-        if (request is null) throw new ArgumentException("the body must describe the load balancer: kind, address, minHealthy, drainTimeout");
+        if (request is null) throw new ArgumentException("the body must describe the load balancer: kind, address or commands, minHealthy, drainTimeout");
         if (TargetRules.CheckName(name, "load balancer name") is { } nameError) throw new ArgumentException(nameError);
         var (p, e) = await environments.FindAsync(project, env);
         var current = (await targets.BalancersAsync(e.Id)).FirstOrDefault(b => b.Name == name);
-        var kind = request.Kind ?? current?.Kind ?? "haproxy";
-        if (kind != "haproxy") throw new ArgumentException($"load balancer kind '{kind}' is not supported; use haproxy");
-        var address = request.Address ?? current?.Address ?? throw new ArgumentException("give the runtime API 'address': a unix socket path or host:port as the deploy agent reaches it");
-        if (BalancerAddress.Check(address) is { } addressError) throw new ArgumentException(addressError);
+        var kind = request.Kind ?? current?.Kind ?? BalancerSpec.Haproxy;
+        if (!BalancerSpec.Kinds.Contains(kind)) throw new ArgumentException($"load balancer kind '{kind}' is not supported; use haproxy or script");
+        var same = current?.Kind == kind ? current : null;
+        string address;
+        BalancerCommands commands;
+        if (kind == BalancerSpec.Haproxy)
+        {
+            if (new[] { request.DrainCommand, request.EnableCommand, request.StatusCommand }.Any(c => !string.IsNullOrEmpty(c)))
+                throw new ArgumentException("a haproxy load balancer takes an address, not commands: use kind script for drain, enable and status commands");
+            address = request.Address ?? same?.Address ?? throw new ArgumentException("give the runtime API 'address': a unix socket path or host:port as the deploy agent reaches it");
+            if (BalancerAddress.Check(address) is { } addressError) throw new ArgumentException(addressError);
+            commands = new BalancerCommands(null, null, null);
+        }
+        else
+        {
+            if (!string.IsNullOrEmpty(request.Address))
+                throw new ArgumentException("a script load balancer has no address: its drain, enable and status commands reach the balancer");
+            address = "";
+            commands = new BalancerCommands(request.DrainCommand ?? same?.DrainCommand, request.EnableCommand ?? same?.EnableCommand,
+                request.StatusCommand ?? same?.StatusCommand);
+            if (BalancerCommandRules.Check(commands) is { } commandError) throw new ArgumentException(commandError);
+        }
         var minHealthy = request.MinHealthy ?? current?.MinHealthy ?? 1;
         if (minHealthy is < 1 or > 1000) throw new ArgumentException("min_healthy is 1 to 1000: a rollout never takes a whole backend out of rotation");
         var drain = current is null ? 30 : current.DrainTimeoutSeconds;
         if (request.DrainTimeout is { } text)
             drain = Core.Pipelines.Durations.TryParsePositive(text, TimeSpan.FromHours(1), out var d, out var err) ? (int)Math.Ceiling(d.TotalSeconds) : throw new ArgumentException(err);
-        await targets.SaveBalancerAsync(e.Id, name, kind, address, minHealthy, drain, actor.User.Username, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        await targets.SaveBalancerAsync(e.Id, name, kind, address, minHealthy, drain, commands, actor.User.Username, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        var what = kind == BalancerSpec.Haproxy
+            ? $"{kind} at {address}"
+            : $"script (drain command: {commands.Drain}; enable command: {commands.Enable}; status command: {commands.Status})";
         await actor.AuditAsync(Actions.EnvironmentManage, AuditOutcomes.Succeeded, $"project:{p.Name} env:{e.Name} balancer:{name}",
-            $"load balancer '{name}' of '{e.Name}' {(current is null ? "added" : "changed")}: {kind} at {address}, min_healthy {minHealthy}, drain timeout {drain}s");
+            $"load balancer '{name}' of '{e.Name}' {(current is null ? "added" : "changed")}: {what}, min_healthy {minHealthy}, drain timeout {drain}s");
         return ToDto((await targets.BalancersAsync(e.Id)).First(b => b.Name == name));
     }
 
@@ -161,7 +187,8 @@ public sealed class TargetService(EnvironmentService environments, TargetStore t
             s?.CurrentRelease, s?.LastState, s?.LastReason, s?.LastDeployment, UnixMs.To(t.UpdatedAt), t.UpdatedBy, t.NodeAgent);
     }
 
-    private static BalancerDto ToDto(BalancerRow b) => new(b.Name, b.Kind, b.Address, b.MinHealthy, b.DrainTimeoutSeconds, UnixMs.To(b.UpdatedAt), b.UpdatedBy);
+    private static BalancerDto ToDto(BalancerRow b) => new(b.Name, b.Kind, b.Address, b.MinHealthy, b.DrainTimeoutSeconds, UnixMs.To(b.UpdatedAt), b.UpdatedBy,
+        b.DrainCommand, b.EnableCommand, b.StatusCommand);
 }
 
 /// <summary>A runtime API address: an absolute unix socket path, or host:port.</summary>
@@ -175,5 +202,25 @@ public static class BalancerAddress
         var colon = address.LastIndexOf(':');
         return colon > 0 && int.TryParse(address[(colon + 1)..], out var port) && port is >= 1 and <= 65535 && TargetRules.CheckHost(address[..colon].Trim('[', ']')) is null
             ? null : $"'{address}' is neither an absolute unix socket path nor host:port";
+    }
+}
+
+/// <summary>A script balancer's commands: all three given, each at most <see cref="MaxChars"/> characters, no NUL.</summary>
+public static class BalancerCommandRules
+{
+    public const int MaxChars = 4000;
+
+    public static string? Check(BalancerCommands commands)
+    {
+        var missing = new[] { ("drainCommand", commands.Drain), ("enableCommand", commands.Enable), ("statusCommand", commands.Status) }
+            .Where(c => string.IsNullOrWhiteSpace(c.Item2)).Select(c => c.Item1).ToList();
+        if (missing.Count > 0)
+            return $"a script load balancer needs all three commands (drainCommand, enableCommand, statusCommand); missing: {string.Join(", ", missing)}";
+        foreach (var (field, command) in new[] { ("drainCommand", commands.Drain!), ("enableCommand", commands.Enable!), ("statusCommand", commands.Status!) })
+        {
+            if (command.Length > MaxChars) return $"{field} is {command.Length} characters long; at most {MaxChars}";
+            if (command.Contains('\0')) return $"{field} contains a NUL character";
+        }
+        return null;
     }
 }

@@ -33,9 +33,15 @@ public sealed class BalancerRow
     public string Address { get; set; } = "";
     public int MinHealthy { get; set; }
     public int DrainTimeoutSeconds { get; set; }
+    public string? DrainCommand { get; set; }
+    public string? EnableCommand { get; set; }
+    public string? StatusCommand { get; set; }
     public long UpdatedAt { get; set; }
     public string UpdatedBy { get; set; } = "";
 }
+
+/// <summary>A script balancer's commands (all three null for haproxy).</summary>
+public sealed record BalancerCommands(string? Drain, string? Enable, string? Status);
 
 public sealed class TargetResultRow
 {
@@ -101,16 +107,21 @@ public sealed class TargetStore(SqlDatabase db)
 
     public async Task<IReadOnlyList<BalancerRow>> BalancersAsync(long environmentId) =>
         (await db.ReadAsync(c => c.QueryAsync<BalancerRow>(
-            "SELECT id, environment_id, name, kind, address, min_healthy, drain_timeout_seconds, updated_at, updated_by FROM load_balancers " +
+            "SELECT id, environment_id, name, kind, address, min_healthy, drain_timeout_seconds, drain_command, enable_command, status_command, " +
+            "updated_at, updated_by FROM load_balancers " +
             "WHERE environment_id = @environmentId ORDER BY name", new { environmentId }))).ToList();
 
-    public Task SaveBalancerAsync(long environmentId, string name, string kind, string address, int minHealthy, int drainTimeoutSeconds, string by, long now) =>
+    public Task SaveBalancerAsync(long environmentId, string name, string kind, string address, int minHealthy, int drainTimeoutSeconds,
+        BalancerCommands commands, string by, long now) =>
         db.WriteAsync((c, tx) => c.ExecuteAsync(
-            "INSERT INTO load_balancers (environment_id, name, kind, address, min_healthy, drain_timeout_seconds, updated_at, updated_by) " +
-            "VALUES (@environmentId, @name, @kind, @address, @minHealthy, @drainTimeoutSeconds, @now, @by) " +
+            "INSERT INTO load_balancers (environment_id, name, kind, address, min_healthy, drain_timeout_seconds, drain_command, enable_command, status_command, " +
+            "updated_at, updated_by) VALUES (@environmentId, @name, @kind, @address, @minHealthy, @drainTimeoutSeconds, @drainCommand, @enableCommand, " +
+            "@statusCommand, @now, @by) " +
             "ON CONFLICT (environment_id, name) DO UPDATE SET kind = @kind, address = @address, min_healthy = @minHealthy, " +
-            "drain_timeout_seconds = @drainTimeoutSeconds, updated_at = @now, updated_by = @by",
-            new { environmentId, name, kind, address, minHealthy, drainTimeoutSeconds, now, by }, tx));
+            "drain_timeout_seconds = @drainTimeoutSeconds, drain_command = @drainCommand, enable_command = @enableCommand, status_command = @statusCommand, " +
+            "updated_at = @now, updated_by = @by",
+            new { environmentId, name, kind, address, minHealthy, drainTimeoutSeconds, drainCommand = commands.Drain, enableCommand = commands.Enable,
+                  statusCommand = commands.Status, now, by }, tx));
 
     public Task<bool> RemoveBalancerAsync(long environmentId, string name) =>
         db.WriteAsync(async (c, tx) => await c.ExecuteAsync("DELETE FROM load_balancers WHERE environment_id = @environmentId AND name = @name",

@@ -4,11 +4,12 @@ namespace Slipway.Agent.Execution.Rollout;
 
 /// <summary>
 /// The environment's load balancers seen as one: every state change goes to each of them (redundant HAProxy pairs keep
-/// the same backends), and a server counts as back only when every one of them reports it UP.
+/// the same backends), and a server counts as back only when every one of them reports it UP. Each balancer is an
+/// <see cref="ILoadBalancer"/> of its spec's kind: <see cref="HaproxyRuntime"/> or <see cref="ScriptBalancer"/>.
 /// </summary>
 public sealed class BalancerSet(IReadOnlyList<BalancerSpec> balancers)
 {
-    private readonly IReadOnlyList<(BalancerSpec Spec, HaproxyRuntime Runtime)> _all = balancers.Select(b => (b, new HaproxyRuntime(b.Address))).ToList();
+    private readonly IReadOnlyList<(BalancerSpec Spec, ILoadBalancer Balancer)> _all = balancers.Select(b => (b, Create(b))).ToList();
 
     public bool Any => _all.Count > 0;
 
@@ -16,12 +17,38 @@ public sealed class BalancerSet(IReadOnlyList<BalancerSpec> balancers)
 
     public TimeSpan DrainTimeout => TimeSpan.FromSeconds(balancers.Select(b => b.DrainTimeoutSeconds).DefaultIfEmpty(30).Max());
 
+    /// <summary>The slowest balancer sets the pace of the waits.</summary>
+    private TimeSpan PollInterval => _all.Select(b => b.Balancer.PollInterval).DefaultIfEmpty(TimeSpan.FromMilliseconds(100)).Max();
+
+    /// <summary>Why this agent cannot drive <paramref name="spec"/> (an unknown kind, a script balancer without its commands); null when it can.</summary>
+    public static string? Check(BalancerSpec spec) => (spec.Kind ?? BalancerSpec.Haproxy) switch
+    {
+        BalancerSpec.Haproxy => string.IsNullOrEmpty(spec.Address) ? $"load balancer '{spec.Name}' has no runtime API address" : null,
+        BalancerSpec.Script => new[] { spec.DrainCommand, spec.EnableCommand, spec.StatusCommand }.Any(string.IsNullOrWhiteSpace)
+            ? $"load balancer '{spec.Name}' is a script balancer without its drain, enable and status commands" : null,
+        var other => $"load balancer '{spec.Name}' is of kind '{other}', which this agent does not know (upgrade the deploy agent)",
+    };
+
+    private static ILoadBalancer Create(BalancerSpec spec) => Check(spec) is { } problem
+        ? new Unusable(problem)
+        : (spec.Kind ?? BalancerSpec.Haproxy) == BalancerSpec.Script
+            ? new ScriptBalancer(spec.Name, spec.DrainCommand!, spec.EnableCommand!, spec.StatusCommand!)
+            : new HaproxyRuntime(spec.Address);
+
+    /// <summary>A spec this agent cannot drive: every use fails as a balancer error (the rollout's preflight refuses it first).</summary>
+    private sealed class Unusable(string problem) : ILoadBalancer
+    {
+        public Task SetStateAsync(string backend, string server, string state, CancellationToken ct) => throw new LoadBalancerException(problem);
+        public Task<IReadOnlyList<HaproxyServerStat>> ShowBackendAsync(string backend, CancellationToken ct) => throw new LoadBalancerException(problem);
+        public TimeSpan PollInterval => TimeSpan.FromMilliseconds(100);
+    }
+
     public async Task SetStateAsync(string backend, string server, string state, CancellationToken ct)
     {
-        foreach (var (spec, runtime) in _all)
+        foreach (var (spec, balancer) in _all)
         {
-            try { await runtime.SetStateAsync(backend, server, state, ct); }
-            catch (HaproxyRuntimeException e) { throw new HaproxyRuntimeException($"load balancer '{spec.Name}': {e.Message}"); }
+            try { await balancer.SetStateAsync(backend, server, state, ct); }
+            catch (LoadBalancerException e) { throw Named(spec, e); }
         }
     }
 
@@ -29,15 +56,23 @@ public sealed class BalancerSet(IReadOnlyList<BalancerSpec> balancers)
     public async Task<IReadOnlyList<(string Balancer, IReadOnlyList<HaproxyServerStat> Servers)>> BackendAsync(string backend, CancellationToken ct)
     {
         var result = new List<(string, IReadOnlyList<HaproxyServerStat>)>();
-        foreach (var (spec, runtime) in _all)
+        foreach (var (spec, balancer) in _all)
         {
             IReadOnlyList<HaproxyServerStat> stats;
-            try { stats = await runtime.ShowStatAsync(ct); }
-            catch (HaproxyRuntimeException e) { throw new HaproxyRuntimeException($"load balancer '{spec.Name}': {e.Message}"); }
-            result.Add((spec.Name, stats.Where(s => s.Backend == backend).ToList()));
+            try { stats = await balancer.ShowBackendAsync(backend, ct); }
+            catch (LoadBalancerException e) { throw Named(spec, e); }
+            result.Add((spec.Name, stats));
         }
         return result;
     }
+
+    /// <summary>The same error, prefixed with the balancer's name (and of the same type, so callers can still tell HAProxy's apart).</summary>
+    private static LoadBalancerException Named(BalancerSpec spec, LoadBalancerException e) => e switch
+    {
+        HaproxyRuntimeException => new HaproxyRuntimeException($"load balancer '{spec.Name}': {e.Message}"),
+        ScriptBalancerException => new ScriptBalancerException($"load balancer '{spec.Name}': {e.Message}"),
+        _ => new LoadBalancerException($"load balancer '{spec.Name}': {e.Message}"),
+    };
 
     /// <summary>A server in rotation: UP (also while going down, "UP 1/3") or up without health checks ("no check").</summary>
     public static bool InRotation(HaproxyServerStat s) => s.Status.StartsWith("UP", StringComparison.Ordinal) || s.Status == "no check";
@@ -51,7 +86,7 @@ public sealed class BalancerSet(IReadOnlyList<BalancerSpec> balancers)
             var views = await BackendAsync(backend, ct);
             if (views.All(v => v.Servers.FirstOrDefault(s => s.Server == server) is not { CurrentSessions: > 0 })) return true;
             if (DateTime.UtcNow >= deadline) return false;
-            await Task.Delay(100, ct);
+            await Task.Delay(PollInterval, ct);
         }
     }
 
@@ -68,7 +103,7 @@ public sealed class BalancerSet(IReadOnlyList<BalancerSpec> balancers)
             if (statuses.All(s => InRotation(s.Stat!))) return null;
             if (DateTime.UtcNow >= deadline)
                 return string.Join(", ", statuses.Where(s => !InRotation(s.Stat!)).Select(s => $"'{s.Balancer}' reports {s.Stat!.Status}"));
-            await Task.Delay(100, ct);
+            await Task.Delay(PollInterval, ct);
         }
     }
 }

@@ -5,11 +5,14 @@ using System.Text.RegularExpressions;
 
 namespace Slipway.Agent.Execution.Rollout;
 
-/// <summary>One server row of HAProxy's <c>show stat</c>. <paramref name="Status"/> is verbatim: UP, DOWN, MAINT, DRAIN, NOLB, "no check", "UP 1/3"...</summary>
+/// <summary>
+/// One server row of HAProxy's <c>show stat</c>. <paramref name="Status"/> is verbatim: UP, DOWN, MAINT, DRAIN, NOLB, "no check", "UP 1/3"...
+/// Also the shape every <see cref="ILoadBalancer"/> reports a backend's servers in (a script balancer's status is UP, DOWN, MAINT or DRAIN).
+/// </summary>
 public sealed record HaproxyServerStat(string Backend, string Server, string Status, int CurrentSessions);
 
 /// <summary>The runtime API could not be used: refused, timed out, or an answer that is an error or not understood.</summary>
-public sealed class HaproxyRuntimeException : Exception
+public sealed class HaproxyRuntimeException : LoadBalancerException
 {
     public HaproxyRuntimeException(string message) : base(message) { }
     public HaproxyRuntimeException(string message, Exception inner) : base(message, inner) { }
@@ -21,7 +24,7 @@ public sealed class HaproxyRuntimeException : Exception
 /// non-interactive mode: HAProxy answers and closes. Every exchange is bounded by <see cref="Timeout"/> (5 s by default).
 /// Stateless and thread-safe.
 /// </summary>
-public sealed partial class HaproxyRuntime
+public sealed partial class HaproxyRuntime : ILoadBalancer
 {
     /// <summary>Default bound of one whole exchange (connect, send, read to the end).</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(5);
@@ -142,7 +145,15 @@ public sealed partial class HaproxyRuntime
         }
     }
 
-    private static void CheckName(string name, string parameter)
+    /// <summary>The server rows of <paramref name="backend"/> in <c>show stat</c>.</summary>
+    public async Task<IReadOnlyList<HaproxyServerStat>> ShowBackendAsync(string backend, CancellationToken ct) =>
+        (await ShowStatAsync(ct)).Where(s => s.Backend == backend).ToList();
+
+    /// <summary>A runtime-API exchange is cheap: waits ask every 100 ms.</summary>
+    public TimeSpan PollInterval => TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Backend and server names are held to HAProxy's alphabet, whichever kind of balancer they reach.</summary>
+    internal static void CheckName(string name, string parameter)
     {
         if (string.IsNullOrEmpty(name) || !ProxyOrServerName().IsMatch(name))
             throw new ArgumentException($"'{name}' is not a valid HAProxy backend or server name (^[A-Za-z0-9._:-]+$)", parameter);

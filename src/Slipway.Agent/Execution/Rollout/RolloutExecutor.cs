@@ -118,11 +118,14 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
     }
 
     /// <summary>
-    /// What can be known to fail before any target is touched: a step kind this agent does not know, a file of the
-    /// release that is not there, Ansible missing. Null when the rollout may start.
+    /// What can be known to fail before any target is touched: a load-balancer kind or a step kind this agent does not
+    /// know, a file of the release that is not there, Ansible missing. Null when the rollout may start.
     /// </summary>
     private string? Preflight()
     {
+        foreach (var balancer in rollout.Balancers)
+            if (BalancerSet.Check(balancer) is { } unusable)
+                return unusable + "; no target was touched";
         foreach (var step in rollout.Steps)
         {
             if (!RolloutStepSpec.Kinds.Contains(step.Kind))
@@ -180,7 +183,7 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
             }
             return null;
         }
-        catch (HaproxyRuntimeException e)
+        catch (LoadBalancerException e)
         {
             return $"the load balancers could not be read: {e.Message}";
         }
@@ -340,7 +343,7 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
         catch (HostKeyMismatchException e) { return await FailAsync(t, lbState, step, e.Message); }
         catch (SshTargetException e) { return await FailAsync(t, lbState, step, e.Message); }
         catch (NodeAgentException e) { return await FailAsync(t, lbState, step, e.Message); }
-        catch (HaproxyRuntimeException e) { return await FailAsync(t, lbState, step, e.Message); }
+        catch (LoadBalancerException e) { return await FailAsync(t, lbState, step, e.Message); }
         catch (OperationCanceledException) { return await FailAsync(t, lbState, step, $"interrupted (the deployment's {lease.TimeoutSeconds}s timeout, or the agent stopping)"); }
         catch (Exception e) when (e is IOException or TimeoutException or InvalidOperationException or ArgumentException)
         {
@@ -386,7 +389,7 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
             await ReportAsync(t, TargetStates.Restored, lbState, "ready", "put back in rotation by a repair", final: true);
             return new TargetOutcome(t, true, null);
         }
-        catch (HaproxyRuntimeException e) { return await RepairFailedAsync(t, lbState, e.Message); }
+        catch (LoadBalancerException e) { return await RepairFailedAsync(t, lbState, e.Message); }
         catch (OperationCanceledException) { return await RepairFailedAsync(t, lbState, "interrupted (the repair's time limit, or the agent stopping)"); }
     }
 
@@ -403,7 +406,7 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
         if (lbState is "drain")
         {
             try { await _balancers.SetStateAsync(t.Backend!, t.Server!, "maint", CancellationToken.None); lbState = "maint"; }
-            catch (HaproxyRuntimeException e) { reason += $"; could not put it in maintenance: {e.Message}"; }
+            catch (LoadBalancerException e) { reason += $"; could not put it in maintenance: {e.Message}"; }
         }
         var where = lbState switch
         {

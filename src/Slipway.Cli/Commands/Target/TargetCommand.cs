@@ -134,17 +134,31 @@ public static class TargetCommand
         var project = new Argument<string>("project") { Description = "Project name" };
         var env = new Argument<string>("environment") { Description = "Environment name" };
         var name = new Argument<string>("balancer") { Description = "Load balancer name, e.g. lb1" };
+        var kind = new Option<string?>("--kind") { Description = "haproxy (default for a new balancer) or script" };
         var address = new Option<string?>("--address") { Description = "HAProxy runtime API as the deploy agent reaches it: /path/admin.sock or host:port" };
+        var drainCommand = new Option<string?>("--drain-command")
+        {
+            Description = "kind script: run by the deploy agent with /bin/sh -c to drain a server (SLIPWAY_LB_STATE=drain) and put it in maintenance (=maint)",
+        };
+        var enableCommand = new Option<string?>("--enable-command") { Description = "kind script: puts a server back in rotation (SLIPWAY_LB_STATE=ready)" };
+        var statusCommand = new Option<string?>("--status-command")
+        {
+            Description = "kind script: prints one line 'SERVER STATUS [SESSIONS]' per server of backend $SLIPWAY_LB_BACKEND (STATUS: UP, DOWN, MAINT or DRAIN)",
+        };
         var minHealthy = new Option<int?>("--min-healthy") { Description = "Fewest servers of a backend kept in rotation during a rollout (default 1)" };
         var drain = new Option<string?>("--drain-timeout") { Description = "How long to wait for a drained server's sessions to end (default 30s)" };
-        var set = new Command("set", "Add or change a load balancer (HAProxy)") { project, env, name, address, minHealthy, drain, CliContext.JsonOutput };
+        var set = new Command("set", "Add or change a load balancer (HAProxy, or script commands)")
+        {
+            project, env, name, kind, address, drainCommand, enableCommand, statusCommand, minHealthy, drain, CliContext.JsonOutput,
+        };
         set.SetAction((result, ct) => CliContext.GuardAsync(async () =>
         {
             using var client = CliContext.CreateClient(result);
             var b = await client.SetBalancerAsync(result.GetValue(project)!, result.GetValue(env)!, result.GetValue(name)!,
-                new BalancerRequest("haproxy", result.GetValue(address), result.GetValue(minHealthy), result.GetValue(drain)), ct);
+                new BalancerRequest(result.GetValue(kind), result.GetValue(address), result.GetValue(minHealthy), result.GetValue(drain),
+                    result.GetValue(drainCommand), result.GetValue(enableCommand), result.GetValue(statusCommand)), ct);
             if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(b); return 0; }
-            Console.WriteLine($"load balancer {b.Name}: {b.Kind} at {b.Address}, min_healthy {b.MinHealthy}, drain timeout {b.DrainTimeoutSeconds}s");
+            Console.WriteLine($"load balancer {Describe(b)}");
             return 0;
         }));
         var list = new Command("list", "List an environment's load balancers") { project, env, CliContext.JsonOutput };
@@ -154,7 +168,7 @@ public static class TargetCommand
             var all = await client.ListBalancersAsync(result.GetValue(project)!, result.GetValue(env)!, ct);
             if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(all); return 0; }
             if (all.Count == 0) Console.WriteLine("no load balancers: rollouts update targets without draining them");
-            foreach (var b in all) Console.WriteLine($"{b.Name}: {b.Kind} at {b.Address}, min_healthy {b.MinHealthy}, drain timeout {b.DrainTimeoutSeconds}s");
+            foreach (var b in all) Console.WriteLine(Describe(b));
             return 0;
         }));
         var remove = new Command("remove", "Remove a load balancer") { project, env, name };
@@ -165,8 +179,14 @@ public static class TargetCommand
             Console.WriteLine($"load balancer {result.GetValue(name)} removed");
             return 0;
         }));
-        return new Command("balancer", "Load balancers of an environment (HAProxy runtime API)") { set, list, remove };
+        return new Command("balancer", "Load balancers of an environment (HAProxy runtime API, or script commands)") { set, list, remove };
     }
+
+    private static string Describe(BalancerDto b) =>
+        (b.Kind == "script"
+            ? $"{b.Name}: script, min_healthy {b.MinHealthy}, drain timeout {b.DrainTimeoutSeconds}s\n" +
+              $"  drain:  {b.DrainCommand}\n  enable: {b.EnableCommand}\n  status: {b.StatusCommand}"
+            : $"{b.Name}: {b.Kind} at {b.Address}, min_healthy {b.MinHealthy}, drain timeout {b.DrainTimeoutSeconds}s");
 
     private static string Describe(TargetDto t, bool withName = true) =>
         (withName ? $"{t.Name} " : "") + (t.NodeAgent is { } agent ? $"{t.Host} via node agent {agent}" : $"{t.SshUser}@{t.Host}:{t.SshPort}") +
