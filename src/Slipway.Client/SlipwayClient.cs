@@ -107,6 +107,14 @@ public sealed partial class SlipwayClient : IDisposable
     public Task<ReleaseDto> GetReleaseAsync(string project, string version, CancellationToken ct = default) =>
         GetAsync<ReleaseDto>($"{ProjectPath(project)}/releases/{Uri.EscapeDataString(version)}", ct);
 
+    /// <summary>One target's lines of a rolling deployment's job log ("[web-3] ..."), as text.</summary>
+    public async Task<string> GetTargetLogAsync(long run, string job, string target, CancellationToken ct = default)
+    {
+        using var response = await _http.GetAsync($"api/v1/runs/{run}/jobs/{Uri.EscapeDataString(job)}/log/targets/{Uri.EscapeDataString(target)}", ct);
+        await EnsureAsync(response);
+        return await response.Content.ReadAsStringAsync(ct);
+    }
+
     /// <summary>The release notes as markdown.</summary>
     public async Task<string> GetReleaseNotesAsync(string project, string version, CancellationToken ct = default)
     {

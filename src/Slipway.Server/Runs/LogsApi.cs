@@ -26,6 +26,32 @@ public static class LogsApi
         api.MapGet("/runs/{id:long}/jobs/{job}/log", PageAsync).RequireAction(Actions.LogRead);
         api.MapGet("/runs/{id:long}/jobs/{job}/log/follow", FollowAsync).RequireAction(Actions.LogRead);
         api.MapGet("/runs/{id:long}/jobs/{job}/log/raw", RawAsync).RequireAction(Actions.LogRead);
+        api.MapGet("/runs/{id:long}/jobs/{job}/log/targets/{target}", TargetAsync).RequireAction(Actions.LogRead);
+    }
+
+    /// <summary>The most of one target's log returned at once; its newest part is kept.</summary>
+    public const int MaxTargetLogChars = 4 << 20;
+
+    /// <summary>
+    /// One target's part of a rolling deployment's log (the deploy or repair job): the lines the agent wrote with the
+    /// target's prefix, "[web-3] ...", in order, as plain text.
+    /// </summary>
+    private static async Task<IResult> TargetAsync(long id, string job, string target, RunStore runs, LogStore logs, CancellationToken ct)
+    {
+        var row = await FindJob(runs, id, job);
+        await using var stream = logs.OpenRead(row.Id);
+        if (stream is null) return Results.Text("", "text/plain; charset=utf-8");
+        var prefix = $"[{target}] ";
+        var text = new System.Text.StringBuilder();
+        using var reader = new StreamReader(stream, System.Text.Encoding.UTF8);
+        while (await reader.ReadLineAsync(ct) is { } line)
+        {
+            if (!line.StartsWith(prefix, StringComparison.Ordinal)) continue;
+            text.Append(line).Append('\n');
+            if (text.Length > 2 * MaxTargetLogChars) text.Remove(0, text.Length - MaxTargetLogChars);
+        }
+        return Results.Text(text.Length > MaxTargetLogChars ? text.ToString(text.Length - MaxTargetLogChars, MaxTargetLogChars) : text.ToString(),
+            "text/plain; charset=utf-8");
     }
 
     private static async Task<JobRow> FindJob(RunStore runs, long id, string job) =>

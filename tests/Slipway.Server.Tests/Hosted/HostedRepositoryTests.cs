@@ -250,7 +250,19 @@ public sealed class HostedRepositoryTests
         var other = await CloneAsync(Url(server, dev), otherDir);
         await CommitAsync(other, "new.txt", "new", "on the server");
         Assert.Equal(0, (await GitAsync(other, "push", "--quiet", "origin", "HEAD:refs/heads/feature/new")).ExitCode);
-        for (var i = 0; i < 80; i++) await CommitAsync(clone, $"local{i}.txt", "x", $"local {i}"); // many "have" lines
+        // Many "have" lines. Their commit dates are strictly later than origin/main's, so git's date-ordered walk offers
+        // them before the common commit and the negotiation takes several rounds, each request over git's 1 KiB gzip
+        // threshold; with equal dates (same second) the common commit could come first and one small request suffice.
+        for (var i = 0; i < 80; i++)
+        {
+            await File.WriteAllTextAsync(Path.Combine(clone, $"local{i}.txt"), "x");
+            Assert.Equal(0, (await GitAsync(clone, "add", "--", $"local{i}.txt")).ExitCode);
+            var dated = new Dictionary<string, string?>(GitEnv) { ["GIT_COMMITTER_DATE"] = $"{4_000_000_000L + i * 60} +0000" };
+            var commit = await Task.Run(() => ProcessRunner.Run(GitRepository.GitPath,
+                ["-c", "user.name=Dev", "-c", "user.email=dev@slipway.invalid", "-c", "commit.gpgsign=false", "commit", "--quiet", "-m", $"local {i}"],
+                clone, dated, TimeSpan.FromSeconds(60)));
+            Assert.True(commit.ExitCode == 0, commit.StdErr);
+        }
 
         var fetch = await Task.Run(() => ProcessRunner.Run(GitRepository.GitPath,
             ["-c", "credential.helper=", "-c", "protocol.version=0", "fetch", "origin"], clone,

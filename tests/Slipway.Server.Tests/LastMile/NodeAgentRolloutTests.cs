@@ -89,6 +89,10 @@ public sealed class NodeAgentRolloutTests
             Assert.Matches($@"\[{h.Name}\] uploaded pack/dist/app.tar.gz \(\d+ bytes\) to {h.Root}/incoming/", log);
         }
         Assert.DoesNotContain("ssh", string.Join("\n", targets.Select(t => t.Reason ?? "")));
+        // One target's part of the log, as the deployment page's "log" link and `slipway logs RUN --target h2` show it.
+        var h2 = await kit.Admin.GetTargetLogAsync(d.RunId!.Value, "deploy", "h2");
+        Assert.Contains($"[h2] activated {version} on h2", h2);
+        Assert.All(h2.Split('\n', StringSplitOptions.RemoveEmptyEntries), line => Assert.StartsWith("[h2] ", line));
         var shown = await kit.Admin.GetTargetAsync("shop", "production", "h2");
         Assert.Equal(("node-h2", version), (shown.NodeAgent, shown.CurrentRelease));
     }

@@ -2,7 +2,10 @@ using System.CommandLine;
 
 namespace Slipway.Cli.Commands.Logs;
 
-/// <summary><c>slipway logs RUN [--job NAME] [--follow]</c>: prints a job's log (every job's, in order, without --job).</summary>
+/// <summary>
+/// <c>slipway logs RUN [--job NAME] [--follow] [--target T]</c>: prints a job's log (every job's, in order, without --job); with
+/// --target, only that target's lines of a rolling deployment's job.
+/// </summary>
 public static class LogsCommand
 {
     public static Command Create()
@@ -10,11 +13,17 @@ public static class LogsCommand
         var run = new Argument<long>("run");
         var job = new Option<string?>("--job") { Description = "Job name (default: every job of the run)" };
         var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing until the job ends" };
-        var command = new Command("logs", "Print job logs") { run, job, follow };
+        var target = new Option<string?>("--target") { Description = "Only this target's lines of a rolling deployment (job deploy unless --job)" };
+        var command = new Command("logs", "Print job logs") { run, job, follow, target };
         command.SetAction((result, ct) => CliContext.GuardAsync(async () =>
         {
             using var client = CliContext.CreateClient(result);
             var id = result.GetValue(run);
+            if (result.GetValue(target) is { } t)
+            {
+                Console.Write(await client.GetTargetLogAsync(id, result.GetValue(job) ?? "deploy", t, ct));
+                return 0;
+            }
             var details = await client.GetRunAsync(id, ct);
             var jobs = result.GetValue(job) is { } only ? [only] : details.Stages.SelectMany(s => s.Jobs).Select(j => j.Name).ToList();
             var stdout = Console.OpenStandardOutput();
