@@ -30,6 +30,7 @@ public static partial class WebUi
         app.MapChangeRequestPages();
         app.MapDeploymentPages();
         app.MapEnvironmentPages();
+        app.MapTargetPages();
         app.MapAuditPages();
     }
 
