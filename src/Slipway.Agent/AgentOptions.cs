@@ -62,6 +62,12 @@ public sealed class AgentOptions
     public static IReadOnlyList<string> PathList(string variable) =>
         (Environment.GetEnvironmentVariable(variable) ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
+    /// <summary>
+    /// True for the agent embedded in a server: it shares the server's process and machine, so nothing that runs outside
+    /// the job sandbox on the deploy agent (an Ansible controller, a script balancer's commands) may run on it.
+    /// </summary>
+    public bool InsideServer { get; set; }
+
     /// <summary>Called once the agent holds its own credential (the embedded agent revokes its one-time token then).</summary>
     public Func<Task>? Registered { get; set; }
 

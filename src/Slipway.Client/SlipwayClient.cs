@@ -160,8 +160,8 @@ public sealed partial class SlipwayClient : IDisposable
         await EnsureAsync(response);
     }
 
-    public Task<RegistrationTokenDto> CreateAgentTokenAsync(string pool, bool preApproved, CancellationToken ct = default) =>
-        PostAsync<RegistrationTokenDto>("api/v1/agents/tokens", new CreateRegistrationTokenRequest(pool, preApproved), ct);
+    public Task<RegistrationTokenDto> CreateAgentTokenAsync(string pool, bool preApproved, CancellationToken ct = default, string? agentName = null) =>
+        PostAsync<RegistrationTokenDto>("api/v1/agents/tokens", new CreateRegistrationTokenRequest(pool, preApproved, agentName), ct);
 
     // --- Users and grants (user.read, user.manage, grant.manage).
     public Task<List<UserDto>> ListUsersAsync(CancellationToken ct = default) => GetAsync<List<UserDto>>("api/v1/users", ct);

@@ -86,9 +86,10 @@ public sealed class JobExecutor(IAgentProtocol client, AgentOptions options, San
         await workspace.DownloadArtifactsAsync(client, lease, ct);
         if (lease.Rollout is { } rollout)
         {
-            // A rolling deployment: the agent carries out the server's plan itself (SSH, load balancers); no script runs here.
+            // A rolling deployment: the agent carries out the server's plan itself (SSH, load balancers); no job script runs
+            // here, but an ansible step's controller and a script balancer's commands do, outside the sandbox.
             await client.StartAsync(lease, ct);
-            var result = await new Rollout.RolloutExecutor(client, lease, rollout, shipper, renewal, workspace, log).RunAsync(ct);
+            var result = await new Rollout.RolloutExecutor(client, lease, rollout, shipper, renewal, workspace, log, options.InsideServer).RunAsync(ct);
             await shipper.EndOutputAsync(ct);
             if (renewal.LeaseLost || shipper.Failure is LeaseLostException) throw new LeaseLostException(lease.JobId);
             return result;

@@ -52,7 +52,8 @@ public sealed record LogPageDto(long Offset, long NextOffset, string Text, bool 
 public sealed record AgentDto(long Id, string Name, string Pool, IReadOnlyList<string> Labels, int Slots, string Status,
     DateTimeOffset? LastSeenAt, int RunningJobs);
 
-public sealed record CreateRegistrationTokenRequest(string Pool, bool PreApproved);
+/// <param name="AgentName">Binds the token to one agent name: it registers only that agent (a node agent's pre-approved token).</param>
+public sealed record CreateRegistrationTokenRequest(string Pool, bool PreApproved, string? AgentName = null);
 public sealed record RegistrationTokenDto(long Id, string Token, string Pool, bool PreApproved);
 
 public sealed record ErrorDto(string Error, IReadOnlyList<string>? Details = null);

@@ -56,7 +56,11 @@ public static partial class AgentProtocolApi
             return Results.Json(new ErrorDto($"this registration token registers the agent '{bound}' only"), statusCode: StatusCodes.Status403Forbidden);
         if (token.AgentName is null && request.Name == Recovery.EmbeddedAgentName)
             return await NameRefusedAsync(context, request.Name, $"the name '{Recovery.EmbeddedAgentName}' is reserved for the server's embedded agent; choose another name");
-        // A node agent (--target PROJECT/ENV/NAME) is admitted only as the agent its target names.
+        // A node agent (--target PROJECT/ENV/NAME) is admitted only as the agent its target names, bound to that target for
+        // good, and always waits for an admin's approval unless its token was made for that very name: whoever holds some
+        // registration token must not become a production server's agent by registering a name first.
+        string? nodeTarget = null;
+        var preApproved = token.PreApproved;
         if (request.Target is { } target)
         {
             var parts = target.Split('/');
@@ -67,13 +71,15 @@ public static partial class AgentProtocolApi
                 return Results.Json(new ErrorDto($"target '{target}' does not name agent '{request.Name}' as its node agent" +
                     (row.NodeAgent is { } other ? $" (it names '{other}')" : "") + $": slipway target edit {parts[0]} {parts[1]} {parts[2]} --node-agent {request.Name}"),
                     statusCode: StatusCodes.Status403Forbidden);
+            nodeTarget = target;
+            preApproved = preApproved && token.AgentName == request.Name;
         }
         var labels = string.Join(',', (request.Labels ?? []).Where(l => l.Length > 0).Select(l => l.Trim()).Distinct().Order());
         var credential = Tokens.New(Tokens.AgentPrefix);
         try
         {
             var (id, status) = await agents.RegisterAsync(request.Name, pool, labels, Math.Clamp(request.Slots, 1, 256), Tokens.Hash(credential),
-                token.PreApproved, request.ProtocolVersion, clock.GetUtcNow().ToUnixTimeMilliseconds(), takeOver: token.AgentName == request.Name);
+                preApproved, request.ProtocolVersion, clock.GetUtcNow().ToUnixTimeMilliseconds(), takeOver: token.AgentName == request.Name, nodeTarget: nodeTarget);
             return Results.Ok(new RegisterAgentResponse(id, request.Name, credential, status));
         }
         catch (AgentNameTakenException taken) { return await NameRefusedAsync(context, request.Name, taken.Message); }
@@ -90,9 +96,10 @@ public static partial class AgentProtocolApi
     {
         var agent = context.RequireAgent();
         await agents.TouchAsync(agent.Id, clock.GetUtcNow().ToUnixTimeMilliseconds());
-        // A node agent runs on a production server, unsandboxed: it must never take a branch's job.
-        if ((await targets.ServedByNodeAgentAsync(agent.Name)) is { Count: > 0 } served)
-            return Results.Json(new ErrorDto($"agent {agent.Name} is the node agent of {string.Join(", ", served)} and takes no pool jobs"),
+        // A node agent runs on a production server, unsandboxed: it must never take a branch's job. Decided by its own
+        // binding (made at registration), not by what target rows name: naming a pool agent on a target changes nothing here.
+        if ((await agents.FindAsync(agent.Name))?.NodeTarget is { } served)
+            return Results.Json(new ErrorDto($"agent {agent.Name} is the node agent of {served} and takes no pool jobs"),
                 statusCode: StatusCodes.Status403Forbidden);
         var lease = await dispatcher.PollAsync(agent, TimeSpan.FromSeconds(Math.Clamp(request.WaitSeconds, 0, 60)), context.RequestAborted);
         return lease is null ? Results.NoContent() : Results.Ok(lease);

@@ -15,6 +15,8 @@ public sealed class AgentRow
     public long CreatedAt { get; set; }
     public long? LastSeenAt { get; set; }
     public long RunningJobs { get; set; }
+    /// <summary>PROJECT/ENV/TARGET for a node agent (bound at registration), else null.</summary>
+    public string? NodeTarget { get; set; }
 }
 
 public sealed class RegistrationTokenRow

@@ -35,10 +35,13 @@ public sealed class AgentService(AgentStore agents, TimeProvider clock)
     public async Task<RegistrationTokenDto> CreateTokenAsync(Actor actor, CreateRegistrationTokenRequest? request)
     {
         var pool = string.IsNullOrWhiteSpace(request?.Pool) ? "build" : request.Pool.Trim();
+        var bound = string.IsNullOrWhiteSpace(request?.AgentName) ? null : request.AgentName.Trim();
+        if (bound is not null && Core.Deployments.Rollout.TargetRules.CheckName(bound, "agent name") is { } invalid) throw new ArgumentException(invalid);
+        if (bound == Recovery.EmbeddedAgentName) throw new ArgumentException($"the name '{Recovery.EmbeddedAgentName}' is reserved for the server's embedded agent");
         var token = Tokens.New(Tokens.RegistrationPrefix);
-        var id = await agents.CreateRegistrationTokenAsync(Tokens.Hash(token), pool, request?.PreApproved ?? false, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        var id = await agents.CreateRegistrationTokenAsync(Tokens.Hash(token), pool, request?.PreApproved ?? false, clock.GetUtcNow().ToUnixTimeMilliseconds(), bound);
         await actor.AuditAsync(Actions.AgentTokenCreate, AuditOutcomes.Succeeded, $"registration-token:{id}",
-            $"agent registration token for pool '{pool}'" + (request?.PreApproved == true ? ", pre-approved" : ""));
+            $"agent registration token for pool '{pool}'" + (request?.PreApproved == true ? ", pre-approved" : "") + (bound is null ? "" : $", for agent '{bound}' only"));
         return new RegistrationTokenDto(id, token, pool, request?.PreApproved ?? false);
     }
 }

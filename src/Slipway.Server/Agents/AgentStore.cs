@@ -11,7 +11,7 @@ namespace Slipway.Server.Agents;
 public sealed class AgentStore(SqlDatabase db)
 {
     private const string Columns =
-        "a.id, a.name, a.pool, a.labels, a.slots, a.status, a.protocol_version, a.created_at, a.last_seen_at, " +
+        "a.id, a.name, a.pool, a.labels, a.slots, a.status, a.protocol_version, a.created_at, a.last_seen_at, a.node_target, " +
         "(SELECT COUNT(*) FROM jobs j WHERE j.agent_id = a.id AND j.status = 'running') AS running_jobs";
 
     public const string Removed = "removed";
@@ -42,7 +42,7 @@ public sealed class AgentStore(SqlDatabase db)
     /// a disabled agent stays disabled. Returns the agent's id and status.
     /// </summary>
     public Task<(long Id, string Status)> RegisterAsync(string name, string pool, string labels, int slots, string credentialHash,
-        bool preApproved, int protocolVersion, long now, bool takeOver = false) =>
+        bool preApproved, int protocolVersion, long now, bool takeOver = false, string? nodeTarget = null) =>
         db.WriteAsync<(long, string)>(async (c, tx) =>
         {
             var status = preApproved ? "approved" : "pending";
@@ -53,15 +53,15 @@ public sealed class AgentStore(SqlDatabase db)
                 if (existing.Status == "disabled") status = "disabled";
                 await c.ExecuteAsync(
                     "UPDATE agents SET pool = @pool, labels = @labels, slots = @slots, credential_hash = @credentialHash, status = @status, " +
-                    "protocol_version = @protocolVersion, last_seen_at = @now WHERE id = @id",
-                    new { pool, labels, slots, credentialHash, status, protocolVersion, now, id = existing.Id }, tx);
+                    "protocol_version = @protocolVersion, last_seen_at = @now, node_target = @nodeTarget WHERE id = @id",
+                    new { pool, labels, slots, credentialHash, status, protocolVersion, now, nodeTarget, id = existing.Id }, tx);
                 return (existing.Id, status);
             }
             // Two registrations of one new name at once: the unique name decides, the loser is refused like any other.
             var id = await c.ExecuteScalarAsync<long?>(
-                "INSERT INTO agents (name, pool, labels, slots, credential_hash, status, protocol_version, created_at, last_seen_at) " +
-                "VALUES (@name, @pool, @labels, @slots, @credentialHash, @status, @protocolVersion, @now, @now) ON CONFLICT (name) DO NOTHING RETURNING id",
-                new { name, pool, labels, slots, credentialHash, status, protocolVersion, now }, tx);
+                "INSERT INTO agents (name, pool, labels, slots, credential_hash, status, protocol_version, created_at, last_seen_at, node_target) " +
+                "VALUES (@name, @pool, @labels, @slots, @credentialHash, @status, @protocolVersion, @now, @now, @nodeTarget) ON CONFLICT (name) DO NOTHING RETURNING id",
+                new { name, pool, labels, slots, credentialHash, status, protocolVersion, now, nodeTarget }, tx);
             return (id ?? throw new AgentNameTakenException(name), status);
         });
 

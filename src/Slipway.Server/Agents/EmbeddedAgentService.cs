@@ -60,6 +60,7 @@ public sealed class EmbeddedAgentService(ServerOptions options, IServer server, 
         RetryDelay = TimeSpan.FromMilliseconds(500),
         Sandbox = options.AgentSandbox,
         SandboxHide = [.. AgentOptions.PathList("SLIPWAY_AGENT_SANDBOX_HIDE"), options.FullDataDirectory],
+        InsideServer = true,
     };
 
     /// <summary>

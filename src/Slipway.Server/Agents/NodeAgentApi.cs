@@ -61,7 +61,7 @@ public static class NodeAgentApi
     }
 
     private static async Task<IResult> CreateTaskAsync(long id, NodeTaskRequest request, HttpContext context, JobLeaseStore leases, RunStore runs,
-        DeploymentStore deployments, TargetStore targets, NodeTaskStore tasks, WorkSignal signal, TimeProvider clock)
+        DeploymentStore deployments, TargetStore targets, AgentStore agents, NodeTaskStore tasks, WorkSignal signal, TimeProvider clock)
     {
         var job = await LeasedAsync(id, context, leases);
         if (job is null || job.LeaseId != request.LeaseId) return LeaseLost(id);
@@ -72,6 +72,12 @@ public static class NodeAgentApi
         var deployment = await deployments.GetAsync(deploymentId) ?? throw new KeyNotFoundException($"deployment {deploymentId} is gone");
         var target = await targets.FindAsync(deployment.EnvironmentId, request.Target);
         if (target?.NodeAgent is not { } agentName) throw new ArgumentException($"target '{request.Target}' is not served by a node agent");
+        // Only to the agent registered for this very target (claims check it too): a target row naming an agent registered
+        // for something else hands it nothing. One not registered yet simply never takes it (the pickup timeout says so).
+        var path = $"{deployment.ProjectName}/{deployment.Environment}/{request.Target}";
+        if (await agents.FindAsync(agentName) is { } named && named.NodeTarget != path)
+            throw new ArgumentException($"agent {agentName} is not registered for {path} (it is " + (named.NodeTarget is { } other ? $"the node agent of {other}" : "a pool agent") +
+                                        $"): start a node agent on the target with --target {path} and name that one");
         if (request.Kind == NodeTaskKinds.Upload && (request.FileSha256 is not { } sha || !await tasks.HasFileAsync(id, sha)))
             throw new ArgumentException("an upload task names a file this job stored (POST node-files) by its digest");
         if (request.Kind == NodeTaskKinds.Run && string.IsNullOrEmpty(request.Script)) throw new ArgumentException("a run task needs a script");
@@ -117,13 +123,13 @@ public static class NodeAgentApi
     {
         var agent = context.RequireAgent();
         await agents.TouchAsync(agent.Id, clock.GetUtcNow().ToUnixTimeMilliseconds());
-        if ((await targets.ServedByNodeAgentAsync(agent.Name)).Count == 0)
-            return Forbidden($"agent {agent.Name} is no target's node agent: name it on the target (slipway target edit PROJECT ENV TARGET --node-agent {agent.Name})");
+        if ((await agents.FindAsync(agent.Name))?.NodeTarget is not { } nodeTarget)
+            return Forbidden($"agent {agent.Name} is no target's node agent: register one with --target PROJECT/ENV/TARGET, named on that target (slipway target edit PROJECT ENV TARGET --node-agent NAME)");
         var until = clock.GetUtcNow() + TimeSpan.FromSeconds(Math.Clamp(request.WaitSeconds, 0, 60));
         while (true)
         {
             var woken = signal.WaitAsync(AgentSignal(agent.Name));
-            if (await tasks.ClaimNextAsync(agent.Name, clock.GetUtcNow().ToUnixTimeMilliseconds()) is { } row)
+            if (await tasks.ClaimNextAsync(agent.Name, nodeTarget, clock.GetUtcNow().ToUnixTimeMilliseconds()) is { } row)
                 return Results.Ok(JsonSerializer.Deserialize<NodeTask>(row.Spec, Json)! with { TaskId = row.Id });
             if (clock.GetUtcNow() >= until || context.RequestAborted.IsCancellationRequested) return Results.NoContent();
             // The signal is in-process; the periodic look finds tasks created through another server node.

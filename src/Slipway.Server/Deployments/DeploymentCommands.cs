@@ -26,6 +26,12 @@ public sealed class DeploymentCommands(ProjectStore projects, DeploymentStore de
         var (project, d) = await FindAsync(projectName, number);
         RequireOnEnvironment(actor.User, Actions.DeploymentStart, project.Name, d.Environment);
         var scope = $"project:{project.Name} env:{d.Environment} deployment:{number}";
+        try { await service.RequireDeployerAsync(d, DeploymentService.InitiatorOf(actor.User, project.Name, d.Environment), "repair its deployments"); }
+        catch (PolicyRefusedException e)
+        {
+            await actor.AuditAsync(Actions.DeploymentStart, AuditOutcomes.Denied, scope, $"repair of {d.Subject} refused: {e.Message}");
+            throw;
+        }
         await RepairGate.WaitAsync();
         try
         {
@@ -145,9 +151,16 @@ public sealed class DeploymentCommands(ProjectStore projects, DeploymentStore de
     public async Task<DeploymentTargetDto> DecideAsync(Actor actor, string projectName, long number, string target, string? decision)
     {
         if (string.IsNullOrEmpty(decision)) throw new ArgumentException("the body must be {\"decision\": \"retry\"} (retry, skip or abort)");
+        if (Core.Deployments.Rollout.TargetRules.CheckName(target) is { } badName) throw new ArgumentException(badName);
         var (project, d) = await FindAsync(projectName, number);
         RequireOnEnvironment(actor.User, Actions.DeploymentStart, project.Name, d.Environment);
         var scope = $"project:{project.Name} env:{d.Environment} deployment:{number} target:{target}";
+        try { await service.RequireDeployerAsync(d, DeploymentService.InitiatorOf(actor.User, project.Name, d.Environment), "decide for its targets"); }
+        catch (PolicyRefusedException e)
+        {
+            await actor.AuditAsync(Actions.DeploymentStart, AuditOutcomes.Denied, scope, $"{decision} of {target} in {d.Subject} refused: {e.Message}");
+            throw;
+        }
         var row = (await targets.ResultsAsync(d.Id)).FirstOrDefault(r => r.Target == target);
         var refusal = Core.Deployments.Rollout.TargetDecisions.Refusal(number, Core.Deployments.DeploymentTransitions.Parse(d.State), target,
             row?.State, row?.Decision, row?.DecidedBy, decision);

@@ -174,6 +174,18 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
         return (await deployments.GetAsync(deployment.Id))!;
     }
 
+    /// <summary>
+    /// Refuses anyone but the environment's deployers: deciding for a paused target and repairing are deploying's other
+    /// halves (a developer who may not deploy to production must not put its servers back or skip them either).
+    /// </summary>
+    public async Task RequireDeployerAsync(DeploymentRow deployment, Initiator by, string what)
+    {
+        var settings = (await environments.GetAsync(deployment.EnvironmentId))!.Settings;
+        if (!by.IsSystem && !DeploymentRules.MayDeploy(settings, by.Name, by.Roles))
+            throw new PolicyRefusedException($"{DeploymentRules.Deployer}: {by.Name} is not among those who may deploy to '{settings.Name}' " +
+                                             $"({string.Join(", ", settings.Deployers)}), so may not {what}");
+    }
+
     /// <summary>Cancels a deployment awaiting approval or queued at once; a running one is stopped through its run.</summary>
     public async Task<DeploymentRow> CancelAsync(DeploymentRow deployment, Initiator by)
     {

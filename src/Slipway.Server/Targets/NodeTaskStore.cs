@@ -43,12 +43,15 @@ public sealed class NodeTaskStore(SqlDatabase db)
     /// The agent's oldest queued task, now running. Only tasks of a rollout job still running are handed out: a step
     /// queued by a deploy agent that has since died must never run later on its own.
     /// </summary>
-    public Task<NodeTaskRow?> ClaimNextAsync(string agentName, long now) =>
+    /// <param name="nodeTarget">PROJECT/ENV/TARGET the agent registered for: only that target's tasks are handed to it.</param>
+    public Task<NodeTaskRow?> ClaimNextAsync(string agentName, string nodeTarget, long now) =>
         db.WriteAsync<NodeTaskRow?>(async (c, tx) =>
         {
             var candidates = (await c.QueryAsync<long>(
-                $"SELECT t.id FROM node_tasks t JOIN jobs j ON j.id = t.job_id WHERE t.agent_name = @agentName AND t.state = '{NodeTaskStates.Queued}' " +
-                "AND j.status = 'running' ORDER BY t.id LIMIT 5", new { agentName }, tx)).ToList();
+                "SELECT t.id FROM node_tasks t JOIN jobs j ON j.id = t.job_id JOIN runs r ON r.id = j.run_id JOIN deployments d ON d.id = r.deployment_id " +
+                "JOIN environments e ON e.id = d.environment_id JOIN projects p ON p.id = e.project_id " +
+                $"WHERE t.agent_name = @agentName AND t.state = '{NodeTaskStates.Queued}' AND j.status = 'running' " +
+                "AND p.name || '/' || e.name || '/' || t.target = @nodeTarget ORDER BY t.id LIMIT 5", new { agentName, nodeTarget }, tx)).ToList();
             foreach (var id in candidates)
             {
                 var claimed = await c.ExecuteAsync(

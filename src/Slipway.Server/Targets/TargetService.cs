@@ -18,7 +18,7 @@ public interface IHostKeyScanner
 /// through. A host key is pinned when the target is added (<c>--host-key</c>) or after a scan only when the person
 /// accepts the exact fingerprint the scan showed.
 /// </summary>
-public sealed class TargetService(EnvironmentService environments, TargetStore targets, IHostKeyScanner scanner, TimeProvider clock)
+public sealed class TargetService(EnvironmentService environments, TargetStore targets, IHostKeyScanner scanner, Agents.AgentStore agents, TimeProvider clock)
 {
     public static readonly TimeSpan ScanTimeout = TimeSpan.FromSeconds(10);
     public const int MaxTargets = 1000;
@@ -57,6 +57,11 @@ public sealed class TargetService(EnvironmentService environments, TargetStore t
             request.Disabled ?? current?.Disabled ?? false,
             request.NodeAgent is null ? current?.NodeAgent : request.NodeAgent.Length == 0 ? null : request.NodeAgent);
         if (Check(target) is { } error) throw new ArgumentException(error);
+        // A node agent serves the one target it registered for: naming an agent registered as anything else is refused.
+        if (target.NodeAgent is { } agentName && agentName != current?.NodeAgent && await agents.FindAsync(agentName) is { } agent
+            && agent.NodeTarget != $"{p.Name}/{e.Name}/{target.Name}")
+            throw new ConflictException($"agent '{agentName}' is registered as " + (agent.NodeTarget is { } other ? $"the node agent of {other}" : "a pool agent") +
+                $"; a node agent serves one target: start a new agent on {target.Name} with --target {p.Name}/{e.Name}/{target.Name} and name that one");
         if (!await targets.SaveAsync(e.Id, target, create, actor.User.Username, clock.GetUtcNow().ToUnixTimeMilliseconds()))
             throw create ? new ConflictException($"environment '{env}' already has a target '{target.Name}'") : NotFound(env, target.Name);
         await actor.AuditAsync(Actions.EnvironmentManage, AuditOutcomes.Succeeded, Scope(p.Name, e.Name, target.Name),
@@ -122,6 +127,15 @@ public sealed class TargetService(EnvironmentService environments, TargetStore t
         var current = (await targets.BalancersAsync(e.Id)).FirstOrDefault(b => b.Name == name);
         var kind = request.Kind ?? current?.Kind ?? BalancerSpec.Haproxy;
         if (!BalancerSpec.Kinds.Contains(kind)) throw new ArgumentException($"load balancer kind '{kind}' is not supported; use haproxy or script");
+        // A script balancer's commands run on the deploy agent outside any job sandbox: they are the server's
+        // administrators' to write (those who approve agents), not a project's. Removing one stays env.manage.
+        if (kind == BalancerSpec.Script && Authorizer.Decide(actor.User, Actions.AgentApprove, new Scope()) is { Allowed: false })
+        {
+            var refusal = $"a script load balancer's commands run on the deploy agent outside the job sandbox, so only a server administrator " +
+                          $"(who may {Actions.AgentApprove}) sets them; {actor.User.Username} may not";
+            await actor.AuditAsync(Actions.EnvironmentManage, AuditOutcomes.Denied, $"project:{p.Name} env:{e.Name} balancer:{name}", refusal);
+            throw new PolicyRefusedException(refusal);
+        }
         var same = current?.Kind == kind ? current : null;
         string address;
         BalancerCommands commands;

@@ -61,6 +61,7 @@ public sealed class AnsibleRolloutTests
     public async Task APlaybookStep_RollsAcrossTheFleetBatchByBatch_WithoutAFailedRequest()
     {
         await using var kit = await FleetKit.StartAsync(hosts: 6, window: "3", minHealthy: 2, AnsiblePipeline, ("deploy/site.yml", Playbook));
+        using var agent = await DeployAgent.StartAsync(kit);
         var version = await kit.ReleaseAsync("feature");
         await using var load = LoadClient.Start(kit.Fleet.FrontendUrl, concurrency: 4);
         var d = await kit.WaitForDeploymentAsync((await kit.Admin.DeployAsync("shop", version, "production")).Number, seconds: 180);
@@ -87,6 +88,7 @@ public sealed class AnsibleRolloutTests
     public async Task APlaybookFailingOnBatch2_FailsThoseTargetsFromAnsiblesResults_AndRollsBack()
     {
         await using var kit = await FleetKit.StartAsync(hosts: 6, window: "2", minHealthy: 1, AnsiblePipeline, ("deploy/site.yml", Playbook));
+        using var agent = await DeployAgent.StartAsync(kit);
         var good = await kit.ReleaseAsync("good");
         Assert.Equal("succeeded", (await kit.WaitForDeploymentAsync((await kit.Admin.DeployAsync("shop", good, "production")).Number, 180)).State);
 
@@ -121,5 +123,45 @@ public sealed class AnsibleRolloutTests
         Assert.Contains("the playbook 'deploy/site.yml' is not in the release's source; no target was touched", d.Outcome);
         Assert.All(d.Targets!, t => Assert.Equal("not-run", t.State));
         Assert.All(kit.Fleet.Hosts, h => Assert.Equal("v0", h.ReadCurrentVersion()));
+    }
+
+    [Fact]
+    public async Task TheServersEmbeddedAgent_DoesNotRunAPlaybook_ItsControllerSideIsOutsideTheSandbox()
+    {
+        await using var kit = await FleetKit.StartAsync(hosts: 2, window: "1", minHealthy: 1, AnsiblePipeline, ("deploy/site.yml", Playbook));
+        var version = await kit.ReleaseAsync("on the embedded agent");
+        var d = await kit.WaitForDeploymentAsync((await kit.Admin.DeployAsync("shop", version, "production")).Number);
+
+        Assert.Equal("failed", d.State);
+        Assert.Contains("the server's embedded agent does not run it: give the environment a deploy pool with an agent of its own", d.Outcome);
+        Assert.All(d.Targets!, t => Assert.Equal("not-run", t.State));
+        Assert.All(kit.Fleet.Hosts, h => Assert.Equal("v0", h.ReadCurrentVersion()));
+    }
+
+    /// <summary>
+    /// A deploy agent of its own for production (pool deploy-ans, a real `slipway agent` process): a playbook's controller
+    /// side runs outside the job sandbox, so the server's embedded agent refuses ansible steps.
+    /// </summary>
+    private sealed class DeployAgent : IDisposable
+    {
+        private readonly System.Diagnostics.Process _process;
+        private readonly Testing.TempDirectory _work;
+
+        private DeployAgent(System.Diagnostics.Process process, Testing.TempDirectory work) => (_process, _work) = (process, work);
+
+        public static async Task<DeployAgent> StartAsync(FleetKit kit)
+        {
+            await kit.Admin.EditEnvironmentAsync("shop", "production", new EnvironmentRequest(null, null, null, "deploy-ans", null, null, null, null, null));
+            var token = await kit.Admin.CreateAgentTokenAsync("deploy-ans", preApproved: true);
+            var work = new Testing.TempDirectory();
+            return new DeployAgent(Testing.SlipwayProcess.Start(["agent", "--server", kit.Server.Url, "--token", token.Token, "--work", work.Path,
+                "--name", "ans-1", "--slots", "1", "--pool", "deploy-ans"]), work);
+        }
+
+        public void Dispose()
+        {
+            Faults.CrashTests.Kill(_process);
+            _work.Dispose();
+        }
     }
 }

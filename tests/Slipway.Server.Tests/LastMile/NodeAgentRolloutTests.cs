@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Slipway.Agent.Protocol;
+using Slipway.Client;
 using Slipway.Contracts;
 using Slipway.Contracts.Agents;
 using Slipway.Contracts.Api;
@@ -22,7 +23,6 @@ public sealed class NodeAgentRolloutTests
         public required FleetKit Kit { get; init; }
         public Dictionary<string, Process> Agents { get; } = [];
         private readonly List<TempDirectory> _work = [];
-        private string _token = "";
 
         public static async Task<NodeKit> StartAsync(int hosts, string window, int minHealthy)
         {
@@ -30,12 +30,12 @@ public sealed class NodeAgentRolloutTests
             var nodes = new NodeKit { Kit = kit };
             try
             {
-                nodes._token = (await kit.Admin.CreateAgentTokenAsync("nodes", preApproved: true)).Token;
                 foreach (var h in kit.Fleet.Hosts)
                 {
                     await kit.Admin.EditTargetAsync("shop", "production", h.Name,
                         new TargetRequest(null, null, null, null, null, null, HostKey: "", null, NodeAgent: "node-" + h.Name));
-                    nodes.StartAgent(h);
+                    // A pre-approved token made for that one agent name: any other node agent waits for an admin's approval.
+                    nodes.StartAgent(h, (await kit.Admin.CreateAgentTokenAsync("nodes", preApproved: true, agentName: "node-" + h.Name)).Token);
                 }
                 return nodes;
             }
@@ -46,12 +46,12 @@ public sealed class NodeAgentRolloutTests
             }
         }
 
-        public void StartAgent(SimulatedHost h)
+        public void StartAgent(SimulatedHost h, string token)
         {
             var work = new TempDirectory();
             _work.Add(work);
             Agents[h.Name] = SlipwayProcess.Start(
-                ["agent", "--server", Kit.Server.Url, "--token", _token, "--work", work.Path, "--name", "node-" + h.Name, "--pool", "nodes",
+                ["agent", "--server", Kit.Server.Url, "--token", token, "--work", work.Path, "--name", "node-" + h.Name, "--pool", "nodes",
                  "--target", "shop/production/" + h.Name],
                 new Dictionary<string, string> { ["HOST_ROOT"] = h.Root, ["HOST_NAME"] = h.Name, ["APP_PORT"] = h.AppPort.ToString() });
         }
@@ -136,6 +136,10 @@ public sealed class NodeAgentRolloutTests
         // The node agent's own credential cannot take a branch's job, whatever pool it was admitted to.
         var credential = await RegisterNodeAgentAsync(kit, "node-h1b");
         client.UseCredential(credential);
+        // Registered with a token not made for its name, it waits for an admin's approval, pre-approved token or not.
+        var pending = await Assert.ThrowsAsync<AgentRefusedException>(() => client.NodePollAsync(TimeSpan.Zero, CancellationToken.None));
+        Assert.Contains("waiting for an admin's approval", pending.Message);
+        await kit.Admin.ApproveAgentAsync("node-h1b");
         var refused = await Assert.ThrowsAsync<AgentRefusedException>(() => client.PollAsync(1, TimeSpan.Zero, CancellationToken.None));
         Assert.Contains("is the node agent of shop/production/h1 and takes no pool jobs", refused.Message);
         // And an ordinary agent gets nothing from the node-task poll.
@@ -144,6 +148,11 @@ public sealed class NodeAgentRolloutTests
         ordinary.UseCredential(plain.Credential);
         var notANode = await Assert.ThrowsAsync<AgentRefusedException>(() => ordinary.NodePollAsync(TimeSpan.Zero, CancellationToken.None));
         Assert.Contains("is no target's node agent", notANode.Message);
+        // Naming a pool agent on a target neither hands it the target's steps nor stops its pool jobs.
+        var builder = await Assert.ThrowsAsync<SlipwayApiException>(() => kit.Admin.EditTargetAsync("shop", "production", "h2",
+            new TargetRequest(null, null, null, null, null, null, null, null, NodeAgent: "builder-9")));
+        Assert.Contains("agent 'builder-9' is registered as a pool agent", builder.Message);
+        Assert.Null(await ordinary.PollAsync(1, TimeSpan.Zero, CancellationToken.None));
     }
 
     /// <summary>Points target h1 at a new node agent name and registers that agent; its credential.</summary>

@@ -61,8 +61,17 @@ public sealed class NodeTargetConnection : ITargetConnection
     private async Task<NodeTaskStatus> RunTaskAsync(string kind, string? script, string? to, string? fileName, string? sha,
         IReadOnlyDictionary<string, string> variables, TimeSpan limit, CancellationToken ct)
     {
-        var created = await _client.CreateNodeTaskAsync(_lease, new NodeTaskRequest(_lease.LeaseId, _target.Name, kind, script, to, fileName, sha,
-            variables, (int)Math.Ceiling(limit.TotalSeconds)), ct);
+        NodeTaskCreated created;
+        try
+        {
+            created = await _client.CreateNodeTaskAsync(_lease, new NodeTaskRequest(_lease.LeaseId, _target.Name, kind, script, to, fileName, sha,
+                variables, (int)Math.Ceiling(limit.TotalSeconds)), ct);
+        }
+        catch (Protocol.AgentRefusedException e)
+        {
+            // The server refused this step for this target (e.g. its node agent is registered for another target): the target fails.
+            throw new NodeAgentException(e.Message);
+        }
         var deadline = DateTimeOffset.UtcNow + limit + Slack;
         while (true)
         {

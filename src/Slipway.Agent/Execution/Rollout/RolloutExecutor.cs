@@ -22,7 +22,7 @@ namespace Slipway.Agent.Execution.Rollout;
 /// audits each load-balancer change.
 /// </summary>
 public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, RolloutJob rollout, LogShipper shipper, LeaseRenewal renewal,
-    Workspace workspace, ILogger log)
+    Workspace workspace, ILogger log, bool insideServer = false)
 {
     public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
     public static readonly TimeSpan UpTimeout = TimeSpan.FromSeconds(60);
@@ -86,7 +86,8 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
                 var meeting = new AnsibleBatch(batch.Select(t => t.Name), ansibleSteps,
                     (index, arrived) => ansible.RunAsync(rollout.Steps[index], arrived, timeout.Token));
                 AnsibleBatch Solo(RolloutTargetSpec t) => new([t.Name], ansibleSteps, (index, arrived) => ansible.RunAsync(rollout.Steps[index], arrived, timeout.Token));
-                var outcomes = await Task.WhenAll(batch.Select(t => GuidedAsync(t, staged[t.Name], meeting, () => Solo(t), credentials, timeout.Token)));
+                using var batchAbort = new BatchAbort();
+                var outcomes = await Task.WhenAll(batch.Select(t => GuidedAsync(t, staged[t.Name], meeting, () => Solo(t), credentials, batchAbort, timeout.Token)));
                 failed.AddRange(outcomes.Where(o => !o.Succeeded && !o.Skipped));
                 skipped.AddRange(outcomes.Where(o => o.Skipped).Select(o => o.Target.Name));
                 if (outcomes.FirstOrDefault(o => o.AbortedBy is not null) is { } aborted)
@@ -143,6 +144,11 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
             {
                 return $"{step.Describe}: {e.Message}; no target was touched";
             }
+            // The playbook's controller side (lookups, local tasks, ansible.cfg, library/) runs on this agent outside the job
+            // sandbox: never inside a Slipway server, where it could read the server's data.
+            if (step.Kind == "ansible" && insideServer)
+                return "an ansible step runs the playbook's controller side on the deploy agent outside the job sandbox, so the server's embedded " +
+                       "agent does not run it: give the environment a deploy pool with an agent of its own (docs/last-mile.md); no target was touched";
             if (step.Kind == "ansible" && AnsibleRunner.Find() is null)
                 return AnsibleRunner.NotInstalled + "; no target was touched";
             if (step.Kind == "ansible" && rollout.Targets.Where(t => t.NodeAgent is not null).Select(t => t.Name).ToList() is { Count: > 0 } nodes)
@@ -231,17 +237,19 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
     /// batch). A cancel or the deployment's timeout ends the wait as a failure.
     /// </summary>
     private async Task<TargetOutcome> GuidedAsync(RolloutTargetSpec t, Task<Staged> staging, AnsibleBatch meeting, Func<AnsibleBatch> solo,
-        SshCredentials? credentials, CancellationToken ct)
+        SshCredentials? credentials, BatchAbort batchAbort, CancellationToken ct)
     {
         var outcome = await DeployTargetAsync(t, staging, meeting, ct);
         while (!outcome.Succeeded && rollout.PauseOnFailure)
         {
             await ReportAsync(t, TargetStates.Paused, null, null, null, final: false);
             await LogAsync(t, "paused: waiting for a deployer's decision (retry, skip or abort)");
-            var decision = await WaitForDecisionAsync(t, ct);
+            var decision = await WaitForDecisionAsync(t, batchAbort, ct);
             if (decision is null)
             {
-                var why = $"{outcome.Reason}; " + (CancelAsked ? "the deployment was cancelled while it waited for a decision" : "the deployment's timeout passed while it waited for a decision");
+                var why = $"{outcome.Reason}; " + (batchAbort.By is { } by ? $"the rollout was aborted by {by} at {batchAbort.Target}"
+                    : CancelAsked ? "the deployment was cancelled while it waited for a decision" : "the deployment's timeout passed while it waited for a decision");
+                await LogAsync(t, "no longer waiting: " + why[(outcome.Reason?.Length ?? 0)..].TrimStart(';', ' '));
                 await ReportAsync(t, TargetStates.Failed, null, null, why, final: true);
                 return outcome with { Reason = why };
             }
@@ -249,12 +257,20 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
             switch (decision.Decision)
             {
                 case "retry":
+                    // A target that failed before it was taken out would be drained now, maybe much later: ask the balancers again.
+                    if (_balancers.Any && t.Backend is not null && await RefuseBatchAsync([t], ct) is { } refusal)
+                    {
+                        await LogAsync(t, $"retry not started: {refusal}; still waiting for a decision");
+                        break;
+                    }
                     outcome = await DeployTargetAsync(t, StageAsync(t, credentials, ct), solo(), ct);
                     break;
                 case "skip":
                     await ReportAsync(t, TargetStates.Skipped, null, null, $"skipped by {decision.By} after: {outcome.Reason}", final: true);
                     return outcome with { Skipped = true };
                 default:
+                    // The other paused targets of the batch stop waiting too: an abort ends the batch, not just this target.
+                    batchAbort.Abort(decision.By, t.Name);
                     await ReportAsync(t, TargetStates.Failed, null, null, $"{outcome.Reason}; the rollout was aborted by {decision.By}", final: true);
                     return outcome with { AbortedBy = decision.By };
             }
@@ -262,9 +278,32 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
         return outcome;
     }
 
-    /// <summary>A deployer's decision for a paused target; null when the deployment was cancelled or timed out meanwhile.</summary>
-    private async Task<TargetDecisionDto?> WaitForDecisionAsync(RolloutTargetSpec t, CancellationToken ct)
+    /// <summary>An abort decided for one target of a batch: the others' waits for a decision end with it.</summary>
+    private sealed class BatchAbort : IDisposable
     {
+        private readonly CancellationTokenSource _cts = new();
+        public string? By { get; private set; }
+        public string? Target { get; private set; }
+        public CancellationToken Token => _cts.Token;
+
+        public void Abort(string by, string target)
+        {
+            lock (_cts)
+            {
+                if (By is not null) return;
+                (By, Target) = (by, target);
+            }
+            _cts.Cancel();
+        }
+
+        public void Dispose() => _cts.Dispose();
+    }
+
+    /// <summary>A deployer's decision for a paused target; null when the deployment was cancelled, timed out or aborted meanwhile.</summary>
+    private async Task<TargetDecisionDto?> WaitForDecisionAsync(RolloutTargetSpec t, BatchAbort batchAbort, CancellationToken deploymentCt)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(deploymentCt, batchAbort.Token);
+        var ct = linked.Token;
         while (!CancelAsked && !ct.IsCancellationRequested)
         {
             try
@@ -377,6 +416,15 @@ public sealed class RolloutExecutor(IAgentProtocol client, JobLease lease, Rollo
         string? lbState = null;
         try
         {
+            // The live state first: the record may be older than what a lost agent did (or a person did by hand since).
+            var live = (await _balancers.BackendAsync(t.Backend!, ct))
+                .Select(v => (v.Balancer, Stat: v.Servers.FirstOrDefault(s => s.Server == t.Server))).ToList();
+            await LogAsync(t, "load balancers report: " + string.Join(", ", live.Select(v => $"{v.Balancer} {v.Stat?.Status ?? "no such server"}")));
+            if (live.All(v => v.Stat is { } s && BalancerSet.InRotation(s)))
+            {
+                await ReportAsync(t, TargetStates.Restored, "ready", "ready", "already in rotation on every load balancer: nothing to do", final: true);
+                return new TargetOutcome(t, true, null);
+            }
             await _balancers.SetStateAsync(t.Backend!, t.Server!, "ready", ct);
             lbState = "ready";
             await ReportAsync(t, TargetStates.Restoring, lbState, "wait UP", null, final: false);

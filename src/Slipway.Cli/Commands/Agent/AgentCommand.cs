@@ -80,11 +80,12 @@ public static class AgentCommand
     {
         var pool = new Option<string?>("--pool") { Description = "Pool the token admits agents to (default build)" };
         var pre = new Option<bool>("--pre-approved") { Description = "Agents registered with it need no approval" };
-        var create = new Command("create", "Create a registration token for new agents") { pool, pre };
+        var agent = new Option<string?>("--agent") { Description = "Bind the token to one agent name (e.g. a node agent's): it registers only that agent" };
+        var create = new Command("create", "Create a registration token for new agents") { pool, pre, agent };
         create.SetAction((result, ct) => CliContext.GuardAsync(async () =>
         {
             using var client = CliContext.CreateClient(result);
-            var token = await client.CreateAgentTokenAsync(result.GetValue(pool) ?? "build", result.GetValue(pre), ct);
+            var token = await client.CreateAgentTokenAsync(result.GetValue(pool) ?? "build", result.GetValue(pre), ct, result.GetValue(agent));
             Console.WriteLine(token.Token);
             return 0;
         }));

@@ -23,7 +23,10 @@ public static class RepairRules
                         $"the current ones; repair #{later} if it left servers out of rotation");
         if (environmentBusy)
             return ([], "the environment has a deployment or a repair running; try again when it has ended");
-        var outOfRotation = results.Where(r => r.BalancerState is "drain" or "maint").Select(r => r.Target).ToList();
+        // What was recorded as left out, and, after a lost agent (unknown), every target it was working on: its last report
+        // may be older than what it did. The repair reads each balancer's live state first and leaves those in rotation alone.
+        var outOfRotation = results.Where(r => r.BalancerState is "drain" or "maint" || (state == DeploymentState.Unknown && r.State == "unknown"))
+            .Select(r => r.Target).ToList();
         if (outOfRotation.Count == 0)
             return ([], $"nothing to repair: deployment #{number} left no target out of rotation");
         return (outOfRotation, null);

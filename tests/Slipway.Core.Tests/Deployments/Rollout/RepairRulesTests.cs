@@ -22,6 +22,14 @@ public sealed class RepairRulesTests
         Assert.Equal(["web-2", "web-3"], targets);
     }
 
+    [Fact]
+    public void AfterALostAgent_EveryTargetItWasWorkingOnIsACandidate_WhateverItLastReported()
+    {
+        RepairRules.TargetRecord[] lost = [new("web-1", "succeeded", "ready"), new("web-2", "unknown", null), new("web-3", "unknown", "ready"), new("web-4", "not-run", null)];
+        Assert.Equal(["web-2", "web-3"], RepairRules.Plan(8, DeploymentState.Unknown, lost, null, false).Targets);
+        Assert.Equal("nothing to repair: deployment #8 left no target out of rotation", RepairRules.Plan(8, DeploymentState.Failed, lost, null, false).Refusal);
+    }
+
     [Theory]
     [InlineData(DeploymentState.Running, null, false, "deployment #8 is running: a repair follows a deployment that has ended")]
     [InlineData(DeploymentState.AwaitingApproval, null, false, "deployment #8 is awaiting approval")]
