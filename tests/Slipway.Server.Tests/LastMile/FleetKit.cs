@@ -59,13 +59,7 @@ public sealed class FleetKit : IAsyncDisposable
         {
             server = await SlipwayTestServer.StartAsync(o => o.PollInterval = TimeSpan.FromHours(1));
             var repo = Pipelines.Repo((pipeline ?? Pipeline)(fleet, window), files);
-            await server.Client.CreateProjectAsync("shop", repo.Path, "main");
-            await server.Client.CreateEnvironmentAsync("shop", new EnvironmentRequest("production", 0, false, "build", [], 0, null, false, null));
-            await server.Client.SetEnvironmentVariableAsync("shop", "production", "SSH_PRIVATE_KEY", fleet.ClientPrivateKey, secret: true);
-            await server.Client.SetBalancerAsync("shop", "production", "lb1", new BalancerRequest("haproxy", fleet.RuntimeSocket, minHealthy, "5s"));
-            foreach (var h in fleet.Hosts)
-                await server.Client.AddTargetAsync("shop", "production", new TargetRequest(h.Name, h.Address, h.SshPort, fleet.User, ["web", "app-servers"],
-                    $"{SimulatedFleet.Backend}/{h.Name}", h.Fingerprint, null));
+            await ConfigureAsync(server.Client, fleet, repo.Path, minHealthy);
             return new FleetKit { Server = server, Repo = repo, Fleet = fleet };
         }
         catch
@@ -74,6 +68,22 @@ public sealed class FleetKit : IAsyncDisposable
             await fleet.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Through the API of any Slipway server (also one run as a child process): project "shop" on <paramref name="repository"/>
+    /// (its first run starts), environment production on pool build, the fleet's client key as SSH_PRIVATE_KEY, HAProxy's
+    /// runtime socket as balancer lb1 and one target per host (roles web and app-servers, behind app/hN, host key pinned).
+    /// </summary>
+    public static async Task ConfigureAsync(SlipwayClient client, SimulatedFleet fleet, string repository, int minHealthy)
+    {
+        await client.CreateProjectAsync("shop", repository, "main");
+        await client.CreateEnvironmentAsync("shop", new EnvironmentRequest("production", 0, false, "build", [], 0, null, false, null));
+        await client.SetEnvironmentVariableAsync("shop", "production", "SSH_PRIVATE_KEY", fleet.ClientPrivateKey, secret: true);
+        await client.SetBalancerAsync("shop", "production", "lb1", new BalancerRequest("haproxy", fleet.RuntimeSocket, minHealthy, "5s"));
+        foreach (var h in fleet.Hosts)
+            await client.AddTargetAsync("shop", "production", new TargetRequest(h.Name, h.Address, h.SshPort, fleet.User, ["web", "app-servers"],
+                $"{SimulatedFleet.Backend}/{h.Name}", h.Fingerprint, null));
     }
 
     /// <summary>Commits on main and waits for the release of that commit.</summary>

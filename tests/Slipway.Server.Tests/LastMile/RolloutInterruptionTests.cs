@@ -290,7 +290,7 @@ public sealed class RolloutInterruptionTests
     }
 
     /// <summary>Kills a held ssh step's shell (its PID as it wrote it), checking it still is a shell first.</summary>
-    private static void KillHeldScript(int pid)
+    internal static void KillHeldScript(int pid)
     {
         try
         {
@@ -305,14 +305,14 @@ public sealed class RolloutInterruptionTests
     private static string Describe(DeploymentDto d) =>
         $"#{d.Number} {d.State}: {d.Outcome}\n" + string.Join('\n', (d.Targets ?? []).Select(t => $"  {t.Target} {t.State} lb {t.BalancerState ?? "-"} {t.Reason}"));
 
-    private static async Task<List<(string Server, string Status)>> StatusesAsync(SimulatedFleet fleet) =>
+    internal static async Task<List<(string Server, string Status)>> StatusesAsync(SimulatedFleet fleet) =>
         SimulatedFleet.HaproxyStatusesOf(await fleet.HaproxyCommandAsync("show stat")).ToList();
 
     /// <summary>
     /// HAProxy, asked directly: every server of the backend UP, and none in drain or maintenance by the runtime API
     /// (<c>show servers state</c>: srv_admin_state 0, srv_op_state 2 = running).
     /// </summary>
-    private static async Task AssertAllInRotationAsync(SimulatedFleet fleet)
+    internal static async Task AssertAllInRotationAsync(SimulatedFleet fleet)
     {
         await fleet.WaitAllUpAsync(TimeSpan.FromSeconds(30));
         var state = await fleet.HaproxyCommandAsync($"show servers state {SimulatedFleet.Backend}");
