@@ -11,7 +11,7 @@ namespace Slipway.Server.Deployments;
 /// the audit entry of the outcome, refusals included. Endpoints and pages only translate their input and output.
 /// </summary>
 public sealed class DeploymentCommands(ProjectStore projects, DeploymentStore deployments, DeploymentService service, EnvironmentStore environments,
-    TargetStore targets, DeploymentJobs jobs, RunStore runs, WorkSignal signal, TimeProvider clock)
+    TargetStore targets, DeploymentJobs jobs, RunStore runs, RunService runService, Agents.PoolPresence presence, WorkSignal signal, TimeProvider clock)
 {
     // One repair decision at a time on this node: two requests at once must not both pass the "environment busy" check.
     private static readonly SemaphoreSlim RepairGate = new(1, 1);
@@ -45,10 +45,21 @@ public sealed class DeploymentCommands(ProjectStore projects, DeploymentStore de
                 throw new ConflictException(refusal);
             }
             var environment = (await environments.GetAsync(d.EnvironmentId))!;
-            var plan = await jobs.BuildRepairAsync(d, environment, project.DefaultBranch, toRepair);
+            // A repair waiting for an agent that never comes would hold the environment (no deployment starts meanwhile).
+            if (!await presence.HasAgentAsync(environment.Pool))
+                throw new ConflictException($"no agent of pool {environment.Pool} is connected to carry out the repair; start one first");
+            var (plan, included) = await jobs.BuildRepairAsync(d, environment, project.DefaultBranch, toRepair);
             var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
             var (runId, pools) = await runs.CreateAsync(new NewRun(d.ProjectId, project.DefaultBranch, d.CommitSha, $"repair of deployment #{number}",
                 $"repair of deployment #{number} on {d.Environment} by {actor.User.Username}", plan, [], DeploymentId: d.Id), now);
+            // The conductor (on any node) may have started a deployment here between the check and the run: then the
+            // repair gives way, before any agent is woken for it.
+            if ((await deployments.InStatesAsync(Core.Deployments.DeploymentState.Running)).FirstOrDefault(r => r.EnvironmentId == d.EnvironmentId) is { } started)
+            {
+                await runService.CancelDeploymentRunAsync(runId);
+                throw new ConflictException($"deployment #{started.Number} started in '{d.Environment}' meanwhile; the repair was not started");
+            }
+            toRepair = included;
             foreach (var target in toRepair)
             {
                 var before = results.First(r => r.Target == target);

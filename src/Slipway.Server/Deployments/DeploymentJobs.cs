@@ -88,7 +88,8 @@ public sealed class DeploymentJobs(EnvironmentStore environments, TargetStore ta
     /// The run of <c>deployment repair N</c>: one job on the environment's pool that sets <paramref name="toRepair"/> back to
     /// ready on every load balancer and waits until each is UP (<see cref="RolloutJob.RepairMode"/>); no step, no secret.
     /// </summary>
-    public async Task<RunPlan> BuildRepairAsync(DeploymentRow d, EnvironmentRow environment, string branch, IReadOnlyList<string> toRepair)
+    public async Task<(RunPlan Plan, IReadOnlyList<string> Targets)> BuildRepairAsync(DeploymentRow d, EnvironmentRow environment, string branch,
+        IReadOnlyList<string> toRepair)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -110,7 +111,8 @@ public sealed class DeploymentJobs(EnvironmentStore environments, TargetStore ta
         var definition = new JobDefinition("repair", "", values, environment.Pool, [], [], [], TimeSpan.FromMinutes(10), 0, []);
         var plan = RunPlanner.Plan(new PipelineDefinition(new Dictionary<string, string>(),
             [new StageDefinition("repair", null, new Dictionary<string, string>(), [definition])]), branch);
-        return plan with { Stages = plan.Stages.Select(s => s with { Jobs = [s.Jobs[0] with { Rollout = JsonSerializer.Serialize(job, RolloutJson.Options) }] }).ToList() };
+        return (plan with { Stages = plan.Stages.Select(s => s with { Jobs = [s.Jobs[0] with { Rollout = JsonSerializer.Serialize(job, RolloutJson.Options) }] }).ToList() },
+            specs.Select(t => t.Name).ToList());
     }
 
     private static BalancerSpec Spec(BalancerRow b) =>

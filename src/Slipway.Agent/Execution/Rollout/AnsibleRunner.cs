@@ -45,12 +45,15 @@ internal sealed class AnsibleRunner(Workspace workspace, RolloutJob rollout, Ssh
         var program = Find() ?? throw new InvalidOperationException(NotInstalled);
         var playbook = workspace.SafePath(step.Playbook!);
         if (!File.Exists(playbook)) throw new InvalidOperationException($"the playbook '{step.Playbook}' is not in the release's source");
-        // Short and private: ssh's ControlPath sockets live here and a unix socket path is limited to 108 bytes.
-        var dir = Directory.CreateTempSubdirectory("slw-ans-");
-        var control = Path.Combine(dir.FullName, "cp");
+        // The key, known_hosts, inventory and values live in the job's own folder (private, and removed with the job's
+        // leftovers when a killed agent starts again, so a key without its passphrase never outlives the job on disk);
+        // ssh's ControlPath sockets need a short path (108 bytes): a private folder in /tmp, holding nothing secret.
+        var dir = Directory.CreateDirectory(Path.Combine(workspace.Root, "ansible-" + Guid.NewGuid().ToString("N")[..8]),
+            UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var sockets = Directory.CreateTempSubdirectory("slw-cp-");
+        var control = sockets.FullName;
         try
         {
-            Directory.CreateDirectory(control);
             var key = await WriteKeyAsync(dir.FullName, ct);
             var knownHosts = Path.Combine(dir.FullName, "known_hosts");
             await File.WriteAllLinesAsync(knownHosts, arrived.Select(a => KnownHostsLine(a.Target, a.HostKey)), ct);
@@ -74,6 +77,7 @@ internal sealed class AnsibleRunner(Workspace workspace, RolloutJob rollout, Ssh
         {
             await CloseControlMastersAsync(control);
             try { dir.Delete(recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            try { sockets.Delete(recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
     }
 
