@@ -34,6 +34,13 @@ public sealed class RolloutRepairTests
         var stale = await Assert.ThrowsAsync<SlipwayApiException>(() => kit.Admin.RepairDeploymentAsync("shop", first.Number));
         Assert.Contains($"deployment #{failed.Number} of the same environment started after #{first.Number}", stale.Message);
 
+        // Only the environment's deployers repair: with production's deployers narrowed to analysts, the admin is refused.
+        await kit.Admin.EditEnvironmentAsync("shop", "production", new Contracts.Api.EnvironmentRequest(null, null, null, null, ["role:analyst"], null, null, null, null));
+        var notDeployer = await Assert.ThrowsAsync<SlipwayApiException>(() => kit.Admin.RepairDeploymentAsync("shop", failed.Number));
+        Assert.Equal(HttpStatusCode.Forbidden, notDeployer.Status);
+        Assert.Contains("is not among those who may deploy to 'production'", notDeployer.Message);
+        await kit.Admin.EditEnvironmentAsync("shop", "production", new Contracts.Api.EnvironmentRequest(null, null, null, null, [], null, null, null, null));
+
         // A person looks, and fixes the two servers (the broken release removed the file the health check reads).
         foreach (var h in kit.Fleet.Hosts.Skip(2)) File.WriteAllText(Path.Combine(h.Root, "current", "VERSION"), bad + "\n");
         await using var load = LoadClient.Start(kit.Fleet.FrontendUrl, concurrency: 4);
