@@ -38,6 +38,12 @@ public static class NodeAgentApi
     private static IResult LeaseLost(long id) =>
         Results.Json(new ErrorDto($"the lease on job {id} is no longer held by this agent"), statusCode: StatusCodes.Status409Conflict);
 
+    /// <summary>The most files one rollout job may store for its node tasks (each upload step's file once).</summary>
+    public const int MaxFilesPerJob = 100;
+
+    /// <summary>Node tasks belong to a rolling deployment's job (deploy or repair), not to any job of a deployment's run (verify).</summary>
+    private static bool IsRollout(JobRow job) => JobSpec.FromJson(job.Spec).Rollout is not null;
+
     private static IResult Forbidden(string message) => Results.Json(new ErrorDto(message), statusCode: StatusCodes.Status403Forbidden);
 
     private static async Task<JobRow?> LeasedAsync(long id, HttpContext context, JobLeaseStore leases)
@@ -52,7 +58,8 @@ public static class NodeAgentApi
     {
         var job = await LeasedAsync(id, context, leases);
         if (job is null) return LeaseLost(id);
-        if ((await runs.GetRunRowAsync(job.RunId))?.DeploymentId is null) throw new ArgumentException($"job {id} is not part of a deployment");
+        if ((await runs.GetRunRowAsync(job.RunId))?.DeploymentId is null || !IsRollout(job)) throw new ArgumentException($"job {id} is not a rolling deployment's job");
+        if (await tasks.FileCountAsync(id) >= MaxFilesPerJob) throw new ArgumentException($"a rollout job stores at most {MaxFilesPerJob} files for its node tasks");
         if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             limit.MaxRequestBodySize = null;   // the artifact store enforces the artifact size limit
         var (sha, size) = await files.StoreAsync(context.Request.Body, context.RequestAborted);
@@ -66,6 +73,7 @@ public static class NodeAgentApi
         var job = await LeasedAsync(id, context, leases);
         if (job is null || job.LeaseId != request.LeaseId) return LeaseLost(id);
         if (!NodeTaskKinds.All.Contains(request.Kind)) throw new ArgumentException($"'{request.Kind}' is not a node task kind");
+        if (!IsRollout(job)) throw new ArgumentException($"job {id} is not a rolling deployment's job");
         var deploymentId = (await runs.GetRunRowAsync(job.RunId))?.DeploymentId ?? throw new ArgumentException($"job {id} is not part of a deployment");
         if (!(await targets.ResultsAsync(deploymentId)).Any(r => r.Target == request.Target))
             throw new KeyNotFoundException($"target '{request.Target}' is not in the plan of this deployment");

@@ -80,6 +80,9 @@ public sealed class NodeTaskStore(SqlDatabase db)
         db.WriteAsync((c, tx) => c.ExecuteAsync(
             "INSERT INTO node_files (job_id, sha256) VALUES (@jobId, @sha256) ON CONFLICT (job_id, sha256) DO NOTHING", new { jobId, sha256 }, tx));
 
+    public Task<long> FileCountAsync(long jobId) =>
+        db.ReadAsync(c => c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM node_files WHERE job_id = @jobId", new { jobId }));
+
     public Task<bool> HasFileAsync(long jobId, string sha256) =>
         db.ReadAsync(async c => await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM node_files WHERE job_id = @jobId AND sha256 = @sha256",
             new { jobId, sha256 }) > 0);
