@@ -41,9 +41,33 @@ public sealed class NodeAgentLoop(IAgentProtocol client, AgentOptions options, R
             }
             if (task is null) continue;
             log.LogInformation("node agent {Name}: task {Task} ({Kind}) for {Target}", options.Name, task.TaskId, task.Kind, task.Target);
-            var result = await runner.RunAsync(task, c => client.NodeTaskFileAsync(task.TaskId, c), ct);
+            NodeTaskFinish result;
+            using (var asking = CancellationTokenSource.CreateLinkedTokenSource(ct))
+            {
+                result = await runner.RunAsync(task, c => client.NodeTaskFileAsync(task.TaskId, c), ct, StopRequestedAsync(task.TaskId, asking.Token));
+                asking.Cancel();   // the task is over: stop asking
+            }
             await FinishAsync(task, result, ct);
         }
+    }
+
+    /// <summary>
+    /// Completes with why, once the server says the task must stop (its rollout's job ended); asked every 2 s while it
+    /// runs. Network errors are ignored: the step's own time limit still bounds it.
+    /// </summary>
+    private async Task<string> StopRequestedAsync(long taskId, CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try { await Task.Delay(TimeSpan.FromSeconds(2), ct); }
+            catch (OperationCanceledException) { break; }
+            try
+            {
+                if (await client.NodeTaskCheckAsync(taskId, ct) is { Stop: true } check) return check.Why ?? "the server asked it to stop";
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException or AgentRefusedException) { }
+        }
+        return "";   // not a stop: the task ended, or the agent is stopping (its own token says so)
     }
 
     /// <summary>Retried for a while: the deploy agent waits for this answer, and a lost one would fail the target.</summary>

@@ -15,7 +15,8 @@ public sealed class NodeStepRunner(AgentOptions options)
     /// <summary>The output kept for the deploy agent's log (the tail, when a step prints more).</summary>
     public const int MaxOutputChars = 64 * 1024;
 
-    public async Task<NodeTaskFinish> RunAsync(NodeTask task, Func<CancellationToken, Task<Stream>> download, CancellationToken ct)
+    /// <param name="stop">Completes (with why) when the server says the task must stop; a running script is then killed.</param>
+    public async Task<NodeTaskFinish> RunAsync(NodeTask task, Func<CancellationToken, Task<Stream>> download, CancellationToken ct, Task<string>? stop = null)
     {
         try
         {
@@ -24,7 +25,7 @@ public sealed class NodeStepRunner(AgentOptions options)
                 NodeTaskKinds.Check => new NodeTaskFinish(NodeTaskStates.Succeeded, 0, null,
                     $"node agent {options.Name} on {Environment.MachineName} serves {task.Target}"),
                 NodeTaskKinds.Upload => await UploadAsync(task, download, ct),
-                NodeTaskKinds.Run => await RunScriptAsync(task, ct),
+                NodeTaskKinds.Run => await RunScriptAsync(task, ct, stop ?? Task.Delay(Timeout.Infinite, ct).ContinueWith(_ => "", TaskScheduler.Default)),
                 _ => new NodeTaskFinish(NodeTaskStates.Failed, null, $"task kind '{task.Kind}' is not known to this node agent (upgrade it)", null),
             };
         }
@@ -63,7 +64,7 @@ public sealed class NodeStepRunner(AgentOptions options)
         return new NodeTaskFinish(NodeTaskStates.Succeeded, 0, null, $"wrote {to} ({size} bytes) in {clock.ElapsedMilliseconds} ms");
     }
 
-    private async Task<NodeTaskFinish> RunScriptAsync(NodeTask task, CancellationToken ct)
+    private async Task<NodeTaskFinish> RunScriptAsync(NodeTask task, CancellationToken ct, Task<string> stop)
     {
         var psi = new ProcessStartInfo("/bin/bash")
         {
@@ -95,6 +96,11 @@ public sealed class NodeStepRunner(AgentOptions options)
         var pumps = Task.WhenAll(PumpAsync(process.StandardOutput), PumpAsync(process.StandardError));
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
         limit.CancelAfter(TimeSpan.FromSeconds(Math.Max(1, task.TimeoutSeconds)));
+        string? stoppedBecause = null;
+        _ = stop.ContinueWith(t =>
+        {
+            if (t.IsCompletedSuccessfully && t.Result.Length > 0) { stoppedBecause = t.Result; try { limit.Cancel(); } catch (ObjectDisposedException) { } }
+        }, TaskScheduler.Default);
         try
         {
             await process.WaitForExitAsync(limit.Token);
@@ -104,7 +110,8 @@ public sealed class NodeStepRunner(AgentOptions options)
             try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
             await process.WaitForExitAsync(CancellationToken.None);
             return new NodeTaskFinish(NodeTaskStates.Failed, null,
-                ct.IsCancellationRequested ? "the node agent is stopping; the script was stopped" : $"the script ran longer than {task.TimeoutSeconds}s and was stopped",
+                stoppedBecause is { } why ? $"the script was stopped: {why}"
+                : ct.IsCancellationRequested ? "the node agent is stopping; the script was stopped" : $"the script ran longer than {task.TimeoutSeconds}s and was stopped",
                 Tail(output));
         }
         // A service the script started in the background may keep the pipes open: do not wait for it.

@@ -189,6 +189,14 @@ public sealed class AgentProtocolClient : IAgentProtocol, IDisposable
         return await response.Content.ReadAsStreamAsync(ct);
     }
 
+    public async Task<NodeTaskCheck> NodeTaskCheckAsync(long taskId, CancellationToken ct)
+    {
+        using var deadline = Deadline(ct, CallTimeout);
+        using var response = await _http.GetAsync(AgentRoutes.ForTask(AgentRoutes.NodeTaskCheck, taskId), deadline.Token);
+        await EnsureAsync(response, 0);
+        return (await response.Content.ReadFromJsonAsync<NodeTaskCheck>(Json, ct))!;
+    }
+
     public async Task NodeTaskFinishAsync(long taskId, NodeTaskFinish result, CancellationToken ct)
     {
         using var deadline = Deadline(ct, CallTimeout);

@@ -27,6 +27,7 @@ public static class AgentRoutes
     public const string NodePoll = "node/poll";
     public const string NodeTaskFile = "node/tasks/{task:long}/file";
     public const string NodeTaskFinish = "node/tasks/{task:long}/finish";
+    public const string NodeTaskCheck = "node/tasks/{task:long}";
 
     /// <summary>A node-task template filled in: <c>ForTask(NodeTaskFile, 9)</c> is <c>node/tasks/9/file</c>.</summary>
     public static string ForTask(string template, long taskId, long jobId = 0) =>

@@ -55,6 +55,9 @@ public interface IAgentProtocol
     /// <summary>The content an upload task puts on the node.</summary>
     Task<Stream> NodeTaskFileAsync(long taskId, CancellationToken ct);
 
+    /// <summary>Asks, while a task runs, whether it must stop (its rollout's job has ended).</summary>
+    Task<NodeTaskCheck> NodeTaskCheckAsync(long taskId, CancellationToken ct);
+
     /// <summary>A node agent reports a task's end.</summary>
     Task NodeTaskFinishAsync(long taskId, NodeTaskFinish result, CancellationToken ct);
 

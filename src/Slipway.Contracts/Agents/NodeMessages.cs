@@ -45,5 +45,8 @@ public sealed record NodePollRequest(int WaitSeconds);
 public sealed record NodeTask(long TaskId, string Target, string Kind, string? Script, string? To, string? FileName, bool HasFile,
     IReadOnlyDictionary<string, string> Variables, int TimeoutSeconds);
 
+/// <summary>GET node/tasks/{task} while a task runs: <c>Stop</c> once its rollout's job has ended (the deploy agent lost, timed out, done).</summary>
+public sealed record NodeTaskCheck(bool Stop, string? Why);
+
 /// <summary>POST node/tasks/{task}/finish: succeeded or failed, the exit code of a run, why it failed, the output's tail.</summary>
 public sealed record NodeTaskFinish(string State, int? ExitCode, string? Reason, string? Output);

@@ -30,6 +30,7 @@ public static class NodeAgentApi
         agent.MapPost(AgentRoutes.NodePoll, PollAsync).RequireAction(Actions.AgentHeartbeat);
         agent.MapGet(AgentRoutes.NodeTaskFile, FileAsync).RequireAction(Actions.AgentWork);
         agent.MapPost(AgentRoutes.NodeTaskFinish, FinishAsync).RequireAction(Actions.AgentWork);
+        agent.MapGet(AgentRoutes.NodeTaskCheck, CheckAsync).RequireAction(Actions.AgentHeartbeat);
     }
 
     public static string Signal(long taskId) => "nodetask:" + taskId;
@@ -155,6 +156,18 @@ public static class NodeAgentApi
         var row = await ClaimedAsync(task, context, tasks) ?? throw new KeyNotFoundException($"node task {task} is not running on this agent");
         var stream = row.FileSha256 is { } sha ? files.OpenRead(sha) : null;
         return stream is null ? throw new KeyNotFoundException($"node task {task} has no file") : Results.Stream(stream, "application/octet-stream");
+    }
+
+    /// <summary>
+    /// Whether a running task must stop: once its rollout's job is no longer running (the deploy agent was lost, the
+    /// deployment timed out or ended), nobody waits for the step any more and it must not go on changing the server.
+    /// </summary>
+    private static async Task<NodeTaskCheck> CheckAsync(long task, HttpContext context, NodeTaskStore tasks)
+    {
+        var row = await ClaimedAsync(task, context, tasks) ?? throw new KeyNotFoundException($"node task {task} is not running on this agent");
+        var jobStatus = await tasks.JobStatusAsync(row.JobId);
+        return jobStatus == "running" ? new NodeTaskCheck(false, null)
+            : new NodeTaskCheck(true, $"its rollout's job has ended ({jobStatus ?? "gone"}): nobody waits for this step any more");
     }
 
     private static async Task<IResult> FinishAsync(long task, NodeTaskFinish result, HttpContext context, NodeTaskStore tasks, WorkSignal signal, TimeProvider clock)

@@ -80,6 +80,9 @@ public sealed class NodeTaskStore(SqlDatabase db)
         db.WriteAsync((c, tx) => c.ExecuteAsync(
             "INSERT INTO node_files (job_id, sha256) VALUES (@jobId, @sha256) ON CONFLICT (job_id, sha256) DO NOTHING", new { jobId, sha256 }, tx));
 
+    public Task<string?> JobStatusAsync(long jobId) =>
+        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<string?>("SELECT status FROM jobs WHERE id = @jobId", new { jobId }));
+
     public Task<long> FileCountAsync(long jobId) =>
         db.ReadAsync(c => c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM node_files WHERE job_id = @jobId", new { jobId }));
 

@@ -24,9 +24,9 @@ public sealed class NodeAgentRolloutTests
         public Dictionary<string, Process> Agents { get; } = [];
         private readonly List<TempDirectory> _work = [];
 
-        public static async Task<NodeKit> StartAsync(int hosts, string window, int minHealthy)
+        public static async Task<NodeKit> StartAsync(int hosts, string window, int minHealthy, Func<SimulatedFleet, string, string>? pipeline = null)
         {
-            var kit = await FleetKit.StartAsync(hosts, window, minHealthy);
+            var kit = await FleetKit.StartAsync(hosts, window, minHealthy, pipeline);
             var nodes = new NodeKit { Kit = kit };
             try
             {
@@ -153,6 +153,55 @@ public sealed class NodeAgentRolloutTests
             new TargetRequest(null, null, null, null, null, null, null, null, NodeAgent: "builder-9")));
         Assert.Contains("agent 'builder-9' is registered as a pool agent", builder.Message);
         Assert.Null(await ordinary.PollAsync(1, TimeSpan.Zero, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ANodeStep_IsStopped_OnceItsDeploymentsJobHasEnded()
+    {
+        // h1's step waits on a hold file while the deploy agent (a process of its own, short lease) is killed: the deploy
+        // job ends as lost, and the step's own limit (the deployment's 1 h) is far away.
+        await using var nodes = await NodeKit.StartAsync(hosts: 2, window: "1", minHealthy: 1, FleetKit.HoldablePipeline);
+        var kit = nodes.Kit;
+        kit.Server.Options.LeaseTimeout = TimeSpan.FromSeconds(5);
+        await kit.Admin.EditEnvironmentAsync("shop", "production", new EnvironmentRequest(null, null, null, "deploy-node", null, null, null, null, null));
+        using var work = new TempDirectory();
+        var token = await kit.Admin.CreateAgentTokenAsync("deploy-node", preApproved: true);
+        var deployAgent = SlipwayProcess.Start(["agent", "--server", kit.Server.Url, "--token", token.Token, "--work", work.Path, "--name", "deployer-1",
+            "--slots", "1", "--pool", "deploy-node"]);
+        var h1 = kit.Fleet.Hosts[0];
+        FleetKit.Hold(h1);
+        int pid;
+        Contracts.Api.DeploymentDto d;
+        try
+        {
+            var version = await kit.ReleaseAsync("feature");
+            var number = (await kit.Admin.DeployAsync("shop", version, "production")).Number;
+            pid = await FleetKit.WaitHeldAsync(h1);
+            CrashTests.Kill(deployAgent);
+            d = await kit.WaitForDeploymentAsync(number, 120);
+        }
+        finally
+        {
+            CrashTests.Kill(deployAgent);
+        }
+
+        Assert.True(d.State == "unknown", $"{d.State}: {d.Outcome}\n{await kit.LogOfAsync(d)}");
+        // Nobody waits for the step any more: its node agent learns it within seconds and stops the script.
+        await Deployments.DeploymentKit.WaitAsync(() => Task.FromResult(Directory.Exists($"/proc/{pid}") ? null : ""), $"the held script {pid} to be stopped", 30);
+        Assert.True(File.Exists(Path.Combine(h1.Root, "hold")));   // it was stopped, not released
+        var task = await Deployments.DeploymentKit.WaitAsync(async () =>
+            (await RunTasksOfAsync(kit, "h1")).FirstOrDefault(t => t.State == "failed"), "h1's script task to end", 30);
+        Assert.Contains("the script was stopped: its rollout's job has ended (failed)", task.Reason);
+    }
+
+    /// <summary>The run (script) tasks handed to a target's node agent, oldest first (ids are small and dense here).</summary>
+    private static async Task<IReadOnlyList<Targets.NodeTaskRow>> RunTasksOfAsync(FleetKit kit, string target)
+    {
+        var store = kit.Server.Service<Targets.NodeTaskStore>();
+        var found = new List<Targets.NodeTaskRow>();
+        for (long id = 1; await store.GetAsync(id) is { } row; id++)
+            if (row.Target == target && row.Spec.Contains("\"kind\":\"run\"", StringComparison.Ordinal)) found.Add(row);
+        return found;
     }
 
     /// <summary>Points target h1 at a new node agent name and registers that agent; its credential.</summary>
