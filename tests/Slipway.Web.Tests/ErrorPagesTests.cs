@@ -66,7 +66,9 @@ public sealed class ErrorPagesTests
               form.submit();
             }
             """);
-        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/users/create");
+        // The page's content is what matters (checked next); on a loaded machine the full "load" event can lag far behind.
+        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/users/create",
+            new() { WaitUntil = WaitUntilState.Commit, Timeout = 60_000 });
         await Expect(page.Locator("h1")).ToHaveTextAsync("Not allowed");
         await Expect(page.Locator("#error-message")).ToHaveTextAsync("user:bob may not user.manage");
         Assert.Empty(browser.PageErrors);
