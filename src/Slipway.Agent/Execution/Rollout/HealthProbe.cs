@@ -2,10 +2,13 @@ using System.Diagnostics;
 
 namespace Slipway.Agent.Execution.Rollout;
 
-/// <summary>A rollout's <c>health:</c> step: asks the URL from the deploy agent until it answers the expected status or time runs out.</summary>
+/// <summary>
+/// A rollout's <c>health:</c> step: asks the URL from the deploy agent until it answers the expected status or time runs out.
+/// Redirects are not followed: the status is the target's own (a 302 to some login page elsewhere is not healthy).
+/// </summary>
 public static class HealthProbe
 {
-    private static readonly HttpClient Http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromSeconds(5), UseProxy = false })
+    private static readonly HttpClient Http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromSeconds(5), UseProxy = false, AllowAutoRedirect = false })
     {
         Timeout = TimeSpan.FromSeconds(5),
     };
