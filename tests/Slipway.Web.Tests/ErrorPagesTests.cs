@@ -55,7 +55,8 @@ public sealed class ErrorPagesTests
 
         // A form bob may not use, submitted by a browser anyway (a stale page), also gets the page, not JSON.
         await page.GotoAsync("/");
-        await page.EvaluateAsync("""
+        // Waiting is set up before the submit: a navigation that commits quickly must not be missed.
+        await page.RunAndWaitForNavigationAsync(() => page.EvaluateAsync("""
             () => {
               const form = document.createElement('form');
               form.method = 'post';
@@ -63,12 +64,10 @@ public sealed class ErrorPagesTests
               const token = document.querySelector('form.signout input[name="__RequestVerificationToken"]').cloneNode();
               form.appendChild(token);
               document.body.appendChild(form);
-              form.submit();
+              setTimeout(() => form.submit(), 0);   // after this script returns, so its context outlives it
             }
-            """);
-        // The page's content is what matters (checked next); on a loaded machine the full "load" event can lag far behind.
-        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/users/create",
-            new() { WaitUntil = WaitUntilState.Commit, Timeout = 60_000 });
+            """),
+            new() { UrlFunc = url => new Uri(url).AbsolutePath == "/users/create", WaitUntil = WaitUntilState.Commit, Timeout = 60_000 });
         await Expect(page.Locator("h1")).ToHaveTextAsync("Not allowed");
         await Expect(page.Locator("#error-message")).ToHaveTextAsync("user:bob may not user.manage");
         Assert.Empty(browser.PageErrors);
