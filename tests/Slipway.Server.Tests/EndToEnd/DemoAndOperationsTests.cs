@@ -22,8 +22,9 @@ public sealed class DemoAndOperationsTests
         Assert.Contains("acceptance passed", await server.LogAsync(run.Id, "integration"));
 
         // The green run became release 0.1.1, which reached staging by itself; production waits for an analyst.
+        // Generous: the release, the conductor's auto-deploy, then the deploy and verify jobs, on a machine the fleet tests load.
         var first = await WaitForAsync(async () => (await server.Client.ListDeploymentsAsync("demo", "staging"))
-            .FirstOrDefault(d => d.Release == "0.1.1" && d.State == "succeeded"));
+            .FirstOrDefault(d => d.Release == "0.1.1" && d.State == "succeeded"), seconds: 150);
         Assert.Contains("deploying 0.1.1 to staging (previous none)", await server.LogAsync(first.RunId!.Value, "deploy"));
         Assert.Equal(["staging", "production"], (await server.Client.ListEnvironmentsAsync("demo")).Select(e => e.Name));
     }

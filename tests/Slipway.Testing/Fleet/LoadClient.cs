@@ -53,7 +53,7 @@ public sealed class LoadClient : IAsyncDisposable
     }
 
     public static LoadClient Start(string baseUrl, int concurrency = 4, TimeSpan? requestTimeout = null) =>
-        new(baseUrl, concurrency, requestTimeout ?? TimeSpan.FromSeconds(2));
+        new(baseUrl, concurrency, requestTimeout ?? TimeSpan.FromSeconds(5));
 
     private async Task LoopAsync()
     {
