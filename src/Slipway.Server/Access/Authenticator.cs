@@ -27,7 +27,7 @@ public sealed class Authenticator(CredentialStore credentials, AgentStore agents
                 var agent = await agents.FindByCredentialAsync(hash);
                 if (agent is null || agent.Status == "disabled") return null;
                 return new Principal.Agent(agent.Id, agent.Name, agent.Pool,
-                    agent.Labels.Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(), agent.Status);
+                    agent.Labels.Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(), agent.Status, agent.NodeTarget);
             }
             if (bearer.StartsWith(Tokens.RegistrationPrefix, StringComparison.Ordinal))
             {

@@ -11,7 +11,8 @@ public abstract record Principal
         public bool ViaSession => TokenId is null;
     }
 
-    public sealed record Agent(long Id, string Name, string Pool, IReadOnlySet<string> Labels, string Status) : Principal;
+    /// <param name="NodeTarget">PROJECT/ENV/TARGET of a node agent (bound at registration), else null.</param>
+    public sealed record Agent(long Id, string Name, string Pool, IReadOnlySet<string> Labels, string Status, string? NodeTarget = null) : Principal;
     /// <param name="AgentName">The one agent name the token registers (the embedded agent's), or null for an ordinary token.</param>
     public sealed record RegistrationToken(long Id, string Pool, bool PreApproved, string? AgentName = null) : Principal;
 

@@ -36,7 +36,7 @@ public static partial class AgentProtocolApi
         agent.MapNodeAgentApi();
     }
 
-    private static IResult LeaseLost(long id) =>
+    internal static IResult LeaseLost(long id) =>
         Results.Json(new ErrorDto($"the lease on job {id} is no longer held by this agent"), statusCode: StatusCodes.Status409Conflict);
 
     private static async Task<IResult> RegisterAsync(RegisterAgentRequest request, HttpContext context, AgentStore agents, TargetStore targets, TimeProvider clock)
@@ -98,14 +98,15 @@ public static partial class AgentProtocolApi
         await agents.TouchAsync(agent.Id, clock.GetUtcNow().ToUnixTimeMilliseconds());
         // A node agent runs on a production server, unsandboxed: it must never take a branch's job. Decided by its own
         // binding (made at registration), not by what target rows name: naming a pool agent on a target changes nothing here.
-        if ((await agents.FindAsync(agent.Name))?.NodeTarget is { } served)
+        if (agent.NodeTarget is { } served)
             return Results.Json(new ErrorDto($"agent {agent.Name} is the node agent of {served} and takes no pool jobs"),
                 statusCode: StatusCodes.Status403Forbidden);
         var lease = await dispatcher.PollAsync(agent, TimeSpan.FromSeconds(Math.Clamp(request.WaitSeconds, 0, 60)), context.RequestAborted);
         return lease is null ? Results.NoContent() : Results.Ok(lease);
     }
 
-    private static async Task<JobRow?> LeasedAsync(long id, HttpContext context, JobLeaseStore leases)
+    /// <summary>The job when the call's lease id is its lease, held by the calling agent; else null (answer 409).</summary>
+    internal static async Task<JobRow?> LeasedAsync(long id, HttpContext context, JobLeaseStore leases)
     {
         var leaseId = context.Request.Headers[AgentHeaders.LeaseId].ToString();
         var job = string.IsNullOrEmpty(leaseId) ? null : await leases.GetLeasedAsync(id, leaseId);

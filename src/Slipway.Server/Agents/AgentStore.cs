@@ -85,7 +85,7 @@ public sealed class AgentStore(SqlDatabase db)
 
     public Task<AgentRow?> FindByCredentialAsync(string credentialHash) =>
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<AgentRow>(
-            "SELECT id, name, pool, labels, slots, status, protocol_version, created_at, last_seen_at FROM agents WHERE credential_hash = @credentialHash",
+            "SELECT id, name, pool, labels, slots, status, protocol_version, created_at, last_seen_at, node_target FROM agents WHERE credential_hash = @credentialHash",
             new { credentialHash }));
 
     public Task<AgentRow?> FindAsync(string name) =>

@@ -7,6 +7,8 @@ using Slipway.Contracts.Api;
 using Slipway.Core.Access;
 using Slipway.Server.Targets;
 
+using static Slipway.Server.Agents.AgentProtocolApi;
+
 namespace Slipway.Server.Agents;
 
 /// <summary>
@@ -36,9 +38,6 @@ public static class NodeAgentApi
     public static string Signal(long taskId) => "nodetask:" + taskId;
     public static string AgentSignal(string agentName) => "node:" + agentName;
 
-    private static IResult LeaseLost(long id) =>
-        Results.Json(new ErrorDto($"the lease on job {id} is no longer held by this agent"), statusCode: StatusCodes.Status409Conflict);
-
     /// <summary>The most files one rollout job may store for its node tasks (each upload step's file once).</summary>
     public const int MaxFilesPerJob = 100;
 
@@ -46,13 +45,6 @@ public static class NodeAgentApi
     private static bool IsRollout(JobRow job) => JobSpec.FromJson(job.Spec).Rollout is not null;
 
     private static IResult Forbidden(string message) => Results.Json(new ErrorDto(message), statusCode: StatusCodes.Status403Forbidden);
-
-    private static async Task<JobRow?> LeasedAsync(long id, HttpContext context, JobLeaseStore leases)
-    {
-        var leaseId = context.Request.Headers[AgentHeaders.LeaseId].ToString();
-        var job = string.IsNullOrEmpty(leaseId) ? null : await leases.GetLeasedAsync(id, leaseId);
-        return job is not null && job.AgentId == context.RequireAgent().Id ? job : null;
-    }
 
     /// <summary>A file an upload task will put on a node, stored by digest; the job may name it in its tasks afterwards.</summary>
     private static async Task<IResult> StoreFileAsync(long id, HttpContext context, JobLeaseStore leases, RunStore runs, ArtifactFiles files, NodeTaskStore tasks)
@@ -132,7 +124,7 @@ public static class NodeAgentApi
     {
         var agent = context.RequireAgent();
         await agents.TouchAsync(agent.Id, clock.GetUtcNow().ToUnixTimeMilliseconds());
-        if ((await agents.FindAsync(agent.Name))?.NodeTarget is not { } nodeTarget)
+        if (agent.NodeTarget is not { } nodeTarget)
             return Forbidden($"agent {agent.Name} is no target's node agent: register one with --target PROJECT/ENV/TARGET, named on that target (slipway target edit PROJECT ENV TARGET --node-agent NAME)");
         var until = clock.GetUtcNow() + TimeSpan.FromSeconds(Math.Clamp(request.WaitSeconds, 0, 60));
         while (true)

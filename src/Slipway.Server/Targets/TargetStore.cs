@@ -81,12 +81,6 @@ public sealed class TargetStore(SqlDatabase db)
             "JOIN environments e ON e.id = t.environment_id JOIN projects p ON p.id = e.project_id " +
             "WHERE p.name = @project AND e.name = @environment AND t.name = @name", new { project, environment, name }));
 
-    /// <summary>The targets <paramref name="agentName"/> serves as their node agent, as PROJECT/ENV/TARGET.</summary>
-    public async Task<IReadOnlyList<string>> ServedByNodeAgentAsync(string agentName) =>
-        (await db.ReadAsync(c => c.QueryAsync<string>(
-            "SELECT p.name || '/' || e.name || '/' || t.name FROM deployment_targets t JOIN environments e ON e.id = t.environment_id " +
-            "JOIN projects p ON p.id = e.project_id WHERE t.node_agent = @agentName", new { agentName }))).ToList();
-
     /// <summary>Inserts (false when the name is taken) or updates (false when it does not exist).</summary>
     public Task<bool> SaveAsync(long environmentId, DeploymentTarget t, bool create, string by, long now) =>
         db.WriteAsync(async (c, tx) =>
