@@ -21,11 +21,13 @@ public sealed class DemoAndOperationsTests
         Assert.Contains(run.Artifacts, a => a.Path == "out/calc");
         Assert.Contains("acceptance passed", await server.LogAsync(run.Id, "integration"));
 
-        // The green run became release 0.1.1, which reached staging by itself; production waits for an analyst.
+        // The green run became release 0.1.{run}, which reached staging by itself; production waits for an analyst.
+        // The run's number is not always 1: the demo story's branch run (pushed at start) may be numbered first.
         // Generous: the release, the conductor's auto-deploy, then the deploy and verify jobs, on a machine the fleet tests load.
+        var version = $"0.1.{run.Number}";
         var first = await WaitForAsync(async () => (await server.Client.ListDeploymentsAsync("demo", "staging"))
-            .FirstOrDefault(d => d.Release == "0.1.1" && d.State == "succeeded"), seconds: 150);
-        Assert.Contains("deploying 0.1.1 to staging (previous none)", await server.LogAsync(first.RunId!.Value, "deploy"));
+            .FirstOrDefault(d => d.Release == version && d.State == "succeeded"), seconds: 150);
+        Assert.Contains($"deploying {version} to staging (previous none)", await server.LogAsync(first.RunId!.Value, "deploy"));
         Assert.Equal(["staging", "production"], (await server.Client.ListEnvironmentsAsync("demo")).Select(e => e.Name));
     }
 
