@@ -1,0 +1,95 @@
+using System.Xml.Linq;
+using Slipway.Core.Gates;
+
+namespace Slipway.Core.Tests.Gates;
+
+public class TrendChartTests
+{
+    private static readonly TrendPoint[] Releases = [new("1.0.0", 200), new("1.1.0", 250.5), new("1.2.0", 180)];
+
+    [Fact]
+    public void Svg_Points_DrawAPolylineAndADotWithATitleEach()
+    {
+        var svg = XDocument.Parse(TrendChart.Svg(Releases, "ms"));
+        XNamespace ns = "http://www.w3.org/2000/svg";
+
+        Assert.Single(svg.Descendants(ns + "polyline"));
+        Assert.Equal(["1.0.0: 200 ms", "1.1.0: 250.5 ms", "1.2.0: 180 ms"],
+            svg.Descendants(ns + "circle").Select(c => c.Element(ns + "title")!.Value));
+    }
+
+    [Fact]
+    public void Svg_Labels_AreEscaped()
+    {
+        var svg = TrendChart.Svg([new("<script>alert('x')</script>&", 1), new("2.0", 2)], "ms\"><script>");
+
+        Assert.DoesNotContain("<script", svg);
+        Assert.Contains("&lt;script&gt;alert(&apos;x&apos;)&lt;/script&gt;&amp;", svg);
+        XDocument.Parse(svg); // still well-formed
+    }
+
+    [Fact]
+    public void Svg_Threshold_DrawsADashedLine()
+    {
+        var svg = XDocument.Parse(TrendChart.Svg(Releases, "ms", threshold: 300));
+        XNamespace ns = "http://www.w3.org/2000/svg";
+
+        var line = Assert.Single(svg.Descendants(ns + "line"), l => (string?)l.Attribute("class") == "threshold");
+        Assert.NotNull(line.Attribute("stroke-dasharray"));
+        Assert.Equal("threshold: 300 ms", line.Element(ns + "title")!.Value);
+    }
+
+    [Fact]
+    public void Svg_NoThreshold_DrawsNoLine()
+    {
+        Assert.DoesNotContain("<line", TrendChart.Svg(Releases, "ms"));
+    }
+
+    [Fact]
+    public void Svg_MinAndMax_AreLabelled()
+    {
+        var svg = TrendChart.Svg(Releases, "ms");
+
+        Assert.Contains(">250.5 ms</text>", svg);
+        Assert.Contains(">180 ms</text>", svg);
+    }
+
+    [Fact]
+    public void Svg_Empty_SaysNoData()
+    {
+        var svg = TrendChart.Svg([], "ms");
+
+        Assert.Contains(">no data</text>", svg);
+        Assert.DoesNotContain("<circle", svg);
+        XDocument.Parse(svg);
+    }
+
+    [Fact]
+    public void Svg_OnePoint_IsADotWithoutALine()
+    {
+        var svg = TrendChart.Svg([new("1.0.0", 42)], "/s");
+
+        Assert.Single(XDocument.Parse(svg).Descendants().Where(e => e.Name.LocalName == "circle"));
+        Assert.DoesNotContain("<polyline", svg);
+        Assert.Contains("1.0.0: 42/s", svg);
+    }
+
+    [Fact]
+    public void Svg_NonFiniteValues_AreSkipped()
+    {
+        var svg = TrendChart.Svg([new("a", double.NaN), new("b", double.PositiveInfinity)], "ms");
+
+        Assert.Contains("no data", svg);
+    }
+
+    [Fact]
+    public void Svg_HasNoScriptNorExternalReference()
+    {
+        var svg = TrendChart.Svg(Releases, "ms", 300);
+
+        Assert.DoesNotContain("href", svg);
+        Assert.DoesNotContain("<script", svg);
+        Assert.DoesNotContain("url(", svg);
+        Assert.DoesNotContain("NaN", svg);
+    }
+}
