@@ -69,7 +69,7 @@ public class TrendChartTests
     {
         var svg = TrendChart.Svg([new("1.0.0", 42)], "/s");
 
-        Assert.Single(XDocument.Parse(svg).Descendants().Where(e => e.Name.LocalName == "circle"));
+        Assert.Single(XDocument.Parse(svg).Descendants(), e => e.Name.LocalName == "circle");
         Assert.DoesNotContain("<polyline", svg);
         Assert.Contains("1.0.0: 42/s", svg);
     }
