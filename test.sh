@@ -39,6 +39,17 @@ if [ "${#missing[@]}" -gt 0 ]; then
     "${sudo[@]}" apt-get install -y -q "${missing[@]}"
 fi
 
+# The quality-gate tests drive a real load generator: autocannon (npm; its JSON report is one of the metrics formats).
+if ! command -v autocannon >/dev/null 2>&1; then
+    if ! command -v npm >/dev/null 2>&1; then
+        echo "Installing npm (for autocannon)"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -q && apt-get install -y -q npm
+    fi
+    echo "Installing autocannon 9 from npm"
+    npm install -g --no-audit --no-fund autocannon@9 >/dev/null
+fi
+
 command -v dotnet >/dev/null 2>&1 || { echo "error: the .NET 10 SDK (dotnet) is not on PATH" >&2; exit 1; }
 
 # --- results go to a temp folder unless the caller wants to keep them

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Slipway.Cli;
 using Slipway.Cli.Commands.Agent;
+using Slipway.Cli.Commands.Gate;
 using Slipway.Cli.Commands.Audit;
 using Slipway.Cli.Commands.Lint;
 using Slipway.Cli.Commands.Login;
@@ -27,6 +28,9 @@ var root = new RootCommand("Slipway: continuous deployment from request to produ
     ItemCommand.Create(),
     CrCommand.Create(),
     ReleaseCommand.Create(),
+    GateCommand.Create(),
+    GateCommand.Checklist(),
+    GateCommand.SignOff(),
     EnvCommand.Create(),
     RunCommand.Create(),
     LogsCommand.Create(),

@@ -10,5 +10,6 @@ public static class ProtocolVersion
     // 4: register answers 409 for a name in use (never taking it over) and 403 for a name a bound token does not register
     // 5: JobLease.Rollout (typed rolling-deployment steps run by the agent) and POST jobs/{id}/targets (per-target progress)
     // 6: node agents: RegisterAgentRequest.Target, RolloutTargetSpec.NodeAgent, node tasks (jobs/{id}/node-files|node-tasks, node/poll|tasks)
-    public const int Current = 6;
+    // 7: JobLease.MetricsFile and FinishJobRequest.Metrics (the metrics file's text, parsed by the server)
+    public const int Current = 7;
 }

@@ -9,6 +9,7 @@ global using Slipway.Server.Database;
 global using Slipway.Server.Deployments;
 global using Slipway.Server.Environments;
 global using Slipway.Server.Targets;
+global using Slipway.Server.Gates;
 global using Slipway.Server.Git;
 global using Slipway.Server.Hosting;
 global using Slipway.Server.Projects;

@@ -58,6 +58,12 @@ public sealed class JobExecutor(IAgentProtocol client, AgentOptions options, San
             Failures = result.TestSummary.Failures.Select(f => new TestFailureDto(shipper.Mask(f.Name), shipper.Mask(f.Message))).ToList(),
         },
         ReportErrors = (result.ReportErrors ?? []).Select(shipper.Mask).ToList(),
+        // A job could write a secret into its metrics file: it is masked like the log before it leaves the agent.
+        Metrics = result.Metrics is null ? null : result.Metrics with
+        {
+            Text = result.Metrics.Text is null ? null : shipper.Mask(result.Metrics.Text),
+            Error = result.Metrics.Error is null ? null : shipper.Mask(result.Metrics.Error),
+        },
     };
 
     /// <summary>
@@ -138,14 +144,16 @@ public sealed class JobExecutor(IAgentProtocol client, AgentOptions options, San
         {
             await shipper.NoteAsync($"job {stopReason}; its processes were stopped", ct);
             var reports = await ReportCollector.CollectAsync(workspace, lease.ReportGlobs, ct);
-            return new FinishJobRequest(lease.LeaseId, exitCode, outcome, stopReason, reports.Summary, reports.Errors);
+            return new FinishJobRequest(lease.LeaseId, exitCode, outcome, stopReason, reports.Summary, reports.Errors,
+                await MetricsFileReader.ReadAsync(workspace, lease.MetricsFile, ct));
         }
 
         var succeeded = exitCode == 0;
         var collected = await ReportCollector.CollectAsync(workspace, lease.ReportGlobs, ct);
         if (succeeded) await UploadArtifactsAsync(lease, workspace, shipper, ct);
         return new FinishJobRequest(lease.LeaseId, exitCode, succeeded ? JobOutcomes.Succeeded : JobOutcomes.Failed,
-            succeeded ? null : $"the script exited with code {exitCode}", collected.Summary, collected.Errors);
+            succeeded ? null : $"the script exited with code {exitCode}", collected.Summary, collected.Errors,
+            await MetricsFileReader.ReadAsync(workspace, lease.MetricsFile, ct));
     }
 
     private static async Task PumpOutputAsync(ScriptProcess process, LogShipper shipper, CancellationToken ct)

@@ -36,7 +36,8 @@ public sealed record JobLease(
     IReadOnlyList<string> ReportGlobs,
     IReadOnlyList<ArtifactRef> DownloadArtifacts,
     IReadOnlyList<string> SecretNames,
-    RolloutJob? Rollout = null)
+    RolloutJob? Rollout = null,
+    string? MetricsFile = null)
 {
     public override string ToString() => $"JobLease {{ JobId = {JobId}, JobName = {JobName}, RunId = {RunId}, Project = {Project} }}";
 }
@@ -144,7 +145,17 @@ public sealed record FinishJobRequest(
     string Outcome,           // JobOutcomes
     string? FailureReason,
     TestSummaryDto? TestSummary,
-    IReadOnlyList<string> ReportErrors);
+    IReadOnlyList<string> ReportErrors,
+    MetricsFileContent? Metrics = null);
+
+/// <summary>
+/// Protocol 7: the job's metrics file (<see cref="JobLease.MetricsFile"/>) as the agent found it: its text (at most
+/// <see cref="MaxBytes"/>), or why it could not be read. The server parses it; the agent only carries it.
+/// </summary>
+public sealed record MetricsFileContent(string Path, string? Text, string? Error)
+{
+    public const int MaxBytes = 1024 * 1024;
+}
 
 public static class JobOutcomes
 {

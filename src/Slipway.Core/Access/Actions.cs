@@ -58,6 +58,10 @@ public static class Actions
     public const string DeploymentApprove = "deployment.approve";
     /// <summary>Deploy during a freeze window, with a reason (flagged on the dashboard and in the audit log).</summary>
     public const string DeployBreakGlass = "deploy.break-glass";
+    /// <summary>Sign off a release on an environment (UAT, acceptance, exploratory): never a release one wrote or merged into.</summary>
+    public const string ReleaseSignOff = "release.signoff";
+    /// <summary>Configure an environment's quality gates (audited; a pipeline file cannot change them).</summary>
+    public const string GateManage = "gate.manage";
 
     // Server administration (global only).
     public const string AgentRead = "agent.read";
@@ -119,6 +123,8 @@ public static class Actions
         new ActionInfo(DeploymentRead, ActionKind.User, ActionScope.Project, "see deployments, the dashboard and the evidence export", IsRead: true),
         new ActionInfo(DeploymentStart, ActionKind.User, ActionScope.Project, "deploy, promote, roll back and cancel deployments"),
         new ActionInfo(DeploymentApprove, ActionKind.User, ActionScope.Project, "approve or reject deployments (never one's own)"),
+        new ActionInfo(ReleaseSignOff, ActionKind.User, ActionScope.Project, "sign off or reject a release on an environment (never one's own changes)"),
+        new ActionInfo(GateManage, ActionKind.User, ActionScope.Project, "add and remove an environment's quality gates"),
         new ActionInfo(DeployBreakGlass, ActionKind.User, ActionScope.Project, "deploy during a freeze window, with a reason (flagged)"),
         new ActionInfo(AgentRead, ActionKind.User, ActionScope.Server, "see agents", IsRead: true),
         new ActionInfo(AgentApprove, ActionKind.User, ActionScope.Server, "approve or disable agents"),

@@ -21,7 +21,7 @@ public sealed record PipelineDefinition(
 /// deployment redeploys the environment's previous successful release.
 /// </summary>
 public sealed record DeployDefinition(string? Run, string? Verify, bool AutoRollback, TimeSpan Timeout,
-    Deployments.Rollout.RolloutDefinition? Rollout = null);
+    Deployments.Rollout.RolloutDefinition? Rollout = null, string? VerifyMetrics = null);
 
 /// <summary>
 /// <c>release: { branch?, version, tag? }</c>: a green run on one of the project's release branches (a server-side
@@ -60,7 +60,8 @@ public sealed record JobDefinition(
     IReadOnlyList<string> Reports,
     TimeSpan Timeout,
     int Retry,
-    IReadOnlyList<string>? Secrets = null)
+    IReadOnlyList<string>? Secrets = null,
+    string? Metrics = null)
 {
     public const string DefaultPool = "build";
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromHours(1);

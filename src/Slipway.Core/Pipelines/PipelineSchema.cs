@@ -8,7 +8,7 @@ namespace Slipway.Core.Pipelines;
 internal static class PipelineSchema
 {
     public static readonly IReadOnlyList<string> TopLevelKeys = ["version", "env", "stages", "release", "deploy"];
-    public static readonly IReadOnlyList<string> DeployKeys = ["run", "verify", "rollback", "timeout", "targets", "rolling", "steps", "on_failure"];
+    public static readonly IReadOnlyList<string> DeployKeys = ["run", "verify", "rollback", "timeout", "targets", "rolling", "steps", "on_failure", "metrics"];
     public static readonly IReadOnlyList<string> RollingKeys = ["window", "max_failures"];
     public static readonly IReadOnlyList<string> StepKinds = ["upload", "ssh", "health", "ansible"];
     public static readonly IReadOnlyList<string> AnsibleKeys = ["playbook"];
@@ -19,7 +19,7 @@ internal static class PipelineSchema
     public static readonly IReadOnlyList<string> WhenKeys = ["branches"];
 
     public static readonly IReadOnlyList<string> JobKeys =
-        ["name", "run", "env", "secrets", "pool", "labels", "artifacts", "reports", "timeout", "retry"];
+        ["name", "run", "env", "secrets", "pool", "labels", "artifacts", "reports", "metrics", "timeout", "retry"];
 
     public const int SupportedVersion = 1;
 }

@@ -60,6 +60,9 @@ internal sealed partial class PipelineValidator
         var run = rolling ? null : deploy.String("run", required: true);
         if (run is { Length: 0 }) { _sink.Add(deploy.Get("run")!, deploy.PathOf("run"), "'run' is empty"); run = null; }
         var verify = deploy.String("verify", required: false);
+        var metrics = MetricsFile(deploy);
+        if (metrics is not null && string.IsNullOrWhiteSpace(verify))
+            _sink.Add(deploy.Get("metrics")!, deploy.PathOf("metrics"), "'metrics' is the file the 'verify' step writes; add a 'verify' script that produces it");
         var rollback = deploy.String("rollback", required: false) ?? "manual";
         if (rollback is not ("auto" or "manual"))
         {
@@ -68,7 +71,7 @@ internal sealed partial class PipelineValidator
         }
         var timeout = Timeout(deploy);
         return run is null && rollout is null ? null
-            : new DeployDefinition(run, string.IsNullOrWhiteSpace(verify) ? null : verify, rollback == "auto", timeout, rollout);
+            : new DeployDefinition(run, string.IsNullOrWhiteSpace(verify) ? null : verify, rollback == "auto", timeout, rollout, metrics);
     }
 
     private ReleaseDefinition? Release(MappingReader top)
@@ -169,10 +172,29 @@ internal sealed partial class PipelineValidator
         var labels = job.StringList("labels", "labels");
         var artifacts = job.StringList("artifacts", "path globs", PathGlobError("artifact"));
         var reports = job.StringList("reports", "path globs", PathGlobError("report"));
+        var metrics = MetricsFile(job);
         var timeout = Timeout(job);
         var retry = job.Integer("retry", 0, JobDefinition.MaxRetry) ?? 0;
         if (name is null || run is null) return null;
-        return new JobDefinition(name, run, env, pool ?? JobDefinition.DefaultPool, labels, artifacts, reports, timeout, retry, secrets);
+        return new JobDefinition(name, run, env, pool ?? JobDefinition.DefaultPool, labels, artifacts, reports, timeout, retry, secrets, metrics);
+    }
+
+    /// <summary>
+    /// <c>metrics: perf/summary.json</c>: one file in the workspace (no glob, no '..') the server reads when the job ends
+    /// (k6, Artillery, autocannon or plain JSON; docs/gates.md).
+    /// </summary>
+    private string? MetricsFile(MappingReader owner)
+    {
+        var path = owner.String("metrics", required: false);
+        if (path is null) return null;
+        var node = owner.Get("metrics")!;
+        if (path.Length == 0 || path.Length > 500 || path.StartsWith('/') || path.Split('/').Any(p => p is ".." or "") || path.IndexOfAny(['*', '?', '[', '{', '\\']) >= 0
+            || path.Any(char.IsControl))
+        {
+            _sink.Add(node, owner.PathOf("metrics"), $"'metrics' is one file's path relative to the workspace, such as perf/summary.json (no glob, no '..'), not {LintText.Quote(path)}");
+            return null;
+        }
+        return path;
     }
 
     private void DuplicateSecrets(MappingReader job, IReadOnlyList<string> secrets)

@@ -10,7 +10,7 @@ namespace Slipway.Core.Runs;
 public sealed record PlannedJob(
     string Name, string Pool, IReadOnlyList<string> Labels, string Script,
     IReadOnlyDictionary<string, string> Env, IReadOnlyList<string> Artifacts, IReadOnlyList<string> Reports,
-    TimeSpan Timeout, int Retry, IReadOnlyList<string>? Secrets = null, string? Rollout = null);
+    TimeSpan Timeout, int Retry, IReadOnlyList<string>? Secrets = null, string? Rollout = null, string? Metrics = null);
 
 public sealed record PlannedStage(int Index, string Name, bool Skipped, IReadOnlyList<PlannedJob> Jobs);
 
@@ -33,7 +33,7 @@ public static class RunPlanner
             var jobs = stage.Jobs.Select(job => new PlannedJob(
                 job.Name, job.Pool, job.Labels, job.Run,
                 Merge(pipeline.Env, stage.Env, job.Env),
-                job.Artifacts, job.Reports, job.Timeout, job.Retry, job.Secrets ?? [])).ToList();
+                job.Artifacts, job.Reports, job.Timeout, job.Retry, job.Secrets ?? [], Metrics: job.Metrics)).ToList();
             stages.Add(new PlannedStage(i, stage.Name, skipped, jobs));
         }
         return new RunPlan(stages);

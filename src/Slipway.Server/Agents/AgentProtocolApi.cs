@@ -186,7 +186,7 @@ public static partial class AgentProtocolApi
     }
 
     private static async Task<IResult> FinishAsync(long id, FinishJobRequest request, HttpContext context, JobLeaseStore leases, LogStore logs,
-        JobEvents events, SlipwayMetrics metrics, RunStore runs, WorkSignal signal, TimeProvider clock)
+        JobEvents events, SlipwayMetrics metrics, RunStore runs, WorkSignal signal, MetricsRecorder metricsRecorder, TimeProvider clock)
     {
         var job = await LeasedAsync(id, context, leases);
         if (job is null || job.LeaseId != request.LeaseId) return LeaseLost(id);
@@ -198,8 +198,14 @@ public static partial class AgentProtocolApi
             request.TestSummary.Failures.Take(50).Select(f => new TestFailureViewDto(f.Name, f.Message)).ToList()));
         foreach (var error in request.ReportErrors ?? []) await logs.AppendNoteAsync(id, "test report: " + error);
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var failureReason = request.FailureReason;
+        // The metrics file the job was asked for is evidence a gate may rely on: one that is missing or malformed fails
+        // a job that otherwise succeeded, naming the file and the problem.
+        if (await metricsRecorder.RecordAsync(id, job.RunId, JobSpec.FromJson(job.Spec).Metrics, request.Metrics, now) is { } metricsError
+            && outcome == ExecutionStatus.Succeeded)
+            (outcome, failureReason) = (ExecutionStatus.Failed, metricsError);
         var change = await leases.FinishAsync(id, request.LeaseId,
-            new JobResult(outcome, request.ExitCode, request.FailureReason, summary, logs.Length(id), logs.IsTruncated(id)), now);
+            new JobResult(outcome, request.ExitCode, failureReason, summary, logs.Length(id), logs.IsTruncated(id)), now);
         if (change is null) return LeaseLost(id);
         metrics.JobDuration.WithLabels(outcome.ToWire()).Observe((now - (job.StartedAt ?? now)) / 1000.0);
         events.Finished(change);

@@ -41,7 +41,7 @@ public sealed class DeploymentJobs(EnvironmentStore environments, TargetStore ta
             [RolloutVariables.Deployment] = d.Number.ToString(CultureInfo.InvariantCulture),
         };
         var secrets = variables.Where(v => v.Secret).Select(v => v.Name).ToList();
-        JobDefinition Job(string name, string script) => new(name, script, values, environment.Pool, [], [], [], deploy.Timeout, 0, secrets);
+        JobDefinition Job(string name, string script, string? metrics = null) => new(name, script, values, environment.Pool, [], [], [], deploy.Timeout, 0, secrets, metrics);
 
         string? rollout = null;
         IReadOnlyList<(string, int)> planned = [];
@@ -74,7 +74,7 @@ public sealed class DeploymentJobs(EnvironmentStore environments, TargetStore ta
         }
 
         List<StageDefinition> stages = [new("deploy", null, new Dictionary<string, string>(), [Job("deploy", deploy.Run ?? "")])];
-        if (deploy.Verify is { } verify) stages.Add(new("verify", null, new Dictionary<string, string>(), [Job("verify", verify)]));
+        if (deploy.Verify is { } verify) stages.Add(new("verify", null, new Dictionary<string, string>(), [Job("verify", verify, deploy.VerifyMetrics)]));
         var runPlan = RunPlanner.Plan(new PipelineDefinition(new Dictionary<string, string>(), stages), release.Branch);
         if (rollout is not null)
             runPlan = runPlan with

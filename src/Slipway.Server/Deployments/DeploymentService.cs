@@ -1,6 +1,7 @@
 using Slipway.Core.Access;
 using Slipway.Core.Deployments;
 using Slipway.Core.Environments;
+using Slipway.Core.Gates;
 using Slipway.Core.Policies;
 
 namespace Slipway.Server.Deployments;
@@ -18,7 +19,7 @@ public sealed record Initiator(string Name, Permissions? Permissions, IReadOnlyS
 /// a time per environment and records their outcome.
 /// </summary>
 public sealed class DeploymentService(EnvironmentStore environments, DeploymentStore deployments, ReleaseStore releases,
-    RunService runService, MirrorDirectory mirrors, WorkSignal signal, TimeProvider clock)
+    RunService runService, MirrorDirectory mirrors, GateService gates, GateStore gateResults, WorkSignal signal, TimeProvider clock)
 {
     public const string KindDeploy = "deploy";
     public const string KindPromote = "promote";
@@ -87,14 +88,30 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
             var message = $"cannot deploy {release.Version} to '{environment.Name}': " + string.Join("; ", refusals);
             throw refusals.Any(r => r.Rule == DeploymentRules.Deployer) ? new PolicyRefusedException(message) : new ConflictException(message);
         }
+        // Quality gates (server-side, per environment): a failed gate refuses; an inconclusive one holds the deployment for
+        // an approver's decision. A rollback returns to a release that was good here before and is never held by gates.
+        IReadOnlyList<GateResult> judged = [];
+        string? gateHold = null;
+        if (kind != KindRollback)
+        {
+            if (await gates.StandingRejectionAsync(release.Id) is { } rejection)
+                throw new ConflictException($"cannot deploy {release.Version} to '{environment.Name}': gates: the release was rejected ({rejection})");
+            judged = await gates.ChecklistAsync(project, environment, release);
+            if (judged.Where(r => r.Outcome == GateOutcome.Failed).Select(r => r.Describe()).ToList() is { Count: > 0 } unmet)
+                throw new ConflictException($"cannot deploy {release.Version} to '{environment.Name}': gates not met: {string.Join("; ", unmet)}");
+            if (judged.Where(r => r.Outcome == GateOutcome.Inconclusive).Select(r => r.Describe()).ToList() is { Count: > 0 } open)
+                gateHold = string.Join("; ", open);
+        }
         // What it replaces (until it starts and the current release is read again): an automatic rollback undoes the failed
         // release it answers, anything else the environment's current release.
         var replaces = rollbackOf is { } failedId ? (await deployments.GetAsync(failedId))?.ReleaseId
             : (await deployments.CurrentAsync(project.Id)).FirstOrDefault(d => d.EnvironmentId == environment.Id)?.ReleaseId;
         // An automatic rollback restores what was approved before; everything else waits for the environment's approvals.
-        var state = settings.RequiredApprovals > 0 && !(initiator.IsSystem && kind == KindRollback) ? DeploymentState.AwaitingApproval : DeploymentState.Queued;
+        var state = (settings.RequiredApprovals > 0 && !(initiator.IsSystem && kind == KindRollback)) || gateHold is not null
+            ? DeploymentState.AwaitingApproval : DeploymentState.Queued;
         var created = await deployments.CreateAsync(new NewDeployment(project.Id, environment.Id, release.Id, replaces, kind, state, initiator.Name,
-            emergency ? emergencyReason!.Trim() : null, rollbackOf, now.ToUnixTimeMilliseconds()));
+            emergency ? emergencyReason!.Trim() : null, rollbackOf, now.ToUnixTimeMilliseconds(), gateHold));
+        if (judged.Count > 0) await gateResults.RecordResultsAsync(created.Id, judged);
         signal.Signal(WorkSignal.Deployments); // a queued one starts at once, not at the conductor's next tick
         return created;
     }
@@ -137,6 +154,14 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
     {
         DeploymentTransitions.Ensure(deployment.Subject, deployment.StateValue, DeploymentState.Queued);
         var environment = (await environments.GetAsync(deployment.EnvironmentId))!;
+        // An inconclusive gate is a person's call: it needs a reason, from a holder of the environment's approver role.
+        if (deployment.GateHold is { } hold)
+        {
+            if (string.IsNullOrWhiteSpace(comment))
+                throw new ArgumentException($"{deployment.Subject} is held by inconclusive gates ({hold}); approving it decides them, so give the reason as the comment");
+            if (environment.ApproverRole is { } needed && !approver.Roles.Contains(needed))
+                throw new PolicyRefusedException($"{PolicyRules.DistinctApprovers}: deciding the inconclusive gates of {deployment.Subject} needs the role '{needed}', which {approver.Name} does not hold");
+        }
         await enforce(DeploymentRules.MayApprove(approver.Name, approver.Roles, deployment.Initiator, await AuthorsAndMergersAsync(project, deployment), environment.Settings));
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         switch (await deployments.AddApprovalAsync(deployment.Id, approver.Name, "approve", Clean(comment), environment.ApproverRole, now))

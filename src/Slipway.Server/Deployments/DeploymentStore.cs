@@ -30,6 +30,8 @@ public sealed class DeploymentRow
     public long? FinishedAt { get; set; }
     public string? Outcome { get; set; }
     public long? RunId { get; set; }
+    /// <summary>The inconclusive gates holding it for an approver's decision (awaiting approval), or null.</summary>
+    public string? GateHold { get; set; }
 
     public DeploymentState StateValue => DeploymentTransitions.Parse(State);
     public string Subject => $"deployment #{Number} ({Version} to {Environment})";
@@ -48,7 +50,7 @@ public sealed class DeploymentApprovalRow
 
 /// <summary>A deployment to write.</summary>
 public sealed record NewDeployment(long ProjectId, long EnvironmentId, long ReleaseId, long? PreviousReleaseId, string Kind, DeploymentState State,
-    string Initiator, string? EmergencyReason, long? RollbackOf, long Now);
+    string Initiator, string? EmergencyReason, long? RollbackOf, long Now, string? GateHold = null);
 
 /// <summary>
 /// Deployments and their approvals. Every state change is a conditional update on the expected state; starting one
@@ -59,7 +61,7 @@ public sealed class DeploymentStore(SqlDatabase db)
     private const string Select =
         "SELECT d.id, d.project_id, p.name AS project_name, d.number, d.environment_id, e.name AS environment, d.release_id, r.version, r.commit_sha, " +
         "d.previous_release_id, pr.version AS previous_version, d.kind, d.state, d.initiator, d.emergency_reason, d.rollback_of, ro.number AS rollback_of_number, d.requested_at, " +
-        "d.queued_at, d.started_at, d.finished_at, d.outcome, d.run_id " +
+        "d.queued_at, d.started_at, d.finished_at, d.outcome, d.run_id, d.gate_hold " +
         "FROM deployments d JOIN projects p ON p.id = d.project_id JOIN environments e ON e.id = d.environment_id JOIN releases r ON r.id = d.release_id " +
         "LEFT JOIN releases pr ON pr.id = d.previous_release_id LEFT JOIN deployments ro ON ro.id = d.rollback_of";
 
@@ -69,9 +71,9 @@ public sealed class DeploymentStore(SqlDatabase db)
             var number = await c.ExecuteScalarAsync<long>(
                 "UPDATE projects SET next_deployment_number = next_deployment_number + 1 WHERE id = @ProjectId RETURNING next_deployment_number - 1", new { d.ProjectId }, tx);
             var id = await c.ExecuteScalarAsync<long>(
-                "INSERT INTO deployments (project_id, number, environment_id, release_id, previous_release_id, kind, state, initiator, emergency_reason, rollback_of, requested_at, queued_at) " +
-                "VALUES (@ProjectId, @number, @EnvironmentId, @ReleaseId, @PreviousReleaseId, @Kind, @state, @Initiator, @EmergencyReason, @RollbackOf, @Now, @queuedAt) RETURNING id",
-                new { d.ProjectId, number, d.EnvironmentId, d.ReleaseId, d.PreviousReleaseId, d.Kind, state = d.State.Name(), d.Initiator, d.EmergencyReason,
+                "INSERT INTO deployments (project_id, number, environment_id, release_id, previous_release_id, kind, state, initiator, emergency_reason, rollback_of, requested_at, queued_at, gate_hold) " +
+                "VALUES (@ProjectId, @number, @EnvironmentId, @ReleaseId, @PreviousReleaseId, @Kind, @state, @Initiator, @EmergencyReason, @RollbackOf, @Now, @queuedAt, @GateHold) RETURNING id",
+                new { d.ProjectId, number, d.EnvironmentId, d.ReleaseId, d.PreviousReleaseId, d.Kind, state = d.State.Name(), d.Initiator, d.EmergencyReason, d.GateHold,
                       d.RollbackOf, d.Now, queuedAt = d.State == DeploymentState.Queued ? d.Now : (long?)null }, tx);
             return await c.QuerySingleAsync<DeploymentRow>($"{Select} WHERE d.id = @id", new { id }, tx);
         });

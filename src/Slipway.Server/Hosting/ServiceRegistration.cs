@@ -24,6 +24,8 @@ public static class ServiceRegistration
         .AddSingleton<TargetStore>()
         .AddSingleton<NodeTaskStore>()
         .AddSingleton<DeploymentStore>()
+        .AddSingleton<GateStore>()
+        .AddSingleton<MetricsRecorder>()
         .AddSingleton<LogStore>()
         .AddSingleton<ArtifactFiles>();
 
@@ -49,6 +51,7 @@ public static class ServiceRegistration
         .AddSingleton<GitCredentials>()
         .AddSingleton<ChangeRequestLinker>()
         .AddSingleton<ChangeRequestService>()
+        .AddSingleton<GateService>()
         .AddSingleton<DeploymentService>()
         .AddSingleton<DeploymentCommands>()
         .AddSingleton<DeploymentViews>()

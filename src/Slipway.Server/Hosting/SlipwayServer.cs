@@ -80,6 +80,7 @@ public static class SlipwayServer
         api.MapChangeRequestsApi();
         api.MapRepositorySettingsApi();
         api.MapEnvironmentsApi();
+        api.MapGatesApi();
         api.MapTargetsApi();
         api.MapDeploymentsApi();
         api.MapRunsApi();

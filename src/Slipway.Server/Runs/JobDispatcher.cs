@@ -99,7 +99,7 @@ public sealed class JobDispatcher(JobLeaseStore leases, RunStore runs, ArtifactS
         return new JobLease(job.Id, job.LeaseId!, UnixMs.To(job.LeaseExpiresAt!.Value), (int)options.LeaseTimeout.TotalSeconds,
             run.Id, run.ProjectName, run.Branch, run.CommitSha, job.Name, spec.Script, env, spec.TimeoutSeconds,
             options.LogLimitBytes, spec.Artifacts, spec.Reports, downloads, secretNames,
-            spec.Rollout is null ? null : System.Text.Json.JsonSerializer.Deserialize<RolloutJob>(spec.Rollout, RolloutJson.Options));
+            spec.Rollout is null ? null : System.Text.Json.JsonSerializer.Deserialize<RolloutJob>(spec.Rollout, RolloutJson.Options), spec.Metrics);
     }
 
     private async Task<bool> IsProtectedBranchAsync(RunRow run) =>

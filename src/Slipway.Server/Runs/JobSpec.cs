@@ -6,6 +6,7 @@ namespace Slipway.Server.Runs;
 /// What a job runs, fixed when the run is planned (stored as JSON in jobs.spec). <see cref="Secrets"/> holds
 /// only the names of the secrets the job asked for (null in rows written before secrets existed); their values
 /// are decrypted at lease time and never stored here. <see cref="Rollout"/>: a rolling deployment's plan (Contracts RolloutJob as JSON).
+/// <see cref="Metrics"/>: the metrics file the agent hands back when the job ends (docs/gates.md).
 /// </summary>
 public sealed record JobSpec(
     string Script,
@@ -14,7 +15,8 @@ public sealed record JobSpec(
     IReadOnlyList<string> Reports,
     int TimeoutSeconds,
     IReadOnlyList<string>? Secrets = null,
-    string? Rollout = null)
+    string? Rollout = null,
+    string? Metrics = null)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     public string ToJson() => JsonSerializer.Serialize(this, Json);

@@ -67,7 +67,7 @@ public sealed class RunStore(SqlDatabase db)
                     new { runId, idx = stage.Index, name = stage.Name, skipped = stage.Skipped ? 1 : 0 }, tx);
                 foreach (var job in stage.Jobs)
                 {
-                    var spec = new JobSpec(job.Script, job.Env, job.Artifacts, job.Reports, (int)job.Timeout.TotalSeconds, job.Secrets, job.Rollout);
+                    var spec = new JobSpec(job.Script, job.Env, job.Artifacts, job.Reports, (int)job.Timeout.TotalSeconds, job.Secrets, job.Rollout, job.Metrics);
                     await c.ExecuteAsync(
                         "INSERT INTO jobs (run_id, stage_idx, name, status, pool, labels, spec, retries_left, created_at) " +
                         "VALUES (@runId, @idx, @name, 'pending', @pool, @labels, @spec, @retry, @now)",

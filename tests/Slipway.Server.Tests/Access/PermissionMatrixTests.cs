@@ -227,6 +227,7 @@ public sealed class PermissionMatrixTests(MatrixFixture fixture) : IClassFixture
                 case "id" when pattern.Contains("/agent/jobs/"): return "1";
                 case "task": return "1"; // a node task (none exists: 404 when allowed)
                 case "id" when pattern.Contains("/freezes/"): return "1"; // a freeze window (none exists: 404 when allowed)
+                case "id" when pattern.Contains("/gates/"): return "1"; // a gate (none exists: 404 when allowed)
                 case "env": return "production"; // an environment (none exists: 404 when allowed)
                 case "var": return "MATRIX_VAR";
                 case "target": return "web-1"; // a deployment target (none exists: 404 when allowed)

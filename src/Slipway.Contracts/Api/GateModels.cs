@@ -1,0 +1,23 @@
+namespace Slipway.Contracts.Api;
+
+/// <summary>POST /projects/{name}/environments/{env}/gates: kind verify (measuredOn), metric (rule, measuredOn) or signoff (signOffKind, role, measuredOn optional).</summary>
+public sealed record GateRequest(string? Kind, string? MeasuredOn = null, string? Rule = null, string? SignOffKind = null, string? Role = null);
+
+public sealed record GateDto(long Id, string Kind, string? MeasuredOn, string? Rule, string? SignOffKind, string? Role, string Description,
+    string CreatedBy, DateTimeOffset CreatedAt);
+
+/// <summary>One gate judged for a release: outcome passed, failed or inconclusive.</summary>
+public sealed record GateResultDto(string Gate, string Outcome, string Detail, double? Measured, double? Baseline);
+
+/// <summary>GET /projects/{name}/releases/{version}/gates?env=E: what the release still needs before it may go to E.</summary>
+public sealed record GateChecklistDto(string Project, string Release, string Environment, string Overall, IReadOnlyList<GateResultDto> Gates);
+
+/// <summary>POST /projects/{name}/releases/{version}/signoffs. Exploratory sessions add a charter, minutes spent and findings (one per entry).</summary>
+public sealed record SignOffRequest(string? Environment, string? Kind, bool? Accept, string? Notes = null, string? Charter = null, int? Minutes = null,
+    IReadOnlyList<string>? Findings = null, bool FileFindings = false);
+
+public sealed record SignOffDto(long Id, string Release, string Environment, string Kind, string Verdict, string Notes, string SignedBy, DateTimeOffset SignedAt,
+    string? Charter, long? Minutes, IReadOnlyList<string> Findings, IReadOnlyList<string> FiledItems);
+
+/// <summary>A value a job's metrics file reported (GET /runs/{id}/metrics).</summary>
+public sealed record MetricDto(string Job, string Metric, string Stat, double Value, string? Unit, string File, string Format);

@@ -1,0 +1,25 @@
+namespace Slipway.Core.Gates;
+
+/// <summary>A person's verdict on a release on an environment (UAT showcase, customer acceptance, exploratory session).</summary>
+public sealed record SignOff(long Id, string Kind, string Environment, bool Accepted, string By, IReadOnlySet<string> ByRoles, DateTimeOffset At, string Notes);
+
+/// <summary>
+/// What is known about one release when a deployment of it to an environment is asked for: where its verify step passed,
+/// what it measured where, the baseline (the release current on the gated environment) and its sign-offs.
+/// </summary>
+public sealed record GateEvidence(
+    IReadOnlySet<string> VerifiedOn,
+    IReadOnlyDictionary<string, IReadOnlyList<MetricValue>> MeasuredOn,
+    string? BaselineVersion,
+    IReadOnlyDictionary<string, IReadOnlyList<MetricValue>> BaselineMeasuredOn,
+    IReadOnlyList<SignOff> SignOffs);
+
+/// <summary>One gate judged: its outcome and why, with the measured and baseline values when it is a metric gate.</summary>
+public sealed record GateResult(GateDefinition Gate, GateOutcome Outcome, string Detail, double? Measured = null, double? Baseline = null)
+{
+    public string Describe() => $"{Mark(Outcome)} {Gate.Describe()}: {Detail}";
+
+    public static string Mark(GateOutcome outcome) => outcome switch { GateOutcome.Passed => "✔", GateOutcome.Failed => "✘", _ => "?" };
+
+    public static string OutcomeName(GateOutcome outcome) => outcome.ToString().ToLowerInvariant();
+}

@@ -1,0 +1,190 @@
+using System.Globalization;
+using Slipway.Contracts.Api;
+using Slipway.Core.Access;
+using Slipway.Core.Audit;
+using Slipway.Core.Gates;
+using Slipway.Core.Policies;
+
+namespace Slipway.Server.Gates;
+
+/// <summary>
+/// Quality gates: each environment's gates (server-side, audited; <see cref="GatesApi"/> checked gate.manage), the
+/// checklist of a release for an environment (<see cref="GateChecklist"/> over the evidence gathered here), and sign-offs
+/// (who may sign: <see cref="SignOffRules"/>). <see cref="DeploymentService"/> asks <see cref="ChecklistAsync"/> before it
+/// creates a deployment.
+/// </summary>
+public sealed class GateService(ProjectStore projects, EnvironmentStore environments, ReleaseStore releases, DeploymentStore deployments,
+    GateStore gates, MirrorDirectory mirrors, WorkItemService items, TimeProvider clock)
+{
+    public async Task<IReadOnlyList<GateDto>> ListAsync(string name, string env)
+    {
+        var (_, environment) = await FindAsync(name, env);
+        return (await gates.ListAsync(environment.Id)).Select(ToDto).ToList();
+    }
+
+    public async Task<GateDto> AddAsync(Actor actor, string name, string env, GateRequest? request)
+    {
+        if (request is null) throw new ArgumentException("the body must describe the gate: kind (verify, metric, signoff), measuredOn, rule, signOffKind, role");
+        var (project, environment) = await FindAsync(name, env);
+        GateKind kind;
+        MetricRule? rule = null;
+        try
+        {
+            kind = GateDefinition.ParseKind(request.Kind);
+            if (kind == GateKind.Metric && request.Rule is { } text) rule = MetricRuleParser.Parse(text);
+        }
+        catch (FormatException e) { throw new ArgumentException(e.Message); }
+        var gate = new GateDefinition(0, kind, Clean(request.MeasuredOn), rule, kind == GateKind.SignOff ? Clean(request.SignOffKind) : null,
+            kind == GateKind.SignOff ? Clean(request.Role) : null);
+        if (gate.Check() is { } error) throw new ArgumentException(error);
+        if (gate.MeasuredOn is { } on && on != GateDefinition.Ci)
+        {
+            var source = await environments.FindAsync(project.Id, on)
+                         ?? throw new ArgumentException($"project '{name}' has no environment '{on}' to measure on");
+            if (source.Id == environment.Id && kind != GateKind.SignOff)
+                throw new ArgumentException($"a gate of '{env}' cannot require evidence from '{env}' itself: the release is not there yet");
+        }
+        var id = await gates.AddAsync(environment.Id, gate, actor.User.Username, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        await actor.AuditAsync(Actions.GateManage, AuditOutcomes.Succeeded, $"project:{name} env:{env}", $"gate {id} added to '{env}': {gate.Describe()}");
+        return ToDto((await gates.ListAsync(environment.Id)).Single(g => g.Id == id));
+    }
+
+    public async Task RemoveAsync(Actor actor, string name, string env, long id)
+    {
+        var (_, environment) = await FindAsync(name, env);
+        var gate = (await gates.ListAsync(environment.Id)).FirstOrDefault(g => g.Id == id)
+                   ?? throw new KeyNotFoundException($"environment '{env}' of '{name}' has no gate {id}");
+        if (!await gates.RemoveAsync(environment.Id, id)) throw new KeyNotFoundException($"environment '{env}' of '{name}' has no gate {id}");
+        await actor.AuditAsync(Actions.GateManage, AuditOutcomes.Succeeded, $"project:{name} env:{env}", $"gate {id} removed from '{env}': {gate.ToDefinition().Describe()}");
+    }
+
+    /// <summary>The environment's gates judged for the release, in the order they were added.</summary>
+    public async Task<IReadOnlyList<GateResult>> ChecklistAsync(ProjectRow project, EnvironmentRow environment, ReleaseRow release)
+    {
+        var defined = (await gates.ListAsync(environment.Id)).Select(g => g.ToDefinition()).ToList();
+        if (defined.Count == 0) return [];
+        var baselineId = await deployments.CurrentReleaseAsync(environment.Id);
+        var baseline = baselineId is { } id && id != release.Id ? await releases.GetAsync(id) : null;
+        var evidence = new GateEvidence(
+            await gates.VerifiedOnAsync(release.Id),
+            await gates.MeasuredAsync(release.Id),
+            baseline?.Version,
+            baseline is null ? new Dictionary<string, IReadOnlyList<MetricValue>>() : await gates.MeasuredAsync(baseline.Id),
+            (await gates.SignOffsAsync(release.Id)).Select(s => s.ToSignOff()).ToList());
+        return GateChecklist.Evaluate(defined, evidence);
+    }
+
+    public async Task<GateChecklistDto> ChecklistAsync(string name, string version, string env)
+    {
+        var (project, environment) = await FindAsync(name, env);
+        var release = await releases.FindAsync(project.Id, version) ?? throw new KeyNotFoundException($"project '{name}' has no release {version}");
+        var results = await ChecklistAsync(project, environment, release);
+        return new GateChecklistDto(project.Name, release.Version, environment.Name, GateResult.OutcomeName(GateChecklist.Overall(results)),
+            results.Select(ToDto).ToList());
+    }
+
+    public async Task<IReadOnlyList<GateResultDto>> ResultsOfAsync(long deploymentId) =>
+        (await gates.ResultsAsync(deploymentId)).Select(r => new GateResultDto(r.Gate, r.Outcome, r.Detail, r.Measured, r.Baseline)).ToList();
+
+    public async Task<IReadOnlyList<SignOffDto>> SignOffsAsync(string name, string version)
+    {
+        var project = await projects.RequireAsync(name);
+        var release = await releases.FindAsync(project.Id, version) ?? throw new KeyNotFoundException($"project '{name}' has no release {version}");
+        return (await gates.SignOffsAsync(release.Id)).Select(s => ToDto(s, version, [])).ToList();
+    }
+
+    /// <summary>
+    /// Records a sign-off. Refused (403) for a signer who wrote or merged a change in the release, or who lacks the role
+    /// the environments' gates ask this kind of sign-off of; a rejection needs notes. Findings of an exploratory session
+    /// may be filed as bugs (the signer needs item.write for that).
+    /// </summary>
+    public async Task<SignOffDto> SignAsync(Actor actor, string name, string version, SignOffRequest? request)
+    {
+        if (request?.Accept is not { } accepted) throw new ArgumentException("say whether the release is accepted: accept true or false");
+        var kind = Clean(request.Kind) ?? throw new ArgumentException($"give the sign-off a kind: {string.Join(", ", GateDefinition.SignOffKinds)}");
+        if (!GateDefinition.IsSignOffKind(kind)) throw new ArgumentException($"'{kind}' is not a sign-off kind: {string.Join(", ", GateDefinition.SignOffKinds)} or another lower-case word");
+        if (SignOffRules.CheckNotes(accepted, request.Notes) is { } notesError) throw new ArgumentException(notesError);
+        var findings = (request.Findings ?? []).Select(f => f.Trim()).Where(f => f.Length > 0).ToList();
+        if (findings.Count > 50 || findings.Any(f => f.Length > 200)) throw new ArgumentException("at most 50 findings of up to 200 characters each");
+        if (request.Charter is { Length: > 2000 }) throw new ArgumentException("a charter is limited to 2000 characters");
+        if (request.Minutes is < 0 or > 100_000) throw new ArgumentException("minutes spent must be between 0 and 100000");
+        var (project, environment) = await FindAsync(name, Clean(request.Environment) ?? throw new ArgumentException("name the environment the release was tried on"));
+        var release = await releases.FindAsync(project.Id, version) ?? throw new KeyNotFoundException($"project '{name}' has no release {version}");
+        var scope = new Scope(project.Name, environment.Name);
+        if (request.FileFindings && findings.Count > 0 && !actor.User.Permissions.Can(Actions.ItemWrite, scope))
+            throw new PolicyRefusedException($"{actor.User.Username} may not file findings as work items (item.write)");
+
+        var signerRoles = DeploymentService.InitiatorOf(actor.User, project.Name, environment.Name).Roles;
+        var asked = new List<string>();
+        foreach (var e in await environments.ListAsync(project.Id))
+            asked.AddRange((await gates.ListAsync(e.Id)).Where(g => g.Kind == "signoff" && g.SignoffKind == kind && (g.MeasuredOn is null || g.MeasuredOn == environment.Name))
+                .Select(g => g.Role!));
+        var decision = SignOffRules.MaySign(actor.User.Username, signerRoles, await AuthorsAndMergersAsync(project, release), asked.Distinct().ToList(), kind, version);
+        if (decision is PolicyDecision.Refused refused)
+        {
+            await actor.AuditAsync(Actions.ReleaseSignOff, AuditOutcomes.Denied, $"project:{name} env:{environment.Name} release:{version}", refused.Message);
+            throw new PolicyRefusedException(refused.Message);
+        }
+        var notes = (request.Notes ?? "").Trim();
+        var id = await gates.AddSignOffAsync(release.Id, environment.Id, kind, accepted, notes, actor.User.Username, string.Join(",", signerRoles.Order()),
+            Clean(request.Charter), request.Minutes, findings.Count > 0 ? string.Join("\n", findings) : null, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        await actor.AuditAsync(Actions.ReleaseSignOff, AuditOutcomes.Succeeded, $"project:{name} env:{environment.Name} release:{version}",
+            $"{kind} sign-off of {version} on '{environment.Name}': {(accepted ? "accepted" : "rejected")}" + (notes.Length > 0 ? $" ({Short(notes)})" : ""));
+        var filed = new List<string>();
+        if (request.FileFindings)
+            foreach (var finding in findings)
+                filed.Add((await items.CreateAsync(actor, name, new CreateWorkItemRequest(finding,
+                    $"Found in {kind} testing of release {version} on {environment.Name} (sign-off #{id} by {actor.User.Username}).", "bug"))).Key);
+        var row = (await gates.SignOffsAsync(release.Id)).Single(s => s.Id == id);
+        return ToDto(row, version, filed);
+    }
+
+    /// <summary>
+    /// Whether a rejection stands against the release: the latest sign-off of some kind on some environment rejects it.
+    /// A rejected release is not promoted further until a newer sign-off of that kind accepts it.
+    /// </summary>
+    public async Task<string?> StandingRejectionAsync(long releaseId) =>
+        (await gates.SignOffsAsync(releaseId)).GroupBy(s => (s.Kind, s.Environment)).Select(g => g.OrderBy(s => s.SignedAt).ThenBy(s => s.Id).Last())
+            .Where(s => !s.Accepted).Select(s => $"{s.Kind} sign-off on '{s.Environment}' rejected by {s.SignedBy}: {Short(s.Notes)}").FirstOrDefault();
+
+    /// <summary>Who wrote or merged the changes of this release (since the release before it).</summary>
+    private async Task<IReadOnlyList<string>> AuthorsAndMergersAsync(ProjectRow project, ReleaseRow release)
+    {
+        var previous = await releases.PreviousAsync(project.Id, release.Id);
+        try
+        {
+            var commits = (await mirrors.For(project.Name).CommitsBetweenAsync(previous?.CommitSha, release.CommitSha, max: 5000)).Select(c => c.Sha).ToList();
+            return await deployments.AuthorsAndMergersAsync(project.Id, commits);
+        }
+        catch (Git.GitException e)
+        {
+            // Fail closed: a sign-off whose signer cannot be checked is refused.
+            throw new ConflictException($"{SignOffRules.NotAuthor}: cannot read the changes in {release.Version} to check who wrote them ({e.Message}); try again");
+        }
+    }
+
+    private async Task<(ProjectRow, EnvironmentRow)> FindAsync(string name, string env)
+    {
+        var project = await projects.RequireAsync(name);
+        var environment = await environments.FindAsync(project.Id, env) ?? throw new KeyNotFoundException($"project '{name}' has no environment '{env}'");
+        return (project, environment);
+    }
+
+    private static GateDto ToDto(GateRow g) => new(g.Id, g.Kind, g.MeasuredOn, g.Rule, g.SignoffKind, g.Role, g.ToDefinition().Describe(), g.CreatedBy,
+        DateTimeOffset.FromUnixTimeMilliseconds(g.CreatedAt));
+
+    public static GateResultDto ToDto(GateResult r) => new(r.Gate.Describe(), GateResult.OutcomeName(r.Outcome), r.Detail, r.Measured, r.Baseline);
+
+    private static SignOffDto ToDto(SignOffRow s, string version, IReadOnlyList<string> filed) =>
+        new(s.Id, version, s.Environment, s.Kind, s.Accepted ? "accept" : "reject", s.Notes, s.SignedBy, DateTimeOffset.FromUnixTimeMilliseconds(s.SignedAt),
+            s.Charter, s.Minutes, s.Findings?.Split('\n') ?? [], filed);
+
+    private static string? Clean(string? text)
+    {
+        var t = text?.Trim();
+        if (t is { Length: > 0 } && t.Any(c => char.IsControl(c) && c != '\n')) throw new ArgumentException("a value contains a control character");
+        return string.IsNullOrEmpty(t) ? null : t;
+    }
+
+    private static string Short(string text) => text.Length <= 200 ? text : string.Concat(text.AsSpan(0, 199), "…");
+}
