@@ -247,11 +247,15 @@ public sealed record DeploymentStepDto(string Name, string Status, string? Failu
 /// <param name="RollbackOf">For an automatic rollback: the number of the failed deployment it answers.</param>
 /// <param name="Steps">The deploy and verify jobs of its run (the verify result), empty before it started.</param>
 /// <param name="Waiting">While it runs but no job of its run has an agent: why ("waiting for an agent of pool deploy (none connected)").</param>
+/// <param name="GateHold">The inconclusive quality gates holding it for an approver's reasoned decision (docs/gates.md), or null.</param>
+/// <param name="Gates">The gate results judged when it was requested (rule, measured value, outcome): the evidence that allowed or held it.</param>
+/// <param name="SignOffs">The release's sign-offs given before it was requested.</param>
 public sealed record DeploymentDto(string Project, long Number, string Environment, string Release, string Commit, string? PreviousRelease,
     string Kind, string State, string Initiator, string? EmergencyReason, long? RollbackOf, DateTimeOffset RequestedAt, DateTimeOffset? QueuedAt,
     DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, string? Outcome, long? RunId, IReadOnlyList<DeploymentApprovalDto> Approvals,
     IReadOnlyList<ReleaseArtifactDto> Artifacts, IReadOnlyList<DeploymentStepDto>? Steps = null, string? Waiting = null,
-    IReadOnlyList<DeploymentTargetDto>? Targets = null);
+    IReadOnlyList<DeploymentTargetDto>? Targets = null, string? GateHold = null, IReadOnlyList<GateResultDto>? Gates = null,
+    IReadOnlyList<SignOffDto>? SignOffs = null);
 
 /// <remarks>No override: nobody, whatever they hold, approves a deployment they asked for or that ships a change they wrote or merged.</remarks>
 public sealed record ApproveDeploymentRequest(string? Comment);

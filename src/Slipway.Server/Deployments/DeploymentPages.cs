@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Slipway.Contracts.Api;
 using Slipway.Core.Access;
+using Slipway.Core.Gates;
 using Slipway.Core.Deployments;
 using Slipway.Core.Environments;
 using Slipway.Core.Policies;
@@ -86,7 +87,7 @@ public static class DeploymentPages
     }
 
     internal static async Task<IResult> DashboardPageAsync(string name, HttpContext context, ProjectStore projects, EnvironmentStore environments,
-        DeploymentStore deployments, ReleaseStore releases, DeploymentViews views)
+        DeploymentStore deployments, ReleaseStore releases, DeploymentViews views, GateService gates)
     {
         var project = await projects.RequireAsync(name);
         var dashboard = await views.DashboardAsync(name);
@@ -98,15 +99,23 @@ public static class DeploymentPages
             if (Lifecycle.PromotionSource(settings, target.Name, current) is { } source)
                 previews[target.Name] = await views.CompareAsync(name, source.Name, target.Name);
         var recent = await views.ToDtosAsync(await deployments.ListAsync(project.Id, limit: 20), withArtifacts: false);
+        // What the release a promotion would take still needs before each environment's gates let it in.
+        var needs = new Dictionary<string, (string Release, string Overall, IReadOnlyList<GateResultDto> Results)>(StringComparer.Ordinal);
+        foreach (var (env, preview) in previews)
+            if (preview is { FromRelease: { } candidate, Releases.Count: > 0 } && await releases.FindAsync(project.Id, candidate) is { } release
+                && await environments.FindAsync(project.Id, env) is { } row
+                && await gates.ChecklistAsync(project, row, release) is { Count: > 0 } results)
+                needs[env] = (candidate, GateResult.OutcomeName(GateChecklist.Overall(results)), results.Select(GateService.ToDto).ToList());
         return Page<EnvironmentsPage>(context, new
         {
-            Project = project.ToDto(), Dashboard = dashboard, Settings = settings, Previews = previews, Recent = recent,
+            Project = project.ToDto(), Dashboard = dashboard, Settings = settings, Previews = previews, Recent = recent, Needs = needs,
             Versions = (await releases.ListAsync(project.Id)).OrderByDescending(r => r.Id).Select(r => r.Version).ToList(),
         });
     }
 
     internal static async Task<IResult> DeploymentPageAsync(string name, long number, HttpContext context, ProjectStore projects,
-        DeploymentStore deployments, RunStore runs, EnvironmentStore environments, DeploymentService service, DeploymentViews views)
+        DeploymentStore deployments, RunStore runs, EnvironmentStore environments, DeploymentService service, DeploymentViews views, GateService gates,
+        GateStore gateStore)
     {
         var deployment = await views.ShowAsync(name, number);
         var run = deployment.RunId is { } runId ? await runs.GetAsync(runId) : null;
@@ -132,6 +141,8 @@ public static class DeploymentPages
             Deployment = deployment, Jobs = jobs, ApproverRole = environment?.ApproverRole,
             MayDecide = mayDecide, ApproveRefusal = approveRefusal,
             MayCancel = environment is not null && DeploymentService.MayDeploy(me, name, environment),
+            Gates = await gates.ResultsOfAsync((await deployments.FindAsync(project.Id, number))!.Id),
+            Metrics = deployment.RunId is { } measuredBy ? (await gateStore.MetricsOfRunAsync(measuredBy)).Select(m => m.ToValue()).ToList() : [],
         });
     }
 

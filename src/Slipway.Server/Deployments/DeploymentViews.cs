@@ -11,7 +11,7 @@ namespace Slipway.Server.Deployments;
 /// export is audited.
 /// </summary>
 public sealed class DeploymentViews(ProjectStore projects, EnvironmentStore environments, DeploymentStore deployments, ReleaseStore releases,
-    TimeProvider clock, PoolPresence presence, TargetStore targets)
+    TimeProvider clock, PoolPresence presence, TargetStore targets, GateStore gates)
 {
     /// <summary>What a rolling deployment did to each target, in batch order (empty for a script deployment).</summary>
     public async Task<IReadOnlyList<DeploymentTargetDto>> TargetsAsync(string name, long number)
@@ -117,8 +117,18 @@ public sealed class DeploymentViews(ProjectStore projects, EnvironmentStore envi
             : PoolPresence.Waiting(steps[runId].Where(j => j.Status == "queued").Select(j => j.Pool), connected);
         var artifacts = new Dictionary<long, List<ReleaseArtifactDto>>();
         var perTarget = new Dictionary<long, IReadOnlyList<DeploymentTargetDto>>();
+        var gateResults = new Dictionary<long, IReadOnlyList<GateResultDto>>();
+        var signOffs = new Dictionary<long, IReadOnlyList<SignOffRow>>();
         if (withArtifacts)
-            foreach (var d in rows) perTarget[d.Id] = await TargetDtosAsync(d.Id);
+            foreach (var d in rows)
+            {
+                perTarget[d.Id] = await TargetDtosAsync(d.Id);
+                gateResults[d.Id] = (await gates.ResultsAsync(d.Id)).Select(r => new GateResultDto(r.Gate, r.Outcome, r.Detail, r.Measured, r.Baseline)).ToList();
+                if (!signOffs.ContainsKey(d.ReleaseId)) signOffs[d.ReleaseId] = await gates.SignOffsAsync(d.ReleaseId);
+            }
+        IReadOnlyList<SignOffDto>? SignedBefore(DeploymentRow d) => !signOffs.TryGetValue(d.ReleaseId, out var all) ? null
+            : all.Where(s => s.SignedAt <= d.RequestedAt).Select(s => new SignOffDto(s.Id, d.Version, s.Environment, s.Kind, s.Accepted ? "accept" : "reject", s.Notes,
+                s.SignedBy, UnixMs.To(s.SignedAt), s.Charter, s.Minutes, s.Findings?.Split('\n') ?? [], [])).ToList();
         // on_failure: pause — a running deployment whose failed targets wait for a deployer says so before anything else.
         string? Paused(DeploymentRow d) => d.State != "running" || !perTarget.TryGetValue(d.Id, out var ts)
             || ts.Where(t => t.State == Contracts.Agents.TargetStates.Paused && t.PendingDecision is null).Select(t => t.Target).ToList() is not { Count: > 0 } paused ? null
@@ -133,6 +143,6 @@ public sealed class DeploymentViews(ProjectStore projects, EnvironmentStore envi
             withArtifacts ? artifacts[d.ReleaseId] : [],
             d.RunId is not { } runId ? [] : steps[runId].Select(j => new DeploymentStepDto(j.Name, j.Status, j.FailureReason,
                 $"/api/v1/runs/{runId}/jobs/{Uri.EscapeDataString(j.Name)}/log/raw")).ToList(), Paused(d) ?? Waiting(d),
-            withArtifacts ? perTarget[d.Id] : null)).ToList();
+            withArtifacts ? perTarget[d.Id] : null, d.GateHold, gateResults.GetValueOrDefault(d.Id), SignedBefore(d))).ToList();
     }
 }

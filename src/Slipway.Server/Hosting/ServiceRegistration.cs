@@ -52,6 +52,7 @@ public static class ServiceRegistration
         .AddSingleton<ChangeRequestLinker>()
         .AddSingleton<ChangeRequestService>()
         .AddSingleton<GateService>()
+        .AddSingleton<GateViews>()
         .AddSingleton<DeploymentService>()
         .AddSingleton<DeploymentCommands>()
         .AddSingleton<DeploymentViews>()

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Slipway.Contracts.Api;
 using Slipway.Core.Access;
 
 using static Slipway.Server.Web.WebUi;
@@ -47,16 +48,32 @@ public static class ReleasePages
             })).RequirePageAction(Actions.ReleaseCreate);
 
         app.MapGet("/projects/{name}/releases/{version}", async (string name, string version, HttpContext context, ProjectStore projects, ReleaseViews views,
-            EnvironmentStore environments, DeploymentStore deployments, TimeProvider clock) =>
+            EnvironmentStore environments, DeploymentStore deployments, GateViews gateViews, TimeProvider clock) =>
             Page<ReleasePage>(context, new
             {
                 Release = await views.ShowAsync(name, version),
+                Quality = await gateViews.ForReleaseAsync(name, version),
+                MaySign = context.RequireUser().Permissions.CanOnProject(Actions.ReleaseSignOff, name),
                 // Where it is deployed, for those who may see deployments.
                 Places = context.RequireUser().Permissions.CanOnProject(Actions.DeploymentRead, name)
                     ? await ReleasePlaces.ForAsync(name, version, projects, environments, deployments, clock) : null,
             }))
             .RequirePageAction(Actions.ReleaseRead);
+        app.MapSignOffPage();
     }
+
+    /// <summary>The sign-off form: the same <see cref="GateService.SignAsync"/> as the API (checks, audit entry).</summary>
+    internal static void MapSignOffPage(this IEndpointRouteBuilder app) =>
+        app.MapPost("/projects/{name}/releases/{version}/signoff", (string name, string version, HttpContext context, GateService service) =>
+            Act(context, ReleasePath(name, version), async form =>
+            {
+                var accepted = Field(form, "verdict") switch { "accept" => true, "reject" => false, _ => throw new ArgumentException("choose accept or reject") };
+                var findings = (Field(form, "findings") ?? "").Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+                var signed = await service.SignAsync(Actor.Of(context), name, version, new SignOffRequest(Field(form, "environment"), Field(form, "kind"), accepted,
+                    Field(form, "notes"), Field(form, "charter"), int.TryParse(Field(form, "minutes"), out var m) ? m : null, findings, Field(form, "fileFindings") == "1"));
+                return $"Your {signed.Kind} sign-off of {version} on {signed.Environment} is recorded: {(accepted ? "accepted" : "rejected")}" +
+                       (signed.FiledItems.Count > 0 ? $"; filed {string.Join(", ", signed.FiledItems)}." : ".");
+            })).RequirePageAction(Actions.ReleaseSignOff);
 
     internal static async Task<(string Message, string? Next)> CreateReleaseAsync(string project, long runId, HttpContext context, ReleaseService service)
     {

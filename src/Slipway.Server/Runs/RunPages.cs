@@ -16,7 +16,7 @@ public static class RunPages
     public static void MapRunPages(this IEndpointRouteBuilder app)
     {
         app.MapGet("/runs/{id:long}", async (long id, HttpContext context, RunService service, ReleaseStore releases, DeploymentStore deployments,
-            ProjectStore projects, ReleaseSettingsStore releaseSettings, PoolPresence presence) =>
+            ProjectStore projects, ReleaseSettingsStore releaseSettings, PoolPresence presence, GateStore gates) =>
         {
             var details = await service.GetAsync(id);
             var project = await projects.GetAsync(details.Run.ProjectId);
@@ -25,6 +25,7 @@ public static class RunPages
                 Run = details.ToDto(await presence.WaitingAsync(details)), ReleaseVersion = (await releases.ForRunAsync(id))?.Version,
                 DeploymentNumber = details.Run.DeploymentId is { } deployment ? (await deployments.GetAsync(deployment))?.Number : null,
                 OnReleaseBranch = project is not null && (await releaseSettings.GetAsync(project)).Releases(details.Run.Branch),
+                Metrics = (await gates.MetricsOfRunAsync(id)).Select(m => new MetricDto(m.Job ?? "", m.Metric, m.Stat, m.Value, m.Unit, m.File, m.Format)).ToList(),
             });
         }).RequirePageAction(Actions.RunRead);
         // The run's project is the scope of both (AccessMiddleware resolves it from {id}).

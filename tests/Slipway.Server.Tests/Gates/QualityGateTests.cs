@@ -177,6 +177,11 @@ public sealed class QualityGateTests
         var promoted = await kit.Ann.PromoteAsync("shop", "production");
         Assert.Equal("succeeded", (await kit.WaitForDeploymentAsync(promoted.Number)).State);
         Assert.Equal(2, (await kit.Admin.ListSignOffsAsync("shop", version)).Count);
+        // The evidence export says why production was allowed to change: the gate that passed and the sign-offs before it.
+        var csv = await kit.Admin.ExportDeploymentsAsync("shop", "production", null, null, "csv");
+        Assert.Contains("passed uat sign-off by analyst on staging: accepted by bob on staging", csv);
+        Assert.Contains("uat on staging reject by ann", csv);
+        Assert.Contains("uat on staging accept by bob", csv);
         var audit = await kit.Admin.ListAuditAsync();
         Assert.Contains(audit, e => e.Action == "release.signoff" && e.Outcome == "succeeded" && e.Detail!.Contains("accepted"));
         Assert.Contains(audit, e => e.Action == "gate.manage" && e.Detail!.Contains("uat sign-off by analyst on staging"));

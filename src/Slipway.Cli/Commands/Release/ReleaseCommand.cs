@@ -35,6 +35,17 @@ public static class ReleaseCommand
             var release = await client.GetReleaseAsync(result.GetValue(project)!, result.GetValue(version)!, ct);
             if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(release); return 0; }
             Print(release);
+            // What the release still needs per environment with quality gates (slipway gates shows one environment).
+            List<EnvironmentDto> environments;
+            try { environments = await client.ListEnvironmentsAsync(release.Project, ct); }
+            catch (Client.SlipwayApiException) { return 0; } // no env.read here: the release alone
+            foreach (var env in environments)
+            {
+                var checklist = await client.GetGateChecklistAsync(release.Project, release.Version, env.Name, ct);
+                if (checklist.Gates.Count == 0) continue;
+                Console.WriteLine();
+                Gate.GateCommand.Print(checklist);
+            }
             return 0;
         }));
 

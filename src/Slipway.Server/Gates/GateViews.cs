@@ -1,0 +1,55 @@
+using Slipway.Contracts.Api;
+using Slipway.Core.Gates;
+
+namespace Slipway.Server.Gates;
+
+/// <summary>One environment's gates judged for a release, each metric gate with its trend across recent releases.</summary>
+public sealed record EnvironmentGatesView(string Environment, string Overall, IReadOnlyList<(GateResultDto Result, string? TrendSvg)> Results);
+
+/// <summary>What the release page shows about quality: the checklists, what was measured where, and the sign-offs.</summary>
+public sealed record ReleaseGatesView(IReadOnlyList<EnvironmentGatesView> Checklists, IReadOnlyList<(string Where, IReadOnlyList<MetricValue> Values)> Measured,
+    IReadOnlyList<SignOffDto> SignOffs, IReadOnlyList<string> Environments);
+
+/// <summary>Read models of quality gates for the pages (release, deployment, dashboard); no rules of their own.</summary>
+public sealed class GateViews(ProjectStore projects, EnvironmentStore environments, ReleaseStore releases, GateStore gates, GateService service)
+{
+    public async Task<ReleaseGatesView> ForReleaseAsync(string name, string version)
+    {
+        var project = await projects.RequireAsync(name);
+        var release = await releases.FindAsync(project.Id, version) ?? throw new KeyNotFoundException($"project '{name}' has no release {version}");
+        var all = await environments.ListAsync(project.Id);
+        var checklists = new List<EnvironmentGatesView>();
+        foreach (var environment in all)
+        {
+            var results = await service.ChecklistAsync(project, environment, release);
+            if (results.Count == 0) continue;
+            var rows = new List<(GateResultDto, string?)>();
+            foreach (var r in results) rows.Add((GateService.ToDto(r), await TrendAsync(all, r.Gate)));
+            checklists.Add(new EnvironmentGatesView(environment.Name, GateResult.OutcomeName(GateChecklist.Overall(results)), rows));
+        }
+        var measured = (await gates.MeasuredAsync(release.Id)).OrderBy(m => m.Key == GateDefinition.Ci ? "" : m.Key)
+            .Select(m => (m.Key, m.Value)).ToList();
+        return new ReleaseGatesView(checklists, measured, await service.SignOffsAsync(name, version), all.Select(e => e.Name).ToList());
+    }
+
+    /// <summary>The overall outcome of each environment's gates for a release (environments without gates left out).</summary>
+    public async Task<IReadOnlyDictionary<string, (string Overall, IReadOnlyList<GateResultDto> Results)>> SummaryAsync(ProjectRow project, ReleaseRow release)
+    {
+        var summary = new Dictionary<string, (string, IReadOnlyList<GateResultDto>)>(StringComparer.Ordinal);
+        foreach (var environment in await environments.ListAsync(project.Id))
+        {
+            var results = await service.ChecklistAsync(project, environment, release);
+            if (results.Count > 0)
+                summary[environment.Name] = (GateResult.OutcomeName(GateChecklist.Overall(results)), results.Select(GateService.ToDto).ToList());
+        }
+        return summary;
+    }
+
+    private async Task<string?> TrendAsync(IReadOnlyList<EnvironmentRow> all, GateDefinition gate)
+    {
+        if (gate is not { Kind: GateKind.Metric, Rule: { } rule, MeasuredOn: { } on } || all.FirstOrDefault(e => e.Name == on) is not { } source) return null;
+        var points = await gates.TrendAsync(source.Id, rule.Metric, rule.Stat);
+        return points.Count == 0 ? null
+            : TrendChart.Svg(points.Select(p => new TrendPoint(p.Version, p.Value)).ToList(), rule.Unit ?? "", rule.Relative ? null : rule.Threshold);
+    }
+}

@@ -1,0 +1,95 @@
+using Microsoft.Playwright;
+using Slipway.Contracts.Api;
+using Slipway.Testing;
+using static Microsoft.Playwright.Assertions;
+
+namespace Slipway.Web.Tests;
+
+/// <summary>
+/// Quality gates in the browser: the release page's checklist per environment (with what was measured and the metric's
+/// trend), the sign-off form for analysts only, and the dashboard saying what the next release still needs.
+/// </summary>
+public sealed class GatePagesTests
+{
+    private const string Pipeline = """
+        stages:
+          - name: build
+            jobs:
+              - name: pack
+                run: echo built
+        release:
+          branch: main
+          version: "1.0.{run}"
+        deploy:
+          run: "echo deploying $SLIPWAY_RELEASE to $SLIPWAY_ENVIRONMENT"
+          verify: 'echo "{\"metrics\": {\"http_req_duration\": {\"p95\": 150, \"unit\": \"ms\"}, \"requests\": {\"count\": 400}}}" > perf.json'
+          metrics: perf.json
+        """;
+
+    [Fact]
+    public async Task ReleasePage_ShowsTheChecklist_AndTheSignOffFormRecordsAVerdictThatPassesTheGate()
+    {
+        await using var server = await SlipwayTestServer.StartAsync();
+        using var repo = TestRepos.WithPipeline(Pipeline);
+        await server.Client.CreateProjectAsync("shop", repo.Path, "main");
+        await server.Client.CreateEnvironmentAsync("shop", new EnvironmentRequest("staging", 0, false, "build", [], 0, null, true, null));
+        await server.Client.CreateEnvironmentAsync("shop", new EnvironmentRequest("production", 1, false, "build", ["role:analyst"], 0, null, false, null));
+        await server.Client.AddGateAsync("shop", "production", new GateRequest("verify", "staging"));
+        await server.Client.AddGateAsync("shop", "production", new GateRequest("metric", "staging", "http_req_duration p95 < 300 ms"));
+        await server.Client.AddGateAsync("shop", "production", new GateRequest("signoff", "staging", SignOffKind: "uat", Role: "analyst"));
+        using (var api = TestApi.Admin(server))
+        {
+            await api.CreateUserAsync("ann", null, "analyst");
+            await api.CreateUserAsync("dana", null, "developer");
+        }
+        var first = await TestRepos.FirstRunAsync(server, "shop");
+        Assert.Equal("succeeded", (await server.WaitForRunAsync(first.Id)).Status);
+        var version = (await TestRepos.ReleaseOfAsync(server, "shop", first.Id)).Version;
+        await Eventually.ValueAsync(async () => (await server.Client.ListDeploymentsAsync("shop", "staging")).FirstOrDefault(d => d.State == "succeeded"),
+            TimeSpan.FromSeconds(60), "the staging deployment");
+
+        await using var ann = await BrowserSession.StartAsync(server.Url);
+        var page = ann.Page;
+        await TestApi.SignInWithPasswordAsync(page, "ann");
+        await page.GotoAsync($"/projects/shop/releases/{version}");
+        var production = page.Locator(".gate-checklist[data-environment='production']");
+        await Expect(production).ToHaveAttributeAsync("data-overall", "failed");
+        await Expect(production.Locator("h3")).ToHaveTextAsync("Not ready for production");
+        await Expect(production.Locator("li.gate")).ToHaveCountAsync(3);
+        await Expect(production.Locator("li.gate").Nth(0)).ToHaveAttributeAsync("data-outcome", "passed");
+        var metric = production.Locator("li.gate").Nth(1);
+        await Expect(metric).ToHaveAttributeAsync("data-outcome", "passed");
+        await Expect(metric.Locator(".detail")).ToContainTextAsync("150 ms < 300 ms");
+        await Expect(metric.Locator(".trend svg")).ToHaveCountAsync(1);
+        await Expect(production.Locator("li.gate").Nth(2)).ToHaveAttributeAsync("data-outcome", "failed");
+        await Expect(production.Locator("li.gate").Nth(2).Locator(".detail")).ToContainTextAsync("pending");
+        await Expect(page.Locator("#release-metrics tr[data-where='staging'][data-metric='http_req_duration'][data-stat='p95'] .value")).ToHaveTextAsync("150 ms");
+
+        // The dashboard says what the release still needs for production.
+        await page.GotoAsync("/projects/shop/environments");
+        var needs = page.Locator(".env-cell[data-environment='production'] .gate-needs");
+        await Expect(needs).ToHaveAttributeAsync("data-release", version);
+        await Expect(needs).ToHaveAttributeAsync("data-overall", "failed");
+        await Expect(needs.Locator("li.gate-failed")).ToContainTextAsync("uat sign-off by analyst on staging");
+
+        // The analyst signs it off after the showcase; the gate passes.
+        await page.GotoAsync($"/projects/shop/releases/{version}");
+        var form = page.Locator("#signoff-form");
+        await form.Locator("select[name='environment']").SelectOptionAsync("staging");
+        await form.Locator("select[name='kind']").SelectOptionAsync("uat");
+        await form.Locator("textarea[name='notes']").FillAsync("Showcase with the customer: the basket shows prices");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Record sign-off" }).ClickAsync();
+        await Expect(page.Locator(".flash.ok")).ToHaveTextAsync($"Your uat sign-off of {version} on staging is recorded: accepted.");
+        await Expect(production).ToHaveAttributeAsync("data-overall", "passed");
+        await Expect(page.Locator("#release-signoffs tr[data-kind='uat'][data-verdict='accept']")).ToContainTextAsync("Showcase with the customer");
+        Assert.Equal("passed", (await server.Client.GetGateChecklistAsync("shop", version, "production")).Overall);
+        Assert.Empty(ann.PageErrors);
+
+        // A developer sees the checklist but is offered no sign-off form.
+        await using var dana = await BrowserSession.StartAsync(server.Url);
+        await TestApi.SignInWithPasswordAsync(dana.Page, "dana");
+        await dana.Page.GotoAsync($"/projects/shop/releases/{version}");
+        await Expect(dana.Page.Locator(".gate-checklist[data-environment='production']")).ToHaveAttributeAsync("data-overall", "passed");
+        await Expect(dana.Page.Locator("#signoff-form")).ToHaveCountAsync(0);
+    }
+}
