@@ -110,7 +110,8 @@ public sealed record ItemDeploymentDto(long Number, string Environment, string R
 /// <summary>
 /// One step of an item's timeline, oldest first. Kind: created, branch (Ref = branch name), commit (Ref = sha),
 /// run (Ref = run id; RunNumber and RunStatus set), change_request, change_request_merged, release, deployed and
-/// rolled_back (these two carry the number of the deployment in Deployment). Who: the requester, the commit's author,
+/// rolled_back (these two carry the number of the deployment in Deployment), signoff_accepted and signoff_rejected (a person's
+/// verdict on a release carrying the item; Ref says which kind, release and environment, with the notes). Who: the requester, the commit's author,
 /// the user who started the run (null when a push did), and so on.
 /// </summary>
 public sealed record WorkItemEventDto(string Kind, string Ref, long? RunId, int? RunNumber, string? RunStatus, string? Who, DateTimeOffset At,

@@ -20,7 +20,8 @@ public sealed record ProjectDeployments(IReadOnlyList<string> Environments, IRea
 /// who requested and who approved each. What those facts mean (where the item is now) is decided in Core
 /// (<see cref="WorkItemJourneys"/>). Reads only; thread-safe.
 /// </summary>
-public sealed class WorkItemStory(ReleaseStore releases, DeploymentStore deployments, EnvironmentStore environments, ChangeRequestStore changeRequests)
+public sealed class WorkItemStory(ReleaseStore releases, DeploymentStore deployments, EnvironmentStore environments, ChangeRequestStore changeRequests,
+    GateStore gates)
 {
     public async Task<ProjectDeployments> DeploymentsAsync(long projectId)
     {
@@ -44,7 +45,14 @@ public sealed class WorkItemStory(ReleaseStore releases, DeploymentStore deploym
         var deciding = journey.Environments.Select(e => e.DeploymentId).ToHashSet();
         var shown = project.Rows.Where(d => d.ReleaseId >= first || deciding.Contains(d.Id)).OrderBy(d => d.Id).ToList();
         var approvals = await deployments.ApprovalsAsync(shown.Select(d => d.Id).ToList());
-        var events = WorkItemJourneys.Moves(first, project.Journey).Select(m => Event(byId[m.Deployment.Id], m.Arrived));
+        var events = WorkItemJourneys.Moves(first, project.Journey).Select(m => Event(byId[m.Deployment.Id], m.Arrived)).ToList();
+        // Sign-offs of the releases carrying the item mark it: a rejection says the item was not accepted as built.
+        foreach (var releaseId in shown.Where(d => d.ReleaseId >= first).Select(d => d.ReleaseId).Prepend(first).Distinct())
+        {
+            var version = (await releases.GetAsync(releaseId))?.Version;
+            events.AddRange((await gates.SignOffsAsync(releaseId)).Select(s => new WorkItemEventDto(s.Accepted ? "signoff_accepted" : "signoff_rejected",
+                $"{s.Kind} of {version} on {s.Environment}" + (s.Notes.Length > 0 ? $": {s.Notes}" : ""), null, null, null, s.SignedBy, UnixMs.To(s.SignedAt))));
+        }
         return item with
         {
             Timeline = [.. (item.Timeline ?? []).Concat(events).OrderBy(e => e.At)],
