@@ -145,6 +145,11 @@ public sealed class GateStore(SqlDatabase db)
             "SELECT s.id, s.release_id, e.name AS environment, s.kind, s.accepted, s.notes, s.signed_by, s.signer_roles, s.charter, s.minutes, s.findings, s.signed_at " +
             "FROM signoffs s JOIN environments e ON e.id = s.environment_id WHERE s.release_id = @releaseId ORDER BY s.id", new { releaseId }))).ToList();
 
+    /// <summary>Whether any release of the project has a sign-off (the demo story's last step).</summary>
+    public async Task<bool> AnySignOffAsync(long projectId) =>
+        await db.ReadAsync(c => c.ExecuteScalarAsync<long>(
+            "SELECT COUNT(*) FROM signoffs s JOIN releases r ON r.id = s.release_id WHERE r.project_id = @projectId", new { projectId })) > 0;
+
     public Task<long> AddSignOffAsync(long releaseId, long environmentId, string kind, bool accepted, string notes, string by, string roles,
         string? charter, long? minutes, string? findings, long now) =>
         db.WriteAsync((c, tx) => c.ExecuteScalarAsync<long>(

@@ -41,8 +41,20 @@ public static class DemoProject
         await environments.SaveAsync(project.Id, new EnvironmentSettings("staging", 0, false, "build", [], 0, null, true, QueuePolicy.OldestFirst), true, "demo", now);
         await environments.SaveAsync(project.Id, new EnvironmentSettings("production", 1, false, "build", ["role:analyst", "role:admin"], 1, "analyst", false,
             QueuePolicy.OldestFirst), true, "demo", now);
+        // Production's quality gates: staging's verify step passed, its performance test stayed fast, and an analyst
+        // signed the release off after a UAT showcase on staging (docs/gates.md).
+        var gates = services.GetRequiredService<Gates.GateStore>();
+        var production = (await environments.FindAsync(project.Id, "production"))!;
+        foreach (var gate in DemoGates) await gates.AddAsync(production.Id, gate, "demo", now);
         log.LogInformation("created the demo project from {Repo}, with environments staging and production", repo);
     }
+
+    public static readonly IReadOnlyList<Core.Gates.GateDefinition> DemoGates =
+    [
+        new(0, Core.Gates.GateKind.Verify, "staging", null, null, null),
+        new(0, Core.Gates.GateKind.Metric, "staging", Core.Gates.MetricRuleParser.Parse("calc_duration p95 < 500 ms"), null, null),
+        new(0, Core.Gates.GateKind.SignOff, "staging", null, "uat", Core.Access.BuiltInRoles.Analyst),
+    ];
 
     private static readonly (string Path, string Content)[] Files =
     [
@@ -75,7 +87,9 @@ public static class DemoProject
               version: "0.1.{run}"
             deploy:
               run: echo "deploying $SLIPWAY_RELEASE to $SLIPWAY_ENVIRONMENT (previous ${SLIPWAY_PREVIOUS_RELEASE:-none})" && ls build
-              verify: test "$(./calc.sh add 2 2)" = 4
+              # Smoke and performance test of what was deployed; its metrics gate production (docs/gates.md).
+              verify: test "$(./calc.sh add 2 2)" = 4 && ./perf.sh
+              metrics: perf/summary.json
               rollback: auto
             """),
         ("calc.sh", """
@@ -129,6 +143,20 @@ public static class DemoProject
             echo "calc add 40 2 = $result"
             [ "$result" = 42 ]
             echo "acceptance passed on branch $SLIPWAY_BRANCH"
+            """),
+        ("perf.sh", """
+            #!/usr/bin/env bash
+            # A small performance test: times 100 calculations and writes their latency in Slipway's plain metrics format.
+            set -eu
+            mkdir -p perf
+            samples=$(for i in $(seq 1 100); do
+              start=$(date +%s%N); ./calc.sh add "$i" 1 >/dev/null; end=$(date +%s%N)
+              echo $(( (end - start) / 1000 ))
+            done | sort -n)
+            pick() { echo "$samples" | sed -n "$1p"; }
+            printf '{"metrics": {"calc_duration": {"p50": %s, "p95": %s, "unit": "ms"}, "requests": {"count": 100}}}\n' \
+              "$(awk "BEGIN { print $(pick 50) / 1000 }")" "$(awk "BEGIN { print $(pick 95) / 1000 }")" > perf/summary.json
+            echo "calc p95: $(awk "BEGIN { print $(pick 95) / 1000 }") ms over 100 calculations"
             """),
         ("README.md", "# Slipway demo\n\nA tiny calculator whose pipeline is in `.slipway.yml`.\n"),
     ];

@@ -24,10 +24,11 @@ namespace Slipway.Server.Hosting;
 /// triggers.
 /// </para>
 /// Idempotent and resumable: each step looks first whether it happened (the prefix, the item, the branch, the change
-/// request, the review), and once the change request is merged a start does nothing at all (no token, no audit entry).
+/// request, the review), and once the change request is merged and its release signed off on staging a start does nothing
+/// at all (no token, no audit entry).
 /// </summary>
 public sealed class DemoStory(ServerOptions options, IServer server, IHostApplicationLifetime lifetime, ProjectStore projects,
-    ChangeRequestStore changeRequests, UserStore users, GrantStore grants, CredentialStore credentials, AuditLog audit, ChangeDetector detector,
+    ChangeRequestStore changeRequests, Gates.GateStore gates, UserStore users, GrantStore grants, CredentialStore credentials, AuditLog audit, ChangeDetector detector,
     TimeProvider clock, ILogger<DemoStory> log) : BackgroundService
 {
     public const string Analyst = "ann";
@@ -65,7 +66,8 @@ public sealed class DemoStory(ServerOptions options, IServer server, IHostApplic
     private async Task PlayAsync(CancellationToken ct)
     {
         if (await projects.FindAsync(DemoProject.Name) is not { } project) return;
-        if ((await changeRequests.ListAsync(project.Id, "merged")).Any(c => c.SourceBranch.StartsWith(BranchPrefix, StringComparison.Ordinal))) return;
+        if ((await changeRequests.ListAsync(project.Id, "merged")).Any(c => c.SourceBranch.StartsWith(BranchPrefix, StringComparison.Ordinal))
+            && await gates.AnySignOffAsync(project.Id)) return;
 
         var url = EmbeddedAgentService.LoopbackAddress(server);
         var tokens = new List<(long UserId, long TokenId)>();
@@ -118,6 +120,28 @@ public sealed class DemoStory(ServerOptions options, IServer server, IHostApplic
             change = await reviewer.ReviewChangeRequestAsync(project.Name, number, "approve", "Price shows as expected; tests pass.", ct: ct);
         if (change.State == "open") await developer.MergeChangeRequestAsync(project.Name, number, null, ct);
         log.LogInformation("demo story: {Key} merged through change request #{Number}; main's run releases it to staging", item.Key, number);
+
+        // 5. Once its release is on staging (verified, performance measured), the analyst signs it off after the UAT
+        //    showcase. Production's gates then all pass; the release waits there for an analyst's promotion.
+        await SignOffOnStagingAsync(project.Name, analyst, item, ct);
+    }
+
+    private async Task SignOffOnStagingAsync(string project, SlipwayClient analyst, WorkItemDto item, CancellationToken ct)
+    {
+        var deadline = clock.GetUtcNow() + BranchRunWait;
+        while (clock.GetUtcNow() < deadline)
+        {
+            var story = await analyst.GetWorkItemAsync(project, item.Number, ct);
+            if (story.Environments?.FirstOrDefault(e => e.Environment == "staging" && e.Status == "deployed") is { } staging)
+            {
+                await analyst.SignOffAsync(project, staging.Release, new SignOffRequest("staging", "uat", true,
+                    $"UAT showcase of {item.Key} with the shop owner: the basket shows its price."), ct);
+                log.LogInformation("demo story: {Analyst} signed {Version} off on staging (UAT); production's gates are met", Analyst, staging.Release);
+                return;
+            }
+            await Task.Delay(TimeSpan.FromSeconds(1), ct);
+        }
+        log.LogWarning("demo story: {Key} did not reach staging within {Wait}; the next start resumes", item.Key, BranchRunWait);
     }
 
     /// <summary>The change request once the newest run of its head succeeded; null (logged) when that run failed or took too long.</summary>
