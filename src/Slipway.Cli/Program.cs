@@ -2,6 +2,7 @@ using System.CommandLine;
 using Slipway.Cli;
 using Slipway.Cli.Commands.Agent;
 using Slipway.Cli.Commands.Gate;
+using Slipway.Cli.Commands.Check;
 using Slipway.Cli.Commands.Audit;
 using Slipway.Cli.Commands.Lint;
 using Slipway.Cli.Commands.Login;
@@ -31,6 +32,8 @@ var root = new RootCommand("Slipway: continuous deployment from request to produ
     GateCommand.Create(),
     GateCommand.Checklist(),
     GateCommand.SignOff(),
+    CheckCommand.Create(),
+    CheckCommand.Alerts(),
     EnvCommand.Create(),
     RunCommand.Create(),
     LogsCommand.Create(),

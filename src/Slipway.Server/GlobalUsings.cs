@@ -5,6 +5,7 @@ global using Slipway.Server.Access.SignIn;
 global using Slipway.Server.Agents;
 global using Slipway.Server.Audit;
 global using Slipway.Server.ChangeRequests;
+global using Slipway.Server.Checks;
 global using Slipway.Server.Database;
 global using Slipway.Server.Deployments;
 global using Slipway.Server.Environments;

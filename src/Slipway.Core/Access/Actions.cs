@@ -62,6 +62,8 @@ public static class Actions
     public const string ReleaseSignOff = "release.signoff";
     /// <summary>Configure an environment's quality gates (audited; a pipeline file cannot change them).</summary>
     public const string GateManage = "gate.manage";
+    /// <summary>Add and remove an environment's live checks and a project's alert webhooks (audited; a pipeline file cannot change them).</summary>
+    public const string CheckManage = "check.manage";
 
     // Server administration (global only).
     public const string AgentRead = "agent.read";
@@ -125,6 +127,7 @@ public static class Actions
         new ActionInfo(DeploymentApprove, ActionKind.User, ActionScope.Project, "approve or reject deployments (never one's own)"),
         new ActionInfo(ReleaseSignOff, ActionKind.User, ActionScope.Project, "sign off or reject a release on an environment (never one's own changes)"),
         new ActionInfo(GateManage, ActionKind.User, ActionScope.Project, "add and remove an environment's quality gates"),
+        new ActionInfo(CheckManage, ActionKind.User, ActionScope.Project, "add and remove an environment's live checks and the project's alert webhooks"),
         new ActionInfo(DeployBreakGlass, ActionKind.User, ActionScope.Project, "deploy during a freeze window, with a reason (flagged)"),
         new ActionInfo(AgentRead, ActionKind.User, ActionScope.Server, "see agents", IsRead: true),
         new ActionInfo(AgentApprove, ActionKind.User, ActionScope.Server, "approve or disable agents"),

@@ -46,6 +46,18 @@ public sealed class ServerOptions
     /// <summary>How often succeeded release-branch runs are turned into releases (<see cref="ReleaseCreator"/>). Default 0.5 s.</summary>
     public TimeSpan ReleaseCreatorInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>SLIPWAY_LIVE_CHECK_SECONDS: how often live checks are looked at; each runs on its own schedule (<see cref="LiveCheckRunner"/>). Default 5.</summary>
+    public TimeSpan LiveCheckInterval { get; set; } = TimeSpan.FromSeconds(Int("SLIPWAY_LIVE_CHECK_SECONDS") ?? 5);
+
+    /// <summary>The wait before an alert's first retry; each further retry waits twice as long (<see cref="AlertSender"/>). Default 2 s.</summary>
+    public TimeSpan AlertRetryDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>SLIPWAY_ALERT_ATTEMPTS: deliveries tried per alert and webhook before it is given up (logged). Default 6 (about a minute of retries).</summary>
+    public int AlertAttempts { get; set; } = Math.Max(1, Int("SLIPWAY_ALERT_ATTEMPTS") ?? 6);
+
+    /// <summary>Alerts waiting to be delivered; when full the oldest is dropped with a warning. Default 1000.</summary>
+    public int AlertQueueCapacity { get; set; } = 1000;
+
     /// <summary>SLIPWAY_LEASE_SECONDS: a job's lease; an agent that does not renew loses the job after it. Default 30.</summary>
     public TimeSpan LeaseTimeout { get; set; } = TimeSpan.FromSeconds(Int("SLIPWAY_LEASE_SECONDS") ?? 30);
 

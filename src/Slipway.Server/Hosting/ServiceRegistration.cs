@@ -25,6 +25,8 @@ public static class ServiceRegistration
         .AddSingleton<NodeTaskStore>()
         .AddSingleton<DeploymentStore>()
         .AddSingleton<GateStore>()
+        .AddSingleton<CheckStore>()
+        .AddSingleton<AlertWebhookStore>()
         .AddSingleton<MetricsRecorder>()
         .AddSingleton<LogStore>()
         .AddSingleton<ArtifactFiles>();
@@ -53,6 +55,9 @@ public static class ServiceRegistration
         .AddSingleton<ChangeRequestService>()
         .AddSingleton<GateService>()
         .AddSingleton<GateViews>()
+        .AddSingleton<CheckService>()
+        .AddSingleton<HttpProbe>()
+        .AddSingleton<CheckResponder>()
         .AddSingleton<DeploymentService>()
         .AddSingleton<DeploymentCommands>()
         .AddSingleton<DeploymentViews>()
@@ -78,5 +83,8 @@ public static class ServiceRegistration
         .AddHostedService<ReleaseCreator>()
         .AddHostedService<AutoMerger>()
         .AddSingleton<DeploymentConductor>()
-        .AddHostedService(sp => sp.GetRequiredService<DeploymentConductor>());
+        .AddHostedService(sp => sp.GetRequiredService<DeploymentConductor>())
+        .AddSingleton<AlertSender>()
+        .AddHostedService(sp => sp.GetRequiredService<AlertSender>())
+        .AddHostedService<LiveCheckRunner>();
 }

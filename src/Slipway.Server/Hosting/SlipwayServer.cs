@@ -81,6 +81,7 @@ public static class SlipwayServer
         api.MapRepositorySettingsApi();
         api.MapEnvironmentsApi();
         api.MapGatesApi();
+        api.MapChecksApi();
         api.MapTargetsApi();
         api.MapDeploymentsApi();
         api.MapRunsApi();

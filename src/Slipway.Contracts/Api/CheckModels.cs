@@ -1,0 +1,26 @@
+namespace Slipway.Contracts.Api;
+
+/// <summary>
+/// POST /projects/{name}/environments/{env}/checks: an HTTP check (kind http, the default). Durations as in pipeline
+/// files (10s, 5m, 1h30m). Exactly one of every or cron (with an optional IANA time zone). Watch: the window after each
+/// successful deployment in which a failure acts on the rollback policy (default 15m, 0s for none).
+/// </summary>
+public sealed record CheckRequest(string? Url, int? ExpectStatus = null, string? BodyContains = null, string? Timeout = null, string? Every = null,
+    string? Cron = null, string? TimeZone = null, string? Watch = null, string? Kind = null);
+
+public sealed record CheckDto(long Id, string Environment, string Kind, string Url, int ExpectStatus, string? BodyContains, string Timeout, string Schedule,
+    string? Every, string? Cron, string? TimeZone, string Watch, string CreatedBy, DateTimeOffset CreatedAt, DateTimeOffset? LastRunAt, bool? LastOk);
+
+/// <summary>One run of a check. Deployment: the number of the deployment whose watch window it fell in.</summary>
+public sealed record CheckResultDto(long Id, long CheckId, DateTimeOffset At, bool Ok, int? StatusCode, long DurationMs, string Detail, long? Deployment);
+
+/// <summary>GET /projects/{name}/environments/{env}/health: the latest result of each check; status healthy, failing, unknown (not run yet) or none (no checks).</summary>
+public sealed record EnvironmentHealthDto(string Project, string Environment, string Status, IReadOnlyList<CheckHealthDto> Checks);
+
+public sealed record CheckHealthDto(CheckDto Check, CheckResultDto? Latest);
+
+/// <summary>POST /projects/{name}/webhooks/alerts: where live-check alerts go. Format json (default) or slack; environment: only its alerts (default all).</summary>
+public sealed record AlertWebhookRequest(string? Url, string? Format = null, string? Environment = null);
+
+/// <summary>A webhook as shown: its address redacted to scheme, host and port (the path of a Slack webhook is its secret).</summary>
+public sealed record AlertWebhookDto(long Id, string? Environment, string Url, string Format, string CreatedBy, DateTimeOffset CreatedAt);

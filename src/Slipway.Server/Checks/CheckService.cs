@@ -1,0 +1,139 @@
+using Slipway.Contracts.Api;
+using Slipway.Core.Access;
+using Slipway.Core.Audit;
+using Slipway.Core.Checks;
+using Slipway.Core.Pipelines;
+
+namespace Slipway.Server.Checks;
+
+/// <summary>
+/// Live checks and alert webhooks as configured by people: each environment's checks (server-side, audited;
+/// <see cref="ChecksApi"/> checked check.manage), their history and the environment's health, and where a project's
+/// alerts go. The checks themselves are run by <see cref="LiveCheckRunner"/>.
+/// </summary>
+public sealed class CheckService(ProjectStore projects, EnvironmentStore environments, CheckStore checks, AlertWebhookStore webhooks, SecretVault vault,
+    TimeProvider clock)
+{
+    public async Task<IReadOnlyList<CheckDto>> ListAsync(string name, string env)
+    {
+        var (_, environment) = await FindAsync(name, env);
+        return (await checks.ListAsync(environment.Id)).Select(ToDto).ToList();
+    }
+
+    public async Task<CheckDto> AddAsync(Actor actor, string name, string env, CheckRequest? request)
+    {
+        if (request is null) throw new ArgumentException("the body must describe the check: url, expectStatus, bodyContains, timeout, every or cron, timeZone, watch");
+        var kind = Clean(request.Kind) ?? "http";
+        if (kind != "http") throw new ArgumentException($"'{kind}' is not a check kind: only http checks exist (script checks are not built yet)");
+        var url = Clean(request.Url);
+        var timeout = Duration(request.Timeout, "timeout") ?? HttpCheckRules.DefaultTimeout;
+        var watch = Duration(request.Watch, "watch") ?? HttpCheckRules.DefaultWatch;
+        var schedule = new CheckSchedule(Duration(request.Every, "every"), Clean(request.Cron), Clean(request.TimeZone));
+        if (schedule is { Every: null, Cron: null }) schedule = schedule with { Every = TimeSpan.FromMinutes(5) };
+        var expect = request.ExpectStatus ?? 200;
+        var body = request.BodyContains is { Length: > 0 } b ? b : null;
+        if ((HttpCheckRules.Check(url, expect, body, timeout, watch) ?? schedule.Check()) is { } error) throw new ArgumentException(error);
+        var (_, environment) = await FindAsync(name, env);
+        var id = await checks.AddAsync(environment.Id, kind, url!, expect, body, timeout, schedule, watch, actor.User.Username, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        var row = (await checks.GetAsync(id))!;
+        await actor.AuditAsync(Actions.CheckManage, AuditOutcomes.Succeeded, $"project:{name} env:{env}",
+            $"check {id} added to '{env}': {Describe(row)}");
+        return ToDto(row);
+    }
+
+    public async Task RemoveAsync(Actor actor, string name, string env, long id)
+    {
+        var (_, environment) = await FindAsync(name, env);
+        var row = await RequireCheckAsync(environment, name, id);
+        if (!await checks.RemoveAsync(environment.Id, id)) throw new KeyNotFoundException($"environment '{env}' of '{name}' has no check {id}");
+        await actor.AuditAsync(Actions.CheckManage, AuditOutcomes.Succeeded, $"project:{name} env:{env}", $"check {id} removed from '{env}': {Describe(row)}");
+    }
+
+    public async Task<IReadOnlyList<CheckResultDto>> ResultsAsync(string name, string env, long id, int? limit)
+    {
+        var (_, environment) = await FindAsync(name, env);
+        await RequireCheckAsync(environment, name, id);
+        return (await checks.ResultsAsync(id, Math.Clamp(limit ?? 100, 1, CheckStore.HistoryLimit))).Select(ToDto).ToList();
+    }
+
+    /// <summary>The environment's health for the dashboard: the latest result of each check.</summary>
+    public async Task<EnvironmentHealthDto> HealthAsync(string name, string env)
+    {
+        var (project, environment) = await FindAsync(name, env);
+        var list = new List<CheckHealthDto>();
+        foreach (var check in await checks.ListAsync(environment.Id))
+            list.Add(new CheckHealthDto(ToDto(check), (await checks.ResultsAsync(check.Id, 1)).Select(ToDto).FirstOrDefault()));
+        var status = list.Count == 0 ? "none"
+            : list.Any(c => c.Latest is { Ok: false }) ? "failing"
+            : list.Any(c => c.Latest is null) ? "unknown" : "healthy";
+        return new EnvironmentHealthDto(project.Name, environment.Name, status, list);
+    }
+
+    public async Task<IReadOnlyList<AlertWebhookDto>> WebhooksAsync(string name) =>
+        (await webhooks.ListAsync((await projects.RequireAsync(name)).Id)).Select(ToDto).ToList();
+
+    public async Task<AlertWebhookDto> AddWebhookAsync(Actor actor, string name, AlertWebhookRequest? request)
+    {
+        if (request is null) throw new ArgumentException("the body must name the webhook: url, format (json or slack), environment (optional)");
+        var url = Clean(request.Url);
+        if (HttpCheckRules.CheckUrl(url, "a webhook's url") is { } error) throw new ArgumentException(error);
+        var format = Clean(request.Format) ?? AlertPayload.Json;
+        if (!AlertPayload.Formats.Contains(format)) throw new ArgumentException($"'{format}' is not an alert format: {string.Join(", ", AlertPayload.Formats)}");
+        var project = await projects.RequireAsync(name);
+        long? environmentId = null;
+        if (Clean(request.Environment) is { } env)
+            environmentId = (await environments.FindAsync(project.Id, env) ?? throw new KeyNotFoundException($"project '{name}' has no environment '{env}'")).Id;
+        var shown = HttpCheckRules.Redact(url!);
+        var id = await webhooks.AddAsync(project.Id, environmentId, vault.Protect(url!), shown, format, actor.User.Username, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        // The address is never written to the audit log whole: a Slack webhook's path is its secret.
+        await actor.AuditAsync(Actions.CheckManage, AuditOutcomes.Succeeded, $"project:{name}",
+            $"alert webhook {id} added ({format}, {shown}{(request.Environment is { } e ? $", environment '{e}' only" : "")})");
+        return ToDto((await webhooks.ListAsync(project.Id)).Single(w => w.Id == id));
+    }
+
+    public async Task RemoveWebhookAsync(Actor actor, string name, long id)
+    {
+        var project = await projects.RequireAsync(name);
+        var row = (await webhooks.ListAsync(project.Id)).FirstOrDefault(w => w.Id == id) ?? throw new KeyNotFoundException($"project '{name}' has no alert webhook {id}");
+        if (!await webhooks.RemoveAsync(project.Id, id)) throw new KeyNotFoundException($"project '{name}' has no alert webhook {id}");
+        await actor.AuditAsync(Actions.CheckManage, AuditOutcomes.Succeeded, $"project:{name}", $"alert webhook {id} removed ({row.Format}, {row.UrlShown})");
+    }
+
+    private async Task<CheckRow> RequireCheckAsync(EnvironmentRow environment, string name, long id) =>
+        (await checks.ListAsync(environment.Id)).FirstOrDefault(c => c.Id == id)
+        ?? throw new KeyNotFoundException($"environment '{environment.Name}' of '{name}' has no check {id}");
+
+    private async Task<(ProjectRow, EnvironmentRow)> FindAsync(string name, string env)
+    {
+        var project = await projects.RequireAsync(name);
+        var environment = await environments.FindAsync(project.Id, env) ?? throw new KeyNotFoundException($"project '{name}' has no environment '{env}'");
+        return (project, environment);
+    }
+
+    private static string Describe(CheckRow c) =>
+        $"GET {HttpCheckRules.Redact(c.Url)} expects {c.ExpectStatus}{(c.BodyContains is null ? "" : " and body text")}, timeout {Durations.Format(c.Timeout)}, " +
+        $"{c.Schedule.Describe()}, watch {Durations.Format(c.Watch)}";
+
+    public static CheckDto ToDto(CheckRow c) => new(c.Id, c.Environment, c.Kind, c.Url, c.ExpectStatus, c.BodyContains, Durations.Format(c.Timeout),
+        c.Schedule.Describe(), c.EverySeconds is { } s ? Durations.Format(TimeSpan.FromSeconds(s)) : null, c.Cron, c.TimeZone, Durations.Format(c.Watch),
+        c.CreatedBy, c.Created, c.LastRun, c.LastOk);
+
+    private static CheckResultDto ToDto(CheckResultRow r) => new(r.Id, r.CheckId, DateTimeOffset.FromUnixTimeMilliseconds(r.At), r.Ok, r.StatusCode, r.DurationMs,
+        r.Detail, r.DeploymentNumber);
+
+    private static AlertWebhookDto ToDto(AlertWebhookRow w) => new(w.Id, w.Environment, w.UrlShown, w.Format, w.CreatedBy, DateTimeOffset.FromUnixTimeMilliseconds(w.CreatedAt));
+
+    private static TimeSpan? Duration(string? text, string what)
+    {
+        if (Clean(text) is not { } t) return null;
+        if (t == "0") return TimeSpan.Zero;
+        return Durations.TryParse(t, out var value) ? value : throw new ArgumentException($"'{what}': invalid duration '{t}'; use 30s, 5m, 1h or 1h30m");
+    }
+
+    private static string? Clean(string? text)
+    {
+        var t = text?.Trim();
+        if (t is { Length: > 0 } && t.Any(char.IsControl)) throw new ArgumentException("a value contains a control character");
+        return string.IsNullOrEmpty(t) ? null : t;
+    }
+}

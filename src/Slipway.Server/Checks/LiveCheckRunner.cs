@@ -1,0 +1,45 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Slipway.Core.Checks;
+
+namespace Slipway.Server.Checks;
+
+/// <summary>
+/// Runs live checks that are due (<see cref="CheckSchedule"/>), every <see cref="ServerOptions.LiveCheckInterval"/>. A pass
+/// only starts checks: each runs in the background with its own timeout, and a check still running is not started again,
+/// so a slow address never holds up the others or the server. The result is recorded, judged (<see cref="CheckVerdict"/>)
+/// and acted on by <see cref="CheckResponder"/>.
+/// </summary>
+public sealed class LiveCheckRunner(CheckStore checks, HttpProbe probe, CheckResponder responder, ServerOptions options, TimeProvider clock,
+    ILogger<LiveCheckRunner> log) : PeriodicWorker(log, clock)
+{
+    private readonly ConcurrentDictionary<long, bool> _running = new();
+
+    protected override TimeSpan Interval => options.LiveCheckInterval;
+    protected override string Name => "live checks";
+
+    protected override async Task PassAsync(CancellationToken ct)
+    {
+        var now = Clock.GetUtcNow();
+        foreach (var check in await checks.AllAsync())
+        {
+            if (_running.ContainsKey(check.Id) || !check.Schedule.IsDue(check.Created, check.LastRun, now)) continue;
+            if (!_running.TryAdd(check.Id, true)) continue;
+            _ = Task.Run(async () =>
+            {
+                try { await RunAsync(check, ct); }
+                catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+                {
+                    log.LogWarning(e, "live check {Check} of {Project}/{Environment} failed to run", check.Id, check.Project, check.Environment);
+                }
+                finally { _running.TryRemove(check.Id, out _); }
+            }, CancellationToken.None);
+        }
+    }
+
+    private async Task RunAsync(CheckRow check, CancellationToken ct)
+    {
+        var outcome = await probe.ProbeAsync(check, ct);
+        await responder.RespondAsync(check, outcome, Clock.GetUtcNow());
+    }
+}
