@@ -28,7 +28,7 @@ namespace Slipway.Server.Hosting;
 /// at all (no token, no audit entry).
 /// </summary>
 public sealed class DemoStory(ServerOptions options, IServer server, IHostApplicationLifetime lifetime, ProjectStore projects,
-    ChangeRequestStore changeRequests, Gates.GateStore gates, UserStore users, GrantStore grants, CredentialStore credentials, AuditLog audit, ChangeDetector detector,
+    ChangeRequestStore changeRequests, Gates.GateStore gates, EnvironmentStore environments, Checks.CheckStore checks, UserStore users, GrantStore grants, CredentialStore credentials, AuditLog audit, ChangeDetector detector,
     TimeProvider clock, ILogger<DemoStory> log) : BackgroundService
 {
     public const string Analyst = "ann";
@@ -124,6 +124,19 @@ public sealed class DemoStory(ServerOptions options, IServer server, IHostApplic
         // 5. Once its release is on staging (verified, performance measured), the analyst signs it off after the UAT
         //    showcase. Production's gates then all pass; the release waits there for an analyst's promotion.
         await SignOffOnStagingAsync(project.Name, analyst, item, ct);
+
+        // 6. Production gets a live check (every minute, a 15-minute watch window after each deployment). The demo has no
+        //    shop to probe, so it probes this server's own health endpoint in its place (docs/live-checks.md).
+        await EnsureLiveCheckAsync(project);
+    }
+
+    private async Task EnsureLiveCheckAsync(ProjectRow project)
+    {
+        if (await environments.FindAsync(project.Id, "production") is not { } production || (await checks.ListAsync(production.Id)).Count > 0) return;
+        var url = EmbeddedAgentService.LoopbackAddress(server).TrimEnd('/') + "/healthz";
+        var id = await checks.AddAsync(production.Id, "http", url, 200, "ok", TimeSpan.FromSeconds(5), new Core.Checks.CheckSchedule(TimeSpan.FromMinutes(1), null, null),
+            TimeSpan.FromMinutes(15), "slipway", clock.GetUtcNow().ToUnixTimeMilliseconds());
+        await SystemAuditAsync(Actions.CheckManage, $"project:{project.Name} env:production", $"demo story: check {id} added to 'production': GET {url} every 1m, watch 15m");
     }
 
     private async Task SignOffOnStagingAsync(string project, SlipwayClient analyst, WorkItemDto item, CancellationToken ct)

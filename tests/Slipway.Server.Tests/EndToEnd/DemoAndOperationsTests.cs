@@ -58,6 +58,17 @@ public sealed class DemoAndOperationsTests
             Assert.Contains(item.Environments!, e => (e.Environment, e.Release, e.Status) == ("staging", release.Version, "deployed"));
             Assert.Equal(release.Version, staging.Release);
 
+            // Production's gates: staging's verify step passed and measured calc, and the analyst signed the release off
+            // after the UAT showcase; production has a live check. The dashboard says the release is ready.
+            var signed = await WaitForAsync(async () => (await server.Client.ListSignOffsAsync("demo", release.Version)).FirstOrDefault());
+            Assert.Equal(("uat", "staging", "accept", "ann"), (signed.Kind, signed.Environment, signed.Verdict, signed.SignedBy));
+            var checklist = await server.Client.GetGateChecklistAsync("demo", release.Version, "production");
+            Assert.Equal(["verify passed on staging", "calc_duration p95 < 500 ms on staging", "uat sign-off by analyst on staging"],
+                checklist.Gates.Select(g => g.Gate));
+            Assert.Equal("passed", checklist.Overall);
+            var check = await WaitForAsync(async () => (await server.Client.ListChecksAsync("demo", "production")).FirstOrDefault());
+            Assert.EndsWith("/healthz", check.Url);
+
             // Production waits for an analyst: nothing deployed or requested there, and promoting would ship DEMO-1.
             var production = (await server.Client.GetDashboardAsync("demo")).Environments.Single(e => e.Environment == "production");
             Assert.Equal((null, null), (production.Current, production.Latest));
