@@ -30,6 +30,22 @@ public sealed partial class SlipwayClient
     public Task<List<GateResultDto>> GetDeploymentGatesAsync(string project, long number, CancellationToken ct = default) =>
         GetAsync<List<GateResultDto>>($"{ProjectPath(project)}/deployments/{number}/gates", ct);
 
+    public async Task<SignOffAttachmentDto> AttachToSignOffAsync(string project, string version, long signOffId, string name, byte[] content, CancellationToken ct = default)
+    {
+        using var body = new ByteArrayContent(content);
+        using var response = await _http.PostAsync(
+            $"{ProjectPath(project)}/releases/{Uri.EscapeDataString(version)}/signoffs/{signOffId}/attachments?name={Uri.EscapeDataString(name)}", body, ct);
+        await EnsureAsync(response);
+        return (await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync<SignOffAttachmentDto>(response.Content, Json, ct))!;
+    }
+
+    public async Task<byte[]> GetSignOffAttachmentAsync(string url, CancellationToken ct = default)
+    {
+        using var response = await _http.GetAsync(url.TrimStart('/'), ct);
+        await EnsureAsync(response);
+        return await response.Content.ReadAsByteArrayAsync(ct);
+    }
+
     public Task<List<MetricDto>> GetRunMetricsAsync(long runId, CancellationToken ct = default) =>
         GetAsync<List<MetricDto>>($"api/v1/runs/{runId}/metrics", ct);
 }

@@ -65,8 +65,13 @@ public sealed class GatePagesTests
         await Expect(production.Locator("li.gate").Nth(2).Locator(".detail")).ToContainTextAsync("pending");
         await Expect(page.Locator("#release-metrics tr[data-where='staging'][data-metric='http_req_duration'][data-stat='p95'] .value")).ToHaveTextAsync("150 ms");
 
-        // The dashboard says what the release still needs for production.
+        // The dashboard says what the release still needs for production, and production's health from its live check.
+        await server.Client.AddCheckAsync("shop", "production", new CheckRequest(server.Url.TrimEnd('/') + "/healthz", Every: "1s", Watch: "0s"));
+        await Eventually.ValueAsync(async () => (await server.Client.GetEnvironmentHealthAsync("shop", "production")) is { Status: "healthy" } h ? h : null,
+            TimeSpan.FromSeconds(30), "production's live check");
         await page.GotoAsync("/projects/shop/environments");
+        await Expect(page.Locator(".env-cell[data-environment='production'] .health")).ToHaveAttributeAsync("data-health", "healthy");
+        await Expect(page.Locator(".env-cell[data-environment='staging'] .health")).ToHaveCountAsync(0);
         var needs = page.Locator(".env-cell[data-environment='production'] .gate-needs");
         await Expect(needs).ToHaveAttributeAsync("data-release", version);
         await Expect(needs).ToHaveAttributeAsync("data-overall", "failed");
@@ -78,8 +83,14 @@ public sealed class GatePagesTests
         await form.Locator("select[name='environment']").SelectOptionAsync("staging");
         await form.Locator("select[name='kind']").SelectOptionAsync("uat");
         await form.Locator("textarea[name='notes']").FillAsync("Showcase with the customer: the basket shows prices");
+        await form.Locator("input[name='attachments']").SetInputFilesAsync(new FilePayload
+        {
+            Name = "basket.png", MimeType = "image/png", Buffer = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 7, 7, 7],
+        });
         await form.GetByRole(AriaRole.Button, new() { Name = "Record sign-off" }).ClickAsync();
-        await Expect(page.Locator(".flash.ok")).ToHaveTextAsync($"Your uat sign-off of {version} on staging is recorded: accepted.");
+        await Expect(page.Locator(".flash.ok")).ToHaveTextAsync($"Your uat sign-off of {version} on staging is recorded: accepted with 1 attachment.");
+        await Expect(page.Locator("#release-signoffs .attachments a")).ToHaveTextAsync("basket.png");
+        await Expect(page.Locator("#release-signoffs .attachments a")).ToHaveAttributeAsync("data-type", "image/png");
         await Expect(production).ToHaveAttributeAsync("data-overall", "passed");
         await Expect(page.Locator("#release-signoffs tr[data-kind='uat'][data-verdict='accept']")).ToContainTextAsync("Showcase with the customer");
         Assert.Equal("passed", (await server.Client.GetGateChecklistAsync("shop", version, "production")).Overall);

@@ -251,12 +251,13 @@ public sealed record DeploymentStepDto(string Name, string Status, string? Failu
 /// <param name="GateHold">The inconclusive quality gates holding it for an approver's reasoned decision (docs/gates.md), or null.</param>
 /// <param name="Gates">The gate results judged when it was requested (rule, measured value, outcome): the evidence that allowed or held it.</param>
 /// <param name="SignOffs">The release's sign-offs given before it was requested.</param>
+/// <param name="WatchWindow">The live-check results that fell in its watch window after it succeeded (docs/live-checks.md).</param>
 public sealed record DeploymentDto(string Project, long Number, string Environment, string Release, string Commit, string? PreviousRelease,
     string Kind, string State, string Initiator, string? EmergencyReason, long? RollbackOf, DateTimeOffset RequestedAt, DateTimeOffset? QueuedAt,
     DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, string? Outcome, long? RunId, IReadOnlyList<DeploymentApprovalDto> Approvals,
     IReadOnlyList<ReleaseArtifactDto> Artifacts, IReadOnlyList<DeploymentStepDto>? Steps = null, string? Waiting = null,
     IReadOnlyList<DeploymentTargetDto>? Targets = null, string? GateHold = null, IReadOnlyList<GateResultDto>? Gates = null,
-    IReadOnlyList<SignOffDto>? SignOffs = null);
+    IReadOnlyList<SignOffDto>? SignOffs = null, IReadOnlyList<CheckResultDto>? WatchWindow = null);
 
 /// <remarks>No override: nobody, whatever they hold, approves a deployment they asked for or that ships a change they wrote or merged.</remarks>
 public sealed record ApproveDeploymentRequest(string? Comment);

@@ -17,7 +17,10 @@ public sealed record SignOffRequest(string? Environment, string? Kind, bool? Acc
     IReadOnlyList<string>? Findings = null, bool FileFindings = false);
 
 public sealed record SignOffDto(long Id, string Release, string Environment, string Kind, string Verdict, string Notes, string SignedBy, DateTimeOffset SignedAt,
-    string? Charter, long? Minutes, IReadOnlyList<string> Findings, IReadOnlyList<string> FiledItems);
+    string? Charter, long? Minutes, IReadOnlyList<string> Findings, IReadOnlyList<string> FiledItems, IReadOnlyList<SignOffAttachmentDto>? Attachments = null);
+
+/// <summary>Evidence kept with a sign-off (POST .../signoffs/{id}/attachments?name=N, the file as the body): an image, a PDF or text.</summary>
+public sealed record SignOffAttachmentDto(long Id, string Name, string ContentType, long Size, string Sha256, string Url);
 
 /// <summary>A value a job's metrics file reported (GET /runs/{id}/metrics).</summary>
 public sealed record MetricDto(string Job, string Metric, string Stat, double Value, string? Unit, string File, string Format);

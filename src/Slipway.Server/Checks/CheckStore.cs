@@ -93,9 +93,10 @@ public sealed class CheckStore(SqlDatabase db)
                 "VALUES (@checkId, @at, @Ok, @StatusCode, @DurationMs, @Detail, @deploymentId) RETURNING id",
                 new { checkId, at, outcome.Ok, outcome.StatusCode, outcome.DurationMs, outcome.Detail, deploymentId }, tx);
             await c.ExecuteAsync("UPDATE live_checks SET last_run_at = @at, last_ok = @Ok WHERE id = @checkId", new { checkId, at, outcome.Ok }, tx);
+            // Results inside a deployment's watch window are that deployment's evidence (the export carries them): kept.
             await c.ExecuteAsync(
-                "DELETE FROM live_check_results WHERE check_id = @checkId AND id <= (SELECT id FROM live_check_results WHERE check_id = @checkId " +
-                "ORDER BY id DESC LIMIT 1 OFFSET @limit)", new { checkId, limit = HistoryLimit }, tx);
+                "DELETE FROM live_check_results WHERE check_id = @checkId AND deployment_id IS NULL AND id <= (SELECT id FROM live_check_results " +
+                "WHERE check_id = @checkId ORDER BY id DESC LIMIT 1 OFFSET @limit)", new { checkId, limit = HistoryLimit }, tx);
             return id;
         });
 
@@ -105,6 +106,13 @@ public sealed class CheckStore(SqlDatabase db)
             "SELECT r.id, r.check_id, r.at, r.ok, r.status_code, r.duration_ms, r.detail, r.deployment_id, d.number AS deployment_number " +
             "FROM live_check_results r LEFT JOIN deployments d ON d.id = r.deployment_id WHERE r.check_id = @checkId ORDER BY r.id DESC LIMIT @limit",
             new { checkId, limit }))).ToList();
+
+    /// <summary>The results that fell in a deployment's watch window, oldest first (its evidence).</summary>
+    public async Task<IReadOnlyList<CheckResultRow>> ResultsOfDeploymentAsync(long deploymentId) =>
+        (await db.ReadAsync(c => c.QueryAsync<CheckResultRow>(
+            "SELECT r.id, r.check_id, r.at, r.ok, r.status_code, r.duration_ms, r.detail, r.deployment_id, d.number AS deployment_number " +
+            "FROM live_check_results r LEFT JOIN deployments d ON d.id = r.deployment_id WHERE r.deployment_id = @deploymentId ORDER BY r.id",
+            new { deploymentId }))).ToList();
 
     /// <summary>
     /// Claims the watch window of a deployment for one action; false when a check already acted on it (the primary key

@@ -87,7 +87,7 @@ public static class DeploymentPages
     }
 
     internal static async Task<IResult> DashboardPageAsync(string name, HttpContext context, ProjectStore projects, EnvironmentStore environments,
-        DeploymentStore deployments, ReleaseStore releases, DeploymentViews views, GateService gates)
+        DeploymentStore deployments, ReleaseStore releases, DeploymentViews views, GateService gates, Checks.CheckService checks)
     {
         var project = await projects.RequireAsync(name);
         var dashboard = await views.DashboardAsync(name);
@@ -106,9 +106,13 @@ public static class DeploymentPages
                 && await environments.FindAsync(project.Id, env) is { } row
                 && await gates.ChecklistAsync(project, row, release) is { Count: > 0 } results)
                 needs[env] = (candidate, GateResult.OutcomeName(GateChecklist.Overall(results)), results.Select(GateService.ToDto).ToList());
+        // Each environment's health from its live checks (docs/live-checks.md), for those that have any.
+        var health = new Dictionary<string, EnvironmentHealthDto>(StringComparer.Ordinal);
+        foreach (var env in settings)
+            if (await checks.HealthAsync(name, env.Name) is { Status: not "none" } h) health[env.Name] = h;
         return Page<EnvironmentsPage>(context, new
         {
-            Project = project.ToDto(), Dashboard = dashboard, Settings = settings, Previews = previews, Recent = recent, Needs = needs,
+            Project = project.ToDto(), Dashboard = dashboard, Settings = settings, Previews = previews, Recent = recent, Needs = needs, Health = health,
             Versions = (await releases.ListAsync(project.Id)).OrderByDescending(r => r.Id).Select(r => r.Version).ToList(),
         });
     }

@@ -11,7 +11,7 @@ namespace Slipway.Server.Deployments;
 /// export is audited.
 /// </summary>
 public sealed class DeploymentViews(ProjectStore projects, EnvironmentStore environments, DeploymentStore deployments, ReleaseStore releases,
-    TimeProvider clock, PoolPresence presence, TargetStore targets, GateStore gates)
+    TimeProvider clock, PoolPresence presence, TargetStore targets, GateStore gates, Checks.CheckStore checks)
 {
     /// <summary>What a rolling deployment did to each target, in batch order (empty for a script deployment).</summary>
     public async Task<IReadOnlyList<DeploymentTargetDto>> TargetsAsync(string name, long number)
@@ -119,9 +119,12 @@ public sealed class DeploymentViews(ProjectStore projects, EnvironmentStore envi
         var perTarget = new Dictionary<long, IReadOnlyList<DeploymentTargetDto>>();
         var gateResults = new Dictionary<long, IReadOnlyList<GateResultDto>>();
         var signOffs = new Dictionary<long, IReadOnlyList<SignOffRow>>();
+        var watched = new Dictionary<long, IReadOnlyList<CheckResultDto>>();
         if (withArtifacts)
             foreach (var d in rows)
             {
+                watched[d.Id] = (await checks.ResultsOfDeploymentAsync(d.Id)).Select(r => new CheckResultDto(r.Id, r.CheckId, UnixMs.To(r.At), r.Ok, r.StatusCode,
+                    r.DurationMs, r.Detail, r.DeploymentNumber)).ToList();
                 perTarget[d.Id] = await TargetDtosAsync(d.Id);
                 gateResults[d.Id] = (await gates.ResultsAsync(d.Id)).Select(r => new GateResultDto(r.Gate, r.Outcome, r.Detail, r.Measured, r.Baseline)).ToList();
                 if (!signOffs.ContainsKey(d.ReleaseId)) signOffs[d.ReleaseId] = await gates.SignOffsAsync(d.ReleaseId);
@@ -143,6 +146,7 @@ public sealed class DeploymentViews(ProjectStore projects, EnvironmentStore envi
             withArtifacts ? artifacts[d.ReleaseId] : [],
             d.RunId is not { } runId ? [] : steps[runId].Select(j => new DeploymentStepDto(j.Name, j.Status, j.FailureReason,
                 $"/api/v1/runs/{runId}/jobs/{Uri.EscapeDataString(j.Name)}/log/raw")).ToList(), Paused(d) ?? Waiting(d),
-            withArtifacts ? perTarget[d.Id] : null, d.GateHold, gateResults.GetValueOrDefault(d.Id), SignedBefore(d))).ToList();
+            withArtifacts ? perTarget[d.Id] : null, d.GateHold, gateResults.GetValueOrDefault(d.Id), SignedBefore(d),
+            watched.GetValueOrDefault(d.Id))).ToList();
     }
 }

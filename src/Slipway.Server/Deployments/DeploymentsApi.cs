@@ -84,7 +84,7 @@ public static class DeploymentsApi
         context.Response.Headers.ContentDisposition =
             $"attachment; filename=\"slipway-deployments-{name}{(environment is null ? "" : "-" + environment)}.{(format == "csv" ? "csv" : "json")}\"";
         if ((format ?? "json") == "json") return Results.Json(rows, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true });
-        var csv = new StringBuilder("number,environment,release,commit,kind,state,initiator,requested_at,started_at,finished_at,approvals,emergency_reason,artifacts,outcome,rollback_of,run_id,steps,logs,targets,gates,signoffs\n");
+        var csv = new StringBuilder("number,environment,release,commit,kind,state,initiator,requested_at,started_at,finished_at,approvals,emergency_reason,artifacts,outcome,rollback_of,run_id,steps,logs,targets,gates,signoffs,watch_window\n");
         foreach (var d in rows)
             csv.AppendJoin(',', new[]
             {
@@ -97,6 +97,7 @@ public static class DeploymentsApi
                                                                   (t.Reason is { } why ? $": {why}" : ""))),
                 string.Join("; ", (d.Gates ?? []).Select(g => $"{g.Outcome} {g.Gate}: {g.Detail}")),
                 string.Join("; ", (d.SignOffs ?? []).Select(s => $"{s.Kind} on {s.Environment} {s.Verdict} by {s.SignedBy} at {s.SignedAt:u}" + (s.Notes.Length > 0 ? $": {s.Notes}" : ""))),
+                string.Join("; ", (d.WatchWindow ?? []).Select(r => $"check {r.CheckId} at {r.At:u} {(r.Ok ? "ok" : "failed")}: {r.Detail}")),
             }.Select(Core.Audit.AuditExport.CsvCell)).Append('\n');
         return Results.Text(csv.ToString(), "text/csv; charset=utf-8");
     }

@@ -14,7 +14,7 @@ namespace Slipway.Server.Gates;
 /// creates a deployment.
 /// </summary>
 public sealed class GateService(ProjectStore projects, EnvironmentStore environments, ReleaseStore releases, DeploymentStore deployments,
-    GateStore gates, MirrorDirectory mirrors, WorkItemService items, TimeProvider clock)
+    GateStore gates, MirrorDirectory mirrors, WorkItemService items, ArtifactFiles files, TimeProvider clock)
 {
     public async Task<IReadOnlyList<GateDto>> ListAsync(string name, string env)
     {
@@ -88,10 +88,61 @@ public sealed class GateService(ProjectStore projects, EnvironmentStore environm
 
     public async Task<IReadOnlyList<SignOffDto>> SignOffsAsync(string name, string version)
     {
-        var project = await projects.RequireAsync(name);
-        var release = await releases.FindAsync(project.Id, version) ?? throw new KeyNotFoundException($"project '{name}' has no release {version}");
-        return (await gates.SignOffsAsync(release.Id)).Select(s => ToDto(s, version, [])).ToList();
+        var (project, release) = await ReleaseOfAsync(name, version);
+        var attachments = await gates.AttachmentsAsync(release.Id);
+        return (await gates.SignOffsAsync(release.Id)).Select(s => ToDto(s, version, [], Attachments(project.Name, version, attachments[s.Id]))).ToList();
     }
+
+    /// <summary>
+    /// Checks a file offered as a sign-off's evidence: its name, its size and its kind read from its bytes. Returns the
+    /// content type; refuses (400) anything else, so nothing is recorded half.
+    /// </summary>
+    public static string CheckAttachment(string? fileName, ReadOnlySpan<byte> content)
+    {
+        if (AttachmentRules.CheckName(fileName) is { } nameError) throw new ArgumentException(nameError);
+        if (content.Length > AttachmentRules.MaxBytes) throw new ArgumentException($"{fileName} is larger than {AttachmentRules.MaxBytes / (1024 * 1024)} MiB");
+        return AttachmentRules.Sniff(content) ?? throw new ArgumentException($"{fileName} is not one of {AttachmentRules.Allowed} (read from its content)");
+    }
+
+    /// <summary>Adds evidence to a sign-off: only its signer may, at most <see cref="AttachmentRules.MaxPerSignOff"/> files.</summary>
+    public async Task<SignOffAttachmentDto> AttachAsync(Actor actor, string name, string version, long signOffId, string? fileName, byte[] content)
+    {
+        var (project, release) = await ReleaseOfAsync(name, version);
+        var signOff = (await gates.SignOffsAsync(release.Id)).FirstOrDefault(s => s.Id == signOffId)
+                      ?? throw new KeyNotFoundException($"release {version} of '{name}' has no sign-off #{signOffId}");
+        if (signOff.SignedBy != actor.User.Username)
+            throw new PolicyRefusedException($"only {signOff.SignedBy}, who gave sign-off #{signOffId}, may add evidence to it");
+        var contentType = CheckAttachment(fileName, content);
+        var (sha, size) = await files.StoreAsync(new MemoryStream(content, writable: false), CancellationToken.None);
+        var id = await gates.AddAttachmentAsync(signOffId, fileName!, contentType, sha, size, AttachmentRules.MaxPerSignOff, clock.GetUtcNow().ToUnixTimeMilliseconds())
+                 ?? throw new ConflictException($"sign-off #{signOffId} has {AttachmentRules.MaxPerSignOff} attachments already");
+        await actor.AuditAsync(Actions.ReleaseSignOff, AuditOutcomes.Succeeded, $"project:{name} env:{signOff.Environment} release:{version}",
+            $"attachment '{fileName}' ({contentType}, {size} bytes, sha256 {sha[..12]}) added to {signOff.Kind} sign-off #{signOffId}");
+        return new SignOffAttachmentDto(id, fileName!, contentType, size, sha, AttachmentUrl(project.Name, version, signOffId, id));
+    }
+
+    /// <summary>An attachment's row and its bytes, checked against the digest recorded when it was added.</summary>
+    public async Task<(SignOffAttachmentRow Row, Stream Content)> OpenAttachmentAsync(string name, string version, long signOffId, long attachmentId)
+    {
+        var (_, release) = await ReleaseOfAsync(name, version);
+        var row = (await gates.AttachmentsAsync(release.Id))[signOffId].FirstOrDefault(a => a.Id == attachmentId)
+                  ?? throw new KeyNotFoundException($"sign-off #{signOffId} of {version} has no attachment {attachmentId}");
+        if (await files.DigestOfStoredAsync(row.Sha256, CancellationToken.None) != row.Sha256)
+            throw new ConflictException($"attachment {attachmentId} no longer matches its recorded digest; it is not served");
+        return (row, files.OpenRead(row.Sha256)!);
+    }
+
+    private async Task<(ProjectRow, ReleaseRow)> ReleaseOfAsync(string name, string version)
+    {
+        var project = await projects.RequireAsync(name);
+        return (project, await releases.FindAsync(project.Id, version) ?? throw new KeyNotFoundException($"project '{name}' has no release {version}"));
+    }
+
+    private static string AttachmentUrl(string project, string version, long signOffId, long id) =>
+        $"/api/v1/projects/{Uri.EscapeDataString(project)}/releases/{Uri.EscapeDataString(version)}/signoffs/{signOffId}/attachments/{id}";
+
+    private static IReadOnlyList<SignOffAttachmentDto> Attachments(string project, string version, IEnumerable<SignOffAttachmentRow> rows) =>
+        rows.Select(a => new SignOffAttachmentDto(a.Id, a.Name, a.ContentType, a.Size, a.Sha256, AttachmentUrl(project, version, a.SignoffId, a.Id))).ToList();
 
     /// <summary>
     /// Records a sign-off. Refused (403) for a signer who wrote or merged a change in the release, or who lacks the role
@@ -175,9 +226,9 @@ public sealed class GateService(ProjectStore projects, EnvironmentStore environm
 
     public static GateResultDto ToDto(GateResult r) => new(r.Gate.Describe(), GateResult.OutcomeName(r.Outcome), r.Detail, r.Measured, r.Baseline);
 
-    private static SignOffDto ToDto(SignOffRow s, string version, IReadOnlyList<string> filed) =>
+    private static SignOffDto ToDto(SignOffRow s, string version, IReadOnlyList<string> filed, IReadOnlyList<SignOffAttachmentDto>? attachments = null) =>
         new(s.Id, version, s.Environment, s.Kind, s.Accepted ? "accept" : "reject", s.Notes, s.SignedBy, DateTimeOffset.FromUnixTimeMilliseconds(s.SignedAt),
-            s.Charter, s.Minutes, s.Findings?.Split('\n') ?? [], filed);
+            s.Charter, s.Minutes, s.Findings?.Split('\n') ?? [], filed, attachments ?? []);
 
     private static string? Clean(string? text)
     {

@@ -56,6 +56,17 @@ public sealed class MetricRow
     public MetricValue ToValue() => new(Metric, Stat, Value, Unit);
 }
 
+public sealed class SignOffAttachmentRow
+{
+    public long Id { get; set; }
+    public long SignoffId { get; set; }
+    public string Name { get; set; } = "";
+    public string ContentType { get; set; } = "";
+    public string Sha256 { get; set; } = "";
+    public long Size { get; set; }
+    public long AddedAt { get; set; }
+}
+
 public sealed class GateResultRow
 {
     public long DeploymentId { get; set; }
@@ -156,6 +167,18 @@ public sealed class GateStore(SqlDatabase db)
             "INSERT INTO signoffs (release_id, environment_id, kind, accepted, notes, signed_by, signer_roles, charter, minutes, findings, signed_at) " +
             "VALUES (@releaseId, @environmentId, @kind, @accepted, @notes, @by, @roles, @charter, @minutes, @findings, @now) RETURNING id",
             new { releaseId, environmentId, kind, accepted, notes, by, roles, charter, minutes, findings, now }, tx));
+
+    /// <summary>Adds an attachment unless the sign-off has <paramref name="max"/> already (null then): one statement, so two uploads cannot both be the eleventh.</summary>
+    public Task<long?> AddAttachmentAsync(long signOffId, string name, string contentType, string sha256, long size, int max, long now) =>
+        db.WriteAsync((c, tx) => c.ExecuteScalarAsync<long?>(
+            "INSERT INTO signoff_attachments (signoff_id, name, content_type, sha256, size, added_at) " +
+            "SELECT @signOffId, @name, @contentType, @sha256, @size, @now WHERE (SELECT COUNT(*) FROM signoff_attachments WHERE signoff_id = @signOffId) < @max RETURNING id",
+            new { signOffId, name, contentType, sha256, size, max, now }, tx));
+
+    public async Task<ILookup<long, SignOffAttachmentRow>> AttachmentsAsync(long releaseId) =>
+        (await db.ReadAsync(c => c.QueryAsync<SignOffAttachmentRow>(
+            "SELECT a.id, a.signoff_id, a.name, a.content_type, a.sha256, a.size, a.added_at FROM signoff_attachments a JOIN signoffs s ON s.id = a.signoff_id " +
+            "WHERE s.release_id = @releaseId ORDER BY a.id", new { releaseId }))).ToLookup(a => a.SignoffId);
 
     public Task RecordResultsAsync(long deploymentId, IReadOnlyList<GateResult> results) =>
         db.WriteAsync(async (c, tx) =>

@@ -37,6 +37,30 @@ public static class GatesApi
             var dto = await service.SignAsync(Actor.Of(context), name, version, request);
             return Results.Created($"/api/v1/projects/{Uri.EscapeDataString(name)}/releases/{Uri.EscapeDataString(version)}/signoffs", dto);
         }).RequireAction(Actions.ReleaseSignOff);
+        api.MapPost("/projects/{name}/releases/{version}/signoffs/{id:long}/attachments", async (string name, string version, long id,
+            HttpContext context, GateService service) =>
+        {
+            // The file is the body (any content type): read at most one byte past the limit, then judged by its content.
+            var buffer = new MemoryStream();
+            var chunk = new byte[81920];
+            int read;
+            while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
+            {
+                buffer.Write(chunk, 0, read);
+                if (buffer.Length > Core.Gates.AttachmentRules.MaxBytes) throw new ArgumentException($"an attachment is at most {Core.Gates.AttachmentRules.MaxBytes / (1024 * 1024)} MiB");
+            }
+            var dto = await service.AttachAsync(Actor.Of(context), name, version, id, context.Request.Query["name"].ToString(), buffer.ToArray());
+            return Results.Created(dto.Url, dto);
+        }).RequireAction(Actions.ReleaseSignOff);
+        api.MapGet("/projects/{name}/releases/{version}/signoffs/{id:long}/attachments/{attachment:long}", async (string name, string version, long id, long attachment,
+            GateService service) =>
+        {
+            var (row, content) = await service.OpenAttachmentAsync(name, version, id, attachment);
+            // Images inline (a browser only ever draws them); a PDF or text only as a download, never rendered in this origin.
+            return Core.Gates.AttachmentRules.IsImage(row.ContentType)
+                ? Results.Stream(content, row.ContentType)
+                : Results.File(content, row.ContentType, row.Name);
+        }).RequireAction(Actions.ReleaseRead);
         api.MapGet("/projects/{name}/deployments/{number:long}/gates", async (string name, long number, ProjectStore projects, DeploymentStore deployments,
             GateService service) =>
         {

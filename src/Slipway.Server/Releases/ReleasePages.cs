@@ -69,9 +69,22 @@ public static class ReleasePages
             {
                 var accepted = Field(form, "verdict") switch { "accept" => true, "reject" => false, _ => throw new ArgumentException("choose accept or reject") };
                 var findings = (Field(form, "findings") ?? "").Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+                // Evidence is checked before anything is recorded, so a refused file leaves no sign-off behind.
+                var evidence = new List<(string Name, byte[] Content)>();
+                foreach (var file in form.Files.Where(f => f.Name == "attachments" && f.Length > 0))
+                {
+                    if (evidence.Count == Core.Gates.AttachmentRules.MaxPerSignOff) throw new ArgumentException($"at most {Core.Gates.AttachmentRules.MaxPerSignOff} files");
+                    if (file.Length > Core.Gates.AttachmentRules.MaxBytes) throw new ArgumentException($"{file.FileName} is larger than 5 MiB");
+                    using var content = new MemoryStream();
+                    await file.CopyToAsync(content);
+                    GateService.CheckAttachment(file.FileName, content.ToArray());
+                    evidence.Add((file.FileName, content.ToArray()));
+                }
                 var signed = await service.SignAsync(Actor.Of(context), name, version, new SignOffRequest(Field(form, "environment"), Field(form, "kind"), accepted,
                     Field(form, "notes"), Field(form, "charter"), int.TryParse(Field(form, "minutes"), out var m) ? m : null, findings, Field(form, "fileFindings") == "1"));
+                foreach (var (fileName, content) in evidence) await service.AttachAsync(Actor.Of(context), name, version, signed.Id, fileName, content);
                 return $"Your {signed.Kind} sign-off of {version} on {signed.Environment} is recorded: {(accepted ? "accepted" : "rejected")}" +
+                       (evidence.Count > 0 ? $" with {evidence.Count} attachment{(evidence.Count == 1 ? "" : "s")}" : "") +
                        (signed.FiledItems.Count > 0 ? $"; filed {string.Join(", ", signed.FiledItems)}." : ".");
             })).RequirePageAction(Actions.ReleaseSignOff);
 

@@ -228,6 +228,8 @@ public sealed class PermissionMatrixTests(MatrixFixture fixture) : IClassFixture
                 case "task": return "1"; // a node task (none exists: 404 when allowed)
                 case "id" when pattern.Contains("/freezes/"): return "1"; // a freeze window (none exists: 404 when allowed)
                 case "id" when pattern.Contains("/gates/"): return "1"; // a gate (none exists: 404 when allowed)
+                case "id" when pattern.Contains("/signoffs/"): return "1"; // a sign-off (none exists: 404 when allowed)
+                case "attachment": return "1"; // a sign-off's attachment
                 case "id" when pattern.Contains("/checks/"): return "1"; // a live check (none exists: 404 when allowed)
                 case "id" when pattern.Contains("/webhooks/alerts/"): return "1"; // an alert webhook (none exists: 404 when allowed)
                 case "env": return "production"; // an environment (none exists: 404 when allowed)

@@ -173,6 +173,20 @@ public sealed class QualityGateTests
         // Accepted after a second look (by another analyst): the gate passes and the promotion goes.
         var signed = await kit.Bob.SignOffAsync("shop", version, new SignOffRequest("staging", "uat", true, "showcase with the customer went well"));
         Assert.Equal(("accept", "bob", "uat"), (signed.Verdict, signed.SignedBy, signed.Kind));
+
+        // Evidence: a screenshot kept with the sign-off (by digest), served back as it was; only its signer adds any, and
+        // only images, PDFs or text, read from the bytes.
+        byte[] png = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3, 4];
+        var shot = await kit.Bob.AttachToSignOffAsync("shop", version, signed.Id, "basket.png", png);
+        Assert.Equal(("image/png", 12L), (shot.ContentType, shot.Size));
+        Assert.Equal(png, await kit.Ann.GetSignOffAttachmentAsync(shot.Url));
+        await Refused(() => kit.Ann.AttachToSignOffAsync("shop", version, signed.Id, "mine.png", png), HttpStatusCode.Forbidden);
+        var zip = (await Refused(() => kit.Bob.AttachToSignOffAsync("shop", version, signed.Id, "shot.png", [0x50, 0x4B, 0x03, 0x04, 0, 0, 0xFF]), HttpStatusCode.BadRequest)).Message;
+        Assert.Contains("is not one of PNG, JPEG or WebP images", zip);
+        var big = new byte[6 * 1024 * 1024];
+        png.CopyTo(big, 0);
+        await Refused(() => kit.Bob.AttachToSignOffAsync("shop", version, signed.Id, "big.png", big), HttpStatusCode.BadRequest);
+        Assert.Equal(["basket.png"], (await kit.Admin.ListSignOffsAsync("shop", version)).Single(s => s.Id == signed.Id).Attachments!.Select(a => a.Name));
         Assert.Equal("passed", (await kit.Admin.GetGateChecklistAsync("shop", version, "production")).Overall);
         var promoted = await kit.Ann.PromoteAsync("shop", "production");
         Assert.Equal("succeeded", (await kit.WaitForDeploymentAsync(promoted.Number)).State);
