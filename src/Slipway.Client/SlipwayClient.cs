@@ -41,7 +41,7 @@ public sealed partial class SlipwayClient : IDisposable
 
     public Task<RunCreatedDto> StartRunAsync(string project, string? branch, string? commit, CancellationToken ct = default) =>
         PostAsync<RunCreatedDto>($"api/v1/projects/{Uri.EscapeDataString(project)}/runs", new StartRunRequest(branch, commit), ct);
-    /// <param name="kind">null: every run; <c>ci</c>: builds only; <c>deployment</c>: deployment runs only.</param>
+    /// <param name="kind">null: every run; <c>ci</c>: builds only; <c>deployment</c>: deployment runs only; <c>check</c>: script live checks.</param>
     public Task<List<RunSummaryDto>> ListRunsAsync(string project, int limit = 50, CancellationToken ct = default, string? kind = null) =>
         GetAsync<List<RunSummaryDto>>($"api/v1/projects/{Uri.EscapeDataString(project)}/runs?limit={limit}{(kind is null ? "" : "&kind=" + Uri.EscapeDataString(kind))}", ct);
     public Task<RunDto> GetRunAsync(long id, CancellationToken ct = default) => GetAsync<RunDto>($"api/v1/runs/{id}", ct);

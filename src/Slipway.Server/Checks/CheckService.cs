@@ -23,18 +23,21 @@ public sealed class CheckService(ProjectStore projects, EnvironmentStore environ
     public async Task<CheckDto> AddAsync(Actor actor, string name, string env, CheckRequest? request)
     {
         if (request is null) throw new ArgumentException("the body must describe the check: url, expectStatus, bodyContains, timeout, every or cron, timeZone, watch");
-        var kind = Clean(request.Kind) ?? "http";
-        if (kind != "http") throw new ArgumentException($"'{kind}' is not a check kind: only http checks exist (script checks are not built yet)");
-        var url = Clean(request.Url);
-        var timeout = Duration(request.Timeout, "timeout") ?? HttpCheckRules.DefaultTimeout;
+        var kind = Clean(request.Kind) ?? (request.Script is not null ? "script" : "http");
+        if (kind is not ("http" or "script")) throw new ArgumentException($"'{kind}' is not a check kind: http or script");
+        var url = kind == "http" ? Clean(request.Url) : "";
+        var timeout = Duration(request.Timeout, "timeout") ?? (kind == "http" ? HttpCheckRules.DefaultTimeout : ScriptCheckRules.DefaultTimeout);
         var watch = Duration(request.Watch, "watch") ?? HttpCheckRules.DefaultWatch;
         var schedule = new CheckSchedule(Duration(request.Every, "every"), Clean(request.Cron), Clean(request.TimeZone));
         if (schedule is { Every: null, Cron: null }) schedule = schedule with { Every = TimeSpan.FromMinutes(5) };
         var expect = request.ExpectStatus ?? 200;
         var body = request.BodyContains is { Length: > 0 } b ? b : null;
-        if ((HttpCheckRules.Check(url, expect, body, timeout, watch) ?? schedule.Check()) is { } error) throw new ArgumentException(error);
+        var script = kind == "script" ? request.Script?.Replace("\r\n", "\n") : null;
+        var invalid = kind == "script" ? ScriptCheckRules.Check(script, timeout, watch) : HttpCheckRules.Check(url, expect, body, timeout, watch);
+        if ((invalid ?? schedule.Check()) is { } error) throw new ArgumentException(error);
         var (_, environment) = await FindAsync(name, env);
-        var id = await checks.AddAsync(environment.Id, kind, url!, expect, body, timeout, schedule, watch, actor.User.Username, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        var id = await checks.AddAsync(environment.Id, kind, url!, expect, body, timeout, schedule, watch, actor.User.Username, clock.GetUtcNow().ToUnixTimeMilliseconds(),
+            script);
         var row = (await checks.GetAsync(id))!;
         await actor.AuditAsync(Actions.CheckManage, AuditOutcomes.Succeeded, $"project:{name} env:{env}",
             $"check {id} added to '{env}': {Describe(row)}");
@@ -110,13 +113,14 @@ public sealed class CheckService(ProjectStore projects, EnvironmentStore environ
         return (project, environment);
     }
 
-    private static string Describe(CheckRow c) =>
-        $"GET {HttpCheckRules.Redact(c.Url)} expects {c.ExpectStatus}{(c.BodyContains is null ? "" : " and body text")}, timeout {Durations.Format(c.Timeout)}, " +
+    private static string Describe(CheckRow c) => c.Kind == "script"
+        ? $"script of {c.Script!.Length} characters on the environment's pool, timeout {Durations.Format(c.Timeout)}, {c.Schedule.Describe()}, watch {Durations.Format(c.Watch)}"
+        : $"GET {HttpCheckRules.Redact(c.Url)} expects {c.ExpectStatus}{(c.BodyContains is null ? "" : " and body text")}, timeout {Durations.Format(c.Timeout)}, " +
         $"{c.Schedule.Describe()}, watch {Durations.Format(c.Watch)}";
 
     public static CheckDto ToDto(CheckRow c) => new(c.Id, c.Environment, c.Kind, c.Url, c.ExpectStatus, c.BodyContains, Durations.Format(c.Timeout),
         c.Schedule.Describe(), c.EverySeconds is { } s ? Durations.Format(TimeSpan.FromSeconds(s)) : null, c.Cron, c.TimeZone, Durations.Format(c.Watch),
-        c.CreatedBy, c.Created, c.LastRun, c.LastOk);
+        c.CreatedBy, c.Created, c.LastRun, c.LastOk, c.Script);
 
     private static CheckResultDto ToDto(CheckResultRow r) => new(r.Id, r.CheckId, DateTimeOffset.FromUnixTimeMilliseconds(r.At), r.Ok, r.StatusCode, r.DurationMs,
         r.Detail, r.DeploymentNumber);

@@ -12,6 +12,8 @@ public sealed class CheckRow
     public string Project { get; set; } = "";
     public string Kind { get; set; } = "";
     public string Url { get; set; } = "";
+    /// <summary>A script check's bash script (kind script), else null.</summary>
+    public string? Script { get; set; }
     public int ExpectStatus { get; set; }
     public string? BodyContains { get; set; }
     public long TimeoutMs { get; set; }
@@ -29,7 +31,7 @@ public sealed class CheckRow
     public TimeSpan Watch => TimeSpan.FromSeconds(WatchSeconds);
     public DateTimeOffset Created => DateTimeOffset.FromUnixTimeMilliseconds(CreatedAt);
     public DateTimeOffset? LastRun => LastRunAt is { } t ? DateTimeOffset.FromUnixTimeMilliseconds(t) : null;
-    public string Name => $"#{Id} ({Kind} {HttpCheckRules.Redact(Url)})";
+    public string Name => Kind == "script" ? $"#{Id} (script)" : $"#{Id} ({Kind} {HttpCheckRules.Redact(Url)})";
 }
 
 public sealed class CheckResultRow
@@ -58,7 +60,7 @@ public sealed class CheckStore(SqlDatabase db)
     public const int HistoryLimit = 500;
 
     private const string Select =
-        "SELECT c.id, c.environment_id, e.name AS environment, e.project_id, p.name AS project, c.kind, c.url, c.expect_status, c.body_contains, c.timeout_ms, " +
+        "SELECT c.id, c.environment_id, e.name AS environment, e.project_id, p.name AS project, c.kind, c.url, c.script, c.expect_status, c.body_contains, c.timeout_ms, " +
         "c.every_seconds, c.cron, c.time_zone, c.watch_seconds, c.created_by, c.created_at, c.last_run_at, c.last_ok " +
         "FROM live_checks c JOIN environments e ON e.id = c.environment_id JOIN projects p ON p.id = e.project_id";
 
@@ -73,11 +75,11 @@ public sealed class CheckStore(SqlDatabase db)
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<CheckRow>($"{Select} WHERE c.id = @id", new { id }));
 
     public Task<long> AddAsync(long environmentId, string kind, string url, int expectStatus, string? bodyContains, TimeSpan timeout, CheckSchedule schedule,
-        TimeSpan watch, string by, long now) =>
+        TimeSpan watch, string by, long now, string? script = null) =>
         db.WriteAsync((c, tx) => c.ExecuteScalarAsync<long>(
-            "INSERT INTO live_checks (environment_id, kind, url, expect_status, body_contains, timeout_ms, every_seconds, cron, time_zone, watch_seconds, created_by, created_at) " +
-            "VALUES (@environmentId, @kind, @url, @expectStatus, @bodyContains, @timeoutMs, @everySeconds, @Cron, @TimeZone, @watchSeconds, @by, @now) RETURNING id",
-            new { environmentId, kind, url, expectStatus, bodyContains, timeoutMs = (long)timeout.TotalMilliseconds, everySeconds = (long?)schedule.Every?.TotalSeconds,
+            "INSERT INTO live_checks (environment_id, kind, url, script, expect_status, body_contains, timeout_ms, every_seconds, cron, time_zone, watch_seconds, created_by, created_at) " +
+            "VALUES (@environmentId, @kind, @url, @script, @expectStatus, @bodyContains, @timeoutMs, @everySeconds, @Cron, @TimeZone, @watchSeconds, @by, @now) RETURNING id",
+            new { environmentId, kind, url, script, expectStatus, bodyContains, timeoutMs = (long)timeout.TotalMilliseconds, everySeconds = (long?)schedule.Every?.TotalSeconds,
                   schedule.Cron, schedule.TimeZone, watchSeconds = (long)watch.TotalSeconds, by, now }, tx));
 
     public Task<bool> RemoveAsync(long environmentId, long id) =>
@@ -99,6 +101,10 @@ public sealed class CheckStore(SqlDatabase db)
                 "WHERE check_id = @checkId ORDER BY id DESC LIMIT 1 OFFSET @limit)", new { checkId, limit = HistoryLimit }, tx);
             return id;
         });
+
+    /// <summary>Moves a check's last run along without a result (a script check with nothing deployed to check yet).</summary>
+    public Task TouchAsync(long checkId, long at) =>
+        db.WriteAsync((c, tx) => c.ExecuteAsync("UPDATE live_checks SET last_run_at = @at WHERE id = @checkId", new { checkId, at }, tx));
 
     /// <summary>The check's latest results, newest first.</summary>
     public async Task<IReadOnlyList<CheckResultRow>> ResultsAsync(long checkId, int limit = HistoryLimit) =>

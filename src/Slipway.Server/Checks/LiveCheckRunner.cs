@@ -10,7 +10,7 @@ namespace Slipway.Server.Checks;
 /// so a slow address never holds up the others or the server. The result is recorded, judged (<see cref="CheckVerdict"/>)
 /// and acted on by <see cref="CheckResponder"/>.
 /// </summary>
-public sealed class LiveCheckRunner(CheckStore checks, HttpProbe probe, CheckResponder responder, ServerOptions options, TimeProvider clock,
+public sealed class LiveCheckRunner(CheckStore checks, HttpProbe probe, ScriptProbe scripts, CheckResponder responder, ServerOptions options, TimeProvider clock,
     ILogger<LiveCheckRunner> log) : PeriodicWorker(log, clock)
 {
     private readonly ConcurrentDictionary<long, bool> _running = new();
@@ -39,7 +39,8 @@ public sealed class LiveCheckRunner(CheckStore checks, HttpProbe probe, CheckRes
 
     private async Task RunAsync(CheckRow check, CancellationToken ct)
     {
-        var outcome = await probe.ProbeAsync(check, ct);
-        await responder.RespondAsync(check, outcome, Clock.GetUtcNow());
+        var outcome = check.Kind == "script" ? await scripts.ProbeAsync(check, ct) : await probe.ProbeAsync(check, ct);
+        if (outcome is null) await checks.TouchAsync(check.Id, Clock.GetUtcNow().ToUnixTimeMilliseconds()); // nothing deployed there yet
+        else await responder.RespondAsync(check, outcome, Clock.GetUtcNow());
     }
 }

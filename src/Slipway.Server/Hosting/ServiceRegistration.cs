@@ -57,6 +57,7 @@ public static class ServiceRegistration
         .AddSingleton<GateViews>()
         .AddSingleton<CheckService>()
         .AddSingleton<HttpProbe>()
+        .AddSingleton<ScriptProbe>()
         .AddSingleton<CheckResponder>()
         .AddSingleton<DeploymentService>()
         .AddSingleton<DeploymentCommands>()

@@ -29,7 +29,7 @@ public static class ReleasePages
             // Only runs of release branches can be released (the server checks again, with the commit's place on the branch).
             var protection = await releaseSettings.GetAsync(project);
             var candidates = (await runs.ListAsync(project.Id, ReleaseCandidateRuns))
-                .Where(r => r.Status == "succeeded" && r.DeploymentId is null && !released.Contains(r.Id) && protection.Releases(r.Branch))
+                .Where(r => r.Status == "succeeded" && r.Kind == RunKinds.Ci && !released.Contains(r.Id) && protection.Releases(r.Branch))
                 .Select(r => r.ToSummary()).ToList();
             return Page<ReleasesPage>(context, new { Project = project.ToDto(), Releases = list, Candidates = candidates });
         }).RequirePageAction(Actions.ReleaseRead);

@@ -31,8 +31,8 @@ public sealed class ReleaseService(RunStore runs, ProjectStore projects, Release
     {
         var details = await runs.GetAsync(runId) ?? throw new KeyNotFoundException($"no run {runId}");
         var run = details.Run;
-        if (run.DeploymentId is not null)
-            throw new ConflictException($"run {runId} deployed a release; only a build run can be released");
+        if (run.Kind != RunKinds.Ci)
+            throw new ConflictException($"run {runId} {(run.CheckId is null ? "deployed a release" : "ran a live check")}; only a build run can be released");
         var number = run.Number!.Value; // every CI run is numbered
         if (run.Status != "succeeded")
             throw new ConflictException($"run {runId} has status {run.Status}; only a succeeded run can be released");

@@ -54,13 +54,13 @@ public sealed class JobDispatcher(JobLeaseStore leases, RunStore runs, ArtifactS
         var run = (await runs.GetRunRowAsync(job.RunId))!;
         var spec = JobSpec.FromJson(job.Spec);
         var projectVariables = (await variables.ListAsync(run.ProjectId)).ToDictionary(v => v.Name, StringComparer.Ordinal);
-        // A deployment's job also gets its environment's variables and secrets, which win over the project's (and, like
-        // everything a deployment gets, count as protected).
+        // A deployment's job (or a live check's script) also gets its environment's variables and secrets, which win over
+        // the project's (and, like everything a deployment gets, count as protected).
         if (run.EnvironmentId is { } environmentId)
             foreach (var v in await environments.VariablesAsync(environmentId))
                 projectVariables[v.Name] = new VariableRow { ProjectId = run.ProjectId, Name = v.Name, Value = v.Value, Secret = v.Secret ? 1 : 0, Ciphertext = v.Ciphertext, Protected = 1 };
         // The branch's protection is looked up only when a protected value is at stake (most leases pay nothing).
-        var mayReceiveProtected = run.DeploymentId is not null || !projectVariables.Values.Any(v => v.IsProtected) || await IsProtectedBranchAsync(run);
+        var mayReceiveProtected = run.Kind != RunKinds.Ci || !projectVariables.Values.Any(v => v.IsProtected) || await IsProtectedBranchAsync(run);
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var variable in projectVariables.Values)
             if (!variable.IsSecret && variable.Value is not null && (mayReceiveProtected || !variable.IsProtected)) env[variable.Name] = variable.Value;

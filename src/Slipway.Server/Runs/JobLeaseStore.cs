@@ -25,11 +25,11 @@ public sealed class JobLeaseStore(SqlDatabase db)
     public Task<JobRow?> TryClaimAsync(long agentId, string pool, IReadOnlySet<string> agentLabels, TimeSpan lease, long now) =>
         db.WriteAsync<JobRow?>(async (c, tx) =>
         {
-            // A pool an environment deploys from (other than the build pool) gives its agents deployment jobs only
-            // (DeployPools): whatever a run's plan says, branch code never runs on them.
+            // A pool an environment deploys from (other than the build pool) gives its agents deployment jobs (and the
+            // administrators' live-check scripts) only (DeployPools): whatever a run's plan says, branch code never runs on them.
             var candidates = await c.QueryAsync<JobRow>(
                 "SELECT j.id, j.labels FROM jobs j JOIN runs r ON r.id = j.run_id WHERE j.status = 'queued' AND j.pool = @pool " +
-                "AND (r.deployment_id IS NOT NULL OR @pool = @buildPool OR NOT EXISTS (SELECT 1 FROM environments e WHERE e.pool = @pool)) " +
+                "AND (r.deployment_id IS NOT NULL OR r.check_id IS NOT NULL OR @pool = @buildPool OR NOT EXISTS (SELECT 1 FROM environments e WHERE e.pool = @pool)) " +
                 "ORDER BY j.id LIMIT @window",
                 new { pool, buildPool = Core.Pipelines.JobDefinition.DefaultPool, window = CandidateWindow }, tx);
             foreach (var candidate in candidates)

@@ -26,7 +26,9 @@ public sealed class RunRow
     public long? DeploymentId { get; set; }
     public long? EnvironmentId { get; set; }
     public long? DeploymentNumber { get; set; }
-    public string Kind => DeploymentId is null ? RunKinds.Ci : RunKinds.Deployment;
+    /// <summary>Set for a run that executes a script live check (docs/live-checks.md).</summary>
+    public long? CheckId { get; set; }
+    public string Kind => DeploymentId is not null ? RunKinds.Deployment : CheckId is not null ? RunKinds.Check : RunKinds.Ci;
 }
 
 public sealed class StageRow

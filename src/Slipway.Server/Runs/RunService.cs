@@ -95,6 +95,8 @@ public sealed class RunService(RunStore runs, ProjectStore projects, MirrorDirec
         var run = await runs.GetRunRowAsync(id) ?? throw new KeyNotFoundException($"no run {id}");
         if (run.DeploymentId is not null)
             throw new PolicyRefusedException($"run {id} executes a deployment and cannot be {what} as a run; use {instead} (its rules and approvals apply)");
+        if (run.CheckId is not null)
+            throw new PolicyRefusedException($"run {id} executes live check {run.CheckId} and cannot be {what} as a run; the check runs again on its schedule");
         return run;
     }
 

@@ -13,13 +13,17 @@ public sealed record RunDetails(RunRow Run, IReadOnlyList<StageRow> Stages, IRea
 /// </summary>
 public sealed record NewRun(long ProjectId, string Branch, string Commit, string? CommitMessage, string Trigger,
     RunPlan? Plan, IReadOnlyList<string> LintErrors, string? ReleaseTemplate = null, string? ReleaseTag = null, long? DeploymentId = null,
-    IReadOnlyList<string>? Warnings = null);
+    IReadOnlyList<string>? Warnings = null, long? CheckId = null);
 
-/// <summary>What a run is for: <c>ci</c> builds and tests a branch (numbered #1, #2, ... per project); <c>deployment</c> executes a deployment.</summary>
+/// <summary>
+/// What a run is for: <c>ci</c> builds and tests a branch (numbered #1, #2, ... per project); <c>deployment</c> executes a
+/// deployment; <c>check</c> runs a script live check (docs/live-checks.md) on its environment's pool.
+/// </summary>
 public static class RunKinds
 {
     public const string Ci = "ci";
     public const string Deployment = "deployment";
+    public const string Check = "check";
 }
 
 /// <summary>Runs, their stages and jobs: creation, reading, and the user-driven transitions (cancel, retry).</summary>
@@ -27,9 +31,11 @@ public sealed class RunStore(SqlDatabase db)
 {
     private const string RunColumns =
         "r.id, r.project_id, p.name AS project_name, r.number, r.branch, r.commit_sha, r.commit_message, r.trigger, r.status, " +
-        "r.failure_reason, r.lint_errors, r.warnings, r.created_at, r.started_at, r.finished_at, r.deployment_id, " +
-        "(SELECT d.environment_id FROM deployments d WHERE d.id = r.deployment_id) AS environment_id, " +
+        "r.failure_reason, r.lint_errors, r.warnings, r.created_at, r.started_at, r.finished_at, r.deployment_id, r.check_id, " +
+        "COALESCE((SELECT d.environment_id FROM deployments d WHERE d.id = r.deployment_id), (SELECT k.environment_id FROM live_checks k WHERE k.id = r.check_id)) AS environment_id, " +
         "(SELECT d.number FROM deployments d WHERE d.id = r.deployment_id) AS deployment_number";
+    /// <summary>Builds and tests of branches only: not a deployment's run, not a live check's.</summary>
+    private const string CiOnly = "r.deployment_id IS NULL AND r.check_id IS NULL";
     private const string JobColumns =
         "j.id, j.run_id, j.stage_idx, j.name, j.status, j.pool, j.labels, j.spec, j.retries_left, j.attempt, j.agent_id, a.name AS agent_name, " +
         "j.lease_id, j.lease_expires_at, j.cancel_requested, j.exit_code, j.failure_reason, j.failure_kind, j.test_summary, j.log_bytes, j.log_truncated, " +
@@ -40,16 +46,16 @@ public sealed class RunStore(SqlDatabase db)
         db.WriteAsync<(long, IReadOnlyList<string>)>(async (c, tx) =>
         {
             // Only CI runs are numbered: the numbering is the project's build counter (release versions such as 1.0.{run}
-            // use it), and a deployment's run is known by its deployment's number instead.
-            long? number = run.DeploymentId is not null ? null : await c.ExecuteScalarAsync<long>(
+            // use it), and a deployment's run is known by its deployment's number instead (a check's run by its check).
+            long? number = run.DeploymentId is not null || run.CheckId is not null ? null : await c.ExecuteScalarAsync<long>(
                 "UPDATE projects SET next_run_number = next_run_number + 1 WHERE id = @ProjectId RETURNING next_run_number - 1", run, tx);
             var failed = run.Plan is null;
             var runId = await c.ExecuteScalarAsync<long>(
-                "INSERT INTO runs (project_id, number, branch, commit_sha, commit_message, trigger, status, failure_reason, lint_errors, warnings, created_at, started_at, finished_at, release_version, deployment_id) " +
-                "VALUES (@projectId, @number, @branch, @commit, @message, @trigger, @status, @reason, @lint, @warnings, @now, @finishedAt, @finishedAt, @releaseVersion, @deploymentId) RETURNING id",
+                "INSERT INTO runs (project_id, number, branch, commit_sha, commit_message, trigger, status, failure_reason, lint_errors, warnings, created_at, started_at, finished_at, release_version, deployment_id, check_id) " +
+                "VALUES (@projectId, @number, @branch, @commit, @message, @trigger, @status, @reason, @lint, @warnings, @now, @finishedAt, @finishedAt, @releaseVersion, @deploymentId, @checkId) RETURNING id",
                 new
                 {
-                    projectId = run.ProjectId, number, branch = run.Branch, deploymentId = run.DeploymentId, commit = run.Commit, message = run.CommitMessage,
+                    projectId = run.ProjectId, number, branch = run.Branch, deploymentId = run.DeploymentId, checkId = run.CheckId, commit = run.Commit, message = run.CommitMessage,
                     trigger = run.Trigger,
                     status = failed ? "failed" : "queued",
                     reason = failed ? "the pipeline file is invalid" : null,
@@ -108,9 +114,10 @@ public sealed class RunStore(SqlDatabase db)
         var only = kind switch
         {
             null => "",
-            RunKinds.Ci => " AND r.deployment_id IS NULL",
+            RunKinds.Ci => $" AND {CiOnly}",
             RunKinds.Deployment => " AND r.deployment_id IS NOT NULL",
-            _ => throw new ArgumentException($"kind is {RunKinds.Ci} or {RunKinds.Deployment}, not '{kind}'"),
+            RunKinds.Check => " AND r.check_id IS NOT NULL",
+            _ => throw new ArgumentException($"kind is {RunKinds.Ci}, {RunKinds.Deployment} or {RunKinds.Check}, not '{kind}'"),
         };
         return (await db.ReadAsync(c => c.QueryAsync<RunRow>(
             $"SELECT {RunColumns} FROM runs r JOIN projects p ON p.id = r.project_id WHERE r.project_id = @projectId{only} ORDER BY r.id DESC LIMIT @limit",
@@ -120,14 +127,14 @@ public sealed class RunStore(SqlDatabase db)
     /// <summary>The runs of one commit of a project, newest first (a change request's head pipeline).</summary>
     public async Task<IReadOnlyList<RunRow>> ForCommitAsync(long projectId, string commit, int limit = 20) =>
         (await db.ReadAsync(c => c.QueryAsync<RunRow>(
-            $"SELECT {RunColumns} FROM runs r JOIN projects p ON p.id = r.project_id WHERE r.project_id = @projectId AND r.commit_sha = @commit AND r.deployment_id IS NULL " +
+            $"SELECT {RunColumns} FROM runs r JOIN projects p ON p.id = r.project_id WHERE r.project_id = @projectId AND r.commit_sha = @commit AND {CiOnly} " +
             "ORDER BY r.id DESC LIMIT @limit", new { projectId, commit, limit }))).ToList();
 
     /// <summary>The newest run of each branch of a project.</summary>
     public async Task<IReadOnlyList<RunRow>> LatestPerBranchAsync(long projectId) =>
         (await db.ReadAsync(c => c.QueryAsync<RunRow>(
             $"SELECT {RunColumns} FROM runs r JOIN projects p ON p.id = r.project_id " +
-            "WHERE r.id IN (SELECT MAX(id) FROM runs WHERE project_id = @projectId AND deployment_id IS NULL GROUP BY branch)", new { projectId }))).ToList();
+            "WHERE r.id IN (SELECT MAX(id) FROM runs WHERE project_id = @projectId AND deployment_id IS NULL AND check_id IS NULL GROUP BY branch)", new { projectId }))).ToList();
 
     public Task<JobRow?> FindJobAsync(long runId, string name) =>
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<JobRow>(

@@ -14,7 +14,8 @@ public static class CheckCommand
         var project = new Argument<string>("project") { Description = "Project name" };
         var environment = new Argument<string>("environment") { Description = "The environment checked, e.g. production" };
         var id = new Argument<long>("id") { Description = "Check id (slipway check list)" };
-        var http = new Option<string>("--http") { Description = "The address to GET (http or https)", Required = true };
+        var http = new Option<string?>("--http") { Description = "An HTTP check: the address to GET (http or https)" };
+        var scriptFile = new Option<FileInfo?>("--script-file") { Description = "A script check: this bash script runs on the environment's pool and passes when it exits 0" };
         var expect = new Option<int?>("--expect") { Description = "The expected status. Default 200" };
         var bodyContains = new Option<string?>("--body-contains") { Description = "Text the response body must contain" };
         var timeout = new Option<string?>("--timeout") { Description = "How long to wait for an answer, at most 60s. Default 10s" };
@@ -31,19 +32,31 @@ public static class CheckCommand
             var checks = await client.ListChecksAsync(result.GetValue(project)!, result.GetValue(environment)!, ct);
             if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(checks); return 0; }
             if (checks.Count == 0) Console.WriteLine("no live checks");
-            foreach (var c in checks) Console.WriteLine($"{c.Id,4}  {State(c.LastOk)}  GET {c.Url} expects {c.ExpectStatus}, {c.Schedule}, watch {c.Watch}");
+            foreach (var c in checks)
+                Console.WriteLine(c.Kind == "script"
+                    ? $"{c.Id,4}  {State(c.LastOk)}  script on the environment's pool, timeout {c.Timeout}, {c.Schedule}, watch {c.Watch}"
+                    : $"{c.Id,4}  {State(c.LastOk)}  GET {c.Url} expects {c.ExpectStatus}, {c.Schedule}, watch {c.Watch}");
             return 0;
         }));
 
-        var add = new Command("add", "Add an HTTP check: --http URL [--expect 200] [--body-contains TEXT] [--timeout 10s] [--every 5m | --cron EXPR --time-zone ZONE] [--watch 15m]")
-            { project, environment, http, expect, bodyContains, timeout, every, cron, zone, watch, CliContext.JsonOutput };
+        var add = new Command("add", "Add a check: --http URL [--expect 200] [--body-contains TEXT] | --script-file FILE; [--timeout 10s] [--every 5m | --cron EXPR --time-zone ZONE] [--watch 15m]")
+            { project, environment, http, scriptFile, expect, bodyContains, timeout, every, cron, zone, watch, CliContext.JsonOutput };
         add.SetAction((result, ct) => CliContext.GuardAsync(async () =>
         {
+            if ((result.GetValue(http) is null) == (result.GetValue(scriptFile) is null))
+            {
+                await Console.Error.WriteLineAsync("error: give exactly one of --http URL or --script-file FILE");
+                return 2;
+            }
+            var script = result.GetValue(scriptFile) is { } file ? await File.ReadAllTextAsync(file.FullName, ct) : null;
             using var client = CliContext.CreateClient(result);
             var check = await client.AddCheckAsync(result.GetValue(project)!, result.GetValue(environment)!, new CheckRequest(result.GetValue(http), result.GetValue(expect),
-                result.GetValue(bodyContains), result.GetValue(timeout), result.GetValue(every), result.GetValue(cron), result.GetValue(zone), result.GetValue(watch)), ct);
+                result.GetValue(bodyContains), result.GetValue(timeout), result.GetValue(every), result.GetValue(cron), result.GetValue(zone), result.GetValue(watch),
+                script is null ? null : "script", script), ct);
             if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(check); return 0; }
-            Console.WriteLine($"check {check.Id} added to {check.Environment}: GET {check.Url} expects {check.ExpectStatus}, {check.Schedule}, watch {check.Watch}");
+            Console.WriteLine(check.Kind == "script"
+                ? $"check {check.Id} added to {check.Environment}: a script on its pool, {check.Schedule}, watch {check.Watch}"
+                : $"check {check.Id} added to {check.Environment}: GET {check.Url} expects {check.ExpectStatus}, {check.Schedule}, watch {check.Watch}");
             return 0;
         }));
 

@@ -70,8 +70,8 @@ public static class RunCommand
     {
         var project = new Argument<string>("project");
         var limit = new Option<int>("--limit") { Description = "How many (default 20)", DefaultValueFactory = _ => 20 };
-        var kind = new Option<string?>("--kind") { Description = "ci (builds of branches) or deployment (runs executing deployments); default: both" };
-        kind.AcceptOnlyFromAmong("ci", "deployment");
+        var kind = new Option<string?>("--kind") { Description = "ci (builds of branches), deployment (runs executing deployments) or check (script live checks); default: all" };
+        kind.AcceptOnlyFromAmong("ci", "deployment", "check");
         var command = new Command("list", "List a project's runs, newest first") { project, limit, kind, CliContext.JsonOutput };
         command.SetAction((result, ct) => CliContext.GuardAsync(async () =>
         {
