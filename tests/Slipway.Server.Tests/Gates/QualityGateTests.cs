@@ -71,7 +71,7 @@ public sealed class QualityGateTests
         Assert.Equal("failed", checklist.Overall);
     }
 
-    private const string FilePipeline = """
+    internal const string FilePipeline = """
         stages:
           - name: build
             jobs:
@@ -87,7 +87,7 @@ public sealed class QualityGateTests
           rollback: manual
         """;
 
-    private static string Perf(double p95, int count = 500) =>
+    internal static string Perf(double p95, int count = 500) =>
         "{\"metrics\": {\"http_req_duration\": {\"p95\": " + p95.ToString(System.Globalization.CultureInfo.InvariantCulture) +
         ", \"unit\": \"ms\"}, \"requests\": {\"count\": " + count + "}}}";
 
