@@ -54,6 +54,27 @@ internal static partial class NativeFiles
         return (mode & TypeMask) == Regular;
     }
 
+    /// <summary>
+    /// Opens a file for reading only if it is a regular file, without following a link and without waiting: opened with
+    /// O_NOFOLLOW | O_NONBLOCK (a pipe opens at once instead of waiting for a writer), then judged on the open descriptor
+    /// (fstat through statx), so a process swapping the path between a check and the open gains nothing. Null otherwise.
+    /// </summary>
+    public static unsafe FileStream? OpenRegularFileOrNull(string path)
+    {
+        const int ReadOnly = 0, NoFollow = 0x20000, NonBlock = 0x800, CloseOnExec = 0x80000;
+        const int AtEmptyPath = 0x1000, StatxType = 0x1, ModeOffset = 28, TypeMask = 0xF000, Regular = 0x8000;
+        var fd = open(path, ReadOnly | NoFollow | NonBlock | CloseOnExec);
+        if (fd < 0) return null;
+        var handle = new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true);
+        var buffer = stackalloc byte[256];
+        if (statx(fd, "", AtEmptyPath, StatxType, buffer) != 0 || (*(ushort*)(buffer + ModeOffset) & TypeMask) != Regular)
+        {
+            handle.Dispose();
+            return null;
+        }
+        return new FileStream(handle, FileAccess.Read, bufferSize: 0);
+    }
+
     private static void Chown(string path, int uid, int gid)
     {
         if (lchown(path, uid, gid) != 0)
@@ -63,6 +84,7 @@ internal static partial class NativeFiles
     [LibraryImport("libc")] private static partial uint geteuid();
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)] private static partial nint realpath(string path, nint resolved);
     [LibraryImport("libc")] private static partial void free(nint pointer);
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)] private static partial int open(string path, int flags);
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)] private static unsafe partial int statx(int dirFd, string path, int flags, uint mask, byte* buffer);
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)] private static partial int lchown(string path, int uid, int gid);
 }

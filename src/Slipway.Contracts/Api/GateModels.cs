@@ -9,8 +9,12 @@ public sealed record GateDto(long Id, string Kind, string? MeasuredOn, string? R
 /// <summary>One gate judged for a release: outcome passed, failed or inconclusive.</summary>
 public sealed record GateResultDto(string Gate, string Outcome, string Detail, double? Measured, double? Baseline);
 
-/// <summary>GET /projects/{name}/releases/{version}/gates?env=E: what the release still needs before it may go to E.</summary>
-public sealed record GateChecklistDto(string Project, string Release, string Environment, string Overall, IReadOnlyList<GateResultDto> Gates);
+/// <summary>
+/// GET /projects/{name}/releases/{version}/gates?env=E: what the release still needs before it may go to E. Rejection: a
+/// standing sign-off rejection of the release (which blocks it everywhere; Overall is then failed), or null.
+/// </summary>
+public sealed record GateChecklistDto(string Project, string Release, string Environment, string Overall, IReadOnlyList<GateResultDto> Gates,
+    string? Rejection = null);
 
 /// <summary>POST /projects/{name}/releases/{version}/signoffs. Exploratory sessions add a charter, minutes spent and findings (one per entry).</summary>
 public sealed record SignOffRequest(string? Environment, string? Kind, bool? Accept, string? Notes = null, string? Charter = null, int? Minutes = null,

@@ -127,7 +127,9 @@ public static class Actions
         new ActionInfo(DeploymentApprove, ActionKind.User, ActionScope.Project, "approve or reject deployments (never one's own)"),
         new ActionInfo(ReleaseSignOff, ActionKind.User, ActionScope.Project, "sign off or reject a release on an environment (never one's own changes)"),
         new ActionInfo(GateManage, ActionKind.User, ActionScope.Project, "add and remove an environment's quality gates"),
-        new ActionInfo(CheckManage, ActionKind.User, ActionScope.Project, "add and remove an environment's live checks and the project's alert webhooks"),
+        // Server-wide on purpose: a check or webhook makes the server itself send requests (or run scripts on deploy
+        // agents), from its own network position; only a global grant may point it somewhere (ADR 0007).
+        new ActionInfo(CheckManage, ActionKind.User, ActionScope.Server, "add and remove live checks and alert webhooks (global grants only: the server sends the requests)"),
         new ActionInfo(DeployBreakGlass, ActionKind.User, ActionScope.Project, "deploy during a freeze window, with a reason (flagged)"),
         new ActionInfo(AgentRead, ActionKind.User, ActionScope.Server, "see agents", IsRead: true),
         new ActionInfo(AgentApprove, ActionKind.User, ActionScope.Server, "approve or disable agents"),

@@ -108,8 +108,8 @@ public sealed class AccessMiddleware(RequestDelegate next)
         var values = context.GetRouteData().Values;
         if (values.TryGetValue("name", out var name) && name is string project)
             return values.TryGetValue("env", out var env) && env is string environment ? new Scope(project, environment)
-                // Deploying and approving can be granted per environment; these endpoints check the exact one themselves.
-                : info.Name is Actions.DeploymentStart or Actions.DeploymentApprove ? Scope.ForAnyEnvironment(project)
+                // Deploying, approving and signing off can be granted per environment; these endpoints check the exact one themselves.
+                : info.Name is Actions.DeploymentStart or Actions.DeploymentApprove or Actions.ReleaseSignOff ? Scope.ForAnyEnvironment(project)
                 : Scope.ForProject(project);
         if (values.TryGetValue("id", out var id) && long.TryParse(id?.ToString(), out var runId))
             // A run that does not exist belongs to no project: only a global grant reaches it (and gets the 404),

@@ -14,10 +14,16 @@ namespace Slipway.Server.Checks;
 public sealed class CheckService(ProjectStore projects, EnvironmentStore environments, CheckStore checks, AlertWebhookStore webhooks, SecretVault vault,
     TimeProvider clock)
 {
-    public async Task<IReadOnlyList<CheckDto>> ListAsync(string name, string env)
+    /// <summary>
+    /// Whether a reader sees a check's whole address and script: only who may manage checks. A health URL may carry a
+    /// token and a script the names of secrets; everyone else sees the address redacted to scheme, host and port.
+    /// </summary>
+    public static bool SeesWhole(Principal.User user) => user.Permissions.Can(Actions.CheckManage);
+
+    public async Task<IReadOnlyList<CheckDto>> ListAsync(string name, string env, bool whole = false)
     {
         var (_, environment) = await FindAsync(name, env);
-        return (await checks.ListAsync(environment.Id)).Select(ToDto).ToList();
+        return (await checks.ListAsync(environment.Id)).Select(c => ToDto(c, whole)).ToList();
     }
 
     public async Task<CheckDto> AddAsync(Actor actor, string name, string env, CheckRequest? request)
@@ -36,6 +42,8 @@ public sealed class CheckService(ProjectStore projects, EnvironmentStore environ
         var invalid = kind == "script" ? ScriptCheckRules.Check(script, timeout, watch) : HttpCheckRules.Check(url, expect, body, timeout, watch);
         if ((invalid ?? schedule.Check()) is { } error) throw new ArgumentException(error);
         var (_, environment) = await FindAsync(name, env);
+        if ((await checks.ListAsync(environment.Id)).Count >= CheckStore.PerEnvironmentLimit)
+            throw new ConflictException($"environment '{env}' has {CheckStore.PerEnvironmentLimit} checks already; remove one first");
         var id = await checks.AddAsync(environment.Id, kind, url!, expect, body, timeout, schedule, watch, actor.User.Username, clock.GetUtcNow().ToUnixTimeMilliseconds(),
             script);
         var row = (await checks.GetAsync(id))!;
@@ -60,12 +68,12 @@ public sealed class CheckService(ProjectStore projects, EnvironmentStore environ
     }
 
     /// <summary>The environment's health for the dashboard: the latest result of each check.</summary>
-    public async Task<EnvironmentHealthDto> HealthAsync(string name, string env)
+    public async Task<EnvironmentHealthDto> HealthAsync(string name, string env, bool whole = false)
     {
         var (project, environment) = await FindAsync(name, env);
         var list = new List<CheckHealthDto>();
         foreach (var check in await checks.ListAsync(environment.Id))
-            list.Add(new CheckHealthDto(ToDto(check), (await checks.ResultsAsync(check.Id, 1)).Select(ToDto).FirstOrDefault()));
+            list.Add(new CheckHealthDto(ToDto(check, whole), (await checks.ResultsAsync(check.Id, 1)).Select(ToDto).FirstOrDefault()));
         var status = list.Count == 0 ? "none"
             : list.Any(c => c.Latest is { Ok: false }) ? "failing"
             : list.Any(c => c.Latest is null) ? "unknown" : "healthy";
@@ -118,9 +126,10 @@ public sealed class CheckService(ProjectStore projects, EnvironmentStore environ
         : $"GET {HttpCheckRules.Redact(c.Url)} expects {c.ExpectStatus}{(c.BodyContains is null ? "" : " and body text")}, timeout {Durations.Format(c.Timeout)}, " +
         $"{c.Schedule.Describe()}, watch {Durations.Format(c.Watch)}";
 
-    public static CheckDto ToDto(CheckRow c) => new(c.Id, c.Environment, c.Kind, c.Url, c.ExpectStatus, c.BodyContains, Durations.Format(c.Timeout),
+    public static CheckDto ToDto(CheckRow c, bool whole = true) => new(c.Id, c.Environment, c.Kind,
+        whole || c.Kind != "http" ? c.Url : HttpCheckRules.Redact(c.Url), c.ExpectStatus, c.BodyContains, Durations.Format(c.Timeout),
         c.Schedule.Describe(), c.EverySeconds is { } s ? Durations.Format(TimeSpan.FromSeconds(s)) : null, c.Cron, c.TimeZone, Durations.Format(c.Watch),
-        c.CreatedBy, c.Created, c.LastRun, c.LastOk, c.Script);
+        c.CreatedBy, c.Created, c.LastRun, c.LastOk, whole ? c.Script : null);
 
     private static CheckResultDto ToDto(CheckResultRow r) => new(r.Id, r.CheckId, DateTimeOffset.FromUnixTimeMilliseconds(r.At), r.Ok, r.StatusCode, r.DurationMs,
         r.Detail, r.DeploymentNumber);

@@ -58,6 +58,10 @@ public sealed record CheckOutcome(bool Ok, int? StatusCode, long DurationMs, str
 public sealed class CheckStore(SqlDatabase db)
 {
     public const int HistoryLimit = 500;
+    /// <summary>Results kept per check and deployment inside a watch window (a 1 s check over a 1-day window would keep 86 400).</summary>
+    public const int WindowLimit = 1000;
+    /// <summary>Checks an environment may have: each makes the server send requests on a schedule.</summary>
+    public const int PerEnvironmentLimit = 20;
 
     private const string Select =
         "SELECT c.id, c.environment_id, e.name AS environment, e.project_id, p.name AS project, c.kind, c.url, c.script, c.expect_status, c.body_contains, c.timeout_ms, " +
@@ -99,6 +103,10 @@ public sealed class CheckStore(SqlDatabase db)
             await c.ExecuteAsync(
                 "DELETE FROM live_check_results WHERE check_id = @checkId AND deployment_id IS NULL AND id <= (SELECT id FROM live_check_results " +
                 "WHERE check_id = @checkId ORDER BY id DESC LIMIT 1 OFFSET @limit)", new { checkId, limit = HistoryLimit }, tx);
+            if (deploymentId is not null)
+                await c.ExecuteAsync(
+                    "DELETE FROM live_check_results WHERE check_id = @checkId AND deployment_id = @deploymentId AND id <= (SELECT id FROM live_check_results " +
+                    "WHERE check_id = @checkId AND deployment_id = @deploymentId ORDER BY id DESC LIMIT 1 OFFSET @limit)", new { checkId, deploymentId, limit = WindowLimit }, tx);
             return id;
         });
 

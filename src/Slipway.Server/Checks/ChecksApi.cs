@@ -15,7 +15,8 @@ public static class ChecksApi
 {
     public static void MapChecksApi(this IEndpointRouteBuilder api)
     {
-        api.MapGet("/projects/{name}/environments/{env}/checks", (string name, string env, CheckService service) => service.ListAsync(name, env))
+        api.MapGet("/projects/{name}/environments/{env}/checks", (string name, string env, HttpContext context, CheckService service) =>
+                service.ListAsync(name, env, CheckService.SeesWhole(context.RequireUser())))
             .RequireAction(Actions.EnvironmentRead);
         api.MapPost("/projects/{name}/environments/{env}/checks", async (string name, string env, CheckRequest? request, HttpContext context, CheckService service) =>
         {
@@ -29,7 +30,8 @@ public static class ChecksApi
         }).RequireAction(Actions.CheckManage);
         api.MapGet("/projects/{name}/environments/{env}/checks/{id:long}/results", (string name, string env, long id, int? limit, CheckService service) =>
             service.ResultsAsync(name, env, id, limit)).RequireAction(Actions.EnvironmentRead);
-        api.MapGet("/projects/{name}/environments/{env}/health", (string name, string env, CheckService service) => service.HealthAsync(name, env))
+        api.MapGet("/projects/{name}/environments/{env}/health", (string name, string env, HttpContext context, CheckService service) =>
+                service.HealthAsync(name, env, CheckService.SeesWhole(context.RequireUser())))
             .RequireAction(Actions.EnvironmentRead);
 
         api.MapGet("/projects/{name}/webhooks/alerts", (string name, CheckService service) => service.WebhooksAsync(name)).RequireAction(Actions.EnvironmentRead);

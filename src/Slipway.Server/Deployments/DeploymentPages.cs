@@ -105,11 +105,12 @@ public static class DeploymentPages
             if (preview is { FromRelease: { } candidate, Releases.Count: > 0 } && await releases.FindAsync(project.Id, candidate) is { } release
                 && await environments.FindAsync(project.Id, env) is { } row
                 && await gates.ChecklistAsync(project, row, release) is { Count: > 0 } results)
-                needs[env] = (candidate, GateResult.OutcomeName(GateChecklist.Overall(results)), results.Select(GateService.ToDto).ToList());
+                needs[env] = (candidate, await gates.StandingRejectionAsync(release.Id) is not null ? "failed" : GateResult.OutcomeName(GateChecklist.Overall(results)),
+                    results.Select(GateService.ToDto).ToList());
         // Each environment's health from its live checks (docs/live-checks.md), for those that have any.
         var health = new Dictionary<string, EnvironmentHealthDto>(StringComparer.Ordinal);
         foreach (var env in settings)
-            if (await checks.HealthAsync(name, env.Name) is { Status: not "none" } h) health[env.Name] = h;
+            if (await checks.HealthAsync(name, env.Name, Checks.CheckService.SeesWhole(context.RequireUser())) is { Status: not "none" } h) health[env.Name] = h;
         return Page<EnvironmentsPage>(context, new
         {
             Project = project.ToDto(), Dashboard = dashboard, Settings = settings, Previews = previews, Recent = recent, Needs = needs, Health = health,

@@ -92,6 +92,10 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
         // an approver's decision. A rollback returns to a release that was good here before and is never held by gates.
         IReadOnlyList<GateResult> judged = [];
         string? gateHold = null;
+        // A person rolling back to a release that was rejected since is refused too; the system's automatic rollback is
+        // not (restoring service comes first, and the rejected release was what ran there before).
+        if (kind == KindRollback && !initiator.IsSystem && await gates.StandingRejectionAsync(release.Id) is { } rejected)
+            throw new ConflictException($"cannot roll '{environment.Name}' back to {release.Version}: gates: the release was rejected ({rejected})");
         if (kind != KindRollback)
         {
             if (await gates.StandingRejectionAsync(release.Id) is { } rejection)
@@ -154,13 +158,16 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
     {
         DeploymentTransitions.Ensure(deployment.Subject, deployment.StateValue, DeploymentState.Queued);
         var environment = (await environments.GetAsync(deployment.EnvironmentId))!;
-        // An inconclusive gate is a person's call: it needs a reason, from a holder of the environment's approver role.
-        if (deployment.GateHold is { } hold)
+        // An inconclusive gate is a person's call: it needs a reason (the approver role is checked with the approval).
+        if (deployment.GateHold is { } hold && string.IsNullOrWhiteSpace(comment))
+            throw new ArgumentException($"{deployment.Subject} is held by inconclusive gates ({hold}); approving it decides them, so give the reason as the comment");
+        // The evidence may have changed while it waited: a rejection recorded meanwhile, or a gate that fails now, stops it.
+        if (deployment.Kind != KindRollback && await releases.GetAsync(deployment.ReleaseId) is { } release)
         {
-            if (string.IsNullOrWhiteSpace(comment))
-                throw new ArgumentException($"{deployment.Subject} is held by inconclusive gates ({hold}); approving it decides them, so give the reason as the comment");
-            if (environment.ApproverRole is { } needed && !approver.Roles.Contains(needed))
-                throw new PolicyRefusedException($"{PolicyRules.DistinctApprovers}: deciding the inconclusive gates of {deployment.Subject} needs the role '{needed}', which {approver.Name} does not hold");
+            if (await gates.StandingRejectionAsync(release.Id) is { } rejection)
+                throw new ConflictException($"cannot approve {deployment.Subject}: gates: the release was rejected ({rejection})");
+            if ((await gates.ChecklistAsync(project, environment, release)).Where(r => r.Outcome == GateOutcome.Failed).Select(r => r.Describe()).ToList() is { Count: > 0 } unmet)
+                throw new ConflictException($"cannot approve {deployment.Subject}: gates not met now: {string.Join("; ", unmet)}");
         }
         await enforce(DeploymentRules.MayApprove(approver.Name, approver.Roles, deployment.Initiator, await AuthorsAndMergersAsync(project, deployment), environment.Settings));
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();

@@ -79,8 +79,9 @@ public sealed class GateService(ProjectStore projects, EnvironmentStore environm
         var (project, environment) = await FindAsync(name, env);
         var release = await releases.FindAsync(project.Id, version) ?? throw new KeyNotFoundException($"project '{name}' has no release {version}");
         var results = await ChecklistAsync(project, environment, release);
-        return new GateChecklistDto(project.Name, release.Version, environment.Name, GateResult.OutcomeName(GateChecklist.Overall(results)),
-            results.Select(ToDto).ToList());
+        var rejection = await StandingRejectionAsync(release.Id);
+        return new GateChecklistDto(project.Name, release.Version, environment.Name,
+            rejection is not null ? "failed" : GateResult.OutcomeName(GateChecklist.Overall(results)), results.Select(ToDto).ToList(), rejection);
     }
 
     public async Task<IReadOnlyList<GateResultDto>> ResultsOfAsync(long deploymentId) =>
@@ -165,12 +166,17 @@ public sealed class GateService(ProjectStore projects, EnvironmentStore environm
         if (request.FileFindings && findings.Count > 0 && !actor.User.Permissions.Can(Actions.ItemWrite, scope))
             throw new PolicyRefusedException($"{actor.User.Username} may not file findings as work items (item.write)");
 
+        if (!actor.User.Permissions.Can(Actions.ReleaseSignOff, scope))
+            throw new PolicyRefusedException($"user:{actor.User.Username} may not {Actions.ReleaseSignOff} on '{environment.Name}' of '{project.Name}'");
+        // A sign-off says the release was tried on that environment: it must have run there.
+        if (!(await deployments.SucceededOnAsync(release.Id)).Contains(environment.Name))
+            throw new ConflictException($"release {version} has not been deployed to '{environment.Name}' (no successful deployment): a sign-off is given where it ran");
         var signerRoles = DeploymentService.InitiatorOf(actor.User, project.Name, environment.Name).Roles;
         var asked = new List<string>();
         foreach (var e in await environments.ListAsync(project.Id))
             asked.AddRange((await gates.ListAsync(e.Id)).Where(g => g.Kind == "signoff" && g.SignoffKind == kind && (g.MeasuredOn is null || g.MeasuredOn == environment.Name))
                 .Select(g => g.Role!));
-        var decision = SignOffRules.MaySign(actor.User.Username, signerRoles, await AuthorsAndMergersAsync(project, release), asked.Distinct().ToList(), kind, version);
+        var decision = SignOffRules.MaySign(actor.User.Username, signerRoles, await AuthorsAndMergersAsync(project, release, kind), asked.Distinct().ToList(), kind, version);
         if (decision is PolicyDecision.Refused refused)
         {
             await actor.AuditAsync(Actions.ReleaseSignOff, AuditOutcomes.Denied, $"project:{name} env:{environment.Name} release:{version}", refused.Message);
@@ -198,13 +204,26 @@ public sealed class GateService(ProjectStore projects, EnvironmentStore environm
         (await gates.SignOffsAsync(releaseId)).GroupBy(s => (s.Kind, s.Environment)).Select(g => g.OrderBy(s => s.SignedAt).ThenBy(s => s.Id).Last())
             .Where(s => !s.Accepted).Select(s => $"{s.Kind} sign-off on '{s.Environment}' rejected by {s.SignedBy}: {Short(s.Notes)}").FirstOrDefault();
 
-    /// <summary>Who wrote or merged the changes of this release (since the release before it).</summary>
-    private async Task<IReadOnlyList<string>> AuthorsAndMergersAsync(ProjectRow project, ReleaseRow release)
+    /// <summary>
+    /// Who wrote or merged the changes this release brings where the sign-off counts: since the oldest release current on
+    /// an environment whose gates ask for this kind of sign-off (every environment when none asks), so changes of an
+    /// earlier release that never got there cannot be signed off by their own author as part of this one.
+    /// </summary>
+    private async Task<IReadOnlyList<string>> AuthorsAndMergersAsync(ProjectRow project, ReleaseRow release, string kind)
     {
-        var previous = await releases.PreviousAsync(project.Id, release.Id);
+        var all = await environments.ListAsync(project.Id);
+        var guarded = new List<EnvironmentRow>();
+        foreach (var e in all)
+            if ((await gates.ListAsync(e.Id)).Any(g => g.Kind == "signoff" && g.SignoffKind == kind)) guarded.Add(e);
+        var currents = new List<long?>();
+        foreach (var e in guarded.Count > 0 ? guarded : all) currents.Add(await deployments.CurrentReleaseAsync(e.Id));
+        // An environment with nothing deployed yet receives everything from the start.
+        var since = currents.Any(c => c is null) ? null
+            : currents.Where(c => c < release.Id).Min() is { } oldest ? await releases.GetAsync(oldest)
+            : await releases.PreviousAsync(project.Id, release.Id);
         try
         {
-            var commits = (await mirrors.For(project.Name).CommitsBetweenAsync(previous?.CommitSha, release.CommitSha, max: 5000)).Select(c => c.Sha).ToList();
+            var commits = (await mirrors.For(project.Name).CommitsBetweenAsync(since?.CommitSha, release.CommitSha, max: 5000)).Select(c => c.Sha).ToList();
             return await deployments.AuthorsAndMergersAsync(project.Id, commits);
         }
         catch (Git.GitException e)

@@ -8,7 +8,7 @@ public sealed record EnvironmentGatesView(string Environment, string Overall, IR
 
 /// <summary>What the release page shows about quality: the checklists, what was measured where, and the sign-offs.</summary>
 public sealed record ReleaseGatesView(IReadOnlyList<EnvironmentGatesView> Checklists, IReadOnlyList<(string Where, IReadOnlyList<MetricValue> Values)> Measured,
-    IReadOnlyList<SignOffDto> SignOffs, IReadOnlyList<string> Environments);
+    IReadOnlyList<SignOffDto> SignOffs, IReadOnlyList<string> Environments, string? Rejection = null);
 
 /// <summary>Read models of quality gates for the pages (release, deployment, dashboard); no rules of their own.</summary>
 public sealed class GateViews(ProjectStore projects, EnvironmentStore environments, ReleaseStore releases, GateStore gates, GateService service)
@@ -29,20 +29,9 @@ public sealed class GateViews(ProjectStore projects, EnvironmentStore environmen
         }
         var measured = (await gates.MeasuredAsync(release.Id)).OrderBy(m => m.Key == GateDefinition.Ci ? "" : m.Key)
             .Select(m => (m.Key, m.Value)).ToList();
-        return new ReleaseGatesView(checklists, measured, await service.SignOffsAsync(name, version), all.Select(e => e.Name).ToList());
-    }
-
-    /// <summary>The overall outcome of each environment's gates for a release (environments without gates left out).</summary>
-    public async Task<IReadOnlyDictionary<string, (string Overall, IReadOnlyList<GateResultDto> Results)>> SummaryAsync(ProjectRow project, ReleaseRow release)
-    {
-        var summary = new Dictionary<string, (string, IReadOnlyList<GateResultDto>)>(StringComparer.Ordinal);
-        foreach (var environment in await environments.ListAsync(project.Id))
-        {
-            var results = await service.ChecklistAsync(project, environment, release);
-            if (results.Count > 0)
-                summary[environment.Name] = (GateResult.OutcomeName(GateChecklist.Overall(results)), results.Select(GateService.ToDto).ToList());
-        }
-        return summary;
+        var rejection = await service.StandingRejectionAsync(release.Id);
+        if (rejection is not null) checklists = checklists.Select(c => c with { Overall = "failed" }).ToList();
+        return new ReleaseGatesView(checklists, measured, await service.SignOffsAsync(name, version), all.Select(e => e.Name).ToList(), rejection);
     }
 
     private async Task<string?> TrendAsync(IReadOnlyList<EnvironmentRow> all, GateDefinition gate)

@@ -33,10 +33,10 @@ public sealed class ChangeRequestKit : IAsyncDisposable
     public required SlipwayClient Dev2 { get; init; }
     public required SlipwayClient Tester { get; init; }
 
-    public static async Task<ChangeRequestKit> StartAsync(Action<Hosting.ServerOptions>? configure = null)
+    public static async Task<ChangeRequestKit> StartAsync(Action<Hosting.ServerOptions>? configure = null, string pipeline = Pipeline)
     {
         var server = await SlipwayTestServer.StartAsync(o => { o.PollInterval = TimeSpan.FromHours(1); configure?.Invoke(o); });
-        var repo = Pipelines.Repo(Pipeline, ("app.txt", "v0\n"));
+        var repo = Pipelines.Repo(pipeline, ("app.txt", "v0\n"));
         // Slipway pushes merges into this repository while main is checked out: let the push update the clean work tree.
         repo.Run("config", "receive.denyCurrentBranch", "updateInstead");
         Assert.Equal("succeeded", (await server.CreateProjectAndWaitAsync("shop", repo.Path)).Status);

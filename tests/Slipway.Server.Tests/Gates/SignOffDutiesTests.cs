@@ -17,8 +17,10 @@ public sealed class SignOffDutiesTests
     [Fact]
     public async Task TheAuthorOfAChange_MayNotSignTheReleaseOff_AndARejectionMarksItsWorkItems()
     {
-        await using var kit = await ChangeRequestKit.StartAsync();
-        await kit.Server.Client.CreateEnvironmentAsync("shop", new EnvironmentRequest("staging", 0, false, "build", [], 0, null, false, null));
+        await using var kit = await ChangeRequestKit.StartAsync(pipeline: ChangeRequestKit.Pipeline + "\ndeploy:\n  run: echo deployed\n");
+        await kit.Server.Client.CreateEnvironmentAsync("shop", new EnvironmentRequest("staging", 0, false, "build", [], 0, null, true, null));
+        await kit.Server.Client.CreateEnvironmentAsync("shop", new EnvironmentRequest("production", 1, false, "build", [], 0, null, false, null));
+        await kit.Server.Client.AddGateAsync("shop", "production", new GateRequest("signoff", "staging", SignOffKind: "uat", Role: "analyst"));
         await GrantAsync(kit.Server, "dev1", BuiltInRoles.Analyst);
         using var ann = new SlipwayClient(kit.Server.Url, await UserWithRoleAsync(kit.Server, "ann", BuiltInRoles.Analyst));
 
@@ -26,6 +28,11 @@ public sealed class SignOffDutiesTests
         await kit.Dev2.ReviewChangeRequestAsync("shop", cr.Number, "approve", "looks right");
         var merged = await kit.Dev1.MergeChangeRequestAsync("shop", cr.Number, null);
         var release = await DeploymentKitWait(kit, merged.MergeCommit!);
+        await Deployments.DeploymentKit.WaitAsync(async () => (await kit.Server.Client.ListDeploymentsAsync("shop", "staging"))
+            .FirstOrDefault(d => d.Release == release && d.State == "succeeded"), "the release on staging");
+        // Signing off where the release never ran is refused.
+        var nowhere = await Refused(() => ann.SignOffAsync("shop", release, new SignOffRequest("production", "uat", true, "looks fine")), HttpStatusCode.Conflict);
+        Assert.Contains("has not been deployed to 'production'", nowhere.Message);
 
         var refused = await Refused(() => kit.Dev1.SignOffAsync("shop", release, new SignOffRequest("staging", "uat", true, "mine works")), HttpStatusCode.Forbidden);
         Assert.Contains("dev1 wrote or merged a change in " + release, refused.Message);

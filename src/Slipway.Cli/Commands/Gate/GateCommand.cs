@@ -74,8 +74,8 @@ public static class GateCommand
         {
             using var client = CliContext.CreateClient(result);
             var checklist = await client.GetGateChecklistAsync(result.GetValue(project)!, result.GetValue(version)!, result.GetValue(env)!, ct);
-            if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(checklist); return 0; }
-            Print(checklist);
+            if (result.GetValue(CliContext.JsonOutput)) CliContext.PrintJson(checklist);
+            else Print(checklist);
             return checklist.Overall == "passed" ? 0 : 1;
         }));
         return command;
@@ -89,7 +89,8 @@ public static class GateCommand
             "inconclusive" => $"{c.Release} would be held for {c.Environment}: an approver must decide the inconclusive gates",
             _ => $"{c.Release} is not ready for {c.Environment}",
         };
-        Console.WriteLine(c.Gates.Count == 0 ? $"{c.Environment} has no gates" : verdict);
+        Console.WriteLine(c.Gates.Count == 0 && c.Rejection is null ? $"{c.Environment} has no gates" : verdict);
+        if (c.Rejection is { } rejection) Console.WriteLine($"  ✘ blocked: {rejection}");
         foreach (var g in c.Gates)
             Console.WriteLine($"  {(g.Outcome switch { "passed" => "✔", "failed" => "✘", _ => "?" })} {g.Gate}: {g.Detail}");
     }
