@@ -1,8 +1,9 @@
 namespace Slipway.Core.Checks;
 
 /// <summary>
-/// What an HTTP check may be: an absolute http or https address without credentials in it (they would show in every
-/// listing; put a token in the path of a private health endpoint instead, which is shown redacted), an expected status,
+/// What an HTTP check may be: an absolute http or https address without credentials in it (user information would reach
+/// every log line of the HTTP stack; put a token in the path of a private health endpoint instead, which only check.manage
+/// holders see whole), an expected status,
 /// optional text the body must contain, and a timeout of at most <see cref="MaxTimeout"/>.
 /// </summary>
 public static class HttpCheckRules

@@ -38,6 +38,8 @@ public sealed partial record EnvironmentSettings(
     public string? Check()
     {
         if (!NamePattern().IsMatch(Name)) return "an environment name is 1-32 lower-case letters, digits or '-', starting with a letter";
+        // Quality gates name "ci" as the source of a release's own run's metrics (Gates/GateDefinition.Ci).
+        if (Name == "ci") return "'ci' is reserved (quality gates use it for a release's own CI run); choose another environment name";
         if (Position is < 0 or > 1000) return "the position must be 0 to 1000";
         if (!PoolPattern().IsMatch(Pool)) return "a pool name is 1-64 letters, digits, '.', '_' or '-'";
         if (RequiredApprovals is < 0 or > MaxRequiredApprovals) return $"required approvals must be 0 to {MaxRequiredApprovals}";

@@ -28,6 +28,12 @@ public static class GateChecklist
                     return new(gate, GateOutcome.Failed, gate.MeasuredOn == GateDefinition.Ci
                         ? "the release's run reported no metrics"
                         : $"no metrics reported for this release on {gate.MeasuredOn}");
+                // Several jobs of the measuring run may report the same metric: with different values there is no telling
+                // which the gate means, and judging the first would let any job shadow the real measurement.
+                var reported = measured.Where(v => v.Metric == gate.Rule!.Metric && v.Stat == gate.Rule.Stat).Select(v => v.Value).Distinct().ToList();
+                if (reported.Count > 1)
+                    return new(gate, GateOutcome.Inconclusive, $"{gate.Rule!.Metric} {gate.Rule.Stat} was reported {reported.Count} times with different values " +
+                        $"({string.Join(", ", reported.Take(5).Select(MetricNumber.Compact))}) on {gate.MeasuredOn}: the gate cannot tell which to judge");
                 var baseline = gate.Rule!.Relative ? evidence.BaselineMeasuredOn.GetValueOrDefault(gate.MeasuredOn!) : null;
                 var judged = MetricRuleJudge.Judge(gate.Rule, measured, baseline, minimumSamples);
                 var detail = gate.Rule.Relative && evidence.BaselineVersion is { } version ? $"{judged.Detail} (baseline: {version})"

@@ -21,5 +21,8 @@ public sealed record GateResult(GateDefinition Gate, GateOutcome Outcome, string
 
     public static string Mark(GateOutcome outcome) => outcome switch { GateOutcome.Passed => "✔", GateOutcome.Failed => "✘", _ => "?" };
 
+    /// <summary>The mark of an outcome's wire name (passed, failed, inconclusive), for pages and the CLI.</summary>
+    public static string Mark(string outcome) => outcome switch { "passed" => "✔", "failed" => "✘", _ => "?" };
+
     public static string OutcomeName(GateOutcome outcome) => outcome.ToString().ToLowerInvariant();
 }

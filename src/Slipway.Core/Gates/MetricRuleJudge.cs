@@ -37,10 +37,11 @@ public static class MetricRuleJudge
             ? converted
             : null;
 
-        if (TooFewSamples(rule, measured, minimumSamples) is { } few)
-            return new(GateOutcome.Inconclusive, $"only {MetricNumber.Compact(few)} requests measured; at least {minimumSamples} are needed to judge", m, b);
-
-        return rule.Relative ? JudgeRelative(rule, name, m, b, unit, baseline, minimumSamples) : JudgeAbsolute(rule, m, b, unit);
+        // A clear failure stands however few requests were measured; only a pass on too few is not trusted.
+        var judged = rule.Relative ? JudgeRelative(rule, name, m, b, unit, baseline, minimumSamples) : JudgeAbsolute(rule, m, b, unit);
+        if (judged.Outcome == GateOutcome.Passed && TooFewSamples(rule, measured, minimumSamples) is { } few)
+            return new(GateOutcome.Inconclusive, $"{judged.Detail}, but only {MetricNumber.Compact(few)} requests measured; at least {minimumSamples} are needed to judge", m, b);
+        return judged;
     }
 
     private static RuleJudgement JudgeAbsolute(MetricRule rule, double m, double? b, string? unit)
@@ -76,7 +77,8 @@ public static class MetricRuleJudge
     /// Converts between ms and s. A rule without a unit takes the value as reported, and so does a time
     /// rule against a value without one; % and /s must be reported in exactly that unit.
     /// </summary>
-    private static bool TryConvert(double value, string? from, string? to, out double result)
+    /// <summary>A value in <paramref name="from"/> expressed in <paramref name="to"/> (ms and s convert; other units only to themselves).</summary>
+    public static bool TryConvert(double value, string? from, string? to, out double result)
     {
         result = value;
         if (to is null || from == to) return true;

@@ -89,6 +89,13 @@ public sealed class AlertSender : BackgroundService
                     return;
                 }
                 failure = $"answered {(int)response.StatusCode}";
+                // A refusal (wrong address, bad token) does not get better by asking again; a timeout or rate limit may.
+                if ((int)response.StatusCode is >= 400 and < 500 and not (408 or 429))
+                {
+                    _log.LogWarning("alert {Event} of {Project}/{Environment} refused by webhook {Webhook} ({Url}): {Failure}; not retried",
+                        alert.Event, alert.Project, alert.Environment, webhook.Id, webhook.UrlShown, failure);
+                    return;
+                }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
             catch (Exception e) when (e is HttpRequestException or OperationCanceledException)

@@ -57,7 +57,9 @@ public sealed class CheckResponder(CheckStore checks, ProjectStore projects, Env
             await AlertAsync(check, CheckVerdict.RolledBack, watched, true,
                 $"{outcome.Detail}; rolling back to {target.Version} (deployment #{rollback.Number})", at);
         }
-        catch (Exception e) when (e is ConflictException or PolicyRefusedException)
+        // Whatever stops it (a rule, a freeze, the database): the window is claimed, so this is the only word on it and a
+        // person must hear it.
+        catch (Exception e)
         {
             await AuditAsync(check, AuditOutcomes.Failed, $"automatic rollback after check {check.Name} failed in the watch window of {watched.Subject} not possible: {e.Message}");
             await AlertAsync(check, CheckVerdict.NeedsDecision, watched, true, $"{outcome.Detail}; automatic rollback not possible ({e.Message}): a person must decide", at);

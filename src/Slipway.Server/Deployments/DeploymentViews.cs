@@ -126,7 +126,7 @@ public sealed class DeploymentViews(ProjectStore projects, EnvironmentStore envi
                 watched[d.Id] = (await checks.ResultsOfDeploymentAsync(d.Id)).Select(r => new CheckResultDto(r.Id, r.CheckId, UnixMs.To(r.At), r.Ok, r.StatusCode,
                     r.DurationMs, r.Detail, r.DeploymentNumber)).ToList();
                 perTarget[d.Id] = await TargetDtosAsync(d.Id);
-                gateResults[d.Id] = (await gates.ResultsAsync(d.Id)).Select(r => new GateResultDto(r.Gate, r.Outcome, r.Detail, r.Measured, r.Baseline)).ToList();
+                gateResults[d.Id] = (await gates.ResultsAsync(d.Id)).Select(r => r.ToDto()).ToList();
                 if (!signOffs.ContainsKey(d.ReleaseId)) signOffs[d.ReleaseId] = await gates.SignOffsAsync(d.ReleaseId);
             }
         IReadOnlyList<SignOffDto>? SignedBefore(DeploymentRow d) => !signOffs.TryGetValue(d.ReleaseId, out var all) ? null

@@ -85,7 +85,7 @@ public sealed class GateService(ProjectStore projects, EnvironmentStore environm
     }
 
     public async Task<IReadOnlyList<GateResultDto>> ResultsOfAsync(long deploymentId) =>
-        (await gates.ResultsAsync(deploymentId)).Select(r => new GateResultDto(r.Gate, r.Outcome, r.Detail, r.Measured, r.Baseline)).ToList();
+        (await gates.ResultsAsync(deploymentId)).Select(r => r.ToDto()).ToList();
 
     public async Task<IReadOnlyList<SignOffDto>> SignOffsAsync(string name, string version)
     {

@@ -54,6 +54,7 @@ public sealed class MetricRow
     public string? Version { get; set; }
 
     public MetricValue ToValue() => new(Metric, Stat, Value, Unit);
+    public Contracts.Api.MetricDto ToDto() => new(Job ?? "", Metric, Stat, Value, Unit, File, Format);
 }
 
 public sealed class SignOffAttachmentRow
@@ -76,6 +77,8 @@ public sealed class GateResultRow
     public string Detail { get; set; } = "";
     public double? Measured { get; set; }
     public double? Baseline { get; set; }
+
+    public Contracts.Api.GateResultDto ToDto() => new(Gate, Outcome, Detail, Measured, Baseline);
 }
 
 /// <summary>
@@ -136,13 +139,13 @@ public sealed class GateStore(SqlDatabase db)
     }
 
     /// <summary>One metric's history on an environment: per release its latest deployment run's value, oldest first.</summary>
-    public async Task<IReadOnlyList<(string Version, double Value)>> TrendAsync(long environmentId, string metric, string stat, int limit = 10)
+    public async Task<IReadOnlyList<(string Version, double Value, string? Unit)>> TrendAsync(long environmentId, string metric, string stat, int limit = 10)
     {
         var rows = (await db.ReadAsync(c => c.QueryAsync<MetricRow>(
             "SELECT m.run_id, m.value, m.unit, r.version FROM job_metrics m JOIN deployments d ON d.run_id = m.run_id JOIN releases r ON r.id = d.release_id " +
             "WHERE d.environment_id = @environmentId AND m.metric = @metric AND m.stat = @stat ORDER BY m.run_id DESC LIMIT 200",
             new { environmentId, metric, stat }))).ToList();
-        return rows.GroupBy(r => r.Version!).Select(g => g.First()).Take(limit).Reverse().Select(r => (r.Version!, r.Value)).ToList();
+        return rows.GroupBy(r => r.Version!).Select(g => g.First()).Take(limit).Reverse().Select(r => (r.Version!, r.Value, r.Unit)).ToList();
     }
 
     /// <summary>Environments where a deployment of the release succeeded with a verify job that passed.</summary>
@@ -168,12 +171,20 @@ public sealed class GateStore(SqlDatabase db)
             "VALUES (@releaseId, @environmentId, @kind, @accepted, @notes, @by, @roles, @charter, @minutes, @findings, @now) RETURNING id",
             new { releaseId, environmentId, kind, accepted, notes, by, roles, charter, minutes, findings, now }, tx));
 
-    /// <summary>Adds an attachment unless the sign-off has <paramref name="max"/> already (null then): one statement, so two uploads cannot both be the eleventh.</summary>
+    /// <summary>
+    /// Adds an attachment unless the sign-off has <paramref name="max"/> already (null then). SQLite has one writer; on
+    /// PostgreSQL the sign-off's row is locked first, so two uploads at once cannot both be counted as the tenth.
+    /// </summary>
     public Task<long?> AddAttachmentAsync(long signOffId, string name, string contentType, string sha256, long size, int max, long now) =>
-        db.WriteAsync((c, tx) => c.ExecuteScalarAsync<long?>(
-            "INSERT INTO signoff_attachments (signoff_id, name, content_type, sha256, size, added_at) " +
-            "SELECT @signOffId, @name, @contentType, @sha256, @size, @now WHERE (SELECT COUNT(*) FROM signoff_attachments WHERE signoff_id = @signOffId) < @max RETURNING id",
-            new { signOffId, name, contentType, sha256, size, max, now }, tx));
+        db.WriteAsync(async (c, tx) =>
+        {
+            if (c is Npgsql.NpgsqlConnection)
+                await c.ExecuteAsync("SELECT id FROM signoffs WHERE id = @signOffId FOR UPDATE", new { signOffId }, tx);
+            return await c.ExecuteScalarAsync<long?>(
+                "INSERT INTO signoff_attachments (signoff_id, name, content_type, sha256, size, added_at) " +
+                "SELECT @signOffId, @name, @contentType, @sha256, @size, @now WHERE (SELECT COUNT(*) FROM signoff_attachments WHERE signoff_id = @signOffId) < @max RETURNING id",
+                new { signOffId, name, contentType, sha256, size, max, now }, tx);
+        });
 
     public async Task<ILookup<long, SignOffAttachmentRow>> AttachmentsAsync(long releaseId) =>
         (await db.ReadAsync(c => c.QueryAsync<SignOffAttachmentRow>(

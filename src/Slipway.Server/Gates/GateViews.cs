@@ -34,11 +34,19 @@ public sealed class GateViews(ProjectStore projects, EnvironmentStore environmen
         return new ReleaseGatesView(checklists, measured, await service.SignOffsAsync(name, version), all.Select(e => e.Name).ToList(), rejection);
     }
 
+    /// <summary>
+    /// The metrics the pages list: the canonical ones and the tool's top-level ones. A k6 or Artillery file can carry
+    /// dozens of dotted sub-metrics (http.codes.200, ...), which the API lists in full.
+    /// </summary>
+    public static bool ShownOnPages(string metric) => metric is "http_req_duration" or "requests" or "errors" || !metric.Contains('.');
+
     private async Task<string?> TrendAsync(IReadOnlyList<EnvironmentRow> all, GateDefinition gate)
     {
         if (gate is not { Kind: GateKind.Metric, Rule: { } rule, MeasuredOn: { } on } || all.FirstOrDefault(e => e.Name == on) is not { } source) return null;
-        var points = await gates.TrendAsync(source.Id, rule.Metric, rule.Stat);
-        return points.Count == 0 ? null
-            : TrendChart.Svg(points.Select(p => new TrendPoint(p.Version, p.Value)).ToList(), rule.Unit ?? "", rule.Relative ? null : rule.Threshold);
+        // Plotted in the rule's unit (a value reported in s against a threshold in ms would draw nonsense).
+        var points = new List<TrendPoint>();
+        foreach (var (version, value, unit) in await gates.TrendAsync(source.Id, rule.Metric, rule.Stat))
+            if (MetricRuleJudge.TryConvert(value, unit, rule.Unit ?? unit, out var converted)) points.Add(new TrendPoint(version, converted));
+        return points.Count == 0 ? null : TrendChart.Svg(points, rule.Unit ?? "", rule.Relative ? null : rule.Threshold);
     }
 }

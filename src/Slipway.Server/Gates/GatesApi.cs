@@ -69,7 +69,7 @@ public static class GatesApi
             return await service.ResultsOfAsync(d.Id);
         }).RequireAction(Actions.DeploymentRead);
         api.MapGet("/runs/{id:long}/metrics", async (long id, GateStore gates) =>
-            (await gates.MetricsOfRunAsync(id)).Select(m => new MetricDto(m.Job ?? "", m.Metric, m.Stat, m.Value, m.Unit, m.File, m.Format)).ToList())
+            (await gates.MetricsOfRunAsync(id)).Select(m => m.ToDto()).ToList())
             .RequireAction(Actions.RunRead);
     }
 }

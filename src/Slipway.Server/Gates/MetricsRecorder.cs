@@ -30,6 +30,8 @@ public sealed class MetricsRecorder(GateStore gates, LogStore logs)
             }
             error = $"metrics: {parsed.Error}";
         }
+        // What an earlier attempt of this job measured is not this attempt's evidence.
+        await gates.RecordMetricsAsync(jobId, runId, expected, "none", [], now);
         await logs.AppendNoteAsync(jobId, error);
         return error;
     }

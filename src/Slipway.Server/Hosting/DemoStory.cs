@@ -67,7 +67,11 @@ public sealed class DemoStory(ServerOptions options, IServer server, IHostApplic
     {
         if (await projects.FindAsync(DemoProject.Name) is not { } project) return;
         if ((await changeRequests.ListAsync(project.Id, "merged")).Any(c => c.SourceBranch.StartsWith(BranchPrefix, StringComparison.Ordinal))
-            && await gates.AnySignOffAsync(project.Id)) return;
+            && await gates.AnySignOffAsync(project.Id))
+        {
+            await EnsureLiveCheckAsync(project); // a start stopped between the sign-off and the check adds it now
+            return;
+        }
 
         var url = EmbeddedAgentService.LoopbackAddress(server);
         var tokens = new List<(long UserId, long TokenId)>();

@@ -25,7 +25,7 @@ public static class RunPages
                 Run = details.ToDto(await presence.WaitingAsync(details)), ReleaseVersion = (await releases.ForRunAsync(id))?.Version,
                 DeploymentNumber = details.Run.DeploymentId is { } deployment ? (await deployments.GetAsync(deployment))?.Number : null,
                 OnReleaseBranch = project is not null && (await releaseSettings.GetAsync(project)).Releases(details.Run.Branch),
-                Metrics = (await gates.MetricsOfRunAsync(id)).Select(m => new MetricDto(m.Job ?? "", m.Metric, m.Stat, m.Value, m.Unit, m.File, m.Format)).ToList(),
+                Metrics = (await gates.MetricsOfRunAsync(id)).Select(m => m.ToDto()).ToList(),
             });
         }).RequirePageAction(Actions.RunRead);
         // The run's project is the scope of both (AccessMiddleware resolves it from {id}).

@@ -79,6 +79,20 @@ public class GateChecklistTests
     }
 
     [Fact]
+    public void Metric_ReportedByTwoJobsWithDifferentValues_IsInconclusive_NotTheFirstOneJudged()
+    {
+        var result = Assert.Single(GateChecklist.Evaluate([Metric("http_req_duration p95 < 300 ms")],
+            Evidence(measured: On("staging", new MetricValue("http_req_duration", "p95", 120, "ms"), new MetricValue("http_req_duration", "p95", 900, "ms")))));
+        Assert.Equal(GateOutcome.Inconclusive, result.Outcome);
+        Assert.Contains("reported 2 times with different values (120, 900)", result.Detail);
+    }
+
+    [Fact]
+    public void AnEnvironmentNamedCi_IsRefused_ForItIsTheNameOfTheCiSource() =>
+        Assert.Contains("'ci' is reserved", new Slipway.Core.Environments.EnvironmentSettings("ci", 0, false, "build", [], 0, null, false,
+            Slipway.Core.Environments.QueuePolicy.OldestFirst).Check());
+
+    [Fact]
     public void NoGates_IsPassed() => Assert.Equal(GateOutcome.Passed, GateChecklist.Overall([]));
 
     [Theory]

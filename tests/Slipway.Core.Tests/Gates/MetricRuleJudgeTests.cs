@@ -93,13 +93,23 @@ public class MetricRuleJudgeTests
     }
 
     [Fact]
-    public void Judge_TooFewRequests_IsInconclusive()
+    public void Judge_APassOnTooFewRequests_IsInconclusive()
     {
-        var measured = new List<MetricValue> { new MetricValue("requests", "count", 12, null), new MetricValue("http_req_duration", "p95", 999, "ms") };
+        var measured = new List<MetricValue> { new MetricValue("requests", "count", 12, null), new MetricValue("http_req_duration", "p95", 120, "ms") };
 
         var judgement = Judge("http_req_duration p95 < 300 ms", measured);
 
-        Assert.Equal(new RuleJudgement(GateOutcome.Inconclusive, "only 12 requests measured; at least 30 are needed to judge", 999, null), judgement);
+        Assert.Equal(new RuleJudgement(GateOutcome.Inconclusive,
+            "p95 120 ms < 300 ms, but only 12 requests measured; at least 30 are needed to judge", 120, null), judgement);
+    }
+
+    [Fact]
+    public void Judge_AFailureOnTooFewRequests_StillFails()
+    {
+        // One request that took 10 s is not a reason to ask a person: it is already over the threshold.
+        var measured = new List<MetricValue> { new MetricValue("requests", "count", 1, null), new MetricValue("http_req_duration", "p95", 10_000, "ms") };
+
+        Assert.Equal(GateOutcome.Failed, Judge("http_req_duration p95 < 300 ms", measured).Outcome);
     }
 
     [Fact]

@@ -21,13 +21,14 @@ public sealed class DemoAndOperationsTests
         Assert.Contains(run.Artifacts, a => a.Path == "out/calc");
         Assert.Contains("acceptance passed", await server.LogAsync(run.Id, "integration"));
 
-        // The green run became release 0.1.{run}, which reached staging by itself; production waits for an analyst.
-        // The run's number is not always 1: the demo story's branch run (pushed at start) may be numbered first.
-        // Generous: the release, the conductor's auto-deploy, then the deploy and verify jobs, on a machine the fleet tests load.
-        var version = $"0.1.{run.Number}";
+        // The green run became release 0.1.{run}, and staging took the newest release by itself; production waits for an
+        // analyst. Which release staging took first depends on timing: the demo story's branch run (pushed at start) may
+        // be numbered before main's, and its merge may release again before the conductor's first auto-deploy, which
+        // deploys the newest release only. Generous: the release, the auto-deploy, then the deploy and verify jobs.
         var first = await WaitForAsync(async () => (await server.Client.ListDeploymentsAsync("demo", "staging"))
-            .FirstOrDefault(d => d.Release == version && d.State == "succeeded"), seconds: 150);
-        Assert.Contains($"deploying {version} to staging (previous none)", await server.LogAsync(first.RunId!.Value, "deploy"));
+            .Where(d => d.State == "succeeded").MinBy(d => d.Number), seconds: 150);
+        Assert.Contains(await server.Client.ListReleasesAsync("demo"), r => r.Version == $"0.1.{run.Number}" && r.RunId == run.Id);
+        Assert.Contains($"deploying {first.Release} to staging (previous none)", await server.LogAsync(first.RunId!.Value, "deploy"));
         Assert.Equal(["staging", "production"], (await server.Client.ListEnvironmentsAsync("demo")).Select(e => e.Name));
     }
 

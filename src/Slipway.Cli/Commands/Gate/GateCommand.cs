@@ -92,7 +92,7 @@ public static class GateCommand
         Console.WriteLine(c.Gates.Count == 0 && c.Rejection is null ? $"{c.Environment} has no gates" : verdict);
         if (c.Rejection is { } rejection) Console.WriteLine($"  ✘ blocked: {rejection}");
         foreach (var g in c.Gates)
-            Console.WriteLine($"  {(g.Outcome switch { "passed" => "✔", "failed" => "✘", _ => "?" })} {g.Gate}: {g.Detail}");
+            Console.WriteLine($"  {Core.Gates.GateResult.Mark(g.Outcome)} {g.Gate}: {g.Detail}");
     }
 
     /// <summary><c>slipway signoff PROJECT VERSION --env ENV --kind KIND --accept|--reject --notes TEXT</c>.</summary>
