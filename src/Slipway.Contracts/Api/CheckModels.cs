@@ -2,16 +2,17 @@ namespace Slipway.Contracts.Api;
 
 /// <summary>
 /// POST /projects/{name}/environments/{env}/checks: an HTTP check (kind http, the default: url, expectStatus, bodyContains)
-/// or a script check (kind script: a bash script run on the environment's pool, passing when it exits 0). Durations as in pipeline
+/// or a script check (kind script: a bash script run on the environment's pool, passing when it exits 0) or a release check
+/// (kind release: releaseCheck names a check of the current release's deploy: checks:, run the same way). Durations as in pipeline
 /// files (10s, 5m, 1h30m). Exactly one of every or cron (with an optional IANA time zone). Watch: the window after each
 /// successful deployment in which a failure acts on the rollback policy (default 15m, 0s for none).
 /// </summary>
 public sealed record CheckRequest(string? Url, int? ExpectStatus = null, string? BodyContains = null, string? Timeout = null, string? Every = null,
-    string? Cron = null, string? TimeZone = null, string? Watch = null, string? Kind = null, string? Script = null);
+    string? Cron = null, string? TimeZone = null, string? Watch = null, string? Kind = null, string? Script = null, string? ReleaseCheck = null);
 
 public sealed record CheckDto(long Id, string Environment, string Kind, string Url, int ExpectStatus, string? BodyContains, string Timeout, string Schedule,
     string? Every, string? Cron, string? TimeZone, string Watch, string CreatedBy, DateTimeOffset CreatedAt, DateTimeOffset? LastRunAt, bool? LastOk,
-    string? Script = null);
+    string? Script = null, string? ReleaseCheck = null);
 
 /// <summary>One run of a check. Deployment: the number of the deployment whose watch window it fell in.</summary>
 public sealed record CheckResultDto(long Id, long CheckId, DateTimeOffset At, bool Ok, int? StatusCode, long DurationMs, string Detail, long? Deployment);

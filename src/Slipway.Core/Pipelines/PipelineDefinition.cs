@@ -21,7 +21,7 @@ public sealed record PipelineDefinition(
 /// deployment redeploys the environment's previous successful release.
 /// </summary>
 public sealed record DeployDefinition(string? Run, string? Verify, bool AutoRollback, TimeSpan Timeout,
-    Deployments.Rollout.RolloutDefinition? Rollout = null, string? VerifyMetrics = null);
+    Deployments.Rollout.RolloutDefinition? Rollout = null, string? VerifyMetrics = null, IReadOnlyList<ReleaseCheck>? Checks = null);
 
 /// <summary>
 /// <c>release: { branch?, version, tag? }</c>: a green run on one of the project's release branches (a server-side

@@ -8,7 +8,8 @@ namespace Slipway.Core.Pipelines;
 internal static class PipelineSchema
 {
     public static readonly IReadOnlyList<string> TopLevelKeys = ["version", "env", "stages", "release", "deploy"];
-    public static readonly IReadOnlyList<string> DeployKeys = ["run", "verify", "rollback", "timeout", "targets", "rolling", "steps", "on_failure", "metrics"];
+    public static readonly IReadOnlyList<string> DeployKeys = ["run", "verify", "rollback", "timeout", "targets", "rolling", "steps", "on_failure", "metrics", "checks"];
+    public static readonly IReadOnlyList<string> CheckKeys = ["name", "run"];
     public static readonly IReadOnlyList<string> RollingKeys = ["window", "max_failures"];
     public static readonly IReadOnlyList<string> StepKinds = ["upload", "ssh", "health", "ansible"];
     public static readonly IReadOnlyList<string> AnsibleKeys = ["playbook"];

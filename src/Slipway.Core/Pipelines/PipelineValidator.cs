@@ -70,8 +70,9 @@ internal sealed partial class PipelineValidator
             return null;
         }
         var timeout = Timeout(deploy);
+        var checks = new ReleaseChecksReader(_sink).Read(deploy);
         return run is null && rollout is null ? null
-            : new DeployDefinition(run, string.IsNullOrWhiteSpace(verify) ? null : verify, rollback == "auto", timeout, rollout, metrics);
+            : new DeployDefinition(run, string.IsNullOrWhiteSpace(verify) ? null : verify, rollback == "auto", timeout, rollout, metrics, checks.Count > 0 ? checks : null);
     }
 
     private ReleaseDefinition? Release(MappingReader top)

@@ -29,8 +29,11 @@ public sealed class CheckService(ProjectStore projects, EnvironmentStore environ
     public async Task<CheckDto> AddAsync(Actor actor, string name, string env, CheckRequest? request)
     {
         if (request is null) throw new ArgumentException("the body must describe the check: url, expectStatus, bodyContains, timeout, every or cron, timeZone, watch");
-        var kind = Clean(request.Kind) ?? (request.Script is not null ? "script" : "http");
-        if (kind is not ("http" or "script")) throw new ArgumentException($"'{kind}' is not a check kind: http or script");
+        var kind = Clean(request.Kind) ?? (request.Script is not null ? "script" : request.ReleaseCheck is not null ? "release" : "http");
+        if (kind is not ("http" or "script" or "release")) throw new ArgumentException($"'{kind}' is not a check kind: http, script or release");
+        var releaseCheck = kind == "release" ? Clean(request.ReleaseCheck) : null;
+        if (kind == "release" && (releaseCheck is null || releaseCheck.Length > 64 || !releaseCheck.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-')))
+            throw new ArgumentException("a release check names a check of the release's pipeline file (deploy: checks: - name: NAME), e.g. --release-check smoke");
         var url = kind == "http" ? Clean(request.Url) : "";
         var timeout = Duration(request.Timeout, "timeout") ?? (kind == "http" ? HttpCheckRules.DefaultTimeout : ScriptCheckRules.DefaultTimeout);
         var watch = Duration(request.Watch, "watch") ?? HttpCheckRules.DefaultWatch;
@@ -39,13 +42,18 @@ public sealed class CheckService(ProjectStore projects, EnvironmentStore environ
         var expect = request.ExpectStatus ?? 200;
         var body = request.BodyContains is { Length: > 0 } b ? b : null;
         var script = kind == "script" ? request.Script?.Replace("\r\n", "\n") : null;
-        var invalid = kind == "script" ? ScriptCheckRules.Check(script, timeout, watch) : HttpCheckRules.Check(url, expect, body, timeout, watch);
+        var invalid = kind switch
+        {
+            "script" => ScriptCheckRules.Check(script, timeout, watch),
+            "release" => ScriptCheckRules.Check("(from the release)", timeout, watch),
+            _ => HttpCheckRules.Check(url, expect, body, timeout, watch),
+        };
         if ((invalid ?? schedule.Check()) is { } error) throw new ArgumentException(error);
         var (_, environment) = await FindAsync(name, env);
         if ((await checks.ListAsync(environment.Id)).Count >= CheckStore.PerEnvironmentLimit)
             throw new ConflictException($"environment '{env}' has {CheckStore.PerEnvironmentLimit} checks already; remove one first");
         var id = await checks.AddAsync(environment.Id, kind, url!, expect, body, timeout, schedule, watch, actor.User.Username, clock.GetUtcNow().ToUnixTimeMilliseconds(),
-            script);
+            script, releaseCheck);
         var row = (await checks.GetAsync(id))!;
         await actor.AuditAsync(Actions.CheckManage, AuditOutcomes.Succeeded, $"project:{name} env:{env}",
             $"check {id} added to '{env}': {Describe(row)}");
@@ -121,15 +129,21 @@ public sealed class CheckService(ProjectStore projects, EnvironmentStore environ
         return (project, environment);
     }
 
-    private static string Describe(CheckRow c) => c.Kind == "script"
-        ? $"script of {c.Script!.Length} characters on the environment's pool, timeout {Durations.Format(c.Timeout)}, {c.Schedule.Describe()}, watch {Durations.Format(c.Watch)}"
-        : $"GET {HttpCheckRules.Redact(c.Url)} expects {c.ExpectStatus}{(c.BodyContains is null ? "" : " and body text")}, timeout {Durations.Format(c.Timeout)}, " +
+    private static string Describe(CheckRow c) => c.Kind switch
+    {
+        "script" => $"script of {c.Script!.Length} characters on the environment's pool, timeout {Durations.Format(c.Timeout)}, {c.Schedule.Describe()}, watch {Durations.Format(c.Watch)}",
+        "release" => $"the current release's check '{c.ReleaseCheck}' on the environment's pool, timeout {Durations.Format(c.Timeout)}, {c.Schedule.Describe()}, watch {Durations.Format(c.Watch)}",
+        _ => DescribeHttp(c),
+    };
+
+    private static string DescribeHttp(CheckRow c) =>
+        $"GET {HttpCheckRules.Redact(c.Url)} expects {c.ExpectStatus}{(c.BodyContains is null ? "" : " and body text")}, timeout {Durations.Format(c.Timeout)}, " +
         $"{c.Schedule.Describe()}, watch {Durations.Format(c.Watch)}";
 
     public static CheckDto ToDto(CheckRow c, bool whole = true) => new(c.Id, c.Environment, c.Kind,
         whole || c.Kind != "http" ? c.Url : HttpCheckRules.Redact(c.Url), c.ExpectStatus, c.BodyContains, Durations.Format(c.Timeout),
         c.Schedule.Describe(), c.EverySeconds is { } s ? Durations.Format(TimeSpan.FromSeconds(s)) : null, c.Cron, c.TimeZone, Durations.Format(c.Watch),
-        c.CreatedBy, c.Created, c.LastRun, c.LastOk, whole ? c.Script : null);
+        c.CreatedBy, c.Created, c.LastRun, c.LastOk, whole ? c.Script : null, c.ReleaseCheck);
 
     private static CheckResultDto ToDto(CheckResultRow r) => new(r.Id, r.CheckId, DateTimeOffset.FromUnixTimeMilliseconds(r.At), r.Ok, r.StatusCode, r.DurationMs,
         r.Detail, r.DeploymentNumber);

@@ -14,6 +14,8 @@ public sealed class CheckRow
     public string Url { get; set; } = "";
     /// <summary>A script check's bash script (kind script), else null.</summary>
     public string? Script { get; set; }
+    /// <summary>A release check's name (kind release): the script comes from the current release's deploy: checks:.</summary>
+    public string? ReleaseCheck { get; set; }
     public int ExpectStatus { get; set; }
     public string? BodyContains { get; set; }
     public long TimeoutMs { get; set; }
@@ -31,7 +33,12 @@ public sealed class CheckRow
     public TimeSpan Watch => TimeSpan.FromSeconds(WatchSeconds);
     public DateTimeOffset Created => DateTimeOffset.FromUnixTimeMilliseconds(CreatedAt);
     public DateTimeOffset? LastRun => LastRunAt is { } t ? DateTimeOffset.FromUnixTimeMilliseconds(t) : null;
-    public string Name => Kind == "script" ? $"#{Id} (script)" : $"#{Id} ({Kind} {HttpCheckRules.Redact(Url)})";
+    public string Name => Kind switch
+    {
+        "script" => $"#{Id} (script)",
+        "release" => $"#{Id} (release check '{ReleaseCheck}')",
+        _ => $"#{Id} ({Kind} {HttpCheckRules.Redact(Url)})",
+    };
 }
 
 public sealed class CheckResultRow
@@ -64,7 +71,7 @@ public sealed class CheckStore(SqlDatabase db)
     public const int PerEnvironmentLimit = 20;
 
     private const string Select =
-        "SELECT c.id, c.environment_id, e.name AS environment, e.project_id, p.name AS project, c.kind, c.url, c.script, c.expect_status, c.body_contains, c.timeout_ms, " +
+        "SELECT c.id, c.environment_id, e.name AS environment, e.project_id, p.name AS project, c.kind, c.url, c.script, c.release_check, c.expect_status, c.body_contains, c.timeout_ms, " +
         "c.every_seconds, c.cron, c.time_zone, c.watch_seconds, c.created_by, c.created_at, c.last_run_at, c.last_ok " +
         "FROM live_checks c JOIN environments e ON e.id = c.environment_id JOIN projects p ON p.id = e.project_id";
 
@@ -79,11 +86,11 @@ public sealed class CheckStore(SqlDatabase db)
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<CheckRow>($"{Select} WHERE c.id = @id", new { id }));
 
     public Task<long> AddAsync(long environmentId, string kind, string url, int expectStatus, string? bodyContains, TimeSpan timeout, CheckSchedule schedule,
-        TimeSpan watch, string by, long now, string? script = null) =>
+        TimeSpan watch, string by, long now, string? script = null, string? releaseCheck = null) =>
         db.WriteAsync((c, tx) => c.ExecuteScalarAsync<long>(
-            "INSERT INTO live_checks (environment_id, kind, url, script, expect_status, body_contains, timeout_ms, every_seconds, cron, time_zone, watch_seconds, created_by, created_at) " +
-            "VALUES (@environmentId, @kind, @url, @script, @expectStatus, @bodyContains, @timeoutMs, @everySeconds, @Cron, @TimeZone, @watchSeconds, @by, @now) RETURNING id",
-            new { environmentId, kind, url, script, expectStatus, bodyContains, timeoutMs = (long)timeout.TotalMilliseconds, everySeconds = (long?)schedule.Every?.TotalSeconds,
+            "INSERT INTO live_checks (environment_id, kind, url, script, release_check, expect_status, body_contains, timeout_ms, every_seconds, cron, time_zone, watch_seconds, created_by, created_at) " +
+            "VALUES (@environmentId, @kind, @url, @script, @releaseCheck, @expectStatus, @bodyContains, @timeoutMs, @everySeconds, @Cron, @TimeZone, @watchSeconds, @by, @now) RETURNING id",
+            new { environmentId, kind, url, script, releaseCheck, expectStatus, bodyContains, timeoutMs = (long)timeout.TotalMilliseconds, everySeconds = (long?)schedule.Every?.TotalSeconds,
                   schedule.Cron, schedule.TimeZone, watchSeconds = (long)watch.TotalSeconds, by, now }, tx));
 
     public Task<bool> RemoveAsync(long environmentId, long id) =>

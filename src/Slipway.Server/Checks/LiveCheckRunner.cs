@@ -39,7 +39,7 @@ public sealed class LiveCheckRunner(CheckStore checks, HttpProbe probe, ScriptPr
 
     private async Task RunAsync(CheckRow check, CancellationToken ct)
     {
-        var outcome = check.Kind == "script" ? await scripts.ProbeAsync(check, ct) : await probe.ProbeAsync(check, ct);
+        var outcome = check.Kind is "script" or "release" ? await scripts.ProbeAsync(check, ct) : await probe.ProbeAsync(check, ct);
         if (outcome is null) await checks.TouchAsync(check.Id, Clock.GetUtcNow().ToUnixTimeMilliseconds()); // nothing deployed there yet
         else await responder.RespondAsync(check, outcome, Clock.GetUtcNow());
     }

@@ -25,6 +25,15 @@ public sealed class ScriptProbe(EnvironmentStore environments, DeploymentStore d
             || await deployments.CurrentReleaseAsync(check.EnvironmentId) is not { } releaseId
             || await releases.GetAsync(releaseId) is not { } release)
             return null;
+        // A release check runs the script the release current there offers under that name (reviewed code of the release,
+        // like its deploy job); a release that offers none fails the check, saying so.
+        var script = check.Script;
+        if (check.Kind == "release")
+        {
+            script = PipelineParser.Parse(release.PipelineSnapshot).Pipeline?.Deploy?.Checks?.FirstOrDefault(c => c.Name == check.ReleaseCheck)?.Run;
+            if (script is null)
+                return new CheckOutcome(false, null, 0, $"release {release.Version}'s pipeline file has no check '{check.ReleaseCheck}' (deploy: checks:)");
+        }
         var variables = await environments.VariablesAsync(environment.Id);
         var values = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -32,7 +41,7 @@ public sealed class ScriptProbe(EnvironmentStore environments, DeploymentStore d
             [RolloutVariables.Release] = release.Version,
             ["SLIPWAY_CHECK"] = check.Id.ToString(CultureInfo.InvariantCulture),
         };
-        var job = new JobDefinition("check", check.Script!, values, environment.Pool, [], [], [], check.Timeout, 0,
+        var job = new JobDefinition("check", script!, values, environment.Pool, [], [], [], check.Timeout, 0,
             variables.Where(v => v.Secret).Select(v => v.Name).ToList());
         var plan = RunPlanner.Plan(new PipelineDefinition(new Dictionary<string, string>(), [new StageDefinition("check", null, new Dictionary<string, string>(), [job])]),
             release.Branch);

@@ -24,6 +24,16 @@ public class MetricsKeyTests
         HasError(Base + $"        metrics: \"{path}\"\n", 6, 18, Job + ".metrics", "'metrics' is one file's path relative to the workspace");
 
     [Fact]
+    public void DeployChecks_AreNamedScripts_UniqueAndNotEmpty()
+    {
+        var pipeline = Valid(Base + "deploy:\n  run: ./deploy.sh\n  checks:\n    - name: smoke\n      run: ./smoke.sh\n    - name: checkout\n      run: ./checkout.sh\n");
+        Assert.Equal([new("smoke", "./smoke.sh"), new Slipway.Core.Pipelines.ReleaseCheck("checkout", "./checkout.sh")], pipeline.Deploy!.Checks!);
+        HasError(Base + "deploy:\n  run: ./deploy.sh\n  checks:\n    - name: smoke\n      run: a\n    - name: smoke\n      run: b\n", 11, 13, "deploy.checks[1].name", "duplicate check name 'smoke'");
+        HasError(Base + "deploy:\n  run: ./deploy.sh\n  checks:\n    - name: 'a b'\n      run: a\n", 9, 13, "deploy.checks[0].name", "invalid check name 'a b'");
+        HasError(Base + "deploy:\n  run: ./deploy.sh\n  checks:\n    - name: smoke\n", 9, 7, "deploy.checks[0].run", "missing required key 'run'");
+    }
+
+    [Fact]
     public void DeployMetrics_BelongToTheVerifyStep()
     {
         var pipeline = Valid(Base + "deploy:\n  run: ./deploy.sh\n  verify: ./perf.sh\n  metrics: perf.json\n");

@@ -45,6 +45,33 @@ public sealed class ScriptCheckTests
     }
 
     [Fact]
+    public async Task ReleaseCheck_RunsTheCheckTheCurrentReleaseOffers_AndItsFailureRollsBackToAReleaseWhoseCheckPasses()
+    {
+        // The release's own pipeline file offers the check; the server decides that production runs it, how often, and what a failure does.
+        var pipeline = DeploymentKit.Pipeline + "\n  checks:\n    - name: smoke\n      run: test ! -e BROKEN-CHECK && echo \"smoke of $SLIPWAY_RELEASE\"\n";
+        await using var kit = await DeploymentKit.StartAsync(productionApprovals: 0, pipeline: pipeline, configure: o => o.LiveCheckInterval = TimeSpan.FromMilliseconds(200));
+        var first = await kit.ReleaseAsync("first");
+        await kit.OnStagingAsync(first);
+        Assert.Equal("succeeded", (await kit.WaitForDeploymentAsync((await kit.Ann.PromoteAsync("shop", "production")).Number)).State);
+        var check = await kit.Admin.AddCheckAsync("shop", "production", new CheckRequest(null, Timeout: "30s", Every: "1s", Watch: "15m", ReleaseCheck: "smoke"));
+        Assert.Equal(("release", "smoke"), (check.Kind, check.ReleaseCheck));
+        await DeploymentKit.WaitAsync(async () => (await kit.Admin.GetEnvironmentHealthAsync("shop", "production")) is { Status: "healthy" } h ? h : null, "healthy", seconds: 60);
+
+        // The second release's check fails on production (its checkout has BROKEN-CHECK): inside the watch window, it rolls back.
+        var second = await kit.ReleaseAsync("second", ("BROKEN-CHECK", "x"));
+        await kit.OnStagingAsync(second);
+        Assert.Equal("succeeded", (await kit.WaitForDeploymentAsync((await kit.Ann.PromoteAsync("shop", "production")).Number)).State);
+        var rollback = await DeploymentKit.WaitAsync(async () => (await kit.Admin.ListDeploymentsAsync("shop", "production")).FirstOrDefault(d => d.Kind == "rollback"),
+            "a rollback", seconds: 60);
+        Assert.Equal(first, rollback.Release);
+        Assert.Equal("succeeded", (await kit.WaitForDeploymentAsync(rollback.Number)).State);
+        var history = await kit.Admin.GetCheckResultsAsync("shop", "production", check.Id);
+        Assert.Contains(history, r => !r.Ok && r.Detail.Contains("the script exited with code 1"));
+        // Back on the first release, its check passes again.
+        await DeploymentKit.WaitAsync(async () => (await kit.Admin.GetCheckResultsAsync("shop", "production", check.Id, 1)).FirstOrDefault(r => r.Ok), "the check passing again", seconds: 60);
+    }
+
+    [Fact]
     public async Task ScriptCheck_IsValidated_AndNeedsCheckManage()
     {
         await using var kit = await DeploymentKit.StartAsync();

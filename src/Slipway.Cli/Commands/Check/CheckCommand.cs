@@ -16,6 +16,7 @@ public static class CheckCommand
         var id = new Argument<long>("id") { Description = "Check id (slipway check list)" };
         var http = new Option<string?>("--http") { Description = "An HTTP check: the address to GET (http or https)" };
         var scriptFile = new Option<FileInfo?>("--script-file") { Description = "A script check: this bash script runs on the environment's pool and passes when it exits 0" };
+        var releaseCheck = new Option<string?>("--release-check") { Description = "A release check: the check of this name in the current release's deploy: checks:, run on the environment's pool" };
         var expect = new Option<int?>("--expect") { Description = "The expected status. Default 200" };
         var bodyContains = new Option<string?>("--body-contains") { Description = "Text the response body must contain" };
         var timeout = new Option<string?>("--timeout") { Description = "How long to wait for an answer, at most 60s. Default 10s" };
@@ -33,30 +34,36 @@ public static class CheckCommand
             if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(checks); return 0; }
             if (checks.Count == 0) Console.WriteLine("no live checks");
             foreach (var c in checks)
-                Console.WriteLine(c.Kind == "script"
-                    ? $"{c.Id,4}  {State(c.LastOk)}  script on the environment's pool, timeout {c.Timeout}, {c.Schedule}, watch {c.Watch}"
-                    : $"{c.Id,4}  {State(c.LastOk)}  GET {c.Url} expects {c.ExpectStatus}, {c.Schedule}, watch {c.Watch}");
+                Console.WriteLine(c.Kind switch
+                {
+                    "script" => $"{c.Id,4}  {State(c.LastOk)}  script on the environment's pool, timeout {c.Timeout}, {c.Schedule}, watch {c.Watch}",
+                    "release" => $"{c.Id,4}  {State(c.LastOk)}  release check '{c.ReleaseCheck}' on the environment's pool, timeout {c.Timeout}, {c.Schedule}, watch {c.Watch}",
+                    _ => $"{c.Id,4}  {State(c.LastOk)}  GET {c.Url} expects {c.ExpectStatus}, {c.Schedule}, watch {c.Watch}",
+                });
             return 0;
         }));
 
-        var add = new Command("add", "Add a check: --http URL [--expect 200] [--body-contains TEXT] | --script-file FILE; [--timeout 10s] [--every 5m | --cron EXPR --time-zone ZONE] [--watch 15m]")
-            { project, environment, http, scriptFile, expect, bodyContains, timeout, every, cron, zone, watch, CliContext.JsonOutput };
+        var add = new Command("add", "Add a check: --http URL [--expect 200] [--body-contains TEXT] | --script-file FILE | --release-check NAME; [--timeout 10s] [--every 5m | --cron EXPR --time-zone ZONE] [--watch 15m]")
+            { project, environment, http, scriptFile, releaseCheck, expect, bodyContains, timeout, every, cron, zone, watch, CliContext.JsonOutput };
         add.SetAction((result, ct) => CliContext.GuardAsync(async () =>
         {
-            if ((result.GetValue(http) is null) == (result.GetValue(scriptFile) is null))
+            if (new object?[] { result.GetValue(http), result.GetValue(scriptFile), result.GetValue(releaseCheck) }.Count(v => v is not null) != 1)
             {
-                await Console.Error.WriteLineAsync("error: give exactly one of --http URL or --script-file FILE");
+                await Console.Error.WriteLineAsync("error: give exactly one of --http URL, --script-file FILE or --release-check NAME");
                 return 2;
             }
             var script = result.GetValue(scriptFile) is { } file ? await File.ReadAllTextAsync(file.FullName, ct) : null;
             using var client = CliContext.CreateClient(result);
             var check = await client.AddCheckAsync(result.GetValue(project)!, result.GetValue(environment)!, new CheckRequest(result.GetValue(http), result.GetValue(expect),
                 result.GetValue(bodyContains), result.GetValue(timeout), result.GetValue(every), result.GetValue(cron), result.GetValue(zone), result.GetValue(watch),
-                script is null ? null : "script", script), ct);
+                script is not null ? "script" : result.GetValue(releaseCheck) is not null ? "release" : null, script, result.GetValue(releaseCheck)), ct);
             if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(check); return 0; }
-            Console.WriteLine(check.Kind == "script"
-                ? $"check {check.Id} added to {check.Environment}: a script on its pool, {check.Schedule}, watch {check.Watch}"
-                : $"check {check.Id} added to {check.Environment}: GET {check.Url} expects {check.ExpectStatus}, {check.Schedule}, watch {check.Watch}");
+            Console.WriteLine(check.Kind switch
+            {
+                "script" => $"check {check.Id} added to {check.Environment}: a script on its pool, {check.Schedule}, watch {check.Watch}",
+                "release" => $"check {check.Id} added to {check.Environment}: the current release's check '{check.ReleaseCheck}' on its pool, {check.Schedule}, watch {check.Watch}",
+                _ => $"check {check.Id} added to {check.Environment}: GET {check.Url} expects {check.ExpectStatus}, {check.Schedule}, watch {check.Watch}",
+            });
             return 0;
         }));
 
