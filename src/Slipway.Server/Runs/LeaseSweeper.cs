@@ -7,14 +7,25 @@ namespace Slipway.Server.Runs;
 /// is never left running without a live agent. Safe to run on several server nodes at once: the store's
 /// updates are conditional.
 /// </summary>
-public sealed class LeaseSweeper(JobLeaseStore leases, JobEvents events, ServerOptions options, TimeProvider clock, ILogger<LeaseSweeper> log)
-    : PeriodicWorker(log, clock)
+public sealed class LeaseSweeper(JobLeaseStore leases, JobEvents events, NodeTaskStore nodeTasks, ServerOptions options, TimeProvider clock,
+    ILogger<LeaseSweeper> log) : PeriodicWorker(log, clock)
 {
+    /// <summary>How often the sweep also prunes the node tasks of long-ended jobs.</summary>
+    private static readonly TimeSpan PruneEvery = TimeSpan.FromMinutes(10);
+    private DateTimeOffset _nextPrune = DateTimeOffset.MinValue;
+
     protected override TimeSpan Interval => options.LeaseSweepInterval;
     protected override string Name => "lease sweep";
 
     protected override async Task PassAsync(CancellationToken ct)
     {
+        var now = Clock.GetUtcNow();
+        if (now >= _nextPrune)
+        {
+            _nextPrune = now + PruneEvery;
+            if (await nodeTasks.PruneAsync((now - NodeTaskStore.Retention).ToUnixTimeMilliseconds()) is > 0 and var pruned)
+                log.LogInformation("pruned {Count} node tasks of jobs that ended over {Retention} ago", pruned, NodeTaskStore.Retention);
+        }
         var change = await leases.ExpireAsync(Clock.GetUtcNow().ToUnixTimeMilliseconds());
         if (change.Jobs.Count == 0) return;
         log.LogWarning("lease expired for jobs {Jobs}", string.Join(", ", change.Jobs));

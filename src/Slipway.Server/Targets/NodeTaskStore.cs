@@ -30,6 +30,22 @@ public sealed class NodeTaskStore(SqlDatabase db)
     public const int MaxOutputChars = 64 * 1024;
     private const string Columns = "id, job_id, target, agent_name, spec, file_sha256, state, created_at, claimed_at, finished_at, exit_code, reason, output";
 
+    /// <summary>How long the node tasks of an ended job are kept (their output is in the job's log by then).</summary>
+    public static readonly TimeSpan Retention = TimeSpan.FromDays(1);
+
+    /// <summary>
+    /// Deletes the node tasks (scripts, up to 64 KiB of output each) and file grants of jobs that ended before
+    /// <paramref name="before"/>: a task of an ended job is never handed out, and the deploy agent wrote its output to
+    /// the job's log. Returns how many tasks went.
+    /// </summary>
+    public Task<int> PruneAsync(long before) =>
+        db.WriteAsync(async (c, tx) =>
+        {
+            const string Ended = "SELECT id FROM jobs WHERE finished_at IS NOT NULL AND finished_at < @before";
+            await c.ExecuteAsync($"DELETE FROM node_files WHERE job_id IN ({Ended})", new { before }, tx);
+            return await c.ExecuteAsync($"DELETE FROM node_tasks WHERE job_id IN ({Ended})", new { before }, tx);
+        });
+
     public Task<long> CreateAsync(long jobId, string target, string agentName, string spec, string? fileSha256, long now) =>
         db.WriteAsync((c, tx) => c.ExecuteScalarAsync<long>(
             "INSERT INTO node_tasks (job_id, target, agent_name, spec, file_sha256, state, created_at) " +

@@ -22,7 +22,10 @@ public sealed class HaproxyRuntimeException : LoadBalancerException
 /// HAProxy's runtime API (the admin <c>stats socket</c>) at <paramref name="address"/>: a unix socket path
 /// ("/run/haproxy/admin.sock") or "host:port" for an <c>ipv4@</c> socket. One command per connection, in
 /// non-interactive mode: HAProxy answers and closes. Every exchange is bounded by <see cref="Timeout"/> (5 s by default).
-/// Stateless and thread-safe.
+/// Thread-safe. A big batch drains many servers at once, and HAProxy's stats socket takes only a few connections at a
+/// time (its listen backlog and <c>stats maxconn</c>, 10 by default): at most <see cref="MaxConcurrentPerAddress"/>
+/// exchanges run at once per address, and a connection turned away for being one too many (EAGAIN on a full unix-socket
+/// backlog) is tried again within the timeout. Only the connect is retried: nothing was sent yet.
 /// </summary>
 public sealed partial class HaproxyRuntime : ILoadBalancer
 {
@@ -40,6 +43,11 @@ public sealed partial class HaproxyRuntime : ILoadBalancer
 
     public string Address { get; }
     public TimeSpan Timeout { get; }
+
+    /// <summary>Exchanges at once per runtime API address, below HAProxy's default <c>stats maxconn</c> of 10.</summary>
+    public const int MaxConcurrentPerAddress = 4;
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> Gates = new(StringComparer.Ordinal);
 
     /// <summary>Largest answer read; <c>show stat</c> of a few hundred servers is well below.</summary>
     private const int MaxAnswerBytes = 16 << 20;
@@ -59,9 +67,13 @@ public sealed partial class HaproxyRuntime : ILoadBalancer
         using var deadline = new CancellationTokenSource(Timeout);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, deadline.Token);
         var verb = command.Split(' ', 2)[0];
+        var gate = Gates.GetOrAdd(Address, _ => new SemaphoreSlim(MaxConcurrentPerAddress));
+        var entered = false;
         try
         {
-            using var socket = await ConnectAsync(linked.Token);
+            await gate.WaitAsync(linked.Token);
+            entered = true;
+            using var socket = await ConnectWithRetryAsync(linked.Token);
             await socket.SendAsync(Encoding.ASCII.GetBytes(command + "\n"), SocketFlags.None, linked.Token);
             using var answer = new MemoryStream();
             var buffer = new byte[16 << 10];
@@ -81,6 +93,26 @@ public sealed partial class HaproxyRuntime : ILoadBalancer
         catch (SocketException ex)
         {
             throw new HaproxyRuntimeException($"HAProxy runtime API at {Address}: {ex.SocketErrorCode} ({ex.Message})", ex);
+        }
+        finally
+        {
+            if (entered) gate.Release();
+        }
+    }
+
+    /// <summary>Connects, trying again while HAProxy turns the connection away for being one too many (until the deadline).</summary>
+    private async Task<Socket> ConnectWithRetryAsync(CancellationToken ct)
+    {
+        var pause = TimeSpan.FromMilliseconds(20);
+        while (true)
+        {
+            try { return await ConnectAsync(ct); }
+            // EAGAIN: the unix socket's backlog is full (a refused TCP port or a missing listener is not retried: it is not busy, it is wrong).
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.WouldBlock or SocketError.TryAgain && !ct.IsCancellationRequested)
+            {
+                await Task.Delay(pause, ct);
+                pause = TimeSpan.FromMilliseconds(Math.Min(pause.TotalMilliseconds * 2, 250));
+            }
         }
     }
 
