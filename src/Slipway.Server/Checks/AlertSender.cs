@@ -13,11 +13,14 @@ namespace Slipway.Server.Checks;
 /// dropped with a warning), each delivery retried with exponential backoff (<see cref="ServerOptions.AlertRetryDelay"/>,
 /// doubled each time, <see cref="ServerOptions.AlertAttempts"/> tries). Outcomes are logged with the webhook's id and its
 /// redacted address only: the full address (a Slack webhook's path is its secret) is decrypted just to send.
-/// Redirects are not followed: an alert goes only where an admin pointed it.
+/// Redirects are not followed: an alert goes only where an admin pointed it. At most <see cref="Parallel"/> requests are
+/// sent at once, but a delivery waiting out its backoff holds no sending slot: one dead receiver never delays the alerts
+/// of the others (at most <see cref="MaxInFlight"/> deliveries are under way, the rest wait in the queue).
 /// </summary>
 public sealed class AlertSender : BackgroundService
 {
     private const int Parallel = 4;
+    private const int MaxInFlight = 200;
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
 
     private readonly AlertWebhookStore _webhooks;
@@ -47,23 +50,24 @@ public sealed class AlertSender : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var slots = new SemaphoreSlim(Parallel);
+        using var inFlight = new SemaphoreSlim(MaxInFlight);
+        using var sending = new SemaphoreSlim(Parallel);
         try
         {
             await foreach (var item in _queue.Reader.ReadAllAsync(stoppingToken))
             {
-                await slots.WaitAsync(stoppingToken);
+                await inFlight.WaitAsync(stoppingToken);
                 _ = Task.Run(async () =>
                 {
-                    try { await DeliverAsync(item.Webhook, item.Alert, stoppingToken); }
-                    finally { slots.Release(); }
+                    try { await DeliverAsync(item.Webhook, item.Alert, sending, stoppingToken); }
+                    finally { inFlight.Release(); }
                 }, CancellationToken.None);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
     }
 
-    private async Task DeliverAsync(AlertWebhookRow webhook, CheckAlert alert, CancellationToken ct)
+    private async Task DeliverAsync(AlertWebhookRow webhook, CheckAlert alert, SemaphoreSlim sending, CancellationToken ct)
     {
         if (_vault.TryUnprotect(webhook.UrlProtected) is not { } url)
         {
@@ -75,6 +79,11 @@ public sealed class AlertSender : BackgroundService
         for (var attempt = 1; ; attempt++)
         {
             string failure;
+            try
+            {
+                await sending.WaitAsync(ct);
+            }
+            catch (OperationCanceledException) { return; }
             try
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -102,6 +111,10 @@ public sealed class AlertSender : BackgroundService
             {
                 // The exception's text, not the request: HttpClient's messages name the host, never the path.
                 failure = e is OperationCanceledException ? $"no answer within {RequestTimeout.TotalSeconds:0} s" : e.Message;
+            }
+            finally
+            {
+                sending.Release(); // the backoff below is waited out without a sending slot
             }
             if (attempt >= _options.AlertAttempts)
             {

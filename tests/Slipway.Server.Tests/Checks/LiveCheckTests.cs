@@ -122,6 +122,30 @@ public sealed class LiveCheckTests
     }
 
     [Fact]
+    public async Task DeadWebhooks_WaitingOutTheirBackoff_DoNotDelayTheAlertsOfOthers()
+    {
+        using var app = new LoopbackHttp { Status = 500 };
+        using var dead = new LoopbackHttp(failFirst: 1000);
+        using var alive = new LoopbackHttp();
+        // Backoff of 5 s, doubled: the dead receivers' deliveries wait a long time between attempts.
+        await using var kit = await DeploymentKit.StartAsync(productionApprovals: 0, configure: o =>
+        {
+            o.LiveCheckInterval = TimeSpan.FromMilliseconds(200);
+            o.AlertRetryDelay = TimeSpan.FromSeconds(5);
+        });
+        // More dead webhooks than the sender sends at once (4), added before the live one.
+        for (var i = 0; i < 6; i++) await kit.Admin.AddAlertWebhookAsync("shop", new AlertWebhookRequest(dead.Url + "/" + i));
+        await kit.Admin.AddAlertWebhookAsync("shop", new AlertWebhookRequest(alive.Url));
+        await kit.Admin.AddCheckAsync("shop", "staging", new CheckRequest(app.Url, Every: "1s"));
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        await DeploymentKit.WaitAsync(() => Task.FromResult(alive.Requests.Select(r => r.Body).FirstOrDefault(b => b.Contains("\"check.failed\""))),
+            "the live receiver's alert", seconds: 20);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(4), $"the live receiver waited {watch.Elapsed.TotalSeconds:0.0} s behind the dead ones");
+        Assert.True(dead.Requests.Count >= 6);
+    }
+
+    [Fact]
     public async Task Checks_AreManagedByAdminsOnly_AndValidated()
     {
         await using var kit = await StartAsync();
