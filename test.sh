@@ -26,6 +26,8 @@ command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
 { command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ]; } || missing+=(haproxy)
 command -v ansible-playbook >/dev/null 2>&1 || missing+=(ansible)
 [ -x /usr/bin/curl ] || missing+=(curl)   # the simulated hosts' svc.sh waits for its service with curl
+# The quality-gate tests drive a real load generator, autocannon, installed from npm below.
+command -v autocannon >/dev/null 2>&1 || command -v npm >/dev/null 2>&1 || missing+=(npm)
 
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "Installing missing packages: ${missing[*]}"
@@ -41,13 +43,9 @@ fi
 
 # The quality-gate tests drive a real load generator: autocannon (npm; its JSON report is one of the metrics formats).
 if ! command -v autocannon >/dev/null 2>&1; then
-    if ! command -v npm >/dev/null 2>&1; then
-        echo "Installing npm (for autocannon)"
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update -q && apt-get install -y -q npm
-    fi
     echo "Installing autocannon 9 from npm"
-    npm install -g --no-audit --no-fund autocannon@9 >/dev/null
+    # A registry hiccup must not stop the whole suite: only the load-test gate test needs it (and fails, saying so).
+    npm install -g --no-audit --no-fund autocannon@9 >/dev/null || echo "warning: autocannon could not be installed; QualityGateTests' load test will fail" >&2
 fi
 
 command -v dotnet >/dev/null 2>&1 || { echo "error: the .NET 10 SDK (dotnet) is not on PATH" >&2; exit 1; }
