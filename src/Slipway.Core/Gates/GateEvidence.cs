@@ -14,6 +14,21 @@ public sealed record GateEvidence(
     IReadOnlyDictionary<string, IReadOnlyList<MetricValue>> BaselineMeasuredOn,
     IReadOnlyList<SignOff> SignOffs);
 
+/// <summary>
+/// An environment's gates judged for a release, with the sign-off rejection standing against the release (which blocks
+/// it everywhere, whatever the gates say).
+/// </summary>
+public sealed record GateJudgement(IReadOnlyList<GateResult> Results, string? Rejection)
+{
+    public GateOutcome Overall => Rejection is not null ? GateOutcome.Failed : GateChecklist.Overall(Results);
+
+    /// <summary>The failed gates, described, for a refusal.</summary>
+    public IReadOnlyList<string> Unmet => Results.Where(r => r.Outcome == GateOutcome.Failed).Select(r => r.Describe()).ToList();
+
+    /// <summary>The inconclusive gates, described, for a hold.</summary>
+    public IReadOnlyList<string> Open => Results.Where(r => r.Outcome == GateOutcome.Inconclusive).Select(r => r.Describe()).ToList();
+}
+
 /// <summary>One gate judged: its outcome and why, with the measured and baseline values when it is a metric gate.</summary>
 public sealed record GateResult(GateDefinition Gate, GateOutcome Outcome, string Detail, double? Measured = null, double? Baseline = null)
 {

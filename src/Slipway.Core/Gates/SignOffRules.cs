@@ -22,6 +22,13 @@ public static class SignOffRules
         return PolicyDecision.Allow;
     }
 
+    /// <summary>
+    /// The rejection that stands against a release, if any: the latest sign-off of some kind on some environment rejects
+    /// it. It blocks the release everywhere until a newer sign-off of that kind on that environment accepts it.
+    /// </summary>
+    public static SignOff? StandingRejection(IReadOnlyList<SignOff> signOffs) =>
+        signOffs.GroupBy(s => (s.Kind, s.Environment)).Select(g => g.OrderBy(s => s.At).ThenBy(s => s.Id).Last()).FirstOrDefault(s => !s.Accepted);
+
     /// <summary>Checks what a signer wrote: notes are required for a rejection (the team must learn why), all texts bounded.</summary>
     public static string? CheckNotes(bool accepted, string? notes) =>
         !accepted && string.IsNullOrWhiteSpace(notes) ? "a rejection needs notes saying what is wrong"

@@ -104,9 +104,8 @@ public static class DeploymentPages
         foreach (var (env, preview) in previews)
             if (preview is { FromRelease: { } candidate, Releases.Count: > 0 } && await releases.FindAsync(project.Id, candidate) is { } release
                 && await environments.FindAsync(project.Id, env) is { } row
-                && await gates.ChecklistAsync(project, row, release) is { Count: > 0 } results)
-                needs[env] = (candidate, await gates.StandingRejectionAsync(release.Id) is not null ? "failed" : GateResult.OutcomeName(GateChecklist.Overall(results)),
-                    results.Select(GateService.ToDto).ToList());
+                && await gates.JudgeAsync(project, row, release) is { Results.Count: > 0 } judged)
+                needs[env] = (candidate, GateResult.OutcomeName(judged.Overall), judged.Results.Select(GateService.ToDto).ToList());
         // Each environment's health from its live checks (docs/live-checks.md), for those that have any.
         var health = new Dictionary<string, EnvironmentHealthDto>(StringComparer.Ordinal);
         foreach (var env in settings)

@@ -98,13 +98,10 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
             throw new ConflictException($"cannot roll '{environment.Name}' back to {release.Version}: gates: the release was rejected ({rejected})");
         if (kind != KindRollback)
         {
-            if (await gates.StandingRejectionAsync(release.Id) is { } rejection)
-                throw new ConflictException($"cannot deploy {release.Version} to '{environment.Name}': gates: the release was rejected ({rejection})");
-            judged = await gates.ChecklistAsync(project, environment, release);
-            if (judged.Where(r => r.Outcome == GateOutcome.Failed).Select(r => r.Describe()).ToList() is { Count: > 0 } unmet)
-                throw new ConflictException($"cannot deploy {release.Version} to '{environment.Name}': gates not met: {string.Join("; ", unmet)}");
-            if (judged.Where(r => r.Outcome == GateOutcome.Inconclusive).Select(r => r.Describe()).ToList() is { Count: > 0 } open)
-                gateHold = string.Join("; ", open);
+            var judgement = await gates.JudgeAsync(project, environment, release);
+            RefuseUnmet(judgement, $"cannot deploy {release.Version} to '{environment.Name}'");
+            judged = judgement.Results;
+            if (judgement.Open is { Count: > 0 } open) gateHold = string.Join("; ", open);
         }
         // What it replaces (until it starts and the current release is read again): an automatic rollback undoes the failed
         // release it answers, anything else the environment's current release.
@@ -152,6 +149,13 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
         return (await releases.GetAsync(previous.ReleaseId))!;
     }
 
+    /// <summary>Refuses (409) while a sign-off rejection stands against the release or a gate failed, naming them.</summary>
+    private static void RefuseUnmet(GateJudgement judgement, string what)
+    {
+        if (judgement.Rejection is { } rejection) throw new ConflictException($"{what}: gates: the release was rejected ({rejection})");
+        if (judgement.Unmet is { Count: > 0 } unmet) throw new ConflictException($"{what}: gates not met: {string.Join("; ", unmet)}");
+    }
+
     /// <summary>Approves; once enough distinct approvers agree, the deployment queues. Returns the updated row.</summary>
     public async Task<DeploymentRow> ApproveAsync(ProjectRow project, DeploymentRow deployment, Initiator approver, string? comment,
         Func<PolicyDecision, Task> enforce)
@@ -163,12 +167,7 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
             throw new ArgumentException($"{deployment.Subject} is held by inconclusive gates ({hold}); approving it decides them, so give the reason as the comment");
         // The evidence may have changed while it waited: a rejection recorded meanwhile, or a gate that fails now, stops it.
         if (deployment.Kind != KindRollback && await releases.GetAsync(deployment.ReleaseId) is { } release)
-        {
-            if (await gates.StandingRejectionAsync(release.Id) is { } rejection)
-                throw new ConflictException($"cannot approve {deployment.Subject}: gates: the release was rejected ({rejection})");
-            if ((await gates.ChecklistAsync(project, environment, release)).Where(r => r.Outcome == GateOutcome.Failed).Select(r => r.Describe()).ToList() is { Count: > 0 } unmet)
-                throw new ConflictException($"cannot approve {deployment.Subject}: gates not met now: {string.Join("; ", unmet)}");
-        }
+            RefuseUnmet(await gates.JudgeAsync(project, environment, release), $"cannot approve {deployment.Subject}");
         await enforce(DeploymentRules.MayApprove(approver.Name, approver.Roles, deployment.Initiator, await AuthorsAndMergersAsync(project, deployment), environment.Settings));
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         switch (await deployments.AddApprovalAsync(deployment.Id, approver.Name, "approve", Clean(comment), environment.ApproverRole, now))

@@ -130,8 +130,7 @@ public sealed class DeploymentViews(ProjectStore projects, EnvironmentStore envi
                 if (!signOffs.ContainsKey(d.ReleaseId)) signOffs[d.ReleaseId] = await gates.SignOffsAsync(d.ReleaseId);
             }
         IReadOnlyList<SignOffDto>? SignedBefore(DeploymentRow d) => !signOffs.TryGetValue(d.ReleaseId, out var all) ? null
-            : all.Where(s => s.SignedAt <= d.RequestedAt).Select(s => new SignOffDto(s.Id, d.Version, s.Environment, s.Kind, s.Accepted ? "accept" : "reject", s.Notes,
-                s.SignedBy, UnixMs.To(s.SignedAt), s.Charter, s.Minutes, s.Findings?.Split('\n') ?? [], [])).ToList();
+            : all.Where(s => s.SignedAt <= d.RequestedAt).Select(s => s.ToDto(d.Version)).ToList();
         // on_failure: pause — a running deployment whose failed targets wait for a deployer says so before anything else.
         string? Paused(DeploymentRow d) => d.State != "running" || !perTarget.TryGetValue(d.Id, out var ts)
             || ts.Where(t => t.State == Contracts.Agents.TargetStates.Paused && t.PendingDecision is null).Select(t => t.Target).ToList() is not { Count: > 0 } paused ? null

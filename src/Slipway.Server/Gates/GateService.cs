@@ -13,19 +13,19 @@ namespace Slipway.Server.Gates;
 /// (who may sign: <see cref="SignOffRules"/>). <see cref="DeploymentService"/> asks <see cref="ChecklistAsync"/> before it
 /// creates a deployment.
 /// </summary>
-public sealed class GateService(ProjectStore projects, EnvironmentStore environments, ReleaseStore releases, DeploymentStore deployments,
-    GateStore gates, MirrorDirectory mirrors, WorkItemService items, ArtifactFiles files, TimeProvider clock)
+public sealed class GateService(ProjectStore projects, EnvironmentStore environments, EnvironmentService environmentService, ReleaseStore releases,
+    DeploymentStore deployments, GateStore gates, MirrorDirectory mirrors, WorkItemService items, ArtifactFiles files, TimeProvider clock)
 {
     public async Task<IReadOnlyList<GateDto>> ListAsync(string name, string env)
     {
-        var (_, environment) = await FindAsync(name, env);
+        var (_, environment) = await environmentService.FindAsync(name, env);
         return (await gates.ListAsync(environment.Id)).Select(ToDto).ToList();
     }
 
     public async Task<GateDto> AddAsync(Actor actor, string name, string env, GateRequest? request)
     {
         if (request is null) throw new ArgumentException("the body must describe the gate: kind (verify, metric, signoff), measuredOn, rule, signOffKind, role");
-        var (project, environment) = await FindAsync(name, env);
+        var (project, environment) = await environmentService.FindAsync(name, env);
         GateKind kind;
         MetricRule? rule = null;
         try
@@ -51,37 +51,57 @@ public sealed class GateService(ProjectStore projects, EnvironmentStore environm
 
     public async Task RemoveAsync(Actor actor, string name, string env, long id)
     {
-        var (_, environment) = await FindAsync(name, env);
+        var (_, environment) = await environmentService.FindAsync(name, env);
         var gate = (await gates.ListAsync(environment.Id)).FirstOrDefault(g => g.Id == id)
                    ?? throw new KeyNotFoundException($"environment '{env}' of '{name}' has no gate {id}");
         if (!await gates.RemoveAsync(environment.Id, id)) throw new KeyNotFoundException($"environment '{env}' of '{name}' has no gate {id}");
         await actor.AuditAsync(Actions.GateManage, AuditOutcomes.Succeeded, $"project:{name} env:{env}", $"gate {id} removed from '{env}': {gate.ToDefinition().Describe()}");
     }
 
-    /// <summary>The environment's gates judged for the release, in the order they were added.</summary>
-    public async Task<IReadOnlyList<GateResult>> ChecklistAsync(ProjectRow project, EnvironmentRow environment, ReleaseRow release)
+    /// <summary>What a release brings wherever it goes (where it was verified, what it measured, its sign-offs): read once.</summary>
+    private sealed record ReleaseFacts(IReadOnlySet<string> VerifiedOn, IReadOnlyDictionary<string, IReadOnlyList<MetricValue>> Measured,
+        IReadOnlyList<SignOff> SignOffs)
+    {
+        public string? Rejection => SignOffRules.StandingRejection(SignOffs) is { } s ? $"{s.Kind} sign-off on '{s.Environment}' rejected by {s.By}: {Short(s.Notes)}" : null;
+    }
+
+    private async Task<ReleaseFacts> FactsAsync(ReleaseRow release) =>
+        new(await gates.VerifiedOnAsync(release.Id), await gates.MeasuredAsync(release.Id),
+            (await gates.SignOffsAsync(release.Id)).Select(s => s.ToSignOff()).ToList());
+
+    /// <summary>The environment's gates judged for the release, in the order they were added, and a standing rejection.</summary>
+    public async Task<GateJudgement> JudgeAsync(ProjectRow project, EnvironmentRow environment, ReleaseRow release) =>
+        await JudgeAsync(environment, release, await FactsAsync(release));
+
+    /// <summary>Every environment of the project judged for the release (the release page), the release's facts read once.</summary>
+    public async Task<IReadOnlyList<(EnvironmentRow Environment, GateJudgement Judgement)>> JudgeEverywhereAsync(ProjectRow project, ReleaseRow release)
+    {
+        var facts = await FactsAsync(release);
+        var judged = new List<(EnvironmentRow, GateJudgement)>();
+        foreach (var environment in await environments.ListAsync(project.Id)) judged.Add((environment, await JudgeAsync(environment, release, facts)));
+        return judged;
+    }
+
+    private async Task<GateJudgement> JudgeAsync(EnvironmentRow environment, ReleaseRow release, ReleaseFacts facts)
     {
         var defined = (await gates.ListAsync(environment.Id)).Select(g => g.ToDefinition()).ToList();
-        if (defined.Count == 0) return [];
+        if (defined.Count == 0) return new GateJudgement([], facts.Rejection);
+        // The baseline of relative rules: the release current on the gated environment, as measured where the rule looks.
         var baselineId = await deployments.CurrentReleaseAsync(environment.Id);
         var baseline = baselineId is { } id && id != release.Id ? await releases.GetAsync(id) : null;
-        var evidence = new GateEvidence(
-            await gates.VerifiedOnAsync(release.Id),
-            await gates.MeasuredAsync(release.Id),
-            baseline?.Version,
-            baseline is null ? new Dictionary<string, IReadOnlyList<MetricValue>>() : await gates.MeasuredAsync(baseline.Id),
-            (await gates.SignOffsAsync(release.Id)).Select(s => s.ToSignOff()).ToList());
-        return GateChecklist.Evaluate(defined, evidence);
+        var evidence = new GateEvidence(facts.VerifiedOn, facts.Measured, baseline?.Version,
+            baseline is null || !defined.Any(g => g.Rule is { Relative: true }) ? new Dictionary<string, IReadOnlyList<MetricValue>>() : await gates.MeasuredAsync(baseline.Id),
+            facts.SignOffs);
+        return new GateJudgement(GateChecklist.Evaluate(defined, evidence), facts.Rejection);
     }
 
     public async Task<GateChecklistDto> ChecklistAsync(string name, string version, string env)
     {
-        var (project, environment) = await FindAsync(name, env);
-        var release = await releases.FindAsync(project.Id, version) ?? throw new KeyNotFoundException($"project '{name}' has no release {version}");
-        var results = await ChecklistAsync(project, environment, release);
-        var rejection = await StandingRejectionAsync(release.Id);
-        return new GateChecklistDto(project.Name, release.Version, environment.Name,
-            rejection is not null ? "failed" : GateResult.OutcomeName(GateChecklist.Overall(results)), results.Select(ToDto).ToList(), rejection);
+        var (project, environment) = await environmentService.FindAsync(name, env);
+        var release = await ReleaseOfAsync(project, version);
+        var judged = await JudgeAsync(project, environment, release);
+        return new GateChecklistDto(project.Name, release.Version, environment.Name, GateResult.OutcomeName(judged.Overall),
+            judged.Results.Select(ToDto).ToList(), judged.Rejection);
     }
 
     public async Task<IReadOnlyList<GateResultDto>> ResultsOfAsync(long deploymentId) =>
@@ -136,8 +156,11 @@ public sealed class GateService(ProjectStore projects, EnvironmentStore environm
     private async Task<(ProjectRow, ReleaseRow)> ReleaseOfAsync(string name, string version)
     {
         var project = await projects.RequireAsync(name);
-        return (project, await releases.FindAsync(project.Id, version) ?? throw new KeyNotFoundException($"project '{name}' has no release {version}"));
+        return (project, await ReleaseOfAsync(project, version));
     }
+
+    private async Task<ReleaseRow> ReleaseOfAsync(ProjectRow project, string version) =>
+        await releases.FindAsync(project.Id, version) ?? throw new KeyNotFoundException($"project '{project.Name}' has no release {version}");
 
     private static string AttachmentUrl(string project, string version, long signOffId, long id) =>
         $"/api/v1/projects/{Uri.EscapeDataString(project)}/releases/{Uri.EscapeDataString(version)}/signoffs/{signOffId}/attachments/{id}";
@@ -160,8 +183,8 @@ public sealed class GateService(ProjectStore projects, EnvironmentStore environm
         if (findings.Count > 50 || findings.Any(f => f.Length > 200)) throw new ArgumentException("at most 50 findings of up to 200 characters each");
         if (request.Charter is { Length: > 2000 }) throw new ArgumentException("a charter is limited to 2000 characters");
         if (request.Minutes is < 0 or > 100_000) throw new ArgumentException("minutes spent must be between 0 and 100000");
-        var (project, environment) = await FindAsync(name, Clean(request.Environment) ?? throw new ArgumentException("name the environment the release was tried on"));
-        var release = await releases.FindAsync(project.Id, version) ?? throw new KeyNotFoundException($"project '{name}' has no release {version}");
+        var (project, environment) = await environmentService.FindAsync(name, Clean(request.Environment) ?? throw new ArgumentException("name the environment the release was tried on"));
+        var release = await ReleaseOfAsync(project, version);
         var scope = new Scope(project.Name, environment.Name);
         if (request.FileFindings && findings.Count > 0 && !actor.User.Permissions.Can(Actions.ItemWrite, scope))
             throw new PolicyRefusedException($"{actor.User.Username} may not file findings as work items (item.write)");
@@ -172,11 +195,12 @@ public sealed class GateService(ProjectStore projects, EnvironmentStore environm
         if (!(await deployments.SucceededOnAsync(release.Id)).Contains(environment.Name))
             throw new ConflictException($"release {version} has not been deployed to '{environment.Name}' (no successful deployment): a sign-off is given where it ran");
         var signerRoles = DeploymentService.InitiatorOf(actor.User, project.Name, environment.Name).Roles;
-        var asked = new List<string>();
-        foreach (var e in await environments.ListAsync(project.Id))
-            asked.AddRange((await gates.ListAsync(e.Id)).Where(g => g.Kind == "signoff" && g.SignoffKind == kind && (g.MeasuredOn is null || g.MeasuredOn == environment.Name))
-                .Select(g => g.Role!));
-        var decision = SignOffRules.MaySign(actor.User.Username, signerRoles, await AuthorsAndMergersAsync(project, release, kind), asked.Distinct().ToList(), kind, version);
+        var all = await environments.ListAsync(project.Id);
+        var asking = (await gates.SignOffGatesAsync(project.Id, kind)).ToList();
+        var asked = asking.Where(g => g.MeasuredOn is null || g.MeasuredOn == environment.Name).Select(g => g.Role!).Distinct().ToList();
+        var guarded = all.Where(e => asking.Any(g => g.EnvironmentId == e.Id)).ToList();
+        var decision = SignOffRules.MaySign(actor.User.Username, signerRoles, await AuthorsAndMergersAsync(project, release, guarded.Count > 0 ? guarded : all),
+            asked, kind, version);
         if (decision is PolicyDecision.Refused refused)
         {
             await actor.AuditAsync(Actions.ReleaseSignOff, AuditOutcomes.Denied, $"project:{name} env:{environment.Name} release:{version}", refused.Message);
@@ -196,27 +220,20 @@ public sealed class GateService(ProjectStore projects, EnvironmentStore environm
         return ToDto(row, version, filed);
     }
 
-    /// <summary>
-    /// Whether a rejection stands against the release: the latest sign-off of some kind on some environment rejects it.
-    /// A rejected release is not promoted further until a newer sign-off of that kind accepts it.
-    /// </summary>
+    /// <summary>The rejection standing against the release (<see cref="SignOffRules.StandingRejection"/>), described, or null.</summary>
     public async Task<string?> StandingRejectionAsync(long releaseId) =>
-        (await gates.SignOffsAsync(releaseId)).GroupBy(s => (s.Kind, s.Environment)).Select(g => g.OrderBy(s => s.SignedAt).ThenBy(s => s.Id).Last())
-            .Where(s => !s.Accepted).Select(s => $"{s.Kind} sign-off on '{s.Environment}' rejected by {s.SignedBy}: {Short(s.Notes)}").FirstOrDefault();
+        new ReleaseFacts(new HashSet<string>(), new Dictionary<string, IReadOnlyList<MetricValue>>(),
+            (await gates.SignOffsAsync(releaseId)).Select(s => s.ToSignOff()).ToList()).Rejection;
 
     /// <summary>
     /// Who wrote or merged the changes this release brings where the sign-off counts: since the oldest release current on
     /// an environment whose gates ask for this kind of sign-off (every environment when none asks), so changes of an
     /// earlier release that never got there cannot be signed off by their own author as part of this one.
     /// </summary>
-    private async Task<IReadOnlyList<string>> AuthorsAndMergersAsync(ProjectRow project, ReleaseRow release, string kind)
+    private async Task<IReadOnlyList<string>> AuthorsAndMergersAsync(ProjectRow project, ReleaseRow release, IReadOnlyList<EnvironmentRow> guarded)
     {
-        var all = await environments.ListAsync(project.Id);
-        var guarded = new List<EnvironmentRow>();
-        foreach (var e in all)
-            if ((await gates.ListAsync(e.Id)).Any(g => g.Kind == "signoff" && g.SignoffKind == kind)) guarded.Add(e);
         var currents = new List<long?>();
-        foreach (var e in guarded.Count > 0 ? guarded : all) currents.Add(await deployments.CurrentReleaseAsync(e.Id));
+        foreach (var e in guarded) currents.Add(await deployments.CurrentReleaseAsync(e.Id));
         // An environment with nothing deployed yet receives everything from the start.
         var since = currents.Any(c => c is null) ? null
             : currents.Where(c => c < release.Id).Min() is { } oldest ? await releases.GetAsync(oldest)
@@ -233,12 +250,6 @@ public sealed class GateService(ProjectStore projects, EnvironmentStore environm
         }
     }
 
-    private async Task<(ProjectRow, EnvironmentRow)> FindAsync(string name, string env)
-    {
-        var project = await projects.RequireAsync(name);
-        var environment = await environments.FindAsync(project.Id, env) ?? throw new KeyNotFoundException($"project '{name}' has no environment '{env}'");
-        return (project, environment);
-    }
 
     private static GateDto ToDto(GateRow g) => new(g.Id, g.Kind, g.MeasuredOn, g.Rule, g.SignoffKind, g.Role, g.ToDefinition().Describe(), g.CreatedBy,
         DateTimeOffset.FromUnixTimeMilliseconds(g.CreatedAt));
@@ -246,8 +257,7 @@ public sealed class GateService(ProjectStore projects, EnvironmentStore environm
     public static GateResultDto ToDto(GateResult r) => new(r.Gate.Describe(), GateResult.OutcomeName(r.Outcome), r.Detail, r.Measured, r.Baseline);
 
     private static SignOffDto ToDto(SignOffRow s, string version, IReadOnlyList<string> filed, IReadOnlyList<SignOffAttachmentDto>? attachments = null) =>
-        new(s.Id, version, s.Environment, s.Kind, s.Accepted ? "accept" : "reject", s.Notes, s.SignedBy, DateTimeOffset.FromUnixTimeMilliseconds(s.SignedAt),
-            s.Charter, s.Minutes, s.Findings?.Split('\n') ?? [], filed, attachments ?? []);
+        s.ToDto(version, filed, attachments);
 
     private static string? Clean(string? text)
     {

@@ -34,6 +34,10 @@ public sealed class SignOffRow
     public string? Findings { get; set; }
     public long SignedAt { get; set; }
 
+    public Contracts.Api.SignOffDto ToDto(string version, IReadOnlyList<string>? filed = null, IReadOnlyList<Contracts.Api.SignOffAttachmentDto>? attachments = null) =>
+        new(Id, version, Environment, Kind, Accepted ? "accept" : "reject", Notes, SignedBy, DateTimeOffset.FromUnixTimeMilliseconds(SignedAt),
+            Charter, Minutes, Findings?.Split('\n') ?? [], filed ?? [], attachments ?? []);
+
     public SignOff ToSignOff() => new(Id, Kind, Environment, Accepted, SignedBy,
         SignerRoles.Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal), DateTimeOffset.FromUnixTimeMilliseconds(SignedAt), Notes);
 }
@@ -92,6 +96,13 @@ public sealed class GateStore(SqlDatabase db)
     public async Task<IReadOnlyList<GateRow>> ListAsync(long environmentId) =>
         (await db.ReadAsync(c => c.QueryAsync<GateRow>($"SELECT {GateColumns} FROM environment_gates WHERE environment_id = @environmentId ORDER BY id",
             new { environmentId }))).ToList();
+
+    /// <summary>The project's sign-off gates of one kind, on every environment (who may sign, and where it counts).</summary>
+    public async Task<IReadOnlyList<GateRow>> SignOffGatesAsync(long projectId, string kind) =>
+        (await db.ReadAsync(c => c.QueryAsync<GateRow>(
+            "SELECT g.id, g.environment_id, g.kind, g.measured_on, g.rule, g.signoff_kind, g.role, g.created_by, g.created_at " +
+            "FROM environment_gates g JOIN environments e ON e.id = g.environment_id " +
+            "WHERE e.project_id = @projectId AND g.kind = 'signoff' AND g.signoff_kind = @kind ORDER BY g.id", new { projectId, kind }))).ToList();
 
     public Task<long> AddAsync(long environmentId, GateDefinition gate, string by, long now) =>
         db.WriteAsync((c, tx) => c.ExecuteScalarAsync<long>(

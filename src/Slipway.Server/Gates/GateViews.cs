@@ -11,27 +11,25 @@ public sealed record ReleaseGatesView(IReadOnlyList<EnvironmentGatesView> Checkl
     IReadOnlyList<SignOffDto> SignOffs, IReadOnlyList<string> Environments, string? Rejection = null);
 
 /// <summary>Read models of quality gates for the pages (release, deployment, dashboard); no rules of their own.</summary>
-public sealed class GateViews(ProjectStore projects, EnvironmentStore environments, ReleaseStore releases, GateStore gates, GateService service)
+public sealed class GateViews(ProjectStore projects, ReleaseStore releases, GateStore gates, GateService service)
 {
     public async Task<ReleaseGatesView> ForReleaseAsync(string name, string version)
     {
         var project = await projects.RequireAsync(name);
         var release = await releases.FindAsync(project.Id, version) ?? throw new KeyNotFoundException($"project '{name}' has no release {version}");
-        var all = await environments.ListAsync(project.Id);
+        var judged = await service.JudgeEverywhereAsync(project, release);
+        var all = judged.Select(j => j.Environment).ToList();
         var checklists = new List<EnvironmentGatesView>();
-        foreach (var environment in all)
+        foreach (var (environment, judgement) in judged.Where(j => j.Judgement.Results.Count > 0))
         {
-            var results = await service.ChecklistAsync(project, environment, release);
-            if (results.Count == 0) continue;
             var rows = new List<(GateResultDto, string?)>();
-            foreach (var r in results) rows.Add((GateService.ToDto(r), await TrendAsync(all, r.Gate)));
-            checklists.Add(new EnvironmentGatesView(environment.Name, GateResult.OutcomeName(GateChecklist.Overall(results)), rows));
+            foreach (var r in judgement.Results) rows.Add((GateService.ToDto(r), await TrendAsync(all, r.Gate)));
+            checklists.Add(new EnvironmentGatesView(environment.Name, GateResult.OutcomeName(judgement.Overall), rows));
         }
         var measured = (await gates.MeasuredAsync(release.Id)).OrderBy(m => m.Key == GateDefinition.Ci ? "" : m.Key)
             .Select(m => (m.Key, m.Value)).ToList();
-        var rejection = await service.StandingRejectionAsync(release.Id);
-        if (rejection is not null) checklists = checklists.Select(c => c with { Overall = "failed" }).ToList();
-        return new ReleaseGatesView(checklists, measured, await service.SignOffsAsync(name, version), all.Select(e => e.Name).ToList(), rejection);
+        return new ReleaseGatesView(checklists, measured, await service.SignOffsAsync(name, version), all.Select(e => e.Name).ToList(),
+            judged.FirstOrDefault().Judgement?.Rejection);
     }
 
     /// <summary>

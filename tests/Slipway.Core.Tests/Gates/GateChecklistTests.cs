@@ -135,6 +135,18 @@ public class SignOffRulesTests
         Assert.Same(PolicyDecision.Allow, SignOffRules.MaySign("ann", new HashSet<string>(), [], [], "exploratory", "1.0.3"));
     }
 
+    [Fact]
+    public void StandingRejection_IsTheLatestVerdictPerKindAndEnvironment_AndANewerAcceptanceLiftsIt()
+    {
+        var t0 = new DateTimeOffset(2026, 12, 1, 10, 0, 0, TimeSpan.Zero);
+        SignOff Of(long id, string kind, bool accepted, int minutes) => new(id, kind, "staging", accepted, "ann", Analyst, t0.AddMinutes(minutes), "x");
+        Assert.Null(SignOffRules.StandingRejection([]));
+        Assert.Equal(2, SignOffRules.StandingRejection([Of(1, "uat", true, 0), Of(2, "uat", false, 5)])!.Id);
+        Assert.Null(SignOffRules.StandingRejection([Of(1, "uat", false, 0), Of(2, "uat", true, 5)]));
+        // Another kind's acceptance does not lift a rejection.
+        Assert.Equal(1, SignOffRules.StandingRejection([Of(1, "uat", false, 0), Of(2, "exploratory", true, 5)])!.Id);
+    }
+
     [Theory]
     [InlineData(false, null, "a rejection needs notes saying what is wrong")]
     [InlineData(false, "  ", "a rejection needs notes saying what is wrong")]

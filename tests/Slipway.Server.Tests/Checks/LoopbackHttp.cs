@@ -6,9 +6,10 @@ using System.Text;
 namespace Slipway.Server.Tests.Checks;
 
 /// <summary>
-/// A tiny HTTP server on 127.0.0.1 for the live-check tests: plays the application a check probes (the test switches its
-/// <see cref="Status"/>) and the webhook receiver (it keeps every request's body; <see cref="FailFirst"/> answers 500 to
-/// that many requests before answering 200). One request per connection; plain sockets, nothing between the test and the wire.
+/// A tiny HTTP server on 127.0.0.1 for the tests: plays the application a live check probes or a load test measures (the
+/// test switches its <see cref="Status"/> and <see cref="Delay"/>) and the webhook receiver (it keeps every request's body;
+/// failFirst answers 500 to that many requests before answering <see cref="Status"/>). Keep-alive, so a load generator
+/// measures the app's delay rather than connection set-up; plain sockets, nothing between the test and the wire.
 /// </summary>
 public sealed class LoopbackHttp : IDisposable
 {
@@ -25,6 +26,8 @@ public sealed class LoopbackHttp : IDisposable
 
     /// <summary>What it answers (after the failures asked for at the start).</summary>
     public volatile int Status = 200;
+    /// <summary>How long it takes before each answer (a slow application).</summary>
+    public TimeSpan Delay { get; set; }
     public ConcurrentQueue<(int Answered, string Body)> Requests { get; } = new();
     public string Url => $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/hook/secret-path-token";
     public IReadOnlyList<string> Bodies => Requests.Select(r => r.Body).ToList();
@@ -50,25 +53,30 @@ public sealed class LoopbackHttp : IDisposable
                 // Bytes, not characters: Content-Length counts bytes, and a body may hold non-ASCII text.
                 var data = new List<byte>();
                 var buffer = new byte[4096];
-                int headerEnd;
-                while ((headerEnd = IndexOfBlankLine(data)) < 0)
+                while (!_stop.IsCancellationRequested) // one request after the other on the connection (keep-alive)
                 {
-                    var n = await stream.ReadAsync(buffer, _stop.Token);
-                    if (n == 0) return;
-                    data.AddRange(buffer.AsSpan(0, n));
+                    int headerEnd;
+                    while ((headerEnd = IndexOfBlankLine(data)) < 0)
+                    {
+                        var n = await stream.ReadAsync(buffer, _stop.Token);
+                        if (n == 0) return;
+                        data.AddRange(buffer.AsSpan(0, n));
+                    }
+                    var headers = Encoding.ASCII.GetString(data.GetRange(0, headerEnd).ToArray()).Split("\r\n");
+                    var length = headers.Where(h => h.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase)).Select(h => int.Parse(h[15..].Trim())).FirstOrDefault();
+                    while (data.Count - headerEnd - 4 < length)
+                    {
+                        var n = await stream.ReadAsync(buffer, _stop.Token);
+                        if (n == 0) return;
+                        data.AddRange(buffer.AsSpan(0, n));
+                    }
+                    var body = Encoding.UTF8.GetString(data.GetRange(headerEnd + 4, length).ToArray());
+                    data.RemoveRange(0, headerEnd + 4 + length);
+                    var status = Interlocked.Decrement(ref _failuresLeft) >= 0 ? 500 : Status;
+                    Requests.Enqueue((status, body));
+                    if (Delay > TimeSpan.Zero) await Task.Delay(Delay, _stop.Token);
+                    await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 {status} X\r\nContent-Length: 7\r\n\r\nhealthy"), _stop.Token);
                 }
-                var headers = Encoding.ASCII.GetString(data.GetRange(0, headerEnd).ToArray()).Split("\r\n");
-                var length = headers.Where(h => h.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase)).Select(h => int.Parse(h[15..].Trim())).FirstOrDefault();
-                while (data.Count - headerEnd - 4 < length)
-                {
-                    var n = await stream.ReadAsync(buffer, _stop.Token);
-                    if (n == 0) return;
-                    data.AddRange(buffer.AsSpan(0, n));
-                }
-                var body = Encoding.UTF8.GetString(data.GetRange(headerEnd + 4, length).ToArray());
-                var status = Interlocked.Decrement(ref _failuresLeft) >= 0 ? 500 : Status;
-                Requests.Enqueue((status, body));
-                await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 {status} X\r\nContent-Length: 7\r\nConnection: close\r\n\r\nhealthy"), _stop.Token);
             }
             catch (Exception) { } // the client went away, or the server stops
         }

@@ -1,5 +1,6 @@
 using System.Net;
 using Slipway.Contracts.Api;
+using Slipway.Server.Tests.Checks;
 using Slipway.Server.Tests.Deployments;
 using static Slipway.Server.Tests.ChangeRequests.ChangeRequestKit;
 
@@ -12,7 +13,8 @@ namespace Slipway.Server.Tests.Gates;
 /// </summary>
 public sealed class QualityGateTests
 {
-    private static string LoadPipeline(string url) => $$"""
+    /// <summary>A build and a release per commit on main; each test adds the deploy section whose verify step measures.</summary>
+    private const string BuildAndRelease = """
         stages:
           - name: build
             jobs:
@@ -21,9 +23,13 @@ public sealed class QualityGateTests
         release:
           branch: main
           version: "1.0.{run}"
+
+        """;
+
+    private static string LoadPipeline(string url) => BuildAndRelease + $"""
         deploy:
           run: echo "deploying $SLIPWAY_RELEASE to $SLIPWAY_ENVIRONMENT"
-          verify: mkdir -p perf && autocannon --json --duration 2 --connections 20 {{url}} > perf/summary.json
+          verify: mkdir -p perf && autocannon --json --duration 2 --connections 20 {url} > perf/summary.json
           metrics: perf/summary.json
           rollback: manual
         """;
@@ -31,7 +37,7 @@ public sealed class QualityGateTests
     [Fact]
     public async Task ThresholdGate_ASlowAppFailsIt_ANormalOnePasses_AndAMetricNotReportedFails()
     {
-        using var app = new SlowApp();
+        using var app = new LoopbackHttp();
         await using var kit = await DeploymentKit.StartAsync(productionApprovals: 0, pipeline: LoadPipeline(app.Url));
         await kit.Admin.AddGateAsync("shop", "production", new GateRequest("verify", "staging"));
         await kit.Admin.AddGateAsync("shop", "production", new GateRequest("metric", "staging", "http_req_duration p99 < 250 ms"));
@@ -71,15 +77,7 @@ public sealed class QualityGateTests
         Assert.Equal("failed", checklist.Overall);
     }
 
-    internal const string FilePipeline = """
-        stages:
-          - name: build
-            jobs:
-              - name: pack
-                run: echo built
-        release:
-          branch: main
-          version: "1.0.{run}"
+    internal const string FilePipeline = BuildAndRelease + """
         deploy:
           run: echo "deploying $SLIPWAY_RELEASE"
           verify: cp perf.json measured.json

@@ -152,10 +152,8 @@ public sealed class AnsibleRolloutTests
         public static async Task<DeployAgent> StartAsync(FleetKit kit)
         {
             await kit.Admin.EditEnvironmentAsync("shop", "production", new EnvironmentRequest(null, null, null, "deploy-ans", null, null, null, null, null));
-            var token = await kit.Admin.CreateAgentTokenAsync("deploy-ans", preApproved: true);
             var work = new Testing.TempDirectory();
-            return new DeployAgent(Testing.SlipwayProcess.Start(["agent", "--server", kit.Server.Url, "--token", token.Token, "--work", work.Path,
-                "--name", "ans-1", "--slots", "1", "--pool", "deploy-ans"]), work);
+            return new DeployAgent(await kit.StartDeployAgentAsync("deploy-ans", work.Path, "ans-1"), work);
         }
 
         public void Dispose()

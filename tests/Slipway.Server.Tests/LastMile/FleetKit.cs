@@ -86,6 +86,16 @@ public sealed class FleetKit : IAsyncDisposable
                 $"{SimulatedFleet.Backend}/{h.Name}", h.Fingerprint, null));
     }
 
+    /// <summary>
+    /// Starts a deploy agent of its own for <paramref name="pool"/>: a real <c>slipway agent</c> process with a pre-approved
+    /// token, working in <paramref name="work"/>. The caller moves production to that pool and kills the process.
+    /// </summary>
+    public async Task<System.Diagnostics.Process> StartDeployAgentAsync(string pool, string work, string name, IReadOnlyDictionary<string, string>? env = null)
+    {
+        var token = await Admin.CreateAgentTokenAsync(pool, preApproved: true);
+        return SlipwayProcess.Start(["agent", "--server", Server.Url, "--token", token.Token, "--work", work, "--name", name, "--slots", "1", "--pool", pool], env);
+    }
+
     /// <summary>Commits on main and waits for the release of that commit.</summary>
     public async Task<string> ReleaseAsync(string message, params (string Path, string Content)[] files)
     {

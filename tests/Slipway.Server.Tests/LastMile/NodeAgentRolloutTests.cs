@@ -165,9 +165,7 @@ public sealed class NodeAgentRolloutTests
         kit.Server.Options.LeaseTimeout = TimeSpan.FromSeconds(5);
         await kit.Admin.EditEnvironmentAsync("shop", "production", new EnvironmentRequest(null, null, null, "deploy-node", null, null, null, null, null));
         using var work = new TempDirectory();
-        var token = await kit.Admin.CreateAgentTokenAsync("deploy-node", preApproved: true);
-        var deployAgent = SlipwayProcess.Start(["agent", "--server", kit.Server.Url, "--token", token.Token, "--work", work.Path, "--name", "deployer-1",
-            "--slots", "1", "--pool", "deploy-node"]);
+        var deployAgent = await kit.StartDeployAgentAsync("deploy-node", work.Path, "deployer-1");
         var h1 = kit.Fleet.Hosts[0];
         FleetKit.Hold(h1);
         int pid;

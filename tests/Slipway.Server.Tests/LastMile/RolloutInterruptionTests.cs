@@ -283,11 +283,8 @@ public sealed class RolloutInterruptionTests
     private static Task OnDeployPoolAsync(FleetKit kit) =>
         kit.Admin.EditEnvironmentAsync("shop", "production", new EnvironmentRequest(null, null, null, DeployPool, null, null, null, null, null));
 
-    private static async Task<Process> StartDeployAgentAsync(FleetKit kit, string work, string name, IReadOnlyDictionary<string, string>? env = null)
-    {
-        var token = await kit.Admin.CreateAgentTokenAsync(DeployPool, preApproved: true);
-        return SlipwayProcess.Start(["agent", "--server", kit.Server.Url, "--token", token.Token, "--work", work, "--name", name, "--slots", "1", "--pool", DeployPool], env);
-    }
+    private static Task<Process> StartDeployAgentAsync(FleetKit kit, string work, string name, IReadOnlyDictionary<string, string>? env = null) =>
+        kit.StartDeployAgentAsync(DeployPool, work, name, env);
 
     /// <summary>Kills a held ssh step's shell (its PID as it wrote it), checking it still is a shell first.</summary>
     internal static void KillHeldScript(int pid)
