@@ -4,6 +4,7 @@ global using Slipway.Server.Access;
 global using Slipway.Server.Access.SignIn;
 global using Slipway.Server.Agents;
 global using Slipway.Server.Audit;
+global using Slipway.Server.Blobs;
 global using Slipway.Server.ChangeRequests;
 global using Slipway.Server.Checks;
 global using Slipway.Server.Database;

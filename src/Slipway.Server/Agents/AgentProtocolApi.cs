@@ -273,7 +273,7 @@ public static partial class AgentProtocolApi
         if (job is null) return LeaseLost(id);
         if (!Sha256().IsMatch(sha256) || !(await artifacts.ForStagesBeforeAsync(job.RunId, job.StageIdx)).Any(a => a.Sha256 == sha256))
             throw new KeyNotFoundException($"job {id} has no artifact {sha256} to download");
-        var stream = files.OpenRead(sha256) ?? throw new KeyNotFoundException("artifact content is missing from the store");
+        var stream = await files.OpenReadAsync(sha256, context.RequestAborted) ?? throw new KeyNotFoundException("artifact content is missing from the store");
         return Results.Stream(stream, "application/octet-stream");
     }
 

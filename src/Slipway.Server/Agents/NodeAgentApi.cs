@@ -146,7 +146,7 @@ public static class NodeAgentApi
     private static async Task<IResult> FileAsync(long task, HttpContext context, NodeTaskStore tasks, ArtifactFiles files)
     {
         var row = await ClaimedAsync(task, context, tasks) ?? throw new KeyNotFoundException($"node task {task} is not running on this agent");
-        var stream = row.FileSha256 is { } sha ? files.OpenRead(sha) : null;
+        var stream = row.FileSha256 is { } sha ? await files.OpenReadAsync(sha, context.RequestAborted) : null;
         return stream is null ? throw new KeyNotFoundException($"node task {task} has no file") : Results.Stream(stream, "application/octet-stream");
     }
 

@@ -150,7 +150,7 @@ public sealed class GateService(ProjectStore projects, EnvironmentStore environm
                   ?? throw new KeyNotFoundException($"sign-off #{signOffId} of {version} has no attachment {attachmentId}");
         if (await files.DigestOfStoredAsync(row.Sha256, CancellationToken.None) != row.Sha256)
             throw new ConflictException($"attachment {attachmentId} no longer matches its recorded digest; it is not served");
-        return (row, files.OpenRead(row.Sha256)!);
+        return (row, (await files.OpenReadAsync(row.Sha256, CancellationToken.None))!);
     }
 
     private async Task<(ProjectRow, ReleaseRow)> ReleaseOfAsync(string name, string version)

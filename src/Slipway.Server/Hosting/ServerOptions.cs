@@ -15,6 +15,13 @@ public sealed class ServerOptions
     /// <summary>SLIPWAY_DATABASE: a PostgreSQL connection string; empty means SQLite in the data folder.</summary>
     public string? Database { get; set; } = Env("SLIPWAY_DATABASE");
 
+    /// <summary>
+    /// SLIPWAY_BLOBS: where artifacts, release files and archived logs are kept. Empty: the data folder itself (its
+    /// artifacts/ and logs/ folders, the single-node default). s3://bucket/prefix: an S3-compatible object store
+    /// shared by every server node (see <see cref="Blobs.BlobStores"/> for its endpoint and credentials).
+    /// </summary>
+    public string? Blobs { get; set; } = Env("SLIPWAY_BLOBS");
+
     /// <summary>SLIPWAY_EMBEDDED_AGENT (true|false): run one agent in the server process. Default true.</summary>
     public bool EmbeddedAgent { get; set; } = Env("SLIPWAY_EMBEDDED_AGENT") is not "false";
 

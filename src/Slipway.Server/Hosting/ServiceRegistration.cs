@@ -29,7 +29,8 @@ public static class ServiceRegistration
         .AddSingleton<AlertWebhookStore>()
         .AddSingleton<MetricsRecorder>()
         .AddSingleton<LogStore>()
-        .AddSingleton<ArtifactFiles>();
+        .AddSingleton<ArtifactFiles>()
+        .AddSingleton<IBlobStore>(sp => BlobStores.FromOptions(sp.GetRequiredService<ServerOptions>()));
 
     public static IServiceCollection AddSlipwayAccess(this IServiceCollection services) => services
         .AddSingleton<AuditLog>()

@@ -48,14 +48,15 @@ public static class ReleasesApi
         var release = await views.FindAsync(project, version);
         var artifact = (await releases.ArtifactsAsync(release.Id)).FirstOrDefault(a => a.Path == path)
                        ?? throw new KeyNotFoundException($"release {version} has no artifact '{path}'");
-        var file = files.PathOf(artifact.Sha256);
         var actual = await files.DigestOfStoredAsync(artifact.Sha256, context.RequestAborted)
                      ?? throw await MismatchAsync(context, name, version, path, $"the file of artifact '{path}' of release {version} is missing from the store");
         if (actual != artifact.Sha256)
             throw await MismatchAsync(context, name, version, path,
                 $"artifact '{path}' of release {version} does not match its recorded digest (recorded sha256 {artifact.Sha256}, file has {actual}); it was changed after the release and is not served");
-        // Served from the checked bytes' file; a change between the check and the read is what the next read catches.
-        return Results.File(File.OpenRead(file), "application/octet-stream", Path.GetFileName(path));
+        // Checked again as it streams: a change between the check and the read cuts the download off.
+        var stream = await files.OpenReadAsync(artifact.Sha256, context.RequestAborted)
+                     ?? throw await MismatchAsync(context, name, version, path, $"the file of artifact '{path}' of release {version} is missing from the store");
+        return Results.File(stream, "application/octet-stream", Path.GetFileName(path));
     }
 
     private static async Task<ConflictException> MismatchAsync(HttpContext context, string project, string version, string path, string message)

@@ -4,25 +4,24 @@ using System.Text.RegularExpressions;
 namespace Slipway.Server.Runs;
 
 /// <summary>
-/// Content-addressed artifact storage: DATA/artifacts/ab/abcdef... named by the SHA-256 of the content.
-/// Writing streams to a temporary file while hashing, then moves it into place, so a crash never leaves
-/// a file under a digest that does not match it, and equal content is stored once.
+/// Content-addressed files (artifacts, release files, node-task files, sign-off attachments) in the blob store, under
+/// <see cref="BlobKeys.Artifact"/>: named by the SHA-256 of the content, so equal content is stored once. Writing
+/// streams to a temporary file in DATA/tmp while hashing and hands the finished file to the store, so a crash never
+/// leaves content under a digest that does not match it. Every read is checked against the digest as it streams
+/// (<see cref="DigestCheckingStream"/>): a blob changed in the store fails its reader instead of being served.
 /// </summary>
-public sealed partial class ArtifactFiles(ServerOptions options)
+public sealed partial class ArtifactFiles(ServerOptions options, IBlobStore blobs)
 {
-    private string Root => Path.Combine(options.FullDataDirectory, "artifacts");
+    private string TempDirectory => Path.Combine(options.FullDataDirectory, "tmp");
 
-    public string PathOf(string sha256)
-    {
-        if (!Sha256Pattern().IsMatch(sha256)) throw new ArgumentException("not a SHA-256 digest", nameof(sha256));
-        return Path.Combine(Root, sha256[..2], sha256);
-    }
+    private static string KeyOf(string sha256) =>
+        Sha256Pattern().IsMatch(sha256) ? BlobKeys.Artifact(sha256) : throw new ArgumentException("not a SHA-256 digest", nameof(sha256));
 
     /// <summary>Stores the stream; returns its digest and size, or throws <see cref="InvalidDataException"/> past the size limit.</summary>
     public async Task<(string Sha256, long Size)> StoreAsync(Stream content, CancellationToken ct)
     {
-        Directory.CreateDirectory(Root);
-        var temp = Path.Combine(Root, "tmp-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(TempDirectory);
+        var temp = Path.Combine(TempDirectory, "artifact-" + Guid.NewGuid().ToString("N"));
         try
         {
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -41,10 +40,8 @@ public sealed partial class ArtifactFiles(ServerOptions options)
                 }
             }
             var sha = Convert.ToHexStringLower(hash.GetHashAndReset());
-            var final = PathOf(sha);
-            Directory.CreateDirectory(Path.GetDirectoryName(final)!);
-            // Same digest, same bytes: when two uploads race, either file is the right one.
-            if (!File.Exists(final)) File.Move(temp, final, overwrite: true);
+            // Same digest, same bytes: stored once. When two uploads race, either put is the right one.
+            if (await blobs.SizeAsync(KeyOf(sha), ct) != size) await blobs.PutFileAsync(KeyOf(sha), temp, ct);
             return (sha, size);
         }
         finally
@@ -54,18 +51,18 @@ public sealed partial class ArtifactFiles(ServerOptions options)
     }
 
     /// <summary>
-    /// The SHA-256 of the stored file named by <paramref name="sha256"/>, computed now, or null when the file is missing.
-    /// Differs from <paramref name="sha256"/> only when the file was changed on disk after it was stored.
+    /// The SHA-256 of the stored content named by <paramref name="sha256"/>, computed now, or null when it is missing.
+    /// Differs from <paramref name="sha256"/> only when the content was changed in the store after it was stored.
     /// </summary>
     public async Task<string?> DigestOfStoredAsync(string sha256, CancellationToken ct)
     {
-        var path = PathOf(sha256);
-        if (!File.Exists(path)) return null;
-        await using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, ct));
+        await using var stream = await blobs.OpenReadAsync(KeyOf(sha256), ct: ct);
+        return stream is null ? null : Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, ct));
     }
 
-    public Stream? OpenRead(string sha256) => File.Exists(PathOf(sha256)) ? File.OpenRead(PathOf(sha256)) : null;
+    /// <summary>The content, checked against <paramref name="sha256"/> as it is read; null when it is missing from the store.</summary>
+    public async Task<Stream?> OpenReadAsync(string sha256, CancellationToken ct) =>
+        await blobs.OpenReadAsync(KeyOf(sha256), ct: ct) is { } stream ? new DigestCheckingStream(stream, sha256) : null;
 
     [GeneratedRegex("^[0-9a-f]{64}$")]
     private static partial Regex Sha256Pattern();

@@ -30,7 +30,7 @@ public static class RunsApi
         var run = await service.GetAsync(id);
         var artifact = run.Artifacts.FirstOrDefault(a => a.JobName == job && a.Path == path)
                        ?? throw new KeyNotFoundException($"run {id} has no artifact '{path}' from job '{job}'");
-        var stream = files.OpenRead(artifact.Sha256) ?? throw new KeyNotFoundException("artifact content is missing from the store");
+        var stream = await files.OpenReadAsync(artifact.Sha256, CancellationToken.None) ?? throw new KeyNotFoundException("artifact content is missing from the store");
         return Results.File(stream, "application/octet-stream", Path.GetFileName(artifact.Path));
     }
 }

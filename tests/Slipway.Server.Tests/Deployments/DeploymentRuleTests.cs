@@ -276,7 +276,8 @@ public sealed class DeploymentRuleTests
         var (kit, version) = await StagedAsync(approvals: 0);
         await using var _kit = kit;
         var release = await kit.Admin.GetReleaseAsync("shop", version);
-        var file = kit.Server.Service<ArtifactFiles>().PathOf(release.Artifacts.Single().Sha256);
+        var sha = release.Artifacts.Single().Sha256;
+        var file = Path.Combine(kit.Server.Options.FullDataDirectory, BlobKeys.Artifact(sha));
         File.SetAttributes(file, FileAttributes.Normal);
         await File.WriteAllTextAsync(file, "tampered");
         var d = await kit.Ann.PromoteAsync("shop", "production");

@@ -1,0 +1,66 @@
+using System.Security.Cryptography;
+
+namespace Slipway.Server.Blobs;
+
+/// <summary>
+/// Reads a content-addressed blob and hashes it on the way; at the end of the content it throws
+/// <see cref="InvalidDataException"/> when the bytes read do not have the expected SHA-256. A reader streaming a
+/// blob changed in the store (by hand, by a broken disk or bucket) therefore fails instead of getting wrong bytes
+/// as if they were right: an HTTP download is cut off, a deployment fetch fails its digest check.
+/// </summary>
+public sealed class DigestCheckingStream(Stream inner, string expectedSha256) : Stream
+{
+    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private bool _checked;
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        var n = inner.Read(buffer);
+        return Seen(buffer[..n]);
+    }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
+    {
+        var n = await inner.ReadAsync(buffer, ct);
+        return Seen(buffer.Span[..n]);
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) =>
+        ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
+
+    private int Seen(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length > 0) { _hash.AppendData(bytes); return bytes.Length; }
+        if (_checked) return 0;
+        _checked = true;
+        var actual = Convert.ToHexStringLower(_hash.GetHashAndReset());
+        if (actual != expectedSha256)
+            throw new InvalidDataException($"stored content sha256 {actual} does not match its recorded digest {expectedSha256}; not served");
+        return 0;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) { inner.Dispose(); _hash.Dispose(); }
+        base.Dispose(disposing);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await inner.DisposeAsync();
+        _hash.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}

@@ -1,0 +1,57 @@
+namespace Slipway.Server.Blobs;
+
+/// <summary>
+/// Blobs as files under one directory (DATA/blobs by default): the single-node store. A put moves the caller's file
+/// into place with one rename, so readers see the old file or the new one, never a half-written one.
+/// </summary>
+public sealed class LocalBlobStore(string root) : IBlobStore
+{
+    public string Root { get; } = Path.GetFullPath(root);
+
+    public string Description => "local " + Root;
+
+    private string PathOf(string key) => Path.Combine(Root, BlobKeys.Check(key));
+
+    public Task PutFileAsync(string key, string localPath, CancellationToken ct)
+    {
+        var target = PathOf(key);
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        try { File.Move(localPath, target, overwrite: true); }
+        catch (IOException)
+        {
+            // Another file system (the temp file came from elsewhere): copy next to the target, then rename.
+            var temp = target + ".tmp-" + Guid.NewGuid().ToString("N");
+            File.Copy(localPath, temp);
+            File.Move(temp, target, overwrite: true);
+            File.Delete(localPath);
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task<Stream?> OpenReadAsync(string key, long offset = 0, long? length = null, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        FileStream file;
+        try { file = new FileStream(PathOf(key), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16); }
+        catch (FileNotFoundException) { return Task.FromResult<Stream?>(null); }
+        catch (DirectoryNotFoundException) { return Task.FromResult<Stream?>(null); }
+        file.Position = Math.Min(offset, file.Length);
+        var remaining = file.Length - file.Position;
+        if (length is null || length >= remaining) return Task.FromResult<Stream?>(file);
+        return Task.FromResult<Stream?>(new BoundedStream(file, length.Value));
+    }
+
+    public Task<long?> SizeAsync(string key, CancellationToken ct)
+    {
+        var info = new FileInfo(PathOf(key));
+        return Task.FromResult<long?>(info.Exists ? info.Length : null);
+    }
+
+    public Task<bool> DeleteAsync(string key, CancellationToken ct)
+    {
+        var path = PathOf(key);
+        if (!File.Exists(path)) return Task.FromResult(false);
+        File.Delete(path);
+        return Task.FromResult(true);
+    }
+}
