@@ -162,9 +162,8 @@ public static partial class AgentProtocolApi
     {
         var job = await LeasedAsync(id, context, leases);
         if (job is null) return LeaseLost(id);
-        var before = logs.Length(id);
         var result = await logs.AppendAsync(id, context.Request.Body, context.RequestAborted);
-        metrics.LogBytes.Inc(result.Length - before);
+        metrics.LogBytes.Inc(result.Received);
         signal.Signal(WorkSignal.Log(id));
         return Results.Ok(new LogAppendResponse(result.Length, result.Truncated, job.CancelRequested != 0));
     }
@@ -204,8 +203,9 @@ public static partial class AgentProtocolApi
         if (await metricsRecorder.RecordAsync(id, job.RunId, JobSpec.FromJson(job.Spec).Metrics, request.Metrics, now) is { } metricsError
             && outcome == ExecutionStatus.Succeeded)
             (outcome, failureReason) = (ExecutionStatus.Failed, metricsError);
+        var log = await logs.StateAsync(id, context.RequestAborted);
         var change = await leases.FinishAsync(id, request.LeaseId,
-            new JobResult(outcome, request.ExitCode, failureReason, summary, logs.Length(id), logs.IsTruncated(id)), now);
+            new JobResult(outcome, request.ExitCode, failureReason, summary, log.Length, log.Truncated), now);
         if (change is null) return LeaseLost(id);
         metrics.JobDuration.WithLabels(outcome.ToWire()).Observe((now - (job.StartedAt ?? now)) / 1000.0);
         events.Finished(change);

@@ -47,6 +47,12 @@ public sealed class ServerOptions
     /// <summary>How often deployments are moved along (<see cref="DeploymentConductor"/>). Default 0.5 s.</summary>
     public TimeSpan ConductorInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>How often the logs of ended jobs are moved from the database into the blob store (<see cref="LogArchiver"/>). Default 5 s.</summary>
+    public TimeSpan LogArchiveInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long an ended job's log must have been quiet before it is archived. Default 10 s.</summary>
+    public TimeSpan LogArchiveQuiet { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How long a claimed deployment may stay without a run before it is taken for orphaned by a crash. Default 1 min.</summary>
     public TimeSpan DeploymentOrphanAfter { get; set; } = TimeSpan.FromMinutes(1);
 

@@ -82,6 +82,7 @@ public static class ServiceRegistration
         .AddHostedService(sp => sp.GetRequiredService<HeartbeatDenials>())
         .AddHostedService<GitPoller>()
         .AddHostedService<LeaseSweeper>()
+        .AddHostedService<LogArchiver>()
         .AddHostedService<ReleaseCreator>()
         .AddHostedService<AutoMerger>()
         .AddSingleton<DeploymentConductor>()

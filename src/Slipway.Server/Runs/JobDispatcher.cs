@@ -108,7 +108,7 @@ public sealed class JobDispatcher(JobLeaseStore leases, RunStore runs, ArtifactS
     private async Task RefuseAsync(JobRow job, string reason)
     {
         await logs.AppendNoteAsync(job.Id, reason);
-        var change = await leases.FailWithoutRetryAsync(job.Id, job.LeaseId!, reason, logs.Length(job.Id), Now());
+        var change = await leases.FailWithoutRetryAsync(job.Id, job.LeaseId!, reason, await logs.LengthAsync(job.Id), Now());
         if (change is not null) events.Finished(change);
     }
 

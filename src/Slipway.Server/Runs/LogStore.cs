@@ -1,93 +1,260 @@
-using System.Collections.Concurrent;
+using System.Data.Common;
 using System.Text;
+using Dapper;
 
 namespace Slipway.Server.Runs;
 
-/// <summary>The outcome of an append: the log's length after it, and whether the log is now truncated.</summary>
-public sealed record AppendResult(long Length, bool Truncated);
+/// <summary>The outcome of an append: the log's length after it, whether it is now truncated, and the bytes received.</summary>
+public sealed record AppendResult(long Length, bool Truncated, long Received = 0);
+
+/// <summary>A job log's size and where its bytes are: [0, ArchivedLength) in the blob ArchiveKey, the rest in chunks.</summary>
+public sealed record LogState(long Length, bool Truncated, long ArchivedLength, string? ArchiveKey);
 
 /// <summary>
-/// Job logs as append-only files (DATA/logs/JOBID.log), raw bytes exactly as the job printed them.
-/// Memory stays bounded whatever the job prints: appends are streamed, reads are paged.
+/// Job logs, raw bytes exactly as the job printed them, kept where every server node sees them (issue 15): appended to
+/// the database in chunks while the job runs (table log_chunks; the length and truncation in job_logs), and archived
+/// as one blob once the job has ended (<see cref="LogArchiver"/>). A read takes the archived part from the blob store
+/// and the rest from the chunks, so it does not matter which node wrote the bytes or whether they were archived yet.
+/// Memory stays bounded whatever the job prints: appends go in blocks, reads are paged.
 /// Past the limit the log gets one marker line and further bytes are dropped (the job runs on).
-/// Thread-safe: appends to one job are serialised by a per-job lock.
 /// </summary>
-public sealed class LogStore(ServerOptions options)
+public sealed class LogStore(SqlDatabase database, IBlobStore blobs, ServerOptions options, TimeProvider clock)
 {
     public const string TruncationMarker = "\n[slipway] log truncated: the job's output passed the log limit; the job continues and its status still comes from its exit code\n";
     private static readonly byte[] MarkerBytes = Encoding.UTF8.GetBytes(TruncationMarker);
-    private readonly ConcurrentDictionary<long, SemaphoreSlim> _locks = new();
 
-    private string PathOf(long jobId) => Path.Combine(options.FullDataDirectory, "logs", jobId + ".log");
-    private string MarkerPathOf(long jobId) => PathOf(jobId) + ".truncated";
+    /// <summary>The most bytes one chunk row holds: an agent's batch is usually far smaller.</summary>
+    private const int ChunkBytes = 256 * 1024;
 
-    /// <summary>Drops the per-job lock once an attempt ended, so the lock table does not grow with every job ever run.</summary>
-    public void Forget(long jobId) => _locks.TryRemove(jobId, out _);
+    /// <summary>Kept for callers that forgot per-job state once an attempt ended; the database needs none.</summary>
+    public void Forget(long jobId) { }
 
-    public long Length(long jobId)
-    {
-        var info = new FileInfo(PathOf(jobId));
-        return info.Exists ? info.Length : 0;
-    }
+    public async Task<LogState> StateAsync(long jobId, CancellationToken ct = default) =>
+        await database.ReadAsync(c => RowAsync(c, null, jobId)) ?? await LegacyStateAsync(jobId, ct);
 
-    public bool IsTruncated(long jobId) => File.Exists(MarkerPathOf(jobId));
+    public async Task<long> LengthAsync(long jobId) => (await StateAsync(jobId)).Length;
 
-    /// <summary>Appends the request body, up to the limit. <paramref name="body"/> is read in 64 KiB blocks.</summary>
+    /// <summary>Appends the request body, up to the limit, in blocks of at most <see cref="ChunkBytes"/>.</summary>
     public async Task<AppendResult> AppendAsync(long jobId, Stream body, CancellationToken ct)
     {
-        var gate = _locks.GetOrAdd(jobId, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(ct);
-        try
+        var buffer = new byte[ChunkBytes];
+        AppendResult? result = null;
+        long received = 0;
+        while (true)
         {
-            var path = PathOf(jobId);
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            var truncated = IsTruncated(jobId);
-            await using var file = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite, 1 << 16, useAsync: false);
-            var buffer = new byte[1 << 16];
+            var filled = 0;
             int read;
-            while ((read = await body.ReadAsync(buffer, ct)) > 0)
-            {
-                if (truncated) continue; // drain the request, keep nothing
-                var room = options.LogLimitBytes - file.Length;
-                if (read <= room) { file.Write(buffer, 0, read); continue; }
-                if (room > 0) file.Write(buffer, 0, (int)room);
-                file.Write(MarkerBytes);
-                await File.WriteAllTextAsync(MarkerPathOf(jobId), "", ct);
-                truncated = true;
-            }
-            return new AppendResult(file.Length, truncated);
+            while (filled < buffer.Length && (read = await body.ReadAsync(buffer.AsMemory(filled), ct)) > 0) filled += read;
+            if (filled == 0) break;
+            received += filled;
+            result = await AppendBlockAsync(jobId, buffer.AsMemory(0, filled), respectLimit: true, ct);
         }
-        finally { gate.Release(); }
+        return (result ?? await CurrentAsync(jobId, ct)) with { Received = received };
     }
 
-    /// <summary>Appends a line written by Slipway itself (retry markers, lease loss), ignoring the limit.</summary>
-    public async Task AppendNoteAsync(long jobId, string note)
+    /// <summary>Appends a line written by Slipway itself (retry markers, lease loss, metrics), ignoring the limit.</summary>
+    public Task AppendNoteAsync(long jobId, string note) =>
+        AppendBlockAsync(jobId, Encoding.UTF8.GetBytes($"\n[slipway] {note}\n"), respectLimit: false, CancellationToken.None);
+
+    private async Task<AppendResult> CurrentAsync(long jobId, CancellationToken ct)
     {
-        var path = PathOf(jobId);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        await File.AppendAllTextAsync(path, $"\n[slipway] {note}\n");
+        var state = await StateAsync(jobId, ct);
+        return new AppendResult(state.Length, state.Truncated);
+    }
+
+    private async Task<AppendResult> AppendBlockAsync(long jobId, ReadOnlyMemory<byte> block, bool respectLimit, CancellationToken ct)
+    {
+        // A log from before the chunks (no row yet) goes on from its old file: the row starts as that file, archived.
+        var legacy = await database.ReadAsync(c => RowAsync(c, null, jobId)) is null ? await LegacyStateAsync(jobId, ct) : null;
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        return await database.WriteAsync(async (c, tx) =>
+        {
+            await c.ExecuteAsync(
+                """
+                INSERT INTO job_logs (job_id, length, archived_length, archive_key, updated_at) VALUES (@jobId, @length, @length, @key, @now)
+                ON CONFLICT (job_id) DO NOTHING
+                """, new { jobId, length = legacy?.Length ?? 0, key = legacy?.ArchiveKey, now }, tx);
+            var state = (await RowAsync(c, tx, jobId, forUpdate: true))!;
+            if (respectLimit && state.Truncated) return new AppendResult(state.Length, true); // drain the request, keep nothing
+            var truncated = state.Truncated;
+            var keep = block;
+            if (respectLimit && state.Length + block.Length > options.LogLimitBytes)
+            {
+                var room = (int)Math.Max(0, options.LogLimitBytes - state.Length);
+                keep = Concat(block[..room], MarkerBytes);
+                truncated = true;
+            }
+            await c.ExecuteAsync("INSERT INTO log_chunks (job_id, start_offset, data) VALUES (@jobId, @offset, @data)",
+                new { jobId, offset = state.Length, data = keep.ToArray() }, tx);
+            var length = state.Length + keep.Length;
+            await c.ExecuteAsync("UPDATE job_logs SET length = @length, truncated = @truncated, updated_at = @now WHERE job_id = @jobId",
+                new { jobId, length, truncated = truncated ? 1 : 0, now }, tx);
+            return new AppendResult(length, truncated);
+        }, ct);
     }
 
     /// <summary>Reads at most <paramref name="max"/> bytes from <paramref name="offset"/>.</summary>
     public async Task<byte[]> ReadAsync(long jobId, long offset, int max, CancellationToken ct)
     {
-        var path = PathOf(jobId);
-        if (!File.Exists(path)) return [];
-        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, useAsync: false);
-        if (offset >= file.Length) return [];
-        file.Position = offset;
-        var buffer = new byte[(int)Math.Min(max, file.Length - offset)];
-        var total = 0;
-        while (total < buffer.Length)
+        // The archiver may move chunks into the blob between reading the state and reading the chunks: then the read
+        // comes up short and is simply done again from the new state.
+        for (var attempt = 0; ; attempt++)
         {
-            var n = await file.ReadAsync(buffer.AsMemory(total), ct);
-            if (n == 0) break;
-            total += n;
+            var state = await StateAsync(jobId, ct);
+            if (offset >= state.Length) return [];
+            var end = Math.Min(state.Length, offset + max);
+            var output = new MemoryStream((int)(end - offset));
+            if (offset < state.ArchivedLength)
+                await CopyArchivedAsync(state, offset, Math.Min(end, state.ArchivedLength), output, ct);
+            if (end > state.ArchivedLength)
+                await CopyChunksAsync(jobId, Math.Max(offset, state.ArchivedLength), end, output, ct);
+            if (output.Length == end - offset || attempt == 2) return output.ToArray();
         }
-        return total == buffer.Length ? buffer : buffer[..total];
     }
 
-    /// <summary>Streams the whole log (for downloads) without loading it.</summary>
-    public Stream? OpenRead(long jobId) =>
-        File.Exists(PathOf(jobId)) ? new FileStream(PathOf(jobId), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete) : null;
+    /// <summary>Streams the whole log (downloads, a target's lines) without loading it: the archived part, then the chunks in pages.</summary>
+    public async Task<Stream> OpenReadAsync(long jobId, CancellationToken ct)
+    {
+        var state = await StateAsync(jobId, ct);
+        return new LogReadStream(this, jobId, state.Length);
+    }
+
+    private async Task CopyArchivedAsync(LogState state, long from, long to, Stream output, CancellationToken ct)
+    {
+        await using var blob = await blobs.OpenReadAsync(state.ArchiveKey!, from, to - from, ct);
+        if (blob is not null) await blob.CopyToAsync(output, ct);
+    }
+
+    private async Task CopyChunksAsync(long jobId, long from, long to, Stream output, CancellationToken ct)
+    {
+        var chunks = await database.ReadAsync(c => c.QueryAsync<(long StartOffset, byte[] Data)>(
+            """
+            SELECT start_offset, data FROM log_chunks
+            WHERE job_id = @jobId AND start_offset < @to
+              AND start_offset >= COALESCE((SELECT MAX(start_offset) FROM log_chunks WHERE job_id = @jobId AND start_offset <= @from), 0)
+            ORDER BY start_offset
+            """, new { jobId, from, to }));
+        var position = from;
+        foreach (var (start, data) in chunks)
+        {
+            if (start > position) return; // a gap: archived meanwhile; the caller reads again
+            var skip = (int)(position - start);
+            var take = (int)Math.Min(data.Length - skip, to - position);
+            if (take <= 0) continue;
+            await output.WriteAsync(data.AsMemory(skip, take), ct);
+            position += take;
+        }
+    }
+
+    /// <summary>
+    /// Moves a job's chunks into one blob: what was archived before plus the chunks, written to a new key of its own;
+    /// then the row points at it and the chunks go, in one transaction that only succeeds if nobody archived meanwhile
+    /// (two archivers never lose bytes: the loser's blob is deleted). Returns the bytes now archived.
+    /// </summary>
+    public async Task<long> ArchiveAsync(long jobId, CancellationToken ct)
+    {
+        var state = await StateAsync(jobId, ct);
+        if (state.Length == state.ArchivedLength) return state.ArchivedLength;
+        var temp = Path.Combine(options.FullDataDirectory, "tmp", $"log-{jobId}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(Path.GetDirectoryName(temp)!);
+        var key = BlobKeys.Log(jobId, state.Length, Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+            {
+                if (state.ArchivedLength > 0) await CopyArchivedAsync(state, 0, state.ArchivedLength, file, ct);
+                for (var from = state.ArchivedLength; from < state.Length;)
+                {
+                    var before = file.Length;
+                    await CopyChunksAsync(jobId, from, Math.Min(state.Length, from + 4 * ChunkBytes), file, ct);
+                    if (file.Length == before) break;
+                    from += file.Length - before;
+                }
+                if (file.Length != state.Length) return state.ArchivedLength; // archived by someone else meanwhile
+            }
+            await blobs.PutFileAsync(key, temp, ct);
+        }
+        finally { if (File.Exists(temp)) File.Delete(temp); }
+        var moved = await database.WriteAsync(async (c, tx) =>
+        {
+            var updated = await c.ExecuteAsync(
+                "UPDATE job_logs SET archived_length = @length, archive_key = @key WHERE job_id = @jobId AND archived_length = @old",
+                new { jobId, length = state.Length, key, old = state.ArchivedLength }, tx);
+            if (updated == 0) return false;
+            await c.ExecuteAsync("DELETE FROM log_chunks WHERE job_id = @jobId AND start_offset < @length", new { jobId, length = state.Length }, tx);
+            return true;
+        }, ct);
+        // The winner's old blob, or the loser's new one, is no longer referenced (each archive has a key of its own).
+        if ((moved ? state.ArchiveKey : key) is { } stale) await blobs.DeleteAsync(stale, ct);
+        return moved ? state.Length : state.ArchivedLength;
+    }
+
+    /// <summary>Jobs whose log has chunks to archive: the job has ended and nothing was appended for <paramref name="quiet"/>.</summary>
+    public Task<IReadOnlyList<long>> ArchivableAsync(TimeSpan quiet, int max) => database.ReadAsync<IReadOnlyList<long>>(async c =>
+        (await c.QueryAsync<long>(
+            """
+            SELECT l.job_id FROM job_logs l JOIN jobs j ON j.id = l.job_id
+            WHERE l.length > l.archived_length AND l.updated_at < @before
+              AND j.status IN ('succeeded', 'failed', 'cancelled', 'skipped')
+            ORDER BY l.job_id LIMIT @max
+            """, new { before = clock.GetUtcNow().ToUnixTimeMilliseconds() - (long)quiet.TotalMilliseconds, max })).AsList());
+
+    private async Task<LogState?> RowAsync(DbConnection c, DbTransaction? tx, long jobId, bool forUpdate = false)
+    {
+        var lockClause = forUpdate && database.Dialect == SqlDialect.Postgres ? " FOR UPDATE" : "";
+        var row = await c.QuerySingleOrDefaultAsync<(long Length, long Truncated, long ArchivedLength, string? ArchiveKey)?>(
+            "SELECT length, truncated, archived_length, archive_key FROM job_logs WHERE job_id = @jobId" + lockClause, new { jobId }, tx);
+        return row is { } r ? new LogState(r.Length, r.Truncated != 0, r.ArchivedLength, r.ArchiveKey) : null;
+    }
+
+    /// <summary>A log written before job_logs existed: the file logs/JOBID.log, if any, all of it archived.</summary>
+    private async Task<LogState> LegacyStateAsync(long jobId, CancellationToken ct)
+    {
+        var key = BlobKeys.LegacyLog(jobId);
+        return await blobs.SizeAsync(key, ct) is { } size ? new LogState(size, false, size, key) : new LogState(0, false, 0, null);
+    }
+
+    private static ReadOnlyMemory<byte> Concat(ReadOnlyMemory<byte> a, ReadOnlyMemory<byte> b)
+    {
+        var all = new byte[a.Length + b.Length];
+        a.CopyTo(all);
+        b.CopyTo(all.AsMemory(a.Length));
+        return all;
+    }
+
+    /// <summary>The whole log as a forward-only stream, read page by page through <see cref="ReadAsync"/>.</summary>
+    private sealed class LogReadStream(LogStore store, long jobId, long length) : Stream
+    {
+        private long _position;
+        private byte[] _page = [];
+        private int _pageOffset;
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
+        {
+            if (_pageOffset == _page.Length)
+            {
+                if (_position >= length) return 0;
+                _page = await store.ReadAsync(jobId, _position, (int)Math.Min(ChunkBytes * 4, length - _position), ct);
+                _pageOffset = 0;
+                if (_page.Length == 0) return 0;
+                _position += _page.Length;
+            }
+            var n = Math.Min(buffer.Length, _page.Length - _pageOffset);
+            _page.AsMemory(_pageOffset, n).CopyTo(buffer);
+            _pageOffset += n;
+            return n;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => length;
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
 }

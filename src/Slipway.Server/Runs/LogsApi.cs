@@ -39,8 +39,7 @@ public static class LogsApi
     private static async Task<IResult> TargetAsync(long id, string job, string target, RunStore runs, LogStore logs, CancellationToken ct)
     {
         var row = await FindJob(runs, id, job);
-        await using var stream = logs.OpenRead(row.Id);
-        if (stream is null) return Results.Text("", "text/plain; charset=utf-8");
+        await using var stream = await logs.OpenReadAsync(row.Id, ct);
         var prefix = $"[{target}] ";
         var text = new System.Text.StringBuilder();
         using var reader = new StreamReader(stream, System.Text.Encoding.UTF8);
@@ -60,14 +59,15 @@ public static class LogsApi
     public static async Task<LogPageDto> ReadPageAsync(LogStore logs, JobRow job, long offset, int limit, CancellationToken ct, bool keepEscapes = false)
     {
         offset = Math.Max(0, offset);
-        var length = logs.Length(job.Id);
+        var state = await logs.StateAsync(job.Id, ct);
+        var length = state.Length;
         var done = StatusNames.Parse(job.Status).IsFinal();
         var bytes = await logs.ReadAsync(job.Id, offset, limit, ct);
         var atEnd = offset + bytes.Length >= length;
         var usable = LogText.SafeLength(bytes, isEnd: atEnd && done);
         var text = LogText.Decode(bytes.AsSpan(0, usable), keepEscapes);
         var next = offset + usable;
-        return new LogPageDto(offset, next, text, done && next >= length, logs.IsTruncated(job.Id));
+        return new LogPageDto(offset, next, text, done && next >= length, state.Truncated);
     }
 
     private static async Task<LogPageDto> PageAsync(long id, string job, long? offset, int? limit, RunStore runs, LogStore logs, CancellationToken ct)
@@ -76,11 +76,10 @@ public static class LogsApi
         return await ReadPageAsync(logs, row, offset ?? 0, Math.Clamp(limit ?? DefaultPage, 4, MaxPage), ct);
     }
 
-    private static async Task<IResult> RawAsync(long id, string job, RunStore runs, LogStore logs)
+    private static async Task<IResult> RawAsync(long id, string job, RunStore runs, LogStore logs, CancellationToken ct)
     {
         var row = await FindJob(runs, id, job);
-        var stream = logs.OpenRead(row.Id);
-        return stream is null ? Results.Text("", "text/plain") : Results.Stream(stream, "text/plain; charset=utf-8");
+        return Results.Stream(await logs.OpenReadAsync(row.Id, ct), "text/plain; charset=utf-8");
     }
 
     /// <summary>

@@ -251,4 +251,28 @@ public sealed class PipelineRunTests
         Assert.Equal("queued", run.Stages[0].Jobs[0].Status);
         Assert.Null(run.Stages[0].Jobs[0].Agent);
     }
+    [Fact]
+    public async Task EndedJobsLogs_AreArchivedToTheBlobStore_AndReadTheSame()
+    {
+        await using var server = await SlipwayTestServer.StartAsync(o => { o.LogArchiveInterval = TimeSpan.FromMilliseconds(100); o.LogArchiveQuiet = TimeSpan.Zero; });
+        using var repo = Pipelines.Repo("""
+            stages:
+              - name: commit
+                jobs:
+                  - { name: talk, run: "for i in $(seq 1 200); do echo line $i; done" }
+            """);
+        await server.Client.CreateProjectAsync("shop", repo.Path, "main");
+        var id = (await server.Client.StartRunAsync("shop", "main", null)).Id;
+        var run = await server.WaitForRunAsync(id);
+        Assert.Equal("succeeded", run.Status);
+        var jobId = run.Stages[0].Jobs.Single().Id;
+        var logs = server.Service<LogStore>();
+        var archived = await Eventually.ValueAsync(async () => await logs.StateAsync(jobId) is { ArchiveKey: not null } s && s.ArchivedLength == s.Length ? s : null,
+            TimeSpan.FromSeconds(20), "the log archived");
+        Assert.True(File.Exists(Path.Combine(server.Options.FullDataDirectory, archived.ArchiveKey!)));
+        var text = await server.LogAsync(id, "talk");
+        Assert.Contains("line 1\n", text);
+        Assert.Contains("line 200\n", text);
+        Assert.Equal(archived.Length, run.Stages[0].Jobs.Single().LogBytes);
+    }
 }

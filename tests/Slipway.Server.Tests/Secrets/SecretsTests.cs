@@ -54,6 +54,12 @@ public sealed class SecretsTests
         foreach (var line in Pem.Split('\n', StringSplitOptions.RemoveEmptyEntries)) yield return line;
     }
 
+    private static async Task<string> ReadAllAsync(LogStore logs, long jobId)
+    {
+        await using var stream = await logs.OpenReadAsync(jobId, CancellationToken.None);
+        return await new StreamReader(stream).ReadToEndAsync();
+    }
+
     private static void AssertMasked(string log, string where)
     {
         foreach (var form in ForbiddenForms())
@@ -91,8 +97,14 @@ public sealed class SecretsTests
         Assert.Contains("plain: hello-plain from-file", stored); // plain variables reach jobs; the file's env wins
         AssertMasked(await live, "the live log stream");
         AssertMasked(await server.Client.Http.GetStringAsync($"api/v1/runs/{id}/jobs/leaky/log/raw"), "the exported log");
-        var onDisk = await File.ReadAllTextAsync(Path.Combine(server.Options.FullDataDirectory, "logs", run.Stages[0].Jobs.Single(j => j.Name == "leaky").Id + ".log"));
-        AssertMasked(onDisk, "the log file");
+        // At rest: first the database's chunks, then (archived) the blob store's file.
+        var logs = server.Service<LogStore>();
+        var jobId = run.Stages[0].Jobs.Single(j => j.Name == "leaky").Id;
+        AssertMasked(await ReadAllAsync(logs, jobId), "the stored chunks");
+        await logs.ArchiveAsync(jobId, CancellationToken.None);
+        var archived = await logs.StateAsync(jobId);
+        Assert.Equal(archived.Length, archived.ArchivedLength);
+        AssertMasked(await File.ReadAllTextAsync(Path.Combine(server.Options.FullDataDirectory, archived.ArchiveKey!)), "the archived log file");
 
         var bystander = await server.LogAsync(id, "bystander");
         Assert.Contains("S=absent PEM=absent", bystander);

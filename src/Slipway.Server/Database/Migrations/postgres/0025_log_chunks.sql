@@ -1,0 +1,18 @@
+-- Job logs leave the node's disk (issue 15): while a job runs its output is appended to the database in chunks, so
+-- every server node serves the same live log; once the job has ended the chunks are archived to the blob store as one
+-- file (archive_key) and deleted. A job with no row here has a log from before this migration: the file
+-- logs/JOBID.log in the blob store (the data folder), as it always was.
+CREATE TABLE job_logs (
+    job_id BIGINT PRIMARY KEY,
+    length BIGINT NOT NULL DEFAULT 0,          -- bytes in the log: archived part + chunks
+    truncated INTEGER NOT NULL DEFAULT 0,  -- 1 once the job's output passed the log limit
+    archived_length BIGINT NOT NULL DEFAULT 0, -- bytes [0, archived_length) are in the blob archive_key
+    archive_key TEXT,
+    updated_at BIGINT NOT NULL                 -- ms; the archiver waits a little after the last append
+);
+CREATE TABLE log_chunks (
+    job_id BIGINT NOT NULL,
+    start_offset BIGINT NOT NULL,
+    data BYTEA NOT NULL,
+    PRIMARY KEY (job_id, start_offset)
+);

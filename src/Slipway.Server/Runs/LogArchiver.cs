@@ -1,0 +1,20 @@
+using Microsoft.Extensions.Logging;
+
+namespace Slipway.Server.Runs;
+
+/// <summary>
+/// Moves the logs of ended jobs from database chunks into the blob store (<see cref="LogStore.ArchiveAsync"/>), so the
+/// database holds only the logs of jobs that run now. It waits until a log has been quiet for
+/// <see cref="ServerOptions.LogArchiveQuiet"/>: notes written just after a job ends (metrics, lease loss) land first.
+/// </summary>
+public sealed class LogArchiver(LogStore logs, ServerOptions options, ILogger<LogArchiver> log, TimeProvider clock) : PeriodicWorker(log, clock)
+{
+    protected override TimeSpan Interval => options.LogArchiveInterval;
+    protected override string Name => "log archiving";
+
+    protected override async Task PassAsync(CancellationToken ct)
+    {
+        foreach (var job in await logs.ArchivableAsync(options.LogArchiveQuiet, max: 50))
+            await logs.ArchiveAsync(job, ct);
+    }
+}
