@@ -59,7 +59,7 @@ public sealed class EmbeddedAgentService(ServerOptions options, IServer server, 
         WorkDirectory = options.EmbeddedAgentWorkDirectory,
         RetryDelay = TimeSpan.FromMilliseconds(500),
         Sandbox = options.AgentSandbox,
-        SandboxHide = [.. AgentOptions.PathList("SLIPWAY_AGENT_SANDBOX_HIDE"), options.FullDataDirectory],
+        SandboxHide = [.. AgentOptions.PathList("SLIPWAY_AGENT_SANDBOX_HIDE"), options.FullDataDirectory, options.FullHostedDirectory],
         InsideServer = true,
     };
 

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text;
 using Slipway.Core.ChangeRequests;
 using Slipway.Core.Runs;
@@ -10,14 +9,17 @@ namespace Slipway.Server.ChangeRequests;
 /// Opens, reviews, closes and merges change requests. Reads branch heads, commits and diffs from the project's
 /// mirror; merges there (an in-memory merge, so a conflict is found before anything is written) and pushes the
 /// result to the origin with a plain push, which the origin refuses if the target moved meanwhile. Merges into
-/// one target branch of one project are serialised in this process, and the push refusal covers other nodes:
+/// one target branch of one project are serialised by a database lock (every node), and the push refusal covers anyone else:
 /// two near-simultaneous merges both land correctly or the second is refused with the reason, and the branch is
 /// never rewritten. After a merge the detector fetches, so the target's run (and its release) starts at once.
 /// </summary>
 public sealed class ChangeRequestService(ChangeRequestStore store, MirrorDirectory mirrors, RunStore runs,
-    UserStore users, ChangeRequestLinker linker, ChangeDetector detector, GitCredentials credentials, TimeProvider clock)
+    UserStore users, ChangeRequestLinker linker, ChangeDetector detector, GitCredentials credentials, DatabaseLocks locks,
+    MergesInFlight mergesInFlight, TimeProvider clock)
 {
-    private static readonly ConcurrentDictionary<(long, string), SemaphoreSlim> TargetLocks = new();
+    /// <summary>The lock that serialises state changes and merges into one target branch, on every node.</summary>
+    private static string TargetLock(ProjectRow project, string targetBranch) => $"change-request-target:{project.Id}:{targetBranch}";
+
     /// <summary>How many commits of a change request are read (and checked for their authors): far above any real one.</summary>
     public const int MaxCommits = 10_000;
 
@@ -108,9 +110,7 @@ public sealed class ChangeRequestService(ChangeRequestStore store, MirrorDirecto
 
     public async Task<ChangeRequestRow> SetStateAsync(ProjectRow project, ChangeRequestRow row, ChangeRequestState to, string by)
     {
-        var gate = TargetLocks.GetOrAdd((project.Id, row.TargetBranch), _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync();
-        try
+        await using (await locks.AcquireAsync(TargetLock(project, row.TargetBranch)))
         {
             var current = await store.FindAsync(project.Id, row.Number) ?? throw new KeyNotFoundException($"no {row.Subject}");
             ChangeRequestTransitions.Ensure(current.Subject, current.StateValue, to);
@@ -118,7 +118,6 @@ public sealed class ChangeRequestService(ChangeRequestStore store, MirrorDirecto
                 throw new ChangeRequestTransitionException($"{current.Subject} changed state meanwhile; look again");
             return (await store.FindAsync(project.Id, row.Number))!;
         }
-        finally { gate.Release(); }
     }
 
     public async Task SetAutoMergeAsync(ChangeRequestRow row, string? by, MergeStrategy? strategy)
@@ -136,9 +135,7 @@ public sealed class ChangeRequestService(ChangeRequestStore store, MirrorDirecto
         CancellationToken ct = default)
     {
         var first = await store.FindAsync(project.Id, number) ?? throw new KeyNotFoundException($"project '{project.Name}' has no change request {number}");
-        var gate = TargetLocks.GetOrAdd((project.Id, first.TargetBranch), _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(ct);
-        try
+        await using (await locks.AcquireAsync(TargetLock(project, first.TargetBranch), ct))
         {
             var row = await store.FindAsync(project.Id, number) ?? throw new KeyNotFoundException($"no {first.Subject}");
             ChangeRequestTransitions.Ensure(row.Subject, row.StateValue, ChangeRequestState.Merged);
@@ -154,8 +151,13 @@ public sealed class ChangeRequestService(ChangeRequestStore store, MirrorDirecto
                 MergeStrategy.Squash => await mirror.CommitTreeAsync(facts.Merge!.Tree!, [target], SquashMessage(facts, by), await IdentityAsync(row.Author), ct),
                 _ => await mirror.CommitTreeAsync(facts.Merge!.Tree!, [target, head], MergeMessage(facts, by), await IdentityAsync(by), ct),
             };
-            using var inFlight = MergesInFlight.Begin(project.Id, commit);
-            try { await mirror.PushAsync(commit, row.TargetBranch, credentials.For(project), ct); }
+            await using var inFlight = await mergesInFlight.BeginAsync(project.Id, commit);
+            try
+            {
+                // A hosted repository's pushes (users' and merges) take its lock: one writer at a time on the shared directory.
+                await using var repository = detector.IsHosted(project) ? await locks.AcquireAsync(ProjectService.RepositoryLock(project), ct) : null;
+                await mirror.PushAsync(commit, row.TargetBranch, credentials.For(project), ct);
+            }
             catch (GitException e)
             {
                 throw new ConflictException($"the push of {row.Subject} to '{row.TargetBranch}' was refused, so nothing was merged " +
@@ -168,7 +170,6 @@ public sealed class ChangeRequestService(ChangeRequestStore store, MirrorDirecto
             var merged = (await store.FindAsync(project.Id, number))!;
             return (merged, facts with { Row = merged });
         }
-        finally { gate.Release(); }
     }
 
     private async Task FetchAsync(ProjectRow project, RepositoryMirror mirror, CancellationToken ct)

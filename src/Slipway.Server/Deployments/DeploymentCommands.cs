@@ -11,11 +11,9 @@ namespace Slipway.Server.Deployments;
 /// the audit entry of the outcome, refusals included. Endpoints and pages only translate their input and output.
 /// </summary>
 public sealed class DeploymentCommands(ProjectStore projects, DeploymentStore deployments, DeploymentService service, EnvironmentStore environments,
-    TargetStore targets, DeploymentJobs jobs, RunStore runs, RunService runService, Agents.PoolPresence presence, WorkSignal signal, TimeProvider clock)
+    TargetStore targets, DeploymentJobs jobs, RunStore runs, RunService runService, Agents.PoolPresence presence, WorkSignal signal, DatabaseLocks locks,
+    TimeProvider clock)
 {
-    // One repair decision at a time on this node: two requests at once must not both pass the "environment busy" check.
-    private static readonly SemaphoreSlim RepairGate = new(1, 1);
-
     /// <summary>
     /// Puts back in rotation the targets deployment <paramref name="number"/> left out of it (failed ones stay in maint by
     /// design; a lost agent can leave one drained), after a person has looked: a run on the environment's pool that sets
@@ -32,8 +30,8 @@ public sealed class DeploymentCommands(ProjectStore projects, DeploymentStore de
             await actor.AuditAsync(Actions.DeploymentStart, AuditOutcomes.Denied, scope, $"repair of {d.Subject} refused: {e.Message}");
             throw;
         }
-        await RepairGate.WaitAsync();
-        try
+        // One repair decision at a time across all nodes: two requests at once must not both pass the "environment busy" check.
+        await using (await locks.AcquireAsync("deployment-repair"))
         {
             var results = await targets.ResultsAsync(d.Id);
             var (toRepair, refusal) = Core.Deployments.Rollout.RepairRules.Plan(number, Core.Deployments.DeploymentTransitions.Parse(d.State),
@@ -70,10 +68,6 @@ public sealed class DeploymentCommands(ProjectStore projects, DeploymentStore de
             await actor.AuditAsync(Actions.DeploymentStart, AuditOutcomes.Succeeded, scope,
                 $"repair of {d.Subject} requested as run {runId}: {string.Join(", ", toRepair)} to be put back in rotation");
             return new RepairDto(project.Name, number, d.Environment, runId, toRepair);
-        }
-        finally
-        {
-            RepairGate.Release();
         }
     }
 

@@ -12,7 +12,7 @@ namespace Slipway.Server.Git;
 /// direct push Slipway could not stop: it is recorded (shown on the project page) and audited.
 /// </summary>
 public sealed class ChangeDetector(ProjectStore projects, MirrorDirectory mirrors, RunFactory runs, ChangeRequestLinker changeRequests,
-    ChangeRequestStore changeRequestStore, GitCredentials credentials, AuditLog audit, ServerOptions options, TimeProvider clock,
+    ChangeRequestStore changeRequestStore, GitCredentials credentials, MergesInFlight mergesInFlight, AuditLog audit, ServerOptions options, TimeProvider clock,
     ILogger<ChangeDetector> log)
 {
     public async Task<int> CheckAsync(ProjectRow project, CancellationToken ct = default)
@@ -53,7 +53,7 @@ public sealed class ChangeDetector(ProjectStore projects, MirrorDirectory mirror
         var protectedBranches = (await projects.ProtectedBranchesAsync(project.Id)).Append(project.DefaultBranch).ToHashSet(StringComparer.Ordinal);
         foreach (var (branch, old, head) in changed.Where(c => protectedBranches.Contains(c.Branch)))
         {
-            if (MergesInFlight.Contains(project.Id, head) || await changeRequestStore.IsSlipwayMergeAsync(project.Id, head)) continue;
+            if (await mergesInFlight.ContainsAsync(project.Id, head) || await changeRequestStore.IsSlipwayMergeAsync(project.Id, head)) continue;
             await projects.RecordDirectPushAsync(project.Id, branch, old, head, clock.GetUtcNow().ToUnixTimeMilliseconds());
             var detail = $"DIRECT PUSH: protected branch '{branch}' of external repository moved {(old is null ? "(new branch)" : old[..12])} -> {head[..12]} " +
                          "without a merge by Slipway";

@@ -88,6 +88,10 @@ public static class GitHttpApi
 
         Stream body = request.Body;
         IReadOnlyList<string> createdReleaseTags = [];
+        // One push at a time into a repository, whichever node serves it (the hosted directory is shared): the
+        // protected-branch check and git's update then see the same refs.
+        await using var repositoryLock = afterPush is null ? null
+            : await context.RequestServices.GetRequiredService<DatabaseLocks>().AcquireAsync(ProjectService.RepositoryLock(project), ct);
         if (afterPush is not null)
         {
             // Read the command list (old new ref) before git sees anything; a push touching a protected branch

@@ -22,6 +22,12 @@ public sealed class ServerOptions
     /// </summary>
     public string? Blobs { get; set; } = Env("SLIPWAY_BLOBS");
 
+    /// <summary>
+    /// SLIPWAY_HOSTED_DIR: where the repositories Slipway hosts live. Default DATA/hosted. With several server nodes, a
+    /// directory every node mounts (NFS or similar): pushes and merges into one repository are serialised by a database lock.
+    /// </summary>
+    public string? HostedDirectory { get; set; } = Env("SLIPWAY_HOSTED_DIR");
+
     /// <summary>SLIPWAY_EMBEDDED_AGENT (true|false): run one agent in the server process. Default true.</summary>
     public bool EmbeddedAgent { get; set; } = Env("SLIPWAY_EMBEDDED_AGENT") is not "false";
 
@@ -121,6 +127,8 @@ public sealed class ServerOptions
     public string EmbeddedAgentWorkDirectory => Path.Combine(FullDataDirectory, "agent");
 
     public string FullDataDirectory => Path.GetFullPath(DataDirectory);
+
+    public string FullHostedDirectory => Path.GetFullPath(HostedDirectory ?? Path.Combine(FullDataDirectory, "hosted"));
 
     private static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
     private static int? Int(string name) => int.TryParse(Env(name), out var v) ? v : null;

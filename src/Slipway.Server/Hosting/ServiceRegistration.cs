@@ -6,6 +6,8 @@ public static class ServiceRegistration
 {
     public static IServiceCollection AddSlipwayStorage(this IServiceCollection services, SqlDatabase database) => services
         .AddSingleton(database)
+        .AddSingleton<DatabaseLocks>()
+        .AddSingleton<MergesInFlight>()
         .AddSingleton<ProjectStore>()
         .AddSingleton<RunStore>()
         .AddSingleton<JobLeaseStore>()

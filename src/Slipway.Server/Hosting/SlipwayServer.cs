@@ -23,6 +23,8 @@ public static class SlipwayServer
         // ring, which is stored unencrypted on Linux: only the server's user may read either.
         const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
         if (!Directory.Exists(options.FullDataDirectory)) Directory.CreateDirectory(options.FullDataDirectory, OwnerOnly);
+        // Created now even when empty: the embedded agent's sandbox hides only folders that exist when it starts.
+        if (!Directory.Exists(options.FullHostedDirectory)) Directory.CreateDirectory(options.FullHostedDirectory, OwnerOnly);
         var keyRing = Path.Combine(options.FullDataDirectory, "keys");
         Directory.CreateDirectory(keyRing, OwnerOnly);
         File.SetUnixFileMode(keyRing, OwnerOnly);

@@ -14,8 +14,11 @@ public sealed class ProjectException(string message) : Exception(message);
 public sealed partial class ProjectService(ProjectStore projects, MirrorDirectory mirrors, RunFactory runs, GitCredentials credentials, TimeProvider clock,
     ServerOptions options)
 {
-    /// <summary>Where hosted repositories live: DATA/hosted/NAME.git, served at /git/NAME.git.</summary>
-    public static string HostedRoot(ServerOptions options) => Path.Combine(options.FullDataDirectory, "hosted");
+    /// <summary>Where hosted repositories live: HOSTED/NAME.git (DATA/hosted by default; shared by all nodes), served at /git/NAME.git.</summary>
+    public static string HostedRoot(ServerOptions options) => options.FullHostedDirectory;
+
+    /// <summary>The database lock every push into a hosted repository takes (users' pushes and merges), on every node.</summary>
+    public static string RepositoryLock(ProjectRow project) => $"repository:{project.Id}";
 
     /// <summary>
     /// A project hosted by Slipway: an empty bare repository in DATA/hosted/NAME.git (default branch main) whose

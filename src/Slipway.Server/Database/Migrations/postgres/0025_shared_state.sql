@@ -16,3 +16,11 @@ CREATE TABLE log_chunks (
     data BYTEA NOT NULL,
     PRIMARY KEY (job_id, start_offset)
 );
+-- Commits a node is pushing as merges but has not yet recorded as merged: a poll on any node fetching between the push
+-- and the record would otherwise take Slipway's own merge for a direct push to a protected branch.
+CREATE TABLE merges_in_flight (
+    project_id BIGINT NOT NULL,
+    commit_sha TEXT NOT NULL,
+    started_at BIGINT NOT NULL,
+    PRIMARY KEY (project_id, commit_sha)
+);

@@ -1,0 +1,91 @@
+using System.Collections.Concurrent;
+using System.Data;
+using System.Data.Common;
+using System.Security.Cryptography;
+using System.Text;
+using Dapper;
+
+namespace Slipway.Server.Database;
+
+/// <summary>
+/// Named locks that hold across every server node sharing the database (issue 15): merges into one target branch,
+/// pushes into one hosted repository, repairs. On PostgreSQL a lock is a transaction-level advisory lock
+/// (pg_advisory_xact_lock) on a connection of its own, held until the handle is disposed and released by the database
+/// itself if the node dies; on SQLite (one node by definition) it is a lock in this process.
+/// </summary>
+public sealed class DatabaseLocks(SqlDatabase database)
+{
+    private readonly ConcurrentDictionary<string, LocalLock> _local = new();
+
+    /// <summary>Waits for the lock named <paramref name="name"/>; dispose the handle to release it.</summary>
+    public Task<IAsyncDisposable> AcquireAsync(string name, CancellationToken ct = default) =>
+        database.Dialect == SqlDialect.Postgres ? AcquireAdvisoryAsync(name, ct) : AcquireLocalAsync(name, ct);
+
+    /// <summary>The 64-bit advisory-lock key of a name: the first 8 bytes of its SHA-256, the same on every node.</summary>
+    public static long KeyOf(string name) => BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes(name)), 0);
+
+    private async Task<IAsyncDisposable> AcquireAdvisoryAsync(string name, CancellationToken ct)
+    {
+        var connection = await database.OpenAsync(ct);
+        try
+        {
+            var tx = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+            await connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_xact_lock(@key)", new { key = KeyOf(name) }, tx,
+                commandTimeout: 0, cancellationToken: ct));
+            return new AdvisoryHandle(connection, tx);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task<IAsyncDisposable> AcquireLocalAsync(string name, CancellationToken ct)
+    {
+        // Reference-counted so the table holds only locks in use, not one per name ever seen.
+        LocalLock entry;
+        lock (_local)
+        {
+            entry = _local.GetOrAdd(name, _ => new LocalLock());
+            entry.Users++;
+        }
+        try { await entry.Gate.WaitAsync(ct); }
+        catch { Leave(name, entry); throw; }
+        return new LocalHandle(() => { entry.Gate.Release(); Leave(name, entry); });
+    }
+
+    private void Leave(string name, LocalLock entry)
+    {
+        lock (_local)
+        {
+            if (--entry.Users == 0) _local.TryRemove(name, out _);
+        }
+    }
+
+    private sealed class LocalLock
+    {
+        public readonly SemaphoreSlim Gate = new(1, 1);
+        public int Users;
+    }
+
+    private sealed class LocalHandle(Action release) : IAsyncDisposable
+    {
+        private int _released;
+
+        public ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0) release();
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    private sealed class AdvisoryHandle(DbConnection connection, DbTransaction tx) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            try { await tx.CommitAsync(); } // ends the transaction, which releases the lock
+            finally { await tx.DisposeAsync(); await connection.DisposeAsync(); }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+using Dapper;
+using Slipway.Testing;
+
+namespace Slipway.Server.Tests.Storage;
+
+/// <summary>Named locks across server nodes: PostgreSQL advisory locks between two database handles ("nodes"), a process lock on SQLite.</summary>
+[Collection("postgres")]
+public sealed class DatabaseLocksTests(PostgresFixture postgres) : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public static TheoryData<string> Dialects => MigratedDatabase.Dialects;
+
+    [Theory, MemberData(nameof(Dialects))]
+    public async Task ASecondHolder_WaitsUntilTheFirstReleases_OtherNamesDoNot(string dialect)
+    {
+        using var db1 = await MigratedDatabase.OpenAsync(dialect, _dir, postgres);
+        using var db2 = dialect == "postgres" ? SqlDatabase.ForPostgres(db1.ConnectionString) : null;
+        var node1 = new DatabaseLocks(db1);
+        var node2 = dialect == "postgres" ? new DatabaseLocks(db2!) : node1;
+
+        var first = await node1.AcquireAsync("repository:1");
+        var second = node2.AcquireAsync("repository:1");
+        await using (await node2.AcquireAsync("repository:2")) { } // another name is free
+        await Task.Delay(300);
+        Assert.False(second.IsCompleted, "the second holder must wait");
+        await first.DisposeAsync();
+        await using (await second.WaitAsync(TimeSpan.FromSeconds(10))) { }
+    }
+
+    [Fact]
+    public async Task ALockOfANodeWhoseConnectionDies_IsReleasedByPostgres()
+    {
+        using var db1 = await MigratedDatabase.OpenAsync("postgres", _dir, postgres);
+        using var db2 = SqlDatabase.ForPostgres(db1.ConnectionString);
+        var held = await new DatabaseLocks(db1).AcquireAsync("deployment-repair");
+        var waiting = new DatabaseLocks(db2).AcquireAsync("deployment-repair");
+        await Task.Delay(200);
+        Assert.False(waiting.IsCompleted);
+        // The holder's backend is killed, as if its node died: PostgreSQL ends the transaction and frees the lock.
+        var key = DatabaseLocks.KeyOf("deployment-repair");
+        await db2.ReadAsync(c => c.ExecuteAsync(
+            """
+            SELECT pg_terminate_backend(pid) FROM pg_locks
+            WHERE locktype = 'advisory' AND granted AND ((classid::bigint << 32) | objid::bigint) = @key
+            """, new { key }));
+        await using (await waiting.WaitAsync(TimeSpan.FromSeconds(10))) { }
+        try { await held.DisposeAsync(); } catch (Exception) { } // its connection is gone; disposing must not hang
+    }
+
+    [Fact]
+    public async Task CancellingAWait_LeavesTheLockUsable()
+    {
+        using var db = await MigratedDatabase.OpenAsync("sqlite", _dir, postgres);
+        var locks = new DatabaseLocks(db);
+        var held = await locks.AcquireAsync("x");
+        using var cancel = new CancellationTokenSource(100);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => locks.AcquireAsync("x", cancel.Token));
+        await held.DisposeAsync();
+        await using (await locks.AcquireAsync("x").WaitAsync(TimeSpan.FromSeconds(5))) { }
+    }
+
+    public void Dispose() => _dir.Dispose();
+}
