@@ -113,13 +113,15 @@ public static partial class AgentProtocolApi
         return job is not null && job.AgentId == context.RequireAgent().Id ? job : null;
     }
 
-    private static async Task<IResult> SourceAsync(long id, HttpContext context, JobLeaseStore leases, RunStore runs, MirrorDirectory mirrors)
+    private static async Task<IResult> SourceAsync(long id, HttpContext context, JobLeaseStore leases, RunStore runs, ProjectStore projects, MirrorDirectory mirrors)
     {
         var job = await LeasedAsync(id, context, leases);
         if (job is null) return LeaseLost(id);
         var run = (await runs.GetRunRowAsync(job.RunId))!;
+        // This node's mirror may not have the commit yet (the run was started through another node): fetched first.
+        var mirror = await mirrors.ReadyAsync(await projects.RequireAsync(run.ProjectName), run.CommitSha, context.RequestAborted);
         context.Response.ContentType = "application/x-tar";
-        await mirrors.For(run.ProjectName).ArchiveAsync(run.CommitSha, context.Response.Body, context.RequestAborted);
+        await mirror.ArchiveAsync(run.CommitSha, context.Response.Body, context.RequestAborted);
         return Results.Empty;
     }
 

@@ -29,7 +29,7 @@ public sealed class ChangeRequestLinker(ChangeRequestStore store, MirrorDirector
     {
         var open = await store.OpenFromAsync(project.Id, branch);
         if (open.Count == 0) return;
-        var mirror = mirrors.For(project.Name);
+        var mirror = await mirrors.ReadyAsync(project, head, ct);
         foreach (var row in open)
         {
             var target = await mirror.ResolveCommitAsync("refs/heads/" + row.TargetBranch, ct);

@@ -33,7 +33,7 @@ public sealed class ChangeRequestService(ChangeRequestStore store, MirrorDirecto
         target = string.IsNullOrWhiteSpace(target) ? project.DefaultBranch : target;
         if (source == target) throw new ArgumentException($"the source and target are both '{source}'");
 
-        var mirror = mirrors.For(project.Name);
+        var mirror = await mirrors.ReadyAsync(project, ct: ct);
         await FetchAsync(project, mirror, ct);
         var sourceHead = await BranchHeadAsync(mirror, source) ?? throw new ArgumentException($"project '{project.Name}' has no branch '{source}'");
         var targetHead = await BranchHeadAsync(mirror, target) ?? throw new ArgumentException($"project '{project.Name}' has no branch '{target}'");
@@ -51,7 +51,7 @@ public sealed class ChangeRequestService(ChangeRequestStore store, MirrorDirecto
     /// <summary>Reads everything about the change request from the database and the mirror (fetching first when <paramref name="fetch"/>).</summary>
     public async Task<ChangeRequestFacts> GatherAsync(ProjectRow project, ChangeRequestRow row, bool fetch = false, CancellationToken ct = default)
     {
-        var mirror = mirrors.For(project.Name);
+        var mirror = await mirrors.ReadyAsync(project, ct: ct);
         if (fetch) await FetchAsync(project, mirror, ct);
         var state = row.StateValue;
         string? sourceHead, targetHead;
@@ -87,7 +87,7 @@ public sealed class ChangeRequestService(ChangeRequestStore store, MirrorDirecto
 
     public async Task<string> DiffAsync(ChangeRequestFacts facts, CancellationToken ct = default) =>
         facts.SourceHead is { } head && facts.TargetHead is { } target && facts.Commits.Count > 0
-            ? await mirrors.For(facts.Project.Name).DiffAsync(target, head, ct)
+            ? await (await mirrors.ReadyAsync(facts.Project, head, ct)).DiffAsync(target, head, ct)
             : "";
 
     /// <summary>Adds a review on the current head. The caller has applied <see cref="Reviews.MayGive"/> (with any override).</summary>
@@ -144,7 +144,7 @@ public sealed class ChangeRequestService(ChangeRequestStore store, MirrorDirecto
             if (facts.Unmet(how) is { Count: > 0 } unmet) throw new MergeBlockedException(row.Subject, unmet);
             var (head, target) = (facts.SourceHead!, facts.TargetHead!);
 
-            var mirror = mirrors.For(project.Name);
+            var mirror = await mirrors.ReadyAsync(project, head, ct);
             var commit = how switch
             {
                 MergeStrategy.FastForward => head,

@@ -255,7 +255,7 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
         IReadOnlyList<string> commits;
         try
         {
-            commits = (await mirrors.For(project.Name).CommitsBetweenAsync(since?.CommitSha, release.CommitSha, max: 5000)).Select(c => c.Sha).ToList();
+            commits = (await (await mirrors.ReadyAsync(project, release.CommitSha)).CommitsBetweenAsync(since?.CommitSha, release.CommitSha, max: 5000)).Select(c => c.Sha).ToList();
         }
         catch (Git.GitException e)
         {

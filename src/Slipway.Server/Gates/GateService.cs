@@ -240,7 +240,7 @@ public sealed class GateService(ProjectStore projects, EnvironmentStore environm
             : await releases.PreviousAsync(project.Id, release.Id);
         try
         {
-            var commits = (await mirrors.For(project.Name).CommitsBetweenAsync(since?.CommitSha, release.CommitSha, max: 5000)).Select(c => c.Sha).ToList();
+            var commits = (await (await mirrors.ReadyAsync(project, release.CommitSha)).CommitsBetweenAsync(since?.CommitSha, release.CommitSha, max: 5000)).Select(c => c.Sha).ToList();
             return await deployments.AuthorsAndMergersAsync(project.Id, commits);
         }
         catch (Git.GitException e)

@@ -17,10 +17,10 @@ public sealed class ChangeDetector(ProjectStore projects, MirrorDirectory mirror
 {
     public async Task<int> CheckAsync(ProjectRow project, CancellationToken ct = default)
     {
-        var mirror = mirrors.For(project.Name);
         IReadOnlyDictionary<string, string> heads;
         try
         {
+            var mirror = await mirrors.ReadyAsync(project, ct: ct);
             await mirror.FetchAsync(ct, credentials.For(project));
             heads = await mirror.HeadsAsync(ct);
         }

@@ -28,20 +28,36 @@ public sealed partial class RepositoryMirror(string path, TimeSpan timeout)
     public async Task CloneAsync(string url, CancellationToken ct = default, IReadOnlyDictionary<string, string>? env = null)
     {
         await _lock.WaitAsync(ct);
+        try { await CloneLockedAsync(url, ct, env); }
+        finally { _lock.Release(); }
+    }
+
+    /// <summary>Clones <paramref name="url"/> unless the mirror exists (checked under its lock, so two callers clone once). True when it cloned.</summary>
+    public async Task<bool> CloneIfMissingAsync(string url, CancellationToken ct, IReadOnlyDictionary<string, string>? env)
+    {
+        if (Directory.Exists(Path)) return false;
+        await _lock.WaitAsync(ct);
         try
         {
-            if (Directory.Exists(Path)) Directory.Delete(Path, recursive: true);
-            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
-            var result = await GitCli.RunAsync(null, ["clone", "--bare", "--quiet", "--", url, Path], timeout, ct, env);
-            if (!result.Ok)
-            {
-                if (Directory.Exists(Path)) Directory.Delete(Path, recursive: true);
-                throw new GitException(result.Stderr.Trim());
-            }
-            // Keep every branch in refs/heads as the remote has it.
-            await GitCli.OutputAsync(Path, ["config", "remote.origin.fetch", "+refs/heads/*:refs/heads/*"], timeout, ct);
+            if (Directory.Exists(Path)) return false;
+            await CloneLockedAsync(url, ct, env);
+            return true;
         }
         finally { _lock.Release(); }
+    }
+
+    private async Task CloneLockedAsync(string url, CancellationToken ct, IReadOnlyDictionary<string, string>? env)
+    {
+        if (Directory.Exists(Path)) Directory.Delete(Path, recursive: true);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+        var result = await GitCli.RunAsync(null, ["clone", "--bare", "--quiet", "--", url, Path], timeout, ct, env);
+        if (!result.Ok)
+        {
+            if (Directory.Exists(Path)) Directory.Delete(Path, recursive: true);
+            throw new GitException(result.Stderr.Trim());
+        }
+        // Keep every branch in refs/heads as the remote has it.
+        await GitCli.OutputAsync(Path, ["config", "remote.origin.fetch", "+refs/heads/*:refs/heads/*"], timeout, ct);
     }
 
     /// <param name="env">The project's credential for the askpass helper (<see cref="GitCredentials"/>), if it needs one.</param>

@@ -82,6 +82,7 @@ public static class ServiceRegistration
         .AddSingleton<JobDispatcher>()
         .AddSingleton<PoolPresence>()
         .AddHostedService(sp => sp.GetRequiredService<HeartbeatDenials>())
+        .AddHostedService<NodeNotifications>()
         .AddHostedService<GitPoller>()
         .AddHostedService<LeaseSweeper>()
         .AddHostedService<LogArchiver>()

@@ -61,8 +61,15 @@ public static class SlipwayServer
         });
         // A fixed application name: the default (the content root path) would make every secret undecryptable
         // after the data folder is restored to another path.
-        builder.Services.AddDataProtection().SetApplicationName("Slipway")
-            .PersistKeysToFileSystem(new DirectoryInfo(keyRing));
+        var dataProtection = builder.Services.AddDataProtection().SetApplicationName("Slipway");
+        if (database.Dialect == SqlDialect.Postgres)
+        {
+            // Several nodes share one PostgreSQL: they must share the key ring too (a ring kept in DATA/keys until now is imported once).
+            var ring = new DatabaseKeyRing(database);
+            ring.ImportFromFolder(keyRing);
+            dataProtection.Services.Configure<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>(o => o.XmlRepository = ring);
+        }
+        else dataProtection.PersistKeysToFileSystem(new DirectoryInfo(keyRing));
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
 

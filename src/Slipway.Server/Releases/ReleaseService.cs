@@ -39,7 +39,7 @@ public sealed class ReleaseService(RunStore runs, ProjectStore projects, Release
         if (await releases.ForRunAsync(runId) is { } already)
             throw new ConflictException($"run {runId} was released already, as version {already.Version}");
         var project = await projects.FindAsync(run.ProjectName) ?? throw new KeyNotFoundException($"no project of run {runId}");
-        var mirror = mirrors.For(project.Name);
+        var mirror = await mirrors.ReadyAsync(project, run.CommitSha);
         var protection = await releaseSettings.GetAsync(project);
         if (!protection.Releases(run.Branch))
             throw new ConflictException(ReleaseBranches.NotAReleaseBranch(number, run.Branch, protection.ReleaseBranchList));

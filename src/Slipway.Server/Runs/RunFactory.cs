@@ -36,7 +36,7 @@ public sealed class RunFactory(RunStore runs, WorkItemStore workItems, Environme
     public async Task<long> StartAsync(ProjectRow project, string branch, string commit, string trigger, CancellationToken ct = default,
         string? startedBy = null)
     {
-        var facts = await ReadCommitAsync(project.Name, commit, ct);
+        var facts = await ReadCommitAsync(project, commit, ct);
         var parsed = facts.Pipeline;
         IReadOnlyList<string> errors = parsed is null
             ? [$"{PipelineParser.DefaultFileName}:1:1: the commit has no {PipelineParser.DefaultFileName} at the repository root"]
@@ -86,7 +86,7 @@ public sealed class RunFactory(RunStore runs, WorkItemStore workItems, Environme
     private async Task<(string? Template, string? Tag)> ReleaseVersionAsync(ProjectRow project, string commit, ReleaseDefinition release, CancellationToken ct)
     {
         if (!release.UsesTag) return (release.VersionTemplate, null);
-        var tag = await mirrors.For(project.Name).NewestTagAsync(commit, release.TagPattern!, ct);
+        var tag = await (await mirrors.ReadyAsync(project, commit, ct)).NewestTagAsync(commit, release.TagPattern!, ct);
         if (tag is null)
             log.LogWarning("{Project} {Commit}: no tag matching '{Pattern}' contains the commit, so its run makes no release", project.Name, commit[..12], release.TagPattern);
         return tag is null ? (null, null) : (release.VersionTemplate, tag);
@@ -109,10 +109,10 @@ public sealed class RunFactory(RunStore runs, WorkItemStore workItems, Environme
         }
     }
 
-    private async Task<CommitFacts> ReadCommitAsync(string project, string commit, CancellationToken ct)
+    private async Task<CommitFacts> ReadCommitAsync(ProjectRow project, string commit, CancellationToken ct)
     {
-        if (_commits.TryGetValue((project, commit), out var known)) return known;
-        var mirror = mirrors.For(project);
+        if (_commits.TryGetValue((project.Name, commit), out var known)) return known;
+        var mirror = await mirrors.ReadyAsync(project, commit, ct);
         // The size first: a huge file is refused without loading it.
         var size = await mirror.FileSizeAsync(commit, PipelineParser.DefaultFileName, ct);
         var parsed = size is null ? null
@@ -126,7 +126,7 @@ public sealed class RunFactory(RunStore runs, WorkItemStore workItems, Environme
         if ((size ?? 0) <= MaxCachedFileBytes)
         {
             if (_commits.Count >= CommitCacheSize) _commits.Clear();
-            _commits[(project, commit)] = facts;
+            _commits[(project.Name, commit)] = facts;
         }
         return facts;
     }

@@ -23,7 +23,7 @@ public sealed class RunService(RunStore runs, ProjectStore projects, MirrorDirec
     {
         var project = await projects.RequireAsync(name);
         var branch = string.IsNullOrWhiteSpace(request?.Branch) ? project.DefaultBranch : request.Branch;
-        var mirror = mirrors.For(project.Name);
+        var mirror = await mirrors.ReadyAsync(project, string.IsNullOrWhiteSpace(request?.Commit) ? null : request.Commit, ct);
         string? commit;
         if (!string.IsNullOrWhiteSpace(request?.Commit))
         {

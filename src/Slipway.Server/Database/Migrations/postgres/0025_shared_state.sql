@@ -24,3 +24,10 @@ CREATE TABLE merges_in_flight (
     started_at BIGINT NOT NULL,
     PRIMARY KEY (project_id, commit_sha)
 );
+-- The Data Protection key ring (it encrypts secrets, sign-in cookies and form tokens) of a server on PostgreSQL: every
+-- node must decrypt what any node encrypted. A SQLite server keeps its ring in DATA/keys as before.
+CREATE TABLE data_protection_keys (
+    name TEXT PRIMARY KEY,
+    xml TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
