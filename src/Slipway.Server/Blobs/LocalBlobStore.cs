@@ -47,6 +47,16 @@ public sealed class LocalBlobStore(string root) : IBlobStore
         return Task.FromResult<long?>(info.Exists ? info.Length : null);
     }
 
+    public Task CheckAsync(CancellationToken ct)
+    {
+        try { Directory.CreateDirectory(Root); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new BlobStoreException($"blob store {Description}: {e.Message}", e);
+        }
+        return Task.CompletedTask;
+    }
+
     public Task<bool> DeleteAsync(string key, CancellationToken ct)
     {
         var path = PathOf(key);
