@@ -98,6 +98,64 @@ public sealed class S3ServerEndToEndTests(S3ServerFixture s3)
         Assert.DoesNotContain("wJalrXUtnFEMI", error.ToString());
     }
 
+    [Fact]
+    public async Task ServerCommand_TakesBlobsFlagAndS3Variables_AndRefusesToStartOnAMissingBucket()
+    {
+        using var data = new TempDirectory();
+        var env = new Dictionary<string, string>
+        {
+            ["SLIPWAY_S3_ENDPOINT"] = s3.Server.Endpoint, ["AWS_REGION"] = S3Server.Region,
+            ["AWS_ACCESS_KEY_ID"] = S3Server.AccessKey, ["AWS_SECRET_ACCESS_KEY"] = S3Server.SecretKey,
+        };
+        string[] args = ["server", "--data", data.Path, "--urls", "http://127.0.0.1:0", "--no-agent"];
+
+        var missing = await SlipwayProcess.RunAsync([.. args, "--blobs", "s3://no-such-bucket/p"], env);
+        var invalid = await SlipwayProcess.RunAsync([.. args, "--blobs", "s3://No_Such"], env);
+
+        Assert.Equal(1, missing.Exit);
+        Assert.Contains($"error: could not put s3://no-such-bucket/p/slipway-probe/", missing.Err);
+        Assert.Contains($"(s3://no-such-bucket/p at {s3.Server.Endpoint}): HTTP 404 NoSuchBucket", missing.Err);
+        Assert.DoesNotContain(S3Server.SecretKey, missing.Out + missing.Err);
+        Assert.Equal((1, "error: --blobs: 'No_Such' is not a valid bucket name (3-63 characters of a-z, 0-9, '.', '-')"), (invalid.Exit, invalid.Err.Trim()));
+    }
+
+    [Fact]
+    public async Task AServerOnTheLocalDefault_NeverLoadsTheAwsSdk_OneOnS3Does()
+    {
+        // Idle memory: the SDK's assemblies cost several MiB for nothing on a single node (see BlobStores.CreateS3).
+        Assert.False(await LoadsAwsSdkAsync(blobs: null));
+        Assert.True(await LoadsAwsSdkAsync(blobs: $"s3://{s3.Server.Bucket}/{S3Server.NewPrefix()}"));
+    }
+
+    /// <summary>Starts a real <c>slipway server</c> process, waits until it answers and tells whether it mapped AWSSDK.Core.dll.</summary>
+    private async Task<bool> LoadsAwsSdkAsync(string? blobs)
+    {
+        using var data = new TempDirectory();
+        var url = $"http://127.0.0.1:{FreePort.Get()}";
+        var env = new Dictionary<string, string>
+        {
+            ["SLIPWAY_S3_ENDPOINT"] = s3.Server.Endpoint, ["AWS_ACCESS_KEY_ID"] = S3Server.AccessKey, ["AWS_SECRET_ACCESS_KEY"] = S3Server.SecretKey,
+        };
+        List<string> args = ["server", "--data", data.Path, "--urls", url, "--no-agent"];
+        if (blobs is not null) args.AddRange(["--blobs", blobs]);
+        using var process = SlipwayProcess.Start(args, env);
+        try
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+            await Eventually.ValueAsync(async () =>
+            {
+                try { return (await http.GetAsync(url + "/healthz")).IsSuccessStatusCode ? "up" : null; }
+                catch (HttpRequestException) { return null; }
+            }, TimeSpan.FromSeconds(60), "the server to answer");
+            return (await File.ReadAllTextAsync($"/proc/{process.Id}/maps")).Contains("AWSSDK.Core.dll");
+        }
+        finally
+        {
+            process.Kill();
+            await process.WaitForExitAsync();
+        }
+    }
+
     /// <summary>What a server pointed at this s3rver, changed by <paramref name="change"/>, fails to start with.</summary>
     private async Task<BlobStoreException> StartUpErrorAsync(Action<ServerOptions> change)
     {
