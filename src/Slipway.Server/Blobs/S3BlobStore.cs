@@ -145,7 +145,7 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
             // The object exists but starts before offset: nothing left to read, as a file read past its end.
             return new MemoryStream([], writable: false);
         }
-        catch (Exception e) when (e is AmazonServiceException or HttpRequestException or IOException)
+        catch (Exception e) when (e is AmazonServiceException or AmazonClientException or HttpRequestException or IOException)
         {
             throw Failure("read", objectKey, e);
         }
@@ -163,7 +163,7 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
             // A HEAD answer has no body, so a missing bucket looks the same; the start-up check rules that out.
             return null;
         }
-        catch (Exception e) when (e is AmazonServiceException or HttpRequestException or IOException)
+        catch (Exception e) when (e is AmazonServiceException or AmazonClientException or HttpRequestException or IOException)
         {
             throw Failure("read the size of", objectKey, e);
         }
@@ -208,7 +208,7 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
     private async Task<T> Call<T>(string what, string objectKey, Func<Task<T>> request)
     {
         try { return await request(); }
-        catch (Exception e) when (e is AmazonServiceException or HttpRequestException or IOException)
+        catch (Exception e) when (e is AmazonServiceException or AmazonClientException or HttpRequestException or IOException)
         {
             throw Failure(what, objectKey, e);
         }
