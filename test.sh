@@ -26,8 +26,9 @@ command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
 { command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ]; } || missing+=(haproxy)
 command -v ansible-playbook >/dev/null 2>&1 || missing+=(ansible)
 [ -x /usr/bin/curl ] || missing+=(curl)   # the simulated hosts' svc.sh waits for its service with curl
-# The quality-gate tests drive a real load generator, autocannon, installed from npm below.
-command -v autocannon >/dev/null 2>&1 || command -v npm >/dev/null 2>&1 || missing+=(npm)
+# The quality-gate tests drive a real load generator, autocannon, and the blob store tests a real S3-compatible
+# server, s3rver: both installed from npm below.
+{ { command -v autocannon && command -v s3rver; } >/dev/null 2>&1; } || command -v npm >/dev/null 2>&1 || missing+=(npm)
 
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "Installing missing packages: ${missing[*]}"
@@ -46,6 +47,13 @@ if ! command -v autocannon >/dev/null 2>&1; then
     echo "Installing autocannon 9 from npm"
     # A registry hiccup must not stop the whole suite: only the load-test gate test needs it (and fails, saying so).
     npm install -g --no-audit --no-fund autocannon@9 >/dev/null || echo "warning: autocannon could not be installed; QualityGateTests' load test will fail" >&2
+fi
+
+# The S3 blob store's contract and end-to-end tests run against a real S3-compatible server: s3rver (npm, 3.7.1 is
+# the version checked with the AWS SDK, see tests/Slipway.Testing/S3Server.cs).
+if ! command -v s3rver >/dev/null 2>&1; then
+    echo "Installing s3rver 3.7.1 from npm"
+    npm install -g --no-audit --no-fund s3rver@3.7.1 >/dev/null || echo "warning: s3rver could not be installed; the S3 blob store tests will fail" >&2
 fi
 
 command -v dotnet >/dev/null 2>&1 || { echo "error: the .NET 10 SDK (dotnet) is not on PATH" >&2; exit 1; }

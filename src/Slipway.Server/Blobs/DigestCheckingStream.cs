@@ -15,16 +15,18 @@ public sealed class DigestCheckingStream(Stream inner, string expectedSha256) : 
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
+    // A zero-byte read (readers use them to wait for data) returns 0 without meaning the end: only a read that
+    // asked for bytes and got none ends the content and checks it.
     public override int Read(Span<byte> buffer)
     {
         var n = inner.Read(buffer);
-        return Seen(buffer[..n]);
+        return buffer.IsEmpty ? n : Seen(buffer[..n]);
     }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
     {
         var n = await inner.ReadAsync(buffer, ct);
-        return Seen(buffer.Span[..n]);
+        return buffer.IsEmpty ? n : Seen(buffer.Span[..n]);
     }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) =>

@@ -31,4 +31,10 @@ public interface IBlobStore
 
     /// <summary>Removes <paramref name="key"/>; true when it existed (the S3 provider cannot tell and answers true).</summary>
     Task<bool> DeleteAsync(string key, CancellationToken ct);
+
+    /// <summary>
+    /// Proves the store usable (run once at start-up, so a wrong bucket or credential stops the server with a clear
+    /// message instead of failing the first upload); throws <see cref="BlobStoreException"/> when it is not.
+    /// </summary>
+    Task CheckAsync(CancellationToken ct);
 }

@@ -1,8 +1,9 @@
 namespace Slipway.Server.Blobs;
 
 /// <summary>
-/// Blobs as files under one directory (DATA/blobs by default): the single-node store. A put moves the caller's file
-/// into place with one rename, so readers see the old file or the new one, never a half-written one.
+/// Blobs as files under one directory (the data folder itself, so existing artifacts keep their places): the single-node
+/// store. A put moves the caller's file into place with one rename, so readers see the old file or the new one, never a
+/// half-written one.
 /// </summary>
 public sealed class LocalBlobStore(string root) : IBlobStore
 {
@@ -16,14 +17,18 @@ public sealed class LocalBlobStore(string root) : IBlobStore
     {
         var target = PathOf(key);
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-        try { File.Move(localPath, target, overwrite: true); }
-        catch (IOException)
+        // First beside the target, then one rename over it. A direct move would do when both are on one file system,
+        // but across file systems File.Move copies into the target itself, where a reader could see half a file.
+        var temp = target + ".tmp-" + Guid.NewGuid().ToString("N");
+        try
         {
-            // Another file system (the temp file came from elsewhere): copy next to the target, then rename.
-            var temp = target + ".tmp-" + Guid.NewGuid().ToString("N");
-            File.Copy(localPath, temp);
+            File.Move(localPath, temp);
             File.Move(temp, target, overwrite: true);
-            File.Delete(localPath);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
         }
         return Task.CompletedTask;
     }
@@ -31,6 +36,7 @@ public sealed class LocalBlobStore(string root) : IBlobStore
     public Task<Stream?> OpenReadAsync(string key, long offset = 0, long? length = null, CancellationToken ct = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        if (length is < 0) throw new ArgumentOutOfRangeException(nameof(length));
         FileStream file;
         try { file = new FileStream(PathOf(key), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16); }
         catch (FileNotFoundException) { return Task.FromResult<Stream?>(null); }
@@ -45,6 +51,16 @@ public sealed class LocalBlobStore(string root) : IBlobStore
     {
         var info = new FileInfo(PathOf(key));
         return Task.FromResult<long?>(info.Exists ? info.Length : null);
+    }
+
+    public Task CheckAsync(CancellationToken ct)
+    {
+        try { Directory.CreateDirectory(Root); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new BlobStoreException($"blob store {Description}: {e.Message}", e);
+        }
+        return Task.CompletedTask;
     }
 
     public Task<bool> DeleteAsync(string key, CancellationToken ct)

@@ -28,6 +28,27 @@ public sealed class ServerOptions
     /// </summary>
     public string? HostedDirectory { get; set; } = Env("SLIPWAY_HOSTED_DIR");
 
+    /// <summary>
+    /// SLIPWAY_S3_ENDPOINT, else AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL: the S3-compatible server's URL
+    /// (http://127.0.0.1:9000). None: AWS's own endpoint for <see cref="S3Region"/>.
+    /// </summary>
+    public string? S3Endpoint { get; set; } = Env("SLIPWAY_S3_ENDPOINT") ?? Env("AWS_ENDPOINT_URL_S3") ?? Env("AWS_ENDPOINT_URL");
+
+    /// <summary>SLIPWAY_S3_REGION, else AWS_REGION: the region requests are signed for. Default us-east-1.</summary>
+    public string S3Region { get; set; } = Env("SLIPWAY_S3_REGION") ?? Env("AWS_REGION") ?? "us-east-1";
+
+    /// <summary>AWS_ACCESS_KEY_ID: with <see cref="S3SecretKey"/>, the S3 credentials; when unset, the SDK's default chain (profile, role).</summary>
+    public string? S3AccessKey { get; set; } = Env("AWS_ACCESS_KEY_ID");
+
+    /// <summary>AWS_SECRET_ACCESS_KEY: never logged nor shown.</summary>
+    public string? S3SecretKey { get; set; } = Env("AWS_SECRET_ACCESS_KEY");
+
+    /// <summary>AWS_SESSION_TOKEN: for temporary credentials; never logged nor shown.</summary>
+    public string? S3SessionToken { get; set; } = Env("AWS_SESSION_TOKEN");
+
+    /// <summary>SLIPWAY_S3_PATH_STYLE (true|false): bucket in the path, not the host name, as S3-compatible servers need. Default true.</summary>
+    public bool S3PathStyle { get; set; } = Env("SLIPWAY_S3_PATH_STYLE") is not "false";
+
     /// <summary>SLIPWAY_EMBEDDED_AGENT (true|false): run one agent in the server process. Default true.</summary>
     public bool EmbeddedAgent { get; set; } = Env("SLIPWAY_EMBEDDED_AGENT") is not "false";
 

@@ -141,6 +141,9 @@ public static class SlipwayServer
         var clock = services.GetRequiredService<TimeProvider>();
         var log = services.GetRequiredService<ILoggerFactory>().CreateLogger("Slipway.Server");
         EmbeddedAgentService.EnsureSandbox(options);
+        var blobs = services.GetRequiredService<IBlobStore>();
+        log.LogInformation("Blob store: {BlobStore}", blobs.Description);
+        await blobs.CheckAsync(CancellationToken.None);
         if (await Bootstrap.CreateAdminAsync(services.GetRequiredService<UserStore>(), options, clock, log) is not null)
             await services.GetRequiredService<Audit.AuditLog>().RecordAsync(new Audit.AuditRecord(AuditActorKinds.System, "slipway", null,
                 Core.Access.Actions.UserManage, "user:admin", AuditOutcomes.Succeeded, "first start: admin created with a one-time API token"));

@@ -1,0 +1,64 @@
+using Slipway.Testing;
+
+namespace Slipway.Server.Tests.Blobs;
+
+/// <summary>Reading --blobs and the S3 settings: refused values fail before any request, and never echo a secret.</summary>
+public sealed class S3ConfigurationTests
+{
+    [Theory]
+    [InlineData("s3://")]
+    [InlineData("s3://UPPER/x")]
+    [InlineData("s3://ab")]
+    [InlineData("s3://bucket/a//b")]
+    [InlineData("s3://bucket/../x")]
+    [InlineData("s3://bucket/Prefix")]
+    [InlineData("ftp://bucket/x")]
+    [InlineData("/srv/blobs")]
+    public void BadBlobsValue_IsRefusedWithTheReason(string value)
+    {
+        var error = Assert.Throws<BlobStoreException>(() => BlobStores.FromOptions(new ServerOptions { Blobs = value }));
+        Assert.Contains("--blobs", error.Message);
+    }
+
+    [Theory]
+    [InlineData("s3://my-bucket", "my-bucket", "", "objects/x")]
+    [InlineData("s3://my.bucket/slipway/", "my.bucket", "slipway", "slipway/objects/x")]
+    [InlineData("s3://b12/a/b", "b12", "a/b", "a/b/objects/x")]
+    public void Location_IsBucketAndOptionalPrefix(string value, string bucket, string prefix, string objectKey)
+    {
+        var location = S3Location.Parse(value);
+        Assert.Equal((bucket, prefix, objectKey), (location.Bucket, location.Prefix, location.ObjectKey("objects/x")));
+    }
+
+    [Fact]
+    public void EndpointWithCredentialsInIt_IsRefused_WithoutRepeatingThem()
+    {
+        var options = new ServerOptions { Blobs = "s3://bucket", S3Endpoint = "http://user:hunter2@127.0.0.1:9000" };
+        var error = Assert.Throws<BlobStoreException>(() => BlobStores.FromOptions(options));
+        Assert.DoesNotContain("hunter2", error.Message);
+    }
+
+    [Fact]
+    public async Task UnreachableEndpoint_FailsTheCheck_NamingIt()
+    {
+        var port = FreePort.Get(); // nobody listens there
+        var options = new ServerOptions
+        {
+            Blobs = "s3://bucket/p", S3Endpoint = $"http://127.0.0.1:{port}", S3AccessKey = "AKIDEXAMPLE", S3SecretKey = "not-to-be-seen",
+        };
+        using var store = (S3BlobStore)BlobStores.FromOptions(options);
+
+        var error = await Assert.ThrowsAsync<BlobStoreException>(() => store.CheckAsync(default));
+
+        Assert.Contains($"s3://bucket/p at http://127.0.0.1:{port}", error.Message);
+        Assert.DoesNotContain("not-to-be-seen", error.ToString());
+    }
+
+    [Fact]
+    public void DefaultEndpoint_IsAwsForTheRegion()
+    {
+        var options = new ServerOptions { Blobs = "s3://bucket/p", S3Endpoint = null, S3Region = "eu-west-1", S3AccessKey = "a", S3SecretKey = "b" };
+        using var store = (S3BlobStore)BlobStores.FromOptions(options);
+        Assert.Equal("s3://bucket/p at AWS eu-west-1", store.Description);
+    }
+}
