@@ -140,6 +140,17 @@ public sealed class PostgresServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops the server (fast shutdown: sessions are cut), as an operator's restart or a crash would; <see cref="StartAgainAsync"/> brings it back.</summary>
+    public Task StopAsync() => Task.Run(() => Check(RunPg("pg_ctl", "-D", _dataDir, "-m", "fast", "-w", "stop"), "pg_ctl stop"));
+
+    /// <summary>Starts the stopped server again on the same port.</summary>
+    public Task StartAgainAsync() => Task.Run(() =>
+    {
+        var options = $"-c listen_addresses=127.0.0.1 -p {Port} -k {SocketDir} " +
+                      "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200";
+        Check(RunPg("pg_ctl", "-D", _dataDir, "-w", "-t", "60", "-l", LogFile, "-o", options, "start"), "pg_ctl start");
+    });
+
     public string ConnectionString(string database) => new NpgsqlConnectionStringBuilder
     {
         Host = "127.0.0.1",
