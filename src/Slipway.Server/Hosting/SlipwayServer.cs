@@ -26,6 +26,7 @@ public static class SlipwayServer
         var keyRing = Path.Combine(options.FullDataDirectory, "keys");
         Directory.CreateDirectory(keyRing, OwnerOnly);
         File.SetUnixFileMode(keyRing, OwnerOnly);
+        Core.Nodes.NodeNames.Check(options.NodeName); // a bad SLIPWAY_NODE_NAME stops the start here, not in a worker
         var database = options.Database is { Length: > 0 } pg
             ? SqlDatabase.ForPostgres(pg)
             : SqlDatabase.ForSqliteFile(Path.Combine(options.FullDataDirectory, "slipway.db"));
@@ -87,6 +88,7 @@ public static class SlipwayServer
         api.MapRunsApi();
         api.MapLogsApi();
         api.MapAgentsApi();
+        api.MapNodesApi();
         api.MapWebhooksApi();
         api.MapProtectedBranchesApi();
         api.MapReleaseBranchesApi();
