@@ -36,7 +36,7 @@ public sealed record DutyFence(string Duty, string Holder, long Token)
     {
         var sql = "SELECT fencing_token FROM duty_leases WHERE duty = @Duty AND holder = @Holder AND fencing_token = @Token " +
                   $"AND expires_at > {DbClock.NowMs(dialect)}" + (dialect == SqlDialect.Postgres ? " FOR SHARE" : "");
-        if (await connection.ExecuteScalarAsync<long?>(sql, this, tx) is null)
+        if (await connection.ExecuteScalarAsync<long?>(sql, new { Duty, Holder, Token }, tx) is null)
             throw new LeaseLostException(this);
     }
 }

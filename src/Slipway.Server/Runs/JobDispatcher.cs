@@ -30,8 +30,9 @@ public sealed class JobDispatcher(JobLeaseStore leases, RunStore runs, ArtifactS
         while (!ct.IsCancellationRequested)
         {
             // A draining node hands out nothing new: "no work" (204), and the agent's next poll goes, through the load
-            // balancer, to another node. Jobs already leased run on; their calls are still served here.
-            if (node.Draining) return null;
+            // balancer, to another node. Jobs already leased run on; their calls are still served here. The answer waits
+            // a second (less if the agent asked to wait less), or agents still sent here would poll in a tight loop.
+            if (node.Draining) return await DrainingAnswerAsync(deadline - clock.GetUtcNow(), ct);
             // Take the signal before looking, so a job queued between the look and the wait is not missed.
             var woken = signal.WaitAsync(WorkSignal.Pool(agent.Pool));
             var job = await leases.TryClaimAsync(agent.Id, agent.Pool, agent.Labels, options.LeaseTimeout, Now());
@@ -51,6 +52,16 @@ public sealed class JobDispatcher(JobLeaseStore leases, RunStore runs, ArtifactS
         }
         return null;
     }
+
+    private async Task<JobLease?> DrainingAnswerAsync(TimeSpan left, CancellationToken ct)
+    {
+        var pause = left < DrainingPause ? left : DrainingPause;
+        try { if (pause > TimeSpan.Zero) await Task.Delay(pause, clock, ct); }
+        catch (OperationCanceledException) { }
+        return null;
+    }
+
+    private static readonly TimeSpan DrainingPause = TimeSpan.FromSeconds(1);
 
     /// <summary>The lease for a claimed job, or null when the job could not be handed out and was failed.</summary>
     private async Task<JobLease?> ToLeaseAsync(JobRow job, CancellationToken ct)

@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace Slipway.Cli.Commands.Server;
 
-/// <summary><c>slipway server [--data DIR] [--urls URL] [--database CONN] [--no-agent] [--agent-slots N] [--agent-sandbox bwrap|none] [--demo]</c></summary>
+/// <summary><c>slipway server [--data DIR] [--urls URL] [--database CONN] [--node-name NAME] [--no-agent] [--agent-slots N] [--agent-sandbox bwrap|none] [--demo]</c></summary>
 public static class ServerCommand
 {
     public static Command Create()
@@ -10,6 +10,7 @@ public static class ServerCommand
         var data = new Option<string?>("--data") { Description = "Data folder (default ./.slipway)" };
         var urls = new Option<string?>("--urls") { Description = "Listen address (default http://127.0.0.1:5080)" };
         var database = new Option<string?>("--database") { Description = "PostgreSQL connection string (default: SQLite in the data folder)" };
+        var nodeName = new Option<string?>("--node-name") { Description = "This node's name among the server nodes sharing the database (default: the host name)" };
         var noAgent = new Option<bool>("--no-agent") { Description = "Do not run the embedded agent" };
         var slots = new Option<int?>("--agent-slots") { Description = "Slots of the embedded agent (default: cores)" };
         var demo = new Option<bool>("--demo") { Description = "Create the demo project on start" };
@@ -17,13 +18,22 @@ public static class ServerCommand
         {
             Description = "How the embedded agent isolates jobs: bwrap (default; needs bubblewrap) or none (only where everyone who can push is trusted with this machine)",
         };
-        var command = new Command("server", "Run the Slipway server (with its embedded agent)") { data, urls, database, noAgent, slots, demo, sandbox };
+        var command = new Command("server", "Run the Slipway server (with its embedded agent)") { data, urls, database, nodeName, noAgent, slots, demo, sandbox };
         command.SetAction(async (result, ct) =>
         {
             var options = new ServerOptions();
             if (result.GetValue(data) is { } d) options.DataDirectory = d;
             if (result.GetValue(urls) is { } u) options.Urls = u;
             if (result.GetValue(database) is { } db) options.Database = db;
+            if (result.GetValue(nodeName) is { } node)
+            {
+                if (!Slipway.Core.Nodes.NodeNames.IsValid(node))
+                {
+                    await Console.Error.WriteLineAsync($"error: --node-name '{node}' is not valid: use 1-64 letters, digits, '.', '_' or '-'");
+                    return 2;
+                }
+                options.NodeName = node;
+            }
             if (result.GetValue(noAgent)) options.EmbeddedAgent = false;
             if (result.GetValue(slots) is { } s) options.EmbeddedAgentSlots = s;
             options.Demo = result.GetValue(demo);
