@@ -3,12 +3,13 @@ using System.Net;
 using Slipway.Client;
 using Slipway.Core.Nodes;
 using Slipway.Testing;
+using Xunit.Abstractions;
 
 namespace Slipway.Server.Tests.Nodes;
 
 /// <summary>Several server nodes on one real PostgreSQL: each duty on exactly one, takeover, fencing, drain.</summary>
 [Collection("postgres")]
-public sealed class NodeFailoverTests(PostgresFixture postgres)
+public sealed class NodeFailoverTests(PostgresFixture postgres, ITestOutputHelper output)
 {
     [Fact]
     public async Task TwoNodes_EachDutyRunsOnExactlyOne_AndBothAreListed()
@@ -58,6 +59,7 @@ public sealed class NodeFailoverTests(PostgresFixture postgres)
             var clock = Stopwatch.StartNew();
             var after = await NodeKit.AllHeldByAsync(survivor, "survivor", TimeSpan.FromSeconds(15));
             var takeover = clock.Elapsed;
+            output.WriteLine($"takeover after the kill: {takeover.TotalMilliseconds:0} ms (lease {NodeKit.Lease.TotalSeconds:0} s)");
 
             // The lease (2 s) plus one look (0.4 s) at most; a second of slack for a loaded machine.
             Assert.True(takeover < NodeKit.Lease + TimeSpan.FromSeconds(1.5), $"took over after {takeover.TotalSeconds:0.0} s");
