@@ -52,6 +52,7 @@ public abstract class PeriodicWorker(ILogger log, TimeProvider clock) : Backgrou
         while (!stoppingToken.IsCancellationRequested)
         {
             var wake = WakeUp();
+            if (_duty is not null) wake = wake is null ? _leases!.Acquired(_duty) : Task.WhenAny(wake, _leases!.Acquired(_duty));
             try { await RunPassAsync(stoppingToken); }
             catch (LeaseLostException e)
             {

@@ -32,6 +32,21 @@ public sealed class DutyLeases(NodeStore store, NodeIdentity node, ServerOptions
 
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Lease> _held = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TaskCompletionSource> _acquired = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Completes when this node next takes <paramref name="duty"/>: its worker starts a pass then rather than an interval
+    /// later (at start-up the workers' first look comes before this service's first acquisition).
+    /// </summary>
+    public Task Acquired(string duty)
+    {
+        lock (_lock)
+        {
+            if (!_acquired.TryGetValue(duty, out var signal))
+                _acquired[duty] = signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return signal.Task;
+        }
+    }
 
     protected override TimeSpan Interval => DutyLeaseRules.LookInterval(options.DutyLeaseTime);
     protected override string Name => "keeping duty leases";
@@ -83,6 +98,7 @@ public sealed class DutyLeases(NodeStore store, NodeIdentity node, ServerOptions
                     if (await store.AcquireAsync(duty, node.Name, lease) is { } token)
                     {
                         Set(duty, token, Deadline(before, lease));
+                        SignalAcquired(duty);
                         log.LogInformation("node {Node} took duty {Duty} (fencing token {Token})", node.Name, duty, token);
                     }
                     else Drop(duty, "another node took it first");
@@ -136,6 +152,14 @@ public sealed class DutyLeases(NodeStore store, NodeIdentity node, ServerOptions
             if (_held.TryGetValue(duty, out var held) && held.Token == token) held.Deadline = deadline;
             else _held[duty] = new Lease(token, deadline);
         }
+    }
+
+    private void SignalAcquired(string duty)
+    {
+        TaskCompletionSource? fired;
+        lock (_lock)
+            _acquired.Remove(duty, out fired);
+        fired?.TrySetResult();
     }
 
     private void Drop(string duty, string why)
