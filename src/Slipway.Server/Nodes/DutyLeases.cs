@@ -89,6 +89,11 @@ public sealed class DutyLeases(NodeStore store, NodeIdentity node, ServerOptions
         {
             var row = leases.FirstOrDefault(l => l.Duty == duty);
             var step = DutyLeaseRules.Decide(row, node.Name, now, lease, draining);
+            // "Held by this node" means by this process, under the token it took: a lease under this name that it does not
+            // know (a second process misconfigured with the same name took it) is left alone, never adopted or renewed,
+            // so even two processes sharing a name never run a duty both at once. (A restart released the old process's.)
+            if (step is DutyStep.Keep or DutyStep.Renew or DutyStep.Release && !HoldsToken(duty, row!.FencingToken))
+                step = DutyStep.Standby;
             if (step == DutyStep.Release && Running(duty)) // let the pass under way finish under a live lease
                 step = row!.ExpiresAt - now < lease.TotalMilliseconds / 2 ? DutyStep.Renew : DutyStep.Keep;
             switch (step)
@@ -109,13 +114,13 @@ public sealed class DutyLeases(NodeStore store, NodeIdentity node, ServerOptions
                     else Drop(duty, "its lease ran out before it was renewed");
                     break;
                 case DutyStep.Keep:
-                    Set(duty, row!.FencingToken, Deadline(asked, TimeSpan.FromMilliseconds(row.ExpiresAt - now)));
+                    Set(duty, row!.FencingToken, Deadline(asked, TimeSpan.FromMilliseconds(row.ExpiresAt - now))); // the database's word on the time left
                     break;
                 case DutyStep.Release:
                     await ReleaseAsync(duty, row!.FencingToken, "draining");
                     break;
                 default:
-                    Drop(duty, row?.Holder is { } other ? $"node {other} holds it" : "it is free and this node is draining");
+                    Drop(duty, row?.Holder is { } other ? $"{(other == node.Name ? "another process named" : "node")} {other} holds it" : "it is free and this node is draining");
                     break;
             }
         }
@@ -136,6 +141,11 @@ public sealed class DutyLeases(NodeStore store, NodeIdentity node, ServerOptions
         lock (_lock) _held.Remove(duty); // no pass starts from here on
         if (await store.ReleaseAsync(duty, node.Name, token))
             log.LogInformation("node {Node} released duty {Duty} ({Why})", node.Name, duty, why);
+    }
+
+    private bool HoldsToken(string duty, long token)
+    {
+        lock (_lock) return _held.TryGetValue(duty, out var held) && held.Token == token;
     }
 
     private bool Running(string duty)
