@@ -19,11 +19,13 @@ using Slipway.Cli.Commands.Release;
 using Slipway.Cli.Commands.ChangeRequest;
 using Slipway.Cli.Commands.Deploy;
 using Slipway.Cli.Commands.Target;
+using Slipway.Cli.Commands.Node;
 
 var root = new RootCommand("Slipway: continuous deployment from request to production")
 {
     ServerCommand.Create(),
     AgentCommand.Create(),
+    NodeCommand.Create(),
     ProjectCommand.Create(),
     VarCommand.Create(),
     ItemCommand.Create(),

@@ -14,6 +14,7 @@ global using Slipway.Server.Targets;
 global using Slipway.Server.Gates;
 global using Slipway.Server.Git;
 global using Slipway.Server.Hosting;
+global using Slipway.Server.Nodes;
 global using Slipway.Server.Projects;
 global using Slipway.Server.Releases;
 global using Slipway.Server.Runs;

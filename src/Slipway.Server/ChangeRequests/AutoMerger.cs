@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Slipway.Core.Access;
 using Slipway.Core.Audit;
 using Slipway.Core.ChangeRequests;
+using Slipway.Core.Nodes;
 
 namespace Slipway.Server.ChangeRequests;
 
@@ -13,7 +14,7 @@ namespace Slipway.Server.ChangeRequests;
 /// Each merge is audited as the system acting for that user.
 /// </summary>
 public sealed class AutoMerger(ChangeRequestStore store, ChangeRequestService service, ProjectStore projects, RunStore runs, UserStore users,
-    Authenticator authenticator, AuditLog audit, ServerOptions options, TimeProvider clock, ILogger<AutoMerger> log) : PeriodicWorker(log, clock)
+    Authenticator authenticator, AuditLog audit, ServerOptions options, TimeProvider clock, ILogger<AutoMerger> log, DutyLeases leases) : PeriodicWorker(log, clock, leases, Duties.AutoMerging)
 {
     protected override TimeSpan Interval => options.AutoMergeInterval;
     protected override string Name => "auto-merge pass";

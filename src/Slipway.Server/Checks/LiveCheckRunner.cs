@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Slipway.Core.Checks;
+using Slipway.Core.Nodes;
 
 namespace Slipway.Server.Checks;
 
@@ -11,7 +12,7 @@ namespace Slipway.Server.Checks;
 /// and acted on by <see cref="CheckResponder"/>.
 /// </summary>
 public sealed class LiveCheckRunner(CheckStore checks, HttpProbe probe, ScriptProbe scripts, CheckResponder responder, ServerOptions options, TimeProvider clock,
-    ILogger<LiveCheckRunner> log) : PeriodicWorker(log, clock)
+    ILogger<LiveCheckRunner> log, DutyLeases leases) : PeriodicWorker(log, clock, leases, Duties.LiveChecks)
 {
     private readonly ConcurrentDictionary<long, bool> _running = new();
 

@@ -67,10 +67,15 @@ public sealed class SqlDatabase : IDisposable
         return await work(connection);
     }
 
-    /// <summary>Runs <paramref name="work"/> in one transaction; commits if it returns, rolls back if it throws.</summary>
+    /// <summary>
+    /// Runs <paramref name="work"/> in one transaction; commits if it returns, rolls back if it throws. Inside a duty's
+    /// pass (<see cref="DutyFence.Current"/>) the transaction first proves the node still holds the duty's lease, else
+    /// throws <see cref="DutyLostException"/> before <paramref name="work"/> runs.
+    /// </summary>
     public async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct = default)
     {
         var isSqlite = Dialect == SqlDialect.Sqlite;
+        var fence = DutyFence.Current;
         if (isSqlite) await _sqliteWriter.WaitAsync(ct);
         try
         {
@@ -78,6 +83,7 @@ public sealed class SqlDatabase : IDisposable
             await using var tx = isSqlite
                 ? ((SqliteConnection)connection).BeginTransaction(deferred: false)
                 : await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+            if (fence is not null) await fence.CheckAsync(connection, tx, Dialect);
             var result = await work(connection, tx);
             await tx.CommitAsync(ct);
             return result;

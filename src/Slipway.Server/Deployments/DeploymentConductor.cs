@@ -6,6 +6,7 @@ using Slipway.Core.Deployments;
 using Slipway.Core.Environments;
 using Slipway.Core.Pipelines;
 using Slipway.Core.Runs;
+using Slipway.Core.Nodes;
 
 namespace Slipway.Server.Deployments;
 
@@ -18,7 +19,7 @@ namespace Slipway.Server.Deployments;
 /// </summary>
 public sealed class DeploymentConductor(DeploymentStore deployments, EnvironmentStore environments, ReleaseStore releases, ProjectStore projects,
     RunStore runs, RunService runService, ArtifactFiles files, DeploymentService service, DeploymentJobs jobs, TargetStore targets, WorkSignal signal, AuditLog audit, TimeProvider clock,
-    ServerOptions options, ILogger<DeploymentConductor> log) : PeriodicWorker(log, clock)
+    ServerOptions options, ILogger<DeploymentConductor> log, DutyLeases leases) : PeriodicWorker(log, clock, leases, Duties.DeploymentConducting)
 {
     protected override TimeSpan Interval => options.ConductorInterval;
     protected override string Name => "deployment step";

@@ -1,10 +1,11 @@
 using Microsoft.Extensions.Logging;
+using Slipway.Core.Nodes;
 
 namespace Slipway.Server.Git;
 
 /// <summary>Background loop: every <see cref="ServerOptions.PollInterval"/>, checks every project for new commits.</summary>
-public sealed class GitPoller(ProjectStore projects, ChangeDetector detector, ServerOptions options, TimeProvider clock, ILogger<GitPoller> log)
-    : PeriodicWorker(log, clock)
+public sealed class GitPoller(ProjectStore projects, ChangeDetector detector, ServerOptions options, TimeProvider clock, ILogger<GitPoller> log, DutyLeases leases)
+    : PeriodicWorker(log, clock, leases, Duties.GitPolling)
 {
     protected override TimeSpan Interval => options.PollInterval;
     protected override bool PassAtStart => false;

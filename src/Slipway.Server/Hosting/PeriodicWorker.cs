@@ -8,9 +8,23 @@ namespace Slipway.Server.Hosting;
 /// auto-merger, heartbeat-denial flusher): a pass every <see cref="Interval"/> (from <see cref="ServerOptions"/>), a
 /// failed pass logged and tried again at the next tick, never ending the loop. Each pass reads its work from the
 /// database, so a restart (or another node) picks up where the last pass left off.
+/// A worker given a duty (<see cref="Slipway.Core.Nodes.Duties"/>) runs its passes only while this node holds that duty's
+/// lease (<see cref="DutyLeases"/>), each pass under the lease's <see cref="DutyFence"/>: every database write the pass makes
+/// proves the node still holds it, so a duty never runs on two nodes at once, and a node that lost it cannot write as
+/// if it had not. Workers without a duty (heartbeat-denial flusher, alert sender, the node's own heartbeat) run on every node.
 /// </summary>
 public abstract class PeriodicWorker(ILogger log, TimeProvider clock) : BackgroundService
 {
+    private readonly DutyLeases? _leases;
+    private readonly string? _duty;
+
+    /// <summary>A worker whose passes run only on the node holding <paramref name="duty"/>'s lease.</summary>
+    protected PeriodicWorker(ILogger log, TimeProvider clock, DutyLeases leases, string duty) : this(log, clock)
+    {
+        _leases = leases;
+        _duty = duty;
+    }
+
     /// <summary>The server's clock (a fake one in tests), for passes that need the time.</summary>
     protected TimeProvider Clock { get; } = clock;
 
@@ -38,13 +52,30 @@ public abstract class PeriodicWorker(ILogger log, TimeProvider clock) : Backgrou
         while (!stoppingToken.IsCancellationRequested)
         {
             var wake = WakeUp();
-            try { await PassAsync(stoppingToken); }
+            if (_duty is not null) wake = wake is null ? _leases!.Acquired(_duty) : Task.WhenAny(wake, _leases!.Acquired(_duty));
+            try { await RunPassAsync(stoppingToken); }
+            catch (DutyLostException e)
+            {
+                log.LogWarning("{Worker} stopped half-way: {Reason}", Name, e.Message);
+            }
             catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
                 log.LogWarning(e, "{Worker} failed; trying again in {Interval}", Name, Interval);
             }
             if (!await PauseAsync(stoppingToken, wake)) return;
         }
+    }
+
+    private async Task RunPassAsync(CancellationToken ct)
+    {
+        if (_duty is null)
+        {
+            await PassAsync(ct);
+            return;
+        }
+        using var hold = _leases!.TryBeginPass(_duty);
+        if (hold is null) return; // another node holds the duty (or this one drains): nothing to do here
+        await DutyFence.RunUnderAsync(hold.Fence, () => PassAsync(ct));
     }
 
     private async Task<bool> PauseAsync(CancellationToken stoppingToken, Task? wake = null)

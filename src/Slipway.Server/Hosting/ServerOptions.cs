@@ -141,6 +141,22 @@ public sealed class ServerOptions
     /// </summary>
     public TimeSpan AuditDenialWindow { get; set; } = TimeSpan.FromSeconds(Math.Max(1, Int("SLIPWAY_AUDIT_DENIAL_WINDOW_SECONDS") ?? 60));
 
+    /// <summary>
+    /// SLIPWAY_NODE_NAME: this server node's name among the nodes sharing one database ([A-Za-z0-9._-], 1-64), the holder of
+    /// its duty leases. Must be unique per node. Default: the machine's host name.
+    /// </summary>
+    public string NodeName { get; set; } = Env("SLIPWAY_NODE_NAME") ?? DefaultNodeName();
+
+    /// <summary>
+    /// SLIPWAY_DUTY_LEASE_SECONDS: a duty's lease (git polling, lease sweeping, release creation, deployment conducting,
+    /// auto-merging, live checks run on one node at a time). A node that stops renewing loses its duties after it, and
+    /// another node takes them over. Default 15.
+    /// </summary>
+    public TimeSpan DutyLeaseTime { get; set; } = TimeSpan.FromSeconds(Math.Max(1, Int("SLIPWAY_DUTY_LEASE_SECONDS") ?? 15));
+
+    /// <summary>How often a node writes its heartbeat (and learns whether it is to drain); three missed ones show it as lost. Default 5 s.</summary>
+    public TimeSpan NodeHeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Create the demo project on start (the README's first command sets it).</summary>
     public bool Demo { get; set; }
 
@@ -150,6 +166,13 @@ public sealed class ServerOptions
     public string FullDataDirectory => Path.GetFullPath(DataDirectory);
 
     public string FullHostedDirectory => Path.GetFullPath(HostedDirectory ?? Path.Combine(FullDataDirectory, "hosted"));
+
+    /// <summary>The host name cut to a valid node name (a host name may be longer, or carry characters a node name may not).</summary>
+    private static string DefaultNodeName()
+    {
+        var name = new string(Environment.MachineName.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '-').ToArray());
+        return name.Length == 0 ? "slipway" : name.Length > 64 ? name[..64] : name;
+    }
 
     private static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
     private static int? Int(string name) => int.TryParse(Env(name), out var v) ? v : null;

@@ -29,6 +29,7 @@ public static class ServiceRegistration
         .AddSingleton<GateStore>()
         .AddSingleton<CheckStore>()
         .AddSingleton<AlertWebhookStore>()
+        .AddSingleton<NodeStore>()
         .AddSingleton<MetricsRecorder>()
         .AddSingleton<LogStore>()
         .AddSingleton<ArtifactFiles>()
@@ -81,6 +82,13 @@ public static class ServiceRegistration
         .AddSingleton<SecretVault>()
         .AddSingleton<JobDispatcher>()
         .AddSingleton<PoolPresence>()
+        .AddSingleton<NodeIdentity>()
+        .AddSingleton<NodeService>()
+        .AddSingleton<DutyLeases>()
+        // First: hosted services stop in reverse order, so the node's leases are released and its stop recorded only
+        // after every worker has stopped.
+        .AddHostedService<NodeRegistry>()
+        .AddHostedService(sp => sp.GetRequiredService<DutyLeases>())
         .AddHostedService(sp => sp.GetRequiredService<HeartbeatDenials>())
         .AddHostedService<NodeNotifications>()
         .AddHostedService<GitPoller>()

@@ -19,6 +19,7 @@ public static class SlipwayServer
 {
     public static WebApplication Build(ServerOptions options, Action<ILoggingBuilder>? logging = null)
     {
+        Core.Nodes.NodeNames.Check(options.NodeName); // a bad SLIPWAY_NODE_NAME stops the start here, not in a worker
         // The data folder holds the database (password hashes, encrypted secrets) and the Data Protection key
         // ring, which is stored unencrypted on Linux: only the server's user may read either.
         const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
@@ -96,6 +97,7 @@ public static class SlipwayServer
         api.MapRunsApi();
         api.MapLogsApi();
         api.MapAgentsApi();
+        api.MapNodesApi();
         api.MapWebhooksApi();
         api.MapProtectedBranchesApi();
         api.MapReleaseBranchesApi();

@@ -7,12 +7,16 @@ using Slipway.Core.Access;
 
 namespace Slipway.Server.Hosting;
 
-/// <summary>/healthz (public), /metrics (Prometheus, bearer token), /api/v1/openapi.json (the API's description) and /api/v1/lint.</summary>
+/// <summary>/healthz (public; 503 while the node drains), /metrics (Prometheus, bearer token), /api/v1/openapi.json (the API's description) and /api/v1/lint.</summary>
 public static class SystemApi
 {
     public static void MapSystemApi(this IEndpointRouteBuilder app, RouteGroupBuilder api)
     {
-        app.MapGet("/healthz", () => Results.Ok(new { status = "ok" })).RequireAction(Actions.Public);
+        // A draining node answers 503 so that a load balancer's health check stops sending it new connections; requests
+        // already running finish.
+        app.MapGet("/healthz", (Nodes.NodeIdentity node) => node.Draining
+            ? Results.Json(new { status = "draining", node = node.Name }, statusCode: StatusCodes.Status503ServiceUnavailable)
+            : Results.Ok(new { status = "ok", node = node.Name })).RequireAction(Actions.Public);
         // Any signed-in user may read what the API offers; what each call then allows is checked per call.
         app.MapOpenApi("/api/v1/openapi.json").RequireAction(Actions.UiView);
         app.MapGet("/metrics", async (HttpContext context, SlipwayMetrics metrics) =>

@@ -8,6 +8,7 @@ using Slipway.Core.Audit;
 using Slipway.Core.Pipelines;
 using Slipway.Core.Releases;
 using Slipway.Core.WorkItems;
+using Slipway.Core.Nodes;
 
 namespace Slipway.Server.Releases;
 
@@ -130,7 +131,7 @@ public sealed class ReleaseService(RunStore runs, ProjectStore projects, Release
 /// in the audit log, and never retried. Audited as the system.
 /// </summary>
 public sealed class ReleaseCreator(ReleaseService service, ReleaseStore releases, AuditLog audit, ServerOptions options, TimeProvider clock,
-    ILogger<ReleaseCreator> log) : PeriodicWorker(log, clock)
+    ILogger<ReleaseCreator> log, DutyLeases leases) : PeriodicWorker(log, clock, leases, Duties.ReleaseCreation)
 {
     protected override TimeSpan Interval => options.ReleaseCreatorInterval;
     protected override string Name => "creating releases";

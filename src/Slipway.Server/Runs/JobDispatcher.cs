@@ -6,7 +6,8 @@ namespace Slipway.Server.Runs;
 /// <summary>
 /// Hands queued jobs to polling agents as leases. A poll that finds nothing waits on <see cref="WorkSignal"/>
 /// for its pool, so a job queued while an agent waits reaches it at once; the wait is capped so the agent's
-/// poll returns (204) and comes back, which also proves the agent is alive.
+/// poll returns (204) and comes back, which also proves the agent is alive. A draining node (<see cref="NodeIdentity"/>)
+/// answers every poll "no work".
 /// </summary>
 /// <remarks>
 /// Variables: the project's plain variables go to every job (the file's env wins over them); secret variables
@@ -18,7 +19,7 @@ namespace Slipway.Server.Runs;
 /// </remarks>
 public sealed class JobDispatcher(JobLeaseStore leases, RunStore runs, ArtifactStore artifacts, VariableStore variables, EnvironmentStore environments,
     ProjectStore projects, ReleaseSettingsStore releaseSettings, SecretVault vault, JobEvents events, LogStore logs, WorkSignal signal,
-    ServerOptions options, TimeProvider clock, Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime)
+    ServerOptions options, TimeProvider clock, Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime, NodeIdentity node)
 {
     public async Task<JobLease?> PollAsync(Principal.Agent agent, TimeSpan wait, CancellationToken requestAborted)
     {
@@ -28,6 +29,10 @@ public sealed class JobDispatcher(JobLeaseStore leases, RunStore runs, ArtifactS
         var deadline = clock.GetUtcNow() + (wait > options.AgentPollWait ? options.AgentPollWait : wait);
         while (!ct.IsCancellationRequested)
         {
+            // A draining node hands out nothing new: "no work" (204), and the agent's next poll goes, through the load
+            // balancer, to another node. Jobs already leased run on; their calls are still served here. The answer waits
+            // a second (less if the agent asked to wait less), or agents still sent here would poll in a tight loop.
+            if (node.Draining) return await DrainingAnswerAsync(deadline - clock.GetUtcNow(), ct);
             // Take the signal before looking, so a job queued between the look and the wait is not missed.
             var woken = signal.WaitAsync(WorkSignal.Pool(agent.Pool));
             var job = await leases.TryClaimAsync(agent.Id, agent.Pool, agent.Labels, options.LeaseTimeout, Now());
@@ -47,6 +52,16 @@ public sealed class JobDispatcher(JobLeaseStore leases, RunStore runs, ArtifactS
         }
         return null;
     }
+
+    private async Task<JobLease?> DrainingAnswerAsync(TimeSpan left, CancellationToken ct)
+    {
+        var pause = left < DrainingPause ? left : DrainingPause;
+        try { if (pause > TimeSpan.Zero) await Task.Delay(pause, clock, ct); }
+        catch (OperationCanceledException) { }
+        return null;
+    }
+
+    private static readonly TimeSpan DrainingPause = TimeSpan.FromSeconds(1);
 
     /// <summary>The lease for a claimed job, or null when the job could not be handed out and was failed.</summary>
     private async Task<JobLease?> ToLeaseAsync(JobRow job, CancellationToken ct)

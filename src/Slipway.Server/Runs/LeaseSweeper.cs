@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Slipway.Core.Nodes;
 
 namespace Slipway.Server.Runs;
 
@@ -8,7 +9,7 @@ namespace Slipway.Server.Runs;
 /// updates are conditional.
 /// </summary>
 public sealed class LeaseSweeper(JobLeaseStore leases, JobEvents events, NodeTaskStore nodeTasks, ServerOptions options, TimeProvider clock,
-    ILogger<LeaseSweeper> log) : PeriodicWorker(log, clock)
+    ILogger<LeaseSweeper> log, DutyLeases duties) : PeriodicWorker(log, clock, duties, Duties.LeaseSweeping)
 {
     /// <summary>How often the sweep also prunes the node tasks of long-ended jobs.</summary>
     private static readonly TimeSpan PruneEvery = TimeSpan.FromMinutes(10);

@@ -25,6 +25,7 @@ public static partial class WebUi
         app.MapProjectPages();
         app.MapRunPages();
         app.MapAgentPages();
+        app.MapNodePages();
         app.MapWorkItemPages();
         app.MapReleasePages();
         app.MapChangeRequestPages();

@@ -218,6 +218,8 @@ public sealed class PermissionMatrixTests(MatrixFixture fixture) : IClassFixture
                     target = project;
                     return project;
                 case "name" when pattern.Contains("/agents/"): return MatrixFixture.AgentName;
+                case "name" when pattern.Contains("/nodes/"): return "no-such-node"; // a server node (none of that name: 404 when allowed)
+                case "node": return "no-such-node"; // the web UI's node buttons
                 case "agent": return MatrixFixture.AgentName; // the web UI's agent buttons
                 case "tokenId": return fixture.SpareTokenId.ToString(); // the web UI's token page
                 case "id" when pattern.Contains("/runs/"):

@@ -63,6 +63,8 @@ public sealed class AuditLogTests
             (Actions.CheckManage, admin, HttpMethod.Post, "/api/v1/projects/shop/environments/staging/checks", """{"url":"http://127.0.0.1:9/health"}""", "allowed", "token"),
             (Actions.ReleaseCreate, admin, HttpMethod.Post, "/api/v1/projects/shop/releases", $$"""{"runId":{{runId}}}""", "allowed", "token"),
             (Actions.AgentRead, admin, HttpMethod.Get, "/api/v1/agents", null, "allowed", "token"),
+            (Actions.NodeRead, admin, HttpMethod.Get, "/api/v1/nodes", null, "allowed", "token"),
+            (Actions.NodeDrain, admin, HttpMethod.Post, "/api/v1/nodes/nobody/drain", "{}", "allowed", "token"),
             (Actions.AgentApprove, admin, HttpMethod.Post, "/api/v1/agents/nobody/approve", "{}", "allowed", "token"),
             (Actions.AgentTokenCreate, admin, HttpMethod.Post, "/api/v1/agents/tokens", """{"pool":"build","preApproved":false}""", "allowed", "token"),
             (Actions.UserRead, admin, HttpMethod.Get, "/api/v1/users", null, "allowed", "token"),

@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace Slipway.Cli.Commands.Server;
 
-/// <summary><c>slipway server [--data DIR] [--urls URL] [--database CONN] [--blobs s3://BUCKET/PREFIX] [--no-agent] [--agent-slots N] [--agent-sandbox bwrap|none] [--demo]</c></summary>
+/// <summary><c>slipway server [--data DIR] [--urls URL] [--database CONN] [--blobs s3://BUCKET/PREFIX] [--node-name NAME] [--no-agent] [--agent-slots N] [--agent-sandbox bwrap|none] [--demo]</c></summary>
 public static class ServerCommand
 {
     public static Command Create()
@@ -14,6 +14,7 @@ public static class ServerCommand
         {
             Description = "Where artifacts are kept: s3://bucket/prefix (endpoint, region, credentials from SLIPWAY_S3_* and AWS_* variables; default: the data folder)",
         };
+        var nodeName = new Option<string?>("--node-name") { Description = "This node's name among the server nodes sharing the database (default: the host name)" };
         var noAgent = new Option<bool>("--no-agent") { Description = "Do not run the embedded agent" };
         var slots = new Option<int?>("--agent-slots") { Description = "Slots of the embedded agent (default: cores)" };
         var demo = new Option<bool>("--demo") { Description = "Create the demo project on start" };
@@ -21,7 +22,7 @@ public static class ServerCommand
         {
             Description = "How the embedded agent isolates jobs: bwrap (default; needs bubblewrap) or none (only where everyone who can push is trusted with this machine)",
         };
-        var command = new Command("server", "Run the Slipway server (with its embedded agent)") { data, urls, database, blobs, noAgent, slots, demo, sandbox };
+        var command = new Command("server", "Run the Slipway server (with its embedded agent)") { data, urls, database, blobs, nodeName, noAgent, slots, demo, sandbox };
         command.SetAction(async (result, ct) =>
         {
             var options = new ServerOptions();
@@ -29,6 +30,15 @@ public static class ServerCommand
             if (result.GetValue(urls) is { } u) options.Urls = u;
             if (result.GetValue(database) is { } db) options.Database = db;
             if (result.GetValue(blobs) is { } b) options.Blobs = b;
+            if (result.GetValue(nodeName) is { } node)
+            {
+                if (!Slipway.Core.Nodes.NodeNames.IsValid(node))
+                {
+                    await Console.Error.WriteLineAsync($"error: --node-name '{node}' is not valid: use 1-64 letters, digits, '.', '_' or '-'");
+                    return 2;
+                }
+                options.NodeName = node;
+            }
             if (result.GetValue(noAgent)) options.EmbeddedAgent = false;
             if (result.GetValue(slots) is { } s) options.EmbeddedAgentSlots = s;
             options.Demo = result.GetValue(demo);

@@ -1,0 +1,15 @@
+using Slipway.Contracts.Api;
+
+namespace Slipway.Client;
+
+/// <summary>Server nodes: the list with their duties, drain and undrain.</summary>
+public sealed partial class SlipwayClient
+{
+    public Task<List<NodeDto>> ListNodesAsync(CancellationToken ct = default) => GetAsync<List<NodeDto>>("api/v1/nodes", ct);
+
+    public Task<NodeDto> DrainNodeAsync(string name, CancellationToken ct = default) =>
+        PostAsync<NodeDto>($"api/v1/nodes/{Uri.EscapeDataString(name)}/drain", new { }, ct);
+
+    public Task<NodeDto> UndrainNodeAsync(string name, CancellationToken ct = default) =>
+        PostAsync<NodeDto>($"api/v1/nodes/{Uri.EscapeDataString(name)}/undrain", new { }, ct);
+}

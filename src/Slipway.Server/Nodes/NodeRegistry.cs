@@ -1,0 +1,40 @@
+using Microsoft.Extensions.Logging;
+
+namespace Slipway.Server.Nodes;
+
+/// <summary>
+/// This node's row in server_nodes: written at start (a node starting again is no longer draining, and leases left under
+/// its name by a crash are released), a heartbeat every <see cref="ServerOptions.NodeHeartbeatInterval"/> that also
+/// brings the drain flag set through any node to this one, and marked stopped on a graceful shutdown (registered before
+/// the other workers, it stops after them). A killed node is seen as dead by its heartbeat's age.
+/// </summary>
+public sealed class NodeRegistry(NodeStore store, NodeIdentity node, ServerOptions options, TimeProvider clock, ILogger<NodeRegistry> log)
+    : PeriodicWorker(log, clock)
+{
+    protected override TimeSpan Interval => options.NodeHeartbeatInterval;
+    protected override bool PassAtStart => false; // StartAsync wrote the first heartbeat
+    protected override string Name => "node heartbeat";
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await store.StartAsync(node.Name, NodeIdentity.Version);
+        node.SetDraining(false);
+        log.LogInformation("server node {Node} ({Version}) started", node.Name, NodeIdentity.Version);
+        await base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task PassAsync(CancellationToken ct)
+    {
+        var draining = await store.HeartbeatAsync(node.Name, NodeIdentity.Version);
+        if (draining != node.Draining)
+            log.LogInformation("server node {Node} {State}", node.Name, draining ? "drains: no new duties or jobs" : "no longer drains");
+        node.SetDraining(draining);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        try { await store.StopAsync(node.Name); }
+        catch (Exception e) { log.LogWarning(e, "server node {Node} could not record its stop; its heartbeat's age will show it", node.Name); }
+    }
+}

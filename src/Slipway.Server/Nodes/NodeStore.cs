@@ -1,0 +1,96 @@
+using Dapper;
+using Slipway.Core.Nodes;
+
+namespace Slipway.Server.Nodes;
+
+public sealed class ServerNodeRow
+{
+    public string Name { get; set; } = "";
+    public string Version { get; set; } = "";
+    public long StartedAt { get; set; }
+    public long HeartbeatAt { get; set; }
+    public long Draining { get; set; }
+    public long? StoppedAt { get; set; }
+}
+
+/// <summary>
+/// server_nodes and duty_leases. Every time written or compared here is the database's (<see cref="DbClock"/>), never a
+/// node's, and every lease change is one conditional statement that re-checks what <see cref="DutyLeaseRules"/> decided
+/// on, so two nodes deciding at once cannot both take a duty.
+/// </summary>
+public sealed class NodeStore(SqlDatabase db)
+{
+    private string Now => DbClock.NowMs(db.Dialect);
+
+    /// <summary>A node (re)starting: its row with a fresh start and heartbeat, not draining, not stopped; and any lease
+    /// still under its name (from before a crash) released, so this process takes duties anew, each with a new token.</summary>
+    public Task StartAsync(string name, string version) => db.WriteAsync(async (c, tx) =>
+    {
+        await c.ExecuteAsync(
+            "INSERT INTO server_nodes (name, version, started_at, heartbeat_at, draining, stopped_at) " +
+            $"VALUES (@name, @version, {Now}, {Now}, 0, NULL) ON CONFLICT (name) DO UPDATE SET version = excluded.version, " +
+            "started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, draining = 0, stopped_at = NULL",
+            new { name, version }, tx);
+        await c.ExecuteAsync($"UPDATE duty_leases SET holder = NULL, expires_at = {Now} WHERE holder = @name", new { name }, tx);
+    });
+
+    /// <summary>The heartbeat; answers whether the node is to drain. Re-creates the row if someone deleted it.</summary>
+    public Task<bool> HeartbeatAsync(string name, string version) => db.WriteAsync(async (c, tx) =>
+        await c.ExecuteScalarAsync<long>(
+            "INSERT INTO server_nodes (name, version, started_at, heartbeat_at, draining, stopped_at) " +
+            $"VALUES (@name, @version, {Now}, {Now}, 0, NULL) ON CONFLICT (name) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, " +
+            "stopped_at = NULL RETURNING draining", new { name, version }, tx) != 0);
+
+    public Task StopAsync(string name) =>
+        db.WriteAsync((c, tx) => c.ExecuteAsync($"UPDATE server_nodes SET stopped_at = {Now}, heartbeat_at = {Now} WHERE name = @name", new { name }, tx));
+
+    /// <summary>Sets the drain flag if it is not already so; false when it was (the caller says which), null for an unknown node.</summary>
+    public Task<bool?> SetDrainingAsync(string name, bool draining) => db.WriteAsync<bool?>(async (c, tx) =>
+    {
+        var flag = draining ? 1 : 0;
+        if (await c.ExecuteAsync("UPDATE server_nodes SET draining = @flag WHERE name = @name AND draining <> @flag", new { name, flag }, tx) == 1) return true;
+        return await c.ExecuteScalarAsync<long?>("SELECT 1 FROM server_nodes WHERE name = @name", new { name }, tx) is null ? null : false;
+    });
+
+    public Task<ServerNodeRow?> FindAsync(string name) =>
+        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<ServerNodeRow?>("SELECT * FROM server_nodes WHERE name = @name", new { name }));
+
+    /// <summary>Every node (by name), every lease and the database's now, read on one connection.</summary>
+    public Task<(IReadOnlyList<ServerNodeRow> Nodes, IReadOnlyList<DutyLease> Leases, long Now)> ListAsync() => db.ReadAsync(async c =>
+    {
+        var now = await c.ExecuteScalarAsync<long>($"SELECT {Now}");
+        var nodes = (await c.QueryAsync<ServerNodeRow>("SELECT * FROM server_nodes ORDER BY name")).ToList();
+        return ((IReadOnlyList<ServerNodeRow>)nodes, await LeasesAsync(c), now);
+    });
+
+    /// <summary>Every lease and the database's now (read first: a lease read after it is never older than it).</summary>
+    public Task<(IReadOnlyList<DutyLease> Leases, long Now)> LeasesAsync() => db.ReadAsync(async c =>
+    {
+        var now = await c.ExecuteScalarAsync<long>($"SELECT {Now}");
+        return (await LeasesAsync(c), now);
+    });
+
+    private static async Task<IReadOnlyList<DutyLease>> LeasesAsync(System.Data.Common.DbConnection c) =>
+        (await c.QueryAsync<(string Duty, string? Holder, long FencingToken, long ExpiresAt)>(
+            "SELECT duty, holder, fencing_token, expires_at FROM duty_leases ORDER BY duty"))
+        .Select(r => new DutyLease(r.Duty, r.Holder, r.FencingToken, r.ExpiresAt)).ToList();
+
+    /// <summary>Takes the duty when it was never taken, is released or has expired, one token up; its new token, or null when another node holds it.</summary>
+    public Task<long?> AcquireAsync(string duty, string node, TimeSpan lease) => db.WriteAsync<long?>((c, tx) =>
+        c.ExecuteScalarAsync<long?>(
+            $"INSERT INTO duty_leases (duty, holder, fencing_token, expires_at) VALUES (@duty, @node, 1, {Now} + @ms) " +
+            "ON CONFLICT (duty) DO UPDATE SET holder = excluded.holder, fencing_token = duty_leases.fencing_token + 1, expires_at = excluded.expires_at " +
+            $"WHERE duty_leases.holder IS NULL OR duty_leases.expires_at <= {Now} RETURNING fencing_token",
+            new { duty, node, ms = (long)lease.TotalMilliseconds }, tx));
+
+    /// <summary>Extends a lease still held under <paramref name="token"/> and unexpired; false when it was lost.</summary>
+    public Task<bool> RenewAsync(string duty, string node, long token, TimeSpan lease) => db.WriteAsync(async (c, tx) =>
+        await c.ExecuteAsync(
+            $"UPDATE duty_leases SET expires_at = {Now} + @ms WHERE duty = @duty AND holder = @node AND fencing_token = @token AND expires_at > {Now}",
+            new { duty, node, token, ms = (long)lease.TotalMilliseconds }, tx) == 1);
+
+    /// <summary>Gives a lease up (drain, shutdown) so another node takes it at its next look instead of waiting out the lease.</summary>
+    public Task<bool> ReleaseAsync(string duty, string node, long token) => db.WriteAsync(async (c, tx) =>
+        await c.ExecuteAsync($"UPDATE duty_leases SET holder = NULL, expires_at = {Now} WHERE duty = @duty AND holder = @node AND fencing_token = @token",
+            new { duty, node, token }, tx) == 1);
+}
