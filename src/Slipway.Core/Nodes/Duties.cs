@@ -13,7 +13,8 @@ public static class Duties
     public const string DeploymentConducting = "deployment-conducting";
     public const string AutoMerging = "auto-merging";
     public const string LiveChecks = "live-checks";
+    public const string LogArchiving = "log-archiving";
 
     public static readonly IReadOnlyList<string> All =
-        [GitPolling, LeaseSweeping, ReleaseCreation, DeploymentConducting, AutoMerging, LiveChecks];
+        [GitPolling, LeaseSweeping, ReleaseCreation, DeploymentConducting, AutoMerging, LiveChecks, LogArchiving];
 }

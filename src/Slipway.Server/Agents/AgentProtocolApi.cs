@@ -54,8 +54,8 @@ public static partial class AgentProtocolApi
         // and such a token registers nothing else.
         if (token.AgentName is { } bound && request.Name != bound)
             return Results.Json(new ErrorDto($"this registration token registers the agent '{bound}' only"), statusCode: StatusCodes.Status403Forbidden);
-        if (token.AgentName is null && request.Name == Recovery.EmbeddedAgentName)
-            return await NameRefusedAsync(context, request.Name, $"the name '{Recovery.EmbeddedAgentName}' is reserved for the server's embedded agent; choose another name");
+        if (token.AgentName is null && Recovery.IsReservedAgentName(request.Name))
+            return await NameRefusedAsync(context, request.Name, $"the name '{request.Name}' is reserved for the servers' embedded agents; choose another name");
         // A node agent (--target PROJECT/ENV/NAME) is admitted only as the agent its target names, bound to that target for
         // good, and always waits for an admin's approval unless its token was made for that very name: whoever holds some
         // registration token must not become a production server's agent by registering a name first.

@@ -37,7 +37,7 @@ public sealed class AgentService(AgentStore agents, TimeProvider clock)
         var pool = string.IsNullOrWhiteSpace(request?.Pool) ? "build" : request.Pool.Trim();
         var bound = string.IsNullOrWhiteSpace(request?.AgentName) ? null : request.AgentName.Trim();
         if (bound is not null && Core.Deployments.Rollout.TargetRules.CheckName(bound, "agent name") is { } invalid) throw new ArgumentException(invalid);
-        if (bound == Recovery.EmbeddedAgentName) throw new ArgumentException($"the name '{Recovery.EmbeddedAgentName}' is reserved for the server's embedded agent");
+        if (bound is not null && Recovery.IsReservedAgentName(bound)) throw new ArgumentException($"the name '{bound}' is reserved for the servers' embedded agents");
         var token = Tokens.New(Tokens.RegistrationPrefix);
         var id = await agents.CreateRegistrationTokenAsync(Tokens.Hash(token), pool, request?.PreApproved ?? false, clock.GetUtcNow().ToUnixTimeMilliseconds(), bound);
         await actor.AuditAsync(Actions.AgentTokenCreate, AuditOutcomes.Succeeded, $"registration-token:{id}",

@@ -33,7 +33,7 @@ public sealed class EmbeddedAgentService(ServerOptions options, IServer server, 
         File.Delete(Path.Combine(agentOptions.WorkDirectory, "credential.json"));
         var token = Tokens.New(Tokens.RegistrationPrefix);
         // Bound to the name: the one token that may take over the agent 'embedded' (issue 11).
-        await agents.CreateRegistrationTokenAsync(Tokens.Hash(token), "build", preApproved: true, clock.GetUtcNow().ToUnixTimeMilliseconds(), Recovery.EmbeddedAgentName);
+        await agents.CreateRegistrationTokenAsync(Tokens.Hash(token), "build", preApproved: true, clock.GetUtcNow().ToUnixTimeMilliseconds(), Recovery.EmbeddedAgentName(options));
         agentOptions.RegistrationToken = token;
         agentOptions.Registered = () => agents.RevokeRegistrationTokenAsync(Tokens.Hash(token), clock.GetUtcNow().ToUnixTimeMilliseconds());
         using var agent = new AgentHost(agentOptions, logs.CreateLogger<AgentHost>());
@@ -52,7 +52,7 @@ public sealed class EmbeddedAgentService(ServerOptions options, IServer server, 
     /// <summary>The embedded agent's settings: pool build, work folder DATA/agent, and the data folder hidden from its jobs.</summary>
     private static AgentOptions Options(ServerOptions options) => new()
     {
-        Name = Recovery.EmbeddedAgentName,
+        Name = Recovery.EmbeddedAgentName(options),
         Pool = "build",
         Labels = [],
         Slots = Math.Max(1, options.EmbeddedAgentSlots),

@@ -11,11 +11,22 @@ namespace Slipway.Server.Hosting;
 /// </summary>
 public static class Recovery
 {
-    public const string EmbeddedAgentName = "embedded";
+    /// <summary>
+    /// The embedded agent's name: "embedded" on SQLite (one node), "embedded-NODE" on PostgreSQL, where several nodes
+    /// each run one and a node's restart must resolve only its own agent's jobs, never another node's.
+    /// </summary>
+    public static string EmbeddedAgentName(ServerOptions options) =>
+        string.IsNullOrEmpty(options.Database) ? EmbeddedPrefix : $"{EmbeddedPrefix}-{options.NodeName}";
+
+    private const string EmbeddedPrefix = "embedded";
+
+    /// <summary>Names only embedded agents may have: "embedded" and "embedded-…".</summary>
+    public static bool IsReservedAgentName(string name) =>
+        name == EmbeddedPrefix || name.StartsWith(EmbeddedPrefix + "-", StringComparison.Ordinal);
 
     public static async Task ResolveEmbeddedAgentJobsAsync(IServiceProvider services, ILogger log)
     {
-        var agent = await services.GetRequiredService<AgentStore>().FindAsync(EmbeddedAgentName);
+        var agent = await services.GetRequiredService<AgentStore>().FindAsync(EmbeddedAgentName(services.GetRequiredService<ServerOptions>()));
         if (agent is null) return;
         var change = await services.GetRequiredService<JobLeaseStore>().ResolveJobsOfAgentAsync(agent.Id,
             $"{JobLeaseStore.AgentLost}: the server restarted while this job ran on its embedded agent", services.GetRequiredService<TimeProvider>().GetUtcNow().ToUnixTimeMilliseconds());

@@ -1,3 +1,4 @@
+using Slipway.Core.Nodes;
 using Microsoft.Extensions.Logging;
 
 namespace Slipway.Server.Runs;
@@ -6,8 +7,10 @@ namespace Slipway.Server.Runs;
 /// Moves the logs of ended jobs from database chunks into the blob store (<see cref="LogStore.ArchiveAsync"/>), so the
 /// database holds only the logs of jobs that run now. It waits until a log has been quiet for
 /// <see cref="ServerOptions.LogArchiveQuiet"/>: notes written just after a job ends (metrics, lease loss) land first.
+/// A duty (one node at a time); archiving is safe to race anyway (<see cref="LogStore.ArchiveAsync"/>).
 /// </summary>
-public sealed class LogArchiver(LogStore logs, ServerOptions options, ILogger<LogArchiver> log, TimeProvider clock) : PeriodicWorker(log, clock)
+public sealed class LogArchiver(LogStore logs, ServerOptions options, ILogger<LogArchiver> log, TimeProvider clock, DutyLeases leases)
+    : PeriodicWorker(log, clock, leases, Duties.LogArchiving)
 {
     protected override TimeSpan Interval => options.LogArchiveInterval;
     protected override string Name => "log archiving";

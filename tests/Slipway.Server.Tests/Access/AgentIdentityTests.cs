@@ -50,7 +50,7 @@ public sealed class AgentIdentityTests
             Assert.Contains("an agent named 'worker' is already registered", again.Body);
             Assert.Contains("slipway agent remove worker", again.Body);
             Assert.Equal(HttpStatusCode.Conflict, embedded.Status);
-            Assert.Contains("reserved for the server's embedded agent", embedded.Body);
+            Assert.Contains("reserved for the servers' embedded agents", embedded.Body);
             var after = (await server.Client.ListAgentsAsync()).Single(a => a.Name == "worker");
             Assert.Equal((before.Id, before.Pool, before.Status), (after.Id, after.Pool, after.Status));
             // The first credential still works; the refusals are audited.
