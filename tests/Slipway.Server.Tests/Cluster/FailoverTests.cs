@@ -1,8 +1,14 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
+using System.Text;
+using System.Text.RegularExpressions;
+using Slipway.Core.Nodes;
+using Slipway.Server.Tests.Faults;
+using Slipway.Server.Tests.LastMile;
 using Slipway.Testing;
 using Slipway.Testing.Cluster;
+using Slipway.Testing.Fleet;
 
 namespace Slipway.Server.Tests.Cluster;
 
@@ -124,6 +130,139 @@ public sealed class FailoverTests(ClusterFixture cluster) : IClassFixture<Cluste
         await agentStop.CancelAsync();
         await working;
         Assert.Equal("succeeded", run.Status);
+    }
+
+    [Fact]
+    public async Task TheNodeConductingARollingDeployment_KilledMidBatch_AnotherTakesOver_AndItCompletesOnce()
+    {
+        await using var fleet = await SimulatedFleet.StartAsync(3);
+        using var repo = Pipelines.Repo(FleetKit.HoldablePipeline(fleet, "1")); // one target per batch: three batches
+        using var work = new TempDirectory();
+        var h = fleet.Hosts;
+        var agent = await Kit.StartAgentAsync("build", "cluster-deployer", work.Path, slots: 2);
+        ClusterNode? killed = null;
+        try
+        {
+            await FleetKit.ConfigureAsync(Kit.Admin, fleet, repo.Path, minHealthy: 1);
+            var version = (await Eventually.ValueAsync(async () => (await Kit.Admin.ListReleasesAsync("shop")).FirstOrDefault(),
+                TimeSpan.FromMinutes(3), "the first release")).Version;
+            await using var load = LoadClient.Start(fleet.FrontendUrl, concurrency: 2, requestTimeout: TimeSpan.FromSeconds(5));
+            FleetKit.Hold(h[0]);
+            var requested = await Kit.Admin.DeployAsync("shop", version, "production");
+            await FleetKit.WaitHeldAsync(h[0]);
+            var runId = (await Kit.Admin.GetDeploymentAsync("shop", requested.Number)).RunId!.Value;
+
+            // The node conducting deployments, and a client following the deploy log through another node.
+            var holder = (await Kit.Admin.ListNodesAsync()).Single(n => n.Duties.Any(d => d.Duty == Duties.DeploymentConducting));
+            var oldToken = holder.Duties.Single(d => d.Duty == Duties.DeploymentConducting).FencingToken;
+            var watcherNode = Kit.Nodes.First(n => n.Name != holder.Name);
+            using var watcher = Kit.ClientOf(watcherNode);
+            var followed = new StringBuilder();
+            var following = Task.Run(async () =>
+            {
+                await foreach (var page in watcher.FollowLogAsync(runId, "deploy", 0))
+                    lock (followed) followed.Append(page.Text);
+            });
+            await Eventually.ValueAsync(() => Task.FromResult(Length(followed) > 0 ? "some" : null), TimeSpan.FromSeconds(30), "the first lines through the watcher");
+
+            killed = Kit.Node(holder.Name);
+            killed.Kill(); // SIGKILL, holding the duty's lease, mid batch 1
+            var beforeKill = Length(followed);
+            var taker = await Eventually.ValueAsync(async () => (await watcher.ListNodesAsync())
+                    .FirstOrDefault(n => n.Name != holder.Name && n.Duties.Any(d => d.Duty == Duties.DeploymentConducting && d.FencingToken > oldToken)),
+                TimeSpan.FromSeconds(30), "another node taking the conductor's duty");
+            Assert.NotEqual(holder.Name, taker.Name);
+
+            FleetKit.Unhold(h[0]);
+            var done = await Eventually.ValueAsync(async () =>
+                await Kit.Admin.GetDeploymentAsync("shop", requested.Number) is { State: not ("requested" or "approved" or "running") } d ? d : null,
+                TimeSpan.FromMinutes(3), "the deployment to end");
+            var log = await Kit.Admin.WholeLogAsync(runId, "deploy");
+            Assert.True(done.State == "succeeded", $"{done.State}: {done.Outcome}\n{log}\n{Kit.Logs()}");
+            // Never run twice: one attempt of the deploy job, each target activated exactly once.
+            var deployJob = (await Kit.Admin.GetRunAsync(runId)).Stages.SelectMany(s => s.Jobs).Single(j => j.Name == "deploy");
+            Assert.Equal(1, deployJob.Attempt);
+            foreach (var host in h)
+                Assert.Equal(1, Regex.Matches(log, $@"activated {Regex.Escape(version)} on {host.Name} ").Count);
+            Assert.All(h, x => Assert.Equal(version, x.ReadCurrentVersion()));
+
+            // The follower on the surviving node kept receiving lines to the end: the same log as stored.
+            await following.WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.True(Length(followed) > beforeKill);
+            Assert.Equal(log, followed.ToString());
+            var summary = await load.StopAsync();
+            Assert.True(summary.Requests > 0 && summary.Failures == 0, summary.ToString());
+        }
+        finally
+        {
+            FleetKit.Unhold(h[0]);
+            CrashTests.Kill(agent);
+            CrashTests.KillJobsUnder(work.Path);
+            if (killed is { Running: false })
+            {
+                killed.Start();
+                await killed.WaitHealthyAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task ARollingUpgrade_DrainsAndRestartsEachNode_WhileRunsGoOn_AndTheAuditChainStaysOne()
+    {
+        using var repo = Pipelines.Repo(ManyJobs("upgrade", 4));
+        var token = (await Kit.Admin.CreateAgentTokenAsync("upgrade", preApproved: true)).Token;
+        var agents = Enumerable.Range(1, 3).Select(i => new SimulatedAgent(Kit.Url, $"upgrader-{i}", "upgrade")).ToList();
+        using var stop = new CancellationTokenSource();
+        foreach (var a in agents) await a.RegisterAsync(token, stop.Token);
+        var working = agents.Select(a => Task.Run(() => a.RunAsync(stop.Token))).ToList();
+        try
+        {
+            await Kit.Admin.CreateProjectAsync("upgrade", repo.Path, "main");
+            var runs = new List<long> { (await Kit.Admin.ListRunsAsync("upgrade")).Single().Id };
+            foreach (var node in Kit.Nodes)
+            {
+                // Drain (no new work, no duties, /healthz 503 so the balancer stops sending it requests), then restart it.
+                await Kit.Admin.DrainNodeAsync(node.Name);
+                await Eventually.ValueAsync(async () => (await Kit.Admin.ListNodesAsync()).Single(n => n.Name == node.Name) is { Draining: true, Duties.Count: 0 } n ? n : null,
+                    TimeSpan.FromSeconds(30), $"{node.Name} drained");
+                runs.Add((await Kit.Admin.StartRunAsync("upgrade", "main", null)).Id); // work goes on meanwhile
+                node.Stop();
+                runs.Add((await Kit.Admin.StartRunAsync("upgrade", "main", null)).Id);
+                node.Start();
+                await node.WaitHealthyAsync();
+                var back = await Eventually.ValueAsync(async () => (await Kit.Admin.ListNodesAsync()).Single(n => n.Name == node.Name) is { Draining: false, Alive: true } n ? n : null,
+                    TimeSpan.FromSeconds(30), $"{node.Name} back");
+                Assert.Null(back.StoppedAt);
+            }
+            foreach (var id in runs)
+            {
+                var run = await WaitForRunAsync(id, TimeSpan.FromMinutes(2));
+                Assert.True(run.Status == "succeeded", $"run {id} {run.Status}\n{Kit.Logs()}");
+            }
+            var received = agents.SelectMany(a => a.Received.Select(r => r.JobId)).ToList();
+            Assert.Equal(received.Count, received.Distinct().Count());
+            Assert.Equal(runs.Count * 4, received.Count);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await Task.WhenAll(working);
+            foreach (var a in agents) a.Dispose();
+        }
+
+        // Entries were written through every node (each served requests and ran duties): still one valid chain.
+        var config = Path.Combine(Kit.Root, "cli-config");
+        var verify = await SlipwayProcess.RunAsync(["audit", "verify"], new Dictionary<string, string>
+        {
+            ["SLIPWAY_SERVER"] = Kit.Url, ["SLIPWAY_TOKEN"] = SlipwayTestServer.AdminToken, ["XDG_CONFIG_HOME"] = config,
+        });
+        Assert.True(verify.Exit == 0, verify.Out + verify.Err);
+        Assert.Contains("audit chain intact", verify.Out);
+    }
+
+    private static int Length(StringBuilder text)
+    {
+        lock (text) return text.Length;
     }
 
     private async Task<Slipway.Contracts.Api.RunDto> WaitForRunAsync(long id, TimeSpan timeout) =>
