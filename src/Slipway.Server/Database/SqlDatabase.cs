@@ -48,7 +48,8 @@ public sealed class SqlDatabase : IDisposable
             Pooling = true,
         }.ToString());
 
-    public static SqlDatabase ForPostgres(string connectionString) => new(SqlDialect.Postgres, connectionString);
+    /// <param name="connectionString">Npgsql's <c>Host=...;Username=...</c> form or a <c>postgres://</c> URL (<see cref="PostgresAddress"/>).</param>
+    public static SqlDatabase ForPostgres(string connectionString) => new(SqlDialect.Postgres, PostgresAddress.ToConnectionString(connectionString));
 
     public async Task<DbConnection> OpenAsync(CancellationToken ct = default)
     {

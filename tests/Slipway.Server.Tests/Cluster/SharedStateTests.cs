@@ -15,6 +15,9 @@ public sealed class SharedStateTests(PostgresFixture postgres)
     {
         var database = await postgres.CreateDatabaseAsync();
         await using var a = await SlipwayTestServer.StartAsync(o => { o.Database = database; o.EmbeddedAgent = false; });
+        // Node B is given the same database as a postgres:// URL.
+        var settings = new Npgsql.NpgsqlConnectionStringBuilder(database);
+        database = $"postgres://{settings.Username}@{settings.Host}:{settings.Port}/{settings.Database}?Maximum%20Pool%20Size=20";
         var bLogs = new CapturedLogs();
         await using var b = await SlipwayTestServer.StartAsync(o => { o.Database = database; o.EmbeddedAgent = false; o.AgentPollWait = TimeSpan.FromSeconds(60); }, logs: bLogs);
         using var work = new TempDirectory();
