@@ -10,14 +10,11 @@ namespace Slipway.Server.Checks;
 /// One script check: the administrator's script runs as a one-job run (kind <c>check</c>: no run number, not in CI
 /// lists, never released) on the environment's pool, in a checkout of the release current there, with the environment's
 /// variables and secrets like a deployment's job. It passes when the job succeeds. A run no agent finished within the
-/// check's timeout plus <see cref="AgentWait"/> is cancelled and the check fails, saying so.
+/// check's timeout plus <see cref="ServerOptions.ScriptCheckAgentWait"/> is cancelled and the check fails, saying so.
 /// </summary>
 public sealed class ScriptProbe(EnvironmentStore environments, DeploymentStore deployments, ReleaseStore releases, RunStore runs, RunService runService,
-    WorkSignal signal, TimeProvider clock)
+    WorkSignal signal, ServerOptions options, TimeProvider clock)
 {
-    /// <summary>How long a check's run may wait for an agent of the pool on top of its own timeout.</summary>
-    public static TimeSpan AgentWait { get; set; } = TimeSpan.FromSeconds(60);
-
     /// <summary>The outcome, or null when nothing is deployed on the environment yet (nothing to check).</summary>
     public async Task<CheckOutcome?> ProbeAsync(CheckRow check, CancellationToken ct)
     {
@@ -50,7 +47,7 @@ public sealed class ScriptProbe(EnvironmentStore environments, DeploymentStore d
             $"live check {check.Id} of {environment.Name}", plan, [], CheckId: check.Id), clock.GetUtcNow().ToUnixTimeMilliseconds());
         foreach (var pool in pools) signal.Signal(WorkSignal.Pool(pool));
 
-        var deadline = check.Timeout + AgentWait;
+        var deadline = check.Timeout + options.ScriptCheckAgentWait;
         while (true)
         {
             var details = await runs.GetAsync(runId);

@@ -37,9 +37,6 @@ public sealed class DemoStory(ServerOptions options, IServer server, IHostApplic
     public const string ItemTitle = "Show the price in the basket";
     private const string TokenName = "demo story";
 
-    /// <summary>How long the story waits for the branch's run to succeed before it gives up (it resumes on the next start).</summary>
-    public static TimeSpan BranchRunWait { get; set; } = TimeSpan.FromMinutes(10);
-
     private static readonly (string Username, string DisplayName, string Role)[] People =
     [
         (Analyst, "Ann (demo analyst)", BuiltInRoles.Analyst),
@@ -145,7 +142,7 @@ public sealed class DemoStory(ServerOptions options, IServer server, IHostApplic
 
     private async Task SignOffOnStagingAsync(string project, SlipwayClient analyst, WorkItemDto item, CancellationToken ct)
     {
-        var deadline = clock.GetUtcNow() + BranchRunWait;
+        var deadline = clock.GetUtcNow() + options.DemoStepWait;
         while (clock.GetUtcNow() < deadline)
         {
             var story = await analyst.GetWorkItemAsync(project, item.Number, ct);
@@ -158,13 +155,13 @@ public sealed class DemoStory(ServerOptions options, IServer server, IHostApplic
             }
             await Task.Delay(TimeSpan.FromSeconds(1), ct);
         }
-        log.LogWarning("demo story: {Key} did not reach staging within {Wait}; the next start resumes", item.Key, BranchRunWait);
+        log.LogWarning("demo story: {Key} did not reach staging within {Wait}; the next start resumes", item.Key, options.DemoStepWait);
     }
 
     /// <summary>The change request once the newest run of its head succeeded; null (logged) when that run failed or took too long.</summary>
     private async Task<ChangeRequestDto?> WaitForGreenHeadAsync(SlipwayClient client, string project, long number, CancellationToken ct)
     {
-        var deadline = clock.GetUtcNow() + BranchRunWait;
+        var deadline = clock.GetUtcNow() + options.DemoStepWait;
         while (true)
         {
             var change = await client.GetChangeRequestAsync(project, number, ct: ct);
@@ -176,7 +173,7 @@ public sealed class DemoStory(ServerOptions options, IServer server, IHostApplic
             }
             if (clock.GetUtcNow() > deadline)
             {
-                log.LogWarning("demo story: the branch of change request #{Number} was not green within {Wait}; the next start resumes", number, BranchRunWait);
+                log.LogWarning("demo story: the branch of change request #{Number} was not green within {Wait}; the next start resumes", number, options.DemoStepWait);
                 return null;
             }
             await Task.Delay(TimeSpan.FromMilliseconds(250), ct);

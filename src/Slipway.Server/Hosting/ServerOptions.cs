@@ -89,6 +89,12 @@ public sealed class ServerOptions
     /// <summary>SLIPWAY_LIVE_CHECK_SECONDS: how often live checks are looked at; each runs on its own schedule (<see cref="LiveCheckRunner"/>). Default 5.</summary>
     public TimeSpan LiveCheckInterval { get; set; } = TimeSpan.FromSeconds(Int("SLIPWAY_LIVE_CHECK_SECONDS") ?? 5);
 
+    /// <summary>How long a script check's run may wait for an agent of its pool on top of the check's own timeout. Default 60 s.</summary>
+    public TimeSpan ScriptCheckAgentWait { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long the demo story waits for a run it started (a branch's, a release's) before it gives up; the next start resumes. Default 10 min.</summary>
+    public TimeSpan DemoStepWait { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>The wait before an alert's first retry; each further retry waits twice as long (<see cref="AlertSender"/>). Default 2 s.</summary>
     public TimeSpan AlertRetryDelay { get; set; } = TimeSpan.FromSeconds(2);
 
