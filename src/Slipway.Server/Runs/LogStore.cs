@@ -26,8 +26,12 @@ public sealed class LogStore(SqlDatabase database, IBlobStore blobs, ServerOptio
     /// <summary>The most bytes one chunk row holds: an agent's batch is usually far smaller.</summary>
     private const int ChunkBytes = 256 * 1024;
 
-    /// <summary>Kept for callers that forgot per-job state once an attempt ended; the database needs none.</summary>
-    public void Forget(long jobId) { }
+    // Jobs known to have their job_logs row (so an append skips the look for a log from before the chunks). Only a
+    // shortcut: a job missing here costs one more query.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, byte> _rowKnown = new();
+
+    /// <summary>Drops what this node remembers of a job once its attempt ended, so the table does not grow with every job.</summary>
+    public void Forget(long jobId) => _rowKnown.TryRemove(jobId, out _);
 
     public async Task<LogState> StateAsync(long jobId, CancellationToken ct = default) =>
         await database.ReadAsync(c => RowAsync(c, null, jobId)) ?? await LegacyStateAsync(jobId, ct);
@@ -65,9 +69,9 @@ public sealed class LogStore(SqlDatabase database, IBlobStore blobs, ServerOptio
     private async Task<AppendResult> AppendBlockAsync(long jobId, ReadOnlyMemory<byte> block, bool respectLimit, CancellationToken ct)
     {
         // A log from before the chunks (no row yet) goes on from its old file: the row starts as that file, archived.
-        var legacy = await database.ReadAsync(c => RowAsync(c, null, jobId)) is null ? await LegacyStateAsync(jobId, ct) : null;
+        var legacy = !_rowKnown.ContainsKey(jobId) && await database.ReadAsync(c => RowAsync(c, null, jobId)) is null ? await LegacyStateAsync(jobId, ct) : null;
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        return await database.WriteAsync(async (c, tx) =>
+        var appended = await database.WriteAsync(async (c, tx) =>
         {
             await c.ExecuteAsync(
                 """
@@ -91,6 +95,9 @@ public sealed class LogStore(SqlDatabase database, IBlobStore blobs, ServerOptio
                 new { jobId, length, truncated = truncated ? 1 : 0, now }, tx);
             return new AppendResult(length, truncated);
         }, ct);
+        if (_rowKnown.Count > 100_000) _rowKnown.Clear();
+        _rowKnown[jobId] = 0;
+        return appended;
     }
 
     /// <summary>Reads at most <paramref name="max"/> bytes from <paramref name="offset"/>.</summary>
