@@ -22,7 +22,9 @@ public sealed class AuditLog : IAsyncDisposable
     {
         _store = store;
         _clock = clock;
-        _writer = Task.Run(WriteLoopAsync);
+        // The writer must not inherit the context of whoever first asked for the log: inside a duty's pass that would be
+        // the pass's DutyFence, and every later audit write would be checked against a lease long gone.
+        using (ExecutionContext.SuppressFlow()) _writer = Task.Run(WriteLoopAsync);
     }
 
     public Task RecordAsync(AuditRecord record)
