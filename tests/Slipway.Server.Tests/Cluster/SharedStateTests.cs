@@ -1,3 +1,4 @@
+using Slipway.Server.Tests.Hosted;
 using Slipway.Testing;
 
 namespace Slipway.Server.Tests.Cluster;
@@ -89,5 +90,35 @@ public sealed class SharedStateTests(PostgresFixture postgres)
         a.Service<WorkSignal>().Signal(WorkSignal.Pool("far-pool"));
         await Task.Delay(1000);
         Assert.False(other.IsCompleted);
+    }
+
+    [Fact]
+    public async Task AHostedRepositoryInADirectoryBothNodesShare_TakesPushesThroughEither()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        using var hosted = new TempDirectory();
+        await using var a = await SlipwayTestServer.StartAsync(o => { o.Database = database; o.HostedDirectory = hosted.Path; o.NodeName = "a"; });
+        await using var b = await SlipwayTestServer.StartAsync(o => { o.Database = database; o.HostedDirectory = hosted.Path; o.NodeName = "b"; o.EmbeddedAgent = false; });
+        await a.Client.CreateHostedProjectAsync("shop");
+        using var dir = new TempDirectory();
+        var clone = await HostedRepositoryTests.CloneAsync(HostedRepositoryTests.Url(b, SlipwayTestServer.AdminToken), dir);
+        await HostedRepositoryTests.GitAsync(clone, "checkout", "--quiet", "-b", "main");
+        await HostedRepositoryTests.CommitAsync(clone, ".slipway.yml", Pipelines.OneJob("echo built across nodes"), "first");
+
+        // Pushed through B (whose mirror is cloned on demand from the shared directory); built by A's agent.
+        var push = await HostedRepositoryTests.GitAsync(clone, "push", "--quiet", "origin", "main");
+        Assert.True(push.ExitCode == 0, push.StdErr);
+        var run = await a.WaitForRunAsync(Assert.Single(await a.Client.ListRunsAsync("shop")).Id);
+        Assert.Equal("succeeded", run.Status);
+        Assert.Contains("built across nodes", await a.LogAsync(run.Id, run.Stages[0].Jobs[0].Name));
+
+        // Two pushes at once, one through each node, to two branches: serialised by the repository's lock, both land.
+        await HostedRepositoryTests.GitAsync(clone, "remote", "add", "other", HostedRepositoryTests.Url(a, SlipwayTestServer.AdminToken));
+        var pushes = await Task.WhenAll(
+            HostedRepositoryTests.GitAsync(clone, "push", "--quiet", "origin", "main:refs/heads/feature/one"),
+            HostedRepositoryTests.GitAsync(clone, "push", "--quiet", "other", "main:refs/heads/feature/two"));
+        Assert.All(pushes, p => Assert.True(p.ExitCode == 0, p.StdErr));
+        var heads = await HostedRepositoryTests.GitAsync(null, "--git-dir", Path.Combine(hosted.Path, "shop.git"), "branch", "--format=%(refname:short)");
+        Assert.Equal(["feature/one", "feature/two", "main"], heads.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order());
     }
 }

@@ -20,12 +20,12 @@ public sealed class HostedRepositoryTests
         ["GIT_ASKPASS"] = "/bin/false",
     };
 
-    private static Task<ProcessResult> GitAsync(string? cwd, params string[] args) =>
+    internal static Task<ProcessResult> GitAsync(string? cwd, params string[] args) =>
         Task.Run(() => ProcessRunner.Run(GitRepository.GitPath,
             ["-c", "credential.helper=", "-c", "user.name=Dev", "-c", "user.email=dev@slipway.invalid", "-c", "commit.gpgsign=false", .. args],
             cwd, GitEnv, TimeSpan.FromSeconds(60)));
 
-    private static string Url(SlipwayTestServer server, string? token, string project = "shop")
+    internal static string Url(SlipwayTestServer server, string? token, string project = "shop")
     {
         var uri = new Uri(server.Url);
         var auth = token is null ? "" : $"x:{token}@";
@@ -38,7 +38,7 @@ public sealed class HostedRepositoryTests
         await Expect(await admin.PostAsync("/api/v1/projects", Body(new { name, hosted = true })), HttpStatusCode.Created);
     }
 
-    private static async Task<string> CloneAsync(string url, TempDirectory dir)
+    internal static async Task<string> CloneAsync(string url, TempDirectory dir)
     {
         var target = Path.Combine(dir.Path, "clone");
         var clone = await GitAsync(dir.Path, "clone", "--quiet", url, target);
@@ -46,7 +46,7 @@ public sealed class HostedRepositoryTests
         return target;
     }
 
-    private static async Task CommitAsync(string clone, string file, string content, string message)
+    internal static async Task CommitAsync(string clone, string file, string content, string message)
     {
         await File.WriteAllTextAsync(Path.Combine(clone, file), content);
         Assert.Equal(0, (await GitAsync(clone, "add", "--", file)).ExitCode);
