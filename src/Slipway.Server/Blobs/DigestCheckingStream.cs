@@ -8,12 +8,10 @@ namespace Slipway.Server.Blobs;
 /// blob changed in the store (by hand, by a broken disk or bucket) therefore fails instead of getting wrong bytes
 /// as if they were right: an HTTP download is cut off, a deployment fetch fails its digest check.
 /// </summary>
-public sealed class DigestCheckingStream(Stream inner, string expectedSha256) : Stream
+public sealed class DigestCheckingStream(Stream inner, string expectedSha256) : ReadOnlyStream
 {
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private bool _checked;
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     // A zero-byte read (readers use them to wait for data) returns 0 without meaning the end: only a read that
     // asked for bytes and got none ends the content and checks it.
@@ -28,9 +26,6 @@ public sealed class DigestCheckingStream(Stream inner, string expectedSha256) : 
         var n = await inner.ReadAsync(buffer, ct);
         return buffer.IsEmpty ? n : Seen(buffer.Span[..n]);
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) =>
-        ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
 
     private int Seen(ReadOnlySpan<byte> bytes)
     {
@@ -55,14 +50,4 @@ public sealed class DigestCheckingStream(Stream inner, string expectedSha256) : 
         _hash.Dispose();
         GC.SuppressFinalize(this);
     }
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

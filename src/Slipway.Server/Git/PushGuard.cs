@@ -137,11 +137,18 @@ public static class PushGuard
 }
 
 /// <summary>The bytes already read from a stream, then the rest of it.</summary>
-public sealed class PrefixedStream(byte[] prefix, Stream rest) : Stream
+public sealed class PrefixedStream(byte[] prefix, Stream rest) : ReadOnlyStream
 {
     private int _position;
 
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override int Read(Span<byte> buffer)
+    {
+        if (_position >= prefix.Length) return rest.Read(buffer);
+        var n = Math.Min(buffer.Length, prefix.Length - _position);
+        prefix.AsSpan(_position, n).CopyTo(buffer);
+        _position += n;
+        return n;
+    }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
     {
@@ -154,17 +161,4 @@ public sealed class PrefixedStream(byte[] prefix, Stream rest) : Stream
         }
         return await rest.ReadAsync(buffer, ct);
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) =>
-        ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

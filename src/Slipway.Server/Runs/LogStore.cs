@@ -230,7 +230,7 @@ public sealed class LogStore(SqlDatabase database, IBlobStore blobs, ServerOptio
     }
 
     /// <summary>The whole log as a forward-only stream, read page by page through <see cref="ReadAsync"/>.</summary>
-    private sealed class LogReadStream(LogStore store, long jobId, long length) : Stream
+    private sealed class LogReadStream(LogStore store, long jobId, long length) : ReadOnlyStream
     {
         private long _position;
         private byte[] _page = [];
@@ -252,16 +252,15 @@ public sealed class LogStore(SqlDatabase database, IBlobStore blobs, ServerOptio
             return n;
         }
 
-        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
+        // Readers of a log (downloads, a target's lines) read asynchronously; a synchronous read blocks on the same path.
+        public override int Read(Span<byte> buffer)
+        {
+            var rented = new byte[buffer.Length];
+            var n = ReadAsync(rented).AsTask().GetAwaiter().GetResult();
+            rented.AsSpan(0, n).CopyTo(buffer);
+            return n;
+        }
+
         public override long Length => length;
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
