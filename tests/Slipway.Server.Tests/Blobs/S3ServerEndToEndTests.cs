@@ -36,7 +36,7 @@ public sealed class S3ServerEndToEndTests(S3ServerFixture s3)
 
         var run = await server.CreateProjectAndWaitAsync("shop", repo.Path);
         Assert.Equal("succeeded", run.Status);
-        var release = await WaitForReleaseAsync(server, run.Id);
+        var release = await Releases.ReleaseTests.WaitForReleaseAsync(server, run.Id);
         var artifact = Assert.Single((await server.Client.GetReleaseAsync("shop", release.Version)).Artifacts);
 
         using var admin = Admin(server);
@@ -63,7 +63,7 @@ public sealed class S3ServerEndToEndTests(S3ServerFixture s3)
         await using var server = await SlipwayTestServer.StartAsync(o => s3.Server.Configure(o, prefix));
         using var repo = Pipelines.Repo(Pipeline);
         var run = await server.CreateProjectAndWaitAsync("shop", repo.Path);
-        var release = await WaitForReleaseAsync(server, run.Id);
+        var release = await Releases.ReleaseTests.WaitForReleaseAsync(server, run.Id);
         var artifact = Assert.Single((await server.Client.GetReleaseAsync("shop", release.Version)).Artifacts);
         using var client = s3.Server.CreateClient();
         await client.PutObjectAsync(new PutObjectRequest
@@ -165,17 +165,5 @@ public sealed class S3ServerEndToEndTests(S3ServerFixture s3)
         change(options);
         await using var app = SlipwayServer.Build(options, logging => logging.ClearProviders());
         return await Assert.ThrowsAsync<BlobStoreException>(() => SlipwayServer.PrepareAsync(app));
-    }
-
-    private static async Task<Slipway.Contracts.Api.ReleaseSummaryDto> WaitForReleaseAsync(SlipwayTestServer server, long runId)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
-        {
-            var found = (await server.Client.ListReleasesAsync("shop")).FirstOrDefault(r => r.RunId == runId);
-            if (found is not null) return found;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"no release of run {runId}");
-            await Task.Delay(100);
-        }
     }
 }

@@ -44,7 +44,7 @@ public sealed class ReleaseTests
         return (server, repo, analyst);
     }
 
-    private static async Task<ReleaseSummaryDto> WaitForReleaseAsync(SlipwayTestServer server, long runId)
+    internal static async Task<ReleaseSummaryDto> WaitForReleaseAsync(SlipwayTestServer server, long runId)
     {
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (true)
