@@ -3,15 +3,15 @@ using Slipway.Testing;
 namespace Slipway.Bench.Scale;
 
 /// <summary>
-/// The git repositories the bench's projects build: "probe" has one job (latency), "batch" fifty in one stage
-/// (throughput). The seeded projects point at the probe repository with its real head, so the git poller finds nothing new.
+/// The git repositories the bench's projects build: "probe" has one job (latency), "batch" <see cref="JobsPerBatchRun"/>
+/// in one stage (throughput). The seeded projects point at the probe repository with its real head, so the git poller
+/// finds nothing new.
 /// </summary>
-public sealed class BenchRepositories : IDisposable
+public sealed class BenchRepositories(int jobsPerBatchRun) : IDisposable
 {
-    public const int JobsPerBatchRun = 50;
-
+    public int JobsPerBatchRun { get; } = jobsPerBatchRun;
     public GitRepository Probe { get; } = Create(Pipeline(1));
-    public GitRepository Batch { get; } = Create(Pipeline(JobsPerBatchRun));
+    public GitRepository Batch { get; } = Create(Pipeline(jobsPerBatchRun));
 
     public static string Pipeline(int jobs) =>
         "stages:\n  - name: all\n    jobs:\n" +

@@ -17,7 +17,8 @@ public sealed record DispatchFigures(string Label, int Nodes, Summary QueuedToCl
 /// over the nodes round robin; runs are started through the first node, so with two nodes the other learns of new
 /// jobs through PostgreSQL's NOTIFY, as a real cluster does.
 /// </summary>
-public sealed class DispatchScenario(string label, IReadOnlyList<ClusterNode> nodes, string database, BenchOptions options, BenchRepositories repos)
+public sealed class DispatchScenario(string label, IReadOnlyList<ClusterNode> nodes, string database, BenchOptions options, BenchRepositories repos,
+    int postmasterPid, StatementStats statements)
 {
     public const string Pool = "bench";
 
@@ -99,20 +100,22 @@ public sealed class DispatchScenario(string label, IReadOnlyList<ClusterNode> no
     {
         crew.Close();
         await Task.Delay(3000); // polls already waiting (2 s) end before the batch exists
-        var runs = options.BatchJobs / BenchRepositories.JobsPerBatchRun;
-        var jobs = runs * BenchRepositories.JobsPerBatchRun;
+        var runs = options.BatchJobs / repos.JobsPerBatchRun;
+        var jobs = runs * repos.JobsPerBatchRun;
         var ids = new List<long>();
         for (var i = 0; i < runs; i++) ids.Add((await admin.StartRunAsync("batch", "main", null)).Id);
         var list = string.Join(",", ids);
         await WaitForAsync(async () => await ScalarAsync($"SELECT COUNT(*) FROM jobs WHERE run_id IN ({list}) AND status = 'queued'") == jobs,
             "the batch queued");
         var finishedBefore = crew.Finished;
-        await using var sampler = QuerySampler.Start(database);
+        await statements.ResetAsync();
+        var cpu = new CpuMeter(nodes.Select(n => n.Pid ?? 0).ToList(), postmasterPid);
         var openedAt = AgentCrew.NowMs();
         crew.Open();
         await WaitForAsync(() => Task.FromResult(crew.Finished - finishedBefore >= jobs), "the batch finished", TimeSpan.FromMinutes(10));
         var seconds = (crew.LastFinishMs - openedAt) / 1000.0;
-        await sampler.PrintAsync("during the batch");
+        Console.WriteLine($"  {cpu.Stop()}");
+        await statements.PrintAsync(database, jobs);
         await WaitForAsync(async () => await ScalarAsync($"SELECT COUNT(*) FROM runs WHERE id IN ({list}) AND finished_at IS NULL") == 0,
             "the batch's runs finished");
         return (jobs, seconds);

@@ -4,7 +4,7 @@
 // the seeded one, and one node against two on the seeded one. Prints every figure, the ratios and a summary table.
 //
 //   slipway-bench-scale [--projects 20] [--runs 100000] [--deployments 10000] [--audit 500000] [--agents 100]
-//                       [--jobs 2000] [--latency-n 50] [--warmup 30] [--timed 200] [--reps 1]
+//                       [--jobs 2000] [--jobs-per-run 50] [--latency-n 50] [--warmup 30] [--timed 200] [--reps 1]
 //
 // Started by bench/scale/run.sh, which builds the CLI in Release first (RepositoryLayout finds it).
 using System.Diagnostics;
@@ -26,7 +26,9 @@ await using var teardown = new Teardown();
 var postgres = await PostgresServer.StartAsync();
 teardown.Add(() => postgres.DisposeAsync().AsTask());
 using var work = new TempDirectory("slipway-bench-scale");
-using var repos = new BenchRepositories();
+using var repos = new BenchRepositories(options.JobsPerRun);
+var statements = await StatementStats.EnableAsync(postgres);
+var postmaster = CpuMeter.PostmasterOf(postgres.LogFile);
 var seeded = await DatabaseAsync(postgres);
 var empty = await DatabaseAsync(postgres);
 
@@ -89,12 +91,12 @@ for (var rep = 1; rep <= options.Repetitions; rep++)
 {
     emptyOne.Start();
     await emptyOne.WaitHealthyAsync(TimeSpan.FromSeconds(120));
-    dispatch.Add(await new DispatchScenario($"empty database, rep {rep}", [emptyOne], empty, options, repos).RunAsync());
+    dispatch.Add(await new DispatchScenario($"empty database, rep {rep}", [emptyOne], empty, options, repos, postmaster, statements).RunAsync());
     emptyOne.Stop();
-    dispatch.Add(await new DispatchScenario($"seeded database, rep {rep}", [seededOne], seeded, options, repos).RunAsync());
+    dispatch.Add(await new DispatchScenario($"seeded database, rep {rep}", [seededOne], seeded, options, repos, postmaster, statements).RunAsync());
     seededTwo.Start();
     await seededTwo.WaitHealthyAsync(TimeSpan.FromSeconds(120));
-    dispatch.Add(await new DispatchScenario($"seeded database, two nodes, rep {rep}", [seededOne, seededTwo], seeded, options, repos).RunAsync());
+    dispatch.Add(await new DispatchScenario($"seeded database, two nodes, rep {rep}", [seededOne, seededTwo], seeded, options, repos, postmaster, statements).RunAsync());
     seededTwo.Stop();
 }
 

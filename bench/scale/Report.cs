@@ -14,7 +14,7 @@ public static class Report
         var shape = options.Shape;
         Console.WriteLine("\n=== summary");
         Console.WriteLine($"history: {shape.Runs} runs, {shape.Deployments} deployments, {shape.AuditEntries} audit entries, {shape.Projects} projects; " +
-                          $"{options.Agents} simulated agents; load now {Load.Average()}");
+                          $"{options.Agents} simulated agents, batches of {options.BatchJobs} jobs in runs of {options.JobsPerRun}; load now {Load.Average()}");
         Console.WriteLine("\n| page or call (seeded database) | p50 ms | p95 ms | max ms | target p95 ≤ 50 ms |");
         Console.WriteLine("|---|---|---|---|---|");
         foreach (var p in pages)
