@@ -127,8 +127,10 @@ public sealed class AuditStore(SqlDatabase db)
             // The same rule as RoutineEntries.IsRoutine, in SQL.
             args.Add("RoutineOutcome", AuditOutcomes.Allowed);
             args.Add("RoutineActorKind", AuditActorKinds.Agent);
-            args.Add("RoutineReads", RoutineEntries.ReadActions);
-            clauses.Add("NOT (outcome = @RoutineOutcome AND (actor_kind = @RoutineActorKind OR action IN @RoutineReads))");
+            // The read actions are the catalogue's own constants, so they are written into the SQL: Dapper expands
+            // "IN @list" on SQLite but hands Npgsql an array, which PostgreSQL refused here as a syntax error.
+            clauses.Add("NOT (outcome = @RoutineOutcome AND (actor_kind = @RoutineActorKind OR action IN (" +
+                        string.Join(", ", RoutineEntries.ReadActions.Select(a => $"'{a}'")) + ")))");
         }
         return (string.Join(" AND ", clauses), args);
     }

@@ -102,12 +102,34 @@ public sealed class DeploymentStore(SqlDatabase db)
             $"{Select} WHERE d.state IN ({string.Join(", ", states.Select(s => $"'{s.Name()}'"))}) ORDER BY d.id"))).ToList();
 
     /// <summary>The succeeded deployment of each environment of the project that finished last (what is where).</summary>
-    public async Task<IReadOnlyList<DeploymentRow>> CurrentAsync(long projectId) =>
+    public Task<IReadOnlyList<DeploymentRow>> CurrentAsync(long projectId) => CurrentAsync([projectId]);
+
+    /// <summary>
+    /// The succeeded deployment of each environment of the projects that finished last (what is where), one query for any
+    /// number of projects. One index probe per environment (deployments_current, migration 0027): comparing every
+    /// succeeded deployment with every other of its environment grew with the square of the history.
+    /// </summary>
+    public async Task<IReadOnlyList<DeploymentRow>> CurrentAsync(IReadOnlyCollection<long> projectIds) =>
         (await db.ReadAsync(c => c.QueryAsync<DeploymentRow>(
-            // The last to finish, not the last requested: deployments approved out of order finish out of order.
-            $"{Select} WHERE d.project_id = @projectId AND d.state = 'succeeded' AND NOT EXISTS (SELECT 1 FROM deployments n " +
-            "WHERE n.environment_id = d.environment_id AND n.state = 'succeeded' AND (n.finished_at > d.finished_at OR (n.finished_at = d.finished_at AND n.id > d.id)))",
-            new { projectId }))).ToList();
+            // The last to finish, not the last requested: deployments approved out of order finish out of order. Ties go to
+            // the larger id. A succeeded deployment always has its finished time; the condition keeps NULLs (which the two
+            // dialects sort at opposite ends) out of the ordering.
+            $"{Select} WHERE d.id IN (SELECT (SELECT n.id FROM deployments n WHERE n.environment_id = x.id AND n.state = 'succeeded' " +
+            "AND n.finished_at IS NOT NULL ORDER BY n.finished_at DESC, n.id DESC LIMIT 1) " +
+            $"FROM environments x WHERE x.project_id IN {SqlIds.List(projectIds)})"))).ToList();
+
+    /// <summary>The newest deployment (last requested) of each environment of the projects, whatever its state.</summary>
+    public async Task<IReadOnlyList<DeploymentRow>> LatestAsync(IReadOnlyCollection<long> projectIds) =>
+        (await db.ReadAsync(c => c.QueryAsync<DeploymentRow>(
+            $"{Select} WHERE d.id IN (SELECT (SELECT MAX(n.id) FROM deployments n WHERE n.environment_id = x.id) " +
+            $"FROM environments x WHERE x.project_id IN {SqlIds.List(projectIds)})"))).ToList();
+
+    /// <summary>How many deployments wait in each environment of the projects: (environment, state) → count, for the states queued and awaiting_approval.</summary>
+    public async Task<IReadOnlyDictionary<(long EnvironmentId, string State), int>> WaitingCountsAsync(IReadOnlyCollection<long> projectIds) =>
+        (await db.ReadAsync(c => c.QueryAsync<(long EnvironmentId, string State, long Count)>(
+            "SELECT environment_id, state, COUNT(*) FROM deployments " +
+            $"WHERE project_id IN {SqlIds.List(projectIds)} AND state IN ('queued', 'awaiting_approval') GROUP BY environment_id, state")))
+        .ToDictionary(r => (r.EnvironmentId, r.State), r => (int)r.Count);
 
     /// <summary>Names of the environments where the release has a succeeded deployment.</summary>
     public async Task<IReadOnlySet<string>> SucceededOnAsync(long releaseId) =>

@@ -38,32 +38,38 @@ public sealed class DeploymentViews(ProjectStore projects, EnvironmentStore envi
         return await ToDtoAsync(d, waiting: true);
     }
 
-    public async Task<DashboardDto> DashboardAsync(string name)
-    {
-        var project = await projects.RequireAsync(name);
-        var current = await deployments.CurrentAsync(project.Id);
-        var all = await deployments.ListAsync(project.Id, limit: 1000);
-        var cells = new List<DashboardCellDto>();
-        foreach (var e in await environments.ListAsync(project.Id))
-        {
-            var mine = all.Where(d => d.EnvironmentId == e.Id).ToList();
-            var cur = current.FirstOrDefault(d => d.EnvironmentId == e.Id);
-            var freeze = Freezes.InForce((await environments.FreezesAsync(e.Id)).Select(f => f.Window), clock.GetUtcNow());
-            cells.Add(new DashboardCellDto(e.Name, cur is null ? null : await ToDtoAsync(cur, withArtifacts: false),
-                mine.FirstOrDefault() is { } latest ? await ToDtoAsync(latest, withArtifacts: false, waiting: true) : null,
-                mine.Count(d => d.State == "queued"), mine.Count(d => d.State == "awaiting_approval"), freeze?.Window.Name, freeze?.Until));
-        }
-        return new DashboardDto(project.Name, cells);
-    }
+    public async Task<DashboardDto> DashboardAsync(string name) => (await DashboardsAsync([await projects.RequireAsync(name)]))[0];
 
     /// <summary>The project × environment matrix of every project whose deployments <paramref name="me"/> may read (Octopus's dashboard).</summary>
-    public async Task<IReadOnlyList<DashboardDto>> OverviewAsync(Principal.User me)
+    public async Task<IReadOnlyList<DashboardDto>> OverviewAsync(Principal.User me) =>
+        await DashboardsAsync((await projects.ListAsync()).Where(p => me.Permissions.CanOnProject(Actions.DeploymentRead, p.Name)).ToList());
+
+    /// <summary>
+    /// The dashboards of the projects with a fixed number of queries, however many projects, environments and deployments
+    /// there are (the overview once asked a dozen per project and read each project's last thousand deployments): per
+    /// environment what is current there, the newest deployment and how many wait.
+    /// </summary>
+    private async Task<IReadOnlyList<DashboardDto>> DashboardsAsync(IReadOnlyList<ProjectRow> list)
     {
-        var list = new List<DashboardDto>();
-        foreach (var p in await projects.ListAsync())
-            if (me.Permissions.CanOnProject(Actions.DeploymentRead, p.Name))
-                list.Add(await DashboardAsync(p.Name));
-        return list;
+        if (list.Count == 0) return [];
+        var ids = list.Select(p => p.Id).ToList();
+        var environmentRows = await environments.ListAsync(ids);
+        var freezes = await environments.FreezesAsync(environmentRows.Select(e => e.Id).ToList());
+        var currentRows = await deployments.CurrentAsync(ids);
+        var current = Zip(currentRows, await ToDtosAsync(currentRows, withArtifacts: false));
+        var latestRows = await deployments.LatestAsync(ids);
+        var latest = Zip(latestRows, await ToDtosAsync(latestRows, withArtifacts: false, waiting: true));
+        var waiting = await deployments.WaitingCountsAsync(ids);
+        var now = clock.GetUtcNow();
+        return list.Select(p => new DashboardDto(p.Name, environmentRows.Where(e => e.ProjectId == p.Id).Select(e =>
+        {
+            var freeze = Freezes.InForce(freezes[e.Id].Select(f => f.Window), now);
+            return new DashboardCellDto(e.Name, current.GetValueOrDefault(e.Id), latest.GetValueOrDefault(e.Id),
+                waiting.GetValueOrDefault((e.Id, "queued")), waiting.GetValueOrDefault((e.Id, "awaiting_approval")), freeze?.Window.Name, freeze?.Until);
+        }).ToList())).ToList();
+
+        static Dictionary<long, DeploymentDto> Zip(IReadOnlyList<DeploymentRow> rows, IReadOnlyList<DeploymentDto> dtos) =>
+            rows.Zip(dtos).ToDictionary(p => p.First.EnvironmentId, p => p.Second);
     }
 
     /// <summary>What a promotion from <paramref name="from"/> to <paramref name="to"/> would ship: releases and work items on one, not yet on the other.</summary>

@@ -62,6 +62,11 @@ public sealed class EnvironmentStore(SqlDatabase db)
         (await db.ReadAsync(c => c.QueryAsync<EnvironmentRow>(
             $"SELECT {Columns} FROM environments WHERE project_id = @projectId ORDER BY position, name", new { projectId }))).ToList();
 
+    /// <summary>The environments of many projects in one query, each project's in lifecycle order.</summary>
+    public async Task<IReadOnlyList<EnvironmentRow>> ListAsync(IReadOnlyCollection<long> projectIds) =>
+        (await db.ReadAsync(c => c.QueryAsync<EnvironmentRow>(
+            $"SELECT {Columns} FROM environments WHERE project_id IN {SqlIds.List(projectIds)} ORDER BY project_id, position, name"))).ToList();
+
     /// <summary>Environments that take every new release by themselves, of every project.</summary>
     public async Task<IReadOnlyList<EnvironmentRow>> AutoDeployAsync() =>
         (await db.ReadAsync(c => c.QueryAsync<EnvironmentRow>($"SELECT {Columns} FROM environments WHERE auto_deploy ORDER BY project_id, position"))).ToList();
@@ -102,6 +107,12 @@ public sealed class EnvironmentStore(SqlDatabase db)
         (await db.ReadAsync(c => c.QueryAsync<FreezeWindowRow>(
             "SELECT id, environment_id, name, cron, duration_seconds, time_zone, from_at, to_at, created_at, created_by FROM freeze_windows " +
             "WHERE environment_id = @environmentId ORDER BY id", new { environmentId }))).ToList();
+
+    /// <summary>The freeze windows of many environments in one query, by environment.</summary>
+    public async Task<ILookup<long, FreezeWindowRow>> FreezesAsync(IReadOnlyCollection<long> environmentIds) =>
+        (await db.ReadAsync(c => c.QueryAsync<FreezeWindowRow>(
+            "SELECT id, environment_id, name, cron, duration_seconds, time_zone, from_at, to_at, created_at, created_by FROM freeze_windows " +
+            $"WHERE environment_id IN {SqlIds.List(environmentIds)} ORDER BY id"))).ToLookup(f => f.EnvironmentId);
 
     public Task<long> AddFreezeAsync(long environmentId, FreezeWindow w, string by, long now) =>
         db.WriteAsync((c, tx) => c.ExecuteScalarAsync<long>(

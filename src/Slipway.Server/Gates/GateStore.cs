@@ -170,6 +170,12 @@ public sealed class GateStore(SqlDatabase db)
             "SELECT s.id, s.release_id, e.name AS environment, s.kind, s.accepted, s.notes, s.signed_by, s.signer_roles, s.charter, s.minutes, s.findings, s.signed_at " +
             "FROM signoffs s JOIN environments e ON e.id = s.environment_id WHERE s.release_id = @releaseId ORDER BY s.id", new { releaseId }))).ToList();
 
+    /// <summary>The sign-offs of many releases in one query, by release, each release's in the order they were given.</summary>
+    public async Task<ILookup<long, SignOffRow>> SignOffsAsync(IReadOnlyCollection<long> releaseIds) =>
+        (await db.ReadAsync(c => c.QueryAsync<SignOffRow>(
+            "SELECT s.id, s.release_id, e.name AS environment, s.kind, s.accepted, s.notes, s.signed_by, s.signer_roles, s.charter, s.minutes, s.findings, s.signed_at " +
+            $"FROM signoffs s JOIN environments e ON e.id = s.environment_id WHERE s.release_id IN {SqlIds.List(releaseIds)} ORDER BY s.id"))).ToLookup(s => s.ReleaseId);
+
     /// <summary>Whether any release of the project has a sign-off (the demo story's last step).</summary>
     public async Task<bool> AnySignOffAsync(long projectId) =>
         await db.ReadAsync(c => c.ExecuteScalarAsync<long>(

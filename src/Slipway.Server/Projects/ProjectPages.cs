@@ -17,10 +17,10 @@ public static class ProjectPages
     {
         app.MapGet("/", async (HttpContext context, ProjectStore projects, RunStore runs, DeploymentStore deployments) =>
         {
-            var list = new List<(ProjectDto, RunSummaryDto?)>();
             var me = context.RequireUser();
-            foreach (var p in (await projects.ListAsync()).Where(p => me.Permissions.CanOnProject(Actions.ProjectRead, p.Name)))
-                list.Add((p.ToDto(), (await runs.ListAsync(p.Id, 1, RunKinds.Ci)).FirstOrDefault()?.ToSummary()));
+            var visible = (await projects.ListAsync()).Where(p => me.Permissions.CanOnProject(Actions.ProjectRead, p.Name)).ToList();
+            var latest = await runs.LatestCiAsync(visible.Select(p => p.Id).ToList());
+            var list = visible.Select(p => (p.ToDto(), latest.GetValueOrDefault(p.Id)?.ToSummary())).ToList();
             return Page<ProjectsPage>(context, new { Projects = list, Waiting = await WaitingDeployments.ForAsync(me, deployments) });
         }).RequirePageAction(Actions.UiView);
 

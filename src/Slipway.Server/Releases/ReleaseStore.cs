@@ -72,6 +72,10 @@ public sealed class ReleaseStore(SqlDatabase db)
     public Task<ReleaseRow?> GetAsync(long id) =>
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<ReleaseRow>($"SELECT {Columns} {From} WHERE r.id = @id", new { id }));
 
+    /// <summary>Many releases by id in one query (an item's story names every later release that carried it).</summary>
+    public async Task<IReadOnlyDictionary<long, ReleaseRow>> GetManyAsync(IReadOnlyCollection<long> ids) =>
+        (await db.ReadAsync(c => c.QueryAsync<ReleaseRow>($"SELECT {Columns} {From} WHERE r.id IN {SqlIds.List(ids)}"))).ToDictionary(r => r.Id);
+
     /// <summary>The project's release made just before <paramref name="releaseId"/> (the start of its commit range), or null.</summary>
     public Task<ReleaseRow?> PreviousAsync(long projectId, long releaseId) =>
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<ReleaseRow>(

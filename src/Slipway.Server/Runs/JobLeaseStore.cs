@@ -19,19 +19,29 @@ public sealed class JobLeaseStore(SqlDatabase db)
     /// <summary>How the failure reason of a job whose agent stopped renewing its lease begins (for people; code reads <see cref="JobFailureKind.AgentLost"/>).</summary>
     public const string AgentLost = "agent lost";
 
-    /// <summary>How many queued jobs of a pool to look at when matching an agent's labels.</summary>
+    /// <summary>How many queued jobs of a pool to look at when matching an agent's labels (SQLite; PostgreSQL matches them in SQL).</summary>
     private const int CandidateWindow = 20;
+
+    // A pool an environment deploys from (other than the build pool) gives its agents deployment jobs (and the
+    // administrators' live-check scripts) only (DeployPools): whatever a run's plan says, branch code never runs on them.
+    private const string Claimable =
+        "FROM jobs j JOIN runs r ON r.id = j.run_id WHERE j.status = 'queued' AND j.pool = @pool " +
+        "AND (r.deployment_id IS NOT NULL OR r.check_id IS NOT NULL OR @pool = @buildPool OR NOT EXISTS (SELECT 1 FROM environments e WHERE e.pool = @pool))";
 
     public Task<JobRow?> TryClaimAsync(long agentId, string pool, IReadOnlySet<string> agentLabels, TimeSpan lease, long now) =>
         db.WriteAsync<JobRow?>(async (c, tx) =>
         {
-            // A pool an environment deploys from (other than the build pool) gives its agents deployment jobs (and the
-            // administrators' live-check scripts) only (DeployPools): whatever a run's plan says, branch code never runs on them.
-            var candidates = await c.QueryAsync<JobRow>(
-                "SELECT j.id, j.labels FROM jobs j JOIN runs r ON r.id = j.run_id WHERE j.status = 'queued' AND j.pool = @pool " +
-                "AND (r.deployment_id IS NOT NULL OR r.check_id IS NOT NULL OR @pool = @buildPool OR NOT EXISTS (SELECT 1 FROM environments e WHERE e.pool = @pool)) " +
-                "ORDER BY j.id LIMIT @window",
-                new { pool, buildPool = Core.Pipelines.JobDefinition.DefaultPool, window = CandidateWindow }, tx);
+            var buildPool = Core.Pipelines.JobDefinition.DefaultPool;
+            // PostgreSQL, where several claims run at once (many agents, several nodes): the oldest job this agent's labels
+            // allow that no other claim holds, locked as it is read. Without SKIP LOCKED every claim chose the same oldest
+            // job and queued behind the one transaction updating it, so claims ran one at a time. SQLite has one writer.
+            var candidates = db.Dialect == SqlDialect.Postgres
+                ? await c.QueryAsync<JobRow>(
+                    $"SELECT j.id, j.labels {Claimable} AND array_remove(string_to_array(j.labels, ','), '') <@ CAST(@labels AS text[]) " +
+                    "ORDER BY j.id LIMIT 1 FOR UPDATE OF j SKIP LOCKED",
+                    new { pool, buildPool, labels = agentLabels.ToArray() }, tx)
+                : await c.QueryAsync<JobRow>($"SELECT j.id, j.labels {Claimable} ORDER BY j.id LIMIT @window",
+                    new { pool, buildPool, window = CandidateWindow }, tx);
             foreach (var candidate in candidates)
             {
                 var needs = candidate.Labels.Split(',', StringSplitOptions.RemoveEmptyEntries);
@@ -44,11 +54,21 @@ public sealed class JobLeaseStore(SqlDatabase db)
                     new { agentId, leaseId, expires, now, id = candidate.Id }, tx);
                 if (claimed == 0) continue;
                 var job = await c.QuerySingleAsync<JobRow>("SELECT * FROM jobs WHERE id = @id", new { id = candidate.Id }, tx);
-                await RunProgress.ApplyAsync(c, tx, job.RunId, now);
+                if (!await RunAndStageRunningAsync(c, tx, job)) await RunProgress.ApplyAsync(c, tx, job.RunId, now);
                 return job;
             }
             return null;
         });
+
+    /// <summary>
+    /// Whether the claimed job's run and stage are running already. A claim only moves a queued job to running, so then the
+    /// run's evaluation would change nothing; skipping it spares the claim the run's row lock (<see cref="RunProgress"/>),
+    /// which made every claim of one run wait for the one before it. The first claim of a stage still evaluates.
+    /// </summary>
+    private static async Task<bool> RunAndStageRunningAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, JobRow job) =>
+        await c.ExecuteScalarAsync<long>(
+            "SELECT COUNT(*) FROM runs r JOIN stages s ON s.run_id = r.id AND s.idx = @stage WHERE r.id = @runId AND r.status = @running AND s.status = @running",
+            new { runId = job.RunId, stage = job.StageIdx, running = ExecutionStatus.Running.ToWire() }, tx) == 1;
 
     /// <summary>The job if <paramref name="leaseId"/> still holds it, else null (lease lost).</summary>
     public Task<JobRow?> GetLeasedAsync(long jobId, string leaseId) =>

@@ -124,6 +124,16 @@ public sealed class RunStore(SqlDatabase db)
             new { projectId, limit }))).ToList();
     }
 
+    /// <summary>
+    /// The newest CI run of each of the projects (the home page), in one query: one short backward walk of runs_by_project
+    /// per project instead of a query per project.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<long, RunRow>> LatestCiAsync(IReadOnlyCollection<long> projectIds) =>
+        (await db.ReadAsync(c => c.QueryAsync<RunRow>(
+            $"SELECT {RunColumns} FROM runs r JOIN projects p ON p.id = r.project_id WHERE r.id IN (SELECT (SELECT MAX(r.id) FROM runs r " +
+            $"WHERE r.project_id = x.id AND {CiOnly}) FROM projects x WHERE x.id IN {SqlIds.List(projectIds)})")))
+        .ToDictionary(r => r.ProjectId);
+
     /// <summary>The runs of one commit of a project, newest first (a change request's head pipeline).</summary>
     public async Task<IReadOnlyList<RunRow>> ForCommitAsync(long projectId, string commit, int limit = 20) =>
         (await db.ReadAsync(c => c.QueryAsync<RunRow>(

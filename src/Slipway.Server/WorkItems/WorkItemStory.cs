@@ -46,11 +46,15 @@ public sealed class WorkItemStory(ReleaseStore releases, DeploymentStore deploym
         var shown = project.Rows.Where(d => d.ReleaseId >= first || deciding.Contains(d.Id)).OrderBy(d => d.Id).ToList();
         var approvals = await deployments.ApprovalsAsync(shown.Select(d => d.Id).ToList());
         var events = WorkItemJourneys.Moves(first, project.Journey).Select(m => Event(byId[m.Deployment.Id], m.Arrived)).ToList();
+        // Every release carrying the item, read at once: an old item of a long history is carried by hundreds.
+        var carrying = shown.Where(d => d.ReleaseId >= first).Select(d => d.ReleaseId).Prepend(first).Distinct().ToList();
+        var releaseRows = await releases.GetManyAsync(carrying);
+        var signOffs = await gates.SignOffsAsync(carrying);
         // Sign-offs of the releases carrying the item mark it: a rejection says the item was not accepted as built.
-        foreach (var releaseId in shown.Where(d => d.ReleaseId >= first).Select(d => d.ReleaseId).Prepend(first).Distinct())
+        foreach (var releaseId in carrying)
         {
-            var version = (await releases.GetAsync(releaseId))?.Version;
-            events.AddRange((await gates.SignOffsAsync(releaseId)).Select(s => new WorkItemEventDto(s.Accepted ? "signoff_accepted" : "signoff_rejected",
+            var version = releaseRows.GetValueOrDefault(releaseId)?.Version;
+            events.AddRange(signOffs[releaseId].Select(s => new WorkItemEventDto(s.Accepted ? "signoff_accepted" : "signoff_rejected",
                 $"{s.Kind} of {version} on {s.Environment}" + (s.Notes.Length > 0 ? $": {s.Notes}" : ""), null, null, null, s.SignedBy, UnixMs.To(s.SignedAt))));
         }
         return item with
@@ -60,18 +64,14 @@ public sealed class WorkItemStory(ReleaseStore releases, DeploymentStore deploym
             Deployments = shown.Select(d => new ItemDeploymentDto(d.Number, d.Environment, d.Version, d.Kind, d.State, d.Initiator,
                 UnixMs.To(d.RequestedAt), UnixMs.To(d.FinishedAt), d.ReleaseId >= first,
                 approvals[d.Id].Select(a => new DeploymentApprovalDto(a.Approver, a.Verdict, a.Comment, UnixMs.To(a.At))).ToList())).ToList(),
-            Releases = await ReleasesAsync(first, shown.Where(d => d.ReleaseId >= first).Select(d => d.ReleaseId)),
+            Releases = Releases(first, carrying, releaseRows),
         };
     }
 
     /// <summary>The first release containing the item, then the later ones that were deployed anywhere, oldest first.</summary>
-    private async Task<IReadOnlyList<ItemReleaseDto>> ReleasesAsync(long first, IEnumerable<long> deployed)
-    {
-        var list = new List<ItemReleaseDto>();
-        foreach (var id in deployed.Prepend(first).Distinct().Order())
-            if (await releases.GetAsync(id) is { } r) list.Add(new ItemReleaseDto(r.Version, UnixMs.To(r.CreatedAt), r.CreatedBy, id == first));
-        return list;
-    }
+    private static IReadOnlyList<ItemReleaseDto> Releases(long first, IEnumerable<long> carrying, IReadOnlyDictionary<long, ReleaseRow> rows) =>
+        carrying.Order().Where(rows.ContainsKey).Select(id => rows[id])
+            .Select(r => new ItemReleaseDto(r.Version, UnixMs.To(r.CreatedAt), r.CreatedBy, r.Id == first)).ToList();
 
     private async Task<IReadOnlyList<ItemChangeRequestDto>> ChangeRequestsAsync(long itemId)
     {
