@@ -36,7 +36,18 @@ public sealed class SqlDatabase : IDisposable
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private static DbDataSource CreatePostgres(string connectionString) => NpgsqlDataSource.Create(connectionString);
+    private static DbDataSource CreatePostgres(string connectionString)
+    {
+        // A pooled connection is reset (DISCARD ALL, a round trip and work for PostgreSQL) each time it is handed back,
+        // about 15 times per job. Slipway leaves no session state behind (no SET, no prepared statements of its own,
+        // advisory locks are per transaction, LISTEN keeps its own connection), so the reset is skipped unless the
+        // operator's connection string asks for it.
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!connectionString.Contains("No Reset On Close", StringComparison.OrdinalIgnoreCase) &&
+            !connectionString.Contains("NoResetOnClose", StringComparison.OrdinalIgnoreCase))
+            builder.NoResetOnClose = true;
+        return NpgsqlDataSource.Create(builder.ConnectionString);
+    }
 
     public static SqlDatabase ForSqliteFile(string path) =>
         new(SqlDialect.Sqlite, new SqliteConnectionStringBuilder

@@ -16,6 +16,10 @@ public sealed class NodeNotifications(SqlDatabase database, WorkSignal signal, I
 {
     public const string Channel = "slipway_signal";
 
+    // Every payload starts with this process's mark, so the listener skips its own signals: they woke this node's
+    // waiters already, and a second wake-up only sends them to the database again for nothing.
+    private readonly string _mark = Guid.NewGuid().ToString("N")[..12] + ":";
+
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         database.Dialect == SqlDialect.Postgres ? RunAsync(stoppingToken) : Task.CompletedTask;
 
@@ -33,8 +37,14 @@ public sealed class NodeNotifications(SqlDatabase database, WorkSignal signal, I
         {
             try
             {
-                await using var connection = (NpgsqlConnection)await database.OpenAsync(ct);
-                connection.Notification += (_, e) => signal.SignalHere(e.Payload);
+                // A connection of its own, outside the pool: a LISTEN must never be handed to another user of the pool
+                // (pooled connections are not reset when handed back, see SqlDatabase).
+                await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(database.ConnectionString) { Pooling = false }.ConnectionString);
+                await connection.OpenAsync(ct);
+                connection.Notification += (_, e) =>
+                {
+                    if (!e.Payload.StartsWith(_mark, StringComparison.Ordinal)) signal.SignalHere(e.Payload[(e.Payload.IndexOf(':') + 1)..]);
+                };
                 await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection)) await listen.ExecuteNonQueryAsync(ct);
                 // Anything signalled while this node was not listening was missed: everyone re-reads now.
                 signal.SignalAllHere();
@@ -64,7 +74,7 @@ public sealed class NodeNotifications(SqlDatabase database, WorkSignal signal, I
                 await using var batchCommand = new NpgsqlBatch(connection);
                 foreach (var key in batch)
                     batchCommand.BatchCommands.Add(new NpgsqlBatchCommand("SELECT pg_notify(@channel, @key)")
-                        { Parameters = { new("channel", Channel), new("key", key) } });
+                        { Parameters = { new("channel", Channel), new("key", _mark + key) } });
                 await batchCommand.ExecuteNonQueryAsync(ct);
                 batch.Clear();
             }
