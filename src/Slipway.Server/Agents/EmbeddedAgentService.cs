@@ -59,9 +59,32 @@ public sealed class EmbeddedAgentService(ServerOptions options, IServer server, 
         WorkDirectory = options.EmbeddedAgentWorkDirectory,
         RetryDelay = TimeSpan.FromMilliseconds(500),
         Sandbox = options.AgentSandbox,
-        SandboxHide = [.. AgentOptions.PathList("SLIPWAY_AGENT_SANDBOX_HIDE"), options.FullDataDirectory, options.FullHostedDirectory],
+        SandboxHide = [.. AgentOptions.PathList("SLIPWAY_AGENT_SANDBOX_HIDE"), options.FullDataDirectory, options.FullHostedDirectory, .. DatabaseSockets(options)],
         InsideServer = true,
     };
+
+    /// <summary>
+    /// On PostgreSQL, the folders of its local sockets: a job must not reach the server's database through them (with
+    /// Debian's default peer authentication a job running as the server's user would log in as it, key ring included).
+    /// </summary>
+    private static IEnumerable<string> DatabaseSockets(ServerOptions options)
+    {
+        if (string.IsNullOrEmpty(options.Database)) return [];
+        var folders = new List<string> { "/run/postgresql", "/var/run/postgresql" };
+        if (SocketFolderOf(options.Database) is { } configured) folders.Add(configured);
+        return folders;
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)] // Npgsql only on PostgreSQL
+    private static string? SocketFolderOf(string database)
+    {
+        try
+        {
+            var host = new Npgsql.NpgsqlConnectionStringBuilder(PostgresAddress.ToConnectionString(database)).Host;
+            return host is { Length: > 0 } && host.StartsWith('/') ? host : null;
+        }
+        catch (ArgumentException) { return null; }
+    }
 
     /// <summary>
     /// Checks at start-up that the embedded agent can sandbox its jobs, so a server that cannot fails at once with what to

@@ -46,18 +46,30 @@ public sealed partial class RepositoryMirror(string path, TimeSpan timeout)
         finally { _lock.Release(); }
     }
 
+    /// <summary>
+    /// Clones beside the mirror's place and renames the finished, configured clone into it: a process killed mid-clone
+    /// leaves only a temporary folder, never a half-made mirror that later calls would take for ready.
+    /// </summary>
     private async Task CloneLockedAsync(string url, CancellationToken ct, IReadOnlyDictionary<string, string>? env)
     {
-        if (Directory.Exists(Path)) Directory.Delete(Path, recursive: true);
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
-        var result = await GitCli.RunAsync(null, ["clone", "--bare", "--quiet", "--", url, Path], timeout, ct, env);
-        if (!result.Ok)
+        var parent = System.IO.Path.GetDirectoryName(Path)!;
+        Directory.CreateDirectory(parent);
+        foreach (var leftover in Directory.GetDirectories(parent, System.IO.Path.GetFileName(Path) + ".cloning-*"))
+            Directory.Delete(leftover, recursive: true);
+        var temp = Path + ".cloning-" + Guid.NewGuid().ToString("N")[..8];
+        try
         {
+            var result = await GitCli.RunAsync(null, ["clone", "--bare", "--quiet", "--", url, temp], timeout, ct, env);
+            if (!result.Ok) throw new GitException(result.Stderr.Trim());
+            // Keep every branch in refs/heads as the remote has it.
+            await GitCli.OutputAsync(temp, ["config", "remote.origin.fetch", "+refs/heads/*:refs/heads/*"], timeout, ct);
             if (Directory.Exists(Path)) Directory.Delete(Path, recursive: true);
-            throw new GitException(result.Stderr.Trim());
+            Directory.Move(temp, Path);
         }
-        // Keep every branch in refs/heads as the remote has it.
-        await GitCli.OutputAsync(Path, ["config", "remote.origin.fetch", "+refs/heads/*:refs/heads/*"], timeout, ct);
+        finally
+        {
+            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+        }
     }
 
     /// <param name="env">The project's credential for the askpass helper (<see cref="GitCredentials"/>), if it needs one.</param>

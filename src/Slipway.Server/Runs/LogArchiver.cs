@@ -12,12 +12,21 @@ namespace Slipway.Server.Runs;
 public sealed class LogArchiver(LogStore logs, ServerOptions options, ILogger<LogArchiver> log, TimeProvider clock, DutyLeases leases)
     : PeriodicWorker(log, clock, leases, Duties.LogArchiving)
 {
+    private readonly ILogger _log = log;
+
     protected override TimeSpan Interval => options.LogArchiveInterval;
     protected override string Name => "log archiving";
 
     protected override async Task PassAsync(CancellationToken ct)
     {
         foreach (var job in await logs.ArchivableAsync(options.LogArchiveQuiet, max: 50))
-            await logs.ArchiveAsync(job, ct);
+        {
+            // One log that cannot be archived (its old archive lost, the bucket refusing it) must not hold up the others.
+            try { await logs.ArchiveAsync(job, ct); }
+            catch (Exception e) when (e is not (OperationCanceledException or DutyLostException))
+            {
+                _log.LogWarning("the log of job {Job} could not be archived (it stays in the database): {Error}", job, e.Message);
+            }
+        }
     }
 }

@@ -111,9 +111,10 @@ public sealed class LogStore(SqlDatabase database, IBlobStore blobs, ServerOptio
             if (offset >= state.Length) return [];
             var end = Math.Min(state.Length, offset + max);
             var output = new MemoryStream((int)(end - offset));
-            if (offset < state.ArchivedLength)
-                await CopyArchivedAsync(state, offset, Math.Min(end, state.ArchivedLength), output, ct);
-            if (end > state.ArchivedLength)
+            var whole = offset >= state.ArchivedLength
+                        || await CopyArchivedAsync(state, offset, Math.Min(end, state.ArchivedLength), output, ct);
+            // Chunks only after a whole archived part: what is returned is always the log's bytes from offset, without holes.
+            if (whole && end > state.ArchivedLength)
                 await CopyChunksAsync(jobId, Math.Max(offset, state.ArchivedLength), end, output, ct);
             if (output.Length == end - offset || attempt == 2) return output.ToArray();
         }
@@ -126,10 +127,14 @@ public sealed class LogStore(SqlDatabase database, IBlobStore blobs, ServerOptio
         return new LogReadStream(this, jobId, state.Length);
     }
 
-    private async Task CopyArchivedAsync(LogState state, long from, long to, Stream output, CancellationToken ct)
+    /// <summary>Copies [from, to) of the archive; false when the blob is missing or shorter (replaced meanwhile, or lost).</summary>
+    private async Task<bool> CopyArchivedAsync(LogState state, long from, long to, Stream output, CancellationToken ct)
     {
         await using var blob = await blobs.OpenReadAsync(state.ArchiveKey!, from, to - from, ct);
-        if (blob is not null) await blob.CopyToAsync(output, ct);
+        if (blob is null) return false;
+        var before = output.Length;
+        await blob.CopyToAsync(output, ct);
+        return output.Length - before == to - from;
     }
 
     private async Task CopyChunksAsync(long jobId, long from, long to, Stream output, CancellationToken ct)
@@ -169,7 +174,11 @@ public sealed class LogStore(SqlDatabase database, IBlobStore blobs, ServerOptio
         {
             await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
             {
-                if (state.ArchivedLength > 0) await CopyArchivedAsync(state, 0, state.ArchivedLength, file, ct);
+                if (state.ArchivedLength > 0 && !await CopyArchivedAsync(state, 0, state.ArchivedLength, file, ct))
+                {
+                    if ((await StateAsync(jobId, ct)).ArchivedLength != state.ArchivedLength) return state.ArchivedLength; // replaced meanwhile
+                    throw new InvalidDataException($"the archived log of job {jobId} ({state.ArchiveKey}) is missing or short in the blob store");
+                }
                 for (var from = state.ArchivedLength; from < state.Length;)
                 {
                     var before = file.Length;
@@ -182,7 +191,21 @@ public sealed class LogStore(SqlDatabase database, IBlobStore blobs, ServerOptio
             await blobs.PutFileAsync(key, temp, ct);
         }
         finally { if (File.Exists(temp)) File.Delete(temp); }
-        var moved = await database.WriteAsync(async (c, tx) =>
+        bool moved;
+        try { moved = await PointAtArchiveAsync(jobId, state, key, ct); }
+        catch
+        {
+            await blobs.DeleteAsync(key, CancellationToken.None); // referenced by nothing
+            throw;
+        }
+        // The winner's old blob, or the loser's new one, is no longer referenced (each archive has a key of its own).
+        if ((moved ? state.ArchiveKey : key) is { } stale) await blobs.DeleteAsync(stale, ct);
+        return moved ? state.Length : state.ArchivedLength;
+    }
+
+    /// <summary>The row points at the new archive and the chunks it holds go, unless someone archived since <paramref name="state"/>.</summary>
+    private Task<bool> PointAtArchiveAsync(long jobId, LogState state, string key, CancellationToken ct) =>
+        database.WriteAsync(async (c, tx) =>
         {
             var updated = await c.ExecuteAsync(
                 "UPDATE job_logs SET archived_length = @length, archive_key = @key WHERE job_id = @jobId AND archived_length = @old",
@@ -191,10 +214,6 @@ public sealed class LogStore(SqlDatabase database, IBlobStore blobs, ServerOptio
             await c.ExecuteAsync("DELETE FROM log_chunks WHERE job_id = @jobId AND start_offset < @length", new { jobId, length = state.Length }, tx);
             return true;
         }, ct);
-        // The winner's old blob, or the loser's new one, is no longer referenced (each archive has a key of its own).
-        if ((moved ? state.ArchiveKey : key) is { } stale) await blobs.DeleteAsync(stale, ct);
-        return moved ? state.Length : state.ArchivedLength;
-    }
 
     /// <summary>Jobs whose log has chunks to archive: the job has ended and nothing was appended for <paramref name="quiet"/>.</summary>
     public Task<IReadOnlyList<long>> ArchivableAsync(TimeSpan quiet, int max) => database.ReadAsync<IReadOnlyList<long>>(async c =>
@@ -203,7 +222,7 @@ public sealed class LogStore(SqlDatabase database, IBlobStore blobs, ServerOptio
             SELECT l.job_id FROM job_logs l JOIN jobs j ON j.id = l.job_id
             WHERE l.length > l.archived_length AND l.updated_at < @before
               AND j.status IN ('succeeded', 'failed', 'cancelled', 'skipped')
-            ORDER BY l.job_id LIMIT @max
+            ORDER BY l.updated_at LIMIT @max
             """, new { before = clock.GetUtcNow().ToUnixTimeMilliseconds() - (long)quiet.TotalMilliseconds, max })).AsList());
 
     private async Task<LogState?> RowAsync(DbConnection c, DbTransaction? tx, long jobId, bool forUpdate = false)

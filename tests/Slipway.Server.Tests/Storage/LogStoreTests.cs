@@ -143,5 +143,25 @@ public sealed class LogStoreTests(PostgresFixture postgres) : IDisposable
         Assert.Equal("", await AllAsync(logs, 6));
     }
 
+    [Theory, MemberData(nameof(Dialects))]
+    public async Task AnArchiveLostFromTheStore_IsNeverPatchedOverWithLaterBytes_AndIsNotArchivedOver(string dialect)
+    {
+        using var db = await MigratedDatabase.OpenAsync(dialect, _dir, postgres);
+        var (logs, blobs, _) = Node(db);
+        await AppendAsync(logs, 4, "archived part\n");
+        await logs.ArchiveAsync(4, CancellationToken.None);
+        await logs.AppendNoteAsync(4, "after the archive");
+        File.Delete(Path.Combine(blobs.Root, (await logs.StateAsync(4)).ArchiveKey!));
+
+        // Reads return the log's bytes from the offset or nothing: never the later chunks where the lost part was.
+        Assert.Empty(await logs.ReadAsync(4, 0, 1000, CancellationToken.None));
+        var tail = await logs.ReadAsync(4, 14, 1000, CancellationToken.None);
+        Assert.Equal("\n[slipway] after the archive\n", Encoding.UTF8.GetString(tail));
+        // Archiving again would write a log without its beginning: refused, the chunks stay.
+        await Assert.ThrowsAsync<InvalidDataException>(() => logs.ArchiveAsync(4, CancellationToken.None));
+        Assert.Equal(1, await ChunkCountAsync(db, 4));
+        Assert.Empty(Directory.GetFiles(Path.Combine(blobs.Root, "logs"), "4-*")); // the lost one, and none left by the refusal
+    }
+
     public void Dispose() => _dir.Dispose();
 }

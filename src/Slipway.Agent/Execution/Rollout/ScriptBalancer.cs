@@ -145,8 +145,10 @@ public sealed class ScriptBalancer : ILoadBalancer
         };
         psi.ArgumentList.Add("-c");
         psi.ArgumentList.Add(command);
-        // The agent's own settings (server URL, tokens, work folder) are not the balancer's business.
-        foreach (var key in psi.Environment.Keys.Where(k => k.StartsWith("SLIPWAY_", StringComparison.Ordinal)).ToList()) psi.Environment.Remove(key);
+        // The agent's own settings (server URL, tokens, work folder) are not the balancer's business, nor, on the embedded
+        // agent, the server's object-store credentials.
+        foreach (var key in psi.Environment.Keys.Where(k => k.StartsWith("SLIPWAY_", StringComparison.Ordinal) || k.StartsWith("AWS_", StringComparison.Ordinal)).ToList())
+            psi.Environment.Remove(key);
         foreach (var (key, value) in values) psi.Environment[key] = value;
 
         using var process = Process.Start(psi) ?? throw new ScriptBalancerException($"{what}: /bin/sh did not start");
