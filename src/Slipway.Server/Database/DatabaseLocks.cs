@@ -17,21 +17,34 @@ public sealed class DatabaseLocks(SqlDatabase database)
 {
     private readonly ConcurrentDictionary<string, LocalLock> _local = new();
 
-    /// <summary>Waits for the lock named <paramref name="name"/>; dispose the handle to release it.</summary>
-    public Task<IAsyncDisposable> AcquireAsync(string name, CancellationToken ct = default) =>
-        database.Dialect == SqlDialect.Postgres ? AcquireAdvisoryAsync(name, ct) : AcquireLocalAsync(name, ct);
+    /// <summary>
+    /// Waits for the lock named <paramref name="name"/>, at most <paramref name="wait"/> when given (then
+    /// <see cref="LockBusyException"/>); dispose the handle to release it. A waiter on PostgreSQL holds a pooled connection,
+    /// so locks that users can keep busy (a slow push) take a bounded wait.
+    /// </summary>
+    public Task<IAsyncDisposable> AcquireAsync(string name, CancellationToken ct = default, TimeSpan? wait = null) =>
+        database.Dialect == SqlDialect.Postgres ? AcquireAdvisoryAsync(name, wait, ct) : AcquireLocalAsync(name, wait, ct);
 
     /// <summary>The 64-bit advisory-lock key of a name: the first 8 bytes of its SHA-256, the same on every node.</summary>
     public static long KeyOf(string name) => BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes(name)), 0);
 
-    private async Task<IAsyncDisposable> AcquireAdvisoryAsync(string name, CancellationToken ct)
+    private async Task<IAsyncDisposable> AcquireAdvisoryAsync(string name, TimeSpan? wait, CancellationToken ct)
     {
         var connection = await database.OpenAsync(ct);
         try
         {
             var tx = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
-            await connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_xact_lock(@key)", new { key = KeyOf(name) }, tx,
-                commandTimeout: 0, cancellationToken: ct));
+            if (wait is { } limit)
+                await connection.ExecuteAsync($"SET LOCAL lock_timeout = {(long)Math.Max(1, limit.TotalMilliseconds)}", transaction: tx);
+            try
+            {
+                await connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_xact_lock(@key)", new { key = KeyOf(name) }, tx,
+                    commandTimeout: 0, cancellationToken: ct));
+            }
+            catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.LockNotAvailable)
+            {
+                throw new LockBusyException(name, wait!.Value);
+            }
             return new AdvisoryHandle(connection, tx);
         }
         catch
@@ -41,7 +54,7 @@ public sealed class DatabaseLocks(SqlDatabase database)
         }
     }
 
-    private async Task<IAsyncDisposable> AcquireLocalAsync(string name, CancellationToken ct)
+    private async Task<IAsyncDisposable> AcquireLocalAsync(string name, TimeSpan? wait, CancellationToken ct)
     {
         // Reference-counted so the table holds only locks in use, not one per name ever seen.
         LocalLock entry;
@@ -50,8 +63,14 @@ public sealed class DatabaseLocks(SqlDatabase database)
             entry = _local.GetOrAdd(name, _ => new LocalLock());
             entry.Users++;
         }
-        try { await entry.Gate.WaitAsync(ct); }
+        bool entered;
+        try { entered = await entry.Gate.WaitAsync(wait ?? Timeout.InfiniteTimeSpan, ct); }
         catch { Leave(name, entry); throw; }
+        if (!entered)
+        {
+            Leave(name, entry);
+            throw new LockBusyException(name, wait!.Value);
+        }
         return new LocalHandle(() => { entry.Gate.Release(); Leave(name, entry); });
     }
 
@@ -89,3 +108,7 @@ public sealed class DatabaseLocks(SqlDatabase database)
         }
     }
 }
+
+/// <summary>A lock still held by someone else when the bounded wait for it ended.</summary>
+public sealed class LockBusyException(string name, TimeSpan waited)
+    : TimeoutException($"'{name}' is busy: another node or request held it for {waited.TotalSeconds:0} s; try again");

@@ -90,8 +90,9 @@ public static class GitHttpApi
         IReadOnlyList<string> createdReleaseTags = [];
         // One push at a time into a repository, whichever node serves it (the hosted directory is shared): the
         // protected-branch check and git's update then see the same refs.
+        // The wait is bounded: each waiter holds a database connection, and a slow client can keep a push open.
         await using var repositoryLock = afterPush is null ? null
-            : await context.RequestServices.GetRequiredService<DatabaseLocks>().AcquireAsync(ProjectService.RepositoryLock(project), ct);
+            : await context.RequestServices.GetRequiredService<DatabaseLocks>().AcquireAsync(ProjectService.RepositoryLock(project), ct, TimeSpan.FromMinutes(1));
         if (afterPush is not null)
         {
             // Read the command list (old new ref) before git sees anything; a push touching a protected branch

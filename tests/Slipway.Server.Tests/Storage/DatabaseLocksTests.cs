@@ -60,5 +60,19 @@ public sealed class DatabaseLocksTests(PostgresFixture postgres) : IDisposable
         await using (await locks.AcquireAsync("x").WaitAsync(TimeSpan.FromSeconds(5))) { }
     }
 
+    [Theory, MemberData(nameof(Dialects))]
+    public async Task ABoundedWait_EndsWithLockBusy_AndLeavesTheLockUsable(string dialect)
+    {
+        using var db1 = await MigratedDatabase.OpenAsync(dialect, _dir, postgres);
+        using var db2 = dialect == "postgres" ? SqlDatabase.ForPostgres(db1.ConnectionString) : null;
+        var node1 = new DatabaseLocks(db1);
+        var node2 = dialect == "postgres" ? new DatabaseLocks(db2!) : node1;
+        var held = await node1.AcquireAsync("repository:9");
+        var busy = await Assert.ThrowsAsync<LockBusyException>(() => node2.AcquireAsync("repository:9", wait: TimeSpan.FromMilliseconds(300)));
+        Assert.Contains("'repository:9' is busy", busy.Message);
+        await held.DisposeAsync();
+        await using (await node2.AcquireAsync("repository:9", wait: TimeSpan.FromSeconds(5))) { }
+    }
+
     public void Dispose() => _dir.Dispose();
 }
