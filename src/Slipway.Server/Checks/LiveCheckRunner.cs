@@ -9,7 +9,9 @@ namespace Slipway.Server.Checks;
 /// Runs live checks that are due (<see cref="CheckSchedule"/>), every <see cref="ServerOptions.LiveCheckInterval"/>. A pass
 /// only starts checks: each runs in the background with its own timeout, and a check still running is not started again,
 /// so a slow address never holds up the others or the server. The result is recorded, judged (<see cref="CheckVerdict"/>)
-/// and acted on by <see cref="CheckResponder"/>.
+/// and acted on by <see cref="CheckResponder"/>. A duty: a check started on a node that then loses the duty records nothing
+/// (its writes carry the pass's fence, and a result not recorded is not acted on) and is run again by the new holder: a
+/// failover can probe a check twice.
 /// </summary>
 public sealed class LiveCheckRunner(CheckStore checks, HttpProbe probe, ScriptProbe scripts, CheckResponder responder, ServerOptions options, TimeProvider clock,
     ILogger<LiveCheckRunner> log, DutyLeases leases) : PeriodicWorker(log, clock, leases, Duties.LiveChecks)
@@ -29,6 +31,13 @@ public sealed class LiveCheckRunner(CheckStore checks, HttpProbe probe, ScriptPr
             _ = Task.Run(async () =>
             {
                 try { await RunAsync(check, ct); }
+                catch (DutyLostException)
+                {
+                    // The check carries its pass's fence: this node lost the duty while it ran (drained, cut off, taken
+                    // over), so its result is not recorded; the node now holding the duty runs the check itself.
+                    log.LogInformation("live check {Check} of {Project}/{Environment}: result dropped, this node no longer holds the live-checks duty",
+                        check.Id, check.Project, check.Environment);
+                }
                 catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
                 {
                     log.LogWarning(e, "live check {Check} of {Project}/{Environment} failed to run", check.Id, check.Project, check.Environment);
