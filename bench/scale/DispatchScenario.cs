@@ -30,7 +30,7 @@ public sealed class DispatchScenario(string label, IReadOnlyList<ClusterNode> no
         var crew = new AgentCrew();
         var tag = Guid.NewGuid().ToString("N")[..6];
         var agents = Enumerable.Range(0, options.Agents)
-            .Select(i => new BenchAgent(nodes[i % nodes.Count].Url, $"sim-{tag}-{i:D3}", Pool, crew)).ToList();
+            .Select(i => crew.Agent(nodes[i % nodes.Count].Url, $"sim-{tag}-{i:D3}", Pool)).ToList();
         using var stop = new CancellationTokenSource();
         var working = new List<Task>();
         try

@@ -41,19 +41,24 @@ public sealed class LogStore(SqlDatabase database, IBlobStore blobs, ServerOptio
     /// <summary>Appends the request body, up to the limit, in blocks of at most <see cref="ChunkBytes"/>.</summary>
     public async Task<AppendResult> AppendAsync(long jobId, Stream body, CancellationToken ct)
     {
-        var buffer = new byte[ChunkBytes];
-        AppendResult? result = null;
-        long received = 0;
-        while (true)
+        // Every agent's log post comes through here: the block buffer is pooled, not allocated per post.
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(ChunkBytes);
+        try
         {
-            var filled = 0;
-            int read;
-            while (filled < buffer.Length && (read = await body.ReadAsync(buffer.AsMemory(filled), ct)) > 0) filled += read;
-            if (filled == 0) break;
-            received += filled;
-            result = await AppendBlockAsync(jobId, buffer.AsMemory(0, filled), respectLimit: true, ct);
+            AppendResult? result = null;
+            long received = 0;
+            while (true)
+            {
+                var filled = 0;
+                int read;
+                while (filled < ChunkBytes && (read = await body.ReadAsync(buffer.AsMemory(filled, ChunkBytes - filled), ct)) > 0) filled += read;
+                if (filled == 0) break;
+                received += filled;
+                result = await AppendBlockAsync(jobId, buffer.AsMemory(0, filled), respectLimit: true, ct);
+            }
+            return (result ?? await CurrentAsync(jobId, ct)) with { Received = received };
         }
-        return (result ?? await CurrentAsync(jobId, ct)) with { Received = received };
+        finally { System.Buffers.ArrayPool<byte>.Shared.Return(buffer); }
     }
 
     /// <summary>Appends a line written by Slipway itself (retry markers, lease loss, metrics), ignoring the limit.</summary>
@@ -101,13 +106,16 @@ public sealed class LogStore(SqlDatabase database, IBlobStore blobs, ServerOptio
     }
 
     /// <summary>Reads at most <paramref name="max"/> bytes from <paramref name="offset"/>.</summary>
-    public async Task<byte[]> ReadAsync(long jobId, long offset, int max, CancellationToken ct)
+    public Task<byte[]> ReadAsync(long jobId, long offset, int max, CancellationToken ct) => ReadAsync(jobId, null, offset, max, ct);
+
+    /// <summary>The same, starting from a <paramref name="known"/> state the caller has just read (a log page needs it too).</summary>
+    public async Task<byte[]> ReadAsync(long jobId, LogState? known, long offset, int max, CancellationToken ct)
     {
         // The archiver may move chunks into the blob between reading the state and reading the chunks: then the read
         // comes up short and is simply done again from the new state.
         for (var attempt = 0; ; attempt++)
         {
-            var state = await StateAsync(jobId, ct);
+            var state = attempt == 0 && known is not null ? known : await StateAsync(jobId, ct);
             if (offset >= state.Length) return [];
             var end = Math.Min(state.Length, offset + max);
             var output = new MemoryStream((int)(end - offset));

@@ -62,7 +62,7 @@ public static class LogsApi
         var state = await logs.StateAsync(job.Id, ct);
         var length = state.Length;
         var done = StatusNames.Parse(job.Status).IsFinal();
-        var bytes = await logs.ReadAsync(job.Id, offset, limit, ct);
+        var bytes = await logs.ReadAsync(job.Id, state, offset, limit, ct);
         var atEnd = offset + bytes.Length >= length;
         var usable = LogText.SafeLength(bytes, isEnd: atEnd && done);
         var text = LogText.Decode(bytes.AsSpan(0, usable), keepEscapes);

@@ -7,14 +7,21 @@ namespace Slipway.Testing.Cluster;
 
 /// <summary>
 /// An agent that speaks the real agent protocol over HTTP but runs nothing: it polls, starts and finishes each job it is
-/// handed as succeeded at once, and records every lease it received. For claim races and scale, where a thousand jobs
-/// must go through quickly; the protocol and the server's claim logic are the real ones.
+/// handed as succeeded at once, and records every lease it received. For claim races and scale (the tests' cluster,
+/// bench/scale), where thousands of jobs must go through quickly; the protocol and the server's claim logic are the real ones.
 /// </summary>
 public sealed class SimulatedAgent(string serverUrl, string name, string pool) : IDisposable
 {
     private readonly AgentProtocolClient _client = new(serverUrl);
 
     public string Name { get; } = name;
+
+    /// <summary>Awaited before each poll (a benchmark's gate that holds every agent until a batch is queued).</summary>
+    public Func<CancellationToken, Task>? BeforePoll { get; init; }
+
+    /// <summary>Called when a lease arrives, and when its job was finished.</summary>
+    public Action<JobLease>? Leased { get; init; }
+    public Action<JobLease>? Finished { get; init; }
 
     /// <summary>Every lease this agent was handed: (job, lease id).</summary>
     public ConcurrentQueue<(long JobId, string LeaseId)> Received { get; } = new();
@@ -31,13 +38,19 @@ public sealed class SimulatedAgent(string serverUrl, string name, string pool) :
         while (!ct.IsCancellationRequested)
         {
             JobLease? lease;
-            try { lease = await _client.PollAsync(1, TimeSpan.FromSeconds(2), ct); }
+            try
+            {
+                if (BeforePoll is { } gate) await gate(ct);
+                lease = await _client.PollAsync(1, TimeSpan.FromSeconds(2), ct);
+            }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
             catch (Exception e) when (e is HttpRequestException or AgentRefusedException or IOException) { await PauseAsync(ct); continue; }
             if (lease is null) continue;
             Received.Enqueue((lease.JobId, lease.LeaseId));
+            Leased?.Invoke(lease);
             await RetryAsync(() => _client.StartAsync(lease, ct), ct);
             await RetryAsync(() => _client.FinishAsync(lease, new FinishJobRequest(lease.LeaseId, 0, JobOutcomes.Succeeded, null, null, []), ct), ct);
+            Finished?.Invoke(lease);
         }
     }
 
