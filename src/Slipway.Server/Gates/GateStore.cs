@@ -195,7 +195,7 @@ public sealed class GateStore(SqlDatabase db)
     public Task<long?> AddAttachmentAsync(long signOffId, string name, string contentType, string sha256, long size, int max, long now) =>
         db.WriteAsync(async (c, tx) =>
         {
-            if (c is Npgsql.NpgsqlConnection)
+            if (SqlDialects.Of(c) == SqlDialect.Postgres)
                 await c.ExecuteAsync("SELECT id FROM signoffs WHERE id = @signOffId FOR UPDATE", new { signOffId }, tx);
             return await c.ExecuteScalarAsync<long?>(
                 "INSERT INTO signoff_attachments (signoff_id, name, content_type, sha256, size, added_at) " +

@@ -65,6 +65,9 @@ public sealed class ServerOptions
     /// <summary>SLIPWAY_POLL_SECONDS: how often every project's repository is fetched. Default 10.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(Int("SLIPWAY_POLL_SECONDS") ?? 10);
 
+    /// <summary>How often the idle memory trimmer looks at the heap (<see cref="IdleMemoryTrimmer"/>). Default 500 ms.</summary>
+    public TimeSpan IdleTrimCheckInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>How often jobs whose lease ran out are resolved (<see cref="LeaseSweeper"/>). Default 1 s.</summary>
     public TimeSpan LeaseSweepInterval { get; set; } = TimeSpan.FromSeconds(1);
 

@@ -100,5 +100,6 @@ public static class ServiceRegistration
         .AddHostedService(sp => sp.GetRequiredService<DeploymentConductor>())
         .AddSingleton<AlertSender>()
         .AddHostedService(sp => sp.GetRequiredService<AlertSender>())
-        .AddHostedService<LiveCheckRunner>();
+        .AddHostedService<LiveCheckRunner>()
+        .AddHostedService<IdleMemoryTrimmer>();
 }

@@ -13,6 +13,8 @@ public sealed class SlipwayMetrics
     public CollectorRegistry Registry { get; } = Prometheus.Metrics.NewCustomRegistry();
     public Counter LogBytes { get; }
     public Histogram JobDuration { get; }
+    public Counter IdleTrims { get; }
+    public Counter IdleTrimmedBytes { get; }
     private readonly Gauge _jobs;
     private readonly Gauge _agents;
 
@@ -22,6 +24,8 @@ public sealed class SlipwayMetrics
         LogBytes = factory.CreateCounter("slipway_log_bytes_total", "Bytes of job log received from agents.");
         JobDuration = factory.CreateHistogram("slipway_job_duration_seconds", "Duration of finished job attempts.",
             new HistogramConfiguration { LabelNames = ["outcome"], Buckets = Histogram.ExponentialBuckets(0.01, 2, 20) });
+        IdleTrims = factory.CreateCounter("slipway_idle_memory_trims_total", "Times the server gave its spare GC memory back to the OS when quiet.");
+        IdleTrimmedBytes = factory.CreateCounter("slipway_idle_memory_trimmed_bytes_total", "GC memory given back to the OS by idle trims.");
         _jobs = factory.CreateGauge("slipway_jobs", "Jobs by state (queued, running).", "state");
         _agents = factory.CreateGauge("slipway_agents", "Agents by pool and state.", "pool", "state");
         Registry.AddBeforeCollectCallback(async ct =>

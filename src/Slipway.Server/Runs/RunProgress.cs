@@ -16,7 +16,7 @@ public static class RunProgress
         // Two jobs of one stage may finish at the same moment on PostgreSQL (READ COMMITTED): without this
         // row lock each transaction would see the other job still running and nobody would advance the run.
         // SQLite has a single writer, so it needs no lock.
-        if (c is Npgsql.NpgsqlConnection)
+        if (SqlDialects.Of(c) == SqlDialect.Postgres)
             await c.ExecuteAsync("SELECT id FROM runs WHERE id = @runId FOR UPDATE", new { runId }, tx);
         var run = await c.QuerySingleAsync<RunRow>("SELECT id, status, started_at FROM runs WHERE id = @runId", new { runId }, tx);
         var stages = (await c.QueryAsync<StageRow>("SELECT id, idx, status, skipped_by_filter, started_at, finished_at FROM stages WHERE run_id = @runId", new { runId }, tx)).ToList();
