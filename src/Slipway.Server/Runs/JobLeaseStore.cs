@@ -94,19 +94,69 @@ public sealed class JobLeaseStore(SqlDatabase db)
     /// Records an attempt's outcome. A failure with retries left puts the job back in the queue (attempt
     /// counted, log kept). Returns null when the lease was already lost (the report is ignored).
     /// </summary>
-    public Task<LeaseChange?> FinishAsync(long jobId, string leaseId, JobResult result, long now) =>
-        db.WriteAsync<LeaseChange?>(async (c, tx) =>
+    public async Task<LeaseChange?> FinishAsync(long jobId, string leaseId, JobResult result, long now)
+    {
+        var (change, deferred) = await db.WriteAsync<(LeaseChange?, JobRow?)>(async (c, tx) =>
         {
             var job = await c.QuerySingleOrDefaultAsync<JobRow>(
-                "SELECT id, run_id, name, status, pool, retries_left, cancel_requested, lease_id FROM jobs WHERE id = @jobId AND lease_id = @leaseId AND status = 'running'",
+                "SELECT id, run_id, stage_idx, name, status, pool, retries_left, cancel_requested, lease_id FROM jobs WHERE id = @jobId AND lease_id = @leaseId AND status = 'running'",
                 new { jobId, leaseId }, tx);
-            if (job is null) return null;
+            if (job is null) return (null, null);
             var outcome = job.CancelRequested != 0 && result.Outcome != ExecutionStatus.Succeeded ? ExecutionStatus.Cancelled : result.Outcome;
             if (!await EndAttemptAsync(c, tx, job, outcome, JobFailureKind.Step, result.ExitCode, result.FailureReason, now, result.TestSummaryJson, result.LogBytes, result.LogTruncated))
-                return null;
+                return (null, null);
+            List<string> requeued = Requeued(job, outcome) ? [job.Pool] : [];
+            if (await StageStillBusyAsync(c, tx, job)) return (new LeaseChange(requeued, [jobId]), job);
             var pools = await RunProgress.ApplyAsync(c, tx, job.RunId, now);
-            return new LeaseChange(Requeued(job, outcome) ? [job.Pool, ..pools] : pools, [jobId]);
+            return (new LeaseChange([..requeued, ..pools], [jobId]), null);
         });
+        // PostgreSQL (READ COMMITTED): the jobs of the stage that looked unfinished may have been finishing at the same
+        // moment, each seeing the other still running. Now that this finish is committed, whichever commits last sees every
+        // other finish here and evaluates the run (twice is harmless: the evaluation is idempotent under the run's lock).
+        // SQLite runs one write at a time, so what the transaction saw was the whole truth. A node killed between the two
+        // steps leaves the stage to the lease sweeper (<see cref="EvaluateFinishedStagesAsync"/>).
+        if (change is not null && deferred is not null && db.Dialect == SqlDialect.Postgres && await StageDoneAsync(deferred))
+            change = change with { Pools = [..change.Pools, ..await db.WriteAsync((c, tx) => RunProgress.ApplyAsync(c, tx, deferred.RunId, now))] };
+        return change;
+    }
+
+    private const string Unfinished = "('pending', 'queued', 'running')";
+
+    /// <summary>
+    /// Whether, as this transaction sees it, the finished job's run and stage are running and the stage still has an
+    /// unfinished job: then evaluating the run would change nothing (a stage ends only with its last job), and the finish
+    /// spares itself the run's row lock (<see cref="RunProgress"/>), which made the finishes of a 50-job stage wait in line
+    /// (issue 15: most of PostgreSQL's waiting in bench/scale, and more with every node).
+    /// </summary>
+    private static async Task<bool> StageStillBusyAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, JobRow job) =>
+        await c.ExecuteScalarAsync<long>(
+            "SELECT COUNT(*) FROM runs r JOIN stages s ON s.run_id = r.id AND s.idx = @stage WHERE r.id = @runId AND r.status = @running AND s.status = @running " +
+            $"AND EXISTS (SELECT 1 FROM jobs j WHERE j.run_id = @runId AND j.stage_idx = @stage AND j.status IN {Unfinished})",
+            new { runId = job.RunId, stage = job.StageIdx, running = ExecutionStatus.Running.ToWire() }, tx) == 1;
+
+    /// <summary>Whether every job of the finished job's stage has finished, as committed now.</summary>
+    private Task<bool> StageDoneAsync(JobRow job) =>
+        db.ReadAsync(async c => await c.ExecuteScalarAsync<long>(
+            $"SELECT COUNT(*) FROM jobs WHERE run_id = @runId AND stage_idx = @stage AND status IN {Unfinished}",
+            new { runId = job.RunId, stage = job.StageIdx }) == 0);
+
+    /// <summary>
+    /// Evaluates the runs whose running stage has no unfinished job left: a finish whose second step never ran (its node
+    /// was killed between the two, see <see cref="FinishAsync"/>). Normally finds nothing; an index holds only running stages.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> EvaluateFinishedStagesAsync(long now)
+    {
+        var runs = (await db.ReadAsync(c => c.QueryAsync<long>(
+            "SELECT DISTINCT s.run_id FROM stages s JOIN runs r ON r.id = s.run_id WHERE s.status = 'running' AND r.status = 'running' " +
+            $"AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.run_id = s.run_id AND j.stage_idx = s.idx AND j.status IN {Unfinished})"))).ToList();
+        if (runs.Count == 0) return [];
+        return await db.WriteAsync<IReadOnlyList<string>>(async (c, tx) =>
+        {
+            var pools = new List<string>();
+            foreach (var runId in runs) pools.AddRange(await RunProgress.ApplyAsync(c, tx, runId, now));
+            return pools.Distinct().ToList();
+        });
+    }
 
     /// <summary>
     /// Fails a just-claimed job that cannot be handed out (e.g. it lists a secret the project does not have)

@@ -5,7 +5,7 @@ namespace Slipway.Server.Runs;
 
 /// <summary>
 /// Background loop (every <see cref="ServerOptions.LeaseSweepInterval"/>, default a second): resolves jobs whose lease ran out (agent killed, network cut), so a job
-/// is never left running without a live agent. Safe to run on several server nodes at once: the store's
+/// is never left running without a live agent, and moves on the runs whose finished stage was never evaluated. Safe to run on several server nodes at once: the store's
 /// updates are conditional.
 /// </summary>
 public sealed class LeaseSweeper(JobLeaseStore leases, JobEvents events, NodeTaskStore nodeTasks, ServerOptions options, TimeProvider clock,
@@ -28,8 +28,13 @@ public sealed class LeaseSweeper(JobLeaseStore leases, JobEvents events, NodeTas
                 log.LogInformation("pruned {Count} node tasks of jobs that ended over {Retention} ago", pruned, NodeTaskStore.Retention);
         }
         var change = await leases.ExpireAsync(Clock.GetUtcNow().ToUnixTimeMilliseconds());
-        if (change.Jobs.Count == 0) return;
-        log.LogWarning("lease expired for jobs {Jobs}", string.Join(", ", change.Jobs));
-        events.Finished(change);
+        if (change.Jobs.Count > 0)
+        {
+            log.LogWarning("lease expired for jobs {Jobs}", string.Join(", ", change.Jobs));
+            events.Finished(change);
+        }
+        // A finish whose node died before it evaluated the run (JobLeaseStore.FinishAsync): the run moves on from here.
+        var pools = await leases.EvaluateFinishedStagesAsync(Clock.GetUtcNow().ToUnixTimeMilliseconds());
+        if (pools.Count > 0) events.Finished(new LeaseChange(pools, []));
     }
 }

@@ -120,6 +120,62 @@ public sealed class StorageTests(PostgresFixture postgres) : IDisposable
         Assert.Equal(60, all.Distinct().Count());
     }
 
+    /// <summary>
+    /// Every job of a 20-job stage finishing at the same moment: most finishes skip the run's evaluation (the stage looked
+    /// busy to them), so on PostgreSQL the last commit must still see the stage done and move the run on, every time.
+    /// </summary>
+    [Theory, MemberData(nameof(Dialects))]
+    public async Task ConcurrentFinishes_OfOneStage_AlwaysMoveTheRunOn(string dialect)
+    {
+        using var db = await OpenAsync(dialect);
+        var project = (await new ProjectStore(db).CreateAsync("p", "/repo", "main", "s", new Dictionary<string, string>(), 1))!;
+        var runs = new RunStore(db);
+        var leases = new JobLeaseStore(db);
+        var jobs = string.Join("\n", Enumerable.Range(0, 20).Select(i => $"      - {{ name: j{i}, run: \"true\" }}"));
+        var yaml = $"stages:\n  - name: wide\n    jobs:\n{jobs}\n  - name: next\n    jobs:\n      - {{ name: last, run: \"true\", pool: deploy }}\n";
+        for (var round = 0; round < 5; round++)
+        {
+            var (runId, _) = await runs.CreateAsync(new NewRun(project.Id, "main", new string('c', 40), null, "t", Plan(yaml), []), 2);
+            var claimed = new List<JobRow>();
+            while (await leases.TryClaimAsync(1, "build", new HashSet<string>(), TimeSpan.FromSeconds(30), 3) is { } job) claimed.Add(job);
+            Assert.Equal(20, claimed.Count);
+
+            var changes = await Task.WhenAll(claimed.Select(job => Task.Run(() =>
+                leases.FinishAsync(job.Id, job.LeaseId!, new JobResult(ExecutionStatus.Succeeded, 0, null, null, 0, false), 4))));
+
+            var details = (await runs.GetAsync(runId))!;
+            Assert.Equal(["succeeded", "queued"], details.Stages.Select(s => s.Status));
+            Assert.Equal("queued", details.Jobs.Single(j => j.Name == "last").Status);
+            Assert.Contains(changes, c => c!.Pools.Contains("deploy")); // the agents of the next stage's pool are woken
+            var last = (await leases.TryClaimAsync(1, "deploy", new HashSet<string>(), TimeSpan.FromSeconds(30), 5))!;
+            await leases.FinishAsync(last.Id, last.LeaseId!, new JobResult(ExecutionStatus.Succeeded, 0, null, null, 0, false), 6);
+            Assert.Equal("succeeded", (await runs.GetAsync(runId))!.Run.Status);
+        }
+    }
+
+    /// <summary>A node killed between a finish and its run's evaluation (FinishAsync's second step): the sweep moves the run on.</summary>
+    [Theory, MemberData(nameof(Dialects))]
+    public async Task FinishedStageNeverEvaluated_IsMovedOnByTheSweep(string dialect)
+    {
+        using var db = await OpenAsync(dialect);
+        var project = (await new ProjectStore(db).CreateAsync("p", "/repo", "main", "s", new Dictionary<string, string>(), 1))!;
+        var runs = new RunStore(db);
+        var leases = new JobLeaseStore(db);
+        var (runId, _) = await runs.CreateAsync(new NewRun(project.Id, "main", new string('d', 40), null, "t", Plan(TwoStages), []), 2);
+        while (await leases.TryClaimAsync(1, "build", new HashSet<string>(), TimeSpan.FromSeconds(30), 3) is not null) { }
+        Assert.Empty(await leases.EvaluateFinishedStagesAsync(4)); // nothing to do while the stage runs
+        // The finishes committed, the evaluation never ran: what a killed node leaves behind.
+        await db.WriteAsync((c, tx) => c.ExecuteAsync("UPDATE jobs SET status = 'succeeded', finished_at = 4 WHERE run_id = @runId AND stage_idx = 0", new { runId }, tx));
+
+        var pools = await leases.EvaluateFinishedStagesAsync(5);
+
+        Assert.Equal(["deploy"], pools);
+        var details = (await runs.GetAsync(runId))!;
+        Assert.Equal(["succeeded", "queued"], details.Stages.Select(s => s.Status));
+        Assert.Equal("queued", details.Jobs.Single(j => j.Name == "three").Status);
+        Assert.Empty(await leases.EvaluateFinishedStagesAsync(6));
+    }
+
     [Theory, MemberData(nameof(Dialects))]
     public async Task BranchHeads_ReportOnlyNewOrMovedBranches(string dialect)
     {
