@@ -4,7 +4,7 @@
 // the seeded one, and one node against two on the seeded one. Prints every figure, the ratios and a summary table.
 //
 //   slipway-bench-scale [--projects 20] [--runs 100000] [--deployments 10000] [--audit 500000] [--agents 100]
-//                       [--jobs 2000] [--jobs-per-run 50] [--latency-n 50] [--warmup 30] [--timed 200] [--reps 1]
+//                       [--jobs 2000] [--jobs-per-run 50] [--latency-n 50] [--warmup 30] [--timed 200] [--reps 1] [--pool 6]
 //
 // Started by bench/scale/run.sh, which builds the CLI in Release first (RepositoryLayout finds it).
 using System.Diagnostics;
@@ -29,8 +29,8 @@ using var work = new TempDirectory("slipway-bench-scale");
 using var repos = new BenchRepositories(options.JobsPerRun);
 var statements = await StatementStats.EnableAsync(postgres);
 var postmaster = CpuMeter.PostmasterOf(postgres.LogFile);
-var seeded = await DatabaseAsync(postgres);
-var empty = await DatabaseAsync(postgres);
+var seeded = await DatabaseAsync(postgres, options.PoolSize);
+var empty = await DatabaseAsync(postgres, options.PoolSize);
 
 ClusterNode Node(string name, string database)
 {
@@ -108,6 +108,6 @@ seededOne.Stop();
 Report.Print(options, pages, dispatch, verify);
 return 0;
 
-static async Task<string> DatabaseAsync(PostgresServer postgres) =>
+static async Task<string> DatabaseAsync(PostgresServer postgres, int poolSize) =>
     // The test helper's pools are small (many test databases share 200 connections); two nodes and the bench fit in 2 × 40.
-    new NpgsqlConnectionStringBuilder(await postgres.CreateDatabaseAsync()) { MaxPoolSize = 40, Timeout = 30 }.ConnectionString;
+    new NpgsqlConnectionStringBuilder(await postgres.CreateDatabaseAsync()) { MaxPoolSize = poolSize, Timeout = 30 }.ConnectionString;

@@ -36,18 +36,33 @@ public sealed class SqlDatabase : IDisposable
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private static DbDataSource CreatePostgres(string connectionString)
+    private static DbDataSource CreatePostgres(string connectionString) => NpgsqlDataSource.Create(PoolSettings(connectionString));
+
+    /// <summary>The operator's connection string with Slipway's defaults for what it leaves unset (reset, pool size).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    public static string PoolSettings(string connectionString)
     {
         // A pooled connection is reset (DISCARD ALL, a round trip and work for PostgreSQL) each time it is handed back,
         // about 15 times per job. Slipway leaves no session state behind (no SET, no prepared statements of its own,
         // advisory locks are per transaction, LISTEN keeps its own connection), so the reset is skipped unless the
         // operator's connection string asks for it.
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        if (!connectionString.Contains("No Reset On Close", StringComparison.OrdinalIgnoreCase) &&
-            !connectionString.Contains("NoResetOnClose", StringComparison.OrdinalIgnoreCase))
+        if (!Sets(connectionString, "No Reset On Close", "NoResetOnClose"))
             builder.NoResetOnClose = true;
-        return NpgsqlDataSource.Create(builder.ConnectionString);
+        // At most DefaultMaxPoolSize connections per node unless the operator says otherwise (Npgsql's own default is 100).
+        // A few busy connections are what PostgreSQL serves fastest; more only queue inside it (issue 15: bench/scale, two
+        // nodes on a 2-core database went from 0.75 of one node's throughput at 40 connections each to 0.97-1.02 at 6),
+        // and two nodes at 100 each would exceed PostgreSQL's default max_connections (100). docs/operations.md sizes it.
+        if (!Sets(connectionString, "Maximum Pool Size", "MaxPoolSize"))
+            builder.MaxPoolSize = DefaultMaxPoolSize;
+        return builder.ConnectionString;
     }
+
+    /// <summary>Connections per node to PostgreSQL when the connection string does not set <c>Maximum Pool Size</c>.</summary>
+    public const int DefaultMaxPoolSize = 20;
+
+    private static bool Sets(string connectionString, params string[] keys) =>
+        keys.Any(k => connectionString.Contains(k, StringComparison.OrdinalIgnoreCase));
 
     public static SqlDatabase ForSqliteFile(string path) =>
         new(SqlDialect.Sqlite, new SqliteConnectionStringBuilder

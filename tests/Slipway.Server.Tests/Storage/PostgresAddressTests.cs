@@ -35,4 +35,23 @@ public sealed class PostgresAddressTests
     [InlineData("postgres://h/db?colour=blue", "'colour' is not a PostgreSQL connection setting")]
     public void ABadUrl_IsRefusedSayingWhy(string url, string message) =>
         Assert.Contains(message, Assert.Throws<ArgumentException>(() => PostgresAddress.ToConnectionString(url)).Message);
+
+    [Fact]
+    public void PoolSettings_DefaultToTwentyConnectionsWithoutReset()
+    {
+        var built = new NpgsqlConnectionStringBuilder(SqlDatabase.PoolSettings("Host=db;Username=slipway;Database=slipway"));
+        Assert.Equal((SqlDatabase.DefaultMaxPoolSize, true), (built.MaxPoolSize, built.NoResetOnClose));
+        Assert.Equal(20, SqlDatabase.DefaultMaxPoolSize);
+    }
+
+    [Theory]
+    [InlineData("Host=db;Maximum Pool Size=7")]
+    [InlineData("Host=db;MaxPoolSize=7")]
+    [InlineData("Host=db;maxpoolsize=7")]
+    public void PoolSettings_KeepWhatTheOperatorSet(string connectionString) =>
+        Assert.Equal(7, new NpgsqlConnectionStringBuilder(SqlDatabase.PoolSettings(connectionString)).MaxPoolSize);
+
+    [Fact]
+    public void PoolSettings_KeepAResetTheOperatorAskedFor() =>
+        Assert.False(new NpgsqlConnectionStringBuilder(SqlDatabase.PoolSettings("Host=db;No Reset On Close=false")).NoResetOnClose);
 }
