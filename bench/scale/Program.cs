@@ -109,5 +109,6 @@ Report.Print(options, pages, dispatch, verify);
 return 0;
 
 static async Task<string> DatabaseAsync(PostgresServer postgres, int poolSize) =>
-    // The test helper's pools are small (many test databases share 200 connections); two nodes and the bench fit in 2 × 40.
+    // The test helper's pools are small (many test databases share 200 connections). Each node gets --pool connections
+    // (default 6: PostgreSQL on these 2 cores serves a few busy connections best; docs/performance.md, issue 15).
     new NpgsqlConnectionStringBuilder(await postgres.CreateDatabaseAsync()) { MaxPoolSize = poolSize, Timeout = 30 }.ConnectionString;
