@@ -45,6 +45,7 @@ public sealed class SlipwayTestServer : IAsyncDisposable
             LeaseTimeout = TimeSpan.FromSeconds(30),
             AgentPollWait = TimeSpan.FromSeconds(5),
             BootstrapToken = AdminToken,
+            IdleTrim = false, // the test process's GC is shared by every server in it (IdleMemoryTrimmerTests start a real process)
         };
         configure?.Invoke(options);
         var app = SlipwayServer.Build(options, logging =>

@@ -47,22 +47,23 @@ public sealed class SqlDatabase : IDisposable
         // advisory locks are per transaction, LISTEN keeps its own connection), so the reset is skipped unless the
         // operator's connection string asks for it.
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        if (!Sets(connectionString, "No Reset On Close", "NoResetOnClose"))
+        if (!Sets(builder, "noresetonclose"))
             builder.NoResetOnClose = true;
         // At most DefaultMaxPoolSize connections per node unless the operator says otherwise (Npgsql's own default is 100).
         // A few busy connections are what PostgreSQL serves fastest; more only queue inside it (issue 15: bench/scale, two
         // nodes on a 2-core database went from 0.75 of one node's throughput at 40 connections each to 0.97-1.02 at 6),
         // and two nodes at 100 each would exceed PostgreSQL's default max_connections (100). docs/operations.md sizes it.
-        if (!Sets(connectionString, "Maximum Pool Size", "MaxPoolSize"))
-            builder.MaxPoolSize = DefaultMaxPoolSize;
+        if (!Sets(builder, "maximumpoolsize", "maxpoolsize"))
+            builder.MaxPoolSize = Math.Max(DefaultMaxPoolSize, builder.MinPoolSize); // never below a minimum the operator set
         return builder.ConnectionString;
     }
 
     /// <summary>Connections per node to PostgreSQL when the connection string does not set <c>Maximum Pool Size</c>.</summary>
     public const int DefaultMaxPoolSize = 20;
 
-    private static bool Sets(string connectionString, params string[] keys) =>
-        keys.Any(k => connectionString.Contains(k, StringComparison.OrdinalIgnoreCase));
+    /// <summary>Whether the connection string set one of these keywords (given without spaces, in lower case).</summary>
+    private static bool Sets(NpgsqlConnectionStringBuilder builder, params string[] keywords) =>
+        builder.Keys.Cast<string>().Any(k => keywords.Contains(k.Replace(" ", "").ToLowerInvariant()));
 
     public static SqlDatabase ForSqliteFile(string path) =>
         new(SqlDialect.Sqlite, new SqliteConnectionStringBuilder

@@ -8,12 +8,13 @@ namespace Slipway.Server.Hosting;
 /// of runs, the GC keeps what it committed for the garbage of that work (12 MiB after start-up, more after a burst).
 /// It would reuse it under the next load, but an idle server holding it looks, and is, 10-40 MiB bigger than it needs to be.
 /// One aggressive full collection when nothing is happening returns it; see <see cref="IdleMemoryTrim"/> for when.
-/// Runs on every node; a look every <see cref="ServerOptions.IdleTrimCheckInterval"/>.
+/// Runs on every node; a look every <see cref="ServerOptions.IdleTrimCheckInterval"/>; off with SLIPWAY_IDLE_TRIM=off.
 /// </summary>
 public sealed class IdleMemoryTrimmer(ServerOptions options, SlipwayMetrics metrics, ILogger<IdleMemoryTrimmer> log, TimeProvider clock) : PeriodicWorker(log, clock)
 {
-    private HeapLook? _last;
+    private HeapLook? _earlier, _last;
     private DateTimeOffset? _lastTrim;
+    private TimeSpan _gap = IdleMemoryTrim.MinGap;
     private int _collectionsAtLastTrim;
 
     protected override TimeSpan Interval => options.IdleTrimCheckInterval;
@@ -21,9 +22,10 @@ public sealed class IdleMemoryTrimmer(ServerOptions options, SlipwayMetrics metr
 
     protected override Task PassAsync(CancellationToken ct)
     {
+        if (!options.IdleTrim) return Task.CompletedTask;
         var now = Look();
         var at = Clock.GetUtcNow();
-        if (_last is { } before && IdleMemoryTrim.ShouldTrim(before, now, _collectionsAtLastTrim, _lastTrim, at))
+        if (_earlier is { } earlier && _last is { } before && IdleMemoryTrim.ShouldTrim(earlier, before, now, _collectionsAtLastTrim, _lastTrim, _gap, at))
         {
             var prior = now;
             var started = Stopwatch.GetTimestamp();
@@ -33,13 +35,14 @@ public sealed class IdleMemoryTrimmer(ServerOptions options, SlipwayMetrics metr
             now = Look();
             _collectionsAtLastTrim = now.Collections;
             var freed = Math.Max(0, prior.CommittedBytes - now.CommittedBytes);
+            _gap = IdleMemoryTrim.NextGap(_gap, freed);
             metrics.IdleTrims.Inc();
             metrics.IdleTrimmedBytes.Inc(freed);
             log.LogDebug("Idle: gave back {Freed:F1} MiB of GC memory in {Ms:F1} ms (heap {Heap:F1} MiB, committed {Committed:F1} MiB)",
                 freed / 1048576.0, Stopwatch.GetElapsedTime(started).TotalMilliseconds,
                 now.HeapBytes / 1048576.0, now.CommittedBytes / 1048576.0);
         }
-        _last = now;
+        (_earlier, _last) = (_last, now);
         return Task.CompletedTask;
     }
 

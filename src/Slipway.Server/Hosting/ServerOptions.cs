@@ -65,6 +65,12 @@ public sealed class ServerOptions
     /// <summary>SLIPWAY_POLL_SECONDS: how often every project's repository is fetched. Default 10.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(Int("SLIPWAY_POLL_SECONDS") ?? 10);
 
+    /// <summary>
+    /// SLIPWAY_IDLE_TRIM (on|off): whether the node gives its spare GC memory back to the OS when quiet
+    /// (<see cref="IdleMemoryTrimmer"/>). Default on; off in the tests' in-process servers, which share one GC.
+    /// </summary>
+    public bool IdleTrim { get; set; } = !string.Equals(Env("SLIPWAY_IDLE_TRIM"), "off", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>How often the idle memory trimmer looks at the heap (<see cref="IdleMemoryTrimmer"/>). Default 500 ms.</summary>
     public TimeSpan IdleTrimCheckInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 

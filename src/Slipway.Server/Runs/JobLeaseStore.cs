@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Dapper;
 using Slipway.Core.Runs;
 
@@ -7,14 +8,15 @@ namespace Slipway.Server.Runs;
 public sealed record JobResult(ExecutionStatus Outcome, int? ExitCode, string? FailureReason, string? TestSummaryJson, long LogBytes, bool LogTruncated);
 
 /// <summary>What changed when leases ran out or a job finished: pools with new work, runs touched.</summary>
-public sealed record LeaseChange(IReadOnlyList<string> Pools, IReadOnlyList<long> Jobs);
+/// <param name="Runs">Runs moved on without a job of theirs changing (the sweep of finished stages), else empty.</param>
+public sealed record LeaseChange(IReadOnlyList<string> Pools, IReadOnlyList<long> Jobs, IReadOnlyList<long>? Runs = null);
 
 /// <summary>
 /// Jobs as leases held by agents: claim, start, renew, finish, and expiry.
 /// Every write is a conditional update on (id, lease_id, status) so a stale agent, a second server node
 /// or a racing sweeper can never move a job it no longer owns. Thread-safe.
 /// </summary>
-public sealed class JobLeaseStore(SqlDatabase db)
+public sealed class JobLeaseStore(SqlDatabase db, ILogger<JobLeaseStore>? log = null)
 {
     /// <summary>How the failure reason of a job whose agent stopped renewing its lease begins (for people; code reads <see cref="JobFailureKind.AgentLost"/>).</summary>
     public const string AgentLost = "agent lost";
@@ -105,18 +107,31 @@ public sealed class JobLeaseStore(SqlDatabase db)
             var outcome = job.CancelRequested != 0 && result.Outcome != ExecutionStatus.Succeeded ? ExecutionStatus.Cancelled : result.Outcome;
             if (!await EndAttemptAsync(c, tx, job, outcome, JobFailureKind.Step, result.ExitCode, result.FailureReason, now, result.TestSummaryJson, result.LogBytes, result.LogTruncated))
                 return (null, null);
-            List<string> requeued = Requeued(job, outcome) ? [job.Pool] : [];
-            if (await StageStillBusyAsync(c, tx, job)) return (new LeaseChange(requeued, [jobId]), job);
+            var requeued = Requeued(job, outcome);
+            // A re-queued job is not an end: the evaluation may send its stage (and run) back to queued, so it always runs.
+            if (!requeued && await StageStillBusyAsync(c, tx, job)) return (new LeaseChange([], [jobId]), job);
             var pools = await RunProgress.ApplyAsync(c, tx, job.RunId, now);
-            return (new LeaseChange([..requeued, ..pools], [jobId]), null);
+            return (new LeaseChange(requeued ? [job.Pool, ..pools] : pools, [jobId]), null);
         });
         // PostgreSQL (READ COMMITTED): the jobs of the stage that looked unfinished may have been finishing at the same
-        // moment, each seeing the other still running. Now that this finish is committed, whichever commits last sees every
-        // other finish here and evaluates the run (twice is harmless: the evaluation is idempotent under the run's lock).
-        // SQLite runs one write at a time, so what the transaction saw was the whole truth. A node killed between the two
-        // steps leaves the stage to the lease sweeper (<see cref="EvaluateFinishedStagesAsync"/>).
-        if (change is not null && deferred is not null && db.Dialect == SqlDialect.Postgres && await StageDoneAsync(deferred))
-            change = change with { Pools = [..change.Pools, ..await db.WriteAsync((c, tx) => RunProgress.ApplyAsync(c, tx, deferred.RunId, now))] };
+        // moment, each seeing the other still running. Now that this finish is committed, whichever of those finishes
+        // commits last sees the others here and evaluates the run (twice is harmless: the evaluation is idempotent under the
+        // run's lock). Writers that evaluate in their own transaction (lease expiry, recovery) wait for this finish's key
+        // share lock on the run (StageStillBusyAsync), so they see it. SQLite runs one write at a time, so what the
+        // transaction saw was the whole truth. A failure here, or a node killed between the two steps, leaves the stage to
+        // the lease sweeper (EvaluateFinishedStagesAsync): the finish itself is committed and is reported as done.
+        if (change is not null && deferred is not null && db.Dialect == SqlDialect.Postgres)
+        {
+            try
+            {
+                if (await StageDoneAsync(deferred))
+                    change = change with { Pools = [..change.Pools, ..await db.WriteAsync((c, tx) => RunProgress.ApplyAsync(c, tx, deferred.RunId, now))] };
+            }
+            catch (Exception e) when (e is System.Data.Common.DbException or TimeoutException or InvalidOperationException)
+            {
+                log?.LogWarning("run {Run} was not evaluated after job {Job} finished ({Error}); the lease sweeper will", deferred.RunId, jobId, e.Message);
+            }
+        }
         return change;
     }
 
@@ -128,11 +143,18 @@ public sealed class JobLeaseStore(SqlDatabase db)
     /// spares itself the run's row lock (<see cref="RunProgress"/>), which made the finishes of a 50-job stage wait in line
     /// (issue 15: most of PostgreSQL's waiting in bench/scale, and more with every node).
     /// </summary>
-    private static async Task<bool> StageStillBusyAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, JobRow job) =>
-        await c.ExecuteScalarAsync<long>(
+    private static async Task<bool> StageStillBusyAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, JobRow job)
+    {
+        // PostgreSQL: a key share lock on the run, taken before looking. Finishes share it (they do not wait for each other);
+        // an evaluation elsewhere (FOR UPDATE: lease expiry, recovery, a cancel) waits for this transaction, and this one for
+        // it, so neither can decide from a view that misses the other's job.
+        if (SqlDialects.Of(c) == SqlDialect.Postgres)
+            await c.ExecuteAsync("SELECT id FROM runs WHERE id = @runId FOR KEY SHARE", new { runId = job.RunId }, tx);
+        return await c.ExecuteScalarAsync<long>(
             "SELECT COUNT(*) FROM runs r JOIN stages s ON s.run_id = r.id AND s.idx = @stage WHERE r.id = @runId AND r.status = @running AND s.status = @running " +
             $"AND EXISTS (SELECT 1 FROM jobs j WHERE j.run_id = @runId AND j.stage_idx = @stage AND j.status IN {Unfinished})",
             new { runId = job.RunId, stage = job.StageIdx, running = ExecutionStatus.Running.ToWire() }, tx) == 1;
+    }
 
     /// <summary>Whether every job of the finished job's stage has finished, as committed now.</summary>
     private Task<bool> StageDoneAsync(JobRow job) =>
@@ -144,18 +166,27 @@ public sealed class JobLeaseStore(SqlDatabase db)
     /// Evaluates the runs whose running stage has no unfinished job left: a finish whose second step never ran (its node
     /// was killed between the two, see <see cref="FinishAsync"/>). Normally finds nothing; an index holds only running stages.
     /// </summary>
-    public async Task<IReadOnlyList<string>> EvaluateFinishedStagesAsync(long now)
+    public async Task<LeaseChange> EvaluateFinishedStagesAsync(long now)
     {
         var runs = (await db.ReadAsync(c => c.QueryAsync<long>(
             "SELECT DISTINCT s.run_id FROM stages s JOIN runs r ON r.id = s.run_id WHERE s.status = 'running' AND r.status = 'running' " +
-            $"AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.run_id = s.run_id AND j.stage_idx = s.idx AND j.status IN {Unfinished})"))).ToList();
-        if (runs.Count == 0) return [];
-        return await db.WriteAsync<IReadOnlyList<string>>(async (c, tx) =>
+            $"AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.run_id = s.run_id AND j.stage_idx = s.idx AND j.status IN {Unfinished}) ORDER BY s.run_id"))).ToList();
+        var pools = new List<string>();
+        var moved = new List<long>();
+        foreach (var runId in runs)
         {
-            var pools = new List<string>();
-            foreach (var runId in runs) pools.AddRange(await RunProgress.ApplyAsync(c, tx, runId, now));
-            return pools.Distinct().ToList();
-        });
+            // One transaction per run: one that cannot be evaluated does not hold back the others.
+            try
+            {
+                pools.AddRange(await db.WriteAsync((c, tx) => RunProgress.ApplyAsync(c, tx, runId, now)));
+                moved.Add(runId);
+            }
+            catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException)
+            {
+                log?.LogWarning("run {Run} has a finished stage that could not be evaluated: {Error}", runId, e.Message);
+            }
+        }
+        return new LeaseChange(pools.Distinct().ToList(), [], moved);
     }
 
     /// <summary>

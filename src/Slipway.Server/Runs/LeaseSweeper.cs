@@ -34,7 +34,11 @@ public sealed class LeaseSweeper(JobLeaseStore leases, JobEvents events, NodeTas
             events.Finished(change);
         }
         // A finish whose node died before it evaluated the run (JobLeaseStore.FinishAsync): the run moves on from here.
-        var pools = await leases.EvaluateFinishedStagesAsync(Clock.GetUtcNow().ToUnixTimeMilliseconds());
-        if (pools.Count > 0) events.Finished(new LeaseChange(pools, []));
+        var moved = await leases.EvaluateFinishedStagesAsync(Clock.GetUtcNow().ToUnixTimeMilliseconds());
+        if (moved.Runs is { Count: > 0 } runs)
+        {
+            log.LogWarning("moved on runs {Runs}, whose finished stage had not been evaluated", string.Join(", ", runs));
+            events.Finished(moved);
+        }
     }
 }

@@ -52,6 +52,23 @@ public sealed class PostgresAddressTests
         Assert.Equal(7, new NpgsqlConnectionStringBuilder(SqlDatabase.PoolSettings(connectionString)).MaxPoolSize);
 
     [Fact]
+    public void PoolSettings_NeverGoBelowTheOperatorsMinimum() =>
+        Assert.Equal(25, new NpgsqlConnectionStringBuilder(SqlDatabase.PoolSettings("Host=db;Minimum Pool Size=25")).MaxPoolSize);
+
+    [Fact]
+    public void PoolSettings_AreNotFooledByAValueThatNamesAKeyword() =>
+        Assert.Equal(SqlDatabase.DefaultMaxPoolSize,
+            new NpgsqlConnectionStringBuilder(SqlDatabase.PoolSettings("Host=db;Application Name='MaxPoolSize=7';Password='Maximum Pool Size'")).MaxPoolSize);
+
+    [Fact]
+    public void TheDialectOfAConnection_IsReadWithoutLoadingTheOtherProvider()
+    {
+        using var sqlite = new Microsoft.Data.Sqlite.SqliteConnection("Data Source=:memory:");
+        using var postgres = new NpgsqlConnection("Host=db");
+        Assert.Equal((SqlDialect.Sqlite, SqlDialect.Postgres), (SqlDialects.Of(sqlite), SqlDialects.Of(postgres)));
+    }
+
+    [Fact]
     public void PoolSettings_KeepAResetTheOperatorAskedFor() =>
         Assert.False(new NpgsqlConnectionStringBuilder(SqlDatabase.PoolSettings("Host=db;No Reset On Close=false")).NoResetOnClose);
 }

@@ -153,6 +153,35 @@ public sealed class StorageTests(PostgresFixture postgres) : IDisposable
         }
     }
 
+    /// <summary>
+    /// A retry is not an end: the only started job of a stage going back to the queue sends the stage and the run back to
+    /// queued (RunEvaluator's rule), even though the stage still has unfinished jobs, the case finishes otherwise skip.
+    /// </summary>
+    [Theory, MemberData(nameof(Dialects))]
+    public async Task RequeuedJob_InAStageWithOtherJobs_SendsTheRunBackToQueued(string dialect)
+    {
+        using var db = await OpenAsync(dialect);
+        var project = (await new ProjectStore(db).CreateAsync("p", "/repo", "main", "s", new Dictionary<string, string>(), 1))!;
+        var runs = new RunStore(db);
+        var leases = new JobLeaseStore(db);
+        var (runId, _) = await runs.CreateAsync(new NewRun(project.Id, "main", new string('e', 40), null, "t", Plan("""
+            stages:
+              - name: s
+                jobs:
+                  - { name: flaky, run: "true", retry: 1 }
+                  - { name: other, run: "true" }
+            """), []), 2);
+        var flaky = (await leases.TryClaimAsync(1, "build", new HashSet<string>(), TimeSpan.FromSeconds(30), 3))!;
+        Assert.Equal(("flaky", "running"), (flaky.Name, (await runs.GetAsync(runId))!.Run.Status));
+
+        var change = (await leases.FinishAsync(flaky.Id, flaky.LeaseId!, new JobResult(ExecutionStatus.Failed, 1, "exit 1", null, 0, false), 4))!;
+
+        Assert.Contains("build", change.Pools);
+        var details = (await runs.GetAsync(runId))!;
+        Assert.Equal(("queued", "queued"), (details.Run.Status, details.Stages.Single().Status));
+        Assert.All(details.Jobs, j => Assert.Equal("queued", j.Status));
+    }
+
     /// <summary>A node killed between a finish and its run's evaluation (FinishAsync's second step): the sweep moves the run on.</summary>
     [Theory, MemberData(nameof(Dialects))]
     public async Task FinishedStageNeverEvaluated_IsMovedOnByTheSweep(string dialect)
@@ -163,17 +192,18 @@ public sealed class StorageTests(PostgresFixture postgres) : IDisposable
         var leases = new JobLeaseStore(db);
         var (runId, _) = await runs.CreateAsync(new NewRun(project.Id, "main", new string('d', 40), null, "t", Plan(TwoStages), []), 2);
         while (await leases.TryClaimAsync(1, "build", new HashSet<string>(), TimeSpan.FromSeconds(30), 3) is not null) { }
-        Assert.Empty(await leases.EvaluateFinishedStagesAsync(4)); // nothing to do while the stage runs
+        Assert.Empty((await leases.EvaluateFinishedStagesAsync(4)).Runs!); // nothing to do while the stage runs
         // The finishes committed, the evaluation never ran: what a killed node leaves behind.
         await db.WriteAsync((c, tx) => c.ExecuteAsync("UPDATE jobs SET status = 'succeeded', finished_at = 4 WHERE run_id = @runId AND stage_idx = 0", new { runId }, tx));
 
-        var pools = await leases.EvaluateFinishedStagesAsync(5);
+        var moved = await leases.EvaluateFinishedStagesAsync(5);
 
-        Assert.Equal(["deploy"], pools);
+        Assert.Equal(["deploy"], moved.Pools);
+        Assert.Equal([runId], moved.Runs!);
         var details = (await runs.GetAsync(runId))!;
         Assert.Equal(["succeeded", "queued"], details.Stages.Select(s => s.Status));
         Assert.Equal("queued", details.Jobs.Single(j => j.Name == "three").Status);
-        Assert.Empty(await leases.EvaluateFinishedStagesAsync(6));
+        Assert.Empty((await leases.EvaluateFinishedStagesAsync(6)).Runs!);
     }
 
     [Theory, MemberData(nameof(Dialects))]
