@@ -34,6 +34,14 @@ public sealed class StorageTests(PostgresFixture postgres) : IDisposable
               - { name: three, run: "true", pool: deploy, labels: [linux] }
         """;
 
+    /// <summary>A migrated database with one project, and the stores the run tests use.</summary>
+    private async Task<(SqlDatabase Db, ProjectRow Project, RunStore Runs, JobLeaseStore Leases)> RunsKitAsync(string dialect)
+    {
+        var db = await OpenAsync(dialect);
+        var project = (await new ProjectStore(db).CreateAsync("p", "/repo", "main", "s", new Dictionary<string, string>(), 1))!;
+        return (db, project, new RunStore(db), new JobLeaseStore(db));
+    }
+
     [Theory, MemberData(nameof(Dialects))]
     public async Task Migrations_AreIdempotent_AndCreateEveryTable(string dialect)
     {
@@ -127,10 +135,8 @@ public sealed class StorageTests(PostgresFixture postgres) : IDisposable
     [Theory, MemberData(nameof(Dialects))]
     public async Task ConcurrentFinishes_OfOneStage_AlwaysMoveTheRunOn(string dialect)
     {
-        using var db = await OpenAsync(dialect);
-        var project = (await new ProjectStore(db).CreateAsync("p", "/repo", "main", "s", new Dictionary<string, string>(), 1))!;
-        var runs = new RunStore(db);
-        var leases = new JobLeaseStore(db);
+        var (db, project, runs, leases) = await RunsKitAsync(dialect);
+        using var _ = db;
         var jobs = string.Join("\n", Enumerable.Range(0, 20).Select(i => $"      - {{ name: j{i}, run: \"true\" }}"));
         var yaml = $"stages:\n  - name: wide\n    jobs:\n{jobs}\n  - name: next\n    jobs:\n      - {{ name: last, run: \"true\", pool: deploy }}\n";
         for (var round = 0; round < 5; round++)
@@ -160,10 +166,8 @@ public sealed class StorageTests(PostgresFixture postgres) : IDisposable
     [Theory, MemberData(nameof(Dialects))]
     public async Task RequeuedJob_InAStageWithOtherJobs_SendsTheRunBackToQueued(string dialect)
     {
-        using var db = await OpenAsync(dialect);
-        var project = (await new ProjectStore(db).CreateAsync("p", "/repo", "main", "s", new Dictionary<string, string>(), 1))!;
-        var runs = new RunStore(db);
-        var leases = new JobLeaseStore(db);
+        var (db, project, runs, leases) = await RunsKitAsync(dialect);
+        using var _ = db;
         var (runId, _) = await runs.CreateAsync(new NewRun(project.Id, "main", new string('e', 40), null, "t", Plan("""
             stages:
               - name: s
@@ -186,10 +190,8 @@ public sealed class StorageTests(PostgresFixture postgres) : IDisposable
     [Theory, MemberData(nameof(Dialects))]
     public async Task FinishedStageNeverEvaluated_IsMovedOnByTheSweep(string dialect)
     {
-        using var db = await OpenAsync(dialect);
-        var project = (await new ProjectStore(db).CreateAsync("p", "/repo", "main", "s", new Dictionary<string, string>(), 1))!;
-        var runs = new RunStore(db);
-        var leases = new JobLeaseStore(db);
+        var (db, project, runs, leases) = await RunsKitAsync(dialect);
+        using var _ = db;
         var (runId, _) = await runs.CreateAsync(new NewRun(project.Id, "main", new string('d', 40), null, "t", Plan(TwoStages), []), 2);
         while (await leases.TryClaimAsync(1, "build", new HashSet<string>(), TimeSpan.FromSeconds(30), 3) is not null) { }
         Assert.Empty((await leases.EvaluateFinishedStagesAsync(4)).Runs!); // nothing to do while the stage runs
