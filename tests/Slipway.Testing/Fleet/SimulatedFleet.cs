@@ -248,6 +248,25 @@ public sealed class SimulatedFleet : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// What HAProxy serves now: <paramref name="requests"/> fresh GET /VERSION, one connection each. For "the fleet ends on
+    /// version X" after a rollout, rather than a load client's last answer: under load a request an old host took just
+    /// before its drain can be answered after newer ones.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> VersionsNowAsync(int requests = 12)
+    {
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(5) };
+        var versions = new List<string>();
+        for (var i = 0; i < requests; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, FrontendUrl.TrimEnd('/') + "/VERSION");
+            request.Headers.ConnectionClose = true;
+            using var response = await http.SendAsync(request);
+            versions.Add((await response.Content.ReadAsStringAsync()).Trim());
+        }
+        return versions;
+    }
+
     /// <summary>Waits until HAProxy reports every server of <see cref="Backend"/> UP.</summary>
     public async Task WaitAllUpAsync(TimeSpan? timeout = null)
     {
