@@ -22,7 +22,6 @@ public sealed class IdleMemoryTrimmer(ServerOptions options, SlipwayMetrics metr
 
     protected override Task PassAsync(CancellationToken ct)
     {
-        if (!options.IdleTrim) return Task.CompletedTask;
         var now = Look();
         var at = Clock.GetUtcNow();
         if (_earlier is { } earlier && _last is { } before && IdleMemoryTrim.ShouldTrim(earlier, before, now, _collectionsAtLastTrim, _lastTrim, _gap, at))

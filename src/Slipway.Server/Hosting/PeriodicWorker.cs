@@ -51,8 +51,10 @@ public abstract class PeriodicWorker(ILogger log, TimeProvider clock) : Backgrou
         if (!PassAtStart && !await PauseAsync(stoppingToken)) return;
         while (!stoppingToken.IsCancellationRequested)
         {
+            // Taken before the pass, so what happens during it brings the next one forward: the worker's own wake-up, and
+            // for a duty worker the moment this node takes the duty.
             var wake = WakeUp();
-            if (_duty is not null) wake = wake is null ? _leases!.Acquired(_duty) : Task.WhenAny(wake, _leases!.Acquired(_duty));
+            var acquired = _duty is null ? null : _leases!.Acquired(_duty);
             try { await RunPassAsync(stoppingToken); }
             catch (DutyLostException e)
             {
@@ -62,7 +64,7 @@ public abstract class PeriodicWorker(ILogger log, TimeProvider clock) : Backgrou
             {
                 log.LogWarning(e, "{Worker} failed; trying again in {Interval}", Name, Interval);
             }
-            if (!await PauseAsync(stoppingToken, wake)) return;
+            if (!await PauseAsync(stoppingToken, wake, acquired)) return;
         }
     }
 
@@ -78,12 +80,15 @@ public abstract class PeriodicWorker(ILogger log, TimeProvider clock) : Backgrou
         await DutyFence.RunUnderAsync(hold.Fence, () => PassAsync(ct));
     }
 
-    private async Task<bool> PauseAsync(CancellationToken stoppingToken, Task? wake = null)
+    private async Task<bool> PauseAsync(CancellationToken stoppingToken, Task? wake = null, Task? acquired = null)
     {
         try
         {
+            // One flat WhenAny over whatever may end the pause: it unhooks itself from the others when the first completes.
+            // (A WhenAny nested inside it would stay hooked onto long-lived tasks, one more every pass.)
             var delay = Task.Delay(Interval, Clock, stoppingToken);
-            await (wake is null ? delay : Task.WhenAny(delay, wake));
+            var ends = new[] { delay, wake, acquired }.OfType<Task>().ToArray();
+            await (ends.Length == 1 ? delay : Task.WhenAny(ends));
             stoppingToken.ThrowIfCancellationRequested();
             return true;
         }

@@ -100,6 +100,5 @@ public static class ServiceRegistration
         .AddHostedService(sp => sp.GetRequiredService<DeploymentConductor>())
         .AddSingleton<AlertSender>()
         .AddHostedService(sp => sp.GetRequiredService<AlertSender>())
-        .AddHostedService<LiveCheckRunner>()
-        .AddHostedService<IdleMemoryTrimmer>();
+        .AddHostedService<LiveCheckRunner>();
 }

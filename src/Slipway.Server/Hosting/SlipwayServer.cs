@@ -50,6 +50,7 @@ public static class SlipwayServer
         builder.Services.AddSingleton(options);
         builder.Services.AddSlipwayStorage(database).AddSlipwayAccess().AddSlipwayScheduling();
         builder.Services.AddHostedService<EmbeddedAgentService>();
+        if (options.IdleTrim) builder.Services.AddHostedService<IdleMemoryTrimmer>();
         if (options.Demo) builder.Services.AddHostedService<DemoStory>(); // after the agent: its runs need one
         builder.Services.AddRazorComponents();
         // The REST API's description (docs/api.md), generated from the endpoints themselves: only /api/v1, not the

@@ -50,12 +50,11 @@ public sealed class JobLeaseStore(SqlDatabase db, ILogger<JobLeaseStore>? log = 
                 if (!needs.All(agentLabels.Contains)) continue;
                 var leaseId = Guid.NewGuid().ToString("N");
                 var expires = now + (long)lease.TotalMilliseconds;
-                var claimed = await c.ExecuteAsync(
+                var job = await c.QuerySingleOrDefaultAsync<JobRow>(
                     "UPDATE jobs SET status = 'running', agent_id = @agentId, lease_id = @leaseId, lease_expires_at = @expires, " +
-                    "attempt = attempt + 1, started_at = @now WHERE id = @id AND status = 'queued'",
+                    "attempt = attempt + 1, started_at = @now WHERE id = @id AND status = 'queued' RETURNING *",
                     new { agentId, leaseId, expires, now, id = candidate.Id }, tx);
-                if (claimed == 0) continue;
-                var job = await c.QuerySingleAsync<JobRow>("SELECT * FROM jobs WHERE id = @id", new { id = candidate.Id }, tx);
+                if (job is null) continue; // taken meanwhile
                 if (!await RunAndStageRunningAsync(c, tx, job)) await RunProgress.ApplyAsync(c, tx, job.RunId, now);
                 return job;
             }
@@ -68,9 +67,11 @@ public sealed class JobLeaseStore(SqlDatabase db, ILogger<JobLeaseStore>? log = 
     /// which made every claim of one run wait for the one before it. The first claim of a stage still evaluates.
     /// </summary>
     private static async Task<bool> RunAndStageRunningAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, JobRow job) =>
-        await c.ExecuteScalarAsync<long>(
-            "SELECT COUNT(*) FROM runs r JOIN stages s ON s.run_id = r.id AND s.idx = @stage WHERE r.id = @runId AND r.status = @running AND s.status = @running",
+        await c.ExecuteScalarAsync<long>(RunAndStageRunning,
             new { runId = job.RunId, stage = job.StageIdx, running = ExecutionStatus.Running.ToWire() }, tx) == 1;
+
+    private const string RunAndStageRunning =
+        "SELECT COUNT(*) FROM runs r JOIN stages s ON s.run_id = r.id AND s.idx = @stage WHERE r.id = @runId AND r.status = @running AND s.status = @running";
 
     /// <summary>The job if <paramref name="leaseId"/> still holds it, else null (lease lost).</summary>
     public Task<JobRow?> GetLeasedAsync(long jobId, string leaseId) =>
@@ -135,7 +136,9 @@ public sealed class JobLeaseStore(SqlDatabase db, ILogger<JobLeaseStore>? log = 
         return change;
     }
 
-    private const string Unfinished = "('pending', 'queued', 'running')";
+    /// <summary>The statuses a job has not finished in, as an SQL list; derived from the one rule, <see cref="StatusNames.IsFinal"/>.</summary>
+    private static readonly string Unfinished =
+        "(" + string.Join(", ", Enum.GetValues<ExecutionStatus>().Where(s => !s.IsFinal()).Select(s => $"'{s.ToWire()}'")) + ")";
 
     /// <summary>
     /// Whether, as this transaction sees it, the finished job's run and stage are running and the stage still has an
@@ -151,8 +154,7 @@ public sealed class JobLeaseStore(SqlDatabase db, ILogger<JobLeaseStore>? log = 
         if (SqlDialects.Of(c) == SqlDialect.Postgres)
             await c.ExecuteAsync("SELECT id FROM runs WHERE id = @runId FOR KEY SHARE", new { runId = job.RunId }, tx);
         return await c.ExecuteScalarAsync<long>(
-            "SELECT COUNT(*) FROM runs r JOIN stages s ON s.run_id = r.id AND s.idx = @stage WHERE r.id = @runId AND r.status = @running AND s.status = @running " +
-            $"AND EXISTS (SELECT 1 FROM jobs j WHERE j.run_id = @runId AND j.stage_idx = @stage AND j.status IN {Unfinished})",
+            $"{RunAndStageRunning} AND EXISTS (SELECT 1 FROM jobs j WHERE j.run_id = @runId AND j.stage_idx = @stage AND j.status IN {Unfinished})",
             new { runId = job.RunId, stage = job.StageIdx, running = ExecutionStatus.Running.ToWire() }, tx) == 1;
     }
 

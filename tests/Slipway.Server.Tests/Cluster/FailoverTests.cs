@@ -116,7 +116,6 @@ public sealed class FailoverTests(ClusterFixture cluster) : IClassFixture<Cluste
         var grace = TimeSpan.FromSeconds(5);
         var late = failures.Where(f => f.At < down || f.At > up + grace).ToList();
         Assert.True(late.Count == 0, $"answers other than 200 outside the restart: {string.Join(", ", late.Select(l => $"{l.Status}@{l.At.TotalSeconds:F1}s"))} (down {down.TotalSeconds:F1}s, up {up.TotalSeconds:F1}s)");
-        Assert.All(outcomes.Where(o => o.At > up + grace), o => Assert.Equal(200, o.Status));
 
         // And the cluster still works end to end: a run through the balancer, its jobs taken by an agent.
         using var repo = Pipelines.Repo(ManyJobs("after-restart", 3));

@@ -25,6 +25,7 @@ public sealed class IdleMemoryTrimmerTests
         try
         {
             await Eventually.ValueAsync(async () => await client.ListProjectsAsync(), TimeSpan.FromSeconds(60), "the server to start");
+            // Waiting for the first trim is the test's first assertion (Eventually throws after 45 s).
             var metrics = await Eventually.ValueAsync(async () =>
             {
                 // Seldom: every scrape allocates in the server, and a server scraped all the time never looks quiet.
@@ -32,10 +33,8 @@ public sealed class IdleMemoryTrimmerTests
                 var text = await http.GetStringAsync("/metrics");
                 return Value(text, "slipway_idle_memory_trims_total") >= 1 ? text : null;
             }, TimeSpan.FromSeconds(45), "an idle trim");
-            var trims = Value(metrics, "slipway_idle_memory_trims_total");
             var bytes = Value(metrics, "slipway_idle_memory_trimmed_bytes_total");
 
-            Assert.True(trims >= 1);
             // Start-up alone leaves several MiB of garbage-collected space committed (12 MiB on the bench's machine).
             Assert.True(bytes >= 1024 * 1024, $"only {bytes} bytes given back");
         }
