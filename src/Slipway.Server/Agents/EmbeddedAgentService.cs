@@ -71,19 +71,20 @@ public sealed class EmbeddedAgentService(ServerOptions options, IServer server, 
     {
         if (string.IsNullOrEmpty(options.Database)) return [];
         var folders = new List<string> { "/run/postgresql", "/var/run/postgresql" };
-        if (SocketFolderOf(options.Database) is { } configured) folders.Add(configured);
+        folders.AddRange(SocketFoldersOf(options.Database));
         return folders;
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)] // Npgsql only on PostgreSQL
-    private static string? SocketFolderOf(string database)
+    private static IEnumerable<string> SocketFoldersOf(string database)
     {
+        // Host may list several hosts ("/run/a,/run/b,db.internal"): every one that is a socket folder.
         try
         {
-            var host = new Npgsql.NpgsqlConnectionStringBuilder(PostgresAddress.ToConnectionString(database)).Host;
-            return host is { Length: > 0 } && host.StartsWith('/') ? host : null;
+            var hosts = new Npgsql.NpgsqlConnectionStringBuilder(PostgresAddress.ToConnectionString(database)).Host ?? "";
+            return hosts.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Where(h => h.StartsWith('/')).ToList();
         }
-        catch (ArgumentException) { return null; }
+        catch (ArgumentException) { return []; }
     }
 
     /// <summary>

@@ -19,8 +19,9 @@ public sealed class DatabaseLocks(SqlDatabase database)
 
     /// <summary>
     /// Waits for the lock named <paramref name="name"/>, at most <paramref name="wait"/> when given (then
-    /// <see cref="LockBusyException"/>); dispose the handle to release it. A waiter on PostgreSQL holds a pooled connection,
-    /// so locks that users can keep busy (a slow push) take a bounded wait.
+    /// <see cref="LockBusyException"/>); dispose the handle to release it. On PostgreSQL only the first waiter of a node holds
+    /// a pooled connection while it waits; the others wait in the process. Locks users can keep busy (a slow push) take a
+    /// bounded wait all the same.
     /// </summary>
     public Task<IAsyncDisposable> AcquireAsync(string name, CancellationToken ct = default, TimeSpan? wait = null) =>
         database.Dialect == SqlDialect.Postgres ? AcquireAdvisoryAsync(name, wait, ct) : AcquireLocalAsync(name, wait, ct);
@@ -30,26 +31,41 @@ public sealed class DatabaseLocks(SqlDatabase database)
 
     private async Task<IAsyncDisposable> AcquireAdvisoryAsync(string name, TimeSpan? wait, CancellationToken ct)
     {
-        var connection = await database.OpenAsync(ct);
+        // This node's waiters queue in the process first, without a connection: at most one connection per name and node
+        // waits inside PostgreSQL, so a crowd of requests behind one slow holder (merges behind a trickled push) cannot
+        // take every pooled connection and stall the node's claims, heartbeats and duties.
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var local = await AcquireLocalAsync(name, wait, ct);
         try
         {
-            var tx = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
-            if (wait is { } limit)
-                await connection.ExecuteAsync($"SET LOCAL lock_timeout = {(long)Math.Max(1, limit.TotalMilliseconds)}", transaction: tx);
+            var left = wait - System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            if (left <= TimeSpan.Zero) throw new LockBusyException(name, wait!.Value);
+            var connection = await database.OpenAsync(ct);
             try
             {
-                await connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_xact_lock(@key)", new { key = KeyOf(name) }, tx,
-                    commandTimeout: 0, cancellationToken: ct));
+                var tx = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+                if (left is { } limit)
+                    await connection.ExecuteAsync($"SET LOCAL lock_timeout = {(long)Math.Max(1, limit.TotalMilliseconds)}", transaction: tx);
+                try
+                {
+                    await connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_xact_lock(@key)", new { key = KeyOf(name) }, tx,
+                        commandTimeout: 0, cancellationToken: ct));
+                }
+                catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.LockNotAvailable)
+                {
+                    throw new LockBusyException(name, wait!.Value);
+                }
+                return new AdvisoryHandle(connection, tx, local);
             }
-            catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.LockNotAvailable)
+            catch
             {
-                throw new LockBusyException(name, wait!.Value);
+                await connection.DisposeAsync();
+                throw;
             }
-            return new AdvisoryHandle(connection, tx);
         }
         catch
         {
-            await connection.DisposeAsync();
+            await local.DisposeAsync();
             throw;
         }
     }
@@ -99,12 +115,17 @@ public sealed class DatabaseLocks(SqlDatabase database)
         }
     }
 
-    private sealed class AdvisoryHandle(DbConnection connection, DbTransaction tx) : IAsyncDisposable
+    private sealed class AdvisoryHandle(DbConnection connection, DbTransaction tx, IAsyncDisposable local) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {
             try { await tx.CommitAsync(); } // ends the transaction, which releases the lock
-            finally { await tx.DisposeAsync(); await connection.DisposeAsync(); }
+            finally
+            {
+                await tx.DisposeAsync();
+                await connection.DisposeAsync();
+                await local.DisposeAsync();
+            }
         }
     }
 }

@@ -157,7 +157,7 @@ public sealed class ServerOptions
     public TimeSpan AuditDenialWindow { get; set; } = TimeSpan.FromSeconds(Math.Max(1, Int("SLIPWAY_AUDIT_DENIAL_WINDOW_SECONDS") ?? 60));
 
     /// <summary>
-    /// SLIPWAY_NODE_NAME: this server node's name among the nodes sharing one database ([A-Za-z0-9._-], 1-64), the holder of
+    /// SLIPWAY_NODE_NAME: this server node's name among the nodes sharing one database ([A-Za-z0-9._-], 1-55), the holder of
     /// its duty leases. Must be unique per node. Default: the machine's host name.
     /// </summary>
     public string NodeName { get; set; } = Env("SLIPWAY_NODE_NAME") ?? DefaultNodeName();
@@ -183,11 +183,7 @@ public sealed class ServerOptions
     public string FullHostedDirectory => Path.GetFullPath(HostedDirectory ?? Path.Combine(FullDataDirectory, "hosted"));
 
     /// <summary>The host name cut to a valid node name (a host name may be longer, or carry characters a node name may not).</summary>
-    private static string DefaultNodeName()
-    {
-        var name = new string(Environment.MachineName.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '-').ToArray());
-        return name.Length == 0 ? "slipway" : name.Length > 64 ? name[..64] : name;
-    }
+    private static string DefaultNodeName() => Core.Nodes.NodeNames.FromHostName(Environment.MachineName);
 
     private static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
     private static int? Int(string name) => int.TryParse(Env(name), out var v) ? v : null;

@@ -25,7 +25,10 @@ public sealed class LogArchiver(LogStore logs, ServerOptions options, ILogger<Lo
             try { await logs.ArchiveAsync(job, ct); }
             catch (Exception e) when (e is not (OperationCanceledException or DutyLostException))
             {
-                _log.LogWarning("the log of job {Job} could not be archived (it stays in the database): {Error}", job, e.Message);
+                _log.LogWarning("the log of job {Job} could not be archived (it stays in the database; tried again after the others): {Error}", job, e.Message);
+                // To the back of the queue: the oldest logs come first, and one that always fails would otherwise be first
+                // at every pass, and fifty of them would stop archiving altogether.
+                await logs.PostponeArchiveAsync(job);
             }
         }
     }

@@ -233,6 +233,10 @@ public sealed class LogStore(SqlDatabase database, IBlobStore blobs, ServerOptio
             ORDER BY l.updated_at LIMIT @max
             """, new { before = clock.GetUtcNow().ToUnixTimeMilliseconds() - (long)quiet.TotalMilliseconds, max })).AsList());
 
+    /// <summary>Puts a log whose archiving failed behind the others (<see cref="ArchivableAsync"/> takes the oldest first).</summary>
+    public Task PostponeArchiveAsync(long jobId) => database.WriteAsync((c, tx) =>
+        c.ExecuteAsync("UPDATE job_logs SET updated_at = @now WHERE job_id = @jobId", new { jobId, now = clock.GetUtcNow().ToUnixTimeMilliseconds() }, tx));
+
     private async Task<LogState?> RowAsync(DbConnection c, DbTransaction? tx, long jobId, bool forUpdate = false)
     {
         var lockClause = forUpdate && database.Dialect == SqlDialect.Postgres ? " FOR UPDATE" : "";

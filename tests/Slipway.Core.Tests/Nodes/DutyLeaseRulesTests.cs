@@ -75,10 +75,21 @@ public class DutyLeaseRulesTests
     }
 
     [Fact]
-    public void NodeNames_AtMost64Characters()
+    public void NodeNames_AtMost55Characters_SoThatTheEmbeddedAgentsNameFitsIn64()
     {
-        Assert.True(NodeNames.IsValid(new string('n', 64)));
-        Assert.False(NodeNames.IsValid(new string('n', 65)));
+        Assert.True(NodeNames.IsValid(new string('n', 55)));
+        Assert.False(NodeNames.IsValid(new string('n', 56)));
+        Assert.Equal(64, ("embedded-" + new string('n', NodeNames.MaxLength)).Length);
+    }
+
+    [Theory]
+    [InlineData("build-01.example.org", "build-01.example.org")]
+    [InlineData("host with spaces", "host-with-spaces")]
+    [InlineData("", "slipway")]
+    public void NodeNames_FromAHostName_AreValid(string host, string name)
+    {
+        Assert.Equal(name, NodeNames.FromHostName(host));
+        Assert.Equal(NodeNames.MaxLength, NodeNames.FromHostName(new string('h', 63)).Length);
     }
 
     [Theory]

@@ -48,6 +48,27 @@ public sealed class DatabaseLocksTests(PostgresFixture postgres) : IDisposable
         try { await held.DisposeAsync(); } catch (Exception) { } // its connection is gone; disposing must not hang
     }
 
+    /// <summary>
+    /// A crowd of waiters behind one holder (merges behind a slow push) wait in the process, not each on a pooled
+    /// connection: the node's other database work goes on with a pool of 4, and every waiter gets the lock in turn.
+    /// </summary>
+    [Fact]
+    public async Task ManyWaitersOnOneName_DoNotTakeTheNodesConnections()
+    {
+        using var migrated = await MigratedDatabase.OpenAsync("postgres", _dir, postgres);
+        using var db = SqlDatabase.ForPostgres(new Npgsql.NpgsqlConnectionStringBuilder(migrated.ConnectionString) { MaxPoolSize = 4, Timeout = 3 }.ConnectionString);
+        var locks = new DatabaseLocks(db);
+        var held = await locks.AcquireAsync("repository:1");
+        var waiters = Enumerable.Range(0, 10).Select(_ => Task.Run(async () => { await using (await locks.AcquireAsync("repository:1")) { } })).ToList();
+        await Task.Delay(300);
+
+        Assert.Equal(1, await db.ReadAsync(c => c.ExecuteScalarAsync<int>("SELECT 1"))); // would time out with 10 waiting connections
+
+        Assert.All(waiters, w => Assert.False(w.IsCompleted));
+        await held.DisposeAsync();
+        await Task.WhenAll(waiters).WaitAsync(TimeSpan.FromSeconds(20));
+    }
+
     [Fact]
     public async Task CancellingAWait_LeavesTheLockUsable()
     {

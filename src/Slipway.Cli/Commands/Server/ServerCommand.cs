@@ -32,9 +32,10 @@ public static class ServerCommand
             if (result.GetValue(blobs) is { } b) options.Blobs = b;
             if (result.GetValue(nodeName) is { } node)
             {
-                if (!Slipway.Core.Nodes.NodeNames.IsValid(node))
+                try { Slipway.Core.Nodes.NodeNames.Check(node); }
+                catch (ArgumentException e)
                 {
-                    await Console.Error.WriteLineAsync($"error: --node-name '{node}' is not valid: use 1-64 letters, digits, '.', '_' or '-'");
+                    await Console.Error.WriteLineAsync($"error: --node-name: {e.Message}");
                     return 2;
                 }
                 options.NodeName = node;
