@@ -9,7 +9,7 @@ public sealed class CpuMeter
 {
     private readonly IReadOnlyList<int> _nodes;
     private readonly int _postmaster;
-    private readonly (double Nodes, double Postgres, double Bench, double Machine) _start;
+    private readonly (double[] Nodes, double Postgres, double Bench, double Machine, double Steal) _start;
     private readonly DateTime _startedAt = DateTime.UtcNow;
 
     public CpuMeter(IReadOnlyList<int> nodePids, int postmasterPid)
@@ -23,12 +23,21 @@ public sealed class CpuMeter
     {
         var end = Read();
         var wall = (DateTime.UtcNow - _startedAt).TotalSeconds;
-        return $"CPU over {wall:F1} s: nodes {end.Nodes - _start.Nodes:F1} s, PostgreSQL {end.Postgres - _start.Postgres:F1} s, " +
-               $"bench and agents {end.Bench - _start.Bench:F1} s, whole machine {end.Machine - _start.Machine:F1} s of {wall * Environment.ProcessorCount:F1} s";
+        // Each node apart: a node that spends more than the others for the same share of the work is still compiling or
+        // collecting. Steal is time the hypervisor gave to another tenant: a noisy neighbour, not ours to fix.
+        var nodes = end.Nodes.Select((n, i) => n - _start.Nodes[i]).ToList();
+        var each = nodes.Count > 1 ? $" ({string.Join(" + ", nodes.Select(n => n.ToString("F1")))})" : "";
+        return $"CPU over {wall:F1} s: nodes {nodes.Sum():F1} s{each}, PostgreSQL {end.Postgres - _start.Postgres:F1} s, " +
+               $"bench and agents {end.Bench - _start.Bench:F1} s, whole machine {end.Machine - _start.Machine:F1} s of {wall * Environment.ProcessorCount:F1} s" +
+               $" (stolen {end.Steal - _start.Steal:F1} s)";
     }
 
-    private (double Nodes, double Postgres, double Bench, double Machine) Read() =>
-        (_nodes.Sum(p => Process(p, children: false)), Postgres(), Process(Environment.ProcessId, children: false), Machine());
+    private (double[] Nodes, double Postgres, double Bench, double Machine, double Steal) Read()
+    {
+        var machine = MachineTicks();
+        return (_nodes.Select(p => Process(p, children: false)).ToArray(), Postgres(), Process(Environment.ProcessId, children: false),
+            (machine[0] + machine[1] + machine[2] + machine[5] + machine[6] + machine[7]) / 100.0, machine[7] / 100.0); // user nice system irq softirq steal
+    }
 
     private double Postgres()
     {
@@ -58,11 +67,9 @@ public sealed class CpuMeter
         return ticks / 100.0;
     }
 
-    private static double Machine()
-    {
-        var v = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(long.Parse).ToArray();
-        return (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / 100.0; // user nice system irq softirq steal
-    }
+    /// <summary>The machine's line of /proc/stat: user nice system idle iowait irq softirq steal ...</summary>
+    private static long[] MachineTicks() =>
+        File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(long.Parse).ToArray();
 
     /// <summary>The postmaster of the cluster whose log file is given (PostgresServer keeps data/ beside it).</summary>
     public static int PostmasterOf(string logFile) =>

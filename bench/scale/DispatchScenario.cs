@@ -11,7 +11,7 @@ public sealed record DispatchFigures(string Label, int Nodes, Summary QueuedToCl
 }
 
 /// <summary>
-/// Dispatch with simulated agents on running nodes: latency, one single-job run at a time (its job queued → its lease
+/// Dispatch with simulated agents on running nodes, after the warm-up batches: latency, one single-job run at a time (its job queued → its lease
 /// received by an agent, and the start request → the lease), then throughput, a batch queued complete while the agents
 /// wait at their gate and then released at once (jobs finished per second until the last one). The agents are spread
 /// over the nodes round robin; runs are started through the first node, so with two nodes the other learns of new
@@ -40,7 +40,14 @@ public sealed class DispatchScenario(string label, IReadOnlyList<ClusterNode> no
             await EnsureProjectsAsync(admin);
             await WaitIdleAsync();
 
-            // Warm-up: the first runs pay for JIT and connection pools.
+            // Batches not counted first: every scenario's nodes were started for it, so their hot paths would still be tier-0
+            // code being recompiled while the latency probes and the counted batch run. Every scenario gets the same warm-up.
+            for (var i = 0; i < options.WarmupBatches; i++)
+            {
+                var (warmJobs, warmSeconds) = await BatchAsync(admin, crew, counted: false);
+                Console.WriteLine($"  warm-up batch (not counted): {warmJobs} jobs in {warmSeconds:F2} s = {warmJobs / warmSeconds:F1} jobs/s");
+            }
+            // The single-job path's own warm-up (its code differs from a batch's in places: a run of one job).
             for (var i = 0; i < 10; i++) await ProbeAsync(admin, crew);
             var queued = new List<double>();
             var requested = new List<double>();
@@ -56,11 +63,6 @@ public sealed class DispatchScenario(string label, IReadOnlyList<ClusterNode> no
             Console.WriteLine($"  latency, job queued -> lease at the agent: {q}");
             Console.WriteLine($"  latency, start request -> lease at the agent: {r}");
 
-            // A batch not counted first: a node started for this scenario (the second of two) has run only the latency
-            // probes, so its hot paths would still be tier-0 code being recompiled while the counted batch runs, and the
-            // comparison with an already warm node would measure the JIT. Every scenario gets the same warm-up.
-            var (warmJobs, warmSeconds) = await BatchAsync(admin, crew, counted: false);
-            Console.WriteLine($"  warm-up batch (not counted): {warmJobs} jobs in {warmSeconds:F2} s = {warmJobs / warmSeconds:F1} jobs/s");
             var (jobs, seconds) = await BatchAsync(admin, crew, counted: true);
             Console.WriteLine($"  throughput: {jobs} jobs in {seconds:F2} s = {jobs / seconds:F1} jobs/s, load {Load.Average()}");
             return new DispatchFigures(label, nodes.Count, q, r, jobs, seconds);

@@ -4,7 +4,7 @@
 // the seeded one, and one node against two on the seeded one. Prints every figure, the ratios and a summary table.
 //
 //   slipway-bench-scale [--projects 20] [--runs 100000] [--deployments 10000] [--audit 500000] [--agents 100]
-//                       [--jobs 2000] [--jobs-per-run 50] [--latency-n 50] [--warmup 30] [--timed 200] [--reps 1] [--pool 6]
+//                       [--jobs 2000] [--jobs-per-run 50] [--latency-n 50] [--warmup 30] [--timed 200] [--reps 1] [--pool 6] [--pool-of-two 3] [--warmup-batches 2]
 //
 // Started by bench/scale/run.sh, which builds the CLI in Release first (RepositoryLayout finds it).
 using System.Diagnostics;
@@ -30,6 +30,8 @@ using var repos = new BenchRepositories(options.JobsPerRun);
 var statements = await StatementStats.EnableAsync(postgres);
 var postmaster = CpuMeter.PostmasterOf(postgres.LogFile);
 var seeded = await DatabaseAsync(postgres, options.PoolSize);
+// The same database as each of two nodes sees it: --pool-of-two connections per node (the database's capacity shared out).
+var seededForTwo = new NpgsqlConnectionStringBuilder(seeded) { MaxPoolSize = options.PoolOfTwo }.ConnectionString;
 var empty = await DatabaseAsync(postgres, options.PoolSize);
 
 ClusterNode Node(string name, string database)
@@ -83,22 +85,22 @@ var pages = await new PageTimer(seededOne.Url, SlipwayTestServer.AdminToken, opt
     .MeasureAsync(PageTimer.Endpoints($"svc{Math.Min(7, shape.Projects):D2}", Math.Min(42, shape.ItemsPerProject)));
 if (pages.Any(p => p.Error is not null)) Console.WriteLine($"  node log (last lines):\n{seededOne.Tail(60)}");
 
-// 3. Dispatch: empty database, seeded database, seeded with two nodes; repeated in that order.
+// 3. Dispatch: empty database, seeded database, seeded with two nodes; repeated in that order. Every scenario starts its
+//    nodes afresh and warms them with the same batches: a node kept running from one scenario to the next was warmer
+//    (its code compiled further, its caches fuller) than one started for its scenario, and the comparisons measured that.
 var dispatch = new List<DispatchFigures>();
 var emptyOne = Node("e1", empty);
-var seededTwo = Node("s2", seeded);
+var seededFirstOfTwo = options.PoolOfTwo == options.PoolSize ? seededOne : Node("s1-of-two", seededForTwo);
+var seededTwo = Node("s2", options.PoolOfTwo == options.PoolSize ? seeded : seededForTwo);
+seededOne.Stop();
 for (var rep = 1; rep <= options.Repetitions; rep++)
 {
-    emptyOne.Start();
-    await emptyOne.WaitHealthyAsync(TimeSpan.FromSeconds(120));
-    dispatch.Add(await new DispatchScenario($"empty database, rep {rep}", [emptyOne], empty, options, repos, postmaster, statements).RunAsync());
-    emptyOne.Stop();
-    dispatch.Add(await new DispatchScenario($"seeded database, rep {rep}", [seededOne], seeded, options, repos, postmaster, statements).RunAsync());
-    seededTwo.Start();
-    await seededTwo.WaitHealthyAsync(TimeSpan.FromSeconds(120));
-    dispatch.Add(await new DispatchScenario($"seeded database, two nodes, rep {rep}", [seededOne, seededTwo], seeded, options, repos, postmaster, statements).RunAsync());
-    seededTwo.Stop();
+    dispatch.Add(await OnFreshNodesAsync($"empty database, rep {rep}", empty, emptyOne));
+    dispatch.Add(await OnFreshNodesAsync($"seeded database, rep {rep}", seeded, seededOne));
+    dispatch.Add(await OnFreshNodesAsync($"seeded database, two nodes, rep {rep}", seeded, seededFirstOfTwo, seededTwo));
 }
+seededOne.Start();
+await seededOne.WaitHealthyAsync(TimeSpan.FromSeconds(120));
 
 // 4. The seeded chain is one valid chain with the server's own entries before and after it.
 var verify = await AuditCheck.VerifyAsync(seededOne.Url);
@@ -107,6 +109,14 @@ seededOne.Stop();
 
 Report.Print(options, pages, dispatch, verify);
 return 0;
+
+async Task<DispatchFigures> OnFreshNodesAsync(string label, string database, params ClusterNode[] nodes)
+{
+    foreach (var node in nodes) node.Start();
+    foreach (var node in nodes) await node.WaitHealthyAsync(TimeSpan.FromSeconds(120));
+    try { return await new DispatchScenario(label, nodes, database, options, repos, postmaster, statements).RunAsync(); }
+    finally { foreach (var node in nodes) node.Stop(); }
+}
 
 static async Task<string> DatabaseAsync(PostgresServer postgres, int poolSize) =>
     // The test helper's pools are small (many test databases share 200 connections). Each node gets --pool connections

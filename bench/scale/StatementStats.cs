@@ -28,6 +28,17 @@ public sealed class StatementStats(string adminDatabase)
         var name = new NpgsqlConnectionStringBuilder(database).Database!;
         await using var connection = new NpgsqlConnection(adminDatabase);
         await connection.OpenAsync();
+        // All of them first: with several nodes the count per job shows what sharing the database adds (wake-ups that
+        // find nothing, smaller audit batches), which the time of the top few hides.
+        await using (var all = new NpgsqlCommand(
+            "SELECT COALESCE(SUM(calls), 0), COALESCE(SUM(total_exec_time), 0) FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = @name)", connection))
+        {
+            all.Parameters.AddWithValue("name", name);
+            await using var sums = await all.ExecuteReaderAsync();
+            await sums.ReadAsync();
+            Console.WriteLine($"  all statements: {sums.GetDecimal(0) / jobs:F1} per job, {sums.GetDouble(1):F0} ms in all");
+        }
+        top = int.TryParse(Environment.GetEnvironmentVariable("STATEMENTS"), out var wanted) ? wanted : top;
         await using var command = new NpgsqlCommand(
             "SELECT calls, total_exec_time, left(regexp_replace(query, '\\s+', ' ', 'g'), 150) FROM pg_stat_statements " +
             "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = @name) ORDER BY total_exec_time DESC LIMIT @top", connection);

@@ -27,6 +27,6 @@ BENCH=$ROOT/bench/scale/bin/Release/net10.0/slipway-bench-scale.dll
 
 dotnet "$BENCH" --projects "${PROJECTS:-20}" --runs "${RUNS:-100000}" --deployments "${DEPLOYMENTS:-10000}" \
     --audit "${AUDIT:-500000}" --agents "${AGENTS:-100}" --jobs "${JOBS:-2000}" --jobs-per-run "${JOBS_PER_RUN:-50}" --latency-n "${LATENCY_N:-50}" \
-    --warmup "${WARMUP:-30}" --timed "${TIMED:-200}" --reps "${REPS:-1}" --pool "${POOL:-6}"
+    --warmup "${WARMUP:-30}" --timed "${TIMED:-200}" --reps "${REPS:-1}" --pool "${POOL:-6}" ${POOL_OF_TWO:+--pool-of-two "$POOL_OF_TWO"} --warmup-batches "${WARMUP_BATCHES:-2}"
 echo "# uptime at end: $(uptime)"
 echo "output saved to $RAW"

@@ -212,7 +212,7 @@ public static partial class AgentProtocolApi
         metrics.JobDuration.WithLabels(outcome.ToWire()).Observe((now - (job.StartedAt ?? now)) / 1000.0);
         events.Finished(change);
         // The end of a deployment's job may end the deployment: the conductor looks now rather than at its next tick.
-        if ((await runs.GetRunRowAsync(job.RunId))?.DeploymentId is not null) signal.Signal(WorkSignal.Deployments);
+        if (await runs.DeploymentOfRunAsync(job.RunId) is not null) signal.Signal(WorkSignal.Deployments);
         return Results.NoContent();
     }
 

@@ -11,13 +11,9 @@ namespace Slipway.Server.Runs;
 /// </summary>
 public static class RunProgress
 {
-    public static async Task<IReadOnlyList<string>> ApplyAsync(DbConnection c, DbTransaction tx, long runId, long now)
+    public static async Task<IReadOnlyList<string>> ApplyAsync(DbConnection c, DbTransaction tx, long runId, long now, bool locked = false)
     {
-        // Two jobs of one stage may finish at the same moment on PostgreSQL (READ COMMITTED): without this
-        // row lock each transaction would see the other job still running and nobody would advance the run.
-        // SQLite has a single writer, so it needs no lock.
-        if (SqlDialects.Of(c) == SqlDialect.Postgres)
-            await c.ExecuteAsync("SELECT id FROM runs WHERE id = @runId FOR UPDATE", new { runId }, tx);
+        if (!locked) await LockAsync(c, tx, runId);
         var run = await c.QuerySingleAsync<RunRow>("SELECT id, status, started_at FROM runs WHERE id = @runId", new { runId }, tx);
         var stages = (await c.QueryAsync<StageRow>("SELECT id, idx, status, skipped_by_filter, started_at, finished_at FROM stages WHERE run_id = @runId", new { runId }, tx)).ToList();
         var jobs = (await c.QueryAsync<JobRow>("SELECT id, stage_idx, status, pool FROM jobs WHERE run_id = @runId", new { runId }, tx)).ToList();
@@ -55,5 +51,17 @@ public static class RunProgress
 
         var queuedIds = decision.JobsToQueue.ToHashSet();
         return jobs.Where(j => queuedIds.Contains(j.Id)).Select(j => j.Pool).Distinct().ToList();
+    }
+
+    /// <summary>
+    /// The run's row lock, held until the transaction ends; <see cref="ApplyAsync"/> takes it unless told it is held.
+    /// Two jobs of one stage may finish at the same moment on PostgreSQL (READ COMMITTED): without this lock each
+    /// transaction would see the other job still running and nobody would advance the run. SQLite has a single writer,
+    /// so it needs no lock.
+    /// </summary>
+    public static async Task LockAsync(DbConnection c, DbTransaction tx, long runId)
+    {
+        if (SqlDialects.Of(c) == SqlDialect.Postgres)
+            await c.ExecuteAsync("SELECT id FROM runs WHERE id = @runId FOR UPDATE", new { runId }, tx);
     }
 }

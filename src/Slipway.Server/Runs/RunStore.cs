@@ -103,6 +103,10 @@ public sealed class RunStore(SqlDatabase db)
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<RunRow>(
             $"SELECT {RunColumns} FROM runs r JOIN projects p ON p.id = r.project_id WHERE r.id = @runId", new { runId }));
 
+    /// <summary>The deployment a run carries out; null for a CI run or no such run (asked at every job's finish: one column, no join).</summary>
+    public Task<long?> DeploymentOfRunAsync(long runId) =>
+        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<long?>("SELECT deployment_id FROM runs WHERE id = @runId", new { runId }));
+
     /// <summary>The project a run belongs to (the scope its endpoints are authorized on); null for no such run.</summary>
     public Task<string?> ProjectNameOfRunAsync(long runId) =>
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<string?>(

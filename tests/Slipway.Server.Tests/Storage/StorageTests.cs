@@ -105,6 +105,11 @@ public sealed class StorageTests(PostgresFixture postgres) : IDisposable
         Assert.Equal(38_000, details.Run.FinishedAt);
     }
 
+    /// <summary>
+    /// Eight agents claiming three fresh runs at once: no job twice, and every run and stage is running with its start time
+    /// (the first claims of a stage queue for the run's lock; whoever comes after the first finds both running and skips
+    /// the evaluation).
+    /// </summary>
     [Theory, MemberData(nameof(Dialects))]
     public async Task ConcurrentClaims_NeverHandOneJobToTwoAgents(string dialect)
     {
@@ -126,6 +131,10 @@ public sealed class StorageTests(PostgresFixture postgres) : IDisposable
         var all = claims.SelectMany(c => c).ToList();
         Assert.Equal(60, all.Count);
         Assert.Equal(60, all.Distinct().Count());
+        var started = (await db.ReadAsync(c => c.QueryAsync<(string Run, long? RunStarted, string Stage, long? StageStarted)>(
+            "SELECT r.status, r.started_at, s.status, s.started_at FROM runs r JOIN stages s ON s.run_id = r.id"))).ToList();
+        Assert.Equal(3, started.Count);
+        Assert.All(started, s => Assert.Equal(("running", 3L, "running", 3L), (s.Run, s.RunStarted, s.Stage, s.StageStarted)));
     }
 
     /// <summary>
