@@ -27,26 +27,43 @@ public sealed class JobDispatcher(JobLeaseStore leases, RunStore runs, ArtifactS
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, lifetime.ApplicationStopping);
         var ct = linked.Token;
         var deadline = clock.GetUtcNow() + (wait > options.AgentPollWait ? options.AgentPollWait : wait);
+        var key = WorkSignal.Pool(agent.Pool);
+        var woken = false;
         while (!ct.IsCancellationRequested)
         {
             // A draining node hands out nothing new: "no work" (204), and the agent's next poll goes, through the load
             // balancer, to another node. Jobs already leased run on; their calls are still served here. The answer waits
             // a second (less if the agent asked to wait less), or agents still sent here would poll in a tight loop.
             if (node.Draining) return await DrainingAnswerAsync(deadline - clock.GetUtcNow(), ct);
-            // Take the signal before looking, so a job queued between the look and the wait is not missed.
-            var woken = signal.WaitAsync(WorkSignal.Pool(agent.Pool));
+            // Stand in line before looking, so a job queued between the look and the wait is not missed. Leaving the line
+            // (the end of this pass) hands a wake-up this poll did not use to the next in line.
+            using var place = signal.JoinLine(key);
             var job = await leases.TryClaimAsync(agent.Id, agent.Pool, agent.Labels, options.LeaseTimeout, Now());
             if (job is not null)
             {
+                place.Use();
+                // The pool may have more queued jobs: two more polls look. A signal wakes a few; they double with every
+                // job handed out until the line is empty or the jobs are gone.
+                signal.WakeInLine(key, 2);
                 var lease = await ToLeaseAsync(job, ct);
                 if (lease is not null) return lease;
+                woken = false;
                 continue; // the job was failed; look again at once
             }
+            // Woken for a job this agent cannot take (its labels) or that another poll took: if the pool still has a job
+            // someone may take, the next in line looks, so a job waiting for one labelled agent still reaches it at once.
+            if (woken && await leases.AnyClaimableAsync(agent.Pool)) signal.WakeInLine(key, 1);
+            woken = false;
             var left = deadline - clock.GetUtcNow();
             if (left <= TimeSpan.Zero) return null;
             // Re-check at least every 2 s: another server node may have queued work without signalling us.
             var recheck = left < TimeSpan.FromSeconds(2) ? left : TimeSpan.FromSeconds(2);
-            try { await woken.WaitAsync(recheck, clock, ct); }
+            try
+            {
+                await place.Task.WaitAsync(recheck, clock, ct);
+                place.Use();
+                woken = true;
+            }
             catch (TimeoutException) { }
             catch (OperationCanceledException) { return null; }
         }

@@ -61,6 +61,11 @@ public sealed class JobLeaseStore(SqlDatabase db, ILogger<JobLeaseStore>? log = 
             return null;
         });
 
+    /// <summary>Whether the pool has a queued job that some agent of it may claim (labels aside).</summary>
+    public Task<bool> AnyClaimableAsync(string pool) =>
+        db.ReadAsync(async c => await c.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM (SELECT 1 {Claimable} LIMIT 1) q",
+            new { pool, buildPool = Core.Pipelines.JobDefinition.DefaultPool }) > 0);
+
     /// <summary>
     /// Whether the claimed job's run and stage are running already. A claim only moves a queued job to running, so then the
     /// run's evaluation would change nothing; skipping it spares the claim the run's row lock (<see cref="RunProgress"/>),

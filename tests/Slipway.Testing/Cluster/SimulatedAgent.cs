@@ -23,12 +23,18 @@ public sealed class SimulatedAgent(string serverUrl, string name, string pool) :
     public Action<JobLease>? Leased { get; init; }
     public Action<JobLease>? Finished { get; init; }
 
+    /// <summary>The labels it registers with (none by default).</summary>
+    public IReadOnlyList<string> Labels { get; init; } = [];
+
+    /// <summary>How long each poll may wait at the server for a job.</summary>
+    public TimeSpan PollWait { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Every lease this agent was handed: (job, lease id).</summary>
     public ConcurrentQueue<(long JobId, string LeaseId)> Received { get; } = new();
 
     public async Task RegisterAsync(string registrationToken, CancellationToken ct)
     {
-        var answer = await _client.RegisterAsync(registrationToken, new RegisterAgentRequest(ProtocolVersion.Current, Name, pool, [], 1), ct);
+        var answer = await _client.RegisterAsync(registrationToken, new RegisterAgentRequest(ProtocolVersion.Current, Name, pool, Labels, 1), ct);
         _client.UseCredential(answer.Credential);
     }
 
@@ -41,7 +47,7 @@ public sealed class SimulatedAgent(string serverUrl, string name, string pool) :
             try
             {
                 if (BeforePoll is { } gate) await gate(ct);
-                lease = await _client.PollAsync(1, TimeSpan.FromSeconds(2), ct);
+                lease = await _client.PollAsync(1, PollWait, ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
             catch (Exception e) when (e is HttpRequestException or AgentRefusedException or IOException) { await PauseAsync(ct); continue; }
