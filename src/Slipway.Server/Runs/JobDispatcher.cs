@@ -28,7 +28,7 @@ public sealed class JobDispatcher(JobLeaseStore leases, RunStore runs, ArtifactS
         var ct = linked.Token;
         var deadline = clock.GetUtcNow() + (wait > options.AgentPollWait ? options.AgentPollWait : wait);
         var key = WorkSignal.Pool(agent.Pool);
-        var woken = false;
+        PlaceInLine? wokenBy = null; // the place whose wake-up sent this pass to the database
         while (!ct.IsCancellationRequested)
         {
             // A draining node hands out nothing new: "no work" (204), and the agent's next poll goes, through the load
@@ -41,19 +41,22 @@ public sealed class JobDispatcher(JobLeaseStore leases, RunStore runs, ArtifactS
             var job = await leases.TryClaimAsync(agent.Id, agent.Pool, agent.Labels, options.LeaseTimeout, Now());
             if (job is not null)
             {
+                // Out of the line first: a wake-up meant for the pool's next job must reach another poll, not this one.
                 place.Use();
+                place.Dispose();
                 // The pool may have more queued jobs: two more polls look. A signal wakes a few; they double with every
                 // job handed out until the line is empty or the jobs are gone.
-                signal.WakeInLine(key, 2);
+                if (signal.AnyInLine(key) && await leases.AnyClaimableAsync(agent.Pool)) signal.WakeInLine(key, 2);
                 var lease = await ToLeaseAsync(job, ct);
                 if (lease is not null) return lease;
-                woken = false;
+                wokenBy = null;
                 continue; // the job was failed; look again at once
             }
             // Woken for a job this agent cannot take (its labels) or that another poll took: if the pool still has a job
-            // someone may take, the next in line looks, so a job waiting for one labelled agent still reaches it at once.
-            if (woken && await leases.AnyClaimableAsync(agent.Pool)) signal.WakeInLine(key, 1);
-            woken = false;
+            // someone may take, the next of the polls that were waiting when the wake-up began looks, so a job for one
+            // labelled agent reaches it at once wherever it stands, and the chain ends with the line as it was.
+            if (wokenBy is not null && await leases.AnyClaimableAsync(agent.Pool)) wokenBy.HandOn();
+            wokenBy = null;
             var left = deadline - clock.GetUtcNow();
             if (left <= TimeSpan.Zero) return null;
             // Re-check at least every 2 s: another server node may have queued work without signalling us.
@@ -61,8 +64,9 @@ public sealed class JobDispatcher(JobLeaseStore leases, RunStore runs, ArtifactS
             try
             {
                 await place.Task.WaitAsync(recheck, clock, ct);
+                if (ct.IsCancellationRequested) return null; // not looked at: leaving hands the wake-up on
                 place.Use();
-                woken = true;
+                wokenBy = place;
             }
             catch (TimeoutException) { }
             catch (OperationCanceledException) { return null; }

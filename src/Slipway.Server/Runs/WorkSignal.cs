@@ -61,6 +61,9 @@ public sealed class WorkSignal
         if (_lines.TryGetValue(key, out var line)) line.Wake(count);
     }
 
+    /// <summary>Whether a poll is waiting in <paramref name="key"/>'s line on this node.</summary>
+    public bool AnyInLine(string key) => _lines.TryGetValue(key, out var line) && line.Any();
+
     /// <summary>
     /// From now on signals are also queued for the other nodes; the returned reader is drained by the one publisher.
     /// Bounded: when the publisher falls behind the oldest are dropped (waiters re-read on their timeouts anyway).
@@ -85,7 +88,16 @@ public sealed class PlaceInLine : IDisposable
     private bool _used;
     private bool _disposed;
 
-    internal PlaceInLine(WaitingLine line) => _line = line;
+    internal PlaceInLine(WaitingLine line, long number) => (_line, Number) = (line, number);
+
+    /// <summary>Its order of joining the line.</summary>
+    internal long Number { get; }
+
+    /// <summary>
+    /// Set when woken: a hand-on of this wake-up reaches only places that joined before this number, the polls that were
+    /// waiting when the wake-up began. A poll that joined later looked at the queue itself, so the chain always ends.
+    /// </summary>
+    internal long HandOnBefore { get; set; }
 
     internal TaskCompletionSource Woken { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     internal LinkedListNode<PlaceInLine>? Node { get; set; }
@@ -95,6 +107,12 @@ public sealed class PlaceInLine : IDisposable
 
     /// <summary>The poll looked (or will look) at the database after this place was woken: the wake-up is not passed on.</summary>
     public void Use() => _used = true;
+
+    /// <summary>This poll was woken and found nothing it may take while the pool still has a job: the next in line looks.</summary>
+    public void HandOn()
+    {
+        if (Task.IsCompleted) _line.Wake(1, HandOnBefore);
+    }
 
     public void Dispose()
     {
@@ -108,22 +126,29 @@ public sealed class PlaceInLine : IDisposable
 internal sealed class WaitingLine
 {
     private readonly LinkedList<PlaceInLine> _places = new();
+    private long _joined;
 
     public PlaceInLine Join()
     {
-        var place = new PlaceInLine(this);
-        lock (_places) place.Node = _places.AddLast(place);
-        return place;
+        lock (_places)
+        {
+            var place = new PlaceInLine(this, ++_joined);
+            place.Node = _places.AddLast(place);
+            return place;
+        }
     }
 
-    public void Wake(int count)
+    /// <summary>Wakes up to <paramref name="count"/> places from the front; with <paramref name="joinedBefore"/>, only places that joined before it.</summary>
+    public void Wake(int count, long? joinedBefore = null)
     {
         lock (_places)
         {
-            for (; count > 0 && _places.First is { } first; count--)
+            var mark = joinedBefore ?? _joined + 1;
+            for (; count > 0 && _places.First is { } first && first.Value.Number < mark; count--)
             {
                 _places.RemoveFirst();
                 first.Value.Node = null;
+                first.Value.HandOnBefore = mark;
                 first.Value.Woken.TrySetResult(); // continuations run asynchronously, not under this lock
             }
         }
@@ -140,6 +165,11 @@ internal sealed class WaitingLine
                 return;
             }
         }
-        if (passOnWakeUp && place.Task.IsCompleted) Wake(1);
+        if (passOnWakeUp && place.Task.IsCompleted) Wake(1, place.HandOnBefore);
+    }
+
+    public bool Any()
+    {
+        lock (_places) return _places.Count > 0;
     }
 }

@@ -41,6 +41,24 @@ public sealed class WorkSignalLineTests
     }
 
     [Fact]
+    public void HandOns_ReachOnlyThePollsThatWereWaitingWhenTheWakeUpBegan_SoTheChainEnds()
+    {
+        var signal = new WorkSignal();
+        var waiting = Line(signal, 3);
+        signal.WakeInLine(Key, 1);
+        var later = Line(signal, 2); // joined after the wake-up began (as a poll that found nothing joins again)
+
+        waiting[0].HandOn();
+        waiting[1].HandOn();
+        waiting[2].HandOn(); // the polls that were waiting have all looked: nobody else is woken
+        later[0].Dispose(); // nor by a later poll leaving unwoken
+
+        Assert.Equal([0, 1, 2], Woken(waiting));
+        Assert.Empty(Woken(later));
+        Assert.True(signal.AnyInLine(Key));
+    }
+
+    [Fact]
     public void APlaceThatLeftBeforeItsTurn_IsSkipped()
     {
         var signal = new WorkSignal();
