@@ -53,8 +53,16 @@ public sealed class SlipwayTestServer : IAsyncDisposable
             if (logs is null) logging.AddFilter(_ => false);
             else logging.AddProvider(logs);
         });
-        await SlipwayServer.PrepareAsync(app);
-        await app.StartAsync();
+        try
+        {
+            await SlipwayServer.PrepareAsync(app);
+            await app.StartAsync();
+        }
+        catch
+        {
+            await app.DisposeAsync(); // a refused start lets go of whatever it took (the data folder's lock)
+            throw;
+        }
         return new SlipwayTestServer(app, options, ownsData: dataDirectory is null);
     }
 

@@ -25,5 +25,15 @@ public sealed record CheckHealthDto(CheckDto Check, CheckResultDto? Latest);
 /// <summary>POST /projects/{name}/webhooks/alerts: where live-check alerts go. Format json (default) or slack; environment: only its alerts (default all).</summary>
 public sealed record AlertWebhookRequest(string? Url, string? Format = null, string? Environment = null);
 
-/// <summary>A webhook as shown: its address redacted to scheme, host and port (the path of a Slack webhook is its secret).</summary>
-public sealed record AlertWebhookDto(long Id, string? Environment, string Url, string Format, string CreatedBy, DateTimeOffset CreatedAt);
+/// <summary>
+/// A webhook as shown: its address redacted to scheme, host and port (the path of a Slack webhook is its secret), and the
+/// latest alert sent to it (null when none was yet, or its record was pruned after 30 days).
+/// </summary>
+public sealed record AlertWebhookDto(long Id, string? Environment, string Url, string Format, string CreatedBy, DateTimeOffset CreatedAt,
+    AlertDeliveryDto? LastDelivery = null);
+
+/// <summary>
+/// One alert's delivery to one webhook. Status: pending (waiting for its next attempt, or being attempted), delivered,
+/// refused (the receiver answered 4xx: not retried), gave-up (every attempt failed) or dropped (too many waited).
+/// </summary>
+public sealed record AlertDeliveryDto(string Event, string Status, int Attempts, string? LastError, DateTimeOffset QueuedAt, DateTimeOffset? FinishedAt);

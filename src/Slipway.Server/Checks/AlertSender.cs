@@ -1,133 +1,197 @@
 using System.Net.Http.Headers;
 using System.Text;
-using System.Threading.Channels;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Slipway.Core.Checks;
 
 namespace Slipway.Server.Checks;
 
 /// <summary>
-/// Delivers live-check alerts to the project's webhooks in the background, so neither the check runner nor a request ever
-/// waits on a receiver. A bounded queue (<see cref="ServerOptions.AlertQueueCapacity"/>; when full the oldest alert is
-/// dropped with a warning), each delivery retried with exponential backoff (<see cref="ServerOptions.AlertRetryDelay"/>,
-/// doubled each time, <see cref="ServerOptions.AlertAttempts"/> tries). Outcomes are logged with the webhook's id and its
-/// redacted address only: the full address (a Slack webhook's path is its secret) is decrypted just to send.
-/// Redirects are not followed: an alert goes only where an admin pointed it. At most <see cref="Parallel"/> requests are
-/// sent at once, but a delivery waiting out its backoff holds no sending slot: one dead receiver never delays the alerts
-/// of the others (at most <see cref="MaxInFlight"/> deliveries are under way, the rest wait in the queue).
+/// Delivers live-check alerts to the project's webhooks, so neither the check runner nor a request ever waits on a
+/// receiver. An alert is queued in the database (<see cref="AlertDeliveryStore"/>), one delivery per webhook, so it
+/// survives a restart, an upgrade or the loss of the node that raised it: every node runs this sender, and whichever
+/// claims a due delivery attempts it (a node that dies mid-attempt leaves it to another after <see cref="Claim"/>; a
+/// receiver may then get an alert twice, never none). Retries follow <see cref="AlertDeliveryRule"/>
+/// (<see cref="ServerOptions.AlertRetryDelay"/> doubled each time, <see cref="ServerOptions.AlertAttempts"/> attempts);
+/// a delivery waiting for its retry is a row, not a task, so one dead receiver never delays the alerts of others. At most
+/// <see cref="Parallel"/> requests per node are under way. When more than <see cref="ServerOptions.AlertQueueCapacity"/>
+/// deliveries wait, the oldest are dropped with a warning.
+/// Outcomes are logged with the webhook's id and its redacted address only: the full address (a Slack webhook's path is
+/// its secret) is decrypted just to send. Redirects are not followed: an alert goes only where an admin pointed it.
 /// </summary>
-public sealed class AlertSender : BackgroundService
+public sealed class AlertSender : Hosting.PeriodicWorker
 {
     private const int Parallel = 4;
-    private const int MaxInFlight = 200;
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
+    /// <summary>How long an attempt holds its delivery: the request's timeout and a margin for a slow database.</summary>
+    public static readonly TimeSpan Claim = RequestTimeout + TimeSpan.FromSeconds(20);
+    /// <summary>The longest pause between two looks: deliveries queued or given back by other nodes are seen by then.</summary>
+    private static readonly TimeSpan LookAtLeastEvery = TimeSpan.FromSeconds(30);
+    /// <summary>When a look found deliveries due but could claim none (another node was claiming them): look again soon.</summary>
+    private static readonly TimeSpan ShortPause = TimeSpan.FromMilliseconds(200);
+    /// <summary>How long the record of a finished delivery is kept (the webhook list shows the latest).</summary>
+    private static readonly TimeSpan Keep = TimeSpan.FromDays(30);
 
     private readonly AlertWebhookStore _webhooks;
+    private readonly AlertDeliveryStore _deliveries;
     private readonly SecretVault _vault;
     private readonly ServerOptions _options;
-    private readonly TimeProvider _clock;
     private readonly ILogger<AlertSender> _log;
-    private readonly Channel<(AlertWebhookRow Webhook, CheckAlert Alert)> _queue;
     private readonly HttpClient _http = new(new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(2) })
         { Timeout = Timeout.InfiniteTimeSpan };
+    private readonly Lock _lock = new();
+    private TaskCompletionSource _wake = NewWake();
+    private int _sending;
+    private TimeSpan _pause = TimeSpan.Zero;
+    private long _lastPruneTicks = Environment.TickCount64 - (long)TimeSpan.FromHours(2).TotalMilliseconds;
 
-    public AlertSender(AlertWebhookStore webhooks, SecretVault vault, ServerOptions options, TimeProvider clock, ILogger<AlertSender> log)
+    public AlertSender(AlertWebhookStore webhooks, AlertDeliveryStore deliveries, SecretVault vault, ServerOptions options, TimeProvider clock,
+        ILogger<AlertSender> log) : base(log, clock)
     {
-        (_webhooks, _vault, _options, _clock, _log) = (webhooks, vault, options, clock, log);
-        _queue = Channel.CreateBounded<(AlertWebhookRow, CheckAlert)>(
-            new BoundedChannelOptions(Math.Max(1, options.AlertQueueCapacity)) { FullMode = BoundedChannelFullMode.DropOldest },
-            dropped => log.LogWarning("alert queue full: dropped {Event} of {Project}/{Environment} for webhook {Webhook}",
-                dropped.Item2.Event, dropped.Item2.Project, dropped.Item2.Environment, dropped.Item1.Id));
+        (_webhooks, _deliveries, _vault, _options, _log) = (webhooks, deliveries, vault, options, log);
     }
 
-    /// <summary>Queues the alert for every webhook of the project that covers the environment. Never waits on delivery.</summary>
+    protected override string Name => "alert delivery";
+    protected override TimeSpan Interval => _pause;
+    protected override Task WakeUp()
+    {
+        lock (_lock) return _wake.Task;
+    }
+
+    /// <summary>
+    /// Queues the alert for every webhook of the project that covers the environment: written to the database (under the
+    /// caller's duty fence, when it runs in a duty's pass), then this node's sender looks at once. Never waits on delivery.
+    /// </summary>
     public async Task QueueAsync(long projectId, long environmentId, CheckAlert alert)
     {
-        foreach (var webhook in await _webhooks.ForAsync(projectId, environmentId))
-            _queue.Writer.TryWrite((webhook, alert)); // bounded with DropOldest: always accepted
+        var webhooks = await _webhooks.ForAsync(projectId, environmentId);
+        if (webhooks.Count == 0) return;
+        var dropped = await _deliveries.QueueAsync(webhooks.Select(w => (w.Id, AlertPayload.Body(w.Format, alert))), alert.Event,
+            $"{alert.Project}/{alert.Environment}", Math.Max(1, _options.AlertQueueCapacity));
+        foreach (var (@event, subject, webhookId) in dropped)
+            _log.LogWarning("alert queue full ({Capacity} waiting): dropped {Event} of {Subject} for webhook {Webhook}",
+                _options.AlertQueueCapacity, @event, subject, webhookId);
+        Wake();
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task PassAsync(CancellationToken ct)
     {
-        using var inFlight = new SemaphoreSlim(MaxInFlight);
-        using var sending = new SemaphoreSlim(Parallel);
-        try
+        _pause = LookAtLeastEvery; // also when the pass fails
+        await PruneNowAndThenAsync();
+        var free = Parallel - Volatile.Read(ref _sending);
+        if (free <= 0) return; // an ending attempt wakes the next look
+        if (await _deliveries.NextDueInAsync() is not { } due) return;
+        if (due > TimeSpan.Zero)
         {
-            await foreach (var item in _queue.Reader.ReadAllAsync(stoppingToken))
-            {
-                await inFlight.WaitAsync(stoppingToken);
-                _ = Task.Run(async () =>
-                {
-                    try { await DeliverAsync(item.Webhook, item.Alert, sending, stoppingToken); }
-                    finally { inFlight.Release(); }
-                }, CancellationToken.None);
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
-    }
-
-    private async Task DeliverAsync(AlertWebhookRow webhook, CheckAlert alert, SemaphoreSlim sending, CancellationToken ct)
-    {
-        if (_vault.TryUnprotect(webhook.UrlProtected) is not { } url)
-        {
-            _log.LogError("alert webhook {Webhook} ({Url}) cannot be decrypted (key ring replaced?); {Event} not delivered", webhook.Id, webhook.UrlShown, alert.Event);
+            _pause = due < LookAtLeastEvery ? due : LookAtLeastEvery;
             return;
         }
-        var body = AlertPayload.Body(webhook.Format, alert);
-        var delay = _options.AlertRetryDelay;
-        for (var attempt = 1; ; attempt++)
+        var claimed = await _deliveries.ClaimDueAsync(free, Claim);
+        foreach (var delivery in claimed)
         {
-            string failure;
-            try
+            Interlocked.Increment(ref _sending);
+            _ = Task.Run(() => AttemptAsync(delivery, ct), CancellationToken.None);
+        }
+        // More may be due: the next look comes at once. Due but none claimed: another node is claiming them right now.
+        _pause = claimed.Count > 0 ? TimeSpan.Zero : ShortPause;
+    }
+
+    private async Task AttemptAsync(ClaimedAlertDelivery delivery, CancellationToken ct)
+    {
+        try
+        {
+            if (_vault.TryUnprotect(delivery.UrlProtected) is not { } url)
             {
-                await sending.WaitAsync(ct);
+                _log.LogError("alert webhook {Webhook} ({Url}) cannot be decrypted (key ring replaced?); {Event} of {Subject} not delivered",
+                    delivery.WebhookId, delivery.UrlShown, delivery.Event, delivery.Subject);
+                await _deliveries.FinishAsync(delivery.Id, delivery.Attempts, AlertDeliveryStates.GaveUp, "the address cannot be decrypted (key ring replaced?)");
+                return;
             }
-            catch (OperationCanceledException) { return; }
+            int? status = null;
+            string failure;
             try
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 timeout.CancelAfter(RequestTimeout);
-                using var content = new StringContent(body, Encoding.UTF8);
+                using var content = new StringContent(delivery.Body, Encoding.UTF8);
                 content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
                 using var response = await _http.PostAsync(url, content, timeout.Token);
-                if (response.IsSuccessStatusCode)
-                {
-                    _log.LogInformation("alert {Event} of {Project}/{Environment} delivered to webhook {Webhook} ({Url}) at attempt {Attempt}",
-                        alert.Event, alert.Project, alert.Environment, webhook.Id, webhook.UrlShown, attempt);
-                    return;
-                }
-                failure = $"answered {(int)response.StatusCode}";
-                // A refusal (wrong address, bad token) does not get better by asking again; a timeout or rate limit may.
-                if ((int)response.StatusCode is >= 400 and < 500 and not (408 or 429))
-                {
-                    _log.LogWarning("alert {Event} of {Project}/{Environment} refused by webhook {Webhook} ({Url}): {Failure}; not retried",
-                        alert.Event, alert.Project, alert.Environment, webhook.Id, webhook.UrlShown, failure);
-                    return;
-                }
+                status = (int)response.StatusCode;
+                failure = $"answered {status}";
             }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                // This node stops: the delivery is due again at once, for whichever node looks next (this one restarted, or another).
+                await _deliveries.RetryLaterAsync(delivery.Id, delivery.Attempts, TimeSpan.Zero, "the node stopped during the attempt");
+                return;
+            }
             catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
             {
                 // The exception's text, not the request: HttpClient's messages name the host, never the path.
                 failure = e is OperationCanceledException ? $"no answer within {RequestTimeout.TotalSeconds:0} s" : e.Message;
             }
-            finally
-            {
-                sending.Release(); // the backoff below is waited out without a sending slot
-            }
-            if (attempt >= _options.AlertAttempts)
-            {
-                _log.LogWarning("alert {Event} of {Project}/{Environment} not delivered to webhook {Webhook} ({Url}) after {Attempts} attempts: {Failure}",
-                    alert.Event, alert.Project, alert.Environment, webhook.Id, webhook.UrlShown, attempt, failure);
-                return;
-            }
-            _log.LogInformation("alert to webhook {Webhook} ({Url}) failed ({Failure}); retrying in {Delay}", webhook.Id, webhook.UrlShown, failure, delay);
-            try { await Task.Delay(delay, _clock, ct); }
-            catch (OperationCanceledException) { return; }
-            delay *= 2;
+            var next = AlertDeliveryRule.After(delivery.Attempts, _options.AlertAttempts, _options.AlertRetryDelay, status);
+            // False when this attempt overran its claim and another one took over: that attempt's outcome is the one kept.
+            var recorded = next.FinalState is { } state
+                ? await _deliveries.FinishAsync(delivery.Id, delivery.Attempts, state, state == AlertDeliveryStates.Delivered ? null : failure)
+                : await _deliveries.RetryLaterAsync(delivery.Id, delivery.Attempts, next.RetryIn!.Value, failure);
+            Report(delivery, next, failure, recorded);
+        }
+        catch (Exception e)
+        {
+            _log.LogWarning("alert delivery {Delivery} to webhook {Webhook} ({Url}): the outcome of attempt {Attempt} was not recorded ({Error}); " +
+                "it is tried again after {Claim}", delivery.Id, delivery.WebhookId, delivery.UrlShown, delivery.Attempts, e.Message, Claim);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _sending);
+            Wake();
         }
     }
+
+    private void Report(ClaimedAlertDelivery d, AlertNextStep next, string failure, bool recorded)
+    {
+        var late = recorded ? "" : " (after its claim ran out; another attempt's outcome counts)";
+        switch (next.FinalState)
+        {
+            case AlertDeliveryStates.Delivered:
+                _log.LogInformation("alert {Event} of {Subject} delivered to webhook {Webhook} ({Url}) at attempt {Attempt}{Late}",
+                    d.Event, d.Subject, d.WebhookId, d.UrlShown, d.Attempts, late);
+                break;
+            case AlertDeliveryStates.Refused:
+                _log.LogWarning("alert {Event} of {Subject} refused by webhook {Webhook} ({Url}): {Failure}; not retried{Late}",
+                    d.Event, d.Subject, d.WebhookId, d.UrlShown, failure, late);
+                break;
+            case AlertDeliveryStates.GaveUp:
+                _log.LogWarning("alert {Event} of {Subject} not delivered to webhook {Webhook} ({Url}) after {Attempts} attempts: {Failure}{Late}",
+                    d.Event, d.Subject, d.WebhookId, d.UrlShown, d.Attempts, failure, late);
+                break;
+            default:
+                _log.LogInformation("alert to webhook {Webhook} ({Url}) failed ({Failure}); retrying in {Delay}{Late}",
+                    d.WebhookId, d.UrlShown, failure, next.RetryIn, late);
+                break;
+        }
+    }
+
+    private async Task PruneNowAndThenAsync()
+    {
+        if (Environment.TickCount64 - _lastPruneTicks < (long)TimeSpan.FromHours(1).TotalMilliseconds) return;
+        _lastPruneTicks = Environment.TickCount64;
+        var pruned = await _deliveries.PruneAsync(Keep);
+        if (pruned > 0) _log.LogInformation("pruned the record of {Count} alert deliveries that ended over {Days} days ago", pruned, Keep.TotalDays);
+    }
+
+    private void Wake()
+    {
+        TaskCompletionSource fire;
+        lock (_lock)
+        {
+            fire = _wake;
+            _wake = NewWake();
+        }
+        fire.TrySetResult();
+    }
+
+    private static TaskCompletionSource NewWake() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public override void Dispose()
     {

@@ -11,7 +11,7 @@ namespace Slipway.Server.Checks;
 /// <see cref="ChecksApi"/> checked check.manage), their history and the environment's health, and where a project's
 /// alerts go. The checks themselves are run by <see cref="LiveCheckRunner"/>.
 /// </summary>
-public sealed class CheckService(ProjectStore projects, EnvironmentStore environments, CheckStore checks, AlertWebhookStore webhooks, SecretVault vault,
+public sealed class CheckService(ProjectStore projects, EnvironmentStore environments, CheckStore checks, AlertWebhookStore webhooks, AlertDeliveryStore deliveries, SecretVault vault,
     TimeProvider clock)
 {
     /// <summary>
@@ -88,8 +88,12 @@ public sealed class CheckService(ProjectStore projects, EnvironmentStore environ
         return new EnvironmentHealthDto(project.Name, environment.Name, status, list);
     }
 
-    public async Task<IReadOnlyList<AlertWebhookDto>> WebhooksAsync(string name) =>
-        (await webhooks.ListAsync((await projects.RequireAsync(name)).Id)).Select(ToDto).ToList();
+    public async Task<IReadOnlyList<AlertWebhookDto>> WebhooksAsync(string name)
+    {
+        var list = await webhooks.ListAsync((await projects.RequireAsync(name)).Id);
+        var latest = await deliveries.LatestAsync(list.Select(w => w.Id).ToList());
+        return list.Select(w => ToDto(w) with { LastDelivery = latest.TryGetValue(w.Id, out var d) ? ToDto(d) : null }).ToList();
+    }
 
     public async Task<AlertWebhookDto> AddWebhookAsync(Actor actor, string name, AlertWebhookRequest? request)
     {
@@ -147,6 +151,9 @@ public sealed class CheckService(ProjectStore projects, EnvironmentStore environ
 
     private static CheckResultDto ToDto(CheckResultRow r) => new(r.Id, r.CheckId, DateTimeOffset.FromUnixTimeMilliseconds(r.At), r.Ok, r.StatusCode, r.DurationMs,
         r.Detail, r.DeploymentNumber);
+
+    private static AlertDeliveryDto ToDto(AlertDeliveryRow d) =>
+        new(d.Event, d.Status, d.Attempts, d.LastError, DateTimeOffset.FromUnixTimeMilliseconds(d.CreatedAt), UnixMs.To(d.FinishedAt));
 
     private static AlertWebhookDto ToDto(AlertWebhookRow w) => new(w.Id, w.Environment, w.UrlShown, w.Format, w.CreatedBy, DateTimeOffset.FromUnixTimeMilliseconds(w.CreatedAt));
 

@@ -110,7 +110,7 @@ public sealed class ServerOptions
     /// <summary>SLIPWAY_ALERT_ATTEMPTS: deliveries tried per alert and webhook before it is given up (logged). Default 6 (about a minute of retries).</summary>
     public int AlertAttempts { get; set; } = Math.Max(1, Int("SLIPWAY_ALERT_ATTEMPTS") ?? 6);
 
-    /// <summary>Alerts waiting to be delivered; when full the oldest is dropped with a warning. Default 1000.</summary>
+    /// <summary>Alert deliveries waiting in the database (one per alert and webhook); beyond it the oldest are dropped with a warning. Default 1000.</summary>
     public int AlertQueueCapacity { get; set; } = 1000;
 
     /// <summary>SLIPWAY_LEASE_SECONDS: a job's lease; an agent that does not renew loses the job after it. Default 30.</summary>

@@ -29,6 +29,7 @@ public static class ServiceRegistration
         .AddSingleton<GateStore>()
         .AddSingleton<CheckStore>()
         .AddSingleton<AlertWebhookStore>()
+        .AddSingleton<AlertDeliveryStore>()
         .AddSingleton<NodeStore>()
         .AddSingleton<MetricsRecorder>()
         .AddSingleton<LogStore>()
@@ -83,6 +84,7 @@ public static class ServiceRegistration
         .AddSingleton<JobDispatcher>()
         .AddSingleton<PoolPresence>()
         .AddSingleton<NodeIdentity>()
+        .AddSingleton<NodeNameClaim>()
         .AddSingleton<NodeService>()
         .AddSingleton<DutyLeases>()
         // First: hosted services stop in reverse order, so the node's leases are released and its stop recorded only

@@ -143,6 +143,9 @@ public static class SlipwayServer
         var options = services.GetRequiredService<ServerOptions>();
         var clock = services.GetRequiredService<TimeProvider>();
         var log = services.GetRequiredService<ILoggerFactory>().CreateLogger("Slipway.Server");
+        // First: nothing below (least of all the recovery that fails a restarted node's embedded-agent jobs) may run while
+        // another process runs on this data folder or under this node name.
+        await services.GetRequiredService<NodeNameClaim>().TakeAsync();
         EmbeddedAgentService.EnsureSandbox(options);
         var blobs = services.GetRequiredService<IBlobStore>();
         log.LogInformation("Blob store: {BlobStore}", blobs.Description);

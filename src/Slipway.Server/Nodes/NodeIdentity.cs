@@ -21,6 +21,10 @@ public sealed class NodeIdentity
 
     public string Name { get; }
 
+    /// <summary>When this process started as the node, on the database's clock (server_nodes.started_at; 0 before it did): a later
+    /// start under the same name writes another, so a node can tell that another process took its name.</summary>
+    public long StartedAt { get; set; }
+
     /// <summary>The server's build (informational version: version and commit), shown per node so a rolling upgrade can be followed.</summary>
     public static string Version { get; } =
         typeof(NodeIdentity).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";

@@ -8,7 +8,7 @@ namespace Slipway.Server.Nodes;
 /// brings the drain flag set through any node to this one, and marked stopped on a graceful shutdown (registered before
 /// the other workers, it stops after them). A killed node is seen as dead by its heartbeat's age.
 /// </summary>
-public sealed class NodeRegistry(NodeStore store, NodeIdentity node, ServerOptions options, TimeProvider clock, ILogger<NodeRegistry> log)
+public sealed class NodeRegistry(NodeStore store, NodeIdentity node, NodeNameClaim claim, ServerOptions options, TimeProvider clock, ILogger<NodeRegistry> log)
     : PeriodicWorker(log, clock)
 {
     protected override TimeSpan Interval => options.NodeHeartbeatInterval;
@@ -17,7 +17,7 @@ public sealed class NodeRegistry(NodeStore store, NodeIdentity node, ServerOptio
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        await store.StartAsync(node.Name, NodeIdentity.Version);
+        node.StartedAt = await store.StartAsync(node.Name, NodeIdentity.Version);
         node.SetDraining(false);
         log.LogInformation("server node {Node} ({Version}) started", node.Name, NodeIdentity.Version);
         await base.StartAsync(cancellationToken);
@@ -25,6 +25,7 @@ public sealed class NodeRegistry(NodeStore store, NodeIdentity node, ServerOptio
 
     protected override async Task PassAsync(CancellationToken ct)
     {
+        await claim.KeepAsync(ct);
         var draining = await store.HeartbeatAsync(node.Name, NodeIdentity.Version);
         if (draining != node.Draining)
             log.LogInformation("server node {Node} {State}", node.Name, draining ? "drains: no new duties or jobs" : "no longer drains");

@@ -23,15 +23,17 @@ public sealed class NodeStore(SqlDatabase db)
     private string Now => DbClock.NowMs(db.Dialect);
 
     /// <summary>A node (re)starting: its row with a fresh start and heartbeat, not draining, not stopped; and any lease
-    /// still under its name (from before a crash) released, so this process takes duties anew, each with a new token.</summary>
-    public Task StartAsync(string name, string version) => db.WriteAsync(async (c, tx) =>
+    /// still under its name (from before a crash) released, so this process takes duties anew, each with a new token.
+    /// Returns the start time written, which tells this process's start from any later one under the same name.</summary>
+    public Task<long> StartAsync(string name, string version) => db.WriteAsync(async (c, tx) =>
     {
-        await c.ExecuteAsync(
+        var startedAt = await c.ExecuteScalarAsync<long>(
             "INSERT INTO server_nodes (name, version, started_at, heartbeat_at, draining, stopped_at) " +
             $"VALUES (@name, @version, {Now}, {Now}, 0, NULL) ON CONFLICT (name) DO UPDATE SET version = excluded.version, " +
-            "started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, draining = 0, stopped_at = NULL",
+            "started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, draining = 0, stopped_at = NULL RETURNING started_at",
             new { name, version }, tx);
         await c.ExecuteAsync($"UPDATE duty_leases SET holder = NULL, expires_at = {Now} WHERE holder = @name", new { name }, tx);
+        return startedAt;
     });
 
     /// <summary>The heartbeat; answers whether the node is to drain. Re-creates the row if someone deleted it.</summary>
@@ -51,6 +53,9 @@ public sealed class NodeStore(SqlDatabase db)
         if (await c.ExecuteAsync("UPDATE server_nodes SET draining = @flag WHERE name = @name AND draining <> @flag", new { name, flag }, tx) == 1) return true;
         return await c.ExecuteScalarAsync<long?>("SELECT 1 FROM server_nodes WHERE name = @name", new { name }, tx) is null ? null : false;
     });
+
+    /// <summary>The database's clock now (unix ms).</summary>
+    public Task<long> NowAsync() => db.ReadAsync(c => c.ExecuteScalarAsync<long>($"SELECT {Now}"));
 
     public Task<ServerNodeRow?> FindAsync(string name) =>
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<ServerNodeRow?>("SELECT * FROM server_nodes WHERE name = @name", new { name }));

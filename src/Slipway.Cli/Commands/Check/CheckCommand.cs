@@ -118,7 +118,11 @@ public static class CheckCommand
             var hooks = await client.ListAlertWebhooksAsync(result.GetValue(project)!, ct);
             if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(hooks); return 0; }
             if (hooks.Count == 0) Console.WriteLine("no alert webhooks: failing checks are only recorded and audited");
-            foreach (var h in hooks) Console.WriteLine($"{h.Id,4}  {h.Format,-5}  {h.Url}  {h.Environment ?? "all environments"}  (added by {h.CreatedBy})");
+            foreach (var h in hooks)
+            {
+                Console.WriteLine($"{h.Id,4}  {h.Format,-5}  {h.Url}  {h.Environment ?? "all environments"}  (added by {h.CreatedBy})");
+                if (h.LastDelivery is { } d) Console.WriteLine($"      last alert: {d.Event} {LastDeliveryText(d)}");
+            }
             return 0;
         }));
 
@@ -142,6 +146,20 @@ public static class CheckCommand
             return 0;
         }));
         return new Command("alert", "Where a project's live-check alerts go (webhooks, json or slack)") { list, add, remove };
+    }
+
+    /// <summary>"delivered at 10:02:03 UTC (attempt 2)", "pending, attempt 3 failed: answered 500", ...</summary>
+    internal static string LastDeliveryText(AlertDeliveryDto d)
+    {
+        var at = (d.FinishedAt ?? d.QueuedAt).UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'");
+        var attempts = d.Attempts == 1 ? "1 attempt" : $"{d.Attempts} attempts";
+        return d.Status switch
+        {
+            "pending" when d.Attempts == 0 => $"queued at {at}, not attempted yet",
+            "pending" => $"pending since {at}, {attempts} so far, last: {d.LastError ?? "under way"}",
+            "delivered" => $"delivered at {at} ({attempts})",
+            _ => $"{d.Status} at {at} ({attempts}){(d.LastError is { } e ? $": {e}" : "")}",
+        };
     }
 
     private static string State(bool? ok) => ok switch { true => "ok  ", false => "FAIL", null => "-   " };

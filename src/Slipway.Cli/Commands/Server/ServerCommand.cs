@@ -54,7 +54,8 @@ public static class ServerCommand
             }
             await using var app = SlipwayServer.Build(options);
             try { await SlipwayServer.PrepareAsync(app); }
-            catch (Exception e) when (e is Slipway.Agent.Sandbox.SandboxUnavailableException or Slipway.Server.Blobs.BlobStoreException)
+            catch (Exception e) when (e is Slipway.Agent.Sandbox.SandboxUnavailableException or Slipway.Server.Blobs.BlobStoreException
+                                           or Slipway.Server.Nodes.NodeNameInUseException)
             {
                 await Console.Error.WriteLineAsync($"error: {e.Message}");
                 return 1;
