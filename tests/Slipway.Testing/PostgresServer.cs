@@ -97,7 +97,7 @@ public sealed class PostgresServer : IAsyncDisposable
             Port = FreePort.Get();
             // pg_ctl hands -o to a shell; every path here is ours and contains no spaces.
             var options = $"-c listen_addresses=127.0.0.1 -p {Port} -k {SocketDir} " +
-                          "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200";
+                          "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300";
             last = RunPg("pg_ctl", "-D", _dataDir, "-w", "-t", "60", "-l", LogFile, "-o", options, "start");
             if (last.ExitCode == 0)
             {
@@ -147,7 +147,7 @@ public sealed class PostgresServer : IAsyncDisposable
     public Task StartAgainAsync() => Task.Run(() =>
     {
         var options = $"-c listen_addresses=127.0.0.1 -p {Port} -k {SocketDir} " +
-                      "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200";
+                      "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300";
         Check(RunPg("pg_ctl", "-D", _dataDir, "-w", "-t", "60", "-l", LogFile, "-o", options, "start"), "pg_ctl start");
     });
 
@@ -157,7 +157,8 @@ public sealed class PostgresServer : IAsyncDisposable
         Port = Port,
         Username = SuperUser,
         Database = database,
-        // Each test database is short-lived; small pools keep 200 connections enough for parallel tests.
+        // Each test database is short-lived; small pools keep 300 connections enough for parallel tests (every node also holds
+        // one for its name lock and one for LISTEN).
         MaxPoolSize = 20,
         Timeout = 15,
     }.ConnectionString;

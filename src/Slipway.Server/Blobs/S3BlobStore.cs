@@ -29,12 +29,14 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
     private readonly IAmazonS3 _s3;
     private readonly S3Location _location;
     private readonly string[] _secrets;
+    private readonly TimeSpan _timeout;
 
-    private S3BlobStore(IAmazonS3 s3, S3Location location, string endpoint, string[] secrets)
+    private S3BlobStore(IAmazonS3 s3, S3Location location, string endpoint, string[] secrets, TimeSpan timeout)
     {
         _s3 = s3;
         _location = location;
         _secrets = secrets;
+        _timeout = timeout;
         Description = $"{location} at {endpoint}";
     }
 
@@ -48,6 +50,9 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
             ForcePathStyle = options.S3PathStyle,
             RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
             ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+            // Each request's own limit (the SDK retries a timed-out request): without it a server that accepts and never
+            // answers would hold a start-up, an upload or a log archive for the SDK's default of 100 s per attempt.
+            Timeout = options.S3RequestTimeout,
         };
         string endpoint;
         if (options.S3Endpoint is { Length: > 0 } url)
@@ -69,7 +74,7 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
             ? new AmazonS3Client(Credentials(id, secret), config)
             : new AmazonS3Client(config); // the SDK's default chain: profile, web identity, container or instance role
         string[] secrets = [options.S3AccessKey ?? "", options.S3SecretKey ?? "", options.S3SessionToken ?? ""];
-        return new S3BlobStore(client, location, endpoint, secrets.Where(s => s.Length > 0).ToArray());
+        return new S3BlobStore(client, location, endpoint, secrets.Where(s => s.Length > 0).ToArray(), options.S3RequestTimeout);
 
         AWSCredentials Credentials(string id, string secret) => options.S3SessionToken is { Length: > 0 } token
             ? new SessionAWSCredentials(id, secret, token)
@@ -84,7 +89,7 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
             await Call("put", objectKey, () => _s3.PutObjectAsync(new PutObjectRequest
             {
                 BucketName = _location.Bucket, Key = objectKey, FilePath = localPath, UseChunkEncoding = false,
-            }, ct));
+            }, ct), ct);
         else
             await PutMultipartAsync(objectKey, localPath, size, ct);
         File.Delete(localPath);
@@ -93,7 +98,7 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
     private async Task PutMultipartAsync(string objectKey, string localPath, long size, CancellationToken ct)
     {
         var upload = await Call("start multipart upload of", objectKey, () => _s3.InitiateMultipartUploadAsync(
-            new InitiateMultipartUploadRequest { BucketName = _location.Bucket, Key = objectKey }, ct));
+            new InitiateMultipartUploadRequest { BucketName = _location.Bucket, Key = objectKey }, ct), ct);
         try
         {
             var parts = new List<PartETag>();
@@ -104,13 +109,13 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
                     BucketName = _location.Bucket, Key = objectKey, UploadId = upload.UploadId,
                     PartNumber = (int)number, FilePath = localPath, FilePosition = position,
                     PartSize = Math.Min(PartSize, size - position), UseChunkEncoding = false,
-                }, ct));
+                }, ct), ct);
                 parts.Add(new PartETag((int)number, part.ETag));
             }
             await Call("complete multipart upload of", objectKey, () => _s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
             {
                 BucketName = _location.Bucket, Key = objectKey, UploadId = upload.UploadId, PartETags = parts,
-            }, ct));
+            }, ct), ct);
         }
         catch
         {
@@ -145,7 +150,7 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
             // The object exists but starts before offset: nothing left to read, as a file read past its end.
             return new MemoryStream([], writable: false);
         }
-        catch (Exception e) when (e is AmazonServiceException or AmazonClientException or HttpRequestException or IOException)
+        catch (Exception e) when (IsFailure(e, ct))
         {
             throw Failure("read", objectKey, e);
         }
@@ -163,7 +168,7 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
             // A HEAD answer has no body, so a missing bucket looks the same; the start-up check rules that out.
             return null;
         }
-        catch (Exception e) when (e is AmazonServiceException or AmazonClientException or HttpRequestException or IOException)
+        catch (Exception e) when (IsFailure(e, ct))
         {
             throw Failure("read the size of", objectKey, e);
         }
@@ -172,7 +177,7 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
     public async Task<bool> DeleteAsync(string key, CancellationToken ct)
     {
         var objectKey = _location.ObjectKey(key);
-        await Call("delete", objectKey, () => _s3.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _location.Bucket, Key = objectKey }, ct));
+        await Call("delete", objectKey, () => _s3.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _location.Bucket, Key = objectKey }, ct), ct);
         return true;
     }
 
@@ -205,20 +210,28 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
         }
     }
 
-    private async Task<T> Call<T>(string what, string objectKey, Func<Task<T>> request)
+    private async Task<T> Call<T>(string what, string objectKey, Func<Task<T>> request, CancellationToken ct)
     {
         try { return await request(); }
-        catch (Exception e) when (e is AmazonServiceException or AmazonClientException or HttpRequestException or IOException)
+        catch (Exception e) when (IsFailure(e, ct))
         {
             throw Failure(what, objectKey, e);
         }
     }
 
+    /// <summary>What the store reports as its failure: the SDK's and the network's errors, and a timeout (a cancellation the caller did not ask for).</summary>
+    private static bool IsFailure(Exception e, CancellationToken ct) =>
+        e is AmazonServiceException or AmazonClientException or HttpRequestException or IOException or TimeoutException
+        || e is OperationCanceledException && !ct.IsCancellationRequested;
+
     private BlobStoreException Failure(string what, string objectKey, Exception e)
     {
-        var status = e is AmazonServiceException s
-            ? $"{(s.StatusCode == 0 ? "no answer" : $"HTTP {(int)s.StatusCode}")}{(s.ErrorCode is { } code ? " " + code : "")}: {s.Message}"
-            : e.Message;
+        var status = e switch
+        {
+            AmazonServiceException s => $"{(s.StatusCode == 0 ? "no answer" : $"HTTP {(int)s.StatusCode}")}{(s.ErrorCode is { } code ? " " + code : "")}: {s.Message}",
+            OperationCanceledException or TimeoutException => $"no answer within {_timeout.TotalSeconds:0.#} s (SLIPWAY_S3_TIMEOUT_SECONDS), retries included",
+            _ => e.Message,
+        };
         // The SDK's messages hold no credentials today; this keeps it so should one ever quote a request.
         foreach (var secret in _secrets) status = status.Replace(secret, "***", StringComparison.Ordinal);
         var inner = _secrets.Any(secret => e.ToString().Contains(secret, StringComparison.Ordinal)) ? null : e;

@@ -41,6 +41,7 @@ public sealed class AlertSender : Hosting.PeriodicWorker
     private readonly Lock _lock = new();
     private TaskCompletionSource _wake = NewWake();
     private int _sending;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, Task> _attempts = new();
     private TimeSpan _pause = TimeSpan.Zero;
     private long _lastPruneTicks = Environment.TickCount64 - (long)TimeSpan.FromHours(2).TotalMilliseconds;
 
@@ -58,19 +59,44 @@ public sealed class AlertSender : Hosting.PeriodicWorker
     }
 
     /// <summary>
-    /// Queues the alert for every webhook of the project that covers the environment: written to the database (under the
-    /// caller's duty fence, when it runs in a duty's pass), then this node's sender looks at once. Never waits on delivery.
+    /// Queues the alert for every webhook of the project that covers the environment, then this node's sender looks at once.
+    /// Never waits on delivery. Written outside the caller's duty fence: the check result the alert follows from was recorded
+    /// under it, and losing the lease in between must not lose the alert. A database error is tried twice more.
     /// </summary>
     public async Task QueueAsync(long projectId, long environmentId, CheckAlert alert)
     {
-        var webhooks = await _webhooks.ForAsync(projectId, environmentId);
-        if (webhooks.Count == 0) return;
-        var dropped = await _deliveries.QueueAsync(webhooks.Select(w => (w.Id, AlertPayload.Body(w.Format, alert))), alert.Event,
-            $"{alert.Project}/{alert.Environment}", Math.Max(1, _options.AlertQueueCapacity));
-        foreach (var (@event, subject, webhookId) in dropped)
-            _log.LogWarning("alert queue full ({Capacity} waiting): dropped {Event} of {Subject} for webhook {Webhook}",
-                _options.AlertQueueCapacity, @event, subject, webhookId);
-        Wake();
+        var subject = $"{alert.Project}/{alert.Environment}";
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var dropped = await DutyFence.RunOutsideAsync(async () =>
+                {
+                    var webhooks = await _webhooks.ForAsync(projectId, environmentId);
+                    return webhooks.Count == 0 ? []
+                        : await _deliveries.QueueAsync(webhooks.Select(w => (w.Id, AlertPayload.Body(w.Format, alert))), alert.Event, subject,
+                            Math.Max(1, _options.AlertQueueCapacity));
+                });
+                foreach (var (@event, dropSubject, webhookId) in dropped)
+                    _log.LogWarning("alert queue full ({Capacity} waiting): dropped {Event} of {Subject} for webhook {Webhook}",
+                        _options.AlertQueueCapacity, @event, dropSubject, webhookId);
+                Wake();
+                return;
+            }
+            catch (Exception e) when (attempt < 3 && e is System.Data.Common.DbException or TimeoutException)
+            {
+                _log.LogWarning("alert {Event} of {Subject} could not be queued ({Error}); trying again", alert.Event, subject, e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(attempt));
+            }
+        }
+    }
+
+    /// <summary>A clean stop waits (briefly) for the attempts under way: each gives its delivery back for the next node to try at once.</summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        var attempts = _attempts.Values.ToArray();
+        if (attempts.Length > 0) await Task.WhenAny(Task.WhenAll(attempts), Task.Delay(TimeSpan.FromSeconds(3), CancellationToken.None));
     }
 
     protected override async Task PassAsync(CancellationToken ct)
@@ -89,7 +115,9 @@ public sealed class AlertSender : Hosting.PeriodicWorker
         foreach (var delivery in claimed)
         {
             Interlocked.Increment(ref _sending);
-            _ = Task.Run(() => AttemptAsync(delivery, ct), CancellationToken.None);
+            var attempt = Task.Run(() => AttemptAsync(delivery, ct), CancellationToken.None);
+            _attempts[delivery.Id] = attempt;
+            _ = attempt.ContinueWith(_ => _attempts.TryRemove(delivery.Id, out Task? _gone), TaskScheduler.Default);
         }
         // More may be due: the next look comes at once. Due but none claimed: another node is claiming them right now.
         _pause = claimed.Count > 0 ? TimeSpan.Zero : ShortPause;
@@ -150,7 +178,7 @@ public sealed class AlertSender : Hosting.PeriodicWorker
 
     private void Report(ClaimedAlertDelivery d, AlertNextStep next, string failure, bool recorded)
     {
-        var late = recorded ? "" : " (after its claim ran out; another attempt's outcome counts)";
+        var late = recorded ? "" : " (not recorded: the delivery changed meanwhile, its claim ran out or it was dropped)";
         switch (next.FinalState)
         {
             case AlertDeliveryStates.Delivered:

@@ -47,15 +47,12 @@ public sealed class CheckResponder(CheckStore checks, ProjectStore projects, Env
     {
         var project = (await projects.GetAsync(check.ProjectId))!;
         var environment = (await environments.GetAsync(check.EnvironmentId))!;
+        (string Version, long Number) requested;
         try
         {
             var target = await deploymentService.RollbackReleaseAsync(project, environment);
             var rollback = await deploymentService.RequestAsync(project, environment, target, Initiator.System, DeploymentService.KindRollback, rollbackOf: watched.Id);
-            await audit.RecordAsync(new AuditRecord(AuditActorKinds.System, "slipway", null, Actions.DeploymentStart,
-                $"project:{project.Name} env:{environment.Name} deployment:{rollback.Number}", AuditOutcomes.Succeeded,
-                $"automatic rollback of '{environment.Name}' to {target.Version} (deployment #{rollback.Number}): check {check.Name} failed in the watch window of {watched.Subject}: {outcome.Detail}"));
-            await AlertAsync(check, CheckVerdict.RolledBack, watched, true,
-                $"{outcome.Detail}; rolling back to {target.Version} (deployment #{rollback.Number})", at);
+            requested = (target.Version, rollback.Number);
         }
         // Whatever stops it (a rule, a freeze, the database): the window is claimed, so this is the only word on it and a
         // person must hear it.
@@ -63,7 +60,14 @@ public sealed class CheckResponder(CheckStore checks, ProjectStore projects, Env
         {
             await AuditAsync(check, AuditOutcomes.Failed, $"automatic rollback after check {check.Name} failed in the watch window of {watched.Subject} not possible: {e.Message}");
             await AlertAsync(check, CheckVerdict.NeedsDecision, watched, true, $"{outcome.Detail}; automatic rollback not possible ({e.Message}): a person must decide", at);
+            return;
         }
+        // Outside the try: once requested the rollback is under way, and nothing that fails after (the alert, the entry) may
+        // be reported as a rollback that could not be made.
+        await AlertAsync(check, CheckVerdict.RolledBack, watched, true, $"{outcome.Detail}; rolling back to {requested.Version} (deployment #{requested.Number})", at);
+        await audit.RecordAsync(new AuditRecord(AuditActorKinds.System, "slipway", null, Actions.DeploymentStart,
+            $"project:{project.Name} env:{environment.Name} deployment:{requested.Number}", AuditOutcomes.Succeeded,
+            $"automatic rollback of '{environment.Name}' to {requested.Version} (deployment #{requested.Number}): check {check.Name} failed in the watch window of {watched.Subject}: {outcome.Detail}"));
     }
 
     private async Task<bool> AutoRollbackAsync(DeploymentRow d) =>

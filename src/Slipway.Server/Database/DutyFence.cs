@@ -27,6 +27,18 @@ public sealed record DutyFence(string Duty, string Holder, long Token)
     }
 
     /// <summary>
+    /// Runs <paramref name="work"/> outside any duty's fence: for a write that follows from what the pass already wrote under
+    /// its fence and must not be lost if the lease goes in between (an alert about a check result recorded under it).
+    /// </summary>
+    public static async Task<T> RunOutsideAsync<T>(Func<Task<T>> work)
+    {
+        var outer = Ambient.Value;
+        Ambient.Value = null;
+        try { return await work(); }
+        finally { Ambient.Value = outer; }
+    }
+
+    /// <summary>
     /// Checks, inside <paramref name="tx"/>, that the lease is still this fence's and unexpired on the database's clock;
     /// throws <see cref="DutyLostException"/> (the caller's transaction then rolls back) when not. On PostgreSQL the lease
     /// row is locked FOR SHARE until the transaction ends, so a takeover (an UPDATE of that row) waits for this write to

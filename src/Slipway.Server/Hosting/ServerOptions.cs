@@ -46,6 +46,10 @@ public sealed class ServerOptions
     /// <summary>AWS_SESSION_TOKEN: for temporary credentials; never logged nor shown.</summary>
     public string? S3SessionToken { get; set; } = Env("AWS_SESSION_TOKEN");
 
+    /// <summary>SLIPWAY_S3_TIMEOUT_SECONDS: how long one request to the object store may take before it counts as failed (the SDK
+    /// then retries it). Default 60 s: room for a 16 MiB upload on a slow link.</summary>
+    public TimeSpan S3RequestTimeout { get; set; } = TimeSpan.FromSeconds(Math.Max(1, Int("SLIPWAY_S3_TIMEOUT_SECONDS") ?? 60));
+
     /// <summary>SLIPWAY_S3_PATH_STYLE (true|false): bucket in the path, not the host name, as S3-compatible servers need. Default true.</summary>
     public bool S3PathStyle { get; set; } = Env("SLIPWAY_S3_PATH_STYLE") is not "false";
 

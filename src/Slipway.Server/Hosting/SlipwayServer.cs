@@ -32,7 +32,7 @@ public static class SlipwayServer
         var database = options.Database is { Length: > 0 } pg
             ? SqlDatabase.ForPostgres(pg)
             : SqlDatabase.ForSqliteFile(Path.Combine(options.FullDataDirectory, "slipway.db"));
-        Migrator.Upgrade(database);
+        // Not migrated here: PrepareAsync migrates once it knows no other server runs on this folder or under this name.
 
         // No reloading of configuration files (issue 12): Slipway reads none (its settings are options and SLIPWAY_*
         // variables), and the reload watched the whole data folder with a FileSystemWatcher thread that woke up on
@@ -67,8 +67,8 @@ public static class SlipwayServer
         if (database.Dialect == SqlDialect.Postgres)
         {
             // Several nodes share one PostgreSQL: they must share the key ring too (a ring kept in DATA/keys until now is imported once).
-            var ring = new DatabaseKeyRing(database);
-            ring.ImportFromFolder(keyRing);
+            var ring = new DatabaseKeyRing(database); // a ring kept in DATA/keys is imported by PrepareAsync, after the migration
+            builder.Services.AddSingleton(ring);
             dataProtection.Services.Configure<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>(o => o.XmlRepository = ring);
         }
         else dataProtection.PersistKeysToFileSystem(new DirectoryInfo(keyRing));
@@ -143,9 +143,11 @@ public static class SlipwayServer
         var options = services.GetRequiredService<ServerOptions>();
         var clock = services.GetRequiredService<TimeProvider>();
         var log = services.GetRequiredService<ILoggerFactory>().CreateLogger("Slipway.Server");
-        // First: nothing below (least of all the recovery that fails a restarted node's embedded-agent jobs) may run while
-        // another process runs on this data folder or under this node name.
+        // First: nothing below (the migration, least of all the recovery that fails a restarted node's embedded-agent jobs)
+        // may run while another process runs on this data folder or under this node name.
         await services.GetRequiredService<NodeNameClaim>().TakeAsync();
+        Migrator.Upgrade(services.GetRequiredService<SqlDatabase>());
+        services.GetService<DatabaseKeyRing>()?.ImportFromFolder(Path.Combine(options.FullDataDirectory, "keys"));
         EmbeddedAgentService.EnsureSandbox(options);
         var blobs = services.GetRequiredService<IBlobStore>();
         log.LogInformation("Blob store: {BlobStore}", blobs.Description);

@@ -11,27 +11,31 @@ namespace Slipway.Server.Nodes;
 public sealed class NodeNameInUseException(string message) : Exception(message);
 
 /// <summary>
-/// Makes sure this process is the only one of its kind, before it touches anything (<see cref="SlipwayServer.PrepareAsync"/>
-/// calls <see cref="TakeAsync"/> first, before the recovery that fails a restarted node's embedded-agent jobs):
+/// Makes sure this process is the only one of its kind before it touches anything: <see cref="SlipwayServer.PrepareAsync"/>
+/// calls <see cref="TakeAsync"/> first, before the database is migrated and before the recovery that fails a restarted
+/// node's embedded-agent jobs.
 /// <list type="bullet">
-/// <item>the data folder: an exclusive lock on <c>DATA/server.lock</c> (flock, released by the kernel when the process
-/// ends however it ends), so two servers never share one folder's database, mirrors and agent work;</item>
-/// <item>on PostgreSQL, the node's name: a session advisory lock held on a connection of its own for the process's life
-/// (the database releases it when that connection dies). When it is held, <see cref="NodeNameClaimRules"/> decides from the
-/// name's heartbeat whether another process runs (refuse) or a dead one's session lingers (start anyway).</item>
+/// <item>The data folder: an exclusive lock on <c>DATA/server.lock</c> (flock, released by the kernel when the process
+/// ends however it ends), so two servers never share one folder's database, mirrors and agent work.</item>
+/// <item>On PostgreSQL, the node's name: a session advisory lock held on a connection of its own for the process's life
+/// (the database releases it when that connection ends). When it is held, <see cref="NodeNameClaimRules"/> decides from
+/// the name's row and the holding session whether another process runs (refuse) or a dead one's session lingers (start
+/// anyway).</item>
 /// </list>
-/// The name lock is kept at every heartbeat (<see cref="KeepAsync"/>): after a lost connection (a database restart) it is
-/// taken again; if another process took it meanwhile, two processes run under one name and this one, the older, stops.
+/// At every heartbeat <see cref="KeepAsync"/> takes the lock again if its connection was lost (a database restart), and
+/// the heartbeat itself is written only while the row holds this process's start: when another process has started
+/// under the name since, <see cref="GiveWay"/> stops this one, the older.
 /// </summary>
 public sealed class NodeNameClaim(ServerOptions options, SqlDatabase db, NodeStore store, NodeIdentity node, IHostApplicationLifetime lifetime,
     ILogger<NodeNameClaim> log) : IAsyncDisposable
 {
     public const string LockFile = "server.lock";
     private static readonly TimeSpan LookEvery = TimeSpan.FromMilliseconds(250);
+    private const int PingSeconds = 5; // well within the alive window (three heartbeats): a hung ping must not hold the heartbeat back
 
     private FileStream? _folderLock;
     private NpgsqlConnection? _nameLock;
-    private bool _stopping;
+    private bool _givenWay;
 
     private long Key => DatabaseLocks.KeyOf("node:" + node.Name);
 
@@ -50,9 +54,9 @@ public sealed class NodeNameClaim(ServerOptions options, SqlDatabase db, NodeSto
             // FileShare.None is an exclusive flock on Linux: a second process (or a second server in this one) cannot have it.
             return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
-        catch (IOException)
+        catch (IOException e) when (File.Exists(path) && e is not (DirectoryNotFoundException or PathTooLongException))
         {
-            throw new NodeNameInUseException($"another Slipway server runs on the data folder {options.FullDataDirectory} (it holds {path}); " +
+            throw new NodeNameInUseException($"another Slipway server runs on the data folder {options.FullDataDirectory} (it holds {path}: {e.Message}); " +
                                              "stop that one first, or give this server a folder of its own with --data");
         }
     }
@@ -60,84 +64,103 @@ public sealed class NodeNameClaim(ServerOptions options, SqlDatabase db, NodeSto
     [MethodImpl(MethodImplOptions.NoInlining)] // a SQLite server never loads Npgsql's types (idle memory, issue 12)
     private async Task TakeNameAsync(CancellationToken ct)
     {
-        long? first = null; // the holder's heartbeat when first seen
+        NameRow? first = null; // the name's row when the lock was first found held, or when it first appeared
         var watching = System.Diagnostics.Stopwatch.StartNew();
         var said = false;
         while (true)
         {
             if (await TryLockNameAsync(ct)) return;
-            var row = await store.FindAsync(node.Name);
-            var now = await store.NowAsync();
-            first ??= row?.HeartbeatAt;
-            var step = NodeNameClaimRules.WhenHeld(first, row?.HeartbeatAt, row?.StoppedAt, now, options.NodeHeartbeatInterval, watching.Elapsed);
-            switch (step)
+            var (row, holderSince, now) = await LookAtHolderAsync(ct);
+            first ??= row;
+            switch (NodeNameClaimRules.WhenHeld(first, row, holderSince, now, options.NodeHeartbeatInterval, watching.Elapsed))
             {
                 case HeldNameStep.Refuse:
                     throw new NodeNameInUseException($"another Slipway server runs as node '{node.Name}'" +
-                        (row is null ? "" : $" (version {row.Version}, last heartbeat {(now - row.HeartbeatAt) / 1000.0:0.0} s ago)") +
+                        (row is null ? "" : $" (last heartbeat {(now - row.HeartbeatAt) / 1000.0:0.0} s ago)") +
                         "; give this one another name with --node-name (or SLIPWAY_NODE_NAME), or stop that one first");
                 case HeldNameStep.StartAnyway:
-                    log.LogWarning("the name lock of node {Node} is held by a database session whose process no longer beats (a lost machine?); " +
-                                   "starting anyway, and taking the lock when that session ends", node.Name);
+                    log.LogWarning("the name lock of node {Node} is held by a database session whose process is gone (a lost machine, or a stop " +
+                                   "that has not closed its connection); starting anyway, and taking the lock when that session ends", node.Name);
                     return;
             }
             if (!said)
             {
                 log.LogInformation("node {Node}: another database session holds this name; watching its heartbeat to tell a live server " +
-                                   "from one that just died (at most {Seconds} s)", node.Name, 3 * options.NodeHeartbeatInterval.TotalSeconds);
+                                   "from one that is gone (at most {Seconds} s)", node.Name, 3 * options.NodeHeartbeatInterval.TotalSeconds);
                 said = true;
             }
             await Task.Delay(LookEvery, ct);
         }
     }
 
+    /// <summary>The name's row (null before the schema or the row exists), when the session holding the lock began, and the database's now.</summary>
+    private async Task<(NameRow? Row, long? HolderSince, long Now)> LookAtHolderAsync(CancellationToken ct)
+    {
+        await using var c = (NpgsqlConnection)await db.OpenAsync(ct);
+        var now = await c.ExecuteScalarAsync<long>($"SELECT {DbClock.NowMs(SqlDialect.Postgres)}");
+        var holderSince = await c.ExecuteScalarAsync<long?>(
+            "SELECT MIN((EXTRACT(EPOCH FROM a.backend_start) * 1000)::bigint) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid " +
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) " +
+            "AND ((l.classid::bigint << 32) | l.objid::bigint) = @key", new { key = Key });
+        try
+        {
+            var row = await c.QuerySingleOrDefaultAsync<(long StartedAt, long HeartbeatAt, long? StoppedAt)?>(
+                "SELECT started_at, heartbeat_at, stopped_at FROM server_nodes WHERE name = @name", new { name = node.Name });
+            return (row is { } r ? new NameRow(r.StartedAt, r.HeartbeatAt, r.StoppedAt) : null, holderSince, now);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            return (null, holderSince, now); // a database not migrated yet: the holder is starting too
+        }
+    }
+
     /// <summary>
-    /// At every heartbeat: the name lock's connection still answers, or the lock is taken again on a new one. Held by
-    /// another process that started under this name since: this node stops. Not reachable (the database is away), or held
-    /// by this node's own lingering session: the next heartbeat tries again.
+    /// At every heartbeat: the name lock's connection still answers, or the lock is taken again on a new one. Not reachable
+    /// (the database is away) or still held by this node's own lingering session: the next heartbeat tries again.
     /// </summary>
-    public Task KeepAsync(CancellationToken ct) => db.Dialect == SqlDialect.Postgres && !_stopping ? KeepNameAsync(ct) : Task.CompletedTask;
+    public Task KeepAsync(CancellationToken ct) => db.Dialect == SqlDialect.Postgres && !_givenWay ? KeepNameAsync(ct) : Task.CompletedTask;
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private async Task KeepNameAsync(CancellationToken ct)
     {
-        try
+        if (_nameLock is { } held)
         {
-            if (_nameLock is { } held)
+            try
             {
-                await using var ping = new NpgsqlCommand("SELECT 1", held);
+                await using var ping = new NpgsqlCommand("SELECT 1", held) { CommandTimeout = PingSeconds };
                 await ping.ExecuteScalarAsync(ct);
                 return;
             }
-        }
-        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or IOException or TimeoutException)
-        {
-            log.LogWarning("node {Node} lost the connection holding its name's lock ({Error}); taking it again", node.Name, e.Message);
-            await DropNameLockAsync();
+            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or IOException or TimeoutException)
+            {
+                log.LogWarning("node {Node} lost the connection holding its name's lock ({Error}); taking it again", node.Name, e.Message);
+                await DropNameLockAsync();
+            }
         }
         try
         {
-            if (await TryLockNameAsync(ct)) return;
+            if (await TryLockNameAsync(ct)) log.LogInformation("node {Node} holds its name's lock again", node.Name);
         }
         catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException)
         {
             log.LogDebug("node {Node} could not take its name's lock yet: {Error}", node.Name, e.Message);
-            return;
         }
-        // Not free: either this node's own old session lingers (a network cut the database has not noticed yet), or
-        // another process started under this name while this one was cut off: it wrote its own start into the row.
-        if (await store.FindAsync(node.Name) is not { } row || row.StartedAt == node.StartedAt) return;
-        _stopping = true;
-        log.LogCritical("another Slipway server process now holds the name of node {Node} (it started while this one had lost its database " +
-                        "connection): two processes under one name would take each other's duties and jobs, so this one stops. " +
-                        "Give one of them another name with --node-name", node.Name);
+    }
+
+    /// <summary>The heartbeat found another process's start in this node's row: that process runs under this name, so this one stops.</summary>
+    public void GiveWay(long theirStart)
+    {
+        if (_givenWay) return;
+        _givenWay = true;
+        log.LogCritical("another Slipway server process started as node {Node} (at {Start:u}, database clock) while this one runs: two processes " +
+                        "under one name would take each other's duties and jobs, so this one, the older, stops. Give one of them another name " +
+                        "with --node-name", node.Name, DateTimeOffset.FromUnixTimeMilliseconds(theirStart));
         lifetime.StopApplication();
     }
 
     private async Task<bool> TryLockNameAsync(CancellationToken ct)
     {
-        // A connection of its own, outside the pool: the session lock lives as long as this connection. Keepalives find a
-        // connection a network cut left half-open, so the database releases the lock of a lost machine in the end.
+        // A connection of its own, outside the pool: the session lock lives as long as this connection.
         var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(db.ConnectionString) { Pooling = false, KeepAlive = 15 }.ConnectionString);
         try
         {

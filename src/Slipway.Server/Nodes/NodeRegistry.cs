@@ -26,7 +26,14 @@ public sealed class NodeRegistry(NodeStore store, NodeIdentity node, NodeNameCla
     protected override async Task PassAsync(CancellationToken ct)
     {
         await claim.KeepAsync(ct);
-        var draining = await store.HeartbeatAsync(node.Name, NodeIdentity.Version);
+        var beat = await store.HeartbeatAsync(node.Name, NodeIdentity.Version, node.StartedAt);
+        if (beat.Taken)
+        {
+            claim.GiveWay(beat.StartedAt);
+            return;
+        }
+        node.StartedAt = beat.StartedAt; // changed only when the row had been deleted and was made again
+        var draining = beat.Draining;
         if (draining != node.Draining)
             log.LogInformation("server node {Node} {State}", node.Name, draining ? "drains: no new duties or jobs" : "no longer drains");
         node.SetDraining(draining);
@@ -35,7 +42,7 @@ public sealed class NodeRegistry(NodeStore store, NodeIdentity node, NodeNameCla
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        try { await store.StopAsync(node.Name); }
+        try { await store.StopAsync(node.Name, node.StartedAt); }
         catch (Exception e) { log.LogWarning(e, "server node {Node} could not record its stop; its heartbeat's age will show it", node.Name); }
     }
 }

@@ -3,6 +3,9 @@ using Slipway.Core.Nodes;
 
 namespace Slipway.Server.Nodes;
 
+/// <summary>What a heartbeat found: the drain flag, the start the row holds, and whether that start is another process's.</summary>
+public sealed record NodeBeat(bool Draining, long StartedAt, bool Taken);
+
 public sealed class ServerNodeRow
 {
     public string Name { get; set; } = "";
@@ -36,15 +39,29 @@ public sealed class NodeStore(SqlDatabase db)
         return startedAt;
     });
 
-    /// <summary>The heartbeat; answers whether the node is to drain. Re-creates the row if someone deleted it.</summary>
-    public Task<bool> HeartbeatAsync(string name, string version) => db.WriteAsync(async (c, tx) =>
-        await c.ExecuteScalarAsync<long>(
-            "INSERT INTO server_nodes (name, version, started_at, heartbeat_at, draining, stopped_at) " +
-            $"VALUES (@name, @version, {Now}, {Now}, 0, NULL) ON CONFLICT (name) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, " +
-            "stopped_at = NULL RETURNING draining", new { name, version }, tx) != 0);
+    /// <summary>
+    /// The heartbeat of the process that started as <paramref name="name"/> at <paramref name="startedAt"/>: written only while
+    /// the row still holds that start. Answers whether the node is to drain; <see cref="NodeBeat.Taken"/> when another
+    /// process has started under the name since (the row holds its start); re-creates the row if someone deleted it.
+    /// </summary>
+    public Task<NodeBeat> HeartbeatAsync(string name, string version, long startedAt) => db.WriteAsync(async (c, tx) =>
+    {
+        if (await c.ExecuteScalarAsync<long?>(
+                $"UPDATE server_nodes SET heartbeat_at = {Now}, stopped_at = NULL WHERE name = @name AND started_at = @startedAt RETURNING draining",
+                new { name, startedAt }, tx) is { } draining)
+            return new NodeBeat(draining != 0, startedAt, Taken: false);
+        if (await c.ExecuteScalarAsync<long?>("SELECT started_at FROM server_nodes WHERE name = @name", new { name }, tx) is { } other)
+            return new NodeBeat(false, other, Taken: true);
+        var started = await c.ExecuteScalarAsync<long>(
+            $"INSERT INTO server_nodes (name, version, started_at, heartbeat_at, draining, stopped_at) VALUES (@name, @version, {Now}, {Now}, 0, NULL) " +
+            "RETURNING started_at", new { name, version }, tx);
+        return new NodeBeat(false, started, Taken: false);
+    });
 
-    public Task StopAsync(string name) =>
-        db.WriteAsync((c, tx) => c.ExecuteAsync($"UPDATE server_nodes SET stopped_at = {Now}, heartbeat_at = {Now} WHERE name = @name", new { name }, tx));
+    /// <summary>A graceful stop, recorded only while the row still holds this process's start (never on a successor's row).</summary>
+    public Task StopAsync(string name, long startedAt) =>
+        db.WriteAsync((c, tx) => c.ExecuteAsync($"UPDATE server_nodes SET stopped_at = {Now}, heartbeat_at = {Now} WHERE name = @name AND started_at = @startedAt",
+            new { name, startedAt }, tx));
 
     /// <summary>Sets the drain flag if it is not already so; false when it was (the caller says which), null for an unknown node.</summary>
     public Task<bool?> SetDrainingAsync(string name, bool draining) => db.WriteAsync<bool?>(async (c, tx) =>

@@ -1,7 +1,13 @@
+using Slipway.Testing;
 
 namespace Slipway.Server.Tests.Access;
 
-public sealed class SignInThrottleTests
+/// <summary>
+/// The sign-in throttle on a real SQLite file and a real PostgreSQL, with a clock the test moves by hand; two throttle
+/// instances on one database stand for two server nodes behind a balancer.
+/// </summary>
+[Collection("postgres")]
+public sealed class SignInThrottleTests(PostgresFixture postgres) : IDisposable
 {
     /// <summary>A clock the test moves by hand.</summary>
     private sealed class ManualClock : TimeProvider
@@ -11,97 +17,164 @@ public sealed class SignInThrottleTests
         public void Advance(TimeSpan by) => Now += by;
     }
 
+    public static TheoryData<string> Dialects => MigratedDatabase.Dialects;
+
+    private readonly TempDirectory _dir = new();
     private readonly ManualClock _clock = new();
-    private readonly SignInThrottle _throttle;
+    private SqlDatabase? _db;
+    private SignInThrottle _throttle = null!;
 
-    public SignInThrottleTests() =>
-        _throttle = new SignInThrottle(new ServerOptions { SignInFailuresPerAccount = 5, SignInFailuresPerAddress = 20 }, _clock);
+    private async Task OpenAsync(string dialect)
+    {
+        _db = await MigratedDatabase.OpenAsync(dialect, _dir, postgres);
+        _throttle = Node(_db);
+    }
 
-    private void Fail(string account, string address, int times, TimeSpan? apart = null)
+    private SignInThrottle Node(SqlDatabase db) =>
+        new(db, new ServerOptions { SignInFailuresPerAccount = 5, SignInFailuresPerAddress = 20 }, _clock);
+
+    private async Task Fail(string account, string address, int times, TimeSpan? apart = null)
     {
         for (var i = 0; i < times; i++)
         {
-            _throttle.RecordFailure(account, address);
+            await _throttle.RecordFailureAsync(account, address);
             if (apart is { } gap) _clock.Advance(gap);
         }
     }
 
-    [Fact]
-    public void FourFailures_AreNotThrottled_TheFifthIs()
+    public void Dispose()
     {
-        Fail("ann", "10.0.0.1", 4);
-        Assert.Null(_throttle.RetryAfter("ann", "10.0.0.1"));
-
-        Fail("ann", "10.0.0.1", 1);
-        Assert.Equal(SignInThrottle.Window, _throttle.RetryAfter("ann", "10.0.0.1"));
+        _db?.Dispose();
+        _dir.Dispose();
     }
 
-    [Fact]
-    public void AccountLimit_HoldsFromAnyAddress_AndIgnoresCase()
+    [Theory, MemberData(nameof(Dialects))]
+    public async Task FourFailures_AreNotThrottled_TheFifthIs(string dialect)
     {
-        Fail("ann", "10.0.0.1", 5);
+        await OpenAsync(dialect);
+        await Fail("ann", "10.0.0.1", 4);
+        Assert.Null(await _throttle.RetryAfterAsync("ann", "10.0.0.1"));
 
-        Assert.NotNull(_throttle.RetryAfter("ann", "192.168.1.9"));
-        Assert.NotNull(_throttle.RetryAfter("ANN", "192.168.1.9"));
-        Assert.Null(_throttle.RetryAfter("bob", "192.168.1.9"));
+        await Fail("ann", "10.0.0.1", 1);
+        Assert.Equal(SignInThrottle.Window, await _throttle.RetryAfterAsync("ann", "10.0.0.1"));
     }
 
-    [Fact]
-    public void TheWindowSlides_OneFailureExpiresAtATime()
+    [Theory, MemberData(nameof(Dialects))]
+    public async Task AccountLimit_HoldsFromAnyAddress_AndIgnoresCase(string dialect)
     {
-        Fail("ann", "10.0.0.1", 5, apart: TimeSpan.FromMinutes(1)); // at 0, 1, 2, 3, 4 minutes; now 5
-        Assert.Equal(TimeSpan.FromMinutes(10), _throttle.RetryAfter("ann", "10.0.0.1"));
+        await OpenAsync(dialect);
+        await Fail("ann", "10.0.0.1", 5);
+
+        Assert.NotNull(await _throttle.RetryAfterAsync("ann", "192.168.1.9"));
+        Assert.NotNull(await _throttle.RetryAfterAsync("ANN", "192.168.1.9"));
+        Assert.Null(await _throttle.RetryAfterAsync("bob", "192.168.1.9"));
+    }
+
+    [Theory, MemberData(nameof(Dialects))]
+    public async Task TheWindowSlides_OneFailureExpiresAtATime(string dialect)
+    {
+        await OpenAsync(dialect);
+        await Fail("ann", "10.0.0.1", 5, apart: TimeSpan.FromMinutes(1)); // at 0, 1, 2, 3, 4 minutes; now 5
+        Assert.Equal(TimeSpan.FromMinutes(10), await _throttle.RetryAfterAsync("ann", "10.0.0.1"));
 
         _clock.Advance(TimeSpan.FromMinutes(10) - TimeSpan.FromMilliseconds(1));
-        Assert.Equal(TimeSpan.FromMilliseconds(1), _throttle.RetryAfter("ann", "10.0.0.1"));
+        Assert.Equal(TimeSpan.FromMilliseconds(1), await _throttle.RetryAfterAsync("ann", "10.0.0.1"));
 
         _clock.Advance(TimeSpan.FromMilliseconds(1)); // the first failure leaves the window
-        Assert.Null(_throttle.RetryAfter("ann", "10.0.0.1"));
+        Assert.Null(await _throttle.RetryAfterAsync("ann", "10.0.0.1"));
 
-        Fail("ann", "10.0.0.1", 1); // back at the limit: now wait for the second-oldest (minute 1) to expire
-        Assert.Equal(TimeSpan.FromMinutes(1), _throttle.RetryAfter("ann", "10.0.0.1"));
+        await Fail("ann", "10.0.0.1", 1); // back at the limit: now wait for the second-oldest (minute 1) to expire
+        Assert.Equal(TimeSpan.FromMinutes(1), await _throttle.RetryAfterAsync("ann", "10.0.0.1"));
     }
 
-    [Fact]
-    public void AfterTheWholeWindow_EverythingIsForgotten()
+    [Theory, MemberData(nameof(Dialects))]
+    public async Task AfterTheWholeWindow_EverythingIsForgotten(string dialect)
     {
-        Fail("ann", "10.0.0.1", 50);
+        await OpenAsync(dialect);
+        await Fail("ann", "10.0.0.1", 50);
         _clock.Advance(SignInThrottle.Window);
 
-        Assert.Null(_throttle.RetryAfter("ann", "10.0.0.1"));
+        Assert.Null(await _throttle.RetryAfterAsync("ann", "10.0.0.1"));
     }
 
-    [Fact]
-    public void AddressLimit_CountsFailuresAcrossAccounts()
+    [Theory, MemberData(nameof(Dialects))]
+    public async Task AddressLimit_CountsFailuresAcrossAccounts(string dialect)
     {
-        for (var i = 0; i < 19; i++) Fail($"user{i}", "10.0.0.7", 1);
-        Assert.Null(_throttle.RetryAfter("fresh", "10.0.0.7"));
+        await OpenAsync(dialect);
+        for (var i = 0; i < 19; i++) await Fail($"user{i}", "10.0.0.7", 1);
+        Assert.Null(await _throttle.RetryAfterAsync("fresh", "10.0.0.7"));
 
-        Fail("user19", "10.0.0.7", 1);
-        Assert.Equal(SignInThrottle.Window, _throttle.RetryAfter("fresh", "10.0.0.7"));
-        Assert.Null(_throttle.RetryAfter("fresh", "10.0.0.8"));
+        await Fail("user19", "10.0.0.7", 1);
+        Assert.Equal(SignInThrottle.Window, await _throttle.RetryAfterAsync("fresh", "10.0.0.7"));
+        Assert.Null(await _throttle.RetryAfterAsync("fresh", "10.0.0.8"));
     }
 
-    [Fact]
-    public void ASuccess_ClearsTheAccount_ButNotTheAddress()
+    [Theory, MemberData(nameof(Dialects))]
+    public async Task ASuccess_ClearsTheAccount_ButNotTheAddress(string dialect)
     {
-        Fail("ann", "10.0.0.1", 4);
-        for (var i = 0; i < 16; i++) Fail($"other{i}", "10.0.0.1", 1); // 20 from this address in all
+        await OpenAsync(dialect);
+        await Fail("ann", "10.0.0.1", 4);
+        for (var i = 0; i < 16; i++) await Fail($"other{i}", "10.0.0.1", 1); // 20 from this address in all
 
-        _throttle.RecordSuccess("ANN");
+        await _throttle.RecordSuccessAsync("ANN");
 
-        Assert.Null(_throttle.RetryAfter("ann", "10.0.0.2"));
-        Assert.NotNull(_throttle.RetryAfter("ann", "10.0.0.1"));
+        Assert.Null(await _throttle.RetryAfterAsync("ann", "10.0.0.2"));
+        Assert.NotNull(await _throttle.RetryAfterAsync("ann", "10.0.0.1"));
     }
 
-    [Fact]
-    public void TheLongerOfTheTwoWaits_IsReported()
+    [Theory, MemberData(nameof(Dialects))]
+    public async Task TheLongerOfTheTwoWaits_IsReported(string dialect)
     {
-        Fail("ann", "10.0.0.1", 5);                          // account full at minute 0
+        await OpenAsync(dialect);
+        await Fail("ann", "10.0.0.1", 5);                          // account full at minute 0
         _clock.Advance(TimeSpan.FromMinutes(5));
-        for (var i = 0; i < 20; i++) Fail($"x{i}", "10.0.0.9", 1); // address full at minute 5
+        for (var i = 0; i < 20; i++) await Fail($"x{i}", "10.0.0.9", 1); // address full at minute 5
 
-        Assert.Equal(TimeSpan.FromMinutes(15), _throttle.RetryAfter("ann", "10.0.0.9"));
-        Assert.Equal(TimeSpan.FromMinutes(10), _throttle.RetryAfter("ann", "10.0.0.1"));
+        Assert.Equal(TimeSpan.FromMinutes(15), await _throttle.RetryAfterAsync("ann", "10.0.0.9"));
+        Assert.Equal(TimeSpan.FromMinutes(10), await _throttle.RetryAfterAsync("ann", "10.0.0.1"));
+    }
+
+    [Theory, MemberData(nameof(Dialects))]
+    public async Task ASuccessfulAttempt_IsUncountedForTheAddress_AndClearsTheAccount(string dialect)
+    {
+        await OpenAsync(dialect);
+        await Fail("ann", "10.0.0.1", 4);
+        Assert.Null(await _throttle.TryBeginAsync("ann", "10.0.0.1")); // the fifth attempt goes, counted until it succeeds
+        Assert.NotNull(await _throttle.RetryAfterAsync("ann", "10.0.0.1"));
+        await _throttle.SucceededAsync("ann", "10.0.0.1");
+        Assert.Null(await _throttle.RetryAfterAsync("ann", "10.0.0.1"));
+        for (var i = 0; i < 15; i++) await Fail($"other{i}", "10.0.0.1", 1);
+        Assert.Null(await _throttle.RetryAfterAsync("fresh", "10.0.0.1")); // 4 + 15: under 20, the success was uncounted
+        await Fail("other", "10.0.0.1", 1);
+        Assert.NotNull(await _throttle.RetryAfterAsync("fresh", "10.0.0.1"));
+    }
+
+    [Theory, MemberData(nameof(Dialects))]
+    public async Task TwoNodes_CountTheSameFailures_AndParallelGuessesThroughBoth_PassOnlyUpToTheLimit(string dialect)
+    {
+        await OpenAsync(dialect);
+        var other = Node(_db!);
+        await Fail("ann", "10.0.0.1", 3);
+        Assert.Null(await other.RetryAfterAsync("ann", "10.0.0.1"));
+        await other.RecordFailureAsync("ANN", "10.0.0.2");
+        await other.RecordFailureAsync("ann", "10.0.0.3");
+        Assert.Equal(SignInThrottle.Window, await _throttle.RetryAfterAsync("ann", "10.0.0.9")); // 3 + 2: full, seen by either node
+        Assert.Equal(SignInThrottle.Window, await other.RetryAfterAsync("ann", "10.0.0.9"));
+
+        // 40 guesses at once for a fresh account, half through each node: exactly 5 may go, whatever the interleaving.
+        var nodes = new[] { _throttle, other };
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => Task.Run(() => nodes[i % 2].TryBeginAsync("bob", $"10.1.0.{i}"))));
+        Assert.Equal(5, outcomes.Count(wait => wait is null));
+    }
+
+    [Theory, MemberData(nameof(Dialects))]
+    public async Task ExpiredFailures_AreDeleted_AsNewAttemptsCome(string dialect)
+    {
+        await OpenAsync(dialect);
+        await Fail("ann", "10.0.0.1", 30);
+        _clock.Advance(SignInThrottle.Window);
+        Assert.Null(await _throttle.TryBeginAsync("bob", "10.0.0.2"));
+        var left = await _db!.ReadAsync(c => Dapper.SqlMapper.ExecuteScalarAsync<long>(c, "SELECT COUNT(*) FROM sign_in_failures"));
+        Assert.Equal(2, left); // only bob's attempt, for his account and his address
     }
 }

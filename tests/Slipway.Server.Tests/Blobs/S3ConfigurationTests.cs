@@ -55,6 +55,40 @@ public sealed class S3ConfigurationTests
     }
 
     [Fact]
+    public async Task AServerThatAcceptsAndNeverAnswers_FailsWithinTheTimeout_NamingTheBucket()
+    {
+        // Accepts every connection and reads nothing back: the request hangs until the store's timeout.
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var accepted = new System.Collections.Concurrent.ConcurrentBag<System.Net.Sockets.Socket>();
+        using var stop = new CancellationTokenSource();
+        var accepting = Task.Run(async () =>
+        {
+            try { while (true) accepted.Add(await listener.AcceptSocketAsync(stop.Token)); }
+            catch (OperationCanceledException) { }
+        });
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        var options = new ServerOptions
+        {
+            Blobs = "s3://bucket/p", S3Endpoint = $"http://127.0.0.1:{port}", S3AccessKey = "AKIDEXAMPLE", S3SecretKey = "not-to-be-seen",
+            S3RequestTimeout = TimeSpan.FromSeconds(1),
+        };
+        using var store = (S3BlobStore)BlobStores.FromOptions(options);
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<BlobStoreException>(() => store.CheckAsync(default));
+
+        Assert.Contains("s3://bucket/p/slipway-probe/", error.Message);
+        Assert.Contains("no answer within 1 s", error.Message);
+        Assert.DoesNotContain("not-to-be-seen", error.ToString());
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"failed after {watch.Elapsed.TotalSeconds:0.0} s"); // the SDK's 100 s without it
+        Assert.NotEmpty(accepted);
+        stop.Cancel();
+        await accepting;
+        foreach (var socket in accepted) socket.Dispose();
+    }
+
+    [Fact]
     public void DefaultEndpoint_IsAwsForTheRegion()
     {
         var options = new ServerOptions { Blobs = "s3://bucket/p", S3Endpoint = null, S3Region = "eu-west-1", S3AccessKey = "a", S3SecretKey = "b" };

@@ -28,6 +28,10 @@ public sealed class AlertDeliveryStoreTests(PostgresFixture postgres) : IDisposa
     private static Task<IReadOnlyList<(string, string, long)>> QueueAsync(AlertDeliveryStore store, long[] webhooks, string @event, int capacity = 1000) =>
         store.QueueAsync(webhooks.Select(w => (w, $"{{\"event\":\"{@event}\",\"to\":{w}}}")), @event, "shop/production", capacity);
 
+    /// <summary>Lets <paramref name="time"/> pass for every delivery: their due times move that much earlier.</summary>
+    private static Task PassAsync(SqlDatabase db, TimeSpan time) =>
+        db.WriteAsync((c, tx) => c.ExecuteAsync("UPDATE alert_deliveries SET next_attempt_at = next_attempt_at - @ms", new { ms = (long)time.TotalMilliseconds }, tx));
+
     private static Task<string> StatusAsync(SqlDatabase db, long id) =>
         db.ReadAsync(c => c.ExecuteScalarAsync<string>("SELECT status FROM alert_deliveries WHERE id = @id", new { id }))!;
 
@@ -41,16 +45,17 @@ public sealed class AlertDeliveryStoreTests(PostgresFixture postgres) : IDisposa
         Assert.Empty(await QueueAsync(nodeA, hook, "check.failed"));
         Assert.Equal(TimeSpan.Zero, await nodeB.NextDueInAsync());
 
-        var claimShort = TimeSpan.FromMilliseconds(300);
-        var first = Assert.Single(await nodeA.ClaimDueAsync(4, claimShort));
+        var claim = TimeSpan.FromMinutes(1);
+        var first = Assert.Single(await nodeA.ClaimDueAsync(4, claim));
         Assert.Equal((1, "check.failed", "shop/production", "protected-0", "http://127.0.0.1:9000"),
             (first.Attempts, first.Event, first.Subject, first.UrlProtected, first.UrlShown));
         Assert.Contains("\"to\":" + hook[0], first.Body);
-        Assert.Empty(await nodeB.ClaimDueAsync(4, claimShort)); // under node A's claim
+        Assert.Empty(await nodeB.ClaimDueAsync(4, claim)); // under node A's claim
+        Assert.InRange((await nodeB.NextDueInAsync())!.Value, TimeSpan.FromSeconds(50), claim);
 
-        // Node A dies mid-attempt: once its claim runs out the delivery is due again, and node B takes attempt 2.
-        await Task.Delay(claimShort + TimeSpan.FromMilliseconds(200));
-        var second = Assert.Single(await nodeB.ClaimDueAsync(4, TimeSpan.FromSeconds(30)));
+        // Node A dies mid-attempt: once its claim runs out (made to, here) the delivery is due again, and node B takes attempt 2.
+        await PassAsync(db, claim);
+        var second = Assert.Single(await nodeB.ClaimDueAsync(4, claim));
         Assert.Equal((first.Id, 2), (second.Id, second.Attempts));
 
         // Node A comes back from a long pause with attempt 1's outcome: refused, it changes nothing.
@@ -59,16 +64,16 @@ public sealed class AlertDeliveryStoreTests(PostgresFixture postgres) : IDisposa
         Assert.Equal(AlertDeliveryStates.Pending, await StatusAsync(db, first.Id));
 
         // Attempt 2 fails: due again after its wait, not before.
-        Assert.True(await nodeB.RetryLaterAsync(second.Id, 2, TimeSpan.FromMilliseconds(400), "answered 500"));
-        Assert.InRange((await nodeA.NextDueInAsync())!.Value, TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(400));
-        Assert.Empty(await nodeA.ClaimDueAsync(4, claimShort));
-        await Task.Delay(500);
-        var third = Assert.Single(await nodeA.ClaimDueAsync(4, TimeSpan.FromSeconds(30)));
+        Assert.True(await nodeB.RetryLaterAsync(second.Id, 2, TimeSpan.FromMinutes(2), "answered 500"));
+        Assert.InRange((await nodeA.NextDueInAsync())!.Value, TimeSpan.FromSeconds(100), TimeSpan.FromMinutes(2));
+        Assert.Empty(await nodeA.ClaimDueAsync(4, claim));
+        await PassAsync(db, TimeSpan.FromMinutes(2));
+        var third = Assert.Single(await nodeA.ClaimDueAsync(4, claim));
         Assert.Equal(3, third.Attempts);
         Assert.True(await nodeA.FinishAsync(third.Id, 3, AlertDeliveryStates.Delivered, null));
 
         Assert.Null(await nodeB.NextDueInAsync());
-        Assert.Empty(await nodeB.ClaimDueAsync(4, claimShort));
+        Assert.Empty(await nodeB.ClaimDueAsync(4, claim));
         var latest = (await nodeB.LatestAsync(hook))[hook[0]];
         Assert.Equal(("check.failed", AlertDeliveryStates.Delivered, 3, "answered 500"), (latest.Event, latest.Status, latest.Attempts, latest.LastError));
         Assert.NotNull(latest.FinishedAt);

@@ -51,18 +51,29 @@ public sealed class NodeNameClaimTests(PostgresFixture postgres)
         Assert.Contains(await first.Client.ListAgentsAsync(), a => a.Name == "embedded-twin");
     }
 
+    /// <summary>A connection of the test's own, outside any pool: closing it ends its session (and the locks it holds).</summary>
+    private static NpgsqlConnection Unpooled(string database) =>
+        new(new NpgsqlConnectionStringBuilder(database) { Pooling = false }.ConnectionString);
+
+    /// <summary>The backend holding the name's lock, or null.</summary>
+    private static Task<int?> HolderAsync(NpgsqlConnection via, string name) =>
+        via.ExecuteScalarAsync<int?>(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = @key",
+            new { key = NameKey(name) });
+
     [Fact]
     public async Task ADeadProcessesLingeringSession_DoesNotKeepItsSuccessorOut_WhichTakesTheLockOnceItEnds()
     {
         var database = await postgres.CreateDatabaseAsync();
-        // What a lost machine leaves: its row with a recent heartbeat, and its session still holding the name's lock.
-        await using var lingering = new NpgsqlConnection(database);
+        await using (var warmup = await NodeKit.StartAsync("other", database)) { } // migrates the database
+        // What a lost machine leaves: its session holding the name's lock, and its row with a recent heartbeat (written after
+        // the session began, as the dead node's heartbeats were).
+        await using var lingering = Unpooled(database);
         await lingering.OpenAsync();
         await lingering.ExecuteAsync("SELECT pg_advisory_lock(@key)", new { key = NameKey("phoenix") });
-        await using (var warmup = await NodeKit.StartAsync("other", database)) { } // creates the tables
-        await using (var c = new NpgsqlConnection(database))
-            await c.ExecuteAsync("INSERT INTO server_nodes (name, version, started_at, heartbeat_at, draining, stopped_at) " +
-                                 "VALUES ('phoenix', 'old', 1, (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint, 0, NULL)");
+        await lingering.ExecuteAsync("INSERT INTO server_nodes (name, version, started_at, heartbeat_at, draining, stopped_at) " +
+                                     "VALUES ('phoenix', 'old', 1, (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint, 0, NULL)");
+        var lingeringPid = await lingering.ExecuteScalarAsync<int>("SELECT pg_backend_pid()");
 
         var watch = Stopwatch.StartNew();
         await using var successor = await NodeKit.StartAsync("phoenix", database);
@@ -71,33 +82,36 @@ public sealed class NodeNameClaimTests(PostgresFixture postgres)
         await NodeKit.AllHeldByAsync(successor, "phoenix");
 
         // The session ends (the database noticed the dead connection): the successor takes the lock at a heartbeat.
-        await lingering.CloseAsync();
-        await using var probe = new NpgsqlConnection(database);
+        await using var probe = Unpooled(database);
         await probe.OpenAsync();
-        await Eventually.ValueAsync(async () => await probe.ExecuteScalarAsync<bool>("SELECT pg_try_advisory_lock(@key)", new { key = NameKey("phoenix") }) ? null : "held",
+        Assert.Equal(lingeringPid, await HolderAsync(probe, "phoenix"));
+        await lingering.CloseAsync();
+        await Eventually.ValueAsync(async () => await HolderAsync(probe, "phoenix") is { } pid && pid != lingeringPid ? "taken" : null,
             TimeSpan.FromSeconds(10), "the successor to hold its name's lock");
     }
 
     [Fact]
-    public async Task ANodeWhoseNameAnotherProcessTookWhileItWasCutOff_Stops()
+    public async Task ANodeTakesItsNameAgainAfterLosingTheSession_AndStopsWhenAnotherProcessStartsUnderIt()
     {
         var database = await postgres.CreateDatabaseAsync();
         await using var node = await NodeKit.StartAsync("cut-off", database);
         var stopping = node.Service<IHostApplicationLifetime>().ApplicationStopping;
+        await using var admin = Unpooled(database);
+        await admin.OpenAsync();
 
-        // Cut off: the session holding its name's lock is ended; before it takes the lock again, another process starts under
-        // the name (takes the lock, writes its own start into the row).
-        await using var impostor = new NpgsqlConnection(database);
-        await impostor.OpenAsync();
-        var key = NameKey("cut-off");
-        var holder = await impostor.ExecuteScalarAsync<int>(
-            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND ((classid::bigint << 32) | objid::bigint) = @key", new { key });
-        // Ended and taken in one statement (the termination waits for the session to be gone), so the node's next heartbeat,
-        // every 500 ms, finds the name held by another.
-        Assert.True(await impostor.ExecuteScalarAsync<bool>("SELECT pg_terminate_backend(@holder, 5000) AND pg_try_advisory_lock(@key)", new { holder, key }));
-        await impostor.ExecuteAsync("UPDATE server_nodes SET started_at = started_at + 1 WHERE name = 'cut-off'");
+        // Its session holding the name's lock is ended (a database restart, a network cut): it takes the lock again.
+        var holder = (await HolderAsync(admin, "cut-off"))!.Value;
+        Assert.True(await admin.ExecuteScalarAsync<bool>("SELECT pg_terminate_backend(@holder, 5000)", new { holder }));
+        await Eventually.ValueAsync(async () => await HolderAsync(admin, "cut-off") is { } pid && pid != holder ? "taken again" : null,
+            TimeSpan.FromSeconds(10), "the node to take its name again");
+        Assert.False(stopping.IsCancellationRequested);
 
+        // Another process starts under the name (it was let in while this one was cut off): its start is in the row now.
+        await admin.ExecuteAsync("UPDATE server_nodes SET started_at = started_at + 1 WHERE name = 'cut-off'");
         await Eventually.ValueAsync(() => Task.FromResult(stopping.IsCancellationRequested ? "stopping" : null), TimeSpan.FromSeconds(10),
             "the node to stop itself");
+        await node.DisposeAsync();
+        // Its stop is not written over the other process's row.
+        Assert.Null(await admin.ExecuteScalarAsync<long?>("SELECT stopped_at FROM server_nodes WHERE name = 'cut-off'"));
     }
 }

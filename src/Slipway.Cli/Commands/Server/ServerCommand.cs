@@ -74,9 +74,11 @@ public static class ServerCommand
                     $"{DemoStory.Analyst} once an admin gave her a password:\n" +
                     $"  slipway promote demo --to production; slipway user set-password {DemoStory.Analyst} --password-stdin");
             }
-            try { await Task.Delay(Timeout.Infinite, ct); } catch (OperationCanceledException) { }
+            // Until Ctrl-C or SIGTERM, or until the server stops itself (another process took its node name).
+            using var running = CancellationTokenSource.CreateLinkedTokenSource(ct, app.Lifetime.ApplicationStopping);
+            try { await Task.Delay(Timeout.Infinite, running.Token); } catch (OperationCanceledException) { }
             await app.StopAsync(CancellationToken.None);
-            return 0;
+            return ct.IsCancellationRequested ? 0 : 1;
         });
         return command;
     }

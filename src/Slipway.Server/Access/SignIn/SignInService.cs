@@ -18,7 +18,7 @@ public sealed class SignInService(UserStore users, CredentialStore credentials,
     {
         username = username.Trim();
         var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-        if (throttle.TryBegin(username, address) is { } wait)
+        if (await throttle.TryBeginAsync(username, address) is { } wait)
         {
             await audit.RecordAsync(Entry(context, username, AuditOutcomes.Denied, $"throttled: too many failed sign-ins; retry in {wait.TotalSeconds:0} s"));
             return SignInResult.Throttled(wait);
@@ -31,7 +31,7 @@ public sealed class SignInService(UserStore users, CredentialStore credentials,
             await audit.RecordAsync(Entry(context, username, AuditOutcomes.Denied, why));
             return SignInResult.Fail(Refused);
         }
-        throttle.Succeeded(username, address);
+        await throttle.SucceededAsync(username, address);
         return SignInResult.Success(user);
     }
 
@@ -41,7 +41,7 @@ public sealed class SignInService(UserStore users, CredentialStore credentials,
         var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
         // Keyed by address only: a shared "token" account would let anyone lock every browser out of token sign-in.
         var tokenKey = "(token)" + address;
-        if (throttle.TryBegin(tokenKey, address) is { } wait)
+        if (await throttle.TryBeginAsync(tokenKey, address) is { } wait)
         {
             await audit.RecordAsync(Entry(context, "-", AuditOutcomes.Denied, "throttled token sign-in"));
             return SignInResult.Throttled(wait);
@@ -59,7 +59,7 @@ public sealed class SignInService(UserStore users, CredentialStore credentials,
             await audit.RecordAsync(Entry(context, t.User.Username, AuditOutcomes.Denied, $"token #{t.Token.Id} is scoped; a web session would be wider"));
             return SignInResult.Fail("a scoped token cannot open a web session; use an unscoped token or your password");
         }
-        throttle.Succeeded(tokenKey, address);
+        await throttle.SucceededAsync(tokenKey, address);
         await initialToken.NoteSignInAsync(Tokens.Hash(token), t.User.Username);
         return SignInResult.Success(t.User, t.Token.Id);
     }
