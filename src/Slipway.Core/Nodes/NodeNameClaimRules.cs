@@ -21,8 +21,8 @@ public sealed record NameRow(long StartedAt, long HeartbeatAt, long? StoppedAt);
 /// node finds the lock held, it watches the name's row and the holding session:
 /// <list type="bullet">
 /// <item>a running row whose heartbeat moves on, or a new start written into the row, is a live process: refuse;</item>
-/// <item>a dead row held by a session older than the row's last heartbeat is that dead process's lingering session (a lost
-/// machine): start anyway;</item>
+/// <item>a dead row held by a session older than the row's last heartbeat, and idle for the alive window, is that dead
+/// process's lingering session (a lost machine): start anyway;</item>
 /// <item>a stopped row held by that process's session is a process on its way out: its lock goes with it, so look again,
 /// and start anyway after one heartbeat interval if its session lingers;</item>
 /// <item>anything else (no row yet, or a session newer than the row: a process starting right now) is watched for one
@@ -34,8 +34,12 @@ public static class NodeNameClaimRules
     /// <param name="first">The row when the lock was first found held (null: there was none).</param>
     /// <param name="now">The row now (null: there is none).</param>
     /// <param name="holderSince">When the session holding the lock began (null when the database does not say).</param>
+    /// <param name="holderActiveAt">When that session last ran a statement (null when the database does not say): a live node
+    /// checks its lock's connection at every heartbeat, so a session active within the alive window belongs to a live node,
+    /// however late its heartbeat (a full pool, a long pause).</param>
     /// <param name="waited">How long the starting node has watched so far.</param>
-    public static HeldNameStep WhenHeld(NameRow? first, NameRow? now, long? holderSince, long nowMs, TimeSpan heartbeatInterval, TimeSpan waited)
+    public static HeldNameStep WhenHeld(NameRow? first, NameRow? now, long? holderSince, long? holderActiveAt, long nowMs, TimeSpan heartbeatInterval,
+        TimeSpan waited)
     {
         if (now is { StoppedAt: null } running && first is not null && (running.HeartbeatAt > first.HeartbeatAt || running.StartedAt != first.StartedAt))
             return HeldNameStep.Refuse;
@@ -44,7 +48,9 @@ public static class NodeNameClaimRules
         var rowsOwnSession = now is not null && (holderSince is null || holderSince < now.HeartbeatAt);
         if (now is { StoppedAt: not null } && rowsOwnSession)
             return waited < heartbeatInterval ? HeldNameStep.LookAgain : HeldNameStep.StartAnyway;
-        if (now is not null && rowsOwnSession && !NodeNames.IsAlive(now.HeartbeatAt, now.StoppedAt, nowMs, heartbeatInterval))
+        var window = 3 * (long)heartbeatInterval.TotalMilliseconds;
+        if (now is not null && rowsOwnSession && !NodeNames.IsAlive(now.HeartbeatAt, now.StoppedAt, nowMs, heartbeatInterval)
+            && (holderActiveAt is null || nowMs - holderActiveAt > window))
             return HeldNameStep.StartAnyway;
         return waited < 3 * heartbeatInterval ? HeldNameStep.LookAgain : HeldNameStep.Refuse;
     }

@@ -11,7 +11,7 @@ namespace Slipway.Server.Access;
 /// create, disable, enable, set a password, grant and revoke. Holds the rules that keep access from widening
 /// (no-self-grant, no-escalation, never the last admin) and writes a descriptive audit entry for every change.
 /// </summary>
-public sealed partial class UserService(UserStore users, GrantStore grants, ProjectStore projects, TimeProvider clock)
+public sealed partial class UserService(UserStore users, GrantStore grants, ProjectStore projects, SignIn.SignInThrottle throttle, TimeProvider clock)
 {
     [GeneratedRegex("^[a-z][a-z0-9._-]{0,63}$")]
     private static partial Regex UsernamePattern();
@@ -68,6 +68,7 @@ public sealed partial class UserService(UserStore users, GrantStore grants, Proj
     {
         var user = await FindAsync(username);
         if (!await users.EnableAsync(user.Id)) throw new ConflictException($"user '{username}' is not disabled");
+        await throttle.RecordSuccessAsync(user.Username); // an admin vouched for the account: its failed sign-ins are forgotten
         await actor.AuditAsync(Actions.UserManage, AuditOutcomes.Succeeded, $"user:{username}", "user enabled (old sessions and tokens stay revoked)");
         return await ToDtoAsync((await users.GetAsync(user.Id))!);
     }
@@ -84,7 +85,8 @@ public sealed partial class UserService(UserStore users, GrantStore grants, Proj
             throw new PolicyRefusedException($"refused by rule 'no-escalation': '{username}' holds {string.Join(", ", missing)}, which you do not; ask an admin");
         Passwords.CheckAcceptable(request.Password, user.Username);
         await users.SetPasswordAsync(user.Id, Passwords.Hash(request.Password), clock.GetUtcNow().ToUnixTimeMilliseconds());
-        await actor.AuditAsync(Actions.UserManage, AuditOutcomes.Succeeded, $"user:{username}", "password set by an admin; the user's web sessions ended");
+        await throttle.RecordSuccessAsync(user.Username); // the new password gets its five tries
+        await actor.AuditAsync(Actions.UserManage, AuditOutcomes.Succeeded, $"user:{username}", "password set by an admin; the user's web sessions ended; its failed sign-ins forgotten");
     }
 
     public async Task<UserDto> GrantAsync(Actor actor, string username, GrantRequest request)

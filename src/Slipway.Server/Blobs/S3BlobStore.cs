@@ -229,7 +229,7 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
         var status = e switch
         {
             AmazonServiceException s => $"{(s.StatusCode == 0 ? "no answer" : $"HTTP {(int)s.StatusCode}")}{(s.ErrorCode is { } code ? " " + code : "")}: {s.Message}",
-            OperationCanceledException or TimeoutException => $"no answer within {_timeout.TotalSeconds:0.#} s (SLIPWAY_S3_TIMEOUT_SECONDS), retries included",
+            OperationCanceledException or TimeoutException => $"no answer within {_timeout.TotalSeconds:0.#} s (SLIPWAY_S3_TIMEOUT_SECONDS) at each of the SDK's attempts",
             _ => e.Message,
         };
         // The SDK's messages hold no credentials today; this keeps it so should one ever quote a request.

@@ -61,7 +61,8 @@ public sealed class AlertSender : Hosting.PeriodicWorker
     /// <summary>
     /// Queues the alert for every webhook of the project that covers the environment, then this node's sender looks at once.
     /// Never waits on delivery. Written outside the caller's duty fence: the check result the alert follows from was recorded
-    /// under it, and losing the lease in between must not lose the alert. A database error is tried twice more.
+    /// under it, and losing the lease in between must not lose the alert. A failure is tried twice more, then logged: this
+    /// never throws.
     /// </summary>
     public async Task QueueAsync(long projectId, long environmentId, CheckAlert alert)
     {
@@ -83,8 +84,15 @@ public sealed class AlertSender : Hosting.PeriodicWorker
                 Wake();
                 return;
             }
-            catch (Exception e) when (attempt < 3 && e is System.Data.Common.DbException or TimeoutException)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
+                if (attempt >= 3)
+                {
+                    // Never thrown at the caller: what the alert follows from (a result, a rollback) is done and recorded.
+                    _log.LogError("alert {Event} of {Subject} could not be queued after {Attempts} tries and is lost ({Error}); the check's result " +
+                                  "and the audit entry remain", alert.Event, subject, attempt, e.Message);
+                    return;
+                }
                 _log.LogWarning("alert {Event} of {Subject} could not be queued ({Error}); trying again", alert.Event, subject, e.Message);
                 await Task.Delay(TimeSpan.FromSeconds(attempt));
             }
@@ -96,7 +104,9 @@ public sealed class AlertSender : Hosting.PeriodicWorker
     {
         await base.StopAsync(cancellationToken);
         var attempts = _attempts.Values.ToArray();
-        if (attempts.Length > 0) await Task.WhenAny(Task.WhenAll(attempts), Task.Delay(TimeSpan.FromSeconds(3), CancellationToken.None));
+        if (attempts.Length == 0) return;
+        try { await Task.WhenAll(attempts).WaitAsync(TimeSpan.FromSeconds(3), cancellationToken); }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException) { } // their claims run out instead
     }
 
     protected override async Task PassAsync(CancellationToken ct)
@@ -117,7 +127,7 @@ public sealed class AlertSender : Hosting.PeriodicWorker
             Interlocked.Increment(ref _sending);
             var attempt = Task.Run(() => AttemptAsync(delivery, ct), CancellationToken.None);
             _attempts[delivery.Id] = attempt;
-            _ = attempt.ContinueWith(_ => _attempts.TryRemove(delivery.Id, out Task? _gone), TaskScheduler.Default);
+            _ = attempt.ContinueWith(_ => _attempts.TryRemove(KeyValuePair.Create(delivery.Id, attempt)), TaskScheduler.Default);
         }
         // More may be due: the next look comes at once. Due but none claimed: another node is claiming them right now.
         _pause = claimed.Count > 0 ? TimeSpan.Zero : ShortPause;

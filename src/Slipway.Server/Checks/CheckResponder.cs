@@ -62,12 +62,12 @@ public sealed class CheckResponder(CheckStore checks, ProjectStore projects, Env
             await AlertAsync(check, CheckVerdict.NeedsDecision, watched, true, $"{outcome.Detail}; automatic rollback not possible ({e.Message}): a person must decide", at);
             return;
         }
-        // Outside the try: once requested the rollback is under way, and nothing that fails after (the alert, the entry) may
-        // be reported as a rollback that could not be made.
-        await AlertAsync(check, CheckVerdict.RolledBack, watched, true, $"{outcome.Detail}; rolling back to {requested.Version} (deployment #{requested.Number})", at);
+        // Outside the try: once requested the rollback is under way, and nothing after it may be reported as a rollback that
+        // could not be made. The entry first (the audit log queues it), then the alert (which never throws).
         await audit.RecordAsync(new AuditRecord(AuditActorKinds.System, "slipway", null, Actions.DeploymentStart,
             $"project:{project.Name} env:{environment.Name} deployment:{requested.Number}", AuditOutcomes.Succeeded,
             $"automatic rollback of '{environment.Name}' to {requested.Version} (deployment #{requested.Number}): check {check.Name} failed in the watch window of {watched.Subject}: {outcome.Detail}"));
+        await AlertAsync(check, CheckVerdict.RolledBack, watched, true, $"{outcome.Detail}; rolling back to {requested.Version} (deployment #{requested.Number})", at);
     }
 
     private async Task<bool> AutoRollbackAsync(DeploymentRow d) =>

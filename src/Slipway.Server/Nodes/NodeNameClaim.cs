@@ -70,9 +70,9 @@ public sealed class NodeNameClaim(ServerOptions options, SqlDatabase db, NodeSto
         while (true)
         {
             if (await TryLockNameAsync(ct)) return;
-            var (row, holderSince, now) = await LookAtHolderAsync(ct);
+            var (row, holderSince, holderActiveAt, now) = await LookAtHolderAsync(ct);
             first ??= row;
-            switch (NodeNameClaimRules.WhenHeld(first, row, holderSince, now, options.NodeHeartbeatInterval, watching.Elapsed))
+            switch (NodeNameClaimRules.WhenHeld(first, row, holderSince, holderActiveAt, now, options.NodeHeartbeatInterval, watching.Elapsed))
             {
                 case HeldNameStep.Refuse:
                     throw new NodeNameInUseException($"another Slipway server runs as node '{node.Name}'" +
@@ -93,24 +93,26 @@ public sealed class NodeNameClaim(ServerOptions options, SqlDatabase db, NodeSto
         }
     }
 
-    /// <summary>The name's row (null before the schema or the row exists), when the session holding the lock began, and the database's now.</summary>
-    private async Task<(NameRow? Row, long? HolderSince, long Now)> LookAtHolderAsync(CancellationToken ct)
+    /// <summary>The name's row (null before the schema or the row exists), when the session holding the lock began and last ran a
+    /// statement, and the database's now.</summary>
+    private async Task<(NameRow? Row, long? HolderSince, long? HolderActiveAt, long Now)> LookAtHolderAsync(CancellationToken ct)
     {
         await using var c = (NpgsqlConnection)await db.OpenAsync(ct);
         var now = await c.ExecuteScalarAsync<long>($"SELECT {DbClock.NowMs(SqlDialect.Postgres)}");
-        var holderSince = await c.ExecuteScalarAsync<long?>(
-            "SELECT MIN((EXTRACT(EPOCH FROM a.backend_start) * 1000)::bigint) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid " +
+        var (holderSince, holderActiveAt) = await c.QuerySingleAsync<(long?, long?)>(
+            "SELECT MIN((EXTRACT(EPOCH FROM a.backend_start) * 1000)::bigint), MAX((EXTRACT(EPOCH FROM a.state_change) * 1000)::bigint) " +
+            "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid " +
             "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) " +
             "AND ((l.classid::bigint << 32) | l.objid::bigint) = @key", new { key = Key });
         try
         {
             var row = await c.QuerySingleOrDefaultAsync<(long StartedAt, long HeartbeatAt, long? StoppedAt)?>(
                 "SELECT started_at, heartbeat_at, stopped_at FROM server_nodes WHERE name = @name", new { name = node.Name });
-            return (row is { } r ? new NameRow(r.StartedAt, r.HeartbeatAt, r.StoppedAt) : null, holderSince, now);
+            return (row is { } r ? new NameRow(r.StartedAt, r.HeartbeatAt, r.StoppedAt) : null, holderSince, holderActiveAt, now);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
         {
-            return (null, holderSince, now); // a database not migrated yet: the holder is starting too
+            return (null, holderSince, holderActiveAt, now); // a database not migrated yet: the holder is starting too
         }
     }
 

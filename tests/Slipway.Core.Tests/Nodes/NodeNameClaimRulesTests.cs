@@ -10,8 +10,8 @@ public class NodeNameClaimRulesTests
 
     private static NameRow Row(long heartbeatAt, long? stoppedAt = null, long startedAt = Started) => new(startedAt, heartbeatAt, stoppedAt);
 
-    private static HeldNameStep When(NameRow? first, NameRow? now, long? holderSince, double waitedSeconds) =>
-        NodeNameClaimRules.WhenHeld(first, now, holderSince, Now, Beat, TimeSpan.FromSeconds(waitedSeconds));
+    private static HeldNameStep When(NameRow? first, NameRow? now, long? holderSince, double waitedSeconds, long? holderActiveAt = null) =>
+        NodeNameClaimRules.WhenHeld(first, now, holderSince, holderActiveAt, Now, Beat, TimeSpan.FromSeconds(waitedSeconds));
 
     [Fact]
     public void AHeartbeatThatMovesOn_IsAnotherLiveProcess_Refused() =>
@@ -30,6 +30,13 @@ public class NodeNameClaimRulesTests
     {
         Assert.Equal(HeldNameStep.StartAnyway, When(Row(Now - 15_001), Row(Now - 15_001), Started, 3));
         Assert.Equal(HeldNameStep.StartAnyway, When(Row(Now - 15_001), Row(Now - 15_001), null, 3)); // the database does not say
+    }
+
+    [Fact]
+    public void ADeadRow_WhoseSessionStillRunsStatements_IsALiveNodeWithALateHeartbeat_NotStartedAnyway()
+    {
+        Assert.Equal(HeldNameStep.LookAgain, When(Row(Now - 16_000), Row(Now - 16_000), Started, 3, holderActiveAt: Now - 2000));
+        Assert.Equal(HeldNameStep.StartAnyway, When(Row(Now - 16_000), Row(Now - 16_000), Started, 3, holderActiveAt: Now - 15_001));
     }
 
     [Fact]

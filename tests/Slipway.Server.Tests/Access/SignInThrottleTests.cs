@@ -168,13 +168,49 @@ public sealed class SignInThrottleTests(PostgresFixture postgres) : IDisposable
     }
 
     [Theory, MemberData(nameof(Dialects))]
-    public async Task ExpiredFailures_AreDeleted_AsNewAttemptsCome(string dialect)
+    public async Task ExpiredFailures_AreDeleted_AnHourAfterTheWindow_AsNewAttemptsCome(string dialect)
     {
         await OpenAsync(dialect);
         await Fail("ann", "10.0.0.1", 30);
+        Task<long> CountAsync() => _db!.ReadAsync(c => Dapper.SqlMapper.ExecuteScalarAsync<long>(c, "SELECT COUNT(*) FROM sign_in_failures"));
+
+        // Out of the window: no longer counted, but kept an hour more (a node whose clock runs ahead must not delete what is
+        // still in the others' window).
         _clock.Advance(SignInThrottle.Window);
+        Assert.Null(await _throttle.TryBeginAsync("ann", "10.0.0.1"));
+        Assert.Equal(62, await CountAsync());
+
+        _clock.Advance(TimeSpan.FromHours(1));
         Assert.Null(await _throttle.TryBeginAsync("bob", "10.0.0.2"));
-        var left = await _db!.ReadAsync(c => Dapper.SqlMapper.ExecuteScalarAsync<long>(c, "SELECT COUNT(*) FROM sign_in_failures"));
-        Assert.Equal(2, left); // only bob's attempt, for his account and his address
+        Assert.Equal(4, await CountAsync()); // the two attempts since, each for its account and its address
+    }
+
+    [Theory, MemberData(nameof(Dialects))]
+    public async Task TokenAttempts_AreCountedApartFromAnyAccount_NoTypedUsernameReachesThem(string dialect)
+    {
+        await OpenAsync(dialect);
+        foreach (var typed in new[] { "token:10.0.0.1", "(token)10.0.0.1" }) await Fail(typed, "10.0.0.9", 5);
+        Assert.Null(await _throttle.TryBeginTokenAsync("10.0.0.1"));
+        for (var i = 0; i < 4; i++) Assert.Null(await _throttle.TryBeginTokenAsync("10.0.0.1"));
+        Assert.Equal(SignInThrottle.Window, await _throttle.TryBeginTokenAsync("10.0.0.1")); // five token attempts from it
+        Assert.Null(await _throttle.TryBeginAsync("ann", "10.0.0.2"));
+        await _throttle.SucceededTokenAsync("10.0.0.1");
+        Assert.Null(await _throttle.TryBeginTokenAsync("10.0.0.1"));
+    }
+
+    [Theory, MemberData(nameof(Dialects))]
+    public async Task ARefusedAttempt_WritesNothing_AndAHugeUsernameIsCountedWhole(string dialect)
+    {
+        await OpenAsync(dialect);
+        await Fail("ann", "10.0.0.1", 5);
+        var before = await _db!.ReadAsync(c => Dapper.SqlMapper.ExecuteScalarAsync<long>(c, "SELECT COUNT(*) FROM sign_in_failures"));
+        for (var i = 0; i < 20; i++) Assert.NotNull(await _throttle.TryBeginAsync("ann", "10.0.0.1"));
+        Assert.Equal(before, await _db.ReadAsync(c => Dapper.SqlMapper.ExecuteScalarAsync<long>(c, "SELECT COUNT(*) FROM sign_in_failures")));
+
+        // 191 letters and an emoji: cut at a fixed length it would split the emoji's surrogate pair (invalid UTF-8 for PostgreSQL).
+        var huge = new string('a', 191) + "\U0001F600";
+        for (var i = 0; i < 5; i++) Assert.Null(await _throttle.TryBeginAsync(huge, $"10.2.0.{i}"));
+        Assert.NotNull(await _throttle.RetryAfterAsync(huge, "10.2.0.9"));
+        Assert.Null(await _throttle.RetryAfterAsync(new string('a', 191) + "\U0001F601", "10.2.0.9")); // another name, another count
     }
 }

@@ -11,15 +11,16 @@ internal static class NodeKit
 {
     public static readonly TimeSpan Lease = TimeSpan.FromSeconds(2);
 
-    public static Task<SlipwayTestServer> StartAsync(string name, string? database = null, bool agent = false) =>
+    public static Task<SlipwayTestServer> StartAsync(string name, string? database = null, bool agent = false, TimeSpan? heartbeat = null,
+        CapturedLogs? logs = null) =>
         SlipwayTestServer.StartAsync(o =>
         {
             o.Database = database;
             o.NodeName = name;
             o.DutyLeaseTime = Lease;
-            o.NodeHeartbeatInterval = TimeSpan.FromMilliseconds(500);
+            o.NodeHeartbeatInterval = heartbeat ?? TimeSpan.FromMilliseconds(500);
             o.EmbeddedAgent = agent;
-        });
+        }, logs: logs);
 
     /// <summary>Each duty with the node holding it and its token, as the API shows them (a duty held by two would throw).</summary>
     public static async Task<Dictionary<string, (string Node, long Token)>> HoldersAsync(SlipwayTestServer via) =>

@@ -40,8 +40,7 @@ public sealed class SignInService(UserStore users, CredentialStore credentials,
     {
         var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
         // Keyed by address only: a shared "token" account would let anyone lock every browser out of token sign-in.
-        var tokenKey = "(token)" + address;
-        if (await throttle.TryBeginAsync(tokenKey, address) is { } wait)
+        if (await throttle.TryBeginTokenAsync(address) is { } wait)
         {
             await audit.RecordAsync(Entry(context, "-", AuditOutcomes.Denied, "throttled token sign-in"));
             return SignInResult.Throttled(wait);
@@ -59,7 +58,7 @@ public sealed class SignInService(UserStore users, CredentialStore credentials,
             await audit.RecordAsync(Entry(context, t.User.Username, AuditOutcomes.Denied, $"token #{t.Token.Id} is scoped; a web session would be wider"));
             return SignInResult.Fail("a scoped token cannot open a web session; use an unscoped token or your password");
         }
-        await throttle.SucceededAsync(tokenKey, address);
+        await throttle.SucceededTokenAsync(address);
         await initialToken.NoteSignInAsync(Tokens.Hash(token), t.User.Username);
         return SignInResult.Success(t.User, t.Token.Id);
     }
