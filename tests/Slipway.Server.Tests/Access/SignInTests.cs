@@ -225,6 +225,30 @@ public sealed class SignInTests(SignInFixture fixture) : IClassFixture<SignInFix
     }
 
     [Fact]
+    public async Task AnAdminWhoSetsTheThrottledUsersPassword_LetsThemSignInAtOnce_AndARestartForgetsNothing()
+    {
+        using var data = new TempDirectory();
+        var user = NewName("kim");
+        await using (var first = await SlipwayTestServer.StartAsync(o => { o.EmbeddedAgent = false; o.SignInFailuresPerAddress = 10_000; }, data.Path))
+        {
+            await UserWithRoleAsync(first, user, BuiltInRoles.Viewer);
+            using var http = Http(first);
+            for (var i = 0; i < 5; i++)
+                await http.PostAsync("/api/v1/auth/login", Body(new LoginRequest(user, "wrong password " + i, null, null)));
+        }
+        // The failures are in the database: a restart does not hand out five more guesses.
+        await using var server = await SlipwayTestServer.StartAsync(o => { o.EmbeddedAgent = false; o.SignInFailuresPerAddress = 10_000; }, data.Path);
+        using var again = Http(server);
+        Assert.Equal(HttpStatusCode.TooManyRequests,
+            (await again.PostAsync("/api/v1/auth/login", Body(new LoginRequest(user, Password, null, null)))).StatusCode);
+
+        const string NewPassword = "a fresh password for kim 42";
+        await server.Client.SetUserPasswordAsync(user, NewPassword);
+        Assert.Equal(HttpStatusCode.OK,
+            (await again.PostAsync("/api/v1/auth/login", Body(new LoginRequest(user, NewPassword, null, null)))).StatusCode);
+    }
+
+    [Fact]
     public async Task BruteForce_FromOneAddress_AcrossUsernames_Is429AfterTwentyFailures()
     {
         // Its own server: the per-address count is shared by every test calling from the loopback address.
