@@ -78,6 +78,14 @@ public sealed class SqlDatabase : IDisposable
     /// <param name="connectionString">Npgsql's <c>Host=...;Username=...</c> form or a <c>postgres://</c> URL (<see cref="PostgresAddress"/>).</param>
     public static SqlDatabase ForPostgres(string connectionString) => new(SqlDialect.Postgres, PostgresAddress.ToConnectionString(connectionString));
 
+    /// <summary>
+    /// A PostgreSQL connection of its own, outside the pool, not yet open: for what lives as long as a session (a LISTEN, a
+    /// session advisory lock), which must never be handed to another user of the pool (pooled connections are not reset
+    /// when handed back). Npgsql's keepalive query every 15 s finds a connection a network cut left half-open.
+    /// </summary>
+    public NpgsqlConnection DedicatedPostgresConnection() =>
+        new(new NpgsqlConnectionStringBuilder(ConnectionString) { Pooling = false, KeepAlive = 15 }.ConnectionString);
+
     public async Task<DbConnection> OpenAsync(CancellationToken ct = default)
     {
         if (_postgres is not null)

@@ -37,10 +37,8 @@ public sealed class NodeNotifications(SqlDatabase database, WorkSignal signal, I
         {
             try
             {
-                // A connection of its own, outside the pool: a LISTEN must never be handed to another user of the pool
-                // (pooled connections are not reset when handed back, see SqlDatabase). Npgsql's keepalive query every
-                // 15 s finds a connection a network cut left half-open, so this node listens again instead of going deaf.
-                await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(database.ConnectionString) { Pooling = false, KeepAlive = 15 }.ConnectionString);
+                // Its keepalive finds a connection a network cut left half-open, so this node listens again instead of going deaf.
+                await using var connection = database.DedicatedPostgresConnection();
                 await connection.OpenAsync(ct);
                 connection.Notification += (_, e) =>
                 {

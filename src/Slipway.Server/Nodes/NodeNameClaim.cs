@@ -97,18 +97,15 @@ public sealed class NodeNameClaim(ServerOptions options, SqlDatabase db, NodeSto
     /// statement, and the database's now.</summary>
     private async Task<(NameRow? Row, long? HolderSince, long? HolderActiveAt, long Now)> LookAtHolderAsync(CancellationToken ct)
     {
-        await using var c = (NpgsqlConnection)await db.OpenAsync(ct);
-        var now = await c.ExecuteScalarAsync<long>($"SELECT {DbClock.NowMs(SqlDialect.Postgres)}");
-        var (holderSince, holderActiveAt) = await c.QuerySingleAsync<(long?, long?)>(
-            "SELECT MIN((EXTRACT(EPOCH FROM a.backend_start) * 1000)::bigint), MAX((EXTRACT(EPOCH FROM a.state_change) * 1000)::bigint) " +
-            "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid " +
+        var (now, holderSince, holderActiveAt) = await db.ReadAsync(c => c.QuerySingleAsync<(long, long?, long?)>(
+            $"SELECT {DbClock.NowMs(SqlDialect.Postgres)}, MIN((EXTRACT(EPOCH FROM a.backend_start) * 1000)::bigint), " +
+            "MAX((EXTRACT(EPOCH FROM a.state_change) * 1000)::bigint) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid " +
             "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) " +
-            "AND ((l.classid::bigint << 32) | l.objid::bigint) = @key", new { key = Key });
+            "AND ((l.classid::bigint << 32) | l.objid::bigint) = @key", new { key = Key }), ct);
         try
         {
-            var row = await c.QuerySingleOrDefaultAsync<(long StartedAt, long HeartbeatAt, long? StoppedAt)?>(
-                "SELECT started_at, heartbeat_at, stopped_at FROM server_nodes WHERE name = @name", new { name = node.Name });
-            return (row is { } r ? new NameRow(r.StartedAt, r.HeartbeatAt, r.StoppedAt) : null, holderSince, holderActiveAt, now);
+            var row = await store.FindAsync(node.Name);
+            return (row is null ? null : new NameRow(row.StartedAt, row.HeartbeatAt, row.StoppedAt), holderSince, holderActiveAt, now);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
         {
@@ -162,8 +159,7 @@ public sealed class NodeNameClaim(ServerOptions options, SqlDatabase db, NodeSto
 
     private async Task<bool> TryLockNameAsync(CancellationToken ct)
     {
-        // A connection of its own, outside the pool: the session lock lives as long as this connection.
-        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(db.ConnectionString) { Pooling = false, KeepAlive = 15 }.ConnectionString);
+        var connection = db.DedicatedPostgresConnection(); // the session lock lives as long as this connection
         try
         {
             await connection.OpenAsync(ct);

@@ -71,9 +71,6 @@ public sealed class NodeStore(SqlDatabase db)
         return await c.ExecuteScalarAsync<long?>("SELECT 1 FROM server_nodes WHERE name = @name", new { name }, tx) is null ? null : false;
     });
 
-    /// <summary>The database's clock now (unix ms).</summary>
-    public Task<long> NowAsync() => db.ReadAsync(c => c.ExecuteScalarAsync<long>($"SELECT {Now}"));
-
     public Task<ServerNodeRow?> FindAsync(string name) =>
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<ServerNodeRow?>("SELECT * FROM server_nodes WHERE name = @name", new { name }));
 
