@@ -164,8 +164,11 @@ public sealed class AlertSender : Hosting.PeriodicWorker
             }
             catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
             {
-                // The exception's text, not the request: HttpClient's messages name the host, never the path.
-                failure = e is OperationCanceledException ? $"no answer within {RequestTimeout.TotalSeconds:0} s" : e.Message;
+                // A fixed text, never the exception's: its message may quote what the receiver sent (a status line, a header),
+                // and the failure is shown to anyone who may read the project's environments.
+                failure = e is HttpRequestException { HttpRequestError: var kind }
+                    ? $"no answer ({kind})"
+                    : $"no answer within {RequestTimeout.TotalSeconds:0} s";
             }
             var next = AlertDeliveryRule.After(delivery.Attempts, _options.AlertAttempts, _options.AlertRetryDelay, status);
             // False when this attempt overran its claim and another one took over: that attempt's outcome is the one kept.

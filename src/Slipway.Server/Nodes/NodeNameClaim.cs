@@ -36,6 +36,7 @@ public sealed class NodeNameClaim(ServerOptions options, SqlDatabase db, NodeSto
     private FileStream? _folderLock;
     private NpgsqlConnection? _nameLock;
     private bool _givenWay;
+    private bool _saidUnheld;
 
     private long Key => DatabaseLocks.KeyOf("node:" + node.Name);
 
@@ -52,7 +53,12 @@ public sealed class NodeNameClaim(ServerOptions options, SqlDatabase db, NodeSto
         try
         {
             // FileShare.None is an exclusive flock on Linux: a second process (or a second server in this one) cannot have it.
-            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            // Mode 0600: no other local user may open it, and so none can hold a lock on it to keep the server from starting.
+            return new FileStream(path, new FileStreamOptions
+            {
+                Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            });
         }
         catch (IOException e) when (File.Exists(path) && e is not (DirectoryNotFoundException or PathTooLongException))
         {
@@ -138,7 +144,18 @@ public sealed class NodeNameClaim(ServerOptions options, SqlDatabase db, NodeSto
         }
         try
         {
-            if (await TryLockNameAsync(ct)) log.LogInformation("node {Node} holds its name's lock again", node.Name);
+            if (await TryLockNameAsync(ct))
+            {
+                log.LogInformation("node {Node} holds its name's lock again", node.Name);
+                _saidUnheld = false;
+            }
+            else if (!_saidUnheld)
+            {
+                // Said once until it is taken: a session still holds it (this node's own lingering one, or a squatter's).
+                _saidUnheld = true;
+                log.LogWarning("node {Node} runs without its name's lock: another database session holds it (see pg_locks); a second " +
+                               "process under this name would not be refused at its start until that session ends", node.Name);
+            }
         }
         catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException)
         {

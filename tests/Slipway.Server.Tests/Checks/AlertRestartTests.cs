@@ -36,8 +36,6 @@ public sealed class AlertRestartTests
         }
         var beforeRestart = receiver.Requests.Count;
         receiver.Status = 200;
-        await Task.Delay(300);
-        Assert.Equal(beforeRestart, receiver.Requests.Count); // nobody is sending while no server runs
 
         await using var second = await SlipwayTestServer.StartAsync(Configure, data.Path);
         await Until(() => receiver.Requests.Any(r => r.Answered == 200), "the alert's delivery by the restarted server");
@@ -53,6 +51,42 @@ public sealed class AlertRestartTests
         Assert.Contains($"last alert: check.failed delivered at {last.FinishedAt!.Value.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC ({last.Attempts} attempts)", output);
         await Task.Delay(500);
         Assert.Single(receiver.Requests, r => r.Answered == 200); // delivered once
+    }
+
+    [Fact]
+    public async Task WhatAHostileReceiverSends_NeverReachesTheDeliveryRecord_ThatViewersSee()
+    {
+        // Answers every connection with a banner instead of HTTP: .NET's error would quote it.
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        using var stop = new CancellationTokenSource();
+        var serving = Task.Run(async () =>
+        {
+            try
+            {
+                while (true)
+                {
+                    using var socket = await listener.AcceptSocketAsync(stop.Token);
+                    await socket.SendAsync("SSH-2.0-internal \u001b[31mBANNER secret-build-host\r\n\r\n"u8.ToArray(), System.Net.Sockets.SocketFlags.None);
+                    socket.Shutdown(System.Net.Sockets.SocketShutdown.Both);
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException or System.Net.Sockets.SocketException) { }
+        });
+        using var repo = Pipelines.Repo(Pipelines.OneJob("echo ok"));
+        await using var server = await SlipwayTestServer.StartAsync(o => { o.AlertRetryDelay = TimeSpan.FromHours(1); o.EmbeddedAgent = false; });
+        await server.CreateProjectAsync("shop", repo.Path);
+        await server.Client.AddAlertWebhookAsync("shop", new Contracts.Api.AlertWebhookRequest($"http://127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndpoint).Port}/hook"));
+        var project = (await server.Service<ProjectStore>().FindAsync("shop"))!;
+        await server.Service<AlertSender>().QueueAsync(project.Id, environmentId: 1,
+            new CheckAlert(CheckVerdict.Failed, "shop", "production", 7, "#7", null, null, "status 500", DateTimeOffset.UtcNow));
+
+        var shown = await Deployments.DeploymentKit.WaitAsync(async () =>
+            (await server.Client.ListAlertWebhooksAsync("shop")).Single().LastDelivery is { LastError: not null } d ? d : null, "the failed attempt", seconds: 30);
+        Assert.Equal("no answer (InvalidResponse)", shown.LastError);
+        stop.Cancel();
+        listener.Stop();
+        await serving;
     }
 
     private static Task Until(Func<bool> condition, string what) =>

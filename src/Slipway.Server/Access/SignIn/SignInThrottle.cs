@@ -12,10 +12,11 @@ namespace Slipway.Server.Access.SignIn;
 /// every server node counts the same failures and a restart forgets none of them: an attacker gets no more guesses from
 /// a balancer spreading them over several nodes.
 /// <list type="bullet">
-/// <item>A refused attempt only reads: a flood of them from one address costs no write and no lock.</item>
+/// <item>A refused attempt only reads the count (its audit entry is written in the audit log's batches).</item>
 /// <item><see cref="TryBeginTokenAsync"/>/<see cref="TryBeginAsync"/> check again and count the attempt in one
-/// transaction under a lock per key (a PostgreSQL transaction advisory lock, waited for at most 5 s; SQLite has one writer
-/// at a time), so parallel guesses, through one node or several, cannot all pass before any of them is counted.</item>
+/// transaction under a lock per key (a PostgreSQL transaction advisory lock, tried, never waited for: an attempt that finds
+/// it taken is told to retry in a second; SQLite has one writer at a time), so parallel guesses, through one node or
+/// several, cannot all pass before any of them is counted.</item>
 /// <item>Times are this node's clock (the nodes keep theirs in step with NTP); what is pruned is older than the window
 /// by an hour more, so a node whose clock runs ahead never deletes failures still in the others' window.</item>
 /// </list>
@@ -24,6 +25,8 @@ public sealed class SignInThrottle(SqlDatabase db, ServerOptions options, TimePr
 {
     public static readonly TimeSpan Window = SignInThrottleRule.Window;
     private static readonly TimeSpan PruneAfter = Window + TimeSpan.FromHours(1);
+    /// <summary>The wait told to an attempt that found another attempt on its account or address under way.</summary>
+    public static readonly TimeSpan Busy = TimeSpan.FromSeconds(1);
 
     private static string AccountKey(string account) => Key("account:", account.ToLowerInvariant());
     private static string AddressKey(string address) => Key("address:", address);
@@ -68,12 +71,12 @@ public sealed class SignInThrottle(SqlDatabase db, ServerOptions options, TimePr
         if (await WaitAsync(first, second) is { } refused) return refused;
         return await db.WriteAsync(async (c, tx) =>
         {
+            // Never waited for: a crowd of attempts on one key must not queue on pooled connections (the node's heartbeats, leases
+            // and claims share them). Whoever finds a key busy is told to retry in a second, as throttled.
             if (db.Dialect == SqlDialect.Postgres)
-            {
-                await c.ExecuteAsync("SET LOCAL lock_timeout = '5s'", transaction: tx);
-                foreach (var key in new[] { first, second }.Order(StringComparer.Ordinal)) // one order: no deadlock
-                    await c.ExecuteAsync("SELECT pg_advisory_xact_lock(@key)", new { key = DatabaseLocks.KeyOf("sign-in:" + key) }, tx);
-            }
+                foreach (var key in new[] { first, second })
+                    if (!await c.ExecuteScalarAsync<bool>("SELECT pg_try_advisory_xact_lock(@key)", new { key = DatabaseLocks.KeyOf("sign-in:" + key) }, tx))
+                        return Busy;
             var now = Now;
             if (await WaitAsync(c, tx, first, second, now) is { } wait) return wait; // others counted meanwhile
             await InsertAsync(c, tx, first, second, now);
