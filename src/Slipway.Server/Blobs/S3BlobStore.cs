@@ -139,7 +139,8 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
         try
         {
             var response = await _s3.GetObjectAsync(request, ct);
-            return response.ResponseStream; // disposing it releases the connection
+            // Disposing it releases the connection. The request's timeout ends with the headers; this bounds each read of the body.
+            return new ReadTimeoutStream(response.ResponseStream, _timeout, stalled => Failure("read", objectKey, stalled));
         }
         catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchKey" || e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode is null or "NotFound")
         {
@@ -229,6 +230,7 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
         var status = e switch
         {
             AmazonServiceException s => $"{(s.StatusCode == 0 ? "no answer" : $"HTTP {(int)s.StatusCode}")}{(s.ErrorCode is { } code ? " " + code : "")}: {s.Message}",
+            DownloadStalledException stalled => $"{stalled.Message} (SLIPWAY_S3_TIMEOUT_SECONDS)",
             OperationCanceledException or TimeoutException => $"no answer within {_timeout.TotalSeconds:0.#} s (SLIPWAY_S3_TIMEOUT_SECONDS) at each of the SDK's attempts",
             _ => e.Message,
         };

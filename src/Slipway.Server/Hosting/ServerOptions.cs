@@ -47,8 +47,8 @@ public sealed class ServerOptions
     public string? S3SessionToken { get; set; } = Env("AWS_SESSION_TOKEN");
 
     /// <summary>SLIPWAY_S3_TIMEOUT_SECONDS: how long one request to the object store may take before it counts as failed (the SDK
-    /// then retries it, so a server that never answers fails a call after about three times this). 1-3600, default 60 s: room for
-    /// a 16 MiB upload on a slow link.</summary>
+    /// then retries it, so a server that never answers fails a call after about three times this), and how long a download's body
+    /// may bring no bytes. 1-3600, default 60 s: room for a 16 MiB upload on a slow link.</summary>
     public TimeSpan S3RequestTimeout { get; set; } = TimeSpan.FromSeconds(Math.Clamp(Int("SLIPWAY_S3_TIMEOUT_SECONDS") ?? 60, 1, 3600));
 
     /// <summary>SLIPWAY_S3_PATH_STYLE (true|false): bucket in the path, not the host name, as S3-compatible servers need. Default true.</summary>

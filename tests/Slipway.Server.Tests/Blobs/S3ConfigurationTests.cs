@@ -89,6 +89,62 @@ public sealed class S3ConfigurationTests
     }
 
     [Fact]
+    public async Task ADownloadWhoseBodyStalls_FailsWithinTheTimeout_NamingTheKey()
+    {
+        // Answers every request with the headers of a 100-byte object and its first 10 bytes, then sends nothing more:
+        // the request's timeout has ended with the headers, so only a bound on each read of the body ends the download.
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var accepted = new System.Collections.Concurrent.ConcurrentBag<System.Net.Sockets.Socket>();
+        using var stop = new CancellationTokenSource();
+        var serving = Task.Run(async () =>
+        {
+            try
+            {
+                while (true)
+                {
+                    var socket = await listener.AcceptSocketAsync(stop.Token);
+                    accepted.Add(socket);
+                    var request = new List<byte>();
+                    var buffer = new byte[4096];
+                    while (!System.Text.Encoding.ASCII.GetString(request.ToArray()).Contains("\r\n\r\n"))
+                    {
+                        var n = await socket.ReceiveAsync(buffer, stop.Token);
+                        if (n == 0) break;
+                        request.AddRange(buffer.AsSpan(0, n));
+                    }
+                    await socket.SendAsync(System.Text.Encoding.ASCII.GetBytes(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 100\r\nETag: \"0123\"\r\n\r\n0123456789"), stop.Token);
+                }
+            }
+            catch (OperationCanceledException) { }
+        });
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        var options = new ServerOptions
+        {
+            Blobs = "s3://bucket/p", S3Endpoint = $"http://127.0.0.1:{port}", S3AccessKey = "AKIDEXAMPLE", S3SecretKey = "not-to-be-seen",
+            S3RequestTimeout = TimeSpan.FromSeconds(1),
+        };
+        using var store = (S3BlobStore)BlobStores.FromOptions(options);
+
+        await using var download = await store.OpenReadAsync("objects/x");
+        Assert.NotNull(download);
+        var first = new byte[10];
+        await download.ReadExactlyAsync(first);
+        Assert.Equal("0123456789"u8.ToArray(), first);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<BlobStoreException>(() => download.CopyToAsync(Stream.Null));
+
+        Assert.Contains("could not read s3://bucket/p/objects/x", error.Message);
+        Assert.Contains("no bytes for 1 s in the middle of a download (SLIPWAY_S3_TIMEOUT_SECONDS)", error.Message);
+        Assert.DoesNotContain("not-to-be-seen", error.ToString());
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"failed after {watch.Elapsed.TotalSeconds:0.0} s"); // forever without the bound
+        stop.Cancel();
+        await serving;
+        foreach (var socket in accepted) socket.Dispose();
+    }
+
+    [Fact]
     public void DefaultEndpoint_IsAwsForTheRegion()
     {
         var options = new ServerOptions { Blobs = "s3://bucket/p", S3Endpoint = null, S3Region = "eu-west-1", S3AccessKey = "a", S3SecretKey = "b" };

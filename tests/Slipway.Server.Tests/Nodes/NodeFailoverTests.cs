@@ -15,10 +15,13 @@ public sealed class NodeFailoverTests(PostgresFixture postgres, ITestOutputHelpe
     public async Task TwoNodes_EachDutyRunsOnExactlyOne_AndBothAreListed()
     {
         var database = await postgres.CreateDatabaseAsync();
-        await using var a = await NodeKit.StartAsync("node-a", database);
+        // A lease long enough that a's renewals cannot lapse on a loaded test machine (with 2 s, one stall of a's
+        // process let b take a duty, rightly, and the test failed once in a full suite run).
+        var lease = TimeSpan.FromSeconds(6);
+        await using var a = await NodeKit.StartAsync("node-a", database, lease: lease);
         var holders = await NodeKit.AllHeldByAsync(a, "node-a");
-        await using var b = await NodeKit.StartAsync("node-b", database);
-        await Task.Delay(NodeKit.Lease); // a whole lease of b's looks: it must take nothing held
+        await using var b = await NodeKit.StartAsync("node-b", database, lease: lease);
+        await Task.Delay(lease / 2); // several of b's looks (every lease / 5): it must take nothing held
 
         var nodes = await b.Client.ListNodesAsync();
         Assert.Equal(["node-a", "node-b"], nodes.Select(n => n.Name));

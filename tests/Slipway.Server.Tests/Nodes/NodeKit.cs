@@ -12,12 +12,12 @@ internal static class NodeKit
     public static readonly TimeSpan Lease = TimeSpan.FromSeconds(2);
 
     public static Task<SlipwayTestServer> StartAsync(string name, string? database = null, bool agent = false, TimeSpan? heartbeat = null,
-        CapturedLogs? logs = null) =>
+        CapturedLogs? logs = null, TimeSpan? lease = null) =>
         SlipwayTestServer.StartAsync(o =>
         {
             o.Database = database;
             o.NodeName = name;
-            o.DutyLeaseTime = Lease;
+            o.DutyLeaseTime = lease ?? Lease;
             o.NodeHeartbeatInterval = heartbeat ?? TimeSpan.FromMilliseconds(500);
             o.EmbeddedAgent = agent;
         }, logs: logs);
