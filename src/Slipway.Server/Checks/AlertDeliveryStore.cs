@@ -90,12 +90,16 @@ public sealed class AlertDeliveryStore(SqlDatabase db)
         });
 
     /// <summary>Ends the delivery in <paramref name="state"/> if it is still under the claim of <paramref name="attempt"/> (a null
-    /// <paramref name="error"/> keeps the last attempt's: "delivered at attempt 3" still tells what failed before).</summary>
-    public Task<bool> FinishAsync(long id, int attempt, string state, string? error) =>
-        db.WriteAsync(async (c, tx) => await c.ExecuteAsync(
+    /// <paramref name="error"/> keeps the last attempt's: "delivered at attempt 3" still tells what failed before). A delivery
+    /// dropped (too many waiting) while this attempt was under way is recorded as delivered when it was: the receiver has it.</summary>
+    public Task<bool> FinishAsync(long id, int attempt, string state, string? error)
+    {
+        var droppedMeanwhile = state == AlertDeliveryStates.Delivered ? $" OR status = '{AlertDeliveryStates.Dropped}'" : "";
+        return db.WriteAsync(async (c, tx) => await c.ExecuteAsync(
             $"UPDATE alert_deliveries SET status = @state, last_error = COALESCE(@error, last_error), finished_at = {Now} " +
-            $"WHERE id = @id AND attempts = @attempt AND {Pending}",
+            $"WHERE id = @id AND attempts = @attempt AND ({Pending}{droppedMeanwhile})",
             new { id, attempt, state, error }, tx) == 1);
+    }
 
     /// <summary>Sets the next attempt <paramref name="wait"/> from now if the delivery is still under the claim of <paramref name="attempt"/>.</summary>
     public Task<bool> RetryLaterAsync(long id, int attempt, TimeSpan wait, string error) =>

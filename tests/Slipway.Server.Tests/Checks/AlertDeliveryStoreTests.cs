@@ -125,6 +125,28 @@ public sealed class AlertDeliveryStoreTests(PostgresFixture postgres) : IDisposa
     }
 
     [Theory, MemberData(nameof(Dialects))]
+    public async Task ADeliveryDroppedDuringItsAttempt_IsRecordedAsDelivered_WhenTheAttemptGotThrough(string dialect)
+    {
+        using var db = await MigratedDatabase.OpenAsync(dialect, _dir, postgres);
+        var hooks = await WebhooksAsync(db, 2);
+        var store = new AlertDeliveryStore(db);
+        await QueueAsync(store, hooks, "check.failed", capacity: 2);
+        var attempts = await store.ClaimDueAsync(10, TimeSpan.FromMinutes(5)); // both under way
+        Assert.Equal(2, attempts.Count);
+        Assert.Equal(2, (await QueueAsync(store, hooks, "check.recovered", capacity: 2)).Count); // drops the two under way
+
+        // The first attempt reached its receiver: the record says so. The second failed: it stays dropped, never retried.
+        Assert.True(await store.FinishAsync(attempts[0].Id, 1, AlertDeliveryStates.Delivered, null));
+        Assert.False(await store.RetryLaterAsync(attempts[1].Id, 1, TimeSpan.Zero, "answered 500"));
+        Assert.False(await store.FinishAsync(attempts[1].Id, 1, AlertDeliveryStates.GaveUp, "answered 500"));
+        Assert.Equal(AlertDeliveryStates.Delivered, await StatusAsync(db, attempts[0].Id));
+        Assert.Equal(AlertDeliveryStates.Dropped, await StatusAsync(db, attempts[1].Id));
+        // A dropped delivery never attempted cannot be claimed, nor finished by a stale attempt number.
+        Assert.Equal(hooks, (await store.ClaimDueAsync(10, TimeSpan.FromMinutes(5))).Select(d => d.WebhookId).ToArray());
+        Assert.False(await store.FinishAsync(attempts[1].Id, 0, AlertDeliveryStates.Delivered, null));
+    }
+
+    [Theory, MemberData(nameof(Dialects))]
     public async Task Pruning_RemovesOnlyTheRecordOfDeliveriesThatEndedLongAgo(string dialect)
     {
         using var db = await MigratedDatabase.OpenAsync(dialect, _dir, postgres);
