@@ -63,16 +63,23 @@ public static class EnvironmentPages
     private static string Warned(EnvironmentDto saved) => saved.Warnings is { Count: > 0 } w ? string.Concat(w.Select(x => $" Warning: {x}.")) : "";
 
     internal static async Task<IResult> EnvironmentPageAsync(string name, string env, HttpContext context, EnvironmentService service, DeploymentViews views,
-        TargetService targets)
+        TargetService targets, CheckService checks)
     {
         var environment = await service.ShowAsync(name, env);
-        var history = context.RequireUser().Permissions.CanOnProject(Actions.DeploymentRead, name)
+        var user = context.RequireUser();
+        var history = user.Permissions.CanOnProject(Actions.DeploymentRead, name)
             ? await views.ListAsync(name, env)
             : null;
+        var health = await checks.HealthAsync(name, env, CheckService.SeesWhole(user));
+        var checkHistory = new Dictionary<long, IReadOnlyList<CheckResultDto>>();
+        foreach (var c in health.Checks.Where(c => c.Latest is not null))
+            checkHistory[c.Check.Id] = await checks.ResultsAsync(name, env, c.Check.Id, 10);
+        var webhooks = (await checks.WebhooksAsync(name)).Where(w => w.Environment is null || w.Environment == environment.Name).ToList();
         return Page<EnvironmentPage>(context, new
         {
             Environment = environment, History = history,
             Targets = await targets.ListAsync(name, env), Balancers = await targets.BalancersAsync(name, env),
+            Health = health, CheckHistory = checkHistory, Webhooks = webhooks,
         });
     }
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Slipway.Client;
 using Slipway.Contracts.Api;
 using Slipway.Server.Tests.Deployments;
+using Slipway.Testing;
 using static Slipway.Server.Tests.ChangeRequests.ChangeRequestKit;
 
 namespace Slipway.Server.Tests.Checks;

@@ -1,5 +1,6 @@
 using Slipway.Contracts.Api;
 using Slipway.Server.Tests.Deployments;
+using Slipway.Testing;
 
 namespace Slipway.Server.Tests.Checks;
 

@@ -1,5 +1,4 @@
 using Slipway.Contracts.Api;
-using Slipway.Server.Tests.Checks;
 using Slipway.Server.Tests.Deployments;
 using Slipway.Testing;
 

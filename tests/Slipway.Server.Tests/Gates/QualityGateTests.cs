@@ -1,7 +1,7 @@
 using System.Net;
 using Slipway.Contracts.Api;
-using Slipway.Server.Tests.Checks;
 using Slipway.Server.Tests.Deployments;
+using Slipway.Testing;
 using static Slipway.Server.Tests.ChangeRequests.ChangeRequestKit;
 
 namespace Slipway.Server.Tests.Gates;

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Slipway.Server.Tests.Checks;
+namespace Slipway.Testing;
 
 /// <summary>
 /// A tiny HTTP server on 127.0.0.1 for the tests: plays the application a live check probes or a load test measures (the
