@@ -96,6 +96,7 @@ public sealed class CheckPagesTests
         await TestApi.SignInWithPasswordAsync(developer.Page, "dana");
         await developer.Page.GotoAsync("/projects/shop/environments/production");
         await Expect(developer.Page.Locator("#checks tr[data-check]")).ToContainTextAsync($"GET {appAddress}/…");
+        await Expect(developer.Page.Locator("#webhooks tr[data-webhook]")).ToContainTextAsync($"{receiverAddress}/…");
         await Expect(developer.Page.Locator("#checks")).Not.ToContainTextAsync("secret");
         await Expect(developer.Page.Locator("#webhooks")).Not.ToContainTextAsync("secret");
         await Expect(developer.Page.Locator("#add-check, #add-webhook, #checks form, #webhooks form")).ToHaveCountAsync(0);
@@ -105,13 +106,20 @@ public sealed class CheckPagesTests
         forced = await PageForms.PostAndFollowAsync(developer.Page, "/projects/shop/environments/production/alerts",
             new Dictionary<string, string> { ["url"] = "http://127.0.0.1:1/x" });
         Assert.Contains("may not check.manage", WebUtility.HtmlDecode(forced.Body));
+        forced = await PageForms.PostAndFollowAsync(developer.Page, "/projects/shop/environments/production/checks",
+            new Dictionary<string, string> { ["url"] = "http://127.0.0.1:1/x" });
+        Assert.Contains("may not check.manage", WebUtility.HtmlDecode(forced.Body));
+        var webhookId = await page.Locator("#webhooks tr[data-webhook]").GetAttributeAsync("data-webhook");
+        forced = await PageForms.PostAndFollowAsync(developer.Page, $"/projects/shop/environments/production/alerts/{webhookId}/remove");
+        Assert.Contains("may not check.manage", WebUtility.HtmlDecode(forced.Body));
 
-        // The admin removes both.
+        // The admin removes both (the page still shows one check and one webhook: none of the forced posts did anything).
         await check.GetByRole(AriaRole.Button, new() { Name = "Remove" }).ClickAsync();
         await Expect(page.Locator(".flash.ok")).ToHaveTextAsync($"Check {checkId} removed from production.");
         await Expect(page.Locator("#no-checks")).ToBeVisibleAsync();
+        await Expect(page.Locator("#webhooks tr[data-webhook]")).ToHaveCountAsync(1);
         await page.Locator("#webhooks tr[data-webhook]").GetByRole(AriaRole.Button, new() { Name = "Remove" }).ClickAsync();
-        await Expect(page.Locator(".flash.ok")).ToContainTextAsync("removed.");
+        await Expect(page.Locator(".flash.ok")).ToHaveTextAsync($"Alert webhook {webhookId} removed.");
         await Expect(page.Locator("#no-webhooks")).ToBeVisibleAsync();
 
         using (var api = TestApi.Admin(server))

@@ -140,7 +140,7 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
         {
             var response = await _s3.GetObjectAsync(request, ct);
             // Disposing it releases the connection. The request's timeout ends with the headers; this bounds each read of the body.
-            return new ReadTimeoutStream(response.ResponseStream, _timeout, stalled => Failure("read", objectKey, stalled));
+            return new ReadTimeoutStream(response.ResponseStream, _timeout, e => IsFailure(e, default) ? Failure("read", objectKey, e) : null);
         }
         catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchKey" || e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode is null or "NotFound")
         {

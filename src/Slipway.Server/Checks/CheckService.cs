@@ -76,16 +76,27 @@ public sealed class CheckService(ProjectStore projects, EnvironmentStore environ
     }
 
     /// <summary>The environment's health for the dashboard: the latest result of each check.</summary>
-    public async Task<EnvironmentHealthDto> HealthAsync(string name, string env, bool whole = false)
+    public async Task<EnvironmentHealthDto> HealthAsync(string name, string env, bool whole = false) =>
+        (await HealthWithRecentAsync(name, env, whole, 1)).Health;
+
+    /// <summary>The environment's health, and the latest <paramref name="recent"/> results of each check that has run (newest first).</summary>
+    public async Task<(EnvironmentHealthDto Health, IReadOnlyDictionary<long, IReadOnlyList<CheckResultDto>> Recent)> HealthWithRecentAsync(
+        string name, string env, bool whole, int recent)
     {
         var (project, environment) = await FindAsync(name, env);
+        var results = await checks.LatestResultsAsync(environment.Id, Math.Clamp(recent, 1, CheckStore.HistoryLimit));
         var list = new List<CheckHealthDto>();
+        var byCheck = new Dictionary<long, IReadOnlyList<CheckResultDto>>();
         foreach (var check in await checks.ListAsync(environment.Id))
-            list.Add(new CheckHealthDto(ToDto(check, whole), (await checks.ResultsAsync(check.Id, 1)).Select(ToDto).FirstOrDefault()));
+        {
+            var latest = results.TryGetValue(check.Id, out var rows) ? rows.Select(ToDto).ToList() : [];
+            list.Add(new CheckHealthDto(ToDto(check, whole), latest.FirstOrDefault()));
+            if (latest.Count > 0) byCheck[check.Id] = latest;
+        }
         var status = list.Count == 0 ? "none"
             : list.Any(c => c.Latest is { Ok: false }) ? "failing"
             : list.Any(c => c.Latest is null) ? "unknown" : "healthy";
-        return new EnvironmentHealthDto(project.Name, environment.Name, status, list);
+        return (new EnvironmentHealthDto(project.Name, environment.Name, status, list), byCheck);
     }
 
     public async Task<IReadOnlyList<AlertWebhookDto>> WebhooksAsync(string name)

@@ -128,6 +128,17 @@ public sealed class CheckStore(SqlDatabase db)
             "FROM live_check_results r LEFT JOIN deployments d ON d.id = r.deployment_id WHERE r.check_id = @checkId ORDER BY r.id DESC LIMIT @limit",
             new { checkId, limit }))).ToList();
 
+    /// <summary>The latest <paramref name="perCheck"/> results of each check of an environment, newest first, in one query.</summary>
+    public async Task<IReadOnlyDictionary<long, IReadOnlyList<CheckResultRow>>> LatestResultsAsync(long environmentId, int perCheck) =>
+        (await db.ReadAsync(c => c.QueryAsync<CheckResultRow>(
+            "SELECT id, check_id, at, ok, status_code, duration_ms, detail, deployment_id, deployment_number FROM (" +
+            "SELECT r.id, r.check_id, r.at, r.ok, r.status_code, r.duration_ms, r.detail, r.deployment_id, d.number AS deployment_number, " +
+            "ROW_NUMBER() OVER (PARTITION BY r.check_id ORDER BY r.id DESC) AS nth " +
+            "FROM live_check_results r JOIN live_checks k ON k.id = r.check_id LEFT JOIN deployments d ON d.id = r.deployment_id " +
+            "WHERE k.environment_id = @environmentId) latest WHERE nth <= @perCheck ORDER BY check_id, id DESC",
+            new { environmentId, perCheck })))
+        .GroupBy(r => r.CheckId).ToDictionary(g => g.Key, g => (IReadOnlyList<CheckResultRow>)g.ToList());
+
     /// <summary>The results that fell in a deployment's watch window, oldest first (its evidence).</summary>
     public async Task<IReadOnlyList<CheckResultRow>> ResultsOfDeploymentAsync(long deploymentId) =>
         (await db.ReadAsync(c => c.QueryAsync<CheckResultRow>(

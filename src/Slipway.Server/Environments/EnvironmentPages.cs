@@ -70,10 +70,7 @@ public static class EnvironmentPages
         var history = user.Permissions.CanOnProject(Actions.DeploymentRead, name)
             ? await views.ListAsync(name, env)
             : null;
-        var health = await checks.HealthAsync(name, env, CheckService.SeesWhole(user));
-        var checkHistory = new Dictionary<long, IReadOnlyList<CheckResultDto>>();
-        foreach (var c in health.Checks.Where(c => c.Latest is not null))
-            checkHistory[c.Check.Id] = await checks.ResultsAsync(name, env, c.Check.Id, 10);
+        var (health, checkHistory) = await checks.HealthWithRecentAsync(name, env, CheckService.SeesWhole(user), 10);
         var webhooks = (await checks.WebhooksAsync(name)).Where(w => w.Environment is null || w.Environment == environment.Name).ToList();
         return Page<EnvironmentPage>(context, new
         {

@@ -234,6 +234,7 @@ public sealed class PermissionMatrixTests(MatrixFixture fixture) : IClassFixture
                 case "attachment": return "1"; // a sign-off's attachment
                 case "id" when pattern.Contains("/checks/"): return "1"; // a live check (none exists: 404 when allowed)
                 case "id" when pattern.Contains("/webhooks/alerts/"): return "1"; // an alert webhook (none exists: 404 when allowed)
+                case "id" when pattern.Contains("/alerts/"): return "1"; // an alert webhook on the environment page
                 case "env": return "production"; // an environment (none exists: 404 when allowed)
                 case "var": return "MATRIX_VAR";
                 case "target": return "web-1"; // a deployment target (none exists: 404 when allowed)
