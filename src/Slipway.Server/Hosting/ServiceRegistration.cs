@@ -61,6 +61,7 @@ public static class ServiceRegistration
         .AddSingleton<GateService>()
         .AddSingleton<GateViews>()
         .AddSingleton<CheckService>()
+        .AddSingleton<ProjectVariableService>()
         .AddSingleton<HttpProbe>()
         .AddSingleton<ScriptProbe>()
         .AddSingleton<CheckResponder>()

@@ -10,8 +10,9 @@ using Slipway.Core.Secrets;
 namespace Slipway.Server.Secrets;
 
 /// <summary>
-/// /api/v1/projects/{name}/variables: list, set, delete a project's variables. A secret's value goes in
-/// once (encrypted before it is stored) and never comes out of this API; only jobs that list it receive it.
+/// /api/v1/projects/{name}/variables: list, set, delete a project's variables, a thin adapter over
+/// <see cref="ProjectVariableService"/>. A secret's value goes in once (encrypted before it is stored) and never comes
+/// out of this API; only jobs that list it receive it.
 /// A protected variable or secret reaches only runs of protected branches and deployments (new secrets are
 /// protected unless told otherwise). Nothing here logs a value.
 /// </summary>
@@ -21,15 +22,15 @@ public static class VariablesApi
 
     public static void MapVariablesApi(this IEndpointRouteBuilder api)
     {
-        api.MapGet("/projects/{name}/variables", ListAsync).RequireAction(Actions.VariableRead);
-        api.MapPut("/projects/{name}/variables/{variable}", SetAsync).RequireAction(Actions.VariableWrite);
-        api.MapDelete("/projects/{name}/variables/{variable}", DeleteAsync).RequireAction(Actions.VariableWrite);
-    }
-
-    private static async Task<IReadOnlyList<VariableDto>> ListAsync(string name, ProjectStore projects, VariableStore variables)
-    {
-        var project = await projects.RequireAsync(name);
-        return (await variables.ListAsync(project.Id)).Select(ToDto).ToList();
+        api.MapGet("/projects/{name}/variables", (string name, ProjectVariableService service) => service.ListAsync(name))
+            .RequireAction(Actions.VariableRead);
+        api.MapPut("/projects/{name}/variables/{variable}", (string name, string variable, SetVariableRequest? request, HttpContext context,
+            ProjectVariableService service) => service.SetAsync(Actor.Of(context), name, variable, request)).RequireAction(Actions.VariableWrite);
+        api.MapDelete("/projects/{name}/variables/{variable}", async (string name, string variable, HttpContext context, ProjectVariableService service) =>
+        {
+            await service.DeleteAsync(Actor.Of(context), name, variable);
+            return Results.NoContent();
+        }).RequireAction(Actions.VariableWrite);
     }
 
     /// <summary>
@@ -49,33 +50,4 @@ public static class VariablesApi
             throw new ArgumentException($"secret '{variable}' is only whitespace; masking it would hide ordinary text in every log, so it is refused");
         return value;
     }
-
-    private static async Task<VariableDto> SetAsync(string name, string variable, SetVariableRequest? request, HttpContext context,
-        ProjectStore projects, VariableStore variables, SecretVault vault, TimeProvider clock)
-    {
-        var value = CheckValue(variable, request);
-        var project = await projects.RequireAsync(name);
-        var user = context.RequireUser().Username;
-        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        var row = request!.Secret
-            ? await variables.SetAsync(project.Id, variable, null, vault.Protect(value), user, now, request.Protected)
-            : await variables.SetAsync(project.Id, variable, value, null, user, now, request.Protected);
-        // Evidence of who set which secret when, and whether branches may have it; never the value (nor a plain variable's value).
-        await context.AuditAsync(Actions.VariableWrite, AuditOutcomes.Succeeded, $"project:{name} variable:{variable}",
-            (request.Secret ? "secret set (value not recorded)" : "variable set (value not recorded)") +
-            (row.IsProtected ? ", protected: only protected branches and deployments get it" : ", unprotected: every branch's jobs may get it"));
-        return ToDto(row);
-    }
-
-    private static async Task<IResult> DeleteAsync(string name, string variable, HttpContext context, ProjectStore projects, VariableStore variables)
-    {
-        var project = await projects.RequireAsync(name);
-        if (!await variables.DeleteAsync(project.Id, variable))
-            throw new KeyNotFoundException($"project '{name}' has no variable named '{variable}'");
-        await context.AuditAsync(Actions.VariableWrite, AuditOutcomes.Succeeded, $"project:{name} variable:{variable}", "variable deleted");
-        return Results.NoContent();
-    }
-
-    private static VariableDto ToDto(VariableRow row) =>
-        new(row.Name, row.IsSecret, row.IsSecret ? null : row.Value, UnixMs.To(row.UpdatedAt), row.UpdatedBy, row.IsProtected);
 }

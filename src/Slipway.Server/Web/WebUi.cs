@@ -33,6 +33,7 @@ public static partial class WebUi
         app.MapEnvironmentPages();
         app.MapTargetPages();
         app.MapCheckPages();
+        app.MapProjectVariablePages();
         app.MapAuditPages();
     }
 
