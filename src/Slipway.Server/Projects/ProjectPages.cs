@@ -24,6 +24,26 @@ public static class ProjectPages
             return Page<ProjectsPage>(context, new { Projects = list, Waiting = await WaitingDeployments.ForAsync(me, deployments) });
         }).RequirePageAction(Actions.UiView);
 
+        // Not post/redirect/get on success: the answer carries the webhook secret, shown once, which must never be in an address.
+        app.MapPost("/projects", async (HttpContext context, ProjectService service, CancellationToken ct) =>
+        {
+            var form = await ReadFormAsync(context);
+            var hosted = form["hosted"].ToString() is "on" or "true";
+            try
+            {
+                // Everything filled in goes to the service, which refuses a hosted project with a repository address or credential.
+                var user = Optional(form, "gitUsername");
+                var request = new CreateProjectRequest(Field(form, "name")?.Trim() ?? "", Optional(form, "repo"), Optional(form, "branch"), hosted,
+                    user, user is null ? null : Field(form, "gitPassword") ?? "");
+                var created = await service.CreateAsync(Actor.Of(context), request, ct);
+                return Page<ProjectCreatedPage>(context, new { Created = created, Hosted = hosted, Server = $"{context.Request.Scheme}://{context.Request.Host}" });
+            }
+            catch (Exception e) when (ErrorHandling.Classify(e) is { } error)
+            {
+                return Results.Redirect(Flash("/", "error", error.Message));
+            }
+        }).RequirePageAction(Actions.ProjectCreate);
+
         app.MapGet("/projects/{name}", async (string name, HttpContext context, ProjectStore projects, RunStore runs, ReleaseSettingsStore releaseSettings,
             DeploymentViews views) =>
         {

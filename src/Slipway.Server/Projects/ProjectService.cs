@@ -1,5 +1,8 @@
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
+using Slipway.Contracts.Api;
+using Slipway.Core.Access;
+using Slipway.Core.Audit;
 using Slipway.Core.Repositories;
 
 namespace Slipway.Server.Projects;
@@ -19,6 +22,39 @@ public sealed partial class ProjectService(ProjectStore projects, MirrorDirector
 
     /// <summary>The database lock every push into a hosted repository takes (users' pushes and merges), on every node.</summary>
     public static string RepositoryLock(ProjectRow project) => $"repository:{project.Id}";
+
+    /// <summary>
+    /// A project as asked for through the API or the projects page: hosted, or from a repository address (a path on the
+    /// server's disk only for holders of project.local-repo: it is read with the server's rights). The webhook secret in
+    /// the answer is the only time it is shown.
+    /// </summary>
+    public async Task<ProjectCreatedDto> CreateAsync(Actor actor, CreateProjectRequest request, CancellationToken ct)
+    {
+        if (request.Hosted && (!string.IsNullOrEmpty(request.Repo) || !string.IsNullOrEmpty(request.Branch) || request.GitUsername is not null))
+            throw new ProjectException("a hosted project takes no repo, branch or credential: Slipway makes its repository (branch main)");
+        if ((request.GitUsername is null) != (request.GitPassword is null))
+            throw new ProjectException("give both gitUsername and gitPassword, or neither");
+        ProjectRow project;
+        if (request.Hosted) project = await CreateHostedAsync(request.Name ?? "", ct);
+        else
+        {
+            // Checked before git sees it: unsupported transports and remote helpers (ext::, fd::) are refused here.
+            var address = RepositoryUrl.Parse(request.Repo);
+            if (address.Transport == RepositoryTransport.Local && !actor.User.Permissions.Can(Actions.ProjectLocalRepo))
+            {
+                var refusal = $"{actor.User.Username} may not {Actions.ProjectLocalRepo}: a project from a path on the server's disk needs an admin; " +
+                              "use an https, http, ssh or git URL";
+                await actor.AuditAsync(Actions.ProjectLocalRepo, AuditOutcomes.Denied, $"project:{request.Name}", refusal);
+                throw new PolicyRefusedException(refusal);
+            }
+            project = await CreateAsync(request.Name ?? "", address, request.Branch, ct,
+                request.GitUsername is null ? null : (request.GitUsername, request.GitPassword!));
+            if (address.HasCredential)
+                await actor.AuditAsync(Actions.ProjectCreate, AuditOutcomes.Succeeded, $"project:{project.Name}",
+                    "the credential in the repository address was taken out of it and stored encrypted");
+        }
+        return new ProjectCreatedDto(project.Name, project.RepoUrl, project.DefaultBranch, request.Hosted ? null : project.WebhookSecret);
+    }
 
     /// <summary>
     /// A project hosted by Slipway: an empty bare repository in DATA/hosted/NAME.git (default branch main) whose

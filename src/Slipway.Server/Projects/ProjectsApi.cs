@@ -3,9 +3,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Slipway.Contracts.Api;
 using Slipway.Core.Access;
-using Slipway.Core.Audit;
-using Slipway.Core.Releases;
-using Slipway.Core.Repositories;
 
 namespace Slipway.Server.Projects;
 
@@ -35,32 +32,8 @@ public static class ProjectsApi
 
     private static async Task<IResult> CreateAsync(CreateProjectRequest request, HttpContext context, ProjectService service, CancellationToken ct)
     {
-        if (request.Hosted && (!string.IsNullOrEmpty(request.Repo) || !string.IsNullOrEmpty(request.Branch) || request.GitUsername is not null))
-            throw new ProjectException("a hosted project takes no repo, branch or credential: Slipway makes its repository (branch main)");
-        if ((request.GitUsername is null) != (request.GitPassword is null))
-            throw new ProjectException("give both gitUsername and gitPassword, or neither");
-        ProjectRow project;
-        if (request.Hosted) project = await service.CreateHostedAsync(request.Name ?? "", ct);
-        else
-        {
-            // Checked before git sees it: unsupported transports and remote helpers (ext::, fd::) are refused here.
-            var address = RepositoryUrl.Parse(request.Repo);
-            // A path on the server's disk is read with the server's rights: only for holders of project.local-repo (admins).
-            if (address.Transport == RepositoryTransport.Local && !context.RequireUser().Permissions.Can(Actions.ProjectLocalRepo))
-            {
-                var refusal = $"{context.RequireUser().Username} may not {Actions.ProjectLocalRepo}: a project from a path on the server's disk needs an admin; " +
-                              "use an https, http, ssh or git URL";
-                await context.AuditAsync(Actions.ProjectLocalRepo, AuditOutcomes.Denied, $"project:{request.Name}", refusal);
-                return Results.Json(new ErrorDto(refusal), statusCode: StatusCodes.Status403Forbidden);
-            }
-            project = await service.CreateAsync(request.Name ?? "", address, request.Branch, ct,
-                request.GitUsername is null ? null : (request.GitUsername, request.GitPassword!));
-            if (address.HasCredential)
-                await context.AuditAsync(Actions.ProjectCreate, AuditOutcomes.Succeeded, $"project:{project.Name}",
-                    "the credential in the repository address was taken out of it and stored encrypted");
-        }
-        return Results.Created($"/api/v1/projects/{Uri.EscapeDataString(project.Name)}",
-            new ProjectCreatedDto(project.Name, project.RepoUrl, project.DefaultBranch, request.Hosted ? null : project.WebhookSecret));
+        var created = await service.CreateAsync(Actor.Of(context), request, ct);
+        return Results.Created($"/api/v1/projects/{Uri.EscapeDataString(created.Name)}", created);
     }
 
     private static async Task<IReadOnlyList<BranchDto>> BranchesAsync(string name, ProjectStore projects, RunStore runs) =>
