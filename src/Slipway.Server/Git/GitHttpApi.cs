@@ -39,19 +39,13 @@ public static class GitHttpApi
     /// <summary>/api/v1/projects/{name}/protected-branches: list (project.read) and mark (repo.protect, admin).</summary>
     public static void MapProtectedBranchesApi(this IEndpointRouteBuilder api)
     {
-        api.MapGet("/projects/{name}/protected-branches", async (string name, ProjectStore projects) =>
-            {
-                var project = await projects.RequireAsync(name);
-                return new[] { project.DefaultBranch }.Concat(await projects.ProtectedBranchesAsync(project.Id)).Distinct().ToList();
-            })
+        api.MapGet("/projects/{name}/protected-branches", (string name, RepositorySettingsService service) => service.ProtectedBranchesAsync(name))
             .RequireAction(Actions.ProjectRead);
-        api.MapPut("/projects/{name}/protected-branches/{**branch}", async (string name, string branch, HttpContext context, ProjectStore projects,
-                ServerOptions options, TimeProvider clock, CancellationToken ct) =>
+        api.MapPut("/projects/{name}/protected-branches/{**branch}", async (string name, string branch, HttpContext context, RepositorySettingsService service,
+                CancellationToken ct) =>
             {
-                var project = await projects.RequireAsync(name);
-                await RepositorySettingsApi.RequireBranchNameAsync(branch, options, ct);
-                await projects.ProtectBranchAsync(project.Id, branch, context.RequireUser().Username, clock.GetUtcNow().ToUnixTimeMilliseconds());
-                return Results.Ok(new { project = project.Name, branch, @protected = true });
+                await service.ProtectBranchAsync(Actor.Of(context), name, branch, ct);
+                return Results.Ok(new { project = name, branch, @protected = true });
             })
             .RequireAction(Actions.RepoProtect);
     }

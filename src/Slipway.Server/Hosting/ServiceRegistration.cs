@@ -62,6 +62,7 @@ public static class ServiceRegistration
         .AddSingleton<GateViews>()
         .AddSingleton<CheckService>()
         .AddSingleton<ProjectVariableService>()
+        .AddSingleton<RepositorySettingsService>()
         .AddSingleton<HttpProbe>()
         .AddSingleton<ScriptProbe>()
         .AddSingleton<CheckResponder>()

@@ -44,7 +44,7 @@ public static class ProjectPages
             }
         }).RequirePageAction(Actions.ProjectCreate);
 
-        app.MapGet("/projects/{name}", async (string name, HttpContext context, ProjectStore projects, RunStore runs, ReleaseSettingsStore releaseSettings,
+        app.MapGet("/projects/{name}", async (string name, HttpContext context, ProjectStore projects, RunStore runs, RepositorySettingsService settings,
             DeploymentViews views) =>
         {
             var project = await projects.RequireAsync(name);
@@ -52,7 +52,7 @@ public static class ProjectPages
             // CI runs only: a deployment's run is not a build of its branch (it is on the deployment's page).
             var list = (await runs.ListAsync(project.Id, 50, RunKinds.Ci)).Select(r => r.ToSummary()).ToList();
             var directPushes = await RepositorySettingsApi.DirectPushesAsync(name, projects);
-            var releaseBranches = await ReleaseBranchesApi.GetAsync(name, projects, releaseSettings);
+            var releaseBranches = await settings.ReleaseBranchesAsync(name);
             return Page<ProjectPage>(context, new
             {
                 Project = project.ToDto(), Branches = branches, Runs = list, DirectPushes = directPushes, ReleaseBranches = releaseBranches,

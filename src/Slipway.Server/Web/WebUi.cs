@@ -34,6 +34,7 @@ public static partial class WebUi
         app.MapTargetPages();
         app.MapCheckPages();
         app.MapProjectVariablePages();
+        app.MapProjectSettingsPages();
         app.MapAuditPages();
     }
 

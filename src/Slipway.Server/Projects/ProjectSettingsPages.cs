@@ -1,0 +1,67 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Slipway.Contracts.Api;
+using Slipway.Core.Access;
+using static Slipway.Server.Web.WebUi;
+
+namespace Slipway.Server.Projects;
+
+/// <summary>The project's settings page and its forms, over <see cref="RepositorySettingsService"/> as the API is.</summary>
+public static class ProjectSettingsPages
+{
+    public static void MapProjectSettingsPages(this IEndpointRouteBuilder app)
+    {
+        const string Settings = "/projects/{name}/settings";
+        app.MapGet(Settings, async (string name, HttpContext context, RepositorySettingsService service) =>
+        {
+            var user = context.RequireUser();
+            return Page<ProjectSettingsPage>(context, new
+            {
+                Project = name,
+                Releases = await service.ReleaseBranchesAsync(name),
+                MergeRules = user.Permissions.CanOnProject(Actions.ChangeRequestRead, name) ? await service.MergeRulesAsync(name) : null,
+                CredentialUser = user.Permissions.CanOnProject(Actions.RepoCredential, name) ? await service.CredentialUserAsync(name) : null,
+                Hosted = await service.IsHostedAsync(name),
+            });
+        }).RequirePageAction(Actions.ProjectRead);
+        app.MapPost(Settings + "/protected-branches", (string name, HttpContext context, RepositorySettingsService service, CancellationToken ct) =>
+            Act(context, PathOf(name), async form =>
+        {
+            var branch = Field(form, "branch")?.Trim() ?? "";
+            await service.ProtectBranchAsync(Actor.Of(context), name, branch, ct);
+            return $"Branch {branch} is protected: it changes only through merges.";
+        })).RequirePageAction(Actions.RepoProtect);
+        app.MapPost(Settings + "/release-branches", (string name, HttpContext context, RepositorySettingsService service, CancellationToken ct) =>
+            Act(context, PathOf(name), async form =>
+        {
+            var set = await service.SetReleaseBranchesAsync(Actor.Of(context), name, new SetReleaseBranchesRequest(Words(Field(form, "branches")), Words(Field(form, "protectedTags"))), ct);
+            return $"Release branches: {string.Join(", ", set.Branches)}; protected tags: {(set.ProtectedTags.Count == 0 ? "none" : string.Join(", ", set.ProtectedTags))}.";
+        })).RequirePageAction(Actions.RepoProtect);
+        app.MapPost(Settings + "/merge-rules", (string name, HttpContext context, RepositorySettingsService service, CancellationToken ct) =>
+            Act(context, PathOf(name), async form =>
+        {
+            var branch = Field(form, "branch")?.Trim() ?? "";
+            var rules = await service.SetMergeRulesAsync(Actor.Of(context), name, branch, new SetMergeRulesRequest(
+                EnvironmentPages.Number(Optional(form, "requiredApprovals"), "approvals required"),
+                form["dismissStaleApprovals"].ToString() is "on" or "true"), ct);
+            return $"Merge rules of {branch}: {rules.RequiredApprovals} approvals required, stale approvals {(rules.DismissStaleApprovals ? "dismissed" : "kept")}.";
+        })).RequirePageAction(Actions.MergeRulesManage);
+        app.MapPost(Settings + "/git-credential", (string name, HttpContext context, RepositorySettingsService service) => Act(context, PathOf(name), async form =>
+        {
+            var username = Field(form, "username")?.Trim();
+            await service.SetCredentialAsync(Actor.Of(context), name, new GitCredentialRequest(username, Field(form, "password")));
+            return $"Credential of {username} saved; the next fetch uses it.";
+        })).RequirePageAction(Actions.RepoCredential);
+        app.MapPost(Settings + "/git-credential/remove", (string name, HttpContext context, RepositorySettingsService service) => Act(context, PathOf(name), async () =>
+        {
+            await service.DeleteCredentialAsync(Actor.Of(context), name);
+            return "Credential removed.";
+        })).RequirePageAction(Actions.RepoCredential);
+    }
+
+    private static string PathOf(string project) => $"/projects/{Uri.EscapeDataString(project)}/settings";
+
+    private static IReadOnlyList<string> Words(string? text) =>
+        (text ?? "").Split([' ', ',', '\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries);
+}

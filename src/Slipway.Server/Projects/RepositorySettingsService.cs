@@ -1,0 +1,143 @@
+using Slipway.Contracts.Api;
+using Slipway.Core.Access;
+using Slipway.Core.Audit;
+using Slipway.Core.ChangeRequests;
+using Slipway.Core.Releases;
+
+namespace Slipway.Server.Projects;
+
+/// <summary>
+/// A project's repository settings, for the API and the project's settings page alike (same rules, same audit entries):
+/// protected branches, which of them release and which tags are protected release tags (repo.protect), merge rules per
+/// target branch (merge-rules.manage), and the credential for an external repository (repo.credential; the password is
+/// write-only). Server-side settings, because a pipeline file is whatever the pushed branch says.
+/// </summary>
+public sealed class RepositorySettingsService(ProjectStore projects, ChangeRequestStore changeRequests, ReleaseSettingsStore releaseSettings,
+    GitCredentials credentials, ChangeDetector detector, ServerOptions options, TimeProvider clock)
+{
+    /// <summary>The default branch and every branch marked protected.</summary>
+    public async Task<IReadOnlyList<string>> ProtectedBranchesAsync(string name)
+    {
+        var project = await projects.RequireAsync(name);
+        return new[] { project.DefaultBranch }.Concat(await projects.ProtectedBranchesAsync(project.Id)).Distinct().ToList();
+    }
+
+    public async Task ProtectBranchAsync(Actor actor, string name, string branch, CancellationToken ct)
+    {
+        var project = await projects.RequireAsync(name);
+        await RequireBranchNameAsync(branch, options, ct);
+        await projects.ProtectBranchAsync(project.Id, branch, actor.User.Username, clock.GetUtcNow().ToUnixTimeMilliseconds());
+    }
+
+    public async Task<ReleaseBranchesDto> ReleaseBranchesAsync(string name)
+    {
+        var project = await projects.RequireAsync(name);
+        return ToDto(project.Name, await releaseSettings.GetAsync(project));
+    }
+
+    /// <summary>Sets the release branches (each must be protected) and the protected tag patterns; either may be left as it is (null).</summary>
+    public async Task<ReleaseBranchesDto> SetReleaseBranchesAsync(Actor actor, string name, SetReleaseBranchesRequest? request, CancellationToken ct)
+    {
+        if (request?.Branches is null && request?.ProtectedTags is null)
+            throw new ArgumentException("the body must be {\"branches\": [\"main\", ...], \"protectedTags\": [\"v*\", ...]}; give at least one of them");
+        var project = await projects.RequireAsync(name);
+        var current = await releaseSettings.GetAsync(project);
+        var branches = request.Branches ?? current.ReleaseBranchList;
+        var tags = request.ProtectedTags ?? current.ProtectedTags;
+        await CheckReleaseBranchesAsync(project.Name, branches, current, ct);
+        CheckTags(tags);
+
+        var user = actor.User.Username;
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        await releaseSettings.SetAsync(project.Id, branches, tags, user, now);
+        await actor.AuditAsync(Actions.RepoProtect, AuditOutcomes.Succeeded, $"project:{project.Name}",
+            $"release branches: {string.Join(", ", branches)}; protected tags: {(tags.Count == 0 ? "none" : string.Join(", ", tags))}");
+        return ToDto(project.Name, current with { ReleaseBranchList = branches, ProtectedTags = tags, IsDefault = false, UpdatedBy = user, UpdatedAt = now });
+    }
+
+    /// <summary>The rules of every branch that has its own, and of the default branch (which has the defaults when unset).</summary>
+    public async Task<IReadOnlyList<MergeRulesDto>> MergeRulesAsync(string name)
+    {
+        var project = await projects.RequireAsync(name);
+        var set = (await changeRequests.ListRulesAsync(project.Id)).Select(r => ChangeRequestMapping.Rules(r.Branch, r.Rules, r.UpdatedBy, r.UpdatedAt)).ToList();
+        if (set.All(r => r.Branch != project.DefaultBranch)) set.Insert(0, ChangeRequestMapping.Rules(project.DefaultBranch, MergeRules.Default));
+        return set;
+    }
+
+    /// <summary>Sets a target branch's merge rules; a value not given keeps the branch's current one.</summary>
+    public async Task<MergeRulesDto> SetMergeRulesAsync(Actor actor, string name, string branch, SetMergeRulesRequest? request, CancellationToken ct)
+    {
+        var project = await projects.RequireAsync(name);
+        await RequireBranchNameAsync(branch, options, ct);
+        var current = await changeRequests.RulesAsync(project.Id, branch);
+        var rules = new MergeRules(request?.RequiredApprovals ?? current.RequiredApprovals, request?.DismissStaleApprovals ?? current.DismissStaleApprovals);
+        if (rules.Check() is { } error) throw new ArgumentException(error);
+        var user = actor.User.Username;
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        await changeRequests.SetRulesAsync(project.Id, branch, rules, user, now);
+        await actor.AuditAsync(Actions.MergeRulesManage, AuditOutcomes.Succeeded, $"project:{name} branch:{branch}",
+            $"merge rules of '{branch}': {rules.RequiredApprovals} approvals required, stale approvals {(rules.DismissStaleApprovals ? "dismissed" : "kept")}");
+        return ChangeRequestMapping.Rules(branch, rules, user, now);
+    }
+
+    /// <summary>The user name of the external repository's credential, or null when none is set (the password never comes out).</summary>
+    public async Task<string?> CredentialUserAsync(string name) => (await projects.RequireAsync(name)).GitUsername;
+
+    /// <summary>Whether Slipway hosts the project's repository (then it needs no credential).</summary>
+    public async Task<bool> IsHostedAsync(string name) => detector.IsHosted(await projects.RequireAsync(name));
+
+    public async Task SetCredentialAsync(Actor actor, string name, GitCredentialRequest? request)
+    {
+        if (string.IsNullOrWhiteSpace(request?.Username) || string.IsNullOrEmpty(request.Password))
+            throw new ArgumentException("the body must be {\"username\": \"...\", \"password\": \"...\"}");
+        if (request.Username.Length > 200 || request.Password.Length > 4096 || request.Username.Any(char.IsControl) || request.Password.Any(char.IsControl))
+            throw new ArgumentException("the username or password is too long or contains a control character");
+        var project = await projects.RequireAsync(name);
+        if (detector.IsHosted(project)) throw new ArgumentException($"'{name}' is hosted by Slipway and needs no credential");
+        await projects.SetGitCredentialAsync(project.Id, request.Username, credentials.Protect(request.Password));
+        await actor.AuditAsync(Actions.RepoCredential, AuditOutcomes.Succeeded, $"project:{name}", $"git credential set for user '{request.Username}'");
+    }
+
+    public async Task DeleteCredentialAsync(Actor actor, string name)
+    {
+        var project = await projects.RequireAsync(name);
+        await projects.SetGitCredentialAsync(project.Id, null, null);
+        await actor.AuditAsync(Actions.RepoCredential, AuditOutcomes.Succeeded, $"project:{name}", "git credential removed");
+    }
+
+    public static async Task RequireBranchNameAsync(string branch, ServerOptions options, CancellationToken ct)
+    {
+        if (branch.Length is 0 or > 200 || branch.StartsWith('-')
+            || !(await GitCli.RunAsync(null, ["check-ref-format", "refs/heads/" + branch], options.GitTimeout, ct)).Ok)
+            throw new ArgumentException($"'{branch}' is not a valid branch name");
+    }
+
+    private async Task CheckReleaseBranchesAsync(string project, IReadOnlyList<string> branches, ProjectProtection protection, CancellationToken ct)
+    {
+        if (branches.Count is 0 or > ReleaseBranches.MaxBranches)
+            throw new ArgumentException($"name 1 to {ReleaseBranches.MaxBranches} release branches");
+        if (branches.GroupBy(b => b, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new ArgumentException($"branch '{twice.Key}' is listed twice");
+        foreach (var branch in branches)
+        {
+            await RequireBranchNameAsync(branch ?? "", options, ct);
+            if (!protection.IsProtected(branch!))
+                throw new ConflictException(
+                    $"branch '{branch}' is not protected, and only protected branches can release (their code changes only through merges); " +
+                    $"protect it first: slipway project protect {project} {branch} (PUT /api/v1/projects/{project}/protected-branches/{branch}, action repo.protect)");
+        }
+    }
+
+    private static void CheckTags(IReadOnlyList<string> tags)
+    {
+        if (tags.Count > ReleaseBranches.MaxTagPatterns)
+            throw new ArgumentException($"name at most {ReleaseBranches.MaxTagPatterns} protected tag patterns");
+        foreach (var tag in tags)
+            if (ProtectedTags.CheckPattern(tag ?? "") is { } error) throw new ArgumentException(error);
+        if (tags.GroupBy(t => t, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new ArgumentException($"tag pattern '{twice.Key}' is listed twice");
+    }
+
+    private static ReleaseBranchesDto ToDto(string project, ProjectProtection p) =>
+        new(project, p.ReleaseBranchList, p.ProtectedTags, p.ProtectedBranches, p.IsDefault, p.UpdatedBy, p.UpdatedAt is { } at ? UnixMs.To(at) : null);
+}
