@@ -1,7 +1,9 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Playwright;
+using Slipway.Contracts.Api;
 using Slipway.Testing;
 using static Microsoft.Playwright.Assertions;
 
@@ -20,7 +22,14 @@ public sealed class ProjectCreationPagesTests
     {
         await using var server = await SlipwayTestServer.StartAsync(o => o.EmbeddedAgent = false);
         using var repo = TestRepos.WithPipeline("stages:\n  - name: build\n    jobs:\n      - name: pack\n        run: echo built\n");
-        using (var api = TestApi.Admin(server)) await api.CreateUserAsync("dana", null, "developer");
+        using (var api = TestApi.Admin(server))
+        {
+            await api.CreateUserAsync("dana", null, "developer");
+            // Creates projects, but not from a path on the server's disk (project.local-repo is for admins).
+            var role = await api.Http.PostAsJsonAsync("/api/v1/roles", new CreateRoleRequest("creator", null, ["project.create", "project.read", "ui.view"]));
+            Assert.Equal(HttpStatusCode.Created, role.StatusCode);
+            await api.CreateUserAsync("cleo", null, "creator");
+        }
 
         await using var admin = await BrowserSession.StartAsync(server.Url);
         var page = admin.Page;
@@ -33,12 +42,13 @@ public sealed class ProjectCreationPagesTests
         // An external repository (a path on the server's disk: admins only).
         await form.GetByLabel("Name", new() { Exact = true }).FillAsync("shop");
         await form.GetByLabel("Repository URL (else)").FillAsync(repo.Path);
-        await form.GetByRole(AriaRole.Button, new() { Name = "Create project" }).ClickAsync();
+        var answer = await page.RunAndWaitForResponseAsync(() => form.GetByRole(AriaRole.Button, new() { Name = "Create project" }).ClickAsync(),
+            r => r.Request.Method == "POST" && r.Url.EndsWith("/projects"));
+        Assert.Equal("no-cache, no-store", answer.Headers["cache-control"]); // the secret is in this answer: no cache keeps it
         await Expect(page.Locator("#created")).ToContainTextAsync("Project shop created: its first run of main has started.");
         var secret = (await page.Locator("#webhook-secret").InnerTextAsync()).Trim();
         Assert.Matches("^[0-9a-f]{32,}$", secret);
         await Expect(page.Locator("#webhook-url")).ToHaveTextAsync($"{server.Url}/api/v1/projects/shop/hooks/git");
-        Assert.DoesNotContain(secret, page.Url);
         Assert.Single(await server.Client.ListRunsAsync("shop"));
 
         // The secret is the project's: a push webhook signed with it starts a run of the pushed commit.
@@ -69,6 +79,14 @@ public sealed class ProjectCreationPagesTests
         await form.GetByRole(AriaRole.Button, new() { Name = "Create project" }).ClickAsync();
         await Expect(page.Locator(".flash.error")).ToContainTextAsync("a hosted project takes no repo, branch or credential");
 
+        await page.Locator("#new-project summary").ClickAsync();
+        await form.GetByLabel("Name", new() { Exact = true }).FillAsync("ext");
+        await form.GetByLabel("Repository URL (else)").FillAsync("https://git.example.com/ext.git");
+        await form.GetByLabel("Git password or token").FillAsync("token-without-user");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Create project" }).ClickAsync();
+        await Expect(page.Locator(".flash.error")).ToHaveTextAsync("give both gitUsername and gitPassword, or neither");
+        Assert.DoesNotContain("token-without-user", page.Url);
+
         // A hosted project: its clone command, no webhook secret.
         await page.Locator("#new-project summary").ClickAsync();
         await form.GetByLabel("Name", new() { Exact = true }).FillAsync("site");
@@ -86,6 +104,26 @@ public sealed class ProjectCreationPagesTests
         var forced = await PageForms.PostAndFollowAsync(developer.Page, "/projects", new Dictionary<string, string> { ["name"] = "evil", ["hosted"] = "on" });
         Assert.Contains("may not project.create", WebUtility.HtmlDecode(forced.Body));
         Assert.DoesNotContain(await server.Client.ListProjectsAsync(), p => p.Name == "evil");
+
+        // Who may create projects but not read the server's disk is refused a path, with the reason, and it is audited.
+        await using var creator = await BrowserSession.StartAsync(server.Url);
+        await TestApi.SignInWithPasswordAsync(creator.Page, "cleo");
+        await creator.Page.GotoAsync("/");
+        var creatorForm = creator.Page.Locator("#project-form");
+        await creator.Page.Locator("#new-project summary").ClickAsync();
+        await creatorForm.GetByLabel("Name", new() { Exact = true }).FillAsync("local");
+        await creatorForm.GetByLabel("Repository URL (else)").FillAsync(repo.Path);
+        await creatorForm.GetByRole(AriaRole.Button, new() { Name = "Create project" }).ClickAsync();
+        await Expect(creator.Page.Locator(".flash.error")).ToContainTextAsync("cleo may not project.local-repo: a project from a path on the server's disk needs an admin");
+        Assert.DoesNotContain(await server.Client.ListProjectsAsync(), p => p.Name == "local");
+        using (var api = TestApi.Admin(server))
+        {
+            var denied = (await api.Http.GetFromJsonAsync<List<AuditEntryDto>>("/api/v1/audit?action=project.local-repo&outcome=denied"))!;
+            Assert.Contains(denied, a => a.Actor == "cleo" && a.Target == "project:local");
+            var all = await api.Http.GetStringAsync("/api/v1/audit?limit=1000");
+            Assert.DoesNotContain(secret, all);
+        }
+        Assert.Empty(creator.PageErrors);
         Assert.Empty(admin.PageErrors);
         Assert.Empty(developer.PageErrors);
     }

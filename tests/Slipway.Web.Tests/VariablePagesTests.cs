@@ -49,6 +49,12 @@ public sealed class VariablePagesTests
         await Expect(page.Locator(".flash.ok")).ToHaveTextAsync("Secret DEPLOY_TOKEN set; it reaches protected branches and deployments only.");
         await SetAsync("REGION", "eu-central-1", secret: false, reaches: "true");
         await Expect(page.Locator(".flash.ok")).ToHaveTextAsync("Variable REGION set; it reaches protected branches and deployments only.");
+        // Rotating a secret without ticking Secret would show its value to every reader: refused, the secret stays.
+        await SetAsync("DEPLOY_TOKEN", "rotated-" + SecretValue, secret: false, reaches: "");
+        await Expect(page.Locator(".flash.error")).ToContainTextAsync("'DEPLOY_TOKEN' is a secret: set its new value as a secret, or delete it first");
+        // A value of several lines (a key, a certificate) arrives as typed, with plain line feeds.
+        await SetAsync("HOSTS", "web-1\nweb-2", secret: false, reaches: "");
+        await Expect(page.Locator(".flash.ok")).ToHaveTextAsync("Variable HOSTS set; it reaches every branch.");
 
         var region = page.Locator("#variables tr[data-name='REGION']");
         await Expect(region).ToHaveAttributeAsync("data-protected", "true");
@@ -62,7 +68,7 @@ public sealed class VariablePagesTests
         await using var developer = await BrowserSession.StartAsync(server.Url);
         await TestApi.SignInWithPasswordAsync(developer.Page, "dana");
         await developer.Page.GotoAsync("/projects/shop/variables");
-        await Expect(developer.Page.Locator("#variables tr[data-name]")).ToHaveCountAsync(2);
+        await Expect(developer.Page.Locator("#variables tr[data-name]")).ToHaveCountAsync(3);
         await Expect(developer.Page.Locator("#variable-form, #variables form")).ToHaveCountAsync(0);
         Assert.DoesNotContain(SecretValue, await developer.Page.ContentAsync());
         var forced = await PageForms.PostAndFollowAsync(developer.Page, "/projects/shop/variables/DEPLOY_TOKEN/delete");
@@ -73,15 +79,16 @@ public sealed class VariablePagesTests
 
         await region.GetByRole(AriaRole.Button, new() { Name = "Delete" }).ClickAsync();
         await Expect(page.Locator(".flash.ok")).ToHaveTextAsync("Variable REGION deleted.");
-        await Expect(page.Locator("#variables tr[data-name]")).ToHaveCountAsync(1);
+        await Expect(page.Locator("#variables tr[data-name]")).ToHaveCountAsync(2);
 
         using (var api = TestApi.Admin(server))
         {
             var variables = (await api.Http.GetFromJsonAsync<List<VariableDto>>("/api/v1/projects/shop/variables"))!;
-            var secret = Assert.Single(variables);
-            Assert.Equal(("DEPLOY_TOKEN", true, null, true), (secret.Name, secret.Secret, secret.Value, secret.Protected));
+            Assert.Equal(["DEPLOY_TOKEN", "HOSTS"], variables.Select(v => v.Name));
+            Assert.Equal(("DEPLOY_TOKEN", true, null, true), (variables[0].Name, variables[0].Secret, variables[0].Value, variables[0].Protected));
+            Assert.Equal("web-1\nweb-2", variables[1].Value);
             var audit = (await api.Http.GetFromJsonAsync<List<AuditEntryDto>>("/api/v1/audit?action=variable.write"))!;
-            Assert.Equal(4, audit.Count(a => a.Outcome == "succeeded")); // three sets and a delete; the refused one set nothing
+            Assert.Equal(5, audit.Count(a => a.Outcome == "succeeded")); // four sets and a delete; the refused ones set nothing
             Assert.Contains(audit, a => a.Target == "project:shop variable:DEPLOY_TOKEN" && a.Detail == "secret set (value not recorded), protected: only protected branches and deployments get it");
             Assert.DoesNotContain(audit, a => (a.Detail ?? "").Contains(SecretValue) || (a.Detail ?? "").Contains("eu-"));
         }

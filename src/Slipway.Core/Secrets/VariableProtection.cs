@@ -26,6 +26,15 @@ public static class VariableProtection
             var (wasSecret, wasProtected) => wasProtected || (secret && !wasSecret),
         };
 
+    /// <summary>
+    /// Why setting <paramref name="name"/> is refused, or null: a secret is never turned into a plain variable by setting
+    /// a value, because its next value would be shown to every reader and no longer masked in logs, and a rotation that
+    /// forgot the secret flag would do exactly that. Deleting it first makes the change deliberate.
+    /// </summary>
+    public static string? SecretToPlain(string name, bool wasSecret, bool secret) => wasSecret && !secret
+        ? $"'{name}' is a secret: set its new value as a secret, or delete it first to make it a plain variable (its value would be shown and no longer masked)"
+        : null;
+
     /// <summary>Whether a run may receive protected values: a deployment, or a build of a protected branch.</summary>
     public static bool MayReceiveProtected(bool isDeployment, bool branchProtected) => isDeployment || branchProtected;
 

@@ -48,7 +48,7 @@ public static class EnvironmentPages
         {
             var variable = Field(form, "name")?.Trim() ?? "";
             var secret = form["secret"].ToString() is "on" or "true";
-            await service.SetVariableAsync(Actor.Of(context), name, env, variable, new SetVariableRequest(Field(form, "value"), secret));
+            await service.SetVariableAsync(Actor.Of(context), name, env, variable, new SetVariableRequest(ProjectVariablePages.TextareaValue(form), secret));
             return $"{(secret ? "Secret" : "Variable")} {variable} of {env} set.";
         })).RequirePageAction(Actions.EnvironmentManage);
         app.MapPost("/projects/{name}/environments/{env}/variables/{var}/delete", (string name, string env, string var, HttpContext context,

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dapper;
 using Slipway.Core.Environments;
+using Slipway.Core.Secrets;
 
 namespace Slipway.Server.Environments;
 
@@ -130,11 +131,18 @@ public sealed class EnvironmentStore(SqlDatabase db)
             "SELECT environment_id, name, value, ciphertext, secret, updated_at, updated_by FROM environment_variables WHERE environment_id = @environmentId ORDER BY name",
             new { environmentId }))).ToList();
 
+    /// <summary>Sets a variable; a secret is never made plain by it (<see cref="VariableProtection.SecretToPlain"/>: 409).</summary>
     public Task SetVariableAsync(long environmentId, string name, string? value, string? ciphertext, bool secret, string by, long now) =>
-        db.WriteAsync((c, tx) => c.ExecuteAsync(
-            "INSERT INTO environment_variables (environment_id, name, value, ciphertext, secret, updated_at, updated_by) VALUES (@environmentId, @name, @value, @ciphertext, @secret, @now, @by) " +
-            "ON CONFLICT (environment_id, name) DO UPDATE SET value = @value, ciphertext = @ciphertext, secret = @secret, updated_at = @now, updated_by = @by",
-            new { environmentId, name, value, ciphertext, secret, now, by }, tx));
+        db.WriteAsync(async (c, tx) =>
+        {
+            var wasSecret = await c.ExecuteScalarAsync<long?>(
+                "SELECT CASE WHEN secret THEN 1 ELSE 0 END FROM environment_variables WHERE environment_id = @environmentId AND name = @name", new { environmentId, name }, tx);
+            if (wasSecret is { } was && VariableProtection.SecretToPlain(name, was != 0, secret) is { } refusal) throw new ConflictException(refusal);
+            return await c.ExecuteAsync(
+                "INSERT INTO environment_variables (environment_id, name, value, ciphertext, secret, updated_at, updated_by) VALUES (@environmentId, @name, @value, @ciphertext, @secret, @now, @by) " +
+                "ON CONFLICT (environment_id, name) DO UPDATE SET value = @value, ciphertext = @ciphertext, secret = @secret, updated_at = @now, updated_by = @by",
+                new { environmentId, name, value, ciphertext, secret, now, by }, tx);
+        });
 
     public Task<bool> DeleteVariableAsync(long environmentId, string name) =>
         db.WriteAsync(async (c, tx) => await c.ExecuteAsync("DELETE FROM environment_variables WHERE environment_id = @environmentId AND name = @name",

@@ -24,6 +24,9 @@ public static class ProjectPages
             return Page<ProjectsPage>(context, new { Projects = list, Waiting = await WaitingDeployments.ForAsync(me, deployments) });
         }).RequirePageAction(Actions.UiView);
 
+        // The address of the creation form's answer: reloading it (a GET) lands on the projects page, not on "no page".
+        app.MapGet("/projects", () => Results.Redirect("/")).RequirePageAction(Actions.UiView);
+
         // Not post/redirect/get on success: the answer carries the webhook secret, shown once, which must never be in an address.
         app.MapPost("/projects", async (HttpContext context, ProjectService service, CancellationToken ct) =>
         {
@@ -32,9 +35,8 @@ public static class ProjectPages
             try
             {
                 // Everything filled in goes to the service, which refuses a hosted project with a repository address or credential.
-                var user = Optional(form, "gitUsername");
                 var request = new CreateProjectRequest(Field(form, "name")?.Trim() ?? "", Optional(form, "repo"), Optional(form, "branch"), hosted,
-                    user, user is null ? null : Field(form, "gitPassword") ?? "");
+                    Optional(form, "gitUsername"), Field(form, "gitPassword") is { Length: > 0 } password ? password : null);
                 var created = await service.CreateAsync(Actor.Of(context), request, ct);
                 return Page<ProjectCreatedPage>(context, new { Created = created, Hosted = hosted, Server = $"{context.Request.Scheme}://{context.Request.Host}" });
             }

@@ -47,6 +47,8 @@ public sealed class VariableStore(SqlDatabase db)
         {
             var existing = await c.QuerySingleOrDefaultAsync<VariableRow>(
                 $"SELECT {Columns} FROM project_variables WHERE project_id = @projectId AND name = @name", new { projectId, name }, tx);
+            if (existing is not null && VariableProtection.SecretToPlain(name, existing.IsSecret, secret == 1) is { } refusal)
+                throw new ConflictException(refusal);
             var isProtected = VariableProtection.Resolve(protectedRequested, secret == 1, existing is null ? null : (existing.IsSecret, existing.IsProtected)) ? 1L : 0L;
             await c.ExecuteAsync(
                 "INSERT INTO project_variables (project_id, name, value, secret, ciphertext, created_at, updated_at, updated_by, protected) " +

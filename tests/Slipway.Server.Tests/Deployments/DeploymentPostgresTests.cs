@@ -39,5 +39,11 @@ public sealed class DeploymentPostgresTests(PostgresFixture postgres)
         await kit.Admin.SetEnvironmentVariableAsync("shop", "production", "API_TOKEN", "s3cret-token", secret: true);
         var variable = (await kit.Admin.GetEnvironmentAsync("shop", "production")).Variables.Single();
         Assert.Equal(("API_TOKEN", true, null), (variable.Name, variable.Secret, variable.Value));
+        // A secret is never made plain by setting a value (the stored flag is read back as a boolean here).
+        var plain = await Assert.ThrowsAsync<Slipway.Client.SlipwayApiException>(() =>
+            kit.Admin.SetEnvironmentVariableAsync("shop", "production", "API_TOKEN", "now-plain", secret: false));
+        Assert.Equal((HttpStatusCode.Conflict, true), (plain.Status, plain.Message.Contains("'API_TOKEN' is a secret")));
+        await kit.Admin.SetEnvironmentVariableAsync("shop", "production", "API_TOKEN", "s3cret-token-2", secret: true);
+        Assert.True((await kit.Admin.GetEnvironmentAsync("shop", "production")).Variables.Single().Secret);
     }
 }

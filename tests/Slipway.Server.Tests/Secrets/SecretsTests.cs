@@ -134,6 +134,13 @@ public sealed class SecretsTests
         using var put = await server.Client.Http.PutAsJsonAsync("api/v1/projects/shop/variables/DEPLOY_KEY", new { value = Secret + "2", secret = true });
         Assert.DoesNotContain("Sl1pway", await put.Content.ReadAsStringAsync());
 
+        // A secret is never made plain by setting a value: a rotation that forgot the flag would show it to every reader.
+        var downgrade = await Assert.ThrowsAsync<SlipwayApiException>(() => server.Client.SetVariableAsync("shop", "DEPLOY_KEY", "now-plain", secret: false));
+        Assert.Equal(HttpStatusCode.Conflict, downgrade.Status);
+        Assert.Contains("'DEPLOY_KEY' is a secret: set its new value as a secret, or delete it first", downgrade.Message);
+        Assert.True((await server.Client.ListVariablesAsync("shop")).Single(v => v.Name == "DEPLOY_KEY").Secret);
+        await server.Client.SetVariableAsync("shop", "REGION", Secret, secret: true); // plain to secret is fine
+
         await server.Client.DeleteVariableAsync("shop", "REGION");
         Assert.Single(await server.Client.ListVariablesAsync("shop"));
         var again = await Assert.ThrowsAsync<SlipwayApiException>(() => server.Client.DeleteVariableAsync("shop", "REGION"));
