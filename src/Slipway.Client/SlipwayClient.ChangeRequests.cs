@@ -61,6 +61,14 @@ public sealed partial class SlipwayClient
         await EnsureAsync(response);
     }
 
+    /// <summary>Replaces the push webhook's secret; the answer is the only time the new one is shown.</summary>
+    public async Task<WebhookSecretDto> ReplaceWebhookSecretAsync(string project, CancellationToken ct = default)
+    {
+        using var response = await _http.PostAsync($"{ProjectPath(project)}/webhook-secret", null, ct);
+        await EnsureAsync(response);
+        return (await response.Content.ReadFromJsonAsync<WebhookSecretDto>(Json, ct))!;
+    }
+
     public Task<List<DirectPushDto>> ListDirectPushesAsync(string project, CancellationToken ct = default) =>
         GetAsync<List<DirectPushDto>>($"{ProjectPath(project)}/direct-pushes", ct);
 

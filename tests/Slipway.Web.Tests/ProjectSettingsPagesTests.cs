@@ -21,7 +21,7 @@ public sealed class ProjectSettingsPagesTests
         const string Password = "hunter2-fetch-token";
         await using var server = await SlipwayTestServer.StartAsync(o => o.EmbeddedAgent = false);
         using var repo = TestRepos.WithPipeline("stages:\n  - name: build\n    jobs:\n      - name: pack\n        run: echo built\n");
-        await server.Client.CreateProjectAsync("shop", repo.Path, "main");
+        var created = await server.Client.CreateProjectAsync("shop", repo.Path, "main");
         using (var api = TestApi.Admin(server)) await api.CreateUserAsync("dana", null, "developer");
 
         await using var admin = await BrowserSession.StartAsync(server.Url);
@@ -83,6 +83,18 @@ public sealed class ProjectSettingsPagesTests
         await Expect(page.Locator("#credential")).ToContainTextAsync("the credential of ci-bot");
         Assert.DoesNotContain(Password, await page.ContentAsync());
 
+        // The push webhook's secret, replaced: the new one is shown once and signs webhooks; the old one no longer does.
+        var answer = await page.RunAndWaitForResponseAsync(() => page.Locator("#replace-webhook-secret").GetByRole(AriaRole.Button).ClickAsync(),
+            r => r.Request.Method == "POST" && r.Url.EndsWith("/settings/webhook-secret"));
+        Assert.Equal("no-cache, no-store", answer.Headers["cache-control"]);
+        await Expect(page.Locator("#replaced")).ToHaveTextAsync("The push webhook secret of shop was replaced; the old one no longer works.");
+        var secret = (await page.Locator("#webhook-secret").InnerTextAsync()).Trim();
+        Assert.Matches("^[0-9a-f]{48}$", secret);
+        Assert.NotEqual(created.WebhookSecret, secret);
+        Assert.Equal(HttpStatusCode.Unauthorized, await PushWebhookAsync(server, created.WebhookSecret!));
+        Assert.Equal(HttpStatusCode.OK, await PushWebhookAsync(server, secret));
+        await page.Locator("#to-settings").ClickAsync();
+
         // A developer reads the settings, without forms or the credential; her forced posts change nothing.
         await using var developer = await BrowserSession.StartAsync(server.Url);
         await TestApi.SignInWithPasswordAsync(developer.Page, "dana");
@@ -97,6 +109,7 @@ public sealed class ProjectSettingsPagesTests
                      ("/projects/shop/settings/release-branches", new() { ["branches"] = "main" }),
                      ("/projects/shop/settings/merge-rules", new() { ["branch"] = "main", ["requiredApprovals"] = "0" }),
                      ("/projects/shop/settings/git-credential/remove", new()),
+                     ("/projects/shop/settings/webhook-secret", new()),
                  })
         {
             var forced = await PageForms.PostAndFollowAsync(developer.Page, path, fields);
@@ -120,9 +133,24 @@ public sealed class ProjectSettingsPagesTests
             Assert.Contains("merge rules of 'main': 2 approvals required, stale approvals dismissed", audit);
             Assert.Contains("git credential set for user 'ci-bot'", audit);
             Assert.Contains("git credential removed", audit);
-            Assert.DoesNotContain(audit, d => d.Contains(Password));
+            Assert.Contains("push webhook secret replaced (value not recorded)", audit);
+            Assert.DoesNotContain(audit, d => d.Contains(Password) || d.Contains(secret));
         }
         Assert.Empty(admin.PageErrors);
         Assert.Empty(developer.PageErrors);
+    }
+
+    /// <summary>A push webhook for main signed with <paramref name="secret"/>, as GitHub sends it; the server's answer.</summary>
+    private static async Task<HttpStatusCode> PushWebhookAsync(SlipwayTestServer server, string secret)
+    {
+        var head = (await server.Client.ListBranchesAsync("shop")).Single(b => b.Name == "main").Head;
+        var body = "{\"ref\":\"refs/heads/main\",\"after\":\"" + head + "\",\"repository\":{\"full_name\":\"acme/shop\"}}";
+        using var http = new HttpClient { BaseAddress = new Uri(server.Url) };
+        using var hook = new HttpRequestMessage(HttpMethod.Post, "/api/v1/projects/shop/hooks/git")
+            { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+        hook.Headers.Add("X-Hub-Signature-256", "sha256=" + Convert.ToHexStringLower(System.Security.Cryptography.HMACSHA256.HashData(
+            System.Text.Encoding.UTF8.GetBytes(secret), System.Text.Encoding.UTF8.GetBytes(body))));
+        using var response = await http.SendAsync(hook);
+        return response.StatusCode;
     }
 }

@@ -201,6 +201,9 @@ public sealed record AutoMergeRequest(bool Enabled, string? Strategy = null);
 
 public sealed record GitCredentialRequest(string? Username, string? Password);
 
+/// <summary>POST /api/v1/projects/{name}/webhook-secret: the push webhook's new HMAC secret, shown only in this answer.</summary>
+public sealed record WebhookSecretDto(string Project, string WebhookSecret);
+
 public sealed record DirectPushDto(string Branch, string? OldHead, string NewHead, DateTimeOffset DetectedAt);
 
 /// <summary>

@@ -20,6 +20,9 @@ public sealed partial class ProjectService(ProjectStore projects, MirrorDirector
     /// <summary>Where hosted repositories live: HOSTED/NAME.git (DATA/hosted by default; shared by all nodes), served at /git/NAME.git.</summary>
     public static string HostedRoot(ServerOptions options) => options.FullHostedDirectory;
 
+    /// <summary>A push webhook's HMAC secret: 24 random bytes as 48 hex characters.</summary>
+    public static string NewWebhookSecret() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+
     /// <summary>The database lock every push into a hosted repository takes (users' pushes and merges), on every node.</summary>
     public static string RepositoryLock(ProjectRow project) => $"repository:{project.Id}";
 
@@ -138,7 +141,7 @@ public sealed partial class ProjectService(ProjectStore projects, MirrorDirector
         if (heads.Count > 0 && !heads.ContainsKey(defaultBranch))
             throw new ProjectException($"the repository has no branch '{defaultBranch}' (it has: {string.Join(", ", heads.Keys.Take(10))})");
 
-        var secret = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+        var secret = NewWebhookSecret();
         var project = await projects.CreateAsync(name, address.Url, defaultBranch, secret, heads, clock.GetUtcNow().ToUnixTimeMilliseconds())
             ?? throw new ProjectException($"a project named '{name}' already exists");
         if (stored is { } keep)

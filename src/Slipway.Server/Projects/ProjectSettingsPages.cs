@@ -53,6 +53,19 @@ public static class ProjectSettingsPages
             await service.SetCredentialAsync(Actor.Of(context), name, new GitCredentialRequest(username, Field(form, "password")));
             return $"Credential of {username} saved; the next fetch uses it.";
         })).RequirePageAction(Actions.RepoCredential);
+        // Not post/redirect/get on success: the answer carries the new secret, shown once, which must never be in an address.
+        app.MapPost(Settings + "/webhook-secret", async (string name, HttpContext context, RepositorySettingsService service) =>
+        {
+            try
+            {
+                var replaced = await service.ReplaceWebhookSecretAsync(Actor.Of(context), name);
+                return Page<WebhookSecretPage>(context, new { Replaced = replaced, Server = $"{context.Request.Scheme}://{context.Request.Host}" });
+            }
+            catch (Exception e) when (ErrorHandling.Classify(e) is { } error)
+            {
+                return Results.Redirect(Flash(PathOf(name), "error", error.Message));
+            }
+        }).RequirePageAction(Actions.RepoCredential);
         app.MapPost(Settings + "/git-credential/remove", (string name, HttpContext context, RepositorySettingsService service) => Act(context, PathOf(name), async () =>
         {
             await service.DeleteCredentialAsync(Actor.Of(context), name);

@@ -119,6 +119,9 @@ public sealed class ProjectStore(SqlDatabase db)
             new { projectId, repoUrl, username, passwordProtected }, tx));
 
     /// <summary>Stores (or, with nulls, removes) the credential for an external repository; the password arrives encrypted.</summary>
+    public Task SetWebhookSecretAsync(long projectId, string secret) =>
+        db.WriteAsync((c, tx) => c.ExecuteAsync("UPDATE projects SET webhook_secret = @secret WHERE id = @projectId", new { projectId, secret }, tx));
+
     public Task SetGitCredentialAsync(long projectId, string? username, string? passwordProtected) =>
         db.WriteAsync((c, tx) => c.ExecuteAsync(
             "UPDATE projects SET git_username = @username, git_password_protected = @passwordProtected WHERE id = @projectId",

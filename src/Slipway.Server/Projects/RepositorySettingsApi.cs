@@ -31,6 +31,8 @@ public static class RepositorySettingsApi
             await service.DeleteCredentialAsync(Actor.Of(context), name);
             return Results.NoContent();
         }).RequireAction(Actions.RepoCredential);
+        api.MapPost("/projects/{name}/webhook-secret", (string name, HttpContext context, RepositorySettingsService service) =>
+            service.ReplaceWebhookSecretAsync(Actor.Of(context), name)).RequireAction(Actions.RepoCredential);
         api.MapGet("/projects/{name}/direct-pushes", DirectPushesAsync).RequireAction(Actions.ProjectRead);
     }
 

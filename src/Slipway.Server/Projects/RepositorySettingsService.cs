@@ -98,6 +98,20 @@ public sealed class RepositorySettingsService(ProjectStore projects, ChangeReque
         await actor.AuditAsync(Actions.RepoCredential, AuditOutcomes.Succeeded, $"project:{name}", $"git credential set for user '{request.Username}'");
     }
 
+    /// <summary>
+    /// Replaces the push webhook's HMAC secret (it is shown only when made: one lost, or seen by someone who should not
+    /// have, is replaced here); answers the new one, the only time it is shown. The old one stops working at once.
+    /// </summary>
+    public async Task<WebhookSecretDto> ReplaceWebhookSecretAsync(Actor actor, string name)
+    {
+        var project = await projects.RequireAsync(name);
+        if (detector.IsHosted(project)) throw new ArgumentException($"'{name}' is hosted by Slipway: its pushes start runs without a webhook");
+        var secret = ProjectService.NewWebhookSecret();
+        await projects.SetWebhookSecretAsync(project.Id, secret);
+        await actor.AuditAsync(Actions.RepoCredential, AuditOutcomes.Succeeded, $"project:{name}", "push webhook secret replaced (value not recorded)");
+        return new WebhookSecretDto(project.Name, secret);
+    }
+
     public async Task DeleteCredentialAsync(Actor actor, string name)
     {
         var project = await projects.RequireAsync(name);

@@ -66,6 +66,9 @@ public class RepositoryUrlTests
         { "git://user:hunter2@host/r.git", "takes no credential" },
         { "https://:hunter2@host/r.git", "a password but no user name" },
         { "https://u:hun#ter2@host/r.git", "no valid host" },
+        { "https://user:1234#ter2@host/r.git", "no valid host" }, // digits read as a port: the '@' is in the fragment
+        { "https://user:1234?ter2@host/r.git", "no valid host" },
+        { "https://user:1234/ter2@host/r.git", "no valid host" },
         { "https:///r.git", "no valid host" },
         { "relative/path", "must be absolute" },
         { "./repo", "must be absolute" },

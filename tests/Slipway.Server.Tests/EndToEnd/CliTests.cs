@@ -178,6 +178,15 @@ public sealed class CliTests
         using var repo = Pipelines.Repo(Pipelines.OneJob("true"));
         var external = await SlipwayAsync(server, "project", "create", "ext", "--repo", repo.Path);
         Assert.Matches(@"webhook: POST /api/v1/projects/ext/hooks/git, HMAC-SHA256 secret \(shown once\): [0-9a-f]{48}", external.Out);
+        // A lost secret is replaced: a new one, shown once; a hosted project has none to replace.
+        var replaced = await SlipwayAsync(server, "project", "replace-webhook-secret", "ext", "--json");
+        Assert.True(replaced.Exit == 0, replaced.Err);
+        var secret = JsonSerializer.Deserialize<WebhookSecretDto>(replaced.Out, SlipwayClient.Json)!.WebhookSecret;
+        Assert.Matches("^[0-9a-f]{48}$", secret);
+        Assert.DoesNotContain(secret, external.Out);
+        var ofHosted = await SlipwayAsync(server, "project", "replace-webhook-secret", "app");
+        Assert.Equal(1, ofHosted.Exit);
+        Assert.Contains("'app' is hosted by Slipway: its pushes start runs without a webhook", ofHosted.Err);
         Assert.True(Directory.Exists(Path.Combine(server.Options.FullDataDirectory, "hosted", "app.git")));
         Assert.Empty(await server.Client.ListRunsAsync("app"));
         Assert.Equal(2, neither.Exit);

@@ -98,7 +98,18 @@ public static class ProjectCommand
             Console.WriteLine($"git credential of {result.GetValue(name)} set (user {username}); the password is stored encrypted and never shown");
             return 0;
         }));
-        return new Command("project", "Projects") { create, list, setKey, setCredential, ProtectionCommands.Protect(), ProtectionCommands.ReleaseBranches() };
+        var replaceSecret = new Command("replace-webhook-secret",
+            "Replace the push webhook's HMAC secret of an external repository (admins): the old one stops working; the new one is shown only now")
+            { name, CliContext.JsonOutput };
+        replaceSecret.SetAction((result, ct) => CliContext.GuardAsync(async () =>
+        {
+            using var client = CliContext.CreateClient(result);
+            var replaced = await client.ReplaceWebhookSecretAsync(result.GetValue(name)!, ct);
+            if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(replaced); return 0; }
+            Console.WriteLine($"webhook: POST /api/v1/projects/{replaced.Project}/hooks/git, HMAC-SHA256 secret (shown once): {replaced.WebhookSecret}");
+            return 0;
+        }));
+        return new Command("project", "Projects") { create, list, setKey, setCredential, replaceSecret, ProtectionCommands.Protect(), ProtectionCommands.ReleaseBranches() };
     }
 
     /// <summary>The git password from stdin or a hidden prompt; null (reported) when none was given.</summary>
