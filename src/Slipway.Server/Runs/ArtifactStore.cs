@@ -25,7 +25,9 @@ public sealed class ArtifactStore(SqlDatabase db)
             "SELECT id, run_id, job_id, stage_idx, path, sha256, size, executable FROM artifacts WHERE run_id = @runId AND stage_idx < @stageIdx " +
             "UNION ALL SELECT 0, @runId, 0, -1, ra.path, ra.sha256, ra.size, " +
             "COALESCE((SELECT MAX(a.executable) FROM artifacts a WHERE a.sha256 = ra.sha256), 0) " +
-            "FROM release_artifacts ra JOIN deployments d ON d.release_id = ra.release_id WHERE d.run_id = @runId " +
+            // Through the run's own deployment_id, set when the run is made: the deployment's run_id is written just after,
+            // and a job leased in between (a waiting agent is quick) would have got none of the release's files.
+            "FROM release_artifacts ra JOIN deployments d ON d.release_id = ra.release_id JOIN runs r ON r.deployment_id = d.id WHERE r.id = @runId " +
             "ORDER BY 4, 1", new { runId, stageIdx }))).ToList();
 
     public Task<bool> ExistsAsync(string sha256) =>

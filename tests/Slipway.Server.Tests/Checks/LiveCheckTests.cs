@@ -115,7 +115,10 @@ public sealed class LiveCheckTests
         await using var kit = await StartAsync();
         var hook = await kit.Admin.AddAlertWebhookAsync("shop", new AlertWebhookRequest(receiver.Url));
         Assert.DoesNotContain("secret-path-token", hook.Url);
-        await kit.Admin.AddCheckAsync("shop", "staging", new CheckRequest(app.Url, Every: "1s"));
+        // On production, where nothing is deployed in this test: every failure is outside a watch window, so the alert is
+        // check.failed. (On staging a release's auto-deployment could win the race on a loaded machine, and the failure then
+        // fell in its window and alerted check.rollback instead: the test waited for an event that never came.)
+        await kit.Admin.AddCheckAsync("shop", "production", new CheckRequest(app.Url, Every: "1s"));
 
         await AlertAsync(receiver, "check.failed");
         Assert.Equal([500, 500, 200], receiver.Requests.Select(r => r.Answered).ToArray());

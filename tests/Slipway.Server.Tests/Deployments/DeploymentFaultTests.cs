@@ -23,6 +23,26 @@ public sealed class DeploymentFaultTests
         """;
 
     [Fact]
+    public async Task ADeploymentJob_GetsTheReleaseFiles_AlsoWhenLeasedBeforeTheDeploymentIsLinkedToItsRun()
+    {
+        await using var kit = await DeploymentKit.StartAsync();
+        var version = await kit.ReleaseAsync("first");
+        var staged = await kit.OnStagingAsync(version);
+        var runId = staged.RunId!.Value;
+        var store = kit.Server.Service<ArtifactStore>();
+        var linked = await store.ForStagesBeforeAsync(runId, 0);
+        Assert.Equal(["pack/dist/app.txt"], linked.Select(a => a.Path));
+
+        // The conductor makes the run (its jobs claimable at once), then links the deployment to it: a lease taken in
+        // between sees the database as this. It must still get the release's files (it got none, and the rollout's
+        // preflight failed: "'pack/dist/app.txt' is not among the release's files").
+        await kit.Server.Service<SqlDatabase>().WriteAsync((c, tx) => Dapper.SqlMapper.ExecuteAsync(c,
+            "UPDATE deployments SET run_id = NULL WHERE run_id = @runId", new { runId }, tx));
+        var files = await store.ForStagesBeforeAsync(runId, 0);
+        Assert.Equal(linked.Select(a => (a.Path, a.Sha256, a.Size)), files.Select(a => (a.Path, a.Sha256, a.Size)));
+    }
+
+    [Fact]
     public async Task DeployAgentKilledMidDeployment_Unknown_LockFreedAfterTheLease_NoRerunElsewhere()
     {
         await using var kit = await DeploymentKit.StartAsync("deploy-prod", 0, SlowOnProduction, o => o.LeaseTimeout = TimeSpan.FromSeconds(3));
