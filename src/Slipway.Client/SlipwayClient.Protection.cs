@@ -17,6 +17,13 @@ public sealed partial class SlipwayClient
         await EnsureAsync(response);
     }
 
+    /// <summary>Takes a branch's protection away (not the default branch, not a release branch; repo.protect).</summary>
+    public async Task UnprotectBranchAsync(string project, string branch, CancellationToken ct = default)
+    {
+        using var response = await _http.DeleteAsync($"{ProjectPath(project)}/protected-branches/{BranchPath(branch)}", ct);
+        await EnsureAsync(response);
+    }
+
     public Task<ReleaseBranchesDto> GetReleaseBranchesAsync(string project, CancellationToken ct = default) =>
         GetAsync<ReleaseBranchesDto>($"{ProjectPath(project)}/release-branches", ct);
 

@@ -54,6 +54,14 @@ public sealed class ProjectSettingsPagesTests
         await releases.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
         await Expect(page.Locator(".flash.ok")).ToHaveTextAsync("Release branches: main, release/2.x; protected tags: v*.");
         await Expect(page.Locator("#release-branches")).ToContainTextAsync("Green runs of main, release/2.x release.");
+        // The default branch and a release branch offer no Unprotect; another protected branch does.
+        await protect.GetByLabel("Protect branch").FillAsync("hotfix");
+        await protect.GetByRole(AriaRole.Button, new() { Name = "Protect" }).ClickAsync();
+        await Expect(page.Locator("#protected-branches li[data-branch='hotfix']")).ToBeVisibleAsync();
+        await Expect(page.Locator("#protected-branches li[data-branch='main'] form, #protected-branches li[data-branch='release/2.x'] form")).ToHaveCountAsync(0);
+        await page.Locator("#protected-branches li[data-branch='hotfix']").GetByRole(AriaRole.Button, new() { Name = "Unprotect" }).ClickAsync();
+        await Expect(page.Locator(".flash.ok")).ToHaveTextAsync("Branch hotfix is no longer protected.");
+        await Expect(page.Locator("#protected-branches li")).ToHaveCountAsync(2);
 
         // Merge rules.
         await page.Locator("#set-merge-rules summary").ClickAsync();
@@ -110,6 +118,7 @@ public sealed class ProjectSettingsPagesTests
                      ("/projects/shop/settings/merge-rules", new() { ["branch"] = "main", ["requiredApprovals"] = "0" }),
                      ("/projects/shop/settings/git-credential/remove", new()),
                      ("/projects/shop/settings/webhook-secret", new()),
+                     ("/projects/shop/settings/protected-branches/unprotect", new() { ["branch"] = "release/2.x" }),
                  })
         {
             var forced = await PageForms.PostAndFollowAsync(developer.Page, path, fields);

@@ -48,6 +48,12 @@ public static class GitHttpApi
                 return Results.Ok(new { project = name, branch, @protected = true });
             })
             .RequireAction(Actions.RepoProtect);
+        api.MapDelete("/projects/{name}/protected-branches/{**branch}", async (string name, string branch, HttpContext context, RepositorySettingsService service) =>
+            {
+                await service.UnprotectBranchAsync(Actor.Of(context), name, branch);
+                return Results.NoContent();
+            })
+            .RequireAction(Actions.RepoProtect);
     }
 
     private static async Task ServeAsync(string name, string service, HttpContext context, ServerOptions options, ProjectStore projects,

@@ -13,9 +13,10 @@ public static class ProjectSettingsPages
     public static void MapProjectSettingsPages(this IEndpointRouteBuilder app)
     {
         const string Settings = "/projects/{name}/settings";
-        app.MapGet(Settings, async (string name, HttpContext context, RepositorySettingsService service) =>
+        app.MapGet(Settings, async (string name, HttpContext context, RepositorySettingsService service, ProjectStore projects) =>
         {
             var user = context.RequireUser();
+            var project = await projects.RequireAsync(name);
             return Page<ProjectSettingsPage>(context, new
             {
                 Project = name,
@@ -23,6 +24,7 @@ public static class ProjectSettingsPages
                 MergeRules = user.Permissions.CanOnProject(Actions.ChangeRequestRead, name) ? await service.MergeRulesAsync(name) : null,
                 CredentialUser = user.Permissions.CanOnProject(Actions.RepoCredential, name) ? await service.CredentialUserAsync(name) : null,
                 Hosted = await service.IsHostedAsync(name),
+                project.DefaultBranch,
             });
         }).RequirePageAction(Actions.ProjectRead);
         app.MapPost(Settings + "/protected-branches", (string name, HttpContext context, RepositorySettingsService service, CancellationToken ct) =>
@@ -31,6 +33,13 @@ public static class ProjectSettingsPages
             var branch = Field(form, "branch")?.Trim() ?? "";
             await service.ProtectBranchAsync(Actor.Of(context), name, branch, ct);
             return $"Branch {branch} is protected: it changes only through merges.";
+        })).RequirePageAction(Actions.RepoProtect);
+        app.MapPost(Settings + "/protected-branches/unprotect", (string name, HttpContext context, RepositorySettingsService service) =>
+            Act(context, PathOf(name), async form =>
+        {
+            var branch = Field(form, "branch")?.Trim() ?? "";
+            await service.UnprotectBranchAsync(Actor.Of(context), name, branch);
+            return $"Branch {branch} is no longer protected.";
         })).RequirePageAction(Actions.RepoProtect);
         app.MapPost(Settings + "/release-branches", (string name, HttpContext context, RepositorySettingsService service, CancellationToken ct) =>
             Act(context, PathOf(name), async form =>

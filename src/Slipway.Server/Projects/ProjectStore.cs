@@ -98,6 +98,11 @@ public sealed class ProjectStore(SqlDatabase db)
                     new { projectId, branch, now, by }, tx);
         });
 
+    /// <summary>False when the branch was not marked protected.</summary>
+    public Task<bool> UnprotectBranchAsync(long projectId, string branch) =>
+        db.WriteAsync(async (c, tx) => await c.ExecuteAsync(
+            "DELETE FROM protected_branches WHERE project_id = @projectId AND branch = @branch", new { projectId, branch }, tx) == 1);
+
     /// <summary>Notes a push to a protected branch of an external repository that Slipway did not make.</summary>
     public Task RecordDirectPushAsync(long projectId, string branch, string? oldHead, string newHead, long now) =>
         db.WriteAsync((c, tx) => c.ExecuteAsync(

@@ -29,6 +29,24 @@ public sealed class RepositorySettingsService(ProjectStore projects, ChangeReque
         await projects.ProtectBranchAsync(project.Id, branch, actor.User.Username, clock.GetUtcNow().ToUnixTimeMilliseconds());
     }
 
+    /// <summary>
+    /// Takes a branch's protection away: direct pushes reach it again and its runs get no protected values. Refused for the
+    /// default branch (always protected) and for a release branch (only protected branches release: change those first).
+    /// </summary>
+    public async Task UnprotectBranchAsync(Actor actor, string name, string branch)
+    {
+        var project = await projects.RequireAsync(name);
+        if (branch == project.DefaultBranch)
+            throw new ConflictException($"'{branch}' is the default branch of '{name}' and is always protected");
+        var settings = await releaseSettings.GetAsync(project);
+        if (settings.ReleaseBranchList.Contains(branch, StringComparer.Ordinal))
+            throw new ConflictException($"'{branch}' is a release branch of '{name}', and only protected branches release; take it out of the release branches first");
+        if (!await projects.UnprotectBranchAsync(project.Id, branch))
+            throw new KeyNotFoundException($"branch '{branch}' of '{name}' is not marked protected");
+        await actor.AuditAsync(Actions.RepoProtect, AuditOutcomes.Succeeded, $"project:{name} branch:{branch}",
+            $"branch '{branch}' unprotected: direct pushes reach it again and its runs get no protected variables or secrets");
+    }
+
     public async Task<ReleaseBranchesDto> ReleaseBranchesAsync(string name)
     {
         var project = await projects.RequireAsync(name);

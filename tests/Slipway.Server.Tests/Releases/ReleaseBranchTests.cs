@@ -165,6 +165,33 @@ public sealed class ReleaseBranchTests
     }
 
     [Fact]
+    public async Task Unprotecting_RefusesTheDefaultAndReleaseBranches_TakesAnotherOff_Audited_ByAdminsOnly()
+    {
+        var (server, repo) = await ShopAsync();
+        await using var _ = server;
+        using var __ = repo;
+        using var developer = Http(server, await UserWithRoleAsync(server, "dev", BuiltInRoles.Developer));
+        await server.Client.ProtectBranchAsync("shop", "release/2.x");
+        await server.Client.ProtectBranchAsync("shop", "hotfix");
+        await server.Client.SetReleaseBranchesAsync("shop", ["main", "release/2.x"]);
+
+        var byDeveloper = await developer.DeleteAsync("/api/v1/projects/shop/protected-branches/hotfix");
+        var ofDefault = await Assert.ThrowsAsync<SlipwayApiException>(() => server.Client.UnprotectBranchAsync("shop", "main"));
+        var ofRelease = await Assert.ThrowsAsync<SlipwayApiException>(() => server.Client.UnprotectBranchAsync("shop", "release/2.x"));
+        var ofUnknown = await Assert.ThrowsAsync<SlipwayApiException>(() => server.Client.UnprotectBranchAsync("shop", "feature/x"));
+        Assert.Equal(["hotfix", "main", "release/2.x"], (await server.Client.ListProtectedBranchesAsync("shop")).Order());
+        await server.Client.UnprotectBranchAsync("shop", "hotfix");
+
+        Assert.Equal(HttpStatusCode.Forbidden, byDeveloper.StatusCode);
+        Assert.Equal((HttpStatusCode.Conflict, HttpStatusCode.Conflict, HttpStatusCode.NotFound), (ofDefault.Status, ofRelease.Status, ofUnknown.Status));
+        Assert.Contains("'main' is the default branch of 'shop' and is always protected", ofDefault.Message);
+        Assert.Contains("'release/2.x' is a release branch of 'shop'", ofRelease.Message);
+        Assert.Equal(["main", "release/2.x"], await server.Client.ListProtectedBranchesAsync("shop"));
+        Assert.Contains(await AuditAsync(server, "action=repo.protect&outcome=succeeded"),
+            e => e.Actor == "admin" && e.Target == "project:shop branch:hotfix" && e.Detail!.StartsWith("branch 'hotfix' unprotected"));
+    }
+
+    [Fact]
     public async Task ARunOnMain_OfAnUnmergedBranchsCommit_IsRefusedNamingTheRule_WhileAnAncestorOfMainIsBuilt()
     {
         var (server, repo) = await ShopAsync();

@@ -109,7 +109,7 @@ public static class ProjectCommand
             Console.WriteLine($"webhook: POST /api/v1/projects/{replaced.Project}/hooks/git, HMAC-SHA256 secret (shown once): {replaced.WebhookSecret}");
             return 0;
         }));
-        return new Command("project", "Projects") { create, list, setKey, setCredential, replaceSecret, ProtectionCommands.Protect(), ProtectionCommands.ReleaseBranches() };
+        return new Command("project", "Projects") { create, list, setKey, setCredential, replaceSecret, ProtectionCommands.Protect(), ProtectionCommands.Unprotect(), ProtectionCommands.ReleaseBranches() };
     }
 
     /// <summary>The git password from stdin or a hidden prompt; null (reported) when none was given.</summary>

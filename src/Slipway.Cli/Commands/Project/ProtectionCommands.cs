@@ -28,6 +28,25 @@ public static class ProtectionCommands
         return command;
     }
 
+    public static Command Unprotect()
+    {
+        var name = new Argument<string>("project") { Description = "Project name" };
+        var branch = new Argument<string>("branch") { Description = "Branch whose protection to take away (not the default branch, not a release branch)" };
+        var command = new Command("unprotect", "Take a branch's protection away (admins): direct pushes reach it again, its runs get no protected values")
+            { name, branch, CliContext.JsonOutput };
+        command.SetAction((result, ct) => CliContext.GuardAsync(async () =>
+        {
+            using var client = CliContext.CreateClient(result);
+            var project = result.GetValue(name)!;
+            await client.UnprotectBranchAsync(project, result.GetValue(branch)!, ct);
+            var all = await client.ListProtectedBranchesAsync(project, ct);
+            if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(all); return 0; }
+            Console.WriteLine($"branch {result.GetValue(branch)} of project {project} is no longer protected (protected branches: {string.Join(", ", all)})");
+            return 0;
+        }));
+        return command;
+    }
+
     public static Command ReleaseBranches()
     {
         var name = new Argument<string>("project") { Description = "Project name" };
