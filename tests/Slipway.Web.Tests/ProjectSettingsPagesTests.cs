@@ -73,13 +73,20 @@ public sealed class ProjectSettingsPagesTests
         await page.Locator("#set-merge-rules summary").ClickAsync();
         await rules.GetByLabel("Target branch").FillAsync("main");
         await rules.GetByLabel("Approvals required").FillAsync("2");
-        await rules.GetByLabel("A new push dismisses earlier approvals").CheckAsync();
+        await rules.GetByLabel("Earlier approvals on a new push").SelectOptionAsync("true");
         await rules.GetByRole(AriaRole.Button, new() { Name = "Save rules" }).ClickAsync();
         await Expect(page.Locator(".flash.ok")).ToHaveTextAsync("Merge rules of main: 2 approvals required, stale approvals dismissed.");
         var mainRules = page.Locator("#merge-rules tr[data-branch='main'] td");
         await Expect(mainRules.Nth(1)).ToHaveTextAsync("2");
         await Expect(mainRules.Nth(2)).ToHaveTextAsync("dismissed by a new push");
         await Expect(mainRules.Nth(3)).ToContainTextAsync("admin, ");
+        // Fields left empty keep what is set: only the approvals change.
+        await page.Locator("#set-merge-rules summary").ClickAsync();
+        await rules.GetByLabel("Target branch").FillAsync("main");
+        await rules.GetByLabel("Approvals required").FillAsync("3");
+        await rules.GetByRole(AriaRole.Button, new() { Name = "Save rules" }).ClickAsync();
+        await Expect(page.Locator(".flash.ok")).ToHaveTextAsync("Merge rules of main: 3 approvals required, stale approvals dismissed.");
+        await Expect(mainRules.Nth(1)).ToHaveTextAsync("3");
 
         // The repository credential: the user name shows, the password never.
         await page.Locator("#set-credential summary").ClickAsync();
@@ -108,7 +115,7 @@ public sealed class ProjectSettingsPagesTests
         await TestApi.SignInWithPasswordAsync(developer.Page, "dana");
         await developer.Page.GotoAsync("/projects/shop/settings");
         await Expect(developer.Page.Locator("#protected-branches li")).ToHaveCountAsync(2);
-        await Expect(developer.Page.Locator("#merge-rules tr[data-branch='main']")).ToContainTextAsync("2");
+        await Expect(developer.Page.Locator("#merge-rules tr[data-branch='main'] td").Nth(1)).ToHaveTextAsync("3");
         await Expect(developer.Page.Locator("form:not(.signout)")).ToHaveCountAsync(0);
         await Expect(developer.Page.Locator("#credential")).ToHaveCountAsync(0);
         foreach (var (path, fields) in new (string, Dictionary<string, string>)[]
@@ -136,7 +143,7 @@ public sealed class ProjectSettingsPagesTests
             Assert.Equal(["v*"], set.ProtectedTags);
             Assert.Equal(["main", "release/2.x"], set.ProtectedBranches);
             var main = (await api.Http.GetFromJsonAsync<List<MergeRulesDto>>("/api/v1/projects/shop/merge-rules"))!.Single(r => r.Branch == "main");
-            Assert.Equal((2, true, "admin"), (main.RequiredApprovals, main.DismissStaleApprovals, main.UpdatedBy));
+            Assert.Equal((3, true, "admin"), (main.RequiredApprovals, main.DismissStaleApprovals, main.UpdatedBy));
             var audit = (await api.Http.GetFromJsonAsync<List<AuditEntryDto>>("/api/v1/audit?outcome=succeeded&limit=1000"))!.Select(a => a.Detail ?? "").ToList();
             Assert.Contains("release branches: main, release/2.x; protected tags: v*", audit);
             Assert.Contains("merge rules of 'main': 2 approvals required, stale approvals dismissed", audit);

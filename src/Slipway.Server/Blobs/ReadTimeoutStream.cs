@@ -13,16 +13,11 @@ internal sealed class ReadTimeoutStream(Stream inner, TimeSpan timeout, Func<Exc
     public override int Read(Span<byte> buffer)
     {
         var rented = System.Buffers.ArrayPool<byte>.Shared.Rent(buffer.Length);
-        try
-        {
-            var n = ReadAsync(rented.AsMemory(0, buffer.Length)).AsTask().GetAwaiter().GetResult();
-            rented.AsSpan(0, n).CopyTo(buffer);
-            return n;
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
-        }
+        // Returned to the pool only after a read that ended: one abandoned by the timeout may still write into it.
+        var n = ReadAsync(rented.AsMemory(0, buffer.Length)).AsTask().GetAwaiter().GetResult();
+        rented.AsSpan(0, n).CopyTo(buffer);
+        System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        return n;
     }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)

@@ -84,10 +84,11 @@ public sealed class CheckService(ProjectStore projects, EnvironmentStore environ
         string name, string env, bool whole, int recent)
     {
         var (project, environment) = await FindAsync(name, env);
-        var results = await checks.LatestResultsAsync(environment.Id, Math.Clamp(recent, 1, CheckStore.HistoryLimit));
+        var all = await checks.ListAsync(environment.Id);
+        var results = await checks.LatestResultsAsync(all.Select(c => c.Id).ToList(), Math.Clamp(recent, 1, CheckStore.HistoryLimit));
         var list = new List<CheckHealthDto>();
         var byCheck = new Dictionary<long, IReadOnlyList<CheckResultDto>>();
-        foreach (var check in await checks.ListAsync(environment.Id))
+        foreach (var check in all)
         {
             var latest = results.TryGetValue(check.Id, out var rows) ? rows.Select(ToDto).ToList() : [];
             list.Add(new CheckHealthDto(ToDto(check, whole), latest.FirstOrDefault()));

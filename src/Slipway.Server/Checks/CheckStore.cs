@@ -128,16 +128,23 @@ public sealed class CheckStore(SqlDatabase db)
             "FROM live_check_results r LEFT JOIN deployments d ON d.id = r.deployment_id WHERE r.check_id = @checkId ORDER BY r.id DESC LIMIT @limit",
             new { checkId, limit }))).ToList();
 
-    /// <summary>The latest <paramref name="perCheck"/> results of each check of an environment, newest first, in one query.</summary>
-    public async Task<IReadOnlyDictionary<long, IReadOnlyList<CheckResultRow>>> LatestResultsAsync(long environmentId, int perCheck) =>
-        (await db.ReadAsync(c => c.QueryAsync<CheckResultRow>(
-            "SELECT id, check_id, at, ok, status_code, duration_ms, detail, deployment_id, deployment_number FROM (" +
-            "SELECT r.id, r.check_id, r.at, r.ok, r.status_code, r.duration_ms, r.detail, r.deployment_id, d.number AS deployment_number, " +
-            "ROW_NUMBER() OVER (PARTITION BY r.check_id ORDER BY r.id DESC) AS nth " +
-            "FROM live_check_results r JOIN live_checks k ON k.id = r.check_id LEFT JOIN deployments d ON d.id = r.deployment_id " +
-            "WHERE k.environment_id = @environmentId) latest WHERE nth <= @perCheck ORDER BY check_id, id DESC",
-            new { environmentId, perCheck })))
-        .GroupBy(r => r.CheckId).ToDictionary(g => g.Key, g => (IReadOnlyList<CheckResultRow>)g.ToList());
+    /// <summary>
+    /// The latest <paramref name="perCheck"/> results of each of <paramref name="checkIds"/>, newest first, in one statement:
+    /// one indexed LIMIT per check (check_id, id), so the kept evidence of old deployments is never scanned.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<long, IReadOnlyList<CheckResultRow>>> LatestResultsAsync(IReadOnlyList<long> checkIds, int perCheck)
+    {
+        if (checkIds.Count == 0) return new Dictionary<long, IReadOnlyList<CheckResultRow>>();
+        // The ids are the database's own numbers, written as literals (SqlIds does the same for lists).
+        var parts = checkIds.Distinct().Select(id =>
+            "SELECT * FROM (SELECT r.id, r.check_id, r.at, r.ok, r.status_code, r.duration_ms, r.detail, r.deployment_id " +
+            $"FROM live_check_results r WHERE r.check_id = {id.ToString(System.Globalization.CultureInfo.InvariantCulture)} ORDER BY r.id DESC LIMIT @perCheck) p{id}");
+        var rows = await db.ReadAsync(c => c.QueryAsync<CheckResultRow>(
+            "SELECT l.id, l.check_id, l.at, l.ok, l.status_code, l.duration_ms, l.detail, l.deployment_id, d.number AS deployment_number " +
+            $"FROM ({string.Join(" UNION ALL ", parts)}) l LEFT JOIN deployments d ON d.id = l.deployment_id ORDER BY l.check_id, l.id DESC",
+            new { perCheck }));
+        return rows.GroupBy(r => r.CheckId).ToDictionary(g => g.Key, g => (IReadOnlyList<CheckResultRow>)g.ToList());
+    }
 
     /// <summary>The results that fell in a deployment's watch window, oldest first (its evidence).</summary>
     public async Task<IReadOnlyList<CheckResultRow>> ResultsOfDeploymentAsync(long deploymentId) =>

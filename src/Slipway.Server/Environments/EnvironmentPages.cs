@@ -71,7 +71,10 @@ public static class EnvironmentPages
             ? await views.ListAsync(name, env)
             : null;
         var (health, checkHistory) = await checks.HealthWithRecentAsync(name, env, CheckService.SeesWhole(user), 10);
-        var webhooks = (await checks.WebhooksAsync(name)).Where(w => w.Environment is null || w.Environment == environment.Name).ToList();
+        // The webhook list is a project's (the API asks env.read on the project): a grant on one environment does not show it.
+        IReadOnlyList<AlertWebhookDto>? webhooks = user.Permissions.CanOnProject(Actions.EnvironmentRead, name)
+            ? (await checks.WebhooksAsync(name)).Where(w => w.Environment is null || w.Environment == environment.Name).ToList()
+            : null;
         return Page<EnvironmentPage>(context, new
         {
             Environment = environment, History = history,

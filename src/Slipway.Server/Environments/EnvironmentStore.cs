@@ -138,10 +138,14 @@ public sealed class EnvironmentStore(SqlDatabase db)
             var wasSecret = await c.ExecuteScalarAsync<long?>(
                 "SELECT CASE WHEN secret THEN 1 ELSE 0 END FROM environment_variables WHERE environment_id = @environmentId AND name = @name", new { environmentId, name }, tx);
             if (wasSecret is { } was && VariableProtection.SecretToPlain(name, was != 0, secret) is { } refusal) throw new ConflictException(refusal);
-            return await c.ExecuteAsync(
+            // The rule again in the write itself, for a secret set concurrently (PostgreSQL reads committed).
+            var written = await c.ExecuteAsync(
                 "INSERT INTO environment_variables (environment_id, name, value, ciphertext, secret, updated_at, updated_by) VALUES (@environmentId, @name, @value, @ciphertext, @secret, @now, @by) " +
-                "ON CONFLICT (environment_id, name) DO UPDATE SET value = @value, ciphertext = @ciphertext, secret = @secret, updated_at = @now, updated_by = @by",
+                "ON CONFLICT (environment_id, name) DO UPDATE SET value = @value, ciphertext = @ciphertext, secret = @secret, updated_at = @now, updated_by = @by " +
+                "WHERE NOT (environment_variables.secret AND NOT excluded.secret)",
                 new { environmentId, name, value, ciphertext, secret, now, by }, tx);
+            if (written == 0) throw new ConflictException(VariableProtection.SecretToPlain(name, true, false)!);
+            return written;
         });
 
     public Task<bool> DeleteVariableAsync(long environmentId, string name) =>

@@ -51,9 +51,16 @@ public static class ProjectSettingsPages
             Act(context, PathOf(name), async form =>
         {
             var branch = Field(form, "branch")?.Trim() ?? "";
+            // A field left empty keeps the branch's current value (a form opened on stale values never weakens a rule by itself).
+            var dismiss = Optional(form, "dismissStaleApprovals") switch
+            {
+                null => (bool?)null,
+                "true" => true,
+                "false" => false,
+                var other => throw new ArgumentException($"'{other}' is not a choice for earlier approvals"),
+            };
             var rules = await service.SetMergeRulesAsync(Actor.Of(context), name, branch, new SetMergeRulesRequest(
-                EnvironmentPages.Number(Optional(form, "requiredApprovals"), "approvals required"),
-                form["dismissStaleApprovals"].ToString() is "on" or "true"), ct);
+                EnvironmentPages.Number(Optional(form, "requiredApprovals"), "approvals required"), dismiss), ct);
             return $"Merge rules of {branch}: {rules.RequiredApprovals} approvals required, stale approvals {(rules.DismissStaleApprovals ? "dismissed" : "kept")}.";
         })).RequirePageAction(Actions.MergeRulesManage);
         app.MapPost(Settings + "/git-credential", (string name, HttpContext context, RepositorySettingsService service) => Act(context, PathOf(name), async form =>

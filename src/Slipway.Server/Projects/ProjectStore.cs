@@ -123,10 +123,11 @@ public sealed class ProjectStore(SqlDatabase db)
             "UPDATE projects SET repo_url = @repoUrl, git_username = @username, git_password_protected = @passwordProtected, last_fetch_error = NULL WHERE id = @projectId",
             new { projectId, repoUrl, username, passwordProtected }, tx));
 
-    /// <summary>Stores (or, with nulls, removes) the credential for an external repository; the password arrives encrypted.</summary>
+    /// <summary>Replaces the push webhook's HMAC secret.</summary>
     public Task SetWebhookSecretAsync(long projectId, string secret) =>
         db.WriteAsync((c, tx) => c.ExecuteAsync("UPDATE projects SET webhook_secret = @secret WHERE id = @projectId", new { projectId, secret }, tx));
 
+    /// <summary>Stores (or, with nulls, removes) the credential for an external repository; the password arrives encrypted.</summary>
     public Task SetGitCredentialAsync(long projectId, string? username, string? passwordProtected) =>
         db.WriteAsync((c, tx) => c.ExecuteAsync(
             "UPDATE projects SET git_username = @username, git_password_protected = @passwordProtected WHERE id = @projectId",

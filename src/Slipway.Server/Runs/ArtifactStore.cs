@@ -26,8 +26,10 @@ public sealed class ArtifactStore(SqlDatabase db)
             "UNION ALL SELECT 0, @runId, 0, -1, ra.path, ra.sha256, ra.size, " +
             "COALESCE((SELECT MAX(a.executable) FROM artifacts a WHERE a.sha256 = ra.sha256), 0) " +
             // Through the run's own deployment_id, set when the run is made: the deployment's run_id is written just after,
-            // and a job leased in between (a waiting agent is quick) would have got none of the release's files.
-            "FROM release_artifacts ra JOIN deployments d ON d.release_id = ra.release_id JOIN runs r ON r.deployment_id = d.id WHERE r.id = @runId " +
+            // and a job leased in between (a waiting agent is quick) would have got none of the release's files. Once it is
+            // written, only that run is the deployment's: a repair run (same deployment_id, no step) gets nothing.
+            "FROM release_artifacts ra JOIN deployments d ON d.release_id = ra.release_id JOIN runs r ON r.deployment_id = d.id " +
+            "WHERE r.id = @runId AND (d.run_id IS NULL OR d.run_id = r.id) " +
             "ORDER BY 4, 1", new { runId, stageIdx }))).ToList();
 
     public Task<bool> ExistsAsync(string sha256) =>

@@ -69,6 +69,8 @@ public class RepositoryUrlTests
         { "https://user:1234#ter2@host/r.git", "no valid host" }, // digits read as a port: the '@' is in the fragment
         { "https://user:1234?ter2@host/r.git", "no valid host" },
         { "https://user:1234/ter2@host/r.git", "no valid host" },
+        { "https://user:1234/a/ter2@host/r.git", "no valid host" },
+        { "https://user:1234/a/b#ter2@host", "no valid host" },
         { "https:///r.git", "no valid host" },
         { "relative/path", "must be absolute" },
         { "./repo", "must be absolute" },

@@ -13,7 +13,7 @@ public sealed class CheckStoreTests(PostgresFixture postgres) : IDisposable
     public static TheoryData<string> Dialects => MigratedDatabase.Dialects;
 
     [Theory, MemberData(nameof(Dialects))]
-    public async Task LatestResults_AreTheNewestOfEachCheckOfTheEnvironment_NewestFirst_InOneQuery(string dialect)
+    public async Task LatestResults_AreTheNewestOfEachCheckAsked_NewestFirst_InOneQuery(string dialect)
     {
         using var db = await MigratedDatabase.OpenAsync(dialect, _dir, postgres);
         var project = (await new ProjectStore(db).CreateAsync("shop", "/repo", "main", "hook", new Dictionary<string, string>(), 1000))!;
@@ -31,14 +31,16 @@ public sealed class CheckStoreTests(PostgresFixture postgres) : IDisposable
         await store.RecordAsync(once, new CheckOutcome(false, 503, 7, "status 503, expected 200"), null, 2000);
         await store.RecordAsync(elsewhere, new CheckOutcome(true, 200, 1, "staging"), null, 3000);
 
-        var latest = await store.LatestResultsAsync(production, 3);
+        var latest = await store.LatestResultsAsync([busy, once, never], 3);
 
         Assert.Equal([busy, once], latest.Keys.Order());
         Assert.Equal(["run 5", "run 4", "run 3"], latest[busy].Select(r => r.Detail));
         Assert.Equal([false, true, false], latest[busy].Select(r => r.Ok));
         Assert.Equal(("status 503, expected 200", 503), (Assert.Single(latest[once]).Detail, latest[once][0].StatusCode));
         Assert.False(latest.ContainsKey(never));
-        Assert.Equal(["run 5"], (await store.LatestResultsAsync(production, 1))[busy].Select(r => r.Detail));
+        Assert.Equal(["run 5"], (await store.LatestResultsAsync([busy, elsewhere], 1))[busy].Select(r => r.Detail));
+        Assert.Equal(["staging"], (await store.LatestResultsAsync([busy, elsewhere], 1))[elsewhere].Select(r => r.Detail));
+        Assert.Empty(await store.LatestResultsAsync([], 5));
     }
 
     public void Dispose() => _dir.Dispose();

@@ -40,6 +40,19 @@ public sealed class DeploymentFaultTests
             "UPDATE deployments SET run_id = NULL WHERE run_id = @runId", new { runId }, tx));
         var files = await store.ForStagesBeforeAsync(runId, 0);
         Assert.Equal(linked.Select(a => (a.Path, a.Sha256, a.Size)), files.Select(a => (a.Path, a.Sha256, a.Size)));
+
+        // Linked again: another run of the same deployment (a repair run: no step, no secret) gets none of them.
+        var db = kit.Server.Service<SqlDatabase>();
+        var repair = await db.WriteAsync(async (c, tx) =>
+        {
+            await Dapper.SqlMapper.ExecuteAsync(c, "UPDATE deployments SET run_id = @runId WHERE id = (SELECT deployment_id FROM runs WHERE id = @runId)", new { runId }, tx);
+            return await Dapper.SqlMapper.ExecuteScalarAsync<long>(c,
+                "INSERT INTO runs (project_id, number, branch, commit_sha, commit_message, trigger, status, created_at, deployment_id) " +
+                "SELECT project_id, NULL, branch, commit_sha, 'repair', 'repair', 'queued', created_at, deployment_id FROM runs WHERE id = @runId RETURNING id",
+                new { runId }, tx);
+        });
+        Assert.Empty(await store.ForStagesBeforeAsync(repair, 0));
+        Assert.Equal(["pack/dist/app.txt"], (await store.ForStagesBeforeAsync(runId, 0)).Select(a => a.Path));
     }
 
     [Fact]
