@@ -33,6 +33,10 @@ public sealed class CheckPagesTests
                 new EnvironmentRequest("production", 0, false, "build", [], 0, null, false, null));
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);
             await api.CreateUserAsync("dana", null, "developer");
+            // A viewer of production only: the webhook list is the project's, which her grant does not cover.
+            await api.CreateUserAsync("pia", null, null);
+            var grant = await api.Http.PostAsJsonAsync("/api/v1/users/pia/grants", new GrantRequest("viewer", "shop", "production"));
+            Assert.True(grant.IsSuccessStatusCode, await grant.Content.ReadAsStringAsync());
         }
         var healthUrl = app.Url.Replace("/hook/secret-path-token", "/health?token=app-secret");
         var appAddress = app.Url[..app.Url.IndexOf("/hook", StringComparison.Ordinal)];
@@ -112,6 +116,14 @@ public sealed class CheckPagesTests
         var webhookId = await page.Locator("#webhooks tr[data-webhook]").GetAttributeAsync("data-webhook");
         forced = await PageForms.PostAndFollowAsync(developer.Page, $"/projects/shop/environments/production/alerts/{webhookId}/remove");
         Assert.Contains("may not check.manage", WebUtility.HtmlDecode(forced.Body));
+
+        // A viewer of production alone sees its checks but not the project's webhooks (the API does not list them to her either).
+        await using var viewer = await BrowserSession.StartAsync(server.Url);
+        await TestApi.SignInWithPasswordAsync(viewer.Page, "pia");
+        await viewer.Page.GotoAsync("/projects/shop/environments/production");
+        await Expect(viewer.Page.Locator("#checks tr[data-check]")).ToContainTextAsync($"GET {appAddress}/…");
+        await Expect(viewer.Page.Locator("#alert-webhooks-title, #webhooks, #no-webhooks")).ToHaveCountAsync(0);
+        Assert.Empty(viewer.PageErrors);
 
         // The admin removes both (the page still shows one check and one webhook: none of the forced posts did anything).
         await check.GetByRole(AriaRole.Button, new() { Name = "Remove" }).ClickAsync();
