@@ -13,8 +13,14 @@ namespace Slipway.Server.Projects;
 /// write-only). Server-side settings, because a pipeline file is whatever the pushed branch says.
 /// </summary>
 public sealed class RepositorySettingsService(ProjectStore projects, ChangeRequestStore changeRequests, ReleaseSettingsStore releaseSettings,
-    GitCredentials credentials, ChangeDetector detector, ServerOptions options, TimeProvider clock)
+    GitCredentials credentials, ChangeDetector detector, DatabaseLocks locks, ServerOptions options, TimeProvider clock)
 {
+    /// <summary>
+    /// Held by whoever changes which branches are protected or release: each checks the other's setting (only protected
+    /// branches release), so two admins at once, on any node, could otherwise leave a release branch unprotected.
+    /// </summary>
+    private static string ProtectionLock(ProjectRow project) => $"protection:{project.Id}";
+
     /// <summary>The default branch and every branch marked protected.</summary>
     public async Task<IReadOnlyList<string>> ProtectedBranchesAsync(string name)
     {
@@ -38,6 +44,7 @@ public sealed class RepositorySettingsService(ProjectStore projects, ChangeReque
         var project = await projects.RequireAsync(name);
         if (branch == project.DefaultBranch)
             throw new ConflictException($"'{branch}' is the default branch of '{name}' and is always protected");
+        await using var held = await locks.AcquireAsync(ProtectionLock(project), wait: TimeSpan.FromSeconds(30));
         var settings = await releaseSettings.GetAsync(project);
         if (settings.ReleaseBranchList.Contains(branch, StringComparer.Ordinal))
             throw new ConflictException($"'{branch}' is a release branch of '{name}', and only protected branches release; take it out of the release branches first");
@@ -59,6 +66,7 @@ public sealed class RepositorySettingsService(ProjectStore projects, ChangeReque
         if (request?.Branches is null && request?.ProtectedTags is null)
             throw new ArgumentException("the body must be {\"branches\": [\"main\", ...], \"protectedTags\": [\"v*\", ...]}; give at least one of them");
         var project = await projects.RequireAsync(name);
+        await using var held = await locks.AcquireAsync(ProtectionLock(project), ct, TimeSpan.FromSeconds(30));
         var current = await releaseSettings.GetAsync(project);
         var branches = request.Branches ?? current.ReleaseBranchList;
         var tags = request.ProtectedTags ?? current.ProtectedTags;

@@ -192,6 +192,31 @@ public sealed class ReleaseBranchTests
     }
 
     [Fact]
+    public async Task MakingABranchReleaseWhileItIsUnprotected_NeverLeavesAReleaseBranchUnprotected()
+    {
+        var (server, repo) = await ShopAsync();
+        await using var _ = server;
+        using var __ = repo;
+        for (var round = 0; round < 15; round++)
+        {
+            await server.Client.SetReleaseBranchesAsync("shop", ["main"]);
+            await server.Client.ProtectBranchAsync("shop", "hotfix");
+            // Two admins at once: one makes hotfix a release branch, the other takes its protection away. One may lose (409).
+            await Task.WhenAll(
+                Quietly(server.Client.SetReleaseBranchesAsync("shop", ["main", "hotfix"])),
+                Quietly(server.Client.UnprotectBranchAsync("shop", "hotfix")));
+            var settings = await server.Client.GetReleaseBranchesAsync("shop");
+            Assert.All(settings.Branches, b => Assert.Contains(b, settings.ProtectedBranches));
+        }
+
+        static async Task Quietly(Task change)
+        {
+            try { await change; }
+            catch (SlipwayApiException e) when (e.Status == HttpStatusCode.Conflict) { }
+        }
+    }
+
+    [Fact]
     public async Task ARunOnMain_OfAnUnmergedBranchsCommit_IsRefusedNamingTheRule_WhileAnAncestorOfMainIsBuilt()
     {
         var (server, repo) = await ShopAsync();
