@@ -76,10 +76,10 @@ public static partial class RepositoryUrl
         var host = at < 0 ? authority : authority[(at + 1)..];
         // A host that is not a name, an address or [IPv6] with an optional port is refused without being echoed: it may be
         // the start of a credential whose unescaped '#', '?' or '/' cut the address short.
-        // A host that looks valid only because a password of digits was read as its port ("user:1234#rest@host",
-        // "user:1234/a/b@host"): the '@' that ends the credential then sits after the authority. An '@' there without user
-        // information is refused (escape it as %40 in a path).
-        if (scheme != "file" && (!Host().IsMatch(host) || userInfo is null && rest.Contains('@')))
+        // A host that looks valid only because part of a credential was read as it ("user:1234#rest@host",
+        // "ci@corp:1234/abc@github.com/r"): the '@' that ends the credential then sits after the authority. Any '@' there is
+        // refused (a real one in a path is written %40), so no part of a password is ever kept in the address.
+        if (scheme != "file" && (!Host().IsMatch(host) || rest.Contains('@')))
             throw new RepositoryUrlException($"the {scheme}:// address has no valid host (escape '/', '?', '#' and '@' in a user name or password as %2F, %3F, %23, %40)");
         switch (scheme)
         {

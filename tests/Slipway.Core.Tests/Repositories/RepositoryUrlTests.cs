@@ -71,6 +71,7 @@ public class RepositoryUrlTests
         { "https://user:1234/ter2@host/r.git", "no valid host" },
         { "https://user:1234/a/ter2@host/r.git", "no valid host" },
         { "https://user:1234/a/b#ter2@host", "no valid host" },
+        { "https://ci@corp.com:1234/ter2@github.com/org/r.git", "no valid host" }, // a user part does not make a later '@' safe
         { "https:///r.git", "no valid host" },
         { "relative/path", "must be absolute" },
         { "./repo", "must be absolute" },
