@@ -118,19 +118,27 @@ public sealed class ProjectSettingsPagesTests
         await Expect(developer.Page.Locator("#merge-rules tr[data-branch='main'] td").Nth(1)).ToHaveTextAsync("3");
         await Expect(developer.Page.Locator("form:not(.signout)")).ToHaveCountAsync(0);
         await Expect(developer.Page.Locator("#credential")).ToHaveCountAsync(0);
-        foreach (var (path, fields) in new (string, Dictionary<string, string>)[]
+        foreach (var (path, fields, action) in new (string, Dictionary<string, string>, string)[]
                  {
-                     ("/projects/shop/settings/protected-branches", new() { ["branch"] = "dev" }),
-                     ("/projects/shop/settings/release-branches", new() { ["branches"] = "main" }),
-                     ("/projects/shop/settings/merge-rules", new() { ["branch"] = "main", ["requiredApprovals"] = "0" }),
-                     ("/projects/shop/settings/git-credential/remove", new()),
-                     ("/projects/shop/settings/webhook-secret", new()),
-                     ("/projects/shop/settings/protected-branches/unprotect", new() { ["branch"] = "release/2.x" }),
+                     ("/projects/shop/settings/protected-branches", new() { ["branch"] = "dev" }, "repo.protect"),
+                     ("/projects/shop/settings/release-branches", new() { ["branches"] = "main" }, "repo.protect"),
+                     ("/projects/shop/settings/merge-rules", new() { ["branch"] = "main", ["requiredApprovals"] = "0" }, "cr.rules"),
+                     ("/projects/shop/settings/git-credential/remove", new(), "repo.credential"),
+                     ("/projects/shop/settings/webhook-secret", new(), "repo.credential"),
+                     ("/projects/shop/settings/protected-branches/unprotect", new() { ["branch"] = "release/2.x" }, "repo.protect"),
                  })
         {
             var forced = await PageForms.PostAndFollowAsync(developer.Page, path, fields);
-            Assert.Contains("may not ", WebUtility.HtmlDecode(forced.Body));
+            Assert.Contains($"dana may not {action}", WebUtility.HtmlDecode(forced.Body));
         }
+        // Nothing they asked for happened: the same protected and release branches, rules, credential and webhook secret.
+        var after = await server.Client.GetReleaseBranchesAsync("shop");
+        Assert.Equal(["main", "release/2.x"], after.Branches);
+        Assert.Equal(["main", "release/2.x"], after.ProtectedBranches);
+        Assert.Equal(3, (await server.Client.ListMergeRulesAsync("shop")).Single(r => r.Branch == "main").RequiredApprovals);
+        await page.ReloadAsync();
+        await Expect(page.Locator("#credential")).ToContainTextAsync("the credential of ci-bot");
+        Assert.Equal(HttpStatusCode.OK, await PushWebhookAsync(server, secret));
 
         await page.Locator("#remove-credential").GetByRole(AriaRole.Button).ClickAsync();
         await Expect(page.Locator(".flash.ok")).ToHaveTextAsync("Credential removed.");

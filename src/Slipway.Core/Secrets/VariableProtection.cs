@@ -27,13 +27,14 @@ public static class VariableProtection
         };
 
     /// <summary>
-    /// Why setting <paramref name="name"/> is refused, or null: a secret is never turned into a plain variable by setting
-    /// a value, because its next value would be shown to every reader and no longer masked in logs, and a rotation that
-    /// forgot the secret flag would do exactly that. Deleting it first makes the change deliberate.
+    /// The refusal when a set would turn the secret <paramref name="name"/> into a plain variable. A secret is never made
+    /// plain by setting a value: its next value would be shown to every reader and no longer masked, and a rotation that
+    /// forgot the secret flag would do exactly that; deleting it first makes the change deliberate. The stores enforce it in
+    /// the upsert itself (the update is skipped when the row is a secret and the new value is not), so concurrent sets
+    /// cannot get around it.
     /// </summary>
-    public static string? SecretToPlain(string name, bool wasSecret, bool secret) => wasSecret && !secret
-        ? $"'{name}' is a secret: set its new value as a secret, or delete it first to make it a plain variable (its value would be shown and no longer masked)"
-        : null;
+    public static string SecretToPlainRefusal(string name) =>
+        $"'{name}' is a secret: set its new value as a secret, or delete it first to make it a plain variable (its value would be shown and no longer masked)";
 
     /// <summary>Whether a run may receive protected values: a deployment, or a build of a protected branch.</summary>
     public static bool MayReceiveProtected(bool isDeployment, bool branchProtected) => isDeployment || branchProtected;

@@ -29,7 +29,7 @@ public static class ChangeRequestPages
         }).RequirePageAction(Actions.ChangeRequestRead);
         app.MapPost("/projects/{name}/change-requests/create", (string name, HttpContext context, ChangeRequestCommands commands, CancellationToken ct) => Act(context, ChangeRequestsPath(name), async form =>
         {
-            var autoMerge = form["autoMerge"].ToString() is "on" or "true" ? Field(form, "strategy") ?? "merge" : null;
+            var autoMerge = Checked(form, "autoMerge") ? Field(form, "strategy") ?? "merge" : null;
             var request = new OpenChangeRequestRequest(Field(form, "title"), Field(form, "description"), Field(form, "source"),
                 Field(form, "target") is { Length: > 0 } target ? target : null, autoMerge);
             var opened = await commands.OpenAsync(Actor.Of(context), name, request, ct);

@@ -38,25 +38,21 @@ public sealed class AlertSender : Hosting.PeriodicWorker
     private readonly ILogger<AlertSender> _log;
     private readonly HttpClient _http = new(new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(2) })
         { Timeout = Timeout.InfiniteTimeSpan };
-    private readonly Lock _lock = new();
-    private TaskCompletionSource _wake = NewWake();
+    private readonly WorkSignal _signal;
     private int _sending;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<long, Task> _attempts = new();
     private TimeSpan _pause = TimeSpan.Zero;
     private long _lastPruneTicks = Environment.TickCount64 - (long)TimeSpan.FromHours(2).TotalMilliseconds;
 
-    public AlertSender(AlertWebhookStore webhooks, AlertDeliveryStore deliveries, SecretVault vault, ServerOptions options, TimeProvider clock,
-        ILogger<AlertSender> log) : base(log, clock)
+    public AlertSender(AlertWebhookStore webhooks, AlertDeliveryStore deliveries, SecretVault vault, WorkSignal signal, ServerOptions options,
+        TimeProvider clock, ILogger<AlertSender> log) : base(log, clock)
     {
-        (_webhooks, _deliveries, _vault, _options, _log) = (webhooks, deliveries, vault, options, log);
+        (_webhooks, _deliveries, _vault, _signal, _options, _log) = (webhooks, deliveries, vault, signal, options, log);
     }
 
     protected override string Name => "alert delivery";
     protected override TimeSpan Interval => _pause;
-    protected override Task WakeUp()
-    {
-        lock (_lock) return _wake.Task;
-    }
+    protected override Task WakeUp() => _signal.WaitAsync(WorkSignal.Alerts);
 
     /// <summary>
     /// Queues the alert for every webhook of the project that covers the environment, then this node's sender looks at once.
@@ -221,18 +217,8 @@ public sealed class AlertSender : Hosting.PeriodicWorker
         if (pruned > 0) _log.LogInformation("pruned the record of {Count} alert deliveries that ended over {Days} days ago", pruned, Keep.TotalDays);
     }
 
-    private void Wake()
-    {
-        TaskCompletionSource fire;
-        lock (_lock)
-        {
-            fire = _wake;
-            _wake = NewWake();
-        }
-        fire.TrySetResult();
-    }
-
-    private static TaskCompletionSource NewWake() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>This node's sender looks at once (a delivery queued here, or a slot freed).</summary>
+    private void Wake() => _signal.SignalHere(WorkSignal.Alerts);
 
     public override void Dispose()
     {

@@ -30,7 +30,7 @@ public static class CheckPages
         })).RequirePageAction(Actions.CheckManage);
         app.MapPost(Environment + "/alerts", (string name, string env, HttpContext context, CheckService service) => Act(context, EnvironmentPath(name, env), async form =>
         {
-            var all = form["allEnvironments"].ToString() is "on" or "true";
+            var all = Checked(form, "allEnvironments");
             var webhook = await service.AddWebhookAsync(Actor.Of(context), name, new AlertWebhookRequest(Field(form, "url"), Optional(form, "format"), all ? null : env));
             return $"Alert webhook {webhook.Id} ({webhook.Format}, {webhook.Url}) added for {(all ? "every environment" : env)}.";
         })).RequirePageAction(Actions.CheckManage);
@@ -45,7 +45,7 @@ public static class CheckPages
     /// <summary>A check as posted by the environment page's form: empty fields are the API's defaults.</summary>
     internal static CheckRequest CheckFrom(IFormCollection form) => new(
         Optional(form, "url"),
-        EnvironmentPages.Number(Optional(form, "expectStatus"), "expected status"),
+        Number(Optional(form, "expectStatus"), "expected status"),
         Field(form, "bodyContains") is { Length: > 0 } body ? body : null,
         Optional(form, "timeout"),
         Optional(form, "every"),

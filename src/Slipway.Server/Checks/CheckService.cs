@@ -100,9 +100,16 @@ public sealed class CheckService(ProjectStore projects, EnvironmentStore environ
         return (new EnvironmentHealthDto(project.Name, environment.Name, status, list), byCheck);
     }
 
-    public async Task<IReadOnlyList<AlertWebhookDto>> WebhooksAsync(string name)
+    /// <summary>The project's alert webhooks, or with <paramref name="env"/> those that get that environment's alerts; each with its latest delivery.</summary>
+    public async Task<IReadOnlyList<AlertWebhookDto>> WebhooksAsync(string name, string? env = null)
     {
-        var list = await webhooks.ListAsync((await projects.RequireAsync(name)).Id);
+        IReadOnlyList<AlertWebhookRow> list;
+        if (env is null) list = await webhooks.ListAsync((await projects.RequireAsync(name)).Id);
+        else
+        {
+            var (project, environment) = await FindAsync(name, env);
+            list = await webhooks.ForAsync(project.Id, environment.Id);
+        }
         var latest = await deliveries.LatestAsync(list.Select(w => w.Id).ToList());
         return list.Select(w => ToDto(w) with { LastDelivery = latest.TryGetValue(w.Id, out var d) ? ToDto(d) : null }).ToList();
     }

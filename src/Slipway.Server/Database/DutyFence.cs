@@ -18,22 +18,18 @@ public sealed record DutyFence(string Duty, string Holder, long Token)
     public static DutyFence? Current => Ambient.Value;
 
     /// <summary>Runs <paramref name="pass"/> (and whatever it starts) under <paramref name="fence"/>.</summary>
-    public static async Task RunUnderAsync(DutyFence fence, Func<Task> pass)
-    {
-        var outer = Ambient.Value;
-        Ambient.Value = fence;
-        try { await pass(); }
-        finally { Ambient.Value = outer; }
-    }
+    public static Task RunUnderAsync(DutyFence fence, Func<Task> pass) => WithAsync(fence, async () => { await pass(); return true; });
 
     /// <summary>
     /// Runs <paramref name="work"/> outside any duty's fence: for a write that follows from what the pass already wrote under
     /// its fence and must not be lost if the lease goes in between (an alert about a check result recorded under it).
     /// </summary>
-    public static async Task<T> RunOutsideAsync<T>(Func<Task<T>> work)
+    public static Task<T> RunOutsideAsync<T>(Func<Task<T>> work) => WithAsync(null, work);
+
+    private static async Task<T> WithAsync<T>(DutyFence? fence, Func<Task<T>> work)
     {
         var outer = Ambient.Value;
-        Ambient.Value = null;
+        Ambient.Value = fence;
         try { return await work(); }
         finally { Ambient.Value = outer; }
     }

@@ -47,8 +47,8 @@ public static class EnvironmentPages
         app.MapPost("/projects/{name}/environments/{env}/variables", (string name, string env, HttpContext context, EnvironmentService service) => Act(context, EnvironmentPath(name, env), async form =>
         {
             var variable = Field(form, "name")?.Trim() ?? "";
-            var secret = form["secret"].ToString() is "on" or "true";
-            await service.SetVariableAsync(Actor.Of(context), name, env, variable, new SetVariableRequest(ProjectVariablePages.TextareaValue(form), secret));
+            var secret = Checked(form, "secret");
+            await service.SetVariableAsync(Actor.Of(context), name, env, variable, new SetVariableRequest(TextareaValue(form, "value"), secret));
             return $"{(secret ? "Secret" : "Variable")} {variable} of {env} set.";
         })).RequirePageAction(Actions.EnvironmentManage);
         app.MapPost("/projects/{name}/environments/{env}/variables/{var}/delete", (string name, string env, string var, HttpContext context,
@@ -73,7 +73,7 @@ public static class EnvironmentPages
         var (health, checkHistory) = await checks.HealthWithRecentAsync(name, env, CheckService.SeesWhole(user), 10);
         // The webhook list is a project's (the API asks env.read on the project): a grant on one environment does not show it.
         IReadOnlyList<AlertWebhookDto>? webhooks = user.Permissions.CanOnProject(Actions.EnvironmentRead, name)
-            ? (await checks.WebhooksAsync(name)).Where(w => w.Environment is null || w.Environment == environment.Name).ToList()
+            ? await checks.WebhooksAsync(name, env)
             : null;
         return Page<EnvironmentPage>(context, new
         {
@@ -90,17 +90,13 @@ public static class EnvironmentPages
     internal static EnvironmentRequest SettingsFrom(IFormCollection form, string? name) => new(
         name,
         Number(Optional(form, "position"), "position"),
-        form["optional"].ToString() is "on" or "true",
+        Checked(form, "optional"),
         Optional(form, "pool"),
-        (Field(form, "deployers") ?? "").Split([' ', ',', '\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries),
+        Words(form, "deployers"),
         Number(Optional(form, "requiredApprovals"), "required approvals") ?? 0,
         Optional(form, "approverRole") ?? "",
-        form["autoDeploy"].ToString() is "on" or "true",
+        Checked(form, "autoDeploy"),
         Optional(form, "queuePolicy"));
-
-    internal static int? Number(string? value, string what) => value is null ? null
-        : int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n
-        : throw new ArgumentException($"'{what}' must be a whole number, not '{value}'");
 
 
     /// <summary>A date and time typed in a form (a datetime-local input has no zone: it is read as UTC).</summary>

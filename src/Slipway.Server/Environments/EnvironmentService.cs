@@ -91,7 +91,7 @@ public sealed class EnvironmentService(ProjectStore projects, EnvironmentStore e
     /// <summary>Sets a variable or a secret (write-only: encrypted with the key ring, never shown again).</summary>
     public async Task SetVariableAsync(Actor actor, string name, string env, string var, SetVariableRequest? request)
     {
-        var value = VariablesApi.CheckValue(var, request);
+        var value = ProjectVariableService.CheckValue(var, request);
         var secret = request!.Secret;
         var (_, row) = await FindAsync(name, env);
         var user = actor.User.Username;

@@ -131,20 +131,17 @@ public sealed class EnvironmentStore(SqlDatabase db)
             "SELECT environment_id, name, value, ciphertext, secret, updated_at, updated_by FROM environment_variables WHERE environment_id = @environmentId ORDER BY name",
             new { environmentId }))).ToList();
 
-    /// <summary>Sets a variable; a secret is never made plain by it (<see cref="VariableProtection.SecretToPlain"/>: 409).</summary>
+    /// <summary>Sets a variable; a secret is never made plain by it (<see cref="VariableProtection.SecretToPlainRefusal"/>: 409).</summary>
     public Task SetVariableAsync(long environmentId, string name, string? value, string? ciphertext, bool secret, string by, long now) =>
         db.WriteAsync(async (c, tx) =>
         {
-            var wasSecret = await c.ExecuteScalarAsync<long?>(
-                "SELECT CASE WHEN secret THEN 1 ELSE 0 END FROM environment_variables WHERE environment_id = @environmentId AND name = @name", new { environmentId, name }, tx);
-            if (wasSecret is { } was && VariableProtection.SecretToPlain(name, was != 0, secret) is { } refusal) throw new ConflictException(refusal);
-            // The rule again in the write itself, for a secret set concurrently (PostgreSQL reads committed).
+            // The update is skipped when the row is a secret and the new value is not, in the write itself (concurrent sets too).
             var written = await c.ExecuteAsync(
                 "INSERT INTO environment_variables (environment_id, name, value, ciphertext, secret, updated_at, updated_by) VALUES (@environmentId, @name, @value, @ciphertext, @secret, @now, @by) " +
                 "ON CONFLICT (environment_id, name) DO UPDATE SET value = @value, ciphertext = @ciphertext, secret = @secret, updated_at = @now, updated_by = @by " +
                 "WHERE NOT (environment_variables.secret AND NOT excluded.secret)",
                 new { environmentId, name, value, ciphertext, secret, now, by }, tx);
-            if (written == 0) throw new ConflictException(VariableProtection.SecretToPlain(name, true, false)!);
+            if (written == 0) throw new ConflictException(VariableProtection.SecretToPlainRefusal(name));
             return written;
         });
 

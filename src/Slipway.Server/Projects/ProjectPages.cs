@@ -28,23 +28,15 @@ public static class ProjectPages
         app.MapGet("/projects", () => Results.Redirect("/")).RequirePageAction(Actions.UiView);
 
         // Not post/redirect/get on success: the answer carries the webhook secret, shown once, which must never be in an address.
-        app.MapPost("/projects", async (HttpContext context, ProjectService service, CancellationToken ct) =>
+        app.MapPost("/projects", (HttpContext context, ProjectService service, CancellationToken ct) => AnswerOnce(context, "/", async form =>
         {
-            var form = await ReadFormAsync(context);
-            var hosted = form["hosted"].ToString() is "on" or "true";
-            try
-            {
-                // Everything filled in goes to the service, which refuses a hosted project with a repository address or credential.
-                var request = new CreateProjectRequest(Field(form, "name")?.Trim() ?? "", Optional(form, "repo"), Optional(form, "branch"), hosted,
-                    Optional(form, "gitUsername"), Field(form, "gitPassword") is { Length: > 0 } password ? password : null);
-                var created = await service.CreateAsync(Actor.Of(context), request, ct);
-                return Page<ProjectCreatedPage>(context, new { Created = created, Hosted = hosted, Server = $"{context.Request.Scheme}://{context.Request.Host}" });
-            }
-            catch (Exception e) when (ErrorHandling.Classify(e) is { } error)
-            {
-                return Results.Redirect(Flash("/", "error", error.Message));
-            }
-        }).RequirePageAction(Actions.ProjectCreate);
+            // Everything filled in goes to the service, which refuses a hosted project with a repository address or credential.
+            var hosted = Checked(form, "hosted");
+            var request = new CreateProjectRequest(Field(form, "name")?.Trim() ?? "", Optional(form, "repo"), Optional(form, "branch"), hosted,
+                Optional(form, "gitUsername"), Field(form, "gitPassword") is { Length: > 0 } password ? password : null);
+            var created = await service.CreateAsync(Actor.Of(context), request, ct);
+            return Page<ProjectCreatedPage>(context, new { Created = created, Hosted = hosted, Server = ServerAddress(context) });
+        })).RequirePageAction(Actions.ProjectCreate);
 
         app.MapGet("/projects/{name}", async (string name, HttpContext context, ProjectStore projects, RunStore runs, RepositorySettingsService settings,
             DeploymentViews views) =>
@@ -53,7 +45,7 @@ public static class ProjectPages
             var branches = await ProjectsApi.BranchViewsAsync(project, projects, runs);
             // CI runs only: a deployment's run is not a build of its branch (it is on the deployment's page).
             var list = (await runs.ListAsync(project.Id, 50, RunKinds.Ci)).Select(r => r.ToSummary()).ToList();
-            var directPushes = await RepositorySettingsApi.DirectPushesAsync(name, projects);
+            var directPushes = await settings.DirectPushesAsync(name);
             var releaseBranches = await settings.ReleaseBranchesAsync(name);
             return Page<ProjectPage>(context, new
             {

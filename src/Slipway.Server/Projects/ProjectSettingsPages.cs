@@ -13,20 +13,8 @@ public static class ProjectSettingsPages
     public static void MapProjectSettingsPages(this IEndpointRouteBuilder app)
     {
         const string Settings = "/projects/{name}/settings";
-        app.MapGet(Settings, async (string name, HttpContext context, RepositorySettingsService service, ProjectStore projects) =>
-        {
-            var user = context.RequireUser();
-            var project = await projects.RequireAsync(name);
-            return Page<ProjectSettingsPage>(context, new
-            {
-                Project = name,
-                Releases = await service.ReleaseBranchesAsync(name),
-                MergeRules = user.Permissions.CanOnProject(Actions.ChangeRequestRead, name) ? await service.MergeRulesAsync(name) : null,
-                CredentialUser = user.Permissions.CanOnProject(Actions.RepoCredential, name) ? await service.CredentialUserAsync(name) : null,
-                Hosted = await service.IsHostedAsync(name),
-                project.DefaultBranch,
-            });
-        }).RequirePageAction(Actions.ProjectRead);
+        app.MapGet(Settings, async (string name, HttpContext context, RepositorySettingsService service) =>
+            Page<ProjectSettingsPage>(context, new { View = await service.ViewAsync(name, context.RequireUser()) })).RequirePageAction(Actions.ProjectRead);
         app.MapPost(Settings + "/protected-branches", (string name, HttpContext context, RepositorySettingsService service, CancellationToken ct) =>
             Act(context, PathOf(name), async form =>
         {
@@ -44,7 +32,7 @@ public static class ProjectSettingsPages
         app.MapPost(Settings + "/release-branches", (string name, HttpContext context, RepositorySettingsService service, CancellationToken ct) =>
             Act(context, PathOf(name), async form =>
         {
-            var set = await service.SetReleaseBranchesAsync(Actor.Of(context), name, new SetReleaseBranchesRequest(Words(Field(form, "branches")), Words(Field(form, "protectedTags"))), ct);
+            var set = await service.SetReleaseBranchesAsync(Actor.Of(context), name, new SetReleaseBranchesRequest(Words(form, "branches"), Words(form, "protectedTags")), ct);
             return $"Release branches: {string.Join(", ", set.Branches)}; protected tags: {(set.ProtectedTags.Count == 0 ? "none" : string.Join(", ", set.ProtectedTags))}.";
         })).RequirePageAction(Actions.RepoProtect);
         app.MapPost(Settings + "/merge-rules", (string name, HttpContext context, RepositorySettingsService service, CancellationToken ct) =>
@@ -52,15 +40,9 @@ public static class ProjectSettingsPages
         {
             var branch = Field(form, "branch")?.Trim() ?? "";
             // A field left empty keeps the branch's current value (a form opened on stale values never weakens a rule by itself).
-            var dismiss = Optional(form, "dismissStaleApprovals") switch
-            {
-                null => (bool?)null,
-                "true" => true,
-                "false" => false,
-                var other => throw new ArgumentException($"'{other}' is not a choice for earlier approvals"),
-            };
+            var dismiss = Choice(form, "dismissStaleApprovals", "earlier approvals");
             var rules = await service.SetMergeRulesAsync(Actor.Of(context), name, branch, new SetMergeRulesRequest(
-                EnvironmentPages.Number(Optional(form, "requiredApprovals"), "approvals required"), dismiss), ct);
+                Number(Optional(form, "requiredApprovals"), "approvals required"), dismiss), ct);
             return $"Merge rules of {branch}: {rules.RequiredApprovals} approvals required, stale approvals {(rules.DismissStaleApprovals ? "dismissed" : "kept")}.";
         })).RequirePageAction(Actions.MergeRulesManage);
         app.MapPost(Settings + "/git-credential", (string name, HttpContext context, RepositorySettingsService service) => Act(context, PathOf(name), async form =>
@@ -70,18 +52,12 @@ public static class ProjectSettingsPages
             return $"Credential of {username} saved; the next fetch uses it.";
         })).RequirePageAction(Actions.RepoCredential);
         // Not post/redirect/get on success: the answer carries the new secret, shown once, which must never be in an address.
-        app.MapPost(Settings + "/webhook-secret", async (string name, HttpContext context, RepositorySettingsService service) =>
+        app.MapPost(Settings + "/webhook-secret", (string name, HttpContext context, RepositorySettingsService service) =>
+            AnswerOnce(context, PathOf(name), async _ =>
         {
-            try
-            {
-                var replaced = await service.ReplaceWebhookSecretAsync(Actor.Of(context), name);
-                return Page<WebhookSecretPage>(context, new { Replaced = replaced, Server = $"{context.Request.Scheme}://{context.Request.Host}" });
-            }
-            catch (Exception e) when (ErrorHandling.Classify(e) is { } error)
-            {
-                return Results.Redirect(Flash(PathOf(name), "error", error.Message));
-            }
-        }).RequirePageAction(Actions.RepoCredential);
+            var replaced = await service.ReplaceWebhookSecretAsync(Actor.Of(context), name);
+            return Page<WebhookSecretPage>(context, new { Replaced = replaced, Server = ServerAddress(context) });
+        })).RequirePageAction(Actions.RepoCredential);
         app.MapPost(Settings + "/git-credential/remove", (string name, HttpContext context, RepositorySettingsService service) => Act(context, PathOf(name), async () =>
         {
             await service.DeleteCredentialAsync(Actor.Of(context), name);
@@ -90,7 +66,4 @@ public static class ProjectSettingsPages
     }
 
     private static string PathOf(string project) => $"/projects/{Uri.EscapeDataString(project)}/settings";
-
-    private static IReadOnlyList<string> Words(string? text) =>
-        (text ?? "").Split([' ', ',', '\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries);
 }

@@ -33,12 +33,7 @@ public static class RepositorySettingsApi
         }).RequireAction(Actions.RepoCredential);
         api.MapPost("/projects/{name}/webhook-secret", (string name, HttpContext context, RepositorySettingsService service) =>
             service.ReplaceWebhookSecretAsync(Actor.Of(context), name)).RequireAction(Actions.RepoCredential);
-        api.MapGet("/projects/{name}/direct-pushes", DirectPushesAsync).RequireAction(Actions.ProjectRead);
-    }
-
-    public static async Task<IReadOnlyList<DirectPushDto>> DirectPushesAsync(string name, ProjectStore projects)
-    {
-        var project = await projects.RequireAsync(name);
-        return (await projects.DirectPushesAsync(project.Id)).Select(d => new DirectPushDto(d.Branch, d.OldHead, d.NewHead, UnixMs.To(d.DetectedAt))).ToList();
+        api.MapGet("/projects/{name}/direct-pushes", (string name, RepositorySettingsService service) => service.DirectPushesAsync(name))
+            .RequireAction(Actions.ProjectRead);
     }
 }

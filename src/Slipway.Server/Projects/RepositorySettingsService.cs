@@ -22,11 +22,8 @@ public sealed class RepositorySettingsService(ProjectStore projects, ChangeReque
     private static string ProtectionLock(ProjectRow project) => $"protection:{project.Id}";
 
     /// <summary>The default branch and every branch marked protected.</summary>
-    public async Task<IReadOnlyList<string>> ProtectedBranchesAsync(string name)
-    {
-        var project = await projects.RequireAsync(name);
-        return new[] { project.DefaultBranch }.Concat(await projects.ProtectedBranchesAsync(project.Id)).Distinct().ToList();
-    }
+    public async Task<IReadOnlyList<string>> ProtectedBranchesAsync(string name) =>
+        (await releaseSettings.GetAsync(await projects.RequireAsync(name))).ProtectedBranches;
 
     public async Task ProtectBranchAsync(Actor actor, string name, string branch, CancellationToken ct)
     {
@@ -37,22 +34,38 @@ public sealed class RepositorySettingsService(ProjectStore projects, ChangeReque
 
     /// <summary>
     /// Takes a branch's protection away: direct pushes reach it again and its runs get no protected values. Refused for the
-    /// default branch (always protected) and for a release branch (only protected branches release: change those first).
+    /// default branch (always protected) and for a release branch (<see cref="ProjectProtection.UnprotectRefusal"/>).
     /// </summary>
     public async Task UnprotectBranchAsync(Actor actor, string name, string branch)
     {
         var project = await projects.RequireAsync(name);
-        if (branch == project.DefaultBranch)
-            throw new ConflictException($"'{branch}' is the default branch of '{name}' and is always protected");
         await using var held = await locks.AcquireAsync(ProtectionLock(project), wait: TimeSpan.FromSeconds(30));
-        var settings = await releaseSettings.GetAsync(project);
-        if (settings.ReleaseBranchList.Contains(branch, StringComparer.Ordinal))
-            throw new ConflictException($"'{branch}' is a release branch of '{name}', and only protected branches release; take it out of the release branches first");
+        if ((await releaseSettings.GetAsync(project)).UnprotectRefusal(name, branch) is { } refusal) throw new ConflictException(refusal);
         if (!await projects.UnprotectBranchAsync(project.Id, branch))
             throw new KeyNotFoundException($"branch '{branch}' of '{name}' is not marked protected");
         await actor.AuditAsync(Actions.RepoProtect, AuditOutcomes.Succeeded, $"project:{name} branch:{branch}",
             $"branch '{branch}' unprotected: direct pushes reach it again and its runs get no protected variables or secrets");
     }
+
+    /// <summary>
+    /// Everything the settings page shows, from one read of the project: the merge rules only for readers of change
+    /// requests, the credential's user name only for holders of repo.credential.
+    /// </summary>
+    public async Task<RepositorySettingsView> ViewAsync(string name, Principal.User user)
+    {
+        var project = await projects.RequireAsync(name);
+        var protection = await releaseSettings.GetAsync(project);
+        return new RepositorySettingsView(project.Name, ToDto(project.Name, protection),
+            protection.ProtectedBranches.Where(b => protection.UnprotectRefusal(project.Name, b) is null).ToHashSet(StringComparer.Ordinal),
+            user.Permissions.CanOnProject(Actions.ChangeRequestRead, name) ? await MergeRulesOfAsync(project) : null,
+            user.Permissions.CanOnProject(Actions.RepoCredential, name) ? project.GitUsername : null,
+            detector.IsHosted(project));
+    }
+
+    /// <summary>The newest 20 pushes seen on protected branches of an external repository that Slipway did not make.</summary>
+    public async Task<IReadOnlyList<DirectPushDto>> DirectPushesAsync(string name) =>
+        (await projects.DirectPushesAsync((await projects.RequireAsync(name)).Id))
+        .Select(d => new DirectPushDto(d.Branch, d.OldHead, d.NewHead, UnixMs.To(d.DetectedAt))).ToList();
 
     public async Task<ReleaseBranchesDto> ReleaseBranchesAsync(string name)
     {
@@ -82,9 +95,10 @@ public sealed class RepositorySettingsService(ProjectStore projects, ChangeReque
     }
 
     /// <summary>The rules of every branch that has its own, and of the default branch (which has the defaults when unset).</summary>
-    public async Task<IReadOnlyList<MergeRulesDto>> MergeRulesAsync(string name)
+    public async Task<IReadOnlyList<MergeRulesDto>> MergeRulesAsync(string name) => await MergeRulesOfAsync(await projects.RequireAsync(name));
+
+    private async Task<IReadOnlyList<MergeRulesDto>> MergeRulesOfAsync(ProjectRow project)
     {
-        var project = await projects.RequireAsync(name);
         var set = (await changeRequests.ListRulesAsync(project.Id)).Select(r => ChangeRequestMapping.Rules(r.Branch, r.Rules, r.UpdatedBy, r.UpdatedAt)).ToList();
         if (set.All(r => r.Branch != project.DefaultBranch)) set.Insert(0, ChangeRequestMapping.Rules(project.DefaultBranch, MergeRules.Default));
         return set;
@@ -105,12 +119,6 @@ public sealed class RepositorySettingsService(ProjectStore projects, ChangeReque
             $"merge rules of '{branch}': {rules.RequiredApprovals} approvals required, stale approvals {(rules.DismissStaleApprovals ? "dismissed" : "kept")}");
         return ChangeRequestMapping.Rules(branch, rules, user, now);
     }
-
-    /// <summary>The user name of the external repository's credential, or null when none is set (the password never comes out).</summary>
-    public async Task<string?> CredentialUserAsync(string name) => (await projects.RequireAsync(name)).GitUsername;
-
-    /// <summary>Whether Slipway hosts the project's repository (then it needs no credential).</summary>
-    public async Task<bool> IsHostedAsync(string name) => detector.IsHosted(await projects.RequireAsync(name));
 
     public async Task SetCredentialAsync(Actor actor, string name, GitCredentialRequest? request)
     {
@@ -181,3 +189,10 @@ public sealed class RepositorySettingsService(ProjectStore projects, ChangeReque
     private static ReleaseBranchesDto ToDto(string project, ProjectProtection p) =>
         new(project, p.ReleaseBranchList, p.ProtectedTags, p.ProtectedBranches, p.IsDefault, p.UpdatedBy, p.UpdatedAt is { } at ? UnixMs.To(at) : null);
 }
+
+/// <summary>A project's repository settings as its settings page shows them (<see cref="RepositorySettingsService.ViewAsync"/>).</summary>
+/// <param name="Unprotectable">The protected branches whose protection may be taken away.</param>
+/// <param name="MergeRules">Null when the reader may not read change requests.</param>
+/// <param name="CredentialUser">The credential's user name; null when none is set or the reader may not manage it.</param>
+public sealed record RepositorySettingsView(string Project, ReleaseBranchesDto Releases, IReadOnlySet<string> Unprotectable,
+    IReadOnlyList<MergeRulesDto>? MergeRules, string? CredentialUser, bool Hosted);

@@ -19,6 +19,16 @@ public sealed record ProjectProtection(string DefaultBranch, IReadOnlyList<strin
 
     /// <summary>Every protected branch, the default branch first.</summary>
     public IReadOnlyList<string> ProtectedBranches => [DefaultBranch, .. MarkedBranches.Where(b => b != DefaultBranch)];
+
+    /// <summary>
+    /// Why <paramref name="branch"/>'s protection cannot be taken away, or null when it can: the default branch is always
+    /// protected, and only protected branches release. (The settings page offers Unprotect where this is null.)
+    /// </summary>
+    public string? UnprotectRefusal(string project, string branch) =>
+        branch == DefaultBranch ? $"'{branch}' is the default branch of '{project}' and is always protected"
+        : ReleaseBranchList.Contains(branch, StringComparer.Ordinal)
+            ? $"'{branch}' is a release branch of '{project}', and only protected branches release; take it out of the release branches first"
+            : null;
 }
 
 /// <summary>A project's release settings (table release_settings; no row: the defaults). Thread-safe.</summary>

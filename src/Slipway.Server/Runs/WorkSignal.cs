@@ -79,6 +79,8 @@ public sealed class WorkSignal
     public static string Log(long jobId) => "log:" + jobId;
     /// <summary>Something a deployment waits for happened (requested, approved, a job ended): the conductor looks at once.</summary>
     public const string Deployments = "deployments";
+    /// <summary>An alert delivery to look at: one queued, or a sending slot freed (<see cref="Checks.AlertSender"/>).</summary>
+    public const string Alerts = "alerts";
 }
 
 /// <summary>One poll's place in a <see cref="WorkSignal"/> line.</summary>

@@ -17,15 +17,9 @@ public static class ProjectVariablePages
         app.MapPost("/projects/{name}/variables", (string name, HttpContext context, ProjectVariableService service) => Act(context, PathOf(name), async form =>
         {
             var variable = Field(form, "name")?.Trim() ?? "";
-            var secret = form["secret"].ToString() is "on" or "true";
-            var reaches = Optional(form, "protected") switch
-            {
-                null => (bool?)null,
-                "true" => true,
-                "false" => false,
-                var other => throw new ArgumentException($"'{other}' is not a choice for where the variable reaches"),
-            };
-            var set = await service.SetAsync(Actor.Of(context), name, variable, new SetVariableRequest(TextareaValue(form), secret, reaches));
+            var secret = Checked(form, "secret");
+            var reaches = Choice(form, "protected", "where the variable reaches");
+            var set = await service.SetAsync(Actor.Of(context), name, variable, new SetVariableRequest(TextareaValue(form, "value"), secret, reaches));
             return $"{(secret ? "Secret" : "Variable")} {variable} set; it reaches {(set.Protected ? "protected branches and deployments only" : "every branch")}.";
         })).RequirePageAction(Actions.VariableWrite);
         app.MapPost("/projects/{name}/variables/{variable}/delete", (string name, string variable, HttpContext context, ProjectVariableService service) =>
@@ -37,7 +31,4 @@ public static class ProjectVariablePages
     }
 
     private static string PathOf(string project) => $"/projects/{Uri.EscapeDataString(project)}/variables";
-
-    /// <summary>A value typed in a textarea, with the browser's CRLF line breaks back to LF (a PEM key pasted must reach the job as it was).</summary>
-    internal static string? TextareaValue(IFormCollection form) => Field(form, "value")?.Replace("\r\n", "\n");
 }

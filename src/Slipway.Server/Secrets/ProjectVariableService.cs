@@ -1,16 +1,38 @@
+using System.Text;
 using Slipway.Contracts.Api;
 using Slipway.Core.Access;
 using Slipway.Core.Audit;
+using Slipway.Core.Secrets;
 
 namespace Slipway.Server.Secrets;
 
 /// <summary>
-/// A project's variables and secrets: list, set, delete, with the rules (<see cref="VariablesApi.CheckValue"/>) and the
+/// A project's variables and secrets: list, set, delete, with the rules (<see cref="CheckValue"/>) and the
 /// audit entries in one place for the API and the project's variables page. A secret's value goes in once (encrypted
 /// before it is stored) and never comes out; nothing here logs or audits a value.
 /// </summary>
 public sealed class ProjectVariableService(ProjectStore projects, VariableStore variables, SecretVault vault, TimeProvider clock)
 {
+    public const int MaxValueBytes = 64 * 1024;
+
+    /// <summary>
+    /// The rules for a variable's name and value, shared by project and environment variables: a valid name, at most
+    /// <see cref="MaxValueBytes"/>, and a secret long enough (and not blank) to be masked. Returns the value.
+    /// </summary>
+    public static string CheckValue(string variable, SetVariableRequest? request)
+    {
+        if (VariableNames.Check(variable) is { } nameError) throw new ArgumentException(nameError);
+        var value = request?.Value ?? throw new ArgumentException("the body must be {\"value\": \"...\", \"secret\": true|false}; 'value' is missing");
+        if (Encoding.UTF8.GetByteCount(value) > MaxValueBytes)
+            throw new ArgumentException($"the value of '{variable}' is larger than {MaxValueBytes / 1024} KiB");
+        if (request.Secret && value.Length < SecretMasker.MinimumLength)
+            throw new ArgumentException($"secret '{variable}' is shorter than {SecretMasker.MinimumLength} characters; " +
+                                        "masking it would hide ordinary text in every log, so it is refused");
+        if (request.Secret && string.IsNullOrWhiteSpace(value))
+            throw new ArgumentException($"secret '{variable}' is only whitespace; masking it would hide ordinary text in every log, so it is refused");
+        return value;
+    }
+
     public async Task<IReadOnlyList<VariableDto>> ListAsync(string name)
     {
         var project = await projects.RequireAsync(name);
@@ -19,7 +41,7 @@ public sealed class ProjectVariableService(ProjectStore projects, VariableStore 
 
     public async Task<VariableDto> SetAsync(Actor actor, string name, string variable, SetVariableRequest? request)
     {
-        var value = VariablesApi.CheckValue(variable, request);
+        var value = CheckValue(variable, request);
         var project = await projects.RequireAsync(name);
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         var row = request!.Secret

@@ -47,11 +47,9 @@ public sealed class VariableStore(SqlDatabase db)
         {
             var existing = await c.QuerySingleOrDefaultAsync<VariableRow>(
                 $"SELECT {Columns} FROM project_variables WHERE project_id = @projectId AND name = @name", new { projectId, name }, tx);
-            if (existing is not null && VariableProtection.SecretToPlain(name, existing.IsSecret, secret == 1) is { } refusal)
-                throw new ConflictException(refusal);
             var isProtected = VariableProtection.Resolve(protectedRequested, secret == 1, existing is null ? null : (existing.IsSecret, existing.IsProtected)) ? 1L : 0L;
-            // The secret-to-plain rule again in the write itself: a secret set concurrently (PostgreSQL reads committed) is
-            // never overwritten by a plain value.
+            // A secret is never made plain (VariableProtection.SecretToPlainRefusal): the update is skipped, in the write
+            // itself so that a secret set concurrently (PostgreSQL reads committed) is never overwritten either.
             var written = await c.ExecuteAsync(
                 "INSERT INTO project_variables (project_id, name, value, secret, ciphertext, created_at, updated_at, updated_by, protected) " +
                 "VALUES (@projectId, @name, @value, @secret, @ciphertext, @now, @now, @updatedBy, @isProtected) " +
@@ -59,7 +57,7 @@ public sealed class VariableStore(SqlDatabase db)
                 "ciphertext = excluded.ciphertext, updated_at = excluded.updated_at, updated_by = excluded.updated_by, protected = excluded.protected " +
                 "WHERE NOT (project_variables.secret = 1 AND excluded.secret = 0)",
                 new { projectId, name, value, secret, ciphertext, now, updatedBy, isProtected }, tx);
-            if (written == 0) throw new ConflictException(VariableProtection.SecretToPlain(name, true, false)!);
+            if (written == 0) throw new ConflictException(VariableProtection.SecretToPlainRefusal(name));
             return await c.QuerySingleAsync<VariableRow>(
                 $"SELECT {Columns} FROM project_variables WHERE project_id = @projectId AND name = @name", new { projectId, name }, tx);
         });

@@ -58,7 +58,7 @@ public static class TargetPages
             var balancer = Field(form, "name")?.Trim() ?? "";
             var kind = Optional(form, "kind") ?? "haproxy";
             var b = await service.SaveBalancerAsync(Actor.Of(context), name, env, balancer, new BalancerRequest(kind,
-                kind == "script" ? null : Optional(form, "address"), Environments.EnvironmentPages.Number(Optional(form, "minHealthy"), "min healthy"),
+                kind == "script" ? null : Optional(form, "address"), Number(Optional(form, "minHealthy"), "min healthy"),
                 Optional(form, "drainTimeout"),
                 kind == "script" ? Optional(form, "drainCommand") : null, kind == "script" ? Optional(form, "enableCommand") : null,
                 kind == "script" ? Optional(form, "statusCommand") : null));
@@ -79,9 +79,9 @@ public static class TargetPages
     private static TargetRequest FromForm(IFormCollection form, string? name) => new(
         name,
         Optional(form, "host"),
-        Environments.EnvironmentPages.Number(Optional(form, "port"), "SSH port"),
+        Number(Optional(form, "port"), "SSH port"),
         Optional(form, "user"),
-        (Field(form, "roles") ?? "").Split([' ', ',', '\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries),
+        Words(form, "roles"),
         Field(form, "balancerServer")?.Trim() ?? "",
         Field(form, "hostKey")?.Trim() ?? "",
         null,

@@ -58,74 +58,27 @@ public sealed class S3ConfigurationTests
     public async Task AServerThatAcceptsAndNeverAnswers_FailsWithinTheTimeout_NamingTheBucket()
     {
         // Accepts every connection and reads nothing back: the request hangs until the store's timeout.
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var accepted = new System.Collections.Concurrent.ConcurrentBag<System.Net.Sockets.Socket>();
-        using var stop = new CancellationTokenSource();
-        var accepting = Task.Run(async () =>
-        {
-            try { while (true) accepted.Add(await listener.AcceptSocketAsync(stop.Token)); }
-            catch (OperationCanceledException) { }
-        });
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        var options = new ServerOptions
-        {
-            Blobs = "s3://bucket/p", S3Endpoint = $"http://127.0.0.1:{port}", S3AccessKey = "AKIDEXAMPLE", S3SecretKey = "not-to-be-seen",
-            S3RequestTimeout = TimeSpan.FromSeconds(1),
-        };
-        using var store = (S3BlobStore)BlobStores.FromOptions(options);
+        await using var endpoint = MisbehavingS3.Start(answer: null);
+        using var store = endpoint.Store();
 
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var error = await Assert.ThrowsAsync<BlobStoreException>(() => store.CheckAsync(default));
 
         Assert.Contains("s3://bucket/p/slipway-probe/", error.Message);
         Assert.Contains("no answer within 1 s (SLIPWAY_S3_TIMEOUT_SECONDS) at each of the SDK's attempts", error.Message);
-        Assert.DoesNotContain("not-to-be-seen", error.ToString());
+        Assert.DoesNotContain(MisbehavingS3.Secret, error.ToString());
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"failed after {watch.Elapsed.TotalSeconds:0.0} s"); // the SDK's 100 s without it
-        Assert.NotEmpty(accepted);
-        stop.Cancel();
-        await accepting;
-        foreach (var socket in accepted) socket.Dispose();
+        Assert.True(endpoint.Connections > 0);
     }
 
     [Fact]
     public async Task ADownloadWhoseBodyStalls_FailsWithinTheTimeout_NamingTheKey()
     {
-        // Answers every request with the headers of a 100-byte object and its first 10 bytes, then sends nothing more:
-        // the request's timeout has ended with the headers, so only a bound on each read of the body ends the download.
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var accepted = new System.Collections.Concurrent.ConcurrentBag<System.Net.Sockets.Socket>();
-        using var stop = new CancellationTokenSource();
-        var serving = Task.Run(async () =>
-        {
-            try
-            {
-                while (true)
-                {
-                    var socket = await listener.AcceptSocketAsync(stop.Token);
-                    accepted.Add(socket);
-                    var request = new List<byte>();
-                    var buffer = new byte[4096];
-                    while (!System.Text.Encoding.ASCII.GetString(request.ToArray()).Contains("\r\n\r\n"))
-                    {
-                        var n = await socket.ReceiveAsync(buffer, stop.Token);
-                        if (n == 0) break;
-                        request.AddRange(buffer.AsSpan(0, n));
-                    }
-                    await socket.SendAsync(System.Text.Encoding.ASCII.GetBytes(
-                        "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 100\r\nETag: \"0123\"\r\n\r\n0123456789"), stop.Token);
-                }
-            }
-            catch (OperationCanceledException) { }
-        });
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        var options = new ServerOptions
-        {
-            Blobs = "s3://bucket/p", S3Endpoint = $"http://127.0.0.1:{port}", S3AccessKey = "AKIDEXAMPLE", S3SecretKey = "not-to-be-seen",
-            S3RequestTimeout = TimeSpan.FromSeconds(1),
-        };
-        using var store = (S3BlobStore)BlobStores.FromOptions(options);
+        // The headers of a 100-byte object and its first 10 bytes, then nothing more: the request's timeout has ended with
+        // the headers, so only a bound on each read of the body ends the download.
+        await using var endpoint = MisbehavingS3.Start(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 100\r\nETag: \"0123\"\r\n\r\n0123456789");
+        using var store = endpoint.Store();
 
         await using var download = await store.OpenReadAsync("objects/x");
         Assert.NotNull(download);
@@ -137,11 +90,70 @@ public sealed class S3ConfigurationTests
 
         Assert.Contains("could not read s3://bucket/p/objects/x", error.Message);
         Assert.Contains("no bytes for 1 s in the middle of a download (SLIPWAY_S3_TIMEOUT_SECONDS)", error.Message);
-        Assert.DoesNotContain("not-to-be-seen", error.ToString());
+        Assert.DoesNotContain(MisbehavingS3.Secret, error.ToString());
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"failed after {watch.Elapsed.TotalSeconds:0.0} s"); // forever without the bound
-        stop.Cancel();
-        await serving;
-        foreach (var socket in accepted) socket.Dispose();
+    }
+
+    /// <summary>
+    /// An S3 endpoint on 127.0.0.1 that misbehaves: it accepts every connection and, after reading a request's headers,
+    /// sends <c>answer</c> (null: nothing at all) and then holds the connection open without another byte.
+    /// </summary>
+    private sealed class MisbehavingS3 : IAsyncDisposable
+    {
+        public const string Secret = "not-to-be-seen";
+        private readonly System.Net.Sockets.TcpListener _listener = new(System.Net.IPAddress.Loopback, 0);
+        private readonly System.Collections.Concurrent.ConcurrentBag<System.Net.Sockets.Socket> _accepted = [];
+        private readonly CancellationTokenSource _stop = new();
+        private Task _serving = Task.CompletedTask;
+
+        public int Connections => _accepted.Count;
+
+        public static MisbehavingS3 Start(string? answer)
+        {
+            var endpoint = new MisbehavingS3();
+            endpoint._listener.Start();
+            endpoint._serving = Task.Run(() => endpoint.ServeAsync(answer));
+            return endpoint;
+        }
+
+        /// <summary>A store for a bucket at this endpoint, with a 1 s timeout and a secret key no error may show.</summary>
+        public S3BlobStore Store() => (S3BlobStore)BlobStores.FromOptions(new ServerOptions
+        {
+            Blobs = "s3://bucket/p", S3Endpoint = $"http://127.0.0.1:{((System.Net.IPEndPoint)_listener.LocalEndpoint).Port}",
+            S3AccessKey = "AKIDEXAMPLE", S3SecretKey = Secret, S3RequestTimeout = TimeSpan.FromSeconds(1),
+        });
+
+        private async Task ServeAsync(string? answer)
+        {
+            try
+            {
+                while (true)
+                {
+                    var socket = await _listener.AcceptSocketAsync(_stop.Token);
+                    _accepted.Add(socket);
+                    if (answer is null) continue;
+                    var request = new List<byte>();
+                    var buffer = new byte[4096];
+                    while (!System.Text.Encoding.ASCII.GetString(request.ToArray()).Contains("\r\n\r\n"))
+                    {
+                        var n = await socket.ReceiveAsync(buffer, _stop.Token);
+                        if (n == 0) break;
+                        request.AddRange(buffer.AsSpan(0, n));
+                    }
+                    await socket.SendAsync(System.Text.Encoding.ASCII.GetBytes(answer), _stop.Token);
+                }
+            }
+            catch (OperationCanceledException) { }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _stop.Cancel();
+            await _serving;
+            foreach (var socket in _accepted) socket.Dispose();
+            _listener.Stop();
+            _stop.Dispose();
+        }
     }
 
     [Fact]

@@ -10,38 +10,31 @@ namespace Slipway.Cli.Commands.Project;
 /// </summary>
 public static class ProtectionCommands
 {
-    public static Command Protect()
-    {
-        var name = new Argument<string>("project") { Description = "Project name" };
-        var branch = new Argument<string>("branch") { Description = "Branch to protect: it then changes only through merges Slipway performs" };
-        var command = new Command("protect", "Protect a branch (admins); only protected branches can be release branches") { name, branch, CliContext.JsonOutput };
-        command.SetAction((result, ct) => CliContext.GuardAsync(async () =>
-        {
-            using var client = CliContext.CreateClient(result);
-            var project = result.GetValue(name)!;
-            await client.ProtectBranchAsync(project, result.GetValue(branch)!, ct);
-            var all = await client.ListProtectedBranchesAsync(project, ct);
-            if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(all); return 0; }
-            Console.WriteLine($"branch {result.GetValue(branch)} of project {project} is protected (protected branches: {string.Join(", ", all)})");
-            return 0;
-        }));
-        return command;
-    }
+    public static Command Protect() => BranchProtection("protect",
+        "Protect a branch (admins); only protected branches can be release branches",
+        "Branch to protect: it then changes only through merges Slipway performs",
+        (client, project, branch, ct) => client.ProtectBranchAsync(project, branch, ct), "is protected");
 
-    public static Command Unprotect()
+    public static Command Unprotect() => BranchProtection("unprotect",
+        "Take a branch's protection away (admins): direct pushes reach it again, its runs get no protected values",
+        "Branch whose protection to take away (not the default branch, not a release branch)",
+        (client, project, branch, ct) => client.UnprotectBranchAsync(project, branch, ct), "is no longer protected");
+
+    /// <summary><c>slipway project VERB PROJECT BRANCH</c>: changes one branch's protection, then prints the protected branches.</summary>
+    private static Command BranchProtection(string verb, string description, string branchDescription,
+        Func<Slipway.Client.SlipwayClient, string, string, CancellationToken, Task> change, string outcome)
     {
         var name = new Argument<string>("project") { Description = "Project name" };
-        var branch = new Argument<string>("branch") { Description = "Branch whose protection to take away (not the default branch, not a release branch)" };
-        var command = new Command("unprotect", "Take a branch's protection away (admins): direct pushes reach it again, its runs get no protected values")
-            { name, branch, CliContext.JsonOutput };
+        var branch = new Argument<string>("branch") { Description = branchDescription };
+        var command = new Command(verb, description) { name, branch, CliContext.JsonOutput };
         command.SetAction((result, ct) => CliContext.GuardAsync(async () =>
         {
             using var client = CliContext.CreateClient(result);
             var project = result.GetValue(name)!;
-            await client.UnprotectBranchAsync(project, result.GetValue(branch)!, ct);
+            await change(client, project, result.GetValue(branch)!, ct);
             var all = await client.ListProtectedBranchesAsync(project, ct);
             if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(all); return 0; }
-            Console.WriteLine($"branch {result.GetValue(branch)} of project {project} is no longer protected (protected branches: {string.Join(", ", all)})");
+            Console.WriteLine($"branch {result.GetValue(branch)} of project {project} {outcome} (protected branches: {string.Join(", ", all)})");
             return 0;
         }));
         return command;
