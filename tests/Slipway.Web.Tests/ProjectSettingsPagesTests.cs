@@ -54,6 +54,14 @@ public sealed class ProjectSettingsPagesTests
         await releases.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
         await Expect(page.Locator(".flash.ok")).ToHaveTextAsync("Release branches: main, release/2.x; protected tags: v*.");
         await Expect(page.Locator("#release-branches")).ToContainTextAsync("Green runs of main, release/2.x release.");
+        // A form opened before someone else saved does not overwrite what its user never saw.
+        await page.Locator("#set-releases summary").ClickAsync();
+        await releases.GetByLabel("Protected tag patterns (space separated, empty: none)").FillAsync("rel-*");
+        await server.Client.SetReleaseBranchesAsync("shop", null, ["v*"]);
+        await releases.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Expect(page.Locator(".flash.error")).ToContainTextAsync("the release branches were changed by admin at ");
+        await Expect(page.Locator(".flash.error")).ToContainTextAsync(" UTC after you read them; read them again and retry");
+        Assert.Equal(["v*"], (await server.Client.GetReleaseBranchesAsync("shop")).ProtectedTags);
         // The default branch and a release branch offer no Unprotect; another protected branch does.
         await protect.GetByLabel("Protect branch").FillAsync("hotfix");
         await protect.GetByRole(AriaRole.Button, new() { Name = "Protect" }).ClickAsync();

@@ -41,6 +41,15 @@ public sealed class VariablePagesTests
             await form.GetByRole(AriaRole.Button, new() { Name = "Set" }).ClickAsync();
         }
 
+        // A value typed as a secret is masked on screen once Secret is ticked, shown again when it is not.
+        await Expect(form).ToBeVisibleAsync(); // open while the project has no variable
+        async Task<string> MaskAsync() => await form.GetByLabel("Value").EvaluateAsync<string>("e => getComputedStyle(e).webkitTextSecurity");
+        Assert.Equal("none", await MaskAsync());
+        await form.GetByLabel("Secret (write-only, masked in logs)").CheckAsync();
+        Assert.Equal("disc", await MaskAsync());
+        await form.GetByLabel("Secret (write-only, masked in logs)").UncheckAsync();
+        Assert.Equal("none", await MaskAsync());
+
         await SetAsync("REGION", "eu-west-1", secret: false, reaches: "");
         await Expect(page.Locator(".flash.ok")).ToHaveTextAsync("Variable REGION set; it reaches every branch.");
         await SetAsync("DEPLOY_TOKEN", "abc", secret: true, reaches: "");

@@ -214,8 +214,13 @@ public sealed record DirectPushDto(string Branch, string? OldHead, string NewHea
 public sealed record ReleaseBranchesDto(string Project, IReadOnlyList<string> Branches, IReadOnlyList<string> ProtectedTags,
     IReadOnlyList<string> ProtectedBranches, bool Default, string? UpdatedBy, DateTimeOffset? UpdatedAt);
 
-/// <summary>Either list may be left out (null: unchanged). Every branch must be protected; at least one branch.</summary>
-public sealed record SetReleaseBranchesRequest(IReadOnlyList<string>? Branches, IReadOnlyList<string>? ProtectedTags = null);
+/// <summary>
+/// Either list may be left out (null: unchanged). Every branch must be protected; at least one branch.
+/// <c>ExpectedUpdatedAt</c>, when given: the <c>updatedAt</c> the caller read (the Unix epoch when it read the default);
+/// the change is refused (409) when someone changed the setting since, instead of overwriting what the caller never saw.
+/// </summary>
+public sealed record SetReleaseBranchesRequest(IReadOnlyList<string>? Branches, IReadOnlyList<string>? ProtectedTags = null,
+    DateTimeOffset? ExpectedUpdatedAt = null);
 
 // --- Environments and deployments (issue 5) ---
 

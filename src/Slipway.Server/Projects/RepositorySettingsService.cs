@@ -81,6 +81,10 @@ public sealed class RepositorySettingsService(ProjectStore projects, ChangeReque
         var project = await projects.RequireAsync(name);
         await using var held = await locks.AcquireAsync(ProtectionLock(project), ct, TimeSpan.FromSeconds(30));
         var current = await releaseSettings.GetAsync(project);
+        if (request.ExpectedUpdatedAt is { } seen && seen.ToUnixTimeMilliseconds() != (current.UpdatedAt ?? 0))
+            throw new ConflictException(current.UpdatedBy is { } by && current.UpdatedAt is { } at
+                ? $"the release branches were changed by {by} at {UnixMs.To(at):yyyy-MM-dd HH:mm:ss} UTC after you read them; read them again and retry"
+                : "the release branches were changed after you read them; read them again and retry");
         var branches = request.Branches ?? current.ReleaseBranchList;
         var tags = request.ProtectedTags ?? current.ProtectedTags;
         await CheckReleaseBranchesAsync(project.Name, branches, current, ct);

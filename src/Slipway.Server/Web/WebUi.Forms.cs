@@ -24,6 +24,14 @@ public static partial class WebUi
         : int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n
         : throw new ArgumentException($"'{what}' must be a whole number, not '{value}'");
 
+    /// <summary>
+    /// The moment of the setting a form was opened on (hidden field "seen", Unix milliseconds; 0 for a setting never made),
+    /// for a save that must not overwrite a change made after the page was shown. Null when the form did not carry one.
+    /// </summary>
+    internal static DateTimeOffset? SeenAt(IFormCollection form) =>
+        long.TryParse(Optional(form, "seen"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var ms) && ms >= 0
+            ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
+
     /// <summary>A list typed in one field, separated by spaces, commas or line breaks.</summary>
     internal static string[] Words(IFormCollection form, string name) =>
         (Field(form, name) ?? "").Split([' ', ',', '\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries);

@@ -127,7 +127,11 @@ public sealed class ReleaseBranchTests
         var badTag = await admin.PutAsync("/api/v1/projects/shop/release-branches", Body(new SetReleaseBranchesRequest(null, ["rel["])));
         var badName = await admin.PutAsync("/api/v1/projects/shop/release-branches", Body(new SetReleaseBranchesRequest(["a..b"])));
         await server.Client.ProtectBranchAsync("shop", "release/2.x");
-        var set = await server.Client.SetReleaseBranchesAsync("shop", ["main", "release/2.x"]);
+        // Made with the default in view (the epoch: never set), then a change made by someone who read the old setting.
+        var set = await ReadAsync<ReleaseBranchesDto>(await Expect(await admin.PutAsync("/api/v1/projects/shop/release-branches",
+            Body(new SetReleaseBranchesRequest(["main", "release/2.x"], null, DateTimeOffset.UnixEpoch))), HttpStatusCode.OK));
+        var stale = await admin.PutAsync("/api/v1/projects/shop/release-branches", Body(new SetReleaseBranchesRequest(null, ["rel-*"], DateTimeOffset.UnixEpoch)));
+        var seen = await admin.PutAsync("/api/v1/projects/shop/release-branches", Body(new SetReleaseBranchesRequest(null, ["v*"], set.UpdatedAt)));
 
         Assert.Equal(["main"], defaults.Branches);
         Assert.Equal(["v*"], defaults.ProtectedTags);
@@ -144,6 +148,10 @@ public sealed class ReleaseBranchTests
         Assert.Equal(["main", "release/2.x"], set.ProtectedBranches);
         Assert.Equal(["v*"], set.ProtectedTags);
         Assert.Equal((false, "admin"), (set.Default, set.UpdatedBy));
+        await Expect(stale, HttpStatusCode.Conflict);
+        Assert.Contains("the release branches were changed by admin at ", await stale.Content.ReadAsStringAsync());
+        await Expect(seen, HttpStatusCode.OK);
+        Assert.Equal(["v*"], (await server.Client.GetReleaseBranchesAsync("shop")).ProtectedTags);
         Assert.Contains(await AuditAsync(server, "action=repo.protect&outcome=succeeded"),
             e => e.Actor == "admin" && e.Target == "project:shop" && e.Detail!.StartsWith("release branches: main, release/2.x; protected tags: v*"));
         Assert.Contains(await AuditAsync(server, "action=repo.protect&outcome=denied"), e => e.Actor == "dev");
