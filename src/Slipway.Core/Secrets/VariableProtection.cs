@@ -52,7 +52,11 @@ public static class VariableProtection
     }
 
     /// <summary>Why job <paramref name="job"/> of a run on <paramref name="branch"/> does not get <paramref name="secret"/>.</summary>
-    public static string Refusal(string job, string secret, string branch) =>
+    /// <param name="protectedLater">The branch is protected now but was not when the run was made (a retried old run).</param>
+    public static string Refusal(string job, string secret, string branch, bool protectedLater = false) =>
         $"{Rule}: job '{job}' lists secret '{secret}', which is protected; protected values are given only to runs of protected " +
-        $"branches and to deployments, and branch '{branch}' is not protected";
+        (protectedLater
+            ? $"branches and to deployments, and this run was made before branch '{branch}' was protected (its commit did not come " +
+              "through the branch's merges): start a new run of the branch"
+            : $"branches and to deployments, and branch '{branch}' is not protected");
 }

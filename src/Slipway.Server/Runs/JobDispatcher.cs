@@ -109,7 +109,7 @@ public sealed class JobDispatcher(JobLeaseStore leases, RunStore runs, ArtifactS
                 : !variable.IsSecret || variable.Ciphertext is null
                     ? $"'{name}' is a plain variable of project '{run.ProjectName}', not a secret; set it again with --secret"
                     : variable.IsProtected && !mayReceiveProtected
-                        ? VariableProtection.Refusal(job.Name, name, run.Branch)
+                        ? VariableProtection.Refusal(job.Name, name, run.Branch, protectedLater: run.BranchProtected == 0 && await IsProtectedNowAsync(run))
                         : null;
             var value = problem is null ? vault.TryUnprotect(variable!.Ciphertext!) : null;
             if (problem is null && value is null)
@@ -126,7 +126,7 @@ public sealed class JobDispatcher(JobLeaseStore leases, RunStore runs, ArtifactS
         env["SLIPWAY_BRANCH"] = run.Branch;
         env["SLIPWAY_COMMIT"] = run.CommitSha;
         env["SLIPWAY_RUN"] = run.Id.ToString();
-        env["SLIPWAY_RUN_NUMBER"] = run.Number.ToString();
+        env["SLIPWAY_RUN_NUMBER"] = run.Number?.ToString() ?? ""; // none for a deployment's or a check's run
         env["SLIPWAY_JOB"] = job.Name;
         env["SLIPWAY_ATTEMPT"] = job.Attempt.ToString();
         env["CI"] = "true";
@@ -138,7 +138,15 @@ public sealed class JobDispatcher(JobLeaseStore leases, RunStore runs, ArtifactS
             spec.Rollout is null ? null : System.Text.Json.JsonSerializer.Deserialize<RolloutJob>(spec.Rollout, RolloutJson.Options), spec.Metrics);
     }
 
+    /// <summary>
+    /// Whether a build run may have protected values: its branch was protected when the run was made (so its commit came
+    /// through the branch's merges) and still is. The name alone is not enough: a run made while the branch was anyone's
+    /// (release/2 pushed by a developer before an admin protected the name) keeps its unreviewed commit when retried.
+    /// </summary>
     private async Task<bool> IsProtectedBranchAsync(RunRow run) =>
+        run.BranchProtected is not 0 && await IsProtectedNowAsync(run);
+
+    private async Task<bool> IsProtectedNowAsync(RunRow run) =>
         await projects.GetAsync(run.ProjectId) is { } project && (await releaseSettings.GetAsync(project)).IsProtected(run.Branch);
 
     private async Task RefuseAsync(JobRow job, string reason)

@@ -63,7 +63,8 @@ public sealed class RunFactory(RunStore runs, WorkItemStore workItems, Environme
             ? await ReleaseVersionAsync(project, commit, parsed!.Pipeline!.Release!, ct)
             : (null, null);
         var (runId, pools) = await runs.CreateAsync(
-            new NewRun(project.Id, branch, commit, facts.Message, trigger, plan, errors, template, tag, Warnings: decision.Warnings),
+            new NewRun(project.Id, branch, commit, facts.Message, trigger, plan, errors, template, tag, Warnings: decision.Warnings,
+                BranchProtected: branchProtected),
             clock.GetUtcNow().ToUnixTimeMilliseconds());
         foreach (var warning in decision.Warnings) log.LogWarning("run {RunId} of {Project} on {Branch}: {Warning}", runId, project.Name, branch, warning);
         foreach (var pool in pools) signal.Signal(WorkSignal.Pool(pool));

@@ -13,7 +13,7 @@ public sealed record RunDetails(RunRow Run, IReadOnlyList<StageRow> Stages, IRea
 /// </summary>
 public sealed record NewRun(long ProjectId, string Branch, string Commit, string? CommitMessage, string Trigger,
     RunPlan? Plan, IReadOnlyList<string> LintErrors, string? ReleaseTemplate = null, string? ReleaseTag = null, long? DeploymentId = null,
-    IReadOnlyList<string>? Warnings = null, long? CheckId = null);
+    IReadOnlyList<string>? Warnings = null, long? CheckId = null, bool BranchProtected = false);
 
 /// <summary>
 /// What a run is for: <c>ci</c> builds and tests a branch (numbered #1, #2, ... per project); <c>deployment</c> executes a
@@ -31,7 +31,7 @@ public sealed class RunStore(SqlDatabase db)
 {
     private const string RunColumns =
         "r.id, r.project_id, p.name AS project_name, r.number, r.branch, r.commit_sha, r.commit_message, r.trigger, r.status, " +
-        "r.failure_reason, r.lint_errors, r.warnings, r.created_at, r.started_at, r.finished_at, r.deployment_id, r.check_id, " +
+        "r.failure_reason, r.lint_errors, r.warnings, r.created_at, r.started_at, r.finished_at, r.deployment_id, r.check_id, r.branch_protected, " +
         "COALESCE((SELECT d.environment_id FROM deployments d WHERE d.id = r.deployment_id), (SELECT k.environment_id FROM live_checks k WHERE k.id = r.check_id)) AS environment_id, " +
         "(SELECT d.number FROM deployments d WHERE d.id = r.deployment_id) AS deployment_number";
     /// <summary>Builds and tests of branches only: not a deployment's run, not a live check's.</summary>
@@ -51,12 +51,12 @@ public sealed class RunStore(SqlDatabase db)
                 "UPDATE projects SET next_run_number = next_run_number + 1 WHERE id = @ProjectId RETURNING next_run_number - 1", run, tx);
             var failed = run.Plan is null;
             var runId = await c.ExecuteScalarAsync<long>(
-                "INSERT INTO runs (project_id, number, branch, commit_sha, commit_message, trigger, status, failure_reason, lint_errors, warnings, created_at, started_at, finished_at, release_version, deployment_id, check_id) " +
-                "VALUES (@projectId, @number, @branch, @commit, @message, @trigger, @status, @reason, @lint, @warnings, @now, @finishedAt, @finishedAt, @releaseVersion, @deploymentId, @checkId) RETURNING id",
+                "INSERT INTO runs (project_id, number, branch, commit_sha, commit_message, trigger, status, failure_reason, lint_errors, warnings, created_at, started_at, finished_at, release_version, deployment_id, check_id, branch_protected) " +
+                "VALUES (@projectId, @number, @branch, @commit, @message, @trigger, @status, @reason, @lint, @warnings, @now, @finishedAt, @finishedAt, @releaseVersion, @deploymentId, @checkId, @branchProtected) RETURNING id",
                 new
                 {
                     projectId = run.ProjectId, number, branch = run.Branch, deploymentId = run.DeploymentId, checkId = run.CheckId, commit = run.Commit, message = run.CommitMessage,
-                    trigger = run.Trigger,
+                    trigger = run.Trigger, branchProtected = run.BranchProtected ? 1 : 0,
                     status = failed ? "failed" : "queued",
                     reason = failed ? "the pipeline file is invalid" : null,
                     lint = run.LintErrors.Count > 0 ? JsonSerializer.Serialize(run.LintErrors) : null,

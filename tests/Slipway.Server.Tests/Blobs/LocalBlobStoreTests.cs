@@ -32,6 +32,7 @@ public sealed class LocalBlobStoreTests : BlobStoreContract
         await Task.WhenAll(Task.Run(() => Store.PutFileAsync("race.bin", a, default)), Task.Run(() => Store.PutFileAsync("race.bin", b, default)));
 
         var stored = await ReadAsync("race.bin");
-        Assert.True(stored!.SequenceEqual(first) || stored.SequenceEqual(second), $"a mix of both puts: {stored.Length} bytes");
+        Assert.NotNull(stored);
+        Assert.True(stored.SequenceEqual(first) || stored.SequenceEqual(second), $"a mix of both puts: {stored.Length} bytes");
     }
 }

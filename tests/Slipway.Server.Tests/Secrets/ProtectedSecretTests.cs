@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
 using Slipway.Contracts.Api;
+using Slipway.Server.Git;
+using Slipway.Server.Projects;
 using Slipway.Testing;
 using static Slipway.Server.Tests.Access.AccessTestKit;
 
@@ -150,6 +152,54 @@ public sealed class ProtectedSecretTests
         var log = await server.LogAsync(id, "use");
         Assert.Contains("protected-secret", log);
         Assert.DoesNotContain("this-must-not-run", log);
+    }
+
+    /// <summary>
+    /// A developer pushes release/2 before anyone protects that name; its run fails (the secret does not exist yet). The
+    /// admin then makes release/2 from main, protects it and sets the secret. Retrying the old run must not hand the
+    /// developer's commit the protected values: the run was made while the branch was anyone's.
+    /// </summary>
+    [Fact]
+    public async Task RetryingARunMadeBeforeItsBranchWasProtected_NeverGetsProtectedValues_WhileANewRunOfTheBranchDoes()
+    {
+        const string planted = """
+            stages:
+              - name: s
+                jobs:
+                  - name: leak
+                    secrets: [DEPLOY_KEY]
+                    run: |
+                      printf %s "$DEPLOY_KEY" | od -An -tx1
+                      echo "region: ${REGION:-absent}"
+            """;
+        using var repo = Repo(("release/2", planted));
+        await using var server = await ShopAsync(repo);
+        var old = await server.WaitForRunAsync((await server.Client.StartRunAsync("shop", "release/2", null)).Id);
+        Assert.StartsWith("secret 'DEPLOY_KEY' is not defined", old.Stages[0].Jobs.Single().FailureReason);
+
+        repo.Run("branch", "-f", "release/2", "main");
+        await server.Client.ProtectBranchAsync("shop", "release/2");
+        await server.Client.SetVariableAsync("shop", "DEPLOY_KEY", Key, secret: true);
+        await server.Client.SetVariableAsync("shop", "REGION", "eu-west", secret: false, isProtected: true);
+        // The server sees release/2 moved (as a poll or a webhook would) and runs its new head, main's commit.
+        await server.Service<ChangeDetector>().CheckAsync((await server.Service<ProjectStore>().FindAsync("shop"))!);
+        var main = repo.Run("rev-parse", "main").Trim();
+        var fresh = await server.WaitForRunAsync((await server.Client.ListRunsAsync("shop")).Single(r => r.Branch == "release/2" && r.Commit == main).Id);
+        await server.Client.RetryRunAsync(old.Id, null);
+        var retried = await server.WaitForRunAsync(old.Id);
+
+        var job = retried.Stages[0].Jobs.Single();
+        Assert.Equal(("failed", 2), (job.Status, job.Attempt));
+        Assert.Equal("protected-secret: job 'leak' lists secret 'DEPLOY_KEY', which is protected; protected values are given only to runs of " +
+                     "protected branches and to deployments, and this run was made before branch 'release/2' was protected (its commit did not " +
+                     "come through the branch's merges): start a new run of the branch", job.FailureReason);
+        var log = await server.LogAsync(old.Id, "leak");
+        Assert.Contains("protected-secret", log);
+        Assert.DoesNotContain("70 72 30 64", log); // the key's first bytes as od prints them: the script never ran
+        Assert.DoesNotContain("region:", log);
+        Assert.Equal("succeeded", fresh.Status);
+        Assert.Contains($"key-sha256: {Sha256(Key)}", await server.LogAsync(fresh.Id, "use"));
+        Assert.Contains("region: eu-west", await server.LogAsync(fresh.Id, "use"));
     }
 
     [Fact]
