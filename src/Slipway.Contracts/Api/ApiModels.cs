@@ -166,7 +166,9 @@ public sealed record OpenChangeRequestRequest(string? Title, string? Description
 public sealed record ChangeRequestSummaryDto(string Project, long Number, string Title, string Source, string Target, string Author, string State,
     string HeadSha, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string? MergedBy, DateTimeOffset? MergedAt, string? AutoMerge);
 
-public sealed record ChangeRequestCommitDto(string Sha, string AuthorName, string AuthorEmail, string? AuthorUser, DateTimeOffset AuthoredAt, string Subject);
+/// <param name="PushedBy">Who pushed the commit into a hosted repository (the author line is whatever the pusher wrote); empty otherwise.</param>
+public sealed record ChangeRequestCommitDto(string Sha, string AuthorName, string AuthorEmail, string? AuthorUser, DateTimeOffset AuthoredAt, string Subject,
+    IReadOnlyList<string>? PushedBy = null);
 
 public sealed record ChangedFileDto(string Path, int? Added, int? Deleted);
 

@@ -17,13 +17,13 @@ public static class ChangeRequestMapping
     {
         var r = f.Row;
         var how = strategy ?? f.DefaultStrategy;
-        var authors = f.CommitAuthors.ToDictionary(c => c.Sha, c => c.AuthorUser);
+        var authors = f.CommitAuthors.ToDictionary(c => c.Sha);
         return new ChangeRequestDto(f.Project.Name, r.Number, r.Title, r.Description, r.SourceBranch, r.TargetBranch, r.Author, r.State,
             f.SourceHead, f.TargetHead, UnixMs.To(r.CreatedAt), UnixMs.To(r.UpdatedAt),
             r.MergedBy, UnixMs.To(r.MergedAt), r.MergeCommit, r.MergeStrategy, r.ClosedBy, UnixMs.To(r.ClosedAt),
             r.AutoMergeStrategy, r.AutoMergeBy, r.AutoMergeError, r.WarningList,
-            f.Commits.Select(x => new ChangeRequestCommitDto(x.Sha, x.AuthorName, x.AuthorEmail, authors.GetValueOrDefault(x.Sha),
-                UnixMs.To(x.AuthoredAt), x.Subject)).ToList(),
+            f.Commits.Select(x => new ChangeRequestCommitDto(x.Sha, x.AuthorName, x.AuthorEmail, authors.GetValueOrDefault(x.Sha)?.AuthorUser,
+                UnixMs.To(x.AuthoredAt), x.Subject, authors.GetValueOrDefault(x.Sha)?.PushedBy ?? [])).ToList(),
             f.Files.Select(x => new ChangedFileDto(x.Path, x.Added, x.Deleted)).ToList(),
             f.Merge?.ConflictingFiles ?? [],
             f.HeadRuns.Select(x => x.ToSummary()).ToList(),

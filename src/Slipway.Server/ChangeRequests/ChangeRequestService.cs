@@ -15,7 +15,7 @@ namespace Slipway.Server.ChangeRequests;
 /// </summary>
 public sealed class ChangeRequestService(ChangeRequestStore store, MirrorDirectory mirrors, RunStore runs,
     UserStore users, ChangeRequestLinker linker, ChangeDetector detector, GitCredentials credentials, DatabaseLocks locks,
-    MergesInFlight mergesInFlight, TimeProvider clock)
+    MergesInFlight mergesInFlight, PushedCommitStore pushedCommits, TimeProvider clock)
 {
     /// <summary>The lock that serialises state changes and merges into one target branch, on every node.</summary>
     private static string TargetLock(ProjectRow project, string targetBranch) => $"change-request-target:{project.Id}:{targetBranch}";
@@ -75,7 +75,7 @@ public sealed class ChangeRequestService(ChangeRequestStore store, MirrorDirecto
                 ancestor = await mirror.IsAncestorAsync(targetHead, sourceHead, ct);
             }
         }
-        var authors = await AuthorsAsync(commits);
+        var authors = await AuthorsAsync(project, commits);
         var headRuns = sourceHead is null ? [] : await runs.ForCommitAsync(project.Id, sourceHead);
         var reviews = await store.ReviewsAsync(row.Id);
         var rules = await store.RulesAsync(project.Id, row.TargetBranch);
@@ -163,7 +163,7 @@ public sealed class ChangeRequestService(ChangeRequestStore store, MirrorDirecto
                 throw new ConflictException($"the push of {row.Subject} to '{row.TargetBranch}' was refused, so nothing was merged " +
                                             $"(the branch probably moved; try again): {e.Message}");
             }
-            if (!await store.MarkMergedAsync(row.Id, by, commit, how, head, target, clock.GetUtcNow().ToUnixTimeMilliseconds()))
+            if (!await store.MarkMergedAsync(row.Id, by, commit, how, head, target, Reviews.Contributors(facts.CommitAuthors), clock.GetUtcNow().ToUnixTimeMilliseconds()))
                 throw new InvalidOperationException($"{row.Subject} was pushed as {commit} but changed state meanwhile");
             // Start the target's run now rather than at the next poll; a fetch failure is recorded on the project.
             await detector.CheckAsync(project, CancellationToken.None);
@@ -181,16 +181,20 @@ public sealed class ChangeRequestService(ChangeRequestStore store, MirrorDirecto
     private static Task<string?> BranchHeadAsync(RepositoryMirror mirror, string branch) =>
         branch.StartsWith('-') ? Task.FromResult<string?>(null) : mirror.ResolveCommitAsync("refs/heads/" + branch);
 
-    /// <summary>Maps commit authors to users: the author's e-mail matching a user's, else the author's name being a username.</summary>
-    private async Task<IReadOnlyList<ChangeCommit>> AuthorsAsync(IReadOnlyList<CommitInfo> commits)
+    /// <summary>
+    /// Maps commit authors to users (the author's e-mail matching a user's, else the author's name being a username) and adds
+    /// who pushed each commit into a hosted repository.
+    /// </summary>
+    private async Task<IReadOnlyList<ChangeCommit>> AuthorsAsync(ProjectRow project, IReadOnlyList<CommitInfo> commits)
     {
         if (commits.Count == 0) return [];
+        var pushers = await pushedCommits.PushersAsync(project.Id, commits.Select(c => c.Sha).ToList());
         var all = await users.ListAsync();
         var byEmail = all.Where(u => !string.IsNullOrEmpty(u.Email)).GroupBy(u => u.Email!, StringComparer.OrdinalIgnoreCase)
             .ToDictionary(g => g.Key, g => g.First().Username, StringComparer.OrdinalIgnoreCase);
         var byName = all.ToDictionary(u => u.Username, u => u.Username, StringComparer.OrdinalIgnoreCase);
         return commits.Select(c => new ChangeCommit(c.Sha,
-            byEmail.GetValueOrDefault(c.AuthorEmail) ?? byName.GetValueOrDefault(c.AuthorName))).ToList();
+            byEmail.GetValueOrDefault(c.AuthorEmail) ?? byName.GetValueOrDefault(c.AuthorName), pushers.GetValueOrDefault(c.Sha))).ToList();
     }
 
     private async Task<CommitIdentity> IdentityAsync(string username)

@@ -150,11 +150,13 @@ public sealed class ChangeRequestStore(SqlDatabase db)
     }
 
     /// <summary>Records the merge; false when the change request was no longer open.</summary>
-    public Task<bool> MarkMergedAsync(long id, string by, string mergeCommit, MergeStrategy strategy, string headSha, string targetSha, long now) =>
+    /// <param name="contributors">Who wrote or pushed its commits: kept for the deployment's approvals (<see cref="Deployments.DeploymentStore.AuthorsAndMergersAsync"/>).</param>
+    public Task<bool> MarkMergedAsync(long id, string by, string mergeCommit, MergeStrategy strategy, string headSha, string targetSha,
+        IReadOnlyList<string> contributors, long now) =>
         db.WriteAsync(async (c, tx) => await c.ExecuteAsync(
             "UPDATE change_requests SET state = 'merged', merged_at = @now, merged_by = @by, merge_commit = @mergeCommit, merge_strategy = @strategy, " +
-            "head_sha = @headSha, target_sha = @targetSha, updated_at = @now, auto_merge_error = NULL WHERE id = @id AND state = 'open'",
-            new { id, by, mergeCommit, strategy = strategy.Name(), headSha, targetSha, now }, tx) == 1);
+            "head_sha = @headSha, target_sha = @targetSha, updated_at = @now, auto_merge_error = NULL, contributors = @contributors WHERE id = @id AND state = 'open'",
+            new { id, by, mergeCommit, strategy = strategy.Name(), headSha, targetSha, now, contributors = JsonSerializer.Serialize(contributors) }, tx) == 1);
 
     /// <summary>open → closed or closed → open, conditional on the expected state.</summary>
     public Task<bool> SetStateAsync(long id, ChangeRequestState from, ChangeRequestState to, string by, long now) =>

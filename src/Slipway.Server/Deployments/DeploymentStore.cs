@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Text.Json;
 using Dapper;
 using Slipway.Core.Deployments;
 
@@ -267,14 +268,18 @@ public sealed class DeploymentStore(SqlDatabase db)
         await db.ReadAsync(c => c.ExecuteScalarAsync<long>(
             "SELECT COUNT(*) FROM deployments WHERE environment_id = @environmentId AND release_id >= @releaseId", new { environmentId, releaseId })) > 0;
 
-    /// <summary>The authors and mergers of the project's change requests merged as one of <paramref name="commits"/>.</summary>
+    /// <summary>
+    /// The authors, mergers and contributors (who wrote or pushed a commit of it) of the project's change requests merged as
+    /// one of <paramref name="commits"/>.
+    /// </summary>
     public async Task<IReadOnlyList<string>> AuthorsAndMergersAsync(long projectId, IReadOnlyCollection<string> commits) =>
-        commits.Count == 0 ? [] : (await db.ReadAsync(c => c.QueryAsync<(string Author, string? MergedBy, string MergeCommit)>(
+        commits.Count == 0 ? [] : (await db.ReadAsync(c => c.QueryAsync<(string Author, string? MergedBy, string MergeCommit, string? Contributors)>(
             // Filtered in memory rather than with "IN @list", which Dapper renders differently for SQLite and Npgsql.
-            "SELECT author, merged_by, merge_commit FROM change_requests WHERE project_id = @projectId AND state = 'merged' AND merge_commit IS NOT NULL",
+            "SELECT author, merged_by, merge_commit, contributors FROM change_requests WHERE project_id = @projectId AND state = 'merged' AND merge_commit IS NOT NULL",
             new { projectId })))
             .Where(r => commits.Contains(r.MergeCommit))
-            .SelectMany(r => new[] { r.Author, r.MergedBy }).OfType<string>().Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+            .SelectMany(r => new[] { r.Author, r.MergedBy }.Concat(r.Contributors is null ? [] : JsonSerializer.Deserialize<string[]>(r.Contributors) ?? []))
+            .OfType<string>().Distinct(StringComparer.OrdinalIgnoreCase).ToList();
 }
 
 public enum ApprovalWrite

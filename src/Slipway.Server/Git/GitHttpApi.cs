@@ -88,6 +88,8 @@ public static class GitHttpApi
 
         Stream body = request.Body;
         IReadOnlyList<string> createdReleaseTags = [];
+        IReadOnlyList<PushCommand> pushed = [];
+        IReadOnlyList<string> tipsBefore = [];
         // One push at a time into a repository, whichever node serves it (the hosted directory is shared): the
         // protected-branch check and git's update then see the same refs.
         // The wait is bounded: each waiter holds a database connection, and a slow client can keep a push open.
@@ -117,6 +119,8 @@ public static class GitHttpApi
                 return;
             }
             body = new PrefixedStream(consumed, body);
+            pushed = commands;
+            tipsBefore = await PushRecorder.TipsAsync(Path.Combine(root, name + ".git"), options.GitTimeout, ct);
             // Evidence of who made which release tag: the pusher holds repo.protect, or the push was refused above.
             createdReleaseTags = commands.Where(c => c.Ref.StartsWith("refs/tags/", StringComparison.Ordinal) && PushCommand.IsZero(c.Old)
                                                      && Core.Releases.ProtectedTags.IsProtected(c.Ref["refs/tags/".Length..], protection.ProtectedTags))
@@ -152,6 +156,8 @@ public static class GitHttpApi
                 .LogWarning("git http-backend {Service} for {Project} exited {Code}: {Error}", service, name, process.ExitCode, errors.Trim());
         if (afterPush is not null && context.Response.StatusCode < 400)
         {
+            await context.RequestServices.GetRequiredService<PushRecorder>().RecordAsync(project, user.Username, Path.Combine(root, name + ".git"),
+                pushed, tipsBefore, options.GitTimeout, CancellationToken.None);
             if (createdReleaseTags.Count > 0 && process.ExitCode == 0)
                 await context.RequestServices.GetRequiredService<Audit.AuditLog>().RecordAsync(Audit.AuditHttp.Record(context, user, Actions.RepoPush,
                     Core.Audit.AuditOutcomes.Succeeded, $"protected release tag(s) created by push: {string.Join(", ", createdReleaseTags)}"));

@@ -55,6 +55,8 @@ public static class ServiceRegistration
         .AddSingleton<ReleaseService>()
         .AddSingleton<ProjectService>()
         .AddSingleton<ChangeDetector>()
+        .AddSingleton<PushedCommitStore>()
+        .AddSingleton<PushRecorder>()
         .AddSingleton<GitCredentials>()
         .AddSingleton<ChangeRequestLinker>()
         .AddSingleton<ChangeRequestService>()

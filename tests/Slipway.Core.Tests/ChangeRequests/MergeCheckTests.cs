@@ -112,6 +112,22 @@ public sealed class MergeCheckTests
         Assert.Same(PolicyDecision.Allow, Reviews.MayGive("alice", ReviewVerdict.Comment, "alice", commits));
     }
 
+    [Fact]
+    public void APusher_MayNotApprove_WhateverTheAuthorLineSays_AndAnEarlierApprovalOfTheirsNoLongerCounts()
+    {
+        // dave approved alice's change, then pushed a commit into it written as "nobody" (an author matching no user).
+        var commits = new[] { new ChangeCommit(OldHead, null, ["alice"]), new ChangeCommit(Head, null, ["dave"]) };
+        var refused = Assert.IsType<PolicyDecision.Refused>(Reviews.MayGive("Dave", ReviewVerdict.Approve, "alice", commits));
+        Assert.Equal(PolicyRules.ActorNotAuthor, refused.Rule);
+        Assert.EndsWith("Dave pushed commit 111111111111 of this change request and may not approve it (whoever its author line names)", refused.Message);
+        Assert.Same(PolicyDecision.Allow, Reviews.MayGive("bob", ReviewVerdict.Approve, "alice", commits));
+        Assert.Equal(["alice", "dave"], Reviews.Contributors(commits));
+
+        var facts = Facts(reviews: [Approve("dave")], commits: commits);
+        Assert.Contains(MergeCheck.Approvals, Rules(facts, new MergeRules(1, DismissStaleApprovals: false)));
+        Assert.DoesNotContain(MergeCheck.Approvals, Rules(facts with { Reviews = [Approve("bob")] }, new MergeRules(1, DismissStaleApprovals: false)));
+    }
+
     [Theory]
     [InlineData("merge", MergeStrategy.Merge)]
     [InlineData("squash", MergeStrategy.Squash)]
