@@ -48,6 +48,17 @@ public sealed class Permissions
 
     public bool Can(string action) => Can(action, Scope.Server);
 
+    /// <summary>
+    /// Whether a global grant gives the action (a grant on one project does not), for a change that reaches beyond one
+    /// project: <see cref="Can(string)"/> answers true for a project grant too, since list endpoints filter per project.
+    /// </summary>
+    public bool CanOnEveryProject(string action)
+    {
+        if (!Actions.Catalogue.TryGetValue(action, out var info) || info.Kind != ActionKind.User) return false;
+        if (_tokenScope is not null && !_tokenScope.Contains(action)) return false;
+        return _grants.Any(g => g.Grant.IsGlobal && g.Actions.Contains(action));
+    }
+
     public bool CanOnProject(string action, string project) => Can(action, Scope.ForProject(project));
 
     /// <summary>Every user action allowed somewhere (the set a new token's scope must stay within).</summary>

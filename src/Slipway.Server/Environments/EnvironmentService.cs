@@ -51,6 +51,13 @@ public sealed class EnvironmentService(ProjectStore projects, EnvironmentStore e
             request.AutoDeploy ?? current?.AutoDeploy ?? false,
             request.QueuePolicy is null ? current?.Queue ?? QueuePolicy.OldestFirst : EnvironmentSettings.ParseQueue(request.QueuePolicy));
         if (settings.Check() is { } error) throw new ArgumentException(error);
+        // A pool's agents reach the servers of every environment deploying through it: an admin of one project must not
+        // send that project's deployments (whose rules they set) to another project's production agents.
+        if ((create || settings.Pool != current?.Pool) && !actor.User.Permissions.CanOnEveryProject(Actions.EnvironmentManage)
+            && await environments.PoolUsedByOtherProjectsAsync(settings.Pool, project.Id))
+            throw new PolicyRefusedException(
+                $"pool '{settings.Pool}' already deploys environments of another project, and its agents may reach their servers: only someone with " +
+                $"{Actions.EnvironmentManage} on every project may give it to an environment of '{name}'; choose a pool of this project's own (pool: NAME)");
         var user = actor.User.Username;
         if (!await environments.SaveAsync(project.Id, settings, create, user, clock.GetUtcNow().ToUnixTimeMilliseconds()))
             throw create ? new ConflictException($"project '{name}' already has an environment '{settings.Name}'") : NotFound(name, settings.Name);

@@ -77,6 +77,11 @@ public sealed class EnvironmentStore(SqlDatabase db)
         (await db.ReadAsync(c => c.QueryAsync<string>("SELECT DISTINCT pool FROM environments")))
             .Where(DeployPools.IsReservable).ToHashSet(StringComparer.Ordinal);
 
+    /// <summary>Whether an environment of another project than <paramref name="projectId"/> deploys through <paramref name="pool"/>.</summary>
+    public async Task<bool> PoolUsedByOtherProjectsAsync(string pool, long projectId) =>
+        await db.ReadAsync(c => c.ExecuteScalarAsync<long>(
+            "SELECT COUNT(*) FROM environments WHERE pool = @pool AND project_id <> @projectId", new { pool, projectId })) > 0;
+
     public Task<EnvironmentRow?> FindAsync(long projectId, string name) =>
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<EnvironmentRow>(
             $"SELECT {Columns} FROM environments WHERE project_id = @projectId AND name = @name", new { projectId, name }));

@@ -29,6 +29,17 @@ public sealed class PermissionsTests
     public void GlobalDeveloper(string action, string? project, bool expected) =>
         Assert.Equal(expected, Of(new Grant(BuiltInRoles.Developer)).Can(action, new Scope(project)));
 
+    [Fact]
+    public void OnEveryProject_NeedsAGlobalGrant_ThatTheTokenScopeKeeps()
+    {
+        Assert.True(Of(new Grant(BuiltInRoles.Admin)).CanOnEveryProject(Actions.EnvironmentManage));
+        var projectAdmin = Of(new Grant(BuiltInRoles.Admin, "billing"));
+        Assert.True(projectAdmin.Can(Actions.EnvironmentManage)); // a list endpoint's answer: filtered per project afterwards
+        Assert.False(projectAdmin.CanOnEveryProject(Actions.EnvironmentManage));
+        Assert.False(new Permissions([new Grant(BuiltInRoles.Admin)], Find, new HashSet<string> { Actions.RunRead }).CanOnEveryProject(Actions.EnvironmentManage));
+        Assert.False(Of(new Grant(BuiltInRoles.Developer)).CanOnEveryProject(Actions.EnvironmentManage));
+    }
+
     [Theory]
     [InlineData(Actions.RunStart, "shop", null, true)]
     [InlineData(Actions.RunStart, "shop", "prod", true)]   // a whole-project grant covers its environments

@@ -1,0 +1,48 @@
+using System.Net;
+using Slipway.Client;
+using Slipway.Contracts.Api;
+using Slipway.Core.Access;
+using Slipway.Testing;
+using static Slipway.Server.Tests.Access.AccessTestKit;
+
+namespace Slipway.Server.Tests.Deployments;
+
+/// <summary>
+/// A pool's agents reach the servers of every environment deploying through it. An admin of one project (who sets that
+/// project's approvals, so controls what its deployments run) must not send them to another project's production
+/// agents: a pool another project uses is given only by someone with env.manage on every project.
+/// </summary>
+public sealed class DeployPoolOwnershipTests
+{
+    private static EnvironmentRequest Env(string name, string? pool) => new(name, null, null, pool, null, null, null, null, null);
+
+    [Fact]
+    public async Task AProjectAdmin_CannotGiveTheirEnvironmentAnotherProjectsPool_AGlobalAdminCan_AndTheirOwnPoolsAreFree()
+    {
+        await using var server = await SlipwayTestServer.StartAsync(o => o.EmbeddedAgent = false);
+        using var shop = Pipelines.Repo(Pipelines.OneJob("true"));
+        using var billing = Pipelines.Repo(Pipelines.OneJob("true"));
+        await server.Client.CreateProjectAsync("shop", shop.Path, "main");
+        await server.Client.CreateProjectAsync("billing", billing.Path, "main");
+        await server.Client.CreateEnvironmentAsync("shop", Env("production", "shop-prod"));
+        using var mallory = new SlipwayClient(server.Url, await UserWithRoleAsync(server, "mallory", BuiltInRoles.Admin, "billing"));
+
+        var taken = await Assert.ThrowsAsync<SlipwayApiException>(() => mallory.CreateEnvironmentAsync("billing", Env("live", "shop-prod")));
+        var own = await mallory.CreateEnvironmentAsync("billing", Env("live", "billing-deploy"));
+        var sameProject = await mallory.CreateEnvironmentAsync("billing", Env("staging", "billing-deploy"));
+        var moved = await Assert.ThrowsAsync<SlipwayApiException>(() => mallory.EditEnvironmentAsync("billing", "live", Env("live", "shop-prod")));
+        var otherSetting = await mallory.EditEnvironmentAsync("billing", "live", new EnvironmentRequest(null, null, null, null, null, 1, null, null, null));
+        var byGlobalAdmin = await server.Client.CreateEnvironmentAsync("billing", Env("dr", "shop-prod"));
+
+        Assert.Equal(HttpStatusCode.Forbidden, taken.Status);
+        Assert.Contains("pool 'shop-prod' already deploys environments of another project, and its agents may reach their servers: only someone " +
+                        "with env.manage on every project may give it to an environment of 'billing'", taken.Message);
+        Assert.Equal(HttpStatusCode.Forbidden, moved.Status);
+        Assert.Equal(("billing-deploy", "billing-deploy"), (own.Pool, sameProject.Pool));
+        Assert.Equal(("billing-deploy", 1), (otherSetting.Pool, otherSetting.RequiredApprovals));
+        Assert.Equal("shop-prod", byGlobalAdmin.Pool);
+        var environments = await server.Client.ListEnvironmentsAsync("billing");
+        Assert.Equal(["dr", "live", "staging"], environments.Select(e => e.Name).Order(StringComparer.Ordinal));
+        Assert.Equal("billing-deploy", environments.Single(e => e.Name == "live").Pool);
+    }
+}
