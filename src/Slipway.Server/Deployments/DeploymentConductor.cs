@@ -57,7 +57,9 @@ public sealed class DeploymentConductor(DeploymentStore deployments, Environment
             var lost = details.Jobs.FirstOrDefault(j => j.Failure == JobFailureKind.AgentLost);
             var (to, outcome) = status switch
             {
-                ExecutionStatus.Succeeded => (DeploymentState.Succeeded, "deployed and verified"),
+                // The outcome is evidence: it says "verified" only when a verify step ran and passed.
+                ExecutionStatus.Succeeded => (DeploymentState.Succeeded,
+                    details.Stages.Any(s => s.Name == "verify") ? "deployed and verified" : "deployed (no verify step)"),
                 ExecutionStatus.Cancelled => (DeploymentState.Cancelled, "cancelled while running"),
                 _ when lost is not null => (DeploymentState.Unknown, $"the deploy agent was lost mid-deployment ({lost.Name}: {lost.FailureReason}); what reached the servers is unknown, and nothing re-runs it without a human"),
                 _ => (DeploymentState.Failed, Failure(details)),

@@ -34,7 +34,7 @@ public sealed class DeploymentFlowTests
         var approved = await kit.Bob.ApproveDeploymentAsync("shop", promotion.Number, "checked on staging");
         Assert.Contains(approved.Approvals, a => a.Approver == "bob" && a.Comment == "checked on staging");
         var done = await kit.WaitForDeploymentAsync(promotion.Number);
-        Assert.Equal("succeeded", done.State);
+        Assert.Equal(("succeeded", "deployed and verified"), (done.State, done.Outcome));
         // Nor by rolling production back, nor by retrying the approved deployment's run.
         Assert.Contains("deployer", (await Refused(() => kit.Dev.RollbackAsync("shop", "production", first.Version), HttpStatusCode.Forbidden)).Message);
         Assert.Contains("executes a deployment", (await Refused(() => kit.Dev.RetryRunAsync(done.RunId!.Value, null), HttpStatusCode.Forbidden)).Message);
@@ -86,5 +86,18 @@ public sealed class DeploymentFlowTests
         var audit = await AuditAsync(kit.Server, "action=deployment.start");
         Assert.Contains(audit, e => e.Actor == "dev" && e.Outcome == "denied");
         Assert.Contains(audit, e => e.Actor == "slipway" && e.Detail!.Contains("automatic rollback of 'production'"));
+    }
+
+    /// <summary>The outcome is evidence: without a verify step it says so rather than "verified".</summary>
+    [Fact]
+    public async Task ADeploymentWithoutAVerifyStep_SucceedsAs_DeployedWithNoVerifyStep()
+    {
+        var pipeline = DeploymentKit.Pipeline.Replace("  verify: test ! -e \"BROKEN-$SLIPWAY_ENVIRONMENT\"\n", "");
+        Assert.DoesNotContain("verify:", pipeline);
+        await using var kit = await DeploymentKit.StartAsync(pipeline: pipeline);
+        var release = await kit.ReleaseAsync("first");
+        var staging = await DeploymentKit.WaitAsync(async () => (await kit.Admin.ListDeploymentsAsync("shop", "staging")).FirstOrDefault(d => d.Release == release), "staging");
+        var done = await kit.WaitForDeploymentAsync(staging.Number);
+        Assert.Equal(("succeeded", "deployed (no verify step)"), (done.State, done.Outcome));
     }
 }
