@@ -171,7 +171,7 @@ public sealed class ChangeRequestPagesTests
         Assert.Equal(("merged", "dev2"), (merged.State, merged.MergedBy));
         Assert.Contains(await server.Client.ListAuditAsync(new AuditFilterOptions(Actor: "dev2", Action: "cr.merge", Outcome: "succeeded")),
             e => e.Target == "project:shop cr:1");
-        Assert.Contains(await server.Client.ListAuditAsync(new AuditFilterOptions(Actor: "dev1", Action: "policy.override", Outcome: "denied")),
+        Assert.Contains(await server.Client.ListAuditAsync(new AuditFilterOptions(Actor: "dev1", Action: "cr.review", Outcome: "denied")),
             e => e.Target == "project:shop cr:1");
 
         // The merge started main's run; its release lists SHOP-1.

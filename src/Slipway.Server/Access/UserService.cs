@@ -95,8 +95,8 @@ public sealed partial class UserService(UserStore users, GrantStore grants, Proj
         // Segregation of duties: nobody widens their own access (an override needs policy.override and a
         // reason, and is flagged in the audit log), and nobody hands out what they do not hold (never overridable).
         var target = $"user:{user.Username}";
-        await PolicyGate.EnforceAsync(actor, Policy.NoEscalation(actor.User.Username, NotHeld(actor.User, role.Actions, grant.Project, grant.Environment)), null, target);
-        await PolicyGate.EnforceAsync(actor, Policy.NoSelfGrant(actor.User.Username, user.Username), request.OverrideReason, target);
+        await PolicyGate.EnforceAsync(actor, Actions.GrantManage, Policy.NoEscalation(actor.User.Username, NotHeld(actor.User, role.Actions, grant.Project, grant.Environment)), null, target);
+        await PolicyGate.EnforceAsync(actor, Actions.GrantManage, Policy.NoSelfGrant(actor.User.Username, user.Username), request.OverrideReason, target);
         if (!await grants.AddAsync(user.Id, role.Name, projectId, grant.Environment, actor.User.Username, clock.GetUtcNow().ToUnixTimeMilliseconds()))
             throw new ConflictException($"'{user.Username}' already has {grant}");
         await actor.AuditAsync(Actions.GrantManage, AuditOutcomes.Succeeded, target, $"granted {grant}" + (grant.IsGlobal ? " (global)" : ""));
@@ -107,7 +107,7 @@ public sealed partial class UserService(UserStore users, GrantStore grants, Proj
     {
         var (user, role, grant, projectId) = await ResolveGrantAsync(username, request);
         // Only someone who could have given a grant may take it away (a team lead cannot strip an admin).
-        await PolicyGate.EnforceAsync(actor, Policy.NoEscalation(actor.User.Username, NotHeld(actor.User, role.Actions, grant.Project, grant.Environment)),
+        await PolicyGate.EnforceAsync(actor, Actions.GrantManage, Policy.NoEscalation(actor.User.Username, NotHeld(actor.User, role.Actions, grant.Project, grant.Environment)),
             null, $"user:{user.Username}");
         if (role.Name == BuiltInRoles.Admin && projectId is null && await grants.ActiveAdminCountAsync() <= 1
             && (await grants.ForUserAsync(user.Id)).Any(g => g.Role == BuiltInRoles.Admin && g.Project is null))

@@ -60,7 +60,7 @@ public sealed class ChangeRequestCommands(ProjectStore projects, ChangeRequestSt
         var facts = await service.GatherAsync(project, row, fetch: true, ct);
         var user = actor.User.Username;
         ChangeRequestTransitions.EnsureOpen(row.Subject, row.StateValue, "review");
-        await PolicyGate.EnforceAsync(actor, Reviews.MayGive(user, verdict, row.Author, facts.CommitAuthors), request!.OverrideReason, Target(name, number));
+        await PolicyGate.EnforceAsync(actor, Actions.ChangeRequestReview, Reviews.MayGive(user, verdict, row.Author, facts.CommitAuthors), request!.OverrideReason, Target(name, number));
         await service.AddReviewAsync(facts, user, verdict, request.Comment);
         await actor.AuditAsync(Actions.ChangeRequestReview, AuditOutcomes.Succeeded, Target(name, number),
             $"{verdict.Name()} on change request #{number} at {facts.SourceHead![..12]}");

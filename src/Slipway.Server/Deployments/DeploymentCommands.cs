@@ -125,7 +125,7 @@ public sealed class DeploymentCommands(ProjectStore projects, DeploymentStore de
         var target = $"project:{project.Name} env:{d.Environment} deployment:{number}";
         var updated = await service.ApproveAsync(project, d, DeploymentService.InitiatorOf(actor.User, project.Name, d.Environment), comment,
             // No override reason: the approval rules of a deployment hold for everyone (policy.override does not lift them).
-            decision => PolicyGate.EnforceAsync(actor, decision, null, target));
+            decision => PolicyGate.EnforceAsync(actor, Actions.DeploymentApprove, decision, null, target));
         await actor.AuditAsync(Actions.DeploymentApprove, AuditOutcomes.Succeeded, target, $"{d.Subject} approved ({updated.State})");
         return updated;
     }

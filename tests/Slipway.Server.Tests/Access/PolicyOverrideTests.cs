@@ -39,7 +39,9 @@ public sealed class PolicyOverrideTests
         Assert.Equal("oscar", flagged.Actor);
         Assert.Equal("user:oscar", flagged.Target);
         Assert.StartsWith(PolicyGate.OverrideFlag + ": rule 'no-self-grant' overridden by oscar: incident INC-7", flagged.Detail);
-        Assert.Equal(2, log.Count(e => e.Outcome == "denied" && e.Detail!.Contains("no-self-grant")));
+        // Without a reason the grant itself is refused; with a short one the override asked for is.
+        Assert.Contains(await AuditAsync(server, "action=grant.manage&outcome=denied"), e => e.Actor == "oscar" && e.Detail!.Contains("no-self-grant"));
+        Assert.Single(log, e => e.Outcome == "denied" && e.Detail!.Contains("needs a reason of at least 10 characters"));
     }
 
     [Fact]

@@ -57,7 +57,7 @@ public sealed class ChangeRequestTests
         Assert.Contains(audit, e => e.Action == "cr.review" && e.Actor == "dev2" && e.Outcome == "succeeded");
         Assert.Contains(audit, e => e.Action == "cr.merge" && e.Actor == "dev1" && e.Outcome == "failed" && e.Detail!.Contains("approvals"));
         Assert.Contains(audit, e => e.Action == "cr.merge" && e.Actor == "dev1" && e.Outcome == "succeeded");
-        Assert.Contains(audit, e => e.Action == "policy.override" && e.Actor == "dev1" && e.Outcome == "denied");
+        Assert.Contains(audit, e => e.Action == "cr.review" && e.Actor == "dev1" && e.Outcome == "denied" && e.Detail!.Contains("actor-not-author"));
         // Slipway's own merge is not a direct push.
         Assert.Empty(await kit.Dev1.ListDirectPushesAsync("shop"));
     }
@@ -69,7 +69,7 @@ public sealed class ChangeRequestTests
         var cr = await kit.GreenChangeRequestAsync("feature/x", "x.txt");
         var e = await Refused(() => kit.Tester.ReviewChangeRequestAsync("shop", cr.Number, "approve", null), HttpStatusCode.Forbidden);
         Assert.Contains("tester wrote commit " + cr.SourceHead![..12], e.Message);
-        var denial = (await AuditAsync(kit.Server, "action=policy.override")).First();
+        var denial = (await AuditAsync(kit.Server, "action=cr.review&outcome=denied")).First();
         Assert.Equal(("tester", "denied"), (denial.Actor, denial.Outcome));
         Assert.Contains("refused by rule 'actor-not-author'", denial.Detail);
         // Comments and requests for changes are open to them.

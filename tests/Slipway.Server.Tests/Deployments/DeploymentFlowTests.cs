@@ -29,6 +29,9 @@ public sealed class DeploymentFlowTests
         var promotion = await kit.Ann.PromoteAsync("shop", "production");
         Assert.Equal(("promote", "awaiting_approval", first.Version), (promotion.Kind, promotion.State, promotion.Release));
         Assert.Contains("initiator-not-approver", (await Refused(() => kit.Ann.ApproveDeploymentAsync("shop", promotion.Number, null), HttpStatusCode.Forbidden)).Message);
+        // Audited as the approval it refused, where an auditor filtering by deployment.approve looks.
+        Assert.Contains(await AuditAsync(kit.Server, "action=deployment.approve&outcome=denied"),
+            e => e.Actor == "ann" && e.Detail!.Contains("refused by rule 'initiator-not-approver'"));
         await Refused(() => kit.Dev.ApproveDeploymentAsync("shop", promotion.Number, null), HttpStatusCode.Forbidden);
         Assert.Contains("deployer", (await Refused(() => kit.Dev.CancelDeploymentAsync("shop", promotion.Number), HttpStatusCode.Forbidden)).Message);
         var approved = await kit.Bob.ApproveDeploymentAsync("shop", promotion.Number, "checked on staging");
