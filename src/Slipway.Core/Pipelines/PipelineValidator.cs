@@ -48,11 +48,13 @@ internal sealed partial class PipelineValidator
         if (node is null) return null;
         var deploy = MappingReader.Open(node, top.PathOf("deploy"), "'deploy'", PipelineSchema.DeployKeys, _sink);
         if (deploy is null) return null;
+        // Every error of the section is reported at once: a broken part marks the section invalid and the rest is still read.
+        var broken = false;
         var rolling = deploy.Get("targets") is not null || deploy.Get("steps") is not null || deploy.Get("rolling") is not null;
         if (rolling && deploy.Get("run") is { } both)
         {
             _sink.Add(both, deploy.PathOf("run"), "'deploy' has both 'run' and 'targets'/'steps'; use 'run' for one script on the deploy agent or 'targets' with 'steps' for a rolling deployment, not both");
-            return null;
+            broken = true;
         }
         var rollout = rolling ? new RolloutReader(_sink).Read(deploy) : null;
         if (!rolling && deploy.Get("on_failure") is { } onFailure)
@@ -67,11 +69,11 @@ internal sealed partial class PipelineValidator
         if (rollback is not ("auto" or "manual"))
         {
             _sink.Add(deploy.Get("rollback")!, deploy.PathOf("rollback"), $"'rollback' is auto or manual, not {LintText.Quote(rollback)}");
-            return null;
+            broken = true;
         }
         var timeout = Timeout(deploy);
         var checks = new ReleaseChecksReader(_sink).Read(deploy);
-        return run is null && rollout is null ? null
+        return broken || (run is null && rollout is null) ? null
             : new DeployDefinition(run, string.IsNullOrWhiteSpace(verify) ? null : verify, rollback == "auto", timeout, rollout, metrics, checks.Count > 0 ? checks : null);
     }
 
@@ -95,7 +97,7 @@ internal sealed partial class PipelineValidator
         if (tag is not null && Releases.VersionTemplate.CheckTagPattern(tag) is { } tagError)
         {
             _sink.Add(release.Get("tag")!, release.PathOf("tag"), tagError);
-            return null;
+            branchValid = false; // the section is invalid; its other keys are still checked, so every error shows at once
         }
         var template = release.String("version", required: true);
         if (template is not null && Releases.VersionTemplate.Check(template, tag) is { } error)

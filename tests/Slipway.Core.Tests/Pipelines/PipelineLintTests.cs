@@ -165,6 +165,21 @@ public class PipelineLintTests
     }
 
     [Fact]
+    public void EveryErrorOfTheDeployAndReleaseSections_IsReportedAtOnce()
+    {
+        var yaml = LintAssert.Base +
+                   "release:\n  tag: \"-v*\"\n  version: \"{build}\"\n" +
+                   "deploy:\n  run: ./deploy.sh\n  steps:\n    - shell: x\n  targets: [web-1]\n  rollback: maybe\n  timeout: 90 minutes\n  metrics: m.json\n";
+        var errors = PipelineParser.Parse(yaml).Errors.Select(e => e.Path).ToList();
+        Assert.Contains("release.tag", errors);
+        Assert.Contains("release.version", errors);
+        Assert.Contains("deploy.run", errors);
+        Assert.Contains("deploy.rollback", errors);
+        Assert.Contains("deploy.timeout", errors);
+        Assert.Contains("deploy.metrics", errors);
+    }
+
+    [Fact]
     public void AllErrors_AreCollected_AndSortedByPosition()
     {
         var yaml = "stage: 1\nstages:\n  - name: s\n    jobs:\n      - name: j\n        run: x\n        retry: 9\n        timeout: 0s\n        artefacts: [a]\n";
