@@ -130,7 +130,12 @@ public static class AccessPages
     internal static async Task<IResult> SignInAsync(HttpContext context, IAntiforgery antiforgery, SignInService signIn)
     {
         if (!await antiforgery.IsRequestValidAsync(context))
-            return Results.BadRequest("invalid or missing anti-forgery token; reload the sign-in page");
+        {
+            // The sign-in form again (with a fresh token), not a bare refusal: a page left open too long lands here.
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            var returnUrl = context.Request.HasFormContentType ? (await context.Request.ReadFormAsync())["returnUrl"].ToString() : null;
+            return LoginPage(context, antiforgery, returnUrl, "The sign-in form had expired or did not come from this site (anti-forgery check); sign in again.");
+        }
         var form = await context.Request.ReadFormAsync();
         var token = form["token"].ToString().Trim();
         var result = token.Length > 0

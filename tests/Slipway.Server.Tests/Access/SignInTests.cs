@@ -78,6 +78,11 @@ public sealed class SignInTests(SignInFixture fixture) : IClassFixture<SignInFix
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Null(browser.Session);
+        // A page the browser can use: the sign-in form again, saying why.
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        var page = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
+        Assert.Contains("The sign-in form had expired or did not come from this site (anti-forgery check); sign in again.", page);
+        Assert.Contains("name=\"__RequestVerificationToken\"", page);
     }
 
     [Fact]

@@ -43,6 +43,9 @@ public sealed class SignOffDutiesTests
         var item = await ann.GetWorkItemAsync("shop", 1);
         var mark = Assert.Single(item.Timeline!, e => e.Kind == "signoff_rejected");
         Assert.Equal(("ann", $"uat of {release} on staging: the total ignores discounts"), (mark.Who, mark.Ref));
+        var (exit, shown, _) = await EndToEnd.CliRunner.AdminAsync(kit.Server, null, ["item", "show", "shop", "1"]);
+        Assert.Equal(0, exit);
+        Assert.Contains($"sign-off rejected: uat of {release} on staging: the total ignores discounts", shown);
         var denied = (await kit.Server.Client.ListAuditAsync()).Where(e => e.Action == "release.signoff" && e.Outcome == "denied").ToList();
         Assert.Contains(denied, e => e.Actor == "dev1");
     }

@@ -97,7 +97,9 @@ public static class ItemCommand
                 "deployed" => $"on {e.Ref}",
                 "rolled_back" => $"rolled back: {e.Ref} is current again",
                 "change_request_merged" => $"change request #{e.Ref} merged",
-                _ => $"{e.Kind} {e.Ref}",
+                "signoff_accepted" => $"signed off: {e.Ref}",
+                "signoff_rejected" => $"sign-off rejected: {e.Ref}",
+                _ => $"{e.Kind.Replace('_', ' ')} {e.Ref}",
             };
             timeline.Add(e.At.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss"), what, e.Who ?? (e.Kind == "release" ? "(automatic)" : "(push)"));
         }
