@@ -161,7 +161,7 @@ public sealed class ChangeRequestService(ChangeRequestStore store, MirrorDirecto
             catch (GitException e)
             {
                 throw new ConflictException($"the push of {row.Subject} to '{row.TargetBranch}' was refused, so nothing was merged " +
-                                            $"(the branch probably moved; try again): {e.Message}");
+                                            $"({PushRefusal.Explain(e.Message, row.TargetBranch)}): {e.Message}");
             }
             if (!await store.MarkMergedAsync(row.Id, by, commit, how, head, target, Reviews.Contributors(facts.CommitAuthors), clock.GetUtcNow().ToUnixTimeMilliseconds()))
                 throw new InvalidOperationException($"{row.Subject} was pushed as {commit} but changed state meanwhile");
