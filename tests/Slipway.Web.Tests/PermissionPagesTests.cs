@@ -82,6 +82,15 @@ public sealed class PermissionPagesTests
         await Expect(admin.Page.GetByRole(AriaRole.Button, new() { Name = "Cancel" })).ToHaveCountAsync(0);
         await Expect(admin.Page.GetByRole(AriaRole.Button, new() { Name = "Retry" })).ToBeVisibleAsync();
 
+        // A run whose pipeline file is invalid has no jobs to retry: no button (a fixed push starts a new run).
+        repo.WriteFile(".slipway.yml", "stages: [oops\n");
+        repo.Commit("broken pipeline file");
+        var broken = await server.WaitForRunAsync((await server.Client.StartRunAsync("slow", "main", repo.Head())).Id);
+        Assert.Equal("failed", broken.Status);
+        await admin.Page.GotoAsync($"/runs/{broken.Id}");
+        await Expect(admin.Page.Locator("#run > p .status")).ToHaveTextAsync("failed");
+        await Expect(admin.Page.GetByRole(AriaRole.Button, new() { Name = "Retry" })).ToHaveCountAsync(0);
+
         Assert.Empty(viewer.PageErrors);
         Assert.Empty(admin.PageErrors);
     }

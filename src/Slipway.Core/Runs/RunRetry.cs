@@ -14,17 +14,18 @@ public sealed record RetryPlan(IReadOnlyList<RetryJob> Again, int FirstStage);
 /// </summary>
 public static class RunRetry
 {
-    public static RetryPlan Plan(long runId, ExecutionStatus runStatus, IReadOnlyList<RetryJob> jobs, string? jobName)
+    /// <param name="run">The run as its users know it ("run #12"), for the messages.</param>
+    public static RetryPlan Plan(string run, ExecutionStatus runStatus, IReadOnlyList<RetryJob> jobs, string? jobName)
     {
         if (runStatus is not (ExecutionStatus.Failed or ExecutionStatus.Cancelled))
-            throw new InvalidTransitionException($"run {runId}", runStatus, ExecutionStatus.Queued, "only a failed or cancelled run can be retried");
+            throw new InvalidTransitionException(run, runStatus, ExecutionStatus.Queued, "only a failed or cancelled run can be retried");
         if (jobs.Count == 0)
-            throw new InvalidTransitionException($"run {runId}", runStatus, ExecutionStatus.Queued,
+            throw new InvalidTransitionException(run, runStatus, ExecutionStatus.Queued,
                 "its pipeline file is invalid, so it has no jobs; push a fixed .slipway.yml instead");
         var again = jobs.Where(j => j.Status is ExecutionStatus.Failed or ExecutionStatus.Cancelled && (jobName is null || j.Name == jobName)).ToList();
         if (jobName is not null && again.Count == 0)
         {
-            var named = jobs.FirstOrDefault(j => j.Name == jobName) ?? throw new KeyNotFoundException($"run {runId} has no job '{jobName}'");
+            var named = jobs.FirstOrDefault(j => j.Name == jobName) ?? throw new KeyNotFoundException($"{run} has no job '{jobName}'");
             Transitions.EnsureJob(jobName, named.Status, ExecutionStatus.Queued); // throws: e.g. it succeeded
         }
         foreach (var job in again) Transitions.EnsureJob(job.Name, job.Status, ExecutionStatus.Queued);

@@ -73,7 +73,7 @@ public sealed class RunService(RunStore runs, ProjectStore projects, MirrorDirec
         {
             await RunAsync(id, "retried", "slipway deploy, promote or rollback");
             var details = await GetAsync(id);
-            var plan = RunRetry.Plan(id, StatusNames.Parse(details.Run.Status),
+            var plan = RunRetry.Plan(details.Run.Number is { } number ? $"run #{number}" : $"run {id}", StatusNames.Parse(details.Run.Status),
                 details.Jobs.Select(j => new RetryJob(j.Id, j.Name, StatusNames.Parse(j.Status), (int)j.StageIdx)).ToList(),
                 string.IsNullOrWhiteSpace(jobName) ? null : jobName);
             var pools = await runs.RetryAsync(id, details.Run.Status, plan, Now);

@@ -14,7 +14,7 @@ public class RunRetryTests
     [Fact]
     public void AFailedRun_RequeuesItsFailedAndCancelledJobs_FromTheirEarliestStage()
     {
-        var plan = RunRetry.Plan(7, Failed, [Build, Test, Lint, Deploy], null);
+        var plan = RunRetry.Plan("run #7", Failed, [Build, Test, Lint, Deploy], null);
         Assert.Equal(["test", "lint"], plan.Again.Select(j => j.Name));
         Assert.Equal(1, plan.FirstStage);
     }
@@ -22,7 +22,7 @@ public class RunRetryTests
     [Fact]
     public void ANamedJob_IsTheOnlyOneRequeued()
     {
-        var plan = RunRetry.Plan(7, Cancelled, [Build, Test, Lint, Deploy], "lint");
+        var plan = RunRetry.Plan("run #7", Cancelled, [Build, Test, Lint, Deploy], "lint");
         Assert.Equal(["lint"], plan.Again.Select(j => j.Name));
     }
 
@@ -32,21 +32,21 @@ public class RunRetryTests
     [InlineData(Queued)]
     public void OnlyAFailedOrCancelledRun_CanBeRetried(ExecutionStatus status)
     {
-        var e = Assert.Throws<InvalidTransitionException>(() => RunRetry.Plan(7, status, [Build, Test], null));
+        var e = Assert.Throws<InvalidTransitionException>(() => RunRetry.Plan("run #7", status, [Build, Test], null));
         Assert.Contains("only a failed or cancelled run can be retried", e.Message);
     }
 
     [Fact]
     public void ARunWithoutJobs_SaysToPushAFixedPipelineFile()
     {
-        var e = Assert.Throws<InvalidTransitionException>(() => RunRetry.Plan(7, Failed, [], null));
-        Assert.Contains("push a fixed .slipway.yml", e.Message);
+        var e = Assert.Throws<InvalidTransitionException>(() => RunRetry.Plan("run #7", Failed, [], null));
+        Assert.Equal("cannot move run #7 from failed to queued: its pipeline file is invalid, so it has no jobs; push a fixed .slipway.yml instead", e.Message);
     }
 
     [Fact]
     public void RetryingASucceededJob_FailsLoudly_AndAnUnknownOne_IsNotFound()
     {
-        Assert.Throws<InvalidTransitionException>(() => RunRetry.Plan(7, Failed, [Build, Test], "build"));
-        Assert.Throws<KeyNotFoundException>(() => RunRetry.Plan(7, Failed, [Build, Test], "nope"));
+        Assert.Throws<InvalidTransitionException>(() => RunRetry.Plan("run #7", Failed, [Build, Test], "build"));
+        Assert.Throws<KeyNotFoundException>(() => RunRetry.Plan("run #7", Failed, [Build, Test], "nope"));
     }
 }
