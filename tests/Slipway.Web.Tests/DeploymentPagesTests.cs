@@ -256,7 +256,9 @@ public sealed class DeploymentPagesTests
         var danaStaging = dana.Page.Locator(".env-cell[data-environment='staging']");
         var danaProduction = dana.Page.Locator(".env-cell[data-environment='production']");
         await Expect(danaStaging.Locator(".current .version")).ToHaveTextAsync(version);
-        await Expect(danaStaging.GetByRole(AriaRole.Button, new() { Name = "Roll back staging" })).ToBeVisibleAsync();
+        // One release on staging so far: the button is there for her, disabled, saying why.
+        await Expect(danaStaging.GetByRole(AriaRole.Button, new() { Name = "Roll back staging" })).ToBeDisabledAsync();
+        await Expect(danaStaging.Locator(".rollback-to")).ToHaveTextAsync($"nothing before {version} to roll back to");
         await Expect(danaProduction.Locator(".preview-releases")).ToHaveCountAsync(0);
         await Expect(danaProduction.Locator("form")).ToHaveCountAsync(0);
         await Expect(dana.Page.Locator("#deploy-form select[name='environment'] option")).ToHaveTextAsync(["staging"]);
@@ -286,7 +288,7 @@ public sealed class DeploymentPagesTests
 
         // Production now has a release: ann is offered "Roll back production", dana is not, and her forced post changes nothing.
         await ann.Page.GotoAsync("/projects/shop/environments");
-        await Expect(annProduction.GetByRole(AriaRole.Button, new() { Name = "Roll back production" })).ToBeVisibleAsync();
+        await Expect(annProduction.GetByRole(AriaRole.Button, new() { Name = "Roll back production" })).ToBeDisabledAsync();
         await dana.Page.GotoAsync("/projects/shop/environments");
         await Expect(danaProduction.Locator(".current .version")).ToHaveTextAsync(version);
         await Expect(danaProduction.Locator("form")).ToHaveCountAsync(0);

@@ -279,8 +279,9 @@ public sealed record RepairDto(string Project, long Deployment, string Environme
 
 /// <param name="Current">The release last deployed successfully there (null: none yet), with when and by whom.</param>
 /// <param name="Latest">The newest deployment there in any state (queued, awaiting approval, running, failed...).</param>
+/// <param name="RollbackTo">The release a rollback there returns to: the one that succeeded there before the current one (null: none).</param>
 public sealed record DashboardCellDto(string Environment, DeploymentDto? Current, DeploymentDto? Latest, int Queued, int AwaitingApproval,
-    string? FrozenBy, DateTimeOffset? FrozenUntil);
+    string? FrozenBy, DateTimeOffset? FrozenUntil, string? RollbackTo = null);
 
 public sealed record DashboardDto(string Project, IReadOnlyList<DashboardCellDto> Environments);
 

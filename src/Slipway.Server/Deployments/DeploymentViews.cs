@@ -60,12 +60,14 @@ public sealed class DeploymentViews(ProjectStore projects, EnvironmentStore envi
         var latestRows = await deployments.LatestAsync(ids);
         var latest = Zip(latestRows, await ToDtosAsync(latestRows, withArtifacts: false, waiting: true));
         var waiting = await deployments.WaitingCountsAsync(ids);
+        var rollbackTargets = await deployments.RollbackTargetsAsync(ids);
         var now = clock.GetUtcNow();
         return list.Select(p => new DashboardDto(p.Name, environmentRows.Where(e => e.ProjectId == p.Id).Select(e =>
         {
             var freeze = Freezes.InForce(freezes[e.Id].Select(f => f.Window), now);
             return new DashboardCellDto(e.Name, current.GetValueOrDefault(e.Id), latest.GetValueOrDefault(e.Id),
-                waiting.GetValueOrDefault((e.Id, "queued")), waiting.GetValueOrDefault((e.Id, "awaiting_approval")), freeze?.Window.Name, freeze?.Until);
+                waiting.GetValueOrDefault((e.Id, "queued")), waiting.GetValueOrDefault((e.Id, "awaiting_approval")), freeze?.Window.Name, freeze?.Until,
+                rollbackTargets.GetValueOrDefault(e.Id));
         }).ToList())).ToList();
 
         static Dictionary<long, DeploymentDto> Zip(IReadOnlyList<DeploymentRow> rows, IReadOnlyList<DeploymentDto> dtos) =>

@@ -50,6 +50,8 @@ public sealed class DeploymentFlowTests
         var second = await kit.ReleaseAsync("SHOP-1: faster checkout (breaks production)", ("BROKEN-production", "x"), ("VERSION", "2"));
         var staging2 = await DeploymentKit.WaitAsync(async () => (await kit.Admin.ListDeploymentsAsync("shop", "staging")).FirstOrDefault(d => d.Release == second), "staging 2");
         Assert.Equal("succeeded", (await kit.WaitForDeploymentAsync(staging2.Number)).State);
+        var cells = (await kit.Admin.GetDashboardAsync("shop")).Environments;
+        Assert.Equal((first.Version, (string?)null), (cells.Single(c => c.Environment == "staging").RollbackTo, cells.Single(c => c.Environment == "production").RollbackTo));
         var preview = await kit.Ann.CompareEnvironmentsAsync("shop", "staging", "production");
         Assert.Equal([second], preview.Releases);
         var promotion2 = await kit.Ann.PromoteAsync("shop", "production");
