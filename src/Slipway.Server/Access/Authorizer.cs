@@ -18,7 +18,9 @@ public static class Authorizer
                 AccessDecision.Deny($"{principal.Display} may not {action}: only agents take agent actions"),
             Principal.User user => user.Permissions.Can(action, scope)
                 ? AccessDecision.Allow
-                : AccessDecision.Deny($"{principal.Display} may not {action}{On(scope)}" + (user.TokenId is not null ? " (with this token)" : "")),
+                : AccessDecision.Deny($"{principal.Display} may not {action}{On(scope)}" +
+                    // Only when the token's scope is the reason: an unscoped token's refusal is about the user's grants.
+                    (user.Permissions.TokenScope is { } tokenScope && !tokenScope.Contains(action) ? " (this token's scope does not include it)" : "")),
             Principal.Agent agent when action is Actions.AgentWork or Actions.AgentHeartbeat => agent.Status == "approved"
                 ? AccessDecision.Allow
                 : AccessDecision.Deny(agent.Status == "pending" ? "this agent is waiting for an admin's approval" : $"this agent is {agent.Status}"),

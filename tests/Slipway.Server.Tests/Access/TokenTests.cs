@@ -71,7 +71,7 @@ public sealed class TokenTests(TokenFixture fixture) : IClassFixture<TokenFixtur
         var start = await withIt.PostAsync($"/api/v1/projects/{TokenFixture.Project}/runs", Body("{}"));
 
         Assert.Equal(HttpStatusCode.Forbidden, start.StatusCode);
-        Assert.Contains("with this token", await start.Content.ReadAsStringAsync());
+        Assert.Contains("may not run.start on project '" + TokenFixture.Project + "' (this token's scope does not include it)", await start.Content.ReadAsStringAsync());
         await Expect(await me.PostAsync($"/api/v1/projects/{TokenFixture.Project}/runs", Body("{}")), HttpStatusCode.Created);
     }
 

@@ -17,6 +17,22 @@ public sealed class CliTests
         });
 
     [Fact]
+    public async Task Logs_OfARunWithoutJobs_SaysWhy_InsteadOfPrintingNothing()
+    {
+        await using var server = await SlipwayTestServer.StartAsync(o => o.EmbeddedAgent = false);
+        using var repo = Pipelines.Repo("stages: [oops\n");
+        var run = await server.CreateProjectAndWaitAsync("shop", repo.Path);
+        Assert.Equal("failed", run.Status);
+
+        var (exit, stdout, stderr) = await SlipwayAsync(server, "logs", run.Id.ToString());
+
+        Assert.Equal(1, exit);
+        Assert.Equal("", stdout);
+        Assert.Contains($"run {run.Id} has no jobs, so no logs: its pipeline file is invalid:", stderr);
+        Assert.Contains(".slipway.yml:", stderr);
+    }
+
+    [Fact]
     public async Task PipelineInNewRepository_RunsEndToEndThroughTheCli()
     {
         await using var server = await SlipwayTestServer.StartAsync();

@@ -10,7 +10,7 @@ public static class LogsCommand
 {
     public static Command Create()
     {
-        var run = new Argument<long>("run");
+        var run = new Argument<long>("run") { Description = "The run's id (slipway run list shows it)" };
         var job = new Option<string?>("--job") { Description = "Job name (default: every job of the run)" };
         var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing until the job ends" };
         var target = new Option<string?>("--target") { Description = "Only this target's lines of a rolling deployment (job deploy unless --job)" };
@@ -26,6 +26,14 @@ public static class LogsCommand
             }
             var details = await client.GetRunAsync(id, ct);
             var jobs = result.GetValue(job) is { } only ? [only] : details.Stages.SelectMany(s => s.Jobs).Select(j => j.Name).ToList();
+            if (jobs.Count == 0)
+            {
+                // Nothing ran: say why rather than print nothing (an invalid pipeline file has no jobs, and no logs).
+                Console.Error.WriteLine(details.LintErrors.Count > 0
+                    ? $"run {id} has no jobs, so no logs: its pipeline file is invalid:{Environment.NewLine}  " + string.Join(Environment.NewLine + "  ", details.LintErrors)
+                    : $"run {id} has no jobs, so no logs ({details.Status})");
+                return 1;
+            }
             var stdout = Console.OpenStandardOutput();
             foreach (var name in jobs)
             {
