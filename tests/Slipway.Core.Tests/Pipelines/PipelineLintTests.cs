@@ -94,7 +94,7 @@ public class PipelineLintTests
     [InlineData("7", "'retry' must be between 0 and 5, not 7")]
     [InlineData("-1", "'retry' must be between 0 and 5, not -1")]
     [InlineData("1.5", "must be an integer between 0 and 5")]
-    [InlineData("\"1\"", "must be an integer between 0 and 5")]
+    [InlineData("\"1\"", "must be an integer between 0 and 5, not '1' (a quoted number is a string: remove the quotes)")]
     public void RetryOutOfRange_IsReported(string value, string message) =>
         HasError(Base + $"        retry: {value}\n", 6, 16, Job + ".retry", message);
 

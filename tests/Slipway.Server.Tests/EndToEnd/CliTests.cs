@@ -149,6 +149,7 @@ public sealed class CliTests
         var invalid = await SlipwayProcess.RunAsync(["lint", "--json", bad]);
         var missing = await SlipwayProcess.RunAsync(["lint", "--json", Path.Combine(dir.Path, "none.yml")]);
         var text = await SlipwayProcess.RunAsync(["lint", good]);
+        var folder = await SlipwayProcess.RunAsync(["lint", dir.Path]);
 
         Assert.True(valid.Exit == 0, valid.Err);
         var ok = JsonDocument.Parse(valid.Out).RootElement;
@@ -169,6 +170,8 @@ public sealed class CliTests
 
         Assert.Equal(2, missing.Exit);
         Assert.Contains("no such file", missing.Err);
+        Assert.Equal(2, folder.Exit);
+        Assert.Contains($"{dir.Path}: is a folder; give the pipeline file (e.g. {Path.Combine(dir.Path, ".slipway.yml")})", folder.Err);
         Assert.Equal(0, text.Exit);
         Assert.Contains("OK (1 stage, 1 job)", text.Out); // counts in the right number
     }

@@ -23,6 +23,7 @@ public static class LintCommand
         command.SetAction(result =>
         {
             var path = result.GetValue(file) ?? PipelineParser.DefaultFileName;
+            if (Directory.Exists(path)) { Console.Error.WriteLine($"{path}: is a folder; give the pipeline file (e.g. {Path.Combine(path, ".slipway.yml")})"); return 2; }
             if (!File.Exists(path)) { Console.Error.WriteLine($"{path}: no such file"); return 2; }
             // A huge file is refused by its size, never loaded.
             var parsed = PipelineParser.RefuseIfTooLarge(new FileInfo(path).Length, path)

@@ -84,7 +84,10 @@ internal sealed class MappingReader
             _sink.Add(node, PathOf(key), $"{LintText.Quote(key)} must be between {min} and {max}, not {value}");
             return null;
         }
-        _sink.Add(node, PathOf(key), $"{LintText.Quote(key)} must be an integer between {min} and {max}, not {node.Describe()}");
+        var quoted = node is YamlScalar { IsPlain: false } s && int.TryParse(s.Value, System.Globalization.NumberStyles.AllowLeadingSign,
+            System.Globalization.CultureInfo.InvariantCulture, out _);
+        _sink.Add(node, PathOf(key), $"{LintText.Quote(key)} must be an integer between {min} and {max}, not {node.Describe()}" +
+                                     (quoted ? " (a quoted number is a string: remove the quotes)" : ""));
         return null;
     }
 
