@@ -56,7 +56,8 @@ public sealed class ErrorPagesTests
         // A form bob may not use, submitted by a browser anyway (a stale page), also gets the page, not JSON.
         await page.GotoAsync("/");
         // Waiting is set up before the submit: a navigation that commits quickly must not be missed.
-        await page.RunAndWaitForNavigationAsync(() => page.EvaluateAsync("""
+        var arrived = page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/users/create", new() { WaitUntil = WaitUntilState.Commit, Timeout = 60_000 });
+        await page.EvaluateAsync("""
             () => {
               const form = document.createElement('form');
               form.method = 'post';
@@ -66,8 +67,8 @@ public sealed class ErrorPagesTests
               document.body.appendChild(form);
               setTimeout(() => form.submit(), 0);   // after this script returns, so its context outlives it
             }
-            """),
-            new() { UrlFunc = url => new Uri(url).AbsolutePath == "/users/create", WaitUntil = WaitUntilState.Commit, Timeout = 60_000 });
+            """);
+        await arrived;
         await Expect(page.Locator("h1")).ToHaveTextAsync("Not allowed");
         await Expect(page.Locator("#error-message")).ToHaveTextAsync("user:bob may not user.manage");
         Assert.Empty(browser.PageErrors);

@@ -51,6 +51,13 @@ public sealed class GatePagesTests
         await using var ann = await BrowserSession.StartAsync(server.Url);
         var page = ann.Page;
         await TestApi.SignInWithPasswordAsync(page, "ann");
+        // The environment's page lists its gates (an analyst reads them; staging has none).
+        await page.GotoAsync("/projects/shop/environments/production");
+        await Expect(page.Locator("#gates li")).ToHaveCountAsync(3);
+        await Expect(page.Locator("#gates li[data-kind='signoff']")).ToContainTextAsync("uat sign-off by analyst on staging");
+        await page.GotoAsync("/projects/shop/environments/staging");
+        await Expect(page.Locator("#no-gates")).ToBeVisibleAsync();
+
         await page.GotoAsync($"/projects/shop/releases/{version}");
         var production = page.Locator(".gate-checklist[data-environment='production']");
         await Expect(production).ToHaveAttributeAsync("data-overall", "failed");

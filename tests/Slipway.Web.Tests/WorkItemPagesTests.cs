@@ -67,6 +67,12 @@ public sealed class WorkItemPagesTests
         await Expect(page.Locator("pre.description")).ToHaveTextAsync("Steps:\n1. <b>open</b> the cart");
         var created = await server.Client.GetWorkItemAsync("shop", 1);
         Assert.Equal((HostileTitle, "bug", "ann"), (created.Title, created.Kind, created.Requester));
+        // The key in the address, as people write it, leads to the item; another project's key to a page saying so.
+        await page.GotoAsync("/projects/shop/items/shop-1");
+        Assert.Equal("/projects/shop/items/1", new Uri(page.Url).AbsolutePath);
+        var other = await page.GotoAsync("/projects/shop/items/BLOG-1");
+        Assert.Equal(404, other!.Status);
+        await Expect(page.Locator("main")).ToContainTextAsync("project 'shop' has no work item BLOG-1");
 
         await page.GotoAsync("/projects/shop/board");
         var card = page.Locator(".board-column[data-state='requested'] .card[data-key='SHOP-1']");

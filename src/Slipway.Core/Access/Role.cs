@@ -17,7 +17,7 @@ public sealed record Role(string Name, string Description, IReadOnlySet<string> 
         var set = actions.Select(a => a.Trim()).Where(a => a.Length > 0).ToHashSet(StringComparer.Ordinal);
         var unknown = set.Where(a => !Access.Actions.UserActions.Contains(a)).Order().ToList();
         if (unknown.Count > 0)
-            throw new ArgumentException($"not user actions of the catalogue: {string.Join(", ", unknown)}");
+            throw new ArgumentException($"{(unknown.Count == 1 ? "not an action" : "not actions")} a role or token may hold: {string.Join(", ", unknown)} (slipway role actions lists them)");
         if (set.Count == 0) throw new ArgumentException("a role needs at least one action");
         return new Role(name!, description?.Trim() ?? "", set, BuiltIn: false);
     }

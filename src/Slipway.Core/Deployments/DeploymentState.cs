@@ -28,7 +28,7 @@ public static class DeploymentTransitions
     public static void Ensure(string subject, DeploymentState from, DeploymentState to)
     {
         if (Can(from, to)) return;
-        var why = from.IsFinal() ? $"it is already {from.Name()}" : $"a deployment {from.Name().Replace('_', ' ')} cannot become {to.Name().Replace('_', ' ')}";
+        var why = from.IsFinal() ? $"it has already finished ({from.Name()})" : $"a deployment {from.Name().Replace('_', ' ')} cannot become {to.Name().Replace('_', ' ')}";
         throw new DeploymentTransitionException($"cannot move {subject} from {from.Name()} to {to.Name()}: {why}");
     }
 

@@ -64,7 +64,7 @@ public static partial class RepositoryUrl
             return new RepositoryAddress(RepositoryTransport.Ssh, url, null, null, null);
         }
         if (!url.StartsWith('/'))
-            throw new RepositoryUrlException("a local repository path must be absolute (or use an https, http, ssh or git URL)");
+            throw new RepositoryUrlException("a local repository path must be absolute (/srv/git/shop.git or file:///srv/git/shop.git), or use an https, http, ssh or git URL");
         return new RepositoryAddress(RepositoryTransport.Local, url, url, null, null);
     }
 

@@ -54,6 +54,6 @@ public static class Transitions
     }
 
     private static string Why(ExecutionStatus from) => from.IsFinal()
-        ? $"it is already {from.ToWire()}"
+        ? $"it has already finished ({from.ToWire()})"
         : $"that is not a valid step from {from.ToWire()}";
 }

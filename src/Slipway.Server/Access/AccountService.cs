@@ -27,7 +27,7 @@ public sealed partial class AccountService(CredentialStore credentials, UserStor
         {
             var asked = request.Scope.Select(s => s.Trim()).Where(s => s.Length > 0).ToHashSet(StringComparer.Ordinal);
             var unknown = asked.Where(a => !Actions.UserActions.Contains(a)).Order().ToList();
-            if (unknown.Count > 0) throw new ArgumentException($"not user actions of the catalogue: {string.Join(", ", unknown)}");
+            if (unknown.Count > 0) throw new ArgumentException($"{(unknown.Count == 1 ? "not an action" : "not actions")} a role or token may hold: {string.Join(", ", unknown)} (slipway role actions lists them)");
             var beyond = asked.Except(me.Permissions.Reachable()).Order().ToList();
             if (beyond.Count > 0) throw new PolicyRefusedException($"a token's scope must be a subset of your permissions; you do not hold {string.Join(", ", beyond)}");
             scope = string.Join(',', asked.Order());

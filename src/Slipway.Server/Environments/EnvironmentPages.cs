@@ -63,7 +63,7 @@ public static class EnvironmentPages
     private static string Warned(EnvironmentDto saved) => saved.Warnings is { Count: > 0 } w ? string.Concat(w.Select(x => $" Warning: {x}.")) : "";
 
     internal static async Task<IResult> EnvironmentPageAsync(string name, string env, HttpContext context, EnvironmentService service, DeploymentViews views,
-        TargetService targets, CheckService checks)
+        TargetService targets, CheckService checks, Gates.GateService gates)
     {
         var environment = await service.ShowAsync(name, env);
         var user = context.RequireUser();
@@ -79,7 +79,7 @@ public static class EnvironmentPages
         {
             Environment = environment, History = history,
             Targets = await targets.ListAsync(name, env), Balancers = await targets.BalancersAsync(name, env),
-            Health = health, CheckHistory = checkHistory, Webhooks = webhooks,
+            Health = health, CheckHistory = checkHistory, Webhooks = webhooks, Gates = await gates.ListAsync(name, env),
         });
     }
 

@@ -44,8 +44,10 @@ public static class SlipwayServer
         });
         builder.WebHost.UseUrls(options.Urls);
         builder.Logging.ClearProviders();
-        if (logging is null) builder.Logging.AddJsonConsole(o => o.IncludeScopes = false);
-        else logging(builder.Logging);
+        if (logging is not null) logging(builder.Logging);
+        else if (LogsAsText(Environment.GetEnvironmentVariable("SLIPWAY_LOG_FORMAT"), Console.IsOutputRedirected))
+            builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; o.IncludeScopes = false; });
+        else builder.Logging.AddJsonConsole(o => o.IncludeScopes = false);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.AddSingleton(options);
         builder.Services.AddSlipwayStorage(database).AddSlipwayAccess().AddSlipwayScheduling();
@@ -114,6 +116,18 @@ public static class SlipwayServer
     }
 
     /// <summary>Believe X-Forwarded-For/-Proto only from the configured proxies (never from anyone by default).</summary>
+    /// <summary>
+    /// The console log's format: one JSON object per line for a log collector (stdout redirected: systemd, a container, a
+    /// file), single-line text for a person at a terminal (./start.sh); SLIPWAY_LOG_FORMAT=json or text decides instead.
+    /// </summary>
+    public static bool LogsAsText(string? format, bool outputRedirected) => format?.Trim().ToLowerInvariant() switch
+    {
+        "text" => true,
+        "json" => false,
+        null or "" => !outputRedirected,
+        var other => throw new ArgumentException($"SLIPWAY_LOG_FORMAT is '{other}'; set it to json or text"),
+    };
+
     private static ForwardedHeadersOptions ForwardedFrom(string proxies)
     {
         var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto };

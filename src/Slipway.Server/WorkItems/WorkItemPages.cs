@@ -35,6 +35,10 @@ public static class WorkItemPages
         app.MapGet("/projects/{name}/items/{number:long}", async (string name, long number, HttpContext context, WorkItemService service) =>
             Page<WorkItemPage>(context, new { Item = await service.ShowAsync(name, number) }))
             .RequirePageAction(Actions.ItemRead);
+        // A key in the address (/projects/shop/items/SHOP-42), as people write it, leads to the item's page.
+        app.MapGet("/projects/{name}/items/{key}", async (string name, string key, WorkItemService service) =>
+            Results.Redirect(ItemPath(name, await service.NumberOfAsync(name, key))))
+            .RequirePageAction(Actions.ItemRead);
         app.MapPost("/projects/{name}/items/{number:long}/edit", (string name, long number, HttpContext context, ProjectStore projects,
             WorkItemStore items, WorkItemService service) => Act(context, ItemPath(name, number), async form =>
         {

@@ -84,6 +84,18 @@ public sealed class WorkItemService(ProjectStore projects, WorkItemStore items, 
         return await story.TellAsync(ToDto(row, project.Name, await items.LinksAsync(row.Id)), row);
     }
 
+    /// <summary>The number of the project's item whose key is <paramref name="key"/> (SHOP-42 → 42), or 404 when it has none such.</summary>
+    public async Task<long> NumberOfAsync(string name, string key)
+    {
+        var project = await projects.RequireAsync(name);
+        var dash = key.LastIndexOf('-');
+        if (project.ItemKeyPrefix is { } prefix && dash > 0 && string.Equals(key[..dash], prefix, StringComparison.OrdinalIgnoreCase)
+            && long.TryParse(key[(dash + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number)
+            && await items.FindAsync(project.Id, number) is not null)
+            return number;
+        throw new KeyNotFoundException($"project '{name}' has no work item {key}");
+    }
+
     /// <summary>Checks, changes and audits the given fields of an item.</summary>
     public async Task<WorkItemDto> UpdateAsync(Actor actor, string name, long number, UpdateWorkItemRequest? request)
     {

@@ -69,10 +69,10 @@ public class TransitionsTests
     }
 
     [Theory]
-    [InlineData(Succeeded, Queued, "cannot move job 'build' from succeeded to queued: it is already succeeded")]
-    [InlineData(Succeeded, Running, "cannot move job 'build' from succeeded to running: it is already succeeded")]
-    [InlineData(Skipped, Queued, "cannot move job 'build' from skipped to queued: it is already skipped")]
-    [InlineData(Failed, Running, "cannot move job 'build' from failed to running: it is already failed")]
+    [InlineData(Succeeded, Queued, "cannot move job 'build' from succeeded to queued: it has already finished (succeeded)")]
+    [InlineData(Succeeded, Running, "cannot move job 'build' from succeeded to running: it has already finished (succeeded)")]
+    [InlineData(Skipped, Queued, "cannot move job 'build' from skipped to queued: it has already finished (skipped)")]
+    [InlineData(Failed, Running, "cannot move job 'build' from failed to running: it has already finished (failed)")]
     [InlineData(Pending, Running, "cannot move job 'build' from pending to running: that is not a valid step from pending")]
     [InlineData(Queued, Succeeded, "cannot move job 'build' from queued to succeeded: that is not a valid step from queued")]
     [InlineData(Running, Running, "cannot move job 'build' from running to running: that is not a valid step from running")]
@@ -86,9 +86,9 @@ public class TransitionsTests
     }
 
     [Theory]
-    [InlineData(Succeeded, Queued, "cannot move run 42 from succeeded to queued: it is already succeeded")]
-    [InlineData(Cancelled, Cancelled, "cannot move run 42 from cancelled to cancelled: it is already cancelled")]
-    [InlineData(Failed, Running, "cannot move run 42 from failed to running: it is already failed")]
+    [InlineData(Succeeded, Queued, "cannot move run 42 from succeeded to queued: it has already finished (succeeded)")]
+    [InlineData(Cancelled, Cancelled, "cannot move run 42 from cancelled to cancelled: it has already finished (cancelled)")]
+    [InlineData(Failed, Running, "cannot move run 42 from failed to running: it has already finished (failed)")]
     [InlineData(Queued, Queued, "cannot move run 42 from queued to queued: that is not a valid step from queued")]
     [InlineData(Running, Skipped, "cannot move run 42 from running to skipped: that is not a valid step from running")]
     [InlineData(Pending, Queued, "cannot move run 42 from pending to queued: that is not a valid step from pending")]

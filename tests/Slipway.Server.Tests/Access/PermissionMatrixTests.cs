@@ -243,6 +243,7 @@ public sealed class PermissionMatrixTests(MatrixFixture fixture) : IClassFixture
                 case "variable": return "MATRIX_VAR";
                 case "branch": return "release/1"; // a protected branch
                 case "number": return "1"; // a work item (none exists: 404 when allowed)
+                case "key": return "NO-1"; // a work item by its key (none: 404 when allowed)
                 case "path": return "out/report.txt";
                 case "version": return "1.0.1"; // a release (none exists: 404 when allowed)
                 case "username": return MatrixFixture.Target;

@@ -54,6 +54,6 @@ public sealed class DeploymentCliTests
         Assert.Contains("approve by bob", export.Out);
         var reject = await As(server, bob, "reject", "shop", number, "--reason", "too late");
         Assert.Equal(1, reject.Exit);
-        Assert.Contains("already succeeded", reject.Err);
+        Assert.Contains("has already finished (succeeded)", reject.Err);
     }
 }

@@ -155,7 +155,7 @@ public sealed class AccessCliTests
         Assert.Contains("created role release-manager with run.read, run.retry", role.Out);
         var bad = await admin(null, ["role", "create", "broken", "--action", "no.such"]);
         Assert.Equal(1, bad.Exit);
-        Assert.Contains("error: not user actions of the catalogue: no.such", bad.Err);
+        Assert.Contains("error: not an action a role or token may hold: no.such (slipway role actions lists them)", bad.Err);
         Assert.Contains((JsonSerializer.Deserialize<List<RoleDto>>((await admin(null, ["role", "list", "--json"])).Out, SlipwayClient.Json))!,
             r => r.Name == "release-manager" && !r.BuiltIn);
 

@@ -81,7 +81,7 @@ public sealed class CancelTests
         var error = await Assert.ThrowsAsync<Slipway.Client.SlipwayApiException>(() => server.Client.CancelRunAsync(run.Id));
 
         Assert.Equal(System.Net.HttpStatusCode.Conflict, error.Status);
-        Assert.Contains("already succeeded", error.Message);
+        Assert.Contains("has already finished (succeeded)", error.Message);
     }
 
     [Fact]

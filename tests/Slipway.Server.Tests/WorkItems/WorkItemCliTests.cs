@@ -24,7 +24,9 @@ public sealed class WorkItemCliTests
         var noTitle = await SlipwayAsync(server, "item", "create", "shop");
         await server.WaitForRunAsync((await server.Client.StartRunAsync("shop", "feature/SHOP-1-cart", null)).Id);
         var list = await SlipwayAsync(server, "item", "list", "shop", "--state", "in_development");
-        var show = await SlipwayAsync(server, "item", "show", "shop", "1");
+        var show = await SlipwayAsync(server, "item", "show", "shop", "SHOP-1"); // by its key, as people write it
+        var otherKey = await SlipwayAsync(server, "item", "show", "shop", "BLOG-1");
+        var notAnItem = await SlipwayAsync(server, "item", "show", "shop", "cart");
         var edit = await SlipwayAsync(server, "item", "edit", "shop", "1", "--title", "Cart total");
         var json = await SlipwayAsync(server, "item", "show", "shop", "1", "--json");
 
@@ -36,6 +38,10 @@ public sealed class WorkItemCliTests
         Assert.Contains("in_development", list.Out);
         Assert.Contains("branch feature/SHOP-1-cart", show.Out);
         Assert.Contains("run #2 (succeeded)", show.Out);
+        Assert.Equal(1, otherKey.Exit);
+        Assert.Contains("error: shop has no item BLOG-1: its items are SHOP-N (number 1 is SHOP-1)", otherKey.Err);
+        Assert.Equal(2, notAnItem.Exit);
+        Assert.Contains("error: 'cart' is not a work item: give its key (SHOP-42) or its number (42)", notAnItem.Err);
         Assert.True(edit.Exit == 0, edit.Err);
         var item = JsonSerializer.Deserialize<WorkItemDto>(json.Out, SlipwayClient.Json)!;
         Assert.Equal(("Cart total", "bug", "in_development"), (item.Title, item.Kind, item.State));

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Slipway.Cli.Output;
 using Slipway.Contracts.Api;
 
 namespace Slipway.Cli.Commands.Deploy;
@@ -44,18 +45,25 @@ public static class DeployCommands
             using var client = CliContext.CreateClient(r);
             var dashboard = await client.GetDashboardAsync(r.GetValue(Project)!, ct);
             if (r.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(dashboard); return 0; }
-            Console.WriteLine($"{"ENVIRONMENT",-14} {"RELEASE",-14} {"SINCE (UTC)",-20} {"BY",-12} LATEST");
+            if (dashboard.Environments.Count == 0)
+            {
+                Console.WriteLine($"{dashboard.Project} has no environments yet: slipway env create {dashboard.Project} staging --pool deploy");
+                return 0;
+            }
+            var table = new TextTable("ENVIRONMENT", "RELEASE", "SINCE (UTC)", "BY", "LATEST DEPLOYMENT", "NOTES");
             foreach (var cell in dashboard.Environments)
             {
                 var cur = cell.Current;
-                var latest = cell.Latest is { } l && l.Number != cur?.Number ? $"#{l.Number} {l.Release} {l.State}" : "";
-                var extra = string.Join(", ", new[]
+                // The latest deployment only when it is not the current one; the counts of what waits beside it.
+                var latest = cell.Latest is { } l && l.Number != cur?.Number ? $"#{l.Number} {l.Release} ({l.State.Replace('_', ' ')})" : "";
+                var notes = string.Join(", ", new[]
                 {
                     cell.Queued > 0 ? $"{cell.Queued} queued" : null, cell.AwaitingApproval > 0 ? $"{cell.AwaitingApproval} awaiting approval" : null,
                     cell.FrozenBy is { } f ? $"FROZEN ({f}) until {cell.FrozenUntil:u}" : null, cur?.EmergencyReason is not null ? "EMERGENCY" : null,
                 }.Where(x => x is not null));
-                Console.WriteLine($"{cell.Environment,-14} {cur?.Release ?? "-",-14} {cur?.FinishedAt?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss") ?? "-",-20} {cur?.Initiator ?? "-",-12} {latest} {extra}".TrimEnd());
+                table.Add(cell.Environment, cur?.Release, cur?.FinishedAt?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss"), cur?.Initiator, latest, notes);
             }
+            table.WriteToConsole();
             return 0;
         }));
 

@@ -15,7 +15,7 @@ public static class ItemCommand
     public static Command Create()
     {
         var project = new Argument<string>("project") { Description = "Project name" };
-        var number = new Argument<long>("number") { Description = "Item number (42 for SHOP-42)" };
+        var number = new Argument<string>("item") { Description = "The item: its key (SHOP-42) or its number (42)" };
         var title = new Option<string?>("--title") { Description = "One line, at most 200 characters" };
         var description = new Option<string?>("--description") { Description = "Free text; line breaks allowed" };
         var kind = new Option<string?>("--kind") { Description = "feature (default), bug or chore" };
@@ -49,8 +49,10 @@ public static class ItemCommand
         var show = new Command("show", "Show a work item and its timeline") { project, number, CliContext.JsonOutput };
         show.SetAction((result, ct) => CliContext.GuardAsync(async () =>
         {
+            if (Number(result.GetValue(number)!) is not { } n) return 2;
             using var client = CliContext.CreateClient(result);
-            var item = await client.GetWorkItemAsync(result.GetValue(project)!, result.GetValue(number), ct);
+            var item = await client.GetWorkItemAsync(result.GetValue(project)!, n, ct);
+            if (!SameItem(result.GetValue(number)!, item)) return 1;
             if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(item); return 0; }
             Print(item);
             return 0;
@@ -59,14 +61,36 @@ public static class ItemCommand
         var edit = new Command("edit", "Change a work item's title, description or kind") { project, number, title, description, kind, CliContext.JsonOutput };
         edit.SetAction((result, ct) => CliContext.GuardAsync(async () =>
         {
+            if (Number(result.GetValue(number)!) is not { } n) return 2;
             using var client = CliContext.CreateClient(result);
-            var item = await client.UpdateWorkItemAsync(result.GetValue(project)!, result.GetValue(number),
+            // A key names a project's prefix too: check it before changing anything.
+            if (!long.TryParse(result.GetValue(number), out _) && !SameItem(result.GetValue(number)!, await client.GetWorkItemAsync(result.GetValue(project)!, n, ct)))
+                return 1;
+            var item = await client.UpdateWorkItemAsync(result.GetValue(project)!, n,
                 result.GetValue(title), result.GetValue(description), result.GetValue(kind), ct);
             if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(item); return 0; }
             Console.WriteLine($"updated {item.Key} ({item.Kind}): {item.Title}");
             return 0;
         }));
         return new Command("item", "Work items (requests, bugs, chores) and their path to release") { create, list, show, edit };
+    }
+
+    /// <summary>The item's number from "42" or "SHOP-42"; null (with the reason on stderr) for anything else.</summary>
+    private static long? Number(string text)
+    {
+        var digits = text.LastIndexOf('-') is var dash and > 0 ? text[(dash + 1)..] : text;
+        if (long.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0)
+            return n;
+        Console.Error.WriteLine($"error: '{text}' is not a work item: give its key (SHOP-42) or its number (42)");
+        return null;
+    }
+
+    /// <summary>Whether a key the user typed is the item found (SHOP-42 must not show OTHER-42's project's item 42).</summary>
+    private static bool SameItem(string typed, WorkItemDto item)
+    {
+        if (long.TryParse(typed, out _) || string.Equals(typed, item.Key, StringComparison.OrdinalIgnoreCase)) return true;
+        Console.Error.WriteLine($"error: {item.Project} has no item {typed}: its items are {item.Key[..(item.Key.LastIndexOf('-') + 1)]}N (number {item.Number} is {item.Key})");
+        return false;
     }
 
     private static void Print(WorkItemDto item)

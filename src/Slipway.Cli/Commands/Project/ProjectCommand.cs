@@ -24,7 +24,7 @@ public static class ProjectCommand
             var isHosted = result.GetValue(hosted);
             if (isHosted == (result.GetValue(repo) is not null))
             {
-                Console.Error.WriteLine("give either --repo URL or --hosted");
+                Console.Error.WriteLine("error: give either --repo URL or --hosted");
                 return 2;
             }
             var username = result.GetValue(gitUsername);

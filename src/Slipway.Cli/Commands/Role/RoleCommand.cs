@@ -51,7 +51,7 @@ public static class RoleCommand
 
     private static Command Delete()
     {
-        var name = new Argument<string>("name");
+        var name = new Argument<string>("name") { Description = "The role's name" };
         var command = new Command("delete", "Delete a custom role that nobody holds") { name };
         command.SetAction((result, ct) => CliContext.GuardAsync(async () =>
         {

@@ -13,7 +13,7 @@ public static class RunCommand
 
     private static Command Start()
     {
-        var project = new Argument<string>("project");
+        var project = new Argument<string>("project") { Description = "The project's name" };
         var branch = new Option<string?>("--branch") { Description = "Branch (default: the project's default branch)" };
         var commit = new Option<string?>("--commit") { Description = "Commit to build (default: the branch head)" };
         var wait = new Option<bool>("--wait") { Description = "Print progress until the run ends; exit 0 only if it succeeded" };
@@ -68,7 +68,7 @@ public static class RunCommand
 
     private static Command List()
     {
-        var project = new Argument<string>("project");
+        var project = new Argument<string>("project") { Description = "The project's name" };
         var limit = new Option<int>("--limit") { Description = "How many (default 20)", DefaultValueFactory = _ => 20 };
         var kind = new Option<string?>("--kind") { Description = "ci (builds of branches), deployment (runs executing deployments) or check (script live checks); default: all" };
         kind.AcceptOnlyFromAmong("ci", "deployment", "check");
@@ -92,7 +92,7 @@ public static class RunCommand
 
     private static Command Show()
     {
-        var id = new Argument<long>("id");
+        var id = new Argument<long>("id") { Description = "The run's id (the first column of slipway run list)" };
         var command = new Command("show", "Show a run with its stages and jobs") { id, CliContext.JsonOutput };
         command.SetAction((result, ct) => CliContext.GuardAsync(async () =>
         {
@@ -137,7 +137,7 @@ public static class RunCommand
 
     private static Command Cancel()
     {
-        var id = new Argument<long>("id");
+        var id = new Argument<long>("id") { Description = "The run's id (the first column of slipway run list)" };
         var command = new Command("cancel", "Cancel a run (running jobs are killed)") { id, CliContext.JsonOutput };
         command.SetAction((result, ct) => CliContext.GuardAsync(async () =>
         {
@@ -151,7 +151,7 @@ public static class RunCommand
 
     private static Command Retry()
     {
-        var id = new Argument<long>("id");
+        var id = new Argument<long>("id") { Description = "The run's id (the first column of slipway run list)" };
         var job = new Option<string?>("--job") { Description = "Only this failed job" };
         var command = new Command("retry", "Re-run the failed jobs of a run on the same commit") { id, job, CliContext.JsonOutput };
         command.SetAction((result, ct) => CliContext.GuardAsync(async () =>

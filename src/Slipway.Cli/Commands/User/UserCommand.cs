@@ -68,7 +68,7 @@ public static class UserCommand
 
     private static Command Show()
     {
-        var name = new Argument<string>("name");
+        var name = new Argument<string>("name") { Description = "The user's name" };
         var command = new Command("show", "Show a user and their grants") { name, CliContext.JsonOutput };
         command.SetAction((result, ct) => CliContext.GuardAsync(async () =>
         {
@@ -98,7 +98,7 @@ public static class UserCommand
 
     private static Command Disable()
     {
-        var name = new Argument<string>("name");
+        var name = new Argument<string>("name") { Description = "The user's name" };
         var command = new Command("disable", "Disable a user: their sessions and API tokens stop working at once") { name, CliContext.JsonOutput };
         command.SetAction((result, ct) => CliContext.GuardAsync(async () =>
         {
@@ -113,7 +113,7 @@ public static class UserCommand
 
     private static Command Enable()
     {
-        var name = new Argument<string>("name");
+        var name = new Argument<string>("name") { Description = "The user's name" };
         var command = new Command("enable", "Enable a disabled user (their old tokens stay revoked)") { name, CliContext.JsonOutput };
         command.SetAction((result, ct) => CliContext.GuardAsync(async () =>
         {
@@ -186,7 +186,7 @@ public static class UserCommand
 
     private static Command SetPassword()
     {
-        var name = new Argument<string>("name");
+        var name = new Argument<string>("name") { Description = "The user's name" };
         var command = new Command("set-password", "Set (reset) another user's password (admin)") { name, PasswordStdin };
         command.SetAction((result, ct) => CliContext.GuardAsync(async () =>
         {
