@@ -65,6 +65,13 @@ public sealed class WorkItemCliTests
         var rows = EndToEnd.TableAssert.Aligned(show.Out, "WHEN (UTC)");
         Assert.Contains(rows, r => r.Contains($"branch {branch}  "));
         Assert.Contains(rows, r => r.Contains("created") && r.TrimEnd().EndsWith("admin"));
+        // The lists are tables with headings too, whose columns a long branch name widens instead of pushing out of line.
+        var runs = await SlipwayAsync(server, "run", "list", "shop");
+        Assert.Contains(EndToEnd.TableAssert.Aligned(runs.Out, "ID"), r => r.Contains($"  {branch}  "));
+        var items = await SlipwayAsync(server, "item", "list", "shop");
+        Assert.Contains(EndToEnd.TableAssert.Aligned(items.Out, "ITEM"), r => r.StartsWith("SHOP-1  ") && r.EndsWith("Cart total"));
+        var projects = await SlipwayAsync(server, "project", "list");
+        Assert.Contains(EndToEnd.TableAssert.Aligned(projects.Out, "PROJECT"), r => r.StartsWith("shop  "));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Slipway.Cli.Output;
 using Microsoft.Extensions.Logging;
 using Slipway.Agent;
 
@@ -142,8 +143,10 @@ public static class AgentCommand
             using var client = CliContext.CreateClient(result);
             var agents = await client.ListAgentsAsync(ct);
             if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(agents); return 0; }
+            var table = new TextTable("AGENT", "POOL", "STATUS", ">SLOTS", ">RUNNING", "LAST SEEN (UTC)");
             foreach (var a in agents)
-                Console.WriteLine($"{a.Name,-20} {a.Pool,-10} {a.Status,-9} slots {a.Slots}, running {a.RunningJobs}, last seen {a.LastSeenAt:u}");
+                table.Add(a.Name, a.Pool, a.Status, a.Slots.ToString(), a.RunningJobs.ToString(), a.LastSeenAt?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss"));
+            table.WriteToConsole();
             return 0;
         }));
         return command;

@@ -49,8 +49,9 @@ public static class CrCommand
             using var client = CliContext.CreateClient(result);
             var crs = await client.ListChangeRequestsAsync(result.GetValue(project)!, result.GetValue(state), ct);
             if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(crs); return 0; }
-            foreach (var c in crs)
-                Console.WriteLine($"#{c.Number,-5} {c.State,-7} {c.Source} -> {c.Target}  by {c.Author}  {c.Title}");
+            var table = new TextTable("CR", "STATE", "SOURCE -> TARGET", "AUTHOR", "TITLE");
+            foreach (var c in crs) table.Add($"#{c.Number}", c.State, $"{c.Source} -> {c.Target}", c.Author, c.Title);
+            table.WriteToConsole();
             return 0;
         }));
 

@@ -42,7 +42,9 @@ public static class ItemCommand
             using var client = CliContext.CreateClient(result);
             var items = await client.ListWorkItemsAsync(result.GetValue(project)!, result.GetValue(state), ct);
             if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(items); return 0; }
-            foreach (var i in items) Console.WriteLine($"{i.Key,-14} {i.State,-15} {i.Kind,-8} {i.Title}");
+            var table = new TextTable("ITEM", "STATE", "KIND", "TITLE");
+            foreach (var i in items) table.Add(i.Key, i.State, i.Kind, i.Title);
+            table.WriteToConsole();
             return 0;
         }));
 

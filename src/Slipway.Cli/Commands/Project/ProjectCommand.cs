@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Slipway.Cli.Output;
 
 namespace Slipway.Cli.Commands.Project;
 
@@ -51,8 +52,10 @@ public static class ProjectCommand
             using var client = CliContext.CreateClient(result);
             var projects = await client.ListProjectsAsync(ct);
             if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(projects); return 0; }
+            var table = new TextTable("PROJECT", "DEFAULT BRANCH", "REPOSITORY");
             foreach (var p in projects)
-                Console.WriteLine($"{p.Name,-24} {p.DefaultBranch,-12} {p.Repo}{(p.LastFetchError is null ? "" : "  (fetch failing: " + p.LastFetchError + ")")}");
+                table.Add(p.Name, p.DefaultBranch, p.Repo + (p.LastFetchError is null ? "" : "  (fetch failing: " + p.LastFetchError + ")"));
+            table.WriteToConsole();
             return 0;
         }));
         var prefix = new Argument<string?>("prefix")

@@ -23,8 +23,11 @@ public static class ReleaseCommand
             using var client = CliContext.CreateClient(result);
             var releases = await client.ListReleasesAsync(result.GetValue(project)!, ct);
             if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(releases); return 0; }
+            var table = new TextTable("VERSION", "CREATED (UTC)", "RUN", "BRANCH", "COMMIT", ">ITEMS", ">ARTIFACTS", "BY");
             foreach (var r in releases)
-                Console.WriteLine($"{r.Version,-16} {r.CreatedAt:u}  run #{r.RunNumber,-5} {r.Branch} {r.Commit[..12]}  {Counted.Of(r.Items, "item")}  {Counted.Of(r.Artifacts, "artifact")}  {r.CreatedBy ?? "(automatic)"}");
+                table.Add(r.Version, r.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss"), $"#{r.RunNumber}", r.Branch, r.Commit[..12],
+                    r.Items.ToString(), r.Artifacts.ToString(), r.CreatedBy ?? "(automatic)");
+            table.WriteToConsole();
             return 0;
         }));
 

@@ -79,12 +79,11 @@ public static class RunCommand
             var runs = await client.ListRunsAsync(result.GetValue(project)!, result.GetValue(limit), ct, result.GetValue(kind));
             if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(runs); return 0; }
             // The id is what run show, logs, cancel and retry take; #N is the project's CI run number (release versions use it).
-            Console.WriteLine($"{"ID",6} {"RUN",-16} {"STATUS",-10} {"BRANCH",-24} {"COMMIT",-12} CREATED (UTC)");
+            var table = new TextTable(">ID", "RUN", "STATUS", "BRANCH", "COMMIT", "CREATED (UTC)");
             foreach (var r in runs)
-            {
-                var what = r.Number is { } n ? $"#{n}" : $"deployment #{r.Deployment}";
-                Console.WriteLine($"{r.Id,6} {what,-16} {r.Status,-10} {r.Branch,-24} {r.Commit[..12]} {r.CreatedAt:u}");
-            }
+                table.Add(r.Id.ToString(), r.Number is { } n ? $"#{n}" : r.Kind == "check" ? "check" : $"deployment #{r.Deployment}", r.Status, r.Branch,
+                    r.Commit[..12], r.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss"));
+            table.WriteToConsole();
             return 0;
         }));
         return command;

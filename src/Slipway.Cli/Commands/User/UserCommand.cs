@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Slipway.Cli.Output;
 using Slipway.Contracts.Api;
 
 namespace Slipway.Cli.Commands.User;
@@ -59,8 +60,10 @@ public static class UserCommand
             using var client = CliContext.CreateClient(result);
             var users = await client.ListUsersAsync(ct);
             if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(users); return 0; }
+            var table = new TextTable("USER", "STATE", "SIGN-IN", "GRANTS");
             foreach (var u in users)
-                Console.WriteLine($"{u.Username,-20} {(u.Disabled ? "disabled" : "enabled"),-8} {(u.HasPassword ? "password" : "no-password"),-11} {Grants(u)}");
+                table.Add(u.Username, u.Disabled ? "disabled" : "enabled", u.HasPassword ? "password" : "no-password", Grants(u));
+            table.WriteToConsole();
             return 0;
         }));
         return command;

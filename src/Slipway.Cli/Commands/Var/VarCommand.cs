@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Slipway.Cli.Output;
 
 namespace Slipway.Cli.Commands.Var;
 
@@ -54,8 +55,11 @@ public static class VarCommand
             using var client = CliContext.CreateClient(result);
             var variables = await client.ListVariablesAsync(result.GetValue(project)!, ct);
             if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(variables); return 0; }
+            var table = new TextTable("NAME", "VALUE", "REACHES", "UPDATED (UTC)", "BY");
             foreach (var v in variables)
-                Console.WriteLine($"{v.Name,-32} {(v.Secret ? "(secret)" : v.Value),-40} {(v.Protected ? "protected" : "-"),-10} {v.UpdatedAt:u} {v.UpdatedBy}");
+                table.Add(v.Name, v.Secret ? "(secret)" : v.Value, v.Protected ? "protected branches" : "every branch",
+                    v.UpdatedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss"), v.UpdatedBy);
+            table.WriteToConsole();
             return 0;
         }));
 
