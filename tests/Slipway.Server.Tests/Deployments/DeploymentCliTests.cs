@@ -44,6 +44,10 @@ public sealed class DeploymentCliTests
         Assert.Contains("approve by bob", approve.Out);
         await kit.WaitForDeploymentAsync(long.Parse(number));
 
+        // deploy and promote take the environment with --to; rollback's --to is the release, and says so.
+        var confused = await As(server, ann, "rollback", "shop", "--to", "production");
+        Assert.Equal(2, confused.Exit);
+        Assert.Contains("error: name the environment with --env (here --to is the release to return to): slipway rollback shop --env production [--to VERSION]", confused.Err);
         var status = await As(server, ann, "status", "shop");
         Assert.Matches(@"(?m)^production\s+1\.0\.1\s+\S+ \S+\s+ann", status.Out);
         var show = await As(server, ann, "deployment", "show", "shop", number);

@@ -34,10 +34,21 @@ public static class DeployCommands
         var reject = new Command("reject", "Reject a deployment awaiting approval") { Project, Number, reason, CliContext.JsonOutput };
         reject.SetAction((r, ct) => Print(r, c => c.RejectDeploymentAsync(r.GetValue(Project)!, r.GetValue(Number), r.GetValue(reason)!, ct)));
 
-        var env = new Option<string>("--env") { Description = "Environment", Required = true };
+        var env = new Option<string?>("--env") { Description = "The environment to roll back (required)" };
         var toVersion = new Option<string?>("--to") { Description = "Release to return to (default: the one before the current)" };
         var rollback = new Command("rollback", "Redeploy an earlier successful release of an environment (recorded as a rollback)") { Project, env, toVersion, Emergency, CliContext.JsonOutput };
-        rollback.SetAction((r, ct) => Print(r, c => c.RollbackAsync(r.GetValue(Project)!, r.GetValue(env)!, r.GetValue(toVersion), r.GetValue(Emergency), ct)));
+        rollback.SetAction(async (r, ct) =>
+        {
+            // Checked here rather than by the parser: deploy and promote name the environment with --to, so a user typing
+            // "rollback shop --to production" needs this sentence, not the whole help.
+            if (string.IsNullOrWhiteSpace(r.GetValue(env)))
+            {
+                await Console.Error.WriteLineAsync($"error: name the environment with --env (here --to is the release to return to): " +
+                                                   $"slipway rollback {r.GetValue(Project)} --env {r.GetValue(toVersion) ?? "production"} [--to VERSION]");
+                return 2;
+            }
+            return await Print(r, c => c.RollbackAsync(r.GetValue(Project)!, r.GetValue(env)!, r.GetValue(toVersion), r.GetValue(Emergency), ct));
+        });
 
         var status = new Command("status", "The project × environment matrix: what is where, what is queued or awaiting approval") { Project, CliContext.JsonOutput };
         status.SetAction((r, ct) => CliContext.GuardAsync(async () =>
