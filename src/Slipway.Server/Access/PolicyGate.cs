@@ -8,7 +8,7 @@ namespace Slipway.Server.Access;
 /// <summary>
 /// Where an endpoint applies segregation-of-duties rules. A refusal becomes a 403 naming the rule and is audited as a
 /// denied entry of the action that was attempted (<c>deployment.approve</c>, <c>cr.review</c>, <c>grant.manage</c>), so an
-/// auditor filtering by that action sees it; an override that was asked for and refused is a denied <c>policy.override</c>.
+/// auditor filtering by that action sees it; an override that was asked for and refused is also a denied <c>policy.override</c>.
 /// An override is taken only when the caller holds <c>policy.override</c> and gave a reason; it is audited as a flagged
 /// entry ("POLICY OVERRIDE") before the action proceeds, so no rule is ever bypassed silently — not even by an admin.
 /// </summary>
@@ -24,7 +24,9 @@ public static class PolicyGate
         switch (Policy.ApplyOverride(decision, ovr, user.Permissions.Can(Actions.PolicyOverride)))
         {
             case PolicyDecision.Refused refused:
-                await actor.AuditAsync(ovr is not null ? Actions.PolicyOverride : action, AuditOutcomes.Denied, target, refused.Message);
+                await actor.AuditAsync(action, AuditOutcomes.Denied, target, refused.Message);
+                // An override asked for and refused is worth its own entry: whoever watches policy.override sees it.
+                if (ovr is not null) await actor.AuditAsync(Actions.PolicyOverride, AuditOutcomes.Denied, target, refused.Message);
                 throw new PolicyRefusedException(refused.Message);
             case PolicyDecision.Overridden overridden:
                 await actor.AuditAsync(Actions.PolicyOverride, AuditOutcomes.Succeeded, target,

@@ -54,10 +54,11 @@ public sealed class EnvironmentService(ProjectStore projects, EnvironmentStore e
         // A pool's agents reach the servers of every environment deploying through it: an admin of one project must not
         // send that project's deployments (whose rules they set) to another project's production agents.
         if ((create || settings.Pool != current?.Pool) && !actor.User.Permissions.CanOnEveryProject(Actions.EnvironmentManage)
-            && await environments.PoolUsedByOtherProjectsAsync(settings.Pool, project.Id))
+            && await environments.PoolTakenAsync(settings.Pool, project.Id))
             throw new PolicyRefusedException(
-                $"pool '{settings.Pool}' already deploys environments of another project, and its agents may reach their servers: only someone with " +
-                $"{Actions.EnvironmentManage} on every project may give it to an environment of '{name}'; choose a pool of this project's own (pool: NAME)");
+                $"pool '{settings.Pool}' already deploys environments of another project or has agents serving it, and they may reach other servers: " +
+                $"only someone with {Actions.EnvironmentManage} on every project may give it to an environment of '{name}'; " +
+                "choose a new pool for this project (pool: NAME), and have an admin register its agents");
         var user = actor.User.Username;
         if (!await environments.SaveAsync(project.Id, settings, create, user, clock.GetUtcNow().ToUnixTimeMilliseconds()))
             throw create ? new ConflictException($"project '{name}' already has an environment '{settings.Name}'") : NotFound(name, settings.Name);

@@ -77,10 +77,19 @@ public sealed class EnvironmentStore(SqlDatabase db)
         (await db.ReadAsync(c => c.QueryAsync<string>("SELECT DISTINCT pool FROM environments")))
             .Where(DeployPools.IsReservable).ToHashSet(StringComparer.Ordinal);
 
-    /// <summary>Whether an environment of another project than <paramref name="projectId"/> deploys through <paramref name="pool"/>.</summary>
-    public async Task<bool> PoolUsedByOtherProjectsAsync(string pool, long projectId) =>
+    /// <summary>
+    /// Whether <paramref name="pool"/> is someone else's for project <paramref name="projectId"/>: an environment of another
+    /// project deploys through it, or, when none of this project's environments uses it yet, agents serve it (they were
+    /// registered into it for some project's work) or another project's jobs ran in it (its CI pool). Asked only when an
+    /// environment is made or its pool changes, so the look through the jobs' history is rare.
+    /// </summary>
+    public async Task<bool> PoolTakenAsync(string pool, long projectId) =>
         await db.ReadAsync(c => c.ExecuteScalarAsync<long>(
-            "SELECT COUNT(*) FROM environments WHERE pool = @pool AND project_id <> @projectId", new { pool, projectId })) > 0;
+            "SELECT CASE WHEN EXISTS (SELECT 1 FROM environments WHERE pool = @pool AND project_id <> @projectId) THEN 1 " +
+            "WHEN EXISTS (SELECT 1 FROM environments WHERE pool = @pool AND project_id = @projectId) THEN 0 " +
+            "WHEN EXISTS (SELECT 1 FROM agents WHERE pool = @pool) THEN 1 " +
+            "WHEN EXISTS (SELECT 1 FROM jobs j JOIN runs r ON r.id = j.run_id WHERE j.pool = @pool AND r.project_id <> @projectId) THEN 1 ELSE 0 END",
+            new { pool, projectId })) == 1;
 
     public Task<EnvironmentRow?> FindAsync(long projectId, string name) =>
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<EnvironmentRow>(

@@ -15,7 +15,8 @@ public sealed class ChangeDetector(ProjectStore projects, MirrorDirectory mirror
     ChangeRequestStore changeRequestStore, GitCredentials credentials, MergesInFlight mergesInFlight, AuditLog audit, ServerOptions options, TimeProvider clock,
     ILogger<ChangeDetector> log)
 {
-    public async Task<int> CheckAsync(ProjectRow project, CancellationToken ct = default)
+    /// <param name="failOnFetchError">Throw (409) when the fetch fails instead of recording it: for a caller that must not go on with stale heads.</param>
+    public async Task<int> CheckAsync(ProjectRow project, CancellationToken ct = default, bool failOnFetchError = false)
     {
         IReadOnlyDictionary<string, string> heads;
         try
@@ -28,6 +29,7 @@ public sealed class ChangeDetector(ProjectStore projects, MirrorDirectory mirror
         {
             log.LogWarning("fetch of {Project} failed: {Error}", project.Name, e.Message);
             await projects.RecordFetchErrorAsync(project.Id, e.Message, clock.GetUtcNow().ToUnixTimeMilliseconds());
+            if (failOnFetchError) throw new ConflictException($"cannot fetch the repository of '{project.Name}', so its branches' heads are not known now: {e.Message}");
             return 0;
         }
         var changed = await projects.MoveHeadsAsync(project.Id, heads, clock.GetUtcNow().ToUnixTimeMilliseconds());

@@ -54,12 +54,24 @@ public static class GitCli
         return psi;
     }
 
+    /// <param name="input">Written to git's standard input (for --stdin: lists too long for a command line), or null.</param>
     public static async Task<GitResult> RunAsync(string? workingDirectory, IEnumerable<string> args, TimeSpan timeout, CancellationToken ct = default,
-        IReadOnlyDictionary<string, string>? env = null)
+        IReadOnlyDictionary<string, string>? env = null, string? input = null)
     {
         var psi = StartInfo(workingDirectory, args, env);
         using var process = Process.Start(psi) ?? throw new GitException("could not start git");
-        process.StandardInput.Close();
+        if (input is not null)
+        {
+            // Written while the output is read below: git may answer before it has read everything.
+            var writer = process.StandardInput;
+            _ = Task.Run(async () =>
+            {
+                try { await writer.WriteAsync(input); }
+                catch (IOException) { } // git stopped reading: its exit code says why
+                finally { try { writer.Close(); } catch (IOException) { } }
+            }, CancellationToken.None);
+        }
+        else process.StandardInput.Close();
         using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeoutCts.CancelAfter(timeout);
         var stdout = process.StandardOutput.ReadToEndAsync(timeoutCts.Token);
@@ -79,9 +91,9 @@ public static class GitCli
 
     /// <summary>Runs git and returns stdout, or throws with git's own error message.</summary>
     public static async Task<string> OutputAsync(string? workingDirectory, IEnumerable<string> args, TimeSpan timeout, CancellationToken ct = default,
-        IReadOnlyDictionary<string, string>? env = null)
+        IReadOnlyDictionary<string, string>? env = null, string? input = null)
     {
-        var result = await RunAsync(workingDirectory, args, timeout, ct, env);
+        var result = await RunAsync(workingDirectory, args, timeout, ct, env, input);
         if (!result.Ok) throw new GitException(result.Stderr.Trim() is { Length: > 0 } e ? e : $"git exited with {result.ExitCode}");
         return result.Stdout;
     }

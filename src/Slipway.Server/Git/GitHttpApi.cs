@@ -150,14 +150,24 @@ public static class GitHttpApi
             try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
             throw;
         }
+        finally
+        {
+            // Whatever became of the request (a client gone after git updated the refs included), the commits that reached
+            // the refs are recorded with their pusher, still under the repository's lock.
+            if (pushed.Count > 0)
+            {
+                using (var exited = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
+                    try { await process.WaitForExitAsync(exited.Token); } catch (OperationCanceledException) { }
+                await context.RequestServices.GetRequiredService<PushRecorder>().RecordAsync(project, user.Username, Path.Combine(root, name + ".git"),
+                    pushed, tipsBefore, options.GitTimeout, CancellationToken.None);
+            }
+        }
         var errors = await stderr;
         if (process.ExitCode != 0 || errors.Length > 0)
             context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Slipway.GitHttp")
                 .LogWarning("git http-backend {Service} for {Project} exited {Code}: {Error}", service, name, process.ExitCode, errors.Trim());
         if (afterPush is not null && context.Response.StatusCode < 400)
         {
-            await context.RequestServices.GetRequiredService<PushRecorder>().RecordAsync(project, user.Username, Path.Combine(root, name + ".git"),
-                pushed, tipsBefore, options.GitTimeout, CancellationToken.None);
             if (createdReleaseTags.Count > 0 && process.ExitCode == 0)
                 await context.RequestServices.GetRequiredService<Audit.AuditLog>().RecordAsync(Audit.AuditHttp.Record(context, user, Actions.RepoPush,
                     Core.Audit.AuditOutcomes.Succeeded, $"protected release tag(s) created by push: {string.Join(", ", createdReleaseTags)}"));

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Slipway.Core.Audit;
 
 namespace Slipway.Server.Git;
 
@@ -9,7 +10,7 @@ namespace Slipway.Server.Git;
 /// commit they pushed (<see cref="Core.ChangeRequests.Reviews.MayGive"/>), nor the deployment of its merge.
 /// Both steps run under the repository's lock, so "before" is exactly what the push found.
 /// </summary>
-public sealed class PushRecorder(PushedCommitStore store, TimeProvider clock, ILogger<PushRecorder> log)
+public sealed class PushRecorder(PushedCommitStore store, Audit.AuditLog audit, TimeProvider clock, ILogger<PushRecorder> log)
 {
     /// <summary>The tips of every ref before the push: what the push's commits are counted against.</summary>
     public static async Task<IReadOnlyList<string>> TipsAsync(string repository, TimeSpan timeout, CancellationToken ct) =>
@@ -29,13 +30,20 @@ public sealed class PushRecorder(PushedCommitStore store, TimeProvider clock, IL
             if (proposed.Count == 0) return;
             var accepted = (await TipsAsync(repository, timeout, ct)).Where(proposed.Contains).ToList();
             if (accepted.Count == 0) return;
-            var shas = (await GitCli.OutputAsync(repository, ["rev-list", .. accepted, "--not", .. before, "--"], timeout, ct))
+            // The tips go through standard input: a repository may have more refs than a command line holds.
+            var revisions = string.Join('\n', accepted) + "\n" + string.Concat(before.Select(b => "^" + b + "\n"));
+            var shas = (await GitCli.OutputAsync(repository, ["rev-list", "--stdin"], timeout, ct, input: revisions))
                 .Split('\n', StringSplitOptions.RemoveEmptyEntries);
             await store.RecordAsync(project.Id, pushedBy, shas, clock.GetUtcNow().ToUnixTimeMilliseconds());
         }
-        catch (Exception e) when (e is GitException or System.Data.Common.DbException or InvalidOperationException)
+        catch (Exception e)
         {
+            // The push has happened and cannot be taken back here: say so loudly, in the log and the audit log, so that an
+            // approval of these commits can be questioned.
             log.LogError(e, "could not record the commits {User} pushed into {Project}", pushedBy, project.Name);
+            await audit.RecordAsync(new AuditRecord(AuditActorKinds.System, "slipway", null, Core.Access.Actions.RepoPush, $"project:{project.Name}",
+                AuditOutcomes.Failed, $"PUSH NOT ATTRIBUTED: the commits {pushedBy} pushed could not be recorded ({e.GetType().Name}: {e.Message}); " +
+                "who pushed them is unknown to the approval rules"));
         }
     }
 

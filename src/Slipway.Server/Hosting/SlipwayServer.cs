@@ -115,7 +115,6 @@ public static class SlipwayServer
         return app;
     }
 
-    /// <summary>Believe X-Forwarded-For/-Proto only from the configured proxies (never from anyone by default).</summary>
     /// <summary>
     /// The console log's format: one JSON object per line for a log collector (stdout redirected: systemd, a container, a
     /// file), single-line text for a person at a terminal (./start.sh); SLIPWAY_LOG_FORMAT=json or text decides instead.
@@ -128,6 +127,7 @@ public static class SlipwayServer
         var other => throw new ArgumentException($"SLIPWAY_LOG_FORMAT is '{other}'; set it to json or text"),
     };
 
+    /// <summary>Believe X-Forwarded-For/-Proto only from the configured proxies (never from anyone by default).</summary>
     private static ForwardedHeadersOptions ForwardedFrom(string proxies)
     {
         var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto };

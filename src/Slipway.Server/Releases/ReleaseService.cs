@@ -22,7 +22,7 @@ namespace Slipway.Server.Releases;
 /// again now because the settings or the branch may have changed since the run started.
 /// </summary>
 public sealed class ReleaseService(RunStore runs, ProjectStore projects, ReleaseStore releases, ReleaseSettingsStore releaseSettings,
-    MirrorDirectory mirrors, KeyPatterns keyPatterns, TimeProvider clock)
+    MirrorDirectory mirrors, KeyPatterns keyPatterns, GitCredentials credentials, TimeProvider clock)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -44,6 +44,14 @@ public sealed class ReleaseService(RunStore runs, ProjectStore projects, Release
         var protection = await releaseSettings.GetAsync(project);
         if (!protection.Releases(run.Branch))
             throw new ConflictException(ReleaseBranches.NotAReleaseBranch(number, run.Branch, protection.ReleaseBranchList));
+        // A run made while its branch was protected built a commit of that branch then. Any other (made before an admin
+        // protected the name) is judged against the branch as it is now, not as the last poll saw it: the name may have
+        // been reset away from an unreviewed commit moments ago.
+        if (run.BranchProtected != 1)
+        {
+            try { await mirror.FetchAsync(ct, credentials.For(project)); }
+            catch (GitException e) { throw new ConflictException($"cannot fetch the repository of '{project.Name}' to check run #{number}'s commit is on '{run.Branch}': {e.Message}"); }
+        }
         var head = await mirror.BranchHeadAsync(run.Branch, ct)
                    ?? throw new ConflictException($"commit-on-branch: branch '{run.Branch}' of run #{number} no longer exists, so its commit is not on it");
         if (head != run.CommitSha && !await OnBranchAsync(mirror, run.CommitSha, head, ct))

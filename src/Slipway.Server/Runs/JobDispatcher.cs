@@ -109,7 +109,7 @@ public sealed class JobDispatcher(JobLeaseStore leases, RunStore runs, ArtifactS
                 : !variable.IsSecret || variable.Ciphertext is null
                     ? $"'{name}' is a plain variable of project '{run.ProjectName}', not a secret; set it again with --secret"
                     : variable.IsProtected && !mayReceiveProtected
-                        ? VariableProtection.Refusal(job.Name, name, run.Branch, protectedLater: run.BranchProtected == 0 && await IsProtectedNowAsync(run))
+                        ? VariableProtection.Refusal(job.Name, name, run.Branch, protectedLater: run.BranchProtected != 1 && await IsProtectedNowAsync(run))
                         : null;
             var value = problem is null ? vault.TryUnprotect(variable!.Ciphertext!) : null;
             if (problem is null && value is null)
@@ -139,12 +139,13 @@ public sealed class JobDispatcher(JobLeaseStore leases, RunStore runs, ArtifactS
     }
 
     /// <summary>
-    /// Whether a build run may have protected values: its branch was protected when the run was made (so its commit came
-    /// through the branch's merges) and still is. The name alone is not enough: a run made while the branch was anyone's
-    /// (release/2 pushed by a developer before an admin protected the name) keeps its unreviewed commit when retried.
+    /// Whether a build run may have protected values: its branch was protected when the run was made (so its commit was
+    /// the branch's fetched head then, or on it; an external repository's direct pushes are detected and flagged, not
+    /// stopped) and still is. The name alone is not enough: a run made while the branch was anyone's (release/2 pushed by
+    /// a developer before an admin protected the name) keeps its unreviewed commit when retried.
     /// </summary>
     private async Task<bool> IsProtectedBranchAsync(RunRow run) =>
-        run.BranchProtected is not 0 && await IsProtectedNowAsync(run);
+        run.BranchProtected == 1 && await IsProtectedNowAsync(run);
 
     private async Task<bool> IsProtectedNowAsync(RunRow run) =>
         await projects.GetAsync(run.ProjectId) is { } project && (await releaseSettings.GetAsync(project)).IsProtected(run.Branch);

@@ -29,8 +29,8 @@ public sealed class RunRow
     /// <summary>Set for a run that executes a script live check (docs/live-checks.md).</summary>
     public long? CheckId { get; set; }
     /// <summary>
-    /// Whether a build run's branch was protected when the run was made (1/0); null for a run still in flight from before
-    /// the column existed. Its jobs get protected values only when it was and still is (<see cref="JobDispatcher"/>).
+    /// Whether a build run's branch was protected when the run was made (1/0; null, from an older node during a rolling
+    /// upgrade, counts as 0). Its jobs get protected values only when it was and still is (<see cref="JobDispatcher"/>).
     /// </summary>
     public long? BranchProtected { get; set; }
     public string Kind => DeploymentId is not null ? RunKinds.Deployment : CheckId is not null ? RunKinds.Check : RunKinds.Ci;

@@ -10,7 +10,8 @@ namespace Slipway.Server.Runs;
 /// run that moved meanwhile is judged again rather than changed blindly. A deployment's run changes only through its
 /// deployment. Agents waiting for the changed jobs are woken.
 /// </summary>
-public sealed class RunService(RunStore runs, ProjectStore projects, MirrorDirectory mirrors, RunFactory factory, WorkSignal signal, TimeProvider clock)
+public sealed class RunService(RunStore runs, ProjectStore projects, MirrorDirectory mirrors, RunFactory factory, ChangeDetector detector,
+    ReleaseSettingsStore releaseSettings, WorkSignal signal, TimeProvider clock)
 {
     /// <summary>How often a change is judged again when the run moved between reading and writing (a job finishing meanwhile).</summary>
     private const int Attempts = 5;
@@ -23,6 +24,18 @@ public sealed class RunService(RunStore runs, ProjectStore projects, MirrorDirec
     {
         var project = await projects.RequireAsync(name);
         var branch = string.IsNullOrWhiteSpace(request?.Branch) ? project.DefaultBranch : request.Branch;
+        // A run of a protected branch gets its protected values: it must build the branch as it is now, not as the last
+        // poll saw it (an admin may have just reset the name away from someone's unreviewed commit). Fetch first, or refuse.
+        if ((await releaseSettings.GetAsync(project)).IsProtected(branch))
+        {
+            var seen = await projects.HeadAsync(project.Id, branch);
+            await detector.CheckAsync(project, ct, failOnFetchError: true);
+            // The branch had moved: the check has just started the run of its new head, which is the run asked for (a
+            // second one of the same commit would only repeat it).
+            if (string.IsNullOrWhiteSpace(request?.Commit) && await projects.HeadAsync(project.Id, branch) is { } head && head != seen
+                && (await runs.ForCommitAsync(project.Id, head)).Where(r => r.Branch == branch).MaxBy(r => r.Id) is { } started)
+                return started.Id;
+        }
         var mirror = await mirrors.ReadyAsync(project, string.IsNullOrWhiteSpace(request?.Commit) ? null : request.Commit, ct);
         string? commit;
         if (!string.IsNullOrWhiteSpace(request?.Commit))

@@ -35,8 +35,8 @@ public sealed class DeployPoolOwnershipTests
         var byGlobalAdmin = await server.Client.CreateEnvironmentAsync("billing", Env("dr", "shop-prod"));
 
         Assert.Equal(HttpStatusCode.Forbidden, taken.Status);
-        Assert.Contains("pool 'shop-prod' already deploys environments of another project, and its agents may reach their servers: only someone " +
-                        "with env.manage on every project may give it to an environment of 'billing'", taken.Message);
+        Assert.Contains("pool 'shop-prod' already deploys environments of another project or has agents serving it, and they may reach other " +
+                        "servers: only someone with env.manage on every project may give it to an environment of 'billing'", taken.Message);
         Assert.Equal(HttpStatusCode.Forbidden, moved.Status);
         Assert.Equal(("billing-deploy", "billing-deploy"), (own.Pool, sameProject.Pool));
         Assert.Equal(("billing-deploy", 1), (otherSetting.Pool, otherSetting.RequiredApprovals));
@@ -44,5 +44,22 @@ public sealed class DeployPoolOwnershipTests
         var environments = await server.Client.ListEnvironmentsAsync("billing");
         Assert.Equal(["dr", "live", "staging"], environments.Select(e => e.Name).Order(StringComparer.Ordinal));
         Assert.Equal("billing-deploy", environments.Single(e => e.Name == "live").Pool);
+    }
+
+    /// <summary>A pool no environment uses yet but another project's jobs run in (its CI pool) is not free for the taking either.</summary>
+    [Fact]
+    public async Task AProjectAdmin_CannotTakeAPoolAnotherProjectsJobsRunIn()
+    {
+        await using var server = await SlipwayTestServer.StartAsync(o => o.EmbeddedAgent = false);
+        using var shop = Pipelines.Repo("stages:\n  - name: s\n    jobs:\n      - name: b\n        pool: shop-agents\n        run: \"true\"\n");
+        using var billing = Pipelines.Repo(Pipelines.OneJob("true"));
+        await server.Client.CreateProjectAsync("shop", shop.Path, "main"); // its first run queues a job in shop-agents
+        await server.Client.CreateProjectAsync("billing", billing.Path, "main");
+        using var mallory = new SlipwayClient(server.Url, await UserWithRoleAsync(server, "mallory", BuiltInRoles.Admin, "billing"));
+
+        var taken = await Assert.ThrowsAsync<SlipwayApiException>(() => mallory.CreateEnvironmentAsync("billing", Env("live", "shop-agents")));
+
+        Assert.Equal(HttpStatusCode.Forbidden, taken.Status);
+        Assert.Empty(await server.Client.ListEnvironmentsAsync("billing"));
     }
 }
