@@ -67,6 +67,14 @@ public sealed class WorkItemPagesTests
         await Expect(page.Locator("pre.description")).ToHaveTextAsync("Steps:\n1. <b>open</b> the cart");
         var created = await server.Client.GetWorkItemAsync("shop", 1);
         Assert.Equal((HostileTitle, "bug", "ann"), (created.Title, created.Kind, created.Requester));
+        // In a narrow window the header wraps: the user's name and Sign out stay in view.
+        await page.SetViewportSizeAsync(800, 700);
+        await page.ReloadAsync();
+        var signOutRight = await page.Locator("header.top form.signout button").EvaluateAsync<double>("b => b.getBoundingClientRect().right");
+        Assert.True(signOutRight <= 800, $"Sign out ends at {signOutRight} px in an 800 px window");
+        Assert.True(await page.Locator("header.top").EvaluateAsync<bool>("h => h.scrollWidth <= h.clientWidth"));
+        await page.SetViewportSizeAsync(1280, 800);
+
         // The key in the address, as people write it, leads to the item; another project's key to a page saying so.
         await page.GotoAsync("/projects/shop/items/shop-1");
         Assert.Equal("/projects/shop/items/1", new Uri(page.Url).AbsolutePath);

@@ -23,7 +23,7 @@ public static class BuiltInRoles
     [
         new(Admin, "controls the server: users, roles, agents, settings; everything else too",
             Actions.UserActions, BuiltIn: true),
-        new(Analyst, "creates and edits work items; signs off and promotes to production; reads everything of a project and the audit log",
+        new(Analyst, "creates and edits work items; signs off and promotes to production; reads everything of a project, and the audit log when granted on every project",
             Set(ViewerActions, Actions.AuditRead, Actions.ItemWrite, Actions.DeploymentStart, Actions.DeploymentApprove, Actions.ReleaseSignOff), BuiltIn: true),
         new(Developer, "starts, cancels and retries runs; pushes, reviews, merges, releases, deploys to dev and staging",
             Set(ViewerActions, Actions.RunStart, Actions.RunCancel, Actions.RunRetry, Actions.RepoPush, Actions.ReleaseCreate,

@@ -13,7 +13,9 @@ public sealed record Grant(string Role, string? Project = null, string? Environm
 }
 
 /// <summary>What an action is aimed at: the server, a project, or one environment of a project.</summary>
-public sealed record Scope(string? Project = null, string? Environment = null)
+/// <param name="Shown">How a refusal names what was asked for, when not by its project ("run 12": a refusal must not tell
+/// which project a run id belongs to, or whether it exists).</param>
+public sealed record Scope(string? Project = null, string? Environment = null, string? Shown = null)
 {
     public static readonly Scope Server = new();
     public static Scope ForProject(string project) => new(project);

@@ -114,7 +114,7 @@ public sealed class AccessMiddleware(RequestDelegate next)
         if (values.TryGetValue("id", out var id) && long.TryParse(id?.ToString(), out var runId))
             // A run that does not exist belongs to no project: only a global grant reaches it (and gets the 404),
             // so a user granted one project cannot probe which run ids exist in others.
-            return Scope.ForProject(await runs.ProjectNameOfRunAsync(runId) ?? "\0no such run");
+            return new Scope(await runs.ProjectNameOfRunAsync(runId) ?? "\0no such run", Shown: $"run {runId}");
         return Scope.Server;
     }
 

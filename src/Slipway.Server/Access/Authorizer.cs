@@ -30,7 +30,8 @@ public static class Authorizer
     }
 
     private static string On(Scope scope) =>
-        scope.Project is null ? ""
+        scope.Shown is { } shown ? $" on {shown}"
+        : scope.Project is null ? ""
         : scope.Environment is null ? $" on project '{scope.Project}'"
         : scope.Environment == Scope.AnyEnvironment ? $" on project '{scope.Project}' (in any of its environments)"
         : $" on {scope.Project}/{scope.Environment}";

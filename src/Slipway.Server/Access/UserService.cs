@@ -11,7 +11,8 @@ namespace Slipway.Server.Access;
 /// create, disable, enable, set a password, grant and revoke. Holds the rules that keep access from widening
 /// (no-self-grant, no-escalation, never the last admin) and writes a descriptive audit entry for every change.
 /// </summary>
-public sealed partial class UserService(UserStore users, GrantStore grants, ProjectStore projects, SignIn.SignInThrottle throttle, TimeProvider clock)
+public sealed partial class UserService(UserStore users, GrantStore grants, ProjectStore projects, EnvironmentStore environments,
+    SignIn.SignInThrottle throttle, TimeProvider clock)
 {
     [GeneratedRegex("^[a-z][a-z0-9._-]{0,63}$")]
     private static partial Regex UsernamePattern();
@@ -92,6 +93,10 @@ public sealed partial class UserService(UserStore users, GrantStore grants, Proj
     public async Task<UserDto> GrantAsync(Actor actor, string username, GrantRequest request)
     {
         var (user, role, grant, projectId) = await ResolveGrantAsync(username, request);
+        // A grant on an environment the project does not have gives nothing: most likely a typo ("prodd"). Revoking one
+        // stays possible (the environment may be gone).
+        if (grant.Environment is { } env && projectId is { } pid && await environments.FindAsync(pid, env) is null)
+            throw new ArgumentException($"project '{grant.Project}' has no environment '{env}'; create it first (a grant on it would give nothing)");
         // Segregation of duties: nobody widens their own access (an override needs policy.override and a
         // reason, and is flagged in the audit log), and nobody hands out what they do not hold (never overridable).
         var target = $"user:{user.Username}";

@@ -138,13 +138,17 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
         return release;
     }
 
-    /// <summary>The release a rollback of <paramref name="environment"/> returns to: the one that succeeded there before the current one.</summary>
+    /// <summary>
+    /// The release a rollback of <paramref name="environment"/> returns to: the newest one older than the current release that
+    /// succeeded there. Older, not merely earlier: after a rollback from 1.0.4 to 1.0.3, another rollback goes on to 1.0.2,
+    /// never forward to the 1.0.4 it has just left.
+    /// </summary>
     public async Task<ReleaseRow> RollbackReleaseAsync(ProjectRow project, EnvironmentRow environment)
     {
         var history = (await deployments.ListAsync(project.Id, environment.Id, limit: 500)).Where(d => d.State == "succeeded")
             .OrderByDescending(d => d.FinishedAt).ThenByDescending(d => d.Id).ToList();
         var current = history.FirstOrDefault() ?? throw new ConflictException($"rollback-target: '{environment.Name}' has no successful deployment to roll back from");
-        var previous = history.FirstOrDefault(d => d.ReleaseId != current.ReleaseId)
+        var previous = history.FirstOrDefault(d => d.ReleaseId < current.ReleaseId)
                        ?? throw new ConflictException($"rollback-target: '{environment.Name}' has had no release before {current.Version} to roll back to");
         return (await releases.GetAsync(previous.ReleaseId))!;
     }

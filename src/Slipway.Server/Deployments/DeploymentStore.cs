@@ -121,12 +121,12 @@ public sealed class DeploymentStore(SqlDatabase db)
 
     /// <summary>
     /// Per environment of the projects, the release a rollback returns to: that of the last succeeded deployment of a
-    /// release other than the current one (as <see cref="DeploymentService.RollbackReleaseAsync"/> picks it).
+    /// release older than the current one (as <see cref="DeploymentService.RollbackReleaseAsync"/> picks it).
     /// </summary>
     public async Task<IReadOnlyDictionary<long, string>> RollbackTargetsAsync(IReadOnlyCollection<long> projectIds) =>
         (await db.ReadAsync(c => c.QueryAsync<(long EnvironmentId, string Version)>(
             "SELECT d.environment_id, r.version FROM deployments d JOIN releases r ON r.id = d.release_id WHERE d.id IN (SELECT (" +
-            "SELECT n.id FROM deployments n WHERE n.environment_id = x.id AND n.state = 'succeeded' AND n.finished_at IS NOT NULL AND n.release_id <> (" +
+            "SELECT n.id FROM deployments n WHERE n.environment_id = x.id AND n.state = 'succeeded' AND n.finished_at IS NOT NULL AND n.release_id < (" +
             "SELECT k.release_id FROM deployments k WHERE k.environment_id = x.id AND k.state = 'succeeded' AND k.finished_at IS NOT NULL " +
             "ORDER BY k.finished_at DESC, k.id DESC LIMIT 1) ORDER BY n.finished_at DESC, n.id DESC LIMIT 1) " +
             $"FROM environments x WHERE x.project_id IN {SqlIds.List(projectIds)})")))

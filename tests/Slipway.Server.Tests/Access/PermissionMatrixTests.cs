@@ -173,6 +173,22 @@ public sealed class PermissionMatrixTests(MatrixFixture fixture) : IClassFixture
         Assert.DoesNotContain(MatrixFixture.ProjectB, home);
     }
 
+    /// <summary>A run of another project and a run that does not exist get the same refusal, which names neither project.</summary>
+    [Fact]
+    public async Task ProjectScopedUser_CannotTellAnotherProjectsRunFromAMissingOne()
+    {
+        using var http = Http(Server, fixture.Tokens["scoped"]);
+        var other = fixture.Runs[MatrixFixture.ProjectB];
+
+        var theirs = await (await Expect(await http.GetAsync($"/api/v1/runs/{other}"), HttpStatusCode.Forbidden)).Content.ReadAsStringAsync();
+        var missing = await (await Expect(await http.GetAsync("/api/v1/runs/99999999"), HttpStatusCode.Forbidden)).Content.ReadAsStringAsync();
+
+        Assert.Contains($"may not run.read on run {other}", theirs);
+        Assert.Contains("may not run.read on run 99999999", missing);
+        Assert.DoesNotContain(MatrixFixture.ProjectB, theirs);
+        Assert.DoesNotContain("\\u0000", missing);
+    }
+
     [Fact]
     public async Task ProjectScopedUser_CanManageTheirOwnAccount()
     {

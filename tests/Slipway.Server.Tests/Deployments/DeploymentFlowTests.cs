@@ -91,6 +91,14 @@ public sealed class DeploymentFlowTests
         var audit = await AuditAsync(kit.Server, "action=deployment.start");
         Assert.Contains(audit, e => e.Actor == "dev" && e.Outcome == "denied");
         Assert.Contains(audit, e => e.Actor == "slipway" && e.Detail!.Contains("automatic rollback of 'production'"));
+
+        // Rolling staging back goes to the older release; a second rollback goes further back, never forward again.
+        var back = await kit.Admin.RollbackAsync("shop", "staging", null);
+        Assert.Equal(first.Version, back.Release);
+        Assert.Equal("succeeded", (await kit.WaitForDeploymentAsync(back.Number)).State);
+        Assert.Null((await kit.Admin.GetDashboardAsync("shop")).Environments.Single(c => c.Environment == "staging").RollbackTo);
+        Assert.Contains($"has had no release before {first.Version} to roll back to",
+            (await Refused(() => kit.Admin.RollbackAsync("shop", "staging", null), HttpStatusCode.Conflict)).Message);
     }
 
     /// <summary>The outcome is evidence: without a verify step it says so rather than "verified".</summary>

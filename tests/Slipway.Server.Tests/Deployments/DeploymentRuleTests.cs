@@ -296,7 +296,13 @@ public sealed class DeploymentRuleTests
         // ops may deploy to staging only: a developer grant on shop/staging, no other grant.
         await CreateUserAsync(kit.Server, "ops");
         using (var admin = Admin(kit.Server))
+        {
+            // A typo gives nothing, so it is refused rather than stored.
+            var typo = await Expect(await admin.PostAsync("/api/v1/users/ops/grants", Body(new { role = "developer", project = "shop", environment = "stagign" })),
+                HttpStatusCode.BadRequest);
+            Assert.Contains("project 'shop' has no environment 'stagign'; create it first", await typo.Content.ReadAsStringAsync());
             await Expect(await admin.PostAsync("/api/v1/users/ops/grants", Body(new { role = "developer", project = "shop", environment = "staging" })), HttpStatusCode.OK);
+        }
         using var ops = new Slipway.Client.SlipwayClient(kit.Server.Url, (await LoginAsync(kit.Server, "ops")).Token);
         var staged = await ops.DeployAsync("shop", version, "staging");
         Assert.Equal("queued", staged.State);
