@@ -18,7 +18,7 @@ public sealed class RunPageTests(ITestOutputHelper output)
             jobs:
               - name: slow
                 run: |
-                  for i in 1 2 3 4 5 6; do echo "line $i"; sleep 1; done
+                  for i in 1 2 3 4 5 6 7 8 9; do echo "line $i"; sleep 1; done
           - name: check
             jobs:
               - name: quick
@@ -94,6 +94,13 @@ public sealed class RunPageTests(ITestOutputHelper output)
         var later = await log.TextContentAsync() ?? "";
         Assert.StartsWith(early, later); // text is appended, never replaced
         Assert.Equal(1, Count(later, "line 1"));
+        // The status line and the stage graph follow too: the run's duration grows, the graph shows the job running.
+        var duration = page.Locator("#run-duration");
+        await Expect(duration).ToContainTextAsync("running for");
+        var before = await duration.TextContentAsync();
+        await Expect(duration).Not.ToHaveTextAsync(before!, new() { Timeout = 6000 });
+        await Expect(page.Locator("#stage-graph li.graph-job[data-job='slow'] .status")).ToHaveTextAsync("running");
+        Assert.Equal("yes", await page.EvaluateAsync<string?>("() => window.__sameDocument ?? null"));
 
         // The status badges follow the run to its end, still live.
         await Expect(badge).ToHaveTextAsync("succeeded");

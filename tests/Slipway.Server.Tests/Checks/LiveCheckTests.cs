@@ -140,7 +140,9 @@ public sealed class LiveCheckTests
         // More dead webhooks than the sender sends at once (4), added before the live one.
         for (var i = 0; i < 6; i++) await kit.Admin.AddAlertWebhookAsync("shop", new AlertWebhookRequest(dead.Url + "/" + i));
         await kit.Admin.AddAlertWebhookAsync("shop", new AlertWebhookRequest(alive.Url));
-        await kit.Admin.AddCheckAsync("shop", "staging", new CheckRequest(app.Url, Every: "1s"));
+        // On production, where nothing is deployed here: every failure is outside a watch window (check.failed). On staging
+        // the first release's auto-deployment can win the race, and the failure then alerts check.rollback instead.
+        await kit.Admin.AddCheckAsync("shop", "production", new CheckRequest(app.Url, Every: "1s"));
 
         var watch = System.Diagnostics.Stopwatch.StartNew();
         await DeploymentKit.WaitAsync(() => Task.FromResult(alive.Requests.Select(r => r.Body).FirstOrDefault(b => b.Contains("\"check.failed\""))),
