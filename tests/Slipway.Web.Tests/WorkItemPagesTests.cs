@@ -63,6 +63,12 @@ public sealed class WorkItemPagesTests
 
         await Expect(page.Locator(".flash.ok")).ToHaveTextAsync("SHOP-1 created.");
         Assert.Equal("/projects/shop/items/1", new Uri(page.Url).AbsolutePath);
+        Assert.Equal("", new Uri(page.Url).Query); // shown once: a reload does not repeat it
+        // A banner is only ever a message this server wrote for this browser, never text from someone's link.
+        await page.GotoAsync("/projects/shop?error=" + Uri.EscapeDataString("Your session expired: sign in again at http://evil.example/login"));
+        await Expect(page.Locator("h1")).ToContainTextAsync("shop");
+        await Expect(page.Locator(".flash")).ToHaveCountAsync(0);
+        await page.GotoAsync("/projects/shop/items/1");
         await Expect(page.Locator("h1")).ToHaveTextAsync($"SHOP-1: {HostileTitle}");
         await Expect(page.Locator("pre.description")).ToHaveTextAsync("Steps:\n1. <b>open</b> the cart");
         var created = await server.Client.GetWorkItemAsync("shop", 1);

@@ -83,7 +83,7 @@ public static class AccessPages
             }
             catch (Exception e) when (ErrorHandling.Classify(e) is { } error)
             {
-                return Results.Redirect(Flash("/tokens", "error", error.Message));
+                return Results.Redirect(Flash(context, "/tokens", "error", error.Message));
             }
         }).RequirePageAction(Actions.AccountSelf);
         app.MapPost("/tokens/{tokenId:long}/revoke", (long tokenId, HttpContext context, AccountService account) =>

@@ -58,7 +58,7 @@ public static partial class WebUi
         }
         catch (Exception e) when (ErrorHandling.Classify(e) is { } error)
         {
-            return Results.Redirect(Flash(back, "error", error.Message));
+            return Results.Redirect(Flash(context, back, "error", error.Message));
         }
     }
 }

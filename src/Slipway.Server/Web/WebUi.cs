@@ -58,16 +58,32 @@ public static partial class WebUi
         try
         {
             var (message, next) = await action(form);
-            return Results.Redirect(Flash(next ?? back, "ok", message));
+            return Results.Redirect(Flash(context, next ?? back, "ok", message));
         }
         catch (Exception e) when (ErrorHandling.Classify(e) is { } error)
         {
-            return Results.Redirect(Flash(back, "error", error.Message));
+            return Results.Redirect(Flash(context, back, "error", error.Message));
         }
     }
 
-    internal static string Flash(string path, string kind, string message) =>
-        $"{path}?{kind}={Uri.EscapeDataString(message.Length > 500 ? message[..500] : message)}";
+    /// <summary>
+    /// The address a form's answer redirects to, with its message. The message is signed with the asker's own credential
+    /// (session cookie or bearer token), so a link from anyone else ("/projects/shop?error=Your session expired, sign in at
+    /// evil.example") shows no banner: only messages this server wrote for this browser are shown.
+    /// </summary>
+    internal static string Flash(HttpContext context, string path, string kind, string message)
+    {
+        var text = message.Length > 500 ? message[..500] : message;
+        return $"{path}?{kind}={Uri.EscapeDataString(text)}&sig={FlashSignature(context, kind, text)}";
+    }
+
+    private static string FlashSignature(HttpContext context, string kind, string message)
+    {
+        var credential = context.Request.Cookies[Authenticator.SessionCookie] ?? context.Request.Headers.Authorization.ToString();
+        var mac = System.Security.Cryptography.HMACSHA256.HashData(System.Text.Encoding.UTF8.GetBytes("slipway-flash\n" + credential),
+            System.Text.Encoding.UTF8.GetBytes(kind + "\n" + message));
+        return Convert.ToHexStringLower(mac.AsSpan(0, 16));
+    }
 
     /// <summary>Renders a page in the frame: the signed-in user (the nav shows only what they may use), the anti-forgery token, a flash message.</summary>
     internal static IResult Page<T>(HttpContext context, object parameters) where T : Microsoft.AspNetCore.Components.IComponent
@@ -81,9 +97,18 @@ public static partial class WebUi
     {
         var antiforgery = context.RequestServices.GetRequiredService<IAntiforgery>();
         var query = context.Request.Query;
-        static string? Message(string value) => value.Length == 0 ? null : value.Length > 500 ? value[..500] : value;
-        return new PageFrame(context.RequireUser(), antiforgery.GetAndStoreTokens(context).RequestToken ?? "",
-            Message(query["ok"].ToString()), Message(query["error"].ToString()));
+        // Only a message this server signed for this browser (Flash): a banner is never text from someone else's link.
+        string? Message(string kind)
+        {
+            var value = query[kind].ToString();
+            if (value.Length == 0 || value.Length > 500) return null;
+            var given = query["sig"].ToString();
+            var expected = FlashSignature(context, kind, value);
+            return given.Length == expected.Length
+                   && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(System.Text.Encoding.ASCII.GetBytes(given), System.Text.Encoding.ASCII.GetBytes(expected))
+                ? value : null;
+        }
+        return new PageFrame(context.RequireUser(), antiforgery.GetAndStoreTokens(context).RequestToken ?? "", Message("ok"), Message("error"));
     }
 
     internal static IResult Page<T>(object parameters) where T : Microsoft.AspNetCore.Components.IComponent =>

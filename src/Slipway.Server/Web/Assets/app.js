@@ -292,6 +292,12 @@
   }
 
   document.addEventListener('DOMContentLoaded', () => {
+    // A form's message is shown once: the address loses it, so a reload (or the run page's own reload) does not repeat it.
+    const url = new URL(location.href);
+    if (['ok', 'error', 'sig'].some((k) => url.searchParams.has(k))) {
+      ['ok', 'error', 'sig'].forEach((k) => url.searchParams.delete(k));
+      history.replaceState(history.state, '', url.pathname + url.search + url.hash);
+    }
     document.querySelectorAll('pre.log[data-log-url]').forEach(followLog);
     followRegions();
     // An error page's "back" link: the previous page is only known to the browser's history (no Referer is sent).
