@@ -36,6 +36,14 @@ public sealed class BrowserSession : IAsyncDisposable
         page.PageError += (_, error) => { lock (PageErrors) PageErrors.Add(error); };
         page.Dialog += async (_, dialog) =>
         {
+            // The pages ask "are you sure?" before destructive posts (data-confirm): a user says yes. Any other dialog is
+            // something a page never opens by itself (an injected alert), recorded for the escaping tests.
+            if (dialog.Type == "confirm")
+            {
+                lock (Confirms) Confirms.Add(dialog.Message);
+                await dialog.AcceptAsync();
+                return;
+            }
             lock (Dialogs) Dialogs.Add($"{dialog.Type}: {dialog.Message}");
             await dialog.DismissAsync();
         };
@@ -47,6 +55,8 @@ public sealed class BrowserSession : IAsyncDisposable
     public List<string> ConsoleErrors { get; } = [];
     public List<string> PageErrors { get; } = [];
     public List<string> Dialogs { get; } = [];
+    /// <summary>The confirmations the pages asked for (and that were accepted), in order.</summary>
+    public List<string> Confirms { get; } = [];
 
     // One chromium for the whole test run (launching one costs seconds of CPU on a small machine);
     // each test gets its own context, so cookies and storage are never shared between tests.

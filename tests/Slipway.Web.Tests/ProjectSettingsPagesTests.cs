@@ -67,8 +67,15 @@ public sealed class ProjectSettingsPagesTests
         await protect.GetByRole(AriaRole.Button, new() { Name = "Protect" }).ClickAsync();
         await Expect(page.Locator("#protected-branches li[data-branch='hotfix']")).ToBeVisibleAsync();
         await Expect(page.Locator("#protected-branches li[data-branch='main'] form, #protected-branches li[data-branch='release/2.x'] form")).ToHaveCountAsync(0);
+        // A destructive button asks first; saying no changes nothing.
+        await page.EvaluateAsync("() => { window.confirm = () => false; }");
+        await page.Locator("#protected-branches li[data-branch='hotfix']").GetByRole(AriaRole.Button, new() { Name = "Unprotect" }).ClickAsync();
+        await Expect(page.Locator("#protected-branches li[data-branch='hotfix']")).ToBeVisibleAsync();
+        Assert.Contains("hotfix", (await server.Client.GetReleaseBranchesAsync("shop")).ProtectedBranches);
+        await page.ReloadAsync();
         await page.Locator("#protected-branches li[data-branch='hotfix']").GetByRole(AriaRole.Button, new() { Name = "Unprotect" }).ClickAsync();
         await Expect(page.Locator(".flash.ok")).ToHaveTextAsync("Branch hotfix is no longer protected.");
+        Assert.Equal("Unprotect this branch? Direct pushes reach it again, and its runs get no protected values.", Assert.Single(admin.Confirms));
         await Expect(page.Locator("#protected-branches li")).ToHaveCountAsync(2);
 
         // Merge rules.

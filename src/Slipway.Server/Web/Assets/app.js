@@ -291,6 +291,12 @@
     setTimeout(tick, every);
   }
 
+  // A destructive form asks first (data-confirm holds the question): a stray click must not cancel a deployment.
+  document.addEventListener('submit', (e) => {
+    const question = e.target instanceof HTMLFormElement ? e.target.dataset.confirm : undefined;
+    if (question && !window.confirm(question)) e.preventDefault();
+  }, true);
+
   document.addEventListener('DOMContentLoaded', () => {
     // A form's message is shown once: the address loses it, so a reload (or the run page's own reload) does not repeat it.
     const url = new URL(location.href);
