@@ -24,9 +24,12 @@ public sealed class RunService(RunStore runs, ProjectStore projects, MirrorDirec
     {
         var project = await projects.RequireAsync(name);
         var branch = string.IsNullOrWhiteSpace(request?.Branch) ? project.DefaultBranch : request.Branch;
-        // A run of a protected branch gets its protected values: it must build the branch as it is now, not as the last
-        // poll saw it (an admin may have just reset the name away from someone's unreviewed commit). Fetch first, or refuse.
-        if ((await releaseSettings.GetAsync(project)).IsProtected(branch))
+        // A run of a protected branch gets its protected values: it must not build a head the last fetch saw from before the
+        // branch was protected (an admin may have just reset the name away from someone's unreviewed commit). So when the
+        // protection is newer than the last good fetch, fetch first, or refuse. (Older protection: pushes to the branch
+        // are refused, or detected as direct pushes, so the recorded head is the branch's.)
+        if ((await releaseSettings.GetAsync(project)).IsProtected(branch)
+            && (project.LastFetchError is not null || await projects.ProtectedSinceAsync(project.Id, branch) >= (project.LastFetchAt ?? 0)))
         {
             var seen = await projects.HeadAsync(project.Id, branch);
             await detector.CheckAsync(project, ct, failOnFetchError: true);
