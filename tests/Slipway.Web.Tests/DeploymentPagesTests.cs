@@ -286,7 +286,7 @@ public sealed class DeploymentPagesTests
         await WaitAsync(server, "the release on production", async api =>
             (await DashboardAsync(api)).Environments.Single(c => c.Environment == "production").Current?.Release == version);
 
-        // Production now has a release: ann is offered "Roll back production", dana is not, and her forced post changes nothing.
+        // Production now has a release (its first: ann's Roll back is there but disabled), dana has none, and her forced post changes nothing.
         await ann.Page.GotoAsync("/projects/shop/environments");
         await Expect(annProduction.GetByRole(AriaRole.Button, new() { Name = "Roll back production" })).ToBeDisabledAsync();
         await dana.Page.GotoAsync("/projects/shop/environments");

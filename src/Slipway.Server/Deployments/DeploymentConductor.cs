@@ -59,7 +59,7 @@ public sealed class DeploymentConductor(DeploymentStore deployments, Environment
             {
                 // The outcome is evidence: it says "verified" only when a verify step ran and passed.
                 ExecutionStatus.Succeeded => (DeploymentState.Succeeded,
-                    details.Stages.Any(s => s.Name == "verify") ? "deployed and verified" : "deployed (no verify step)"),
+                    details.Stages.Any(s => s.Name == DeploymentJobs.VerifyStage) ? "deployed and verified" : "deployed (no verify step)"),
                 ExecutionStatus.Cancelled => (DeploymentState.Cancelled, "cancelled while running"),
                 _ when lost is not null => (DeploymentState.Unknown, $"the deploy agent was lost mid-deployment ({lost.Name}: {lost.FailureReason}); what reached the servers is unknown, and nothing re-runs it without a human"),
                 _ => (DeploymentState.Failed, Failure(details)),

@@ -22,6 +22,9 @@ public static class RolloutJson
 /// </summary>
 public sealed class DeploymentJobs(EnvironmentStore environments, TargetStore targets)
 {
+    /// <summary>The stage (and job) that runs the release's <c>deploy.verify</c>; a deployment is "verified" only when it ran.</summary>
+    public const string VerifyStage = "verify";
+
     /// <summary>The SSH private key of a rolling deployment: a secret of the environment with this name.</summary>
     public const string SshKeySecret = "SSH_PRIVATE_KEY";
     /// <summary>Its passphrase, when it has one: an optional secret of the environment.</summary>
@@ -74,7 +77,7 @@ public sealed class DeploymentJobs(EnvironmentStore environments, TargetStore ta
         }
 
         List<StageDefinition> stages = [new("deploy", null, new Dictionary<string, string>(), [Job("deploy", deploy.Run ?? "")])];
-        if (deploy.Verify is { } verify) stages.Add(new("verify", null, new Dictionary<string, string>(), [Job("verify", verify, deploy.VerifyMetrics)]));
+        if (deploy.Verify is { } verify) stages.Add(new(VerifyStage, null, new Dictionary<string, string>(), [Job(VerifyStage, verify, deploy.VerifyMetrics)]));
         var runPlan = RunPlanner.Plan(new PipelineDefinition(new Dictionary<string, string>(), stages), release.Branch);
         if (rollout is not null)
             runPlan = runPlan with

@@ -60,18 +60,10 @@ public static class GitCli
     {
         var psi = StartInfo(workingDirectory, args, env);
         using var process = Process.Start(psi) ?? throw new GitException("could not start git");
-        if (input is not null)
-        {
-            // Written while the output is read below: git may answer before it has read everything.
-            var writer = process.StandardInput;
-            _ = Task.Run(async () =>
-            {
-                try { await writer.WriteAsync(input); }
-                catch (IOException) { } // git stopped reading: its exit code says why
-                finally { try { writer.Close(); } catch (IOException) { } }
-            }, CancellationToken.None);
-        }
-        else process.StandardInput.Close();
+        // Written while the output is read below (git may answer before it has read everything), and awaited before the
+        // process is disposed.
+        var writing = input is null ? Task.CompletedTask : WriteInputAsync(process.StandardInput, input);
+        if (input is null) process.StandardInput.Close();
         using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeoutCts.CancelAfter(timeout);
         var stdout = process.StandardOutput.ReadToEndAsync(timeoutCts.Token);
@@ -79,14 +71,23 @@ public static class GitCli
         try
         {
             await process.WaitForExitAsync(timeoutCts.Token);
+            await writing;
             return new GitResult(process.ExitCode, await stdout, await stderr);
         }
         catch (OperationCanceledException)
         {
             try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            await writing; // ends with the process: its pipe breaks
             if (ct.IsCancellationRequested) throw;
             throw new GitException($"git {string.Join(' ', psi.ArgumentList.Take(2))} timed out after {timeout.TotalSeconds:0} s");
         }
+    }
+
+    private static async Task WriteInputAsync(StreamWriter writer, string input)
+    {
+        try { await writer.WriteAsync(input); }
+        catch (IOException) { } // git stopped reading: its exit code says why
+        finally { try { writer.Close(); } catch (IOException) { } }
     }
 
     /// <summary>Runs git and returns stdout, or throws with git's own error message.</summary>

@@ -61,7 +61,8 @@ public static class GitHttpApi
     {
         var root = ProjectService.HostedRoot(options);
         var project = await projects.FindAsync(name);
-        if (project is null || !Directory.Exists(Path.Combine(root, name + ".git")))
+        var repository = Path.Combine(root, name + ".git");
+        if (project is null || !Directory.Exists(repository))
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;
             await context.Response.WriteAsync($"no hosted repository named '{name}'\n", ct);
@@ -109,7 +110,7 @@ public static class GitHttpApi
             }
             var (commands, capabilities, consumed) = await PushGuard.ReadCommandsAsync(body, ct);
             var protection = await context.RequestServices.GetRequiredService<ReleaseSettingsStore>().GetAsync(project);
-            var refusal = await PushGuard.CheckAsync(project, commands, Path.Combine(root, name + ".git"), protection,
+            var refusal = await PushGuard.CheckAsync(project, commands, repository, protection,
                 user.Permissions.CanOnProject(Actions.RepoProtect, project.Name), options.GitTimeout, ct);
             if (refusal is not null)
             {
@@ -120,7 +121,7 @@ public static class GitHttpApi
             }
             body = new PrefixedStream(consumed, body);
             pushed = commands;
-            tipsBefore = await PushRecorder.TipsAsync(Path.Combine(root, name + ".git"), options.GitTimeout, ct);
+            tipsBefore = await PushRecorder.TipsAsync(repository, options.GitTimeout, ct);
             // Evidence of who made which release tag: the pusher holds repo.protect, or the push was refused above.
             createdReleaseTags = commands.Where(c => c.Ref.StartsWith("refs/tags/", StringComparison.Ordinal) && PushCommand.IsZero(c.Old)
                                                      && Core.Releases.ProtectedTags.IsProtected(c.Ref["refs/tags/".Length..], protection.ProtectedTags))
@@ -158,7 +159,7 @@ public static class GitHttpApi
             {
                 using (var exited = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
                     try { await process.WaitForExitAsync(exited.Token); } catch (OperationCanceledException) { }
-                await context.RequestServices.GetRequiredService<PushRecorder>().RecordAsync(project, user.Username, Path.Combine(root, name + ".git"),
+                await context.RequestServices.GetRequiredService<PushRecorder>().RecordAsync(project, user.Username, repository,
                     pushed, tipsBefore, options.GitTimeout, CancellationToken.None);
             }
         }

@@ -32,7 +32,7 @@ public static class ProjectSettingsPages
         app.MapPost(Settings + "/release-branches", (string name, HttpContext context, RepositorySettingsService service, CancellationToken ct) =>
             Act(context, PathOf(name), async form =>
         {
-            var set = await service.SetReleaseBranchesAsync(Actor.Of(context), name, 
+            var set = await service.SetReleaseBranchesAsync(Actor.Of(context), name,
                 new SetReleaseBranchesRequest(Words(form, "branches"), Words(form, "protectedTags"), SeenAt(form)), ct);
             return $"Release branches: {string.Join(", ", set.Branches)}; protected tags: {(set.ProtectedTags.Count == 0 ? "none" : string.Join(", ", set.ProtectedTags))}.";
         })).RequirePageAction(Actions.RepoProtect);

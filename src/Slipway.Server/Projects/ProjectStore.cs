@@ -83,12 +83,12 @@ public sealed class ProjectStore(SqlDatabase db)
         db.WriteAsync((c, tx) => c.ExecuteAsync(
             "UPDATE projects SET last_fetch_at = @now, last_fetch_error = @error WHERE id = @projectId", new { projectId, error, now }, tx));
 
-    /// <summary>Branches an admin marked protected (the default branch is protected besides these).</summary>
     /// <summary>When an admin marked <paramref name="branch"/> protected (unix ms), or null when it is not marked (the default branch never is).</summary>
     public Task<long?> ProtectedSinceAsync(long projectId, string branch) =>
         db.ReadAsync(c => c.ExecuteScalarAsync<long?>(
             "SELECT created_at FROM protected_branches WHERE project_id = @projectId AND branch = @branch", new { projectId, branch }));
 
+    /// <summary>Branches an admin marked protected (the default branch is protected besides these).</summary>
     public async Task<IReadOnlyList<string>> ProtectedBranchesAsync(long projectId) =>
         (await db.ReadAsync(c => c.QueryAsync<string>(
             "SELECT branch FROM protected_branches WHERE project_id = @projectId ORDER BY branch", new { projectId }))).ToList();

@@ -88,11 +88,9 @@ public sealed class WorkItemService(ProjectStore projects, WorkItemStore items, 
     public async Task<long> NumberOfAsync(string name, string key)
     {
         var project = await projects.RequireAsync(name);
-        var dash = key.LastIndexOf('-');
-        if (project.ItemKeyPrefix is { } prefix && dash > 0 && string.Equals(key[..dash], prefix, StringComparison.OrdinalIgnoreCase)
-            && long.TryParse(key[(dash + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number)
-            && await items.FindAsync(project.Id, number) is not null)
-            return number;
+        if (Core.WorkItems.WorkItemKey.TryParse(key, out var parsed) && parsed.Value.Prefix == project.ItemKeyPrefix
+            && await items.FindAsync(project.Id, parsed.Value.Number) is not null)
+            return parsed.Value.Number;
         throw new KeyNotFoundException($"project '{name}' has no work item {key}");
     }
 

