@@ -238,7 +238,7 @@ public sealed record FreezeWindowRequest(string? Name, string? Cron, string? Dur
 
 public sealed record EnvironmentVariableDto(string Name, string? Value, bool Secret, DateTimeOffset UpdatedAt, string UpdatedBy);
 
-/// <param name="Warnings">On create or a pool change: problems that do not stop it (no agent of its pool is connected).</param>
+/// <param name="Warnings">On create or a pool change: problems that do not stop it (no agent of its pool is connected; the pool also deploys another project's environments).</param>
 public sealed record EnvironmentDto(string Project, string Name, int Position, bool Optional, string Pool, IReadOnlyList<string> Deployers,
     int RequiredApprovals, string? ApproverRole, bool AutoDeploy, string QueuePolicy, IReadOnlyList<FreezeWindowDto> Freezes,
     IReadOnlyList<EnvironmentVariableDto> Variables, DateTimeOffset UpdatedAt, string UpdatedBy, IReadOnlyList<string>? Warnings = null);

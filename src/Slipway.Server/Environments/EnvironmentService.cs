@@ -67,8 +67,17 @@ public sealed class EnvironmentService(ProjectStore projects, EnvironmentStore e
             $"deployers [{string.Join(", ", settings.Deployers)}], {settings.RequiredApprovals} approval{(settings.RequiredApprovals == 1 ? "" : "s")}{(settings.ApproverRole is { } r ? $" by {r}" : "")}, " +
             $"auto-deploy {(settings.AutoDeploy ? "on" : "off")}, queue {EnvironmentSettings.QueueName(settings.Queue)}");
         var dto = await ToDtoAsync((await environments.FindAsync(project.Id, settings.Name))!, project.Name);
-        if ((create || settings.Pool != current?.Pool) && !await presence.HasAgentAsync(settings.Pool))
-            dto = dto with { Warnings = [NoAgentWarning(settings.Pool)] };
+        if (create || settings.Pool != current?.Pool)
+        {
+            List<string> warnings = [];
+            if (!await presence.HasAgentAsync(settings.Pool)) warnings.Add(NoAgentWarning(settings.Pool));
+            // Allowed to an admin of every project, and said aloud: the other project's deployment scripts (set by its own
+            // admins) run on the same agents as this environment's.
+            if (await environments.PoolSharedAsync(settings.Pool, project.Id))
+                warnings.Add($"pool '{settings.Pool}' also deploys environments of other projects: their deployment scripts run on the same agents " +
+                             "as this environment's; give an environment that must stay apart (production) a pool of its own");
+            if (warnings.Count > 0) dto = dto with { Warnings = warnings };
+        }
         return dto;
     }
 

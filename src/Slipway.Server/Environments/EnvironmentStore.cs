@@ -77,6 +77,11 @@ public sealed class EnvironmentStore(SqlDatabase db)
         (await db.ReadAsync(c => c.QueryAsync<string>("SELECT DISTINCT pool FROM environments")))
             .Where(DeployPools.IsReservable).ToHashSet(StringComparer.Ordinal);
 
+    /// <summary>Whether an environment of another project than <paramref name="projectId"/> deploys through <paramref name="pool"/>.</summary>
+    public async Task<bool> PoolSharedAsync(string pool, long projectId) =>
+        await db.ReadAsync(c => c.ExecuteScalarAsync<long>(
+            "SELECT COUNT(*) FROM environments WHERE pool = @pool AND project_id <> @projectId", new { pool, projectId })) > 0;
+
     /// <summary>
     /// Whether <paramref name="pool"/> is someone else's for project <paramref name="projectId"/>: an environment of another
     /// project deploys through it, or, when none of this project's environments uses it yet, agents serve it (they were

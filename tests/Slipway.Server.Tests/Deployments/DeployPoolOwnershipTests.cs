@@ -41,6 +41,8 @@ public sealed class DeployPoolOwnershipTests
         Assert.Equal(("billing-deploy", "billing-deploy"), (own.Pool, sameProject.Pool));
         Assert.Equal(("billing-deploy", 1), (otherSetting.Pool, otherSetting.RequiredApprovals));
         Assert.Equal("shop-prod", byGlobalAdmin.Pool);
+        Assert.Contains(byGlobalAdmin.Warnings!, w => w.StartsWith("pool 'shop-prod' also deploys environments of other projects"));
+        Assert.DoesNotContain(own.Warnings ?? [], w => w.Contains("also deploys environments of other projects"));
         var environments = await server.Client.ListEnvironmentsAsync("billing");
         Assert.Equal(["dr", "live", "staging"], environments.Select(e => e.Name).Order(StringComparer.Ordinal));
         Assert.Equal("billing-deploy", environments.Single(e => e.Name == "live").Pool);
@@ -60,6 +62,7 @@ public sealed class DeployPoolOwnershipTests
         var taken = await Assert.ThrowsAsync<SlipwayApiException>(() => mallory.CreateEnvironmentAsync("billing", Env("live", "shop-agents")));
 
         Assert.Equal(HttpStatusCode.Forbidden, taken.Status);
-        Assert.Empty(await server.Client.ListEnvironmentsAsync("billing"));
+        Assert.Contains("pool 'shop-agents' already deploys environments of another project or has agents serving it", taken.Message);
+        Assert.Empty(await server.Client.ListEnvironmentsAsync("billing")); // no environment nor agent uses it: the jobs refused it
     }
 }
