@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
@@ -94,7 +95,7 @@ public sealed class SimulatedFleet : IAsyncDisposable
 
         // Every host has its own loopback address (127.0.0.11, .12, ...; all of 127/8 is the loopback interface) and the
         // same service port, like a real fleet: a health check can then be written once, http://$SLIPWAY_TARGET_HOST:PORT/.
-        var appPort = FreePort.Get();
+        var appPort = FreePort.Get(Enumerable.Range(1, hosts).Select(i => IPAddress.Parse($"127.0.0.{10 + i}")).ToArray());
         for (var i = 1; i <= hosts; i++)
         {
             var name = $"h{i}";
@@ -132,7 +133,7 @@ public sealed class SimulatedFleet : IAsyncDisposable
         string? lastError = null;
         for (var attempt = 0; attempt < 3; attempt++)
         {
-            host.SshPort = FreePort.Get();
+            host.SshPort = FreePort.Get(IPAddress.Parse(host.Address));
             File.WriteAllText(host.SshdConfig, SshdConfig(host));
             var psi = new ProcessStartInfo(Sshd)
             {
