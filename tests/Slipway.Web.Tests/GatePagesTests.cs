@@ -110,4 +110,52 @@ public sealed class GatePagesTests
         await Expect(dana.Page.Locator(".gate-checklist[data-environment='production']")).ToHaveAttributeAsync("data-overall", "passed");
         await Expect(dana.Page.Locator("#signoff-form")).ToHaveCountAsync(0);
     }
+
+    [Fact]
+    public async Task PromoteAndDeploy_AreShownButNotPressable_WhileAGateFails_AndComeBackWhenNothingFails()
+    {
+        await using var server = await SlipwayTestServer.StartAsync();
+        using var repo = TestRepos.WithPipeline(Pipeline);
+        await server.Client.CreateProjectAsync("shop", repo.Path, "main");
+        await server.Client.CreateEnvironmentAsync("shop", new EnvironmentRequest("staging", 0, false, "build", [], 0, null, true, null));
+        await server.Client.CreateEnvironmentAsync("shop", new EnvironmentRequest("production", 1, false, "build", [], 0, null, false, null));
+        // Staging measures 150 ms at p95: this gate fails.
+        var strict = await server.Client.AddGateAsync("shop", "production", new GateRequest("metric", "staging", "http_req_duration p95 < 100 ms"));
+        var first = await TestRepos.FirstRunAsync(server, "shop");
+        Assert.Equal("succeeded", (await server.WaitForRunAsync(first.Id)).Status);
+        var version = (await TestRepos.ReleaseOfAsync(server, "shop", first.Id)).Version;
+        await Eventually.ValueAsync(async () => (await server.Client.ListDeploymentsAsync("shop", "staging")).FirstOrDefault(d => d.State == "succeeded"),
+            TimeSpan.FromSeconds(60), "the staging deployment");
+
+        await using var admin = await BrowserSession.StartAsync(server.Url);
+        await admin.SignInAsync();
+        var page = admin.Page;
+        await page.GotoAsync("/projects/shop/environments");
+        var promote = page.Locator(".env-cell[data-environment='production'] form.promote");
+        var promoteButton = promote.GetByRole(AriaRole.Button, new() { Name = $"Promote {version} to production" });
+        await Expect(page.Locator(".env-cell[data-environment='production'] .gate-needs li.gate-failed")).ToContainTextAsync("150 ms");
+        await Expect(promoteButton).ToBeDisabledAsync();
+        await Expect(promote.Locator(".gates-refuse")).ToHaveTextAsync("not until every gate above passes");
+        await page.GotoAsync($"/projects/shop/releases/{version}");
+        var promoteHere = page.Locator("#release-environments tr[data-environment='production'] form.promote");
+        await Expect(promoteHere.GetByRole(AriaRole.Button, new() { Name = "Promote to production" })).ToBeDisabledAsync();
+        await Expect(promoteHere.Locator(".gates-refuse")).ToHaveTextAsync("not until the gates of production pass (below)");
+        await Expect(page.Locator("#release-gates-refuse")).ToHaveTextAsync("Not offered for deployment until their gates pass: production.");
+        await Expect(page.Locator("#release-deploy select[name='environment'] option[value='production']")).ToHaveCountAsync(0);
+        // What the page holds back, the server refuses too.
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => server.Client.PromoteAsync("shop", "production"));
+        Assert.Contains("gates not met", refused.Message);
+
+        // Without the failing gate the same buttons work again.
+        await server.Client.RemoveGateAsync("shop", "production", strict.Id);
+        await page.GotoAsync("/projects/shop/environments");
+        await Expect(promoteButton).ToBeEnabledAsync();
+        await Expect(promote.Locator(".gates-refuse")).ToHaveCountAsync(0);
+        await page.GotoAsync($"/projects/shop/releases/{version}");
+        await Expect(promoteHere.GetByRole(AriaRole.Button, new() { Name = "Promote to production" })).ToBeEnabledAsync();
+        await Expect(page.Locator("#release-gates-refuse")).ToHaveCountAsync(0);
+        await promoteHere.GetByRole(AriaRole.Button, new() { Name = "Promote to production" }).ClickAsync();
+        await Expect(page.Locator(".flash.ok")).ToContainTextAsync("production");
+        Assert.Empty(admin.PageErrors);
+    }
 }
