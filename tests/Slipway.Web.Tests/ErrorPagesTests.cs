@@ -110,11 +110,22 @@ public sealed class ErrorPagesTests
         await Expect(page.Locator("h1")).ToContainTextAsync("shop");
         Assert.Equal("/projects/shop", new Uri(page.Url).AbsolutePath);
 
-        // An address no route knows: the site's page too (nobody's nav: the address was never authorised).
+        // An address no route knows: the site's page too, with the signed-in user's navigation.
         var unknown = await page.GotoAsync("/no/such/page");
         Assert.Equal(404, unknown!.Status);
         await Expect(page.Locator("h1")).ToHaveTextAsync("Not found");
+        await Expect(page.Locator("#error-message")).ToHaveTextAsync("There is no page at /no/such/page.");
         await Expect(page.Locator("#error-home")).ToHaveAttributeAsync("href", "/");
+        await Expect(page.Locator("header .user")).ToBeVisibleAsync();
+        await Expect(page.Locator("header nav a[href='/audit']")).ToBeVisibleAsync();
+        // Someone not signed in gets the same page without anyone's navigation.
+        await using (var stranger = await BrowserSession.StartAsync(server.Url))
+        {
+            var bare = await stranger.Page.GotoAsync("/no/such/page");
+            Assert.Equal(404, bare!.Status);
+            await Expect(stranger.Page.Locator("h1")).ToHaveTextAsync("Not found");
+            await Expect(stranger.Page.Locator("header .user")).ToHaveCountAsync(0);
+        }
 
         // The API keeps answering JSON, also to a browser.
         await page.GotoAsync("/");
@@ -124,6 +135,11 @@ public sealed class ErrorPagesTests
         var apiInBrowser = await page.GotoAsync("/api/v1/projects/nope");
         Assert.Equal(404, apiInBrowser!.Status);
         Assert.StartsWith("application/json", apiInBrowser.Headers["content-type"]);
+
+        // The sign-out form on the "not found" page works (its anti-forgery token is the signed-in user's).
+        await page.GotoAsync("/no/such/page");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath.StartsWith("/login", StringComparison.Ordinal));
         Assert.Empty(browser.PageErrors);
     }
 

@@ -1,4 +1,6 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Slipway.Contracts.Api;
 using Slipway.Core.Runs;
@@ -22,7 +24,7 @@ public sealed class ErrorHandling(RequestDelegate next, ILogger<ErrorHandling> l
             if (context.Response is { StatusCode: StatusCodes.Status404NotFound, HasStarted: false } && context.GetEndpoint() is null
                 && HttpMethods.IsGet(context.Request.Method) && AcceptsHtml(context.Request)
                 && !context.Request.Path.StartsWithSegments("/api") && !context.Request.Path.StartsWithSegments("/git"))
-                await WebUi.ErrorPageAsync(context, StatusCodes.Status404NotFound, $"There is no page at {context.Request.Path}.", null);
+                await NoPageAsync(context);
         }
         catch (Exception e) when (!context.Response.HasStarted && e is not OperationCanceledException)
         {
@@ -30,6 +32,19 @@ public sealed class ErrorHandling(RequestDelegate next, ILogger<ErrorHandling> l
             if (status == 500) log.LogError(e, "request {Path} failed", context.Request.Path);
             await WriteAsync(context, status, message);
         }
+    }
+
+    /// <summary>
+    /// The "not found" page for an address no route matches. No endpoint means the access middleware did not run, so the
+    /// visitor is recognised here: a signed-in user keeps the site's navigation (and a sign-out form whose anti-forgery
+    /// token is bound to them, hence <c>context.User</c>); anyone else gets the bare page.
+    /// </summary>
+    private static async Task NoPageAsync(HttpContext context)
+    {
+        var user = await context.RequestServices.GetRequiredService<Authenticator>().AuthenticateAsync(context) as Principal.User;
+        if (user is not null)
+            context.User = new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Name, user.Username)], "slipway"));
+        await WebUi.ErrorPageAsync(context, StatusCodes.Status404NotFound, $"There is no page at {context.Request.Path}.", user);
     }
 
     /// <summary>
