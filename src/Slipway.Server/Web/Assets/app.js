@@ -297,7 +297,60 @@
     if (question && !window.confirm(question)) e.preventDefault();
   }, true);
 
+  // A refused form keeps what was typed. The server answers a refusal by going back to the page with its reason; before
+  // the form leaves, what was typed is kept for this tab (sessionStorage), and put back when the next page shows an
+  // error and has the same form. Never kept: passwords, hidden fields (anti-forgery token), files, and fields marked
+  // data-not-kept (a variable's value may be a secret). Not for forms that guard against overwriting someone else's change
+  // (a "seen" field): there the user must look at the page as it is now.
+  const KEPT = 'slipway.refusable-form';
+  const SKIPPED = '[data-not-kept], input[type=password], input[type=hidden], input[type=file], input[type=submit], button';
+
+  document.addEventListener('submit', (e) => {
+    const form = e.target;
+    if (e.defaultPrevented || !(form instanceof HTMLFormElement) || form.method !== 'post' || form.querySelector('input[name=seen]')) return;
+    const fields = [];
+    for (const el of form.elements) {
+      if (!el.name || el.disabled || el.matches(SKIPPED)) continue;
+      if (el.type === 'checkbox' || el.type === 'radio') fields.push({ name: el.name, value: el.value, checked: el.checked });
+      else if (el instanceof HTMLSelectElement && el.multiple) fields.push({ name: el.name, values: [...el.selectedOptions].map((o) => o.value) });
+      else fields.push({ name: el.name, value: el.value });
+    }
+    try {
+      sessionStorage.setItem(KEPT, JSON.stringify({ id: form.id, action: form.getAttribute('action'), fields }));
+    } catch (_) { /* storage full or disabled: the form works as before */ }
+  });
+
+  function restoreRefusedForm() {
+    let kept = null;
+    try {
+      kept = JSON.parse(sessionStorage.getItem(KEPT) || 'null');
+      sessionStorage.removeItem(KEPT);
+    } catch (_) { return; }
+    if (!kept || !document.querySelector('.flash.error')) return;
+    const form = (kept.id && document.getElementById(kept.id))
+      || [...document.querySelectorAll('form[method=post]')].find((f) => f.getAttribute('action') === kept.action);
+    if (!(form instanceof HTMLFormElement) || form.getAttribute('action') !== kept.action) return;
+    const seen = {};
+    for (const field of kept.fields) {
+      const named = [...form.elements].filter((el) => el.name === field.name && !el.matches(SKIPPED));
+      if ('checked' in field) {
+        const box = named.find((el) => el.value === field.value);
+        if (box) box.checked = field.checked;
+      } else if ('values' in field) {
+        const select = named[0];
+        if (select instanceof HTMLSelectElement) for (const o of select.options) o.selected = field.values.includes(o.value);
+      } else {
+        const i = seen[field.name] = (seen[field.name] ?? -1) + 1;
+        if (named[i]) named[i].value = field.value;
+      }
+    }
+    // A form folded away (a <details> "New ..." section) is opened, so the user sees what came back.
+    for (let d = form.closest('details'); d; d = d.parentElement?.closest('details')) d.open = true;
+    form.dataset.restored = 'true';
+  }
+
   document.addEventListener('DOMContentLoaded', () => {
+    restoreRefusedForm();
     // A form's message is shown once: the address loses it, so a reload (or the run page's own reload) does not repeat it.
     const url = new URL(location.href);
     if (['ok', 'error', 'sig'].some((k) => url.searchParams.has(k))) {
