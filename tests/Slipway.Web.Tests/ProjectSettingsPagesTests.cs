@@ -85,8 +85,9 @@ public sealed class ProjectSettingsPagesTests
         await rules.GetByLabel("Approvals required").FillAsync("two");
         await rules.GetByRole(AriaRole.Button, new() { Name = "Save rules" }).ClickAsync();
         await Expect(page.Locator(".flash.error")).ToHaveTextAsync("'approvals required' must be a whole number, not 'two'");
-        await page.Locator("#set-merge-rules summary").ClickAsync();
-        await rules.GetByLabel("Target branch").FillAsync("main");
+        // The form comes back open with what was typed: only the wrong field needs mending.
+        await Expect(rules.GetByLabel("Target branch")).ToHaveValueAsync("main");
+        await Expect(rules.GetByLabel("Approvals required")).ToHaveValueAsync("two");
         await rules.GetByLabel("Approvals required").FillAsync("2");
         await rules.GetByLabel("Earlier approvals on a new push").SelectOptionAsync("true");
         await rules.GetByRole(AriaRole.Button, new() { Name = "Save rules" }).ClickAsync();
@@ -123,7 +124,15 @@ public sealed class ProjectSettingsPagesTests
         Assert.NotEqual(created.WebhookSecret, secret);
         Assert.Equal(HttpStatusCode.Unauthorized, await PushWebhookAsync(server, created.WebhookSecret!));
         Assert.Equal(HttpStatusCode.OK, await PushWebhookAsync(server, secret));
-        await page.Locator("#to-settings").ClickAsync();
+        // Reloading that page sends the form again: refused, and the secret just shown stays the one in use.
+        var again = await page.ReloadAsync();
+        Assert.Equal("POST", again!.Request.RedirectedFrom?.Method); // the form sent again, answered with a redirect back
+        await Expect(page.Locator(".flash.error")).ToContainTextAsync("was already replaced since this form was shown");
+        await Expect(page.Locator("#webhook-secret")).ToHaveCountAsync(0);
+        Assert.Equal(HttpStatusCode.OK, await PushWebhookAsync(server, secret));
+        // The settings page's form carries the mark of the secret now in use, so replacing it again from there works.
+        await Expect(page.Locator("#replace-webhook-secret input[name='replacing']"))
+            .ToHaveAttributeAsync("value", RepositorySettingsService.WebhookSecretMark(secret));
 
         // A developer reads the settings, without forms or the credential; her forced posts change nothing.
         await using var developer = await BrowserSession.StartAsync(server.Url);

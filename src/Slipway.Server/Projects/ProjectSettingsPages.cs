@@ -54,9 +54,10 @@ public static class ProjectSettingsPages
         })).RequirePageAction(Actions.RepoCredential);
         // Not post/redirect/get on success: the answer carries the new secret, shown once, which must never be in an address.
         app.MapPost(Settings + "/webhook-secret", (string name, HttpContext context, RepositorySettingsService service) =>
-            AnswerOnce(context, PathOf(name), async _ =>
+            AnswerOnce(context, PathOf(name), async form =>
         {
-            var replaced = await service.ReplaceWebhookSecretAsync(Actor.Of(context), name);
+            // The form names the secret it replaces: the browser sending it again on a reload of the answer is refused.
+            var replaced = await service.ReplaceWebhookSecretAsync(Actor.Of(context), name, Field(form, "replacing") ?? "");
             return Page<WebhookSecretPage>(context, new { Replaced = replaced, Server = ServerAddress(context) });
         })).RequirePageAction(Actions.RepoCredential);
         app.MapPost(Settings + "/git-credential/remove", (string name, HttpContext context, RepositorySettingsService service) => Act(context, PathOf(name), async () =>

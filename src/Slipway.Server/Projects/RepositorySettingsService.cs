@@ -59,8 +59,16 @@ public sealed class RepositorySettingsService(ProjectStore projects, ChangeReque
             protection.ProtectedBranches.Where(b => protection.UnprotectRefusal(project.Name, b) is null).ToHashSet(StringComparer.Ordinal),
             user.Permissions.CanOnProject(Actions.ChangeRequestRead, name) ? await MergeRulesOfAsync(project) : null,
             user.Permissions.CanOnProject(Actions.RepoCredential, name) ? project.GitUsername : null,
-            detector.IsHosted(project));
+            detector.IsHosted(project),
+            user.Permissions.CanOnProject(Actions.RepoCredential, name) ? WebhookSecretMark(project.WebhookSecret) : null);
     }
+
+    /// <summary>
+    /// A short mark of the webhook secret a page was shown with (its "replace" form carries it back). Not the secret: 48 bits
+    /// of a keyed hash of a 192-bit random value tell nothing about it, but they do tell one secret from the next.
+    /// </summary>
+    public static string WebhookSecretMark(string secret) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes("slipway-webhook-mark\n" + secret)))[..12];
 
     /// <summary>The newest 20 pushes seen on protected branches of an external repository that Slipway did not make.</summary>
     public async Task<IReadOnlyList<DirectPushDto>> DirectPushesAsync(string name) =>
@@ -140,10 +148,16 @@ public sealed class RepositorySettingsService(ProjectStore projects, ChangeReque
     /// Replaces the push webhook's HMAC secret (it is shown only when made: one lost, or seen by someone who should not
     /// have, is replaced here); answers the new one, the only time it is shown. The old one stops working at once.
     /// </summary>
-    public async Task<WebhookSecretDto> ReplaceWebhookSecretAsync(Actor actor, string name)
+    /// <param name="replacing">The mark of the secret the form was shown with (<see cref="WebhookSecretMark"/>); the page's
+    /// form sends it so that sending the form again (a reload of the page that showed the new secret) does not replace
+    /// that one too. Null (the API): replace whatever is set.</param>
+    public async Task<WebhookSecretDto> ReplaceWebhookSecretAsync(Actor actor, string name, string? replacing = null)
     {
         var project = await projects.RequireAsync(name);
         if (detector.IsHosted(project)) throw new ArgumentException($"'{name}' is hosted by Slipway: its pushes start runs without a webhook");
+        if (replacing is not null && replacing != WebhookSecretMark(project.WebhookSecret))
+            throw new ConflictException($"the webhook secret of '{name}' was already replaced since this form was shown (was the page "
+                + "that showed the new one reloaded?): the secret shown then is the one in use. To replace it again, use the settings page.");
         var secret = ProjectService.NewWebhookSecret();
         await projects.SetWebhookSecretAsync(project.Id, secret);
         await actor.AuditAsync(Actions.RepoCredential, AuditOutcomes.Succeeded, $"project:{name}", "push webhook secret replaced (value not recorded)");
@@ -198,5 +212,6 @@ public sealed class RepositorySettingsService(ProjectStore projects, ChangeReque
 /// <param name="Unprotectable">The protected branches whose protection may be taken away.</param>
 /// <param name="MergeRules">Null when the reader may not read change requests.</param>
 /// <param name="CredentialUser">The credential's user name; null when none is set or the reader may not manage it.</param>
+/// <param name="WebhookSecretMark">The mark the "replace the webhook secret" form carries; null for a reader who may not replace it.</param>
 public sealed record RepositorySettingsView(string Project, ReleaseBranchesDto Releases, IReadOnlySet<string> Unprotectable,
-    IReadOnlyList<MergeRulesDto>? MergeRules, string? CredentialUser, bool Hosted);
+    IReadOnlyList<MergeRulesDto>? MergeRules, string? CredentialUser, bool Hosted, string? WebhookSecretMark = null);
