@@ -8,8 +8,9 @@ namespace Slipway.Web.Tests;
 
 /// <summary>
 /// The work item page as "one page per feature from request to production": the change request with its reviewers, the
-/// release, each deployment (linked to the deployment's page) with who requested and who approved it, and a stage badge
-/// that follows rollbacks; and the board's columns per environment. Deployments run on the embedded agent (pool build).
+/// release, each deployment (linked to the deployment's page) with who requested and who approved it, a timeline that
+/// tells reviews, approvals and later releases too, and a stage badge that follows rollbacks; and the board's columns per
+/// environment. Deployments run on the embedded agent (pool build).
 /// </summary>
 public sealed class WorkItemStoryPagesTests
 {
@@ -102,6 +103,20 @@ public sealed class WorkItemStoryPagesTests
         await Expect(page.Locator("#timeline tr[data-kind='deployed'] a")).ToHaveCountAsync(2);
         foreach (var href in await page.Locator("#timeline tr[data-kind='deployed'] a").EvaluateAllAsync<string[]>("as => as.map(a => a.getAttribute('href'))"))
             Assert.StartsWith("/projects/shop/deployments/", href);
+        // The timeline tells the review and the production approval too, in order: request, review, release, approval.
+        var reviewed = page.Locator("#timeline tr[data-kind='review']");
+        await Expect(reviewed).ToContainTextAsync($"review of change request #{cr.Number}: approved: looks right");
+        await Expect(reviewed.Locator("a")).ToHaveAttributeAsync("href", $"/projects/shop/change-requests/{cr.Number}");
+        await Expect(reviewed.Locator("td").Last).ToHaveTextAsync("dana");
+        var approvedThere = page.Locator("#timeline tr[data-kind='deployment_approved']");
+        await Expect(approvedThere).ToHaveCountAsync(1); // the first release's approval is not this item's story
+        await Expect(approvedThere).ToContainTextAsync($"deployment #{promotion} (production {version}) approved: checked on staging");
+        await Expect(approvedThere.Locator("td").Last).ToHaveTextAsync("bob");
+        var kinds = await page.Locator("#timeline tr").EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.kind).filter(k => k)");
+        Assert.True(Array.IndexOf(kinds, "created") < Array.IndexOf(kinds, "review")
+            && Array.IndexOf(kinds, "review") < Array.IndexOf(kinds, "release")
+            && Array.IndexOf(kinds, "release") < Array.IndexOf(kinds, "deployment_approved"), string.Join(", ", kinds));
+        await Expect(page.Locator("#timeline tr[data-kind='later_release']")).ToHaveCountAsync(0);
 
         // The board: the states, then staging and production; SHOP-1 is on production.
         await page.GotoAsync("/projects/shop/board");
@@ -135,6 +150,17 @@ public sealed class WorkItemStoryPagesTests
         await page.GotoAsync("/projects/shop/board");
         var card = page.Locator(".board-column[data-state='released'] .card[data-key='SHOP-1']");
         await Expect(card.Locator(".card-stage")).ToHaveTextAsync("rolled back from production");
+
+        // The next release carries SHOP-1 too and reaches staging: the timeline says the item is also in it.
+        repo.WriteFile("docs.txt", "later");
+        repo.Commit("docs");
+        var later = (await TestRepos.ReleaseOfAsync(server, "shop", (await TestRepos.RunHeadAsync(server, "shop", repo, "main")).Id)).Version;
+        await WaitAsync(api, "the later release on staging", async () => await CurrentAsync(api, "staging") == later);
+        await page.GotoAsync("/projects/shop/items/1");
+        var alsoIn = page.Locator("#timeline tr[data-kind='later_release']");
+        await Expect(alsoIn).ToContainTextAsync($"also in release {later}");
+        await Expect(alsoIn.Locator("a").First).ToHaveAttributeAsync("href", $"/projects/shop/releases/{later}");
+        await Expect(page.Locator("#item-stage")).ToHaveTextAsync("on staging");
 
         Assert.Empty(ann.PageErrors);
         Assert.Empty(bob.PageErrors);

@@ -114,8 +114,9 @@ public sealed record ItemDeploymentDto(long Number, string Environment, string R
 /// verdict on a release carrying the item; Ref says which kind, release and environment, with the notes). Who: the requester, the commit's author,
 /// the user who started the run (null when a push did), and so on.
 /// </summary>
+/// <param name="Detail">What a review or an approval said: its verdict and comment (review, deployment_approved, deployment_rejected).</param>
 public sealed record WorkItemEventDto(string Kind, string Ref, long? RunId, int? RunNumber, string? RunStatus, string? Who, DateTimeOffset At,
-    long? Deployment = null);
+    long? Deployment = null, string? Detail = null);
 
 // --- Access (issue 3): users, grants, roles, tokens, sign-in, audit.
 public sealed record GrantDto(string Role, string? Project, string? Environment, string GrantedBy, DateTimeOffset CreatedAt);

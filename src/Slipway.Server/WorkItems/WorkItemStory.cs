@@ -34,10 +34,12 @@ public sealed class WorkItemStory(ReleaseStore releases, DeploymentStore deploym
     {
         var project = await DeploymentsAsync(row.ProjectId);
         var journey = project.JourneyOf(row);
+        var changeRequests = await ChangeRequestsAsync(row.Id);
         item = item with
         {
             Stage = journey.Stage, StageEnvironment = journey.StageEnvironment, StageLabel = journey.Label,
-            ChangeRequests = await ChangeRequestsAsync(row.Id), Releases = [], Deployments = [], Environments = [],
+            ChangeRequests = changeRequests, Releases = [], Deployments = [], Environments = [],
+            Timeline = [.. (item.Timeline ?? []).Concat(changeRequests.SelectMany(ReviewEvents)).OrderBy(e => e.At)],
         };
         if (row.ReleaseId is not { } first) return item;
 
@@ -57,6 +59,12 @@ public sealed class WorkItemStory(ReleaseStore releases, DeploymentStore deploym
             events.AddRange(signOffs[releaseId].Select(s => new WorkItemEventDto(s.Accepted ? "signoff_accepted" : "signoff_rejected",
                 $"{s.Kind} of {version} on {s.Environment}" + (s.Notes.Length > 0 ? $": {s.Notes}" : ""), null, null, null, s.SignedBy, UnixMs.To(s.SignedAt))));
         }
+        // The later releases carrying it (the first is in the item's links), and who approved or rejected each deployment of them.
+        events.AddRange(carrying.Where(id => id != first && releaseRows.ContainsKey(id)).Select(id => releaseRows[id])
+            .Select(r => new WorkItemEventDto("later_release", r.Version, r.RunId, (int)r.RunNumber, null, r.CreatedBy, UnixMs.To(r.CreatedAt))));
+        foreach (var d in shown.Where(d => d.ReleaseId >= first))
+            events.AddRange(approvals[d.Id].Select(a => new WorkItemEventDto(a.Verdict == "approve" ? "deployment_approved" : "deployment_rejected",
+                $"{d.Environment} {d.Version}", null, null, null, a.Approver, UnixMs.To(a.At), d.Number, a.Comment.Length > 0 ? Short(a.Comment) : null)));
         return item with
         {
             Timeline = [.. (item.Timeline ?? []).Concat(events).OrderBy(e => e.At)],
@@ -86,6 +94,18 @@ public sealed class WorkItemStory(ReleaseStore releases, DeploymentStore deploym
         }
         return list;
     }
+
+    /// <summary>Each review of a change request naming the item: Ref is the change request's number, Detail the verdict and comment.</summary>
+    private static IEnumerable<WorkItemEventDto> ReviewEvents(ItemChangeRequestDto cr) =>
+        cr.Reviews.Select(r => new WorkItemEventDto("review", cr.Number.ToString(System.Globalization.CultureInfo.InvariantCulture), null, null, null,
+            r.Reviewer, r.At, null, ReviewDetail(r)));
+
+    private static string ReviewDetail(ReviewDto r) =>
+        (r.Verdict switch { "approve" => "approved", "request-changes" => "requested changes", _ => "commented" })
+        + (r.Dismissed ? " (dismissed by a later push)" : "") + (r.Comment.Length > 0 ? $": {Short(r.Comment)}" : "");
+
+    /// <summary>A comment as the timeline shows it: its first 200 characters (the change request's page has it whole).</summary>
+    private static string Short(string text) => text.Length <= 200 ? text : text[..200] + "…";
 
     private static WorkItemEventDto Event(DeploymentRow d, bool arrived) => arrived
         ? new("deployed", $"{d.Environment} {d.Version}{(d.State == "succeeded" ? "" : $" ({d.State})")}", d.RunId, null, null, d.Initiator,

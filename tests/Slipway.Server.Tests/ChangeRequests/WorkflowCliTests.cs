@@ -107,6 +107,7 @@ public sealed partial class WorkflowCliTests
         foreach (var (step, who) in new[]
                  {
                      ("created", "ann"), ("branch feature/SHOP-1-x", "Dev One <dev1@shop.invalid>"), ("change request #1 opened", "dev1"),
+                     ("review of change request #1: approved: good", "dev2"),
                      ("change request #1 merged", "dev1"), ($"release {version}", "(automatic)"),
                  })
             Assert.Matches($@"(?m)^\S+ \S+\s+{Regex.Escape(step)}.*{Regex.Escape(who)}", timeline);

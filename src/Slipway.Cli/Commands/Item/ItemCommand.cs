@@ -124,9 +124,13 @@ public static class ItemCommand
                 "change_request_merged" => $"change request #{e.Ref} merged",
                 "signoff_accepted" => $"signed off: {e.Ref}",
                 "signoff_rejected" => $"sign-off rejected: {e.Ref}",
+                "review" => $"review of change request #{e.Ref}: {e.Detail}",
+                "later_release" => $"also in release {e.Ref} (run #{e.RunNumber})",
+                "deployment_approved" => $"deployment #{e.Deployment} ({e.Ref}) approved{(e.Detail is { } why ? ": " + why : "")}",
+                "deployment_rejected" => $"deployment #{e.Deployment} ({e.Ref}) rejected{(e.Detail is { } why ? ": " + why : "")}",
                 _ => $"{e.Kind.Replace('_', ' ')} {e.Ref}",
             };
-            timeline.Add(e.At.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss"), what, e.Who ?? (e.Kind == "release" ? "(automatic)" : "(push)"));
+            timeline.Add(e.At.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss"), what, e.Who ?? (e.Kind is "release" or "later_release" ? "(automatic)" : "(push)"));
         }
         timeline.WriteToConsole();
     }
