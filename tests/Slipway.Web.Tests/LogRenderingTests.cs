@@ -108,4 +108,52 @@ public sealed class LogRenderingTests
         Assert.Empty(foreign);
         Assert.Equal(0, await page.Locator("main b").CountAsync());
     }
+
+    [Fact]
+    public async Task RetriedJob_EarlierAttemptsAreFolded_AndTheRunSaysHowLongItTookSinceTheRetry()
+    {
+        await using var server = await SlipwayTestServer.StartAsync();
+        // Fails twice (its own retry: 1), then passes once READY is set and the run is retried by hand.
+        using var repo = TestRepos.WithPipeline("""
+            stages:
+              - name: build
+                jobs:
+                  - name: flaky
+                    retry: 1
+                    run: |
+                      echo "output of try $SLIPWAY_ATTEMPT"
+                      test "$READY" = yes
+            """, "Flaky");
+        await server.Client.CreateProjectAsync("shop", repo.Path, "main");
+        var first = await server.WaitForRunAsync((await TestRepos.FirstRunAsync(server, "shop")).Id);
+        Assert.Equal("failed", first.Status);
+        await server.Client.SetVariableAsync("shop", "READY", "yes", secret: false);
+        await server.Client.RetryRunAsync(first.Id, null);
+        var run = await server.WaitForRunAsync(first.Id);
+        Assert.Equal("succeeded", run.Status);
+
+        await using var browser = await BrowserSession.StartAsync(server.Url);
+        var page = browser.Page;
+        await browser.SignInAsync();
+        await page.GotoAsync($"/runs/{run.Id}");
+        var log = page.Locator(".job[data-job='flaky'] pre.log");
+        // Each earlier attempt folded under its number, closed; the last one's output in the open.
+        await Expect(log.Locator("details.log-attempt")).ToHaveCountAsync(2);
+        var one = log.Locator("details.log-attempt[data-attempt='1']");
+        await Expect(one.Locator("summary")).ToHaveTextAsync("attempt 1");
+        await Expect(one).Not.ToHaveAttributeAsync("open", "");
+        await Expect(one.Locator(".log-section-body")).ToContainTextAsync("output of try 1");
+        await Expect(one.Locator(".log-section-body")).Not.ToContainTextAsync("output of try 2");
+        var two = log.Locator("details.log-attempt[data-attempt='2']");
+        await Expect(two.Locator(".log-section-body")).ToContainTextAsync("[slipway] attempt 2 of job 'flaky' started ");
+        await Expect(two.Locator(".log-section-body")).ToContainTextAsync("output of try 2");
+        await Expect(two.Locator(".log-section-body")).Not.ToContainTextAsync("output of try 3");
+        Assert.Equal(["attempt 1", "attempt 2"], await log.Locator("details.log-attempt > summary").AllTextContentsAsync());
+        await Expect(log).ToContainTextAsync("output of try 3");
+        Assert.Equal(0, await log.Locator("details.log-attempt").GetByText("output of try 3").CountAsync());
+        // The run's duration counts from the retry, and says the whole span apart.
+        await Expect(page.Locator("#run-duration")).ToContainTextAsync(new System.Text.RegularExpressions.Regex(@"^took [0-9.]+m?s? since the retry at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$"));
+        await Expect(page.Locator("#run-duration-all")).ToContainTextAsync("from the first start");
+        Assert.Empty(browser.PageErrors);
+    }
 }

@@ -29,7 +29,7 @@ public sealed record RunDto(
     long Id, string Project, int? Number, string Branch, string Commit, string? CommitMessage, string Trigger,
     string Status, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt,
     string? FailureReason, IReadOnlyList<string> LintErrors, IReadOnlyList<StageDto> Stages, IReadOnlyList<ArtifactDto> Artifacts,
-    IReadOnlyList<string>? Warnings = null, string Kind = "ci", long? Deployment = null, string? Waiting = null);
+    IReadOnlyList<string>? Warnings = null, string Kind = "ci", long? Deployment = null, string? Waiting = null, DateTimeOffset? RetriedAt = null);
 
 public sealed record StageDto(string Name, string Status, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, IReadOnlyList<JobDto> Jobs);
 

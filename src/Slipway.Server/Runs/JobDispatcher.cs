@@ -84,9 +84,15 @@ public sealed class JobDispatcher(JobLeaseStore leases, RunStore runs, ArtifactS
 
     private static readonly TimeSpan DrainingPause = TimeSpan.FromSeconds(1);
 
+    /// <summary>How the line that starts a later attempt of a job begins, after "[slipway] " (the log viewer looks for it).</summary>
+    public const string AttemptMarker = "attempt";
+
     /// <summary>The lease for a claimed job, or null when the job could not be handed out and was failed.</summary>
     private async Task<JobLease?> ToLeaseAsync(JobRow job, CancellationToken ct)
     {
+        // A second attempt (an automatic retry, or the run retried) writes on after the first in the same log: a line of
+        // Slipway's own marks where it begins, and the log viewer folds what came before it (app.js, ATTEMPT).
+        if (job.Attempt > 1) await logs.AppendNoteAsync(job.Id, $"{AttemptMarker} {job.Attempt} of job '{job.Name}' started {WebUi.Utc(clock.GetUtcNow())} UTC");
         var run = (await runs.GetRunRowAsync(job.RunId))!;
         var spec = JobSpec.FromJson(job.Spec);
         var projectVariables = (await variables.ListAsync(run.ProjectId)).ToDictionary(v => v.Name, StringComparer.Ordinal);

@@ -23,7 +23,7 @@ public static class RunMapping
         var warnings = r.Warnings is null ? [] : JsonSerializer.Deserialize<List<string>>(r.Warnings) ?? [];
         return new RunDto(r.Id, r.ProjectName, (int?)r.Number, r.Branch, r.CommitSha, r.CommitMessage, r.Trigger, r.Status,
             UnixMs.To(r.CreatedAt), UnixMs.To(r.StartedAt), UnixMs.To(r.FinishedAt), r.FailureReason, lint, stages, artifacts, warnings,
-            r.Kind, r.DeploymentNumber, waiting);
+            r.Kind, r.DeploymentNumber, waiting, UnixMs.To(r.RetriedAt));
     }
 
     public static JobDto ToDto(this JobRow j) =>

@@ -33,6 +33,8 @@ public sealed class RunRow
     /// upgrade, counts as 0). Its jobs get protected values only when it was and still is (<see cref="JobDispatcher"/>).
     /// </summary>
     public long? BranchProtected { get; set; }
+    /// <summary>When the run was last retried (unix ms), or null; <see cref="StartedAt"/> stays the first start.</summary>
+    public long? RetriedAt { get; set; }
     public string Kind => DeploymentId is not null ? RunKinds.Deployment : CheckId is not null ? RunKinds.Check : RunKinds.Ci;
 }
 

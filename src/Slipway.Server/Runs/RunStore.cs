@@ -31,7 +31,7 @@ public sealed class RunStore(SqlDatabase db)
 {
     private const string RunColumns =
         "r.id, r.project_id, p.name AS project_name, r.number, r.branch, r.commit_sha, r.commit_message, r.trigger, r.status, " +
-        "r.failure_reason, r.lint_errors, r.warnings, r.created_at, r.started_at, r.finished_at, r.deployment_id, r.check_id, r.branch_protected, " +
+        "r.failure_reason, r.lint_errors, r.warnings, r.created_at, r.started_at, r.finished_at, r.deployment_id, r.check_id, r.branch_protected, r.retried_at, " +
         "COALESCE((SELECT d.environment_id FROM deployments d WHERE d.id = r.deployment_id), (SELECT k.environment_id FROM live_checks k WHERE k.id = r.check_id)) AS environment_id, " +
         "(SELECT d.number FROM deployments d WHERE d.id = r.deployment_id) AS deployment_number";
     /// <summary>Builds and tests of branches only: not a deployment's run, not a live check's.</summary>
@@ -197,7 +197,12 @@ public sealed class RunStore(SqlDatabase db)
             }
             await c.ExecuteAsync("UPDATE jobs SET status = 'pending', finished_at = NULL WHERE run_id = @runId AND status = 'skipped' AND stage_idx > @firstStage",
                 new { runId, firstStage = (long)plan.FirstStage }, tx);
-            await c.ExecuteAsync("UPDATE runs SET status = 'queued', finished_at = NULL, failure_reason = NULL WHERE id = @runId", new { runId }, tx);
+            // The stages run again from the first retried one: their times start afresh (else a stage's duration would
+            // include the wait before the retry); the run keeps its first start and notes the retry.
+            await c.ExecuteAsync("UPDATE stages SET started_at = NULL, finished_at = NULL WHERE run_id = @runId AND idx >= @firstStage",
+                new { runId, firstStage = (long)plan.FirstStage }, tx);
+            await c.ExecuteAsync("UPDATE runs SET status = 'queued', finished_at = NULL, failure_reason = NULL, retried_at = @now WHERE id = @runId",
+                new { runId, now }, tx);
             return await RunProgress.ApplyAsync(c, tx, runId, now);
         });
 

@@ -182,6 +182,11 @@ public sealed class PipelineRunTests
         var log = await server.LogAsync(run.Id, "flaky");
         Assert.Contains("first attempt fails", log);
         Assert.Contains("second attempt passes", log);
+        // A line of Slipway's own separates the attempts, in order: the first's output, the marker, the second's.
+        var marker = log.IndexOf("\n[slipway] attempt 2 of job 'flaky' started ", StringComparison.Ordinal);
+        Assert.True(log.IndexOf("first attempt fails", StringComparison.Ordinal) < marker && marker < log.IndexOf("second attempt passes", StringComparison.Ordinal), log);
+        Assert.DoesNotContain("attempt 1 of job", log);
+        Assert.Null(run.RetriedAt); // retried by its own rule, not by a person: the run was never finished and retried
     }
 
     [Fact]
@@ -211,6 +216,12 @@ public sealed class PipelineRunTests
         Assert.Equal("succeeded", run.Status);
         Assert.Equal(first.Commit, run.Commit);
         Assert.Equal(1, run.Stages[0].Jobs.Single(j => j.Name == "steady").Attempt);
+        // The run keeps its first start and notes the retry; the stages it ran again timed afresh, from the retry on.
+        Assert.Equal(first.StartedAt, run.StartedAt);
+        Assert.NotNull(run.RetriedAt);
+        Assert.True(run.RetriedAt >= first.FinishedAt);
+        Assert.All(run.Stages, s => Assert.True(s.StartedAt >= run.RetriedAt, $"stage {s.Name} started {s.StartedAt:O}, retried {run.RetriedAt:O}"));
+        Assert.Contains("[slipway] attempt 2 of job 'needs-file' started ", await server.LogAsync(run.Id, "needs-file"));
         Assert.Equal("succeeded", run.Stages[1].Jobs[0].Status);
         var again = await Assert.ThrowsAsync<Slipway.Client.SlipwayApiException>(() => server.Client.RetryRunAsync(first.Id, null));
         Assert.Equal(System.Net.HttpStatusCode.Conflict, again.Status);

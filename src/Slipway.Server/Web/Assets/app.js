@@ -26,6 +26,7 @@
   // GitLab: section_start:UNIX_TIME:NAME[OPTIONS]\r\e[0KTITLE and section_end:UNIX_TIME:NAME\r\e[0K. The server turns the
   // lone \r into a line end, so the title comes as the next line, after ESC[0K.
   const SECTION_START = /^(?:\u001b\[0K)?section_start:\d+:([A-Za-z0-9_.-]+)(?:\[([^\]]*)\])?((?:\u001b\[0K.*)?)$/;
+  const ATTEMPT = /^\[slipway\] attempt (\d+) of job /;
   const SECTION_END = /^(?:\u001b\[0K)?section_end:\d+:([A-Za-z0-9_.-]+)(?:\u001b\[0K)?$/;
   const ERASE_PREFIX = '\u001b[0K';
 
@@ -118,7 +119,29 @@
       if (at >= 0) open.length = at;
     }
 
+    // A later attempt of the job (the server writes "[slipway] attempt N of job ..." when it hands the job out again):
+    // what the attempt before it printed is folded away under "attempt N-1", so the attempts' output does not run together.
+    function foldEarlierAttempt(n) {
+      open.length = 0;
+      const earlier = [];
+      for (let node = pre.lastChild; node && !(node instanceof Element && node.classList.contains('log-attempt')); node = node.previousSibling) {
+        if (!(node instanceof Element && node.classList.contains('log-empty'))) earlier.unshift(node);
+      }
+      const details = document.createElement('details');
+      details.className = 'log-section log-attempt';
+      details.dataset.attempt = String(n - 1);
+      const summary = document.createElement('summary');
+      summary.textContent = 'attempt ' + (n - 1);
+      const body = document.createElement('div');
+      body.className = 'log-section-body';
+      body.append(...earlier);
+      details.append(summary, body);
+      pre.appendChild(details);
+    }
+
     function line(text) {
+      const attempt = ATTEMPT.exec(text);
+      if (attempt && Number(attempt[1]) > 1) foldEarlierAttempt(Number(attempt[1]));
       const marker = after;
       after = null;
       if (marker && text.startsWith(ERASE_PREFIX)) {
