@@ -68,6 +68,8 @@ public sealed class GatePagesTests
         await Expect(metric).ToHaveAttributeAsync("data-outcome", "passed");
         await Expect(metric.Locator(".detail")).ToContainTextAsync("150 ms < 300 ms");
         await Expect(metric.Locator(".trend svg")).ToHaveCountAsync(1);
+        await Expect(metric.Locator(".trend svg")).ToHaveAttributeAsync("aria-label", $"1 release, oldest first: {version} 150 ms; limit < 300 ms");
+        await Expect(metric.Locator(".trend svg circle.current title")).ToHaveTextAsync($"{version}: 150 ms");
         await Expect(production.Locator("li.gate").Nth(2)).ToHaveAttributeAsync("data-outcome", "failed");
         await Expect(production.Locator("li.gate").Nth(2).Locator(".detail")).ToContainTextAsync("pending");
         await Expect(page.Locator("#release-metrics tr[data-where='staging'][data-metric='http_req_duration'][data-stat='p95'] .value")).ToHaveTextAsync("150 ms");

@@ -12,31 +12,44 @@ public sealed record TrendPoint(string Label, double Value);
 /// </summary>
 public static class TrendChart
 {
-    private const double Left = 44, Right = 6, Top = 6, Bottom = 6;
+    // Room for the value labels on the left, the first and last release under the line, the limit's label at the right.
+    private const double Left = 44, Right = 6, Top = 6, Bottom = 16;
 
-    public static string Svg(IReadOnlyList<TrendPoint> points, string unit, double? threshold = null, int width = 320, int height = 80)
+    /// <summary>
+    /// The chart. <paramref name="threshold"/> with <paramref name="op"/> is the rule's limit: drawn as a dashed line with its
+    /// value, and each point that breaks it gets class <c>breaks</c> (the page colours it). <paramref name="current"/>, the
+    /// release being looked at, is drawn larger (class <c>current</c>). The first and last releases are written under the
+    /// line, and the whole series is the chart's accessible name, so a reader need not hover each dot.
+    /// </summary>
+    public static string Svg(IReadOnlyList<TrendPoint> points, string unit, double? threshold = null, int width = 320, int height = 80,
+        Comparison? op = null, string? current = null)
     {
         width = Math.Clamp(width, 80, 4000);
         height = Math.Clamp(height, 30, 2000);
         var finite = points.Where(p => double.IsFinite(p.Value)).ToList();
+        var limit = threshold is { } t && double.IsFinite(t) ? t : (double?)null;
         var svg = new StringBuilder();
-        svg.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" class=\"trend\">");
+        svg.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" class=\"trend\"");
+        svg.Append($" aria-label=\"{Escape(Describe(finite, unit, limit, op))}\">");
         if (finite.Count == 0)
         {
             svg.Append($"<text x=\"{N(width / 2.0)}\" y=\"{N(height / 2.0)}\" text-anchor=\"middle\" dominant-baseline=\"middle\" font-size=\"11\" fill=\"currentColor\">no data</text></svg>");
             return svg.ToString();
         }
 
-        var (lo, hi) = Range(finite, threshold is { } t && double.IsFinite(t) ? t : null);
+        var (lo, hi) = Range(finite, limit);
         double X(int i) => finite.Count == 1 ? (Left + width - Right) / 2 : Left + i * (width - Left - Right) / (finite.Count - 1);
         double Y(double v) => Top + (hi - v) / (hi - lo) * (height - Top - Bottom);
 
         svg.Append($"<text x=\"{N(Left - 4)}\" y=\"{N(Top + 8)}\" text-anchor=\"end\" font-size=\"9\" fill=\"currentColor\">{Escape(Label(hi, unit))}</text>");
         svg.Append($"<text x=\"{N(Left - 4)}\" y=\"{N(height - Bottom)}\" text-anchor=\"end\" font-size=\"9\" fill=\"currentColor\">{Escape(Label(lo, unit))}</text>");
-        if (threshold is { } limit && double.IsFinite(limit))
+        if (limit is { } l)
         {
-            svg.Append($"<line class=\"threshold\" x1=\"{N(Left)}\" y1=\"{N(Y(limit))}\" x2=\"{N(width - Right)}\" y2=\"{N(Y(limit))}\" stroke=\"currentColor\" stroke-opacity=\"0.6\" stroke-dasharray=\"4 3\">");
-            svg.Append($"<title>threshold: {Escape(Label(limit, unit))}</title></line>");
+            svg.Append($"<line class=\"threshold\" x1=\"{N(Left)}\" y1=\"{N(Y(l))}\" x2=\"{N(width - Right)}\" y2=\"{N(Y(l))}\" stroke=\"currentColor\" stroke-opacity=\"0.6\" stroke-dasharray=\"4 3\">");
+            svg.Append($"<title>threshold: {Escape(Label(l, unit))}</title></line>");
+            // The limit's value written on its line, above it unless that leaves the chart.
+            var labelY = Y(l) - 3 < Top + 6 ? Y(l) + 10 : Y(l) - 3;
+            svg.Append($"<text class=\"threshold-label\" x=\"{N(width - Right)}\" y=\"{N(labelY)}\" text-anchor=\"end\" font-size=\"9\" fill=\"currentColor\" fill-opacity=\"0.8\">limit {Escape(Label(l, unit))}</text>");
         }
         if (finite.Count > 1)
         {
@@ -45,11 +58,32 @@ public static class TrendChart
         }
         for (var i = 0; i < finite.Count; i++)
         {
-            svg.Append($"<circle cx=\"{N(X(i))}\" cy=\"{N(Y(finite[i].Value))}\" r=\"2.5\" fill=\"currentColor\">");
-            svg.Append($"<title>{Escape(finite[i].Label)}: {Escape(Label(finite[i].Value, unit))}</title></circle>");
+            var breaks = limit is { } bound && op is { } comparison && !MetricNumber.Holds(finite[i].Value, comparison, bound);
+            var isCurrent = current is not null && finite[i].Label == current;
+            var classes = string.Join(' ', new[] { breaks ? "breaks" : null, isCurrent ? "current" : null }.Where(c => c is not null));
+            svg.Append($"<circle{(classes.Length > 0 ? $" class=\"{classes}\"" : "")} cx=\"{N(X(i))}\" cy=\"{N(Y(finite[i].Value))}\" r=\"{(isCurrent ? "4" : "2.5")}\" fill=\"currentColor\">");
+            svg.Append($"<title>{Escape(finite[i].Label)}: {Escape(Label(finite[i].Value, unit))}{(breaks ? " (breaks the limit)" : "")}</title></circle>");
         }
+        // Which end is which: the oldest release under the first dot, the newest under the last.
+        svg.Append($"<text class=\"first-release\" x=\"{N(Left)}\" y=\"{N(height - 3)}\" text-anchor=\"start\" font-size=\"9\" fill=\"currentColor\">{Escape(finite[0].Label)}</text>");
+        if (finite.Count > 1)
+            svg.Append($"<text class=\"last-release\" x=\"{N(width - Right)}\" y=\"{N(height - 3)}\" text-anchor=\"end\" font-size=\"9\" fill=\"currentColor\">{Escape(finite[^1].Label)}</text>");
         return svg.Append("</svg>").ToString();
     }
+
+    /// <summary>The chart in words (its accessible name): every release's value, oldest first, and the limit.</summary>
+    private static string Describe(IReadOnlyList<TrendPoint> points, string unit, double? limit, Comparison? op)
+    {
+        if (points.Count == 0) return "no data";
+        var series = string.Join(", ", points.Select(p => $"{p.Label} {Label(p.Value, unit)}"));
+        var rule = limit is { } l ? $"; limit {(op is { } o ? Symbol(o) + " " : "")}{Label(l, unit)}" : "";
+        return $"{points.Count} release{(points.Count == 1 ? "" : "s")}, oldest first: {series}{rule}";
+    }
+
+    private static string Symbol(Comparison op) => op switch
+    {
+        Comparison.Less => "<", Comparison.LessOrEqual => "<=", Comparison.Greater => ">", _ => ">=",
+    };
 
     /// <summary>The value range to draw, including the threshold, widened when flat so a constant series sits mid-height.</summary>
     private static (double Lo, double Hi) Range(List<TrendPoint> points, double? threshold)

@@ -23,7 +23,7 @@ public sealed class GateViews(ProjectStore projects, ReleaseStore releases, Gate
         foreach (var (environment, judgement) in judged.Where(j => j.Judgement.Results.Count > 0))
         {
             var rows = new List<(GateResultDto, string?)>();
-            foreach (var r in judgement.Results) rows.Add((GateService.ToDto(r), await TrendAsync(all, r.Gate)));
+            foreach (var r in judgement.Results) rows.Add((GateService.ToDto(r), await TrendAsync(all, r.Gate, release.Version)));
             checklists.Add(new EnvironmentGatesView(environment.Name, GateResult.OutcomeName(judgement.Overall), rows));
         }
         var measured = (await gates.MeasuredAsync(release.Id)).OrderBy(m => m.Key == GateDefinition.Ci ? "" : m.Key)
@@ -38,13 +38,16 @@ public sealed class GateViews(ProjectStore projects, ReleaseStore releases, Gate
     /// </summary>
     public static bool ShownOnPages(string metric) => metric is "http_req_duration" or "requests" or "errors" || !metric.Contains('.');
 
-    private async Task<string?> TrendAsync(IReadOnlyList<EnvironmentRow> all, GateDefinition gate)
+    /// <summary>The metric across recent releases where the gate measures it, <paramref name="current"/> (the release shown) marked.</summary>
+    private async Task<string?> TrendAsync(IReadOnlyList<EnvironmentRow> all, GateDefinition gate, string current)
     {
         if (gate is not { Kind: GateKind.Metric, Rule: { } rule, MeasuredOn: { } on } || all.FirstOrDefault(e => e.Name == on) is not { } source) return null;
         // Plotted in the rule's unit (a value reported in s against a threshold in ms would draw nonsense).
         var points = new List<TrendPoint>();
         foreach (var (version, value, unit) in await gates.TrendAsync(source.Id, rule.Metric, rule.Stat))
             if (MetricRuleJudge.TryConvert(value, unit, rule.Unit ?? unit, out var converted)) points.Add(new TrendPoint(version, converted));
-        return points.Count == 0 ? null : TrendChart.Svg(points, rule.Unit ?? "", rule.Relative ? null : rule.Threshold);
+        // A relative rule's limit moves with each baseline: no line is drawn for it, and no point is marked against it.
+        return points.Count == 0 ? null
+            : TrendChart.Svg(points, rule.Unit ?? "", rule.Relative ? null : rule.Threshold, op: rule.Relative ? null : rule.Op, current: current);
     }
 }

@@ -40,6 +40,36 @@ public class TrendChartTests
     }
 
     [Fact]
+    public void Svg_Threshold_IsWrittenOnTheChart_AndPointsBreakingTheRuleAreMarked()
+    {
+        // p95 < 220 ms: 250.5 breaks it, 200 and 180 keep it.
+        var svg = XDocument.Parse(TrendChart.Svg(Releases, "ms", threshold: 220, op: Comparison.Less));
+        XNamespace ns = "http://www.w3.org/2000/svg";
+
+        Assert.Equal("limit 220 ms", svg.Descendants(ns + "text").Single(t => (string?)t.Attribute("class") == "threshold-label").Value);
+        Assert.Equal([false, true, false], svg.Descendants(ns + "circle").Select(c => ((string?)c.Attribute("class") ?? "").Contains("breaks")));
+        Assert.Equal("1.1.0: 250.5 ms (breaks the limit)", svg.Descendants(ns + "circle").ElementAt(1).Element(ns + "title")!.Value);
+        // The other way round (requests > 190): only 180 breaks it.
+        var more = XDocument.Parse(TrendChart.Svg(Releases, "", threshold: 190, op: Comparison.Greater));
+        Assert.Equal([false, false, true], more.Descendants(ns + "circle").Select(c => ((string?)c.Attribute("class") ?? "").Contains("breaks")));
+    }
+
+    [Fact]
+    public void Svg_NamesTheFirstAndLastRelease_MarksTheCurrentOne_AndSaysItAllInItsAccessibleName()
+    {
+        var svg = XDocument.Parse(TrendChart.Svg(Releases, "ms", threshold: 300, op: Comparison.Less, current: "1.1.0"));
+        XNamespace ns = "http://www.w3.org/2000/svg";
+        var root = svg.Root!;
+
+        Assert.Equal("1.0.0", svg.Descendants(ns + "text").Single(t => (string?)t.Attribute("class") == "first-release").Value);
+        Assert.Equal("1.2.0", svg.Descendants(ns + "text").Single(t => (string?)t.Attribute("class") == "last-release").Value);
+        var current = Assert.Single(svg.Descendants(ns + "circle"), c => (string?)c.Attribute("class") == "current");
+        Assert.Equal("1.1.0: 250.5 ms", current.Element(ns + "title")!.Value);
+        Assert.Equal("img", (string?)root.Attribute("role"));
+        Assert.Equal("3 releases, oldest first: 1.0.0 200 ms, 1.1.0 250.5 ms, 1.2.0 180 ms; limit < 300 ms", (string?)root.Attribute("aria-label"));
+    }
+
+    [Fact]
     public void Svg_NoThreshold_DrawsNoLine()
     {
         Assert.DoesNotContain("<line", TrendChart.Svg(Releases, "ms"));
