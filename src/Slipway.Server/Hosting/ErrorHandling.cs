@@ -37,11 +37,14 @@ public sealed class ErrorHandling(RequestDelegate next, ILogger<ErrorHandling> l
     /// <summary>
     /// The "not found" page for an address no route matches. No endpoint means the access middleware did not run, so the
     /// visitor is recognised here: a signed-in user keeps the site's navigation (and a sign-out form whose anti-forgery
-    /// token is bound to them, hence <c>context.User</c>); anyone else gets the bare page.
+    /// token is bound to them, hence <c>context.User</c>); anyone else gets the bare page. Only a browser's session counts
+    /// here: a request carrying a token (a script) is not authenticated on an address that is not an endpoint, where no
+    /// audit entry would record a refused credential.
     /// </summary>
     private static async Task NoPageAsync(HttpContext context)
     {
-        var user = await context.RequestServices.GetRequiredService<Authenticator>().AuthenticateAsync(context) as Principal.User;
+        var browser = context.Request.Headers.Authorization.Count == 0 && context.Request.Cookies.ContainsKey(Authenticator.SessionCookie);
+        var user = browser ? await context.RequestServices.GetRequiredService<Authenticator>().AuthenticateAsync(context) as Principal.User : null;
         if (user is not null)
             context.User = new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Name, user.Username)], "slipway"));
         await WebUi.ErrorPageAsync(context, StatusCodes.Status404NotFound, $"There is no page at {context.Request.Path}.", user);
