@@ -72,23 +72,28 @@ public sealed class ProjectCreationPagesTests
         await form.GetByLabel("Repository URL (else)").FillAsync(repo.Path);
         await form.GetByRole(AriaRole.Button, new() { Name = "Create project" }).ClickAsync();
         await Expect(page.Locator(".flash.error")).ToContainTextAsync("a project named 'shop' already exists");
-        await page.Locator("#new-project summary").ClickAsync();
+        // The form comes back open with what was typed.
+        await Expect(form.GetByLabel("Name", new() { Exact = true })).ToHaveValueAsync("shop");
+        await Expect(form.GetByLabel("Repository URL (else)")).ToHaveValueAsync(repo.Path);
         await form.GetByLabel("Name", new() { Exact = true }).FillAsync("site");
         await form.GetByLabel("Hosted by Slipway (an empty repository here, pushed to over HTTP; branch main)").CheckAsync();
         await form.GetByLabel("Repository URL (else)").FillAsync("https://git.example.com/site.git");
         await form.GetByRole(AriaRole.Button, new() { Name = "Create project" }).ClickAsync();
         await Expect(page.Locator(".flash.error")).ToContainTextAsync("a hosted project takes no repo, branch or credential");
 
-        await page.Locator("#new-project summary").ClickAsync();
+        await form.GetByLabel("Hosted by Slipway (an empty repository here, pushed to over HTTP; branch main)").UncheckAsync();
         await form.GetByLabel("Name", new() { Exact = true }).FillAsync("ext");
         await form.GetByLabel("Repository URL (else)").FillAsync("https://git.example.com/ext.git");
         await form.GetByLabel("Git password or token").FillAsync("token-without-user");
         await form.GetByRole(AriaRole.Button, new() { Name = "Create project" }).ClickAsync();
         await Expect(page.Locator(".flash.error")).ToHaveTextAsync("give both gitUsername and gitPassword, or neither");
         Assert.DoesNotContain("token-without-user", page.Url);
+        // The password typed is not put back (the browser never kept it), the rest is.
+        await Expect(form.GetByLabel("Git password or token")).ToHaveValueAsync("");
+        await Expect(form.GetByLabel("Repository URL (else)")).ToHaveValueAsync("https://git.example.com/ext.git");
 
         // A hosted project: its clone command, no webhook secret.
-        await page.Locator("#new-project summary").ClickAsync();
+        await form.GetByLabel("Repository URL (else)").FillAsync("");
         await form.GetByLabel("Name", new() { Exact = true }).FillAsync("site");
         await form.GetByLabel("Hosted by Slipway (an empty repository here, pushed to over HTTP; branch main)").CheckAsync();
         await form.GetByRole(AriaRole.Button, new() { Name = "Create project" }).ClickAsync();

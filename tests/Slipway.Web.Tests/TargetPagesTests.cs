@@ -57,8 +57,10 @@ public sealed class TargetPagesTests
         await Expect(page.Locator(".flash.error")).ToContainTextAsync("invalid load-balancer server 'app web-1;reboot'");
         await Expect(row).ToContainTextAsync("app/web-1");
 
+        // The edit form comes back open with what was typed.
+        await Expect(edit.GetByLabel("Load-balancer server (BACKEND/SERVER, empty: none)")).ToHaveValueAsync("app web-1;reboot");
+
         // Change it into a node agent's target behind no balancer; then disable and enable it.
-        await row.Locator(".edit-target summary").ClickAsync();
         await edit.GetByLabel("Load-balancer server (BACKEND/SERVER, empty: none)").FillAsync("");
         await edit.GetByLabel("Node agent (empty: reached by SSH)").FillAsync("web-1-agent");
         await edit.GetByRole(AriaRole.Button, new() { Name = "Save target" }).ClickAsync();
