@@ -40,6 +40,13 @@ public static class AccessPages
         app.MapPost("/users/{username}/enable", (string username, HttpContext context, UserService service) =>
             Act(context, "/users", async () => { await service.EnableAsync(Actor.Of(context), username); return $"User '{username}' enabled."; }))
             .RequirePageAction(Actions.UserManage);
+        app.MapPost("/users/{username}/password", (string username, HttpContext context, UserService service) => Act(context, "/users", async form =>
+        {
+            // The confirmation is the page's own check (the API takes the password once); no message repeats what was typed.
+            if (form["password"] != form["confirm"]) throw new ArgumentException("the new password and its confirmation differ: nothing was changed");
+            await service.ResetPasswordAsync(Actor.Of(context), username, new SetPasswordRequest(form["password"].ToString(), null));
+            return $"Password of '{username}' set; their web sessions ended.";
+        })).RequirePageAction(Actions.UserManage);
         app.MapPost("/users/{username}/grants", (string username, HttpContext context, UserService service) => Act(context, "/users", async form =>
         {
             var request = GrantFrom(form);

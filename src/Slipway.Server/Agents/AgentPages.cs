@@ -10,14 +10,28 @@ using static Slipway.Server.Web.WebUi;
 
 namespace Slipway.Server.Agents;
 
-/// <summary>The agents page: every agent with its pool, slots and state; approve and disable.</summary>
+/// <summary>The agents page: every agent with its pool, slots and state; approve and disable; new registration tokens.</summary>
 public static class AgentPages
 {
     public static void MapAgentPages(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/agents", async (HttpContext context, AgentStore agents) =>
-            Page<AgentsPage>(context, new { Agents = (await agents.ListAsync()).Select(a => a.ToDto()).ToList() }))
-            .RequirePageAction(Actions.AgentRead);
+        app.MapGet("/agents", async (HttpContext context, AgentStore agents) => Page<AgentsPage>(context, new
+        {
+            Agents = (await agents.ListAsync()).Select(a => a.ToDto()).ToList(),
+            NewestToken = context.RequireUser().Permissions.Can(Actions.AgentTokenCreate) ? await agents.NewestRegistrationTokenIdAsync() : 0,
+        })).RequirePageAction(Actions.AgentRead);
+        // Not post/redirect/get on success: the answer carries the new token, shown once, which must never be in an address.
+        // The form carries the id of the newest token the page was shown with: the browser sending it again on a reload of
+        // the answer is refused (the token it made is newer), so a reload never mints a token nobody saw.
+        app.MapPost("/agents/tokens", (HttpContext context, AgentService service) => AnswerOnce(context, "/agents", async form =>
+        {
+            var newest = long.TryParse(Optional(form, "newest"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)
+                ? n : throw new ArgumentException("the form lacks the mark of the tokens it was shown with: reload the agents page");
+            var request = new CreateRegistrationTokenRequest(Optional(form, "pool") ?? "build", Checked(form, "preApproved"), Optional(form, "agentName"));
+            var created = await service.CreateTokenAsync(Actor.Of(context), request, newest);
+            context.Response.Headers.CacheControl = Access.AccessMiddleware.NoStore;
+            return Page<AgentTokenPage>(context, new { Created = created, AgentName = request.AgentName, Server = ServerAddress(context) });
+        })).RequirePageAction(Actions.AgentTokenCreate);
         app.MapPost("/agents/{agent}/approve", (string agent, HttpContext context, AgentService service) =>
             Act(context, "/agents", async () => { await service.SetStatusAsync(Actor.Of(context), agent, "approved"); return $"Agent '{agent}' approved."; }))
             .RequirePageAction(Actions.AgentApprove);

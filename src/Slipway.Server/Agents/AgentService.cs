@@ -32,14 +32,23 @@ public sealed class AgentService(AgentStore agents, TimeProvider clock)
     }
 
     /// <summary>A registration token for a pool (build by default), shown once.</summary>
-    public async Task<RegistrationTokenDto> CreateTokenAsync(Actor actor, CreateRegistrationTokenRequest? request)
+    /// <param name="newestSeen">The agents page's form sends the id of the newest registration token the page was shown with
+    /// (<see cref="AgentStore.NewestRegistrationTokenIdAsync"/>): a token made since, such as the one this form just made
+    /// when the browser sends it again on a reload of the page that showed it, refuses it (409), so a reload never mints a
+    /// token nobody saw. Null (the API): no such check.</param>
+    public async Task<RegistrationTokenDto> CreateTokenAsync(Actor actor, CreateRegistrationTokenRequest? request, long? newestSeen = null)
     {
         var pool = string.IsNullOrWhiteSpace(request?.Pool) ? "build" : request.Pool.Trim();
         var bound = string.IsNullOrWhiteSpace(request?.AgentName) ? null : request.AgentName.Trim();
         if (bound is not null && Core.Deployments.Rollout.TargetRules.CheckName(bound, "agent name") is { } invalid) throw new ArgumentException(invalid);
         if (bound is not null && Recovery.IsReservedAgentName(bound)) throw new ArgumentException($"the name '{bound}' is reserved for the servers' embedded agents");
         var token = Tokens.New(Tokens.RegistrationPrefix);
-        var id = await agents.CreateRegistrationTokenAsync(Tokens.Hash(token), pool, request?.PreApproved ?? false, clock.GetUtcNow().ToUnixTimeMilliseconds(), bound);
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var id = newestSeen is { } seen
+            ? await agents.CreateRegistrationTokenAfterAsync(seen, Tokens.Hash(token), pool, request?.PreApproved ?? false, now, bound)
+              ?? throw new ConflictException("a registration token was made since this form was shown (was the page that showed a new token " +
+                                             "reloaded?): none was made now, and the one shown then still works. To make another, use the agents page.")
+            : await agents.CreateRegistrationTokenAsync(Tokens.Hash(token), pool, request?.PreApproved ?? false, now, bound);
         await actor.AuditAsync(Actions.AgentTokenCreate, AuditOutcomes.Succeeded, $"registration-token:{id}",
             $"agent registration token for pool '{pool}'" + (request?.PreApproved == true ? ", pre-approved" : "") + (bound is null ? "" : $", for agent '{bound}' only"));
         return new RegistrationTokenDto(id, token, pool, request?.PreApproved ?? false);

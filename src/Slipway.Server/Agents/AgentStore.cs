@@ -18,9 +18,33 @@ public sealed class AgentStore(SqlDatabase db)
 
     /// <param name="agentName">Binds the token to this agent name: it registers only that name, and may take it over.</param>
     public Task<long> CreateRegistrationTokenAsync(string tokenHash, string pool, bool preApproved, long now, string? agentName = null) =>
-        db.WriteAsync((c, tx) => c.ExecuteScalarAsync<long>(
+        db.WriteAsync((c, tx) => InsertRegistrationTokenAsync(c, tx, tokenHash, pool, preApproved, now, agentName));
+
+    /// <summary>
+    /// As <see cref="CreateRegistrationTokenAsync"/>, but only while <paramref name="newestSeen"/> is still the newest
+    /// registration token's id (<see cref="NewestRegistrationTokenIdAsync"/>); null, and nothing made, once a newer one
+    /// exists. Ids only grow (no token row is ever deleted; a new id is above every id handed out before), so a form that
+    /// carries the id it was shown with mints at most one token: sent again, it finds its own token newer. Check and insert
+    /// are one transaction, under a lock on PostgreSQL (SQLite's writes are serial anyway), so two sends at once mint one.
+    /// </summary>
+    public Task<long?> CreateRegistrationTokenAfterAsync(long newestSeen, string tokenHash, string pool, bool preApproved, long now, string? agentName = null) =>
+        db.WriteAsync<long?>(async (c, tx) =>
+        {
+            if (db.Dialect == SqlDialect.Postgres)
+                await c.ExecuteAsync("SELECT pg_advisory_xact_lock(@key)", new { key = DatabaseLocks.KeyOf("registration-tokens") }, tx);
+            if (await c.ExecuteScalarAsync<long>("SELECT COALESCE(MAX(id), 0) FROM registration_tokens", transaction: tx) != newestSeen) return null;
+            return await InsertRegistrationTokenAsync(c, tx, tokenHash, pool, preApproved, now, agentName);
+        });
+
+    /// <summary>The id of the newest registration token, 0 when there is none.</summary>
+    public Task<long> NewestRegistrationTokenIdAsync() =>
+        db.ReadAsync(c => c.ExecuteScalarAsync<long>("SELECT COALESCE(MAX(id), 0) FROM registration_tokens"));
+
+    private static Task<long> InsertRegistrationTokenAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx,
+        string tokenHash, string pool, bool preApproved, long now, string? agentName) =>
+        c.ExecuteScalarAsync<long>(
             "INSERT INTO registration_tokens (token_hash, pool, pre_approved, created_at, agent_name) VALUES (@tokenHash, @pool, @pre, @now, @agentName) RETURNING id",
-            new { tokenHash, pool, pre = preApproved ? 1 : 0, now, agentName }, tx));
+            new { tokenHash, pool, pre = preApproved ? 1 : 0, now, agentName }, tx);
 
     public Task RevokeRegistrationTokenAsync(string tokenHash, long now) =>
         db.WriteAsync((c, tx) => c.ExecuteAsync(

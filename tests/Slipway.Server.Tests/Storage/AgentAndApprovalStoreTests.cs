@@ -41,6 +41,30 @@ public sealed class AgentAndApprovalStoreTests(PostgresFixture postgres) : IDisp
     }
 
     [Theory, MemberData(nameof(Dialects))]
+    public async Task ARegistrationTokenAfterTheNewestSeen_IsMadeOnce_EvenWhenRacing(string dialect)
+    {
+        using var db = await MigratedDatabase.OpenAsync(dialect, _dir, postgres);
+        var agents = new AgentStore(db);
+        Assert.Equal(0, await agents.NewestRegistrationTokenIdAsync());
+
+        // A form shown with no token yet, sent six times at once (a reload, a double click): one token.
+        var racing = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => agents.CreateRegistrationTokenAfterAsync(0, $"hash-{i}", "build", false, 1000)));
+        var made = Assert.Single(racing, id => id is not null)!.Value;
+        Assert.Equal(made, await agents.NewestRegistrationTokenIdAsync());
+        // Sent again later: nothing; a form shown after it: one more; one made elsewhere (the API) makes older forms stale.
+        Assert.Null(await agents.CreateRegistrationTokenAfterAsync(0, "hash-again", "build", false, 2000));
+        var next = await agents.CreateRegistrationTokenAfterAsync(made, "hash-next", "deploy", true, 3000, "web-4");
+        Assert.True(next > made);
+        Assert.Equal(("deploy", 1L, "web-4"), ((await agents.FindRegistrationTokenAsync("hash-next"))!.Pool, (await agents.FindRegistrationTokenAsync("hash-next"))!.PreApproved,
+            (await agents.FindRegistrationTokenAsync("hash-next"))!.AgentName));
+        var api = await agents.CreateRegistrationTokenAsync("hash-api", "build", false, 4000);
+        Assert.Null(await agents.CreateRegistrationTokenAfterAsync(next!.Value, "hash-stale", "build", false, 5000));
+        Assert.Equal(api, await agents.NewestRegistrationTokenIdAsync());
+        Assert.Null(await agents.FindRegistrationTokenAsync("hash-again"));
+        Assert.Null(await agents.FindRegistrationTokenAsync("hash-stale"));
+    }
+
+    [Theory, MemberData(nameof(Dialects))]
     public async Task AReviewerApprovesAHeadOnce_EvenWhenRacing(string dialect)
     {
         using var db = await MigratedDatabase.OpenAsync(dialect, _dir, postgres);
