@@ -58,7 +58,7 @@ public sealed class TargetPagesTests
         await Expect(row).ToContainTextAsync("app/web-1");
 
         // Change it into a node agent's target behind no balancer; then disable and enable it.
-        await row.Locator(".edit-target summary").ClickAsync();
+        await Expect(edit).ToBeVisibleAsync(); // a refused form comes back open, with what was typed
         await edit.GetByLabel("Load-balancer server (BACKEND/SERVER, empty: none)").FillAsync("");
         await edit.GetByLabel("Node agent (empty: reached by SSH)").FillAsync("web-1-agent");
         await edit.GetByRole(AriaRole.Button, new() { Name = "Save target" }).ClickAsync();
