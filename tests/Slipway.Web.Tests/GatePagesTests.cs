@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Http.Json;
 using Microsoft.Playwright;
 using Slipway.Contracts.Api;
 using Slipway.Testing;
@@ -7,7 +9,8 @@ namespace Slipway.Web.Tests;
 
 /// <summary>
 /// Quality gates in the browser: the release page's checklist per environment (with what was measured and the metric's
-/// trend), the sign-off form for analysts only, and the dashboard saying what the next release still needs.
+/// trend), the sign-off form for analysts only, and the dashboard saying what the next release still needs; gates added
+/// and removed on the environment page by holders of gate.manage on that environment only.
 /// </summary>
 public sealed class GatePagesTests
 {
@@ -159,5 +162,123 @@ public sealed class GatePagesTests
         await promoteHere.GetByRole(AriaRole.Button, new() { Name = "Promote to production" }).ClickAsync();
         await Expect(page.Locator(".flash.ok")).ToContainTextAsync("production");
         Assert.Empty(admin.PageErrors);
+    }
+
+    [Fact]
+    public async Task EnvironmentPage_AddsAndRemovesGates_ForHoldersOfGateManageThere_TheApiAgrees()
+    {
+        await using var server = await SlipwayTestServer.StartAsync(o => o.EmbeddedAgent = false);
+        using var repo = TestRepos.WithPipeline(Pipeline);
+        await server.Client.CreateProjectAsync("shop", repo.Path, "main");
+        await server.Client.CreateEnvironmentAsync("shop", new EnvironmentRequest("staging", 0, false, "build", [], 0, null, true, null));
+        await server.Client.CreateEnvironmentAsync("shop", new EnvironmentRequest("production", 1, false, "build", [], 0, null, false, null));
+        using (var api = TestApi.Admin(server))
+        {
+            await api.CreateUserAsync("ann", null, "analyst");
+            // A gatekeeper of staging only: her grant does not reach production's gates.
+            var role = await api.Http.PostAsJsonAsync("/api/v1/roles", new CreateRoleRequest("gatekeeper", null, ["gate.manage"]));
+            Assert.Equal(HttpStatusCode.Created, role.StatusCode);
+            await api.CreateUserAsync("gil", null, "viewer");
+            var grant = await api.Http.PostAsJsonAsync("/api/v1/users/gil/grants", new GrantRequest("gatekeeper", "shop", "staging"));
+            Assert.True(grant.IsSuccessStatusCode, await grant.Content.ReadAsStringAsync());
+        }
+
+        await using var admin = await BrowserSession.StartAsync(server.Url);
+        var page = admin.Page;
+        await admin.SignInAsync();
+        await page.GotoAsync("/projects/shop/environments/production");
+        await Expect(page.Locator("#no-gates")).ToBeVisibleAsync();
+        var form = page.Locator("#gate-form");
+        async Task AddAsync(string kind, string measuredOn, string rule = "", string signOffKind = "", string role = "")
+        {
+            if (!await form.IsVisibleAsync()) await page.Locator("#add-gate summary").ClickAsync();
+            await form.GetByLabel("Gate kind").SelectOptionAsync(kind);
+            await form.GetByLabel("Measured on").SelectOptionAsync(measuredOn);
+            await form.GetByLabel("Metric rule (metric)").FillAsync(rule);
+            await form.GetByLabel("Sign-off kind (sign-off)").FillAsync(signOffKind);
+            await form.GetByLabel("Signed by a holder of the role (sign-off)").FillAsync(role);
+            await form.GetByRole(AriaRole.Button, new() { Name = "Add gate" }).ClickAsync();
+        }
+        // Where production's gates usually look is offered first: the environment before it.
+        await page.Locator("#add-gate summary").ClickAsync();
+        await Expect(form.GetByLabel("Measured on")).ToHaveValueAsync("staging");
+
+        await AddAsync("verify", "staging");
+        await Expect(page.Locator(".flash.ok")).ToHaveTextAsync("Gate added to production: verify passed on staging.");
+        await AddAsync("metric", "staging", rule: "http_req_duration p95 fast");
+        await Expect(page.Locator(".flash.error")).ToContainTextAsync("rule 'http_req_duration p95 fast' has no comparison");
+        await AddAsync("metric", "production", rule: "http_req_duration p95 < 300 ms");
+        await Expect(page.Locator(".flash.error")).ToContainTextAsync("a gate of 'production' cannot require evidence from 'production' itself");
+        await AddAsync("metric", "staging", rule: "http_req_duration p95 < 300 ms");
+        await Expect(page.Locator(".flash.ok")).ToHaveTextAsync("Gate added to production: http_req_duration p95 < 300 ms on staging.");
+        await AddAsync("signoff", "staging", signOffKind: "uat", role: "analyst");
+        await Expect(page.Locator(".flash.ok")).ToHaveTextAsync("Gate added to production: uat sign-off by analyst on staging.");
+        await Expect(page.Locator("#gates li")).ToHaveCountAsync(3);
+
+        // The API answers the gates the form made, as if they had been added through it.
+        var gates = await server.Client.ListGatesAsync("shop", "production");
+        Assert.Equal(["verify", "metric", "signoff"], gates.Select(g => g.Kind));
+        Assert.Equal(["staging", "staging", "staging"], gates.Select(g => g.MeasuredOn));
+        Assert.Equal("http_req_duration p95 < 300 ms", gates[1].Rule);
+        Assert.Equal(("uat", "analyst"), (gates[2].SignOffKind, gates[2].Role));
+        Assert.All(gates, g => Assert.Equal("admin", g.CreatedBy));
+
+        // Removing asks first; saying no keeps the gate.
+        var metricGate = page.Locator($"#gates li[data-gate-id='{gates[1].Id}']");
+        await page.EvaluateAsync("() => { window.confirm = () => false; }");
+        await metricGate.GetByRole(AriaRole.Button, new() { Name = "Remove" }).ClickAsync();
+        await Expect(page.Locator("#gates li")).ToHaveCountAsync(3);
+        Assert.Equal(3, (await server.Client.ListGatesAsync("shop", "production")).Count);
+        await page.ReloadAsync();
+        await metricGate.GetByRole(AriaRole.Button, new() { Name = "Remove" }).ClickAsync();
+        await Expect(page.Locator(".flash.ok")).ToHaveTextAsync("Gate removed from production: http_req_duration p95 < 300 ms on staging.");
+        Assert.Equal("Remove the gate 'http_req_duration p95 < 300 ms on staging'? Releases no longer need it to be deployed to production.",
+            Assert.Single(admin.Confirms));
+        await Expect(page.Locator("#gates li")).ToHaveCountAsync(2);
+        Assert.Equal(["verify", "signoff"], (await server.Client.ListGatesAsync("shop", "production")).Select(g => g.Kind));
+
+        // An analyst reads the gates, gets no form and no Remove button, and her forced posts change nothing.
+        await using var ann = await BrowserSession.StartAsync(server.Url);
+        await TestApi.SignInWithPasswordAsync(ann.Page, "ann");
+        await ann.Page.GotoAsync("/projects/shop/environments/production");
+        await Expect(ann.Page.Locator("#gates li")).ToHaveCountAsync(2);
+        await Expect(ann.Page.Locator("#gate-form, #add-gate, #gates form")).ToHaveCountAsync(0);
+        var forcedAdd = await PageForms.PostAndFollowAsync(ann.Page, "/projects/shop/environments/production/gates",
+            new Dictionary<string, string> { ["kind"] = "verify", ["measuredOn"] = "staging" });
+        Assert.Contains("ann may not gate.manage", WebUtility.HtmlDecode(forcedAdd.Body));
+        var forcedRemove = await PageForms.PostAndFollowAsync(ann.Page, $"/projects/shop/environments/production/gates/{gates[0].Id}/remove");
+        Assert.Contains("ann may not gate.manage", WebUtility.HtmlDecode(forcedRemove.Body));
+        Assert.Equal(["verify", "signoff"], (await server.Client.ListGatesAsync("shop", "production")).Select(g => g.Kind));
+
+        // The gatekeeper of staging manages staging's gates there, and only there.
+        await using var gil = await BrowserSession.StartAsync(server.Url);
+        await TestApi.SignInWithPasswordAsync(gil.Page, "gil");
+        await gil.Page.GotoAsync("/projects/shop/environments/production");
+        await Expect(gil.Page.Locator("#gates li")).ToHaveCountAsync(2);
+        await Expect(gil.Page.Locator("#gate-form, #gates form")).ToHaveCountAsync(0);
+        var forcedByGil = await PageForms.PostAndFollowAsync(gil.Page, $"/projects/shop/environments/production/gates/{gates[0].Id}/remove");
+        Assert.Contains("gil may not gate.manage", WebUtility.HtmlDecode(forcedByGil.Body));
+        await gil.Page.GotoAsync("/projects/shop/environments/staging");
+        await gil.Page.Locator("#add-gate summary").ClickAsync();
+        var gilForm = gil.Page.Locator("#gate-form");
+        await Expect(gilForm.GetByLabel("Measured on")).ToHaveValueAsync(""); // nothing comes before staging
+        await gilForm.GetByLabel("Gate kind").SelectOptionAsync("signoff");
+        await gilForm.GetByLabel("Sign-off kind (sign-off)").FillAsync("exploratory");
+        await gilForm.GetByLabel("Signed by a holder of the role (sign-off)").FillAsync("analyst");
+        await gilForm.GetByRole(AriaRole.Button, new() { Name = "Add gate" }).ClickAsync();
+        await Expect(gil.Page.Locator(".flash.ok")).ToHaveTextAsync("Gate added to staging: exploratory sign-off by analyst.");
+        var staging = Assert.Single(await server.Client.ListGatesAsync("shop", "staging"));
+        Assert.Equal(("signoff", (string?)null, "gil"), (staging.Kind, staging.MeasuredOn, staging.CreatedBy));
+
+        using (var api = TestApi.Admin(server))
+        {
+            var audit = (await api.Http.GetFromJsonAsync<List<AuditEntryDto>>("/api/v1/audit?action=gate.manage&limit=100"))!.ToList();
+            Assert.Contains(audit, a => a.Actor == "admin" && a.Outcome == "succeeded" && a.Detail!.EndsWith("removed from 'production': http_req_duration p95 < 300 ms on staging"));
+            Assert.Contains(audit, a => a.Actor == "gil" && a.Outcome == "succeeded" && a.Detail!.EndsWith("added to 'staging': exploratory sign-off by analyst"));
+            Assert.Contains(audit, a => a.Actor == "ann" && a.Outcome == "denied");
+        }
+        Assert.Empty(admin.PageErrors);
+        Assert.Empty(ann.PageErrors);
+        Assert.Empty(gil.PageErrors);
     }
 }

@@ -11,7 +11,8 @@ namespace Slipway.Web.Tests;
 /// The project's settings page in a real browser: an admin protects a branch, makes it a release branch with a protected
 /// tag pattern, sets merge rules and a repository credential (and removes it); bad values are refused with the reason; the
 /// API then answers the same settings and the audit log has them without the password; a developer reads the settings
-/// without any form or the credential, and her forced posts are refused.
+/// without any form or the credential, and her forced posts are refused. An analyst sets the work item key prefix and
+/// pattern there (the board's hint leads to the form); a developer reads them, and her forced post is refused.
 /// </summary>
 public sealed class ProjectSettingsPagesTests
 {
@@ -185,6 +186,100 @@ public sealed class ProjectSettingsPagesTests
             Assert.DoesNotContain(audit, d => d.Contains(Password) || d.Contains(secret));
         }
         Assert.Empty(admin.PageErrors);
+        Assert.Empty(developer.PageErrors);
+    }
+
+    [Fact]
+    public async Task Analyst_SetsTheWorkItemKeyOnTheSettingsPage_TheApiAgrees_ADeveloperOnlyReads()
+    {
+        await using var server = await SlipwayTestServer.StartAsync(o => o.EmbeddedAgent = false);
+        using var repo = TestRepos.WithPipeline("stages:\n  - name: build\n    jobs:\n      - name: pack\n        run: echo built\n");
+        await server.Client.CreateProjectAsync("shop", repo.Path, "main");
+        using (var api = TestApi.Admin(server))
+        {
+            await api.CreateUserAsync("ann", null, "analyst");
+            await api.CreateUserAsync("dana", null, "developer");
+        }
+        async Task<ProjectDto> ShopAsync() => (await server.Client.ListProjectsAsync()).Single(p => p.Name == "shop");
+
+        // The board's hint leads to the settings page, where the form is open while no prefix is set.
+        await using var ann = await BrowserSession.StartAsync(server.Url);
+        var page = ann.Page;
+        await TestApi.SignInWithPasswordAsync(page, "ann");
+        await page.GotoAsync("/projects/shop/board");
+        await page.Locator("#no-key-prefix a#set-key-prefix").ClickAsync();
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/projects/shop/settings#set-item-key$"));
+        await Expect(page.Locator("#item-key")).ToContainTextAsync("No key prefix yet");
+        var form = page.Locator("#item-key-form");
+        await Expect(form).ToBeVisibleAsync();
+        // Folded once a prefix is set; a refused form comes back open.
+        async Task OpenAsync() { if (!await form.IsVisibleAsync()) await page.Locator("#set-item-key summary").ClickAsync(); }
+
+        // A bad prefix is refused with the reason; a good one is set, and the API answers it.
+        await form.GetByLabel("Key prefix").FillAsync("shop");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Save key settings" }).ClickAsync();
+        await Expect(page.Locator(".flash.error")).ToHaveTextAsync("the key prefix must start with an upper-case letter A-Z");
+        Assert.Null((await ShopAsync()).ItemKeyPrefix);
+        await form.GetByLabel("Key prefix").FillAsync("SHOP");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Save key settings" }).ClickAsync();
+        await Expect(page.Locator(".flash.ok")).ToHaveTextAsync("Work items of shop are keyed SHOP-N; keys are found with the default pattern.");
+        await Expect(page.Locator("#item-key-prefix")).ToHaveTextAsync("SHOP");
+        Assert.Equal("SHOP", (await ShopAsync()).ItemKeyPrefix);
+
+        // The pattern: one without a key or number group is refused; a good one is checked and kept.
+        const string Pattern = @"#(?<number>[0-9]+)\b";
+        await OpenAsync();
+        await form.GetByLabel("Key pattern (empty: the default)").FillAsync("SHOP-[0-9]+");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Save key settings" }).ClickAsync();
+        await Expect(page.Locator(".flash.error")).ToContainTextAsync("the key pattern must name what it finds: a group (?<key>...)");
+        Assert.Null((await ShopAsync()).ItemKeyPattern);
+        await OpenAsync();
+        await form.GetByLabel("Key pattern (empty: the default)").FillAsync(Pattern);
+        await form.GetByRole(AriaRole.Button, new() { Name = "Save key settings" }).ClickAsync();
+        await Expect(page.Locator(".flash.ok")).ToHaveTextAsync($"Work items of shop are keyed SHOP-N; keys are found with the pattern {Pattern}.");
+        await Expect(page.Locator("#item-key-pattern")).ToHaveTextAsync(Pattern);
+        Assert.Equal(Pattern, (await ShopAsync()).ItemKeyPattern);
+
+        // Only what the user changed is saved: a form opened before the pattern went back to the default (through the
+        // API) changes the prefix and leaves the pattern as the API set it.
+        await OpenAsync();
+        await Expect(form.GetByLabel("Key pattern (empty: the default)")).ToHaveValueAsync(Pattern);
+        await server.Client.SetItemKeyAsync("shop", null, "");
+        await form.GetByLabel("Key prefix").FillAsync("SHOP2");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Save key settings" }).ClickAsync();
+        await Expect(page.Locator(".flash.ok")).ToHaveTextAsync("Work items of shop are keyed SHOP2-N; keys are found with the default pattern.");
+        Assert.Equal(("SHOP2", (string?)null), ((await ShopAsync()).ItemKeyPrefix, (await ShopAsync()).ItemKeyPattern));
+        // Once the project has items, the prefix is refused (the service's rule, as from the API).
+        await server.Client.CreateWorkItemAsync("shop", "Cart total");
+        await OpenAsync();
+        await form.GetByLabel("Key prefix").FillAsync("SHOP");
+        await form.GetByRole(AriaRole.Button, new() { Name = "Save key settings" }).ClickAsync();
+        await Expect(page.Locator(".flash.error")).ToContainTextAsync("the project has work items keyed 'SHOP2-…'");
+        Assert.Equal("SHOP2", (await ShopAsync()).ItemKeyPrefix);
+        // The board now offers the create form instead of the hint.
+        await page.GotoAsync("/projects/shop/board");
+        await Expect(page.Locator("#no-key-prefix")).ToHaveCountAsync(0);
+        await Expect(page.Locator("#create-item")).ToHaveCountAsync(1);
+
+        // A developer (no item.write) reads the key, gets no form, and her forced post is refused.
+        await using var developer = await BrowserSession.StartAsync(server.Url);
+        await TestApi.SignInWithPasswordAsync(developer.Page, "dana");
+        await developer.Page.GotoAsync("/projects/shop/settings");
+        await Expect(developer.Page.Locator("#item-key-prefix")).ToHaveTextAsync("SHOP2");
+        await Expect(developer.Page.Locator("#item-key")).ToContainTextAsync("the default pattern");
+        await Expect(developer.Page.Locator("#item-key-form, #set-item-key")).ToHaveCountAsync(0);
+        var forced = await PageForms.PostAndFollowAsync(developer.Page, "/projects/shop/settings/item-key", new Dictionary<string, string> { ["pattern"] = "#(?<number>[0-9]+)" });
+        Assert.Contains("dana may not item.write", WebUtility.HtmlDecode(forced.Body));
+        Assert.Null((await ShopAsync()).ItemKeyPattern);
+
+        using (var api = TestApi.Admin(server))
+        {
+            var audit = (await api.Http.GetFromJsonAsync<List<AuditEntryDto>>("/api/v1/audit?actor=ann&outcome=succeeded&limit=100"))!.Select(a => a.Detail ?? "").ToList();
+            Assert.Contains("work item key prefix set to SHOP", audit);
+            Assert.Contains($"work item key pattern set to {Pattern}", audit);
+            Assert.Contains("work item key prefix set to SHOP2", audit);
+        }
+        Assert.Empty(ann.PageErrors);
         Assert.Empty(developer.PageErrors);
     }
 

@@ -229,6 +229,7 @@ public sealed class WorkItemPagesTests
         await page.GotoAsync("/projects/plain/board");
 
         await Expect(page.Locator("#no-key-prefix")).ToContainTextAsync("slipway project set-key plain PREFIX");
+        await Expect(page.Locator("#no-key-prefix a")).ToHaveAttributeAsync("href", "/projects/plain/settings#set-item-key");
         await Expect(page.Locator("#create-item")).ToHaveCountAsync(0);
         await Expect(page.Locator(".board-column .card")).ToHaveCountAsync(0);
     }

@@ -75,11 +75,13 @@ public static class EnvironmentPages
         IReadOnlyList<AlertWebhookDto>? webhooks = user.Permissions.CanOnProject(Actions.EnvironmentRead, name)
             ? await checks.WebhooksAsync(name, env)
             : null;
+        // Where a new gate may measure: asked only for those who may add one (on this environment, as the endpoint checks).
+        IReadOnlyList<string> gateSources = user.Permissions.Can(Actions.GateManage, new Scope(name, env)) ? await service.NamesAsync(name) : [];
         return Page<EnvironmentPage>(context, new
         {
             Environment = environment, History = history,
             Targets = await targets.ListAsync(name, env), Balancers = await targets.BalancersAsync(name, env),
-            Health = health, CheckHistory = checkHistory, Webhooks = webhooks, Gates = await gates.ListAsync(name, env),
+            Health = health, CheckHistory = checkHistory, Webhooks = webhooks, Gates = await gates.ListAsync(name, env), GateSources = gateSources,
         });
     }
 

@@ -22,6 +22,10 @@ public sealed class EnvironmentService(ProjectStore projects, EnvironmentStore e
         return list;
     }
 
+    /// <summary>The names of the project's environments in lifecycle order (what a gate may name as where it measures).</summary>
+    public async Task<IReadOnlyList<string>> NamesAsync(string name) =>
+        (await environments.ListAsync((await projects.RequireAsync(name)).Id)).Select(e => e.Settings.Name).ToList();
+
     public async Task<EnvironmentDto> ShowAsync(string name, string env)
     {
         var (project, row) = await FindAsync(name, env);

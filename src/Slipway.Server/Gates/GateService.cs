@@ -49,13 +49,15 @@ public sealed class GateService(ProjectStore projects, EnvironmentStore environm
         return ToDto((await gates.ListAsync(environment.Id)).Single(g => g.Id == id));
     }
 
-    public async Task RemoveAsync(Actor actor, string name, string env, long id)
+    /// <summary>Removes the gate and answers what it was (the page says which one went).</summary>
+    public async Task<GateDto> RemoveAsync(Actor actor, string name, string env, long id)
     {
         var (_, environment) = await environmentService.FindAsync(name, env);
         var gate = (await gates.ListAsync(environment.Id)).FirstOrDefault(g => g.Id == id)
                    ?? throw new KeyNotFoundException($"environment '{env}' of '{name}' has no gate {id}");
         if (!await gates.RemoveAsync(environment.Id, id)) throw new KeyNotFoundException($"environment '{env}' of '{name}' has no gate {id}");
         await actor.AuditAsync(Actions.GateManage, AuditOutcomes.Succeeded, $"project:{name} env:{env}", $"gate {id} removed from '{env}': {gate.ToDefinition().Describe()}");
+        return ToDto(gate);
     }
 
     /// <summary>What a release brings wherever it goes (where it was verified, what it measured, its sign-offs): read once.</summary>

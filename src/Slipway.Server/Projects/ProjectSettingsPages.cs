@@ -7,14 +7,29 @@ using static Slipway.Server.Web.WebUi;
 
 namespace Slipway.Server.Projects;
 
-/// <summary>The project's settings page and its forms, over <see cref="RepositorySettingsService"/> as the API is.</summary>
+/// <summary>
+/// The project's settings page and its forms, over <see cref="RepositorySettingsService"/> as the API is (the work item key
+/// over <see cref="WorkItemService"/>, as PUT /api/v1/projects/{name}/item-key).
+/// </summary>
 public static class ProjectSettingsPages
 {
     public static void MapProjectSettingsPages(this IEndpointRouteBuilder app)
     {
         const string Settings = "/projects/{name}/settings";
-        app.MapGet(Settings, async (string name, HttpContext context, RepositorySettingsService service) =>
-            Page<ProjectSettingsPage>(context, new { View = await service.ViewAsync(name, context.RequireUser()) })).RequirePageAction(Actions.ProjectRead);
+        app.MapGet(Settings, async (string name, HttpContext context, RepositorySettingsService service, WorkItemService items) =>
+            Page<ProjectSettingsPage>(context, new { View = await service.ViewAsync(name, context.RequireUser()), ItemKey = await items.KeyAsync(name) }))
+            .RequirePageAction(Actions.ProjectRead);
+        app.MapPost(Settings + "/item-key", (string name, HttpContext context, WorkItemService items) => Act(context, PathOf(name), async form =>
+        {
+            // Only a field the user changed is sent (the hidden fields are what the page showed): a form opened before
+            // someone else changed the pattern does not put the old one back. An empty pattern is the default.
+            var prefix = Optional(form, "prefix") is { } typed && typed != Field(form, "shownPrefix") ? typed : null;
+            var pattern = Field(form, "pattern") is { } text && text != (Field(form, "shownPattern") ?? "") ? text.Trim() : null;
+            if (prefix is null && pattern is null) throw new ArgumentException("nothing to change: type a new key prefix or key pattern");
+            var key = await items.SetKeyAsync(Actor.Of(context), name, new SetItemKeyRequest(prefix, pattern));
+            var keyed = key.Prefix is { } set ? $"Work items of {name} are keyed {set}-N" : $"{name} has no work item key prefix yet";
+            return $"{keyed}; keys are found with {(key.DefaultPattern ? "the default pattern" : $"the pattern {key.Pattern}")}.";
+        })).RequirePageAction(Actions.ItemWrite);
         app.MapPost(Settings + "/protected-branches", (string name, HttpContext context, RepositorySettingsService service, CancellationToken ct) =>
             Act(context, PathOf(name), async form =>
         {

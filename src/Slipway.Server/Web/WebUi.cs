@@ -32,6 +32,7 @@ public static partial class WebUi
         app.MapDeploymentPages();
         app.MapEnvironmentPages();
         app.MapTargetPages();
+        app.MapGatePages();
         app.MapCheckPages();
         app.MapProjectVariablePages();
         app.MapProjectSettingsPages();

@@ -33,8 +33,14 @@ public sealed class WorkItemService(ProjectStore projects, WorkItemStore items, 
             pattern is null ? null : pattern.Length == 0 ? "work item key pattern set to the default" : $"work item key pattern set to {pattern}",
         };
         await actor.AuditAsync(Actions.ItemWrite, AuditOutcomes.Succeeded, $"project:{name}", string.Join("; ", changes.Where(c => c is not null)));
-        var updated = await projects.RequireAsync(name);
-        return new ItemKeyDto(updated.Name, updated.ItemKeyPrefix, updated.ItemKeyPattern ?? KeyPattern.Default.Text, updated.ItemKeyPattern is null);
+        return await KeyAsync(name);
+    }
+
+    /// <summary>The key prefix (null: not set yet) and the pattern in use (the default's text when the project has none of its own).</summary>
+    public async Task<ItemKeyDto> KeyAsync(string name)
+    {
+        var project = await projects.RequireAsync(name);
+        return new ItemKeyDto(project.Name, project.ItemKeyPrefix, project.ItemKeyPattern ?? KeyPattern.Default.Text, project.ItemKeyPattern is null);
     }
 
     /// <summary>Checks, creates and audits a new item.</summary>
