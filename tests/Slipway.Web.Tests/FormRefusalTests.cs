@@ -57,6 +57,21 @@ public sealed class FormRefusalTests
         await page.ReloadAsync();
         await Expect(user.GetByLabel("Username")).ToHaveValueAsync("");
 
+        // A repository address with a token in it is a credential: not kept, the rest is.
+        await page.GotoAsync("/");
+        await page.EvaluateAsync(Probe);
+        var project = page.Locator("#project-form");
+        await page.Locator("#new-project summary").ClickAsync();
+        await project.GetByLabel("Name", new() { Exact = true }).FillAsync("shop");
+        await project.GetByLabel("Repository URL (else)").FillAsync("http://ci:tok-in-the-url@127.0.0.1:1/shop.git");
+        await project.GetByRole(AriaRole.Button, new() { Name = "Create project" }).ClickAsync();
+        await Expect(page.Locator(".flash.error")).ToBeVisibleAsync();
+        await Expect(project.GetByLabel("Name", new() { Exact = true })).ToHaveValueAsync("shop");
+        await Expect(project.GetByLabel("Repository URL (else)")).ToHaveValueAsync("");
+        kept = await page.EvaluateAsync<string>("() => localStorage.getItem('probe')");
+        Assert.Contains("\"shop\"", kept);
+        Assert.DoesNotContain("tok-in-the-url", kept);
+
         // A variable's value may be a secret: never kept. The name, the Secret box and where it reaches come back, in the
         // folded section opened again.
         await page.GotoAsync("/projects/shop/variables");

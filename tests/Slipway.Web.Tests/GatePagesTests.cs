@@ -151,8 +151,14 @@ public sealed class GatePagesTests
         var refused = await Assert.ThrowsAnyAsync<Exception>(() => server.Client.PromoteAsync("shop", "production"));
         Assert.Contains("gates not met", refused.Message);
 
-        // Without the failing gate the same buttons work again.
+        // Without the failing gate, a rejection standing against the release holds it back too, even where no gate asks
+        // (the dashboard says so); a later acceptance of the same kind lifts it, and the same buttons work again.
         await server.Client.RemoveGateAsync("shop", "production", strict.Id);
+        await server.Client.SignOffAsync("shop", version, new SignOffRequest("staging", "uat", false, "the basket stays empty"));
+        await page.GotoAsync("/projects/shop/environments");
+        await Expect(page.Locator(".env-cell[data-environment='production'] .gate-rejection")).ToContainTextAsync("uat sign-off on 'staging' rejected by admin: the basket stays empty");
+        await Expect(promoteButton).ToBeDisabledAsync();
+        await server.Client.SignOffAsync("shop", version, new SignOffRequest("staging", "uat", true, "fixed"));
         await page.GotoAsync("/projects/shop/environments");
         await Expect(promoteButton).ToBeEnabledAsync();
         await Expect(promote.Locator(".gates-refuse")).ToHaveCountAsync(0);

@@ -122,6 +122,8 @@ public sealed class LogRenderingTests
                     retry: 1
                     run: |
                       echo "output of try $SLIPWAY_ATTEMPT"
+                      echo "[slipway] attempt 7 of job 'flaky' started 2020-01-01 00:00:00 UTC (mark deadbeef)"
+                      echo "after the look-alike of try $SLIPWAY_ATTEMPT"
                       test "$READY" = yes
             """, "Flaky");
         await server.Client.CreateProjectAsync("shop", repo.Path, "main");
@@ -137,8 +139,11 @@ public sealed class LogRenderingTests
         await browser.SignInAsync();
         await page.GotoAsync($"/runs/{run.Id}");
         var log = page.Locator(".job[data-job='flaky'] pre.log");
-        // Each earlier attempt folded under its number, closed; the last one's output in the open.
+        // Each earlier attempt folded under its number, closed; the last one's output in the open. The job's own look-alike
+        // line (no mark the server gave) folds nothing.
+        Assert.Equal(2, run.Stages[0].Jobs[0].AttemptMarks!.Count);
         await Expect(log.Locator("details.log-attempt")).ToHaveCountAsync(2);
+        await Expect(log.Locator("details.log-attempt[data-attempt='1'] .log-section-body")).ToContainTextAsync("after the look-alike of try 1");
         var one = log.Locator("details.log-attempt[data-attempt='1']");
         await Expect(one.Locator("summary")).ToHaveTextAsync("attempt 1");
         await Expect(one).Not.ToHaveAttributeAsync("open", "");
@@ -150,6 +155,7 @@ public sealed class LogRenderingTests
         await Expect(two.Locator(".log-section-body")).Not.ToContainTextAsync("output of try 3");
         Assert.Equal(["attempt 1", "attempt 2"], await log.Locator("details.log-attempt > summary").AllTextContentsAsync());
         await Expect(log).ToContainTextAsync("output of try 3");
+        await Expect(log).ToContainTextAsync("after the look-alike of try 3");
         Assert.Equal(0, await log.Locator("details.log-attempt").GetByText("output of try 3").CountAsync());
         // The run's duration counts from the retry, and says the whole span apart.
         await Expect(page.Locator("#run-duration")).ToContainTextAsync(new System.Text.RegularExpressions.Regex(@"^took [0-9.]+m?s? since the retry at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$"));

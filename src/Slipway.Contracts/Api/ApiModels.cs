@@ -38,7 +38,9 @@ public sealed record JobDto(
     DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt,
     TestSummaryViewDto? TestSummary, long LogBytes, bool LogTruncated,
     // Why the last attempt failed, typed: step, agent_lost, setup or cancelled (null otherwise); scripts read this, not the reason's wording.
-    string? FailureKind = null);
+    string? FailureKind = null,
+    // The marks of the lines that begin attempts 2, 3, ... in the log ("[slipway] attempt N of job ... (mark M)").
+    IReadOnlyList<string>? AttemptMarks = null);
 
 public sealed record TestSummaryViewDto(int Passed, int Failed, int Skipped, IReadOnlyList<TestFailureViewDto> Failures);
 public sealed record TestFailureViewDto(string Name, string Message);

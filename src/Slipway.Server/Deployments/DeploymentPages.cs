@@ -100,12 +100,12 @@ public static class DeploymentPages
                 previews[target.Name] = await views.CompareAsync(name, source.Name, target.Name);
         var recent = await views.ToDtosAsync(await deployments.ListAsync(project.Id, limit: 20), withArtifacts: false);
         // What the release a promotion would take still needs before each environment's gates let it in.
-        var needs = new Dictionary<string, (string Release, string Overall, IReadOnlyList<GateResultDto> Results)>(StringComparer.Ordinal);
+        var needs = new Dictionary<string, (string Release, string Overall, IReadOnlyList<GateResultDto> Results, string? Rejection)>(StringComparer.Ordinal);
         foreach (var (env, preview) in previews)
             if (preview is { FromRelease: { } candidate, Releases.Count: > 0 } && await releases.FindAsync(project.Id, candidate) is { } release
                 && await environments.FindAsync(project.Id, env) is { } row
-                && await gates.JudgeAsync(project, row, release) is { Results.Count: > 0 } judged)
-                needs[env] = (candidate, GateResult.OutcomeName(judged.Overall), judged.Results.Select(GateService.ToDto).ToList());
+                && await gates.JudgeAsync(project, row, release) is { } judged && (judged.Results.Count > 0 || judged.Rejection is not null))
+                needs[env] = (candidate, GateResult.OutcomeName(judged.Overall), judged.Results.Select(GateService.ToDto).ToList(), judged.Rejection);
         // Each environment's health from its live checks (docs/live-checks.md), for those that have any.
         var health = new Dictionary<string, EnvironmentHealthDto>(StringComparer.Ordinal);
         foreach (var env in settings)

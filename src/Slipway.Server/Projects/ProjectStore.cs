@@ -128,9 +128,10 @@ public sealed class ProjectStore(SqlDatabase db)
             "UPDATE projects SET repo_url = @repoUrl, git_username = @username, git_password_protected = @passwordProtected, last_fetch_error = NULL WHERE id = @projectId",
             new { projectId, repoUrl, username, passwordProtected }, tx));
 
-    /// <summary>Replaces the push webhook's HMAC secret.</summary>
-    public Task SetWebhookSecretAsync(long projectId, string secret) =>
-        db.WriteAsync((c, tx) => c.ExecuteAsync("UPDATE projects SET webhook_secret = @secret WHERE id = @projectId", new { projectId, secret }, tx));
+    /// <summary>Replaces the push webhook's HMAC secret if it still is <paramref name="old"/>; false when someone replaced it first.</summary>
+    public async Task<bool> ReplaceWebhookSecretAsync(long projectId, string old, string secret) =>
+        await db.WriteAsync((c, tx) => c.ExecuteAsync("UPDATE projects SET webhook_secret = @secret WHERE id = @projectId AND webhook_secret = @old",
+            new { projectId, old, secret }, tx)) == 1;
 
     /// <summary>Stores (or, with nulls, removes) the credential for an external repository; the password arrives encrypted.</summary>
     public Task SetGitCredentialAsync(long projectId, string? username, string? passwordProtected) =>

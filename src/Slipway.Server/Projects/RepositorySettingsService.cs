@@ -155,11 +155,15 @@ public sealed class RepositorySettingsService(ProjectStore projects, ChangeReque
     {
         var project = await projects.RequireAsync(name);
         if (detector.IsHosted(project)) throw new ArgumentException($"'{name}' is hosted by Slipway: its pushes start runs without a webhook");
-        if (replacing is not null && replacing != WebhookSecretMark(project.WebhookSecret))
-            throw new ConflictException($"the webhook secret of '{name}' was already replaced since this form was shown (was the page "
-                + "that showed the new one reloaded?): the secret shown then is the one in use. To replace it again, use the settings page.");
+        var replacedMeanwhile = new ConflictException($"the webhook secret of '{name}' was already replaced since this form was shown (was "
+            + "the page that showed the new one reloaded?): the secret shown then is the one in use. To replace it again, use the settings page.");
+        if (replacing is not null && replacing != WebhookSecretMark(project.WebhookSecret)) throw replacedMeanwhile;
         var secret = ProjectService.NewWebhookSecret();
-        await projects.SetWebhookSecretAsync(project.Id, secret);
+        // Conditional on the secret just read: of two replacements at once, one wins and the other is told, so the secret a
+        // page or the API hands out is always the one in use.
+        if (!await projects.ReplaceWebhookSecretAsync(project.Id, project.WebhookSecret, secret))
+            throw new ConflictException($"the webhook secret of '{name}' was replaced by another request at the same moment: that one is in use; "
+                + "replace it again if you need to");
         await actor.AuditAsync(Actions.RepoCredential, AuditOutcomes.Succeeded, $"project:{name}", "push webhook secret replaced (value not recorded)");
         return new WebhookSecretDto(project.Name, secret);
     }

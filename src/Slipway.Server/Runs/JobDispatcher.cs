@@ -91,8 +91,15 @@ public sealed class JobDispatcher(JobLeaseStore leases, RunStore runs, ArtifactS
     private async Task<JobLease?> ToLeaseAsync(JobRow job, CancellationToken ct)
     {
         // A second attempt (an automatic retry, or the run retried) writes on after the first in the same log: a line of
-        // Slipway's own marks where it begins, and the log viewer folds what came before it (app.js, ATTEMPT).
-        if (job.Attempt > 1) await logs.AppendNoteAsync(job.Id, $"{AttemptMarker} {job.Attempt} of job '{job.Name}' started {WebUi.Utc(clock.GetUtcNow())} UTC");
+        // Slipway's own says where it begins, and the log viewer folds what came before it (app.js, ATTEMPT). The job's
+        // output is hostile and could print a look-alike line, so the line carries a random mark kept with the job, and the
+        // viewer folds only at a line whose mark the server lists.
+        if (job.Attempt > 1)
+        {
+            var mark = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
+            await leases.AddAttemptMarkAsync(job.Id, mark);
+            await logs.AppendNoteAsync(job.Id, $"{AttemptMarker} {job.Attempt} of job '{job.Name}' started {WebUi.Utc(clock.GetUtcNow())} UTC (mark {mark})");
+        }
         var run = (await runs.GetRunRowAsync(job.RunId))!;
         var spec = JobSpec.FromJson(job.Spec);
         var projectVariables = (await variables.ListAsync(run.ProjectId)).ToDictionary(v => v.Name, StringComparer.Ordinal);

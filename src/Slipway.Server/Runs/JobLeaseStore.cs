@@ -61,6 +61,12 @@ public sealed class JobLeaseStore(SqlDatabase db, ILogger<JobLeaseStore>? log = 
             return null;
         });
 
+    /// <summary>Adds the mark of a later attempt's first log line to the job (<see cref="JobRow.AttemptMarks"/>).</summary>
+    public Task AddAttemptMarkAsync(long jobId, string mark) =>
+        db.WriteAsync((c, tx) => c.ExecuteAsync(
+            "UPDATE jobs SET attempt_marks = CASE WHEN attempt_marks IS NULL THEN @mark ELSE attempt_marks || ' ' || @mark END WHERE id = @jobId",
+            new { jobId, mark }, tx));
+
     /// <summary>Whether the pool has a queued job that some agent of it may claim (labels aside).</summary>
     public Task<bool> AnyClaimableAsync(string pool) =>
         db.ReadAsync(async c => await c.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM (SELECT 1 {Claimable} LIMIT 1) q",

@@ -30,7 +30,8 @@ public static class RunMapping
         new(j.Id, j.Name, j.Status, j.Pool, (int)j.Attempt, j.AgentName, j.ExitCode is { } e ? (int)e : null, j.FailureReason,
             UnixMs.To(j.CreatedAt), UnixMs.To(j.StartedAt), UnixMs.To(j.FinishedAt),
             j.TestSummary is null ? null : JsonSerializer.Deserialize<TestSummaryViewDto>(j.TestSummary, Json),
-            j.LogBytes, j.LogTruncated != 0, j.FailureKind);
+            j.LogBytes, j.LogTruncated != 0, j.FailureKind,
+            j.AttemptMarks is { Length: > 0 } marks ? marks.Split(' ', StringSplitOptions.RemoveEmptyEntries) : []);
 
     public static string SerializeSummary(TestSummaryViewDto summary) => JsonSerializer.Serialize(summary, Json);
 }

@@ -62,6 +62,8 @@ public sealed class JobRow
     public string Spec { get; set; } = "";
     public long RetriesLeft { get; set; }
     public long Attempt { get; set; }
+    /// <summary>The marks of the later attempts' first log lines, space-separated (<see cref="JobDispatcher.AttemptMarker"/>), or null.</summary>
+    public string? AttemptMarks { get; set; }
     public long? AgentId { get; set; }
     public string? AgentName { get; set; }
     public string? LeaseId { get; set; }

@@ -39,7 +39,7 @@ public sealed class RunStore(SqlDatabase db)
     private const string JobColumns =
         "j.id, j.run_id, j.stage_idx, j.name, j.status, j.pool, j.labels, j.spec, j.retries_left, j.attempt, j.agent_id, a.name AS agent_name, " +
         "j.lease_id, j.lease_expires_at, j.cancel_requested, j.exit_code, j.failure_reason, j.failure_kind, j.test_summary, j.log_bytes, j.log_truncated, " +
-        "j.created_at, j.queued_at, j.started_at, j.finished_at";
+        "j.created_at, j.queued_at, j.started_at, j.finished_at, j.attempt_marks";
 
     /// <summary>Creates the run; returns its id and the pools that got queued jobs.</summary>
     public Task<(long RunId, IReadOnlyList<string> Pools)> CreateAsync(NewRun run, long now) =>
@@ -198,8 +198,9 @@ public sealed class RunStore(SqlDatabase db)
             await c.ExecuteAsync("UPDATE jobs SET status = 'pending', finished_at = NULL WHERE run_id = @runId AND status = 'skipped' AND stage_idx > @firstStage",
                 new { runId, firstStage = (long)plan.FirstStage }, tx);
             // The stages run again from the first retried one: their times start afresh (else a stage's duration would
-            // include the wait before the retry); the run keeps its first start and notes the retry.
-            await c.ExecuteAsync("UPDATE stages SET started_at = NULL, finished_at = NULL WHERE run_id = @runId AND idx >= @firstStage",
+            // include the wait before the retry); a stage its branch filter skipped keeps its times, it does not run again.
+            // The run keeps its first start and notes the retry.
+            await c.ExecuteAsync("UPDATE stages SET started_at = NULL, finished_at = NULL WHERE run_id = @runId AND idx >= @firstStage AND skipped_by_filter = 0",
                 new { runId, firstStage = (long)plan.FirstStage }, tx);
             await c.ExecuteAsync("UPDATE runs SET status = 'queued', finished_at = NULL, failure_reason = NULL, retried_at = @now WHERE id = @runId",
                 new { runId, now }, tx);

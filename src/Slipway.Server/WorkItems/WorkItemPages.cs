@@ -33,7 +33,7 @@ public static class WorkItemPages
         })).RequirePageAction(Actions.ItemWrite);
 
         app.MapGet("/projects/{name}/items/{number:long}", async (string name, long number, HttpContext context, WorkItemService service) =>
-            Page<WorkItemPage>(context, new { Item = await service.ShowAsync(name, number) }))
+            Page<WorkItemPage>(context, new { Item = await service.ShowAsync(name, number, context.RequireUser()) }))
             .RequirePageAction(Actions.ItemRead);
         // A key in the address (/projects/shop/items/SHOP-42), as people write it, leads to the item's page.
         app.MapGet("/projects/{name}/items/{key}", async (string name, string key, WorkItemService service) =>

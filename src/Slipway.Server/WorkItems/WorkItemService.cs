@@ -83,11 +83,12 @@ public sealed class WorkItemService(ProjectStore projects, WorkItemStore items, 
     /// One item with its whole story: the timeline, the change requests with their
     /// reviews, the releases containing it, its deployments with their approvals, and where it is now (<see cref="WorkItemStory"/>).
     /// </summary>
-    public async Task<WorkItemDto> ShowAsync(string name, long number)
+    public async Task<WorkItemDto> ShowAsync(string name, long number, Principal.User viewer)
     {
         var project = await projects.RequireAsync(name);
         var row = await items.FindAsync(project.Id, number) ?? throw NotFound(name, number);
-        return await story.TellAsync(ToDto(row, project.Name, await items.LinksAsync(row.Id)), row);
+        var told = await story.TellAsync(ToDto(row, project.Name, await items.LinksAsync(row.Id)), row);
+        return WorkItemStory.AsSeenBy(told, action => viewer.Permissions.CanOnProject(action, project.Name));
     }
 
     /// <summary>The number of the project's item whose key is <paramref name="key"/> (SHOP-42 → 42), or 404 when it has none such.</summary>

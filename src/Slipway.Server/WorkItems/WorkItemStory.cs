@@ -1,4 +1,5 @@
 using Slipway.Contracts.Api;
+using Slipway.Core.Access;
 using Slipway.Core.ChangeRequests;
 using Slipway.Core.Environments;
 using Slipway.Core.WorkItems;
@@ -76,6 +77,27 @@ public sealed class WorkItemStory(ReleaseStore releases, DeploymentStore deploym
         };
     }
 
+    /// <summary>
+    /// The story as one reader may see it: reading an item (item.read) shows where it stands, but the change requests and
+    /// their reviews need cr.read, the releases and sign-offs release.read, the deployments and their approvals
+    /// deployment.read, as on their own pages (a custom role, or a token scoped to item.read for a tracker's sync).
+    /// </summary>
+    public static WorkItemDto AsSeenBy(WorkItemDto item, Func<string, bool> may)
+    {
+        var (changes, releases, deployments) = (may(Actions.ChangeRequestRead), may(Actions.ReleaseRead), may(Actions.DeploymentRead));
+        var hidden = new HashSet<string>(StringComparer.Ordinal);
+        if (!changes) hidden.UnionWith(["change_request", "change_request_merged", "review"]);
+        if (!releases) hidden.UnionWith(["release", "later_release", "signoff_accepted", "signoff_rejected"]);
+        if (!deployments) hidden.UnionWith(["deployed", "rolled_back", "deployment_approved", "deployment_rejected"]);
+        return item with
+        {
+            ChangeRequests = changes ? item.ChangeRequests : [],
+            Releases = releases ? item.Releases : [],
+            Deployments = deployments ? item.Deployments : [],
+            Timeline = item.Timeline?.Where(e => !hidden.Contains(e.Kind)).ToList(),
+        };
+    }
+
     /// <summary>The first release containing the item, then the later ones that were deployed anywhere, oldest first.</summary>
     private static IReadOnlyList<ItemReleaseDto> Releases(long first, IEnumerable<long> carrying, IReadOnlyDictionary<long, ReleaseRow> rows) =>
         carrying.Order().Where(rows.ContainsKey).Select(id => rows[id])
@@ -105,7 +127,8 @@ public sealed class WorkItemStory(ReleaseStore releases, DeploymentStore deploym
         + (r.Dismissed ? " (dismissed by a later push)" : "") + (r.Comment.Length > 0 ? $": {Short(r.Comment)}" : "");
 
     /// <summary>A comment as the timeline shows it: its first 200 characters (the change request's page has it whole).</summary>
-    private static string Short(string text) => text.Length <= 200 ? text : text[..200] + "…";
+    private static string Short(string text) =>
+        text.Length <= 200 ? text : text[..(char.IsHighSurrogate(text[199]) ? 199 : 200)] + "…"; // never half of a surrogate pair
 
     private static WorkItemEventDto Event(DeploymentRow d, bool arrived) => arrived
         ? new("deployed", $"{d.Environment} {d.Version}{(d.State == "succeeded" ? "" : $" ({d.State})")}", d.RunId, null, null, d.Initiator,

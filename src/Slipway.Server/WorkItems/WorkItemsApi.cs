@@ -28,7 +28,8 @@ public static class WorkItemsApi
         }).RequireAction(Actions.ItemWrite);
         api.MapGet("/projects/{name}/items", (string name, string? state, WorkItemService service) => service.ListAsync(name, state))
             .RequireAction(Actions.ItemRead);
-        api.MapGet("/projects/{name}/items/{number}", (string name, long number, WorkItemService service) => service.ShowAsync(name, number))
+        api.MapGet("/projects/{name}/items/{number}", (string name, long number, HttpContext context, WorkItemService service) =>
+            service.ShowAsync(name, number, context.RequireUser()))
             .RequireAction(Actions.ItemRead);
         api.MapPatch("/projects/{name}/items/{number}", (string name, long number, UpdateWorkItemRequest? request, HttpContext context,
             WorkItemService service) => service.UpdateAsync(Actor.Of(context), name, number, request)).RequireAction(Actions.ItemWrite);

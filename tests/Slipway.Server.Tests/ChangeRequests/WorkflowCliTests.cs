@@ -111,6 +111,23 @@ public sealed partial class WorkflowCliTests
                      ("change request #1 merged", "dev1"), ($"release {version}", "(automatic)"),
                  })
             Assert.Matches($@"(?m)^\S+ \S+\s+{Regex.Escape(step)}.*{Regex.Escape(who)}", timeline);
+        // A token that may read items only (a tracker's sync) sees where the item stands, not the change request, its review
+        // or the release: those need cr.read and release.read, as on their own pages.
+        var scoped = await As(server, ann, "token", "create", "tracker-sync", "--scope", "item.read", "--json");
+        Ok(scoped);
+        var itemOnly = System.Text.Json.JsonDocument.Parse(scoped.Out).RootElement.GetProperty("token").GetString()!;
+        var seen = (await As(server, itemOnly, "item", "show", "shop", "1", "--json")).Out;
+        using (var shown = System.Text.Json.JsonDocument.Parse(seen))
+        {
+            var kinds = shown.RootElement.GetProperty("timeline").EnumerateArray().Select(e => e.GetProperty("kind").GetString()).ToList();
+            Assert.Contains("created", kinds);
+            Assert.DoesNotContain("review", kinds);
+            Assert.DoesNotContain("change_request", kinds);
+            Assert.DoesNotContain("release", kinds);
+            Assert.Equal(0, shown.RootElement.GetProperty("changeRequests").GetArrayLength());
+            Assert.Equal(0, shown.RootElement.GetProperty("releases").GetArrayLength());
+        }
+        Assert.DoesNotContain("good", seen); // dev2's review comment
         // Pushing to main directly is still refused: only Slipway's merge moved it.
         Git(clone, "checkout", "--quiet", "main");
         File.WriteAllText(Path.Combine(clone, "direct.txt"), "x\n");

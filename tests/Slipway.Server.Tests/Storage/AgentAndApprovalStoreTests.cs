@@ -3,13 +3,28 @@ using Slipway.Testing;
 
 namespace Slipway.Server.Tests.Storage;
 
-/// <summary>Agent names bound to credentials, agent removal and single approvals, on both databases (issue 11).</summary>
+/// <summary>Agent names bound to credentials, agent removal, single approvals and conditional replacements (registration tokens, the webhook secret), on both databases.</summary>
 [Collection("postgres")]
 public sealed class AgentAndApprovalStoreTests(PostgresFixture postgres) : IDisposable
 {
     private readonly TempDirectory _dir = new();
 
     public static TheoryData<string> Dialects => MigratedDatabase.Dialects;
+
+    [Theory, MemberData(nameof(Dialects))]
+    public async Task AWebhookSecret_IsReplacedOnlyIfItIsStillTheOneRead_SoOfTwoReplacementsAtOnceOneWins(string dialect)
+    {
+        using var db = await MigratedDatabase.OpenAsync(dialect, _dir, postgres);
+        var projects = new ProjectStore(db);
+        var project = (await projects.CreateAsync("p", "/repo", "main", "first", new Dictionary<string, string>(), 1000))!;
+
+        Assert.True(await projects.ReplaceWebhookSecretAsync(project.Id, "first", "second"));
+        Assert.False(await projects.ReplaceWebhookSecretAsync(project.Id, "first", "third")); // read "first" too, came second
+        Assert.Equal("second", (await projects.GetAsync(project.Id))!.WebhookSecret);
+        var racing = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => projects.ReplaceWebhookSecretAsync(project.Id, "second", $"racer-{i}")));
+        Assert.Single(racing, won => won);
+        Assert.StartsWith("racer-", (await projects.GetAsync(project.Id))!.WebhookSecret);
+    }
 
     [Theory, MemberData(nameof(Dialects))]
     public async Task ANameInUse_IsTakenOverOnlyOnRequest_AndRemovalFreesIt(string dialect)

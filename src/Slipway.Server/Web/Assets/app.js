@@ -26,7 +26,7 @@
   // GitLab: section_start:UNIX_TIME:NAME[OPTIONS]\r\e[0KTITLE and section_end:UNIX_TIME:NAME\r\e[0K. The server turns the
   // lone \r into a line end, so the title comes as the next line, after ESC[0K.
   const SECTION_START = /^(?:\u001b\[0K)?section_start:\d+:([A-Za-z0-9_.-]+)(?:\[([^\]]*)\])?((?:\u001b\[0K.*)?)$/;
-  const ATTEMPT = /^\[slipway\] attempt (\d+) of job /;
+  const ATTEMPT = /^\[slipway\] attempt (\d+) of job .* \(mark ([0-9a-f]{8})\)$/;
   const SECTION_END = /^(?:\u001b\[0K)?section_end:\d+:([A-Za-z0-9_.-]+)(?:\u001b\[0K)?$/;
   const ERASE_PREFIX = '\u001b[0K';
 
@@ -119,8 +119,17 @@
       if (at >= 0) open.length = at;
     }
 
-    // A later attempt of the job (the server writes "[slipway] attempt N of job ..." when it hands the job out again):
-    // what the attempt before it printed is folded away under "attempt N-1", so the attempts' output does not run together.
+    // A later attempt of the job (the server writes "[slipway] attempt N of job ... (mark M)" when it hands the job out
+    // again): what the attempt before it printed is folded away under "attempt N-1", so the attempts' output does not run
+    // together. Only at a line whose mark the server lists for this job (data-attempt-marks, kept up to date by
+    // refreshRun), each once: the job's own output is hostile and may print a look-alike line.
+    const usedMarks = new Set();
+    function isAttemptStart(match) {
+      if (!match || Number(match[1]) < 2 || usedMarks.has(match[2])) return false;
+      if (!(pre.dataset.attemptMarks || '').split(' ').includes(match[2])) return false;
+      usedMarks.add(match[2]);
+      return true;
+    }
     function foldEarlierAttempt(n) {
       open.length = 0;
       const earlier = [];
@@ -141,7 +150,7 @@
 
     function line(text) {
       const attempt = ATTEMPT.exec(text);
-      if (attempt && Number(attempt[1]) > 1) foldEarlierAttempt(Number(attempt[1]));
+      if (isAttemptStart(attempt)) foldEarlierAttempt(Number(attempt[1]));
       const marker = after;
       after = null;
       if (marker && text.startsWith(ERASE_PREFIX)) {
@@ -242,7 +251,11 @@
         setStatus(stageEl.querySelector('h2 .status'), stage.status);
         for (const job of stage.jobs) {
           const jobEl = [...stageEl.querySelectorAll('.job')].find((j) => j.dataset.job === job.name);
-          if (jobEl) setStatus(jobEl.querySelector('h3 .status'), job.status);
+          if (!jobEl) continue;
+          setStatus(jobEl.querySelector('h3 .status'), job.status);
+          // A retry while the page is open: the new attempt's mark, so its first line folds the earlier output.
+          const pre = jobEl.querySelector('pre.log');
+          if (pre && job.attemptMarks) pre.dataset.attemptMarks = job.attemptMarks.join(' ');
         }
       }
       if (FINAL.includes(run.status)) {
@@ -322,9 +335,11 @@
 
   // A refused form keeps what was typed. The server answers a refusal by going back to the page with its reason; before
   // the form leaves, what was typed is kept for this tab (sessionStorage), and put back when the next page shows an
-  // error and has the same form. Never kept: passwords, hidden fields (anti-forgery token), files, and fields marked
-  // data-not-kept (a variable's value may be a secret). Not for forms that guard against overwriting someone else's change
-  // (a "seen" field): there the user must look at the page as it is now.
+  // error and has the same form. Never kept: passwords, hidden fields (anti-forgery token), files, fields marked
+  // data-not-kept (a variable's value, a script or command, a checked address: any may hold a secret) and an address with
+  // a user or password in it (https://user:token@host/...). Not for forms that guard against overwriting someone else's
+  // change (a "seen" field): there the user must look at the page as it is now. The form is found again by its id, or by
+  // its address and hidden fields (the promote forms of two environments differ only in those).
   const KEPT = 'slipway.refusable-form';
   const SKIPPED = '[data-not-kept], input[type=password], input[type=hidden], input[type=file], input[type=submit], button';
 
@@ -332,16 +347,30 @@
     const form = e.target;
     if (e.defaultPrevented || !(form instanceof HTMLFormElement) || form.method !== 'post' || form.querySelector('input[name=seen]')) return;
     const fields = [];
+    const hidden = {};
     for (const el of form.elements) {
-      if (!el.name || el.disabled || el.matches(SKIPPED)) continue;
+      if (el.name && el.type === 'hidden' && el.name !== '__RequestVerificationToken') hidden[el.name] = el.value;
+      if (!el.name || el.disabled || el.matches(SKIPPED) || withCredentials(el.value)) continue;
       if (el.type === 'checkbox' || el.type === 'radio') fields.push({ name: el.name, value: el.value, checked: el.checked });
       else if (el instanceof HTMLSelectElement && el.multiple) fields.push({ name: el.name, values: [...el.selectedOptions].map((o) => o.value) });
       else fields.push({ name: el.name, value: el.value });
     }
     try {
-      sessionStorage.setItem(KEPT, JSON.stringify({ id: form.id, action: form.getAttribute('action'), fields }));
+      sessionStorage.setItem(KEPT, JSON.stringify({ id: form.id, action: form.getAttribute('action'), hidden, fields }));
     } catch (_) { /* storage full or disabled: the form works as before */ }
   });
+
+  // An address carrying a user name or password: a credential, never kept.
+  function withCredentials(value) {
+    if (typeof value !== 'string' || !value.includes('@') || !value.includes('://')) return false;
+    try { const u = new URL(value.trim()); return u.username !== '' || u.password !== ''; } catch (_) { return true; }
+  }
+
+  function sameHidden(form, hidden) {
+    const names = Object.keys(hidden || {});
+    const mine = [...form.elements].filter((el) => el.type === 'hidden' && el.name && el.name !== '__RequestVerificationToken');
+    return mine.length === names.length && mine.every((el) => hidden[el.name] === el.value);
+  }
 
   function restoreRefusedForm() {
     let kept = null;
@@ -350,8 +379,8 @@
       sessionStorage.removeItem(KEPT);
     } catch (_) { return; }
     if (!kept || !document.querySelector('.flash.error')) return;
-    const form = (kept.id && document.getElementById(kept.id))
-      || [...document.querySelectorAll('form[method=post]')].find((f) => f.getAttribute('action') === kept.action);
+    const form = kept.id ? document.getElementById(kept.id)
+      : [...document.querySelectorAll('form[method=post]')].find((f) => f.getAttribute('action') === kept.action && sameHidden(f, kept.hidden));
     if (!(form instanceof HTMLFormElement) || form.getAttribute('action') !== kept.action) return;
     const seen = {};
     for (const field of kept.fields) {
