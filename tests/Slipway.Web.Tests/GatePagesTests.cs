@@ -92,6 +92,16 @@ public sealed class GatePagesTests
         // The analyst signs it off after the showcase; the gate passes.
         await page.GotoAsync($"/projects/shop/releases/{version}");
         var form = page.Locator("#signoff-form");
+        // A rejection without notes is refused: the verdict comes back as chosen, and the page says the file must be chosen
+        // again (a browser cannot keep it).
+        await form.Locator("select[name='environment']").SelectOptionAsync("staging");
+        await form.GetByLabel("Reject (blocks its promotion)").CheckAsync();
+        await form.Locator("input[name='attachments']").SetInputFilesAsync(new FilePayload { Name = "note.txt", MimeType = "text/plain", Buffer = [65, 66] });
+        await form.GetByRole(AriaRole.Button, new() { Name = "Record sign-off" }).ClickAsync();
+        await Expect(page.Locator(".flash.error")).ToContainTextAsync("a rejection needs notes");
+        await Expect(form.GetByLabel("Reject (blocks its promotion)")).ToBeCheckedAsync();
+        await Expect(form.Locator(".files-again")).ToHaveTextAsync("Choose the files again: a browser cannot keep them after a refusal.");
+        await form.GetByLabel("Accept", new() { Exact = true }).CheckAsync();
         await form.Locator("select[name='environment']").SelectOptionAsync("staging");
         await form.Locator("select[name='kind']").SelectOptionAsync("uat");
         await form.Locator("textarea[name='notes']").FillAsync("Showcase with the customer: the basket shows prices");

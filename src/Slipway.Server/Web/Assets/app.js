@@ -348,7 +348,9 @@
     if (e.defaultPrevented || !(form instanceof HTMLFormElement) || form.method !== 'post' || form.querySelector('input[name=seen]')) return;
     const fields = [];
     const hidden = {};
+    const files = [];   // file inputs that had files: a page cannot put those back, so it says to choose them again
     for (const el of form.elements) {
+      if (el.name && el.type === 'file' && el.files && el.files.length > 0) files.push(el.name);
       if (el.name && el.type === 'hidden' && el.name !== '__RequestVerificationToken') hidden[el.name] = el.value;
       if (!el.name || el.disabled || el.matches(SKIPPED) || withCredentials(el.value)) continue;
       if (el.type === 'checkbox' || el.type === 'radio') fields.push({ name: el.name, value: el.value, checked: el.checked });
@@ -356,7 +358,7 @@
       else fields.push({ name: el.name, value: el.value });
     }
     try {
-      sessionStorage.setItem(KEPT, JSON.stringify({ id: form.id, action: form.getAttribute('action'), hidden, fields }));
+      sessionStorage.setItem(KEPT, JSON.stringify({ id: form.id, action: form.getAttribute('action'), hidden, fields, files }));
     } catch (_) { /* storage full or disabled: the form works as before */ }
   });
 
@@ -395,6 +397,14 @@
         const i = seen[field.name] = (seen[field.name] ?? -1) + 1;
         if (named[i]) named[i].value = field.value;
       }
+    }
+    for (const name of kept.files || []) {
+      const input = [...form.elements].find((el) => el.name === name && el.type === 'file');
+      if (!input) continue;
+      const note = document.createElement('span');
+      note.className = 'hint files-again';
+      note.textContent = 'Choose the files again: a browser cannot keep them after a refusal.';
+      input.insertAdjacentElement('afterend', note);
     }
     // A form folded away (a <details> "New ..." section) is opened, so the user sees what came back.
     for (let d = form.closest('details'); d; d = d.parentElement?.closest('details')) d.open = true;
