@@ -133,7 +133,10 @@ public sealed class DeploymentPagesTests
         // The dashboard shows it waiting.
         await page.GotoAsync("/projects/shop/environments");
         await Expect(production.Locator(".awaiting-count")).ToHaveTextAsync("1 awaiting approval");
-        await Expect(production.Locator("ul.pending li[data-number='2'] .status")).ToHaveTextAsync("awaiting_approval");
+        await Expect(production.Locator("ul.pending li[data-number='2'] .status")).ToHaveTextAsync("awaiting approval");
+        // The same release is not offered for promotion again while it waits: the button says where the first request is.
+        await Expect(production.GetByRole(AriaRole.Button, new() { Name = $"Promote {version} to production" })).ToBeDisabledAsync();
+        await Expect(production.Locator(".on-its-way")).ToHaveTextAsync("on its way: #2 is awaiting approval");
         await page.EvaluateAsync("() => { window.slipwayNotReloaded = true; }"); // gone if the page were loaded again
 
         // Bob approves in the UI; the deployment queues, runs on the embedded agent and succeeds.

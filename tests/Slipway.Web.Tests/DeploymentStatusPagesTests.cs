@@ -86,7 +86,7 @@ public sealed class DeploymentStatusPagesTests
         // Back on the release page: production has the deployment on its way, linked, and nothing more is offered there.
         await page.GotoAsync(releasePath);
         await Expect(production.Locator(".deployments a")).ToHaveAttributeAsync("href", "/projects/shop/deployments/2");
-        await Expect(production.Locator(".deployments .status")).ToHaveTextAsync("awaiting_approval");
+        await Expect(production.Locator(".deployments .status")).ToHaveTextAsync("awaiting approval");
         await Expect(production.Locator("form.promote")).ToHaveCountAsync(0);
         await Expect(page.Locator("#release-deploy")).ToHaveCountAsync(0);
 
@@ -94,7 +94,7 @@ public sealed class DeploymentStatusPagesTests
         await page.GotoAsync("/");
         var waiting = page.Locator("#waiting li[data-project='shop'][data-number='2']");
         await Expect(waiting).ToContainTextAsync($"shop #2: {version} to production");
-        await Expect(waiting.Locator(".status")).ToHaveTextAsync("awaiting_approval");
+        await Expect(waiting.Locator(".status")).ToHaveTextAsync("awaiting approval");
         await Expect(page.Locator("a.project-environments")).ToHaveAttributeAsync("href", "/projects/shop/environments");
         await waiting.GetByRole(AriaRole.Link, new() { Name = "shop #2" }).ClickAsync();
         Assert.Equal("/projects/shop/deployments/2", new Uri(page.Url).AbsolutePath);
@@ -112,7 +112,7 @@ public sealed class DeploymentStatusPagesTests
         await Expect(strip.Locator(".env-strip-cell[data-environment='staging'] .version")).ToHaveTextAsync(version);
         await Expect(strip.Locator(".env-strip-cell[data-environment='staging'] .status")).ToHaveTextAsync("succeeded");
         await Expect(strip.Locator(".env-strip-cell[data-environment='production'] .none")).ToHaveTextAsync("nothing yet");
-        await Expect(strip.Locator(".env-strip-cell[data-environment='production'] .latest .status")).ToHaveTextAsync("awaiting_approval");
+        await Expect(strip.Locator(".env-strip-cell[data-environment='production'] .latest .status")).ToHaveTextAsync("awaiting approval");
         await strip.Locator("#environment-strip-dashboard").ClickAsync();
         Assert.Equal("/projects/shop/environments", new Uri(page.Url).AbsolutePath);
 

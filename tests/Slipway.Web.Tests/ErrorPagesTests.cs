@@ -132,6 +132,9 @@ public sealed class ErrorPagesTests
         var viaApi = await FetchAsync(page, "/api/v1/runs/9999");
         Assert.Equal(404, viaApi.Status);
         Assert.Equal("no run 9999", ErrorOf(viaApi.Body));
+        var noEndpoint = await FetchAsync(page, "/api/v1/nope");
+        Assert.Equal(404, noEndpoint.Status);
+        Assert.Equal("no API endpoint at GET /api/v1/nope: see docs/api.md", ErrorOf(noEndpoint.Body));
         var apiInBrowser = await page.GotoAsync("/api/v1/projects/nope");
         Assert.Equal(404, apiInBrowser!.Status);
         Assert.StartsWith("application/json", apiInBrowser.Headers["content-type"]);

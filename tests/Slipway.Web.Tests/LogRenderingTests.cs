@@ -145,7 +145,8 @@ public sealed class LogRenderingTests
         await Expect(log.Locator("details.log-attempt")).ToHaveCountAsync(2);
         await Expect(log.Locator("details.log-attempt[data-attempt='1'] .log-section-body")).ToContainTextAsync("after the look-alike of try 1");
         var one = log.Locator("details.log-attempt[data-attempt='1']");
-        await Expect(one.Locator("summary")).ToHaveTextAsync("attempt 1");
+        // Each fold says how its attempt ended when its own retry put the job back (attempt 2 was retried by hand).
+        await Expect(one.Locator("summary")).ToHaveTextAsync("attempt 1 — failed: the script exited with code 1");
         await Expect(one).Not.ToHaveAttributeAsync("open", "");
         await Expect(one.Locator(".log-section-body")).ToContainTextAsync("output of try 1");
         await Expect(one.Locator(".log-section-body")).Not.ToContainTextAsync("output of try 2");
@@ -153,7 +154,10 @@ public sealed class LogRenderingTests
         await Expect(two.Locator(".log-section-body")).ToContainTextAsync("[slipway] attempt 2 of job 'flaky' started ");
         await Expect(two.Locator(".log-section-body")).ToContainTextAsync("output of try 2");
         await Expect(two.Locator(".log-section-body")).Not.ToContainTextAsync("output of try 3");
-        Assert.Equal(["attempt 1", "attempt 2"], await log.Locator("details.log-attempt > summary").AllTextContentsAsync());
+        Assert.Equal(["attempt 1 — failed: the script exited with code 1", "attempt 2"], await log.Locator("details.log-attempt > summary").AllTextContentsAsync());
+        // The mark is for the page: the reader sees the line without it.
+        await Expect(two.Locator(".log-section-body")).ToContainTextAsync(new System.Text.RegularExpressions.Regex(@"\[slipway\] attempt 2 of job 'flaky' started [0-9: -]+ UTC; attempt 1 failed: the script exited with code 1\n"));
+        Assert.DoesNotContain("(mark ", await log.Locator("details.log-attempt").Nth(1).InnerTextAsync());
         await Expect(log).ToContainTextAsync("output of try 3");
         await Expect(log).ToContainTextAsync("after the look-alike of try 3");
         Assert.Equal(0, await log.Locator("details.log-attempt").GetByText("output of try 3").CountAsync());

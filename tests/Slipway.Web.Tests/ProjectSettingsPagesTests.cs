@@ -216,11 +216,11 @@ public sealed class ProjectSettingsPagesTests
         async Task OpenAsync() { if (!await form.IsVisibleAsync()) await page.Locator("#set-item-key summary").ClickAsync(); }
 
         // A bad prefix is refused with the reason; a good one is set, and the API answers it.
-        await form.GetByLabel("Key prefix").FillAsync("shop");
+        await form.GetByLabel("Key prefix").FillAsync("1shop");
         await form.GetByRole(AriaRole.Button, new() { Name = "Save key settings" }).ClickAsync();
         await Expect(page.Locator(".flash.error")).ToHaveTextAsync("the key prefix must start with an upper-case letter A-Z");
         Assert.Null((await ShopAsync()).ItemKeyPrefix);
-        await form.GetByLabel("Key prefix").FillAsync("SHOP");
+        await form.GetByLabel("Key prefix").FillAsync("shop"); // typed in lower case: the page takes it upper-case
         await form.GetByRole(AriaRole.Button, new() { Name = "Save key settings" }).ClickAsync();
         await Expect(page.Locator(".flash.ok")).ToHaveTextAsync("Work items of shop are keyed SHOP-N; keys are found with the default pattern.");
         await Expect(page.Locator("#item-key-prefix")).ToHaveTextAsync("SHOP");

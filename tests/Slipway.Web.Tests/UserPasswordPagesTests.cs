@@ -44,17 +44,20 @@ public sealed class UserPasswordPagesTests
         await row.GetByLabel("New password", new() { Exact = true }).FillAsync(NewPassword);
         await row.GetByLabel("Confirm new password").FillAsync(NewPassword + "!");
         await row.GetByRole(AriaRole.Button, new() { Name = "Set password" }).ClickAsync();
-        await Expect(page.Locator(".flash.error")).ToHaveTextAsync("the new password and its confirmation differ: nothing was changed");
+        await Expect(page.Locator(".flash.error")).ToHaveTextAsync("password of 'ann' not set: the new password and its confirmation differ");
         Assert.DoesNotContain(NewPassword, await page.ContentAsync());
         await Expect(row.GetByLabel("New password", new() { Exact = true })).ToHaveValueAsync("");
         await Expect(row.GetByLabel("Confirm new password")).ToHaveValueAsync("");
 
         // The form is opened again after the refusal (with nothing in it). An unacceptable password: the service's reason.
         await Expect(row.Locator("details.set-password")).ToHaveAttributeAsync("open", "");
-        await row.GetByLabel("New password", new() { Exact = true }).FillAsync("short");
-        await row.GetByLabel("Confirm new password").FillAsync("short");
+        // The rules are said beforehand (and the length is checked by the browser too).
+        await Expect(row.Locator(".hint")).ToContainTextAsync("A password has 12 to 256 characters, at least 5 different ones, and does not contain the user name (ann).");
+        await Expect(row.GetByLabel("New password", new() { Exact = true })).ToHaveAttributeAsync("minlength", "12");
+        await row.GetByLabel("New password", new() { Exact = true }).FillAsync("xx-ann-xx-12345");
+        await row.GetByLabel("Confirm new password").FillAsync("xx-ann-xx-12345");
         await row.GetByRole(AriaRole.Button, new() { Name = "Set password" }).ClickAsync();
-        await Expect(page.Locator(".flash.error")).ToContainTextAsync("a password needs at least");
+        await Expect(page.Locator(".flash.error")).ToHaveTextAsync("password of 'ann' not set: a password must not contain the username");
         Assert.Equal(HttpStatusCode.OK, await SignInStatusAsync(server, "ann", TestApi.Password));
 
         await Expect(row.Locator("details.set-password")).ToHaveAttributeAsync("open", "");

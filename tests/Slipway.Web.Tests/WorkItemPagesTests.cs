@@ -125,7 +125,7 @@ public sealed class WorkItemPagesTests
         // The list view is one click away and shows the same state.
         await page.GotoAsync("/projects/shop/board");
         await page.Locator("#list-view").ClickAsync();
-        await Expect(page.Locator("#items tr[data-key='SHOP-1'] .status")).ToHaveTextAsync("in_development");
+        await Expect(page.Locator("#items tr[data-key='SHOP-1'] .status")).ToHaveTextAsync("in development");
         await Expect(page.Locator("#items tr[data-key='SHOP-1'] td.title")).ToHaveTextAsync(HostileTitle);
 
         Assert.Empty(browser.Dialogs);

@@ -12,8 +12,9 @@ public sealed record TrendPoint(string Label, double Value);
 /// </summary>
 public static class TrendChart
 {
-    // Room for the value labels on the left, the first and last release under the line, the limit's label at the right.
-    private const double Left = 44, Right = 6, Top = 6, Bottom = 16;
+    // Room for the first and last release under the line and the limit's label at the right; the left margin fits the
+    // longer value label (at least 44 px), so "10.005 ms" is never cut to ".005 ms".
+    private const double MinLeft = 44, Right = 6, Top = 6, Bottom = 16;
 
     /// <summary>
     /// The chart. <paramref name="threshold"/> with <paramref name="op"/> is the rule's limit: drawn as a dashed line with its
@@ -38,14 +39,15 @@ public static class TrendChart
         }
 
         var (lo, hi) = Range(finite, limit);
-        double X(int i) => finite.Count == 1 ? (Left + width - Right) / 2 : Left + i * (width - Left - Right) / (finite.Count - 1);
+        var left = Math.Max(MinLeft, 8 + 5.5 * Math.Max(Label(hi, unit).Length, Label(lo, unit).Length));
+        double X(int i) => finite.Count == 1 ? (left + width - Right) / 2 : left + i * (width - left - Right) / (finite.Count - 1);
         double Y(double v) => Top + (hi - v) / (hi - lo) * (height - Top - Bottom);
 
-        svg.Append($"<text x=\"{N(Left - 4)}\" y=\"{N(Top + 8)}\" text-anchor=\"end\" font-size=\"9\" fill=\"currentColor\">{Escape(Label(hi, unit))}</text>");
-        svg.Append($"<text x=\"{N(Left - 4)}\" y=\"{N(height - Bottom)}\" text-anchor=\"end\" font-size=\"9\" fill=\"currentColor\">{Escape(Label(lo, unit))}</text>");
+        svg.Append($"<text x=\"{N(left - 4)}\" y=\"{N(Top + 8)}\" text-anchor=\"end\" font-size=\"9\" fill=\"currentColor\">{Escape(Label(hi, unit))}</text>");
+        svg.Append($"<text x=\"{N(left - 4)}\" y=\"{N(height - Bottom)}\" text-anchor=\"end\" font-size=\"9\" fill=\"currentColor\">{Escape(Label(lo, unit))}</text>");
         if (limit is { } l)
         {
-            svg.Append($"<line class=\"threshold\" x1=\"{N(Left)}\" y1=\"{N(Y(l))}\" x2=\"{N(width - Right)}\" y2=\"{N(Y(l))}\" stroke=\"currentColor\" stroke-opacity=\"0.6\" stroke-dasharray=\"4 3\">");
+            svg.Append($"<line class=\"threshold\" x1=\"{N(left)}\" y1=\"{N(Y(l))}\" x2=\"{N(width - Right)}\" y2=\"{N(Y(l))}\" stroke=\"currentColor\" stroke-opacity=\"0.6\" stroke-dasharray=\"4 3\">");
             svg.Append($"<title>threshold: {Escape(Label(l, unit))}</title></line>");
             // The limit's value written on its line, above it unless that leaves the chart.
             var labelY = Y(l) - 3 < Top + 6 ? Y(l) + 10 : Y(l) - 3;
@@ -65,7 +67,7 @@ public static class TrendChart
             svg.Append($"<title>{Escape(finite[i].Label)}: {Escape(Label(finite[i].Value, unit))}{(breaks ? " (breaks the limit)" : "")}</title></circle>");
         }
         // Which end is which: the oldest release under the first dot, the newest under the last.
-        svg.Append($"<text class=\"first-release\" x=\"{N(Left)}\" y=\"{N(height - 3)}\" text-anchor=\"start\" font-size=\"9\" fill=\"currentColor\">{Escape(finite[0].Label)}</text>");
+        svg.Append($"<text class=\"first-release\" x=\"{N(left)}\" y=\"{N(height - 3)}\" text-anchor=\"start\" font-size=\"9\" fill=\"currentColor\">{Escape(finite[0].Label)}</text>");
         if (finite.Count > 1)
             svg.Append($"<text class=\"last-release\" x=\"{N(width - Right)}\" y=\"{N(height - 3)}\" text-anchor=\"end\" font-size=\"9\" fill=\"currentColor\">{Escape(finite[^1].Label)}</text>");
         return svg.Append("</svg>").ToString();

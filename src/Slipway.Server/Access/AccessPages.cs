@@ -43,8 +43,10 @@ public static class AccessPages
         app.MapPost("/users/{username}/password", (string username, HttpContext context, UserService service) => Act(context, "/users", async form =>
         {
             // The confirmation is the page's own check (the API takes the password once); no message repeats what was typed.
-            if (form["password"] != form["confirm"]) throw new ArgumentException("the new password and its confirmation differ: nothing was changed");
-            await service.ResetPasswordAsync(Actor.Of(context), username, new SetPasswordRequest(form["password"].ToString(), null));
+            if (form["password"] != form["confirm"]) throw new ArgumentException($"password of '{username}' not set: the new password and its confirmation differ");
+            // The banner names whose password was refused: the page has a form per user.
+            try { await service.ResetPasswordAsync(Actor.Of(context), username, new SetPasswordRequest(form["password"].ToString(), null)); }
+            catch (ArgumentException e) { throw new ArgumentException($"password of '{username}' not set: {e.Message}", e); }
             return $"Password of '{username}' set; their web sessions ended.";
         })).RequirePageAction(Actions.UserManage);
         app.MapPost("/users/{username}/grants", (string username, HttpContext context, UserService service) => Act(context, "/users", async form =>

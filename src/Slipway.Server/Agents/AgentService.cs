@@ -47,7 +47,7 @@ public sealed class AgentService(AgentStore agents, TimeProvider clock)
         var id = newestSeen is { } seen
             ? await agents.CreateRegistrationTokenAfterAsync(seen, Tokens.Hash(token), pool, request?.PreApproved ?? false, now, bound)
               ?? throw new ConflictException("a registration token was made since this form was shown (was the page that showed a new token " +
-                                             "reloaded?): none was made now, and the one shown then still works. To make another, use the agents page.")
+                                             "reloaded?): none was made now, and the one shown then still works. To make another, use the form below.")
             : await agents.CreateRegistrationTokenAsync(Tokens.Hash(token), pool, request?.PreApproved ?? false, now, bound);
         await actor.AuditAsync(Actions.AgentTokenCreate, AuditOutcomes.Succeeded, $"registration-token:{id}",
             $"agent registration token for pool '{pool}'" + (request?.PreApproved == true ? ", pre-approved" : "") + (bound is null ? "" : $", for agent '{bound}' only"));

@@ -132,10 +132,19 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
         if (current.FirstOrDefault(d => d.EnvironmentId == target.Id) is { } there && there.ReleaseId == release.Id)
             throw new ConflictException($"lifecycle: {release.Version} is already the current release of '{target.Name}' " +
                                         $"(deployment #{there.Number}); there is nothing to promote from '{source.Name}'");
+        await RefuseIfOnItsWayAsync(target, release);
+        return release;
+    }
+
+    /// <summary>
+    /// Refuses (409, rule <c>lifecycle</c>) a second request for a release already on its way to the environment (awaiting
+    /// approval, queued or running): it would only ask approvers to approve the same thing twice, and run it twice.
+    /// </summary>
+    public async Task RefuseIfOnItsWayAsync(EnvironmentRow target, ReleaseRow release)
+    {
         if ((await deployments.InStatesAsync(DeploymentState.AwaitingApproval, DeploymentState.Queued, DeploymentState.Running))
             .FirstOrDefault(d => d.EnvironmentId == target.Id && d.ReleaseId == release.Id) is { } pending)
             throw new ConflictException($"lifecycle: {release.Version} is already on its way to '{target.Name}': deployment #{pending.Number} is {pending.State.Replace('_', ' ')}");
-        return release;
     }
 
     /// <summary>

@@ -44,6 +44,9 @@ public sealed class GateService(ProjectStore projects, EnvironmentStore environm
             if (source.Id == environment.Id && kind != GateKind.SignOff)
                 throw new ArgumentException($"a gate of '{env}' cannot require evidence from '{env}' itself: the release is not there yet");
         }
+        // The same gate twice would be judged twice and listed twice, with nothing to tell the two apart.
+        if ((await gates.ListAsync(environment.Id)).FirstOrDefault(g => g.ToDefinition().Describe() == gate.Describe()) is { } same)
+            throw new ConflictException($"'{env}' already has this gate (gate {same.Id}: {gate.Describe()})");
         var id = await gates.AddAsync(environment.Id, gate, actor.User.Username, clock.GetUtcNow().ToUnixTimeMilliseconds());
         await actor.AuditAsync(Actions.GateManage, AuditOutcomes.Succeeded, $"project:{name} env:{env}", $"gate {id} added to '{env}': {gate.Describe()}");
         return ToDto((await gates.ListAsync(environment.Id)).Single(g => g.Id == id));

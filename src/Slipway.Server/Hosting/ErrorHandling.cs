@@ -25,6 +25,10 @@ public sealed class ErrorHandling(RequestDelegate next, ILogger<ErrorHandling> l
                 && HttpMethods.IsGet(context.Request.Method) && AcceptsHtml(context.Request)
                 && !context.Request.Path.StartsWithSegments("/api") && !context.Request.Path.StartsWithSegments("/git"))
                 await NoPageAsync(context);
+            // An API address no route matches: say so in the API's error shape, not with an empty body.
+            else if (context.Response is { StatusCode: StatusCodes.Status404NotFound, HasStarted: false } && context.GetEndpoint() is null
+                     && context.Request.Path.StartsWithSegments("/api"))
+                await context.Response.WriteAsJsonAsync(new ErrorDto($"no API endpoint at {context.Request.Method} {context.Request.Path}: see docs/api.md"));
         }
         catch (Exception e) when (!context.Response.HasStarted && e is not OperationCanceledException)
         {

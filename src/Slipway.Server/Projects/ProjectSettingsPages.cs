@@ -23,7 +23,7 @@ public static class ProjectSettingsPages
         {
             // Only a field the user changed is sent (the hidden fields are what the page showed): a form opened before
             // someone else changed the pattern does not put the old one back. An empty pattern is the default.
-            var prefix = Optional(form, "prefix") is { } typed && typed != Field(form, "shownPrefix") ? typed : null;
+            var prefix = Optional(form, "prefix")?.ToUpperInvariant() is { } typed && typed != Field(form, "shownPrefix") ? typed : null; // shown upper-case as typed
             var pattern = Field(form, "pattern") is { } text && text != (Field(form, "shownPattern") ?? "") ? text.Trim() : null;
             if (prefix is null && pattern is null) throw new ArgumentException("nothing to change: type a new key prefix or key pattern");
             var key = await items.SetKeyAsync(Actor.Of(context), name, new SetItemKeyRequest(prefix, pattern));

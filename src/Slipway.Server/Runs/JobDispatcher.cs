@@ -98,7 +98,10 @@ public sealed class JobDispatcher(JobLeaseStore leases, RunStore runs, ArtifactS
         {
             var mark = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
             await leases.AddAttemptMarkAsync(job.Id, mark);
-            await logs.AppendNoteAsync(job.Id, $"{AttemptMarker} {job.Attempt} of job '{job.Name}' started {WebUi.Utc(clock.GetUtcNow())} UTC (mark {mark})");
+            // How the attempt before ended, when its own retry put it back (a run retried by hand starts from a cleared reason).
+            var before = job.FailureReason is { } reason && reason.StartsWith(JobLeaseStore.RetryingPrefix, StringComparison.Ordinal)
+                ? $"; attempt {job.Attempt - 1} failed: {reason[JobLeaseStore.RetryingPrefix.Length..]}" : "";
+            await logs.AppendNoteAsync(job.Id, $"{AttemptMarker} {job.Attempt} of job '{job.Name}' started {WebUi.Utc(clock.GetUtcNow())} UTC{before} (mark {mark})");
         }
         var run = (await runs.GetRunRowAsync(job.RunId))!;
         var spec = JobSpec.FromJson(job.Spec);

@@ -61,6 +61,9 @@ public sealed class JobLeaseStore(SqlDatabase db, ILogger<JobLeaseStore>? log = 
             return null;
         });
 
+    /// <summary>How the failure reason of a job put back in the queue by its own retries begins; the rest is why the attempt failed.</summary>
+    public const string RetryingPrefix = "attempt failed, retrying: ";
+
     /// <summary>Adds the mark of a later attempt's first log line to the job (<see cref="JobRow.AttemptMarks"/>).</summary>
     public Task AddAttemptMarkAsync(long jobId, string mark) =>
         db.WriteAsync((c, tx) => c.ExecuteAsync(
@@ -279,7 +282,7 @@ public sealed class JobLeaseStore(SqlDatabase db, ILogger<JobLeaseStore>? log = 
                 "queued_at = @now, started_at = NULL, exit_code = @exitCode, failure_reason = @reason, failure_kind = @kind, " +
                 "log_bytes = COALESCE(@logBytes, log_bytes), log_truncated = COALESCE(@truncated, log_truncated) " +
                 "WHERE id = @id AND status = 'running' AND lease_id = @leaseId",
-                new { now, exitCode, reason = $"attempt failed, retrying: {reason}", kind, logBytes, truncated = truncated is null ? (long?)null : truncated.Value ? 1 : 0, id = job.Id, leaseId = job.LeaseId }, tx);
+                new { now, exitCode, reason = RetryingPrefix + reason, kind, logBytes, truncated = truncated is null ? (long?)null : truncated.Value ? 1 : 0, id = job.Id, leaseId = job.LeaseId }, tx);
         }
         Transitions.EnsureJob(job.Name, ExecutionStatus.Running, outcome);
         return 1 == await c.ExecuteAsync(

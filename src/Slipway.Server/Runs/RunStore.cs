@@ -197,11 +197,10 @@ public sealed class RunStore(SqlDatabase db)
             }
             await c.ExecuteAsync("UPDATE jobs SET status = 'pending', finished_at = NULL WHERE run_id = @runId AND status = 'skipped' AND stage_idx > @firstStage",
                 new { runId, firstStage = (long)plan.FirstStage }, tx);
-            // The stages run again from the first retried one: their times start afresh (else a stage's duration would
-            // include the wait before the retry); a stage its branch filter skipped keeps its times, it does not run again.
-            // The run keeps its first start and notes the retry.
-            await c.ExecuteAsync("UPDATE stages SET started_at = NULL, finished_at = NULL WHERE run_id = @runId AND idx >= @firstStage AND skipped_by_filter = 0",
-                new { runId, firstStage = (long)plan.FirstStage }, tx);
+            // The stages that run again (those with a job pending now) are timed afresh, else a stage's duration would include
+            // the wait before the retry; a stage whose jobs all stand keeps its times. The run keeps its first start and notes the retry.
+            await c.ExecuteAsync("UPDATE stages SET started_at = NULL, finished_at = NULL WHERE run_id = @runId AND skipped_by_filter = 0 " +
+                "AND idx IN (SELECT DISTINCT stage_idx FROM jobs WHERE run_id = @runId AND status = 'pending')", new { runId }, tx);
             await c.ExecuteAsync("UPDATE runs SET status = 'queued', finished_at = NULL, failure_reason = NULL, retried_at = @now WHERE id = @runId",
                 new { runId, now }, tx);
             return await RunProgress.ApplyAsync(c, tx, runId, now);

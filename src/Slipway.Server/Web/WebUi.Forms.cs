@@ -39,6 +39,9 @@ public static partial class WebUi
     /// <summary>A value typed in a textarea, with the browser's CRLF line breaks back to LF (a PEM key pasted must arrive as it was).</summary>
     internal static string? TextareaValue(IFormCollection form, string name) => Field(form, name)?.Replace("\r\n", "\n");
 
+    /// <summary>A state's wire name as people read it: "awaiting_approval" is shown "awaiting approval".</summary>
+    public static string StateText(string state) => state.Replace('_', ' ');
+
     /// <summary>A moment as the pages show it: UTC, to the second (the page says "UTC" where it matters).</summary>
     public static string Utc(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss");
 

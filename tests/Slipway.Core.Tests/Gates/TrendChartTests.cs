@@ -70,6 +70,19 @@ public class TrendChartTests
     }
 
     [Fact]
+    public void Svg_LongValueLabels_GetRoomOnTheLeft_NotCutOff()
+    {
+        var svg = XDocument.Parse(TrendChart.Svg([new("0.1.3", 9.224), new("0.1.4", 10.005)], "ms", threshold: 1, op: Comparison.Less));
+        XNamespace ns = "http://www.w3.org/2000/svg";
+
+        // The longest label, "10.005 ms" (9 characters at 9 px), ends 4 px before the plot; it needs about 50 px.
+        var labels = svg.Descendants(ns + "text").Where(t => (string?)t.Attribute("text-anchor") == "end" && t.Value.EndsWith(" ms") && !t.Value.StartsWith("limit")).ToList();
+        Assert.Contains(labels, t => t.Value == "10.005 ms");
+        Assert.All(labels, t => Assert.True(double.Parse((string)t.Attribute("x")!, System.Globalization.CultureInfo.InvariantCulture) >= 50, t.ToString()));
+        Assert.True(double.Parse((string)svg.Descendants(ns + "circle").First().Attribute("cx")!, System.Globalization.CultureInfo.InvariantCulture) >= 54);
+    }
+
+    [Fact]
     public void Svg_NoThreshold_DrawsNoLine()
     {
         Assert.DoesNotContain("<line", TrendChart.Svg(Releases, "ms"));

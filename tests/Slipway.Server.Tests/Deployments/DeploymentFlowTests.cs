@@ -92,6 +92,13 @@ public sealed class DeploymentFlowTests
         Assert.Contains(audit, e => e.Actor == "dev" && e.Outcome == "denied");
         Assert.Contains(audit, e => e.Actor == "slipway" && e.Detail!.Contains("automatic rollback of 'production'"));
 
+        // A rollback waiting for its approval is not asked for twice: the second click is refused, naming the first.
+        var waiting = await kit.Ann.RollbackAsync("shop", "production", first.Version);
+        Assert.Equal("awaiting_approval", waiting.State);
+        Assert.Contains($"{first.Version} is already on its way to 'production': deployment #{waiting.Number} is awaiting approval",
+            (await Refused(() => kit.Ann.RollbackAsync("shop", "production", first.Version), HttpStatusCode.Conflict)).Message);
+        await kit.Ann.CancelDeploymentAsync("shop", waiting.Number);
+
         // Rolling staging back goes to the older release; a second rollback goes further back, never forward again.
         var back = await kit.Admin.RollbackAsync("shop", "staging", null);
         Assert.Equal(first.Version, back.Release);

@@ -184,6 +184,8 @@ public sealed class PipelineRunTests
         Assert.Contains("second attempt passes", log);
         // A line of Slipway's own separates the attempts, in order: the first's output, the marker, the second's.
         var marker = log.IndexOf("\n[slipway] attempt 2 of job 'flaky' started ", StringComparison.Ordinal);
+        Assert.Matches(@"\[slipway\] attempt 2 of job 'flaky' started [0-9: -]+ UTC; attempt 1 failed: the script exited with code 3 \(mark [0-9a-f]{8}\)\n", log);
+        Assert.Equal([log.Split("(mark ")[1][..8]], run.Stages[0].Jobs[0].AttemptMarks);
         Assert.True(log.IndexOf("first attempt fails", StringComparison.Ordinal) < marker && marker < log.IndexOf("second attempt passes", StringComparison.Ordinal), log);
         Assert.DoesNotContain("attempt 1 of job", log);
         Assert.Null(run.RetriedAt); // retried by its own rule, not by a person: the run was never finished and retried

@@ -42,6 +42,12 @@ public sealed class QualityGateTests
         await kit.Admin.AddGateAsync("shop", "production", new GateRequest("verify", "staging"));
         await kit.Admin.AddGateAsync("shop", "production", new GateRequest("metric", "staging", "http_req_duration p99 < 250 ms"));
         await kit.Admin.AddGateAsync("shop", "production", new GateRequest("metric", "staging", "errors rate < 1 %"));
+        // The same gate twice is refused: it would be judged and listed twice, with nothing to tell the two apart.
+        var twice = await Assert.ThrowsAsync<Slipway.Client.SlipwayApiException>(() =>
+            kit.Admin.AddGateAsync("shop", "production", new GateRequest("metric", "staging", "errors rate < 1 %")));
+        Assert.Equal(HttpStatusCode.Conflict, twice.Status);
+        Assert.Contains("'production' already has this gate", twice.Message);
+        Assert.Equal(3, (await kit.Admin.ListGatesAsync("shop", "production")).Count);
 
         // Normal: measured on staging by autocannon, every gate passes, the promotion goes.
         var fast = await kit.ReleaseAsync("fast");

@@ -180,5 +180,6 @@ public static class DeployCommands
         (d.PreviousRelease is { } p ? $"  replacing {p}" : "") +
         (d.RollbackOf is { } of ? $"  after #{of} failed" : "") +
         (d.Waiting is { } w ? $"  {w}" : "") +
-        (d.EmergencyReason is { } e ? $"  EMERGENCY: {e}" : "");
+        (d.EmergencyReason is { } e ? $"  EMERGENCY: {e}" : "") +
+        (d.State == "rejected" && d.Approvals.LastOrDefault(a => a.Verdict == "reject") is { } r ? $"  rejected by {r.Approver}" : "");
 }

@@ -56,8 +56,10 @@ public static class GateCommand
         remove.SetAction((result, ct) => CliContext.GuardAsync(async () =>
         {
             using var client = CliContext.CreateClient(result);
+            // Read first, so the answer can say which gate went (the API answers a removal with no body).
+            var removed = (await client.ListGatesAsync(result.GetValue(project)!, result.GetValue(environment)!, ct)).FirstOrDefault(g => g.Id == result.GetValue(id));
             await client.RemoveGateAsync(result.GetValue(project)!, result.GetValue(environment)!, result.GetValue(id), ct);
-            Console.WriteLine($"gate {result.GetValue(id)} removed");
+            Console.WriteLine($"gate {result.GetValue(id)} removed" + (removed is null ? "" : $": {removed.Description}"));
             return 0;
         }));
         return new Command("gate", "An environment's quality gates (verify, metric thresholds, sign-offs)") { list, add, remove };

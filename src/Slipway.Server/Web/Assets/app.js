@@ -13,7 +13,7 @@
   function setStatus(el, status) {
     if (!el || el.dataset.status === status) return;
     el.dataset.status = status;
-    el.textContent = status;
+    el.textContent = status.replace(/_/g, ' ');
     el.className = 'status status-' + status;
   }
 
@@ -26,7 +26,8 @@
   // GitLab: section_start:UNIX_TIME:NAME[OPTIONS]\r\e[0KTITLE and section_end:UNIX_TIME:NAME\r\e[0K. The server turns the
   // lone \r into a line end, so the title comes as the next line, after ESC[0K.
   const SECTION_START = /^(?:\u001b\[0K)?section_start:\d+:([A-Za-z0-9_.-]+)(?:\[([^\]]*)\])?((?:\u001b\[0K.*)?)$/;
-  const ATTEMPT = /^\[slipway\] attempt (\d+) of job .* \(mark ([0-9a-f]{8})\)$/;
+  // "[slipway] attempt N of job 'NAME' started T UTC[; attempt N-1 failed: WHY] (mark M)"
+  const ATTEMPT = /^\[slipway\] attempt (\d+) of job .*? UTC(?:; attempt \d+ (failed: .*))? \(mark ([0-9a-f]{8})\)$/;
   const SECTION_END = /^(?:\u001b\[0K)?section_end:\d+:([A-Za-z0-9_.-]+)(?:\u001b\[0K)?$/;
   const ERASE_PREFIX = '\u001b[0K';
 
@@ -125,12 +126,12 @@
     // refreshRun), each once: the job's own output is hostile and may print a look-alike line.
     const usedMarks = new Set();
     function isAttemptStart(match) {
-      if (!match || Number(match[1]) < 2 || usedMarks.has(match[2])) return false;
-      if (!(pre.dataset.attemptMarks || '').split(' ').includes(match[2])) return false;
-      usedMarks.add(match[2]);
+      if (!match || Number(match[1]) < 2 || usedMarks.has(match[3])) return false;
+      if (!(pre.dataset.attemptMarks || '').split(' ').includes(match[3])) return false;
+      usedMarks.add(match[3]);
       return true;
     }
-    function foldEarlierAttempt(n) {
+    function foldEarlierAttempt(n, ended) {
       open.length = 0;
       const earlier = [];
       for (let node = pre.lastChild; node && !(node instanceof Element && node.classList.contains('log-attempt')); node = node.previousSibling) {
@@ -140,7 +141,7 @@
       details.className = 'log-section log-attempt';
       details.dataset.attempt = String(n - 1);
       const summary = document.createElement('summary');
-      summary.textContent = 'attempt ' + (n - 1);
+      summary.textContent = 'attempt ' + (n - 1) + (ended ? ' — ' + ended : '');
       const body = document.createElement('div');
       body.className = 'log-section-body';
       body.append(...earlier);
@@ -150,7 +151,10 @@
 
     function line(text) {
       const attempt = ATTEMPT.exec(text);
-      if (isAttemptStart(attempt)) foldEarlierAttempt(Number(attempt[1]));
+      if (isAttemptStart(attempt)) {
+        foldEarlierAttempt(Number(attempt[1]), attempt[2]);
+        text = text.slice(0, text.length - ' (mark '.length - 9); // the mark is for this page, not for the reader
+      }
       const marker = after;
       after = null;
       if (marker && text.startsWith(ERASE_PREFIX)) {
