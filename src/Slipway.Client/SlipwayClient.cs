@@ -163,6 +163,12 @@ public sealed partial class SlipwayClient : IDisposable
     public Task<RegistrationTokenDto> CreateAgentTokenAsync(string pool, bool preApproved, CancellationToken ct = default, string? agentName = null) =>
         PostAsync<RegistrationTokenDto>("api/v1/agents/tokens", new CreateRegistrationTokenRequest(pool, preApproved, agentName), ct);
 
+    public Task<List<RegistrationTokenInfoDto>> ListAgentTokensAsync(CancellationToken ct = default) =>
+        GetAsync<List<RegistrationTokenInfoDto>>("api/v1/agents/tokens", ct);
+
+    public Task<RegistrationTokenInfoDto> RevokeAgentTokenAsync(long id, CancellationToken ct = default) =>
+        PostAsync<RegistrationTokenInfoDto>($"api/v1/agents/tokens/{id}/revoke", new { }, ct);
+
     // --- Users and grants (user.read, user.manage, grant.manage).
     public Task<List<UserDto>> ListUsersAsync(CancellationToken ct = default) => GetAsync<List<UserDto>>("api/v1/users", ct);
     public Task<UserDto> GetUserAsync(string username, CancellationToken ct = default) =>

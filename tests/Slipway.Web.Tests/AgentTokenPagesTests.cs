@@ -104,6 +104,35 @@ public sealed class AgentTokenPagesTests
         Assert.DoesNotContain("slpr_", forced.Body);
         Assert.Equal(2, (await TokensMadeAsync(api)).Count);
 
+        // The tokens are listed (never their values); revoking one stops it admitting agents, the agents it let in stay.
+        var listed = (await api.Http.GetFromJsonAsync<List<RegistrationTokenInfoDto>>("/api/v1/agents/tokens"))!;
+        var deployToken = listed.Single(t => t.Pool == "deploy");
+        Assert.Equal((false, (string?)null, (DateTimeOffset?)null), (deployToken.PreApproved, deployToken.AgentName, deployToken.RevokedAt));
+        Assert.Contains(listed, t => t.Pool == "nodes" && t.PreApproved && t.AgentName == "web-4-agent");
+        await page.GotoAsync("/agents");
+        var tokenRow = page.Locator($"#agent-tokens tr[data-token-id='{deployToken.Id}']");
+        await Expect(tokenRow).ToContainTextAsync("needs approval");
+        await Expect(tokenRow).ToHaveAttributeAsync("data-revoked", "false");
+        await tokenRow.GetByRole(AriaRole.Button, new() { Name = "Revoke" }).ClickAsync();
+        await Expect(page.Locator(".flash.ok")).ToHaveTextAsync(
+            $"Registration token #{deployToken.Id} (pool deploy) revoked: it admits no agent from now on. Agents it registered keep working.");
+        Assert.Contains($"Revoke registration token #{deployToken.Id}?", admin.Confirms.Last());
+        await Expect(tokenRow).ToHaveAttributeAsync("data-revoked", "true");
+        await Expect(tokenRow).ToContainTextAsync("revoked ");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await RegisterAsync(server, token, "deploy-3", "deploy")).Status);
+        await Expect(page.Locator("tr", new() { HasText = "deploy-1" })).ToBeVisibleAsync();
+        using (var twice = await api.Http.PostAsync($"/api/v1/agents/tokens/{deployToken.Id}/revoke", null))
+            Assert.Equal(HttpStatusCode.Conflict, twice.StatusCode);
+        Assert.Contains((await api.Http.GetFromJsonAsync<List<AuditEntryDto>>("/api/v1/audit?action=agent.token.create&limit=1000"))!,
+            e => e.Detail!.Contains($"token {deployToken.Id} for pool 'deploy' revoked"));
+        // The developer sees no tokens, and her forced revoke is refused.
+        await developer.Page.GotoAsync("/agents");
+        await Expect(developer.Page.Locator("#agent-tokens")).ToHaveCountAsync(0);
+        var nodesToken = listed.Single(t => t.Pool == "nodes");
+        var forcedRevoke = await PageForms.PostAndFollowAsync(developer.Page, $"/agents/tokens/{nodesToken.Id}/revoke");
+        Assert.Equal(403, forcedRevoke.Status);
+        Assert.Null((await api.Http.GetFromJsonAsync<List<RegistrationTokenInfoDto>>("/api/v1/agents/tokens"))!.Single(t => t.Id == nodesToken.Id).RevokedAt);
+
         Assert.Empty(admin.PageErrors);
         Assert.Empty(developer.PageErrors);
         Assert.True(admin.ConsoleErrors.Count == 0, string.Join("\n", admin.ConsoleErrors));

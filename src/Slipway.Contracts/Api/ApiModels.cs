@@ -57,6 +57,8 @@ public sealed record AgentDto(long Id, string Name, string Pool, IReadOnlyList<s
 /// <param name="AgentName">Binds the token to one agent name: it registers only that agent (a node agent's pre-approved token).</param>
 public sealed record CreateRegistrationTokenRequest(string Pool, bool PreApproved, string? AgentName = null);
 public sealed record RegistrationTokenDto(long Id, string Token, string Pool, bool PreApproved);
+/// <summary>A registration token as listed: never its value. <paramref name="RevokedAt"/> null while it still admits agents.</summary>
+public sealed record RegistrationTokenInfoDto(long Id, string Pool, bool PreApproved, string? AgentName, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
 
 public sealed record ErrorDto(string Error, IReadOnlyList<string>? Details = null);
 

@@ -137,7 +137,7 @@ public static class Actions
         new ActionInfo(DeployBreakGlass, ActionKind.User, ActionScope.Project, "deploy during a freeze window, with a reason (flagged)"),
         new ActionInfo(AgentRead, ActionKind.User, ActionScope.Server, "see agents", IsRead: true),
         new ActionInfo(AgentApprove, ActionKind.User, ActionScope.Server, "approve or disable agents"),
-        new ActionInfo(AgentTokenCreate, ActionKind.User, ActionScope.Server, "create agent registration tokens"),
+        new ActionInfo(AgentTokenCreate, ActionKind.User, ActionScope.Server, "create, list and revoke agent registration tokens"),
         new ActionInfo(UserRead, ActionKind.User, ActionScope.Server, "see users and their grants", IsRead: true),
         new ActionInfo(UserManage, ActionKind.User, ActionScope.Server, "create and disable users, reset passwords, revoke their tokens"),
         new ActionInfo(RoleManage, ActionKind.User, ActionScope.Server, "create and delete custom roles"),

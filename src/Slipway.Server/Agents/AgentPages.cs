@@ -15,11 +15,21 @@ public static class AgentPages
 {
     public static void MapAgentPages(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/agents", async (HttpContext context, AgentStore agents) => Page<AgentsPage>(context, new
+        app.MapGet("/agents", async (HttpContext context, AgentStore agents, AgentService service) =>
         {
-            Agents = (await agents.ListAsync()).Select(a => a.ToDto()).ToList(),
-            NewestToken = context.RequireUser().Permissions.Can(Actions.AgentTokenCreate) ? await agents.NewestRegistrationTokenIdAsync() : 0,
-        })).RequirePageAction(Actions.AgentRead);
+            var managesTokens = context.RequireUser().Permissions.Can(Actions.AgentTokenCreate);
+            return Page<AgentsPage>(context, new
+            {
+                Agents = (await agents.ListAsync()).Select(a => a.ToDto()).ToList(),
+                NewestToken = managesTokens ? await agents.NewestRegistrationTokenIdAsync() : 0,
+                Tokens = managesTokens ? await service.ListTokensAsync() : [],
+            });
+        }).RequirePageAction(Actions.AgentRead);
+        app.MapPost("/agents/tokens/{id:long}/revoke", (long id, HttpContext context, AgentService service) => Act(context, "/agents", async () =>
+        {
+            var revoked = await service.RevokeTokenAsync(Actor.Of(context), id);
+            return $"Registration token #{revoked.Id} (pool {revoked.Pool}) revoked: it admits no agent from now on. Agents it registered keep working.";
+        })).RequirePageAction(Actions.AgentTokenCreate);
         // Not post/redirect/get on success: the answer carries the new token, shown once, which must never be in an address.
         // The form carries the id of the newest token the page was shown with: the browser sending it again on a reload of
         // the answer is refused (the token it made is newer), so a reload never mints a token nobody saw.

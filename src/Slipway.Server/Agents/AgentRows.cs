@@ -25,6 +25,7 @@ public sealed class RegistrationTokenRow
     public string Pool { get; set; } = "";
     public long PreApproved { get; set; }
     public long? RevokedAt { get; set; }
+    public long CreatedAt { get; set; }
     /// <summary>The one agent name this token registers (and may take over), or null for an ordinary token.</summary>
     public string? AgentName { get; set; }
 }

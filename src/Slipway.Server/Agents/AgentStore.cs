@@ -46,6 +46,16 @@ public sealed class AgentStore(SqlDatabase db)
             "INSERT INTO registration_tokens (token_hash, pool, pre_approved, created_at, agent_name) VALUES (@tokenHash, @pool, @pre, @now, @agentName) RETURNING id",
             new { tokenHash, pool, pre = preApproved ? 1 : 0, now, agentName }, tx);
 
+    /// <summary>Every registration token, newest first (no values: only their hashes are kept).</summary>
+    public async Task<IReadOnlyList<RegistrationTokenRow>> ListRegistrationTokensAsync() =>
+        (await db.ReadAsync(c => c.QueryAsync<RegistrationTokenRow>(
+            "SELECT id, pool, pre_approved, created_at, revoked_at, agent_name FROM registration_tokens ORDER BY id DESC"))).ToList();
+
+    /// <summary>Revokes a token by its id; false when there is none such or it was revoked already.</summary>
+    public async Task<bool> RevokeRegistrationTokenAsync(long id, long now) =>
+        await db.WriteAsync((c, tx) => c.ExecuteAsync(
+            "UPDATE registration_tokens SET revoked_at = @now WHERE id = @id AND revoked_at IS NULL", new { id, now }, tx)) == 1;
+
     public Task RevokeRegistrationTokenAsync(string tokenHash, long now) =>
         db.WriteAsync((c, tx) => c.ExecuteAsync(
             "UPDATE registration_tokens SET revoked_at = @now WHERE token_hash = @tokenHash AND revoked_at IS NULL", new { tokenHash, now }, tx));

@@ -24,5 +24,8 @@ public static class AgentsApi
         }).RequireAction(Actions.AgentApprove);
         api.MapPost("/agents/tokens", async (CreateRegistrationTokenRequest? request, HttpContext context, AgentService service) =>
             Results.Ok(await service.CreateTokenAsync(Actor.Of(context), request))).RequireAction(Actions.AgentTokenCreate);
+        api.MapGet("/agents/tokens", (AgentService service) => service.ListTokensAsync()).RequireAction(Actions.AgentTokenCreate);
+        api.MapPost("/agents/tokens/{id:long}/revoke", (long id, HttpContext context, AgentService service) =>
+            service.RevokeTokenAsync(Actor.Of(context), id)).RequireAction(Actions.AgentTokenCreate);
     }
 }

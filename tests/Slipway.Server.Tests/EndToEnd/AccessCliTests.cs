@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Slipway.Client;
 using Slipway.Contracts.Api;
@@ -33,6 +34,27 @@ public sealed class AccessCliTests
         Assert.Equal(("developer", "shop"), (Assert.Single(shown.Grants).Role, shown.Grants[0].Project));
         var noPassword = await admin(null, ["user", "create", "later"]);
         Assert.Contains("created user later without a password", noPassword.Out);
+
+        // Agent registration tokens: made, listed without their values, revoked (then refused at registration).
+        var agentToken = (await admin(null, ["agent", "token", "create", "--pool", "deploy"])).Out.Trim();
+        Assert.StartsWith("slpr_", agentToken);
+        var agentTokens = JsonSerializer.Deserialize<List<RegistrationTokenInfoDto>>((await admin(null, ["agent", "token", "list", "--json"])).Out, SlipwayClient.Json)!;
+        var made = Assert.Single(agentTokens, t => t.Pool == "deploy");
+        var table = await admin(null, ["agent", "token", "list"]);
+        Assert.Matches($@"(?m)^\s*{made.Id}\s+deploy\s+needs approval\s+any\s+\S+ \S+\s+-\s*$", table.Out);
+        Assert.DoesNotContain(agentToken, table.Out);
+        var revoked = await admin(null, ["agent", "token", "revoke", made.Id.ToString()]);
+        Assert.True(revoked.Exit == 0, revoked.Err);
+        Assert.Contains($"registration token {made.Id} (pool deploy) revoked", revoked.Out);
+        var again = await admin(null, ["agent", "token", "revoke", made.Id.ToString()]);
+        Assert.Equal(1, again.Exit);
+        Assert.Contains("was revoked already", again.Err);
+        using (var http = new HttpClient { BaseAddress = new Uri(server.Url) })
+        {
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", agentToken);
+            using var refused = await http.PostAsJsonAsync("/api/v1/agent/register", new Slipway.Contracts.Agents.RegisterAgentRequest(Slipway.Contracts.ProtocolVersion.Current, "d1", "deploy", [], 1));
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        }
 
         // The developer signs in with the password; the issued token is stored 0600 where the CLI says.
         var devConfig = Path.Combine(server.Options.FullDataDirectory, "dev-cli-config");

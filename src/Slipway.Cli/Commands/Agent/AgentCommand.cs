@@ -90,7 +90,29 @@ public static class AgentCommand
             Console.WriteLine(token.Token);
             return 0;
         }));
-        return new Command("token", "Registration tokens") { create };
+        var list = new Command("list", "List registration tokens (never their values)") { CliContext.JsonOutput };
+        list.SetAction((result, ct) => CliContext.GuardAsync(async () =>
+        {
+            using var client = CliContext.CreateClient(result);
+            var tokens = await client.ListAgentTokensAsync(ct);
+            if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(tokens); return 0; }
+            var table = new TextTable(">ID", "POOL", "APPROVAL", "AGENT", "CREATED (UTC)", "REVOKED (UTC)");
+            foreach (var t in tokens)
+                table.Add(t.Id.ToString(), t.Pool, t.PreApproved ? "pre-approved" : "needs approval", t.AgentName ?? "any",
+                    t.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss"), t.RevokedAt?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss") ?? "-");
+            table.WriteToConsole();
+            return 0;
+        }));
+        var id = new Argument<long>("id") { Description = "The token's id (slipway agent token list)" };
+        var revoke = new Command("revoke", "Revoke a registration token: it admits no agent from then on") { id };
+        revoke.SetAction((result, ct) => CliContext.GuardAsync(async () =>
+        {
+            using var client = CliContext.CreateClient(result);
+            var revoked = await client.RevokeAgentTokenAsync(result.GetValue(id), ct);
+            Console.WriteLine($"registration token {revoked.Id} (pool {revoked.Pool}) revoked; agents it registered keep working: disable or remove them if needed");
+            return 0;
+        }));
+        return new Command("token", "Registration tokens") { create, list, revoke };
     }
 
     private static Command ApproveCommand()
