@@ -1,5 +1,7 @@
+using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Playwright;
+using Slipway.Contracts.Api;
 using Slipway.Testing;
 using static Microsoft.Playwright.Assertions;
 
@@ -71,6 +73,28 @@ public sealed class ErrorPagesTests
         await arrived;
         await Expect(page.Locator("h1")).ToHaveTextAsync("Not allowed");
         await Expect(page.Locator("#error-message")).ToHaveTextAsync("user:bob may not user.manage");
+
+        // A project bob may not read is answered as one that does not exist, in the same words: no refusal confirms its name.
+        using (var repo = TestRepos.WithPipeline(Pipeline))
+        {
+            await server.Client.CreateProjectAsync("payroll", repo.Path, "main");
+            await server.Client.CreateProjectAsync("elsewhere", repo.Path, "main");
+        }
+        using (var api = TestApi.Admin(server))
+        {
+            var regrant = await api.Http.PostAsJsonAsync("/api/v1/users/bob/grants/revoke", new GrantRequest("developer", null, null));
+            Assert.True(regrant.IsSuccessStatusCode, await regrant.Content.ReadAsStringAsync());
+            var onOne = await api.Http.PostAsJsonAsync("/api/v1/users/bob/grants", new GrantRequest("developer", "elsewhere", null));
+            Assert.True(onOne.IsSuccessStatusCode, await onOne.Content.ReadAsStringAsync());
+        }
+        var hidden = await page.GotoAsync("/projects/payroll");
+        Assert.Equal(404, hidden!.Status);
+        await Expect(page.Locator("#error-message")).ToHaveTextAsync("no project named 'payroll'");
+        var missing = await page.GotoAsync("/projects/nope");
+        Assert.Equal(404, missing!.Status);
+        await Expect(page.Locator("#error-message")).ToHaveTextAsync("no project named 'nope'");
+        var hiddenApi = await FetchAsync(page, "/api/v1/projects/payroll/runs");
+        Assert.Equal((404, "no project named 'payroll'"), (hiddenApi.Status, ErrorOf(hiddenApi.Body)));
         Assert.Empty(browser.PageErrors);
     }
 

@@ -61,6 +61,13 @@ public sealed class Permissions
 
     public bool CanOnProject(string action, string project) => Can(action, Scope.ForProject(project));
 
+    /// <summary>
+    /// Whether the user's grants let them read the project, as a whole or in one of its environments, whatever the token's
+    /// scope: to them it exists. A refusal on a project they may not know of is answered as for a project that does not exist.
+    /// </summary>
+    public bool MayKnowOf(string project) =>
+        _grants.Any(g => g.Actions.Contains(Actions.ProjectRead) && (g.Grant.IsGlobal || string.Equals(g.Grant.Project, project, StringComparison.Ordinal)));
+
     /// <summary>Every user action allowed somewhere (the set a new token's scope must stay within).</summary>
     public IReadOnlySet<string> Reachable() => Actions.UserActions.Where(a => Can(a, Scope.Server)).ToHashSet(StringComparer.Ordinal);
 }

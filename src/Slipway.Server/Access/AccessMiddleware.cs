@@ -91,6 +91,14 @@ public sealed class AccessMiddleware(RequestDelegate next)
             await RecordAsync(context, audit, principal, action, decision.Allowed ? AuditOutcomes.Allowed : AuditOutcomes.Denied, decision.Reason);
         if (!decision.Allowed)
         {
+            // A project the user may not even read is answered as one that does not exist, with the same words: a
+            // refusal would tell them which names exist (GitLab does the same). The audit entry keeps the real reason.
+            if (principal is Principal.User user && scope is { Project: { } project, Shown: null }
+                && !user.Permissions.MayKnowOf(project))
+            {
+                await Deny(context, StatusCodes.Status404NotFound, ProjectStore.NoSuchProject(project), principal);
+                return;
+            }
             await Deny(context, StatusCodes.Status403Forbidden, decision.Reason!, principal);
             return;
         }

@@ -9,7 +9,10 @@ public sealed class ProjectStore(SqlDatabase db)
 
     /// <summary>The project named <paramref name="name"/>; a missing one is a <see cref="KeyNotFoundException"/> (404) naming it.</summary>
     public async Task<ProjectRow> RequireAsync(string name) =>
-        await FindAsync(name) ?? throw new KeyNotFoundException($"no project named '{name}'");
+        await FindAsync(name) ?? throw new KeyNotFoundException(NoSuchProject(name));
+
+    /// <summary>The answer for a project that does not exist, and for one the asker may not read (the same words).</summary>
+    public static string NoSuchProject(string name) => $"no project named '{name}'";
 
     public Task<ProjectRow?> FindAsync(string name) =>
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<ProjectRow>($"SELECT {Columns} FROM projects WHERE name = @name", new { name }));

@@ -30,6 +30,18 @@ public sealed class PermissionsTests
         Assert.Equal(expected, Of(new Grant(BuiltInRoles.Developer)).Can(action, new Scope(project)));
 
     [Fact]
+    public void MayKnowOf_AProjectTheGrantsLetThemRead_WholeOrOneEnvironment_WhateverTheTokenScope()
+    {
+        Assert.True(Of(new Grant(BuiltInRoles.Viewer)).MayKnowOf("anything"));
+        Assert.True(Of(new Grant(BuiltInRoles.Developer, "shop")).MayKnowOf("shop"));
+        Assert.False(Of(new Grant(BuiltInRoles.Developer, "shop")).MayKnowOf("billing"));
+        Assert.True(Of(new Grant(BuiltInRoles.Developer, "shop", "production")).MayKnowOf("shop"));
+        Assert.False(Of(new Grant(Deployer.Name)).MayKnowOf("shop")); // a role without project.read
+        // A token scoped without project.read narrows what the caller may do, not what the user knows exists.
+        Assert.True(new Permissions([new Grant(BuiltInRoles.Developer, "shop")], Find, new HashSet<string> { Actions.RunRead }).MayKnowOf("shop"));
+    }
+
+    [Fact]
     public void OnEveryProject_NeedsAGlobalGrant_ThatTheTokenScopeKeeps()
     {
         Assert.True(Of(new Grant(BuiltInRoles.Admin)).CanOnEveryProject(Actions.EnvironmentManage));

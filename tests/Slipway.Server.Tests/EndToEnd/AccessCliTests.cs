@@ -104,7 +104,10 @@ public sealed class AccessCliTests
         using (var http = Bearer(server, loginToken))
         {
             Assert.Equal(HttpStatusCode.Created, (await http.PostAsync("/api/v1/projects/shop/runs", JsonContent("{}"))).StatusCode);
-            Assert.Equal(HttpStatusCode.Forbidden, (await http.PostAsync("/api/v1/projects/other/runs", JsonContent("{}"))).StatusCode);
+            // A project she may not read is answered as one that does not exist: a refusal would confirm its name.
+            using var other = await http.PostAsync("/api/v1/projects/other/runs", JsonContent("{}"));
+            Assert.Equal(HttpStatusCode.NotFound, other.StatusCode);
+            Assert.Contains("no project named 'other'", await other.Content.ReadAsStringAsync());
         }
 
         var revoke = await dev(null, ["token", "revoke", ci.Id.ToString()]);
