@@ -177,6 +177,15 @@ public sealed class GatePagesTests
         await Expect(page.Locator("#release-gates-refuse")).ToHaveCountAsync(0);
         await promoteHere.GetByRole(AriaRole.Button, new() { Name = "Promote to production" }).ClickAsync();
         await Expect(page.Locator(".flash.ok")).ToContainTextAsync("production");
+
+        // Once it is there, its checklist says so, rather than "ready" or "not ready" for a place it already is.
+        await server.Client.AddGateAsync("shop", "production", new GateRequest("metric", "staging", "http_req_duration p95 < 100 ms"));
+        await Eventually.ValueAsync(async () => (await server.Client.ListDeploymentsAsync("shop", "production")).FirstOrDefault(d => d.State == "succeeded"),
+            TimeSpan.FromSeconds(60), "the production deployment");
+        await page.GotoAsync($"/projects/shop/releases/{version}");
+        await Expect(page.Locator(".gate-checklist[data-environment='production'] h3")).ToHaveTextAsync("On production now, but today's gates would not let it in");
+        var checklist = await server.Client.GetGateChecklistAsync("shop", version, "production");
+        Assert.Equal(("failed", true), (checklist.Overall, checklist.CurrentThere));
         Assert.Empty(admin.PageErrors);
     }
 

@@ -13,8 +13,9 @@ public sealed record GateResultDto(string Gate, string Outcome, string Detail, d
 /// GET /projects/{name}/releases/{version}/gates?env=E: what the release still needs before it may go to E. Rejection: a
 /// standing sign-off rejection of the release (which blocks it everywhere; Overall is then failed), or null.
 /// </summary>
+/// <param name="CurrentThere">The release is the environment's current one already: the checklist says whether today's gates would let it in.</param>
 public sealed record GateChecklistDto(string Project, string Release, string Environment, string Overall, IReadOnlyList<GateResultDto> Gates,
-    string? Rejection = null);
+    string? Rejection = null, bool CurrentThere = false);
 
 /// <summary>POST /projects/{name}/releases/{version}/signoffs. Exploratory sessions add a charter, minutes spent and findings (one per entry).</summary>
 public sealed record SignOffRequest(string? Environment, string? Kind, bool? Accept, string? Notes = null, string? Charter = null, int? Minutes = null,

@@ -106,7 +106,7 @@ public sealed class GateService(ProjectStore projects, EnvironmentStore environm
         var release = await ReleaseOfAsync(project, version);
         var judged = await JudgeAsync(project, environment, release);
         return new GateChecklistDto(project.Name, release.Version, environment.Name, GateResult.OutcomeName(judged.Overall),
-            judged.Results.Select(ToDto).ToList(), judged.Rejection);
+            judged.Results.Select(ToDto).ToList(), judged.Rejection, await deployments.CurrentReleaseAsync(environment.Id) == release.Id);
     }
 
     public async Task<IReadOnlyList<GateResultDto>> ResultsOfAsync(long deploymentId) =>

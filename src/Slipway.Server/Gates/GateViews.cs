@@ -4,14 +4,16 @@ using Slipway.Core.Gates;
 namespace Slipway.Server.Gates;
 
 /// <summary>One environment's gates judged for a release, each metric gate with its trend across recent releases.</summary>
-public sealed record EnvironmentGatesView(string Environment, string Overall, IReadOnlyList<(GateResultDto Result, string? TrendSvg)> Results);
+/// <param name="CurrentThere">The release is the environment's current one already (the heading then says so).</param>
+public sealed record EnvironmentGatesView(string Environment, string Overall, IReadOnlyList<(GateResultDto Result, string? TrendSvg)> Results,
+    bool CurrentThere = false);
 
 /// <summary>What the release page shows about quality: the checklists, what was measured where, and the sign-offs.</summary>
 public sealed record ReleaseGatesView(IReadOnlyList<EnvironmentGatesView> Checklists, IReadOnlyList<(string Where, IReadOnlyList<MetricValue> Values)> Measured,
     IReadOnlyList<SignOffDto> SignOffs, IReadOnlyList<string> Environments, string? Rejection = null);
 
 /// <summary>Read models of quality gates for the pages (release, deployment, dashboard); no rules of their own.</summary>
-public sealed class GateViews(ProjectStore projects, ReleaseStore releases, GateStore gates, GateService service)
+public sealed class GateViews(ProjectStore projects, ReleaseStore releases, GateStore gates, GateService service, DeploymentStore deployments)
 {
     public async Task<ReleaseGatesView> ForReleaseAsync(string name, string version)
     {
@@ -24,7 +26,8 @@ public sealed class GateViews(ProjectStore projects, ReleaseStore releases, Gate
         {
             var rows = new List<(GateResultDto, string?)>();
             foreach (var r in judgement.Results) rows.Add((GateService.ToDto(r), await TrendAsync(all, r.Gate, release.Version)));
-            checklists.Add(new EnvironmentGatesView(environment.Name, GateResult.OutcomeName(judgement.Overall), rows));
+            checklists.Add(new EnvironmentGatesView(environment.Name, GateResult.OutcomeName(judgement.Overall), rows,
+                await deployments.CurrentReleaseAsync(environment.Id) == release.Id));
         }
         var measured = (await gates.MeasuredAsync(release.Id)).OrderBy(m => m.Key == GateDefinition.Ci ? "" : m.Key)
             .Select(m => (m.Key, m.Value)).ToList();

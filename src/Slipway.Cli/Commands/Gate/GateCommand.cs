@@ -85,10 +85,14 @@ public static class GateCommand
 
     public static void Print(GateChecklistDto c)
     {
-        var verdict = c.Overall switch
+        // A release already current there is not "not ready": it is there, and the gates say whether it would get in today.
+        var verdict = (c.Overall, c.CurrentThere) switch
         {
-            "passed" => $"{c.Release} is ready for {c.Environment}",
-            "inconclusive" => $"{c.Release} would be held for {c.Environment}: an approver must decide the inconclusive gates",
+            ("passed", true) => $"{c.Release} is on {c.Environment} now, and today's gates would let it in",
+            ("inconclusive", true) => $"{c.Release} is on {c.Environment} now; today's gates would hold it for an approver",
+            (_, true) => $"{c.Release} is on {c.Environment} now, but today's gates would not let it in",
+            ("passed", _) => $"{c.Release} is ready for {c.Environment}",
+            ("inconclusive", _) => $"{c.Release} would be held for {c.Environment}: an approver must decide the inconclusive gates",
             _ => $"{c.Release} is not ready for {c.Environment}",
         };
         Console.WriteLine(c.Gates.Count == 0 && c.Rejection is null ? $"{c.Environment} has no gates" : verdict);
