@@ -161,6 +161,8 @@ public sealed class LogRenderingTests
         await Expect(log).ToContainTextAsync("output of try 3");
         await Expect(log).ToContainTextAsync("after the look-alike of try 3");
         Assert.Equal(0, await log.Locator("details.log-attempt").GetByText("output of try 3").CountAsync());
+        // The graph says the job took three attempts (its time is the last one's).
+        await Expect(page.Locator("#stage-graph li.graph-job[data-job='flaky'] .attempts")).ToHaveTextAsync("attempt 3");
         // The run's duration counts from the retry, and says the whole span apart.
         await Expect(page.Locator("#run-duration")).ToContainTextAsync(new System.Text.RegularExpressions.Regex(@"^took [0-9.]+m?s? since the retry at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$"));
         await Expect(page.Locator("#run-duration-all")).ToContainTextAsync("from the first start");

@@ -162,6 +162,17 @@ public sealed class WorkItemStoryPagesTests
         await Expect(alsoIn.Locator("a").First).ToHaveAttributeAsync("href", $"/projects/shop/releases/{later}");
         await Expect(page.Locator("#item-stage")).ToHaveTextAsync("on staging");
 
+        // One more release reaches staging, where SHOP-1 already is: not a move, but the timeline tells it.
+        repo.WriteFile("docs.txt", "later still");
+        repo.Commit("more docs");
+        var latest = (await TestRepos.ReleaseOfAsync(server, "shop", (await TestRepos.RunHeadAsync(server, "shop", repo, "main")).Id)).Version;
+        await WaitAsync(api, "the latest release on staging", async () => await CurrentAsync(api, "staging") == latest);
+        await page.GotoAsync("/projects/shop/items/1");
+        var carried = page.Locator("#timeline tr[data-kind='carried']");
+        await Expect(carried).ToHaveCountAsync(1);
+        await Expect(carried).ToContainTextAsync($"still on staging {latest}, a later release with it too");
+        await Expect(carried.Locator("a")).ToHaveAttributeAsync("href", $"/projects/shop/deployments/{await LatestAsync(api, "staging")}");
+
         Assert.Empty(ann.PageErrors);
         Assert.Empty(bob.PageErrors);
     }

@@ -49,6 +49,10 @@ public sealed class WorkItemStory(ReleaseStore releases, DeploymentStore deploym
         var shown = project.Rows.Where(d => d.ReleaseId >= first || deciding.Contains(d.Id)).OrderBy(d => d.Id).ToList();
         var approvals = await deployments.ApprovalsAsync(shown.Select(d => d.Id).ToList());
         var events = WorkItemJourneys.Moves(first, project.Journey).Select(m => Event(byId[m.Deployment.Id], m.Arrived)).ToList();
+        // A later release carrying it that reached an environment where the item already was: not a move, but part of the story.
+        var moved = events.Select(e => e.Deployment).ToHashSet();
+        events.AddRange(shown.Where(d => d.ReleaseId > first && d.State == "succeeded" && d.FinishedAt is not null && !moved.Contains(d.Number))
+            .Select(d => new WorkItemEventDto("carried", $"{d.Environment} {d.Version}", d.RunId, null, null, d.Initiator, UnixMs.To(d.FinishedAt!.Value), d.Number)));
         // Every release carrying the item, read at once: an old item of a long history is carried by hundreds.
         var carrying = shown.Where(d => d.ReleaseId >= first).Select(d => d.ReleaseId).Prepend(first).Distinct().ToList();
         var releaseRows = await releases.GetManyAsync(carrying);
@@ -88,7 +92,7 @@ public sealed class WorkItemStory(ReleaseStore releases, DeploymentStore deploym
         var hidden = new HashSet<string>(StringComparer.Ordinal);
         if (!changes) hidden.UnionWith(["change_request", "change_request_merged", "review"]);
         if (!releases) hidden.UnionWith(["release", "later_release", "signoff_accepted", "signoff_rejected"]);
-        if (!deployments) hidden.UnionWith(["deployed", "rolled_back", "deployment_approved", "deployment_rejected"]);
+        if (!deployments) hidden.UnionWith(["deployed", "carried", "rolled_back", "deployment_approved", "deployment_rejected"]);
         return item with
         {
             ChangeRequests = changes ? item.ChangeRequests : [],

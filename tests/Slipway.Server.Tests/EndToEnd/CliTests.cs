@@ -79,6 +79,11 @@ public sealed class CliTests
         var show = JsonSerializer.Deserialize<RunDto>((await SlipwayAsync(server, "run", "show", runs[0].Id.ToString(), "--json")).Out, SlipwayClient.Json)!;
         Assert.Equal("succeeded", show.Status);
         Assert.Equal("dist/app.txt", Assert.Single(show.Artifacts).Path);
+        // As text: how long the run, each stage and each job took.
+        var text = (await SlipwayAsync(server, "run", "show", runs[0].Id.ToString())).Out;
+        Assert.Matches(@"(?m)^  took [0-9.]+m?s?( [0-9]+s)?$", text);
+        Assert.Matches(@"(?m)^  stage \S+: succeeded \([0-9.]+m?s?( [0-9]+s)?\)$", text);
+        Assert.Matches(@"(?m)^    job build: succeeded \([0-9.]+m?s?( [0-9]+s)?\)", text);
 
         var logs = await SlipwayAsync(server, "logs", runs[0].Id.ToString(), "--job", "verify");
         Assert.Contains("verified artifact", logs.Out);

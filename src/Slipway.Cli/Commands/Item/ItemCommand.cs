@@ -121,6 +121,7 @@ public static class ItemCommand
                 "change_request" => $"change request #{e.Ref} opened",
                 "deployed" => $"on {e.Ref}",
                 "rolled_back" => $"rolled back: {e.Ref} is current again",
+                "carried" => $"still on {e.Ref}, a later release with it too (deployment #{e.Deployment})",
                 "change_request_merged" => $"change request #{e.Ref} merged",
                 "signoff_accepted" => $"signed off: {e.Ref}",
                 "signoff_rejected" => $"sign-off rejected: {e.Ref}",
