@@ -56,7 +56,7 @@ public static class DeploymentPages
             var d = await commands.ApproveAsync(Actor.Of(context), name, number, Field(form, "comment"));
             return d.State == "awaiting_approval"
                 ? $"You approved deployment #{number}; it awaits more approvals."
-                : $"You approved deployment #{number}; it is {d.State.Replace('_', ' ')}.";
+                : $"You approved deployment #{number}; it was {d.State.Replace('_', ' ')} then, and the page follows it from there.";
         })).RequirePageAction(Actions.DeploymentApprove);
         app.MapPost("/projects/{name}/deployments/{number:long}/reject", (string name, long number, HttpContext context, DeploymentCommands commands) =>
             Act(context, DeploymentPath(name, number), async form =>
