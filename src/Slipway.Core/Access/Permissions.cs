@@ -62,11 +62,13 @@ public sealed class Permissions
     public bool CanOnProject(string action, string project) => Can(action, Scope.ForProject(project));
 
     /// <summary>
-    /// Whether the user's grants let them read the project, as a whole or in one of its environments, whatever the token's
-    /// scope: to them it exists. A refusal on a project they may not know of is answered as for a project that does not exist.
+    /// Whether the user was told the project exists: a grant on it (whole or one environment, any role), or a global grant
+    /// of a role with any project action; whatever the token's scope. A refusal on a project they may not know of is
+    /// answered as for a project that does not exist.
     /// </summary>
     public bool MayKnowOf(string project) =>
-        _grants.Any(g => g.Actions.Contains(Actions.ProjectRead) && (g.Grant.IsGlobal || string.Equals(g.Grant.Project, project, StringComparison.Ordinal)));
+        _grants.Any(g => string.Equals(g.Grant.Project, project, StringComparison.Ordinal)
+                         || (g.Grant.IsGlobal && g.Actions.Any(a => Actions.Catalogue.TryGetValue(a, out var info) && info.Scope == ActionScope.Project)));
 
     /// <summary>Every user action allowed somewhere (the set a new token's scope must stay within).</summary>
     public IReadOnlySet<string> Reachable() => Actions.UserActions.Where(a => Can(a, Scope.Server)).ToHashSet(StringComparer.Ordinal);

@@ -39,7 +39,7 @@ public static class TrendChart
         }
 
         var (lo, hi) = Range(finite, limit);
-        var left = Math.Max(MinLeft, 8 + 5.5 * Math.Max(Label(hi, unit).Length, Label(lo, unit).Length));
+        var left = Math.Min(width / 2.0, Math.Max(MinLeft, 8 + 5.5 * Math.Max(Label(hi, unit).Length, Label(lo, unit).Length)));
         double X(int i) => finite.Count == 1 ? (left + width - Right) / 2 : left + i * (width - left - Right) / (finite.Count - 1);
         double Y(double v) => Top + (hi - v) / (hi - lo) * (height - Top - Bottom);
 

@@ -75,7 +75,7 @@ public sealed class Authenticator(CredentialStore credentials, AgentStore agents
                 : "the agent credential is not known to this server (the agent was removed or registered again); register the agent with a new registration token";
         if (bearer.StartsWith(Tokens.RegistrationPrefix, StringComparison.Ordinal))
             return await agents.RegistrationTokenRevokedAsync(hash) is true
-                ? "the registration token was revoked (a one-time token is revoked once used); ask an admin for a new one (slipway agent token create)"
+                ? "the registration token was revoked (by an admin, or once used if it was a one-time token); ask an admin for a new one (slipway agent token create)"
                 : "the registration token is not known to this server; ask an admin for one (slipway agent token create)";
         var token = await credentials.TokenStateAsync(hash);
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();

@@ -79,10 +79,16 @@ public static partial class AgentProtocolApi
         try
         {
             var (id, status) = await agents.RegisterAsync(request.Name, pool, labels, Math.Clamp(request.Slots, 1, 256), Tokens.Hash(credential),
-                preApproved, request.ProtocolVersion, clock.GetUtcNow().ToUnixTimeMilliseconds(), takeOver: token.AgentName == request.Name, nodeTarget: nodeTarget);
+                preApproved, request.ProtocolVersion, clock.GetUtcNow().ToUnixTimeMilliseconds(), takeOver: token.AgentName == request.Name, nodeTarget: nodeTarget,
+                registrationTokenId: token.Id);
             return Results.Ok(new RegisterAgentResponse(id, request.Name, credential, status));
         }
         catch (AgentNameTakenException taken) { return await NameRefusedAsync(context, request.Name, taken.Message); }
+        catch (RevokedTokenException)
+        {
+            await context.AuditAsync(Actions.AgentRegister, Core.Audit.AuditOutcomes.Denied, $"agent:{request.Name}", "the registration token was revoked meanwhile");
+            return Results.Json(new ErrorDto("the registration token was revoked; ask an admin for a new one"), statusCode: StatusCodes.Status401Unauthorized);
+        }
     }
 
     private static async Task<IResult> NameRefusedAsync(HttpContext context, string name, string message)

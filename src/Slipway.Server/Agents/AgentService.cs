@@ -54,9 +54,11 @@ public sealed class AgentService(AgentStore agents, TimeProvider clock)
         return new RegistrationTokenDto(id, token, pool, request?.PreApproved ?? false);
     }
 
-    public async Task<IReadOnlyList<RegistrationTokenInfoDto>> ListTokensAsync() =>
-        (await agents.ListRegistrationTokensAsync()).Select(t => new RegistrationTokenInfoDto(t.Id, t.Pool, t.PreApproved != 0, t.AgentName,
-            UnixMs.To(t.CreatedAt), UnixMs.To(t.RevokedAt))).ToList();
+    /// <summary>The tokens in force and the newest revoked ones (AgentStore.ListRegistrationTokensAsync).</summary>
+    public async Task<IReadOnlyList<RegistrationTokenInfoDto>> ListTokensAsync() => (await agents.ListRegistrationTokensAsync()).Select(Info).ToList();
+
+    private static RegistrationTokenInfoDto Info(RegistrationTokenRow t) =>
+        new(t.Id, t.Pool, t.PreApproved != 0, t.AgentName, UnixMs.To(t.CreatedAt), UnixMs.To(t.RevokedAt));
 
     /// <summary>
     /// Revokes a registration token: it admits no agent from then on. Agents it registered keep their own credentials (disable
@@ -64,12 +66,11 @@ public sealed class AgentService(AgentStore agents, TimeProvider clock)
     /// </summary>
     public async Task<RegistrationTokenInfoDto> RevokeTokenAsync(Actor actor, long id)
     {
-        var token = (await agents.ListRegistrationTokensAsync()).FirstOrDefault(t => t.Id == id)
-                    ?? throw new KeyNotFoundException($"no registration token {id}");
+        var token = await agents.GetRegistrationTokenAsync(id) ?? throw new KeyNotFoundException($"no registration token {id}");
         if (!await agents.RevokeRegistrationTokenAsync(id, clock.GetUtcNow().ToUnixTimeMilliseconds()))
             throw new ConflictException($"registration token {id} was revoked already" + (token.RevokedAt is { } at ? $" ({UnixMs.To(at):u})" : ""));
         await actor.AuditAsync(Actions.AgentTokenCreate, AuditOutcomes.Succeeded, $"registration-token:{id}",
             $"agent registration token {id} for pool '{token.Pool}' revoked");
-        return (await ListTokensAsync()).Single(t => t.Id == id);
+        return Info((await agents.GetRegistrationTokenAsync(id))!);
     }
 }

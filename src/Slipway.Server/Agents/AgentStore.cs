@@ -46,10 +46,20 @@ public sealed class AgentStore(SqlDatabase db)
             "INSERT INTO registration_tokens (token_hash, pool, pre_approved, created_at, agent_name) VALUES (@tokenHash, @pool, @pre, @now, @agentName) RETURNING id",
             new { tokenHash, pool, pre = preApproved ? 1 : 0, now, agentName }, tx);
 
-    /// <summary>Every registration token, newest first (no values: only their hashes are kept).</summary>
-    public async Task<IReadOnlyList<RegistrationTokenRow>> ListRegistrationTokensAsync() =>
+    /// <summary>
+    /// The registration tokens still in force and the <paramref name="revokedShown"/> newest revoked ones, newest first (no
+    /// values: only their hashes are kept). Every server start makes and revokes one for its embedded agent, so the revoked
+    /// ones are many.
+    /// </summary>
+    public async Task<IReadOnlyList<RegistrationTokenRow>> ListRegistrationTokensAsync(int revokedShown = 20) =>
         (await db.ReadAsync(c => c.QueryAsync<RegistrationTokenRow>(
-            "SELECT id, pool, pre_approved, created_at, revoked_at, agent_name FROM registration_tokens ORDER BY id DESC"))).ToList();
+            "SELECT * FROM (SELECT id, pool, pre_approved, created_at, revoked_at, agent_name FROM registration_tokens WHERE revoked_at IS NULL " +
+            "UNION ALL SELECT * FROM (SELECT id, pool, pre_approved, created_at, revoked_at, agent_name FROM registration_tokens " +
+            "WHERE revoked_at IS NOT NULL ORDER BY id DESC LIMIT @revokedShown) r) t ORDER BY id DESC", new { revokedShown }))).ToList();
+
+    public Task<RegistrationTokenRow?> GetRegistrationTokenAsync(long id) =>
+        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<RegistrationTokenRow>(
+            "SELECT id, pool, pre_approved, created_at, revoked_at, agent_name FROM registration_tokens WHERE id = @id", new { id }));
 
     /// <summary>Revokes a token by its id; false when there is none such or it was revoked already.</summary>
     public async Task<bool> RevokeRegistrationTokenAsync(long id, long now) =>
@@ -75,10 +85,16 @@ public sealed class AgentStore(SqlDatabase db)
     /// credential (the old one stops working), pool, labels and slots, and is approved only with a pre-approved token;
     /// a disabled agent stays disabled. Returns the agent's id and status.
     /// </summary>
+    /// <param name="registrationTokenId">The token registering it, checked again inside the write: a registration
+    /// authenticated just before an admin revoked its token does not go through after the revocation (RevokedTokenException).</param>
     public Task<(long Id, string Status)> RegisterAsync(string name, string pool, string labels, int slots, string credentialHash,
-        bool preApproved, int protocolVersion, long now, bool takeOver = false, string? nodeTarget = null) =>
+        bool preApproved, int protocolVersion, long now, bool takeOver = false, string? nodeTarget = null, long? registrationTokenId = null) =>
         db.WriteAsync<(long, string)>(async (c, tx) =>
         {
+            if (registrationTokenId is { } tokenId && await c.ExecuteScalarAsync<long?>(
+                    "SELECT id FROM registration_tokens WHERE id = @tokenId AND revoked_at IS NULL" + (db.Dialect == SqlDialect.Postgres ? " FOR UPDATE" : ""),
+                    new { tokenId }, tx) is null)
+                throw new RevokedTokenException();
             var status = preApproved ? "approved" : "pending";
             var existing = await c.QuerySingleOrDefaultAsync<AgentRow>("SELECT id, status FROM agents WHERE name = @name", new { name }, tx);
             if (existing is not null)
@@ -143,3 +159,6 @@ public sealed class AgentNameTakenException(string name)
 {
     public string Name { get; } = name;
 }
+
+/// <summary>The registration token was revoked between the request's authentication and its write.</summary>
+public sealed class RevokedTokenException() : Exception("the registration token was revoked");

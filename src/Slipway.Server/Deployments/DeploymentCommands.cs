@@ -99,8 +99,9 @@ public sealed class DeploymentCommands(ProjectStore projects, DeploymentStore de
         var project = await projects.RequireAsync(projectName);
         var environment = await service.EnvironmentAsync(project, request.Environment);
         var release = request.Version is null ? await service.RollbackReleaseAsync(project, environment) : await service.ReleaseAsync(project, request.Version);
-        // A person's second click on Roll back: the first rollback is still waiting for its approval or running.
-        await service.RefuseIfOnItsWayAsync(environment, release);
+        // A person's second click on Roll back: the first is still waiting for its approval or running. Not for an emergency:
+        // the one on its way may be held by a freeze or by gates that fail since, and restoring service comes first.
+        if (string.IsNullOrWhiteSpace(request.EmergencyReason)) await service.RefuseIfOnItsWayAsync(environment, release);
         return await RequestAsync(actor, project, environment, release, DeploymentService.KindRollback, request.EmergencyReason);
     }
 

@@ -113,6 +113,10 @@ public static class DeploymentPages
         return Page<EnvironmentsPage>(context, new
         {
             Project = project.ToDto(), Dashboard = dashboard, Settings = settings, Previews = previews, Recent = recent, Needs = needs, Health = health,
+            // Every deployment on its way, not only the recent ones: the server refuses a second request for the same release
+            // to the same place however old the first is, so the buttons must know of all of them.
+            OnItsWay = (await deployments.InStatesAsync(DeploymentState.AwaitingApproval, DeploymentState.Queued, DeploymentState.Running))
+                .Where(d => d.ProjectId == project.Id).Select(d => new OnItsWay(d.Environment, d.Version, d.Number, d.State, d.Kind)).ToList(),
             Versions = (await releases.ListAsync(project.Id)).OrderByDescending(r => r.Id).Select(r => r.Version).ToList(),
         });
     }
@@ -164,3 +168,6 @@ public static class DeploymentPages
 
     internal static string DeploymentPath(string project, long number) => $"/projects/{Uri.EscapeDataString(project)}/deployments/{number}";
 }
+
+/// <summary>A deployment awaiting approval, queued or running: the dashboard greys a second request for its release there.</summary>
+public sealed record OnItsWay(string Environment, string Release, long Number, string State, string Kind);

@@ -84,6 +84,9 @@ public sealed class JobDispatcher(JobLeaseStore leases, RunStore runs, ArtifactS
 
     private static readonly TimeSpan DrainingPause = TimeSpan.FromSeconds(1);
 
+    /// <summary>A reason on one line: the attempt line must stay one line for the log viewer to find it.</summary>
+    private static string OneLine(string text) => string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries));
+
     /// <summary>How the line that starts a later attempt of a job begins, after "[slipway] " (the log viewer looks for it).</summary>
     public const string AttemptMarker = "attempt";
 
@@ -100,7 +103,7 @@ public sealed class JobDispatcher(JobLeaseStore leases, RunStore runs, ArtifactS
             await leases.AddAttemptMarkAsync(job.Id, mark);
             // How the attempt before ended, when its own retry put it back (a run retried by hand starts from a cleared reason).
             var before = job.FailureReason is { } reason && reason.StartsWith(JobLeaseStore.RetryingPrefix, StringComparison.Ordinal)
-                ? $"; attempt {job.Attempt - 1} failed: {reason[JobLeaseStore.RetryingPrefix.Length..]}" : "";
+                ? $"; attempt {job.Attempt - 1} failed: {OneLine(reason[JobLeaseStore.RetryingPrefix.Length..])}" : "";
             await logs.AppendNoteAsync(job.Id, $"{AttemptMarker} {job.Attempt} of job '{job.Name}' started {WebUi.Utc(clock.GetUtcNow())} UTC{before} (mark {mark})");
         }
         var run = (await runs.GetRunRowAsync(job.RunId))!;

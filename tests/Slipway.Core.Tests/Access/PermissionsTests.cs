@@ -30,13 +30,14 @@ public sealed class PermissionsTests
         Assert.Equal(expected, Of(new Grant(BuiltInRoles.Developer)).Can(action, new Scope(project)));
 
     [Fact]
-    public void MayKnowOf_AProjectTheGrantsLetThemRead_WholeOrOneEnvironment_WhateverTheTokenScope()
+    public void MayKnowOf_AProjectAGrantNames_OrAnyWithAGlobalProjectRole_WhateverTheTokenScope()
     {
         Assert.True(Of(new Grant(BuiltInRoles.Viewer)).MayKnowOf("anything"));
         Assert.True(Of(new Grant(BuiltInRoles.Developer, "shop")).MayKnowOf("shop"));
         Assert.False(Of(new Grant(BuiltInRoles.Developer, "shop")).MayKnowOf("billing"));
         Assert.True(Of(new Grant(BuiltInRoles.Developer, "shop", "production")).MayKnowOf("shop"));
-        Assert.False(Of(new Grant(Deployer.Name)).MayKnowOf("shop")); // a role without project.read
+        Assert.True(Of(new Grant(Deployer.Name, "shop")).MayKnowOf("shop")); // a role without project.read, granted there: told it exists
+        Assert.False(Of(new Grant(Deployer.Name, "shop")).MayKnowOf("billing"));
         // A token scoped without project.read narrows what the caller may do, not what the user knows exists.
         Assert.True(new Permissions([new Grant(BuiltInRoles.Developer, "shop")], Find, new HashSet<string> { Actions.RunRead }).MayKnowOf("shop"));
     }

@@ -83,6 +83,14 @@ public class TrendChartTests
     }
 
     [Fact]
+    public void Svg_AHugeValue_NeverTakesMoreThanHalfTheWidthForItsLabel()
+    {
+        var svg = XDocument.Parse(TrendChart.Svg([new("a", 1e300), new("b", 1)], "ms", width: 320));
+        XNamespace ns = "http://www.w3.org/2000/svg";
+        Assert.True(double.Parse((string)svg.Descendants(ns + "circle").First().Attribute("cx")!, System.Globalization.CultureInfo.InvariantCulture) <= 160);
+    }
+
+    [Fact]
     public void Svg_NoThreshold_DrawsNoLine()
     {
         Assert.DoesNotContain("<line", TrendChart.Svg(Releases, "ms"));

@@ -97,6 +97,12 @@ public sealed class DeploymentFlowTests
         Assert.Equal("awaiting_approval", waiting.State);
         Assert.Contains($"{first.Version} is already on its way to 'production': deployment #{waiting.Number} is awaiting approval",
             (await Refused(() => kit.Ann.RollbackAsync("shop", "production", first.Version), HttpStatusCode.Conflict)).Message);
+        Assert.Contains($"(cancel #{waiting.Number} to ask again)",
+            (await Refused(() => kit.Ann.RollbackAsync("shop", "production", first.Version), HttpStatusCode.Conflict)).Message);
+        // An emergency is not held by it: restoring service comes first (the one waiting may be held by a freeze).
+        var emergency = await kit.Admin.RollbackAsync("shop", "production", first.Version, "production is down");
+        Assert.NotEqual(waiting.Number, emergency.Number);
+        await kit.Admin.CancelDeploymentAsync("shop", emergency.Number);
         await kit.Ann.CancelDeploymentAsync("shop", waiting.Number);
 
         // Rolling staging back goes to the older release; a second rollback goes further back, never forward again.

@@ -12,6 +12,22 @@ public sealed class AgentAndApprovalStoreTests(PostgresFixture postgres) : IDisp
     public static TheoryData<string> Dialects => MigratedDatabase.Dialects;
 
     [Theory, MemberData(nameof(Dialects))]
+    public async Task ARegistration_WhoseTokenWasRevokedAfterItsAuthentication_DoesNotGoThrough(string dialect)
+    {
+        using var db = await MigratedDatabase.OpenAsync(dialect, _dir, postgres);
+        var agents = new AgentStore(db);
+        var tokenId = await agents.CreateRegistrationTokenAsync("reg-live", "build", true, 1000);
+        var (id, _) = await agents.RegisterAsync("first", "build", "", 1, "cred-1", true, 4, 2000, registrationTokenId: tokenId);
+        Assert.True(id > 0);
+        Assert.True(await agents.RevokeRegistrationTokenAsync(tokenId, 3000));
+        Assert.False(await agents.RevokeRegistrationTokenAsync(tokenId, 3500)); // revoked already
+        await Assert.ThrowsAsync<RevokedTokenException>(() => agents.RegisterAsync("second", "build", "", 1, "cred-2", true, 4, 4000, registrationTokenId: tokenId));
+        Assert.Null(await agents.FindAsync("second"));
+        var listed = Assert.Single(await agents.ListRegistrationTokensAsync(), t => t.Id == tokenId);
+        Assert.Equal(3000, listed.RevokedAt);
+    }
+
+    [Theory, MemberData(nameof(Dialects))]
     public async Task AWebhookSecret_IsReplacedOnlyIfItIsStillTheOneRead_SoOfTwoReplacementsAtOnceOneWins(string dialect)
     {
         using var db = await MigratedDatabase.OpenAsync(dialect, _dir, postgres);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Slipway.Client;
 using Slipway.Contracts.Api;
 
 namespace Slipway.Cli.Commands.Gate;
@@ -57,7 +58,9 @@ public static class GateCommand
         {
             using var client = CliContext.CreateClient(result);
             // Read first, so the answer can say which gate went (the API answers a removal with no body).
-            var removed = (await client.ListGatesAsync(result.GetValue(project)!, result.GetValue(environment)!, ct)).FirstOrDefault(g => g.Id == result.GetValue(id));
+            GateDto? removed = null;
+            try { removed = (await client.ListGatesAsync(result.GetValue(project)!, result.GetValue(environment)!, ct)).FirstOrDefault(g => g.Id == result.GetValue(id)); }
+            catch (SlipwayApiException) { } // may not read them: the removal goes on, only its answer is shorter
             await client.RemoveGateAsync(result.GetValue(project)!, result.GetValue(environment)!, result.GetValue(id), ct);
             Console.WriteLine($"gate {result.GetValue(id)} removed" + (removed is null ? "" : $": {removed.Description}"));
             return 0;
