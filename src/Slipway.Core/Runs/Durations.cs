@@ -7,6 +7,10 @@ public static class Durations
     public static TimeSpan? Of(DateTimeOffset? started, DateTimeOffset? finished, DateTimeOffset now) =>
         started is { } s ? ((finished ?? now) - s) is var d && d > TimeSpan.Zero ? d : TimeSpan.Zero : null;
 
+    /// <summary>How long, written for people; null when it never started (the run page and `slipway run show`).</summary>
+    public static string? Text(DateTimeOffset? started, DateTimeOffset? finished, DateTimeOffset now) =>
+        Of(started, finished, now) is { } d ? Format(d) : null;
+
     public static string Format(TimeSpan duration) => duration switch
     {
         { TotalSeconds: < 10 } => $"{duration.TotalSeconds.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)}s",

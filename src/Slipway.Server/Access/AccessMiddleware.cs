@@ -71,7 +71,7 @@ public sealed class AccessMiddleware(RequestDelegate next)
         // The anti-forgery system binds its tokens to the signed-in identity: a token minted for one user (or for
         // nobody, e.g. by a cookie planted from a sibling subdomain) does not validate for another.
         if (principal is Principal.User signedIn)
-            context.User = new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Name, signedIn.Username)], "slipway"));
+            BindAntiforgery(context, signedIn);
 
         if (principal is Principal.User { ViaSession: true } && !IsSafeMethod(context.Request.Method)
             && !await antiforgery.IsRequestValidAsync(context))
@@ -125,6 +125,10 @@ public sealed class AccessMiddleware(RequestDelegate next)
             return new Scope(await runs.ProjectNameOfRunAsync(runId) ?? "\0no such run", Shown: $"run {runId}");
         return Scope.Server;
     }
+
+    /// <summary>Names the signed-in user on the request, which is what the anti-forgery tokens of its answer are bound to.</summary>
+    public static void BindAntiforgery(HttpContext context, Principal.User user) =>
+        context.User = new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Name, user.Username)], "slipway"));
 
     private static bool IsSafeMethod(string method) => HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method);
 

@@ -56,7 +56,7 @@ public static class DeploymentPages
             var d = await commands.ApproveAsync(Actor.Of(context), name, number, Field(form, "comment"));
             return d.State == "awaiting_approval"
                 ? $"You approved deployment #{number}; it awaits more approvals."
-                : $"You approved deployment #{number}; it was {d.State.Replace('_', ' ')} then, and the page follows it from there.";
+                : $"You approved deployment #{number}; it was {StateText(d.State)} then, and the page follows it from there.";
         })).RequirePageAction(Actions.DeploymentApprove);
         app.MapPost("/projects/{name}/deployments/{number:long}/reject", (string name, long number, HttpContext context, DeploymentCommands commands) =>
             Act(context, DeploymentPath(name, number), async form =>
@@ -115,8 +115,8 @@ public static class DeploymentPages
             Project = project.ToDto(), Dashboard = dashboard, Settings = settings, Previews = previews, Recent = recent, Needs = needs, Health = health,
             // Every deployment on its way, not only the recent ones: the server refuses a second request for the same release
             // to the same place however old the first is, so the buttons must know of all of them.
-            OnItsWay = (await deployments.InStatesAsync(DeploymentState.AwaitingApproval, DeploymentState.Queued, DeploymentState.Running))
-                .Where(d => d.ProjectId == project.Id).Select(d => new OnItsWay(d.Environment, d.Version, d.Number, d.State, d.Kind)).ToList(),
+            OnItsWay = (await deployments.InStatesAsync(project.Id, DeploymentState.AwaitingApproval, DeploymentState.Queued, DeploymentState.Running))
+                .Select(d => new WaitingDeployment(d.ProjectName, d.Number, d.Environment, d.Version, d.State, d.Initiator, UnixMs.To(d.RequestedAt))).ToList(),
             Versions = (await releases.ListAsync(project.Id)).OrderByDescending(r => r.Id).Select(r => r.Version).ToList(),
         });
     }
@@ -168,6 +168,3 @@ public static class DeploymentPages
 
     internal static string DeploymentPath(string project, long number) => $"/projects/{Uri.EscapeDataString(project)}/deployments/{number}";
 }
-
-/// <summary>A deployment awaiting approval, queued or running: the dashboard greys a second request for its release there.</summary>
-public sealed record OnItsWay(string Environment, string Release, long Number, string State, string Kind);

@@ -142,7 +142,7 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
     /// </summary>
     public async Task RefuseIfOnItsWayAsync(EnvironmentRow target, ReleaseRow release)
     {
-        if ((await deployments.InStatesAsync(DeploymentState.AwaitingApproval, DeploymentState.Queued, DeploymentState.Running))
+        if ((await deployments.InStatesAsync(target.ProjectId, DeploymentState.AwaitingApproval, DeploymentState.Queued, DeploymentState.Running))
             .FirstOrDefault(d => d.EnvironmentId == target.Id && d.ReleaseId == release.Id) is { } pending)
             throw new ConflictException($"lifecycle: {release.Version} is already on its way to '{target.Name}': deployment #{pending.Number} is {pending.State.Replace('_', ' ')} " +
                                         $"(cancel #{pending.Number} to ask again)");

@@ -96,11 +96,15 @@ public sealed class DeploymentStore(SqlDatabase db)
     }
 
     /// <summary>Deployments in the given states, oldest first (what the conductor works on).</summary>
-    public async Task<IReadOnlyList<DeploymentRow>> InStatesAsync(params DeploymentState[] states) =>
+    public Task<IReadOnlyList<DeploymentRow>> InStatesAsync(params DeploymentState[] states) => InStatesAsync(null, states);
+
+    /// <summary>As above, of one project only (what waits or runs there; null: every project).</summary>
+    public async Task<IReadOnlyList<DeploymentRow>> InStatesAsync(long? projectId, params DeploymentState[] states) =>
         (await db.ReadAsync(c => c.QueryAsync<DeploymentRow>(
             // The states are the enum's own names, so they are written into the SQL: Dapper expands "IN @list" on SQLite
             // but passes an array to Npgsql, which needs "= ANY(...)"; literals work on both.
-            $"{Select} WHERE d.state IN ({string.Join(", ", states.Select(s => $"'{s.Name()}'"))}) ORDER BY d.id"))).ToList();
+            $"{Select} WHERE d.state IN ({string.Join(", ", states.Select(s => $"'{s.Name()}'"))})" +
+            (projectId is null ? "" : " AND d.project_id = @projectId") + " ORDER BY d.id", new { projectId }))).ToList();
 
     /// <summary>The succeeded deployment of each environment of the project that finished last (what is where).</summary>
     public Task<IReadOnlyList<DeploymentRow>> CurrentAsync(long projectId) => CurrentAsync([projectId]);

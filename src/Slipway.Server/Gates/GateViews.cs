@@ -22,12 +22,13 @@ public sealed class GateViews(ProjectStore projects, ReleaseStore releases, Gate
         var judged = await service.JudgeEverywhereAsync(project, release);
         var all = judged.Select(j => j.Environment).ToList();
         var checklists = new List<EnvironmentGatesView>();
+        // Where the release is current already, for every environment in one query (the headings say so).
+        var currentHere = (await deployments.CurrentAsync(project.Id)).Where(d => d.ReleaseId == release.Id).Select(d => d.EnvironmentId).ToHashSet();
         foreach (var (environment, judgement) in judged.Where(j => j.Judgement.Results.Count > 0))
         {
             var rows = new List<(GateResultDto, string?)>();
             foreach (var r in judgement.Results) rows.Add((GateService.ToDto(r), await TrendAsync(all, r.Gate, release.Version)));
-            checklists.Add(new EnvironmentGatesView(environment.Name, GateResult.OutcomeName(judgement.Overall), rows,
-                await deployments.CurrentReleaseAsync(environment.Id) == release.Id));
+            checklists.Add(new EnvironmentGatesView(environment.Name, GateResult.OutcomeName(judgement.Overall), rows, currentHere.Contains(environment.Id)));
         }
         var measured = (await gates.MeasuredAsync(release.Id)).OrderBy(m => m.Key == GateDefinition.Ci ? "" : m.Key)
             .Select(m => (m.Key, m.Value)).ToList();

@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -50,7 +49,7 @@ public sealed class ErrorHandling(RequestDelegate next, ILogger<ErrorHandling> l
         var browser = context.Request.Headers.Authorization.Count == 0 && context.Request.Cookies.ContainsKey(Authenticator.SessionCookie);
         var user = browser ? await context.RequestServices.GetRequiredService<Authenticator>().AuthenticateAsync(context) as Principal.User : null;
         if (user is not null)
-            context.User = new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Name, user.Username)], "slipway"));
+            AccessMiddleware.BindAntiforgery(context, user);
         await WebUi.ErrorPageAsync(context, StatusCodes.Status404NotFound, $"There is no page at {context.Request.Path}.", user);
     }
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Slipway.Cli.Output;
 using Slipway.Contracts.Api;
+using RunDurations = Slipway.Core.Runs.Durations;
 
 namespace Slipway.Cli.Commands.Run;
 
@@ -116,8 +117,8 @@ public static class RunCommand
         Console.WriteLine($"{Name(run)} of {run.Project}: {run.Status}{(run.Waiting is { } w ? " — " + w : "")}");
         Console.WriteLine($"  branch {run.Branch}, commit {run.Commit}, trigger {run.Trigger}");
         var now = DateTimeOffset.UtcNow;
-        if (Took(run.StartedAt, run.FinishedAt, now) is { } all)
-            Console.WriteLine(run.RetriedAt is { } retried && Took(retried, run.FinishedAt, now) is { } again
+        if (RunDurations.Text(run.StartedAt, run.FinishedAt, now) is { } all)
+            Console.WriteLine(run.RetriedAt is { } retried && RunDurations.Text(retried, run.FinishedAt, now) is { } again
                 ? $"  {(run.FinishedAt is null ? "running for" : "took")} {again} since the retry at {retried.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC ({all} from the first start)"
                 : $"  {(run.FinishedAt is null ? "running for" : "took")} {all}");
         if (run.FailureReason is not null) Console.WriteLine($"  {run.FailureReason}");
@@ -125,10 +126,10 @@ public static class RunCommand
         foreach (var warning in run.Warnings ?? []) Console.WriteLine($"  warning: {warning}");
         foreach (var stage in run.Stages)
         {
-            Console.WriteLine($"  stage {stage.Name}: {stage.Status}{(Took(stage.StartedAt, stage.FinishedAt, now) is { } st ? $" ({st})" : "")}");
+            Console.WriteLine($"  stage {stage.Name}: {stage.Status}{(RunDurations.Text(stage.StartedAt, stage.FinishedAt, now) is { } st ? $" ({st})" : "")}");
             foreach (var job in stage.Jobs)
             {
-                Console.WriteLine($"    job {job.Name}: {job.Status}{(Took(job.StartedAt, job.FinishedAt, now) is { } jt ? $" ({jt})" : "")}" +
+                Console.WriteLine($"    job {job.Name}: {job.Status}{(RunDurations.Text(job.StartedAt, job.FinishedAt, now) is { } jt ? $" ({jt})" : "")}" +
                     $"{(job.Attempt > 1 ? $" (attempt {job.Attempt})" : "")}{(job.FailureReason is null ? "" : " — " + job.FailureReason)}");
                 if (job.TestSummary is { } t)
                 {
@@ -139,9 +140,6 @@ public static class RunCommand
         }
         foreach (var a in run.Artifacts) Console.WriteLine($"  artifact {a.Job}/{a.Path} {Counted.Of(a.Size, "byte")} sha256:{a.Sha256}");
     }
-
-    private static string? Took(DateTimeOffset? started, DateTimeOffset? finished, DateTimeOffset now) =>
-        Slipway.Core.Runs.Durations.Of(started, finished, now) is { } d ? Slipway.Core.Runs.Durations.Format(d) : null;
 
     private static Command Cancel()
     {
