@@ -160,8 +160,10 @@ public sealed partial class SlipwayClient : IDisposable
         await EnsureAsync(response);
     }
 
-    public Task<RegistrationTokenDto> CreateAgentTokenAsync(string pool, bool preApproved, CancellationToken ct = default, string? agentName = null) =>
-        PostAsync<RegistrationTokenDto>("api/v1/agents/tokens", new CreateRegistrationTokenRequest(pool, preApproved, agentName), ct);
+    /// <param name="expiresInDays">1 to 365, 0 for never; null: the server's default (7).</param>
+    public Task<RegistrationTokenDto> CreateAgentTokenAsync(string pool, bool preApproved, CancellationToken ct = default, string? agentName = null,
+        int? expiresInDays = null) =>
+        PostAsync<RegistrationTokenDto>("api/v1/agents/tokens", new CreateRegistrationTokenRequest(pool, preApproved, agentName, expiresInDays), ct);
 
     public Task<List<RegistrationTokenInfoDto>> ListAgentTokensAsync(CancellationToken ct = default) =>
         GetAsync<List<RegistrationTokenInfoDto>>("api/v1/agents/tokens", ct);

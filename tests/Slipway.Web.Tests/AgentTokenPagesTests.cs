@@ -35,6 +35,7 @@ public sealed class AgentTokenPagesTests
         Assert.Equal("/agents/tokens", new Uri(page.Url).AbsolutePath);
         await Expect(page.Locator("#created")).ToContainTextAsync("created for pool deploy");
         await Expect(page.Locator("#created")).ToContainTextAsync("wait for an admin's Approve");
+        await Expect(page.Locator("#token-expiry")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^It admits agents until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\.$"));
         var token = (await page.Locator("#agent-token").InnerTextAsync()).Trim();
         Assert.StartsWith("slpr_", token);
         Assert.DoesNotContain(token, page.Url);
@@ -62,8 +63,11 @@ public sealed class AgentTokenPagesTests
         await form.GetByLabel("Pool").FillAsync("nodes");
         await form.GetByLabel("Only this agent name").FillAsync("web-4-agent");
         await form.GetByLabel("Pre-approved").CheckAsync();
+        await Expect(form.GetByLabel("Expires in days")).ToHaveValueAsync("7");
+        await form.GetByLabel("Expires in days").FillAsync("0");
         await form.GetByRole(AriaRole.Button, new() { Name = "Create token" }).ClickAsync();
         await Expect(page.Locator("#created")).ToContainTextAsync("for agent web-4-agent only");
+        await Expect(page.Locator("#token-expiry")).ToContainTextAsync("It never expires: revoke it on the agents page");
         var bound = (await page.Locator("#agent-token").InnerTextAsync()).Trim();
         Assert.NotEqual(token, bound);
         Assert.EndsWith($"--token {bound} --pool nodes --name web-4-agent", (await page.Locator("#agent-command").InnerTextAsync()).Trim());
@@ -112,6 +116,8 @@ public sealed class AgentTokenPagesTests
         await page.GotoAsync("/agents");
         var tokenRow = page.Locator($"#agent-tokens tr[data-token-id='{deployToken.Id}']");
         await Expect(tokenRow).ToContainTextAsync("needs approval");
+        await Expect(tokenRow).ToContainTextAsync($"admits agents until {deployToken.ExpiresAt!.Value.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC");
+        await Expect(page.Locator($"#agent-tokens tr[data-token-id='{listed.Single(t => t.Pool == "nodes").Id}']")).ToContainTextAsync("never expires");
         await Expect(tokenRow).ToHaveAttributeAsync("data-revoked", "false");
         await tokenRow.GetByRole(AriaRole.Button, new() { Name = "Revoke" }).ClickAsync();
         await Expect(page.Locator(".flash.ok")).ToHaveTextAsync(

@@ -55,10 +55,16 @@ public sealed record AgentDto(long Id, string Name, string Pool, IReadOnlyList<s
     DateTimeOffset? LastSeenAt, int RunningJobs);
 
 /// <param name="AgentName">Binds the token to one agent name: it registers only that agent (a node agent's pre-approved token).</param>
-public sealed record CreateRegistrationTokenRequest(string Pool, bool PreApproved, string? AgentName = null);
-public sealed record RegistrationTokenDto(long Id, string Token, string Pool, bool PreApproved);
-/// <summary>A registration token as listed: never its value. <paramref name="RevokedAt"/> null while it still admits agents.</summary>
-public sealed record RegistrationTokenInfoDto(long Id, string Pool, bool PreApproved, string? AgentName, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
+/// <param name="ExpiresInDays">How long it admits agents: 1 to 365 days, 0 for never (null: 7 days).</param>
+public sealed record CreateRegistrationTokenRequest(string Pool, bool PreApproved, string? AgentName = null, int? ExpiresInDays = null);
+/// <param name="ExpiresAt">When it stops admitting agents; null: never.</param>
+public sealed record RegistrationTokenDto(long Id, string Token, string Pool, bool PreApproved, DateTimeOffset? ExpiresAt = null);
+/// <summary>
+/// A registration token as listed: never its value. It admits agents while <paramref name="RevokedAt"/> is null and
+/// <paramref name="ExpiresAt"/> (null: never) has not passed.
+/// </summary>
+public sealed record RegistrationTokenInfoDto(long Id, string Pool, bool PreApproved, string? AgentName, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt,
+    DateTimeOffset? ExpiresAt = null);
 
 public sealed record ErrorDto(string Error, IReadOnlyList<string>? Details = null);
 

@@ -32,6 +32,23 @@ public static class DeploymentTransitions
         throw new DeploymentTransitionException($"cannot move {subject} from {from.Name()} to {to.Name()}: {why}");
     }
 
+    /// <summary>
+    /// An approver's decision (<paramref name="verb"/>: approve, reject) is for a deployment awaiting approval only; the
+    /// refusal says, in words, what the deployment is instead and what to do (a rejection is final: ask again).
+    /// </summary>
+    public static void EnsureAwaitingDecision(string subject, DeploymentState state, string verb)
+    {
+        if (state == DeploymentState.AwaitingApproval) return;
+        var why = state switch
+        {
+            DeploymentState.Rejected => "it was rejected, and a rejection is final: to ship that release there, ask for a new deployment",
+            DeploymentState.Cancelled => "it was cancelled: to ship that release there, ask for a new deployment",
+            DeploymentState.Queued or DeploymentState.Running => $"it is {state.Name()} already, approved or not needing approval",
+            _ => $"it has already finished ({state.Name()})",
+        };
+        throw new DeploymentTransitionException($"cannot {verb} {subject}: {why}");
+    }
+
     /// <summary>The wire name: <c>awaiting_approval</c>, <c>queued</c>, <c>running</c>, <c>succeeded</c>, ...</summary>
     public static string Name(this DeploymentState state) => state switch
     {

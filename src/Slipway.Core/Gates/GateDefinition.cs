@@ -29,6 +29,14 @@ public sealed record GateDefinition(long Id, GateKind Kind, string? MeasuredOn, 
         _ => $"{SignOffKind} sign-off by {Role}" + (MeasuredOn is { } on ? $" on {on}" : ""),
     };
 
+    /// <summary>
+    /// Whether <paramref name="other"/> asks for the same thing: the same kind, place and sign-off, and for a metric the same
+    /// rule however it is written (<c>p95 &lt; 300 ms</c> and <c>p95 &lt; 0.3 s</c> are one gate). Ids are not compared.
+    /// </summary>
+    public bool SameAs(GateDefinition other) =>
+        Kind == other.Kind && MeasuredOn == other.MeasuredOn && SignOffKind == other.SignOffKind && Role == other.Role
+        && (Rule, other.Rule) switch { (null, null) => true, ({ } mine, { } theirs) => mine.SameAs(theirs), _ => false };
+
     /// <summary>Checks a gate before it is saved; null when it is well-formed. Environment names are checked by the caller.</summary>
     public string? Check()
     {

@@ -74,10 +74,10 @@ public static class MetricRuleJudge
             : null;
 
     /// <summary>
-    /// Converts between ms and s. A rule without a unit takes the value as reported, and so does a time
-    /// rule against a value without one; % and /s must be reported in exactly that unit.
+    /// A value in <paramref name="from"/> expressed in <paramref name="to"/>: ms and s convert into each other. A rule without a
+    /// unit takes the value as reported, and so does a time rule against a value without one; % and /s must be reported in
+    /// exactly that unit.
     /// </summary>
-    /// <summary>A value in <paramref name="from"/> expressed in <paramref name="to"/> (ms and s convert; other units only to themselves).</summary>
     public static bool TryConvert(double value, string? from, string? to, out double result)
     {
         result = value;

@@ -31,7 +31,7 @@ public sealed class Authenticator(CredentialStore credentials, AgentStore agents
             }
             if (bearer.StartsWith(Tokens.RegistrationPrefix, StringComparison.Ordinal))
             {
-                var reg = await agents.FindRegistrationTokenAsync(hash);
+                var reg = await agents.FindRegistrationTokenAsync(hash, now);
                 return reg is null ? null : new Principal.RegistrationToken(reg.Id, reg.Pool, reg.PreApproved != 0, reg.AgentName);
             }
             var found = await credentials.FindTokenAsync(hash, now);
@@ -74,9 +74,13 @@ public sealed class Authenticator(CredentialStore credentials, AgentStore agents
                 ? $"agent '{agent.Name}' is disabled; an admin can approve it again or remove it"
                 : "the agent credential is not known to this server (the agent was removed or registered again); register the agent with a new registration token";
         if (bearer.StartsWith(Tokens.RegistrationPrefix, StringComparison.Ordinal))
-            return await agents.RegistrationTokenRevokedAsync(hash) is true
-                ? "the registration token was revoked (by an admin, or once used if it was a one-time token); ask an admin for a new one (slipway agent token create)"
-                : "the registration token is not known to this server; ask an admin for one (slipway agent token create)";
+            return await agents.RegistrationTokenStateAsync(hash) switch
+            {
+                null => "the registration token is not known to this server; ask an admin for one (slipway agent token create)",
+                { RevokedAt: not null } => "the registration token was revoked (by an admin, or once used if it was a one-time token); ask an admin for a new one (slipway agent token create)",
+                { ExpiresAt: { } expired } => $"the registration token expired at {Time(expired)}; ask an admin for a new one (slipway agent token create)",
+                _ => "the registration token is not valid; ask an admin for a new one (slipway agent token create)",
+            };
         var token = await credentials.TokenStateAsync(hash);
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         return token is null ? "the API token is not known to this server (mistyped, or from another server)" + SignIn

@@ -37,7 +37,11 @@ public static class AgentPages
         {
             var newest = long.TryParse(Optional(form, "newest"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)
                 ? n : throw new ArgumentException("the form lacks the mark of the tokens it was shown with: reload the agents page");
-            var request = new CreateRegistrationTokenRequest(Optional(form, "pool") ?? "build", Checked(form, "preApproved"), Optional(form, "agentName"));
+            var days = Optional(form, "expiresInDays") is { } d
+                ? int.TryParse(d, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var parsed)
+                    ? parsed : throw new ArgumentException("the expiry is a whole number of days (0: never)")
+                : (int?)null;
+            var request = new CreateRegistrationTokenRequest(Optional(form, "pool") ?? "build", Checked(form, "preApproved"), Optional(form, "agentName"), days);
             var created = await service.CreateTokenAsync(Actor.Of(context), request, newest);
             context.Response.Headers.CacheControl = Access.AccessMiddleware.NoStore;
             return Page<AgentTokenPage>(context, new { Created = created, AgentName = request.AgentName, Server = ServerAddress(context) });

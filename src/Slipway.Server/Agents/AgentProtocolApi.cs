@@ -86,8 +86,8 @@ public static partial class AgentProtocolApi
         catch (AgentNameTakenException taken) { return await NameRefusedAsync(context, request.Name, taken.Message); }
         catch (RevokedTokenException)
         {
-            await context.AuditAsync(Actions.AgentRegister, Core.Audit.AuditOutcomes.Denied, $"agent:{request.Name}", "the registration token was revoked meanwhile");
-            return Results.Json(new ErrorDto("the registration token was revoked; ask an admin for a new one"), statusCode: StatusCodes.Status401Unauthorized);
+            await context.AuditAsync(Actions.AgentRegister, Core.Audit.AuditOutcomes.Denied, $"agent:{request.Name}", "the registration token was revoked or expired meanwhile");
+            return Results.Json(new ErrorDto("the registration token was revoked or has expired; ask an admin for a new one"), statusCode: StatusCodes.Status401Unauthorized);
         }
     }
 

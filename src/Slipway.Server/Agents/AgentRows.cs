@@ -26,6 +26,8 @@ public sealed class RegistrationTokenRow
     public long PreApproved { get; set; }
     public long? RevokedAt { get; set; }
     public long CreatedAt { get; set; }
+    /// <summary>When it stops admitting agents (unix ms); null: never.</summary>
+    public long? ExpiresAt { get; set; }
     /// <summary>The one agent name this token registers (and may take over), or null for an ordinary token.</summary>
     public string? AgentName { get; set; }
 }

@@ -31,7 +31,14 @@ public sealed class AgentService(AgentStore agents, TimeProvider clock)
         await actor.AuditAsync(Actions.AgentApprove, AuditOutcomes.Succeeded, $"agent:{name}", "agent removed: its credential no longer works and its name is free");
     }
 
-    /// <summary>A registration token for a pool (build by default), shown once.</summary>
+    /// <summary>How long a registration token admits agents unless asked otherwise: long enough to set up a machine, short enough
+    /// that one forgotten in a chat or a ticket stops working (kubeadm's join tokens: 24 hours).</summary>
+    public const int DefaultTokenDays = 7;
+
+    public const int MaxTokenDays = 365;
+
+    /// <summary>A registration token for a pool (build by default), shown once; it expires after
+    /// <see cref="DefaultTokenDays"/> days unless the request says otherwise (0: never).</summary>
     /// <param name="newestSeen">The agents page's form sends the id of the newest registration token the page was shown with
     /// (<see cref="AgentStore.NewestRegistrationTokenIdAsync"/>): a token made since, such as the one this form just made
     /// when the browser sends it again on a reload of the page that showed it, refuses it (409), so a reload never mints a
@@ -42,23 +49,29 @@ public sealed class AgentService(AgentStore agents, TimeProvider clock)
         var bound = string.IsNullOrWhiteSpace(request?.AgentName) ? null : request.AgentName.Trim();
         if (bound is not null && Core.Deployments.Rollout.TargetRules.CheckName(bound, "agent name") is { } invalid) throw new ArgumentException(invalid);
         if (bound is not null && Recovery.IsReservedAgentName(bound)) throw new ArgumentException($"the name '{bound}' is reserved for the servers' embedded agents");
+        var days = request?.ExpiresInDays ?? DefaultTokenDays;
+        if (days is < 0 or > MaxTokenDays)
+            throw new ArgumentException($"a registration token expires in 1 to {MaxTokenDays} days, or never (0)");
         var token = Tokens.New(Tokens.RegistrationPrefix);
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        long? expires = days == 0 ? null : now + (long)TimeSpan.FromDays(days).TotalMilliseconds;
         var id = newestSeen is { } seen
-            ? await agents.CreateRegistrationTokenAfterAsync(seen, Tokens.Hash(token), pool, request?.PreApproved ?? false, now, bound)
+            ? await agents.CreateRegistrationTokenAfterAsync(seen, Tokens.Hash(token), pool, request?.PreApproved ?? false, now, bound, expires)
               ?? throw new ConflictException("a registration token was made since this form was shown (was the page that showed a new token " +
                                              "reloaded?): none was made now, and the one shown then still works. To make another, use the form below.")
-            : await agents.CreateRegistrationTokenAsync(Tokens.Hash(token), pool, request?.PreApproved ?? false, now, bound);
+            : await agents.CreateRegistrationTokenAsync(Tokens.Hash(token), pool, request?.PreApproved ?? false, now, bound, expires);
         await actor.AuditAsync(Actions.AgentTokenCreate, AuditOutcomes.Succeeded, $"registration-token:{id}",
-            $"agent registration token for pool '{pool}'" + (request?.PreApproved == true ? ", pre-approved" : "") + (bound is null ? "" : $", for agent '{bound}' only"));
-        return new RegistrationTokenDto(id, token, pool, request?.PreApproved ?? false);
+            $"agent registration token for pool '{pool}'" + (request?.PreApproved == true ? ", pre-approved" : "") + (bound is null ? "" : $", for agent '{bound}' only") +
+            (days == 0 ? ", never expires" : $", expires in {days} day{(days == 1 ? "" : "s")}"));
+        return new RegistrationTokenDto(id, token, pool, request?.PreApproved ?? false, UnixMs.To(expires));
     }
 
-    /// <summary>The tokens in force and the newest revoked ones (AgentStore.ListRegistrationTokensAsync).</summary>
-    public async Task<IReadOnlyList<RegistrationTokenInfoDto>> ListTokensAsync() => (await agents.ListRegistrationTokensAsync()).Select(Info).ToList();
+    /// <summary>The tokens in force and the newest revoked or expired ones (AgentStore.ListRegistrationTokensAsync).</summary>
+    public async Task<IReadOnlyList<RegistrationTokenInfoDto>> ListTokensAsync() =>
+        (await agents.ListRegistrationTokensAsync(clock.GetUtcNow().ToUnixTimeMilliseconds())).Select(Info).ToList();
 
     private static RegistrationTokenInfoDto Info(RegistrationTokenRow t) =>
-        new(t.Id, t.Pool, t.PreApproved != 0, t.AgentName, UnixMs.To(t.CreatedAt), UnixMs.To(t.RevokedAt));
+        new(t.Id, t.Pool, t.PreApproved != 0, t.AgentName, UnixMs.To(t.CreatedAt), UnixMs.To(t.RevokedAt), UnixMs.To(t.ExpiresAt));
 
     /// <summary>
     /// Revokes a registration token: it admits no agent from then on. Agents it registered keep their own credentials (disable

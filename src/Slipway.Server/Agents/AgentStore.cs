@@ -16,9 +16,18 @@ public sealed class AgentStore(SqlDatabase db)
 
     public const string Removed = "removed";
 
+    /// <summary>
+    /// A registration token is in force while it is neither revoked nor expired: the condition on <c>registration_tokens</c>
+    /// with the parameter <c>@now</c>.
+    /// </summary>
+    private const string InForce = "revoked_at IS NULL AND (expires_at IS NULL OR expires_at > @now)";
+
+    private const string TokenColumns = "id, pool, pre_approved, created_at, revoked_at, expires_at, agent_name";
+
     /// <param name="agentName">Binds the token to this agent name: it registers only that name, and may take it over.</param>
-    public Task<long> CreateRegistrationTokenAsync(string tokenHash, string pool, bool preApproved, long now, string? agentName = null) =>
-        db.WriteAsync((c, tx) => InsertRegistrationTokenAsync(c, tx, tokenHash, pool, preApproved, now, agentName));
+    /// <param name="expiresAt">When it stops admitting agents (unix ms); null: never.</param>
+    public Task<long> CreateRegistrationTokenAsync(string tokenHash, string pool, bool preApproved, long now, string? agentName = null, long? expiresAt = null) =>
+        db.WriteAsync((c, tx) => InsertRegistrationTokenAsync(c, tx, tokenHash, pool, preApproved, now, agentName, expiresAt));
 
     /// <summary>
     /// As <see cref="CreateRegistrationTokenAsync"/>, but only while <paramref name="newestSeen"/> is still the newest
@@ -27,13 +36,14 @@ public sealed class AgentStore(SqlDatabase db)
     /// carries the id it was shown with mints at most one token: sent again, it finds its own token newer. Check and insert
     /// are one transaction, under a lock on PostgreSQL (SQLite's writes are serial anyway), so two sends at once mint one.
     /// </summary>
-    public Task<long?> CreateRegistrationTokenAfterAsync(long newestSeen, string tokenHash, string pool, bool preApproved, long now, string? agentName = null) =>
+    public Task<long?> CreateRegistrationTokenAfterAsync(long newestSeen, string tokenHash, string pool, bool preApproved, long now, string? agentName = null,
+        long? expiresAt = null) =>
         db.WriteAsync<long?>(async (c, tx) =>
         {
             if (db.Dialect == SqlDialect.Postgres)
                 await c.ExecuteAsync("SELECT pg_advisory_xact_lock(@key)", new { key = DatabaseLocks.KeyOf("registration-tokens") }, tx);
             if (await c.ExecuteScalarAsync<long>("SELECT COALESCE(MAX(id), 0) FROM registration_tokens", transaction: tx) != newestSeen) return null;
-            return await InsertRegistrationTokenAsync(c, tx, tokenHash, pool, preApproved, now, agentName);
+            return await InsertRegistrationTokenAsync(c, tx, tokenHash, pool, preApproved, now, agentName, expiresAt);
         });
 
     /// <summary>The id of the newest registration token, 0 when there is none.</summary>
@@ -41,25 +51,26 @@ public sealed class AgentStore(SqlDatabase db)
         db.ReadAsync(c => c.ExecuteScalarAsync<long>("SELECT COALESCE(MAX(id), 0) FROM registration_tokens"));
 
     private static Task<long> InsertRegistrationTokenAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx,
-        string tokenHash, string pool, bool preApproved, long now, string? agentName) =>
+        string tokenHash, string pool, bool preApproved, long now, string? agentName, long? expiresAt) =>
         c.ExecuteScalarAsync<long>(
-            "INSERT INTO registration_tokens (token_hash, pool, pre_approved, created_at, agent_name) VALUES (@tokenHash, @pool, @pre, @now, @agentName) RETURNING id",
-            new { tokenHash, pool, pre = preApproved ? 1 : 0, now, agentName }, tx);
+            "INSERT INTO registration_tokens (token_hash, pool, pre_approved, created_at, agent_name, expires_at) " +
+            "VALUES (@tokenHash, @pool, @pre, @now, @agentName, @expiresAt) RETURNING id",
+            new { tokenHash, pool, pre = preApproved ? 1 : 0, now, agentName, expiresAt }, tx);
 
     /// <summary>
-    /// The registration tokens still in force and the <paramref name="revokedShown"/> newest revoked ones, newest first (no
-    /// values: only their hashes are kept). Every server start makes and revokes one for its embedded agent, so the revoked
-    /// ones are many.
+    /// The registration tokens still in force at <paramref name="now"/> and the <paramref name="revokedShown"/> newest revoked
+    /// or expired ones, newest first (no values: only their hashes are kept). Every server start makes and revokes one for its
+    /// embedded agent, so the revoked ones are many.
     /// </summary>
-    public async Task<IReadOnlyList<RegistrationTokenRow>> ListRegistrationTokensAsync(int revokedShown = 20) =>
+    public async Task<IReadOnlyList<RegistrationTokenRow>> ListRegistrationTokensAsync(long now, int revokedShown = 20) =>
         (await db.ReadAsync(c => c.QueryAsync<RegistrationTokenRow>(
-            "SELECT * FROM (SELECT id, pool, pre_approved, created_at, revoked_at, agent_name FROM registration_tokens WHERE revoked_at IS NULL " +
-            "UNION ALL SELECT * FROM (SELECT id, pool, pre_approved, created_at, revoked_at, agent_name FROM registration_tokens " +
-            "WHERE revoked_at IS NOT NULL ORDER BY id DESC LIMIT @revokedShown) r) t ORDER BY id DESC", new { revokedShown }))).ToList();
+            $"SELECT * FROM (SELECT {TokenColumns} FROM registration_tokens WHERE {InForce} " +
+            $"UNION ALL SELECT * FROM (SELECT {TokenColumns} FROM registration_tokens " +
+            $"WHERE NOT ({InForce}) ORDER BY id DESC LIMIT @revokedShown) r) t ORDER BY id DESC", new { now, revokedShown }))).ToList();
 
     public Task<RegistrationTokenRow?> GetRegistrationTokenAsync(long id) =>
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<RegistrationTokenRow>(
-            "SELECT id, pool, pre_approved, created_at, revoked_at, agent_name FROM registration_tokens WHERE id = @id", new { id }));
+            $"SELECT {TokenColumns} FROM registration_tokens WHERE id = @id", new { id }));
 
     /// <summary>Revokes a token by its id; false when there is none such or it was revoked already.</summary>
     public async Task<bool> RevokeRegistrationTokenAsync(long id, long now) =>
@@ -70,14 +81,15 @@ public sealed class AgentStore(SqlDatabase db)
         db.WriteAsync((c, tx) => c.ExecuteAsync(
             "UPDATE registration_tokens SET revoked_at = @now WHERE token_hash = @tokenHash AND revoked_at IS NULL", new { tokenHash, now }, tx));
 
-    /// <summary>Whether a registration token with this hash exists but was revoked (true), or does not exist (null).</summary>
-    public Task<bool?> RegistrationTokenRevokedAsync(string tokenHash) =>
-        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<bool?>(
-            "SELECT revoked_at IS NOT NULL FROM registration_tokens WHERE token_hash = @tokenHash", new { tokenHash }));
-
-    public Task<RegistrationTokenRow?> FindRegistrationTokenAsync(string tokenHash) =>
+    /// <summary>The registration token with this hash, in force or not (to say why it was refused); null when there is none.</summary>
+    public Task<RegistrationTokenRow?> RegistrationTokenStateAsync(string tokenHash) =>
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<RegistrationTokenRow>(
-            "SELECT id, pool, pre_approved, revoked_at, agent_name FROM registration_tokens WHERE token_hash = @tokenHash AND revoked_at IS NULL", new { tokenHash }));
+            $"SELECT {TokenColumns} FROM registration_tokens WHERE token_hash = @tokenHash", new { tokenHash }));
+
+    /// <summary>The registration token with this hash while it is in force at <paramref name="now"/> (not revoked, not expired).</summary>
+    public Task<RegistrationTokenRow?> FindRegistrationTokenAsync(string tokenHash, long now) =>
+        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<RegistrationTokenRow>(
+            $"SELECT {TokenColumns} FROM registration_tokens WHERE token_hash = @tokenHash AND {InForce}", new { tokenHash, now }));
 
     /// <summary>
     /// Registers a new agent. A name in use is refused (<see cref="AgentNameTakenException"/>), even when two
@@ -86,14 +98,14 @@ public sealed class AgentStore(SqlDatabase db)
     /// a disabled agent stays disabled. Returns the agent's id and status.
     /// </summary>
     /// <param name="registrationTokenId">The token registering it, checked again inside the write: a registration
-    /// authenticated just before an admin revoked its token does not go through after the revocation (RevokedTokenException).</param>
+    /// authenticated just before an admin revoked its token (or just before it expired) does not go through after that (RevokedTokenException).</param>
     public Task<(long Id, string Status)> RegisterAsync(string name, string pool, string labels, int slots, string credentialHash,
         bool preApproved, int protocolVersion, long now, bool takeOver = false, string? nodeTarget = null, long? registrationTokenId = null) =>
         db.WriteAsync<(long, string)>(async (c, tx) =>
         {
             if (registrationTokenId is { } tokenId && await c.ExecuteScalarAsync<long?>(
-                    "SELECT id FROM registration_tokens WHERE id = @tokenId AND revoked_at IS NULL" + (db.Dialect == SqlDialect.Postgres ? " FOR UPDATE" : ""),
-                    new { tokenId }, tx) is null)
+                    $"SELECT id FROM registration_tokens WHERE id = @tokenId AND {InForce}" + (db.Dialect == SqlDialect.Postgres ? " FOR UPDATE" : ""),
+                    new { tokenId, now }, tx) is null)
                 throw new RevokedTokenException();
             var status = preApproved ? "approved" : "pending";
             var existing = await c.QuerySingleOrDefaultAsync<AgentRow>("SELECT id, status FROM agents WHERE name = @name", new { name }, tx);
@@ -160,5 +172,5 @@ public sealed class AgentNameTakenException(string name)
     public string Name { get; } = name;
 }
 
-/// <summary>The registration token was revoked between the request's authentication and its write.</summary>
-public sealed class RevokedTokenException() : Exception("the registration token was revoked");
+/// <summary>The registration token was revoked, or expired, between the request's authentication and its write.</summary>
+public sealed class RevokedTokenException() : Exception("the registration token was revoked or expired");

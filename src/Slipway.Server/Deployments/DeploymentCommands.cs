@@ -77,7 +77,7 @@ public sealed class DeploymentCommands(ProjectStore projects, DeploymentStore de
         var project = await projects.RequireAsync(projectName);
         var environment = await service.EnvironmentAsync(project, request.Environment);
         var release = await service.ReleaseAsync(project, request.Version);
-        return await RequestAsync(actor, project, environment, release, DeploymentService.KindDeploy, request.EmergencyReason);
+        return await RequestAsync(actor, project, environment, DeploymentService.KindDeploy, request.EmergencyReason, () => Task.FromResult(release));
     }
 
     /// <summary>Ships to <c>request.Environment</c> what its source environment runs; a version given must be that one (the preview the user saw).</summary>
@@ -86,10 +86,13 @@ public sealed class DeploymentCommands(ProjectStore projects, DeploymentStore de
         if (request?.Environment is null) throw new ArgumentException("the body must be {\"environment\": \"production\"}");
         var project = await projects.RequireAsync(projectName);
         var environment = await service.EnvironmentAsync(project, request.Environment);
-        var release = await service.PromotionReleaseAsync(project, environment);
-        if (request.Version is not null && request.Version != release.Version)
-            throw new ConflictException($"lifecycle: the release to promote to '{environment.Name}' is {release.Version}, not {request.Version}");
-        return await RequestAsync(actor, project, environment, release, DeploymentService.KindPromote, request.EmergencyReason);
+        return await RequestAsync(actor, project, environment, DeploymentService.KindPromote, request.EmergencyReason, async () =>
+        {
+            var release = await service.PromotionReleaseAsync(project, environment);
+            if (request.Version is not null && request.Version != release.Version)
+                throw new ConflictException($"lifecycle: the release to promote to '{environment.Name}' is {release.Version}, not {request.Version}");
+            return release;
+        });
     }
 
     /// <summary>Back to the release before the current one, or to a version given.</summary>
@@ -98,24 +101,36 @@ public sealed class DeploymentCommands(ProjectStore projects, DeploymentStore de
         if (request?.Environment is null) throw new ArgumentException("the body must be {\"environment\": \"production\", \"version\": null}");
         var project = await projects.RequireAsync(projectName);
         var environment = await service.EnvironmentAsync(project, request.Environment);
-        var release = request.Version is null ? await service.RollbackReleaseAsync(project, environment) : await service.ReleaseAsync(project, request.Version);
-        // A person's second click on Roll back: the first is still waiting for its approval or running. Not for an emergency:
-        // the one on its way may be held by a freeze or by gates that fail since, and restoring service comes first.
-        if (string.IsNullOrWhiteSpace(request.EmergencyReason)) await service.RefuseIfOnItsWayAsync(environment, release);
-        return await RequestAsync(actor, project, environment, release, DeploymentService.KindRollback, request.EmergencyReason);
+        return await RequestAsync(actor, project, environment, DeploymentService.KindRollback, request.EmergencyReason, async () =>
+            request.Version is null ? await service.RollbackReleaseAsync(project, environment) : await service.ReleaseAsync(project, request.Version));
     }
 
-    private async Task<DeploymentRow> RequestAsync(Actor actor, ProjectRow project, EnvironmentRow environment, ReleaseRow release, string kind, string? emergencyReason)
+    /// <summary>
+    /// A person's request for the release <paramref name="choose"/> picks. Under the environment's request lock (every node):
+    /// the release is picked, a second promotion or rollback of one already on its way refused (two clicks, or two people at
+    /// once) and the deployment written, so two requests at once cannot both find nothing on its way. An explicit deploy is
+    /// not refused so: it asks for that release to run again, and queues behind the one on its way. Nor is an emergency: the
+    /// one on its way may be held by a freeze or by gates that fail since, and restoring service comes first. Refusals are audited.
+    /// </summary>
+    private async Task<DeploymentRow> RequestAsync(Actor actor, ProjectRow project, EnvironmentRow environment, string kind, string? emergencyReason,
+        Func<Task<ReleaseRow>> choose)
     {
-        var target = $"project:{project.Name} env:{environment.Name} release:{release.Version}";
+        var target = $"project:{project.Name} env:{environment.Name}";
+        await using var held = await locks.AcquireAsync(DeploymentService.RequestLock(environment), wait: TimeSpan.FromSeconds(30));
+        ReleaseRow? release = null;
         DeploymentRow d;
-        try { d = await service.RequestAsync(project, environment, release, DeploymentService.InitiatorOf(actor.User, project.Name, environment.Name), kind, emergencyReason); }
+        try
+        {
+            release = await choose();
+            if (kind != DeploymentService.KindDeploy && string.IsNullOrWhiteSpace(emergencyReason)) await service.RefuseIfOnItsWayAsync(environment, release);
+            d = await service.RequestAsync(project, environment, release, DeploymentService.InitiatorOf(actor.User, project.Name, environment.Name), kind, emergencyReason);
+        }
         catch (Exception e) when (e is PolicyRefusedException or ConflictException)
         {
-            await actor.AuditAsync(Actions.DeploymentStart, AuditOutcomes.Denied, target, e.Message);
+            await actor.AuditAsync(Actions.DeploymentStart, AuditOutcomes.Denied, release is null ? target : $"{target} release:{release.Version}", $"{kind}: {e.Message}");
             throw;
         }
-        await actor.AuditAsync(Actions.DeploymentStart, AuditOutcomes.Succeeded, target,
+        await actor.AuditAsync(Actions.DeploymentStart, AuditOutcomes.Succeeded, $"{target} release:{release.Version}",
             (d.EmergencyReason is { } reason ? $"EMERGENCY DEPLOYMENT DURING FREEZE: {reason}; " : "") +
             $"{kind} #{d.Number}: {release.Version} to '{environment.Name}' ({d.State})");
         return d;

@@ -119,8 +119,8 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
 
     /// <summary>
     /// The release a promotion to <paramref name="target"/> takes: the current one of the environment before it. Refused
-    /// (409, rule <c>lifecycle</c>) when that release is already current on the target or already on its way there
-    /// (awaiting approval, queued or running): a promotion that changes nothing would only ask approvers to approve it.
+    /// (409, rule <c>lifecycle</c>) when that release is already current on the target: a promotion that changes nothing
+    /// would only ask approvers to approve it. (One already on its way is refused by <see cref="RefuseIfOnItsWayAsync"/>.)
     /// </summary>
     public async Task<ReleaseRow> PromotionReleaseAsync(ProjectRow project, EnvironmentRow target)
     {
@@ -132,14 +132,16 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
         if (current.FirstOrDefault(d => d.EnvironmentId == target.Id) is { } there && there.ReleaseId == release.Id)
             throw new ConflictException($"lifecycle: {release.Version} is already the current release of '{target.Name}' " +
                                         $"(deployment #{there.Number}); there is nothing to promote from '{source.Name}'");
-        await RefuseIfOnItsWayAsync(target, release);
         return release;
     }
 
     /// <summary>
     /// Refuses (409, rule <c>lifecycle</c>) a second request for a release already on its way to the environment (awaiting
-    /// approval, queued or running): it would only ask approvers to approve the same thing twice, and run it twice.
+    /// approval, queued or running): it would only ask approvers to approve the same thing twice, and run it twice. Call it
+    /// under <see cref="RequestLock"/>, so that two requests at once cannot both find nothing on its way.
     /// </summary>
+    public static string RequestLock(EnvironmentRow environment) => $"deployment-request:{environment.Id}";
+
     public async Task RefuseIfOnItsWayAsync(EnvironmentRow target, ReleaseRow release)
     {
         if ((await deployments.InStatesAsync(target.ProjectId, DeploymentState.AwaitingApproval, DeploymentState.Queued, DeploymentState.Running))
@@ -174,6 +176,7 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
     public async Task<DeploymentRow> ApproveAsync(ProjectRow project, DeploymentRow deployment, Initiator approver, string? comment,
         Func<PolicyDecision, Task> enforce)
     {
+        DeploymentTransitions.EnsureAwaitingDecision(deployment.Subject, deployment.StateValue, "approve");
         DeploymentTransitions.Ensure(deployment.Subject, deployment.StateValue, DeploymentState.Queued);
         var environment = (await environments.GetAsync(deployment.EnvironmentId))!;
         // An inconclusive gate is a person's call: it needs a reason (the approver role is checked with the approval).
@@ -207,6 +210,7 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
     public async Task<DeploymentRow> RejectAsync(ProjectRow project, DeploymentRow deployment, Initiator approver, string? reason)
     {
         if (string.IsNullOrWhiteSpace(reason)) throw new ArgumentException("a rejection needs a reason");
+        DeploymentTransitions.EnsureAwaitingDecision(deployment.Subject, deployment.StateValue, "reject");
         DeploymentTransitions.Ensure(deployment.Subject, deployment.StateValue, DeploymentState.Rejected);
         // A veto is an approver's decision too: it needs the environment's approver role (but may come from anyone holding it).
         var environment = (await environments.GetAsync(deployment.EnvironmentId))!;

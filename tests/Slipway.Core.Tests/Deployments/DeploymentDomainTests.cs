@@ -133,6 +133,17 @@ public sealed class DeploymentDomainTests
     public void Transitions_Refused_Loudly(DeploymentState from, DeploymentState to) =>
         Assert.Contains("cannot move deployment 1", Assert.Throws<DeploymentTransitionException>(() => DeploymentTransitions.Ensure("deployment 1", from, to)).Message);
 
+    [Theory]
+    [InlineData(DeploymentState.Rejected, "approve", "cannot approve deployment #4: it was rejected, and a rejection is final: to ship that release there, ask for a new deployment")]
+    [InlineData(DeploymentState.Cancelled, "approve", "cannot approve deployment #4: it was cancelled: to ship that release there, ask for a new deployment")]
+    [InlineData(DeploymentState.Queued, "reject", "cannot reject deployment #4: it is queued already, approved or not needing approval")]
+    [InlineData(DeploymentState.Succeeded, "reject", "cannot reject deployment #4: it has already finished (succeeded)")]
+    public void ADecision_OnADeploymentNotAwaitingOne_SaysWhatItIsInstead(DeploymentState state, string verb, string message)
+    {
+        Assert.Equal(message, Assert.Throws<DeploymentTransitionException>(() => DeploymentTransitions.EnsureAwaitingDecision("deployment #4", state, verb)).Message);
+        DeploymentTransitions.EnsureAwaitingDecision("deployment #4", DeploymentState.AwaitingApproval, verb);
+    }
+
     [Fact]
     public void EnvironmentSettings_AreChecked()
     {

@@ -80,4 +80,22 @@ public class MetricRuleParserTests
         Assert.False(MetricRuleParser.TryParse("a p95 < 1" + new string(' ', 400) + "ms", out _, out var error));
         Assert.Contains("longer than 300 characters", error);
     }
+
+    [Theory]
+    [InlineData("http_req_duration p95 < 300 ms", "http_req_duration p95 < 0.3 s", true)]
+    [InlineData("http_req_duration p95 < 300 ms", "http_req_duration  p(95)<300ms", true)]
+    [InlineData("http_req_duration p95 <= 1.1 x baseline", "http_req_duration p95 <= 1.10 × baseline", true)]
+    [InlineData("http_req_duration p95 < 300 ms", "http_req_duration p95 <= 300 ms", false)]
+    [InlineData("http_req_duration p95 < 300 ms", "http_req_duration p99 < 300 ms", false)]
+    [InlineData("http_req_duration p95 < 300 ms", "http_req_duration p95 < 300", false)]
+    [InlineData("http_req_duration p95 < 300 ms", "http_req_duration p95 < 301 ms", false)]
+    [InlineData("errors rate < 1 %", "errors rate < 1/s", false)]
+    public void SameAs_ComparesTheCondition_NotTheSpelling(string one, string other, bool same)
+    {
+        Assert.Equal(same, MetricRuleParser.Parse(one).SameAs(MetricRuleParser.Parse(other)));
+        Assert.Equal(same, MetricRuleParser.Parse(other).SameAs(MetricRuleParser.Parse(one)));
+        var gate = new GateDefinition(1, GateKind.Metric, "staging", MetricRuleParser.Parse(one), null, null);
+        Assert.Equal(same, gate.SameAs(gate with { Id = 2, Rule = MetricRuleParser.Parse(other) }));
+        Assert.False(gate.SameAs(gate with { MeasuredOn = "ci" }));
+    }
 }

@@ -128,6 +128,46 @@ public sealed class AgentIdentityTests
         developer.Dispose();
     }
 
+    /// <summary>
+    /// A registration token expires: after 7 days unless asked otherwise (0: never; beyond 365 days refused). An expired one
+    /// admits no agent, the refusal names when it expired, and it is listed among those no longer in force.
+    /// </summary>
+    [Fact]
+    public async Task ARegistrationToken_ExpiresAfterSevenDaysByDefault_AndAnExpiredOneIsRefused_SayingWhen()
+    {
+        await using var server = await SlipwayTestServer.StartAsync(o => o.EmbeddedAgent = false);
+        var before = DateTimeOffset.UtcNow;
+        var normal = await server.Client.CreateAgentTokenAsync("build", preApproved: true);
+        Assert.InRange(normal.ExpiresAt!.Value, before.AddDays(7).AddSeconds(-5), DateTimeOffset.UtcNow.AddDays(7).AddSeconds(5));
+        var forever = await server.Client.CreateAgentTokenAsync("build", preApproved: false, expiresInDays: 0);
+        Assert.Null(forever.ExpiresAt);
+        var tooLong = await Assert.ThrowsAsync<Slipway.Client.SlipwayApiException>(() => server.Client.CreateAgentTokenAsync("build", false, expiresInDays: 366));
+        Assert.Equal(HttpStatusCode.BadRequest, tooLong.Status);
+        Assert.Contains("1 to 365 days, or never (0)", tooLong.Message);
+        Assert.Contains(await AuditAsync(server, "action=agent.token.create"), e => e.Detail!.Contains("pre-approved, expires in 7 days;"));
+
+        // One that expired a minute ago, planted in the store: a test cannot wait a week.
+        var secret = Slipway.Server.Access.Tokens.New(Slipway.Server.Access.Tokens.RegistrationPrefix);
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var expiredId = await server.Service<Slipway.Server.Agents.AgentStore>().CreateRegistrationTokenAsync(
+            Slipway.Server.Access.Tokens.Hash(secret), "build", true, now - 120_000, expiresAt: now - 60_000);
+        using var late = Http(server, secret);
+        var answer = await late.PostAsync("/api/v1/agent/register", Registration("late"));
+        Assert.Equal(HttpStatusCode.Unauthorized, answer.StatusCode);
+        Assert.Contains($"the registration token expired at {DateTimeOffset.FromUnixTimeMilliseconds(now - 60_000).UtcDateTime:yyyy-MM-dd HH:mm} UTC",
+            await answer.Content.ReadAsStringAsync());
+        Assert.DoesNotContain(await server.Client.ListAgentsAsync(), a => a.Name == "late");
+        // The fresh one still admits its agent.
+        using (var inTime = Http(server, normal.Token))
+            Assert.Equal(HttpStatusCode.OK, (await inTime.PostAsync("/api/v1/agent/register", Registration("in-time"))).StatusCode);
+
+        var listed = await server.Client.ListAgentTokensAsync();
+        Assert.Equal(normal.ExpiresAt, listed.Single(t => t.Id == normal.Id).ExpiresAt);
+        Assert.Null(listed.Single(t => t.Id == forever.Id).ExpiresAt);
+        var expired = listed.Single(t => t.Id == expiredId);
+        Assert.Equal((now - 60_000, (DateTimeOffset?)null), (expired.ExpiresAt!.Value.ToUnixTimeMilliseconds(), expired.RevokedAt));
+    }
+
     [Fact]
     public async Task ARefusedCredentialHammeringPoll_WritesOneEntryAWindow_WithTheCountFoldedIn_AndNoneLost()
     {

@@ -104,6 +104,18 @@ public sealed class DeploymentFlowTests
         Assert.NotEqual(waiting.Number, emergency.Number);
         await kit.Admin.CancelDeploymentAsync("shop", emergency.Number);
         await kit.Ann.CancelDeploymentAsync("shop", waiting.Number);
+        // Five clicks at once: the check and the write are one step under the environment's lock, so exactly one goes through.
+        var clicks = await Task.WhenAll(Enumerable.Range(0, 5).Select(async _ =>
+        {
+            try { return (Deployment: (DeploymentDto?)await kit.Ann.RollbackAsync("shop", "production", first.Version), Refusal: (string?)null); }
+            catch (Slipway.Client.SlipwayApiException e) when (e.Status == HttpStatusCode.Conflict) { return (null, e.Message); }
+        }));
+        var through = Assert.Single(clicks, c => c.Deployment is not null).Deployment!;
+        Assert.All(clicks.Where(c => c.Refusal is not null), c => Assert.Contains($"deployment #{through.Number} is awaiting approval", c.Refusal));
+        // Refusals are audited like every other refused request.
+        Assert.Contains(await AuditAsync(kit.Server, "action=deployment.start"),
+            e => e.Actor == "ann" && e.Outcome == "denied" && e.Detail!.Contains($"already on its way to 'production': deployment #{through.Number}"));
+        await kit.Ann.CancelDeploymentAsync("shop", through.Number);
 
         // Rolling staging back goes to the older release; a second rollback goes further back, never forward again.
         var back = await kit.Admin.RollbackAsync("shop", "staging", null);

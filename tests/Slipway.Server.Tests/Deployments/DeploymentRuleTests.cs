@@ -268,6 +268,10 @@ public sealed class DeploymentRuleTests
         var rejected = await kit.Bob.RejectDeploymentAsync("shop", d.Number, "not this week");
         Assert.Equal("rejected", rejected.State);
         Assert.Contains(rejected.Approvals, a => a.Approver == "bob" && a.Verdict == "reject");
+        // An approval after the rejection is refused in words, saying what to do instead.
+        var late = (await Refused(() => kit.Ann.ApproveDeploymentAsync("shop", d.Number, "too late"), HttpStatusCode.Conflict)).Message;
+        Assert.Contains($"cannot approve deployment #{d.Number} ", late);
+        Assert.EndsWith("it was rejected, and a rejection is final: to ship that release there, ask for a new deployment", late);
     }
 
     [Fact]

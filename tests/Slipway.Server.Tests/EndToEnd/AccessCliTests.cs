@@ -36,12 +36,17 @@ public sealed class AccessCliTests
         Assert.Contains("created user later without a password", noPassword.Out);
 
         // Agent registration tokens: made, listed without their values, revoked (then refused at registration).
-        var agentToken = (await admin(null, ["agent", "token", "create", "--pool", "deploy"])).Out.Trim();
+        var createdToken = await admin(null, ["agent", "token", "create", "--pool", "deploy"]);
+        var agentToken = createdToken.Out.Trim();
         Assert.StartsWith("slpr_", agentToken);
+        Assert.Matches(@"^registration token \d+ for pool deploy: admits agents until \d{4}-\d\d-\d\d \d\d:\d\d UTC$", createdToken.Err.Trim());
+        Assert.Contains("never expires; revoke it when done",
+            (await admin(null, ["agent", "token", "create", "--pool", "nodes", "--expires-in-days", "0"])).Err);
         var agentTokens = JsonSerializer.Deserialize<List<RegistrationTokenInfoDto>>((await admin(null, ["agent", "token", "list", "--json"])).Out, SlipwayClient.Json)!;
         var made = Assert.Single(agentTokens, t => t.Pool == "deploy");
         var table = await admin(null, ["agent", "token", "list"]);
-        Assert.Matches($@"(?m)^\s*{made.Id}\s+deploy\s+needs approval\s+any\s+\S+ \S+\s+-\s*$", table.Out);
+        Assert.Matches($@"(?m)^\s*{made.Id}\s+deploy\s+needs approval\s+any\s+\S+ \S+\s+{made.ExpiresAt!.Value.UtcDateTime:yyyy-MM-dd HH:mm:ss}\s+-\s*$", table.Out);
+        Assert.Matches(@"(?m)^\s*\d+\s+nodes\s+needs approval\s+any\s+\S+ \S+\s+never\s+-\s*$", table.Out);
         Assert.DoesNotContain(agentToken, table.Out);
         var revoked = await admin(null, ["agent", "token", "revoke", made.Id.ToString()]);
         Assert.True(revoked.Exit == 0, revoked.Err);

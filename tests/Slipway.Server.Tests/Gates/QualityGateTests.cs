@@ -47,6 +47,10 @@ public sealed class QualityGateTests
             kit.Admin.AddGateAsync("shop", "production", new GateRequest("metric", "staging", "errors rate < 1 %")));
         Assert.Equal(HttpStatusCode.Conflict, twice.Status);
         Assert.Contains("'production' already has this gate", twice.Message);
+        // However it is written: 0.25 s is 250 ms.
+        var respelled = await Assert.ThrowsAsync<Slipway.Client.SlipwayApiException>(() =>
+            kit.Admin.AddGateAsync("shop", "production", new GateRequest("metric", "staging", "http_req_duration p99 < 0.25 s")));
+        Assert.Contains("http_req_duration p99 < 250 ms on staging", respelled.Message);
         Assert.Equal(3, (await kit.Admin.ListGatesAsync("shop", "production")).Count);
 
         // Normal: measured on staging by autocannon, every gate passes, the promotion goes.

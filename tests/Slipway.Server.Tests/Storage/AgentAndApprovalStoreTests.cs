@@ -23,7 +23,7 @@ public sealed class AgentAndApprovalStoreTests(PostgresFixture postgres) : IDisp
         Assert.False(await agents.RevokeRegistrationTokenAsync(tokenId, 3500)); // revoked already
         await Assert.ThrowsAsync<RevokedTokenException>(() => agents.RegisterAsync("second", "build", "", 1, "cred-2", true, 4, 4000, registrationTokenId: tokenId));
         Assert.Null(await agents.FindAsync("second"));
-        var listed = Assert.Single(await agents.ListRegistrationTokensAsync(), t => t.Id == tokenId);
+        var listed = Assert.Single(await agents.ListRegistrationTokensAsync(5000), t => t.Id == tokenId);
         Assert.Equal(3000, listed.RevokedAt);
     }
 
@@ -64,11 +64,36 @@ public sealed class AgentAndApprovalStoreTests(PostgresFixture postgres) : IDisp
         Assert.NotEqual(id, newId);
 
         await agents.CreateRegistrationTokenAsync("reg-hash", "build", true, 5000, agentName: "embedded");
-        Assert.Equal("embedded", (await agents.FindRegistrationTokenAsync("reg-hash"))!.AgentName);
-        Assert.False(await agents.RegistrationTokenRevokedAsync("reg-hash"));
+        Assert.Equal("embedded", (await agents.FindRegistrationTokenAsync("reg-hash", 6000))!.AgentName);
+        Assert.Null((await agents.RegistrationTokenStateAsync("reg-hash"))!.RevokedAt);
         await agents.RevokeRegistrationTokenAsync("reg-hash", 6000);
-        Assert.True(await agents.RegistrationTokenRevokedAsync("reg-hash"));
-        Assert.Null(await agents.RegistrationTokenRevokedAsync("no-such-hash"));
+        Assert.Equal(6000, (await agents.RegistrationTokenStateAsync("reg-hash"))!.RevokedAt);
+        Assert.Null(await agents.FindRegistrationTokenAsync("reg-hash", 6001));
+        Assert.Null(await agents.RegistrationTokenStateAsync("no-such-hash"));
+    }
+
+    [Theory, MemberData(nameof(Dialects))]
+    public async Task ARegistrationToken_AdmitsAgentsUntilItExpires_AndIsThenListedWithTheRevokedOnes(string dialect)
+    {
+        using var db = await MigratedDatabase.OpenAsync(dialect, _dir, postgres);
+        var agents = new AgentStore(db);
+        var expiring = await agents.CreateRegistrationTokenAsync("reg-expiring", "build", false, 1000, expiresAt: 5000);
+        var forever = await agents.CreateRegistrationTokenAsync("reg-forever", "build", false, 1000);
+
+        Assert.Equal(expiring, (await agents.FindRegistrationTokenAsync("reg-expiring", 4999))!.Id);
+        var (id, _) = await agents.RegisterAsync("in-time", "build", "", 1, "cred-1", false, 4, 4999, registrationTokenId: expiring);
+        Assert.True(id > 0);
+        // At its expiry and after: not found for authentication, and refused inside the write (authenticated just before).
+        Assert.Null(await agents.FindRegistrationTokenAsync("reg-expiring", 5000));
+        await Assert.ThrowsAsync<RevokedTokenException>(() => agents.RegisterAsync("too-late", "build", "", 1, "cred-2", false, 4, 5000, registrationTokenId: expiring));
+        Assert.Null(await agents.FindAsync("too-late"));
+        Assert.Equal(forever, (await agents.FindRegistrationTokenAsync("reg-forever", long.MaxValue / 2))!.Id);
+        // Why it was refused, for the 401: the stored expiry, not revoked.
+        Assert.Equal((5000L, (long?)null), ((await agents.RegistrationTokenStateAsync("reg-expiring"))!.ExpiresAt!.Value, (await agents.RegistrationTokenStateAsync("reg-expiring"))!.RevokedAt));
+        // The list keeps in force what is in force at the time asked; an expired one is among the newest not in force.
+        Assert.Equal([forever, expiring], (await agents.ListRegistrationTokensAsync(4999)).Select(t => t.Id));
+        Assert.Equal([forever], (await agents.ListRegistrationTokensAsync(5000, revokedShown: 0)).Select(t => t.Id));
+        Assert.Equal([forever, expiring], (await agents.ListRegistrationTokensAsync(5000, revokedShown: 1)).Select(t => t.Id));
     }
 
     [Theory, MemberData(nameof(Dialects))]
@@ -86,13 +111,13 @@ public sealed class AgentAndApprovalStoreTests(PostgresFixture postgres) : IDisp
         Assert.Null(await agents.CreateRegistrationTokenAfterAsync(0, "hash-again", "build", false, 2000));
         var next = await agents.CreateRegistrationTokenAfterAsync(made, "hash-next", "deploy", true, 3000, "web-4");
         Assert.True(next > made);
-        Assert.Equal(("deploy", 1L, "web-4"), ((await agents.FindRegistrationTokenAsync("hash-next"))!.Pool, (await agents.FindRegistrationTokenAsync("hash-next"))!.PreApproved,
-            (await agents.FindRegistrationTokenAsync("hash-next"))!.AgentName));
+        Assert.Equal(("deploy", 1L, "web-4"), ((await agents.FindRegistrationTokenAsync("hash-next", 6000))!.Pool, (await agents.FindRegistrationTokenAsync("hash-next", 6000))!.PreApproved,
+            (await agents.FindRegistrationTokenAsync("hash-next", 6000))!.AgentName));
         var api = await agents.CreateRegistrationTokenAsync("hash-api", "build", false, 4000);
         Assert.Null(await agents.CreateRegistrationTokenAfterAsync(next!.Value, "hash-stale", "build", false, 5000));
         Assert.Equal(api, await agents.NewestRegistrationTokenIdAsync());
-        Assert.Null(await agents.FindRegistrationTokenAsync("hash-again"));
-        Assert.Null(await agents.FindRegistrationTokenAsync("hash-stale"));
+        Assert.Null(await agents.FindRegistrationTokenAsync("hash-again", 6000));
+        Assert.Null(await agents.FindRegistrationTokenAsync("hash-stale", 6000));
     }
 
     [Theory, MemberData(nameof(Dialects))]

@@ -82,12 +82,17 @@ public static class AgentCommand
         var pool = new Option<string?>("--pool") { Description = "Pool the token admits agents to (default build)" };
         var pre = new Option<bool>("--pre-approved") { Description = "Agents registered with it need no approval" };
         var agent = new Option<string?>("--agent") { Description = "Bind the token to one agent name (e.g. a node agent's): it registers only that agent" };
-        var create = new Command("create", "Create a registration token for new agents") { pool, pre, agent };
+        var days = new Option<int?>("--expires-in-days") { Description = "How long it admits agents: 1 to 365 days, 0 for never (default 7)" };
+        var create = new Command("create", "Create a registration token for new agents (printed alone on stdout; its expiry on stderr)") { pool, pre, agent, days };
         create.SetAction((result, ct) => CliContext.GuardAsync(async () =>
         {
             using var client = CliContext.CreateClient(result);
-            var token = await client.CreateAgentTokenAsync(result.GetValue(pool) ?? "build", result.GetValue(pre), ct, result.GetValue(agent));
+            var token = await client.CreateAgentTokenAsync(result.GetValue(pool) ?? "build", result.GetValue(pre), ct, result.GetValue(agent), result.GetValue(days));
             Console.WriteLine(token.Token);
+            // stdout stays the token alone, for scripts ($(slipway agent token create)); the expiry is for the person.
+            Console.Error.WriteLine(token.ExpiresAt is { } expires
+                ? $"registration token {token.Id} for pool {token.Pool}: admits agents until {expires.UtcDateTime:yyyy-MM-dd HH:mm} UTC"
+                : $"registration token {token.Id} for pool {token.Pool}: never expires; revoke it when done (slipway agent token revoke {token.Id})");
             return 0;
         }));
         var list = new Command("list", "List registration tokens (never their values)") { CliContext.JsonOutput };
@@ -96,10 +101,11 @@ public static class AgentCommand
             using var client = CliContext.CreateClient(result);
             var tokens = await client.ListAgentTokensAsync(ct);
             if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(tokens); return 0; }
-            var table = new TextTable(">ID", "POOL", "APPROVAL", "AGENT", "CREATED (UTC)", "REVOKED (UTC)");
+            var table = new TextTable(">ID", "POOL", "APPROVAL", "AGENT", "CREATED (UTC)", "EXPIRES (UTC)", "REVOKED (UTC)");
             foreach (var t in tokens)
                 table.Add(t.Id.ToString(), t.Pool, t.PreApproved ? "pre-approved" : "needs approval", t.AgentName ?? "any",
-                    t.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss"), t.RevokedAt?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss") ?? "-");
+                    t.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss"), t.ExpiresAt?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss") ?? "never",
+                    t.RevokedAt?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss") ?? "-");
             table.WriteToConsole();
             return 0;
         }));
