@@ -124,7 +124,8 @@ public sealed record ItemDeploymentDto(long Number, string Environment, string R
 /// verdict on a release carrying the item; Ref says which kind, release and environment, with the notes). Who: the requester, the commit's author,
 /// the user who started the run (null when a push did), and so on.
 /// </summary>
-/// <param name="Detail">What a review or an approval said: its verdict and comment (review, deployment_approved, deployment_rejected).</param>
+/// <param name="Detail">What a review or an approval said: its verdict and comment (review, deployment_approved, deployment_rejected);
+/// for later_releases_folded (the later releases past the first 10, in one event; Ref "1.0.19 to 1.0.55") their count.</param>
 public sealed record WorkItemEventDto(string Kind, string Ref, long? RunId, int? RunNumber, string? RunStatus, string? Who, DateTimeOffset At,
     long? Deployment = null, string? Detail = null);
 

@@ -142,6 +142,12 @@ public sealed class ServerOptions
     /// <summary>SLIPWAY_TOKEN_DAYS: default lifetime of a new API token (at most 365 days may be asked for). Default 90.</summary>
     public int DefaultTokenDays { get; set; } = Int("SLIPWAY_TOKEN_DAYS") ?? 90;
 
+    /// <summary>
+    /// How many later releases carrying a work item its timeline tells one by one before folding the rest into one event
+    /// (<see cref="Core.WorkItems.LaterReleases"/>). Not an operator setting: the tests lower it to see the fold.
+    /// </summary>
+    public int TimelineLaterReleases { get; set; } = Core.WorkItems.LaterReleases.Told;
+
     /// <summary>SLIPWAY_SIGNIN_ACCOUNT_LIMIT: failed sign-ins per account within 15 minutes before it is throttled. Default 5.</summary>
     public int SignInFailuresPerAccount { get; set; } = Int("SLIPWAY_SIGNIN_ACCOUNT_LIMIT") ?? 5;
 

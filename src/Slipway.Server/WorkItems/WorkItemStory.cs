@@ -22,7 +22,7 @@ public sealed record ProjectDeployments(IReadOnlyList<string> Environments, IRea
 /// (<see cref="WorkItemJourneys"/>). Reads only; thread-safe.
 /// </summary>
 public sealed class WorkItemStory(ReleaseStore releases, DeploymentStore deployments, EnvironmentStore environments, ChangeRequestStore changeRequests,
-    GateStore gates)
+    GateStore gates, ServerOptions options)
 {
     public async Task<ProjectDeployments> DeploymentsAsync(long projectId)
     {
@@ -49,12 +49,14 @@ public sealed class WorkItemStory(ReleaseStore releases, DeploymentStore deploym
         var shown = project.Rows.Where(d => d.ReleaseId >= first || deciding.Contains(d.Id)).OrderBy(d => d.Id).ToList();
         var approvals = await deployments.ApprovalsAsync(shown.Select(d => d.Id).ToList());
         var events = WorkItemJourneys.Moves(first, project.Journey).Select(m => Event(byId[m.Deployment.Id], m.Arrived)).ToList();
+        // Every release carrying the item, read at once: an old item of a long history is carried by hundreds. The first few
+        // later ones are told one by one, the rest in one line (LaterReleases).
+        var carrying = shown.Where(d => d.ReleaseId >= first).Select(d => d.ReleaseId).Prepend(first).Distinct().ToList();
+        var (told, folded) = LaterReleases.Split(first, carrying, options.TimelineLaterReleases);
         // A later release carrying it that reached an environment where the item already was: not a move, but part of the story.
         var moved = events.Select(e => e.Deployment).ToHashSet();
-        events.AddRange(shown.Where(d => d.ReleaseId > first && d.State == "succeeded" && d.FinishedAt is not null && !moved.Contains(d.Number))
+        events.AddRange(shown.Where(d => told.Contains(d.ReleaseId) && d.State == "succeeded" && d.FinishedAt is not null && !moved.Contains(d.Number))
             .Select(d => new WorkItemEventDto("carried", $"{d.Environment} {d.Version}", d.RunId, null, null, d.Initiator, UnixMs.To(d.FinishedAt!.Value), d.Number)));
-        // Every release carrying the item, read at once: an old item of a long history is carried by hundreds.
-        var carrying = shown.Where(d => d.ReleaseId >= first).Select(d => d.ReleaseId).Prepend(first).Distinct().ToList();
         var releaseRows = await releases.GetManyAsync(carrying);
         var signOffs = await gates.SignOffsAsync(carrying);
         // Sign-offs of the releases carrying the item mark it: a rejection says the item was not accepted as built.
@@ -65,9 +67,12 @@ public sealed class WorkItemStory(ReleaseStore releases, DeploymentStore deploym
                 $"{s.Kind} of {version} on {s.Environment}" + (s.Notes.Length > 0 ? $": {s.Notes}" : ""), null, null, null, s.SignedBy, UnixMs.To(s.SignedAt))));
         }
         // The later releases carrying it (the first is in the item's links), and who approved or rejected each deployment of them.
-        events.AddRange(carrying.Where(id => id != first && releaseRows.ContainsKey(id)).Select(id => releaseRows[id])
+        events.AddRange(told.Where(releaseRows.ContainsKey).Select(id => releaseRows[id])
             .Select(r => new WorkItemEventDto("later_release", r.Version, r.RunId, (int)r.RunNumber, null, r.CreatedBy, UnixMs.To(r.CreatedAt))));
-        foreach (var d in shown.Where(d => d.ReleaseId >= first))
+        if (folded.Where(releaseRows.ContainsKey).Select(id => releaseRows[id]).ToList() is { Count: > 0 } more)
+            events.Add(new WorkItemEventDto("later_releases_folded", more.Count == 1 ? more[0].Version : $"{more[0].Version} to {more[^1].Version}", null, null, null, null,
+                UnixMs.To(more[0].CreatedAt), Detail: $"{more.Count}"));
+        foreach (var d in shown.Where(d => d.ReleaseId == first || told.Contains(d.ReleaseId) || (d.ReleaseId > first && moved.Contains(d.Number))))
             events.AddRange(approvals[d.Id].Select(a => new WorkItemEventDto(a.Verdict == "approve" ? "deployment_approved" : "deployment_rejected",
                 $"{d.Environment} {d.Version}", null, null, null, a.Approver, UnixMs.To(a.At), d.Number, a.Comment.Length > 0 ? Short(a.Comment) : null)));
         return item with
@@ -91,7 +96,7 @@ public sealed class WorkItemStory(ReleaseStore releases, DeploymentStore deploym
         var (changes, releases, deployments) = (may(Actions.ChangeRequestRead), may(Actions.ReleaseRead), may(Actions.DeploymentRead));
         var hidden = new HashSet<string>(StringComparer.Ordinal);
         if (!changes) hidden.UnionWith(["change_request", "change_request_merged", "review"]);
-        if (!releases) hidden.UnionWith(["release", "later_release", "signoff_accepted", "signoff_rejected"]);
+        if (!releases) hidden.UnionWith(["release", "later_release", "later_releases_folded", "signoff_accepted", "signoff_rejected"]);
         if (!deployments) hidden.UnionWith(["deployed", "carried", "rolled_back", "deployment_approved", "deployment_rejected"]);
         return item with
         {

@@ -126,6 +126,39 @@ public sealed class DeploymentFlowTests
             (await Refused(() => kit.Admin.RollbackAsync("shop", "staging", null), HttpStatusCode.Conflict)).Message);
     }
 
+    /// <summary>
+    /// An item carried by many later releases: the first ones are told one by one (here the first one, the option lowered),
+    /// the rest in one event naming them, which a reader without release.read does not see.
+    /// </summary>
+    [Fact]
+    public async Task AnItemCarriedByManyLaterReleases_TellsTheFirstOnes_AndFoldsTheRest()
+    {
+        await using var kit = await DeploymentKit.StartAsync(configure: o => o.TimelineLaterReleases = 1);
+        await kit.Admin.SetItemKeyAsync("shop", "SHOP");
+        await kit.Ann.CreateWorkItemAsync("shop", "Faster checkout");
+        var own = await kit.ReleaseAsync("SHOP-1: faster checkout", ("VERSION", "2"));
+        await kit.OnStagingAsync(own);
+        var later = new List<string>();
+        foreach (var n in new[] { "3", "4", "5" })
+        {
+            later.Add(await kit.ReleaseAsync("docs " + n, ("VERSION", n)));
+            await kit.OnStagingAsync(later[^1]);
+        }
+
+        var timeline = (await kit.Ann.GetWorkItemAsync("shop", 1)).Timeline!;
+        Assert.Equal([later[0]], timeline.Where(e => e.Kind == "later_release").Select(e => e.Ref));
+        Assert.Equal([$"staging {later[0]}"], timeline.Where(e => e.Kind == "carried").Select(e => e.Ref));
+        var folded = Assert.Single(timeline, e => e.Kind == "later_releases_folded");
+        Assert.Equal(($"{later[1]} to {later[2]}", "2"), (folded.Ref, folded.Detail));
+        Assert.Single(timeline, e => e.Kind == "deployed" && e.Ref.StartsWith($"staging {own}"));
+        // A reader of items only (no release.read) is not told of the releases, folded or not.
+        await kit.Admin.CreateRoleAsync("item-reader", null, ["item.read"]);
+        using var reader = new Slipway.Client.SlipwayClient(kit.Server.Url, await UserWithRoleAsync(kit.Server, "reader", "item-reader", "shop"));
+        var seen = (await reader.GetWorkItemAsync("shop", 1)).Timeline!;
+        Assert.Contains(seen, e => e.Kind == "created");
+        Assert.DoesNotContain(seen, e => e.Kind is "later_releases_folded" or "later_release" or "release");
+    }
+
     /// <summary>The outcome is evidence: without a verify step it says so rather than "verified".</summary>
     [Fact]
     public async Task ADeploymentWithoutAVerifyStep_SucceedsAs_DeployedWithNoVerifyStep()

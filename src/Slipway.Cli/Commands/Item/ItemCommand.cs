@@ -127,11 +127,12 @@ public static class ItemCommand
                 "signoff_rejected" => $"sign-off rejected: {e.Ref}",
                 "review" => $"review of change request #{e.Ref}: {e.Detail}",
                 "later_release" => $"also in release {e.Ref} (run #{e.RunNumber})",
+                "later_releases_folded" => $"and {e.Detail} more later release{(e.Detail == "1" ? "" : "s")} carried it too ({e.Ref}; slipway release list)",
                 "deployment_approved" => $"deployment #{e.Deployment} ({e.Ref}) approved{(e.Detail is { } why ? ": " + why : "")}",
                 "deployment_rejected" => $"deployment #{e.Deployment} ({e.Ref}) rejected{(e.Detail is { } why ? ": " + why : "")}",
                 _ => $"{e.Kind.Replace('_', ' ')} {e.Ref}",
             };
-            timeline.Add(e.At.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss"), what, e.Who ?? (e.Kind is "release" or "later_release" ? "(automatic)" : "(push)"));
+            timeline.Add(e.At.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss"), what, e.Who ?? (e.Kind is "release" or "later_release" or "later_releases_folded" ? "(automatic)" : "(push)"));
         }
         timeline.WriteToConsole();
     }
