@@ -11,12 +11,11 @@ public enum Comparison { Less, LessOrEqual, Greater, GreaterOrEqual }
 public sealed record MetricRule(string Metric, string Stat, Comparison Op, double Threshold, string? Unit, bool Relative, string Text)
 {
     /// <summary>
-    /// The same condition whatever the units it is written in: ms and s convert (<see cref="MetricRuleJudge.TryConvert"/>); a
-    /// rule without a unit (it takes the value as reported) is never the same as one with a unit.
+    /// The same condition however it is spelled (<c>p(95)&lt;300ms</c> is <c>p95 &lt; 300 ms</c>, <c>1.10 x baseline</c> is
+    /// <c>1.1 × baseline</c>). Not across units: <c>300 ms</c> and <c>0.3 s</c> are judged alike only for values reported with a
+    /// unit, while a value reported without one is compared as it is (<see cref="MetricRuleJudge.TryConvert"/>).
     /// </summary>
     public bool SameAs(MetricRule other) =>
-        Metric == other.Metric && Stat == other.Stat && Op == other.Op && Relative == other.Relative
-        && (Unit is null) == (other.Unit is null)
-        && MetricRuleJudge.TryConvert(other.Threshold, other.Unit, Unit, out var theirs)
-        && Math.Abs(theirs - Threshold) <= 1e-9 * Math.Max(1, Math.Abs(Threshold));
+        Metric == other.Metric && Stat == other.Stat && Op == other.Op && Relative == other.Relative && Unit == other.Unit
+        && Math.Abs(other.Threshold - Threshold) <= 1e-9 * Math.Max(1, Math.Abs(Threshold));
 }

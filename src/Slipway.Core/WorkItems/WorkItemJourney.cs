@@ -45,10 +45,10 @@ public sealed record ItemJourney(IReadOnlyList<ItemEnvironmentStanding> Environm
 }
 
 /// <summary>
-/// Derives where a work item is after its release: which environments run a release containing it now. Pure. The rule that
-/// makes a release contain the item: the first release that names it and every later release (release ids are ordered;
-/// each release carries what the releases before it did). So an environment whose current release (its last successful
-/// deployment to finish) is older than that first release does not have the item, however it got there.
+/// Derives where a work item is after its release: which environments run a release containing it now. Pure. Which releases
+/// contain the item is the caller's answer (<see cref="Releases.ReleaseLineage"/>: the first release that names it and every
+/// release whose commit descends from that one's; a hotfix cut from an older release branch does not contain it). The
+/// overloads taking the first release's id alone use the rule "that release and every later one" (a single line of releases).
 /// </summary>
 public static class WorkItemJourneys
 {
@@ -64,14 +64,19 @@ public static class WorkItemJourneys
     /// <param name="environments">The project's environment names in lifecycle order.</param>
     /// <param name="deployments">The project's deployments, any order.</param>
     public static ItemJourney Derive(WorkItemState state, long? firstReleaseId, IReadOnlyList<string> environments,
+        IReadOnlyList<JourneyDeployment> deployments) =>
+        Derive(state, firstReleaseId is { } first ? id => id >= first : null, environments, deployments);
+
+    /// <param name="contains">Whether a release (by id) contains the item; null when no release does yet.</param>
+    public static ItemJourney Derive(WorkItemState state, Func<long, bool>? contains, IReadOnlyList<string> environments,
         IReadOnlyList<JourneyDeployment> deployments)
     {
-        if (firstReleaseId is not { } first) return new ItemJourney([], state.Name(), null);
+        if (contains is null) return new ItemJourney([], state.Name(), null);
         var standings = new List<ItemEnvironmentStanding>();
         foreach (var environment in environments)
         {
             var here = deployments.Where(d => d.Environment == environment).OrderBy(d => d.Id).ToList();
-            if (Standing(environment, here, first) is { } standing) standings.Add(standing);
+            if (Standing(environment, here, contains) is { } standing) standings.Add(standing);
         }
         var deployed = standings.LastOrDefault(s => s.Status == ItemEnvironmentStatus.Deployed);
         if (deployed is not null) return new ItemJourney(standings, OnEnvironment, deployed.Environment);
@@ -82,17 +87,17 @@ public static class WorkItemJourneys
         return new ItemJourney(standings, state.Name(), null);
     }
 
-    private static ItemEnvironmentStanding? Standing(string environment, List<JourneyDeployment> here, long first)
+    private static ItemEnvironmentStanding? Standing(string environment, List<JourneyDeployment> here, Func<long, bool> contains)
     {
         // The last successful deployment to finish is what the environment runs (deployments approved out of order finish out of order).
         var current = here.Where(d => d.State == "succeeded").OrderBy(d => d.FinishedAt).ThenBy(d => d.Id).LastOrDefault();
-        if (current is not null && current.ReleaseId >= first) return new(environment, ItemEnvironmentStatus.Deployed, current.Id);
-        var coming = here.LastOrDefault(d => d.ReleaseId >= first && Active.Contains(d.State));
+        if (current is not null && contains(current.ReleaseId)) return new(environment, ItemEnvironmentStatus.Deployed, current.Id);
+        var coming = here.LastOrDefault(d => contains(d.ReleaseId) && Active.Contains(d.State));
         if (coming is not null) return new(environment, ItemEnvironmentStatus.Pending, coming.Id);
-        var reached = here.Where(d => d.ReleaseId >= first && Ran.Contains(d.State)).OrderBy(d => d.FinishedAt).ThenBy(d => d.Id).LastOrDefault();
+        var reached = here.Where(d => contains(d.ReleaseId) && Ran.Contains(d.State)).OrderBy(d => d.FinishedAt).ThenBy(d => d.Id).LastOrDefault();
         if (reached is null) return null;
-        // It reached the servers and an older release is current again (an automatic or a manual rollback, or a plain
-        // redeploy of an older release): rolled back, named by the deployment that took it away. Otherwise it failed there.
+        // It reached the servers and a release without it is current again (an automatic or a manual rollback, a plain
+        // redeploy of an older release, or a hotfix from an older release branch): rolled back, named by the deployment that took it away. Otherwise it failed there.
         return current is not null && (current.FinishedAt, current.Id).CompareTo((reached.FinishedAt, reached.Id)) > 0
             ? new(environment, ItemEnvironmentStatus.RolledBack, current.Id)
             : new(environment, ItemEnvironmentStatus.Failed, reached.Id);
@@ -103,13 +108,17 @@ public static class WorkItemJourneys
     /// (succeeded, or failed or was lost after starting: either way it reached the servers) with a release containing it
     /// where the last one to run had none is an arrival; one with an older release where the last had it is a departure.
     /// </summary>
-    public static IReadOnlyList<(JourneyDeployment Deployment, bool Arrived)> Moves(long firstReleaseId, IReadOnlyList<JourneyDeployment> deployments)
+    public static IReadOnlyList<(JourneyDeployment Deployment, bool Arrived)> Moves(long firstReleaseId, IReadOnlyList<JourneyDeployment> deployments) =>
+        Moves(id => id >= firstReleaseId, deployments);
+
+    /// <param name="containsItem">Whether a release (by id) contains the item.</param>
+    public static IReadOnlyList<(JourneyDeployment Deployment, bool Arrived)> Moves(Func<long, bool> containsItem, IReadOnlyList<JourneyDeployment> deployments)
     {
         var moves = new List<(JourneyDeployment, bool)>();
         var present = new Dictionary<string, bool>(StringComparer.Ordinal);
         foreach (var d in deployments.Where(d => Ran.Contains(d.State) && d.FinishedAt is not null).OrderBy(d => d.FinishedAt).ThenBy(d => d.Id))
         {
-            var contains = d.ReleaseId >= firstReleaseId;
+            var contains = containsItem(d.ReleaseId);
             if (contains != present.GetValueOrDefault(d.Environment)) moves.Add((d, contains));
             present[d.Environment] = contains;
         }

@@ -33,7 +33,10 @@ public sealed class EmbeddedAgentService(ServerOptions options, IServer server, 
         File.Delete(Path.Combine(agentOptions.WorkDirectory, "credential.json"));
         var token = Tokens.New(Tokens.RegistrationPrefix);
         // Bound to the name: the one token that may take over the agent 'embedded' (issue 11).
-        await agents.CreateRegistrationTokenAsync(Tokens.Hash(token), "build", preApproved: true, clock.GetUtcNow().ToUnixTimeMilliseconds(), Recovery.EmbeddedAgentName(options));
+        // It is revoked once used; should the server stop before that, it still expires within the hour.
+        var now = clock.GetUtcNow();
+        await agents.CreateRegistrationTokenAsync(Tokens.Hash(token), "build", preApproved: true, now.ToUnixTimeMilliseconds(), Recovery.EmbeddedAgentName(options),
+            expiresAt: now.AddHours(1).ToUnixTimeMilliseconds());
         agentOptions.RegistrationToken = token;
         agentOptions.Registered = () => agents.RevokeRegistrationTokenAsync(Tokens.Hash(token), clock.GetUtcNow().ToUnixTimeMilliseconds());
         using var agent = new AgentHost(agentOptions, logs.CreateLogger<AgentHost>());

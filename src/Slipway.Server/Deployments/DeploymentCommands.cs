@@ -106,24 +106,27 @@ public sealed class DeploymentCommands(ProjectStore projects, DeploymentStore de
     }
 
     /// <summary>
-    /// A person's request for the release <paramref name="choose"/> picks. Under the environment's request lock (every node):
-    /// the release is picked, a second promotion or rollback of one already on its way refused (two clicks, or two people at
-    /// once) and the deployment written, so two requests at once cannot both find nothing on its way. An explicit deploy is
-    /// not refused so: it asks for that release to run again, and queues behind the one on its way. Nor is an emergency: the
-    /// one on its way may be held by a freeze or by gates that fail since, and restoring service comes first. Refusals are audited.
+    /// A person's request for the release <paramref name="choose"/> picks. A second promotion or rollback of a release already on
+    /// its way there is refused (two clicks, or two people at once: checked again in the write, so one goes through). An
+    /// explicit deploy is not refused so: it asks for that release to run again, and queues behind the one on its way. Nor
+    /// is an emergency: the one on its way may be held by a freeze or by gates that fail since, and restoring service comes
+    /// first. The permission on the environment is checked before anything about it is read; refusals are audited.
     /// </summary>
     private async Task<DeploymentRow> RequestAsync(Actor actor, ProjectRow project, EnvironmentRow environment, string kind, string? emergencyReason,
         Func<Task<ReleaseRow>> choose)
     {
         var target = $"project:{project.Name} env:{environment.Name}";
-        await using var held = await locks.AcquireAsync(DeploymentService.RequestLock(environment), wait: TimeSpan.FromSeconds(30));
         ReleaseRow? release = null;
         DeploymentRow d;
         try
         {
+            if (!actor.User.Permissions.Can(Actions.DeploymentStart, new Scope(project.Name, environment.Name)))
+                throw new PolicyRefusedException($"deployer: {actor.User.Username} may not deploy to '{environment.Name}' of '{project.Name}'");
             release = await choose();
-            if (kind != DeploymentService.KindDeploy && string.IsNullOrWhiteSpace(emergencyReason)) await service.RefuseIfOnItsWayAsync(environment, release);
-            d = await service.RequestAsync(project, environment, release, DeploymentService.InitiatorOf(actor.User, project.Name, environment.Name), kind, emergencyReason);
+            var refuseOnItsWay = kind != DeploymentService.KindDeploy && string.IsNullOrWhiteSpace(emergencyReason);
+            if (refuseOnItsWay) await service.RefuseIfOnItsWayAsync(environment, release);
+            d = await service.RequestAsync(project, environment, release, DeploymentService.InitiatorOf(actor.User, project.Name, environment.Name), kind,
+                emergencyReason, refuseOnItsWay: refuseOnItsWay);
         }
         catch (Exception e) when (e is PolicyRefusedException or ConflictException)
         {

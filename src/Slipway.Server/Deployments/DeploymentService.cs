@@ -61,8 +61,10 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
     /// Creates a deployment of <paramref name="release"/> to <paramref name="environment"/>: awaiting approval when the
     /// environment requires approvals, else queued. Refused (403 for who, 409 for when) naming every rule that refuses it.
     /// </summary>
+    /// <param name="refuseOnItsWay">Refuse it (409) while that release is already on its way there (<see cref="RefuseIfOnItsWayAsync"/>),
+    /// checked again in the write, so that two requests at once cannot both go through.</param>
     public async Task<DeploymentRow> RequestAsync(ProjectRow project, EnvironmentRow environment, ReleaseRow release, Initiator initiator, string kind,
-        string? emergencyReason = null, long? rollbackOf = null)
+        string? emergencyReason = null, long? rollbackOf = null, bool refuseOnItsWay = false)
     {
         var settings = environment.Settings;
         var scope = new Scope(project.Name, environment.Name);
@@ -110,8 +112,13 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
         // An automatic rollback restores what was approved before; everything else waits for the environment's approvals.
         var state = (settings.RequiredApprovals > 0 && !(initiator.IsSystem && kind == KindRollback)) || gateHold is not null
             ? DeploymentState.AwaitingApproval : DeploymentState.Queued;
-        var created = await deployments.CreateAsync(new NewDeployment(project.Id, environment.Id, release.Id, replaces, kind, state, initiator.Name,
-            emergency ? emergencyReason!.Trim() : null, rollbackOf, now.ToUnixTimeMilliseconds(), gateHold));
+        DeploymentRow created;
+        try
+        {
+            created = await deployments.CreateAsync(new NewDeployment(project.Id, environment.Id, release.Id, replaces, kind, state, initiator.Name,
+                emergency ? emergencyReason!.Trim() : null, rollbackOf, now.ToUnixTimeMilliseconds(), gateHold, refuseOnItsWay));
+        }
+        catch (OnItsWayException e) { throw new ConflictException(OnItsWay(environment, release, e.Pending)); }
         if (judged.Count > 0) await gateResults.RecordResultsAsync(created.Id, judged);
         signal.Signal(WorkSignal.Deployments); // a queued one starts at once, not at the conductor's next tick
         return created;
@@ -137,18 +144,19 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
 
     /// <summary>
     /// Refuses (409, rule <c>lifecycle</c>) a second request for a release already on its way to the environment (awaiting
-    /// approval, queued or running): it would only ask approvers to approve the same thing twice, and run it twice. Call it
-    /// under <see cref="RequestLock"/>, so that two requests at once cannot both find nothing on its way.
+    /// approval, queued or running): it would only ask approvers to approve the same thing twice, and run it twice. A quick
+    /// answer before the request's other checks; <see cref="RequestAsync"/> with <c>refuseOnItsWay</c> checks again in the write.
     /// </summary>
-    public static string RequestLock(EnvironmentRow environment) => $"deployment-request:{environment.Id}";
-
     public async Task RefuseIfOnItsWayAsync(EnvironmentRow target, ReleaseRow release)
     {
         if ((await deployments.InStatesAsync(target.ProjectId, DeploymentState.AwaitingApproval, DeploymentState.Queued, DeploymentState.Running))
             .FirstOrDefault(d => d.EnvironmentId == target.Id && d.ReleaseId == release.Id) is { } pending)
-            throw new ConflictException($"lifecycle: {release.Version} is already on its way to '{target.Name}': deployment #{pending.Number} is {pending.State.Replace('_', ' ')} " +
-                                        $"(cancel #{pending.Number} to ask again)");
+            throw new ConflictException(OnItsWay(target, release, pending));
     }
+
+    private static string OnItsWay(EnvironmentRow target, ReleaseRow release, DeploymentRow pending) =>
+        $"lifecycle: {release.Version} is already on its way to '{target.Name}': deployment #{pending.Number} is {pending.State.Replace('_', ' ')} " +
+        $"(cancel #{pending.Number} to ask again)";
 
     /// <summary>
     /// The release a rollback of <paramref name="environment"/> returns to: the newest one older than the current release that

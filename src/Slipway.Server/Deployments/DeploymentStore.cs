@@ -50,8 +50,16 @@ public sealed class DeploymentApprovalRow
 }
 
 /// <summary>A deployment to write.</summary>
+/// <param name="RefuseOnItsWay">Refuse it (<see cref="OnItsWayException"/>) while a deployment of the same release to the same
+/// environment awaits approval, is queued or runs: checked in the same transaction as the insert.</param>
 public sealed record NewDeployment(long ProjectId, long EnvironmentId, long ReleaseId, long? PreviousReleaseId, string Kind, DeploymentState State,
-    string Initiator, string? EmergencyReason, long? RollbackOf, long Now, string? GateHold = null);
+    string Initiator, string? EmergencyReason, long? RollbackOf, long Now, string? GateHold = null, bool RefuseOnItsWay = false);
+
+/// <summary>A deployment of the same release to the same environment is already on its way: <see cref="Pending"/>.</summary>
+public sealed class OnItsWayException(DeploymentRow pending) : Exception($"deployment #{pending.Number} is on its way")
+{
+    public DeploymentRow Pending { get; } = pending;
+}
 
 /// <summary>
 /// Deployments and their approvals. Every state change is a conditional update on the expected state; starting one
@@ -69,6 +77,17 @@ public sealed class DeploymentStore(SqlDatabase db)
     public Task<DeploymentRow> CreateAsync(NewDeployment d) =>
         db.WriteAsync(async (c, tx) =>
         {
+            if (d.RefuseOnItsWay)
+            {
+                // Two requests at once for one release to one environment: checked and inserted in one transaction, serialised per
+                // environment (an advisory lock on PostgreSQL, every node; SQLite's writes are serial), so one goes through.
+                if (db.Dialect == SqlDialect.Postgres)
+                    await c.ExecuteAsync("SELECT pg_advisory_xact_lock(@key)", new { key = DatabaseLocks.KeyOf($"deployment-request:{d.EnvironmentId}") }, tx);
+                var pending = await c.QueryFirstOrDefaultAsync<DeploymentRow>(
+                    $"{Select} WHERE d.environment_id = @EnvironmentId AND d.release_id = @ReleaseId AND d.state IN ('awaiting_approval', 'queued', 'running') ORDER BY d.id",
+                    new { d.EnvironmentId, d.ReleaseId }, tx);
+                if (pending is not null) throw new OnItsWayException(pending);
+            }
             var number = await c.ExecuteScalarAsync<long>(
                 "UPDATE projects SET next_deployment_number = next_deployment_number + 1 WHERE id = @ProjectId RETURNING next_deployment_number - 1", new { d.ProjectId }, tx);
             var id = await c.ExecuteScalarAsync<long>(

@@ -14,7 +14,7 @@ namespace Slipway.Server.Gates;
 /// creates a deployment.
 /// </summary>
 public sealed class GateService(ProjectStore projects, EnvironmentStore environments, EnvironmentService environmentService, ReleaseStore releases,
-    DeploymentStore deployments, GateStore gates, MirrorDirectory mirrors, WorkItemService items, ArtifactFiles files, DatabaseLocks locks, TimeProvider clock)
+    DeploymentStore deployments, GateStore gates, MirrorDirectory mirrors, WorkItemService items, ArtifactFiles files, TimeProvider clock)
 {
     public async Task<IReadOnlyList<GateDto>> ListAsync(string name, string env)
     {
@@ -44,12 +44,9 @@ public sealed class GateService(ProjectStore projects, EnvironmentStore environm
             if (source.Id == environment.Id && kind != GateKind.SignOff)
                 throw new ArgumentException($"a gate of '{env}' cannot require evidence from '{env}' itself: the release is not there yet");
         }
-        // The same gate twice would be judged twice and listed twice, with nothing to tell the two apart. Read and written under
-        // one lock per environment (every node), so that two people adding it at once cannot both find it missing.
-        await using var held = await locks.AcquireAsync($"gates:{environment.Id}", wait: TimeSpan.FromSeconds(30));
-        if ((await gates.ListAsync(environment.Id)).FirstOrDefault(g => g.ToDefinition().SameAs(gate)) is { } same)
-            throw new ConflictException($"'{env}' already has this gate (gate {same.Id}: {same.ToDefinition().Describe()})");
-        var id = await gates.AddAsync(environment.Id, gate, actor.User.Username, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        // The same gate twice would be judged twice and listed twice, with nothing to tell the two apart (checked in the write).
+        var (id, same) = await gates.AddAsync(environment.Id, gate, actor.User.Username, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        if (same is not null) throw new ConflictException($"'{env}' already has this gate (gate {same.Id}: {same.ToDefinition().Describe()})");
         await actor.AuditAsync(Actions.GateManage, AuditOutcomes.Succeeded, $"project:{name} env:{env}", $"gate {id} added to '{env}': {gate.Describe()}");
         return ToDto((await gates.ListAsync(environment.Id)).Single(g => g.Id == id));
     }

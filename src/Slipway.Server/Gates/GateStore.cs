@@ -104,11 +104,24 @@ public sealed class GateStore(SqlDatabase db)
             "FROM environment_gates g JOIN environments e ON e.id = g.environment_id " +
             "WHERE e.project_id = @projectId AND g.kind = 'signoff' AND g.signoff_kind = @kind ORDER BY g.id", new { projectId, kind }))).ToList();
 
-    public Task<long> AddAsync(long environmentId, GateDefinition gate, string by, long now) =>
-        db.WriteAsync((c, tx) => c.ExecuteScalarAsync<long>(
-            "INSERT INTO environment_gates (environment_id, kind, measured_on, rule, signoff_kind, role, created_by, created_at) " +
-            "VALUES (@environmentId, @kind, @MeasuredOn, @rule, @SignOffKind, @Role, @by, @now) RETURNING id",
-            new { environmentId, kind = GateDefinition.KindName(gate.Kind), gate.MeasuredOn, rule = gate.Rule?.Text, gate.SignOffKind, gate.Role, by, now }, tx));
+    /// <summary>
+    /// Adds the gate unless the environment has the same gate (<see cref="GateDefinition.SameAs"/>): then nothing is added and
+    /// that one is answered. The check and the insert are one transaction, serialised per environment (an advisory lock on
+    /// PostgreSQL; SQLite's writes are serial), so two people adding it at once add it once.
+    /// </summary>
+    public Task<(long Id, GateRow? Existing)> AddAsync(long environmentId, GateDefinition gate, string by, long now) =>
+        db.WriteAsync<(long, GateRow?)>(async (c, tx) =>
+        {
+            if (db.Dialect == SqlDialect.Postgres)
+                await c.ExecuteAsync("SELECT pg_advisory_xact_lock(@key)", new { key = DatabaseLocks.KeyOf($"gates:{environmentId}") }, tx);
+            var existing = (await c.QueryAsync<GateRow>($"SELECT {GateColumns} FROM environment_gates WHERE environment_id = @environmentId ORDER BY id",
+                new { environmentId }, tx)).FirstOrDefault(g => g.ToDefinition().SameAs(gate));
+            if (existing is not null) return (existing.Id, existing);
+            return (await c.ExecuteScalarAsync<long>(
+                "INSERT INTO environment_gates (environment_id, kind, measured_on, rule, signoff_kind, role, created_by, created_at) " +
+                "VALUES (@environmentId, @kind, @MeasuredOn, @rule, @SignOffKind, @Role, @by, @now) RETURNING id",
+                new { environmentId, kind = GateDefinition.KindName(gate.Kind), gate.MeasuredOn, rule = gate.Rule?.Text, gate.SignOffKind, gate.Role, by, now }, tx), null);
+        });
 
     public Task<bool> RemoveAsync(long environmentId, long id) =>
         db.WriteAsync(async (c, tx) => await c.ExecuteAsync("DELETE FROM environment_gates WHERE environment_id = @environmentId AND id = @id",

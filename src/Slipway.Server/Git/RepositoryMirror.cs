@@ -138,12 +138,16 @@ public sealed partial class RepositoryMirror(string path, TimeSpan timeout)
     /// (all reachable commits when <paramref name="since"/> is null): <c>git log since..commit</c>. At most
     /// <paramref name="max"/> commits, newest first.
     /// </summary>
-    public async Task<IReadOnlyList<string>> CommitMessagesAsync(string commit, string? since, int max = 10_000, CancellationToken ct = default)
+    public Task<IReadOnlyList<string>> CommitMessagesAsync(string commit, string? since, int max = 10_000, CancellationToken ct = default) =>
+        CommitMessagesAsync(commit, since is null ? [] : [since], max, ct);
+
+    /// <summary>The messages of the commits reachable from <paramref name="commit"/> and from none of <paramref name="excluding"/>, newest first.</summary>
+    public async Task<IReadOnlyList<string>> CommitMessagesAsync(string commit, IReadOnlyCollection<string> excluding, int max = 10_000, CancellationToken ct = default)
     {
         RequireSha(commit);
-        if (since is not null) RequireSha(since);
+        foreach (var since in excluding) RequireSha(since);
         List<string> args = ["log", $"--max-count={max}", "--format=%B%x00", commit];
-        if (since is not null) args.Add("^" + since);
+        args.AddRange(excluding.Select(since => "^" + since));
         args.Add("--");
         var output = await GitCli.OutputAsync(Path, args, timeout, ct);
         return output.Split('\0', StringSplitOptions.RemoveEmptyEntries).Select(m => m.Trim()).Where(m => m.Length > 0).ToList();

@@ -68,8 +68,13 @@ public sealed class ReleaseService(RunStore runs, ProjectStore projects, Release
                   ?? throw new ConflictException($"no tag matching '{release.TagPattern}' contains commit {run.CommitSha[..12]}, so it has no version");
         var version = expectedVersion ?? release.VersionFor(number, tag);
 
-        var previous = await releases.LatestAsync(project.Id);
-        var messages = await mirror.CommitMessagesAsync(run.CommitSha, previous?.CommitSha, ct: ct);
+        // Its parents: the nearest earlier releases its commit descends from (not merely the newest release: that may be a
+        // hotfix on another branch). Its notes are the commits none of them has.
+        var earlier = await releases.LineageAsync(project.Id);
+        var commitOf = earlier.ToDictionary(r => r.Id, r => r.CommitSha);
+        var parents = await ReleaseLineage.ParentsAsync(earlier.Select(r => new LineageRelease(r.Id, r.Parents)).ToList(),
+            id => DescendsAsync(mirror, commitOf[id], run.CommitSha, ct));
+        var messages = await mirror.CommitMessagesAsync(run.CommitSha, parents.Select(p => commitOf[p]).ToList(), ct: ct);
         var items = new List<ReleaseItemRow>();
         // With the project's key pattern, as runs link; a pattern that cannot be used or runs out of time leaves
         // items out of the notes but never stops the release.
@@ -88,7 +93,7 @@ public sealed class ReleaseService(RunStore runs, ProjectStore projects, Release
         try
         {
             await releases.CreateAsync(new NewRelease(project.Id, version, runId, run.CommitSha, run.Branch, now, createdBy,
-                snapshot, testSummary, notes, artifacts, items.Select(i => i.ItemId).ToList()));
+                snapshot, testSummary, notes, artifacts, items.Select(i => i.ItemId).ToList(), parents));
         }
         catch (DbException)
         {
@@ -114,6 +119,13 @@ public sealed class ReleaseService(RunStore runs, ProjectStore projects, Release
         await actor.AuditAsync(Actions.ReleaseCreate, AuditOutcomes.Succeeded, $"project:{name} release:{release.Version}",
             $"release {release.Version} created by hand from run {release.RunNumber} on {release.Branch} at {release.CommitSha[..12]} ({release.Items} work items, {release.Artifacts} artifacts)");
         return release;
+    }
+
+    /// <summary>Whether <paramref name="commit"/> descends from an earlier release's commit; one git no longer has (history rewritten and pruned) it does not.</summary>
+    private static async Task<bool> DescendsAsync(Git.RepositoryMirror mirror, string earlier, string commit, CancellationToken ct)
+    {
+        try { return await mirror.IsAncestorAsync(earlier, commit, ct); }
+        catch (Git.GitException) { return false; }
     }
 
     private static async Task<bool> OnBranchAsync(Git.RepositoryMirror mirror, string commit, string head, CancellationToken ct)

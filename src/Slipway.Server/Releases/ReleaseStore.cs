@@ -39,8 +39,13 @@ public sealed class ReleaseItemRow
 }
 
 /// <summary>A release to write: everything is decided before the transaction.</summary>
+/// <param name="Parents">The nearest earlier releases its commit descends from (Core ReleaseLineage.ParentsAsync).</param>
 public sealed record NewRelease(long ProjectId, string Version, long RunId, string Commit, string Branch, long Now, string? CreatedBy,
-    string PipelineSnapshot, string? TestSummary, string Notes, IReadOnlyList<ReleaseArtifactRow> Artifacts, IReadOnlyList<long> ItemIds);
+    string PipelineSnapshot, string? TestSummary, string Notes, IReadOnlyList<ReleaseArtifactRow> Artifacts, IReadOnlyList<long> ItemIds,
+    IReadOnlyList<long> Parents);
+
+/// <summary>A release's id and commit with its recorded parents (null: not known, made before they were recorded).</summary>
+public sealed record ReleaseLineageRow(long Id, string CommitSha, IReadOnlyList<long>? Parents);
 
 /// <summary>A succeeded run waiting for its automatic release.</summary>
 public sealed class PendingReleaseRow
@@ -109,8 +114,10 @@ public sealed class ReleaseStore(SqlDatabase db)
             if (await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM releases WHERE project_id = @ProjectId AND version = @Version", r, tx) > 0)
                 throw new ConflictException($"version {r.Version} was released already; releases are immutable");
             var id = await c.ExecuteScalarAsync<long>(
-                "INSERT INTO releases (project_id, version, run_id, commit_sha, branch, created_at, created_by, pipeline_snapshot, test_summary, notes) " +
-                "VALUES (@ProjectId, @Version, @RunId, @Commit, @Branch, @Now, @CreatedBy, @PipelineSnapshot, @TestSummary, @Notes) RETURNING id", r, tx);
+                "INSERT INTO releases (project_id, version, run_id, commit_sha, branch, created_at, created_by, pipeline_snapshot, test_summary, notes, parents_known) " +
+                "VALUES (@ProjectId, @Version, @RunId, @Commit, @Branch, @Now, @CreatedBy, @PipelineSnapshot, @TestSummary, @Notes, 1) RETURNING id", r, tx);
+            foreach (var parentId in r.Parents.Distinct())
+                await c.ExecuteAsync("INSERT INTO release_parents (release_id, parent_id) VALUES (@id, @parentId)", new { id, parentId }, tx);
             foreach (var a in r.Artifacts)
                 await c.ExecuteAsync("INSERT INTO release_artifacts (release_id, path, sha256, size) VALUES (@id, @Path, @Sha256, @Size)",
                     new { id, a.Path, a.Sha256, a.Size }, tx);
@@ -118,6 +125,18 @@ public sealed class ReleaseStore(SqlDatabase db)
                 await c.ExecuteAsync("INSERT INTO release_items (release_id, item_id) VALUES (@id, @itemId)", new { id, itemId }, tx);
             return id;
         });
+
+    /// <summary>Every release of the project with its commit and parents, oldest first (Core ReleaseLineage reads which contains which).</summary>
+    public async Task<IReadOnlyList<ReleaseLineageRow>> LineageAsync(long projectId)
+    {
+        var rows = await db.ReadAsync(c => c.QueryAsync<(long Id, string CommitSha, long ParentsKnown, long? ParentId)>(
+            "SELECT r.id, r.commit_sha, r.parents_known, p.parent_id FROM releases r LEFT JOIN release_parents p ON p.release_id = r.id " +
+            "WHERE r.project_id = @projectId ORDER BY r.id", new { projectId }));
+        return rows.GroupBy(r => (r.Id, r.CommitSha, r.ParentsKnown))
+            .Select(g => new ReleaseLineageRow(g.Key.Id, g.Key.CommitSha,
+                g.Key.ParentsKnown == 0 ? null : g.Where(r => r.ParentId is not null).Select(r => r.ParentId!.Value).ToList()))
+            .ToList();
+    }
 
     /// <summary>Succeeded runs on their release branch that have no release yet and have not given up.</summary>
     public async Task<IReadOnlyList<PendingReleaseRow>> PendingAsync() =>

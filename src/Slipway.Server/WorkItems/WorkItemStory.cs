@@ -2,17 +2,34 @@ using Slipway.Contracts.Api;
 using Slipway.Core.Access;
 using Slipway.Core.ChangeRequests;
 using Slipway.Core.Environments;
+using Slipway.Core.Releases;
 using Slipway.Core.WorkItems;
 
 namespace Slipway.Server.WorkItems;
 
-/// <summary>A project's environments in lifecycle order and all its deployments, read once for one item or a whole board.</summary>
-public sealed record ProjectDeployments(IReadOnlyList<string> Environments, IReadOnlyList<DeploymentRow> Rows)
+/// <summary>
+/// A project's environments in lifecycle order, all its deployments and which of its releases contain which, read once for
+/// one item or a whole board.
+/// </summary>
+public sealed record ProjectDeployments(IReadOnlyList<string> Environments, IReadOnlyList<DeploymentRow> Rows, ReleaseLineage Lineage)
 {
+    private readonly Dictionary<long, IReadOnlySet<long>> _containing = [];
+
     public IReadOnlyList<JourneyDeployment> Journey { get; } =
         Rows.Select(d => new JourneyDeployment(d.Id, d.Environment, d.ReleaseId, d.State, d.FinishedAt)).ToList();
 
-    public ItemJourney JourneyOf(WorkItemRow item) => WorkItemJourneys.Derive(item.State, item.ReleaseId, Environments, Journey);
+    /// <summary>The releases containing the item's first release (and so the item), asked once per first release on a board.</summary>
+    public IReadOnlySet<long> Containing(long firstRelease)
+    {
+        lock (_containing)
+        {
+            if (!_containing.TryGetValue(firstRelease, out var set)) _containing[firstRelease] = set = Lineage.Containing(firstRelease);
+            return set;
+        }
+    }
+
+    public ItemJourney JourneyOf(WorkItemRow item) =>
+        WorkItemJourneys.Derive(item.State, item.ReleaseId is { } first ? Containing(first).Contains : null, Environments, Journey);
 }
 
 /// <summary>
@@ -27,7 +44,8 @@ public sealed class WorkItemStory(ReleaseStore releases, DeploymentStore deploym
     public async Task<ProjectDeployments> DeploymentsAsync(long projectId)
     {
         var lifecycle = Lifecycle.Ordered((await environments.ListAsync(projectId)).Select(e => e.Settings)).Select(e => e.Name).ToList();
-        return new ProjectDeployments(lifecycle, await deployments.ListAsync(projectId, limit: int.MaxValue));
+        var lineage = new ReleaseLineage((await releases.LineageAsync(projectId)).Select(r => new LineageRelease(r.Id, r.Parents)));
+        return new ProjectDeployments(lifecycle, await deployments.ListAsync(projectId, limit: int.MaxValue), lineage);
     }
 
     /// <summary>The item with its stage, change requests, releases, deployments, environments and deployment events.</summary>
@@ -46,12 +64,13 @@ public sealed class WorkItemStory(ReleaseStore releases, DeploymentStore deploym
 
         var byId = project.Rows.ToDictionary(d => d.Id);
         var deciding = journey.Environments.Select(e => e.DeploymentId).ToHashSet();
-        var shown = project.Rows.Where(d => d.ReleaseId >= first || deciding.Contains(d.Id)).OrderBy(d => d.Id).ToList();
+        var contains = project.Containing(first);
+        var shown = project.Rows.Where(d => contains.Contains(d.ReleaseId) || deciding.Contains(d.Id)).OrderBy(d => d.Id).ToList();
         var approvals = await deployments.ApprovalsAsync(shown.Select(d => d.Id).ToList());
-        var events = WorkItemJourneys.Moves(first, project.Journey).Select(m => Event(byId[m.Deployment.Id], m.Arrived)).ToList();
+        var events = WorkItemJourneys.Moves(contains.Contains, project.Journey).Select(m => Event(byId[m.Deployment.Id], m.Arrived)).ToList();
         // Every release carrying the item, read at once: an old item of a long history is carried by hundreds. The first few
         // later ones are told one by one, the rest in one line (LaterReleases).
-        var carrying = shown.Where(d => d.ReleaseId >= first).Select(d => d.ReleaseId).Prepend(first).Distinct().ToList();
+        var carrying = shown.Where(d => contains.Contains(d.ReleaseId)).Select(d => d.ReleaseId).Prepend(first).Distinct().ToList();
         var (told, folded) = LaterReleases.Split(first, carrying, options.TimelineLaterReleases);
         // A later release carrying it that reached an environment where the item already was: not a move, but part of the story.
         var moved = events.Select(e => e.Deployment).ToHashSet();
@@ -72,7 +91,7 @@ public sealed class WorkItemStory(ReleaseStore releases, DeploymentStore deploym
         if (folded.Where(releaseRows.ContainsKey).Select(id => releaseRows[id]).ToList() is { Count: > 0 } more)
             events.Add(new WorkItemEventDto("later_releases_folded", more.Count == 1 ? more[0].Version : $"{more[0].Version} to {more[^1].Version}", null, null, null, null,
                 UnixMs.To(more[0].CreatedAt), Detail: $"{more.Count}"));
-        foreach (var d in shown.Where(d => d.ReleaseId == first || told.Contains(d.ReleaseId) || (d.ReleaseId > first && moved.Contains(d.Number))))
+        foreach (var d in shown.Where(d => d.ReleaseId == first || told.Contains(d.ReleaseId) || (contains.Contains(d.ReleaseId) && moved.Contains(d.Number))))
             events.AddRange(approvals[d.Id].Select(a => new WorkItemEventDto(a.Verdict == "approve" ? "deployment_approved" : "deployment_rejected",
                 $"{d.Environment} {d.Version}", null, null, null, a.Approver, UnixMs.To(a.At), d.Number, a.Comment.Length > 0 ? Short(a.Comment) : null)));
         return item with
@@ -80,7 +99,7 @@ public sealed class WorkItemStory(ReleaseStore releases, DeploymentStore deploym
             Timeline = [.. (item.Timeline ?? []).Concat(events).OrderBy(e => e.At)],
             Environments = journey.Environments.Select(e => Where(e, byId[e.DeploymentId])).ToList(),
             Deployments = shown.Select(d => new ItemDeploymentDto(d.Number, d.Environment, d.Version, d.Kind, d.State, d.Initiator,
-                UnixMs.To(d.RequestedAt), UnixMs.To(d.FinishedAt), d.ReleaseId >= first,
+                UnixMs.To(d.RequestedAt), UnixMs.To(d.FinishedAt), contains.Contains(d.ReleaseId),
                 approvals[d.Id].Select(a => new DeploymentApprovalDto(a.Approver, a.Verdict, a.Comment, UnixMs.To(a.At))).ToList())).ToList(),
             Releases = Releases(first, carrying, releaseRows),
         };

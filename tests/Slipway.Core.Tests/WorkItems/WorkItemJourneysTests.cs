@@ -16,7 +16,7 @@ public sealed class WorkItemJourneysTests
     [Fact]
     public void WithoutRelease_TheStageIsTheState()
     {
-        var journey = WorkItemJourneys.Derive(WorkItemState.InReview, null, Lifecycle, [D(1, "staging", 9)]);
+        var journey = WorkItemJourneys.Derive(WorkItemState.InReview, (long?)null, Lifecycle, [D(1, "staging", 9)]);
 
         Assert.Equal(("in_review", "in review"), (journey.Stage, journey.Label));
         Assert.Empty(journey.Environments);

@@ -159,6 +159,47 @@ public sealed class DeploymentFlowTests
         Assert.DoesNotContain(seen, e => e.Kind is "later_releases_folded" or "later_release" or "release");
     }
 
+    /// <summary>
+    /// A hotfix from an older release branch does not contain the main line's newer work: reaching staging, it takes the item
+    /// away from there (not "on staging" because its release id is newer), and the main line's next release neither counts
+    /// it as carrying the item nor lists the item again in its notes.
+    /// </summary>
+    [Fact]
+    public async Task AHotfixFromAnOlderReleaseBranch_DoesNotCarryTheMainLinesItems()
+    {
+        await using var kit = await DeploymentKit.StartAsync();
+        var first = await DeploymentKit.WaitAsync(async () => (await kit.Admin.ListReleasesAsync("shop")).FirstOrDefault(), "first release");
+        await kit.OnStagingAsync(first.Version);
+        await kit.Admin.SetItemKeyAsync("shop", "SHOP");
+        await kit.Ann.CreateWorkItemAsync("shop", "Faster checkout");
+        var withItem = await kit.ReleaseAsync("SHOP-1: faster checkout", ("VERSION", "2"));
+        await kit.OnStagingAsync(withItem);
+        Assert.Equal("on staging", (await kit.Ann.GetWorkItemAsync("shop", 1)).StageLabel);
+
+        // release/1 from the first release's commit, with a hotfix on it, then made a release branch.
+        kit.Repo.Run("checkout", "-q", "-b", "release/1", first.Commit);
+        kit.Repo.WriteFile(".slipway.yml", DeploymentKit.Pipeline.Replace("branch: main", "branch: release/1"));
+        await kit.Admin.ProtectBranchAsync("shop", "release/1");
+        await kit.Admin.SetReleaseBranchesAsync("shop", ["main", "release/1"]);
+        var hotfix = await kit.ReleaseAsync("hotfix on 1", ("VERSION", "1.1"));
+        await kit.OnStagingAsync(hotfix);
+        var item = await kit.Ann.GetWorkItemAsync("shop", 1);
+        Assert.Equal("rolled back from staging", item.StageLabel);
+        Assert.Contains(item.Timeline!, e => e.Kind == "rolled_back" && e.Ref == $"staging {hotfix}");
+        Assert.DoesNotContain(item.Timeline!, e => e.Ref.Contains(hotfix) && e.Kind is "later_release" or "carried");
+        Assert.False(Assert.Single(item.Deployments!, d => d.Release == hotfix).ContainsItem);
+
+        kit.Repo.Checkout("main");
+        var next = await kit.ReleaseAsync("docs", ("VERSION", "3"));
+        await kit.OnStagingAsync(next);
+        item = await kit.Ann.GetWorkItemAsync("shop", 1);
+        Assert.Equal("on staging", item.StageLabel);
+        Assert.Equal([next], item.Timeline!.Where(e => e.Kind == "later_release").Select(e => e.Ref));
+        // Its notes are what is new since its parent on the main line, not since the newest release (the hotfix).
+        Assert.DoesNotContain("SHOP-1", (await kit.Admin.GetReleaseAsync("shop", next)).Notes);
+        Assert.Contains("SHOP-1", (await kit.Admin.GetReleaseAsync("shop", withItem)).Notes);
+    }
+
     /// <summary>The outcome is evidence: without a verify step it says so rather than "verified".</summary>
     [Fact]
     public async Task ADeploymentWithoutAVerifyStep_SucceedsAs_DeployedWithNoVerifyStep()

@@ -45,5 +45,23 @@ public sealed class DeploymentPostgresTests(PostgresFixture postgres)
         Assert.Equal((HttpStatusCode.Conflict, true), (plain.Status, plain.Message.Contains("'API_TOKEN' is a secret")));
         await kit.Admin.SetEnvironmentVariableAsync("shop", "production", "API_TOKEN", "s3cret-token-2", secret: true);
         Assert.True((await kit.Admin.GetEnvironmentAsync("shop", "production")).Variables.Single().Secret);
+
+        // Five promotions and five additions of one gate at once: checked again in the write, under a lock per environment
+        // that holds across nodes, so one of each goes through.
+        var clicks = await Task.WhenAll(Enumerable.Range(0, 5).Select(async _ =>
+        {
+            try { return (Contracts.Api.DeploymentDto?)await kit.Ann.PromoteAsync("shop", "production"); }
+            catch (Slipway.Client.SlipwayApiException e) when (e.Status == HttpStatusCode.Conflict && e.Message.Contains("already on its way")) { return null; }
+        }));
+        var through = Assert.Single(clicks, c => c is not null)!;
+        Assert.Equal((second, "awaiting_approval"), (through.Release, through.State));
+        await kit.Ann.CancelDeploymentAsync("shop", through.Number);
+        var gates = await Task.WhenAll(Enumerable.Range(0, 5).Select(async _ =>
+        {
+            try { return (Contracts.Api.GateDto?)await kit.Admin.AddGateAsync("shop", "production", new Contracts.Api.GateRequest("verify", "staging")); }
+            catch (Slipway.Client.SlipwayApiException e) when (e.Status == HttpStatusCode.Conflict) { return null; }
+        }));
+        Assert.Single(gates, g => g is not null);
+        Assert.Single(await kit.Admin.ListGatesAsync("shop", "production"));
     }
 }

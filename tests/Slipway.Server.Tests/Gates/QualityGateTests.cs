@@ -47,9 +47,9 @@ public sealed class QualityGateTests
             kit.Admin.AddGateAsync("shop", "production", new GateRequest("metric", "staging", "errors rate < 1 %")));
         Assert.Equal(HttpStatusCode.Conflict, twice.Status);
         Assert.Contains("'production' already has this gate", twice.Message);
-        // However it is written: 0.25 s is 250 ms.
+        // However it is spelled.
         var respelled = await Assert.ThrowsAsync<Slipway.Client.SlipwayApiException>(() =>
-            kit.Admin.AddGateAsync("shop", "production", new GateRequest("metric", "staging", "http_req_duration p99 < 0.25 s")));
+            kit.Admin.AddGateAsync("shop", "production", new GateRequest("metric", "staging", "http_req_duration  p(99)<250.0ms")));
         Assert.Contains("http_req_duration p99 < 250 ms on staging", respelled.Message);
         Assert.Equal(3, (await kit.Admin.ListGatesAsync("shop", "production")).Count);
 
