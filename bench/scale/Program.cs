@@ -39,9 +39,12 @@ ClusterNode Node(string name, string database)
     var port = FreePort.Get();
     var data = Path.Combine(work.Path, name);
     var node = new ClusterNode(name, port, data, () =>
-        ["server", "--data", data, "--urls", $"http://127.0.0.1:{port}", "--database", database, "--node-name", name, "--no-agent"],
+        // Every node shares one blob store and hosted-repository directory, as a cluster's nodes must (checked at start).
+        ["server", "--data", data, "--urls", $"http://127.0.0.1:{port}", "--database", database, "--node-name", name, "--no-agent",
+         "--blobs", Path.Combine(work.Path, "blobs")],
         new Dictionary<string, string>
         {
+            ["SLIPWAY_HOSTED_DIR"] = Path.Combine(work.Path, "hosted"),
             ["SLIPWAY_BOOTSTRAP_TOKEN"] = SlipwayTestServer.AdminToken,
             ["SLIPWAY_POLL_SECONDS"] = "3600", // no git polling during the measurements
             ["SLIPWAY_POLL_WAIT_SECONDS"] = "5",

@@ -68,6 +68,8 @@ public sealed partial class SlipwayClient : IDisposable
             else if (line.StartsWith("data: ") && evt == "log") yield return JsonSerializer.Deserialize<LogPageDto>(line[6..], Json)!;
             else if (line.StartsWith("data: ") && evt == "end") yield break;
         }
+        // The server always ends a finished job's stream with "end": a stream that stops before it was cut (a node gone).
+        throw new IOException("the log stream ended before the job did");
     }
 
     public Task<List<VariableDto>> ListVariablesAsync(string project, CancellationToken ct = default) =>

@@ -15,8 +15,11 @@ public sealed class TwoNodeLogTests
     {
         await using var postgres = await PostgresServer.StartAsync();
         var database = await postgres.CreateDatabaseAsync();
-        await using var a = await SlipwayTestServer.StartAsync(o => { o.Database = database; o.NodeName = "node-a"; });
-        await using var b = await SlipwayTestServer.StartAsync(o => { o.Database = database; o.NodeName = "node-b"; o.EmbeddedAgent = false; });
+        // The two nodes share their blob store and hosted-repository directory, as a cluster's nodes must.
+        using var shared = new TempDirectory();
+        void Share(Slipway.Server.Hosting.ServerOptions o) { o.Blobs = Path.Combine(shared.Path, "blobs"); o.HostedDirectory = Path.Combine(shared.Path, "hosted"); }
+        await using var a = await SlipwayTestServer.StartAsync(o => { o.Database = database; o.NodeName = "node-a"; Share(o); });
+        await using var b = await SlipwayTestServer.StartAsync(o => { o.Database = database; o.NodeName = "node-b"; o.EmbeddedAgent = false; Share(o); });
         using var repo = TestRepos.WithPipeline("""
             stages:
               - name: build

@@ -9,7 +9,9 @@ public static class BlobStores
     {
         null or "" => new LocalBlobStore(options.FullDataDirectory),
         var s when s.StartsWith("s3://", StringComparison.Ordinal) => CreateS3(S3Location.Parse(s), options),
-        var s => throw new BlobStoreException($"--blobs must be empty (the data folder) or s3://bucket/prefix, not '{s}'"),
+        // A directory of its own: one that every node mounts (NFS or similar) in place of an object store.
+        var s when Path.IsPathFullyQualified(s) => new LocalBlobStore(Path.GetFullPath(s)),
+        var s => throw new BlobStoreException($"--blobs must be empty (the data folder), an absolute directory (shared by every node) or s3://bucket/prefix, not '{s}'"),
     };
 
     // Kept out of FromOptions so that its JIT never resolves S3BlobStore: a server on the local default then never

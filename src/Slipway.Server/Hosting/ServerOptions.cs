@@ -17,8 +17,9 @@ public sealed class ServerOptions
 
     /// <summary>
     /// SLIPWAY_BLOBS: where artifacts, release files and archived logs are kept. Empty: the data folder itself (its
-    /// artifacts/ and logs/ folders, the single-node default). s3://bucket/prefix: an S3-compatible object store
-    /// shared by every server node (see <see cref="Blobs.BlobStores"/> for its endpoint and credentials).
+    /// artifacts/ and logs/ folders, the single-node default). An absolute directory: kept there instead (for several
+    /// nodes, one directory they all mount). s3://bucket/prefix: an S3-compatible object store shared by every server node
+    /// (see <see cref="Blobs.BlobStores"/> for its endpoint and credentials).
     /// </summary>
     public string? Blobs { get; set; } = Env("SLIPWAY_BLOBS");
 

@@ -166,6 +166,7 @@ public static class SlipwayServer
         var blobs = services.GetRequiredService<IBlobStore>();
         log.LogInformation("Blob store: {BlobStore}", blobs.Description);
         await blobs.CheckAsync(CancellationToken.None);
+        await Nodes.SharedStorageCheck.RunAsync(services.GetRequiredService<SqlDatabase>(), blobs, options, clock, CancellationToken.None);
         if (await Bootstrap.CreateAdminAsync(services.GetRequiredService<UserStore>(), options, clock, log) is not null)
             await services.GetRequiredService<Audit.AuditLog>().RecordAsync(new Audit.AuditRecord(AuditActorKinds.System, "slipway", null,
                 Core.Access.Actions.UserManage, "user:admin", AuditOutcomes.Succeeded, "first start: admin created with a one-time API token"));

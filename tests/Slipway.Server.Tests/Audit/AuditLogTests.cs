@@ -413,7 +413,7 @@ public sealed class PostgresAuditLogTests(PostgresFixture postgres)
     public async Task AfterMigration_UpdateDeleteAndTruncate_FailWithTheAppendOnlyError_AndAnAppRoleCannotEvenDropTheTrigger()
     {
         var connection = await postgres.CreateDatabaseAsync();
-        await using (var server = await SlipwayTestServer.StartAsync(o => { o.Database = connection; o.EmbeddedAgent = false; }))
+        await using (var server = await SlipwayTestServer.StartAsync(o => { o.Database = connection; o.EmbeddedAgent = false; Nodes.NodeKit.ShareStorage(o, connection); }))
         {
             await server.Client.ListProjectsAsync();
             await server.Client.CreateUserAsync("pat", null, null, null);
@@ -458,7 +458,7 @@ public sealed class PostgresAuditLogTests(PostgresFixture postgres)
         }
 
         // ... and the server works as that role: it reads, appends and verifies.
-        await using var asApp = await SlipwayTestServer.StartAsync(o => { o.Database = appConnection; o.EmbeddedAgent = false; });
+        await using var asApp = await SlipwayTestServer.StartAsync(o => { o.Database = appConnection; o.EmbeddedAgent = false; Nodes.NodeKit.ShareStorage(o, connection); });
         await asApp.Client.CreateUserAsync("quinn", null, null, null);
         await asApp.Client.GrantAsync("quinn", "viewer");
         var verification = await asApp.Client.VerifyAuditAsync();

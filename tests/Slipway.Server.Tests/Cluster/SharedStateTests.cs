@@ -15,12 +15,13 @@ public sealed class SharedStateTests(PostgresFixture postgres)
     public async Task TwoNodes_OneDatabase_ShareJobsSecretsAndLiveLogs()
     {
         var database = await postgres.CreateDatabaseAsync();
-        await using var a = await SlipwayTestServer.StartAsync(o => { o.Database = database; o.NodeName = "a"; o.EmbeddedAgent = false; });
+        var storage = database; // the nodes' shared folders, whichever way the database is written
+        await using var a = await SlipwayTestServer.StartAsync(o => { o.Database = database; Nodes.NodeKit.ShareStorage(o, storage); o.NodeName = "a"; o.EmbeddedAgent = false; });
         // Node B is given the same database as a postgres:// URL.
         var settings = new Npgsql.NpgsqlConnectionStringBuilder(database);
         database = $"postgres://{settings.Username}@{settings.Host}:{settings.Port}/{settings.Database}?Maximum%20Pool%20Size=20";
         var bLogs = new CapturedLogs();
-        await using var b = await SlipwayTestServer.StartAsync(o => { o.Database = database; o.NodeName = "b"; o.EmbeddedAgent = false; o.AgentPollWait = TimeSpan.FromSeconds(60); }, logs: bLogs);
+        await using var b = await SlipwayTestServer.StartAsync(o => { o.Database = database; Nodes.NodeKit.ShareStorage(o, storage); o.NodeName = "b"; o.EmbeddedAgent = false; o.AgentPollWait = TimeSpan.FromSeconds(60); }, logs: bLogs);
         using var work = new TempDirectory();
         var token = await a.Client.CreateAgentTokenAsync("build", preApproved: true);
         using var agent = SlipwayProcess.Start(["agent", "--server", b.Client.Http.BaseAddress!.ToString().TrimEnd('/'), "--token", token.Token,
@@ -74,8 +75,8 @@ public sealed class SharedStateTests(PostgresFixture postgres)
     public async Task ASignalOnOneNode_WakesWaitersOnTheOther()
     {
         var database = await postgres.CreateDatabaseAsync();
-        await using var a = await SlipwayTestServer.StartAsync(o => { o.Database = database; o.NodeName = "a"; o.EmbeddedAgent = false; });
-        await using var b = await SlipwayTestServer.StartAsync(o => { o.Database = database; o.NodeName = "b"; o.EmbeddedAgent = false; });
+        await using var a = await SlipwayTestServer.StartAsync(o => { o.Database = database; Nodes.NodeKit.ShareStorage(o, database); o.NodeName = "a"; o.EmbeddedAgent = false; });
+        await using var b = await SlipwayTestServer.StartAsync(o => { o.Database = database; Nodes.NodeKit.ShareStorage(o, database); o.NodeName = "b"; o.EmbeddedAgent = false; });
         var onB = b.Service<WorkSignal>();
         // Only after B listens can it hear: signal until it does (each round waits anew), at most 20 s (else this throws).
         await Eventually.ValueAsync(async () =>
@@ -96,8 +97,8 @@ public sealed class SharedStateTests(PostgresFixture postgres)
     {
         var database = await postgres.CreateDatabaseAsync();
         using var hosted = new TempDirectory();
-        await using var a = await SlipwayTestServer.StartAsync(o => { o.Database = database; o.HostedDirectory = hosted.Path; o.NodeName = "a"; });
-        await using var b = await SlipwayTestServer.StartAsync(o => { o.Database = database; o.HostedDirectory = hosted.Path; o.NodeName = "b"; o.EmbeddedAgent = false; });
+        await using var a = await SlipwayTestServer.StartAsync(o => { o.Database = database; Nodes.NodeKit.ShareStorage(o, database); o.HostedDirectory = hosted.Path; o.NodeName = "a"; });
+        await using var b = await SlipwayTestServer.StartAsync(o => { o.Database = database; Nodes.NodeKit.ShareStorage(o, database); o.HostedDirectory = hosted.Path; o.NodeName = "b"; o.EmbeddedAgent = false; });
         await a.Client.CreateHostedProjectAsync("shop");
         using var dir = new TempDirectory();
         var clone = await HostedRepositoryTests.CloneAsync(HostedRepositoryTests.Url(b, SlipwayTestServer.AdminToken), dir);

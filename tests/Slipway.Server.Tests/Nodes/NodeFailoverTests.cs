@@ -40,6 +40,40 @@ public sealed class NodeFailoverTests(PostgresFixture postgres, ITestOutputHelpe
         }
     }
 
+    /// <summary>
+    /// A node started on the cluster's database without its blob store or hosted directory (a forgotten --blobs) refuses to
+    /// start, naming what it lacks, instead of answering 404 and empty logs behind the balancer; with them, it starts.
+    /// </summary>
+    [Fact]
+    public async Task ANodeWithoutTheClustersStorage_RefusesToStart_NamingWhatItLacks()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await using var a = await NodeKit.StartAsync("node-a", database);
+        using var own = new TempDirectory();
+        var refused = await Assert.ThrowsAsync<SharedStorageException>(() => SlipwayTestServer.StartAsync(o =>
+        {
+            o.Database = database;
+            o.NodeName = "node-b";
+            o.EmbeddedAgent = false;
+            o.HostedDirectory = Path.Combine(NodeKit.SharedFolder(database), "hosted"); // the hosted folder is right, the blobs are not
+        }, own.Path));
+        Assert.Contains($"the blob store (local {own.Path}) lacks cluster/storage-mark-", refused.Message);
+        Assert.DoesNotContain("hosted-repository directory", refused.Message);
+        Assert.Contains("which node 'node-a' wrote there", refused.Message);
+        Assert.Contains("Give every node the same --blobs", refused.Message);
+        // Both wrong: both named. Both right: it starts.
+        using var other = new TempDirectory();
+        var both = await Assert.ThrowsAsync<SharedStorageException>(() => SlipwayTestServer.StartAsync(o =>
+        {
+            o.Database = database;
+            o.NodeName = "node-b";
+            o.EmbeddedAgent = false;
+        }, other.Path));
+        Assert.Contains("hosted-repository directory", both.Message);
+        await using var b = await NodeKit.StartAsync("node-b", database);
+        Assert.Equal(["node-a", "node-b"], (await b.Client.ListNodesAsync()).Where(n => n.Alive).Select(n => n.Name).Order());
+    }
+
     [Fact]
     public async Task KilledHolder_OtherNodeTakesOverWithinTheLease_WithLargerTokens_AndTheOldFenceWritesNothing()
     {
@@ -48,8 +82,13 @@ public sealed class NodeFailoverTests(PostgresFixture postgres, ITestOutputHelpe
         var port = FreePort.Get();
         // The holder is a real `slipway server` process, so that it can be killed (SIGKILL: no release, no stop recorded).
         using var killed = SlipwayProcess.Start(
-            ["server", "--database", database, "--node-name", "killed", "--urls", $"http://127.0.0.1:{port}", "--data", data.Path, "--no-agent"],
-            new Dictionary<string, string> { ["SLIPWAY_DUTY_LEASE_SECONDS"] = "2", ["SLIPWAY_BOOTSTRAP_TOKEN"] = SlipwayTestServer.AdminToken });
+            ["server", "--database", database, "--node-name", "killed", "--urls", $"http://127.0.0.1:{port}", "--data", data.Path, "--no-agent",
+             "--blobs", Path.Combine(NodeKit.SharedFolder(database), "blobs")],
+            new Dictionary<string, string>
+            {
+                ["SLIPWAY_DUTY_LEASE_SECONDS"] = "2", ["SLIPWAY_BOOTSTRAP_TOKEN"] = SlipwayTestServer.AdminToken,
+                ["SLIPWAY_HOSTED_DIR"] = Path.Combine(NodeKit.SharedFolder(database), "hosted"),
+            });
         try
         {
             using (var probe = new SlipwayClient($"http://127.0.0.1:{port}", SlipwayTestServer.AdminToken))

@@ -11,11 +11,27 @@ internal static class NodeKit
 {
     public static readonly TimeSpan Lease = TimeSpan.FromSeconds(2);
 
+    // The nodes of one database share a blob store and a hosted-repository directory, as a cluster's nodes must
+    // (SharedStorageCheck refuses a node that does not): one pair of folders per database, removed when the tests end.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, TempDirectory> Shared = new();
+
+    static NodeKit() => AppDomain.CurrentDomain.ProcessExit += (_, _) => { foreach (var folder in Shared.Values) folder.Dispose(); };
+
+    public static string SharedFolder(string database) => Shared.GetOrAdd(database, _ => new TempDirectory()).Path;
+
+    /// <summary>Gives a node the blob store and hosted-repository directory of the other nodes of its database.</summary>
+    public static void ShareStorage(Hosting.ServerOptions o, string database)
+    {
+        o.Blobs = Path.Combine(SharedFolder(database), "blobs");
+        o.HostedDirectory = Path.Combine(SharedFolder(database), "hosted");
+    }
+
     public static Task<SlipwayTestServer> StartAsync(string name, string? database = null, bool agent = false, TimeSpan? heartbeat = null,
         CapturedLogs? logs = null, TimeSpan? lease = null) =>
         SlipwayTestServer.StartAsync(o =>
         {
             o.Database = database;
+            if (database is not null) ShareStorage(o, database);
             o.NodeName = name;
             o.DutyLeaseTime = lease ?? Lease;
             o.NodeHeartbeatInterval = heartbeat ?? TimeSpan.FromMilliseconds(500);

@@ -52,6 +52,24 @@ public sealed class StorageTests(PostgresFixture postgres) : IDisposable
             Assert.Equal(0, await db.ReadAsync(c => c.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM {table}")));
     }
 
+    /// <summary>Three nodes started at once on an empty PostgreSQL database: they take turns, and all three start.</summary>
+    [Fact]
+    public async Task ThreeNodesMigratingAnEmptyDatabaseAtOnce_AllSucceed()
+    {
+        var connection = await postgres.CreateDatabaseAsync();
+        var nodes = Enumerable.Range(0, 3).Select(_ => SqlDatabase.ForPostgres(connection)).ToList();
+        try
+        {
+            await Task.WhenAll(nodes.Select(db => Task.Run(() => Migrator.Upgrade(db))));
+            Assert.Equal(0, await nodes[0].ReadAsync(c => c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM release_parents")));
+            // Every script ran once: DbUp's journal lists each one a single time.
+            var journal = (await nodes[0].ReadAsync(c => c.QueryAsync<string>("SELECT scriptname FROM schemaversions"))).ToList();
+            Assert.Equal(journal.Count, journal.Distinct().Count());
+            Assert.Contains(journal, n => n.EndsWith("0037_release_lineage.sql"));
+        }
+        finally { foreach (var db in nodes) db.Dispose(); }
+    }
+
     [Theory, MemberData(nameof(Dialects))]
     public async Task RunLifecycle_ThroughLeases_MatchesOnBothDatabases(string dialect)
     {

@@ -40,7 +40,7 @@ public static class LogsCommand
                 if (jobs.Count > 1) Console.WriteLine($"==> {name} <==");
                 if (result.GetValue(follow))
                 {
-                    await foreach (var page in client.FollowLogAsync(id, name, 0, ct)) await Write(stdout, page.Text);
+                    await FollowAsync(client, id, name, stdout, ct);
                     continue;
                 }
                 long offset = 0;
@@ -55,6 +55,37 @@ public static class LogsCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// Follows one job's log to its end. A stream cut short (the node serving it stopped or died, a balancer in between) is
+    /// followed again from the last byte printed, through whichever node answers, for up to a minute of failures in a row.
+    /// </summary>
+    private static async Task FollowAsync(Slipway.Client.SlipwayClient client, long run, string job, Stream stdout, CancellationToken ct)
+    {
+        long offset = 0;
+        DateTime? failingSince = null;
+        while (true)
+        {
+            try
+            {
+                await foreach (var page in client.FollowLogAsync(run, job, offset, ct))
+                {
+                    await Write(stdout, page.Text);
+                    offset = page.NextOffset;
+                    failingSince = null;
+                }
+                return;
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException or Slipway.Client.SlipwayApiException { Status: >= System.Net.HttpStatusCode.InternalServerError }
+                                      && !ct.IsCancellationRequested)
+            {
+                failingSince ??= DateTime.UtcNow;
+                if (DateTime.UtcNow - failingSince > TimeSpan.FromMinutes(1)) throw;
+                await Console.Error.WriteLineAsync($"slipway: the log stream was cut ({e.Message}); following again from byte {offset}");
+                await Task.Delay(TimeSpan.FromSeconds(1), ct);
+            }
+        }
     }
 
     private static async Task Write(Stream stdout, string text)

@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace Slipway.Cli.Commands.Server;
 
-/// <summary><c>slipway server [--data DIR] [--urls URL] [--database CONN] [--blobs s3://BUCKET/PREFIX] [--node-name NAME] [--no-agent] [--agent-slots N] [--agent-sandbox bwrap|none] [--demo]</c></summary>
+/// <summary><c>slipway server [--data DIR] [--urls URL] [--database CONN] [--blobs s3://BUCKET/PREFIX|DIR] [--node-name NAME] [--no-agent] [--agent-slots N] [--agent-sandbox bwrap|none] [--demo]</c></summary>
 public static class ServerCommand
 {
     public static Command Create()
@@ -12,7 +12,8 @@ public static class ServerCommand
         var database = new Option<string?>("--database") { Description = "PostgreSQL connection string (default: SQLite in the data folder)" };
         var blobs = new Option<string?>("--blobs")
         {
-            Description = "Where artifacts are kept: s3://bucket/prefix (endpoint, region, credentials from SLIPWAY_S3_* and AWS_* variables; default: the data folder)",
+            Description = "Where artifacts and archived logs are kept: s3://bucket/prefix (endpoint, region, credentials from SLIPWAY_S3_* and AWS_* variables), " +
+                          "or an absolute directory every node mounts (default: the data folder)",
         };
         var nodeName = new Option<string?>("--node-name") { Description = "This node's name among the server nodes sharing the database (default: the host name)" };
         var noAgent = new Option<bool>("--no-agent") { Description = "Do not run the embedded agent" };
@@ -55,7 +56,7 @@ public static class ServerCommand
             await using var app = SlipwayServer.Build(options);
             try { await SlipwayServer.PrepareAsync(app); }
             catch (Exception e) when (e is Slipway.Agent.Sandbox.SandboxUnavailableException or Slipway.Server.Blobs.BlobStoreException
-                                           or Slipway.Server.Nodes.NodeNameInUseException)
+                                           or Slipway.Server.Nodes.NodeNameInUseException or Slipway.Server.Nodes.SharedStorageException)
             {
                 await Console.Error.WriteLineAsync($"error: {e.Message}");
                 return 1;
