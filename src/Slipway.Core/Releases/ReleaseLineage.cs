@@ -24,11 +24,19 @@ public sealed class ReleaseLineage(IEnumerable<LineageRelease> releases)
     /// The releases containing release <paramref name="release"/>: itself and every release descending from it (one pass
     /// in id order: parents are always older).
     /// </summary>
-    public IReadOnlySet<long> Containing(long release)
+    public IReadOnlySet<long> Containing(long release) => Containing([release]);
+
+    /// <summary>
+    /// The releases containing any of <paramref name="named"/>: those and every release descending from one of them. An item
+    /// named by several releases (a fix cherry-picked from a hotfix to the main line) is in each of their lines.
+    /// </summary>
+    public IReadOnlySet<long> Containing(IReadOnlyCollection<long> named)
     {
-        var result = new HashSet<long> { release };
+        var result = new HashSet<long>(named);
+        if (result.Count == 0) return result;
+        var first = result.Min();
         foreach (var r in _ordered)
-            if (r.Id > release && (r.Parents is { } parents ? parents.Any(result.Contains) : true))
+            if (r.Id > first && (r.Parents is { } parents ? parents.Any(result.Contains) : true))
                 result.Add(r.Id);
         return result;
     }
@@ -37,8 +45,10 @@ public sealed class ReleaseLineage(IEnumerable<LineageRelease> releases)
     /// The parents of a new release among <paramref name="earlier"/>: the earlier releases its commit descends from
     /// (<paramref name="isAncestor"/>, asked of git) that no other parent already descends from. Asked newest first, and a
     /// release contained in a parent found already is not asked about, so on a single line of releases git is asked once.
+    /// Null when that could not be decided within <paramref name="maxChecks"/> questions (the release is then stored with its
+    /// parents unknown, and keeps the rule of before: it contains every release before it), never a guess.
     /// </summary>
-    public static async Task<IReadOnlyList<long>> ParentsAsync(IReadOnlyList<LineageRelease> earlier, Func<long, Task<bool>> isAncestor,
+    public static async Task<IReadOnlyList<long>?> ParentsAsync(IReadOnlyList<LineageRelease> earlier, Func<long, Task<bool>> isAncestor,
         int maxChecks = MaxChecks)
     {
         var byId = earlier.ToDictionary(r => r.Id);
@@ -49,7 +59,7 @@ public sealed class ReleaseLineage(IEnumerable<LineageRelease> releases)
         foreach (var candidate in earlier.OrderByDescending(r => r.Id))
         {
             if (IsCovered(candidate.Id)) continue;
-            if (checks++ >= maxChecks) break;
+            if (checks++ >= maxChecks) return null;
             if (!await isAncestor(candidate.Id)) continue;
             parents.Add(candidate.Id);
             Cover(candidate.Id);

@@ -62,9 +62,14 @@ public sealed class EmbeddedAgentService(ServerOptions options, IServer server, 
         WorkDirectory = options.EmbeddedAgentWorkDirectory,
         RetryDelay = TimeSpan.FromMilliseconds(500),
         Sandbox = options.AgentSandbox,
-        SandboxHide = [.. AgentOptions.PathList("SLIPWAY_AGENT_SANDBOX_HIDE"), options.FullDataDirectory, options.FullHostedDirectory, .. DatabaseSockets(options)],
+        SandboxHide = [.. AgentOptions.PathList("SLIPWAY_AGENT_SANDBOX_HIDE"), options.FullDataDirectory, options.FullHostedDirectory, .. LocalBlobs(options),
+            .. DatabaseSockets(options)],
         InsideServer = true,
     };
+
+    /// <summary>A blob store in a directory of its own (--blobs /dir): every project's artifacts and logs, hidden like the data folder.</summary>
+    private static IEnumerable<string> LocalBlobs(ServerOptions options) =>
+        options.Blobs is { } blobs && Path.IsPathFullyQualified(blobs) ? [Path.GetFullPath(blobs)] : [];
 
     /// <summary>
     /// On PostgreSQL, the folders of its local sockets: a job must not reach the server's database through them (with

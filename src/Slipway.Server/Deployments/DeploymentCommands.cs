@@ -76,8 +76,7 @@ public sealed class DeploymentCommands(ProjectStore projects, DeploymentStore de
         if (request?.Version is null || request.Environment is null) throw new ArgumentException("the body must be {\"version\": \"1.4.7\", \"environment\": \"staging\"}");
         var project = await projects.RequireAsync(projectName);
         var environment = await service.EnvironmentAsync(project, request.Environment);
-        var release = await service.ReleaseAsync(project, request.Version);
-        return await RequestAsync(actor, project, environment, DeploymentService.KindDeploy, request.EmergencyReason, () => Task.FromResult(release));
+        return await RequestAsync(actor, project, environment, DeploymentService.KindDeploy, request.EmergencyReason, () => service.ReleaseAsync(project, request.Version));
     }
 
     /// <summary>Ships to <c>request.Environment</c> what its source environment runs; a version given must be that one (the preview the user saw).</summary>

@@ -15,6 +15,15 @@ public static class SharedStorageCheck
     public static async Task RunAsync(SqlDatabase db, IBlobStore blobs, ServerOptions options, TimeProvider clock, CancellationToken ct)
     {
         if (db.Dialect != SqlDialect.Postgres) return;
+        try { await CheckAsync(db, blobs, options, clock, ct); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SharedStorageException($"cannot check that this node shares the other nodes' storage: {e.Message}");
+        }
+    }
+
+    private static async Task CheckAsync(SqlDatabase db, IBlobStore blobs, ServerOptions options, TimeProvider clock, CancellationToken ct)
+    {
         var hosted = options.FullHostedDirectory;
         var recorded = await ReadAsync(db);
         if (recorded is null)
@@ -30,7 +39,10 @@ public static class SharedStorageCheck
         }
         var missing = new List<string>();
         if (await blobs.SizeAsync(BlobKey(recorded.Mark), ct) is null) missing.Add($"the blob store ({blobs.Description}) lacks {BlobKey(recorded.Mark)}");
-        if (!File.Exists(HostedFile(hosted, recorded.Mark))) missing.Add($"the hosted-repository directory ({hosted}) lacks {Path.GetFileName(HostedFile(hosted, recorded.Mark))}");
+        // The hosted directory matters once something lives there or the operator named one: a cluster that hosts no
+        // repository (and set no SLIPWAY_HOSTED_DIR, as the docs allowed) must not stop at its upgrade. Every node writes the
+        // mark into its own when it is missing there and nothing depends on it yet.
+        if (await HostedNeededAsync(db, options) && !File.Exists(HostedFile(hosted, recorded.Mark))) missing.Add($"the hosted-repository directory ({hosted}) lacks {Path.GetFileName(HostedFile(hosted, recorded.Mark))}");
         if (missing.Count > 0)
             throw new SharedStorageException(
                 $"this node does not share the storage of the other nodes on this database: {string.Join("; ", missing)}, which node " +
@@ -40,6 +52,11 @@ public static class SharedStorageCheck
     }
 
     public static string BlobKey(string mark) => $"cluster/storage-mark-{mark}";
+
+    /// <summary>Whether this node needs the cluster's hosted directory: one was configured, or a project's repository is a local path.</summary>
+    private static async Task<bool> HostedNeededAsync(SqlDatabase db, ServerOptions options) =>
+        options.HostedDirectory is not null
+        || await db.ReadAsync(c => c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM projects WHERE repo_url LIKE '/%'")) > 0;
 
     private static string HostedFile(string hosted, string mark) => Path.Combine(hosted, $".slipway-storage-mark-{mark}");
 

@@ -22,7 +22,7 @@ namespace Slipway.Server.Releases;
 /// again now because the settings or the branch may have changed since the run started.
 /// </summary>
 public sealed class ReleaseService(RunStore runs, ProjectStore projects, ReleaseStore releases, ReleaseSettingsStore releaseSettings,
-    MirrorDirectory mirrors, KeyPatterns keyPatterns, GitCredentials credentials, TimeProvider clock)
+    MirrorDirectory mirrors, KeyPatterns keyPatterns, GitCredentials credentials, TimeProvider clock, ILogger<ReleaseService> log)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -70,11 +70,22 @@ public sealed class ReleaseService(RunStore runs, ProjectStore projects, Release
 
         // Its parents: the nearest earlier releases its commit descends from (not merely the newest release: that may be a
         // hotfix on another branch). Its notes are the commits none of them has.
+        // When git cannot tell (an error, too many branches to ask about), its parents stay unknown: the rule of before.
         var earlier = await releases.LineageAsync(project.Id);
         var commitOf = earlier.ToDictionary(r => r.Id, r => r.CommitSha);
-        var parents = await ReleaseLineage.ParentsAsync(earlier.Select(r => new LineageRelease(r.Id, r.Parents)).ToList(),
-            id => DescendsAsync(mirror, commitOf[id], run.CommitSha, ct));
-        var messages = await mirror.CommitMessagesAsync(run.CommitSha, parents.Select(p => commitOf[p]).ToList(), ct: ct);
+        IReadOnlyList<long>? parents;
+        try
+        {
+            parents = await ReleaseLineage.ParentsAsync(earlier.Select(r => new LineageRelease(r.Id, r.Parents)).ToList(),
+                id => mirror.IsAncestorAsync(commitOf[id], run.CommitSha, ct));
+        }
+        catch (Git.GitException e)
+        {
+            log.LogWarning("release of run {Run} of {Project}: which earlier releases it contains is unknown ({Error}); it is taken to contain all of them", runId, project.Name, e.Message);
+            parents = null;
+        }
+        var since = parents is null ? earlier.Count > 0 ? [earlier[^1].CommitSha] : [] : parents.Select(p => commitOf[p]).ToList();
+        var messages = await mirror.CommitMessagesAsync(run.CommitSha, since, ct: ct);
         var items = new List<ReleaseItemRow>();
         // With the project's key pattern, as runs link; a pattern that cannot be used or runs out of time leaves
         // items out of the notes but never stops the release.
@@ -119,13 +130,6 @@ public sealed class ReleaseService(RunStore runs, ProjectStore projects, Release
         await actor.AuditAsync(Actions.ReleaseCreate, AuditOutcomes.Succeeded, $"project:{name} release:{release.Version}",
             $"release {release.Version} created by hand from run {release.RunNumber} on {release.Branch} at {release.CommitSha[..12]} ({release.Items} work items, {release.Artifacts} artifacts)");
         return release;
-    }
-
-    /// <summary>Whether <paramref name="commit"/> descends from an earlier release's commit; one git no longer has (history rewritten and pruned) it does not.</summary>
-    private static async Task<bool> DescendsAsync(Git.RepositoryMirror mirror, string earlier, string commit, CancellationToken ct)
-    {
-        try { return await mirror.IsAncestorAsync(earlier, commit, ct); }
-        catch (Git.GitException) { return false; }
     }
 
     private static async Task<bool> OnBranchAsync(Git.RepositoryMirror mirror, string commit, string head, CancellationToken ct)

@@ -39,10 +39,11 @@ public sealed class ReleaseItemRow
 }
 
 /// <summary>A release to write: everything is decided before the transaction.</summary>
-/// <param name="Parents">The nearest earlier releases its commit descends from (Core ReleaseLineage.ParentsAsync).</param>
+/// <param name="Parents">The nearest earlier releases its commit descends from (Core ReleaseLineage.ParentsAsync); null when
+/// git could not tell (stored as not known: the release contains every release before it).</param>
 public sealed record NewRelease(long ProjectId, string Version, long RunId, string Commit, string Branch, long Now, string? CreatedBy,
     string PipelineSnapshot, string? TestSummary, string Notes, IReadOnlyList<ReleaseArtifactRow> Artifacts, IReadOnlyList<long> ItemIds,
-    IReadOnlyList<long> Parents);
+    IReadOnlyList<long>? Parents);
 
 /// <summary>A release's id and commit with its recorded parents (null: not known, made before they were recorded).</summary>
 public sealed record ReleaseLineageRow(long Id, string CommitSha, IReadOnlyList<long>? Parents);
@@ -115,8 +116,9 @@ public sealed class ReleaseStore(SqlDatabase db)
                 throw new ConflictException($"version {r.Version} was released already; releases are immutable");
             var id = await c.ExecuteScalarAsync<long>(
                 "INSERT INTO releases (project_id, version, run_id, commit_sha, branch, created_at, created_by, pipeline_snapshot, test_summary, notes, parents_known) " +
-                "VALUES (@ProjectId, @Version, @RunId, @Commit, @Branch, @Now, @CreatedBy, @PipelineSnapshot, @TestSummary, @Notes, 1) RETURNING id", r, tx);
-            foreach (var parentId in r.Parents.Distinct())
+                "VALUES (@ProjectId, @Version, @RunId, @Commit, @Branch, @Now, @CreatedBy, @PipelineSnapshot, @TestSummary, @Notes, @known) RETURNING id",
+                new { r.ProjectId, r.Version, r.RunId, r.Commit, r.Branch, r.Now, r.CreatedBy, r.PipelineSnapshot, r.TestSummary, r.Notes, known = r.Parents is null ? 0 : 1 }, tx);
+            foreach (var parentId in (r.Parents ?? []).Distinct())
                 await c.ExecuteAsync("INSERT INTO release_parents (release_id, parent_id) VALUES (@id, @parentId)", new { id, parentId }, tx);
             foreach (var a in r.Artifacts)
                 await c.ExecuteAsync("INSERT INTO release_artifacts (release_id, path, sha256, size) VALUES (@id, @Path, @Sha256, @Size)",
@@ -125,6 +127,13 @@ public sealed class ReleaseStore(SqlDatabase db)
                 await c.ExecuteAsync("INSERT INTO release_items (release_id, item_id) VALUES (@id, @itemId)", new { id, itemId }, tx);
             return id;
         });
+
+    /// <summary>For each work item of the project, the releases that name it (their notes list it), oldest first.</summary>
+    public async Task<IReadOnlyDictionary<long, IReadOnlyList<long>>> ItemReleasesAsync(long projectId) =>
+        (await db.ReadAsync(c => c.QueryAsync<(long ItemId, long ReleaseId)>(
+            "SELECT ri.item_id, ri.release_id FROM release_items ri JOIN releases r ON r.id = ri.release_id WHERE r.project_id = @projectId ORDER BY ri.release_id",
+            new { projectId })))
+        .GroupBy(r => r.ItemId).ToDictionary(g => g.Key, g => (IReadOnlyList<long>)g.Select(r => r.ReleaseId).ToList());
 
     /// <summary>Every release of the project with its commit and parents, oldest first (Core ReleaseLineage reads which contains which).</summary>
     public async Task<IReadOnlyList<ReleaseLineageRow>> LineageAsync(long projectId)

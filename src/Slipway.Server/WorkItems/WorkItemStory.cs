@@ -11,25 +11,32 @@ namespace Slipway.Server.WorkItems;
 /// A project's environments in lifecycle order, all its deployments and which of its releases contain which, read once for
 /// one item or a whole board.
 /// </summary>
-public sealed record ProjectDeployments(IReadOnlyList<string> Environments, IReadOnlyList<DeploymentRow> Rows, ReleaseLineage Lineage)
+/// <param name="ItemReleases">For each work item, the releases naming it.</param>
+public sealed record ProjectDeployments(IReadOnlyList<string> Environments, IReadOnlyList<DeploymentRow> Rows, ReleaseLineage Lineage,
+    IReadOnlyDictionary<long, IReadOnlyList<long>> ItemReleases)
 {
-    private readonly Dictionary<long, IReadOnlySet<long>> _containing = [];
+    private readonly Dictionary<string, IReadOnlySet<long>> _containing = [];
 
     public IReadOnlyList<JourneyDeployment> Journey { get; } =
         Rows.Select(d => new JourneyDeployment(d.Id, d.Environment, d.ReleaseId, d.State, d.FinishedAt)).ToList();
 
-    /// <summary>The releases containing the item's first release (and so the item), asked once per first release on a board.</summary>
-    public IReadOnlySet<long> Containing(long firstRelease)
+    /// <summary>
+    /// The releases containing the item: those naming it (its first, and a line it was cherry-picked to) and every release
+    /// descending from one of them. Asked once per set of naming releases on a board (most items share them).
+    /// </summary>
+    public IReadOnlySet<long> Containing(WorkItemRow item)
     {
+        var named = (ItemReleases.GetValueOrDefault(item.Id) ?? []).Concat(item.ReleaseId is { } first ? [first] : []).Distinct().Order().ToList();
+        var key = string.Join(',', named);
         lock (_containing)
         {
-            if (!_containing.TryGetValue(firstRelease, out var set)) _containing[firstRelease] = set = Lineage.Containing(firstRelease);
+            if (!_containing.TryGetValue(key, out var set)) _containing[key] = set = Lineage.Containing(named);
             return set;
         }
     }
 
     public ItemJourney JourneyOf(WorkItemRow item) =>
-        WorkItemJourneys.Derive(item.State, item.ReleaseId is { } first ? Containing(first).Contains : null, Environments, Journey);
+        WorkItemJourneys.Derive(item.State, item.ReleaseId is not null ? Containing(item).Contains : null, Environments, Journey);
 }
 
 /// <summary>
@@ -45,7 +52,7 @@ public sealed class WorkItemStory(ReleaseStore releases, DeploymentStore deploym
     {
         var lifecycle = Lifecycle.Ordered((await environments.ListAsync(projectId)).Select(e => e.Settings)).Select(e => e.Name).ToList();
         var lineage = new ReleaseLineage((await releases.LineageAsync(projectId)).Select(r => new LineageRelease(r.Id, r.Parents)));
-        return new ProjectDeployments(lifecycle, await deployments.ListAsync(projectId, limit: int.MaxValue), lineage);
+        return new ProjectDeployments(lifecycle, await deployments.ListAsync(projectId, limit: int.MaxValue), lineage, await releases.ItemReleasesAsync(projectId));
     }
 
     /// <summary>The item with its stage, change requests, releases, deployments, environments and deployment events.</summary>
@@ -64,7 +71,7 @@ public sealed class WorkItemStory(ReleaseStore releases, DeploymentStore deploym
 
         var byId = project.Rows.ToDictionary(d => d.Id);
         var deciding = journey.Environments.Select(e => e.DeploymentId).ToHashSet();
-        var contains = project.Containing(first);
+        var contains = project.Containing(row);
         var shown = project.Rows.Where(d => contains.Contains(d.ReleaseId) || deciding.Contains(d.Id)).OrderBy(d => d.Id).ToList();
         var approvals = await deployments.ApprovalsAsync(shown.Select(d => d.Id).ToList());
         var events = WorkItemJourneys.Moves(contains.Contains, project.Journey).Select(m => Event(byId[m.Deployment.Id], m.Arrived)).ToList();

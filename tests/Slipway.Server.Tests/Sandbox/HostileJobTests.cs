@@ -66,6 +66,31 @@ public sealed class HostileJobTests
         }
     }
 
+    /// <summary>A blob store in a directory of its own (--blobs /dir: every project's artifacts and logs) is hidden like the data folder.</summary>
+    [Fact]
+    public async Task ABlobDirectoryOfItsOwn_IsHiddenFromJobs()
+    {
+        // Not under /tmp or /var/tmp, of which every job gets a fresh one anyway: somewhere a job would see if it were not hidden.
+        var blobs = Path.Combine("/var/lib", "slipway-test-blobs-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(blobs);
+        try
+        {
+            File.WriteAllText(Path.Combine(blobs, "other-project-artifact.txt"), "other project's secret bytes");
+            await using var server = await SlipwayTestServer.StartAsync(o => o.Blobs = blobs);
+            using var repo = Pipelines.Repo(Pipelines.OneJob(
+                $"ls -A '{blobs}' > listing.txt; echo \"entries: $(wc -l < listing.txt)\"; cat '{blobs}/other-project-artifact.txt' || echo unreadable"));
+            var run = await server.CreateProjectAndWaitAsync("p", repo.Path);
+            var log = await server.LogAsync(run.Id, "j");
+
+            Assert.True(run.Status == "succeeded", $"{run.Status} {run.FailureReason}: {log}");
+            Assert.Contains("entries: 0", log);
+            Assert.Contains("unreadable", log);
+            Assert.DoesNotContain("secret bytes", log);
+            Assert.True(File.Exists(Path.Combine(blobs, "other-project-artifact.txt"))); // it was there to read
+        }
+        finally { Directory.Delete(blobs, recursive: true); }
+    }
+
     [Fact]
     public async Task WithoutTheSandbox_TheSameJobTakesTheServer_SoTheProbesAreReal()
     {
