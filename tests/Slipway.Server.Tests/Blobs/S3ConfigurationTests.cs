@@ -13,11 +13,18 @@ public sealed class S3ConfigurationTests
     [InlineData("s3://bucket/../x")]
     [InlineData("s3://bucket/Prefix")]
     [InlineData("ftp://bucket/x")]
-    [InlineData("/srv/blobs")]
+    [InlineData("srv/blobs")] // a directory must be absolute: relative to what would differ between nodes
     public void BadBlobsValue_IsRefusedWithTheReason(string value)
     {
         var error = Assert.Throws<BlobStoreException>(() => BlobStores.FromOptions(new ServerOptions { Blobs = value }));
         Assert.Contains("--blobs", error.Message);
+    }
+
+    [Fact]
+    public void AnAbsoluteDirectory_IsALocalBlobStoreThere()
+    {
+        var store = BlobStores.FromOptions(new ServerOptions { Blobs = "/srv/slipway-blobs/" });
+        Assert.Equal("local /srv/slipway-blobs/", store.Description);
     }
 
     [Theory]
