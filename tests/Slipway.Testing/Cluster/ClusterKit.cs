@@ -34,11 +34,12 @@ public sealed class ClusterKit : IAsyncDisposable
         var root = new TempDirectory();
         PostgresServer? postgres = null;
         S3Server? s3 = null;
+        ClusterKit? kit = null;
         try
         {
             postgres = await PostgresServer.StartAsync();
             s3 = await S3Server.StartAsync();
-            var kit = new ClusterKit(root, postgres, await postgres.CreateDatabaseAsync(), s3);
+            kit = new ClusterKit(root, postgres, await postgres.CreateDatabaseAsync(), s3);
             Directory.CreateDirectory(kit.HostedDirectory);
             for (var i = 1; i <= nodes; i++) kit.AddNode($"n{i}", dutyLeaseSeconds, environment);
             // The first node alone creates the schema and the administrator; the others then start side by side.
@@ -54,6 +55,13 @@ public sealed class ClusterKit : IAsyncDisposable
         }
         catch
         {
+            // A node (or the balancer) that started before something else failed to must not outlive the test run.
+            if (kit?.Balancer is not null) await kit.Balancer.DisposeAsync();
+            foreach (var node in kit?._nodes ?? [])
+            {
+                node.Kill();
+                node.DisposeLog();
+            }
             if (s3 is not null) await s3.DisposeAsync();
             if (postgres is not null) await postgres.DisposeAsync();
             root.Dispose();
