@@ -151,11 +151,18 @@ public sealed class WorkItemStoryPagesTests
         var card = page.Locator(".board-column[data-state='released'] .card[data-key='SHOP-1']");
         await Expect(card.Locator(".card-stage")).ToHaveTextAsync("rolled back from production");
 
+        // A commit on main released and on staging (auto-deploy): its version.
+        async Task<string> NextOnStagingAsync(string docs, string message)
+        {
+            repo.WriteFile("docs.txt", docs);
+            repo.Commit(message);
+            var version = (await TestRepos.ReleaseOfAsync(server, "shop", (await TestRepos.RunHeadAsync(server, "shop", repo, "main")).Id)).Version;
+            await WaitAsync(api, $"{version} on staging", async () => await CurrentAsync(api, "staging") == version);
+            return version;
+        }
+
         // The next release carries SHOP-1 too and reaches staging: the timeline says the item is also in it.
-        repo.WriteFile("docs.txt", "later");
-        repo.Commit("docs");
-        var later = (await TestRepos.ReleaseOfAsync(server, "shop", (await TestRepos.RunHeadAsync(server, "shop", repo, "main")).Id)).Version;
-        await WaitAsync(api, "the later release on staging", async () => await CurrentAsync(api, "staging") == later);
+        var later = await NextOnStagingAsync("later", "docs");
         await page.GotoAsync("/projects/shop/items/1");
         var alsoIn = page.Locator("#timeline tr[data-kind='later_release']");
         await Expect(alsoIn).ToContainTextAsync($"also in release {later}");
@@ -163,10 +170,7 @@ public sealed class WorkItemStoryPagesTests
         await Expect(page.Locator("#item-stage")).ToHaveTextAsync("on staging");
 
         // One more release reaches staging, where SHOP-1 already is: not a move, but the timeline tells it.
-        repo.WriteFile("docs.txt", "later still");
-        repo.Commit("more docs");
-        var latest = (await TestRepos.ReleaseOfAsync(server, "shop", (await TestRepos.RunHeadAsync(server, "shop", repo, "main")).Id)).Version;
-        await WaitAsync(api, "the latest release on staging", async () => await CurrentAsync(api, "staging") == latest);
+        var latest = await NextOnStagingAsync("later still", "more docs");
         await page.GotoAsync("/projects/shop/items/1");
         var carried = page.Locator("#timeline tr[data-kind='carried']");
         await Expect(carried).ToHaveCountAsync(1);

@@ -40,8 +40,7 @@ public sealed class AgentStore(SqlDatabase db)
         long? expiresAt = null) =>
         db.WriteAsync<long?>(async (c, tx) =>
         {
-            if (db.Dialect == SqlDialect.Postgres)
-                await c.ExecuteAsync("SELECT pg_advisory_xact_lock(@key)", new { key = DatabaseLocks.KeyOf("registration-tokens") }, tx);
+            await DatabaseLocks.InTransactionAsync(db, c, tx, "registration-tokens");
             if (await c.ExecuteScalarAsync<long>("SELECT COALESCE(MAX(id), 0) FROM registration_tokens", transaction: tx) != newestSeen) return null;
             return await InsertRegistrationTokenAsync(c, tx, tokenHash, pool, preApproved, now, agentName, expiresAt);
         });

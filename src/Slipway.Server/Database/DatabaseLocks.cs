@@ -26,6 +26,16 @@ public sealed class DatabaseLocks(SqlDatabase database)
     public Task<IAsyncDisposable> AcquireAsync(string name, CancellationToken ct = default, TimeSpan? wait = null) =>
         database.Dialect == SqlDialect.Postgres ? AcquireAdvisoryAsync(name, wait, ct) : AcquireLocalAsync(name, wait, ct);
 
+    /// <summary>
+    /// Takes the lock named <paramref name="name"/> inside a write transaction the caller already holds, until it ends: a
+    /// check and the write it allows become one step for every node (pg_advisory_xact_lock on that same connection, so no
+    /// second pooled connection is held across the work). On SQLite nothing to do: its writes run one at a time anyway.
+    /// </summary>
+    public static Task InTransactionAsync(SqlDatabase database, DbConnection connection, DbTransaction tx, string name) =>
+        database.Dialect == SqlDialect.Postgres
+            ? connection.ExecuteAsync("SELECT pg_advisory_xact_lock(@key)", new { key = KeyOf(name) }, tx)
+            : Task.CompletedTask;
+
     /// <summary>The 64-bit advisory-lock key of a name: the first 8 bytes of its SHA-256, the same on every node.</summary>
     public static long KeyOf(string name) => BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes(name)), 0);
 

@@ -119,13 +119,11 @@ public sealed class DeploymentCommands(ProjectStore projects, DeploymentStore de
         DeploymentRow d;
         try
         {
-            if (!actor.User.Permissions.Can(Actions.DeploymentStart, new Scope(project.Name, environment.Name)))
-                throw new PolicyRefusedException($"deployer: {actor.User.Username} may not deploy to '{environment.Name}' of '{project.Name}'");
+            var initiator = DeploymentService.InitiatorOf(actor.User, project.Name, environment.Name);
+            DeploymentService.RequireStart(initiator, project.Name, environment.Name);
             release = await choose();
-            var refuseOnItsWay = kind != DeploymentService.KindDeploy && string.IsNullOrWhiteSpace(emergencyReason);
-            if (refuseOnItsWay) await service.RefuseIfOnItsWayAsync(environment, release);
-            d = await service.RequestAsync(project, environment, release, DeploymentService.InitiatorOf(actor.User, project.Name, environment.Name), kind,
-                emergencyReason, refuseOnItsWay: refuseOnItsWay);
+            d = await service.RequestAsync(project, environment, release, initiator, kind, emergencyReason,
+                refuseOnItsWay: kind != DeploymentService.KindDeploy && string.IsNullOrWhiteSpace(emergencyReason));
         }
         catch (Exception e) when (e is PolicyRefusedException or ConflictException)
         {

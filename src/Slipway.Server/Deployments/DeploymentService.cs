@@ -51,6 +51,13 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
         !approver.IsSystem && approver.Permissions!.Can(Actions.DeploymentApprove, new Scope(project, environment.Name))
                            && (environment.ApproverRole is not { } role || approver.Roles.Contains(role));
 
+    /// <summary>Refuses (403, rule <c>deployer</c>) a person without <c>deployment.start</c> on the environment.</summary>
+    public static void RequireStart(Initiator initiator, string project, string environment)
+    {
+        if (!initiator.IsSystem && !initiator.Permissions!.Can(Actions.DeploymentStart, new Scope(project, environment)))
+            throw new PolicyRefusedException($"deployer: {initiator.Name} may not deploy to '{environment}' of '{project}'");
+    }
+
     public async Task<EnvironmentRow> EnvironmentAsync(ProjectRow project, string name) =>
         await environments.FindAsync(project.Id, name) ?? throw new KeyNotFoundException($"project '{project.Name}' has no environment '{name}'");
 
@@ -61,15 +68,15 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
     /// Creates a deployment of <paramref name="release"/> to <paramref name="environment"/>: awaiting approval when the
     /// environment requires approvals, else queued. Refused (403 for who, 409 for when) naming every rule that refuses it.
     /// </summary>
-    /// <param name="refuseOnItsWay">Refuse it (409) while that release is already on its way there (<see cref="RefuseIfOnItsWayAsync"/>),
-    /// checked again in the write, so that two requests at once cannot both go through.</param>
+    /// <param name="refuseOnItsWay">Refuse it (409, rule <c>lifecycle</c>) while a deployment of that release to that environment
+    /// awaits approval, is queued or runs: it would only ask approvers to approve the same thing twice, and run it twice.
+    /// Checked in the write, so that two requests at once cannot both go through.</param>
     public async Task<DeploymentRow> RequestAsync(ProjectRow project, EnvironmentRow environment, ReleaseRow release, Initiator initiator, string kind,
         string? emergencyReason = null, long? rollbackOf = null, bool refuseOnItsWay = false)
     {
         var settings = environment.Settings;
         var scope = new Scope(project.Name, environment.Name);
-        if (!initiator.IsSystem && !initiator.Permissions!.Can(Actions.DeploymentStart, scope))
-            throw new PolicyRefusedException($"deployer: {initiator.Name} may not deploy to '{environment.Name}' of '{project.Name}'");
+        RequireStart(initiator, project.Name, environment.Name);
         var lifecycle = (await environments.ListAsync(project.Id)).Select(e => e.Settings).ToList();
         var succeededOn = await deployments.SucceededOnAsync(release.Id);
         var freezes = (await environments.FreezesAsync(environment.Id)).Select(f => f.Window).ToList();
@@ -127,7 +134,7 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
     /// <summary>
     /// The release a promotion to <paramref name="target"/> takes: the current one of the environment before it. Refused
     /// (409, rule <c>lifecycle</c>) when that release is already current on the target: a promotion that changes nothing
-    /// would only ask approvers to approve it. (One already on its way is refused by <see cref="RefuseIfOnItsWayAsync"/>.)
+    /// would only ask approvers to approve it. (One already on its way is refused by <see cref="RequestAsync"/>.)
     /// </summary>
     public async Task<ReleaseRow> PromotionReleaseAsync(ProjectRow project, EnvironmentRow target)
     {
@@ -140,18 +147,6 @@ public sealed class DeploymentService(EnvironmentStore environments, DeploymentS
             throw new ConflictException($"lifecycle: {release.Version} is already the current release of '{target.Name}' " +
                                         $"(deployment #{there.Number}); there is nothing to promote from '{source.Name}'");
         return release;
-    }
-
-    /// <summary>
-    /// Refuses (409, rule <c>lifecycle</c>) a second request for a release already on its way to the environment (awaiting
-    /// approval, queued or running): it would only ask approvers to approve the same thing twice, and run it twice. A quick
-    /// answer before the request's other checks; <see cref="RequestAsync"/> with <c>refuseOnItsWay</c> checks again in the write.
-    /// </summary>
-    public async Task RefuseIfOnItsWayAsync(EnvironmentRow target, ReleaseRow release)
-    {
-        if ((await deployments.InStatesAsync(target.ProjectId, DeploymentState.AwaitingApproval, DeploymentState.Queued, DeploymentState.Running))
-            .FirstOrDefault(d => d.EnvironmentId == target.Id && d.ReleaseId == release.Id) is { } pending)
-            throw new ConflictException(OnItsWay(target, release, pending));
     }
 
     private static string OnItsWay(EnvironmentRow target, ReleaseRow release, DeploymentRow pending) =>

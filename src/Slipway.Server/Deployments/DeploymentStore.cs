@@ -81,8 +81,7 @@ public sealed class DeploymentStore(SqlDatabase db)
             {
                 // Two requests at once for one release to one environment: checked and inserted in one transaction, serialised per
                 // environment (an advisory lock on PostgreSQL, every node; SQLite's writes are serial), so one goes through.
-                if (db.Dialect == SqlDialect.Postgres)
-                    await c.ExecuteAsync("SELECT pg_advisory_xact_lock(@key)", new { key = DatabaseLocks.KeyOf($"deployment-request:{d.EnvironmentId}") }, tx);
+                await DatabaseLocks.InTransactionAsync(db, c, tx, $"deployment-request:{d.EnvironmentId}");
                 var pending = await c.QueryFirstOrDefaultAsync<DeploymentRow>(
                     $"{Select} WHERE d.environment_id = @EnvironmentId AND d.release_id = @ReleaseId AND d.state IN ('awaiting_approval', 'queued', 'running') ORDER BY d.id",
                     new { d.EnvironmentId, d.ReleaseId }, tx);

@@ -93,9 +93,10 @@ public sealed class GateStore(SqlDatabase db)
 {
     private const string GateColumns = "id, environment_id, kind, measured_on, rule, signoff_kind, role, created_by, created_at";
 
+    private const string ListSql = $"SELECT {GateColumns} FROM environment_gates WHERE environment_id = @environmentId ORDER BY id";
+
     public async Task<IReadOnlyList<GateRow>> ListAsync(long environmentId) =>
-        (await db.ReadAsync(c => c.QueryAsync<GateRow>($"SELECT {GateColumns} FROM environment_gates WHERE environment_id = @environmentId ORDER BY id",
-            new { environmentId }))).ToList();
+        (await db.ReadAsync(c => c.QueryAsync<GateRow>(ListSql, new { environmentId }))).ToList();
 
     /// <summary>The project's sign-off gates of one kind, on every environment (who may sign, and where it counts).</summary>
     public async Task<IReadOnlyList<GateRow>> SignOffGatesAsync(long projectId, string kind) =>
@@ -112,10 +113,8 @@ public sealed class GateStore(SqlDatabase db)
     public Task<(long Id, GateRow? Existing)> AddAsync(long environmentId, GateDefinition gate, string by, long now) =>
         db.WriteAsync<(long, GateRow?)>(async (c, tx) =>
         {
-            if (db.Dialect == SqlDialect.Postgres)
-                await c.ExecuteAsync("SELECT pg_advisory_xact_lock(@key)", new { key = DatabaseLocks.KeyOf($"gates:{environmentId}") }, tx);
-            var existing = (await c.QueryAsync<GateRow>($"SELECT {GateColumns} FROM environment_gates WHERE environment_id = @environmentId ORDER BY id",
-                new { environmentId }, tx)).FirstOrDefault(g => g.ToDefinition().SameAs(gate));
+            await DatabaseLocks.InTransactionAsync(db, c, tx, $"gates:{environmentId}");
+            var existing = (await c.QueryAsync<GateRow>(ListSql, new { environmentId }, tx)).FirstOrDefault(g => g.ToDefinition().SameAs(gate));
             if (existing is not null) return (existing.Id, existing);
             return (await c.ExecuteScalarAsync<long>(
                 "INSERT INTO environment_gates (environment_id, kind, measured_on, rule, signoff_kind, role, created_by, created_at) " +
