@@ -22,7 +22,7 @@ namespace Slipway.Server.Releases;
 /// again now because the settings or the branch may have changed since the run started.
 /// </summary>
 public sealed class ReleaseService(RunStore runs, ProjectStore projects, ReleaseStore releases, ReleaseSettingsStore releaseSettings,
-    MirrorDirectory mirrors, KeyPatterns keyPatterns, GitCredentials credentials, TimeProvider clock, ILogger<ReleaseService> log)
+    MirrorDirectory mirrors, KeyPatterns keyPatterns, GitCredentials credentials, DatabaseLocks locks, TimeProvider clock, ILogger<ReleaseService> log)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -68,57 +68,64 @@ public sealed class ReleaseService(RunStore runs, ProjectStore projects, Release
                   ?? throw new ConflictException($"no tag matching '{release.TagPattern}' contains commit {run.CommitSha[..12]}, so it has no version");
         var version = expectedVersion ?? release.VersionFor(number, tag);
 
-        // Its parents: the nearest earlier releases its commit descends from (not merely the newest release: that may be a
-        // hotfix on another branch). Its notes are the commits none of them has.
-        // When git cannot tell (an error, too many branches to ask about), its parents stay unknown: the rule of before.
-        var earlier = await releases.LineageAsync(project.Id);
-        var commitOf = earlier.ToDictionary(r => r.Id, r => r.CommitSha);
-        IReadOnlyList<long>? parents;
-        try
+        // One release of a project at a time from its lineage read to its insert, on every node: two releases made at the
+        // same instant each see the other among the earlier ones or come after it, never miss it as a parent.
+        await using (await locks.AcquireAsync(LineageLock(project.Id), ct, wait: TimeSpan.FromMinutes(1)))
         {
-            parents = await ReleaseLineage.ParentsAsync(earlier.Select(r => new LineageRelease(r.Id, r.Parents)).ToList(),
-                id => mirror.IsAncestorAsync(commitOf[id], run.CommitSha, ct));
-        }
-        catch (Git.GitException e)
-        {
-            log.LogWarning("release of run {Run} of {Project}: which earlier releases it contains is unknown ({Error}); it is taken to contain all of them", runId, project.Name, e.Message);
-            parents = null;
-        }
-        var since = parents is null ? earlier.Count > 0 ? [earlier[^1].CommitSha] : [] : parents.Select(p => commitOf[p]).ToList();
-        var messages = await mirror.CommitMessagesAsync(run.CommitSha, since, ct: ct);
-        var items = new List<ReleaseItemRow>();
-        // With the project's key pattern, as runs link; a pattern that cannot be used or runs out of time leaves
-        // items out of the notes but never stops the release.
-        if (project.ItemKeyPrefix is { } prefix && keyPatterns.For(project.ItemKeyPattern, out _) is { } pattern)
-        {
-            var byNumber = await releases.ItemsByNumberAsync(project.Id);
-            foreach (var key in KeyFinder.Find(messages, pattern, prefix).Keys)
-                if (byNumber.TryGetValue(key.Number, out var item) && !items.Contains(item)) items.Add(item);
-        }
-        var notes = ReleaseNotes.Generate(version,
-            items.Select(i => new ReleaseNoteItem(i.Key, i.Title, WorkItemKinds.Parse(i.Kind) ?? WorkItemKind.Chore)));
+            // Its parents: the nearest earlier releases its commit descends from (not merely the newest release: that may be a
+            // hotfix on another branch). Its notes are the commits none of them has.
+            // When git cannot tell (an error, too many branches to ask about), its parents stay unknown: the rule of before.
+            var earlier = await releases.LineageAsync(project.Id);
+            var commitOf = earlier.ToDictionary(r => r.Id, r => r.CommitSha);
+            IReadOnlyList<long>? parents;
+            try
+            {
+                parents = await ReleaseLineage.ParentsAsync(earlier.Select(r => new LineageRelease(r.Id, r.Parents)).ToList(),
+                    id => mirror.IsAncestorAsync(commitOf[id], run.CommitSha, ct));
+            }
+            catch (Git.GitException e)
+            {
+                log.LogWarning("release of run {Run} of {Project}: which earlier releases it contains is unknown ({Error}); it is taken to contain all of them", runId, project.Name, e.Message);
+                parents = null;
+            }
+            var since = parents is null ? earlier.Count > 0 ? [earlier[^1].CommitSha] : [] : parents.Select(p => commitOf[p]).ToList();
+            var messages = await mirror.CommitMessagesAsync(run.CommitSha, since, ct: ct);
+            var items = new List<ReleaseItemRow>();
+            // With the project's key pattern, as runs link; a pattern that cannot be used or runs out of time leaves
+            // items out of the notes but never stops the release.
+            if (project.ItemKeyPrefix is { } prefix && keyPatterns.For(project.ItemKeyPattern, out _) is { } pattern)
+            {
+                var byNumber = await releases.ItemsByNumberAsync(project.Id);
+                foreach (var key in KeyFinder.Find(messages, pattern, prefix).Keys)
+                    if (byNumber.TryGetValue(key.Number, out var item) && !items.Contains(item)) items.Add(item);
+            }
+            var notes = ReleaseNotes.Generate(version,
+                items.Select(i => new ReleaseNoteItem(i.Key, i.Title, WorkItemKinds.Parse(i.Kind) ?? WorkItemKind.Chore)));
 
-        var (artifacts, summaries) = await releases.RunOutputsAsync(runId);
-        var testSummary = Summarise(summaries);
-        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        try
-        {
-            await releases.CreateAsync(new NewRelease(project.Id, version, runId, run.CommitSha, run.Branch, now, createdBy,
-                snapshot, testSummary, notes, artifacts, items.Select(i => i.ItemId).ToList(), parents));
-        }
-        catch (DbException)
-        {
-            // A racing writer won on UNIQUE(run_id) or UNIQUE(project_id, version).
-            if (await releases.ForRunAsync(runId) is { } raced)
-                throw new ConflictException($"run {runId} was released already, as version {raced.Version}");
-            if (await releases.FindAsync(project.Id, version) is not null)
-                throw new ConflictException($"version {version} was released already; releases are immutable");
-            throw;
+            var (artifacts, summaries) = await releases.RunOutputsAsync(runId);
+            var testSummary = Summarise(summaries);
+            var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+            try
+            {
+                await releases.CreateAsync(new NewRelease(project.Id, version, runId, run.CommitSha, run.Branch, now, createdBy,
+                    snapshot, testSummary, notes, artifacts, items.Select(i => i.ItemId).ToList(), parents));
+            }
+            catch (DbException)
+            {
+                // A racing writer won on UNIQUE(run_id) or UNIQUE(project_id, version).
+                if (await releases.ForRunAsync(runId) is { } raced)
+                    throw new ConflictException($"run {runId} was released already, as version {raced.Version}");
+                if (await releases.FindAsync(project.Id, version) is not null)
+                    throw new ConflictException($"version {version} was released already; releases are immutable");
+                throw;
+            }
         }
         return await releases.ForRunAsync(runId) ?? throw new InvalidOperationException("the new release vanished");
     }
 
-    /// <summary>Whether the commit is an ancestor of the head; a commit git no longer has (a branch rewritten, then pruned) is not.</summary>
+    /// <summary>The lock under which a project's releases are made one at a time (their parents are read, then written).</summary>
+    public static string LineageLock(long projectId) => $"release-lineage:{projectId}";
+
     /// <summary>Releases a run of the project by hand, as the actor, and audits it (the API and the web UI's forms).</summary>
     public async Task<ReleaseRow> CreateByHandAsync(Actor actor, string name, long runId)
     {
@@ -132,6 +139,7 @@ public sealed class ReleaseService(RunStore runs, ProjectStore projects, Release
         return release;
     }
 
+    /// <summary>Whether the commit is an ancestor of the head; a commit git no longer has (a branch rewritten, then pruned) is not.</summary>
     private static async Task<bool> OnBranchAsync(Git.RepositoryMirror mirror, string commit, string head, CancellationToken ct)
     {
         try { return await mirror.IsAncestorAsync(commit, head, ct); }

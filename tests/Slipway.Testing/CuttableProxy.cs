@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Slipway.Web.Tests;
+namespace Slipway.Testing;
 
 /// <summary>
 /// A loopback TCP relay in front of a server whose open connections can be cut at once, as a reverse
