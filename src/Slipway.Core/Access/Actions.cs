@@ -80,7 +80,7 @@ public static class Actions
     public const string UiView = "ui.view";
     /// <summary>See the server nodes sharing the database, their heartbeats and the duties each holds.</summary>
     public const string NodeRead = "node.read";
-    /// <summary>Drain a server node (no new duties or jobs, /healthz 503: before an upgrade) and undrain it.</summary>
+    /// <summary>Drain a server node (no new duties or jobs, /healthz 503: before an upgrade), undrain it, remove a retired one from the list.</summary>
     public const string NodeDrain = "node.drain";
 
     /// <summary>One's own account: profile, password, API tokens, sessions. Every role has it.</summary>
@@ -148,7 +148,7 @@ public static class Actions
         new ActionInfo(PipelineLint, ActionKind.User, ActionScope.Server, "lint a pipeline file", IsRead: true),
         new ActionInfo(UiView, ActionKind.User, ActionScope.Server, "open the web UI", IsRead: true),
         new ActionInfo(NodeRead, ActionKind.User, ActionScope.Server, "see the server nodes, their heartbeats and duties", IsRead: true),
-        new ActionInfo(NodeDrain, ActionKind.User, ActionScope.Server, "drain and undrain a server node"),
+        new ActionInfo(NodeDrain, ActionKind.User, ActionScope.Server, "drain, undrain and remove a server node"),
         new ActionInfo(AccountSelf, ActionKind.User, ActionScope.Server, "manage one's own password, API tokens and sessions"),
         new ActionInfo(AgentRegister, ActionKind.Agent, ActionScope.Server, "register an agent with a registration token"),
         new ActionInfo(AgentWork, ActionKind.Agent, ActionScope.Server, "take, start and finish leased jobs, move artifacts"),

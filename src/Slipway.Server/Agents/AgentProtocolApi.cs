@@ -23,16 +23,16 @@ public static partial class AgentProtocolApi
     {
         var agent = app.MapGroup(AgentRoutes.Prefix);
         agent.MapPost(AgentRoutes.Register, RegisterAsync).RequireAction(Actions.AgentRegister);
-        agent.MapPost(AgentRoutes.Poll, PollAsync).RequireAction(Actions.AgentHeartbeat);
+        agent.MapPost(AgentRoutes.Poll, PollAsync).RequireAction(Actions.AgentHeartbeat).WaitsByDesign();
         agent.MapGet(AgentRoutes.Source, SourceAsync).RequireAction(Actions.AgentWork);
         agent.MapPost(AgentRoutes.Start, StartAsync).RequireAction(Actions.AgentWork);
-        agent.MapPost(AgentRoutes.Renew, RenewAsync).RequireAction(Actions.AgentHeartbeat);
+        agent.MapPost(AgentRoutes.Renew, RenewAsync).RequireAction(Actions.AgentHeartbeat).WaitsByDesign();
         agent.MapPost(AgentRoutes.Log, AppendLogAsync).RequireAction(Actions.AgentHeartbeat);
         agent.MapPost(AgentRoutes.UploadArtifact, UploadArtifactAsync).RequireAction(Actions.AgentWork);
         agent.MapPost(AgentRoutes.Finish, FinishAsync).RequireAction(Actions.AgentWork);
         agent.MapGet(AgentRoutes.DownloadArtifact, DownloadArtifactAsync).RequireAction(Actions.AgentWork);
         agent.MapPost(AgentRoutes.TargetProgress, ReportTargetAsync).RequireAction(Actions.AgentWork);
-        agent.MapGet(AgentRoutes.TargetDecision, TargetDecisionAsync).RequireAction(Actions.AgentHeartbeat);
+        agent.MapGet(AgentRoutes.TargetDecision, TargetDecisionAsync).RequireAction(Actions.AgentHeartbeat).WaitsByDesign();
         agent.MapNodeAgentApi();
     }
 

@@ -28,8 +28,8 @@ public static class NodeAgentApi
     {
         agent.MapPost(AgentRoutes.NodeFiles, StoreFileAsync).RequireAction(Actions.AgentWork);
         agent.MapPost(AgentRoutes.NodeTasks, CreateTaskAsync).RequireAction(Actions.AgentWork);
-        agent.MapGet(AgentRoutes.NodeTaskStatus, TaskStatusAsync).RequireAction(Actions.AgentHeartbeat);
-        agent.MapPost(AgentRoutes.NodePoll, PollAsync).RequireAction(Actions.AgentHeartbeat);
+        agent.MapGet(AgentRoutes.NodeTaskStatus, TaskStatusAsync).RequireAction(Actions.AgentHeartbeat).WaitsByDesign();
+        agent.MapPost(AgentRoutes.NodePoll, PollAsync).RequireAction(Actions.AgentHeartbeat).WaitsByDesign();
         agent.MapGet(AgentRoutes.NodeTaskFile, FileAsync).RequireAction(Actions.AgentWork);
         agent.MapPost(AgentRoutes.NodeTaskFinish, FinishAsync).RequireAction(Actions.AgentWork);
         agent.MapGet(AgentRoutes.NodeTaskCheck, CheckAsync).RequireAction(Actions.AgentHeartbeat);

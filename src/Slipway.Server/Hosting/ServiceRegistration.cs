@@ -88,6 +88,7 @@ public static class ServiceRegistration
         .AddSingleton<JobDispatcher>()
         .AddSingleton<PoolPresence>()
         .AddSingleton<NodeIdentity>()
+        .AddSingleton<OpenRequests>()
         .AddSingleton<NodeNameClaim>()
         .AddSingleton<NodeService>()
         .AddSingleton<DutyLeases>()

@@ -18,7 +18,7 @@ public sealed class SlipwayMetrics
     private readonly Gauge _jobs;
     private readonly Gauge _agents;
 
-    public SlipwayMetrics(SqlDatabase db)
+    public SlipwayMetrics(SqlDatabase db, OpenRequests openRequests, Nodes.NodeIdentity node)
     {
         var factory = Prometheus.Metrics.WithCustomRegistry(Registry);
         LogBytes = factory.CreateCounter("slipway_log_bytes_total", "Bytes of job log received from agents.");
@@ -28,8 +28,13 @@ public sealed class SlipwayMetrics
         IdleTrimmedBytes = factory.CreateCounter("slipway_idle_memory_trimmed_bytes_total", "GC memory given back to the OS by idle trims.");
         _jobs = factory.CreateGauge("slipway_jobs", "Jobs by state (queued, running).", "state");
         _agents = factory.CreateGauge("slipway_agents", "Agents by pool and state.", "pool", "state");
+        // Per node: what a draining node still has in hand (the scrape itself not counted) and whether it drains.
+        var open = factory.CreateGauge("slipway_open_requests", "Requests this node is handling, but for long polls, followed logs and this scrape.");
+        var draining = factory.CreateGauge("slipway_node_draining", "1 while this node drains (no new duties or jobs, /healthz 503), else 0.");
         Registry.AddBeforeCollectCallback(async ct =>
         {
+            open.Set(Math.Max(0, openRequests.Count - 1));
+            draining.Set(node.Draining ? 1 : 0);
             await using var c = await db.OpenAsync(ct);
             var jobs = (await c.QueryAsync<(string Status, long N)>(
                 "SELECT status, COUNT(*) FROM jobs WHERE status IN ('queued', 'running') GROUP BY status")).ToDictionary(r => r.Status, r => r.N);

@@ -82,6 +82,8 @@ public static class SlipwayServer
         app.UseMiddleware<ErrorHandling>();
         app.Use(SecurityHeaders);
         app.UseRouting();
+        var openRequests = app.Services.GetRequiredService<OpenRequests>();
+        app.Use(openRequests.CountAsync); // after routing: it reads the endpoint's WaitsByDesign
         app.UseMiddleware<AccessMiddleware>();
         app.UseAntiforgery();
 

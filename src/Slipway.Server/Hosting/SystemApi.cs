@@ -16,7 +16,7 @@ public static class SystemApi
         // already running finish.
         app.MapGet("/healthz", (Nodes.NodeIdentity node) => node.Draining
             ? Results.Json(new { status = "draining", node = node.Name }, statusCode: StatusCodes.Status503ServiceUnavailable)
-            : Results.Ok(new { status = "ok", node = node.Name })).RequireAction(Actions.Public);
+            : Results.Ok(new { status = "ok", node = node.Name })).RequireAction(Actions.Public).WaitsByDesign();
         // Any signed-in user may read what the API offers; what each call then allows is checked per call.
         app.MapOpenApi("/api/v1/openapi.json").RequireAction(Actions.UiView);
         app.MapGet("/metrics", async (HttpContext context, SlipwayMetrics metrics) =>

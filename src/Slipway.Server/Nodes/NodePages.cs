@@ -6,7 +6,7 @@ using static Slipway.Server.Web.WebUi;
 
 namespace Slipway.Server.Nodes;
 
-/// <summary>The nodes page: every server node with its version, heartbeat and duties; drain and undrain.</summary>
+/// <summary>The nodes page: every server node with its version, heartbeat and duties; drain, undrain, remove.</summary>
 public static class NodePages
 {
     public static void MapNodePages(this IEndpointRouteBuilder app)
@@ -18,6 +18,9 @@ public static class NodePages
             .RequirePageAction(Actions.NodeDrain);
         app.MapPost("/nodes/{node}/undrain", (string node, HttpContext context, NodeService nodes) =>
             Act(context, "/nodes", async () => { await nodes.SetDrainingAsync(Actor.Of(context), node, draining: false); return $"Node '{node}' no longer drains."; }))
+            .RequirePageAction(Actions.NodeDrain);
+        app.MapPost("/nodes/{node}/remove", (string node, HttpContext context, NodeService nodes) =>
+            Act(context, "/nodes", async () => { await nodes.RemoveAsync(Actor.Of(context), node); return $"Node '{node}' removed from the list."; }))
             .RequirePageAction(Actions.NodeDrain);
     }
 }

@@ -5,10 +5,12 @@ namespace Slipway.Server.Nodes;
 /// <summary>
 /// This node's row in server_nodes: written at start (a node starting again is no longer draining, and leases left under
 /// its name by a crash are released), a heartbeat every <see cref="ServerOptions.NodeHeartbeatInterval"/> that also
-/// brings the drain flag set through any node to this one, and marked stopped on a graceful shutdown (registered before
+/// brings the drain flag set through any node to this one and writes the requests the node has open (what a draining
+/// node still has in hand), and marked stopped on a graceful shutdown (registered before
 /// the other workers, it stops after them). A killed node is seen as dead by its heartbeat's age.
 /// </summary>
-public sealed class NodeRegistry(NodeStore store, NodeIdentity node, NodeNameClaim claim, ServerOptions options, TimeProvider clock, ILogger<NodeRegistry> log)
+public sealed class NodeRegistry(NodeStore store, NodeIdentity node, NodeNameClaim claim, OpenRequests openRequests, ServerOptions options,
+    TimeProvider clock, ILogger<NodeRegistry> log)
     : PeriodicWorker(log, clock)
 {
     protected override TimeSpan Interval => options.NodeHeartbeatInterval;
@@ -26,7 +28,7 @@ public sealed class NodeRegistry(NodeStore store, NodeIdentity node, NodeNameCla
     protected override async Task PassAsync(CancellationToken ct)
     {
         await claim.KeepAsync(ct);
-        var beat = await store.HeartbeatAsync(node.Name, NodeIdentity.Version, node.StartedAt);
+        var beat = await store.HeartbeatAsync(node.Name, NodeIdentity.Version, node.StartedAt, openRequests.Count);
         if (beat.Taken)
         {
             claim.GiveWay(beat.StartedAt);

@@ -14,7 +14,14 @@ public sealed class ServerNodeRow
     public long HeartbeatAt { get; set; }
     public long Draining { get; set; }
     public long? StoppedAt { get; set; }
+    /// <summary>The requests it was handling at its last heartbeat (<see cref="Hosting.OpenRequests"/>).</summary>
+    public long OpenRequests { get; set; }
+    /// <summary>When the drain was asked for, on the database's clock; null while it does not drain.</summary>
+    public long? DrainRequestedAt { get; set; }
 }
+
+/// <summary>What <see cref="NodeStore.RemoveAsync"/> found: the node's row as it was, and whether it was removed (not when alive).</summary>
+public sealed record NodeRemoval(ServerNodeRow Node, bool Removed, long Now);
 
 /// <summary>
 /// server_nodes and duty_leases. Every time written or compared here is the database's (<see cref="DbClock"/>), never a
@@ -33,7 +40,8 @@ public sealed class NodeStore(SqlDatabase db)
         var startedAt = await c.ExecuteScalarAsync<long>(
             "INSERT INTO server_nodes (name, version, started_at, heartbeat_at, draining, stopped_at) " +
             $"VALUES (@name, @version, {Now}, {Now}, 0, NULL) ON CONFLICT (name) DO UPDATE SET version = excluded.version, " +
-            "started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, draining = 0, stopped_at = NULL RETURNING started_at",
+            "started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, draining = 0, drain_requested_at = NULL, " +
+            "open_requests = 0, stopped_at = NULL RETURNING started_at",
             new { name, version }, tx);
         await c.ExecuteAsync($"UPDATE duty_leases SET holder = NULL, expires_at = {Now} WHERE holder = @name", new { name }, tx);
         return startedAt;
@@ -41,14 +49,16 @@ public sealed class NodeStore(SqlDatabase db)
 
     /// <summary>
     /// The heartbeat of the process that started as <paramref name="name"/> at <paramref name="startedAt"/>: written only while
-    /// the row still holds that start. Answers whether the node is to drain; <see cref="NodeBeat.Taken"/> when another
-    /// process has started under the name since (the row holds its start); re-creates the row if someone deleted it.
+    /// the row still holds that start, with the requests it has open. Answers whether the node is to drain;
+    /// <see cref="NodeBeat.Taken"/> when another process has started under the name since (the row holds its start);
+    /// re-creates the row if someone deleted it (a node removed while it was thought lost comes back).
     /// </summary>
-    public Task<NodeBeat> HeartbeatAsync(string name, string version, long startedAt) => db.WriteAsync(async (c, tx) =>
+    public Task<NodeBeat> HeartbeatAsync(string name, string version, long startedAt, int openRequests) => db.WriteAsync(async (c, tx) =>
     {
         if (await c.ExecuteScalarAsync<long?>(
-                $"UPDATE server_nodes SET heartbeat_at = {Now}, stopped_at = NULL WHERE name = @name AND started_at = @startedAt RETURNING draining",
-                new { name, startedAt }, tx) is { } draining)
+                $"UPDATE server_nodes SET heartbeat_at = {Now}, open_requests = @openRequests, stopped_at = NULL " +
+                "WHERE name = @name AND started_at = @startedAt RETURNING draining",
+                new { name, startedAt, openRequests }, tx) is { } draining)
             return new NodeBeat(draining != 0, startedAt, Taken: false);
         if (await c.ExecuteScalarAsync<long?>("SELECT started_at FROM server_nodes WHERE name = @name", new { name }, tx) is { } other)
             return new NodeBeat(false, other, Taken: true);
@@ -60,15 +70,35 @@ public sealed class NodeStore(SqlDatabase db)
 
     /// <summary>A graceful stop, recorded only while the row still holds this process's start (never on a successor's row).</summary>
     public Task StopAsync(string name, long startedAt) =>
-        db.WriteAsync((c, tx) => c.ExecuteAsync($"UPDATE server_nodes SET stopped_at = {Now}, heartbeat_at = {Now} WHERE name = @name AND started_at = @startedAt",
+        db.WriteAsync((c, tx) => c.ExecuteAsync($"UPDATE server_nodes SET stopped_at = {Now}, heartbeat_at = {Now}, open_requests = 0 WHERE name = @name AND started_at = @startedAt",
             new { name, startedAt }, tx));
 
     /// <summary>Sets the drain flag if it is not already so; false when it was (the caller says which), null for an unknown node.</summary>
     public Task<bool?> SetDrainingAsync(string name, bool draining) => db.WriteAsync<bool?>(async (c, tx) =>
     {
         var flag = draining ? 1 : 0;
-        if (await c.ExecuteAsync("UPDATE server_nodes SET draining = @flag WHERE name = @name AND draining <> @flag", new { name, flag }, tx) == 1) return true;
+        var asked = draining ? Now : "NULL";
+        if (await c.ExecuteAsync($"UPDATE server_nodes SET draining = @flag, drain_requested_at = {asked} WHERE name = @name AND draining <> @flag",
+                new { name, flag }, tx) == 1) return true;
         return await c.ExecuteScalarAsync<long?>("SELECT 1 FROM server_nodes WHERE name = @name", new { name }, tx) is null ? null : false;
+    });
+
+    /// <summary>
+    /// Removes the row of a node that is stopped or lost (<see cref="NodeNames.IsAlive"/> on the database's clock, in the same
+    /// transaction). Its leases are left alone: a lost node's leases expire and pass on by the usual rule, and lease rows are
+    /// never deleted, so fencing tokens only ever go up. An alive node is not removed (its next heartbeat would bring it
+    /// back). Null for an unknown node.
+    /// </summary>
+    public Task<NodeRemoval?> RemoveAsync(string name, TimeSpan heartbeatInterval) => db.WriteAsync<NodeRemoval?>(async (c, tx) =>
+    {
+        var now = await c.ExecuteScalarAsync<long>($"SELECT {Now}", transaction: tx);
+        var row = await c.QuerySingleOrDefaultAsync<ServerNodeRow?>("SELECT * FROM server_nodes WHERE name = @name", new { name }, tx);
+        if (row is null) return null;
+        if (NodeNames.IsAlive(row.HeartbeatAt, row.StoppedAt, now, heartbeatInterval)) return new NodeRemoval(row, Removed: false, now);
+        // Only the row as read: a heartbeat since (the node came back) keeps it.
+        var removed = await c.ExecuteAsync("DELETE FROM server_nodes WHERE name = @name AND heartbeat_at = @heartbeatAt",
+            new { name, heartbeatAt = row.HeartbeatAt }, tx) == 1;
+        return new NodeRemoval(row, removed, now);
     });
 
     public Task<ServerNodeRow?> FindAsync(string name) =>

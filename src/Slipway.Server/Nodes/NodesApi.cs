@@ -5,7 +5,7 @@ using Slipway.Core.Access;
 
 namespace Slipway.Server.Nodes;
 
-/// <summary>/api/v1/nodes: the server nodes and their duties; drain and undrain one. An adapter over <see cref="NodeService"/>.</summary>
+/// <summary>/api/v1/nodes: the server nodes and their duties; drain, undrain or remove one. An adapter over <see cref="NodeService"/>.</summary>
 public static class NodesApi
 {
     public static void MapNodesApi(this IEndpointRouteBuilder api)
@@ -15,5 +15,10 @@ public static class NodesApi
             nodes.SetDrainingAsync(Actor.Of(context), name, draining: true)).RequireAction(Actions.NodeDrain);
         api.MapPost("/nodes/{name}/undrain", (string name, HttpContext context, NodeService nodes) =>
             nodes.SetDrainingAsync(Actor.Of(context), name, draining: false)).RequireAction(Actions.NodeDrain);
+        api.MapDelete("/nodes/{name}", async (string name, HttpContext context, NodeService nodes) =>
+        {
+            await nodes.RemoveAsync(Actor.Of(context), name);
+            return Results.NoContent();
+        }).RequireAction(Actions.NodeDrain);
     }
 }

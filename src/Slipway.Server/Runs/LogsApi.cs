@@ -24,7 +24,7 @@ public static class LogsApi
     public static void MapLogsApi(this IEndpointRouteBuilder api)
     {
         api.MapGet("/runs/{id:long}/jobs/{job}/log", PageAsync).RequireAction(Actions.LogRead);
-        api.MapGet("/runs/{id:long}/jobs/{job}/log/follow", FollowAsync).RequireAction(Actions.LogRead);
+        api.MapGet("/runs/{id:long}/jobs/{job}/log/follow", FollowAsync).RequireAction(Actions.LogRead).WaitsByDesign();
         api.MapGet("/runs/{id:long}/jobs/{job}/log/raw", RawAsync).RequireAction(Actions.LogRead);
         api.MapGet("/runs/{id:long}/jobs/{job}/log/targets/{target}", TargetAsync).RequireAction(Actions.LogRead);
     }

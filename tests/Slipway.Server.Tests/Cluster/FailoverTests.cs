@@ -220,10 +220,11 @@ public sealed class FailoverTests(ClusterFixture cluster) : IClassFixture<Cluste
             var runs = new List<long> { (await Kit.Admin.ListRunsAsync("upgrade")).Single().Id };
             foreach (var node in Kit.Nodes)
             {
-                // Drain (no new work, no duties, /healthz 503 so the balancer stops sending it requests), then restart it.
+                // Drain (no new work, no duties, /healthz 503 so the balancer stops sending it requests) until the list says
+                // drained (it knows, holds no duty, had no open request at its last heartbeat), then restart it.
                 await Kit.Admin.DrainNodeAsync(node.Name);
-                await Eventually.ValueAsync(async () => (await Kit.Admin.ListNodesAsync()).Single(n => n.Name == node.Name) is { Draining: true, Duties.Count: 0 } n ? n : null,
-                    TimeSpan.FromSeconds(30), $"{node.Name} drained");
+                await Eventually.ValueAsync(async () => (await Kit.Admin.ListNodesAsync()).Single(n => n.Name == node.Name) is
+                    { State: "drained", Draining: true, Duties.Count: 0, OpenRequests: 0 } n ? n : null, TimeSpan.FromSeconds(30), $"{node.Name} drained");
                 runs.Add((await Kit.Admin.StartRunAsync("upgrade", "main", null)).Id); // work goes on meanwhile
                 node.Stop();
                 runs.Add((await Kit.Admin.StartRunAsync("upgrade", "main", null)).Id);

@@ -126,6 +126,8 @@ public sealed class DemoAndOperationsTests
 
         Assert.Contains("slipway_jobs{state=\"queued\"} 0", text);
         Assert.Contains("slipway_jobs{state=\"running\"} 0", text);
+        Assert.Contains("\nslipway_open_requests 0\n", text); // the scrape itself is not counted
+        Assert.Contains("\nslipway_node_draining 0\n", text);
         Assert.Contains("slipway_agents{pool=\"build\",state=\"approved\"} 1", text);
         Assert.Contains("slipway_job_duration_seconds_count{outcome=\"succeeded\"} 1", text);
         Assert.Matches(@"slipway_log_bytes_total [1-9]", text);

@@ -156,6 +156,12 @@ public sealed class NodeFailoverTests(PostgresFixture postgres, ITestOutputHelpe
         var stopped = (await b.Client.ListNodesAsync()).Node("stop-a");
         Assert.NotNull(stopped.StoppedAt);
         Assert.False(stopped.Alive);
+        Assert.Equal("stopped", stopped.State);
+        // A retired node leaves the list when asked; the lease rows stay, so the tokens go on from where they were.
+        await b.Client.RemoveNodeAsync("stop-a");
+        Assert.Equal(["stop-b"], (await b.Client.ListNodesAsync()).Select(n => n.Name));
+        var holders = await NodeKit.HoldersAsync(b);
+        Assert.All(Duties.All, d => Assert.True(holders[d].Token >= after[d].Token));
     }
 
     [Fact]

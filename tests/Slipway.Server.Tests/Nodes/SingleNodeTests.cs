@@ -84,7 +84,7 @@ public sealed class SingleNodeTests
         Assert.True(list.Exit == 0, list.Err);
         var lines = list.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.StartsWith("NAME", lines[0]);
-        Assert.Matches(@"^cli-node \*\s+alive\s+\S+\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+.*deployment-conducting \(1\)", lines[1]);
+        Assert.Matches(@"^cli-node \*\s+alive\s+\S+\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+\d+\s+.*deployment-conducting \(1\)", lines[1]);
         Assert.True(drain.Exit == 0, drain.Err);
         Assert.Contains("node cli-node drains", drain.Out);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, health.Status);
@@ -96,6 +96,114 @@ public sealed class SingleNodeTests
         Assert.True(undrain.Exit == 0, undrain.Err);
         Assert.Contains("node cli-node no longer drains", undrain.Out);
         Assert.Equal(HttpStatusCode.OK, (await NodeKit.HealthAsync(server)).Status);
+    }
+
+    [Fact]
+    public async Task DrainWait_WaitsForAnOpenRequest_NotForLongPolls_ThenSaysDrained()
+    {
+        // The embedded agent long-polls this node all along: those requests wait by design and are not counted.
+        await using var server = await NodeKit.StartAsync("open-node", agent: true);
+        await NodeKit.AllHeldByAsync(server, "open-node");
+        var release = new TaskCompletionSource();
+        using var http = new HttpClient { BaseAddress = new Uri(server.Url) };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", SlipwayTestServer.AdminToken);
+        var held = http.PostAsync("/api/v1/lint", new HeldBody(release.Task)); // in the endpoint, reading a body that does not end
+
+        var counted = await Eventually.ValueAsync(async () => (await server.Client.ListNodesAsync()).Single() is { OpenRequests: 1 } n ? n : null,
+            TimeSpan.FromSeconds(10), "the held request to be counted at a heartbeat");
+        var drain = SlipwayAsync(server, "node", "drain", "open-node", "--wait", "--timeout", "60s");
+        var whileHeld = await Eventually.ValueAsync(async () => (await server.Client.ListNodesAsync()).Single() is { Duties.Count: 0 } n ? n : null,
+            TimeSpan.FromSeconds(10), "the draining node to give up its duties");
+        await Task.Delay(TimeSpan.FromSeconds(2)); // four heartbeats: the held request keeps it from drained
+        var stillHeld = (await server.Client.ListNodesAsync()).Single();
+        var waitedMeanwhile = !drain.IsCompleted;
+        release.SetResult();
+        using var answer = await held;
+        var done = await drain;
+        var drained = await Eventually.ValueAsync(async () => (await server.Client.ListNodesAsync()).Single() is { State: "drained" } n ? n : null,
+            TimeSpan.FromSeconds(5), "the node to list as drained");
+        var again = await SlipwayAsync(server, "node", "drain", "open-node", "--wait"); // already draining: waited for, not an error
+
+        Assert.Equal("alive", counted.State);
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.True(whileHeld.Draining);
+        Assert.Equal("draining", stillHeld.State);
+        Assert.True(stillHeld.OpenRequests >= 1, $"open requests {stillHeld.OpenRequests}");
+        Assert.True(waitedMeanwhile, "drain --wait returned while a request was open: " + done.Out + done.Err);
+        Assert.True(done.Exit == 0, done.Out + done.Err);
+        Assert.Contains("waiting for 1 open request", done.Out);
+        Assert.Contains("node open-node is drained: it holds no duty and has no open request; it can be stopped", done.Out);
+        Assert.Equal(0, drained.OpenRequests);
+        Assert.True(again.Exit == 0, again.Out + again.Err);
+        Assert.Contains("node open-node is already draining", again.Out);
+        Assert.Contains("node open-node is drained", again.Out);
+    }
+
+    [Fact]
+    public async Task DrainWait_GivesUpAfterItsTimeout_SayingWhatIsLeft()
+    {
+        await using var server = await NodeKit.StartAsync("slow-node");
+        await NodeKit.AllHeldByAsync(server, "slow-node");
+        var release = new TaskCompletionSource();
+        using var http = new HttpClient { BaseAddress = new Uri(server.Url) };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", SlipwayTestServer.AdminToken);
+        var held = http.PostAsync("/api/v1/lint", new HeldBody(release.Task));
+        await Eventually.ValueAsync(async () => (await server.Client.ListNodesAsync()).Single() is { OpenRequests: 1 } n ? n : null,
+            TimeSpan.FromSeconds(10), "the held request to be counted at a heartbeat");
+
+        var timedOut = await SlipwayAsync(server, "node", "drain", "slow-node", "--wait", "--timeout", "3s");
+        var badTimeout = await SlipwayAsync(server, "node", "drain", "slow-node", "--wait", "--timeout", "soon");
+        release.SetResult();
+        using var answer = await held;
+
+        Assert.Equal(1, timedOut.Exit);
+        Assert.Matches(@"error: node slow-node is not drained after 3s: still waiting for [12] open requests?", timedOut.Err);
+        Assert.Equal(2, badTimeout.Exit);
+        Assert.Contains("--timeout: invalid duration", badTimeout.Err);
+    }
+
+    [Fact]
+    public async Task Remove_TakesALostNodeOffTheList_RefusesAnAliveOrUnknownOne_AndIsAudited()
+    {
+        await using var server = await NodeKit.StartAsync("keep-node");
+        await NodeKit.WriteGhostNodeAsync(server, "gone-node", null); // its heartbeat at 0: lost long ago
+
+        var listed = await SlipwayAsync(server, "node", "list");
+        var removed = await SlipwayAsync(server, "node", "remove", "gone-node");
+        var alive = await Assert.ThrowsAsync<SlipwayApiException>(() => server.Client.RemoveNodeAsync("keep-node"));
+        var unknown = await Assert.ThrowsAsync<SlipwayApiException>(() => server.Client.RemoveNodeAsync("gone-node"));
+        var nodes = await server.Client.ListNodesAsync();
+        var audit = await server.Client.ListAuditAsync(new AuditFilterOptions(Action: Core.Access.Actions.NodeDrain));
+
+        Assert.Matches(@"(?m)^gone-node\s+lost\s+test\s+1970-01-01 00:00:00\s+-\s+none", listed.Out);
+        Assert.True(removed.Exit == 0, removed.Err);
+        Assert.Contains("node gone-node removed from the list", removed.Out);
+        Assert.Equal(HttpStatusCode.Conflict, alive.Status);
+        Assert.Contains("node keep-node is alive (last heartbeat", alive.Message);
+        Assert.Contains("stop it first", alive.Message);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.Status);
+        Assert.Equal(["keep-node"], nodes.Select(n => n.Name));
+        Assert.Contains(audit, e => e.Target == "node:gone-node" && e.Outcome == "succeeded" && e.Detail!.StartsWith("node removed from the list (lost, version test)"));
+        Assert.Contains(audit, e => e.Target == "node:keep-node" && e.Outcome == "failed" && e.Detail!.StartsWith("not removed: node keep-node is alive"));
+        Assert.Contains(audit, e => e.Target == "node:gone-node" && e.Outcome == "failed" && e.Detail!.StartsWith("not removed: no such node"));
+    }
+
+    /// <summary>A request body that sends its first line and then waits: the request stays open in the endpoint until released.</summary>
+    private sealed class HeldBody(Task release) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            await stream.WriteAsync("stages:\n"u8.ToArray());
+            await stream.FlushAsync();
+            await release;
+            await stream.WriteAsync("  build: {}\n"u8.ToArray());
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = -1; // sent chunked, as it is written
+            return false;
+        }
     }
 
     [Fact]
