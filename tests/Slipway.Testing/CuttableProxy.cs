@@ -27,6 +27,12 @@ public sealed class CuttableProxy : IAsyncDisposable
     public string Url { get; }
     public int Cuts { get; private set; }
 
+    /// <summary>Connections relayed now (each counted once, not its two sockets).</summary>
+    public int Open
+    {
+        get { lock (_open) return _open.Count / 2; }
+    }
+
     /// <summary>Closes every connection open now; new ones are relayed as before.</summary>
     public int CutAll()
     {

@@ -5,9 +5,10 @@ namespace Slipway.Core.Nodes;
 /// <list type="bullet">
 /// <item><c>stopped</c>: it shut down gracefully;</item>
 /// <item><c>lost</c>: no heartbeat for three intervals (killed, cut off): its duties pass to another node when their leases expire;</item>
-/// <item><c>drained</c>: it was asked to drain, has beaten since (so it knows), holds no duty and had no open request at
-/// that heartbeat: stopping it now interrupts nothing;</item>
-/// <item><c>draining</c>: asked to drain, not yet drained;</item>
+/// <item><c>drained</c>: it drains, holds no duty, and its last heartbeat, counted while it already knew it drains (so
+/// after its health check had turned the balancer away), found no open request and no job on its embedded agent:
+/// stopping it now interrupts nothing;</item>
+/// <item><c>draining</c>: asked to drain, not yet drained (also a node of an earlier version, which reports no counts);</item>
 /// <item><c>alive</c>: taking duties and jobs.</item>
 /// </list>
 /// </summary>
@@ -19,21 +20,28 @@ public static class NodeStates
     public const string Draining = "draining";
     public const string Alive = "alive";
 
-    /// <param name="drainRequestedAtMs">When the drain was asked for (database clock), null when the node is not draining.</param>
-    /// <param name="heartbeatAtMs">The node's last heartbeat, which also wrote <paramref name="openRequests"/>.</param>
-    public static string Of(bool stopped, bool alive, long? drainRequestedAtMs, long heartbeatAtMs, int dutiesHeld, int openRequests) =>
+    /// <param name="countedDraining">The counts were taken while the node knew it drains.</param>
+    /// <param name="openRequests">Requests in hand at the last heartbeat; null when the node does not report them (earlier version).</param>
+    /// <param name="embeddedJobs">Jobs its embedded agent was running then; null when not reported.</param>
+    public static string Of(bool stopped, bool alive, bool draining, bool countedDraining, int dutiesHeld, int? openRequests, int? embeddedJobs) =>
         stopped ? Stopped
         : !alive ? Lost
-        : drainRequestedAtMs is not { } asked ? Alive
-        : heartbeatAtMs > asked && dutiesHeld == 0 && openRequests == 0 ? Drained
+        : !draining ? Alive
+        : countedDraining && dutiesHeld == 0 && openRequests == 0 && embeddedJobs is null or 0 ? Drained
         : Draining;
 
-    /// <summary>What a drained node still waits for, in words (for <c>slipway node drain --wait</c>); empty when nothing.</summary>
-    public static string WaitingFor(string state, int dutiesHeld, int openRequests) => state switch
+    /// <summary>What a draining node still waits for, in words (for <c>slipway node drain --wait</c>); empty when nothing.</summary>
+    public static string WaitingFor(string state, bool countedDraining, int dutiesHeld, int? openRequests, int? embeddedJobs)
     {
-        Draining when dutiesHeld > 0 => $"it still holds {dutiesHeld} dut{(dutiesHeld == 1 ? "y" : "ies")}",
-        Draining when openRequests > 0 => $"{openRequests} open request{(openRequests == 1 ? "" : "s")}",
-        Draining => "its next heartbeat",
-        _ => "",
-    };
+        if (state != Draining) return "";
+        if (dutiesHeld > 0) return $"it still holds {Count(dutiesHeld, "duty", "duties")}";
+        if (openRequests is null) return "a count of its open requests, which a node of an earlier version does not report";
+        if (!countedDraining) return "its next heartbeat";
+        var work = new List<string>();
+        if (openRequests > 0) work.Add(Count(openRequests.Value, "open request", "open requests"));
+        if (embeddedJobs > 0) work.Add(Count(embeddedJobs.Value, "job", "jobs") + " on its embedded agent");
+        return string.Join(" and ", work);
+    }
+
+    private static string Count(int n, string one, string many) => $"{n} {(n == 1 ? one : many)}";
 }

@@ -28,12 +28,12 @@ public sealed class SlipwayMetrics
         IdleTrimmedBytes = factory.CreateCounter("slipway_idle_memory_trimmed_bytes_total", "GC memory given back to the OS by idle trims.");
         _jobs = factory.CreateGauge("slipway_jobs", "Jobs by state (queued, running).", "state");
         _agents = factory.CreateGauge("slipway_agents", "Agents by pool and state.", "pool", "state");
-        // Per node: what a draining node still has in hand (the scrape itself not counted) and whether it drains.
-        var open = factory.CreateGauge("slipway_open_requests", "Requests this node is handling, but for long polls, followed logs and this scrape.");
+        // Per node: what a draining node still has in hand (scrapes are not counted) and whether it drains.
+        var open = factory.CreateGauge("slipway_open_requests", "Requests this node is handling, but for long polls, followed logs and scrapes.");
         var draining = factory.CreateGauge("slipway_node_draining", "1 while this node drains (no new duties or jobs, /healthz 503), else 0.");
         Registry.AddBeforeCollectCallback(async ct =>
         {
-            open.Set(Math.Max(0, openRequests.Count - 1));
+            open.Set(openRequests.Count);
             draining.Set(node.Draining ? 1 : 0);
             await using var c = await db.OpenAsync(ct);
             var jobs = (await c.QueryAsync<(string Status, long N)>(

@@ -82,9 +82,9 @@ public static class SlipwayServer
         app.UseMiddleware<ErrorHandling>();
         app.Use(SecurityHeaders);
         app.UseRouting();
-        var openRequests = app.Services.GetRequiredService<OpenRequests>();
-        app.Use(openRequests.CountAsync); // after routing: it reads the endpoint's WaitsByDesign
         app.UseMiddleware<AccessMiddleware>();
+        // After routing (it reads the endpoint's WaitsByDesign) and access: a refused request is no work in hand.
+        app.Use(app.Services.GetRequiredService<OpenRequests>().CountAsync);
         app.UseAntiforgery();
 
         var api = app.MapGroup("/api/v1");

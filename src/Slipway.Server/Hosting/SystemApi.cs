@@ -23,7 +23,7 @@ public static class SystemApi
         {
             context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
             await metrics.Registry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted);
-        }).RequireAction(Actions.MetricsRead);
+        }).RequireAction(Actions.MetricsRead).WaitsByDesign(); // a scrape says nothing of the work in hand
 
         api.MapPost("/lint", async (HttpRequest request) =>
         {

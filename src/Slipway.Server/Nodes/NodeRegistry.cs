@@ -28,7 +28,8 @@ public sealed class NodeRegistry(NodeStore store, NodeIdentity node, NodeNameCla
     protected override async Task PassAsync(CancellationToken ct)
     {
         await claim.KeepAsync(ct);
-        var beat = await store.HeartbeatAsync(node.Name, NodeIdentity.Version, node.StartedAt, openRequests.Count);
+        var beat = await store.HeartbeatAsync(node.Name, NodeIdentity.Version, node.StartedAt,
+            new NodeLoad(openRequests.Count, options.EmbeddedAgent ? Recovery.EmbeddedAgentName(options) : null, node.Draining));
         if (beat.Taken)
         {
             claim.GiveWay(beat.StartedAt);

@@ -23,11 +23,11 @@ public sealed class NodeService(NodeStore store, NodeIdentity self, ServerOption
     {
         var alive = NodeNames.IsAlive(n.HeartbeatAt, n.StoppedAt, now, options.NodeHeartbeatInterval);
         var duties = leases.Where(l => l.Holder == n.Name && l.ExpiresAt > now).Select(l => new NodeDutyDto(l.Duty, l.FencingToken, UnixMs.To(l.ExpiresAt))).ToList();
-        // Every node's count as its last heartbeat wrote it, this node's too: one rule for all, at most a heartbeat old.
-        var open = (int)n.OpenRequests;
-        var state = NodeStates.Of(n.StoppedAt is not null, alive, n.Draining != 0 ? n.DrainRequestedAt ?? 0 : null, n.HeartbeatAt, duties.Count, open);
+        // Every node's counts as its last heartbeat wrote them, this node's too: one rule for all, at most a heartbeat old.
+        var (open, jobs, counted) = ((int?)n.OpenRequests, (int?)n.EmbeddedJobs, n.CountedDraining != 0);
+        var state = NodeStates.Of(n.StoppedAt is not null, alive, n.Draining != 0, counted, duties.Count, open, jobs);
         return new NodeDto(n.Name, n.Version, UnixMs.To(n.StartedAt), UnixMs.To(n.HeartbeatAt), n.Draining != 0, UnixMs.To(n.StoppedAt),
-            alive, n.Name == self.Name, duties, open, state);
+            alive, n.Name == self.Name, duties, open, jobs, state, NodeStates.WaitingFor(state, counted, duties.Count, open, jobs));
     }
 
     /// <summary>

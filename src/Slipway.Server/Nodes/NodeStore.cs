@@ -14,13 +14,20 @@ public sealed class ServerNodeRow
     public long HeartbeatAt { get; set; }
     public long Draining { get; set; }
     public long? StoppedAt { get; set; }
-    /// <summary>The requests it was handling at its last heartbeat (<see cref="Hosting.OpenRequests"/>).</summary>
-    public long OpenRequests { get; set; }
-    /// <summary>When the drain was asked for, on the database's clock; null while it does not drain.</summary>
-    public long? DrainRequestedAt { get; set; }
+    /// <summary>The requests it was handling at its last heartbeat (<see cref="Hosting.OpenRequests"/>); null from a node of an earlier version.</summary>
+    public long? OpenRequests { get; set; }
+    /// <summary>The jobs its embedded agent was running at its last heartbeat; null from a node of an earlier version.</summary>
+    public long? EmbeddedJobs { get; set; }
+    /// <summary>1 when those counts were taken while the node knew it drains.</summary>
+    public long CountedDraining { get; set; }
 }
 
-/// <summary>What <see cref="NodeStore.RemoveAsync"/> found: the node's row as it was, and whether it was removed (not when alive).</summary>
+/// <summary>What <see cref="NodeStore.HeartbeatAsync"/> writes besides the time: what the node has in hand.</summary>
+/// <param name="Draining">Whether the node knew it drains when it counted (its flag before this heartbeat).</param>
+/// <param name="EmbeddedAgent">The name of its embedded agent, whose running jobs are counted; null without one.</param>
+public sealed record NodeLoad(int OpenRequests, string? EmbeddedAgent, bool Draining);
+
+/// <summary>What <see cref="NodeStore.RemoveAsync"/> found: the node's row (as it is now when it was not removed), and whether it was removed.</summary>
 public sealed record NodeRemoval(ServerNodeRow Node, bool Removed, long Now);
 
 /// <summary>
@@ -38,10 +45,10 @@ public sealed class NodeStore(SqlDatabase db)
     public Task<long> StartAsync(string name, string version) => db.WriteAsync(async (c, tx) =>
     {
         var startedAt = await c.ExecuteScalarAsync<long>(
-            "INSERT INTO server_nodes (name, version, started_at, heartbeat_at, draining, stopped_at) " +
-            $"VALUES (@name, @version, {Now}, {Now}, 0, NULL) ON CONFLICT (name) DO UPDATE SET version = excluded.version, " +
-            "started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, draining = 0, drain_requested_at = NULL, " +
-            "open_requests = 0, stopped_at = NULL RETURNING started_at",
+            "INSERT INTO server_nodes (name, version, started_at, heartbeat_at, draining, stopped_at, open_requests, embedded_jobs, counted_draining) " +
+            $"VALUES (@name, @version, {Now}, {Now}, 0, NULL, 0, 0, 0) ON CONFLICT (name) DO UPDATE SET version = excluded.version, " +
+            "started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, draining = 0, counted_draining = 0, " +
+            "open_requests = 0, embedded_jobs = 0, stopped_at = NULL RETURNING started_at",
             new { name, version }, tx);
         await c.ExecuteAsync($"UPDATE duty_leases SET holder = NULL, expires_at = {Now} WHERE holder = @name", new { name }, tx);
         return startedAt;
@@ -49,36 +56,42 @@ public sealed class NodeStore(SqlDatabase db)
 
     /// <summary>
     /// The heartbeat of the process that started as <paramref name="name"/> at <paramref name="startedAt"/>: written only while
-    /// the row still holds that start, with the requests it has open. Answers whether the node is to drain;
-    /// <see cref="NodeBeat.Taken"/> when another process has started under the name since (the row holds its start);
-    /// re-creates the row if someone deleted it (a node removed while it was thought lost comes back).
+    /// the row still holds that start, with what the node has in hand (<see cref="NodeLoad"/>; its embedded agent's running
+    /// jobs counted in the same statement). Answers whether the node is to drain; <see cref="NodeBeat.Taken"/> when another
+    /// process has started under the name since (the row holds its start); re-creates the row if someone deleted it (a node
+    /// removed while it was thought lost comes back, still draining if it was).
     /// </summary>
-    public Task<NodeBeat> HeartbeatAsync(string name, string version, long startedAt, int openRequests) => db.WriteAsync(async (c, tx) =>
+    public Task<NodeBeat> HeartbeatAsync(string name, string version, long startedAt, NodeLoad load) => db.WriteAsync(async (c, tx) =>
     {
+        var work = new { name, version, startedAt, open = load.OpenRequests, agent = load.EmbeddedAgent, counted = load.Draining ? 1 : 0 };
         if (await c.ExecuteScalarAsync<long?>(
-                $"UPDATE server_nodes SET heartbeat_at = {Now}, open_requests = @openRequests, stopped_at = NULL " +
-                "WHERE name = @name AND started_at = @startedAt RETURNING draining",
-                new { name, startedAt, openRequests }, tx) is { } draining)
+                $"UPDATE server_nodes SET heartbeat_at = {Now}, open_requests = @open, embedded_jobs = {EmbeddedJobs}, " +
+                "counted_draining = @counted, stopped_at = NULL WHERE name = @name AND started_at = @startedAt RETURNING draining",
+                work, tx) is { } draining)
             return new NodeBeat(draining != 0, startedAt, Taken: false);
         if (await c.ExecuteScalarAsync<long?>("SELECT started_at FROM server_nodes WHERE name = @name", new { name }, tx) is { } other)
             return new NodeBeat(false, other, Taken: true);
         var started = await c.ExecuteScalarAsync<long>(
-            $"INSERT INTO server_nodes (name, version, started_at, heartbeat_at, draining, stopped_at) VALUES (@name, @version, {Now}, {Now}, 0, NULL) " +
-            "RETURNING started_at", new { name, version }, tx);
-        return new NodeBeat(false, started, Taken: false);
+            "INSERT INTO server_nodes (name, version, started_at, heartbeat_at, draining, stopped_at, open_requests, embedded_jobs, counted_draining) " +
+            $"VALUES (@name, @version, {Now}, {Now}, @counted, NULL, @open, {EmbeddedJobs}, 0) RETURNING started_at", work, tx);
+        return new NodeBeat(load.Draining, started, Taken: false);
     });
+
+    /// <summary>The jobs the embedded agent named @agent is running (0 when @agent is null).</summary>
+    private const string EmbeddedJobs =
+        "(SELECT COUNT(*) FROM jobs j JOIN agents a ON a.id = j.agent_id WHERE a.name = @agent AND j.status = 'running')";
 
     /// <summary>A graceful stop, recorded only while the row still holds this process's start (never on a successor's row).</summary>
     public Task StopAsync(string name, long startedAt) =>
-        db.WriteAsync((c, tx) => c.ExecuteAsync($"UPDATE server_nodes SET stopped_at = {Now}, heartbeat_at = {Now}, open_requests = 0 WHERE name = @name AND started_at = @startedAt",
+        db.WriteAsync((c, tx) => c.ExecuteAsync($"UPDATE server_nodes SET stopped_at = {Now}, heartbeat_at = {Now}, open_requests = 0, embedded_jobs = 0 WHERE name = @name AND started_at = @startedAt",
             new { name, startedAt }, tx));
 
     /// <summary>Sets the drain flag if it is not already so; false when it was (the caller says which), null for an unknown node.</summary>
     public Task<bool?> SetDrainingAsync(string name, bool draining) => db.WriteAsync<bool?>(async (c, tx) =>
     {
         var flag = draining ? 1 : 0;
-        var asked = draining ? Now : "NULL";
-        if (await c.ExecuteAsync($"UPDATE server_nodes SET draining = @flag, drain_requested_at = {asked} WHERE name = @name AND draining <> @flag",
+        // The node's counts so far were taken before it knew: "drained" waits for a heartbeat counted while draining.
+        if (await c.ExecuteAsync("UPDATE server_nodes SET draining = @flag, counted_draining = 0 WHERE name = @name AND draining <> @flag",
                 new { name, flag }, tx) == 1) return true;
         return await c.ExecuteScalarAsync<long?>("SELECT 1 FROM server_nodes WHERE name = @name", new { name }, tx) is null ? null : false;
     });
@@ -95,10 +108,12 @@ public sealed class NodeStore(SqlDatabase db)
         var row = await c.QuerySingleOrDefaultAsync<ServerNodeRow?>("SELECT * FROM server_nodes WHERE name = @name", new { name }, tx);
         if (row is null) return null;
         if (NodeNames.IsAlive(row.HeartbeatAt, row.StoppedAt, now, heartbeatInterval)) return new NodeRemoval(row, Removed: false, now);
-        // Only the row as read: a heartbeat since (the node came back) keeps it.
-        var removed = await c.ExecuteAsync("DELETE FROM server_nodes WHERE name = @name AND heartbeat_at = @heartbeatAt",
-            new { name, heartbeatAt = row.HeartbeatAt }, tx) == 1;
-        return new NodeRemoval(row, removed, now);
+        // Only the row as read: a heartbeat since (the node came back) keeps it, and the answer shows it as it is now.
+        if (await c.ExecuteAsync("DELETE FROM server_nodes WHERE name = @name AND heartbeat_at = @heartbeatAt",
+                new { name, heartbeatAt = row.HeartbeatAt }, tx) == 1)
+            return new NodeRemoval(row, Removed: true, now);
+        var back = await c.QuerySingleOrDefaultAsync<ServerNodeRow?>("SELECT * FROM server_nodes WHERE name = @name", new { name }, tx);
+        return back is null ? null : new NodeRemoval(back, Removed: false, now);
     });
 
     public Task<ServerNodeRow?> FindAsync(string name) =>

@@ -189,6 +189,11 @@ public sealed class ReleaseCreator(ReleaseService service, ReleaseStore releases
                     $"run:{pending.RunId}", AuditOutcomes.Failed, $"release {pending.ReleaseVersion} of run {pending.RunId} not created: {e.Message}"));
                 log.LogWarning("release of run {RunId} given up: {Error}", pending.RunId, e.Message);
             }
+            catch (LockBusyException e)
+            {
+                // Another node or request is making a release of this project: this one waits for the next pass.
+                log.LogInformation("release of run {RunId} waits for the next pass: {Reason}", pending.RunId, e.Message);
+            }
         }
     }
 }

@@ -28,6 +28,8 @@ public sealed class LogFollowResumeTests
         {
             await Eventually.ValueAsync(async () => (await server.Client.GetLogAsync(run, "j", 0)).Text.Contains(seen) ? "" : null,
                 TimeSpan.FromSeconds(30), $"the job to print {seen.Trim()}");
+            // The CLI follows through the proxy by then (it starts, and after a cut comes back, within a second or two).
+            await Eventually.ValueAsync(() => Task.FromResult(proxy.Open > 0 ? "" : null), TimeSpan.FromSeconds(15), "the CLI's stream through the proxy");
             cuts += proxy.CutAll();
         }
         var (exit, output, errors) = await cli;

@@ -84,7 +84,7 @@ public sealed class SingleNodeTests
         Assert.True(list.Exit == 0, list.Err);
         var lines = list.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.StartsWith("NAME", lines[0]);
-        Assert.Matches(@"^cli-node \*\s+alive\s+\S+\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+\d+\s+.*deployment-conducting \(1\)", lines[1]);
+        Assert.Matches(@"^cli-node \*\s+alive\s+\S+\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+\d+\s+\d+\s+.*deployment-conducting \(1\)", lines[1]);
         Assert.True(drain.Exit == 0, drain.Err);
         Assert.Contains("node cli-node drains", drain.Out);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, health.Status);
@@ -132,7 +132,7 @@ public sealed class SingleNodeTests
         Assert.True(waitedMeanwhile, "drain --wait returned while a request was open: " + done.Out + done.Err);
         Assert.True(done.Exit == 0, done.Out + done.Err);
         Assert.Contains("waiting for 1 open request", done.Out);
-        Assert.Contains("node open-node is drained: it holds no duty and has no open request; it can be stopped", done.Out);
+        Assert.Contains("node open-node is drained: it holds no duty, and has no open request and no job on its embedded agent; it can be stopped", done.Out);
         Assert.Equal(0, drained.OpenRequests);
         Assert.True(again.Exit == 0, again.Out + again.Err);
         Assert.Contains("node open-node is already draining", again.Out);
@@ -148,18 +148,64 @@ public sealed class SingleNodeTests
         using var http = new HttpClient { BaseAddress = new Uri(server.Url) };
         http.DefaultRequestHeaders.Authorization = new("Bearer", SlipwayTestServer.AdminToken);
         var held = http.PostAsync("/api/v1/lint", new HeldBody(release.Task));
-        await Eventually.ValueAsync(async () => (await server.Client.ListNodesAsync()).Single() is { OpenRequests: 1 } n ? n : null,
-            TimeSpan.FromSeconds(10), "the held request to be counted at a heartbeat");
+        await server.Client.DrainNodeAsync("slow-node");
+        var waiting = await Eventually.ValueAsync(async () => (await server.Client.ListNodesAsync()).Single() is { WaitingFor: "1 open request" } n ? n : null,
+            TimeSpan.FromSeconds(15), "the draining node to wait for the held request only");
 
-        var timedOut = await SlipwayAsync(server, "node", "drain", "slow-node", "--wait", "--timeout", "3s");
+        var timedOut = await SlipwayAsync(server, "node", "drain", "slow-node", "--wait", "--timeout", "3s"); // already draining: waited for
         var badTimeout = await SlipwayAsync(server, "node", "drain", "slow-node", "--wait", "--timeout", "soon");
         release.SetResult();
         using var answer = await held;
 
+        Assert.Equal(("draining", 1, 0), (waiting.State, waiting.OpenRequests, waiting.EmbeddedJobs));
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode); // held open all along, not timed out by Kestrel
         Assert.Equal(1, timedOut.Exit);
+        Assert.Contains("node slow-node is already draining", timedOut.Out);
         Assert.Matches(@"error: node slow-node is not drained after 3s: still waiting for [12] open requests?", timedOut.Err);
         Assert.Equal(2, badTimeout.Exit);
         Assert.Contains("--timeout: invalid duration", badTimeout.Err);
+    }
+
+    [Fact]
+    public async Task Drained_WaitsForTheJobsOfItsEmbeddedAgent_WhichFinish()
+    {
+        await using var server = await NodeKit.StartAsync("job-node", agent: true);
+        using var repo = Pipelines.Repo(Pipelines.OneJob("sleep 4; echo slept"));
+        var runId = await server.CreateProjectAsync("nap", repo.Path);
+        await Eventually.ValueAsync(async () => (await server.Client.GetRunAsync(runId)).Status == "running" ? "" : null,
+            TimeSpan.FromSeconds(20), "the run to start on the embedded agent");
+
+        await server.Client.DrainNodeAsync("job-node");
+        var busy = await Eventually.ValueAsync(async () =>
+            (await server.Client.ListNodesAsync()).Single() is { WaitingFor: "1 job on its embedded agent" } n ? n : null,
+            TimeSpan.FromSeconds(10), "the draining node to wait for its embedded agent's job");
+        var drained = await Eventually.ValueAsync(async () => (await server.Client.ListNodesAsync()).Single() is { State: "drained" } n ? n : null,
+            TimeSpan.FromSeconds(30), "the node to be drained once the job ended");
+        var run = await server.Client.GetRunAsync(runId);
+
+        Assert.Equal(("draining", 1), (busy.State, busy.EmbeddedJobs));
+        Assert.Equal("succeeded", run.Status); // the running job finished on the draining node
+        Assert.Equal((0, 0), (drained.OpenRequests, drained.EmbeddedJobs));
+    }
+
+    [Fact]
+    public async Task ARemovedNodeThatIsStillRunning_ComesBackAtItsNextHeartbeat_StillDraining()
+    {
+        await using var server = await NodeKit.StartAsync("back-node");
+        await server.Client.DrainNodeAsync("back-node");
+        await Eventually.ValueAsync(async () => (await server.Client.ListNodesAsync()).Single() is { Duties.Count: 0 } n ? n : null,
+            TimeSpan.FromSeconds(10), "the node to give up its duties");
+        // As if it had been removed while it looked lost (a long pause): its row is gone.
+        await server.Service<SqlDatabase>().WriteAsync((c, tx) => Dapper.SqlMapper.ExecuteAsync(c, "DELETE FROM server_nodes WHERE name = 'back-node'", transaction: tx));
+
+        var back = await Eventually.ValueAsync(async () => (await server.Client.ListNodesAsync()).SingleOrDefault(), TimeSpan.FromSeconds(10), "the node's row to come back");
+        await Task.Delay(TimeSpan.FromSeconds(2)); // several heartbeats and lease looks
+
+        Assert.True(back.Draining);
+        var now = (await server.Client.ListNodesAsync()).Single();
+        Assert.True(now.Draining);
+        Assert.Empty(now.Duties); // it took nothing back
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await NodeKit.HealthAsync(server)).Status);
     }
 
     [Fact]
@@ -175,7 +221,7 @@ public sealed class SingleNodeTests
         var nodes = await server.Client.ListNodesAsync();
         var audit = await server.Client.ListAuditAsync(new AuditFilterOptions(Action: Core.Access.Actions.NodeDrain));
 
-        Assert.Matches(@"(?m)^gone-node\s+lost\s+test\s+1970-01-01 00:00:00\s+-\s+none", listed.Out);
+        Assert.Matches(@"(?m)^gone-node\s+lost\s+test\s+1970-01-01 00:00:00\s+-\s+-\s+none", listed.Out);
         Assert.True(removed.Exit == 0, removed.Err);
         Assert.Contains("node gone-node removed from the list", removed.Out);
         Assert.Equal(HttpStatusCode.Conflict, alive.Status);
@@ -188,14 +234,23 @@ public sealed class SingleNodeTests
         Assert.Contains(audit, e => e.Target == "node:gone-node" && e.Outcome == "failed" && e.Detail!.StartsWith("not removed: no such node"));
     }
 
-    /// <summary>A request body that sends its first line and then waits: the request stays open in the endpoint until released.</summary>
+    /// <summary>
+    /// A request body that keeps coming until released, so the request stays open in the endpoint (/lint reads it to its end).
+    /// A YAML comment every 100 ms: Kestrel ends a body slower than 240 bytes/s after 5 s (MinRequestBodyDataRate).
+    /// </summary>
     private sealed class HeldBody(Task release) : HttpContent
     {
+        private static readonly byte[] Line = "# held open until the test releases it; a comment line of 64 bytes\n"u8.ToArray();
+
         protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
         {
             await stream.WriteAsync("stages:\n"u8.ToArray());
-            await stream.FlushAsync();
-            await release;
+            while (!release.IsCompleted)
+            {
+                await stream.WriteAsync(Line);
+                await stream.FlushAsync();
+                await Task.WhenAny(release, Task.Delay(100));
+            }
             await stream.WriteAsync("  build: {}\n"u8.ToArray());
         }
 

@@ -55,9 +55,10 @@ public sealed class ReleasePostgresTests(PostgresFixture postgres)
     [Fact]
     public async Task ReleasesMadeAtOnce_EachSeesTheOthers_SoEveryParentIsTheNearestEarlierOne()
     {
+        // Two nodes on one database: the releases are asked for through both, so only the lock they share can order them.
         var connection = await postgres.CreateDatabaseAsync();
-        using var data = new TempDirectory();
-        await using var server = await SlipwayTestServer.StartAsync(o => o.Database = connection, data.Path);
+        await using var server = await Nodes.NodeKit.StartAsync("release-a", connection, agent: true);
+        await using var other = await Nodes.NodeKit.StartAsync("release-b", connection);
         using var repo = Pipelines.Repo(Pipelines.OneJob("true", "release:\n  branch: main\n  version: \"4.{run}\""));
         // Four green runs on one line of commits, built before the branch is a release branch, then released all at once.
         repo.CreateBranch("line");
@@ -70,15 +71,17 @@ public sealed class ReleasePostgresTests(PostgresFixture postgres)
         }
         repo.Checkout("main");
         await server.Client.CreateProjectAsync("line", repo.Path, "main");
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while ((await server.Client.ListReleasesAsync("line")).Count == 0 && DateTime.UtcNow < deadline) await Task.Delay(100);
+        await Eventually.ValueAsync(async () => (await server.Client.ListReleasesAsync("line")).Count == 1 ? "" : null,
+            TimeSpan.FromSeconds(30), "main's first run to be released");
         var runs = new List<long>();
         foreach (var commit in commits)
             runs.Add((await server.WaitForRunAsync((await server.Client.StartRunAsync("line", "line", commit)).Id)).Id);
         await server.Client.ProtectBranchAsync("line", "line");
         await server.Client.SetReleaseBranchesAsync("line", ["main", "line"], []);
-        using var http = Admin(server);
-        var answers = await Task.WhenAll(runs.Select(run => http.PostAsync("/api/v1/projects/line/releases", Body(new CreateReleaseRequest(run)))));
+        using var viaA = Admin(server);
+        using var viaB = Admin(other);
+        var answers = await Task.WhenAll(runs.Select((run, i) =>
+            (i % 2 == 0 ? viaA : viaB).PostAsync("/api/v1/projects/line/releases", Body(new CreateReleaseRequest(run)))));
 
         var db = server.Service<SqlDatabase>();
         var made = await db.ReadAsync(async c => (await Dapper.SqlMapper.QueryAsync<(long Id, string Commit, long Known)>(c,

@@ -31,10 +31,10 @@ public static class NodeCommand
             using var client = CliContext.CreateClient(result);
             var nodes = await client.ListNodesAsync(ct);
             if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(nodes); return 0; }
-            var table = new TextTable("NAME", "STATE", "VERSION", "LAST HEARTBEAT (UTC)", "OPEN REQUESTS", "DUTIES (FENCING TOKEN)");
+            var table = new TextTable("NAME", "STATE", "VERSION", "LAST HEARTBEAT (UTC)", "OPEN REQUESTS", "EMBEDDED JOBS", "DUTIES (FENCING TOKEN)");
             foreach (var n in nodes)
-                table.Add(n.Name + (n.ThisNode ? " *" : ""), n.State, n.Version, n.HeartbeatAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss"),
-                    n.Alive ? n.OpenRequests.ToString() : "-",
+                table.Add(n.Name + (n.ThisNode ? " *" : ""), n.State ?? "-", n.Version, n.HeartbeatAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss"),
+                    n.Alive && n.OpenRequests is { } open ? open.ToString() : "-", n.Alive && n.EmbeddedJobs is { } jobs ? jobs.ToString() : "-",
                     n.Duties.Count == 0 ? "none" : string.Join(", ", n.Duties.Select(d => $"{d.Duty} ({d.FencingToken})")));
             table.WriteToConsole();
             if (nodes.Count == 0) Console.WriteLine("no server nodes have started yet");
@@ -76,7 +76,8 @@ public static class NodeCommand
     }
 
     /// <summary>Polls the list every second and prints a plain line whenever what the node waits for changes; 0 once it is
-    /// drained (or stopped), 1 when it is lost, undrained or the time is up.</summary>
+    /// drained (or stopped), 1 when it is lost, undrained or the time is up. A node of an earlier version reports no counts:
+    /// once it holds no duty, the answer says so and leaves the last wait to the operator (0).</summary>
     private static async Task<int> WaitUntilDrainedAsync(SlipwayClient client, string name, TimeSpan limit, CancellationToken ct)
     {
         var until = DateTime.UtcNow + limit;
@@ -84,13 +85,26 @@ public static class NodeCommand
         while (true)
         {
             var node = (await client.ListNodesAsync(ct)).FirstOrDefault(n => n.Name == name);
-            switch (node?.State)
+            if (node is null)
             {
-                case null:
-                    await Console.Error.WriteLineAsync($"error: node {name} is no longer listed");
-                    return 1;
+                await Console.Error.WriteLineAsync($"error: node {name} is no longer listed");
+                return 1;
+            }
+            if (node.State is null)
+            {
+                await Console.Error.WriteLineAsync("error: the server does not report node states (an earlier version): wait until " +
+                                                   $"slipway node list shows {name} holding no duty, then 30 s more");
+                return 1;
+            }
+            if (node is { State: NodeStates.Draining, OpenRequests: null, Duties.Count: 0 })
+            {
+                Console.WriteLine($"node {name} holds no duty; its version does not report its open requests or jobs: give them 30 s before stopping it");
+                return 0;
+            }
+            switch (node.State)
+            {
                 case NodeStates.Drained:
-                    Console.WriteLine($"node {name} is drained: it holds no duty and has no open request; it can be stopped");
+                    Console.WriteLine($"node {name} is drained: it holds no duty, and has no open request and no job on its embedded agent; it can be stopped");
                     return 0;
                 case NodeStates.Stopped:
                     Console.WriteLine($"node {name} has stopped");
@@ -102,7 +116,7 @@ public static class NodeCommand
                     await Console.Error.WriteLineAsync($"error: node {name} no longer drains (undrained meanwhile)");
                     return 1;
             }
-            var waitingFor = NodeStates.WaitingFor(node.State, node.Duties.Count, node.OpenRequests);
+            var waitingFor = node.WaitingFor ?? "";
             if (waitingFor != said) Console.WriteLine($"{DateTime.UtcNow:HH:mm:ss} waiting for {waitingFor}");
             said = waitingFor;
             if (DateTime.UtcNow >= until)
