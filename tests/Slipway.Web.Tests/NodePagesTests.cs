@@ -1,4 +1,6 @@
+using System.Net.Http.Json;
 using Dapper;
+using Slipway.Contracts.Api;
 using Slipway.Testing;
 using static Microsoft.Playwright.Assertions;
 
@@ -22,6 +24,10 @@ public sealed class NodePagesTests
             "INSERT INTO server_nodes (name, version, started_at, heartbeat_at, draining) VALUES ('old-node', 'old', 0, 0, 0)", transaction: tx));
         using var api = TestApi.Admin(server);
         await api.CreateUserAsync("vera", "Vera", "viewer");
+        // Otto watches the nodes (a custom role with node.read) but may not drain or remove them.
+        Assert.True((await api.Http.PostAsJsonAsync("/api/v1/roles", new CreateRoleRequest("node-watcher", null, ["node.read"]))).IsSuccessStatusCode);
+        await api.CreateUserAsync("otto", "Otto", "viewer");
+        Assert.True((await api.Http.PostAsJsonAsync("/api/v1/users/otto/grants", new GrantRequest("node-watcher", null, null))).IsSuccessStatusCode);
         await using var admin = await BrowserSession.StartAsync(server.Url);
         var page = admin.Page;
         await admin.SignInAsync();
@@ -52,7 +58,14 @@ public sealed class NodePagesTests
         Assert.Contains(admin.Confirms, c => c.StartsWith("Remove node old-node from the list?"));
         Assert.Contains(admin.Confirms, c => c.StartsWith("Drain node page-node?"));
 
-        // A viewer may not even read the nodes (node.read is the admin's), and is offered no button.
+        // A watcher sees the nodes and what they wait for, and is offered no button; a plain viewer may not even read them.
+        await using var watcher = await BrowserSession.StartAsync(server.Url);
+        await TestApi.SignInWithPasswordAsync(watcher.Page, "otto");
+        await watcher.Page.GotoAsync("/nodes");
+        // (drained, or draining if this very page was in hand at a heartbeat)
+        await Expect(watcher.Page.Locator("tr[data-node='page-node'] [data-status]")).ToHaveAttributeAsync("data-status", new System.Text.RegularExpressions.Regex("^drain(ed|ing)$"));
+        await Expect(watcher.Page.Locator("form[action^='/nodes/']")).ToHaveCountAsync(0);
+
         await using var viewer = await BrowserSession.StartAsync(server.Url);
         await TestApi.SignInWithPasswordAsync(viewer.Page, "vera");
         var refused = await viewer.Page.GotoAsync("/nodes");
