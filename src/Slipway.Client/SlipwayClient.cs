@@ -45,6 +45,9 @@ public sealed partial class SlipwayClient : IDisposable
     public Task<List<RunSummaryDto>> ListRunsAsync(string project, int limit = 50, CancellationToken ct = default, string? kind = null) =>
         GetAsync<List<RunSummaryDto>>($"api/v1/projects/{Uri.EscapeDataString(project)}/runs?limit={limit}{(kind is null ? "" : "&kind=" + Uri.EscapeDataString(kind))}", ct);
     public Task<RunDto> GetRunAsync(long id, CancellationToken ct = default) => GetAsync<RunDto>($"api/v1/runs/{id}", ct);
+    /// <summary>A project's CI run by its number (#16), as the web UI, releases and work items name it.</summary>
+    public Task<RunDto> GetRunByNumberAsync(string project, long number, CancellationToken ct = default) =>
+        GetAsync<RunDto>($"api/v1/projects/{Uri.EscapeDataString(project)}/runs/{number}", ct);
     public Task<RunDto> CancelRunAsync(long id, CancellationToken ct = default) => PostAsync<RunDto>($"api/v1/runs/{id}/cancel", new { }, ct);
     public Task<RunDto> RetryRunAsync(long id, string? job, CancellationToken ct = default) =>
         PostAsync<RunDto>($"api/v1/runs/{id}/retry", new RetryRunRequest(job), ct);

@@ -107,6 +107,10 @@ public sealed class RunStore(SqlDatabase db)
     public Task<long?> DeploymentOfRunAsync(long runId) =>
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<long?>("SELECT deployment_id FROM runs WHERE id = @runId", new { runId }));
 
+    /// <summary>The id of a project's CI run #<paramref name="number"/> (the number the web UI, releases and work items show); null for none.</summary>
+    public Task<long?> IdOfNumberAsync(long projectId, long number) =>
+        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<long?>("SELECT id FROM runs WHERE project_id = @projectId AND number = @number", new { projectId, number }));
+
     /// <summary>The project a run belongs to (the scope its endpoints are authorized on); null for no such run.</summary>
     public Task<string?> ProjectNameOfRunAsync(long runId) =>
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<string?>(

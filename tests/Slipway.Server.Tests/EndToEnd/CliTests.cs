@@ -111,6 +111,41 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task RunCommands_NameARunByProjectAndNumber_AsTheWebUiDoes()
+    {
+        await using var server = await SlipwayTestServer.StartAsync();
+        using var first = Pipelines.Repo(Pipelines.OneJob("echo from-a"));
+        using var second = Pipelines.Repo(Pipelines.OneJob("echo from-b"));
+        // Two projects: their runs #1 have different ids, and the id of b's run #1 is not 1.
+        await server.Client.CreateProjectAsync("a", first.Path, "main");
+        await server.Client.CreateProjectAsync("b", second.Path, "main");
+        var runA = await server.WaitForRunAsync((await server.Client.ListRunsAsync("a")).Single().Id);
+        var runB = await server.WaitForRunAsync((await server.Client.ListRunsAsync("b")).Single().Id);
+
+        var show = await SlipwayAsync(server, "run", "show", "b#1");
+        var logs = await SlipwayAsync(server, "logs", "b#1");
+        var byId = await SlipwayAsync(server, "logs", runA.Id.ToString());
+        var missing = await SlipwayAsync(server, "run", "show", "b#7");
+        var noProject = await SlipwayAsync(server, "run", "show", "#1"); // which project's #1? run show names none
+        var nonsense = await SlipwayAsync(server, "logs", "b#x");
+        var viaApi = await server.Client.GetRunByNumberAsync("b", 1);
+
+        Assert.NotEqual(runA.Id, runB.Id);
+        Assert.Equal(runB.Id, viaApi.Id);
+        Assert.True(show.Exit == 0, show.Err);
+        Assert.StartsWith($"run #1 (id {runB.Id}) of b: succeeded", show.Out);
+        Assert.True(logs.Exit == 0, logs.Err);
+        Assert.Contains("from-b", logs.Out);
+        Assert.DoesNotContain("from-a", logs.Out);
+        Assert.Contains("from-a", byId.Out);
+        Assert.Equal(1, missing.Exit);
+        Assert.Contains("error: project 'b' has no run #7", missing.Err);
+        Assert.Equal(2, noProject.Exit);
+        Assert.Contains("'#1' names no run: give its id (18) or its project and number (shop#16)", noProject.Err);
+        Assert.Equal(2, nonsense.Exit);
+    }
+
+    [Fact]
     public async Task Lint_OfInvalidFile_PrintsFileLineColumnErrors_AndExitsOne()
     {
         await using var server = await SlipwayTestServer.StartAsync(o => o.EmbeddedAgent = false);

@@ -31,7 +31,7 @@ public sealed class ReleaseCliTests
         var unprotected = await SlipwayAsync(server, "project", "release-branches", "shop", "main", "hotfix");
         var protect = await SlipwayAsync(server, "project", "protect", "shop", "hotfix");
         var set = await SlipwayAsync(server, "project", "release-branches", "shop", "main", "hotfix", "--protected-tag", "v*", "--protected-tag", "rel-*");
-        var create = await SlipwayAsync(server, "release", "create", "shop", "--run", hotfix.Id.ToString());
+        var create = await SlipwayAsync(server, "release", "create", "shop", "--run", $"#{hotfix.Number}"); // by its number, as the UI shows it
         var noRun = await SlipwayAsync(server, "release", "create", "shop");
         var again = await SlipwayAsync(server, "release", "create", "shop", "--run", hotfix.Id.ToString());
         var json = await SlipwayAsync(server, "release", "list", "shop", "--json");

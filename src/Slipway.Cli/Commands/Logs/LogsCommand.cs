@@ -10,7 +10,7 @@ public static class LogsCommand
 {
     public static Command Create()
     {
-        var run = new Argument<long>("run") { Description = "The run's id (slipway run list shows it)" };
+        var run = new Argument<string>("run") { Description = Run.RunRef.Help };
         var job = new Option<string?>("--job") { Description = "Job name (default: every job of the run)" };
         var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing until the job ends" };
         var target = new Option<string?>("--target") { Description = "Only this target's lines of a rolling deployment (job deploy unless --job)" };
@@ -18,7 +18,7 @@ public static class LogsCommand
         command.SetAction((result, ct) => CliContext.GuardAsync(async () =>
         {
             using var client = CliContext.CreateClient(result);
-            var id = result.GetValue(run);
+            var id = await Run.RunRef.ResolveAsync(client, result.GetValue(run)!, ct);
             if (result.GetValue(target) is { } t)
             {
                 Console.Write(await client.GetTargetLogAsync(id, result.GetValue(job) ?? "deploy", t, ct));

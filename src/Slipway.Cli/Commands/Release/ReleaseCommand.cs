@@ -15,7 +15,7 @@ public static class ReleaseCommand
     {
         var project = new Argument<string>("project") { Description = "Project name" };
         var version = new Argument<string>("version") { Description = "Release version, e.g. 1.4.17" };
-        var run = new Option<long?>("--run") { Description = "Id of the succeeded run to release" };
+        var run = new Option<string?>("--run") { Description = "The succeeded run to release: its id (18) or its number in the project (#16)" };
 
         var list = new Command("list", "List a project's releases, newest first") { project, CliContext.JsonOutput };
         list.SetAction((result, ct) => CliContext.GuardAsync(async () =>
@@ -63,12 +63,13 @@ public static class ReleaseCommand
         var create = new Command("create", "Create a release by hand from a succeeded run") { project, run, CliContext.JsonOutput };
         create.SetAction((result, ct) => CliContext.GuardAsync(async () =>
         {
-            if (result.GetValue(run) is not { } runId)
+            if (result.GetValue(run) is not { } runText)
             {
-                await Console.Error.WriteLineAsync("error: name the run to release with --run ID");
+                await Console.Error.WriteLineAsync("error: name the run to release with --run ID or --run '#NUMBER'");
                 return 2;
             }
             using var client = CliContext.CreateClient(result);
+            var runId = await Run.RunRef.ResolveAsync(client, runText, ct, project: result.GetValue(project)!);
             var release = await client.CreateReleaseAsync(result.GetValue(project)!, runId, ct);
             if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(release); return 0; }
             Console.WriteLine($"created release {release.Version} from run #{release.RunNumber} ({Counted.Of(release.Items.Count, "item")}, {Counted.Of(release.Artifacts.Count, "artifact")})");

@@ -92,12 +92,12 @@ public static class RunCommand
 
     private static Command Show()
     {
-        var id = new Argument<long>("id") { Description = "The run's id (the first column of slipway run list)" };
+        var id = new Argument<string>("run") { Description = RunRef.Help };
         var command = new Command("show", "Show a run with its stages and jobs") { id, CliContext.JsonOutput };
         command.SetAction((result, ct) => CliContext.GuardAsync(async () =>
         {
             using var client = CliContext.CreateClient(result);
-            var run = await client.GetRunAsync(result.GetValue(id), ct);
+            var run = await client.GetRunAsync(await RunRef.ResolveAsync(client, result.GetValue(id)!, ct), ct);
             if (result.GetValue(CliContext.JsonOutput)) { CliContext.PrintJson(run); return 0; }
             Print(run);
             return 0;
@@ -143,12 +143,12 @@ public static class RunCommand
 
     private static Command Cancel()
     {
-        var id = new Argument<long>("id") { Description = "The run's id (the first column of slipway run list)" };
+        var id = new Argument<string>("run") { Description = RunRef.Help };
         var command = new Command("cancel", "Cancel a run (running jobs are killed)") { id, CliContext.JsonOutput };
         command.SetAction((result, ct) => CliContext.GuardAsync(async () =>
         {
             using var client = CliContext.CreateClient(result);
-            var run = await client.CancelRunAsync(result.GetValue(id), ct);
+            var run = await client.CancelRunAsync(await RunRef.ResolveAsync(client, result.GetValue(id)!, ct), ct);
             if (result.GetValue(CliContext.JsonOutput)) CliContext.PrintJson(run); else Console.WriteLine($"{Name(run)}: cancel requested ({run.Status})");
             return 0;
         }));
@@ -157,13 +157,13 @@ public static class RunCommand
 
     private static Command Retry()
     {
-        var id = new Argument<long>("id") { Description = "The run's id (the first column of slipway run list)" };
+        var id = new Argument<string>("run") { Description = RunRef.Help };
         var job = new Option<string?>("--job") { Description = "Only this failed job" };
         var command = new Command("retry", "Re-run the failed jobs of a run on the same commit") { id, job, CliContext.JsonOutput };
         command.SetAction((result, ct) => CliContext.GuardAsync(async () =>
         {
             using var client = CliContext.CreateClient(result);
-            var run = await client.RetryRunAsync(result.GetValue(id), result.GetValue(job), ct);
+            var run = await client.RetryRunAsync(await RunRef.ResolveAsync(client, result.GetValue(id)!, ct), result.GetValue(job), ct);
             if (result.GetValue(CliContext.JsonOutput)) CliContext.PrintJson(run); else Console.WriteLine($"{Name(run)}: {run.Status}");
             return 0;
         }));

@@ -1,0 +1,29 @@
+using System.Text.RegularExpressions;
+using Slipway.Client;
+
+namespace Slipway.Cli.Commands.Run;
+
+/// <summary>
+/// How the run commands (run show/cancel/retry, logs, release create --run) name a run: by its id (<c>18</c>, the first
+/// column of <c>slipway run list</c>), or by its project and number as everything else shows it (<c>shop#16</c>; plain
+/// <c>#16</c> where the command already names the project).
+/// </summary>
+public static partial class RunRef
+{
+    public const string Help = "The run: its id (18, the first column of slipway run list) or project#number (shop#16)";
+
+    [GeneratedRegex(@"^(?<project>[^#\s]*)#(?<number>[0-9]{1,18})$")]
+    private static partial Regex ByNumber();
+
+    /// <summary>The run's id; a project and number are looked up (404 when the project has no such run).</summary>
+    public static async Task<long> ResolveAsync(SlipwayClient client, string text, CancellationToken ct, string? project = null)
+    {
+        text = text.Trim();
+        if (long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id)) return id;
+        var m = ByNumber().Match(text);
+        var named = m.Success && m.Groups["project"].Value.Length > 0 ? m.Groups["project"].Value : project;
+        if (!m.Success || named is null)
+            throw new CliUsageException($"'{text}' names no run: give its id (18) or its project and number (shop#16)");
+        return (await client.GetRunByNumberAsync(named, long.Parse(m.Groups["number"].Value, System.Globalization.CultureInfo.InvariantCulture), ct)).Id;
+    }
+}
