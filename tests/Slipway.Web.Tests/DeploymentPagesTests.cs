@@ -309,6 +309,38 @@ public sealed class DeploymentPagesTests
     }
 
     [Fact]
+    public async Task ARejectedPromotion_ShowsOnTheDashboard_WhoAskedWhoRejectedAndWhy()
+    {
+        var (server, repo, version) = await ShopAsync();
+        await using var _ = server;
+        using var __ = repo;
+        await using var ann = await BrowserSession.StartAsync(server.Url);
+        await TestApi.SignInWithPasswordAsync(ann.Page, "ann");
+        await ann.Page.GotoAsync("/projects/shop/environments");
+        var production = ann.Page.Locator(".env-cell[data-environment='production']");
+        await production.GetByRole(AriaRole.Button, new() { Name = $"Promote {version} to production" }).ClickAsync();
+        await Expect(ann.Page.Locator(".flash.ok")).ToHaveTextAsync($"Promotion #2 of {version} to production requested; it awaits approval.");
+
+        await using var bob = await BrowserSession.StartAsync(server.Url);
+        await TestApi.SignInWithPasswordAsync(bob.Page, "bob");
+        await bob.Page.GotoAsync("/projects/shop/deployments/2");
+        await bob.Page.Locator("#reject-form textarea[name='reason']").FillAsync("not before the <b>freeze</b> ends");
+        await bob.Page.Locator("#reject-form").GetByRole(AriaRole.Button, new() { Name = "Reject" }).ClickAsync();
+        await Expect(bob.Page.Locator("#deployment")).ToHaveAttributeAsync("data-state", "rejected");
+
+        // Production has nothing yet; its latest request is the rejected one, saying who asked, who rejected and why (as text).
+        await ann.Page.GotoAsync("/projects/shop/environments");
+        await Expect(production.Locator(".current")).ToHaveTextAsync("Nothing deployed yet.");
+        await Expect(production.Locator(".latest [data-status]")).ToHaveAttributeAsync("data-status", "rejected");
+        await Expect(production.Locator(".latest .who")).ToHaveTextAsync("requested by ann, rejected by bob: not before the <b>freeze</b> ends");
+        await Expect(production.Locator(".latest a")).ToHaveAttributeAsync("href", "/projects/shop/deployments/2");
+        // A rejection is final, and the release may be promoted again.
+        await Expect(production.GetByRole(AriaRole.Button, new() { Name = $"Promote {version} to production" })).ToBeEnabledAsync();
+        Assert.Empty(ann.PageErrors);
+        Assert.Empty(bob.PageErrors);
+    }
+
+    [Fact]
     public async Task Admin_CreatesAndChangesAnEnvironment_FreezesAndSetsASecret_InTheUi_AViewerSeesNoForms_AndForcedPostsAreRefused()
     {
         var (server, repo, version) = await ShopAsync();
