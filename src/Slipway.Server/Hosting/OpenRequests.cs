@@ -6,10 +6,10 @@ namespace Slipway.Server.Hosting;
 /// <summary>
 /// The requests this node is handling now, but for those that wait by design (<see cref="WaitsByDesign"/>: an agent's long
 /// poll, a followed log, the health check, a metrics scrape) and those refused access: the work a draining node still has
-/// in hand. A client can keep a request open as long as it sends its body faster than Kestrel's minimum rate (240 bytes/s),
-/// so a count that does not fall is a client's doing: the node list shows it, and stopping the node ends it. Each heartbeat writes the count
-/// to the node's row (server_nodes.open_requests), so an operator stops a drained node once it is 0 on every node's view
-/// (<c>slipway node drain NAME --wait</c>, Core/Nodes/NodeStates) instead of guessing how long to wait.
+/// in hand. Each heartbeat writes the count to the node's row (server_nodes.open_requests), so an operator stops a drained
+/// node once it is 0 (<c>slipway node drain NAME --wait</c>, Core/Nodes/NodeStates) instead of guessing how long to wait.
+/// A client can keep a request open as long as it sends its body faster than Kestrel's minimum rate (240 bytes/s), so a
+/// count that does not fall is a client's doing: the node list shows it, and stopping the node ends it.
 /// </summary>
 public sealed class OpenRequests
 {

@@ -30,12 +30,9 @@ public static class ProjectsApi
             .RequireAction(Actions.RunRead);
         // A run by its number in the project (#16, as the web UI, releases and work items name it), not by its id.
         api.MapGet("/projects/{name}/runs/{number:long}", async (string name, long number, ProjectStore projects, RunStore runs, RunService service, PoolPresence presence) =>
-        {
-            var id = await runs.IdOfNumberAsync((await projects.RequireAsync(name)).Id, number)
-                     ?? throw new KeyNotFoundException($"project '{name}' has no run #{number}");
-            var run = await service.GetAsync(id);
-            return run.ToDto(await presence.WaitingAsync(run));
-        }).RequireAction(Actions.RunRead);
+            await RunsApi.RunAsync(await runs.IdOfNumberAsync((await projects.RequireAsync(name)).Id, number)
+                                   ?? throw new KeyNotFoundException($"project '{name}' has no run #{number}"), service, presence))
+            .RequireAction(Actions.RunRead);
     }
 
     private static async Task<IResult> CreateAsync(CreateProjectRequest request, HttpContext context, ProjectService service, CancellationToken ct)

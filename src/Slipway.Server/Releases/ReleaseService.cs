@@ -69,56 +69,54 @@ public sealed class ReleaseService(RunStore runs, ProjectStore projects, Release
         var version = expectedVersion ?? release.VersionFor(number, tag);
 
         // One release of a project at a time from its lineage read to its insert, on every node: two releases made at the
-        // same instant each see the other among the earlier ones or come after it, never miss it as a parent.
-        await using (await locks.AcquireAsync(LineageLock(project.Id), ct, wait: TimeSpan.FromMinutes(1)))
+        // same instant each see the other among the earlier ones or come after it, never miss it as a parent. Held to the end.
+        await using var lineageLock = await locks.AcquireAsync(LineageLock(project.Id), ct, wait: TimeSpan.FromMinutes(1));
+        // Its parents: the nearest earlier releases its commit descends from (not merely the newest release: that may be a
+        // hotfix on another branch). Its notes are the commits none of them has.
+        // When git cannot tell (an error, too many branches to ask about), its parents stay unknown: the rule of before.
+        var earlier = await releases.LineageAsync(project.Id);
+        var commitOf = earlier.ToDictionary(r => r.Id, r => r.CommitSha);
+        IReadOnlyList<long>? parents;
+        try
         {
-            // Its parents: the nearest earlier releases its commit descends from (not merely the newest release: that may be a
-            // hotfix on another branch). Its notes are the commits none of them has.
-            // When git cannot tell (an error, too many branches to ask about), its parents stay unknown: the rule of before.
-            var earlier = await releases.LineageAsync(project.Id);
-            var commitOf = earlier.ToDictionary(r => r.Id, r => r.CommitSha);
-            IReadOnlyList<long>? parents;
-            try
-            {
-                parents = await ReleaseLineage.ParentsAsync(earlier.Select(r => new LineageRelease(r.Id, r.Parents)).ToList(),
-                    id => mirror.IsAncestorAsync(commitOf[id], run.CommitSha, ct));
-            }
-            catch (Git.GitException e)
-            {
-                log.LogWarning("release of run {Run} of {Project}: which earlier releases it contains is unknown ({Error}); it is taken to contain all of them", runId, project.Name, e.Message);
-                parents = null;
-            }
-            var since = parents is null ? earlier.Count > 0 ? [earlier[^1].CommitSha] : [] : parents.Select(p => commitOf[p]).ToList();
-            var messages = await mirror.CommitMessagesAsync(run.CommitSha, since, ct: ct);
-            var items = new List<ReleaseItemRow>();
-            // With the project's key pattern, as runs link; a pattern that cannot be used or runs out of time leaves
-            // items out of the notes but never stops the release.
-            if (project.ItemKeyPrefix is { } prefix && keyPatterns.For(project.ItemKeyPattern, out _) is { } pattern)
-            {
-                var byNumber = await releases.ItemsByNumberAsync(project.Id);
-                foreach (var key in KeyFinder.Find(messages, pattern, prefix).Keys)
-                    if (byNumber.TryGetValue(key.Number, out var item) && !items.Contains(item)) items.Add(item);
-            }
-            var notes = ReleaseNotes.Generate(version,
-                items.Select(i => new ReleaseNoteItem(i.Key, i.Title, WorkItemKinds.Parse(i.Kind) ?? WorkItemKind.Chore)));
+            parents = await ReleaseLineage.ParentsAsync(earlier.Select(r => new LineageRelease(r.Id, r.Parents)).ToList(),
+                id => mirror.IsAncestorAsync(commitOf[id], run.CommitSha, ct));
+        }
+        catch (Git.GitException e)
+        {
+            log.LogWarning("release of run {Run} of {Project}: which earlier releases it contains is unknown ({Error}); it is taken to contain all of them", runId, project.Name, e.Message);
+            parents = null;
+        }
+        var since = parents?.Select(p => commitOf[p]).ToList() ?? earlier.TakeLast(1).Select(r => r.CommitSha).ToList();
+        var messages = await mirror.CommitMessagesAsync(run.CommitSha, since, ct: ct);
+        var items = new List<ReleaseItemRow>();
+        // With the project's key pattern, as runs link; a pattern that cannot be used or runs out of time leaves
+        // items out of the notes but never stops the release.
+        if (project.ItemKeyPrefix is { } prefix && keyPatterns.For(project.ItemKeyPattern, out _) is { } pattern)
+        {
+            var byNumber = await releases.ItemsByNumberAsync(project.Id);
+            foreach (var key in KeyFinder.Find(messages, pattern, prefix).Keys)
+                if (byNumber.TryGetValue(key.Number, out var item) && !items.Contains(item)) items.Add(item);
+        }
+        var notes = ReleaseNotes.Generate(version,
+            items.Select(i => new ReleaseNoteItem(i.Key, i.Title, WorkItemKinds.Parse(i.Kind) ?? WorkItemKind.Chore)));
 
-            var (artifacts, summaries) = await releases.RunOutputsAsync(runId);
-            var testSummary = Summarise(summaries);
-            var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-            try
-            {
-                await releases.CreateAsync(new NewRelease(project.Id, version, runId, run.CommitSha, run.Branch, now, createdBy,
-                    snapshot, testSummary, notes, artifacts, items.Select(i => i.ItemId).ToList(), parents));
-            }
-            catch (DbException)
-            {
-                // A racing writer won on UNIQUE(run_id) or UNIQUE(project_id, version).
-                if (await releases.ForRunAsync(runId) is { } raced)
-                    throw new ConflictException($"run {runId} was released already, as version {raced.Version}");
-                if (await releases.FindAsync(project.Id, version) is not null)
-                    throw new ConflictException($"version {version} was released already; releases are immutable");
-                throw;
-            }
+        var (artifacts, summaries) = await releases.RunOutputsAsync(runId);
+        var testSummary = Summarise(summaries);
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        try
+        {
+            await releases.CreateAsync(new NewRelease(project.Id, version, runId, run.CommitSha, run.Branch, now, createdBy,
+                snapshot, testSummary, notes, artifacts, items.Select(i => i.ItemId).ToList(), parents));
+        }
+        catch (DbException)
+        {
+            // A racing writer won on UNIQUE(run_id) or UNIQUE(project_id, version).
+            if (await releases.ForRunAsync(runId) is { } raced)
+                throw new ConflictException($"run {runId} was released already, as version {raced.Version}");
+            if (await releases.FindAsync(project.Id, version) is not null)
+                throw new ConflictException($"version {version} was released already; releases are immutable");
+            throw;
         }
         return await releases.ForRunAsync(runId) ?? throw new InvalidOperationException("the new release vanished");
     }

@@ -11,14 +11,17 @@ public static class RunsApi
 {
     public static void MapRunsApi(this IEndpointRouteBuilder api)
     {
-        api.MapGet("/runs/{id:long}", async (long id, RunService service, PoolPresence presence) =>
-        {
-            var run = await service.GetAsync(id);
-            return run.ToDto(await presence.WaitingAsync(run));
-        }).RequireAction(Actions.RunRead);
+        api.MapGet("/runs/{id:long}", RunAsync).RequireAction(Actions.RunRead);
         api.MapPost("/runs/{id:long}/cancel", CancelAsync).RequireAction(Actions.RunCancel);
         api.MapPost("/runs/{id:long}/retry", RetryAsync).RequireAction(Actions.RunRetry);
         api.MapGet("/runs/{id:long}/artifacts/{job}/{**path}", DownloadArtifactAsync).RequireAction(Actions.ArtifactRead);
+    }
+
+    /// <summary>A run as the API shows it, with what it waits for (also GET /projects/{name}/runs/{number}).</summary>
+    public static async Task<RunDto> RunAsync(long id, RunService service, PoolPresence presence)
+    {
+        var run = await service.GetAsync(id);
+        return run.ToDto(await presence.WaitingAsync(run));
     }
 
     private static async Task<RunDto> CancelAsync(long id, RunService service) => (await service.CancelAsync(id)).ToDto();
