@@ -6,7 +6,7 @@ namespace Slipway.Contracts.Api;
 /// answered the request. <paramref name="OpenRequests"/>: the requests it was handling at its last heartbeat, but for
 /// those that wait by design (agents' long polls, followed logs); <paramref name="EmbeddedJobs"/>: the jobs its embedded
 /// agent was running then; both null from a node of an earlier version. <paramref name="State"/>: stopped, lost,
-/// drained (drains, holds no duty, and counted while draining no open request and no job: safe to stop), draining or
+/// drained (drains, holds no duty, and counted a heartbeat interval into the drain no open request and no job: safe to stop), draining or
 /// alive (null from a server of an earlier version).
 /// </summary>
 public sealed record NodeDto(string Name, string Version, DateTimeOffset StartedAt, DateTimeOffset HeartbeatAt, bool Draining,

@@ -5,9 +5,9 @@ namespace Slipway.Core.Nodes;
 /// <list type="bullet">
 /// <item><c>stopped</c>: it shut down gracefully;</item>
 /// <item><c>lost</c>: no heartbeat for three intervals (killed, cut off): its duties pass to another node when their leases expire;</item>
-/// <item><c>drained</c>: it drains, holds no duty, and its last heartbeat, counted while it already knew it drains (so
-/// after its health check had turned the balancer away), found no open request and no job on its embedded agent:
-/// stopping it now interrupts nothing;</item>
+/// <item><c>drained</c>: it drains, holds no duty, and its last heartbeat, counted once it had drained for a heartbeat
+/// interval (so after its health check had turned the balancer away), found no open request and no job on its embedded
+/// agent: stopping it now interrupts nothing;</item>
 /// <item><c>draining</c>: asked to drain, not yet drained (also a node of an earlier version, which reports no counts);</item>
 /// <item><c>alive</c>: taking duties and jobs.</item>
 /// </list>
@@ -20,7 +20,7 @@ public static class NodeStates
     public const string Draining = "draining";
     public const string Alive = "alive";
 
-    /// <param name="countedDraining">The counts were taken while the node knew it drains.</param>
+    /// <param name="countedDraining">The counts were taken once the node had drained for a heartbeat interval.</param>
     /// <param name="openRequests">Requests in hand at the last heartbeat; null when the node does not report them (earlier version).</param>
     /// <param name="embeddedJobs">Jobs its embedded agent was running then; null when not reported.</param>
     public static string Of(bool stopped, bool alive, bool draining, bool countedDraining, int dutiesHeld, int? openRequests, int? embeddedJobs) =>

@@ -13,6 +13,7 @@ public sealed class NodeIdentity
     private readonly Lock _lock = new();
     private TaskCompletionSource _changed = NewSignal();
     private volatile bool _draining;
+    private long _drainingSince; // Environment.TickCount64 when the flag last turned on
 
     public NodeIdentity(ServerOptions options)
     {
@@ -32,6 +33,10 @@ public sealed class NodeIdentity
     /// <summary>True while this node drains: it holds no duty, hands out no job and answers /healthz 503.</summary>
     public bool Draining => _draining;
 
+    /// <summary>How long this node has known it drains (zero while it does not): what it counts at a heartbeat reads as
+    /// "drained" only once the load balancer has had a heartbeat interval to see its /healthz answer 503.</summary>
+    public TimeSpan DrainingFor => _draining ? TimeSpan.FromMilliseconds(Environment.TickCount64 - Interlocked.Read(ref _drainingSince)) : TimeSpan.Zero;
+
     /// <summary>Sets the flag; a change wakes <see cref="Changed"/> so duty leases are given up (or taken) at once.</summary>
     public void SetDraining(bool draining)
     {
@@ -39,6 +44,7 @@ public sealed class NodeIdentity
         lock (_lock)
         {
             if (_draining == draining) return;
+            if (draining) Interlocked.Exchange(ref _drainingSince, Environment.TickCount64);
             _draining = draining;
             fire = _changed;
             _changed = NewSignal();

@@ -28,8 +28,11 @@ public sealed class NodeRegistry(NodeStore store, NodeIdentity node, NodeNameCla
     protected override async Task PassAsync(CancellationToken ct)
     {
         await claim.KeepAsync(ct);
-        var beat = await store.HeartbeatAsync(node.Name, NodeIdentity.Version, node.StartedAt,
-            new NodeLoad(openRequests.Count, options.EmbeddedAgent ? Recovery.EmbeddedAgentName(options) : null, node.Draining));
+        // Counted "while draining" only once the node has drained for a heartbeat interval: by then the balancer has seen
+        // /healthz answer 503 (docs: mark a node down within that time), so what it still sent is in the count.
+        var load = new NodeLoad(openRequests.Count, options.EmbeddedAgent ? Recovery.EmbeddedAgentName(options) : null,
+            CountedDraining: node.Draining && node.DrainingFor >= options.NodeHeartbeatInterval);
+        var beat = await store.HeartbeatAsync(node.Name, NodeIdentity.Version, node.StartedAt, node.Draining, load);
         if (beat.Taken)
         {
             claim.GiveWay(beat.StartedAt);

@@ -18,14 +18,14 @@ public sealed class ServerNodeRow
     public long? OpenRequests { get; set; }
     /// <summary>The jobs its embedded agent was running at its last heartbeat; null from a node of an earlier version.</summary>
     public long? EmbeddedJobs { get; set; }
-    /// <summary>1 when those counts were taken while the node knew it drains.</summary>
+    /// <summary>1 when those counts were taken after the node had drained for a heartbeat interval (<see cref="NodeLoad"/>).</summary>
     public long CountedDraining { get; set; }
 }
 
 /// <summary>What <see cref="NodeStore.HeartbeatAsync"/> writes besides the time: what the node has in hand.</summary>
-/// <param name="Draining">Whether the node knew it drains when it counted (its flag before this heartbeat).</param>
 /// <param name="EmbeddedAgent">The name of its embedded agent, whose running jobs are counted; null without one.</param>
-public sealed record NodeLoad(int OpenRequests, string? EmbeddedAgent, bool Draining);
+/// <param name="CountedDraining">The counts were taken after the node had drained for a heartbeat interval.</param>
+public sealed record NodeLoad(int OpenRequests, string? EmbeddedAgent, bool CountedDraining);
 
 /// <summary>What <see cref="NodeStore.RemoveAsync"/> found: the node's row (as it is now when it was not removed), and whether it was removed.</summary>
 public sealed record NodeRemoval(ServerNodeRow Node, bool Removed, long Now);
@@ -59,22 +59,26 @@ public sealed class NodeStore(SqlDatabase db)
     /// the row still holds that start, with what the node has in hand (<see cref="NodeLoad"/>; its embedded agent's running
     /// jobs counted in the same statement). Answers whether the node is to drain; <see cref="NodeBeat.Taken"/> when another
     /// process has started under the name since (the row holds its start); re-creates the row if someone deleted it (a node
-    /// removed while it was thought lost comes back, still draining if it was).
+    /// removed while it was thought lost comes back, still <paramref name="draining"/> if it was).
     /// </summary>
-    public Task<NodeBeat> HeartbeatAsync(string name, string version, long startedAt, NodeLoad load) => db.WriteAsync(async (c, tx) =>
+    public Task<NodeBeat> HeartbeatAsync(string name, string version, long startedAt, bool draining, NodeLoad load) => db.WriteAsync(async (c, tx) =>
     {
-        var work = new { name, version, startedAt, open = load.OpenRequests, agent = load.EmbeddedAgent, counted = load.Draining ? 1 : 0 };
+        var work = new
+        {
+            name, version, startedAt, open = load.OpenRequests, agent = load.EmbeddedAgent,
+            counted = load.CountedDraining ? 1 : 0, draining = draining ? 1 : 0,
+        };
         if (await c.ExecuteScalarAsync<long?>(
                 $"UPDATE server_nodes SET heartbeat_at = {Now}, open_requests = @open, embedded_jobs = {EmbeddedJobs}, " +
                 "counted_draining = @counted, stopped_at = NULL WHERE name = @name AND started_at = @startedAt RETURNING draining",
-                work, tx) is { } draining)
-            return new NodeBeat(draining != 0, startedAt, Taken: false);
+                work, tx) is { } toDrain)
+            return new NodeBeat(toDrain != 0, startedAt, Taken: false);
         if (await c.ExecuteScalarAsync<long?>("SELECT started_at FROM server_nodes WHERE name = @name", new { name }, tx) is { } other)
             return new NodeBeat(false, other, Taken: true);
         var started = await c.ExecuteScalarAsync<long>(
             "INSERT INTO server_nodes (name, version, started_at, heartbeat_at, draining, stopped_at, open_requests, embedded_jobs, counted_draining) " +
-            $"VALUES (@name, @version, {Now}, {Now}, @counted, NULL, @open, {EmbeddedJobs}, 0) RETURNING started_at", work, tx);
-        return new NodeBeat(load.Draining, started, Taken: false);
+            $"VALUES (@name, @version, {Now}, {Now}, @draining, NULL, @open, {EmbeddedJobs}, 0) RETURNING started_at", work, tx);
+        return new NodeBeat(draining, started, Taken: false);
     });
 
     /// <summary>The jobs the embedded agent named @agent is running (0 when @agent is null).</summary>

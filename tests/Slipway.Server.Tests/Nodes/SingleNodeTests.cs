@@ -209,6 +209,30 @@ public sealed class SingleNodeTests
     }
 
     [Fact]
+    public async Task ADrainAskedOfTheNodeItself_IsNotCountedAsDrainingBeforeAHeartbeatIntervalHasPassed()
+    {
+        // A count taken sooner after the node learnt it drains may miss requests the load balancer still sends until it sees
+        // /healthz answer 503. Heartbeats every 2 s; the drain is asked right after one, so the next comes within 2 s of the
+        // node learning it and must not say "counted draining" (the one after may).
+        var interval = TimeSpan.FromSeconds(2);
+        await using var server = await NodeKit.StartAsync("quick-node", heartbeat: interval);
+        await NodeKit.AllHeldByAsync(server, "quick-node");
+        var store = server.Service<NodeStore>();
+        var seen = (await store.FindAsync("quick-node"))!.HeartbeatAt;
+        var fresh = await Eventually.ValueAsync(async () => await store.FindAsync("quick-node") is { } r && r.HeartbeatAt > seen ? r : null,
+            TimeSpan.FromSeconds(10), "a heartbeat");
+        await server.Client.DrainNodeAsync("quick-node"); // through the node itself: it knows at once
+        var next = await Eventually.ValueAsync(async () => await store.FindAsync("quick-node") is { } r && r.HeartbeatAt > fresh.HeartbeatAt ? r : null,
+            TimeSpan.FromSeconds(10), "the heartbeat after the drain");
+        var counted = await Eventually.ValueAsync(async () => await store.FindAsync("quick-node") is { CountedDraining: 1 } r ? r : null,
+            TimeSpan.FromSeconds(10), "a heartbeat counted once the node had drained for an interval");
+
+        Assert.Equal(0, next.CountedDraining);
+        Assert.True(counted.HeartbeatAt - fresh.HeartbeatAt >= 2 * interval.TotalMilliseconds - 500, $"counted {counted.HeartbeatAt - fresh.HeartbeatAt} ms after");
+        Assert.Equal(1, counted.Draining);
+    }
+
+    [Fact]
     public async Task Remove_TakesALostNodeOffTheList_RefusesAnAliveOrUnknownOne_AndIsAudited()
     {
         await using var server = await NodeKit.StartAsync("keep-node");
