@@ -12,6 +12,7 @@ namespace Slipway.Web.Tests;
 public sealed class LogRenderingTests
 {
     // printf writes the escape bytes; the sleep makes the folds arrive over the live stream after the colours were shown.
+    // The later job waits too: the run page reloads itself once the run ends, which would close a fold the live part opened.
     private const string Pipeline = """
         stages:
           - name: build
@@ -34,7 +35,7 @@ public sealed class LogRenderingTests
           - name: check
             jobs:
               - name: later
-                run: echo checked
+                run: sleep 8; echo checked
         """;
 
     [Fact]
