@@ -61,10 +61,11 @@ public sealed record CreateRegistrationTokenRequest(string Pool, bool PreApprove
 public sealed record RegistrationTokenDto(long Id, string Token, string Pool, bool PreApproved, DateTimeOffset? ExpiresAt = null);
 /// <summary>
 /// A registration token as listed: never its value. It admits agents while <paramref name="RevokedAt"/> is null and
-/// <paramref name="ExpiresAt"/> (null: never) has not passed.
+/// <paramref name="ExpiresAt"/> (null: never) has not passed. <paramref name="Expired"/>: it had passed by the server's
+/// clock when listed (and the token was not revoked), so a client's own clock does not decide.
 /// </summary>
 public sealed record RegistrationTokenInfoDto(long Id, string Pool, bool PreApproved, string? AgentName, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt,
-    DateTimeOffset? ExpiresAt = null);
+    DateTimeOffset? ExpiresAt = null, bool Expired = false);
 
 public sealed record ErrorDto(string Error, IReadOnlyList<string>? Details = null);
 

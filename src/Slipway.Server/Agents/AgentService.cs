@@ -67,11 +67,15 @@ public sealed class AgentService(AgentStore agents, TimeProvider clock)
     }
 
     /// <summary>The tokens in force and the newest revoked or expired ones (AgentStore.ListRegistrationTokensAsync).</summary>
-    public async Task<IReadOnlyList<RegistrationTokenInfoDto>> ListTokensAsync() =>
-        (await agents.ListRegistrationTokensAsync(clock.GetUtcNow().ToUnixTimeMilliseconds())).Select(Info).ToList();
+    public async Task<IReadOnlyList<RegistrationTokenInfoDto>> ListTokensAsync()
+    {
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        return (await agents.ListRegistrationTokensAsync(now)).Select(t => Info(t, now)).ToList();
+    }
 
-    private static RegistrationTokenInfoDto Info(RegistrationTokenRow t) =>
-        new(t.Id, t.Pool, t.PreApproved != 0, t.AgentName, UnixMs.To(t.CreatedAt), UnixMs.To(t.RevokedAt), UnixMs.To(t.ExpiresAt));
+    private static RegistrationTokenInfoDto Info(RegistrationTokenRow t, long now) =>
+        new(t.Id, t.Pool, t.PreApproved != 0, t.AgentName, UnixMs.To(t.CreatedAt), UnixMs.To(t.RevokedAt), UnixMs.To(t.ExpiresAt),
+            Expired: t.RevokedAt is null && t.ExpiresAt <= now);
 
     /// <summary>
     /// Revokes a registration token: it admits no agent from then on. Agents it registered keep their own credentials (disable
@@ -84,6 +88,6 @@ public sealed class AgentService(AgentStore agents, TimeProvider clock)
             throw new ConflictException($"registration token {id} was revoked already" + (token.RevokedAt is { } at ? $" ({UnixMs.To(at):u})" : ""));
         await actor.AuditAsync(Actions.AgentTokenCreate, AuditOutcomes.Succeeded, $"registration-token:{id}",
             $"agent registration token {id} for pool '{token.Pool}' revoked");
-        return Info((await agents.GetRegistrationTokenAsync(id))!);
+        return Info((await agents.GetRegistrationTokenAsync(id))!, clock.GetUtcNow().ToUnixTimeMilliseconds());
     }
 }

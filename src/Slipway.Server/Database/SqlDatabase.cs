@@ -55,11 +55,24 @@ public sealed class SqlDatabase : IDisposable
         // and two nodes at 100 each would exceed PostgreSQL's default max_connections (100). docs/operations.md sizes it.
         if (!Sets(builder, "maximumpoolsize", "maxpoolsize"))
             builder.MaxPoolSize = Math.Max(DefaultMaxPoolSize, builder.MinPoolSize); // never below a minimum the operator set
+        // Statements a connection runs again and again are prepared on the server, so PostgreSQL parses and plans them
+        // once per connection instead of on every call (about 35 statements per job, nearly all of them the same few
+        // dozen). PostgreSQL's CPU is what limits dispatch on a shared machine (bench/scale, issue 15). Slipway's SQL
+        // names its columns, so a node's migration adding a column cannot change a prepared statement's result on
+        // another node during a rolling upgrade. `Max Auto Prepare=0` turns it off (for example behind PgBouncer in
+        // transaction mode before 1.21).
+        if (!Sets(builder, "maxautoprepare"))
+            builder.MaxAutoPrepare = DefaultMaxAutoPrepare;
+        if (!Sets(builder, "autoprepareminusages"))
+            builder.AutoPrepareMinUsages = 2;
         return builder.ConnectionString;
     }
 
     /// <summary>Connections per node to PostgreSQL when the connection string does not set <c>Maximum Pool Size</c>.</summary>
     public const int DefaultMaxPoolSize = 20;
+
+    /// <summary>Statements each connection keeps prepared when the connection string does not set <c>Max Auto Prepare</c>.</summary>
+    public const int DefaultMaxAutoPrepare = 100;
 
     /// <summary>Whether the connection string set one of these keywords (given without spaces, in lower case).</summary>
     private static bool Sets(NpgsqlConnectionStringBuilder builder, params string[] keywords) =>

@@ -39,6 +39,11 @@ public sealed class NodeStore(SqlDatabase db)
 {
     private string Now => DbClock.NowMs(db.Dialect);
 
+    // Named, never *: a statement prepared on a connection must keep its result's shape when another node's migration adds
+    // a column during a rolling upgrade (SqlDatabase.PoolSettings).
+    private const string NodeColumns =
+        "name, version, started_at, heartbeat_at, draining, stopped_at, open_requests, embedded_jobs, counted_draining";
+
     /// <summary>A node (re)starting: its row with a fresh start and heartbeat, not draining, not stopped; and any lease
     /// still under its name (from before a crash) released, so this process takes duties anew, each with a new token.
     /// Returns the start time written, which tells this process's start from any later one under the same name.</summary>
@@ -109,25 +114,25 @@ public sealed class NodeStore(SqlDatabase db)
     public Task<NodeRemoval?> RemoveAsync(string name, TimeSpan heartbeatInterval) => db.WriteAsync<NodeRemoval?>(async (c, tx) =>
     {
         var now = await c.ExecuteScalarAsync<long>($"SELECT {Now}", transaction: tx);
-        var row = await c.QuerySingleOrDefaultAsync<ServerNodeRow?>("SELECT * FROM server_nodes WHERE name = @name", new { name }, tx);
+        var row = await c.QuerySingleOrDefaultAsync<ServerNodeRow?>($"SELECT {NodeColumns} FROM server_nodes WHERE name = @name", new { name }, tx);
         if (row is null) return null;
         if (NodeNames.IsAlive(row.HeartbeatAt, row.StoppedAt, now, heartbeatInterval)) return new NodeRemoval(row, Removed: false, now);
         // Only the row as read: a heartbeat since (the node came back) keeps it, and the answer shows it as it is now.
         if (await c.ExecuteAsync("DELETE FROM server_nodes WHERE name = @name AND heartbeat_at = @heartbeatAt",
                 new { name, heartbeatAt = row.HeartbeatAt }, tx) == 1)
             return new NodeRemoval(row, Removed: true, now);
-        var back = await c.QuerySingleOrDefaultAsync<ServerNodeRow?>("SELECT * FROM server_nodes WHERE name = @name", new { name }, tx);
+        var back = await c.QuerySingleOrDefaultAsync<ServerNodeRow?>($"SELECT {NodeColumns} FROM server_nodes WHERE name = @name", new { name }, tx);
         return back is null ? null : new NodeRemoval(back, Removed: false, now);
     });
 
     public Task<ServerNodeRow?> FindAsync(string name) =>
-        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<ServerNodeRow?>("SELECT * FROM server_nodes WHERE name = @name", new { name }));
+        db.ReadAsync(c => c.QuerySingleOrDefaultAsync<ServerNodeRow?>($"SELECT {NodeColumns} FROM server_nodes WHERE name = @name", new { name }));
 
     /// <summary>Every node (by name), every lease and the database's now, read on one connection.</summary>
     public Task<(IReadOnlyList<ServerNodeRow> Nodes, IReadOnlyList<DutyLease> Leases, long Now)> ListAsync() => db.ReadAsync(async c =>
     {
         var now = await c.ExecuteScalarAsync<long>($"SELECT {Now}");
-        var nodes = (await c.QueryAsync<ServerNodeRow>("SELECT * FROM server_nodes ORDER BY name")).ToList();
+        var nodes = (await c.QueryAsync<ServerNodeRow>($"SELECT {NodeColumns} FROM server_nodes ORDER BY name")).ToList();
         return ((IReadOnlyList<ServerNodeRow>)nodes, await LeasesAsync(c), now);
     });
 

@@ -52,7 +52,8 @@ public sealed class JobLeaseStore(SqlDatabase db, ILogger<JobLeaseStore>? log = 
                 var expires = now + (long)lease.TotalMilliseconds;
                 var job = await c.QuerySingleOrDefaultAsync<JobRow>(
                     "UPDATE jobs SET status = 'running', agent_id = @agentId, lease_id = @leaseId, lease_expires_at = @expires, " +
-                    "attempt = attempt + 1, started_at = @now WHERE id = @id AND status = 'queued' RETURNING *",
+                    "attempt = attempt + 1, started_at = @now WHERE id = @id AND status = 'queued' " +
+                    $"RETURNING {RunStore.JobOwnColumns}",
                     new { agentId, leaseId, expires, now, id = candidate.Id }, tx);
                 if (job is null) continue; // taken meanwhile
                 if (!await RunAndStageRunningAsync(c, tx, job)) await StartRunAndStageAsync(c, tx, job, now);
@@ -103,7 +104,8 @@ public sealed class JobLeaseStore(SqlDatabase db, ILogger<JobLeaseStore>? log = 
     /// <summary>The job if <paramref name="leaseId"/> still holds it, else null (lease lost).</summary>
     public Task<JobRow?> GetLeasedAsync(long jobId, string leaseId) =>
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<JobRow>(
-            "SELECT * FROM jobs WHERE id = @jobId AND lease_id = @leaseId AND status = 'running'", new { jobId, leaseId }));
+            $"SELECT {RunStore.JobColumns} FROM jobs j LEFT JOIN agents a ON a.id = j.agent_id " +
+            "WHERE j.id = @jobId AND j.lease_id = @leaseId AND j.status = 'running'", new { jobId, leaseId }));
 
     /// <summary>Extends the lease; returns null if the lease is lost, else whether cancellation was requested.</summary>
     public Task<bool?> RenewAsync(long jobId, long agentId, string leaseId, TimeSpan lease, long now) =>

@@ -36,7 +36,13 @@ public sealed class RunStore(SqlDatabase db)
         "(SELECT d.number FROM deployments d WHERE d.id = r.deployment_id) AS deployment_number";
     /// <summary>Builds and tests of branches only: not a deployment's run, not a live check's.</summary>
     private const string CiOnly = "r.deployment_id IS NULL AND r.check_id IS NULL";
-    private const string JobColumns =
+    /// <summary>A job's own columns, unqualified (for RETURNING). Named, never *: see <see cref="Database.SqlDatabase.PoolSettings"/>.</summary>
+    internal const string JobOwnColumns =
+        "id, run_id, stage_idx, name, status, pool, labels, spec, retries_left, attempt, agent_id, lease_id, lease_expires_at, cancel_requested, " +
+        "exit_code, failure_reason, failure_kind, test_summary, log_bytes, log_truncated, created_at, queued_at, started_at, finished_at, attempt_marks";
+
+    /// <summary>A job's columns, <c>j</c> joined to its agent <c>a</c> (LEFT JOIN agents a ON a.id = j.agent_id).</summary>
+    internal const string JobColumns =
         "j.id, j.run_id, j.stage_idx, j.name, j.status, j.pool, j.labels, j.spec, j.retries_left, j.attempt, j.agent_id, a.name AS agent_name, " +
         "j.lease_id, j.lease_expires_at, j.cancel_requested, j.exit_code, j.failure_reason, j.failure_kind, j.test_summary, j.log_bytes, j.log_truncated, " +
         "j.created_at, j.queued_at, j.started_at, j.finished_at, j.attempt_marks";
@@ -89,7 +95,7 @@ public sealed class RunStore(SqlDatabase db)
         var run = await c.QuerySingleOrDefaultAsync<RunRow>(
             $"SELECT {RunColumns} FROM runs r JOIN projects p ON p.id = r.project_id WHERE r.id = @runId", new { runId });
         if (run is null) return null;
-        var stages = (await c.QueryAsync<StageRow>("SELECT * FROM stages WHERE run_id = @runId ORDER BY idx", new { runId })).ToList();
+        var stages = (await c.QueryAsync<StageRow>("SELECT id, run_id, idx, name, status, skipped_by_filter, started_at, finished_at FROM stages WHERE run_id = @runId ORDER BY idx", new { runId })).ToList();
         var jobs = (await c.QueryAsync<JobRow>(
             $"SELECT {JobColumns} FROM jobs j LEFT JOIN agents a ON a.id = j.agent_id WHERE j.run_id = @runId ORDER BY j.stage_idx, j.id", new { runId })).ToList();
         var artifacts = (await c.QueryAsync<ArtifactRow>(

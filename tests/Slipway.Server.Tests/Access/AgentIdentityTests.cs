@@ -166,6 +166,15 @@ public sealed class AgentIdentityTests
         Assert.Null(listed.Single(t => t.Id == forever.Id).ExpiresAt);
         var expired = listed.Single(t => t.Id == expiredId);
         Assert.Equal((now - 60_000, (DateTimeOffset?)null), (expired.ExpiresAt!.Value.ToUnixTimeMilliseconds(), expired.RevokedAt));
+        // Whether it expired is the server's word, not the client's clock; revoked is not also "expired".
+        Assert.Equal((true, false, false), (expired.Expired, listed.Single(t => t.Id == normal.Id).Expired, listed.Single(t => t.Id == forever.Id).Expired));
+        using var browser = new AccessTestKit.Browser(server);
+        await browser.SignInWithTokenAsync(SlipwayTestServer.AdminToken);
+        var agentsPage = await browser.Http.GetStringAsync("/agents");
+        Assert.Contains($"data-token-id=\"{expiredId}\" data-revoked=\"false\" data-expired=\"true\"", agentsPage);
+        Assert.Contains($"data-token-id=\"{normal.Id}\" data-revoked=\"false\" data-expired=\"false\"", agentsPage);
+        var cli = await CliAsync(server, "agent", "token", "list");
+        Assert.Contains(" (expired)", cli.Out.Split('\n').Single(l => l.TrimStart().StartsWith($"{expiredId} ")));
     }
 
     [Fact]

@@ -104,7 +104,7 @@ public static class AgentCommand
             var table = new TextTable(">ID", "POOL", "APPROVAL", "AGENT", "CREATED (UTC)", "EXPIRES (UTC)", "REVOKED (UTC)");
             foreach (var t in tokens)
                 table.Add(t.Id.ToString(), t.Pool, t.PreApproved ? "pre-approved" : "needs approval", t.AgentName ?? "any",
-                    t.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss"), t.ExpiresAt?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss") ?? "never",
+                    t.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss"), (t.ExpiresAt?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss") ?? "never") + (t.Expired ? " (expired)" : ""),
                     t.RevokedAt?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss") ?? "-");
             table.WriteToConsole();
             return 0;
