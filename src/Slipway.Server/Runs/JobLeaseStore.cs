@@ -104,8 +104,7 @@ public sealed class JobLeaseStore(SqlDatabase db, ILogger<JobLeaseStore>? log = 
     /// <summary>The job if <paramref name="leaseId"/> still holds it, else null (lease lost).</summary>
     public Task<JobRow?> GetLeasedAsync(long jobId, string leaseId) =>
         db.ReadAsync(c => c.QuerySingleOrDefaultAsync<JobRow>(
-            $"SELECT {RunStore.JobColumns} FROM jobs j LEFT JOIN agents a ON a.id = j.agent_id " +
-            "WHERE j.id = @jobId AND j.lease_id = @leaseId AND j.status = 'running'", new { jobId, leaseId }));
+            $"SELECT {RunStore.JobOwnColumns} FROM jobs WHERE id = @jobId AND lease_id = @leaseId AND status = 'running'", new { jobId, leaseId }));
 
     /// <summary>Extends the lease; returns null if the lease is lost, else whether cancellation was requested.</summary>
     public Task<bool?> RenewAsync(long jobId, long agentId, string leaseId, TimeSpan lease, long now) =>
