@@ -33,13 +33,13 @@ public sealed class CuttableProxy : IAsyncDisposable
         get { lock (_open) return _open.Count / 2; }
     }
 
-    /// <summary>Closes every connection open now; new ones are relayed as before.</summary>
+    /// <summary>Closes every connection open now and returns how many (each counted once, as <see cref="Open"/>); new ones are relayed as before.</summary>
     public int CutAll()
     {
         lock (_open)
         {
             foreach (var c in _open) c.Dispose();
-            var n = _open.Count;
+            var n = _open.Count / 2;
             _open.Clear();
             Cuts += n;
             return n;

@@ -75,7 +75,9 @@ public sealed class NodeStore(SqlDatabase db)
         };
         if (await c.ExecuteScalarAsync<long?>(
                 $"UPDATE server_nodes SET heartbeat_at = {Now}, open_requests = @open, embedded_jobs = {EmbeddedJobs}, " +
-                "counted_draining = @counted, stopped_at = NULL WHERE name = @name AND started_at = @startedAt RETURNING draining",
+                // Counted draining only while the row drains: an undrain between two heartbeats cannot leave a stale 1.
+                "counted_draining = CASE WHEN draining <> 0 THEN @counted ELSE 0 END, stopped_at = NULL " +
+                "WHERE name = @name AND started_at = @startedAt RETURNING draining",
                 work, tx) is { } toDrain)
             return new NodeBeat(toDrain != 0, startedAt, Taken: false);
         if (await c.ExecuteScalarAsync<long?>("SELECT started_at FROM server_nodes WHERE name = @name", new { name }, tx) is { } other)

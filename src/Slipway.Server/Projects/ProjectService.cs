@@ -173,10 +173,6 @@ public sealed partial class ProjectService(ProjectStore projects, MirrorDirector
 
     private static void RequireName(string name)
     {
-        if (!NamePattern().IsMatch(name))
-            throw new ProjectException("a project name is 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit");
+        if (!Core.Projects.ProjectNames.IsValid(name)) throw new ProjectException(Core.Projects.ProjectNames.Rule);
     }
-
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
-    private static partial Regex NamePattern();
 }

@@ -41,11 +41,9 @@ public sealed class RunStore(SqlDatabase db)
         "id, run_id, stage_idx, name, status, pool, labels, spec, retries_left, attempt, agent_id, lease_id, lease_expires_at, cancel_requested, " +
         "exit_code, failure_reason, failure_kind, test_summary, log_bytes, log_truncated, created_at, queued_at, started_at, finished_at, attempt_marks";
 
-    /// <summary>A job's columns, <c>j</c> joined to its agent <c>a</c> (LEFT JOIN agents a ON a.id = j.agent_id).</summary>
-    internal const string JobColumns =
-        "j.id, j.run_id, j.stage_idx, j.name, j.status, j.pool, j.labels, j.spec, j.retries_left, j.attempt, j.agent_id, a.name AS agent_name, " +
-        "j.lease_id, j.lease_expires_at, j.cancel_requested, j.exit_code, j.failure_reason, j.failure_kind, j.test_summary, j.log_bytes, j.log_truncated, " +
-        "j.created_at, j.queued_at, j.started_at, j.finished_at, j.attempt_marks";
+    /// <summary>A job's columns, <c>j</c> joined to its agent <c>a</c> (LEFT JOIN agents a ON a.id = j.agent_id): the same list, one place.</summary>
+    private static readonly string JobColumns =
+        string.Join(", ", JobOwnColumns.Split(", ").Select(column => "j." + column)) + ", a.name AS agent_name";
 
     /// <summary>Creates the run; returns its id and the pools that got queued jobs.</summary>
     public Task<(long RunId, IReadOnlyList<string> Pools)> CreateAsync(NewRun run, long now) =>

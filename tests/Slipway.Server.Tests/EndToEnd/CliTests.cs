@@ -117,10 +117,8 @@ public sealed class CliTests
         using var first = Pipelines.Repo(Pipelines.OneJob("echo from-a"));
         using var second = Pipelines.Repo(Pipelines.OneJob("echo from-b"));
         // Two projects: their runs #1 have different ids, and the id of b's run #1 is not 1.
-        await server.Client.CreateProjectAsync("a", first.Path, "main");
-        await server.Client.CreateProjectAsync("b", second.Path, "main");
-        var runA = await server.WaitForRunAsync((await server.Client.ListRunsAsync("a")).Single().Id);
-        var runB = await server.WaitForRunAsync((await server.Client.ListRunsAsync("b")).Single().Id);
+        var runA = await server.CreateProjectAndWaitAsync("a", first.Path);
+        var runB = await server.CreateProjectAndWaitAsync("b", second.Path);
 
         var show = await SlipwayAsync(server, "run", "show", "b#1");
         var logs = await SlipwayAsync(server, "logs", "b#1");
@@ -128,6 +126,8 @@ public sealed class CliTests
         var missing = await SlipwayAsync(server, "run", "show", "b#7");
         var noProject = await SlipwayAsync(server, "run", "show", "#1"); // which project's #1? run show names none
         var nonsense = await SlipwayAsync(server, "logs", "b#x");
+        // ".." is no project name: sent, the HTTP client would drop the dot segment and ask for the run with id 1.
+        var dots = await SlipwayAsync(server, "run", "show", "..#1");
         var viaApi = await server.Client.GetRunByNumberAsync("b", 1);
 
         Assert.NotEqual(runA.Id, runB.Id);
@@ -143,6 +143,8 @@ public sealed class CliTests
         Assert.Equal(2, noProject.Exit);
         Assert.Contains("'#1' names no run: give its id (18) or its project and number (shop#16)", noProject.Err);
         Assert.Equal(2, nonsense.Exit);
+        Assert.Equal(2, dots.Exit);
+        Assert.Contains("'..#1' names no run: a project name is 1-64 letters", dots.Err);
     }
 
     [Fact]

@@ -17,6 +17,9 @@ public sealed class ReleaseCliTests
         await using var server = await SlipwayTestServer.StartAsync();
         using var repo = Pipelines.Repo(Pipelines.OneJob("true", "release:\n  branch: main\n  version: \"2.0.{run}\""));
         repo.CreateBranch("hotfix");
+        // Another project's run first, so that shop's run ids and numbers differ (a --run '#N' taken for an id would show).
+        using var otherRepo = Pipelines.Repo(Pipelines.OneJob("true"));
+        await server.CreateProjectAndWaitAsync("other", otherRepo.Path);
         var first = await server.CreateProjectAndWaitAsync("shop", repo.Path);
         var hotfix = await server.WaitForRunAsync((await server.Client.StartRunAsync("shop", "hotfix", null)).Id);
         var deadline = DateTime.UtcNow.AddSeconds(20);
@@ -33,6 +36,7 @@ public sealed class ReleaseCliTests
         var set = await SlipwayAsync(server, "project", "release-branches", "shop", "main", "hotfix", "--protected-tag", "v*", "--protected-tag", "rel-*");
         var create = await SlipwayAsync(server, "release", "create", "shop", "--run", $"#{hotfix.Number}"); // by its number, as the UI shows it
         var noRun = await SlipwayAsync(server, "release", "create", "shop");
+        var foreign = await SlipwayAsync(server, "release", "create", "shop", "--run", "other#1");
         var again = await SlipwayAsync(server, "release", "create", "shop", "--run", hotfix.Id.ToString());
         var json = await SlipwayAsync(server, "release", "list", "shop", "--json");
 
@@ -58,7 +62,10 @@ public sealed class ReleaseCliTests
         Assert.Contains("(set by admin at ", set.Out);
         Assert.True(create.Exit == 0, create.Err);
         Assert.Contains($"created release 2.0.{hotfix.Number} from run #{hotfix.Number}", create.Out);
+        Assert.NotEqual((long?)hotfix.Id, (long?)hotfix.Number);
         Assert.Equal(2, noRun.Exit);
+        Assert.Equal(2, foreign.Exit);
+        Assert.Contains("'other#1' is a run of project other, not of shop", foreign.Err);
         Assert.NotEqual(0, again.Exit);
         Assert.Contains("released already", again.Err);
         var releases = JsonSerializer.Deserialize<List<ReleaseSummaryDto>>(json.Out, SlipwayClient.Json)!;
